@@ -1,0 +1,178 @@
+// Package cli implements the gyre command line: one file per subcommand, all
+// registered on one root command. It is the only package that wires concrete
+// backends (stores, blob stores, learners) together.
+//
+// Exit codes: 0 ok, 1 a check failed (validation, drift, a gate) or an
+// internal failure, 2 a usage or input error. Errors print as one line on
+// stderr, and additionally as a JSON object on stdout under --json.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is the Gyre version, set at build time with
+// -ldflags "-X github.com/gyre-ml/gyre/internal/cli.Version=v1.2.3".
+var Version = "0.1.0-dev"
+
+// App carries what every subcommand needs: output streams and global flags.
+type App struct {
+	Stdout, Stderr io.Writer
+	Stdin          io.Reader
+	// JSON selects machine-readable output.
+	JSON bool
+	// Quiet suppresses progress output.
+	Quiet bool
+	// Store overrides the metadata store (SQLite path or postgres:// URL).
+	Store string
+	// Artifacts overrides the artifact store (path or s3:// URL).
+	Artifacts string
+}
+
+// command constructors registered by the subcommand files' init functions.
+var commands []func(*App) *cobra.Command
+
+// register adds a top-level subcommand.
+func register(f func(*App) *cobra.Command) { commands = append(commands, f) }
+
+// Exit codes.
+const (
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitUsage  = 2
+)
+
+// ErrCheckFailed marks an error as a failed check (exit code 1): validation,
+// drift or a gate said no, the input itself was fine.
+var ErrCheckFailed = errors.New("check failed")
+
+// exitError carries an explicit exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf returns a usage error (exit 2).
+func usageErrorf(format string, a ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// failed wraps an error as an internal or check failure (exit 1).
+func failed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: ExitFailed, err: err}
+}
+
+// ExitCode maps an error to the process exit code. Errors not marked
+// otherwise are input errors (exit 2): the usual cause of a failed command is
+// a bad file, flag or value.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if errors.Is(err, ErrCheckFailed) {
+		return ExitFailed
+	}
+	return ExitUsage
+}
+
+// NewRoot builds the root command with every registered subcommand.
+func NewRoot(app *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gyre",
+		Short: "Gyre: the tabular machine-learning lifecycle in one binary",
+		Long: `Gyre collects, profiles, cleans and versions tabular data, finds the best model
+within a time budget, evaluates it on unseen data, tracks every run, serves
+predictions over REST and watches production for drift.`,
+		Example: `  gyre data inspect examples/data/adult/adult.train.csv
+  gyre automl examples/data/adult/adult.train.csv --target class --budget 1m`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(app.Stdout)
+	root.SetErr(app.Stderr)
+	if app.Stdin != nil {
+		root.SetIn(app.Stdin)
+	}
+	pf := root.PersistentFlags()
+	pf.BoolVar(&app.JSON, "json", false, "print machine-readable JSON")
+	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "no progress output")
+	pf.StringVar(&app.Store, "store", "", "metadata store: a SQLite path or postgres:// URL (default $GYRE_STORE or $GYRE_HOME/gyre.db)")
+	pf.StringVar(&app.Artifacts, "artifacts", "", "artifact store: a path or s3://bucket?endpoint=... URL (default $GYRE_ARTIFACTS or $GYRE_HOME/artifacts)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
+	})
+	cmds := make([]*cobra.Command, 0, len(commands))
+	for _, f := range commands {
+		cmds = append(cmds, f(app))
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name() < cmds[j].Name() })
+	root.AddCommand(cmds...)
+	return root
+}
+
+// Main runs the gyre command line and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := &App{Stdout: stdout, Stderr: stderr, Stdin: stdin}
+	root := NewRoot(app)
+	root.SetArgs(args)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCode(err)
+	if isCobraUsage(err) {
+		code = ExitUsage
+	}
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(stderr, "gyre: %s\n", msg)
+	if app.JSON {
+		enc := json.NewEncoder(stdout)
+		_ = enc.Encode(map[string]any{"error": msg, "exit_code": code})
+	}
+	return code
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command,
+// wrong argument count), which it does not type.
+func isCobraUsage(err error) bool {
+	m := err.Error()
+	for _, s := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand", "invalid argument"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// printJSON writes v as indented JSON to the app's stdout.
+func (a *App) printJSON(v any) error {
+	enc := json.NewEncoder(a.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return failed(fmt.Errorf("write json: %w", err))
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package learn
+
+import (
+	"context"
+	"encoding"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// Task is the kind of learning problem.
+type Task uint8
+
+// Tasks.
+const (
+	TaskInvalid Task = iota
+	Regression
+	Binary
+	Multiclass
+	Clustering
+)
+
+var taskNames = [...]string{"invalid", "regression", "binary", "multiclass", "clustering"}
+
+// String returns the task name.
+func (t Task) String() string {
+	if int(t) < len(taskNames) {
+		return taskNames[t]
+	}
+	return fmt.Sprintf("task(%d)", t)
+}
+
+// Classification reports whether the task predicts classes.
+func (t Task) Classification() bool { return t == Binary || t == Multiclass }
+
+// ParseTask parses a task name ("classification" picks binary or multiclass
+// later and is returned as Binary only by callers that know the class count).
+func ParseTask(s string) (Task, error) {
+	for i, n := range taskNames[1:] {
+		if s == n {
+			return Task(i + 1), nil
+		}
+	}
+	return TaskInvalid, fmt.Errorf("unknown task %q (want regression, binary, multiclass or clustering)", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (t Task) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (t *Task) UnmarshalText(b []byte) error {
+	v, err := ParseTask(string(b))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// Feature describes one column of a design matrix.
+type Feature struct {
+	Name string `json:"name"`
+	// Categorical marks integer-coded categories 0..len(Levels)-1.
+	Categorical bool     `json:"categorical,omitempty"`
+	Levels      []string `json:"levels,omitempty"`
+}
+
+// Dataset is what Fit consumes: a design matrix, a target and optional
+// weights, possibly restricted to a subset of rows.
+//
+// Rows, when non-nil, selects (and orders) the rows of X, Y and Weight that
+// make up the data set: a cheap view for folds and subsamples. Learners must
+// honour it; those that prefer contiguous data call Materialize.
+type Dataset struct {
+	X        *frame.Matrix
+	Features []Feature
+	Task     Task
+	// Y holds regression targets, or class indices 0..len(Classes)-1 for
+	// classification. Nil for clustering.
+	Y []float64
+	// Classes names the classes for classification tasks, in index order.
+	Classes []string
+	// Weight holds optional per-row sample weights (nil: all 1).
+	Weight []float64
+	// Rows optionally restricts the data set to these rows of X.
+	Rows []int
+}
+
+// N returns the number of rows in the data set (after Rows).
+func (d *Dataset) N() int {
+	if d.Rows != nil {
+		return len(d.Rows)
+	}
+	return d.X.Rows
+}
+
+// Row returns the underlying row of X for data set row i.
+func (d *Dataset) Row(i int) int {
+	if d.Rows != nil {
+		return d.Rows[i]
+	}
+	return i
+}
+
+// Target returns the target of data set row i.
+func (d *Dataset) Target(i int) float64 { return d.Y[d.Row(i)] }
+
+// W returns the weight of data set row i (1 when unweighted).
+func (d *Dataset) W(i int) float64 {
+	if d.Weight == nil {
+		return 1
+	}
+	return d.Weight[d.Row(i)]
+}
+
+// Subset returns a view of the given data set rows (indices relative to d).
+func (d *Dataset) Subset(rows []int) *Dataset {
+	out := *d
+	abs := make([]int, len(rows))
+	for k, r := range rows {
+		abs[k] = d.Row(r)
+	}
+	out.Rows = abs
+	return &out
+}
+
+// Materialize returns an equivalent data set whose rows are contiguous
+// (Rows == nil), copying only when d is a view.
+func (d *Dataset) Materialize() *Dataset {
+	if d.Rows == nil {
+		return d
+	}
+	out := *d
+	out.X = d.X.Take(d.Rows)
+	if d.Y != nil {
+		out.Y = make([]float64, len(d.Rows))
+		for k, r := range d.Rows {
+			out.Y[k] = d.Y[r]
+		}
+	}
+	if d.Weight != nil {
+		out.Weight = make([]float64, len(d.Rows))
+		for k, r := range d.Rows {
+			out.Weight[k] = d.Weight[r]
+		}
+	}
+	out.Rows = nil
+	return &out
+}
+
+// NumClasses returns the number of classes (0 for regression).
+func (d *Dataset) NumClasses() int { return len(d.Classes) }
+
+// Check validates the data set's shape: dimensions agree, targets are finite
+// (and valid class indices for classification), weights are non-negative.
+func (d *Dataset) Check() error {
+	if d.X == nil {
+		return errors.New("dataset: no design matrix")
+	}
+	if len(d.X.Data) != d.X.Rows*d.X.Cols {
+		return fmt.Errorf("dataset: matrix holds %d values, want %d×%d", len(d.X.Data), d.X.Rows, d.X.Cols)
+	}
+	if len(d.Features) != d.X.Cols {
+		return fmt.Errorf("dataset: %d feature descriptions for %d columns", len(d.Features), d.X.Cols)
+	}
+	if d.N() == 0 {
+		return errors.New("dataset: no rows")
+	}
+	if d.Task != Clustering {
+		if len(d.Y) != d.X.Rows {
+			return fmt.Errorf("dataset: %d targets for %d rows", len(d.Y), d.X.Rows)
+		}
+		for i := 0; i < d.N(); i++ {
+			y := d.Target(i)
+			if math.IsNaN(y) || math.IsInf(y, 0) {
+				return fmt.Errorf("dataset: target of row %d is %v", d.Row(i)+1, y)
+			}
+			if d.Task.Classification() && (y < 0 || int(y) >= len(d.Classes) || y != math.Trunc(y)) {
+				return fmt.Errorf("dataset: target of row %d is %v, not a class index below %d", d.Row(i)+1, y, len(d.Classes))
+			}
+		}
+	}
+	if d.Task.Classification() && len(d.Classes) < 2 {
+		return fmt.Errorf("dataset: classification needs at least 2 classes, have %d", len(d.Classes))
+	}
+	if d.Weight != nil {
+		if len(d.Weight) != d.X.Rows {
+			return fmt.Errorf("dataset: %d weights for %d rows", len(d.Weight), d.X.Rows)
+		}
+		for i, w := range d.Weight {
+			if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
+				return fmt.Errorf("dataset: weight of row %d is %v, want a finite non-negative number", i+1, w)
+			}
+		}
+	}
+	return nil
+}
+
+// Learner fits models. Implementations are plain structs of hyperparameters.
+type Learner interface {
+	// Name is the registry name of the learner family, e.g. "gbdt".
+	Name() string
+	// Fit validates the hyperparameters and trains a model on d.
+	Fit(ctx context.Context, d *Dataset) (Model, error)
+}
+
+// Model is a fitted model. Every model predicts; it is safe for concurrent
+// use by multiple goroutines and serialises through MarshalBinary.
+//
+// Predict returns, per row of X, the regression value, the class index (as a
+// float64) for classifiers, or the cluster index for clustering models.
+type Model interface {
+	// Kind is the registered model kind used to decode a saved model.
+	Kind() string
+	Predict(X *frame.Matrix) ([]float64, error)
+	encoding.BinaryMarshaler
+}
+
+// Prober is a classifier that gives class probabilities: a row-major n×k
+// slice, k the number of classes, each row summing to 1.
+type Prober interface {
+	PredictProba(X *frame.Matrix) ([]float64, error)
+}
+
+// Importancer reports one non-negative importance per feature.
+type Importancer interface {
+	Importance() []float64
+}
+
+// Explainer gives per-row additive feature contributions: a row-major
+// n×(p+1) slice (p features then the bias term) per output; for multiclass,
+// outputs are concatenated class after class.
+type Explainer interface {
+	Explain(X *frame.Matrix) ([]float64, error)
+}
