@@ -1,0 +1,185 @@
+package metric
+
+import (
+	"fmt"
+	"slices"
+)
+
+// CurvePoint is one threshold of a ROC or precision-recall curve.
+type CurvePoint struct {
+	Threshold float64 `json:"threshold"`
+	// FPR and TPR are the ROC coordinates; Precision and Recall the PR ones.
+	FPR       float64 `json:"fpr"`
+	TPR       float64 `json:"tpr"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+}
+
+// binaryCurve sorts by descending score and returns the cumulative weighted
+// true and false positives at each distinct threshold (ties grouped).
+func binaryCurve(op string, y, score, w []float64) (thr, tps, fps []float64, err error) {
+	if err := checkPair(op, y, score, w); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkClasses(op, "target", y, 2); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkFinite(op, "score", score); err != nil {
+		return nil, nil, nil, err
+	}
+	idx := make([]int, len(y))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case score[a] > score[b]:
+			return -1
+		case score[a] < score[b]:
+			return 1
+		}
+		return 0
+	})
+	tp, fp := 0.0, 0.0
+	for n, i := range idx {
+		wi := weight(w, i)
+		if y[i] == 1 {
+			tp += wi
+		} else {
+			fp += wi
+		}
+		if n == len(idx)-1 || score[idx[n+1]] != score[i] {
+			thr = append(thr, score[i])
+			tps = append(tps, tp)
+			fps = append(fps, fp)
+		}
+	}
+	if tp == 0 || fp == 0 {
+		return nil, nil, nil, fmt.Errorf("%s: only one class present in the targets, need both 0 and 1", op)
+	}
+	return thr, tps, fps, nil
+}
+
+// ROCAUC is the area under the ROC curve for binary targets (class 1
+// positive) and scores (any monotone score: probabilities, margins). Tied
+// scores count half, as with scikit-learn's roc_auc_score.
+func ROCAUC(y, score, w []float64) (float64, error) {
+	_, tps, fps, err := binaryCurve("roc auc", y, score, w)
+	if err != nil {
+		return 0, err
+	}
+	area, ptp, pfp := 0.0, 0.0, 0.0
+	for i := range tps {
+		area += (fps[i] - pfp) * (tps[i] + ptp) / 2
+		ptp, pfp = tps[i], fps[i]
+	}
+	return area / (tps[len(tps)-1] * fps[len(fps)-1]), nil
+}
+
+// ROCCurve returns the ROC curve points from the strictest threshold down
+// (without scikit-learn's drop_intermediate thinning).
+func ROCCurve(y, score, w []float64) ([]CurvePoint, error) {
+	thr, tps, fps, err := binaryCurve("roc curve", y, score, w)
+	if err != nil {
+		return nil, err
+	}
+	P, N := tps[len(tps)-1], fps[len(fps)-1]
+	out := make([]CurvePoint, len(thr))
+	for i := range thr {
+		out[i] = CurvePoint{Threshold: thr[i], FPR: fps[i] / N, TPR: tps[i] / P,
+			Precision: tps[i] / (tps[i] + fps[i]), Recall: tps[i] / P}
+	}
+	return out, nil
+}
+
+// AveragePrecision is the area under the precision-recall curve as the
+// step-wise sum Σ (Rₙ - Rₙ₋₁)·Pₙ over distinct thresholds (scikit-learn's
+// average_precision_score), class 1 positive.
+func AveragePrecision(y, score, w []float64) (float64, error) {
+	_, tps, fps, err := binaryCurve("average precision", y, score, w)
+	if err != nil {
+		return 0, err
+	}
+	P := tps[len(tps)-1]
+	ap, prevR := 0.0, 0.0
+	for i := range tps {
+		r := tps[i] / P
+		ap += (r - prevR) * tps[i] / (tps[i] + fps[i])
+		prevR = r
+	}
+	return ap, nil
+}
+
+// ovr averages a binary ranking metric over the classes present in y,
+// one class against the rest, unweighted (macro).
+func ovr(op string, fn func(y, s, w []float64) (float64, error), y, proba []float64, k int, w []float64) (float64, error) {
+	if len(y) == 0 {
+		return 0, fmt.Errorf("%s: no rows", op)
+	}
+	if err := checkClasses(op, "target", y, k); err != nil {
+		return 0, err
+	}
+	if err := checkProba(op, proba, len(y), k); err != nil {
+		return 0, err
+	}
+	if err := checkWeights(op, w, len(y)); err != nil {
+		return 0, err
+	}
+	yb := make([]float64, len(y))
+	s := make([]float64, len(y))
+	sum, n := 0.0, 0
+	for c := 0; c < k; c++ {
+		present := false
+		for i := range y {
+			yb[i] = 0
+			if int(y[i]) == c {
+				yb[i] = 1
+				present = true
+			}
+			s[i] = proba[i*k+c]
+		}
+		if !present {
+			continue
+		}
+		v, err := fn(yb, s, w)
+		if err != nil {
+			return 0, fmt.Errorf("%s: class %d: %w", op, c, err)
+		}
+		sum += v
+		n++
+	}
+	if n < 2 {
+		return 0, fmt.Errorf("%s: need at least 2 classes present in the targets, have %d", op, n)
+	}
+	return sum / float64(n), nil
+}
+
+// ROCAUCOvR is the multiclass ROC-AUC, one-vs-rest and macro-averaged over
+// the classes present in y, from row-major n×k probabilities (scikit-learn's
+// roc_auc_score(multi_class="ovr", average="macro")). With k == 2 it equals
+// ROCAUC on the class-1 column.
+func ROCAUCOvR(y, proba []float64, k int, w []float64) (float64, error) {
+	if k == 2 && len(proba) == 2*len(y) {
+		return ROCAUC(y, column(proba, 2, 1), w)
+	}
+	return ovr("roc auc (one-vs-rest)", ROCAUC, y, proba, k, w)
+}
+
+// AveragePrecisionOvR is the macro average of one-vs-rest average precision
+// over the classes present in y (scikit-learn's average_precision_score on
+// label-binarised targets, average="macro").
+func AveragePrecisionOvR(y, proba []float64, k int, w []float64) (float64, error) {
+	if k == 2 && len(proba) == 2*len(y) {
+		return AveragePrecision(y, column(proba, 2, 1), w)
+	}
+	return ovr("average precision (one-vs-rest)", AveragePrecision, y, proba, k, w)
+}
+
+// column extracts column c of a row-major matrix with k columns.
+func column(m []float64, k, c int) []float64 {
+	out := make([]float64, len(m)/k)
+	for i := range out {
+		out[i] = m[i*k+c]
+	}
+	return out
+}
