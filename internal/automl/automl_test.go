@@ -1,0 +1,182 @@
+package automl
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/learntest"
+)
+
+// toyLearner is logistic regression on the first feature trained by a number
+// of gradient steps: more steps cost more and fit better, so the search has
+// something to find.
+type toyLearner struct {
+	Steps int           `param:"n_estimators" help:"gradient steps"`
+	Rate  float64       `param:"learning_rate" help:"step size"`
+	Sleep time.Duration `param:"sleep" help:"artificial fit time"`
+	Seed  uint64        `param:"seed" help:"unused"`
+}
+
+type toyModel struct{ W, B float64 }
+
+func (toyLearner) Name() string { return "toy" }
+
+func (l toyLearner) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
+	if l.Sleep > 0 {
+		select {
+		case <-time.After(l.Sleep):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	m := &toyModel{}
+	for s := 0; s < l.Steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		gw, gb := 0.0, 0.0
+		for i := 0; i < d.N(); i++ {
+			x := d.X.At(d.Row(i), 0)
+			p := 1 / (1 + math.Exp(-(m.W*x + m.B)))
+			gw += (p - d.Target(i)) * x
+			gb += p - d.Target(i)
+		}
+		m.W -= l.Rate * gw / float64(d.N())
+		m.B -= l.Rate * gb / float64(d.N())
+	}
+	return m, nil
+}
+
+func (m *toyModel) Kind() string { return "toy" }
+func (m *toyModel) PredictProba(X *frame.Matrix) ([]float64, error) {
+	out := make([]float64, 2*X.Rows)
+	for i := 0; i < X.Rows; i++ {
+		p := 1 / (1 + math.Exp(-(m.W*X.At(i, 0) + m.B)))
+		out[2*i], out[2*i+1] = 1-p, p
+	}
+	return out, nil
+}
+func (m *toyModel) Predict(X *frame.Matrix) ([]float64, error) {
+	p, _ := m.PredictProba(X)
+	return predFromOOF(p, learn.Binary, 2), nil
+}
+func (m *toyModel) MarshalBinary() ([]byte, error) { return json.Marshal(m) }
+
+func init() {
+	learn.Register(learn.Spec{Name: "toy", Tasks: []learn.Task{learn.Binary}, New: func() learn.Learner { return &toyLearner{Steps: 1, Rate: 0.1} },
+		Kinds: []string{"toy"}, Decode: func(_ string, b []byte) (learn.Model, error) {
+			m := &toyModel{}
+			return m, json.Unmarshal(b, m)
+		}})
+}
+
+func logLoss(y, _, proba []float64, k int) float64 {
+	s := 0.0
+	for i, c := range y {
+		s -= math.Log(math.Max(proba[i*k+int(c)], 1e-15))
+	}
+	return s / float64(len(y))
+}
+
+func toySpace(sleep string) Space {
+	return Space{Learner: "toy", Family: "trees", CostFactor: 1, Fixed: map[string]string{"sleep": sleep},
+		Domains: []Domain{
+			{Param: "n_estimators", Lo: 1, Hi: 200, Log: true, Int: true, Init: 1},
+			{Param: "learning_rate", Lo: 0.01, Hi: 5, Log: true, Init: 0.1},
+		}}
+}
+
+func toyProblem() Problem {
+	d := learntest.Toy(learn.Binary, 400, 5)
+	return Problem{Task: learn.Binary, Classes: d.Classes, Data: map[string]*learn.Dataset{"trees": d}, Loss: logLoss}
+}
+
+func TestTrialModeIsReproducible(t *testing.T) {
+	run := func() *Result {
+		r, err := Run(context.Background(), toyProblem(), Options{Trials: 30, Seed: 7, Spaces: []Space{toySpace("0s")}, Ensemble: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run(), run()
+	if len(a.Trials) != 30 {
+		t.Fatalf("ran %d trials, want 30", len(a.Trials))
+	}
+	for i := range a.Trials {
+		if a.Trials[i].Loss != b.Trials[i].Loss || !reflect.DeepEqual(a.Trials[i].Config, b.Trials[i].Config) {
+			t.Fatalf("trial %d differs: %v %v vs %v %v", i, a.Trials[i].Config, a.Trials[i].Loss, b.Trials[i].Config, b.Trials[i].Loss)
+		}
+	}
+	ma, _ := a.Members[0].Model.MarshalBinary()
+	mb, _ := b.Members[0].Model.MarshalBinary()
+	if string(ma) != string(mb) || a.ValidLoss != b.ValidLoss {
+		t.Error("same seed and trial count gave different final models")
+	}
+	// The search must improve on its low-cost start.
+	if !(a.Best.Loss < a.Trials[0].Loss) {
+		t.Errorf("best loss %.4f did not improve on the first trial's %.4f", a.Best.Loss, a.Trials[0].Loss)
+	}
+	if a.Eval != "cv" {
+		t.Errorf("small data evaluated by %s, want cv", a.Eval)
+	}
+}
+
+func TestTimeBudgetHonoured(t *testing.T) {
+	budget := 1500 * time.Millisecond
+	start := time.Now()
+	r, err := Run(context.Background(), toyProblem(), Options{Budget: budget, Seed: 1, Spaces: []Space{toySpace("40ms")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wall-time assertions flake on a busy machine; the bound here is
+	// generous and what it guards is that trials stop at all.
+	if el := time.Since(start); el > budget+time.Second {
+		t.Errorf("search took %v for a %v budget", el, budget)
+	}
+	if len(r.Trials) < 3 {
+		t.Errorf("only %d trials in %v", len(r.Trials), budget)
+	}
+}
+
+func TestTooSmallBudget(t *testing.T) {
+	_, err := Run(context.Background(), toyProblem(), Options{Budget: 50 * time.Millisecond, Seed: 1, Spaces: []Space{toySpace("500ms")}})
+	if err == nil {
+		t.Fatal("a budget too small for one trial gave no error")
+	}
+}
+
+func TestCaruanaPicksComplementaryModels(t *testing.T) {
+	y := []float64{0, 1, 2, 3}
+	a := []float64{0, 1, 4, 5} // right on the first half
+	b := []float64{0, 1, 0, 1}
+	c := []float64{9, 9, 9, 9}
+	mse := func(avg []float64) float64 {
+		s := 0.0
+		for i := range y {
+			s += (avg[i] - y[i]) * (avg[i] - y[i])
+		}
+		return s
+	}
+	w, loss := caruana([][]float64{a, b, c}, mse, 10)
+	if w[2] != 0 || math.Abs(w[0]-0.5) > 1e-9 || math.Abs(w[1]-0.5) > 1e-9 || loss > 1e-9 {
+		t.Errorf("weights %v loss %v, want [0.5 0.5 0] and 0", w, loss)
+	}
+}
+
+func TestFlow2FindsMinimum(t *testing.T) {
+	f := newFlow2([]float64{0.9, 0.1}, newRand(3))
+	for i := 0; i < 400; i++ {
+		x := f.propose()
+		f.report(x, (x[0]-0.3)*(x[0]-0.3)+(x[1]-0.6)*(x[1]-0.6))
+	}
+	if f.bestLoss > 1e-3 {
+		t.Errorf("flow2 best loss %.5f at %v, want near (0.3, 0.6)", f.bestLoss, f.best)
+	}
+}

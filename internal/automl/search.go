@@ -1,0 +1,609 @@
+package automl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// LossFunc scores predictions against targets; lower is better. pred holds
+// regression values or class indices; proba, for classifiers, row-major n×k
+// probabilities.
+type LossFunc func(y, pred, proba []float64, k int) float64
+
+// Problem is what the search works on.
+type Problem struct {
+	Task    learn.Task
+	Classes []string
+	// Data maps a learner family ("trees", "linear", ...) to the training set
+	// encoded for that family. All share rows, targets and order.
+	Data map[string]*learn.Dataset
+	// Valid optionally maps families to a user-given validation set; when
+	// set, trials are scored on it instead of holdout or cross-validation.
+	Valid map[string]*learn.Dataset
+	// Loss scores predictions (lower is better).
+	Loss LossFunc
+}
+
+// Options configure a search.
+type Options struct {
+	// Budget is the wall-time budget including the final refit; 0 with
+	// Trials > 0 selects the deterministic trial-count mode.
+	Budget time.Duration
+	// Trials caps the number of trials (0: no cap).
+	Trials int
+	// Spaces are the learners' search spaces (default: DefaultSpaces for the
+	// task, restricted to registered learners).
+	Spaces []Space
+	// Seed makes the search reproducible.
+	Seed uint64
+	// Eval is "auto", "cv" or "holdout".
+	Eval string
+	// Folds for cross-validation (default 5).
+	Folds int
+	// HoldoutFraction for holdout evaluation (default 0.1).
+	HoldoutFraction float64
+	// Ensemble enables greedy ensemble selection.
+	Ensemble bool
+	// MaxLatency discards configurations predicting slower than this per row
+	// (0: no limit).
+	MaxLatency time.Duration
+	// MaxModelBytes discards models larger than this (0: no limit).
+	MaxModelBytes int
+	// Recorder receives every trial (optional).
+	Recorder Recorder
+	// OnTrial is called after every trial (optional), e.g. for progress.
+	OnTrial func(t Trial, best Trial)
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Recorder logs trials; track's runs satisfy it through a small adapter.
+type Recorder interface {
+	RecordTrial(ctx context.Context, t Trial) error
+}
+
+// Trial is one evaluated configuration.
+type Trial struct {
+	ID      int           `json:"id"`
+	Learner string        `json:"learner"`
+	Family  string        `json:"family"`
+	Config  Config        `json:"config"`
+	Loss    float64       `json:"loss"`
+	Sample  int           `json:"sample_rows"`
+	FitTime time.Duration `json:"fit_time"`
+	// PredictPerRow is the measured prediction time per row.
+	PredictPerRow time.Duration `json:"predict_time_per_row"`
+	ModelBytes    int           `json:"model_bytes"`
+	// Elapsed is the time since the search started when the trial ended.
+	Elapsed time.Duration `json:"elapsed"`
+	Err     string        `json:"error,omitempty"`
+	// Cost is the trial's cost in search units (seconds in budget mode,
+	// model-based units in trial-count mode).
+	Cost float64 `json:"cost"`
+
+	oof []float64 // out-of-fold predictions (proba for classifiers)
+	// model fitted on the training part (holdout mode only), a fallback
+	// when no time is left to refit.
+	model learn.Model
+}
+
+// Member is one model of the result: a single model, or an ensemble member
+// with its weight.
+type Member struct {
+	Learner string      `json:"learner"`
+	Family  string      `json:"family"`
+	Config  Config      `json:"config"`
+	Weight  float64     `json:"weight"`
+	Model   learn.Model `json:"-"`
+}
+
+// Result is the outcome of a search.
+type Result struct {
+	// Trials in the order they ran.
+	Trials []Trial
+	// Best is the best single trial.
+	Best Trial
+	// Members are the refitted final model(s); one unless an ensemble won.
+	Members []Member
+	// ValidLoss is the validation (out-of-fold) loss of the final model.
+	ValidLoss float64
+	// Ensembled reports whether an ensemble beat the best single model.
+	Ensembled bool
+	// Eval is the evaluation method used ("cv", "holdout" or "valid").
+	Eval string
+	// Refitted reports whether the final models were refitted on all rows
+	// (false only when the budget ran out and the holdout-trained model was
+	// kept).
+	Refitted bool
+	Elapsed  time.Duration
+}
+
+// ErrNoTrial is returned when not even one trial could finish.
+var ErrNoTrial = errors.New("no trial finished within the budget")
+
+// learnerState is the per-learner search state.
+type learnerState struct {
+	space     Space
+	data      *learn.Dataset
+	valid     *learn.Dataset
+	search    *flow2
+	rng       *rand.Rand
+	trials    int
+	best      *Trial
+	bestTime  float64 // search time when the best was found
+	prevBest  float64 // previous best loss
+	prevTime  float64 // search time of the previous best
+	lastCost  float64 // cost of the last trial
+	minCost   float64
+	sample    int
+	seen      map[string]bool
+	failedAll bool
+}
+
+// Run searches for the best model.
+func Run(ctx context.Context, p Problem, o Options) (*Result, error) {
+	s, err := newSearcher(p, o)
+	if err != nil {
+		return nil, err
+	}
+	return s.run(ctx)
+}
+
+type searcher struct {
+	p       Problem
+	o       Options
+	states  []*learnerState
+	n       int
+	y       []float64
+	split   evalSplit
+	rng     *rand.Rand
+	start   time.Time
+	used    float64 // search cost used (seconds or units)
+	results []Trial
+	best    *Trial
+}
+
+func newSearcher(p Problem, o Options) (*searcher, error) {
+	if p.Loss == nil {
+		return nil, errors.New("automl: no loss function")
+	}
+	if o.Budget <= 0 && o.Trials <= 0 {
+		return nil, errors.New("automl: set a time budget or a trial count")
+	}
+	if o.Folds == 0 {
+		o.Folds = 5
+	}
+	if o.HoldoutFraction == 0 {
+		o.HoldoutFraction = 0.1
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Eval == "" {
+		o.Eval = "auto"
+	}
+	if o.Spaces == nil {
+		o.Spaces = DefaultSpaces(p.Task)
+	}
+	s := &searcher{p: p, o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))}
+	for i, sp := range o.Spaces {
+		if err := sp.validate(); err != nil {
+			return nil, err
+		}
+		d, ok := p.Data[sp.Family]
+		if !ok {
+			return nil, fmt.Errorf("automl: no %s data prepared for learner %s", sp.Family, sp.Learner)
+		}
+		if _, err := learn.Lookup(sp.Learner); err != nil {
+			return nil, fmt.Errorf("automl: %w", err)
+		}
+		st := &learnerState{space: sp, data: d, seen: map[string]bool{},
+			rng: rand.New(rand.NewPCG(o.Seed, uint64(i)+1)), prevBest: math.Inf(1), minCost: math.Inf(1)}
+		if p.Valid != nil {
+			st.valid = p.Valid[sp.Family]
+		}
+		st.search = newFlow2(sp.initPoint(), st.rng)
+		s.states = append(s.states, st)
+		s.n = d.N()
+		s.y = d.Y
+	}
+	if len(s.states) == 0 {
+		return nil, errors.New("automl: no learners to search")
+	}
+	return s, nil
+}
+
+// deterministic reports the trial-count mode.
+func (s *searcher) deterministic() bool { return s.o.Budget <= 0 }
+
+func (s *searcher) elapsed() time.Duration { return s.o.Now().Sub(s.start) }
+
+func (s *searcher) run(ctx context.Context) (*Result, error) {
+	s.start = s.o.Now()
+	s.split = s.makeSplit()
+	searchCtx := ctx
+	var cancel context.CancelFunc = func() {}
+	if !s.deterministic() {
+		searchCtx, cancel = context.WithDeadline(ctx, s.start.Add(s.o.Budget))
+	}
+	defer cancel()
+	for id := 0; s.o.Trials == 0 || id < s.o.Trials; id++ {
+		if ctx.Err() != nil {
+			break
+		}
+		st := s.choose()
+		if st == nil {
+			break
+		}
+		t := s.trial(searchCtx, id, st)
+		if t == nil {
+			break // out of time
+		}
+		s.results = append(s.results, *t)
+		if s.o.Recorder != nil {
+			if err := s.o.Recorder.RecordTrial(ctx, *t); err != nil {
+				return nil, fmt.Errorf("automl: record trial %d: %w", id, err)
+			}
+		}
+		if s.o.OnTrial != nil && s.best != nil {
+			s.o.OnTrial(*t, *s.best)
+		}
+	}
+	if s.best == nil {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("automl: %w", err)
+		}
+		return nil, fmt.Errorf("automl: %w (budget %v): raise --budget or lower the data size", ErrNoTrial, s.o.Budget)
+	}
+	return s.finish(ctx)
+}
+
+// choose picks the learner for the next trial by estimated cost for
+// improvement, or nil when no learner fits in the remaining budget.
+func (s *searcher) choose() *learnerState {
+	var cands []*learnerState
+	var ecis []float64
+	cheapest := math.Inf(1)
+	for _, st := range s.states {
+		if st.trials > 0 && st.minCost < cheapest {
+			cheapest = st.minCost / st.space.CostFactor
+		}
+	}
+	// First trial of each learner, in order of cost, before any ECI choice.
+	order := slices.Clone(s.states)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].space.CostFactor < order[j].space.CostFactor })
+	for _, st := range order {
+		if st.trials == 0 && !st.failedAll {
+			if s.fits(st) {
+				return st
+			}
+		}
+	}
+	for _, st := range s.states {
+		if st.failedAll || !s.fits(st) {
+			continue
+		}
+		var eci float64
+		switch {
+		case st.trials == 0:
+			eci = cheapest * st.space.CostFactor * 2
+		case st.best == nil:
+			eci = st.lastCost * 2
+		default:
+			now := s.used
+			eci1 := math.Max(now-st.bestTime, st.bestTime-st.prevTime)
+			eci = eci1
+			if s.best != nil && st.best.Loss > s.best.Loss && !math.IsInf(st.prevBest, 1) {
+				gain := st.prevBest - st.best.Loss
+				if gain > 0 {
+					speed := gain / math.Max(st.bestTime-st.prevTime, 1e-9)
+					eci = math.Max(eci1, (st.best.Loss-s.best.Loss)/speed)
+				} else {
+					eci = math.Max(eci1, 2*eci1)
+				}
+			}
+			eci = math.Max(eci, st.minCost)
+		}
+		if eci <= 0 || math.IsNaN(eci) || math.IsInf(eci, 0) {
+			eci = math.Max(st.lastCost, 1e-6)
+		}
+		cands = append(cands, st)
+		ecis = append(ecis, eci)
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	// Sample proportional to 1/ECI.
+	total := 0.0
+	for _, e := range ecis {
+		total += 1 / e
+	}
+	r := s.rng.Float64() * total
+	for i, e := range ecis {
+		r -= 1 / e
+		if r <= 0 {
+			return cands[i]
+		}
+	}
+	return cands[len(cands)-1]
+}
+
+// fits reports whether a trial of st is expected to finish with time left to
+// refit the current best (always true in trial-count mode).
+func (s *searcher) fits(st *learnerState) bool {
+	if s.deterministic() {
+		return true
+	}
+	est := s.estimate(st)
+	reserve := s.refitReserve()
+	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
+	return est+reserve <= left
+}
+
+// estimate predicts the wall cost in seconds of the next trial of st.
+func (s *searcher) estimate(st *learnerState) float64 {
+	if st.trials > 0 {
+		return st.lastCost * 1.5
+	}
+	cheapest := math.Inf(1)
+	for _, o := range s.states {
+		if o.trials > 0 {
+			cheapest = math.Min(cheapest, o.minCost/o.space.CostFactor)
+		}
+	}
+	if math.IsInf(cheapest, 1) {
+		return 0
+	}
+	return cheapest * st.space.CostFactor
+}
+
+// refitReserve is the time to keep for refitting the current best on all rows.
+func (s *searcher) refitReserve() float64 {
+	if s.best == nil {
+		return 0
+	}
+	perFit := s.best.FitTime.Seconds()
+	if s.split.method == "cv" {
+		perFit /= float64(s.o.Folds)
+	}
+	scale := float64(s.n) / math.Max(float64(s.best.Sample), 1)
+	reserve := perFit * scale * 1.3
+	if s.o.Ensemble {
+		reserve *= 2
+	}
+	return reserve + 0.02*s.o.Budget.Seconds()
+}
+
+// trial proposes, fits and scores one configuration of st. It returns nil
+// when the search is out of time.
+func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
+	var x []float64
+	var cfg Config
+	for tries := 0; ; tries++ {
+		if st.trials == 0 && tries == 0 {
+			x = st.space.initPoint()
+		} else {
+			x = st.search.propose()
+		}
+		cfg = st.space.configAt(x)
+		if !st.seen[cfg.key()+fmt.Sprint(st.sampleSize(s))] || tries > 20 {
+			break
+		}
+		// A repeated configuration: count it as a failure and move on.
+		st.search.report(x, math.Inf(1))
+	}
+	sample := st.sampleSize(s)
+	st.seen[cfg.key()+fmt.Sprint(sample)] = true
+	t := &Trial{ID: id, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}
+	began := s.o.Now()
+	oof, model, fit, perRow, size, err := s.evaluate(ctx, st, cfg, sample)
+	wall := s.o.Now().Sub(began)
+	t.FitTime, t.PredictPerRow, t.ModelBytes = fit, perRow, size
+	if err != nil && ctx.Err() != nil && !s.deterministic() {
+		return nil // cut by the budget: the trial does not count
+	}
+	if s.deterministic() {
+		t.Cost = s.unitCost(st, cfg, sample)
+	} else {
+		t.Cost = wall.Seconds()
+	}
+	s.used += t.Cost
+	t.Elapsed = s.elapsed()
+	st.trials++
+	st.lastCost = t.Cost
+	st.minCost = math.Min(st.minCost, t.Cost)
+	if err != nil {
+		t.Err = err.Error()
+		t.Loss = math.Inf(1)
+		st.search.report(x, math.Inf(1))
+		if st.best == nil && st.trials >= 3 {
+			st.failedAll = true
+		}
+		return t
+	}
+	t.Loss = s.p.Loss(s.split.yValid(s), predFromOOF(oof, s.p.Task, len(s.p.Classes)), oof, len(s.p.Classes))
+	if math.IsNaN(t.Loss) {
+		t.Loss = math.Inf(1)
+	}
+	if (s.o.MaxLatency > 0 && perRow > s.o.MaxLatency) || (s.o.MaxModelBytes > 0 && size > s.o.MaxModelBytes) {
+		t.Err = "violates a constraint (latency or size)"
+		st.search.report(x, math.Inf(1))
+		return t
+	}
+	t.oof = oof
+	t.model = model
+	improved := st.search.report(x, t.Loss)
+	if improved && (st.best == nil || t.Loss < st.best.Loss) {
+		if st.best != nil {
+			st.prevBest, st.prevTime = st.best.Loss, st.bestTime
+		}
+		tc := *t
+		st.best = &tc
+		st.bestTime = s.used
+	}
+	if s.best == nil || t.Loss < s.best.Loss {
+		tc := *t
+		s.best = &tc
+	}
+	// Grow the training sample ×4 when the search at this size converged.
+	if st.search.converged > 0 && st.sample > 0 && st.sample < s.split.trainRows() {
+		st.sample = min(st.sample*4, s.split.trainRows())
+		st.search.converged = 0
+		st.search.bestLoss = math.Inf(1)
+	}
+	return t
+}
+
+// sampleSize is the number of training rows the next trial of st uses.
+func (st *learnerState) sampleSize(s *searcher) int {
+	full := s.split.trainRows()
+	if s.split.method != "holdout" || full <= 10000 {
+		return full
+	}
+	if st.sample == 0 {
+		st.sample = 10000
+	}
+	return st.sample
+}
+
+// unitCost is the deterministic cost model of trial-count mode: the learner's
+// relative cost, scaled by sample size and by cost-related hyperparameters.
+func (s *searcher) unitCost(st *learnerState, cfg Config, sample int) float64 {
+	c := st.space.CostFactor * float64(sample) / 10000
+	for _, d := range st.space.Domains {
+		if len(d.Choices) > 0 || !d.Int {
+			continue
+		}
+		var v float64
+		fmt.Sscan(cfg[d.Param], &v)
+		if d.Init > 0 && v > d.Init {
+			c *= math.Sqrt(v / d.Init)
+		}
+	}
+	return c
+}
+
+// evaluate fits cfg on the evaluation split and returns out-of-fold
+// predictions (probabilities for classifiers) for the validation rows.
+func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof []float64, model learn.Model, fit, perRow time.Duration, size int, err error) {
+	k := len(s.p.Classes)
+	width := 1
+	if s.p.Task.Classification() {
+		width = k
+	}
+	nValid := len(s.split.validRows())
+	oof = make([]float64, nValid*width)
+	var predTime time.Duration
+	var predRows int
+	for f, fold := range s.split.folds {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, 0, 0, 0, err
+		}
+		l, err := s.learner(st, cfg)
+		if err != nil {
+			return nil, nil, 0, 0, 0, err
+		}
+		trainRows := fold.train
+		if sample < len(trainRows) {
+			trainRows = trainRows[:sample]
+		}
+		d := st.data.Subset(trainRows)
+		t0 := s.o.Now()
+		m, err := l.Fit(ctx, d)
+		fit += s.o.Now().Sub(t0)
+		if err != nil {
+			return nil, nil, 0, 0, 0, fmt.Errorf("fit: %w", err)
+		}
+		X := s.split.validX(st, f)
+		t1 := s.o.Now()
+		out, err := predictOut(m, X, s.p.Task, k)
+		predTime += s.o.Now().Sub(t1)
+		predRows += X.Rows
+		if err != nil {
+			return nil, nil, 0, 0, 0, fmt.Errorf("predict: %w", err)
+		}
+		for i, pos := range fold.validPos {
+			copy(oof[pos*width:(pos+1)*width], out[i*width:(i+1)*width])
+		}
+		if f == len(s.split.folds)-1 {
+			b, err := m.MarshalBinary()
+			if err != nil {
+				return nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
+			}
+			size = len(b)
+			if s.split.method != "cv" {
+				model = m
+			}
+		}
+	}
+	if predRows > 0 {
+		perRow = predTime / time.Duration(predRows)
+	}
+	return oof, model, fit, perRow, size, nil
+}
+
+// learner builds the learner for a configuration.
+func (s *searcher) learner(st *learnerState, cfg Config) (learn.Learner, error) {
+	l, err := learn.New(st.space.Learner)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := learn.SetParam(l, k, cfg[k]); err != nil {
+			return nil, err
+		}
+	}
+	if err := learn.SetParam(l, "seed", fmt.Sprint(s.o.Seed)); err != nil && !isUnknownParam(err) {
+		return nil, err
+	}
+	return l, nil
+}
+
+func isUnknownParam(err error) bool {
+	return err != nil && len(err.Error()) > 0 && (contains(err.Error(), "unknown hyperparameter"))
+}
+
+// predictOut returns probabilities (n×k) for classifiers, values otherwise.
+func predictOut(m learn.Model, X *frame.Matrix, task learn.Task, k int) ([]float64, error) {
+	if task.Classification() {
+		p, ok := m.(learn.Prober)
+		if !ok {
+			return nil, fmt.Errorf("model %s gives no probabilities", m.Kind())
+		}
+		return p.PredictProba(X)
+	}
+	return m.Predict(X)
+}
+
+// predFromOOF turns out-of-fold outputs into point predictions.
+func predFromOOF(out []float64, task learn.Task, k int) []float64 {
+	if !task.Classification() {
+		return out
+	}
+	n := len(out) / k
+	pred := make([]float64, n)
+	for i := 0; i < n; i++ {
+		best := 0
+		for c := 1; c < k; c++ {
+			if out[i*k+c] > out[i*k+best] {
+				best = c
+			}
+		}
+		pred[i] = float64(best)
+	}
+	return pred
+}

@@ -1,0 +1,70 @@
+package automl
+
+import (
+	"slices"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// DefaultSpaces returns the built-in search spaces for a task, for the
+// learners registered in this build. Ranges and low-cost starting points
+// follow FLAML's published defaults for the corresponding estimators
+// (LightGBM → gbdt, RandomForest → random_forest, ExtraTrees → extra_trees,
+// LogisticRegression L1 → logistic_regression); CostFactor is each learner's
+// starting cost relative to gbdt, as FLAML's init cost ratios are.
+func DefaultSpaces(task learn.Task) []Space {
+	all := []Space{
+		{
+			Learner: "gbdt", Family: "trees", CostFactor: 1,
+			Domains: []Domain{
+				{Param: "n_estimators", Lo: 4, Hi: 4096, Log: true, Int: true, Init: 4},
+				{Param: "max_leaves", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
+				{Param: "min_data_in_leaf", Lo: 2, Hi: 128, Log: true, Int: true, Init: 20},
+				{Param: "learning_rate", Lo: 1.0 / 1024, Hi: 1, Log: true, Init: 0.1},
+				{Param: "colsample", Lo: 0.1, Hi: 1, Init: 1},
+				{Param: "subsample", Lo: 0.5, Hi: 1, Init: 1},
+				{Param: "l1", Lo: 1.0 / 1024, Hi: 1024, Log: true, Init: 1.0 / 1024},
+				{Param: "l2", Lo: 1.0 / 1024, Hi: 1024, Log: true, Init: 1},
+			},
+		},
+		{
+			Learner: "random_forest", Family: "trees", CostFactor: 2,
+			Domains: []Domain{
+				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
+				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
+				{Param: "max_leaf_nodes", Lo: 4, Hi: 32768, Log: true, Int: true, Init: 4},
+			},
+		},
+		{
+			Learner: "extra_trees", Family: "trees", CostFactor: 1.9,
+			Domains: []Domain{
+				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
+				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
+				{Param: "max_leaf_nodes", Lo: 4, Hi: 32768, Log: true, Int: true, Init: 4},
+			},
+		},
+		{
+			Learner: "logistic_regression", Family: "linear", CostFactor: 5,
+			Tasks:   []string{"binary", "multiclass"},
+			Domains: []Domain{
+				{Param: "C", Lo: 1.0 / 32, Hi: 32768, Log: true, Init: 1},
+			},
+		},
+	}
+	var out []Space
+	names := learn.Names()
+	for _, s := range all {
+		if !slices.Contains(names, s.Learner) {
+			continue
+		}
+		if s.Tasks != nil && !slices.Contains(s.Tasks, task.String()) {
+			continue
+		}
+		spec, err := learn.Lookup(s.Learner)
+		if err != nil || !slices.Contains(spec.Tasks, task) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
