@@ -45,7 +45,7 @@ func DefaultSpaces(task learn.Task) []Space {
 		},
 		{
 			Learner: "logistic_regression", Family: "linear", CostFactor: 5,
-			Tasks:   []string{"binary", "multiclass"},
+			Tasks: []string{"binary", "multiclass"},
 			Domains: []Domain{
 				{Param: "C", Lo: 1.0 / 32, Hi: 32768, Log: true, Init: 1},
 			},
