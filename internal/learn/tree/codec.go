@@ -1,0 +1,125 @@
+package tree
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+)
+
+var errTruncated = errors.New("truncated or corrupt model data")
+
+// Encoder appends little-endian primitives to B. It is the binary encoding
+// shared by the tree-based models.
+type Encoder struct{ B []byte }
+
+// Uvarint appends an unsigned varint.
+func (w *Encoder) Uvarint(v uint64) { w.B = binary.AppendUvarint(w.B, v) }
+
+// Varint appends a signed varint.
+func (w *Encoder) Varint(v int64) { w.B = binary.AppendVarint(w.B, v) }
+
+// Float appends the exact bits of v.
+func (w *Encoder) Float(v float64) { w.B = binary.LittleEndian.AppendUint64(w.B, math.Float64bits(v)) }
+
+// Floats appends a length-prefixed slice.
+func (w *Encoder) Floats(v []float64) {
+	w.Uvarint(uint64(len(v)))
+	for _, x := range v {
+		w.Float(x)
+	}
+}
+
+// String appends a length-prefixed string.
+func (w *Encoder) String(s string) {
+	w.Uvarint(uint64(len(s)))
+	w.B = append(w.B, s...)
+}
+
+// Decoder reads what Encoder wrote. The first error sticks in Err and every
+// later read returns zero values.
+type Decoder struct {
+	B   []byte
+	Err error
+}
+
+// Remaining returns the number of unread bytes.
+func (r *Decoder) Remaining() int { return len(r.B) }
+
+func (r *Decoder) fail() {
+	if r.Err == nil {
+		r.Err = errTruncated
+	}
+	r.B = nil
+}
+
+// Uvarint reads an unsigned varint.
+func (r *Decoder) Uvarint() uint64 {
+	v, n := binary.Uvarint(r.B)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.B = r.B[n:]
+	return v
+}
+
+// Varint reads a signed varint.
+func (r *Decoder) Varint() int64 {
+	v, n := binary.Varint(r.B)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.B = r.B[n:]
+	return v
+}
+
+// Int reads a non-negative count that must fit in the remaining data.
+func (r *Decoder) Int() int {
+	v := r.Uvarint()
+	if v > math.MaxInt32 {
+		r.fail()
+		return 0
+	}
+	return int(v)
+}
+
+// Float reads a float64.
+func (r *Decoder) Float() float64 {
+	if len(r.B) < 8 {
+		r.fail()
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(r.B))
+	r.B = r.B[8:]
+	return v
+}
+
+// Floats reads a length-prefixed slice (nil when empty).
+func (r *Decoder) Floats() []float64 {
+	n := r.Int()
+	if n*8 > len(r.B) {
+		r.fail()
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = r.Float()
+	}
+	return out
+}
+
+// String reads a length-prefixed string.
+func (r *Decoder) String() string {
+	n := r.Int()
+	if n > len(r.B) {
+		r.fail()
+		return ""
+	}
+	s := string(r.B[:n])
+	r.B = r.B[n:]
+	return s
+}

@@ -1,0 +1,281 @@
+package tree
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// Ensemble is a set of trees whose leaf outputs are averaged: a single
+// decision tree or a forest. It is safe for concurrent use.
+type Ensemble struct {
+	Task learn.Task
+	// K is the number of classes (0 for regression); P the number of features.
+	K, P  int
+	Trees []*Tree
+	// Importances holds the normalised impurity importance per feature.
+	Importances []float64
+}
+
+// NOut returns the number of outputs per row.
+func (e *Ensemble) NOut() int {
+	if e.Task.Classification() {
+		return e.K
+	}
+	return 1
+}
+
+const predictBlock = 256
+
+// Raw returns the averaged leaf outputs, row-major n×NOut, computed in
+// parallel over blocks of rows.
+func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
+	if X == nil {
+		return nil, errors.New("predict: nil matrix")
+	}
+	if X.Cols != e.P {
+		return nil, fmt.Errorf("predict: matrix has %d columns, model expects %d features", X.Cols, e.P)
+	}
+	if len(X.Data) != X.Rows*X.Cols {
+		return nil, fmt.Errorf("predict: matrix holds %d values, want %d×%d", len(X.Data), X.Rows, X.Cols)
+	}
+	k := e.NOut()
+	n := X.Rows
+	out := make([]float64, n*k)
+	nb := (n + predictBlock - 1) / predictBlock
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	scale := 1 / float64(max(len(e.Trees), 1))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]float64, predictBlock*e.P)
+			for {
+				mu.Lock()
+				b := next
+				next++
+				mu.Unlock()
+				if b >= nb {
+					return
+				}
+				lo, hi := b*predictBlock, min((b+1)*predictBlock, n)
+				m := hi - lo
+				for j := 0; j < e.P; j++ {
+					col := X.Data[j*n+lo : j*n+hi]
+					for i, v := range col {
+						buf[i*e.P+j] = v
+					}
+				}
+				o := out[lo*k : hi*k]
+				for _, t := range e.Trees {
+					for i := 0; i < m; i++ {
+						leaf := t.Leaf(buf[i*e.P : (i+1)*e.P])
+						oi := o[i*k : (i+1)*k]
+						for c, v := range leaf {
+							oi[c] += v
+						}
+					}
+				}
+				for i := range o {
+					o[i] *= scale
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// Proba returns class probabilities, row-major n×K.
+func (e *Ensemble) Proba(X *frame.Matrix) ([]float64, error) {
+	if !e.Task.Classification() {
+		return nil, errors.New("predict proba: not a classifier")
+	}
+	p, err := e.Raw(X)
+	if err != nil {
+		return nil, err
+	}
+	k := e.K
+	for i := 0; i < X.Rows; i++ {
+		row := p[i*k : (i+1)*k]
+		s := 0.0
+		for _, v := range row {
+			s += v
+		}
+		if s > 0 {
+			for c := range row {
+				row[c] /= s
+			}
+		}
+	}
+	return p, nil
+}
+
+// Predict returns the class index (argmax of the probabilities) or the
+// regression value per row.
+func (e *Ensemble) Predict(X *frame.Matrix) ([]float64, error) {
+	p, err := e.Raw(X)
+	if err != nil {
+		return nil, err
+	}
+	if !e.Task.Classification() {
+		return p, nil
+	}
+	return ArgMax(p, e.K), nil
+}
+
+// ArgMax returns the index of the largest value of each row of the row-major
+// n×k slice p (the first on ties).
+func ArgMax(p []float64, k int) []float64 {
+	n := len(p) / k
+	out := make([]float64, n)
+	for i := 0; i < n; i++ {
+		row := p[i*k : (i+1)*k]
+		b := 0
+		for c := 1; c < k; c++ {
+			if row[c] > row[b] {
+				b = c
+			}
+		}
+		out[i] = float64(b)
+	}
+	return out
+}
+
+// Importance returns the impurity importance per feature.
+func (e *Ensemble) Importance() []float64 {
+	return append([]float64(nil), e.Importances...)
+}
+
+// normalise scales v to sum 1 (left as zeros when its sum is 0).
+func normalise(v []float64) {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	if s > 0 {
+		for i := range v {
+			v[i] /= s
+		}
+	}
+}
+
+// Normalise scales a non-negative vector to sum 1 in place (zeros stay).
+func Normalise(v []float64) { normalise(v) }
+
+// AppendBinary appends the ensemble's encoding to b.
+func (e *Ensemble) AppendBinary(b []byte) []byte {
+	var w Encoder
+	w.B = b
+	w.Uvarint(uint64(e.Task))
+	w.Uvarint(uint64(e.K))
+	w.Uvarint(uint64(e.P))
+	w.Floats(e.Importances)
+	w.Uvarint(uint64(len(e.Trees)))
+	for _, t := range e.Trees {
+		w.Uvarint(uint64(t.NOut))
+		w.Uvarint(uint64(len(t.Nodes)))
+		for _, nd := range t.Nodes {
+			w.Float(nd.Threshold)
+			w.Varint(int64(nd.Feature))
+			w.Varint(int64(nd.Left))
+			w.Varint(int64(nd.Right))
+			w.Uvarint(uint64(nd.Flags))
+		}
+		w.Floats(t.Values)
+		w.Uvarint(uint64(len(t.Cats)))
+		for _, c := range t.Cats {
+			w.Uvarint(c)
+		}
+	}
+	return w.B
+}
+
+// DecodeEnsemble reads an ensemble written by AppendBinary and checks that
+// every reference in it is in range.
+func DecodeEnsemble(r *Decoder) (*Ensemble, error) {
+	e := &Ensemble{Task: learn.Task(r.Uvarint()), K: r.Int(), P: r.Int()}
+	e.Importances = r.Floats()
+	nt := r.Int()
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	if nt > r.Remaining() {
+		return nil, errTruncated
+	}
+	for ti := 0; ti < nt && r.Err == nil; ti++ {
+		t := &Tree{NOut: r.Int()}
+		nn := r.Int()
+		if r.Err != nil || nn > r.Remaining() {
+			return nil, errTruncated
+		}
+		t.Nodes = make([]Node, nn)
+		for i := range t.Nodes {
+			t.Nodes[i] = Node{Threshold: r.Float(), Feature: int32(r.Varint()), Left: int32(r.Varint()), Right: int32(r.Varint()), Flags: uint8(r.Uvarint())}
+		}
+		t.Values = r.Floats()
+		nc := r.Int()
+		if r.Err != nil || nc > r.Remaining() {
+			return nil, errTruncated
+		}
+		t.Cats = make([]uint64, nc)
+		for i := range t.Cats {
+			t.Cats[i] = r.Uvarint()
+		}
+		if nc == 0 {
+			t.Cats = nil
+		}
+		if r.Err == nil {
+			if err := t.check(e.P); err != nil {
+				return nil, fmt.Errorf("tree %d: %w", ti+1, err)
+			}
+		}
+		e.Trees = append(e.Trees, t)
+	}
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	if e.NOut() < 1 || len(e.Importances) != e.P {
+		return nil, errors.New("inconsistent ensemble header")
+	}
+	for _, t := range e.Trees {
+		if t.NOut != e.NOut() {
+			return nil, errors.New("tree output width disagrees with the task")
+		}
+	}
+	return e, nil
+}
+
+// check validates the references of a decoded tree so prediction cannot
+// index out of range or loop.
+func (t *Tree) check(p int) error {
+	if len(t.Nodes) == 0 || t.NOut < 1 {
+		return errors.New("empty tree")
+	}
+	for i, nd := range t.Nodes {
+		if nd.Feature < 0 {
+			if nd.Left < 0 || int(nd.Left)+t.NOut > len(t.Values) {
+				return fmt.Errorf("node %d: leaf value out of range", i)
+			}
+			continue
+		}
+		if int(nd.Feature) >= p || int(nd.Left) <= i || int(nd.Right) <= i || int(nd.Left) >= len(t.Nodes) || int(nd.Right) >= len(t.Nodes) {
+			return fmt.Errorf("node %d: feature or child out of range", i)
+		}
+		if nd.Flags&flagCategorical != 0 {
+			off := nd.Threshold
+			if off < 0 || off >= float64(len(t.Cats)) || math.Trunc(off) != off || int(off)+1+int(t.Cats[int(off)]) > len(t.Cats) {
+				return fmt.Errorf("node %d: category set out of range", i)
+			}
+		}
+	}
+	return nil
+}

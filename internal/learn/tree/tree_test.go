@@ -1,0 +1,174 @@
+package tree_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/learntest"
+	"github.com/gyre-ml/gyre/internal/learn/tree"
+)
+
+func TestConformance(t *testing.T) {
+	learntest.Run(t, learntest.Options{New: func() learn.Learner { l := tree.New(); l.Seed = 3; return l }})
+}
+
+func TestConformancePruned(t *testing.T) {
+	learntest.Run(t, learntest.Options{New: func() learn.Learner {
+		l := tree.New()
+		l.CCPAlpha = 0.002
+		l.Criterion = "auto"
+		return l
+	}, Tasks: []learn.Task{learn.Binary}})
+}
+
+func xor(n int) *learn.Dataset {
+	X := frame.NewMatrix(n, 2)
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		a, b := i%2, (i/2)%2
+		X.Set(i, 0, float64(a))
+		X.Set(i, 1, float64(b))
+		y[i] = float64(a ^ b)
+	}
+	return &learn.Dataset{X: X, Y: y, Task: learn.Binary, Classes: []string{"0", "1"}, Features: []learn.Feature{{Name: "a"}, {Name: "b"}}}
+}
+
+func TestXORAndPruning(t *testing.T) {
+	d := xor(40)
+	m, err := tree.New().Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Predict(d.X)
+	for i := range p {
+		if p[i] != d.Y[i] {
+			t.Fatalf("row %d: got %v, want %v", i, p[i], d.Y[i])
+		}
+	}
+	if got := tree.Fitted(m).Tree().NumLeaves(); got != 4 {
+		t.Errorf("leaves = %d, want 4", got)
+	}
+	l := tree.New()
+	l.CCPAlpha = 1
+	m, err = l.Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tree.Fitted(m).Tree().NumLeaves(); got != 1 {
+		t.Errorf("pruned leaves = %d, want 1", got)
+	}
+}
+
+// TestMissingDirection checks that the side for missing values is learned.
+func TestMissingDirection(t *testing.T) {
+	n := 200
+	X := frame.NewMatrix(n, 1)
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		switch i % 3 {
+		case 0:
+			X.Set(i, 0, math.NaN())
+			y[i] = 10
+		case 1:
+			X.Set(i, 0, 1)
+			y[i] = 10
+		default:
+			X.Set(i, 0, 2)
+			y[i] = 0
+		}
+	}
+	d := &learn.Dataset{X: X, Y: y, Task: learn.Regression, Features: []learn.Feature{{Name: "x"}}}
+	l := tree.New()
+	l.MaxDepth = 1
+	m, err := l.Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := frame.FromRows([][]float64{{math.NaN()}, {1}, {2}})
+	p, _ := m.Predict(q)
+	want := []float64{10, 10, 0}
+	for i := range want {
+		if p[i] != want[i] {
+			t.Errorf("row %d: got %v, want %v", i, p[i], want[i])
+		}
+	}
+}
+
+// TestCategorical checks a native categorical split that no single
+// threshold on the codes can make.
+func TestCategorical(t *testing.T) {
+	n := 300
+	X := frame.NewMatrix(n, 1)
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		c := i % 5
+		X.Set(i, 0, float64(c))
+		if c == 1 || c == 3 {
+			y[i] = 1
+		}
+	}
+	d := &learn.Dataset{X: X, Y: y, Task: learn.Binary, Classes: []string{"n", "y"},
+		Features: []learn.Feature{{Name: "c", Categorical: true, Levels: []string{"a", "b", "c", "d", "e"}}}}
+	l := tree.New()
+	l.MaxDepth = 1
+	m, err := l.Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Predict(d.X)
+	for i := range p {
+		if p[i] != y[i] {
+			t.Fatalf("row %d: got %v, want %v", i, p[i], y[i])
+		}
+	}
+}
+
+func TestBadParams(t *testing.T) {
+	d := learntest.Toy(learn.Binary, 50, 1)
+	for _, tc := range []struct {
+		name, key, val string
+	}{
+		{"depth", "max_depth", "-1"},
+		{"split", "min_samples_split", "1"},
+		{"leaf", "min_samples_leaf", "0"},
+		{"features", "max_features", "sqr"},
+		{"features-range", "max_features", "9"},
+		{"criterion", "criterion", "squared_error"},
+		{"ccp", "ccp_alpha", "-1"},
+		{"cw", "class_weight", "heavy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := tree.New()
+			if err := learn.SetParam(l, tc.key, tc.val); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Fit(context.Background(), d); err == nil {
+				t.Errorf("%s=%s: fit succeeded", tc.key, tc.val)
+			}
+		})
+	}
+}
+
+func ExampleDecisionTree() {
+	d := learntest.Toy(learn.Binary, 400, 1)
+	l := tree.New()
+	l.MaxDepth = 3
+	m, err := l.Fit(context.Background(), d)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pred, _ := m.Predict(d.X)
+	ok := 0
+	for i, p := range pred {
+		if p == d.Y[i] {
+			ok++
+		}
+	}
+	fmt.Printf("depth %d, training accuracy above 0.8: %v\n", tree.Fitted(m).Tree().Depth(), float64(ok)/float64(len(pred)) > 0.8)
+	// Output: depth 3, training accuracy above 0.8: true
+}
