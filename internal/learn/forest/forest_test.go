@@ -23,8 +23,10 @@ func small(extra bool) func() learn.Learner {
 	}
 }
 
-func TestConformanceRandomForest(t *testing.T) { learntest.Run(t, learntest.Options{New: small(false)}) }
-func TestConformanceExtraTrees(t *testing.T)   { learntest.Run(t, learntest.Options{New: small(true)}) }
+func TestConformanceRandomForest(t *testing.T) {
+	learntest.Run(t, learntest.Options{New: small(false)})
+}
+func TestConformanceExtraTrees(t *testing.T) { learntest.Run(t, learntest.Options{New: small(true)}) }
 
 func TestOOBAndImportance(t *testing.T) {
 	for _, task := range []learn.Task{learn.Binary, learn.Regression} {
