@@ -1,0 +1,579 @@
+package gbdt
+
+import (
+	"math"
+	"sort"
+	"sync"
+)
+
+// hbin is one histogram bin: gradient and hessian sums and the row count.
+type hbin struct {
+	g, h float64
+	n    int64
+}
+
+// histBins is the fixed number of bins per feature in a histogram (a uint8
+// bin index needs no bounds check).
+const histBins = 256
+
+// splitInfo is the best split found for a leaf.
+type splitInfo struct {
+	gain        float64
+	feat        int
+	thr         int // numeric: bins ≤ thr go left
+	cat         bool
+	catSet      [4]uint64 // categorical: bins going left
+	defaultLeft bool
+	lg, lh      float64
+	ln          int64
+	lout, rout  float64 // unscaled leaf outputs
+}
+
+func (s *splitInfo) valid() bool { return s.feat >= 0 }
+
+// leafState is a leaf under construction.
+type leafState struct {
+	start, count int
+	g, h         float64
+	depth        int
+	hist         []hbin // nil when not needed
+	lo, hi       float64
+	best         splitInfo
+	parent       int // node index of the parent (-1 for root)
+	isLeft       bool
+	out          float64 // unscaled output
+}
+
+// growParams are the validated tree-growth settings.
+type growParams struct {
+	maxLeaves     int
+	maxDepth      int
+	minData       int64
+	minHess       float64
+	minGain       float64
+	l1, l2        float64
+	lr            float64
+	maxCatThr     int
+	catSmooth     float64
+	mono          []int8
+	threads       int
+	featsParallel bool
+}
+
+// grower builds trees over a binned matrix. It is reused across trees.
+type grower struct {
+	p      growParams
+	bd     *Binned
+	idx    []int32 // training rows of the current tree; leaves own segments
+	tmp    []int32
+	og     []gpair // leaf-ordered gradient pairs
+	feats  []int   // features usable in the current tree
+	pool   [][]hbin
+	leaves []*leafState
+	// node tables for binned traversal of the tree being built
+	tables [][256]bool
+	// nodes of the tree being built
+	t *tree
+	// identity reports idx[0:n] == 0..n-1 (the root can read gradients in
+	// place).
+	identity bool
+}
+
+func newGrower(p growParams, bd *Binned) *grower {
+	return &grower{p: p, bd: bd, tmp: make([]int32, bd.Rows), og: make([]gpair, bd.Rows)}
+}
+
+func (g *grower) getHist() []hbin {
+	if n := len(g.pool); n > 0 {
+		h := g.pool[n-1]
+		g.pool = g.pool[:n-1]
+		return h
+	}
+	return make([]hbin, g.bd.Cols*histBins)
+}
+
+func (g *grower) putHist(h []hbin) {
+	if h != nil {
+		g.pool = append(g.pool, h)
+	}
+}
+
+// thresholdL1 is the L1-shrunk gradient sum.
+func (g *grower) thresholdL1(s float64) float64 {
+	if g.p.l1 == 0 {
+		return s
+	}
+	if s > g.p.l1 {
+		return s - g.p.l1
+	}
+	if s < -g.p.l1 {
+		return s + g.p.l1
+	}
+	return 0
+}
+
+// output is the optimal (unscaled) leaf output for sums G, H.
+func (g *grower) output(G, H float64) float64 {
+	return -g.thresholdL1(G) / (H + g.p.l2)
+}
+
+// score is the (doubled, negated) optimal objective of a leaf: T(G)²/(H+λ).
+func (g *grower) score(G, H float64) float64 {
+	t := g.thresholdL1(G)
+	return t * t / (H + g.p.l2)
+}
+
+// scoreAt is the (doubled, negated) objective of a leaf with output w.
+func (g *grower) scoreAt(G, H, w float64) float64 {
+	return -(2*G*w + (H+g.p.l2)*w*w + 2*g.p.l1*math.Abs(w))
+}
+
+// buildHist fills hist for the features in use from the rows of leaf l.
+func (g *grower) buildHist(l *leafState, gp []gpair, hist []hbin) {
+	rows := g.idx[l.start : l.start+l.count]
+	bins := g.bd.Bins
+	nrows := g.bd.Rows
+	identity := g.identity && l.start == 0 && l.count == len(g.idx)
+	og := g.og[:len(rows)]
+	if !identity {
+		parallelRange(len(rows), g.p.threads, 1<<15, func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				og[k] = gp[rows[k]]
+			}
+		})
+	} else {
+		og = gp[:nrows]
+	}
+	feats := g.feats
+	work := func(fi int) {
+		f := feats[fi]
+		h := (*[histBins]hbin)(hist[f*histBins : (f+1)*histBins])
+		*h = [histBins]hbin{}
+		col := bins[f*nrows : (f+1)*nrows]
+		if identity {
+			histSeq(h, col, og)
+		} else {
+			histIdx(h, col, rows, og)
+		}
+	}
+	threads := g.p.threads
+	if len(rows) < 4096 {
+		threads = 1
+	}
+	parallelFor(len(feats), threads, work)
+}
+
+func histSeq(h *[histBins]hbin, col []uint8, og []gpair) {
+	og = og[:len(col)]
+	for i, b := range col {
+		e := &h[b]
+		p := og[i]
+		e.g += float64(p.g)
+		e.h += float64(p.h)
+		e.n++
+	}
+}
+
+func histIdx(h *[histBins]hbin, col []uint8, rows []int32, og []gpair) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		e := &h[col[r]]
+		p := og[k]
+		e.g += float64(p.g)
+		e.h += float64(p.h)
+		e.n++
+	}
+}
+
+// subtractHist sets dst = parent - child for the features in use (in place:
+// dst is parent).
+func (g *grower) subtractHist(parent, child []hbin) {
+	for _, f := range g.feats {
+		p := parent[f*histBins : (f+1)*histBins]
+		c := child[f*histBins : (f+1)*histBins]
+		for b := range p {
+			p[b].g -= c[b].g
+			p[b].h -= c[b].h
+			p[b].n -= c[b].n
+		}
+	}
+}
+
+// findBest finds the best split of leaf l from its histogram.
+func (g *grower) findBest(l *leafState) {
+	l.best = splitInfo{feat: -1}
+	if l.count < int(2*g.p.minData) || (g.p.maxDepth > 0 && l.depth >= g.p.maxDepth) || l.hist == nil {
+		return
+	}
+	best := splitInfo{feat: -1, gain: g.p.minGain}
+	constrained := !math.IsInf(l.lo, -1) || !math.IsInf(l.hi, 1)
+	parentScore := g.score(l.g, l.h)
+	if constrained {
+		parentScore = g.scoreAt(l.g, l.h, clamp(g.output(l.g, l.h), l.lo, l.hi))
+	}
+	for _, f := range g.feats {
+		h := l.hist[f*histBins : (f+1)*histBins]
+		var mono int8
+		if g.p.mono != nil {
+			mono = g.p.mono[f]
+		}
+		if g.bd.Categorical[f] {
+			g.findCat(l, f, h, parentScore, constrained || mono != 0, mono, &best)
+		} else {
+			g.findNum(l, f, h, parentScore, constrained || mono != 0, mono, &best)
+		}
+	}
+	l.best = best
+}
+
+// evalSplit returns the gain of a split with left sums (lg, lh), or -Inf when
+// the split violates a limit.
+func (g *grower) evalSplit(l *leafState, lg, lh float64, ln int64, parentScore float64, constrained bool, mono int8) (gain, lout, rout float64) {
+	rn := int64(l.count) - ln
+	rg, rh := l.g-lg, l.h-lh
+	if ln < g.p.minData || rn < g.p.minData || lh < g.p.minHess || rh < g.p.minHess {
+		return math.Inf(-1), 0, 0
+	}
+	if !constrained {
+		return g.score(lg, lh) + g.score(rg, rh) - parentScore, 0, 0
+	}
+	lout = clamp(g.output(lg, lh), l.lo, l.hi)
+	rout = clamp(g.output(rg, rh), l.lo, l.hi)
+	if (mono > 0 && lout > rout) || (mono < 0 && lout < rout) {
+		return math.Inf(-1), 0, 0
+	}
+	return g.scoreAt(lg, lh, lout) + g.scoreAt(rg, rh, rout) - parentScore, lout, rout
+}
+
+func (g *grower) findNum(l *leafState, f int, h []hbin, parentScore float64, constrained bool, mono int8, best *splitInfo) {
+	nb := g.bd.NumBins[f]
+	if nb < 2 && h[nb].n == 0 {
+		return
+	}
+	miss := h[nb]
+	// Missing values right (or none): left accumulates value bins.
+	var lg, lh float64
+	var ln int64
+	last := nb - 2
+	if miss.n > 0 {
+		last = nb - 1
+	}
+	for b := 0; b <= last; b++ {
+		lg += h[b].g
+		lh += h[b].h
+		ln += h[b].n
+		if ln == 0 {
+			continue
+		}
+		gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
+		if gain > best.gain {
+			*best = splitInfo{gain: gain, feat: f, thr: b, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro}
+			if miss.n == 0 {
+				// No missing values in training: send them with the majority.
+				best.defaultLeft = 2*ln >= int64(l.count)
+			}
+		}
+	}
+	if miss.n == 0 {
+		return
+	}
+	// Missing values left.
+	lg, lh, ln = miss.g, miss.h, miss.n
+	for b := 0; b <= nb-2; b++ {
+		lg += h[b].g
+		lh += h[b].h
+		ln += h[b].n
+		gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
+		if gain > best.gain {
+			*best = splitInfo{gain: gain, feat: f, thr: b, defaultLeft: true, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro}
+		}
+	}
+}
+
+func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, constrained bool, mono int8, best *splitInfo) {
+	nb := g.bd.NumBins[f]
+	type catStat struct {
+		bin   int
+		ratio float64
+	}
+	cands := make([]catStat, 0, nb+1)
+	for b := 0; b <= nb; b++ {
+		if h[b].n == 0 || (b == nb-1 && g.bd.Lumped[f]) {
+			continue
+		}
+		cands = append(cands, catStat{b, h[b].g / (h[b].h + g.p.catSmooth)})
+	}
+	if len(cands) < 2 {
+		return
+	}
+	sort.SliceStable(cands, func(a, b int) bool { return cands[a].ratio < cands[b].ratio })
+	maxK := min(g.p.maxCatThr, len(cands)-1)
+	for dir := 0; dir < 2; dir++ {
+		var lg, lh float64
+		var ln int64
+		var set [4]uint64
+		for k := 0; k < maxK; k++ {
+			c := cands[k]
+			if dir == 1 {
+				c = cands[len(cands)-1-k]
+			}
+			lg += h[c.bin].g
+			lh += h[c.bin].h
+			ln += h[c.bin].n
+			set[c.bin>>6] |= 1 << (uint(c.bin) & 63)
+			gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
+			if gain > best.gain {
+				*best = splitInfo{gain: gain, feat: f, cat: true, catSet: set, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro,
+					defaultLeft: set[nb>>6]&(1<<(uint(nb)&63)) != 0}
+			}
+		}
+		if len(cands) == 2 {
+			break
+		}
+	}
+}
+
+// leftTable returns, per bin, whether the split sends it left.
+func (g *grower) leftTable(s *splitInfo) (t [256]bool) {
+	nb := g.bd.NumBins[s.feat]
+	for b := 0; b < 256; b++ {
+		switch {
+		case s.cat:
+			t[b] = s.catSet[b>>6]&(1<<(uint(b)&63)) != 0
+		case b == nb:
+			t[b] = s.defaultLeft
+		case b < nb:
+			t[b] = b <= s.thr
+		}
+	}
+	return t
+}
+
+// partition splits leaf l's segment stably into left and right rows;
+// returns the left count.
+func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
+	seg := g.idx[l.start : l.start+l.count]
+	col := g.bd.Bins[f*g.bd.Rows : (f+1)*g.bd.Rows]
+	if len(seg) < 1<<16 || g.p.threads <= 1 {
+		tmp := g.tmp[:0]
+		nl := 0
+		for _, r := range seg {
+			if tbl[col[r]] {
+				seg[nl] = r
+				nl++
+			} else {
+				tmp = append(tmp, r)
+			}
+		}
+		copy(seg[nl:], tmp)
+		return nl
+	}
+	// Parallel: each chunk partitions into its own region of tmp, then the
+	// lefts and rights are concatenated in chunk order (stable).
+	threads := g.p.threads
+	nls := make([]int, threads)
+	nrs := make([]int, threads)
+	var wg sync.WaitGroup
+	for t := range threads {
+		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := seg[lo:hi]
+			tmp := g.tmp[l.start+lo : l.start+hi]
+			nl, nr := 0, 0
+			for _, r := range part {
+				if tbl[col[r]] {
+					tmp[nl] = r
+					nl++
+				} else {
+					nr++
+					tmp[len(tmp)-nr] = r
+				}
+			}
+			nls[t], nrs[t] = nl, nr
+		}()
+	}
+	wg.Wait()
+	pos := 0
+	for t := range threads {
+		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
+		pos += copy(seg[pos:], g.tmp[l.start+lo:l.start+lo+nls[t]])
+		_ = hi
+	}
+	nl := pos
+	for t := range threads {
+		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
+		right := g.tmp[l.start+hi-nrs[t] : l.start+hi]
+		for k := len(right) - 1; k >= 0; k-- {
+			seg[pos] = right[k]
+			pos++
+		}
+		_ = lo
+	}
+	return nl
+}
+
+// grow builds one tree on the rows in g.idx with gradient pairs gp (indexed
+// by matrix row). It returns the tree with unscaled-then-scaled leaf values
+// and leaves g.leaves holding the final leaves (segments into g.idx).
+func (g *grower) grow(gp []gpair) *tree {
+	for _, l := range g.leaves {
+		g.putHist(l.hist)
+	}
+	g.leaves = g.leaves[:0]
+	g.tables = g.tables[:0]
+	t := &tree{}
+	g.t = t
+	root := &leafState{start: 0, count: len(g.idx), depth: 0, lo: math.Inf(-1), hi: math.Inf(1), parent: -1, best: splitInfo{feat: -1}}
+	for _, r := range g.idx {
+		root.g += float64(gp[r].g)
+		root.h += float64(gp[r].h)
+	}
+	// Sum in a fixed order regardless of threads: above is sequential.
+	root.out = g.output(root.g, root.h)
+	g.leaves = append(g.leaves, root)
+	if g.p.maxLeaves > 1 && len(g.idx) >= int(2*g.p.minData) {
+		root.hist = g.getHist()
+		g.buildHist(root, gp, root.hist)
+		g.findBest(root)
+	}
+	for len(g.leaves) < g.p.maxLeaves {
+		// Best leaf (first on ties: deterministic).
+		bi := -1
+		for i, l := range g.leaves {
+			if l.best.valid() && (bi < 0 || l.best.gain > g.leaves[bi].best.gain) {
+				bi = i
+			}
+		}
+		if bi < 0 {
+			break
+		}
+		l := g.leaves[bi]
+		s := l.best
+		tbl := g.leftTable(&s)
+		nl := g.partition(l, &tbl, s.feat)
+		// Record the node.
+		node := len(t.Feature)
+		t.Feature = append(t.Feature, int32(s.feat))
+		thr := math.Inf(1)
+		var flags uint8
+		if s.defaultLeft {
+			flags |= flagDefaultLeft
+		}
+		if s.cat {
+			flags |= flagCategorical
+			thr = 0
+			t.CatStart = append(t.CatStart, int32(len(t.CatBits)))
+			nb := g.bd.NumBins[s.feat]
+			words := (nb + 31) / 32
+			set := s.catSet
+			set[nb>>6] &^= 1 << (uint(nb) & 63) // missing travels by the default flag
+			for w := 0; w < words; w++ {
+				t.CatBits = append(t.CatBits, uint32(set[w/2]>>(32*(uint(w)%2))))
+			}
+			t.CatLen = append(t.CatLen, int32(words))
+		} else {
+			thr = g.bd.Bounds[s.feat][s.thr]
+			t.CatStart = append(t.CatStart, 0)
+			t.CatLen = append(t.CatLen, 0)
+		}
+		t.Threshold = append(t.Threshold, thr)
+		t.Flags = append(t.Flags, flags)
+		t.Left = append(t.Left, 0)
+		t.Right = append(t.Right, 0)
+		t.Gain = append(t.Gain, s.gain)
+		t.Cover = append(t.Cover, float64(l.count))
+		g.tables = append(g.tables, tbl)
+		if l.parent >= 0 {
+			if l.isLeft {
+				t.Left[l.parent] = int32(node)
+			} else {
+				t.Right[l.parent] = int32(node)
+			}
+		}
+		left := &leafState{start: l.start, count: nl, g: s.lg, h: s.lh, depth: l.depth + 1, lo: l.lo, hi: l.hi, parent: node, isLeft: true}
+		right := &leafState{start: l.start + nl, count: l.count - nl, g: l.g - s.lg, h: l.h - s.lh, depth: l.depth + 1, lo: l.lo, hi: l.hi, parent: node}
+		mono := int8(0)
+		if g.p.mono != nil {
+			mono = g.p.mono[s.feat]
+		}
+		if mono != 0 || !math.IsInf(l.lo, -1) || !math.IsInf(l.hi, 1) {
+			left.out, right.out = s.lout, s.rout
+		} else {
+			left.out, right.out = g.output(left.g, left.h), g.output(right.g, right.h)
+		}
+		if mono != 0 {
+			mid := (left.out + right.out) / 2
+			if mono > 0 {
+				left.hi, right.lo = min(l.hi, mid), max(l.lo, mid)
+			} else {
+				left.lo, right.hi = max(l.lo, mid), min(l.hi, mid)
+			}
+		}
+		left.best.feat, right.best.feat = -1, -1
+		g.leaves[bi] = left
+		g.leaves = append(g.leaves, right)
+		// Histograms for the children, if either may split again.
+		canSplit := func(c *leafState) bool {
+			return c.count >= int(2*g.p.minData) && (g.p.maxDepth <= 0 || c.depth < g.p.maxDepth)
+		}
+		if len(g.leaves) < g.p.maxLeaves && (canSplit(left) || canSplit(right)) {
+			small, large := left, right
+			if right.count < left.count {
+				small, large = right, left
+			}
+			small.hist = g.getHist()
+			g.buildHist(small, gp, small.hist)
+			g.subtractHist(l.hist, small.hist)
+			large.hist = l.hist
+			l.hist = nil
+			g.findBest(small)
+			g.findBest(large)
+		} else {
+			g.putHist(l.hist)
+			l.hist = nil
+		}
+	}
+	// Finalise leaves.
+	t.Value = make([]float64, len(g.leaves))
+	t.LeafCover = make([]float64, len(g.leaves))
+	for i, l := range g.leaves {
+		t.Value[i] = l.out * g.p.lr
+		t.LeafCover[i] = float64(l.count)
+		if l.parent >= 0 {
+			if l.isLeft {
+				t.Left[l.parent] = int32(^i)
+			} else {
+				t.Right[l.parent] = int32(^i)
+			}
+		}
+	}
+	for _, l := range g.leaves {
+		g.putHist(l.hist)
+		l.hist = nil
+	}
+	return t
+}
+
+// binnedLeaf returns the leaf index of matrix row r in the tree just grown.
+func (g *grower) binnedLeaf(t *tree, r int) int {
+	if len(t.Feature) == 0 {
+		return 0
+	}
+	i := int32(0)
+	n := g.bd.Rows
+	for {
+		b := g.bd.Bins[int(t.Feature[i])*n+r]
+		var next int32
+		if g.tables[i][b] {
+			next = t.Left[i]
+		} else {
+			next = t.Right[i]
+		}
+		if next < 0 {
+			return int(^next)
+		}
+		i = next
+	}
+}

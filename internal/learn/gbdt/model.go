@@ -1,0 +1,285 @@
+package gbdt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// Model is a fitted gradient-boosted ensemble. It is immutable and safe for
+// concurrent use.
+type Model struct {
+	task      learn.Task
+	objective string
+	k         int // outputs (trees) per round: classes for softmax, else 1
+	classes   []string
+	features  []learn.Feature
+	base      []float64 // initial raw score per output
+	trees     []*tree   // round-major: tree t belongs to output t % k
+	pk        *packed
+}
+
+func (m *Model) init() { m.pk = pack(m.trees) }
+
+// Kind returns "gbdt".
+func (m *Model) Kind() string { return Kind }
+
+// Task returns the task the model was trained for.
+func (m *Model) Task() learn.Task { return m.task }
+
+// Objective returns the loss the model was trained with.
+func (m *Model) Objective() string { return m.objective }
+
+// NumRounds returns the number of boosting rounds (trees per output).
+func (m *Model) NumRounds() int { return len(m.trees) / m.k }
+
+// NumTrees returns the total number of trees.
+func (m *Model) NumTrees() int { return len(m.trees) }
+
+// Features returns the feature descriptions the model was trained on.
+func (m *Model) Features() []learn.Feature { return m.features }
+
+// Classes returns the class names (nil for regression).
+func (m *Model) Classes() []string { return m.classes }
+
+// BaseScore returns the initial raw score per output.
+func (m *Model) BaseScore() []float64 { return append([]float64(nil), m.base...) }
+
+func (m *Model) checkX(X *frame.Matrix) error {
+	if X == nil {
+		return errors.New("no matrix")
+	}
+	if X.Cols != len(m.features) {
+		return fmt.Errorf("matrix has %d columns, model expects %d features", X.Cols, len(m.features))
+	}
+	if len(X.Data) != X.Rows*X.Cols {
+		return fmt.Errorf("matrix holds %d values, want %d×%d", len(X.Data), X.Rows, X.Cols)
+	}
+	return nil
+}
+
+// predictBlock is the number of rows transposed and scored together.
+const predictBlock = 128
+
+// Raw returns the raw margins: row-major n×k (k = classes for multiclass,
+// else 1), before the link function.
+func (m *Model) Raw(X *frame.Matrix) ([]float64, error) {
+	if err := m.checkX(X); err != nil {
+		return nil, fmt.Errorf("gbdt predict: %w", err)
+	}
+	out := make([]float64, X.Rows*m.k)
+	m.raw(X, out)
+	return out, nil
+}
+
+// raw fills out (row-major n×k) with raw margins, parallel over row blocks.
+func (m *Model) raw(X *frame.Matrix, out []float64) {
+	n, p, k := X.Rows, X.Cols, m.k
+	blocks := (n + predictBlock - 1) / predictBlock
+	threads := defaultThreads()
+	if n < 2048 {
+		threads = 1
+	}
+	pk := m.pk
+	parallelRange(blocks, threads, 1, func(blo, bhi int) {
+		buf := make([]float64, predictBlock*p)
+		acc := make([]float64, predictBlock*k)
+		for blk := blo; blk < bhi; blk++ {
+			lo := blk * predictBlock
+			hi := min(lo+predictBlock, n)
+			bn := hi - lo
+			for j := range p {
+				col := X.Data[j*n+lo : j*n+hi]
+				for i, v := range col {
+					buf[i*p+j] = v
+				}
+			}
+			for i := range bn {
+				copy(acc[i*k:(i+1)*k], m.base)
+			}
+			for ti := range m.trees {
+				c := ti % k
+				for i := range bn {
+					acc[i*k+c] += pk.leafValue(ti, buf[i*p:(i+1)*p])
+				}
+			}
+			copy(out[lo*k:hi*k], acc[:bn*k])
+		}
+	})
+}
+
+// rawRows adds the model's raw margins for the given rows of X into score
+// (class-major k×X.Rows layout, as used by training).
+func (m *Model) rawRows(X *frame.Matrix, rows []int32, score []float64) {
+	n, p := X.Rows, X.Cols
+	row := make([]float64, p)
+	for _, r := range rows {
+		for j := range p {
+			row[j] = X.Data[j*n+int(r)]
+		}
+		for c := range m.k {
+			score[c*n+int(r)] = m.base[c]
+		}
+		for ti := range m.trees {
+			score[(ti%m.k)*n+int(r)] += m.pk.leafValue(ti, row)
+		}
+	}
+}
+
+// Predict returns regression values, or class indices for classifiers.
+func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
+	raw, err := m.Raw(X)
+	if err != nil {
+		return nil, err
+	}
+	switch m.objective {
+	case ObjBinary:
+		for i, s := range raw {
+			if s > 0 {
+				raw[i] = 1
+			} else {
+				raw[i] = 0
+			}
+		}
+		return raw, nil
+	case ObjSoftmax:
+		out := make([]float64, X.Rows)
+		for i := range out {
+			best := 0
+			for c := 1; c < m.k; c++ {
+				if raw[i*m.k+c] > raw[i*m.k+best] {
+					best = c
+				}
+			}
+			out[i] = float64(best)
+		}
+		return out, nil
+	}
+	for i, s := range raw {
+		raw[i] = outputTransform(m.objective, s)
+	}
+	return raw, nil
+}
+
+// Probabilities returns class probabilities, row-major n×classes (an
+// error for regression models).
+func (m *Model) Probabilities(X *frame.Matrix) ([]float64, error) {
+	if !m.task.Classification() {
+		return nil, fmt.Errorf("gbdt predict proba: model is a %s model, not a classifier", m.task)
+	}
+	raw, err := m.Raw(X)
+	if err != nil {
+		return nil, err
+	}
+	if m.objective == ObjBinary {
+		out := make([]float64, 2*X.Rows)
+		for i, s := range raw {
+			p := sigmoid(s)
+			out[2*i], out[2*i+1] = 1-p, p
+		}
+		return out, nil
+	}
+	k := m.k
+	for i := 0; i < X.Rows; i++ {
+		r := raw[i*k : (i+1)*k]
+		mx := math.Inf(-1)
+		for _, v := range r {
+			mx = max(mx, v)
+		}
+		s := 0.0
+		for c, v := range r {
+			r[c] = math.Exp(v - mx)
+			s += r[c]
+		}
+		for c := range r {
+			r[c] /= s
+		}
+	}
+	return raw, nil
+}
+
+// Importance returns the total split gain per feature, normalised to sum
+// to 1 (all zeros when the model has no splits).
+func (m *Model) Importance() []float64 {
+	imp := make([]float64, len(m.features))
+	for _, t := range m.trees {
+		for i, f := range t.Feature {
+			imp[f] += t.Gain[i]
+		}
+	}
+	s := 0.0
+	for _, v := range imp {
+		s += v
+	}
+	if s > 0 {
+		for j := range imp {
+			imp[j] /= s
+		}
+	}
+	return imp
+}
+
+// SplitCounts returns how many splits use each feature.
+func (m *Model) SplitCounts() []int {
+	out := make([]int, len(m.features))
+	for _, t := range m.trees {
+		for _, f := range t.Feature {
+			out[f]++
+		}
+	}
+	return out
+}
+
+// Classifier is a classification Model: it adds learn.Prober. Fit returns a
+// *Classifier for binary and multiclass tasks and a *Model for regression
+// (so only classifiers advertise probabilities).
+type Classifier struct{ *Model }
+
+// PredictProba returns class probabilities, row-major n×classes.
+func (c *Classifier) PredictProba(X *frame.Matrix) ([]float64, error) { return c.Probabilities(X) }
+
+// Learned returns the model as a learn.Model: a *Classifier for
+// classification tasks, else the *Model itself.
+func (m *Model) Learned() learn.Model {
+	if m.task.Classification() {
+		return &Classifier{m}
+	}
+	return m
+}
+
+// AsModel returns the underlying *Model of a fitted gbdt learn.Model
+// (a *Model or *Classifier), or nil.
+func AsModel(lm learn.Model) *Model {
+	switch v := lm.(type) {
+	case *Model:
+		return v
+	case *Classifier:
+		return v.Model
+	}
+	return nil
+}
+
+// Continue trains extraRounds more boosting rounds on d, starting from m,
+// with the hyperparameters of l (its NumTrees and InitModel are ignored). It
+// returns a new model holding m's trees followed by the new ones; m is left
+// unchanged.
+func (m *Model) Continue(ctx context.Context, d *learn.Dataset, l *Learner, extraRounds int) (*Model, error) {
+	if l == nil {
+		l = New()
+	}
+	c := *l
+	c.NumTrees = extraRounds
+	c.InitModel = m
+	return c.fit(ctx, d)
+}
+
+var (
+	_ learn.Model       = (*Model)(nil)
+	_ learn.Prober      = (*Classifier)(nil)
+	_ learn.Importancer = (*Model)(nil)
+	_ learn.Explainer   = (*Model)(nil)
+)
