@@ -1,0 +1,411 @@
+package linear
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// LogisticRegression is (multinomial) logistic regression with scikit-learn's
+// objective C·Σ sᵢ·lossᵢ + penalty(β), the intercept unpenalised, where
+// penalty is ½‖β‖² (l2), ‖β‖₁ (l1), l1_ratio·‖β‖₁ + ½(1-l1_ratio)‖β‖²
+// (elasticnet) or nothing (none). Binary problems fit one coefficient
+// vector; multiclass problems fit the multinomial (softmax) model. L2 and
+// none use L-BFGS; l1 and elasticnet use accelerated proximal gradient
+// (FISTA with backtracking).
+type LogisticRegression struct {
+	C           float64 `param:"c" help:"inverse regularisation strength (> 0); smaller is stronger"`
+	Penalty     string  `param:"penalty" help:"l2, l1, elasticnet or none"`
+	L1Ratio     float64 `param:"l1_ratio" help:"elasticnet mixing, 0 (l2) to 1 (l1)"`
+	ClassWeight string  `param:"class_weight" help:"none, or balanced (weight classes by n/(k·count))"`
+	MaxIter     int     `param:"max_iter" help:"maximum L-BFGS iterations (≥ 1); the proximal solver runs up to 20× as many steps"`
+	Tol         float64 `param:"tol" help:"stop when the gradient's largest component (L-BFGS) or the largest coefficient step (proximal) is below tol (> 0)"`
+	Standardize bool    `param:"standardize" help:"standardise numeric features before fitting"`
+}
+
+// NewLogisticRegression returns logistic regression with scikit-learn's
+// defaults (C 1, l2, max_iter 100, tol 1e-4), standardised.
+func NewLogisticRegression() *LogisticRegression {
+	return &LogisticRegression{C: 1, Penalty: "l2", L1Ratio: 0.5, ClassWeight: "none", MaxIter: 100, Tol: 1e-4, Standardize: true}
+}
+
+// Name implements learn.Learner.
+func (*LogisticRegression) Name() string { return "logistic_regression" }
+
+func checkClassWeight(op, cw string) error {
+	if cw != "none" && cw != "balanced" && cw != "" {
+		return fmt.Errorf("%s: class_weight is %q, want none or balanced", op, cw)
+	}
+	return nil
+}
+
+// classDesign encodes a classification data set and returns per-row
+// weights with class weights folded in.
+func classDesign(ctx context.Context, op string, d *learn.Dataset, standardize bool, classWeight string) (*design, int, error) {
+	if !d.Task.Classification() {
+		return nil, 0, fmt.Errorf("%s: task is %v, want binary or multiclass", op, d.Task)
+	}
+	ds, err := newDesign(ctx, op, d, standardize)
+	if err != nil {
+		return nil, 0, err
+	}
+	k := d.NumClasses()
+	if classWeight == "balanced" {
+		count := make([]float64, k)
+		for _, y := range ds.y {
+			count[int(y)]++
+		}
+		cw := make([]float64, k)
+		for c := range cw {
+			if count[c] > 0 {
+				cw[c] = float64(ds.n) / (float64(k) * count[c])
+			}
+		}
+		ds.sumW = 0
+		for i, y := range ds.y {
+			ds.w[i] *= cw[int(y)]
+			ds.sumW += ds.w[i]
+		}
+	}
+	return ds, k, nil
+}
+
+// Fit implements learn.Learner.
+func (l *LogisticRegression) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
+	const op = "fit logistic_regression"
+	switch {
+	case !(l.C > 0) || math.IsInf(l.C, 0):
+		return nil, fmt.Errorf("%s: c is %v, want a finite number > 0", op, l.C)
+	case !slices.Contains([]string{"l2", "l1", "elasticnet", "none"}, l.Penalty):
+		return nil, fmt.Errorf("%s: penalty is %q, want l2, l1, elasticnet or none", op, l.Penalty)
+	case !(l.L1Ratio >= 0 && l.L1Ratio <= 1):
+		return nil, fmt.Errorf("%s: l1_ratio is %v, want 0 ≤ l1_ratio ≤ 1", op, l.L1Ratio)
+	case l.MaxIter < 1:
+		return nil, fmt.Errorf("%s: max_iter is %d, want ≥ 1", op, l.MaxIter)
+	case !(l.Tol > 0):
+		return nil, fmt.Errorf("%s: tol is %v, want > 0", op, l.Tol)
+	}
+	if err := checkClassWeight(op, l.ClassWeight); err != nil {
+		return nil, err
+	}
+	ds, k, err := classDesign(ctx, op, d, l.Standardize, l.ClassWeight)
+	if err != nil {
+		return nil, err
+	}
+	obj := &logLoss{ds: ds, k: k}
+	obj.outputs = k
+	if k == 2 {
+		obj.outputs = 1
+	}
+	scale := 1 / (l.C * ds.sumW)
+	var l1, l2 float64
+	switch l.Penalty {
+	case "l2":
+		l2 = scale
+	case "l1":
+		l1 = scale
+	case "elasticnet":
+		l1, l2 = l.L1Ratio*scale, (1-l.L1Ratio)*scale
+	}
+	obj.l2 = l2
+	var theta []float64
+	if l1 == 0 {
+		theta, err = obj.lbfgs(ctx, l.MaxIter, l.Tol)
+	} else {
+		theta, err = obj.fista(ctx, l1, 20*l.MaxIter, l.Tol)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	m := Model{ModelKind: l.Name(), Task: d.Task, Classes: k, Link: linkSoftmax, Enc: ds.enc, Standardized: l.Standardize, Outputs: obj.outputs}
+	if k == 2 {
+		m.Link = linkLogistic
+	}
+	p1 := ds.p + 1
+	for o := 0; o < obj.outputs; o++ {
+		m.Coef = append(m.Coef, theta[o*p1:o*p1+ds.p]...)
+		m.Intercept = append(m.Intercept, theta[o*p1+ds.p])
+	}
+	return &Classifier{m}, nil
+}
+
+// logLoss is the mean weighted logistic (outputs == 1) or multinomial loss
+// plus ½·l2·‖β‖² over θ = outputs blocks of [β (p), b].
+type logLoss struct {
+	ds      *design
+	k       int
+	outputs int
+	l2      float64
+}
+
+// chunks is fixed so that sums happen in the same order on every machine.
+const chunks = 8
+
+// eval returns the objective at theta and writes its gradient.
+func (o *logLoss) eval(theta, grad []float64) float64 {
+	ds := o.ds
+	p, p1, out := ds.p, ds.p+1, o.outputs
+	parts := make([][]float64, chunks)
+	losses := make([]float64, chunks)
+	var wg sync.WaitGroup
+	for c := 0; c < chunks; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			g := make([]float64, len(theta))
+			z := make([]float64, max(out, 2))
+			pr := make([]float64, max(out, 2))
+			loss := 0.0
+			lo, hi := c*ds.n/chunks, (c+1)*ds.n/chunks
+			for i := lo; i < hi; i++ {
+				w := ds.w[i]
+				if w == 0 {
+					continue
+				}
+				row := ds.z[i*p : (i+1)*p]
+				y := int(ds.y[i])
+				if out == 1 {
+					f := dot(theta[:p], row) + theta[p]
+					// log(1+e^f) - y·f, computed stably.
+					if f > 0 {
+						loss += w * (f + math.Log1p(math.Exp(-f)) - float64(y)*f)
+					} else {
+						loss += w * (math.Log1p(math.Exp(f)) - float64(y)*f)
+					}
+					r := w * (sigmoid(f) - float64(y))
+					for j, v := range row {
+						g[j] += r * v
+					}
+					g[p] += r
+					continue
+				}
+				for c := 0; c < out; c++ {
+					z[c] = dot(theta[c*p1:c*p1+p], row) + theta[c*p1+p]
+				}
+				mx := z[0]
+				for _, v := range z[1:out] {
+					mx = max(mx, v)
+				}
+				s := 0.0
+				for c := 0; c < out; c++ {
+					pr[c] = math.Exp(z[c] - mx)
+					s += pr[c]
+				}
+				loss += w * (mx + math.Log(s) - z[y])
+				for c := 0; c < out; c++ {
+					r := pr[c] / s
+					if c == y {
+						r--
+					}
+					r *= w
+					gc := g[c*p1 : (c+1)*p1]
+					for j, v := range row {
+						gc[j] += r * v
+					}
+					gc[p] += r
+				}
+			}
+			parts[c], losses[c] = g, loss
+		}(c)
+	}
+	wg.Wait()
+	clear(grad)
+	f := 0.0
+	for c := 0; c < chunks; c++ {
+		f += losses[c]
+		for j, v := range parts[c] {
+			grad[j] += v
+		}
+	}
+	inv := 1 / ds.sumW
+	f *= inv
+	for j := range grad {
+		grad[j] *= inv
+	}
+	for c := 0; c < out; c++ {
+		for j := 0; j < p; j++ {
+			b := theta[c*p1+j]
+			f += 0.5 * o.l2 * b * b
+			grad[c*p1+j] += o.l2 * b
+		}
+	}
+	return f
+}
+
+// lbfgs minimises the smooth objective with limited-memory BFGS (memory
+// 10, Armijo backtracking), stopping when the gradient's largest component
+// is below tol or after maxIter iterations.
+func (o *logLoss) lbfgs(ctx context.Context, maxIter int, tol float64) ([]float64, error) {
+	const mem = 10
+	dim := o.outputs * (o.ds.p + 1)
+	x := make([]float64, dim)
+	g := make([]float64, dim)
+	f := o.eval(x, g)
+	var sHist, yHist [][]float64
+	var rho []float64
+	dir := make([]float64, dim)
+	xn := make([]float64, dim)
+	gn := make([]float64, dim)
+	alpha := make([]float64, mem)
+	for it := 0; it < maxIter; it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if normInf(g) < tol {
+			break
+		}
+		// Two-loop recursion: dir = -H·g.
+		for j := range dir {
+			dir[j] = -g[j]
+		}
+		for h := len(sHist) - 1; h >= 0; h-- {
+			alpha[h] = rho[h] * dot(sHist[h], dir)
+			axpy(-alpha[h], yHist[h], dir)
+		}
+		gamma := 1 / math.Max(normInf(g), 1)
+		if n := len(sHist); n > 0 {
+			gamma = dot(sHist[n-1], yHist[n-1]) / dot(yHist[n-1], yHist[n-1])
+		}
+		for j := range dir {
+			dir[j] *= gamma
+		}
+		for h := range sHist {
+			b := rho[h] * dot(yHist[h], dir)
+			axpy(alpha[h]-b, sHist[h], dir)
+		}
+		slope := dot(g, dir)
+		if slope >= 0 { // not a descent direction: restart from steepest descent
+			sHist, yHist, rho = nil, nil, nil
+			for j := range dir {
+				dir[j] = -g[j] / math.Max(normInf(g), 1)
+			}
+			slope = dot(g, dir)
+		}
+		step, fn := 1.0, 0.0
+		for ls := 0; ; ls++ {
+			for j := range xn {
+				xn[j] = x[j] + step*dir[j]
+			}
+			fn = o.eval(xn, gn)
+			if fn <= f+1e-4*step*slope || ls == 40 {
+				break
+			}
+			step /= 2
+		}
+		if !(fn <= f) { // no progress possible: at the optimum up to rounding
+			break
+		}
+		sv := make([]float64, dim)
+		yv := make([]float64, dim)
+		for j := range sv {
+			sv[j] = xn[j] - x[j]
+			yv[j] = gn[j] - g[j]
+		}
+		if sy := dot(sv, yv); sy > 1e-12 {
+			if len(sHist) == mem {
+				sHist, yHist, rho = sHist[1:], yHist[1:], rho[1:]
+			}
+			sHist, yHist, rho = append(sHist, sv), append(yHist, yv), append(rho, 1/sy)
+		}
+		done := f-fn <= 1e-12*math.Max(math.Abs(f), 1)
+		x, xn = xn, x
+		g, gn = gn, g
+		f = fn
+		if done {
+			break
+		}
+	}
+	if !finite(x) {
+		return nil, errors.New("l-bfgs diverged (non-finite coefficients)")
+	}
+	return x, nil
+}
+
+func normInf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, math.Abs(x))
+	}
+	return m
+}
+
+func axpy(a float64, x, y []float64) {
+	for i := range x {
+		y[i] += a * x[i]
+	}
+}
+
+// fista minimises the smooth objective + l1·‖β‖₁ (intercepts unpenalised).
+func (o *logLoss) fista(ctx context.Context, l1 float64, maxIter int, tol float64) ([]float64, error) {
+	p1 := o.ds.p + 1
+	dim := o.outputs * p1
+	x := make([]float64, dim)
+	xPrev := make([]float64, dim)
+	y := make([]float64, dim)
+	gy := make([]float64, dim)
+	next := make([]float64, dim)
+	step := 1.0
+	t := 1.0
+	prox := func(dst, src []float64, s float64) {
+		for j := range dst {
+			if j%p1 == p1-1 {
+				dst[j] = src[j]
+			} else {
+				dst[j] = softThreshold(src[j], s*l1)
+			}
+		}
+	}
+	for it := 0; it < maxIter; it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fy := o.eval(y, gy)
+		for {
+			for j := range next {
+				next[j] = y[j] - step*gy[j]
+			}
+			prox(next, next, step)
+			// Backtracking: f(next) ≤ f(y) + ∇f(y)·(next-y) + ‖next-y‖²/(2·step).
+			fn := o.eval(next, make([]float64, dim))
+			q := fy
+			for j := range next {
+				d := next[j] - y[j]
+				q += gy[j]*d + d*d/(2*step)
+			}
+			if fn <= q+1e-12*math.Abs(q) || step < 1e-12 {
+				break
+			}
+			step /= 2
+		}
+		copy(xPrev, x)
+		copy(x, next)
+		maxStep := 0.0
+		for j := range x {
+			maxStep = max(maxStep, math.Abs(x[j]-xPrev[j]))
+		}
+		if maxStep < tol {
+			break
+		}
+		tNext := (1 + math.Sqrt(1+4*t*t)) / 2
+		for j := range y {
+			y[j] = x[j] + (t-1)/tNext*(x[j]-xPrev[j])
+		}
+		t = tNext
+		step *= 1.5 // let the step grow back
+	}
+	return x, nil
+}
+
+func finite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
