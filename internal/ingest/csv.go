@@ -1,0 +1,749 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// CSV reading runs in two parallel passes over the file, never holding more
+// than a few blocks of it in memory:
+//
+//  1. A serial chunker cuts the file into blocks of about blockSize bytes
+//     that end on record boundaries (quote-aware); workers tokenize blocks in
+//     parallel, check field counts and quotes, count rows and missing values,
+//     and narrow each column's candidate types (int, float, bool, time
+//     layouts).
+//  2. With the row count and types known, the final columns are allocated
+//     once; workers parse the same blocks again straight into them, each at
+//     its own row offset. Text columns are dictionary-encoded per block and
+//     merged in block order, so level order is first appearance, whatever
+//     the scheduling.
+const (
+	blockSize    = 2 << 20
+	maxBlockSize = 64 << 20
+	headSize     = 1 << 20
+)
+
+type csvReader struct {
+	src     io.ReaderAt
+	size    int64
+	name    string
+	opt     Options
+	delim   byte
+	miss    missingSet
+	workers int
+	catMax  int
+
+	names  []string
+	forced []frame.Kind // per column; KindInvalid = infer
+	start  int64        // offset of the first data record
+	line   int          // line number of the first data record
+}
+
+// blockInfo is one block's place in the file and its first-pass findings.
+type blockInfo struct {
+	off      int64
+	n        int
+	line     int
+	rows     int
+	rowStart int
+	masks    []uint32
+	missing  []int
+	numOK    []int
+	bad      []badValue
+	err      error
+}
+
+// badValue is the first non-numeric value of a column in a block.
+type badValue struct {
+	line  int
+	value string
+}
+
+func readCSV(ctx context.Context, path, name string, opt Options) (*frame.Frame, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer fh.Close()
+	var magic [2]byte
+	if n, _ := fh.ReadAt(magic[:], 0); n == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		tmp, err := gunzipToTemp(fh, name)
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		fh = tmp
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return readCSVFrom(ctx, fh, st.Size(), name, opt)
+}
+
+// gunzipToTemp decompresses a gzip file into an unlinked-on-close temp file.
+func gunzipToTemp(fh *os.File, name string) (*os.File, error) {
+	zr, err := gzip.NewReader(io.NewSectionReader(fh, 0, 1<<62))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: gzip: %w", name, err)
+	}
+	tmp, err := os.CreateTemp("", "gyre-gunzip-*")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if _, err := io.Copy(tmp, zr); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("read %s: gzip: %w", name, err)
+	}
+	return tmp, nil
+}
+
+// readCSVFrom reads CSV from a random-access source of the given size.
+func readCSVFrom(ctx context.Context, src io.ReaderAt, size int64, name string, opt Options) (*frame.Frame, error) {
+	r := &csvReader{src: src, size: size, name: name, opt: opt, miss: newMissingSet(opt.Missing), workers: opt.Workers, catMax: opt.CategoricalMax}
+	if r.workers <= 0 {
+		r.workers = runtime.GOMAXPROCS(0)
+	}
+	if r.catMax <= 0 {
+		r.catMax = DefaultCategoricalMax
+	}
+	if err := r.header(); err != nil {
+		return nil, err
+	}
+	blocks, err := r.pass1(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.pass2(ctx, blocks)
+}
+
+func (r *csvReader) perr(line int, col string, err error) *ParseError {
+	return &ParseError{Source: r.name, Row: line, Column: col, Err: err}
+}
+
+// header reads the BOM, sniffs the delimiter and parses the header record.
+func (r *csvReader) header() error {
+	head := make([]byte, min(int64(headSize), r.size))
+	if _, err := r.src.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read %s: %w", r.name, err)
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		head = head[3:]
+		r.start = 3
+	}
+	switch {
+	case r.opt.Delimiter == 0:
+		r.delim = sniffDelimiter(head)
+	case r.opt.Delimiter > 0 && r.opt.Delimiter < 128 && r.opt.Delimiter != '"' && r.opt.Delimiter != '\n' && r.opt.Delimiter != '\r':
+		r.delim = byte(r.opt.Delimiter)
+	default:
+		return fmt.Errorf("read %s: delimiter %q is not supported (want one ASCII character other than quote and newline)", r.name, r.opt.Delimiter)
+	}
+	var t tokenizer
+	t.reset(head, r.delim, 1)
+	ok, err := t.next()
+	if err != nil {
+		var qe *quoteError
+		if errors.As(err, &qe) {
+			return r.perr(qe.line, "", fmt.Errorf("header: %w", ErrQuote))
+		}
+		return err
+	}
+	if !ok {
+		return r.perr(0, "", fmt.Errorf("%w: the file is empty; a header row naming the columns is required", ErrHeader))
+	}
+	if t.pos == len(head) && r.start+int64(len(head)) < r.size && head[len(head)-1] != '\n' {
+		return r.perr(1, "", fmt.Errorf("%w: header record is longer than %d bytes", ErrHeader, headSize))
+	}
+	seen := map[string]bool{}
+	for j, f := range t.fields {
+		n := strings.TrimSpace(string(f))
+		if n == "" {
+			n = fmt.Sprintf("column_%d", j+1)
+			r.opt.warnf("%s: header field %d is empty; named it %q", r.name, j+1, n)
+		}
+		if seen[n] {
+			base := n
+			for k := 1; seen[n]; k++ {
+				n = fmt.Sprintf("%s.%d", base, k)
+			}
+			r.opt.warnf("%s: header names %q more than once; renamed column %d to %q", r.name, base, j+1, n)
+		}
+		seen[n] = true
+		r.names = append(r.names, n)
+	}
+	r.forced = make([]frame.Kind, len(r.names))
+	for j, n := range r.names {
+		if o, ok := r.opt.Schema[n]; ok {
+			r.forced[j] = o.Type
+		}
+	}
+	r.start += int64(t.pos)
+	r.line = t.line
+	return nil
+}
+
+// sniffDelimiter picks the candidate that splits the first lines into the
+// same number (>0) of fields, preferring more fields; comma by default.
+func sniffDelimiter(head []byte) byte {
+	cands := []byte{',', ';', '\t', '|'}
+	var lines [][]byte
+	for rest := head; len(rest) > 0 && len(lines) < 20; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			if len(lines) == 0 {
+				lines = append(lines, rest)
+			}
+			break
+		}
+		if l := bytes.TrimRight(rest[:i], "\r"); len(l) > 0 {
+			lines = append(lines, l)
+		}
+		rest = rest[i+1:]
+	}
+	best, bestScore := byte(','), 0
+	for _, d := range cands {
+		first, consistent, total := -1, true, 0
+		for _, l := range lines {
+			c := countOutsideQuotes(l, d)
+			if first < 0 {
+				first = c
+			} else if c != first {
+				consistent = false
+			}
+			total += c
+		}
+		score := total
+		if consistent && first > 0 {
+			score += 1 << 20
+		}
+		if score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+func countOutsideQuotes(l []byte, d byte) int {
+	n, in := 0, false
+	for _, c := range l {
+		if c == '"' {
+			in = !in
+		} else if c == d && !in {
+			n++
+		}
+	}
+	return n
+}
+
+// pass1 chunks the file and scans the blocks in parallel.
+func (r *csvReader) pass1(ctx context.Context) ([]*blockInfo, error) {
+	type job struct {
+		b   *blockInfo
+		buf []byte
+	}
+	jobs := make(chan job)
+	free := make(chan []byte, r.workers+1)
+	for i := 0; i < r.workers+1; i++ {
+		free <- nil
+	}
+	var blocks []*blockInfo
+	var wg sync.WaitGroup
+	for w := 0; w < r.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var t tokenizer
+			for jb := range jobs {
+				r.scanBlock(&t, jb.b, jb.buf)
+				free <- jb.buf
+			}
+		}()
+	}
+	var chunkErr error
+	off, line := r.start, r.line
+	for off < r.size {
+		if err := ctx.Err(); err != nil {
+			chunkErr = err
+			break
+		}
+		buf := <-free
+		size := blockSize
+		var n int
+		for {
+			want := int(min(int64(size), r.size-off))
+			if cap(buf) < want {
+				buf = make([]byte, want)
+			}
+			buf = buf[:want]
+			if _, err := r.src.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+				chunkErr = fmt.Errorf("read %s: %w", r.name, err)
+				break
+			}
+			if off+int64(want) == r.size {
+				n = want
+				break
+			}
+			if n = lastBoundary(buf, r.delim); n > 0 {
+				break
+			}
+			if size >= maxBlockSize {
+				chunkErr = r.longRecord(buf, line)
+				break
+			}
+			size *= 2
+		}
+		if chunkErr != nil {
+			break
+		}
+		b := &blockInfo{off: off, n: n, line: line}
+		blocks = append(blocks, b)
+		line += bytes.Count(buf[:n], nl)
+		off += int64(n)
+		jobs <- job{b, buf[:n]}
+	}
+	close(jobs)
+	wg.Wait()
+	if chunkErr != nil {
+		return nil, chunkErr
+	}
+	rows := 0
+	for _, b := range blocks {
+		if b.err != nil {
+			return nil, b.err
+		}
+		b.rowStart = rows
+		rows += b.rows
+	}
+	return blocks, nil
+}
+
+// longRecord explains a block with no record boundary in maxBlockSize bytes.
+func (r *csvReader) longRecord(buf []byte, line int) error {
+	var t tokenizer
+	t.reset(buf, r.delim, line)
+	for {
+		ok, err := t.next()
+		var qe *quoteError
+		if errors.As(err, &qe) {
+			return r.perr(qe.line, "", fmt.Errorf("%w (no closing quote within %d MiB)", ErrQuote, maxBlockSize>>20))
+		}
+		if !ok {
+			return r.perr(line, "", fmt.Errorf("a record is longer than %d MiB", maxBlockSize>>20))
+		}
+	}
+}
+
+// scanBlock is the first pass over one block.
+func (r *csvReader) scanBlock(t *tokenizer, b *blockInfo, buf []byte) {
+	nc := len(r.names)
+	b.masks = make([]uint32, nc)
+	b.missing = make([]int, nc)
+	b.numOK = make([]int, nc)
+	b.bad = make([]badValue, nc)
+	for j := range b.masks {
+		if r.forced[j] != frame.KindInvalid {
+			b.masks[j] = maskOfKind(r.forced[j])
+		} else {
+			b.masks[j] = cAll
+		}
+	}
+	t.reset(buf, r.delim, b.line)
+	for {
+		ok, err := t.next()
+		if err != nil {
+			var qe *quoteError
+			if errors.As(err, &qe) {
+				err = r.perr(qe.line, "", ErrQuote)
+			}
+			b.err = err
+			return
+		}
+		if !ok {
+			return
+		}
+		if len(t.fields) != nc {
+			b.err = r.perr(t.recLine, "", fmt.Errorf("%w: the record has %d fields, the header has %d", ErrFieldCount, len(t.fields), nc))
+			return
+		}
+		b.rows++
+		for j, f := range t.fields {
+			if r.isMissing(f, t.quoted[j]) {
+				b.missing[j]++
+				continue
+			}
+			m := b.masks[j]
+			numeric := false
+			if m != 0 {
+				nm := classify(f, m)
+				if nm == 0 && r.forced[j] != frame.KindInvalid {
+					b.err = r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (declared in the schema)", ErrType, f, kindPhrase(r.forced[j])))
+					return
+				}
+				b.masks[j] = nm
+				numeric = nm&(cInt|cFloat) != 0
+				if !numeric && m&(cInt|cFloat) != 0 {
+					_, numeric = parseFloat(trimSpace(f))
+				}
+			} else if r.forced[j] == frame.KindInvalid {
+				_, numeric = parseFloat(trimSpace(f))
+			}
+			if numeric {
+				b.numOK[j]++
+			} else if b.bad[j].line == 0 {
+				b.bad[j] = badValue{line: t.recLine, value: string(f)}
+			}
+		}
+	}
+}
+
+// isMissing applies the missing-token rule: an unquoted token from the set,
+// or an empty cell (quoted or not).
+func (r *csvReader) isMissing(f []byte, quoted bool) bool {
+	if quoted {
+		return len(f) == 0
+	}
+	return r.miss.is(f)
+}
+
+func kindPhrase(k frame.Kind) string {
+	switch k {
+	case frame.KindInt:
+		return "an integer"
+	case frame.KindFloat:
+		return "a number"
+	case frame.KindBool:
+		return "a boolean (true/false)"
+	case frame.KindTime:
+		return "a timestamp (e.g. 2006-01-02 or RFC 3339)"
+	}
+	return "a " + k.String()
+}
+
+// colPlan is what pass 2 does with one column.
+type colPlan struct {
+	kind    frame.Kind // KindInvalid: text (categorical or string)
+	layout  string
+	missing int
+	ints    []int64
+	floats  []float64
+	bools   []bool
+	codes   []int32
+	valid   frame.Validity
+	textIdx int
+	forced  frame.Kind
+}
+
+// textBlock is one block's local dictionary of a text column, or its raw
+// strings once the dictionary outgrew the categorical limit.
+type textBlock struct {
+	levels []string
+	strs   []string
+}
+
+func (r *csvReader) pass2(ctx context.Context, blocks []*blockInfo) (*frame.Frame, error) {
+	nc := len(r.names)
+	rows := 0
+	if len(blocks) > 0 {
+		last := blocks[len(blocks)-1]
+		rows = last.rowStart + last.rows
+	}
+	plans := make([]colPlan, nc)
+	ntext := 0
+	for j := range plans {
+		p := &plans[j]
+		p.forced = r.forced[j]
+		mask := uint32(cAll)
+		if p.forced != frame.KindInvalid {
+			mask = maskOfKind(p.forced)
+		}
+		numOK := 0
+		var bad badValue
+		for _, b := range blocks {
+			if r.opt.InferRows <= 0 || b.rowStart < r.opt.InferRows {
+				mask &= b.masks[j]
+			}
+			p.missing += b.missing[j]
+			numOK += b.numOK[j]
+			if bad.line == 0 && b.bad[j].line != 0 {
+				bad = b.bad[j]
+			}
+		}
+		nonMissing := rows - p.missing
+		layout := 0
+		switch {
+		case p.forced == frame.KindString || p.forced == frame.KindCategorical:
+			p.kind = frame.KindInvalid
+		case p.forced != frame.KindInvalid:
+			p.kind = p.forced
+			_, layout = kindOfMask(mask)
+		case nonMissing == 0:
+			p.kind = frame.KindFloat
+		default:
+			p.kind, layout = kindOfMask(mask)
+		}
+		if p.kind == frame.KindInvalid && p.forced == frame.KindInvalid && numOK > 0 && numOK*10 >= nonMissing*9 {
+			r.opt.warnf("%s: column %q is mostly numeric (%d of %d values) but line %d has %q; reading it as text (add the token to --missing, or declare the column's type with --schema to list every bad value)",
+				r.name, r.names[j], numOK, nonMissing, bad.line, bad.value)
+		}
+		if p.missing > 0 && p.kind != frame.KindInvalid {
+			p.valid = frame.NewValidity(rows)
+		}
+		switch p.kind {
+		case frame.KindInt:
+			p.ints = make([]int64, rows)
+		case frame.KindFloat:
+			p.floats = make([]float64, rows)
+		case frame.KindBool:
+			p.bools = make([]bool, rows)
+		case frame.KindTime:
+			p.ints = make([]int64, rows)
+			p.layout = timeLayouts[layout]
+		default:
+			p.codes = make([]int32, rows)
+			p.textIdx = ntext
+			ntext++
+		}
+	}
+	texts := make([][]textBlock, len(blocks))
+	errs := make([]error, len(blocks))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(r.workers, max(1, len(blocks))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var t tokenizer
+			var buf []byte
+			dicts := make([]map[string]int32, ntext)
+			for i := range dicts {
+				dicts[i] = map[string]int32{}
+			}
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(blocks) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[k] = err
+					return
+				}
+				b := blocks[k]
+				if cap(buf) < b.n {
+					buf = make([]byte, b.n)
+				}
+				buf = buf[:b.n]
+				if _, err := r.src.ReadAt(buf, b.off); err != nil && !errors.Is(err, io.EOF) {
+					errs[k] = fmt.Errorf("read %s: %w", r.name, err)
+					return
+				}
+				texts[k] = make([]textBlock, ntext)
+				for _, d := range dicts {
+					clear(d)
+				}
+				if err := r.parseBlock(&t, b, buf, plans, texts[k], dicts); err != nil {
+					errs[k] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	cols := make([]frame.Column, nc)
+	for j := range plans {
+		p := &plans[j]
+		name := r.names[j]
+		switch p.kind {
+		case frame.KindInt:
+			cols[j] = &frame.Int{ColName: name, Values: p.ints, Valid: p.valid}
+		case frame.KindFloat:
+			cols[j] = &frame.Float{ColName: name, Values: p.floats, Valid: p.valid}
+		case frame.KindBool:
+			cols[j] = &frame.Bool{ColName: name, Values: p.bools, Valid: p.valid}
+		case frame.KindTime:
+			cols[j] = &frame.Time{ColName: name, Values: p.ints, Valid: p.valid}
+		default:
+			cols[j] = r.mergeText(name, p, blocks, texts, rows)
+		}
+	}
+	f, err := frame.New(cols...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	return f, nil
+}
+
+func setNull(v frame.Validity, i int) {
+	atomic.AndUint64(&v[i>>6], ^(uint64(1) << uint(i&63)))
+}
+
+// parseBlock is the second pass over one block.
+func (r *csvReader) parseBlock(t *tokenizer, b *blockInfo, buf []byte, plans []colPlan, texts []textBlock, dicts []map[string]int32) error {
+	t.reset(buf, r.delim, b.line)
+	row := b.rowStart
+	local := 0
+	for {
+		ok, err := t.next()
+		if err != nil || !ok {
+			return err // pass 1 already reported malformed records
+		}
+		if len(t.fields) != len(plans) {
+			return r.perr(t.recLine, "", ErrFieldCount)
+		}
+		for j, f := range t.fields {
+			p := &plans[j]
+			miss := r.isMissing(f, t.quoted[j])
+			if p.kind == frame.KindInvalid {
+				tb := &texts[p.textIdx]
+				if miss {
+					p.codes[row] = -1
+					if tb.strs != nil {
+						tb.strs[local] = ""
+					}
+					continue
+				}
+				if tb.strs != nil {
+					tb.strs[local] = string(f)
+					p.codes[row] = 0
+					continue
+				}
+				d := dicts[p.textIdx]
+				code, seen := d[bstr(f)]
+				if !seen {
+					if len(tb.levels) >= r.catMax && p.forced != frame.KindCategorical || p.forced == frame.KindString {
+						tb.strs = make([]string, b.rows)
+						for k := 0; k < local; k++ {
+							if c := p.codes[b.rowStart+k]; c >= 0 {
+								tb.strs[k] = tb.levels[c]
+							}
+						}
+						tb.strs[local] = string(f)
+						p.codes[row] = 0
+						continue
+					}
+					code = int32(len(tb.levels))
+					s := string(f)
+					tb.levels = append(tb.levels, s)
+					d[s] = code
+				}
+				p.codes[row] = code
+				continue
+			}
+			if miss {
+				setNull(p.valid, row)
+				continue
+			}
+			v := trimSpace(f)
+			ok := true
+			switch p.kind {
+			case frame.KindInt:
+				p.ints[row], ok = parseInt(v)
+			case frame.KindFloat:
+				p.floats[row], ok = parseFloat(v)
+			case frame.KindBool:
+				p.bools[row], ok = parseBool(v)
+			case frame.KindTime:
+				tm, err := time.Parse(p.layout, bstr(v))
+				ok = err == nil
+				p.ints[row] = tm.UnixNano()
+			}
+			if !ok {
+				return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (the type was inferred from the first %d rows; raise the inference limit or declare the type with --schema)",
+					ErrType, f, kindPhrase(p.kind), r.opt.InferRows))
+			}
+		}
+		row++
+		local++
+	}
+}
+
+// mergeText builds a categorical column from the blocks' dictionaries, or a
+// string column when there are too many distinct values to call it
+// categorical: more than CategoricalMax, or (above 32) more than half the
+// present values.
+func (r *csvReader) mergeText(name string, p *colPlan, blocks []*blockInfo, texts [][]textBlock, rows int) frame.Column {
+	nonMissing := rows - p.missing
+	asString := p.forced == frame.KindString
+	var levels []string
+	var remaps [][]int32
+	if !asString {
+		index := map[string]int32{}
+		remaps = make([][]int32, len(blocks))
+		for k := range blocks {
+			tb := texts[k][p.textIdx]
+			if tb.strs != nil {
+				asString = true
+				break
+			}
+			remap := make([]int32, len(tb.levels))
+			for i, l := range tb.levels {
+				c, ok := index[l]
+				if !ok {
+					c = int32(len(levels))
+					index[l] = c
+					levels = append(levels, l)
+				}
+				remap[i] = c
+			}
+			remaps[k] = remap
+		}
+		if p.forced != frame.KindCategorical && !asString {
+			d := len(levels)
+			asString = d > r.catMax || (d > 32 && 2*d > nonMissing)
+		}
+	}
+	if !asString {
+		for k, b := range blocks {
+			remap := remaps[k]
+			codes := p.codes[b.rowStart : b.rowStart+b.rows]
+			for i, c := range codes {
+				if c >= 0 {
+					codes[i] = remap[c]
+				}
+			}
+		}
+		return &frame.Categorical{ColName: name, Codes: p.codes, Levels: levels}
+	}
+	vals := make([]string, rows)
+	var valid frame.Validity
+	if p.missing > 0 {
+		valid = frame.NewValidity(rows)
+	}
+	for k, b := range blocks {
+		tb := texts[k][p.textIdx]
+		for i := 0; i < b.rows; i++ {
+			row := b.rowStart + i
+			c := p.codes[row]
+			switch {
+			case c < 0:
+				valid.SetNull(row)
+			case tb.strs != nil:
+				vals[row] = tb.strs[i]
+			default:
+				vals[row] = tb.levels[c]
+			}
+		}
+	}
+	p.codes = nil
+	return &frame.String{ColName: name, Values: vals, Valid: valid}
+}

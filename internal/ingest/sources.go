@@ -1,0 +1,118 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
+)
+
+func readParquet(path, name string) (*frame.Frame, error) {
+	f, err := parquetio.ReadFile(path)
+	if err != nil {
+		if name != path {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// HTTPError is a non-2xx answer to a download.
+type HTTPError struct {
+	URL    string
+	Status string
+}
+
+// Error names the status and the URL.
+func (e *HTTPError) Error() string { return fmt.Sprintf("download %s: HTTP %s", e.URL, e.Status) }
+
+// InputError marks the error as the input's fault (exit code 2 in the CLI).
+func (e *HTTPError) InputError() bool { return true }
+
+// readHTTP downloads a URL to a temp file (bounded by time and size) and reads
+// it by the URL path's extension, else the Content-Type, else by sniffing.
+func readHTTP(ctx context.Context, source string, opt Options) (*frame.Frame, error) {
+	timeout := opt.HTTPTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	limit := opt.MaxDownload
+	if limit <= 0 {
+		limit = 4 << 30
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", source, err)
+	}
+	req.Header.Set("User-Agent", "gyre")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", source, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, &HTTPError{URL: source, Status: resp.Status}
+	}
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("download %s: %d bytes is more than the %d-byte limit", source, resp.ContentLength, limit)
+	}
+	u, _ := url.Parse(source)
+	base := path.Base(u.Path)
+	forced, gz, tab := formatOf(base)
+	if forced == fmtUnknown {
+		forced = formatOfContentType(resp.Header.Get("Content-Type"))
+	}
+	ext := ""
+	if tab {
+		ext = ".tsv"
+	}
+	if gz {
+		ext += ".gz"
+	}
+	tmp, err := os.CreateTemp("", "gyre-download-*"+ext)
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", source, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", source, err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("download %s: more than the %d-byte limit", source, limit)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("download %s: %w", source, err)
+	}
+	return readFile(ctx, tmp.Name(), source, opt, forced)
+}
+
+func formatOfContentType(ct string) format {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmtUnknown
+	}
+	switch {
+	case mt == "text/csv", mt == "text/tab-separated-values", mt == "application/csv":
+		return fmtCSV
+	case strings.Contains(mt, "ndjson"), strings.Contains(mt, "jsonl"), strings.Contains(mt, "json-seq"), mt == "application/json":
+		return fmtJSONL
+	case strings.Contains(mt, "parquet"):
+		return fmtParquet
+	}
+	return fmtUnknown
+}
+

@@ -1,0 +1,327 @@
+package ingest
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// DefaultMissing are the tokens read as missing when Options.Missing is nil.
+var DefaultMissing = []string{"", "NA", "N/A", "NaN", "null", "?"}
+
+// missingSet matches missing-value tokens case-insensitively.
+type missingSet struct {
+	tokens [][]byte // lower-cased, non-empty
+	maxLen int
+}
+
+func newMissingSet(tokens []string) missingSet {
+	if tokens == nil {
+		tokens = DefaultMissing
+	}
+	var m missingSet
+	for _, t := range tokens {
+		if t == "" {
+			continue
+		}
+		b := []byte(t)
+		for i, c := range b {
+			b[i] = lower(c)
+		}
+		m.tokens = append(m.tokens, b)
+		if len(b) > m.maxLen {
+			m.maxLen = len(b)
+		}
+	}
+	return m
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// is reports whether b is a missing token. Empty is always missing.
+func (m *missingSet) is(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if len(b) > m.maxLen {
+		return false
+	}
+outer:
+	for _, t := range m.tokens {
+		if len(t) != len(b) {
+			continue
+		}
+		for i, c := range b {
+			if lower(c) != t[i] {
+				continue outer
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isString reports whether a string is a missing token.
+func (m *missingSet) isString(s string) bool {
+	return m.is(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// Candidate type bits: a column keeps the bits every one of its values fits.
+const (
+	cInt uint32 = 1 << iota
+	cFloat
+	cBool
+	cTime0 // first time layout; layout k is bit cTime0<<k
+)
+
+// timeLayouts are the timestamp formats inferred, in order of preference.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006/01/02",
+	"01/02/2006",
+	"01/02/2006 15:04:05",
+}
+
+var (
+	cTimeAll = (cTime0<<uint32(len(timeLayouts)) - 1) &^ (cTime0 - 1)
+	cAll     = cInt | cFloat | cBool | cTimeAll
+)
+
+// bstr views b as a string without copying; the result must not outlive b's
+// contents.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// trimSpace trims ASCII spaces and tabs.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// classify returns the subset of mask that the (non-missing) value fits.
+func classify(b []byte, mask uint32) uint32 {
+	b = trimSpace(b)
+	if len(b) == 0 {
+		return 0
+	}
+	if mask&(cInt|cFloat) != 0 {
+		if _, ok := parseInt(b); ok {
+			return mask & (cInt | cFloat)
+		}
+		if mask&cFloat != 0 {
+			if _, ok := parseFloat(b); ok {
+				return cFloat
+			}
+		}
+	}
+	if mask&cBool != 0 {
+		if _, ok := parseBool(b); ok {
+			return cBool
+		}
+	}
+	if mask&cTimeAll != 0 && looksLikeTime(b) {
+		var out uint32
+		for k := range timeLayouts {
+			bit := cTime0 << uint32(k)
+			if mask&bit == 0 {
+				continue
+			}
+			if _, err := time.Parse(timeLayouts[k], bstr(b)); err == nil {
+				out |= bit
+			}
+		}
+		return out
+	}
+	return 0
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func looksLikeTime(b []byte) bool {
+	if len(b) < 8 || len(b) > 40 || !isDigit(b[0]) {
+		return false
+	}
+	return (len(b) > 4 && (b[4] == '-' || b[4] == '/')) || b[2] == '/'
+}
+
+// parseInt parses an optionally signed decimal integer that fits int64.
+func parseInt(b []byte) (int64, bool) {
+	i := 0
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	if i == len(b) {
+		return 0, false
+	}
+	if len(b)-i > 18 {
+		v, err := strconv.ParseInt(bstr(b), 10, 64)
+		return v, err == nil
+	}
+	var v int64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if !isDigit(c) {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseFloat parses a decimal float. Simple decimals with at most 15
+// significant digits take an exact fast path (Clinger); everything else goes
+// through strconv. Hex floats and underscores are rejected; inf and infinity
+// (any case, signed) are accepted.
+func parseFloat(b []byte) (float64, bool) {
+	i := 0
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	if i == len(b) {
+		return 0, false
+	}
+	c0 := b[i]
+	if !isDigit(c0) && c0 != '.' {
+		if c0 == 'i' || c0 == 'I' {
+			v, err := strconv.ParseFloat(bstr(b), 64)
+			return v, err == nil && math.IsInf(v, 0)
+		}
+		return 0, false
+	}
+	var mant uint64
+	digits, frac := 0, 0
+	sawDot, sawDigit := false, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		if isDigit(c) {
+			sawDigit = true
+			if mant == 0 && c == '0' {
+				if sawDot {
+					frac++
+				}
+				continue
+			}
+			digits++
+			if digits > 15 {
+				return slowFloat(b)
+			}
+			mant = mant*10 + uint64(c-'0')
+			if sawDot {
+				frac++
+			}
+			continue
+		}
+		if c == '.' && !sawDot {
+			sawDot = true
+			continue
+		}
+		if c == 'e' || c == 'E' {
+			if !sawDigit {
+				return 0, false
+			}
+			return slowFloat(b)
+		}
+		return 0, false
+	}
+	if !sawDigit {
+		return 0, false
+	}
+	v := float64(mant)
+	if frac > 22 {
+		return slowFloat(b)
+	}
+	v /= pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func slowFloat(b []byte) (float64, bool) {
+	for _, c := range b {
+		if c == '_' || c == 'x' || c == 'X' || c == 'p' || c == 'P' {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseFloat(bstr(b), 64)
+	if err != nil {
+		// Out of range values parse to ±Inf with ErrRange: keep them as text.
+		return 0, false
+	}
+	return v, true
+}
+
+func parseBool(b []byte) (bool, bool) {
+	switch len(b) {
+	case 4:
+		if (b[0]|0x20) == 't' && (b[1]|0x20) == 'r' && (b[2]|0x20) == 'u' && (b[3]|0x20) == 'e' {
+			return true, true
+		}
+	case 5:
+		if (b[0]|0x20) == 'f' && (b[1]|0x20) == 'a' && (b[2]|0x20) == 'l' && (b[3]|0x20) == 's' && (b[4]|0x20) == 'e' {
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// kindOfMask turns a column's surviving candidate bits into a kind and, for
+// time, the layout index. KindInvalid means text.
+func kindOfMask(m uint32) (frame.Kind, int) {
+	switch {
+	case m&cInt != 0:
+		return frame.KindInt, 0
+	case m&cFloat != 0:
+		return frame.KindFloat, 0
+	case m&cBool != 0:
+		return frame.KindBool, 0
+	case m&cTimeAll != 0:
+		for k := range timeLayouts {
+			if m&(cTime0<<uint32(k)) != 0 {
+				return frame.KindTime, k
+			}
+		}
+	}
+	return frame.KindInvalid, 0
+}
+
+// maskOfKind is the candidate mask a declared kind imposes.
+func maskOfKind(k frame.Kind) uint32 {
+	switch k {
+	case frame.KindInt:
+		return cInt
+	case frame.KindFloat:
+		return cInt | cFloat
+	case frame.KindBool:
+		return cBool
+	case frame.KindTime:
+		return cTimeAll
+	}
+	return 0
+}

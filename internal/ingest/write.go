@@ -1,0 +1,272 @@
+package ingest
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
+)
+
+// Write writes a frame to dest, choosing the format by extension: .csv,
+// .tsv, .txt (CSV), .csv.gz / .tsv.gz (gzip CSV), .parquet, .jsonl / .ndjson
+// / .json (JSON Lines, optionally .gz). The file appears atomically: it is
+// written to a temporary file in the same directory and renamed.
+func Write(ctx context.Context, f *frame.Frame, dest string) error {
+	fm, gz, tab := formatOf(dest)
+	switch fm {
+	case fmtParquet:
+		if gz {
+			return fmt.Errorf("write %s: %w: Parquet compresses internally; drop the .gz", dest, ErrFormat)
+		}
+		return parquetio.WriteFile(dest, f)
+	case fmtUnknown:
+		return fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet or .jsonl file name", dest, ErrFormat)
+	}
+	dir, base := filepath.Split(dest)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	var w io.Writer = bw
+	var zw *gzip.Writer
+	if gz {
+		zw = gzip.NewWriter(bw)
+		w = zw
+	}
+	delim := ','
+	if tab {
+		delim = '\t'
+	}
+	if fm == fmtJSONL {
+		err = WriteJSONL(ctx, w, f)
+	} else {
+		err = WriteCSV(ctx, w, f, delim)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", dest, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	ok = true
+	return nil
+}
+
+// WriteCSV writes f as RFC 4180 CSV with a header. Missing values are empty
+// cells; floats use the shortest text that parses back to the same float64
+// and always carry a '.' or exponent so they read back as floats; times are
+// RFC 3339 with nanoseconds; text that would read back as missing (NA, ?,
+// ...) or needs it is quoted. Float NaN values are written as NaN, which
+// reads back as missing.
+func WriteCSV(ctx context.Context, w io.Writer, f *frame.Frame, delim rune) error {
+	if delim <= 0 || delim >= utf8.RuneSelf || delim == '"' {
+		return fmt.Errorf("write csv: delimiter %q is not supported", delim)
+	}
+	d := byte(delim)
+	miss := newMissingSet(nil)
+	var line []byte
+	cols := f.Columns()
+	for j, c := range cols {
+		if j > 0 {
+			line = append(line, d)
+		}
+		line = appendCSVText(line, c.Name(), d, &miss)
+	}
+	line = append(line, '\n')
+	if _, err := w.Write(line); err != nil {
+		return err
+	}
+	n := f.NumRows()
+	for i := 0; i < n; i++ {
+		if i%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		line = line[:0]
+		for j, c := range cols {
+			if j > 0 {
+				line = append(line, d)
+			}
+			if c.IsNull(i) {
+				continue
+			}
+			switch c := c.(type) {
+			case *frame.Float:
+				line = appendFloat(line, c.Values[i])
+			case *frame.Int:
+				line = strconv.AppendInt(line, c.Values[i], 10)
+			case *frame.Bool:
+				line = strconv.AppendBool(line, c.Values[i])
+			case *frame.Time:
+				line = time.Unix(0, c.Values[i]).UTC().AppendFormat(line, time.RFC3339Nano)
+			case *frame.Categorical:
+				line = appendCSVText(line, c.Levels[c.Codes[i]], d, &miss)
+			case *frame.String:
+				line = appendCSVText(line, c.Values[i], d, &miss)
+			default:
+				line = appendCSVText(line, c.Format(i), d, &miss)
+			}
+		}
+		line = append(line, '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendFloat appends the shortest exact form of v, with ".0" added to
+// integral values so the text reads back as a float.
+func appendFloat(dst []byte, v float64) []byte {
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, v, 'g', -1, 64)
+	for _, c := range dst[start:] {
+		if c == '.' || c == 'e' || c == 'N' || c == 'I' {
+			return dst
+		}
+	}
+	return append(dst, '.', '0')
+}
+
+func appendCSVText(dst []byte, s string, d byte, miss *missingSet) []byte {
+	need := s != "" && miss.isString(s)
+	if !need {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c == d || c == '"' || c == '\n' || c == '\r' {
+				need = true
+				break
+			}
+		}
+	}
+	if !need {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, s[i])
+	}
+	return append(dst, '"')
+}
+
+// WriteJSONL writes f as JSON Lines, one object per row with keys in column
+// order. Missing values (and non-finite floats, which JSON cannot hold) are
+// null; integral floats carry ".0"; times are RFC 3339 strings.
+func WriteJSONL(ctx context.Context, w io.Writer, f *frame.Frame) error {
+	cols := f.Columns()
+	keys := make([][]byte, len(cols))
+	for j, c := range cols {
+		keys[j] = append(appendJSONString(nil, c.Name()), ':')
+	}
+	var line []byte
+	for i := 0; i < f.NumRows(); i++ {
+		if i%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		line = append(line[:0], '{')
+		for j, c := range cols {
+			if j > 0 {
+				line = append(line, ',')
+			}
+			line = append(line, keys[j]...)
+			if c.IsNull(i) {
+				line = append(line, "null"...)
+				continue
+			}
+			switch c := c.(type) {
+			case *frame.Float:
+				if v := c.Values[i]; math.IsNaN(v) || math.IsInf(v, 0) {
+					line = append(line, "null"...)
+				} else {
+					line = appendFloat(line, v)
+				}
+			case *frame.Int:
+				line = strconv.AppendInt(line, c.Values[i], 10)
+			case *frame.Bool:
+				line = strconv.AppendBool(line, c.Values[i])
+			default:
+				line = appendJSONString(line, c.Format(i))
+			}
+		}
+		line = append(line, '}', '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}
+
