@@ -244,4 +244,3 @@ func readStdin(ctx context.Context, opt Options) (*frame.Frame, error) {
 	}
 	return readCSV(ctx, tmp.Name(), "stdin", opt)
 }
-

@@ -115,4 +115,3 @@ func formatOfContentType(ct string) format {
 	}
 	return fmtUnknown
 }
-
