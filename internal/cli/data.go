@@ -1,0 +1,271 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newDataCmd) }
+
+// dataSubcommands holds constructors of further `gyre data` subcommands
+// (version, log, diff, get, ...) that other files add from their init
+// functions, so that they need not edit this file.
+var dataSubcommands []func(*App) *cobra.Command
+
+// readFlags are the source-reading flags shared by the data subcommands.
+type readFlags struct {
+	schema    string
+	delimiter string
+	missing   []string
+}
+
+func (rf *readFlags) add(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&rf.schema, "schema", "", "YAML/JSON file of column types and roles (columns: {age: {type: int, role: feature}})")
+	fl.StringVar(&rf.delimiter, "delimiter", "", `CSV field delimiter: one character, or "tab" (default: sniffed)`)
+	fl.StringSliceVar(&rf.missing, "missing", nil, "tokens read as missing values, replacing the defaults (NA,N/A,NaN,null,?); empty cells are always missing")
+}
+
+// options translates the flags into ingest.Options.
+func (rf *readFlags) options(app *App) (ingest.Options, error) {
+	opt := ingest.Options{Missing: rf.missing, Stdin: app.Stdin}
+	if !app.Quiet {
+		opt.Warn = func(msg string) { fmt.Fprintf(app.Stderr, "gyre: note: %s\n", msg) }
+	}
+	switch d := rf.delimiter; {
+	case d == "":
+	case strings.EqualFold(d, "tab") || d == `\t`:
+		opt.Delimiter = '\t'
+	case utf8.RuneCountInString(d) == 1:
+		opt.Delimiter, _ = utf8.DecodeRuneInString(d)
+	default:
+		return opt, usageErrorf("--delimiter %q: want one character or \"tab\"", d)
+	}
+	if rf.schema != "" {
+		s, err := ingest.ParseSchemaFile(rf.schema)
+		if err != nil {
+			return opt, usageErrorf("--schema: %w", err)
+		}
+		opt.Schema = s
+	}
+	return opt, nil
+}
+
+func newDataCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "data",
+		Short: "Inspect, preview and convert tabular data",
+		Long: `Read tabular data from any source Gyre knows: CSV/TSV files (also .gz), JSON Lines,
+Parquet, SQLite and PostgreSQL tables or queries, http(s) URLs of those files,
+and "-" for CSV on standard input.`,
+		Example: `  gyre data inspect examples/data/adult/adult.train.csv
+  gyre data head examples/data/adult/adult.train.csv -n 5
+  gyre data convert examples/data/adult/adult.train.csv adult.parquet`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newDataInspectCmd(app), newDataHeadCmd(app), newDataConvertCmd(app))
+	for _, f := range dataSubcommands {
+		cmd.AddCommand(f(app))
+	}
+	return cmd
+}
+
+// columnInfo is one column in `gyre data inspect` output.
+type columnInfo struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Role     string `json:"role"`
+	Missing  int    `json:"missing"`
+	Distinct *int   `json:"distinct,omitempty"`
+}
+
+// inspectInfo is the `gyre data inspect` output.
+type inspectInfo struct {
+	Source  string       `json:"source"`
+	Rows    int          `json:"rows"`
+	Columns []columnInfo `json:"columns"`
+}
+
+func describe(source string, f *frame.Frame) inspectInfo {
+	info := inspectInfo{Source: source, Rows: f.NumRows(), Columns: []columnInfo{}}
+	for i, c := range f.Columns() {
+		ci := columnInfo{Name: c.Name(), Type: c.Kind().String(), Role: f.Role(i).String(), Missing: c.NullCount()}
+		if cat, ok := c.(*frame.Categorical); ok {
+			n := len(cat.Levels)
+			ci.Distinct = &n
+		}
+		info.Columns = append(info.Columns, ci)
+	}
+	return info
+}
+
+// readSource reads a source with the flags' options, keeping the error
+// unmarked (exit 2: input error) unless it is a cancellation.
+func readSource(cmd *cobra.Command, app *App, rf *readFlags, source string) (*frame.Frame, error) {
+	opt, err := rf.options(app)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ingest.Read(cmd.Context(), source, opt)
+	if err != nil {
+		if errors.Is(err, cmd.Context().Err()) && cmd.Context().Err() != nil {
+			return nil, failed(err)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func newDataInspectCmd(app *App) *cobra.Command {
+	var rf readFlags
+	cmd := &cobra.Command{
+		Use:   "inspect SOURCE",
+		Short: "Show rows, columns, types, roles and missing values of a data source",
+		Example: `  gyre data inspect examples/data/adult/adult.train.csv
+  gyre data inspect adult.parquet --json
+  gyre data inspect data.csv --schema schema.yaml --missing NA,-
+  cat data.csv | gyre data inspect -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := readSource(cmd, app, &rf, args[0])
+			if err != nil {
+				return err
+			}
+			info := describe(args[0], f)
+			if app.JSON {
+				return app.printJSON(info)
+			}
+			fmt.Fprintf(app.Stdout, "%s: %d rows × %d columns\n\n", args[0], info.Rows, len(info.Columns))
+			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "COLUMN\tTYPE\tROLE\tMISSING\tDISTINCT")
+			for _, c := range info.Columns {
+				d := ""
+				if c.Distinct != nil {
+					d = fmt.Sprint(*c.Distinct)
+				}
+				miss := fmt.Sprint(c.Missing)
+				if c.Missing > 0 && info.Rows > 0 {
+					miss = fmt.Sprintf("%d (%.1f%%)", c.Missing, 100*float64(c.Missing)/float64(info.Rows))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, c.Role, miss, d)
+			}
+			return tw.Flush()
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}
+
+func newDataHeadCmd(app *App) *cobra.Command {
+	var rf readFlags
+	var n int
+	cmd := &cobra.Command{
+		Use:   "head SOURCE",
+		Short: "Print the first rows of a data source",
+		Example: `  gyre data head examples/data/adult/adult.train.csv
+  gyre data head adult.parquet -n 3 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if n < 0 {
+				return usageErrorf("-n %d: want a count of rows >= 0", n)
+			}
+			f, err := readSource(cmd, app, &rf, args[0])
+			if err != nil {
+				return err
+			}
+			rows := min(n, f.NumRows())
+			cols := f.Columns()
+			if app.JSON {
+				recs := make([]map[string]any, rows)
+				for i := range recs {
+					rec := make(map[string]any, len(cols))
+					for _, c := range cols {
+						rec[c.Name()] = jsonCell(c, i)
+					}
+					recs[i] = rec
+				}
+				return app.printJSON(map[string]any{"columns": f.Names(), "rows": recs})
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, strings.Join(f.Names(), "\t"))
+			cells := make([]string, len(cols))
+			for i := 0; i < rows; i++ {
+				for j, c := range cols {
+					if c.IsNull(i) {
+						cells[j] = "·"
+					} else {
+						cells[j] = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(c.Format(i))
+					}
+				}
+				fmt.Fprintln(tw, strings.Join(cells, "\t"))
+			}
+			return tw.Flush()
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().IntVarP(&n, "rows", "n", 10, "number of rows to print")
+	return cmd
+}
+
+// jsonCell is row i of c as a JSON value: null when missing, numbers and
+// booleans as such, everything else as text.
+func jsonCell(c frame.Column, i int) any {
+	if c.IsNull(i) {
+		return nil
+	}
+	switch c := c.(type) {
+	case *frame.Int:
+		return c.Values[i]
+	case *frame.Float:
+		v := c.Values[i]
+		if v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308 {
+			return c.Format(i)
+		}
+		return v
+	case *frame.Bool:
+		return c.Values[i]
+	}
+	return c.Format(i)
+}
+
+func newDataConvertCmd(app *App) *cobra.Command {
+	var rf readFlags
+	cmd := &cobra.Command{
+		Use:   "convert SOURCE DEST",
+		Short: "Convert a data source to CSV, Parquet or JSON Lines (by DEST's extension)",
+		Long: `Read SOURCE and write it to DEST, choosing the format from DEST's extension:
+.csv, .tsv, .csv.gz, .parquet, .jsonl. Types and missing values round-trip: reading
+DEST back gives the same column types and missing values. DEST is replaced atomically.`,
+		Example: `  gyre data convert examples/data/adult/adult.train.csv adult.parquet
+  gyre data convert adult.parquet adult.jsonl
+  gyre data convert "sqlite://runs.db?table=scores" scores.csv`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := readSource(cmd, app, &rf, args[0])
+			if err != nil {
+				return err
+			}
+			if err := ingest.Write(cmd.Context(), f, args[1]); err != nil {
+				if errors.Is(err, ingest.ErrFormat) {
+					return usageErrorf("%w", err)
+				}
+				return failed(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"source": args[0], "dest": args[1], "rows": f.NumRows(), "columns": f.NumCols()})
+			}
+			fmt.Fprintf(app.Stdout, "wrote %s: %d rows × %d columns\n", args[1], f.NumRows(), f.NumCols())
+			return nil
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}
