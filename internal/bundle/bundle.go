@@ -1,0 +1,280 @@
+package bundle
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/feature"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// FormatVersion is the newest bundle format this build reads and writes.
+const FormatVersion = 1
+
+// Manifest describes a bundle. It is stored as manifest.json.
+type Manifest struct {
+	Format      int        `json:"format"`
+	GyreVersion string     `json:"gyre_version"`
+	Created     time.Time  `json:"created"`
+	Task        learn.Task `json:"task"`
+	Target      string     `json:"target"`
+	Classes     []string   `json:"classes,omitempty"`
+	// Input is the schema of the raw input columns the bundle expects.
+	Input frame.Schema `json:"input"`
+	// Members of the model (one for a single model).
+	Members []MemberInfo `json:"members"`
+	// Metric is the primary metric the model was selected on.
+	Metric string `json:"metric,omitempty"`
+	// Metrics holds scores by split ("train", "valid", "test") and name.
+	Metrics map[string]map[string]float64 `json:"metrics,omitempty"`
+	// Lineage.
+	DatasetVersion string `json:"dataset_version,omitempty"`
+	RunID          string `json:"run_id,omitempty"`
+	GitCommit      string `json:"git_commit,omitempty"`
+	// TrainRows is the number of rows the final model was fitted on.
+	TrainRows int `json:"train_rows,omitempty"`
+	// Files maps each archive entry to its SHA-256 (hex).
+	Files map[string]string `json:"files"`
+}
+
+// MemberInfo describes one member model.
+type MemberInfo struct {
+	Learner   string            `json:"learner"`
+	Family    string            `json:"family,omitempty"`
+	Params    map[string]string `json:"params,omitempty"`
+	ModelKind string            `json:"model_kind"`
+	Weight    float64           `json:"weight"`
+}
+
+// Prep is a member's fitted preprocessing: an optional fitted pipeline
+// (imputation, encoding, scaling, ...) followed by the design-matrix encoder.
+type Prep struct {
+	Pipeline *feature.FittedPipeline `json:"pipeline,omitempty"`
+	Encoder  *feature.Encoder        `json:"encoder"`
+}
+
+// Transform turns raw rows into the member's design matrix.
+func (p *Prep) Transform(f *frame.Frame) (*frame.Matrix, feature.EncodeReport, error) {
+	if p.Pipeline != nil {
+		var err error
+		if f, err = p.Pipeline.Transform(f); err != nil {
+			return nil, feature.EncodeReport{}, err
+		}
+	}
+	return p.Encoder.TransformReport(f)
+}
+
+// Member is one loaded member: its preprocessing and model.
+type Member struct {
+	Info  MemberInfo
+	Prep  *Prep
+	Model learn.Model
+}
+
+// Bundle is a loaded (or to-be-saved) model artifact.
+type Bundle struct {
+	Manifest Manifest
+	Members  []Member
+	// Profile is the training data profile as JSON (the drift reference),
+	// or nil.
+	Profile json.RawMessage
+}
+
+// ErrCorrupt is returned (wrapped) for a damaged bundle.
+var ErrCorrupt = errors.New("corrupt bundle")
+
+// Save writes the bundle to path atomically (temporary file + rename). It
+// fills in the format version, creation time (when zero) and checksums.
+func (b *Bundle) Save(path string) error {
+	if len(b.Members) == 0 {
+		return fmt.Errorf("save bundle %s: no model", path)
+	}
+	m := b.Manifest
+	m.Format = FormatVersion
+	if m.Created.IsZero() {
+		m.Created = time.Now().UTC()
+	}
+	m.Files = map[string]string{}
+	m.Members = make([]MemberInfo, len(b.Members))
+	files := map[string][]byte{}
+	var order []string
+	add := func(name string, data []byte) {
+		sum := sha256.Sum256(data)
+		m.Files[name] = hex.EncodeToString(sum[:])
+		files[name] = data
+		order = append(order, name)
+	}
+	for i, mem := range b.Members {
+		info := mem.Info
+		info.ModelKind = mem.Model.Kind()
+		m.Members[i] = info
+		state, err := mem.Model.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("save bundle %s: encode member %d (%s): %w", path, i, info.Learner, err)
+		}
+		prep, err := json.Marshal(mem.Prep)
+		if err != nil {
+			return fmt.Errorf("save bundle %s: encode member %d preprocessing: %w", path, i, err)
+		}
+		add(fmt.Sprintf("members/%d/prep.json", i), prep)
+		add(fmt.Sprintf("members/%d/model.bin", i), state)
+	}
+	if b.Profile != nil {
+		add("profile.json", b.Profile)
+	}
+	manifest, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save bundle %s: encode manifest: %w", path, err)
+	}
+
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	write := func(name string, data []byte) error {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: m.Created})
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	if err := write("manifest.json", manifest); err != nil {
+		return fmt.Errorf("save bundle %s: %w", path, err)
+	}
+	for _, name := range order {
+		if err := write(name, files[name]); err != nil {
+			return fmt.Errorf("save bundle %s: %w", path, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("save bundle %s: %w", path, err)
+	}
+	if err := writeAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("save bundle %s: %w", path, err)
+	}
+	b.Manifest = m
+	return nil
+}
+
+// Encode returns the bundle as bytes (the same bytes Save writes).
+func (b *Bundle) Encode() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "gyre-bundle-")
+	if err != nil {
+		return nil, fmt.Errorf("encode bundle: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	p := filepath.Join(dir, "model.gyre")
+	if err := b.Save(p); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Load reads a bundle file.
+func Load(path string) (*Bundle, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load bundle: %w", err)
+	}
+	b, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("load bundle %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Decode reads a bundle from bytes, verifying every checksum.
+func Decode(data []byte) (*Bundle, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a Gyre bundle (zip: %v)", ErrCorrupt, err)
+	}
+	entries := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry %s: %v", ErrCorrupt, f.Name, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, 1<<34))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry %s: %v", ErrCorrupt, f.Name, err)
+		}
+		entries[f.Name] = b
+	}
+	raw, ok := entries["manifest.json"]
+	if !ok {
+		return nil, fmt.Errorf("%w: no manifest.json", ErrCorrupt)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%w: manifest.json: %v", ErrCorrupt, err)
+	}
+	if m.Format < 1 || m.Format > FormatVersion {
+		return nil, fmt.Errorf("bundle format %d is not supported by this Gyre (reads 1..%d): upgrade gyre", m.Format, FormatVersion)
+	}
+	for name, want := range m.Files {
+		got, ok := entries[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, name)
+		}
+		sum := sha256.Sum256(got)
+		if hex.EncodeToString(sum[:]) != want {
+			return nil, fmt.Errorf("%w: checksum mismatch in %s", ErrCorrupt, name)
+		}
+	}
+	b := &Bundle{Manifest: m, Profile: entries["profile.json"]}
+	for i, info := range m.Members {
+		prepRaw, ok1 := entries[fmt.Sprintf("members/%d/prep.json", i)]
+		state, ok2 := entries[fmt.Sprintf("members/%d/model.bin", i)]
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%w: member %d files missing", ErrCorrupt, i)
+		}
+		prep := &Prep{}
+		if err := json.Unmarshal(prepRaw, prep); err != nil {
+			return nil, fmt.Errorf("%w: member %d preprocessing: %v", ErrCorrupt, i, err)
+		}
+		if prep.Encoder == nil {
+			return nil, fmt.Errorf("%w: member %d has no encoder", ErrCorrupt, i)
+		}
+		model, err := learn.DecodeModel(info.ModelKind, state)
+		if err != nil {
+			return nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		b.Members = append(b.Members, Member{Info: info, Prep: prep, Model: model})
+	}
+	if len(b.Members) == 0 {
+		return nil, fmt.Errorf("%w: no members", ErrCorrupt)
+	}
+	return b, nil
+}

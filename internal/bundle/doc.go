@@ -1,0 +1,21 @@
+// Package bundle is Gyre's deployable model artifact: one file holding
+// everything needed to predict from raw rows with nothing but the binary.
+//
+// A bundle is a zip archive (inspectable with any unzip tool):
+//
+//	manifest.json          format version, task, target, classes, input schema,
+//	                       members, metrics, lineage, Gyre version, checksums
+//	members/N/prep.json    member N's fitted feature preprocessing
+//	members/N/model.bin    member N's model state (learn.Model.MarshalBinary)
+//	profile.json           the training data profile (drift reference), optional
+//
+// A bundle with one member is a single model; with several it is a weighted
+// ensemble (probabilities or values averaged with the members' weights),
+// each member with its own preprocessing. Every file's SHA-256 is recorded in
+// the manifest and checked on load, so a corrupted or truncated bundle is a
+// clear error, never a panic or a silently wrong model. Save writes to a
+// temporary file and renames it, so a crash never leaves half a bundle.
+//
+// Format versions: Format is 1. Readers accept every version up to
+// FormatVersion and refuse newer ones with an error that says to upgrade.
+package bundle

@@ -1,0 +1,74 @@
+package bundle
+
+import (
+	"fmt"
+
+	"github.com/gyre-ml/gyre/internal/feature"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// Families of preprocessing. Tree learners take the raw encoding (native
+// missing values and categories); the others need imputation, one-hot
+// encoding and scaling first.
+const (
+	FamilyTrees    = "trees"
+	FamilyLinear   = "linear"
+	FamilyNeural   = "neural"
+	FamilyDistance = "distance"
+)
+
+// FamilyOf returns the preprocessing family of a learner.
+func FamilyOf(learner string) string {
+	switch learner {
+	case "gbdt", "random_forest", "extra_trees", "decision_tree", "naive_bayes":
+		return FamilyTrees
+	case "mlp":
+		return FamilyNeural
+	case "knn", "kmeans":
+		return FamilyDistance
+	}
+	return FamilyLinear
+}
+
+// FitPrep fits the preprocessing of a learner family on the training frame
+// (whose target column, if any, must have RoleTarget so it is left out) and
+// returns it with the training design matrix.
+func FitPrep(train *frame.Frame, family string) (*Prep, *frame.Matrix, error) {
+	p := &Prep{}
+	f := train
+	if family != FamilyTrees {
+		pl, err := feature.Auto(family, train.Schema())
+		if err != nil {
+			return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
+		}
+		fitted, out, err := pl.Fit(train)
+		if err != nil {
+			return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
+		}
+		p.Pipeline, f = fitted, out
+	}
+	enc, err := feature.FitEncoder(f, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
+	}
+	if len(enc.Fields) == 0 {
+		return nil, nil, fmt.Errorf("fit %s preprocessing: no usable feature columns (every column is the target, an id or ignored)", family)
+	}
+	p.Encoder = enc
+	X, err := enc.Transform(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
+	}
+	return p, X, nil
+}
+
+// Features describes the prep's design-matrix columns for learners.
+func (p *Prep) Features() []learn.Feature {
+	cols := p.Encoder.Columns()
+	out := make([]learn.Feature, len(cols))
+	for i, c := range cols {
+		out[i] = learn.Feature(c)
+	}
+	return out
+}

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/train"
+)
+
+func init() { register(newAutoMLCmd) }
+
+type automlFlags struct {
+	target, task, metric, valid, test, out, html, eval, register string
+	learners                                                     []string
+	budget, maxLatency                                           time.Duration
+	trials, maxModelBytes                                        int
+	seed                                                         uint64
+	noEnsemble                                                   bool
+}
+
+func newAutoMLCmd(app *App) *cobra.Command {
+	var fl automlFlags
+	cmd := &cobra.Command{
+		Use:   "automl SOURCE --target COL [--budget 60s | --trials N]",
+		Short: "Find the best model within a time or trial budget",
+		Long: `Search learners and hyperparameters for the best model on SOURCE, FLAML-style:
+every learner starts from a cheap configuration and moves by local search,
+learners that improve cheaply get more trials, small data is scored by k-fold
+cross-validation and large data on a holdout with a growing sample. The best
+trials are then ensembled (greedy selection) when that beats the best single
+model, and the result is refitted on all rows within the budget.
+
+--budget is wall time including the refit. --trials N without --budget is the
+reproducible mode: the same --seed and N give a bit-identical model.`,
+		Example: `  gyre automl examples/data/adult/adult.train.csv --target class --budget 60s \
+      --test examples/data/adult/adult.test.csv --out adult.gyre
+  gyre automl data.csv --target price --trials 50 --seed 1 --learners gbdt,random_forest --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runAutoML(cmd, app, args[0], fl) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.target, "target", "", "target column (required)")
+	f.DurationVar(&fl.budget, "budget", 0, "wall-time budget including the final refit (default 60s unless --trials is set)")
+	f.IntVar(&fl.trials, "trials", 0, "maximum number of trials; alone, the reproducible trial-count mode")
+	f.StringVar(&fl.metric, "metric", "", "metric to optimise (default: roc_auc binary, log_loss multiclass, rmse regression)")
+	f.StringVar(&fl.task, "task", "", "regression, binary, multiclass or classification (default: detect)")
+	f.StringSliceVar(&fl.learners, "learners", nil, "learners to search (default: all with a search space)")
+	f.StringVar(&fl.valid, "valid", "", "validation data to select models on (default: cross-validation or holdout of SOURCE)")
+	f.StringVar(&fl.test, "test", "", "held-out test data, scored once at the end")
+	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
+	f.StringVar(&fl.eval, "eval", "auto", "evaluation: auto, cv or holdout")
+	f.BoolVar(&fl.noEnsemble, "no-ensemble", false, "do not ensemble the best trials")
+	f.DurationVar(&fl.maxLatency, "max-latency", 0, "discard models predicting slower than this per row")
+	f.IntVar(&fl.maxModelBytes, "max-model-bytes", 0, "discard models larger than this many bytes")
+	f.StringVar(&fl.out, "out", "", "bundle path (default TARGET-automl.gyre)")
+	f.StringVar(&fl.html, "html", "", "write an HTML report of the search")
+	f.StringVar(&fl.register, "register", "", "register the model under this name")
+	return cmd
+}
+
+type automlResult struct {
+	trainResult
+	Trials      int            `json:"trials"`
+	Eval        string         `json:"eval"`
+	Ensembled   bool           `json:"ensembled"`
+	Members     []memberJSON   `json:"members"`
+	Leaderboard []automl.Trial `json:"leaderboard"`
+	Seconds     float64        `json:"seconds"`
+}
+
+type memberJSON struct {
+	Learner string            `json:"learner"`
+	Weight  float64           `json:"weight"`
+	Config  map[string]string `json:"config"`
+}
+
+func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) error {
+	ctx := cmd.Context()
+	start := time.Now()
+	if fl.target == "" {
+		return usageErrorf("automl: --target is required (the column to predict)")
+	}
+	if fl.budget < 0 || fl.trials < 0 {
+		return usageErrorf("automl: --budget and --trials must be positive")
+	}
+	if fl.budget == 0 && fl.trials == 0 {
+		fl.budget = 60 * time.Second
+	}
+	if fl.eval != "auto" && fl.eval != "cv" && fl.eval != "holdout" {
+		return usageErrorf("automl: --eval %q: want auto, cv or holdout", fl.eval)
+	}
+	task, err := parseTask(fl.task)
+	if err != nil {
+		return err
+	}
+	f, err := app.loadFrame(ctx, source)
+	if err != nil {
+		return err
+	}
+	p, err := train.NewProblem(f, fl.target, task)
+	if err != nil {
+		return fmt.Errorf("automl %s: %w", source, err)
+	}
+	if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
+		return usageErrorf("automl: --metric: %v", err)
+	}
+	opts := train.SearchOptions{Budget: fl.budget, Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
+		Eval: fl.eval, NoEnsemble: fl.noEnsemble, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
+	if fl.valid != "" {
+		if opts.Valid, err = app.loadFrame(ctx, fl.valid); err != nil {
+			return err
+		}
+	}
+	total := int64(fl.trials)
+	if fl.budget > 0 {
+		total = int64(fl.budget / time.Second)
+	}
+	bar := app.progress(total, "automl")
+	m, _ := train.ResolveMetric(p.Task, fl.metric)
+	opts.OnTrial = func(t, best automl.Trial) {
+		if fl.budget > 0 {
+			bar.Set(int(time.Since(start) / time.Second))
+		} else {
+			bar.Add(1)
+		}
+		bar.Describe(fmt.Sprintf("automl: trial %d, best %s %.4f (%s)", t.ID+1, m.Name, m.Loss(best.Loss), best.Learner))
+	}
+	b, res, err := train.Search(ctx, p, opts)
+	bar.Done()
+	if err != nil {
+		if strings.Contains(err.Error(), automl.ErrNoTrial.Error()) {
+			return usageErrorf("automl: %v", err)
+		}
+		return failed(fmt.Errorf("automl: %w", err))
+	}
+	if err := scoreSplits(ctx, app, b, p.Frame, fl.valid, fl.test); err != nil {
+		return err
+	}
+	out := fl.out
+	if out == "" {
+		out = safeName(fl.target) + "-automl.gyre"
+	}
+	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
+		Dropped: p.Dropped, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
+		Trials: len(res.Trials), Eval: res.Eval, Ensembled: res.Ensembled, Leaderboard: res.Leaderboard()}
+	if r.Ensembled {
+		r.Learner = "ensemble"
+	}
+	for _, mem := range res.Members {
+		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Config: mem.Config})
+	}
+	if err := finishModel(ctx, app, b, out, fl.register, source, "automl", &r.trainResult); err != nil {
+		return err
+	}
+	if fl.html != "" && automlReport != nil {
+		if err := automlReport(fl.html, b, res, m.Name, m.HigherIsBetter); err != nil {
+			return failed(err)
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	if app.JSON {
+		return app.printJSON(r)
+	}
+	fmt.Fprintf(app.Stdout, "automl: %d trials in %.1fs on %d rows (%s, %s by %s)\n\n", r.Trials, res.Elapsed.Seconds(), r.Rows, r.Task, m.Name, res.Eval)
+	tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "rank\tlearner\t%s\tfit s\tpredict µs/row\tconfig\n", m.Name)
+	for i, t := range r.Leaderboard {
+		if i == 10 {
+			break
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%.2f\t%.2f\t%s\n", i+1, t.Learner, m.Loss(t.Loss), t.FitTime.Seconds(), float64(t.PredictPerRow.Nanoseconds())/1000, configString(t.Config))
+	}
+	tw.Flush()
+	fmt.Fprintln(app.Stdout)
+	if r.Ensembled {
+		fmt.Fprintf(app.Stdout, "final: ensemble of %d models (validation %s %.4f vs best single %.4f)\n", len(r.Members), m.Name, m.Loss(res.ValidLoss), m.Loss(res.Best.Loss))
+	} else {
+		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.Best.Loss))
+	}
+	printMetrics(app, b.Manifest.Metrics)
+	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", out, r.Seconds)
+	return nil
+}
+
+func configString(c map[string]string) string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		if k == "seed" {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + c[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+// automlReport writes the search's HTML report; wired by the report file.
+var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricName string, higherIsBetter bool) error

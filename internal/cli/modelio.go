@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// loadFrame reads a data source with default options, sending ingest's
+// notes to stderr unless output is JSON or quiet.
+func (a *App) loadFrame(ctx context.Context, source string) (*frame.Frame, error) {
+	opt := ingest.Options{Stdin: a.Stdin}
+	if !a.JSON && !a.Quiet {
+		opt.Warn = func(msg string) { fmt.Fprintf(a.Stderr, "gyre: note: %s\n", msg) }
+	}
+	f, err := ingest.Read(ctx, source, opt)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// loadBundle resolves a model reference to a loaded bundle: a bundle file
+// path, or a registry reference (NAME, NAME/VERSION, NAME@ALIAS,
+// models:/...) when a resolver is wired in.
+func (a *App) loadBundle(ctx context.Context, ref string) (*bundle.Bundle, string, error) {
+	if _, err := os.Stat(ref); err == nil {
+		b, err := bundle.Load(ref)
+		return b, ref, err
+	}
+	if registryResolver != nil {
+		return registryResolver(ctx, a, ref)
+	}
+	return nil, "", fmt.Errorf("model %q: no such bundle file", ref)
+}
+
+// registryResolver resolves registry references; set by the registry
+// commands' file when the registry is built in.
+var registryResolver func(ctx context.Context, a *App, ref string) (*bundle.Bundle, string, error)
+
+// parseTask parses --task ("" = detect).
+func parseTask(s string) (learn.Task, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return learn.TaskInvalid, nil
+	case "classification":
+		return learn.Binary, nil
+	}
+	t, err := learn.ParseTask(strings.ToLower(s))
+	if err != nil {
+		return 0, usageErrorf("--task: %v", err)
+	}
+	return t, nil
+}
+
+// seconds renders a duration in seconds with millisecond precision.
+func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	_ "github.com/gyre-ml/gyre/internal/learn/all" // the built-in learners
+	"github.com/gyre-ml/gyre/internal/train"
+)
+
+func init() { register(newTrainCmd) }
+
+type trainFlags struct {
+	target, learner, task, valid, test, out, register string
+	set                                               []string
+	seed                                              uint64
+}
+
+func newTrainCmd(app *App) *cobra.Command {
+	var fl trainFlags
+	cmd := &cobra.Command{
+		Use:   "train SOURCE --target COL --learner NAME",
+		Short: "Train one learner and write a model bundle",
+		Long: `Train one learner on SOURCE and write a model bundle: the fitted feature
+preprocessing, the model, the input schema and its metrics, in one file that
+'gyre predict', 'gyre evaluate' and 'gyre serve' load. The task is detected
+from the target column (text or bool: classification; numbers: regression;
+integers with few distinct values: classification); --task overrides it.
+See 'gyre learners' for learners and their hyperparameters.`,
+		Example: `  gyre train examples/data/adult/adult.train.csv --target class --learner gbdt \
+      --test examples/data/adult/adult.test.csv --out adult.gyre
+  gyre train data.csv --target price --learner random_forest --set n_estimators=300 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrain(cmd, app, args[0], fl)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.target, "target", "", "target column (required)")
+	f.StringVar(&fl.learner, "learner", "gbdt", "learner name (see 'gyre learners')")
+	f.StringArrayVar(&fl.set, "set", nil, "hyperparameter key=value (repeatable)")
+	f.StringVar(&fl.task, "task", "", "regression, binary, multiclass or classification (default: detect)")
+	f.StringVar(&fl.valid, "valid", "", "validation data to score")
+	f.StringVar(&fl.test, "test", "", "held-out test data to score")
+	f.StringVar(&fl.out, "out", "", "bundle path (default TARGET-LEARNER.gyre)")
+	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
+	f.StringVar(&fl.register, "register", "", "register the bundle in the model registry under this name")
+	return cmd
+}
+
+// trainResult is the --json output of train and automl.
+type trainResult struct {
+	Model      string                        `json:"model"`
+	Registered string                        `json:"registered,omitempty"`
+	RunID      string                        `json:"run_id,omitempty"`
+	Task       string                        `json:"task"`
+	Target     string                        `json:"target"`
+	Classes    []string                      `json:"classes,omitempty"`
+	Rows       int                           `json:"rows"`
+	Dropped    int                           `json:"dropped_rows,omitempty"`
+	Ignored    []string                      `json:"ignored_columns,omitempty"`
+	Learner    string                        `json:"learner"`
+	Params     map[string]string             `json:"params,omitempty"`
+	FitSeconds float64                       `json:"fit_seconds"`
+	Metrics    map[string]map[string]float64 `json:"metrics"`
+}
+
+func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error {
+	ctx := cmd.Context()
+	if fl.target == "" {
+		return usageErrorf("train: --target is required (the column to predict)")
+	}
+	task, err := parseTask(fl.task)
+	if err != nil {
+		return err
+	}
+	set, err := train.ParseSet(fl.set)
+	if err != nil {
+		return usageErrorf("train: %v", err)
+	}
+	if _, err := learn.Lookup(fl.learner); err != nil {
+		return usageErrorf("train: %v", err)
+	}
+	f, err := app.loadFrame(ctx, source)
+	if err != nil {
+		return err
+	}
+	p, err := train.NewProblem(f, fl.target, task)
+	if err != nil {
+		return fmt.Errorf("train %s: %w", source, err)
+	}
+	bar := app.progress(-1, "training "+fl.learner)
+	start := time.Now()
+	b, err := train.Fit(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed})
+	bar.Done()
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	fit := time.Since(start)
+	if err := scoreSplits(ctx, app, b, p.Frame, fl.valid, fl.test); err != nil {
+		return err
+	}
+	out := fl.out
+	if out == "" {
+		out = fmt.Sprintf("%s-%s.gyre", safeName(fl.target), fl.learner)
+	}
+	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored,
+		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics}
+	if err := finishModel(ctx, app, b, out, fl.register, source, "train", &res); err != nil {
+		return err
+	}
+	if app.JSON {
+		return app.printJSON(res)
+	}
+	fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s, target %q) in %.2fs\n", fl.learner, res.Rows, res.Task, res.Target, res.FitSeconds)
+	if res.Dropped > 0 {
+		fmt.Fprintf(app.Stdout, "dropped %d rows with a missing target\n", res.Dropped)
+	}
+	if len(p.Ignored) > 0 {
+		fmt.Fprintf(app.Stdout, "ignored identifier-like text columns: %s\n", strings.Join(p.Ignored, ", "))
+	}
+	printMetrics(app, b.Manifest.Metrics)
+	fmt.Fprintf(app.Stdout, "model: %s\n", out)
+	if res.Registered != "" {
+		fmt.Fprintf(app.Stdout, "registered: %s\n", res.Registered)
+	}
+	return nil
+}
+
+// scoreSplits fills the bundle's train/valid/test metrics.
+func scoreSplits(ctx context.Context, app *App, b *bundle.Bundle, trainFrame *frame.Frame, valid, test string) error {
+	if b.Manifest.Metrics == nil {
+		b.Manifest.Metrics = map[string]map[string]float64{}
+	}
+	s, _, _, err := train.Score(b, trainFrame)
+	if err != nil {
+		return failed(fmt.Errorf("score training data: %w", err))
+	}
+	b.Manifest.Metrics["train"] = s
+	for _, split := range []struct{ name, src string }{{"valid", valid}, {"test", test}} {
+		if split.src == "" {
+			continue
+		}
+		f, err := app.loadFrame(ctx, split.src)
+		if err != nil {
+			return err
+		}
+		s, _, _, err := train.Score(b, f)
+		if err != nil {
+			return fmt.Errorf("score %s data %s: %w", split.name, split.src, err)
+		}
+		if old := b.Manifest.Metrics[split.name]; old != nil && split.name == "valid" {
+			for k, v := range old {
+				s["search_"+k] = v
+			}
+		}
+		b.Manifest.Metrics[split.name] = s
+	}
+	return nil
+}
+
+// printMetrics prints a metric × split table.
+func printMetrics(app *App, ms map[string]map[string]float64) {
+	splits := []string{}
+	for _, s := range []string{"train", "valid", "test"} {
+		if ms[s] != nil {
+			splits = append(splits, s)
+		}
+	}
+	names := map[string]bool{}
+	for _, s := range splits {
+		for k := range ms[s] {
+			names[k] = true
+		}
+	}
+	keys := make([]string, 0, len(names))
+	for k := range names {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "metric")
+	for _, s := range splits {
+		fmt.Fprintf(tw, "\t%s", s)
+	}
+	fmt.Fprintln(tw)
+	for _, k := range keys {
+		fmt.Fprint(tw, k)
+		for _, s := range splits {
+			if v, ok := ms[s][k]; ok {
+				fmt.Fprintf(tw, "\t%.4f", v)
+			} else {
+				fmt.Fprint(tw, "\t-")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+// safeName turns a column name into a file-name fragment.
+func safeName(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			out = append(out, r)
+		} else {
+			out = append(out, '_')
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,145 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/feature"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
+)
+
+// SearchOptions configure an AutoML search.
+type SearchOptions struct {
+	Budget time.Duration
+	Trials int
+	// Metric to optimise ("" = the task's default).
+	Metric string
+	// Learners restricts the search ("" or nil = the defaults).
+	Learners []string
+	Seed     uint64
+	// Eval is "auto", "cv" or "holdout".
+	Eval string
+	// Valid is an optional user validation frame (with the target column).
+	Valid *frame.Frame
+	// NoEnsemble disables ensemble selection.
+	NoEnsemble    bool
+	MaxLatency    time.Duration
+	MaxModelBytes int
+	Recorder      automl.Recorder
+	OnTrial       func(t, best automl.Trial)
+}
+
+// ResolveMetric returns the metric to optimise for a task.
+func ResolveMetric(task learn.Task, name string) (metric.Metric, error) {
+	if name == "" {
+		m, ok := metric.Default(metric.Task(task))
+		if !ok {
+			return metric.Metric{}, fmt.Errorf("no default metric for %v", task)
+		}
+		return m, nil
+	}
+	return metric.LookupTask(metric.Task(task), name)
+}
+
+// Search runs AutoML on the problem and returns the bundle of the best model
+// (or ensemble) and the search result.
+func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *automl.Result, error) {
+	m, err := ResolveMetric(p.Task, o.Metric)
+	if err != nil {
+		return nil, nil, err
+	}
+	spaces := automl.DefaultSpaces(p.Task)
+	if len(o.Learners) > 0 {
+		var keep []automl.Space
+		var known []string
+		for _, s := range spaces {
+			known = append(known, s.Learner)
+			if slices.Contains(o.Learners, s.Learner) {
+				keep = append(keep, s)
+			}
+		}
+		for _, l := range o.Learners {
+			if !slices.Contains(known, l) {
+				return nil, nil, fmt.Errorf("learner %q has no AutoML search space for %v tasks (valid: %s)", l, p.Task, strings.Join(known, ", "))
+			}
+		}
+		spaces = keep
+	}
+	if len(spaces) == 0 {
+		return nil, nil, fmt.Errorf("no learner available for %v tasks", p.Task)
+	}
+	preps := map[string]*bundle.Prep{}
+	data := map[string]*learn.Dataset{}
+	var valid map[string]*learn.Dataset
+	var yValid []float64
+	if o.Valid != nil {
+		c, err := o.Valid.Column(p.Target)
+		if err != nil {
+			return nil, nil, fmt.Errorf("validation data: %w", err)
+		}
+		if p.Task.Classification() {
+			yValid, err = feature.EncodeLabels(c, p.Classes)
+		} else {
+			yValid, _, err = feature.EncodeTarget(o.Valid, p.Target, false)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("validation data: %w", err)
+		}
+		valid = map[string]*learn.Dataset{}
+	}
+	for _, s := range spaces {
+		if _, ok := data[s.Family]; ok {
+			continue
+		}
+		prep, d, err := p.Dataset(s.Family)
+		if err != nil {
+			return nil, nil, err
+		}
+		preps[s.Family], data[s.Family] = prep, d
+		if o.Valid != nil {
+			X, _, err := prep.Transform(o.Valid)
+			if err != nil {
+				return nil, nil, fmt.Errorf("validation data: %w", err)
+			}
+			valid[s.Family] = &learn.Dataset{X: X, Features: d.Features, Task: p.Task, Y: yValid, Classes: p.Classes}
+		}
+	}
+	loss := func(y, pred, proba []float64, k int) float64 {
+		in := metric.Input{Y: y, Pred: pred, Proba: proba, K: k}
+		if p.Task.Classification() {
+			in.Pred = nil // derive from probabilities, as evaluation does
+		}
+		v, err := m.Score(in)
+		if err != nil {
+			return inf
+		}
+		return m.Loss(v)
+	}
+	res, err := automl.Run(ctx, automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, automl.Options{
+		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Ensemble: !o.NoEnsemble,
+		MaxLatency: o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &bundle.Bundle{Manifest: p.manifest()}
+	b.Manifest.Metric = m.Name
+	b.Manifest.Metrics = map[string]map[string]float64{"valid": {m.Name: m.Loss(res.ValidLoss)}}
+	for _, mem := range res.Members {
+		b.Members = append(b.Members, bundle.Member{
+			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight},
+			Prep:  preps[mem.Family],
+			Model: mem.Model,
+		})
+	}
+	return b, res, nil
+}
+
+var inf = 1e300

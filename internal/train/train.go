@@ -1,0 +1,300 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/feature"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
+)
+
+// Problem is a learning problem on a training frame.
+type Problem struct {
+	// Frame holds the training rows (features and target). Rows whose
+	// target is missing are dropped by NewProblem.
+	Frame  *frame.Frame
+	Target string
+	Task   learn.Task
+	// Y is the encoded target; Classes names the classes (classification).
+	Y       []float64
+	Classes []string
+	// Dropped counts rows dropped because their target was missing.
+	Dropped int
+	// Ignored lists text columns left out as identifiers or free text
+	// (nearly one distinct value per row: names, ticket numbers, ids).
+	Ignored []string
+}
+
+// ignoreIdentifiers marks text feature columns whose values are nearly all
+// distinct (over half the rows distinct, and more than 50 values) as
+// ignored: as categories they only memorise the training rows. It returns
+// their names.
+func ignoreIdentifiers(f *frame.Frame) []string {
+	var out []string
+	n := f.NumRows()
+	for i, c := range f.Columns() {
+		if f.Role(i) != frame.RoleFeature || (c.Kind() != frame.KindString && c.Kind() != frame.KindCategorical) {
+			continue
+		}
+		distinct := map[string]struct{}{}
+		for r := 0; r < n; r++ {
+			if !c.IsNull(r) {
+				distinct[c.Format(r)] = struct{}{}
+			}
+		}
+		if len(distinct) > 50 && float64(len(distinct)) > 0.5*float64(n-c.NullCount()) {
+			_ = f.SetRole(c.Name(), frame.RoleIgnore)
+			out = append(out, c.Name())
+		}
+	}
+	return out
+}
+
+// DetectTask infers the task from a target column: text and bool columns are
+// classification; integer columns with few distinct values (≤ 20, and under
+// 5% of the rows) are classification too; other numbers are regression.
+func DetectTask(c frame.Column) learn.Task {
+	distinct := map[string]bool{}
+	for i := 0; i < c.Len() && len(distinct) <= 21; i++ {
+		if !c.IsNull(i) {
+			distinct[c.Format(i)] = true
+		}
+	}
+	n := len(distinct)
+	switch c.Kind() {
+	case frame.KindString, frame.KindCategorical, frame.KindBool:
+		if n <= 2 {
+			return learn.Binary
+		}
+		return learn.Multiclass
+	case frame.KindInt:
+		if n <= 20 && float64(n) < 0.05*float64(c.Len()) {
+			if n <= 2 {
+				return learn.Binary
+			}
+			return learn.Multiclass
+		}
+	}
+	return learn.Regression
+}
+
+// NewProblem prepares a learning problem: it checks the target exists, drops
+// rows whose target is missing, detects the task (unless task is given) and
+// encodes the target.
+func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error) {
+	c, err := f.Column(target)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	if c.NullCount() == c.Len() {
+		return nil, fmt.Errorf("target column %q is missing in every row", target)
+	}
+	p := &Problem{Target: target}
+	if nulls := c.NullCount(); nulls > 0 {
+		keep := make([]int, 0, c.Len()-nulls)
+		for i := 0; i < c.Len(); i++ {
+			if !c.IsNull(i) {
+				keep = append(keep, i)
+			}
+		}
+		f = f.Take(keep)
+		p.Dropped = nulls
+		c, _ = f.Column(target)
+	}
+	if task == learn.TaskInvalid {
+		task = DetectTask(c)
+	}
+	if task == learn.Clustering {
+		return nil, fmt.Errorf("target %q given for a clustering task: clustering learns without a target", target)
+	}
+	if err := f.SetRole(target, frame.RoleTarget); err != nil {
+		return nil, err
+	}
+	p.Ignored = ignoreIdentifiers(f)
+	y, classes, err := feature.EncodeTarget(f, target, task.Classification())
+	if err != nil {
+		return nil, err
+	}
+	if task == learn.Binary && len(classes) > 2 {
+		return nil, fmt.Errorf("target %q has %d classes; binary needs 2 (use --task multiclass)", target, len(classes))
+	}
+	if task == learn.Multiclass && len(classes) == 2 {
+		task = learn.Binary
+	}
+	p.Frame, p.Task, p.Y, p.Classes = f, task, y, classes
+	return p, nil
+}
+
+// Dataset fits the preprocessing of a learner family and returns the
+// encoded training set.
+func (p *Problem) Dataset(family string) (*bundle.Prep, *learn.Dataset, error) {
+	prep, X, err := bundle.FitPrep(p.Frame, family)
+	if err != nil {
+		return nil, nil, err
+	}
+	return prep, &learn.Dataset{X: X, Features: prep.Features(), Task: p.Task, Y: p.Y, Classes: p.Classes}, nil
+}
+
+// Options configure Fit.
+type Options struct {
+	// Learner is the registered learner name.
+	Learner string
+	// Params are hyperparameter settings (name → text value).
+	Params map[string]string
+	// Seed is passed to the learner's "seed" hyperparameter when it has one.
+	Seed uint64
+}
+
+// Fit trains one learner on the problem and returns a bundle (without
+// metrics; see Score).
+func Fit(ctx context.Context, p *Problem, o Options) (*bundle.Bundle, error) {
+	spec, err := learn.Lookup(o.Learner)
+	if err != nil {
+		return nil, err
+	}
+	supported := false
+	for _, t := range spec.Tasks {
+		supported = supported || t == p.Task
+	}
+	if !supported {
+		return nil, fmt.Errorf("learner %s does not do %v (it does %v)", o.Learner, p.Task, spec.Tasks)
+	}
+	l := spec.New()
+	params := map[string]string{}
+	if hasParam(l, "seed") {
+		params["seed"] = fmt.Sprint(o.Seed)
+	}
+	for k, v := range o.Params {
+		params[k] = v
+	}
+	keys := sortedKeys(params)
+	for _, k := range keys {
+		if err := learn.SetParam(l, k, params[k]); err != nil {
+			return nil, err
+		}
+	}
+	family := bundle.FamilyOf(o.Learner)
+	prep, d, err := p.Dataset(family)
+	if err != nil {
+		return nil, err
+	}
+	m, err := l.Fit(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("fit %s: %w", o.Learner, err)
+	}
+	all := map[string]string{}
+	for _, pr := range learn.Params(l) {
+		all[pr.Name] = pr.Default
+	}
+	b := &bundle.Bundle{
+		Manifest: p.manifest(),
+		Members:  []bundle.Member{{Info: bundle.MemberInfo{Learner: o.Learner, Family: family, Params: all, Weight: 1}, Prep: prep, Model: m}},
+	}
+	return b, nil
+}
+
+func (p *Problem) manifest() bundle.Manifest {
+	var input frame.Schema
+	for _, fld := range p.Frame.Schema().Fields {
+		if fld.Role == frame.RoleFeature || fld.Role == frame.RoleTime {
+			input.Fields = append(input.Fields, fld)
+		}
+	}
+	return bundle.Manifest{Task: p.Task, Target: p.Target, Classes: p.Classes, Input: input, TrainRows: p.Frame.NumRows()}
+}
+
+func hasParam(l learn.Learner, name string) bool {
+	for _, p := range learn.Params(l) {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Scores holds metric values by name.
+type Scores map[string]float64
+
+// Score evaluates a bundle on a frame holding the target column: every
+// metric of the task. It also returns the prediction.
+func Score(b *bundle.Bundle, f *frame.Frame) (Scores, *bundle.Prediction, []float64, error) {
+	target := b.Manifest.Target
+	c, err := f.Column(target)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("score: the data has no target column: %w", err)
+	}
+	if nulls := c.NullCount(); nulls > 0 {
+		keep := make([]int, 0, c.Len()-nulls)
+		for i := 0; i < c.Len(); i++ {
+			if !c.IsNull(i) {
+				keep = append(keep, i)
+			}
+		}
+		f = f.Take(keep)
+		c, _ = f.Column(target)
+	}
+	var y []float64
+	if b.Manifest.Task.Classification() {
+		y, err = feature.EncodeLabels(c, b.Manifest.Classes)
+	} else {
+		y, _, err = feature.EncodeTarget(f, target, false)
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("score: %w", err)
+	}
+	pred, err := b.Predict(f)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("score: %w", err)
+	}
+	s, err := Metrics(b.Manifest.Task, len(b.Manifest.Classes), y, pred.Values, pred.Proba)
+	return s, pred, y, err
+}
+
+// Metrics computes every metric of the task that is defined on the data
+// (e.g. RMSLE is skipped when targets are negative).
+func Metrics(task learn.Task, k int, y, pred, proba []float64) (Scores, error) {
+	s := Scores{}
+	in := metric.Input{Y: y, Pred: pred, Proba: proba, K: k}
+	for _, m := range metric.All(metric.Task(task)) {
+		if m.NeedsProba && proba == nil {
+			continue
+		}
+		v, err := m.Score(in)
+		if err != nil || math.IsNaN(v) {
+			continue
+		}
+		s[m.Name] = v
+	}
+	if len(s) == 0 {
+		return nil, fmt.Errorf("score: no metric could be computed")
+	}
+	return s, nil
+}
+
+// ParseSet parses "key=value" settings.
+func ParseSet(kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
