@@ -1,0 +1,166 @@
+package bundle_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	_ "github.com/gyre-ml/gyre/internal/learn/tree"
+)
+
+// rows builds a small mixed frame with a target and missing values.
+func rows() *frame.Frame {
+	n := 200
+	x := make([]float64, n)
+	valid := frame.NewValidity(n)
+	cat := make([]string, n)
+	y := make([]string, n)
+	for i := range x {
+		x[i] = float64(i%37) / 3
+		cat[i] = []string{"red", "green", "blue"}[i%3]
+		if (x[i] > 5) != (cat[i] == "blue") {
+			y[i] = "yes"
+		} else {
+			y[i] = "no"
+		}
+		if i%19 == 0 {
+			valid.SetNull(i)
+		}
+	}
+	f := frame.MustNew(&frame.Float{ColName: "x", Values: x, Valid: valid}, frame.NewCategorical("colour", cat, nil), frame.NewCategorical("label", y, nil))
+	_ = f.SetRole("label", frame.RoleTarget)
+	return f
+}
+
+func fitted(t *testing.T, family string) *bundle.Bundle {
+	t.Helper()
+	f := rows()
+	prep, X, err := bundle.FitPrep(f, family)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yc, _ := f.Column("label")
+	y := make([]float64, f.NumRows())
+	for i := range y {
+		if yc.Format(i) == "yes" {
+			y[i] = 1
+		}
+	}
+	l, _ := learn.New("decision_tree")
+	m, err := l.Fit(context.Background(), &learn.Dataset{X: X, Features: prep.Features(), Task: learn.Binary, Y: y, Classes: []string{"no", "yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, _ := f.Select("x", "colour")
+	return &bundle.Bundle{
+		Manifest: bundle.Manifest{Task: learn.Binary, Target: "label", Classes: []string{"no", "yes"}, Input: sch.Schema(), GyreVersion: "test"},
+		Members:  []bundle.Member{{Info: bundle.MemberInfo{Learner: "decision_tree", Family: family, Weight: 1}, Prep: prep, Model: m}},
+		Profile:  []byte(`{"rows":200}`),
+	}
+}
+
+func TestSaveLoadPredictsIdentically(t *testing.T) {
+	for _, family := range []string{bundle.FamilyTrees, bundle.FamilyLinear} {
+		t.Run(family, func(t *testing.T) {
+			b := fitted(t, family)
+			path := filepath.Join(t.TempDir(), "m.gyre")
+			if err := b.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			got, err := bundle.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p1, err := b.Predict(rows())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p2, err := got.Predict(rows())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range p1.Proba {
+				if p1.Proba[i] != p2.Proba[i] && !(math.IsNaN(p1.Proba[i]) && math.IsNaN(p2.Proba[i])) {
+					t.Fatalf("probability %d changed after save/load: %v vs %v", i, p1.Proba[i], p2.Proba[i])
+				}
+			}
+			if got.Manifest.Format != bundle.FormatVersion || got.Manifest.Target != "label" || string(got.Profile) != `{"rows":200}` {
+				t.Errorf("manifest/profile not preserved: %+v", got.Manifest)
+			}
+			acc := 0
+			yc, _ := rows().Column("label")
+			for i := range p1.Values {
+				if p1.Label(i) == yc.Format(i) {
+					acc++
+				}
+			}
+			if float64(acc)/float64(len(p1.Values)) < 0.9 {
+				t.Errorf("training accuracy %d/%d", acc, len(p1.Values))
+			}
+		})
+	}
+}
+
+func TestCorruptBundles(t *testing.T) {
+	b := fitted(t, bundle.FamilyTrees)
+	data, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string][]byte{
+		"empty":     {},
+		"truncated": data[:len(data)/2],
+		"garbage":   []byte(strings.Repeat("not a bundle ", 50)),
+	}
+	// Flip one byte inside a stored (deflated) entry: the checksum or the
+	// zip CRC must catch it.
+	flipped := append([]byte(nil), data...)
+	flipped[len(flipped)/3] ^= 0xff
+	cases["flipped"] = flipped
+	for name, bad := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := bundle.Decode(bad)
+			if err == nil {
+				t.Fatal("decoded a damaged bundle")
+			}
+			if name != "flipped" && !errors.Is(err, bundle.ErrCorrupt) {
+				t.Errorf("error %v does not wrap ErrCorrupt", err)
+			}
+		})
+	}
+	if _, err := bundle.Load(filepath.Join(t.TempDir(), "missing.gyre")); err == nil || !os.IsNotExist(errors.Unwrap(err)) && !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing file error = %v", err)
+	}
+}
+
+func TestPredictChecksInputColumns(t *testing.T) {
+	b := fitted(t, bundle.FamilyTrees)
+	f, _ := rows().Drop("colour")
+	_, err := b.Predict(f)
+	if err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("missing input column error = %v, want it to name colour", err)
+	}
+}
+
+func TestSaveIsAtomic(t *testing.T) {
+	b := fitted(t, bundle.FamilyTrees)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.gyre")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("save left temporary files: %v", entries)
+	}
+	if err := b.Save(filepath.Join(dir, "no-such-dir", "m.gyre")); err == nil {
+		t.Error("save into a missing directory succeeded")
+	}
+}
