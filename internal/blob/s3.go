@@ -180,4 +180,3 @@ func (s *S3) Delete(ctx context.Context, digest string) error {
 }
 
 var _ Store = (*S3)(nil)
-
