@@ -30,11 +30,12 @@ import (
 //     its own row offset. Text columns are dictionary-encoded per block and
 //     merged in block order, so level order is first appearance, whatever
 //     the scheduling.
-const (
-	blockSize    = 2 << 20
+var (
+	blockSize    = 2 << 20 // a variable so tests can force many blocks
 	maxBlockSize = 64 << 20
-	headSize     = 1 << 20
 )
+
+const headSize = 1 << 20
 
 type csvReader struct {
 	src     io.ReaderAt
@@ -270,7 +271,7 @@ func (r *csvReader) pass1(ctx context.Context) ([]*blockInfo, error) {
 			defer wg.Done()
 			var t tokenizer
 			for jb := range jobs {
-				r.scanBlock(&t, jb.b, jb.buf)
+				r.scanBlock(&t, jb.b, jb.buf, 0)
 				free <- jb.buf
 			}
 		}()
@@ -349,8 +350,9 @@ func (r *csvReader) longRecord(buf []byte, line int) error {
 	}
 }
 
-// scanBlock is the first pass over one block.
-func (r *csvReader) scanBlock(t *tokenizer, b *blockInfo, buf []byte) {
+// scanBlock is the first pass over one block; limit > 0 stops after that
+// many records.
+func (r *csvReader) scanBlock(t *tokenizer, b *blockInfo, buf []byte, limit int) {
 	nc := len(r.names)
 	b.masks = make([]uint32, nc)
 	b.missing = make([]int, nc)
@@ -374,7 +376,7 @@ func (r *csvReader) scanBlock(t *tokenizer, b *blockInfo, buf []byte) {
 			b.err = err
 			return
 		}
-		if !ok {
+		if !ok || (limit > 0 && b.rows == limit) {
 			return
 		}
 		if len(t.fields) != nc {
@@ -463,21 +465,19 @@ func (r *csvReader) pass2(ctx context.Context, blocks []*blockInfo) (*frame.Fram
 		last := blocks[len(blocks)-1]
 		rows = last.rowStart + last.rows
 	}
+	inferMasks, err := r.inferMasks(blocks)
+	if err != nil {
+		return nil, err
+	}
 	plans := make([]colPlan, nc)
 	ntext := 0
 	for j := range plans {
 		p := &plans[j]
 		p.forced = r.forced[j]
-		mask := uint32(cAll)
-		if p.forced != frame.KindInvalid {
-			mask = maskOfKind(p.forced)
-		}
+		mask := inferMasks[j]
 		numOK := 0
 		var bad badValue
 		for _, b := range blocks {
-			if r.opt.InferRows <= 0 || b.rowStart < r.opt.InferRows {
-				mask &= b.masks[j]
-			}
 			p.missing += b.missing[j]
 			numOK += b.numOK[j]
 			if bad.line == 0 && b.bad[j].line != 0 {
@@ -591,6 +591,39 @@ func (r *csvReader) pass2(ctx context.Context, blocks []*blockInfo) (*frame.Fram
 		return nil, fmt.Errorf("read %s: %w", r.name, err)
 	}
 	return f, nil
+}
+
+// inferMasks combines the blocks' candidate types over the rows that decide
+// types: all rows, or the first Options.InferRows (rescanning the block that
+// straddles the limit).
+func (r *csvReader) inferMasks(blocks []*blockInfo) ([]uint32, error) {
+	masks := make([]uint32, len(r.names))
+	for j := range masks {
+		masks[j] = cAll
+		if r.forced[j] != frame.KindInvalid {
+			masks[j] = maskOfKind(r.forced[j])
+		}
+	}
+	limit := r.opt.InferRows
+	for _, b := range blocks {
+		use := b
+		switch {
+		case limit > 0 && b.rowStart >= limit:
+			continue
+		case limit > 0 && b.rowStart+b.rows > limit:
+			buf := make([]byte, b.n)
+			if _, err := r.src.ReadAt(buf, b.off); err != nil && !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("read %s: %w", r.name, err)
+			}
+			use = &blockInfo{off: b.off, n: b.n, line: b.line}
+			var t tokenizer
+			r.scanBlock(&t, use, buf, limit-b.rowStart)
+		}
+		for j := range masks {
+			masks[j] &= use.masks[j]
+		}
+	}
+	return masks, nil
 }
 
 func setNull(v frame.Validity, i int) {
