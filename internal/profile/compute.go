@@ -253,12 +253,12 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 	}
 	mean := sum / float64(count)
 	qs := sk.quantiles(QuantileLevels)
-	grid := make([]float64, 101)
+	grid := make([]float64, GridSize)
 	for i := range grid {
-		grid[i] = float64(i) / 100
+		grid[i] = float64(i) / float64(GridSize-1)
 	}
 	grid = sk.quantiles(grid)
-	grid[0], grid[100] = lo, hi
+	grid[0], grid[GridSize-1] = lo, hi
 	num := &Numeric{Mean: mean, Min: lo, Max: hi, Quantiles: qs, QuantilesExact: sk.exact, QuantileGrid: grid}
 	// Histogram layout.
 	nb := bins

@@ -14,7 +14,7 @@
 //   - Numeric.Sample: every non-missing value when a column has at most
 //     SampleSize of them (small references need raw values for the KS test),
 //     otherwise a seeded uniform reservoir sample of SampleSize values;
-//   - Numeric.QuantileGrid: the 101 quantiles at p = 0, 0.01, …, 1 from the
+//   - Numeric.QuantileGrid: the 1001 quantiles at p = 0, 0.001, …, 1 from the
 //     KLL sketch, used for the Wasserstein distance on large references;
 //   - Numeric.Histogram: fixed bin edges and counts (PSI, plots);
 //   - Categories.Counts: full category counts up to MaxCategories (Jensen–
