@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 )
@@ -213,7 +214,7 @@ func jsonColumn(c *jcol, rows int, catMax int) frame.Column {
 		fl := make([]float64, rows)
 		for i, v := range c.vals {
 			if v.kind == jNumber {
-				fl[i], _ = parseFloat([]byte(v.s))
+				fl[i], _ = strconv.ParseFloat(v.s, 64) // ±1e999 overflows to ±Inf on purpose
 			}
 		}
 		return &frame.Float{ColName: c.name, Values: fl, Valid: valid}

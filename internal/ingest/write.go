@@ -188,8 +188,8 @@ func appendCSVText(dst []byte, s string, d byte, miss *missingSet) []byte {
 }
 
 // WriteJSONL writes f as JSON Lines, one object per row with keys in column
-// order. Missing values (and non-finite floats, which JSON cannot hold) are
-// null; integral floats carry ".0"; times are RFC 3339 strings.
+// order. Missing values and NaN (which JSON cannot hold) are null; infinities
+// are written as ±1e999; integral floats carry ".0"; times are RFC 3339 strings.
 func WriteJSONL(ctx context.Context, w io.Writer, f *frame.Frame) error {
 	cols := f.Columns()
 	keys := make([][]byte, len(cols))
@@ -215,9 +215,14 @@ func WriteJSONL(ctx context.Context, w io.Writer, f *frame.Frame) error {
 			}
 			switch c := c.(type) {
 			case *frame.Float:
-				if v := c.Values[i]; math.IsNaN(v) || math.IsInf(v, 0) {
+				switch v := c.Values[i]; {
+				case math.IsNaN(v):
 					line = append(line, "null"...)
-				} else {
+				case math.IsInf(v, 1):
+					line = append(line, "1e999"...) // valid JSON; parsers read it as +Inf
+				case math.IsInf(v, -1):
+					line = append(line, "-1e999"...)
+				default:
 					line = appendFloat(line, v)
 				}
 			case *frame.Int:
