@@ -152,6 +152,26 @@ func (s *ImputeFitted) Transform(f *frame.Frame) (*frame.Frame, error) {
 			}
 		}
 		switch {
+		case c.Kind() == frame.KindCategorical:
+			cc := c.(*frame.Categorical)
+			levels, fill := cc.Levels, -1
+			for k, l := range levels {
+				if l == ic.Text {
+					fill = k
+					break
+				}
+			}
+			if fill < 0 && cc.NullCount() > 0 {
+				levels = append(append([]string(nil), levels...), ic.Text)
+				fill = len(levels) - 1
+			}
+			codes := append([]int32(nil), cc.Codes...)
+			for i, k := range codes {
+				if k < 0 {
+					codes[i] = int32(fill)
+				}
+			}
+			filled = &frame.Categorical{ColName: ic.Name, Codes: codes, Levels: levels}
 		case textKinds(ic.Kind):
 			vals, missing := stringsOf(c)
 			for i := range vals {

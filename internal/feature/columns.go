@@ -50,57 +50,56 @@ func resolve(f *frame.Frame, names []string, ok kindSet, want string) ([]string,
 // floats returns a numeric, bool or time column as float64 with NaN for
 // missing (times as Unix seconds). Text columns give an error.
 func floats(c frame.Column) ([]float64, error) {
-	n := c.Len()
-	out := make([]float64, n)
+	out := make([]float64, c.Len())
+	if err := floatsInto(c, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// floatsInto is floats writing into dst (len dst == c.Len()).
+func floatsInto(c frame.Column, out []float64) error {
+	var valid frame.Validity
 	switch c := c.(type) {
 	case *frame.Float:
 		copy(out, c.Values)
-		if c.Valid != nil {
-			for i := range out {
-				if !c.Valid.Valid(i) {
-					out[i] = math.NaN()
-				}
-			}
-		}
+		valid = c.Valid
 	case *frame.Int:
 		for i, v := range c.Values {
 			out[i] = float64(v)
 		}
-		if c.Valid != nil {
-			for i := range out {
-				if !c.Valid.Valid(i) {
-					out[i] = math.NaN()
-				}
-			}
-		}
+		valid = c.Valid
 	case *frame.Time:
 		for i, v := range c.Values {
 			out[i] = float64(v) / 1e9
 		}
-		if c.Valid != nil {
-			for i := range out {
-				if !c.Valid.Valid(i) {
-					out[i] = math.NaN()
-				}
-			}
-		}
+		valid = c.Valid
 	case *frame.Bool:
 		for i, v := range c.Values {
+			out[i] = 0
 			if v {
 				out[i] = 1
 			}
 		}
-		if c.Valid != nil {
-			for i := range out {
-				if !c.Valid.Valid(i) {
-					out[i] = math.NaN()
+		valid = c.Valid
+	default:
+		return fmt.Errorf("column %q is %s, want a number", c.Name(), c.Kind())
+	}
+	if valid != nil {
+		nan := math.NaN()
+		for w, word := range valid {
+			if word == ^uint64(0) {
+				continue
+			}
+			for b := 0; b < 64; b++ {
+				i := w*64 + b
+				if i < len(out) && word&(1<<uint(b)) == 0 {
+					out[i] = nan
 				}
 			}
 		}
-	default:
-		return nil, fmt.Errorf("column %q is %s, want a number", c.Name(), c.Kind())
 	}
-	return out, nil
+	return nil
 }
 
 // floatColumn builds a float column from values with NaN marking missing.

@@ -494,6 +494,7 @@ func (s *TargetEncodeFitted) stats(c frame.Column, ys [][]float64, rows []int) [
 			lv.Levels = append(lv.Levels, l)
 			lv.Values = append(lv.Values, Num((sum[code]+m*prior)/(cnt[code]+m)))
 		}
+		sort.Sort(byLevel(lv))
 		out[k] = lv
 	}
 	return out
@@ -579,4 +580,14 @@ func (s *TargetEncodeFitted) TransformTraining(f *frame.Frame) (*frame.Frame, er
 		}
 	}
 	return rebuild(f, repl)
+}
+
+// byLevel sorts a LevelValues by level, keeping values aligned.
+type byLevel LevelValues
+
+func (b byLevel) Len() int           { return len(b.Levels) }
+func (b byLevel) Less(i, j int) bool { return b.Levels[i] < b.Levels[j] }
+func (b byLevel) Swap(i, j int) {
+	b.Levels[i], b.Levels[j] = b.Levels[j], b.Levels[i]
+	b.Values[i], b.Values[j] = b.Values[j], b.Values[i]
 }

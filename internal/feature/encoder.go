@@ -39,7 +39,6 @@ type EncodedField struct {
 // counted in the EncodeReport.
 type Encoder struct {
 	Fields []EncodedField `json:"fields"`
-	index  map[string]int
 }
 
 // ErrSchema is returned (wrapped) when a frame's columns do not match what an
@@ -190,12 +189,7 @@ func (e *Encoder) encodeColumn(j int, c frame.Column, dst []float64) (int, error
 			}
 			return 0, nil
 		}
-		v, err := floats(c)
-		if err != nil {
-			return 0, err
-		}
-		copy(dst, v)
-		return 0, nil
+		return 0, floatsInto(c, dst)
 	}
 	lookup := make(map[string]int, len(fld.Levels))
 	for k, l := range fld.Levels {

@@ -20,12 +20,79 @@ func present(v []float64) []float64 {
 // default) of the non-NaN values of v, NaN when there are none.
 func quantiles(v []float64, qs ...float64) []float64 {
 	s := present(v)
-	slices.Sort(s)
 	out := make([]float64, len(qs))
+	if len(qs) > 4 || len(s) < 64 {
+		slices.Sort(s)
+		for i, q := range qs {
+			out[i] = quantileSorted(s, q)
+		}
+		return out
+	}
+	// A few quantiles: selection in O(n) each instead of a full sort.
 	for i, q := range qs {
-		out[i] = quantileSorted(s, q)
+		if len(s) == 0 {
+			out[i] = math.NaN()
+			continue
+		}
+		pos := q * float64(len(s)-1)
+		lo := int(math.Floor(pos))
+		selectK(s, lo)
+		x := s[lo]
+		if frac := pos - float64(lo); frac > 0 && lo+1 < len(s) {
+			next := s[lo+1]
+			for _, y := range s[lo+1:] {
+				if y < next {
+					next = y
+				}
+			}
+			x += (next - x) * frac
+		}
+		out[i] = x
 	}
 	return out
+}
+
+// selectK reorders s so that s[k] is the value a full sort would put there,
+// with smaller-or-equal values before it and greater-or-equal after
+// (quickselect, median-of-three pivots, insertion sort for small ranges).
+func selectK(s []float64, k int) {
+	lo, hi := 0, len(s)-1
+	for hi-lo > 16 {
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < pivot {
+				i++
+			}
+			for s[j] > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+	slices.Sort(s[lo : hi+1])
 }
 
 func quantileSorted(s []float64, q float64) float64 {
