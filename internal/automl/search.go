@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"time"
 
@@ -139,11 +138,13 @@ type learnerState struct {
 	rng       *rand.Rand
 	trials    int
 	best      *Trial
-	bestTime  float64 // search time when the best was found
+	bestTime  float64 // learner cost spent when its best was found
 	prevBest  float64 // previous best loss
-	prevTime  float64 // search time of the previous best
+	prevTime  float64 // learner cost spent when its previous best was found
 	lastCost  float64 // cost of the last trial
 	minCost   float64
+	used      float64 // cost spent on this learner
+	bestCost  float64 // cost of the trial that found the best
 	sample    int
 	seen      map[string]bool
 	failedAll bool
@@ -194,6 +195,11 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 	if o.Spaces == nil {
 		o.Spaces = DefaultSpaces(p.Task)
 	}
+	data := make(map[string]*learn.Dataset, len(p.Data))
+	for k, v := range p.Data {
+		data[k] = v
+	}
+	p.Data = data // ours to annotate with shared state
 	s := &searcher{p: p, o: o, rng: rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))}
 	for i, sp := range o.Spaces {
 		if err := sp.validate(); err != nil {
@@ -205,6 +211,13 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 		}
 		if _, err := learn.Lookup(sp.Learner); err != nil {
 			return nil, fmt.Errorf("automl: %w", err)
+		}
+		if d.Shared == nil {
+			// Let learners reuse per-matrix work (e.g. bins) across trials.
+			dd := *d
+			dd.Shared = learn.NewShared()
+			d = &dd
+			p.Data[sp.Family] = d
 		}
 		st := &learnerState{space: sp, data: d, seen: map[string]bool{},
 			rng: rand.New(rand.NewPCG(o.Seed, uint64(i)+1)), prevBest: math.Inf(1), minCost: math.Inf(1)}
@@ -267,69 +280,73 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 	return s.finish(ctx)
 }
 
-// choose picks the learner for the next trial by estimated cost for
-// improvement, or nil when no learner fits in the remaining budget.
+// choose picks the learner for the next trial, or nil when no learner fits
+// in the remaining budget. Untried learners come first, cheapest first (by
+// their relative cost); then a learner is sampled with probability
+// proportional to 1/ECI, its estimated cost for improvement, computed as
+// FLAML does from the learner's own time (or cost units): the larger of the
+// time between its last two improvements and the time since its last
+// improvement, capped by the cost of re-evaluating its best on a ×4 sample
+// while the sample is still growing, and raised to 2·gap/speed when it trails
+// the best learner (gap: its loss gap; speed: its last rate of improvement).
 func (s *searcher) choose() *learnerState {
-	var cands []*learnerState
-	var ecis []float64
 	cheapest := math.Inf(1)
 	for _, st := range s.states {
-		if st.trials > 0 && st.minCost < cheapest {
-			cheapest = st.minCost / st.space.CostFactor
+		if st.trials > 0 {
+			cheapest = math.Min(cheapest, st.minCost/st.space.CostFactor)
 		}
 	}
-	// First trial of each learner, in order of cost, before any ECI choice.
-	order := slices.Clone(s.states)
-	sort.SliceStable(order, func(i, j int) bool { return order[i].space.CostFactor < order[j].space.CostFactor })
-	for _, st := range order {
-		if st.trials == 0 && !st.failedAll {
-			if s.fits(st) {
-				return st
+	var first *learnerState
+	for _, st := range s.states {
+		if st.trials == 0 && !st.failedAll && s.fits(st) {
+			if first == nil || st.space.CostFactor < first.space.CostFactor {
+				first = st
 			}
 		}
 	}
+	if first != nil {
+		return first
+	}
+	var cands []*learnerState
+	var inv []float64
+	total := 0.0
 	for _, st := range s.states {
 		if st.failedAll || !s.fits(st) {
 			continue
 		}
-		var eci float64
-		switch {
-		case st.trials == 0:
-			eci = cheapest * st.space.CostFactor * 2
-		case st.best == nil:
-			eci = st.lastCost * 2
-		default:
-			now := s.used
-			eci1 := math.Max(now-st.bestTime, st.bestTime-st.prevTime)
-			eci = eci1
-			if s.best != nil && st.best.Loss > s.best.Loss && !math.IsInf(st.prevBest, 1) {
-				gain := st.prevBest - st.best.Loss
-				if gain > 0 {
-					speed := gain / math.Max(st.bestTime-st.prevTime, 1e-9)
-					eci = math.Max(eci1, (st.best.Loss-s.best.Loss)/speed)
-				} else {
-					eci = math.Max(eci1, 2*eci1)
+		eci := st.lastCost * 2
+		if st.best != nil {
+			eci = math.Max(st.bestTime-st.prevTime, st.used-st.bestTime)
+			if full := s.split.trainRows(); st.sample > 0 && st.sample < full {
+				eci = math.Min(eci, st.bestCost*math.Min(4, float64(full)/float64(st.sample)))
+			}
+			if gap := st.best.Loss - s.best.Loss; gap > 0 {
+				dLoss := st.prevBest - st.best.Loss
+				if math.IsInf(dLoss, 0) || dLoss <= 0 {
+					dLoss = math.Abs(st.best.Loss)
+				}
+				dTime := st.used - st.prevTime
+				if dTime <= 0 {
+					dTime = 1e-10
+				}
+				if speed := dLoss / dTime; speed > 0 {
+					eci = math.Max(eci, 2*gap/speed)
 				}
 			}
-			eci = math.Max(eci, st.minCost)
 		}
 		if eci <= 0 || math.IsNaN(eci) || math.IsInf(eci, 0) {
-			eci = math.Max(st.lastCost, 1e-6)
+			eci = 1e-9
 		}
 		cands = append(cands, st)
-		ecis = append(ecis, eci)
+		inv = append(inv, 1/eci)
+		total += 1 / eci
 	}
 	if len(cands) == 0 {
 		return nil
 	}
-	// Sample proportional to 1/ECI.
-	total := 0.0
-	for _, e := range ecis {
-		total += 1 / e
-	}
 	r := s.rng.Float64() * total
-	for i, e := range ecis {
-		r -= 1 / e
+	for i, v := range inv {
+		r -= v
 		if r <= 0 {
 			return cands[i]
 		}
@@ -419,6 +436,7 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	s.used += t.Cost
 	t.Elapsed = s.elapsed()
 	st.trials++
+	st.used += t.Cost
 	st.lastCost = t.Cost
 	st.minCost = math.Min(st.minCost, t.Cost)
 	if err != nil {
@@ -448,7 +466,8 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		}
 		tc := *t
 		st.best = &tc
-		st.bestTime = s.used
+		st.bestTime = st.used
+		st.bestCost = t.Cost
 	}
 	if s.best == nil || t.Loss < s.best.Loss {
 		tc := *t

@@ -32,7 +32,8 @@ func DefaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_leaf_nodes", Lo: 4, Hi: 32768, Log: true, Int: true, Init: 4},
+				{Param: "max_depth", Lo: 2, Hi: 40, Log: true, Int: true, Init: 2},
+				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
 		},
 		{
@@ -40,14 +41,15 @@ func DefaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_leaf_nodes", Lo: 4, Hi: 32768, Log: true, Int: true, Init: 4},
+				{Param: "max_depth", Lo: 2, Hi: 40, Log: true, Int: true, Init: 2},
+				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
 		},
 		{
 			Learner: "logistic_regression", Family: "linear", CostFactor: 5,
 			Tasks: []string{"binary", "multiclass"},
 			Domains: []Domain{
-				{Param: "C", Lo: 1.0 / 32, Hi: 32768, Log: true, Init: 1},
+				{Param: "c", Lo: 1.0 / 32, Hi: 32768, Log: true, Init: 1},
 			},
 		},
 	}

@@ -111,7 +111,16 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
 		return usageErrorf("automl: --metric: %v", err)
 	}
-	opts := train.SearchOptions{Budget: fl.budget, Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
+	// The budget covers the whole command: what loading took is taken off
+	// the search, and 2% is kept for scoring and saving the result.
+	searchBudget := fl.budget
+	if fl.budget > 0 {
+		searchBudget = fl.budget - time.Since(start) - fl.budget/50
+		if searchBudget <= 0 {
+			return usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), fl.budget)
+		}
+	}
+	opts := train.SearchOptions{Budget: searchBudget, Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
 		Eval: fl.eval, NoEnsemble: fl.noEnsemble, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
 	if fl.valid != "" {
 		if opts.Valid, err = app.loadFrame(ctx, fl.valid); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 )
@@ -86,6 +87,38 @@ type Dataset struct {
 	Weight []float64
 	// Rows optionally restricts the data set to these rows of X.
 	Rows []int
+	// Shared, when set, lets learners keep state computed from the whole
+	// matrix X (all of its rows, not just the view's) and reuse it across
+	// fits on views of the same matrix, e.g. gradient boosting's feature
+	// bins across AutoML trials and folds. Views made by Subset share it.
+	// Only unsupervised state (never targets) may be stored. Nil disables
+	// sharing: a fit then depends on the view's rows alone.
+	Shared *Shared
+}
+
+// Shared is a concurrency-safe store of per-matrix state; see Dataset.Shared.
+type Shared struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+// NewShared returns an empty shared-state store.
+func NewShared() *Shared { return &Shared{m: map[string]any{}} }
+
+// Get returns the state stored under key, computing and storing it with
+// build on first use. Concurrent callers for one key wait for one build.
+func (s *Shared) Get(key string, build func() (any, error)) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.m[key]; ok {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return nil, err
+	}
+	s.m[key] = v
+	return v, nil
 }
 
 // N returns the number of rows in the data set (after Rows).
@@ -147,6 +180,7 @@ func (d *Dataset) Materialize() *Dataset {
 		}
 	}
 	out.Rows = nil
+	out.Shared = nil
 	return &out
 }
 

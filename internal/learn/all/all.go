@@ -3,5 +3,9 @@
 package all
 
 import (
-	_ "github.com/gyre-ml/gyre/internal/learn/tree" // decision_tree
+	_ "github.com/gyre-ml/gyre/internal/learn/forest" // random_forest, extra_trees
+	_ "github.com/gyre-ml/gyre/internal/learn/gbdt"   // gbdt
+	_ "github.com/gyre-ml/gyre/internal/learn/knn"    // knn
+	_ "github.com/gyre-ml/gyre/internal/learn/linear" // linear_regression, ridge, lasso, elastic_net, logistic_regression, linear_svm
+	_ "github.com/gyre-ml/gyre/internal/learn/tree"   // decision_tree
 )
