@@ -1,0 +1,44 @@
+package feature
+
+import (
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestRecipeFiles(t *testing.T) {
+	p, err := LoadRecipe(filepath.Join("..", "..", "testdata", "feature", "titanic.good.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Target != "Survived" || len(p.Steps) != 7 || p.Steps[2].(*Impute).Strategy != "median" || !p.Steps[2].(*Impute).Indicators {
+		t.Errorf("parsed %+v", p)
+	}
+	tests := []struct {
+		file string
+		line int
+		text string
+	}{
+		{"typo-step.bad.yml", 5, `"onehott"`},
+		{"typo-key.bad.yml", 5, "indicator"},
+		{"wrong-type.bad.yml", 5, "many"},
+		{"unknown-top.bad.yml", 2, "stepz"},
+	}
+	for _, tt := range tests {
+		_, err := LoadRecipe(filepath.Join("..", "..", "testdata", "feature", tt.file))
+		var re *RecipeError
+		if !errors.As(err, &re) {
+			t.Errorf("%s: got %v, want a RecipeError", tt.file, err)
+			continue
+		}
+		if re.Line != tt.line && !strings.Contains(err.Error(), ":"+strconv.Itoa(tt.line)) {
+			t.Errorf("%s: line %d (%v), want %d", tt.file, re.Line, err, tt.line)
+		}
+		t.Logf("%s: %v", tt.file, err)
+		if !strings.Contains(err.Error(), tt.text) {
+			t.Errorf("%s: %v does not mention %s", tt.file, err, tt.text)
+		}
+	}
+}
