@@ -1,0 +1,537 @@
+package track
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+)
+
+// RunInfo is a run as stored.
+type RunInfo struct {
+	ID          string             `json:"run_id"`
+	Experiment  string             `json:"experiment"`
+	ParentID    string             `json:"parent_id,omitempty"`
+	Name        string             `json:"name,omitempty"`
+	Status      Status             `json:"status"`
+	Start       time.Time          `json:"start_time"`
+	End         *time.Time         `json:"end_time,omitempty"`
+	Command     string             `json:"command,omitempty"`
+	GyreVersion string             `json:"gyre_version,omitempty"`
+	GitCommit   string             `json:"git_commit,omitempty"`
+	User        string             `json:"user,omitempty"`
+	Params      map[string]string  `json:"params"`
+	Metrics     map[string]float64 `json:"metrics"`
+	Tags        map[string]string  `json:"tags"`
+	Artifacts   []Artifact         `json:"artifacts,omitempty"`
+	Datasets    []DatasetInput     `json:"datasets,omitempty"`
+}
+
+// Duration returns how long the run took, or has been running.
+func (r *RunInfo) Duration() time.Duration {
+	if r.End == nil {
+		return time.Since(r.Start)
+	}
+	return r.End.Sub(r.Start)
+}
+
+// Artifact is a blob logged by a run.
+type Artifact struct {
+	Name string `json:"name"`
+	blob.Ref
+}
+
+// DatasetInput is a data set version a run used.
+type DatasetInput struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Role    string `json:"role,omitempty"`
+}
+
+// Experiment groups runs.
+type Experiment struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	Runs    int64     `json:"runs"`
+}
+
+// Experiments lists experiments by name with their run counts.
+func (t *Tracker) Experiments(ctx context.Context) ([]Experiment, error) {
+	rows, err := t.db.QueryContext(ctx, `SELECT e.id, e.name, e.created_ms, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id)
+		FROM experiments e ORDER BY e.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list experiments: %w", err)
+	}
+	defer rows.Close()
+	var out []Experiment
+	for rows.Next() {
+		var e Experiment
+		var ms int64
+		if err := rows.Scan(&e.ID, &e.Name, &ms, &e.Runs); err != nil {
+			return nil, fmt.Errorf("list experiments: %w", err)
+		}
+		e.Created = time.UnixMilli(ms).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// resolveID expands a unique prefix (at least 4 characters) of a run id.
+func (t *Tracker) resolveID(ctx context.Context, id string) (string, error) {
+	if len(id) == 32 {
+		var got string
+		err := t.db.QueryRowContext(ctx, "SELECT id FROM runs WHERE id = ?", id).Scan(&got)
+		if err == nil {
+			return got, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("find run %s: %w", id, err)
+		}
+		return "", fmt.Errorf("find run %s: %w", id, ErrNotFound)
+	}
+	if len(id) < 4 || strings.ContainsAny(id, "%_") {
+		return "", fmt.Errorf("find run %q: want a run id or a prefix of at least 4 characters: %w", id, ErrNotFound)
+	}
+	rows, err := t.db.QueryContext(ctx, "SELECT id FROM runs WHERE id LIKE ? ORDER BY id LIMIT 2", strings.ToLower(id)+"%")
+	if err != nil {
+		return "", fmt.Errorf("find run %s: %w", id, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return "", fmt.Errorf("find run %s: %w", id, err)
+		}
+		ids = append(ids, s)
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("find run %s: %w", id, ErrNotFound)
+	case 1:
+		return ids[0], nil
+	default:
+		return "", fmt.Errorf("find run %s: matches %s, %s, ...: %w", id, ids[0], ids[1], ErrAmbiguous)
+	}
+}
+
+// Get returns a run by id or unique id prefix, with its parameters, latest
+// metrics, tags, artifacts and data sets.
+func (t *Tracker) Get(ctx context.Context, id string) (*RunInfo, error) {
+	full, err := t.resolveID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	runs, err := t.load(ctx, []string{full})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("get run %s: %w", id, ErrNotFound)
+	}
+	return &runs[0], nil
+}
+
+// Children returns the ids of a run's child runs in start order.
+func (t *Tracker) Children(ctx context.Context, id string) ([]string, error) {
+	rows, err := t.db.QueryContext(ctx, "SELECT id FROM runs WHERE parent_id = ? ORDER BY start_ms, id", id)
+	if err != nil {
+		return nil, fmt.Errorf("list children of run %s: %w", id, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		ids = append(ids, s)
+	}
+	return ids, rows.Err()
+}
+
+// MetricHistory returns every logged point of a run's metric in step order.
+func (t *Tracker) MetricHistory(ctx context.Context, runID, key string) ([]Metric, error) {
+	rows, err := t.db.QueryContext(ctx, "SELECT step, ts_ms, value FROM metric_history WHERE run_id = ? AND key = ? ORDER BY step, ts_ms", runID, key)
+	if err != nil {
+		return nil, fmt.Errorf("metric history %s of run %s: %w", key, runID, err)
+	}
+	defer rows.Close()
+	var out []Metric
+	for rows.Next() {
+		var m Metric
+		var ts int64
+		var v sql.NullFloat64
+		if err := rows.Scan(&m.Step, &ts, &v); err != nil {
+			return nil, fmt.Errorf("metric history %s of run %s: %w", key, runID, err)
+		}
+		m.Key, m.Time, m.Value = key, time.UnixMilli(ts).UTC(), nanIfNull(v)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func nanIfNull(v sql.NullFloat64) float64 {
+	if !v.Valid {
+		return math.NaN()
+	}
+	return v.Float64
+}
+
+// Delete removes a run, its child runs and everything they logged. Artifact
+// blobs stay in the artifact store (other runs or model versions may share
+// them).
+func (t *Tracker) Delete(ctx context.Context, id string) error {
+	full, err := t.resolveID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("delete run: %w", err)
+	}
+	err = t.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		todo := []string{full}
+		for len(todo) > 0 {
+			cur := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			rows, err := tx.QueryContext(ctx, "SELECT id FROM runs WHERE parent_id = ?", cur)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var c string
+				if err := rows.Scan(&c); err != nil {
+					rows.Close()
+					return err
+				}
+				todo = append(todo, c)
+			}
+			rows.Close()
+			if _, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ?", cur); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete run %s: %w", full, err)
+	}
+	return nil
+}
+
+// SearchOptions selects, orders and pages runs.
+type SearchOptions struct {
+	// Experiments restricts the search to these experiment names; empty
+	// means all experiments.
+	Experiments []string
+	// Filter is a filter expression (see ParseFilter).
+	Filter string
+	// OrderBy holds ordering terms (see ParseOrderBy); default newest
+	// first. Ties are broken by start time (newest first) and run id.
+	OrderBy []string
+	// Limit is the page size: default 100, at most 10,000.
+	Limit int
+	// PageToken continues from a previous page's NextPageToken.
+	PageToken string
+}
+
+// Page is one page of search results.
+type Page struct {
+	Runs []RunInfo `json:"runs"`
+	// NextPageToken fetches the next page; empty on the last page.
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+// MaxLimit bounds SearchOptions.Limit.
+const MaxLimit = 10000
+
+// Search returns the runs matching the options, one page at a time. The
+// filter and ordering run in the database, on indexed latest-metric,
+// parameter and tag tables, with every value bound as a parameter.
+func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
+	q, args, limit, offset, err := buildSearch(t.db.Dialect(), o)
+	if err != nil {
+		return nil, fmt.Errorf("search runs: %w", err)
+	}
+	rows, err := t.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search runs: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("search runs: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search runs: %w", err)
+	}
+	page := &Page{}
+	if len(ids) > limit {
+		ids = ids[:limit]
+		page.NextPageToken = encodeToken(offset + limit)
+	}
+	page.Runs, err = t.load(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("search runs: %w", err)
+	}
+	if page.Runs == nil {
+		page.Runs = []RunInfo{}
+	}
+	return page, nil
+}
+
+func encodeToken(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
+}
+
+func decodeToken(tok string) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil {
+		if s, ok := strings.CutPrefix(string(b), "offset:"); ok {
+			if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+				return n, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("invalid page token %q: pass the next_page_token of a previous page", tok)
+}
+
+// queryBuilder assembles the search query: joins first, then conditions,
+// each with their bound arguments in order.
+type queryBuilder struct {
+	joins     []string
+	joinArgs  []any
+	where     []string
+	whereArgs []any
+	aliases   map[Term]string
+}
+
+var entityTable = map[Entity]string{EntityMetric: "latest_metrics", EntityParam: "params", EntityTag: "tags"}
+
+// column returns the SQL column for a term, joining its table when needed.
+func (b *queryBuilder) column(t Term, inner bool) string {
+	if t.Entity == EntityAttribute {
+		return attributes[t.Key]
+	}
+	a, ok := b.aliases[t]
+	if !ok {
+		a = fmt.Sprintf("j%d", len(b.aliases))
+		b.aliases[t] = a
+		kind := "LEFT JOIN"
+		if inner {
+			kind = "JOIN"
+		}
+		b.joins = append(b.joins, fmt.Sprintf("%s %s %s ON %s.run_id = r.id AND %s.key = ?", kind, entityTable[t.Entity], a, a, a))
+		b.joinArgs = append(b.joinArgs, t.Key)
+	}
+	return a + ".value"
+}
+
+func buildSearch(d sqlstore.Dialect, o SearchOptions) (query string, args []any, limit, offset int, err error) {
+	limit = o.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	if limit > MaxLimit {
+		return "", nil, 0, 0, fmt.Errorf("limit %d: at most %d runs per page", limit, MaxLimit)
+	}
+	if o.PageToken != "" {
+		if offset, err = decodeToken(o.PageToken); err != nil {
+			return "", nil, 0, 0, err
+		}
+	}
+	f, err := ParseFilter(o.Filter)
+	if err != nil {
+		return "", nil, 0, 0, err
+	}
+	var orders []OrderBy
+	for _, s := range o.OrderBy {
+		ob, err := ParseOrderBy(s)
+		if err != nil {
+			return "", nil, 0, 0, err
+		}
+		orders = append(orders, ob)
+	}
+	b := &queryBuilder{aliases: map[Term]string{}}
+	for _, c := range f {
+		col := b.column(c.Term, true)
+		vals := c.Values
+		if c.Term.Entity == EntityAttribute && numericAttribute(col) {
+			for i, v := range vals {
+				vals[i] = int64(v.(float64))
+			}
+		}
+		switch c.Op {
+		case "IN", "NOT IN":
+			ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
+			b.where = append(b.where, fmt.Sprintf("%s %s (%s)", col, c.Op, ph))
+			b.whereArgs = append(b.whereArgs, vals...)
+		case "ILIKE":
+			b.where = append(b.where, fmt.Sprintf("LOWER(%s) LIKE LOWER(?)", col))
+			b.whereArgs = append(b.whereArgs, vals[0])
+		default:
+			b.where = append(b.where, fmt.Sprintf("%s %s ?", col, c.Op))
+			b.whereArgs = append(b.whereArgs, vals[0])
+		}
+	}
+	if len(o.Experiments) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(o.Experiments)), ", ")
+		b.where = append(b.where, "r.experiment_id IN (SELECT id FROM experiments WHERE name IN ("+ph+"))")
+		for _, e := range o.Experiments {
+			b.whereArgs = append(b.whereArgs, e)
+		}
+	}
+	var order []string
+	for _, ob := range orders {
+		col := b.column(ob.Term, false)
+		dir := "ASC"
+		if ob.Desc {
+			dir = "DESC"
+		}
+		order = append(order, col+" "+dir+" NULLS LAST")
+	}
+	order = append(order, "r.start_ms DESC", "r.id DESC")
+	var sb strings.Builder
+	sb.WriteString("SELECT r.id FROM runs r")
+	for _, j := range b.joins {
+		sb.WriteString(" ")
+		sb.WriteString(j)
+	}
+	if len(b.where) > 0 {
+		sb.WriteString(" WHERE ")
+		sb.WriteString(strings.Join(b.where, " AND "))
+	}
+	sb.WriteString(" ORDER BY ")
+	sb.WriteString(strings.Join(order, ", "))
+	sb.WriteString(" LIMIT ? OFFSET ?")
+	args = append(append(append(args, b.joinArgs...), b.whereArgs...), limit+1, offset)
+	return sb.String(), args, limit, offset, nil
+}
+
+// load reads full run records for ids, in the order given.
+func (t *Tracker) load(ctx context.Context, ids []string) ([]RunInfo, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	byID := make(map[string]*RunInfo, len(ids))
+	rows, err := t.db.QueryContext(ctx, `SELECT r.id, e.name, COALESCE(r.parent_id, ''), r.name, r.status, r.start_ms, r.end_ms,
+		r.command, r.gyre_version, r.git_commit, r.user_name
+		FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load runs: %w", err)
+	}
+	for rows.Next() {
+		ri := &RunInfo{Params: map[string]string{}, Metrics: map[string]float64{}, Tags: map[string]string{}}
+		var start int64
+		var end sql.NullInt64
+		var status string
+		if err := rows.Scan(&ri.ID, &ri.Experiment, &ri.ParentID, &ri.Name, &status, &start, &end,
+			&ri.Command, &ri.GyreVersion, &ri.GitCommit, &ri.User); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load runs: %w", err)
+		}
+		ri.Status = Status(status)
+		ri.Start = time.UnixMilli(start).UTC()
+		if end.Valid {
+			e := time.UnixMilli(end.Int64).UTC()
+			ri.End = &e
+		}
+		byID[ri.ID] = ri
+	}
+	rows.Close()
+	kv := func(table string, set func(ri *RunInfo, k string, v sql.NullString)) error {
+		rows, err := t.db.QueryContext(ctx, "SELECT run_id, key, value FROM "+table+" WHERE run_id IN ("+ph+")", args...)
+		if err != nil {
+			return fmt.Errorf("load %s: %w", table, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, k string
+			var v sql.NullString
+			if err := rows.Scan(&id, &k, &v); err != nil {
+				return fmt.Errorf("load %s: %w", table, err)
+			}
+			if ri := byID[id]; ri != nil {
+				set(ri, k, v)
+			}
+		}
+		return rows.Err()
+	}
+	if err := kv("params", func(ri *RunInfo, k string, v sql.NullString) { ri.Params[k] = v.String }); err != nil {
+		return nil, err
+	}
+	if err := kv("tags", func(ri *RunInfo, k string, v sql.NullString) { ri.Tags[k] = v.String }); err != nil {
+		return nil, err
+	}
+	mrows, err := t.db.QueryContext(ctx, "SELECT run_id, key, value FROM latest_metrics WHERE run_id IN ("+ph+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("load metrics: %w", err)
+	}
+	for mrows.Next() {
+		var id, k string
+		var v sql.NullFloat64
+		if err := mrows.Scan(&id, &k, &v); err != nil {
+			mrows.Close()
+			return nil, fmt.Errorf("load metrics: %w", err)
+		}
+		if ri := byID[id]; ri != nil {
+			ri.Metrics[k] = nanIfNull(v)
+		}
+	}
+	mrows.Close()
+	arows, err := t.db.QueryContext(ctx, "SELECT run_id, name, digest, size FROM run_artifacts WHERE run_id IN ("+ph+") ORDER BY name", args...)
+	if err != nil {
+		return nil, fmt.Errorf("load artifacts: %w", err)
+	}
+	for arows.Next() {
+		var id string
+		var a Artifact
+		if err := arows.Scan(&id, &a.Name, &a.Digest, &a.Size); err != nil {
+			arows.Close()
+			return nil, fmt.Errorf("load artifacts: %w", err)
+		}
+		if ri := byID[id]; ri != nil {
+			ri.Artifacts = append(ri.Artifacts, a)
+		}
+	}
+	arows.Close()
+	drows, err := t.db.QueryContext(ctx, "SELECT run_id, dataset, version, role FROM run_datasets WHERE run_id IN ("+ph+") ORDER BY dataset, version", args...)
+	if err != nil {
+		return nil, fmt.Errorf("load datasets: %w", err)
+	}
+	for drows.Next() {
+		var id string
+		var d DatasetInput
+		if err := drows.Scan(&id, &d.Name, &d.Version, &d.Role); err != nil {
+			drows.Close()
+			return nil, fmt.Errorf("load datasets: %w", err)
+		}
+		if ri := byID[id]; ri != nil {
+			ri.Datasets = append(ri.Datasets, d)
+		}
+	}
+	drows.Close()
+	out := make([]RunInfo, 0, len(ids))
+	for _, id := range ids {
+		if ri := byID[id]; ri != nil {
+			out = append(out, *ri)
+		}
+	}
+	return out, nil
+}
