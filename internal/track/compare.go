@@ -69,4 +69,3 @@ func Compare(runs []RunInfo) Comparison {
 	}
 	return c
 }
-
