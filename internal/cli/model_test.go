@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/ingest"
+)
+
+const titanicTrain = "../../examples/data/titanic/titanic.train.csv"
+const titanicTest = "../../examples/data/titanic/titanic.test.csv"
+
+// run executes the CLI and returns exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// isolate points the default store at a temporary directory.
+func isolate(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("GYRE_HOME", filepath.Join(dir, ".gyre"))
+	return dir
+}
+
+func TestTrainPredictEvaluate(t *testing.T) {
+	dir := isolate(t)
+	model := filepath.Join(dir, "t.gyre")
+	code, out, errs := runCLI(t, "train", titanicTrain, "--target", "Survived", "--learner", "gbdt", "--test", titanicTest, "--out", model, "--json")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s %s", code, out, errs)
+	}
+	var res trainResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("train --json is not JSON: %v\n%s", err, out)
+	}
+	if res.Task != "binary" || res.Rows != 713 || res.Metrics["test"]["roc_auc"] < 0.8 {
+		t.Errorf("train result: task %s rows %d test roc_auc %v", res.Task, res.Rows, res.Metrics["test"]["roc_auc"])
+	}
+
+	preds := filepath.Join(dir, "p.csv")
+	if code, _, errs := runCLI(t, "predict", model, titanicTest, "--out", preds); code != 0 {
+		t.Fatalf("predict exit %d: %s", code, errs)
+	}
+	f, err := ingest.Read(t.Context(), preds, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumRows() != 178 || strings.Join(f.Names(), ",") != "prediction,proba_0,proba_1" {
+		t.Errorf("predictions: %d rows, columns %v", f.NumRows(), f.Names())
+	}
+
+	code, out, errs = runCLI(t, "evaluate", model, titanicTest, "--json")
+	if code != 0 {
+		t.Fatalf("evaluate exit %d: %s", code, errs)
+	}
+	var ev evaluation
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Rows != 178 || ev.Metrics["roc_auc"] != res.Metrics["test"]["roc_auc"] || len(ev.Confusion) != 2 {
+		t.Errorf("evaluate disagrees with train's test score: %v vs %v", ev.Metrics["roc_auc"], res.Metrics["test"]["roc_auc"])
+	}
+}
+
+func TestTrainBadInput(t *testing.T) {
+	isolate(t)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no target", []string{"train", titanicTrain}, "--target"},
+		{"unknown target", []string{"train", titanicTrain, "--target", "survived"}, "Survived"},
+		{"unknown learner", []string{"train", titanicTrain, "--target", "Survived", "--learner", "xgboost"}, "gbdt"},
+		{"unknown param", []string{"train", titanicTrain, "--target", "Survived", "--set", "trees=3"}, "n_estimators"},
+		{"bad param value", []string{"train", titanicTrain, "--target", "Survived", "--set", "n_estimators=-3"}, "n_estimators"},
+		{"missing file", []string{"train", "nope.csv", "--target", "y"}, "nope.csv"},
+		{"bad task", []string{"train", titanicTrain, "--target", "Survived", "--task", "ranking"}, "task"},
+		{"unknown metric", []string{"automl", titanicTrain, "--target", "Survived", "--metric", "rmse", "--trials", "2"}, "roc_auc"},
+		{"tiny budget", []string{"automl", titanicTrain, "--target", "Survived", "--budget", "1ms"}, "budget"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, c.args...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d (stderr %q)", code, ExitUsage, errs)
+			}
+			if !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+				t.Errorf("stderr %q: want one line mentioning %q", errs, c.want)
+			}
+		})
+	}
+}
+
+func TestAutoMLTrialsAreReproducible(t *testing.T) {
+	dir := isolate(t)
+	var probs [2][]float64
+	var boards [2]string
+	for i := range probs {
+		model := filepath.Join(dir, "m"+string(rune('0'+i))+".gyre")
+		code, out, errs := runCLI(t, "automl", titanicTrain, "--target", "Survived", "--trials", "14", "--seed", "5", "--out", model, "--json")
+		if code != 0 {
+			t.Fatalf("automl exit %d: %s", code, errs)
+		}
+		var r automlResult
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Trials != 14 {
+			t.Errorf("ran %d trials, want 14", r.Trials)
+		}
+		lb, _ := json.Marshal(stripTimes(r.Leaderboard))
+		boards[i] = string(lb)
+		b, err := bundle.Load(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ingest.Read(t.Context(), titanicTest, ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := b.Predict(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probs[i] = p.Proba
+	}
+	if boards[0] != boards[1] {
+		t.Errorf("leaderboards differ:\n%s\n%s", boards[0], boards[1])
+	}
+	for i := range probs[0] {
+		if probs[0][i] != probs[1][i] {
+			t.Fatalf("predictions differ at %d: %v vs %v", i, probs[0][i], probs[1][i])
+		}
+	}
+}
+
+// stripTimes keeps the deterministic fields of a leaderboard.
+func stripTimes(ts []automl.Trial) []map[string]any {
+	var out []map[string]any
+	for _, t := range ts {
+		out = append(out, map[string]any{"learner": t.Learner, "config": t.Config, "loss": t.Loss, "sample": t.Sample})
+	}
+	return out
+}
