@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/profile"
+	"github.com/gyre-ml/gyre/internal/report"
+)
+
+func init() { register(newProfileCmd) }
+
+func newProfileCmd(app *App) *cobra.Command {
+	var (
+		target, htmlOut, save string
+		seed                  uint64
+		bins                  int
+		noRelations           bool
+	)
+	cmd := &cobra.Command{
+		Use:   "profile SOURCE",
+		Short: "Profile a data set: statistics, correlations, warnings and an HTML EDA report",
+		Long: `Profile computes per-column statistics (missing values, distinct counts, moments,
+quantiles, histograms, top categories), data-set facts (duplicate rows, constant
+and ID-like columns, outliers), relationships (Pearson, Spearman, Cramér's V,
+correlation ratio; mutual information with --target) and warnings.
+
+--html writes a self-contained report that opens offline; --save writes the
+profile as JSON, usable as the reference of 'gyre validate --against'.`,
+		Example: `  gyre profile examples/data/adult/adult.train.csv --target class --html eda.html
+  gyre profile data.csv --save reference.json --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := readData(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			bar := app.progress(-1, "profiling")
+			p, err := profile.Compute(cmd.Context(), f, profile.Options{Target: target, Seed: seed, Bins: bins, NoRelations: noRelations, Source: filepath.Base(args[0])})
+			bar.Done()
+			if err != nil {
+				if cmd.Context().Err() != nil {
+					return failed(err)
+				}
+				return usageErrorf("%w", err)
+			}
+			if save != "" {
+				if err := writeFileAtomic(save, p.Write); err != nil {
+					return failed(fmt.Errorf("profile: save: %w", err))
+				}
+			}
+			if htmlOut != "" {
+				if err := writeFileAtomic(htmlOut, report.ProfilePage(p).Render); err != nil {
+					return failed(fmt.Errorf("profile: html: %w", err))
+				}
+			}
+			if app.JSON {
+				return app.printJSON(p)
+			}
+			printProfile(app, p)
+			for _, out := range []string{save, htmlOut} {
+				if out != "" {
+					fmt.Fprintf(app.Stdout, "wrote %s\n", out)
+				}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&target, "target", "", "target column: adds class balance, mutual information and target plots")
+	fl.StringVar(&htmlOut, "html", "", "write a self-contained HTML report to this file")
+	fl.StringVar(&save, "save", "", "save the profile as JSON (a reference for 'gyre validate --against')")
+	fl.Uint64Var(&seed, "seed", 0, "seed for sampling")
+	fl.IntVar(&bins, "bins", profile.HistogramBins, "histogram bins")
+	fl.BoolVar(&noRelations, "no-relations", false, "skip pairwise correlations (faster on wide data)")
+	return cmd
+}
+
+// readData reads a source with default ingest options; input errors stay
+// unmarked (exit 2), cancellation exits 1.
+func readData(cmd *cobra.Command, source string) (*frame.Frame, error) {
+	f, err := ingest.Read(cmd.Context(), source, ingest.Options{})
+	if err != nil {
+		if cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
+			return nil, failed(err)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// writeFileAtomic writes through a temporary file renamed into place.
+func writeFileAtomic(path string, write func(w io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_ = tmp.Chmod(0o644)
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func printProfile(app *App, p *profile.Profile) {
+	w := app.Stdout
+	fmt.Fprintf(w, "%d rows × %d columns, %d duplicate rows\n\n", p.Rows, len(p.Columns), p.DuplicateRows)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "COLUMN\tTYPE\tMISSING\tDISTINCT\tMEAN/TOP\tMIN\tMEDIAN\tMAX")
+	for _, c := range p.Columns {
+		top, lo, med, hi := "", "", "", ""
+		if n := c.Numeric; n != nil {
+			top, lo, med, hi = report.FormatNumber(n.Mean), report.FormatNumber(n.Min), report.FormatNumber(n.Quantiles[3]), report.FormatNumber(n.Max)
+		} else if cat := c.Categories; cat != nil && len(cat.Counts) > 0 {
+			top = cat.Counts[0].Value
+		}
+		dist := fmt.Sprint(c.Distinct)
+		if c.DistinctApprox {
+			dist = "≈" + dist
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Kind, 100*c.MissingShare, dist, top, lo, med, hi)
+	}
+	tw.Flush()
+	if t := p.TargetSummary; t != nil && t.Classification {
+		var parts []string
+		for i, c := range t.Classes {
+			parts = append(parts, fmt.Sprintf("%s %d", c, t.ClassCounts[i]))
+		}
+		fmt.Fprintf(w, "\ntarget %s: %s\n", t.Name, strings.Join(parts, ", "))
+	}
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w, "\nwarnings:")
+		for _, x := range p.Warnings {
+			fmt.Fprintf(w, "  %-7s %s\n", x.Severity, x.Message)
+		}
+	}
+}

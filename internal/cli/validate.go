@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/profile"
+	"github.com/gyre-ml/gyre/internal/report"
+	"github.com/gyre-ml/gyre/internal/validate"
+)
+
+func init() { register(newValidateCmd) }
+
+func newValidateCmd(app *App) *cobra.Command {
+	var (
+		against, contractPath, derive, htmlOut, target string
+		methods                                        []string
+		driftShare                                     float64
+		seed                                           uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "validate [SOURCE]",
+		Short: "Validate data against a reference (drift) or a data contract",
+		Long: `Validate checks SOURCE against a reference data set or saved profile (--against):
+schema, unseen categories and out-of-range values, missing shares, drift per column
+with Evidently's defaults (reference ≤ 1000 rows: KS / chi-square / z-test at
+p < 0.05; larger: Wasserstein/std and Jensen–Shannon ≥ 0.1; data-set drift when
+≥ 50% of columns drift) and moved correlations; or against a YAML data contract
+(--contract). --derive REFERENCE prints a contract the reference satisfies.
+
+Exit code 1 when an error-severity check fails (a drifted column, a missing
+column, a contract violation), 2 for bad input.`,
+		Example: `  gyre validate adult.test.csv --against adult.train.csv --html drift.html
+  gyre profile adult.train.csv --save ref.json && gyre validate new.csv --against ref.json
+  gyre validate --derive adult.train.csv > contract.yaml
+  gyre validate new.csv --contract contract.yaml
+  gyre validate new.csv --against ref.json --method age=psi:0.2 --method workclass=chisquare`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if derive != "" {
+				if len(args) > 0 || against != "" || contractPath != "" {
+					return usageErrorf("validate: --derive REFERENCE takes no SOURCE, --against or --contract")
+				}
+				ref, err := loadReference(cmd, derive, target, seed)
+				if err != nil {
+					return err
+				}
+				c := validate.Derive(ref, validate.DeriveOptions{})
+				if app.JSON {
+					return app.printJSON(c)
+				}
+				if err := c.WriteYAML(app.Stdout); err != nil {
+					return failed(err)
+				}
+				return nil
+			}
+			if len(args) == 0 {
+				return usageErrorf("validate: missing SOURCE (see 'gyre validate --help')")
+			}
+			if against == "" && contractPath == "" {
+				return usageErrorf("validate: give --against REFERENCE or --contract FILE (or --derive REFERENCE)")
+			}
+			opts := validate.Options{Drift: validate.DriftOptions{DriftShare: driftShare, Columns: map[string]validate.ColumnOptions{}}, Seed: seed}
+			var contract *validate.Contract
+			if contractPath != "" {
+				c, err := validate.LoadContract(contractPath)
+				if err != nil {
+					return usageErrorf("%w", err)
+				}
+				contract = c
+				for k, v := range c.Drift {
+					opts.Drift.Columns[k] = v
+				}
+			}
+			for _, m := range methods {
+				col, o, err := parseMethodFlag(m)
+				if err != nil {
+					return usageErrorf("validate: --method %q: %w", m, err)
+				}
+				opts.Drift.Columns[col] = o
+			}
+			cur, err := readData(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			var rep *validate.Report
+			if against != "" {
+				ref, err := loadReference(cmd, against, target, seed)
+				if err != nil {
+					return err
+				}
+				bar := app.progress(-1, "validating")
+				rep, err = validate.Against(cmd.Context(), ref, cur, opts)
+				bar.Done()
+				if err != nil {
+					if cmd.Context().Err() != nil {
+						return failed(err)
+					}
+					return usageErrorf("%w (reference %s, source %s)", err, against, args[0])
+				}
+				rep.Reference = filepath.Base(against)
+				if contract != nil {
+					rep.Findings = append(rep.Findings, validate.CheckContract(contract, cur)...)
+					rep = resummarise(rep)
+				}
+			} else {
+				rep = validate.CheckAgainstContract(contract, cur)
+				rep.Reference = filepath.Base(contractPath)
+			}
+			rep.Source = filepath.Base(args[0])
+			if htmlOut != "" {
+				if err := writeFileAtomic(htmlOut, report.ValidationPage(rep).Render); err != nil {
+					return failed(fmt.Errorf("validate: html: %w", err))
+				}
+			}
+			if app.JSON {
+				if err := app.printJSON(rep); err != nil {
+					return err
+				}
+			} else {
+				if err := rep.WriteText(app.Stdout); err != nil {
+					return failed(err)
+				}
+				if htmlOut != "" {
+					fmt.Fprintf(app.Stdout, "wrote %s\n", htmlOut)
+				}
+			}
+			if !rep.Passed {
+				return fmt.Errorf("validate: %d error findings (columns: %s): %w", rep.Errors, strings.Join(rep.FailedColumns(), ", "), ErrCheckFailed)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&against, "against", "", "reference: a data file or a profile saved with 'gyre profile --save'")
+	fl.StringVar(&contractPath, "contract", "", "YAML data contract to check")
+	fl.StringVar(&derive, "derive", "", "print a contract derived from this reference (data file or saved profile)")
+	fl.StringVar(&htmlOut, "html", "", "write a self-contained HTML report to this file")
+	fl.StringVar(&target, "target", "", "target column of a reference data file (its drift is not tested)")
+	fl.StringArrayVar(&methods, "method", nil, "per-column drift test COLUMN=METHOD[:THRESHOLD] (ks, chisquare, ztest, wasserstein, jensenshannon, psi) or COLUMN=skip; repeatable")
+	fl.Float64Var(&driftShare, "drift-share", 0.5, "share of drifted columns at which the data set drifts")
+	fl.Uint64Var(&seed, "seed", 0, "seed for sampling")
+	return cmd
+}
+
+// resummarise recounts severities after findings were added.
+func resummarise(r *validate.Report) *validate.Report {
+	r.Errors, r.Warnings = 0, 0
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case profile.Error:
+			r.Errors++
+		case profile.Warn:
+			r.Warnings++
+		}
+	}
+	r.Passed = r.Errors == 0
+	return r
+}
+
+func parseMethodFlag(s string) (string, validate.ColumnOptions, error) {
+	col, spec, ok := strings.Cut(s, "=")
+	if !ok || col == "" || spec == "" {
+		return "", validate.ColumnOptions{}, fmt.Errorf("want COLUMN=METHOD[:THRESHOLD]")
+	}
+	if spec == "skip" {
+		return col, validate.ColumnOptions{Skip: true}, nil
+	}
+	name, thr, hasThr := strings.Cut(spec, ":")
+	m, err := validate.ParseMethod(name)
+	if err != nil {
+		return "", validate.ColumnOptions{}, err
+	}
+	o := validate.ColumnOptions{Method: m}
+	if hasThr {
+		v, err := strconv.ParseFloat(thr, 64)
+		if err != nil || v <= 0 {
+			return "", validate.ColumnOptions{}, fmt.Errorf("threshold %q: want a positive number", thr)
+		}
+		o.Threshold = v
+	}
+	return col, o, nil
+}
+
+// loadReference reads a saved profile (JSON written by 'gyre profile
+// --save') or profiles a data source.
+func loadReference(cmd *cobra.Command, path, target string, seed uint64) (*profile.Profile, error) {
+	if strings.HasSuffix(strings.ToLower(path), ".json") {
+		if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data[:min(len(data), 200)]), `"version"`) {
+			p, err := profile.Read(strings.NewReader(string(data)))
+			if err != nil {
+				return nil, usageErrorf("reference %s: %w", path, err)
+			}
+			return p, nil
+		}
+	}
+	f, err := readData(cmd, path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := profile.Compute(cmd.Context(), f, profile.Options{Target: target, Seed: seed, Source: filepath.Base(path)})
+	if err != nil {
+		if cmd.Context().Err() != nil {
+			return nil, failed(err)
+		}
+		return nil, usageErrorf("reference %s: %w", path, err)
+	}
+	return p, nil
+}
