@@ -13,7 +13,7 @@ func TestRecipeFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Target != "Survived" || len(p.Steps) != 7 || p.Steps[2].(*Impute).Strategy != "median" || !p.Steps[2].(*Impute).Indicators {
+	if p.Target != "Survived" || len(p.Steps) != 8 || p.Steps[3].(*Impute).Strategy != "median" || !p.Steps[3].(*Impute).Indicators {
 		t.Errorf("parsed %+v", p)
 	}
 	tests := []struct {

@@ -13,6 +13,8 @@ import (
 func init() {
 	Register(Registration{Type: "pca", Summary: "project numeric columns onto their principal components (gonum SVD)",
 		NewStep: func() Step { return &PCA{} }, NewFitted: func() Fitted { return &PCAFitted{} }})
+	Register(Registration{Type: "drop", Summary: "drop the listed columns (missing ones are ignored at serving)",
+		NewStep: func() Step { return &Drop{} }, NewFitted: func() Fitted { return &Selected{} }})
 	Register(Registration{Type: "variance_threshold", Summary: "drop numeric columns whose training variance is at most a threshold",
 		NewStep: func() Step { return &VarianceThreshold{} }, NewFitted: func() Fitted { return &Selected{} }})
 	Register(Registration{Type: "mutual_info", Summary: "keep the k feature columns with the highest mutual information with the target",
@@ -367,4 +369,22 @@ func (s *PCAFitted) Transform(f *frame.Frame) (*frame.Frame, error) {
 		return nil, fmt.Errorf("pca: %w", err)
 	}
 	return appendCols(g, pcs)
+}
+
+// Drop removes the listed columns.
+type Drop struct {
+	Columns []string `json:"columns" yaml:"columns"`
+}
+
+// Type implements Step.
+func (s *Drop) Type() string { return "drop" }
+
+// Fit implements Step: the columns must exist in training.
+func (s *Drop) Fit(f *frame.Frame, _ string) (Fitted, error) {
+	for _, n := range s.Columns {
+		if _, err := f.Column(n); err != nil {
+			return nil, fmt.Errorf("drop: %w", err)
+		}
+	}
+	return &Selected{Kind: s.Type(), Drop: append([]string{}, s.Columns...)}, nil
 }
