@@ -1,0 +1,637 @@
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+)
+
+// Errors callers can match with errors.Is.
+var (
+	// ErrNotFound: no such model, version or alias.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidName: a model or alias name breaks the naming rules.
+	ErrInvalidName = errors.New("invalid name")
+	// ErrInvalidRef: a model reference is malformed.
+	ErrInvalidRef = errors.New("invalid model reference")
+)
+
+// Registry manages registered models.
+type Registry struct {
+	db    *sqlstore.DB
+	blobs blob.Store
+	// User is recorded as the author of versions and alias moves; New takes
+	// it from GYRE_USER or the OS user.
+	User string
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+// New returns a Registry over db (metadata) and blobs (bundles).
+func New(db *sqlstore.DB, blobs blob.Store) *Registry {
+	return &Registry{db: db, blobs: blobs, User: currentUser(), Now: time.Now}
+}
+
+func currentUser() string {
+	if u := os.Getenv("GYRE_USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}
+
+// CheckName validates a model or alias name: 1 to 128 letters, digits, '-',
+// '_' or '.', starting with a letter or digit.
+func CheckName(kind, name string) error {
+	if name == "" || len(name) > 128 {
+		return fmt.Errorf("%s name %q: want 1 to 128 characters: %w", kind, name, ErrInvalidName)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || (i > 0 && (c == '-' || c == '_' || c == '.'))
+		if !ok {
+			return fmt.Errorf("%s name %q: character %q at %d: want letters, digits, '-', '_' or '.', starting with a letter or digit: %w", kind, name, c, i, ErrInvalidName)
+		}
+	}
+	return nil
+}
+
+// Model is a registered model.
+type Model struct {
+	Name          string            `json:"name"`
+	Description   string            `json:"description,omitempty"`
+	Tags          map[string]string `json:"tags,omitempty"`
+	LatestVersion int64             `json:"latest_version"`
+	Aliases       map[string]int64  `json:"aliases,omitempty"`
+	Created       time.Time         `json:"created"`
+	Updated       time.Time         `json:"updated"`
+}
+
+// DatasetVersion names a data set version a model version was trained on.
+type DatasetVersion struct {
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+}
+
+// Version is one registered version of a model.
+type Version struct {
+	Model       string           `json:"model"`
+	Version     int64            `json:"version"`
+	Bundle      blob.Ref         `json:"bundle"`
+	RunID       string           `json:"run_id,omitempty"`
+	Description string           `json:"description,omitempty"`
+	Datasets    []DatasetVersion `json:"datasets,omitempty"`
+	Aliases     []string         `json:"aliases,omitempty"`
+	Created     time.Time        `json:"created"`
+	CreatedBy   string           `json:"created_by,omitempty"`
+}
+
+// Ref returns the version's canonical reference, NAME/VERSION.
+func (v *Version) Ref() string { return v.Model + "/" + strconv.FormatInt(v.Version, 10) }
+
+// AliasEvent is one entry of the alias audit trail. From or To is 0 when
+// the alias was created or removed.
+type AliasEvent struct {
+	Model string    `json:"model"`
+	Alias string    `json:"alias"`
+	From  int64     `json:"from_version,omitempty"`
+	To    int64     `json:"to_version,omitempty"`
+	User  string    `json:"user"`
+	Time  time.Time `json:"time"`
+}
+
+// RegisterOptions describes a new version.
+type RegisterOptions struct {
+	// Bundle is read to the end and stored as a blob. Leave nil and set
+	// BundleRef when the bundle is already in the blob store.
+	Bundle    io.Reader
+	BundleRef blob.Ref
+	// RunID is the run that produced the model (optional).
+	RunID string
+	// Datasets are the data set versions it was trained on.
+	Datasets []DatasetVersion
+	// Description of the version; ModelDescription sets the model's
+	// description when the model is created by this call.
+	Description      string
+	ModelDescription string
+}
+
+// Register stores the bundle and adds a new version of the named model,
+// creating the model on first use.
+func (r *Registry) Register(ctx context.Context, name string, o RegisterOptions) (*Version, error) {
+	if err := CheckName("model", name); err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	ref := o.BundleRef
+	if o.Bundle != nil {
+		var err error
+		if ref, err = r.blobs.Put(ctx, o.Bundle); err != nil {
+			return nil, fmt.Errorf("register %s: store bundle: %w", name, err)
+		}
+	} else {
+		if _, err := blob.ParseDigest(ref.Digest); err != nil {
+			return nil, fmt.Errorf("register %s: %w", name, err)
+		}
+		// The bundle must exist before a version may point at it.
+		st, err := r.blobs.Stat(ctx, ref.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("register %s: bundle: %w", name, err)
+		}
+		ref.Size = st.Size
+	}
+	now := r.Now().UnixMilli()
+	var version int64
+	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registered_models (name, description, latest_version, created_ms, updated_ms)
+			VALUES (?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING`, name, o.ModelDescription, now, now); err != nil {
+			return err
+		}
+		// The UPDATE takes the model row's write lock (PostgreSQL) inside
+		// the single-writer transaction (SQLite): numbers never collide.
+		if err := tx.QueryRowContext(ctx, "UPDATE registered_models SET latest_version = latest_version + 1, updated_ms = ? WHERE name = ? RETURNING latest_version",
+			now, name).Scan(&version); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO model_versions (model, version, digest, size, run_id, description, created_ms, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, o.RunID, o.Description, now, r.User); err != nil {
+			return err
+		}
+		for _, d := range o.Datasets {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO model_version_datasets (model, version, dataset, dataset_version) VALUES (?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, name, version, d.Name, d.Version); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	return r.Version(ctx, name, version)
+}
+
+// Models lists registered models by name.
+func (r *Registry) Models(ctx context.Context) ([]Model, error) {
+	rows, err := r.db.QueryContext(ctx, "SELECT name FROM registered_models ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("list models: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list models: %w", err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	out := []Model{}
+	for _, n := range names {
+		m, err := r.Model(ctx, n)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *m)
+	}
+	return out, nil
+}
+
+// Model returns a registered model with its tags and aliases.
+func (r *Registry) Model(ctx context.Context, name string) (*Model, error) {
+	m := &Model{Name: name, Tags: map[string]string{}, Aliases: map[string]int64{}}
+	var c, u int64
+	err := r.db.QueryRowContext(ctx, "SELECT description, latest_version, created_ms, updated_ms FROM registered_models WHERE name = ?", name).
+		Scan(&m.Description, &m.LatestVersion, &c, &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("model %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	m.Created, m.Updated = time.UnixMilli(c).UTC(), time.UnixMilli(u).UTC()
+	rows, err := r.db.QueryContext(ctx, "SELECT key, value FROM model_tags WHERE model = ?", name)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err == nil {
+			m.Tags[k] = v
+		}
+	}
+	rows.Close()
+	rows, err = r.db.QueryContext(ctx, "SELECT alias, version FROM model_aliases WHERE model = ?", name)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	for rows.Next() {
+		var a string
+		var v int64
+		if err := rows.Scan(&a, &v); err == nil {
+			m.Aliases[a] = v
+		}
+	}
+	rows.Close()
+	return m, nil
+}
+
+// Versions lists a model's versions, newest first.
+func (r *Registry) Versions(ctx context.Context, name string) ([]Version, error) {
+	if _, err := r.Model(ctx, name); err != nil {
+		return nil, err
+	}
+	rows, err := r.db.QueryContext(ctx, "SELECT version FROM model_versions WHERE model = ? ORDER BY version DESC", name)
+	if err != nil {
+		return nil, fmt.Errorf("versions of %s: %w", name, err)
+	}
+	var vs []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	rows.Close()
+	out := []Version{}
+	for _, v := range vs {
+		mv, err := r.Version(ctx, name, v)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *mv)
+	}
+	return out, nil
+}
+
+// Version returns one version with its data sets and aliases.
+func (r *Registry) Version(ctx context.Context, name string, version int64) (*Version, error) {
+	v := &Version{Model: name, Version: version}
+	var c int64
+	err := r.db.QueryRowContext(ctx, `SELECT digest, size, run_id, description, created_ms, created_by FROM model_versions
+		WHERE model = ? AND version = ?`, name, version).Scan(&v.Bundle.Digest, &v.Bundle.Size, &v.RunID, &v.Description, &c, &v.CreatedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("model %s version %d: %w", name, version, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model %s version %d: %w", name, version, err)
+	}
+	v.Created = time.UnixMilli(c).UTC()
+	rows, err := r.db.QueryContext(ctx, "SELECT dataset, dataset_version FROM model_version_datasets WHERE model = ? AND version = ? ORDER BY dataset, dataset_version", name, version)
+	if err != nil {
+		return nil, fmt.Errorf("model %s version %d: %w", name, version, err)
+	}
+	for rows.Next() {
+		var d DatasetVersion
+		if err := rows.Scan(&d.Name, &d.Version); err == nil {
+			v.Datasets = append(v.Datasets, d)
+		}
+	}
+	rows.Close()
+	rows, err = r.db.QueryContext(ctx, "SELECT alias FROM model_aliases WHERE model = ? AND version = ? ORDER BY alias", name, version)
+	if err != nil {
+		return nil, fmt.Errorf("model %s version %d: %w", name, version, err)
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err == nil {
+			v.Aliases = append(v.Aliases, a)
+		}
+	}
+	rows.Close()
+	return v, nil
+}
+
+// OpenBundle opens a version's bundle bytes (verified against the digest
+// while reading).
+func (r *Registry) OpenBundle(ctx context.Context, v *Version) (io.ReadCloser, error) {
+	rc, err := r.blobs.Get(ctx, v.Bundle.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("open bundle of %s: %w", v.Ref(), err)
+	}
+	return rc, nil
+}
+
+// newEventID returns a time-ordered identifier: nanoseconds since the
+// epoch in fixed-width hex, then random bits to keep it unique.
+func newEventID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%016x", time.Now().UnixNano()) + hex.EncodeToString(b[:])
+}
+
+// SetAlias points alias at version, recording the move in the audit trail.
+func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int64) error {
+	if err := CheckName("alias", alias); err != nil {
+		return fmt.Errorf("alias %s@%s: %w", name, alias, err)
+	}
+	if _, err := strconv.ParseInt(alias, 10, 64); err == nil {
+		return fmt.Errorf("alias %s@%s: an alias cannot be a number (it would read as a version): %w", name, alias, ErrInvalidName)
+	}
+	now := r.Now().UnixMilli()
+	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM model_versions WHERE model = ? AND version = ?", name, version).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("model %s version %d: %w", name, version, ErrNotFound)
+		}
+		var from sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT version FROM model_aliases WHERE model = ? AND alias = ?", name, alias).Scan(&from)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if from.Valid && from.Int64 == version {
+			return nil // no move, no event
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO model_aliases (model, alias, version) VALUES (?, ?, ?)
+			ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version`, name, alias, version); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE registered_models SET updated_ms = ? WHERE name = ?", now, name); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, newEventID(), name, alias, from, version, r.User, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("alias %s@%s -> %d: %w", name, alias, version, err)
+	}
+	return nil
+}
+
+// DeleteAlias removes an alias, recording it in the audit trail.
+func (r *Registry) DeleteAlias(ctx context.Context, name, alias string) error {
+	now := r.Now().UnixMilli()
+	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		var from int64
+		err := tx.QueryRowContext(ctx, "SELECT version FROM model_aliases WHERE model = ? AND alias = ?", name, alias).Scan(&from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("alias %s@%s: %w", name, alias, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM model_aliases WHERE model = ? AND alias = ?", name, alias); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
+			VALUES (?, ?, ?, ?, NULL, ?, ?)`, newEventID(), name, alias, from, r.User, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("unalias %s@%s: %w", name, alias, err)
+	}
+	return nil
+}
+
+// AliasHistory returns a model's alias moves, oldest first.
+func (r *Registry) AliasHistory(ctx context.Context, name string) ([]AliasEvent, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT alias, from_version, to_version, user_name, ts_ms FROM model_alias_events
+		WHERE model = ? ORDER BY id`, name)
+	if err != nil {
+		return nil, fmt.Errorf("alias history of %s: %w", name, err)
+	}
+	defer rows.Close()
+	out := []AliasEvent{}
+	for rows.Next() {
+		e := AliasEvent{Model: name}
+		var from, to sql.NullInt64
+		var ts int64
+		if err := rows.Scan(&e.Alias, &from, &to, &e.User, &ts); err != nil {
+			return nil, fmt.Errorf("alias history of %s: %w", name, err)
+		}
+		e.From, e.To, e.Time = from.Int64, to.Int64, time.UnixMilli(ts).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SetDescription sets a model's description.
+func (r *Registry) SetDescription(ctx context.Context, name, description string) error {
+	return r.updateModel(ctx, name, "UPDATE registered_models SET description = ?, updated_ms = ? WHERE name = ?", description, r.Now().UnixMilli(), name)
+}
+
+// SetTag sets a model tag.
+func (r *Registry) SetTag(ctx context.Context, name, key, value string) error {
+	if key == "" {
+		return fmt.Errorf("tag model %s: empty tag key", name)
+	}
+	return r.updateModel(ctx, name, `INSERT INTO model_tags (model, key, value) VALUES (?, ?, ?)
+		ON CONFLICT (model, key) DO UPDATE SET value = excluded.value`, name, key, value)
+}
+
+func (r *Registry) updateModel(ctx context.Context, name, q string, args ...any) error {
+	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM registered_models WHERE name = ?", name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update model %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteVersion deletes one version and the aliases pointing at it. The
+// bundle blob is kept (other versions may share it).
+func (r *Registry) DeleteVersion(ctx context.Context, name string, version int64) error {
+	now := r.Now().UnixMilli()
+	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		if err := logAliasRemovals(ctx, tx, name, "AND version = ?", []any{version}, r.User, now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM model_versions WHERE model = ? AND version = ?", name, version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete model %s version %d: %w", name, version, err)
+	}
+	return nil
+}
+
+// DeleteModel deletes a model with all its versions and aliases. The alias
+// audit trail is kept.
+func (r *Registry) DeleteModel(ctx context.Context, name string) error {
+	now := r.Now().UnixMilli()
+	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		if err := logAliasRemovals(ctx, tx, name, "", nil, r.User, now); err != nil {
+			return err
+		}
+		// Children first: SQLite enforces the cascade, but being explicit
+		// keeps both backends identical.
+		for _, q := range []string{"DELETE FROM model_aliases WHERE model = ?", "DELETE FROM model_version_datasets WHERE model = ?",
+			"DELETE FROM model_versions WHERE model = ?", "DELETE FROM model_tags WHERE model = ?"} {
+			if _, err := tx.ExecContext(ctx, q, name); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM registered_models WHERE name = ?", name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete model %s: %w", name, err)
+	}
+	return nil
+}
+
+func logAliasRemovals(ctx context.Context, tx *sqlstore.Tx, name, cond string, args []any, user string, now int64) error {
+	rows, err := tx.QueryContext(ctx, "SELECT alias, version FROM model_aliases WHERE model = ? "+cond, append([]any{name}, args...)...)
+	if err != nil {
+		return err
+	}
+	type av struct {
+		a string
+		v int64
+	}
+	var list []av
+	for rows.Next() {
+		var x av
+		if err := rows.Scan(&x.a, &x.v); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, x)
+	}
+	rows.Close()
+	for _, x := range list {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
+			VALUES (?, ?, ?, ?, NULL, ?, ?)`, newEventID(), name, x.a, x.v, user, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reference is a parsed model reference.
+type Reference struct {
+	Name    string
+	Version int64  // 0 unless NAME/VERSION
+	Alias   string // "" unless NAME@ALIAS
+}
+
+// String formats the reference as NAME, NAME/VERSION or NAME@ALIAS.
+func (r Reference) String() string {
+	switch {
+	case r.Version > 0:
+		return r.Name + "/" + strconv.FormatInt(r.Version, 10)
+	case r.Alias != "":
+		return r.Name + "@" + r.Alias
+	}
+	return r.Name
+}
+
+// ParseRef parses NAME, NAME/VERSION, NAME@ALIAS, models:/NAME/VERSION or
+// models:/NAME@ALIAS.
+func ParseRef(ref string) (Reference, error) {
+	s := ref
+	if rest, ok := strings.CutPrefix(s, "models:/"); ok {
+		s = rest
+	}
+	var out Reference
+	switch {
+	case strings.Contains(s, "@"):
+		n, a, _ := strings.Cut(s, "@")
+		out = Reference{Name: n, Alias: a}
+		if err := CheckName("alias", a); err != nil {
+			return Reference{}, fmt.Errorf("model reference %q: %w", ref, err)
+		}
+	case strings.Contains(s, "/"):
+		n, v, _ := strings.Cut(s, "/")
+		num, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || num <= 0 {
+			return Reference{}, fmt.Errorf("model reference %q: version %q: want a positive number: %w", ref, v, ErrInvalidRef)
+		}
+		out = Reference{Name: n, Version: num}
+	default:
+		out = Reference{Name: s}
+	}
+	if err := CheckName("model", out.Name); err != nil {
+		return Reference{}, fmt.Errorf("model reference %q: want NAME, NAME/VERSION or NAME@ALIAS: %w", ref, err)
+	}
+	return out, nil
+}
+
+// Resolve returns the version a reference names: NAME (latest version),
+// NAME/VERSION, NAME@ALIAS, models:/NAME/VERSION or models:/NAME@ALIAS.
+func (r *Registry) Resolve(ctx context.Context, ref string) (*Version, error) {
+	p, err := ParseRef(ref)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: %w", err)
+	}
+	v := p.Version
+	switch {
+	case p.Alias != "":
+		err := r.db.QueryRowContext(ctx, "SELECT version FROM model_aliases WHERE model = ? AND alias = ?", p.Name, p.Alias).Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, merr := r.Model(ctx, p.Name); merr != nil {
+				return nil, fmt.Errorf("resolve %s: %w", ref, merr)
+			}
+			return nil, fmt.Errorf("resolve %s: model %s has no alias %q: %w", ref, p.Name, p.Alias, ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", ref, err)
+		}
+	case v == 0:
+		err := r.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE model = ?", p.Name).Scan(&v)
+		if err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", ref, err)
+		}
+		if v == 0 {
+			if _, merr := r.Model(ctx, p.Name); merr != nil {
+				return nil, fmt.Errorf("resolve %s: %w", ref, merr)
+			}
+			return nil, fmt.Errorf("resolve %s: model %s has no versions: %w", ref, p.Name, ErrNotFound)
+		}
+	}
+	mv, err := r.Version(ctx, p.Name, v)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	return mv, nil
+}
