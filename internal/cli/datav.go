@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	dataSubcommands = append(dataSubcommands, newDataVersionCmd, newDataLogCmd, newDataDiffCmd, newDataGetCmd)
+}
+
+func newDataVersionCmd(app *App) *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "version FILE --name NAME",
+		Short: "Snapshot a data file by content as a new data set version",
+		Long: `Store the file in the artifact store under its SHA-256 digest and record a new
+version of the named data set with its schema, row count and column statistics.
+Unchanged content returns the existing version; an unchanged file (same size
+and modification time) is not even rehashed.`,
+		Example: "  gyre data version examples/data/adult/adult.train.csv --name adult",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if name == "" {
+				return usageErrorf("data version: --name is required, e.g. --name adult")
+			}
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			res, err := st.Datasets.Version(cmd.Context(), args[0], name)
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(res)
+			}
+			state := "new version"
+			if !res.Created {
+				state = "unchanged"
+			}
+			fmt.Fprintf(app.Stdout, "%s  %s  %s, %d rows × %d columns\n", res.Ref(), state, short(res.Blob.Digest[7:]), res.Summary.Rows, len(res.Summary.Columns))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "data set name (letters, digits, - _ .)")
+	return cmd
+}
+
+func newDataLogCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "log NAME",
+		Short:   "List a data set's versions",
+		Example: "  gyre data log adult",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			vs, err := st.Datasets.Log(cmd.Context(), args[0])
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(vs)
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tROWS\tCOLUMNS\tSIZE\tDIGEST\tSOURCE")
+			for _, v := range vs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", v.Ref(), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, v.Summary.Rows, len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), v.Source)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newDataDiffCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "diff NAME@V1 NAME@V2",
+		Short:   "Compare two data set versions: schema, rows, column statistics",
+		Example: "  gyre data diff adult@1 adult@2",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			d, err := st.Datasets.Diff(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(d)
+			}
+			w := app.Stdout
+			fmt.Fprintf(w, "%s → %s\n", d.From, d.To)
+			if d.SameContent {
+				fmt.Fprintln(w, "identical content")
+				return nil
+			}
+			fmt.Fprintf(w, "rows: %d → %d (%+d)\n", d.RowsFrom, d.RowsTo, d.RowsTo-d.RowsFrom)
+			if len(d.Added) > 0 {
+				fmt.Fprintf(w, "added columns: %s\n", strings.Join(d.Added, ", "))
+			}
+			if len(d.Removed) > 0 {
+				fmt.Fprintf(w, "removed columns: %s\n", strings.Join(d.Removed, ", "))
+			}
+			for _, c := range d.Changed {
+				fmt.Fprintf(w, "%s:\n", c.Column)
+				for _, s := range c.Changes {
+					fmt.Fprintf(w, "  %-9s %s → %s\n", s.Stat, orDash(s.From), orDash(s.To))
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func newDataGetCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "get NAME[@VERSION] OUT",
+		Short:   "Write a data set version's file to OUT",
+		Example: "  gyre data get adult@1 adult-v1.csv",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			v, err := st.Datasets.Export(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"dataset": v.Ref(), "out": args[1], "digest": v.Blob.Digest, "size": v.Blob.Size})
+			}
+			fmt.Fprintf(app.Stdout, "wrote %s to %s (%d bytes)\n", v.Ref(), args[1], v.Blob.Size)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newLineageCmd) }
+
+// lineage is a model version traced back to its run and data.
+type lineage struct {
+	Model    *registry.Version  `json:"model_version"`
+	Run      *track.RunInfo     `json:"run,omitempty"`
+	Datasets []*dataset.Version `json:"datasets,omitempty"`
+	Missing  []string           `json:"missing,omitempty"`
+}
+
+// traceLineage resolves ref and follows it to its run and data set versions.
+func traceLineage(ctx context.Context, st *stores, ref string) (*lineage, error) {
+	v, err := st.Registry.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	l := &lineage{Model: v}
+	seen := map[string]bool{}
+	var dsRefs []string
+	for _, d := range v.Datasets {
+		r := fmt.Sprintf("%s@%d", d.Name, d.Version)
+		if !seen[r] {
+			seen[r] = true
+			dsRefs = append(dsRefs, r)
+		}
+	}
+	if v.RunID != "" {
+		r, err := st.Tracker.Get(ctx, v.RunID)
+		switch {
+		case errors.Is(err, track.ErrNotFound):
+			l.Missing = append(l.Missing, "run "+v.RunID+" (deleted)")
+		case err != nil:
+			return nil, err
+		default:
+			l.Run = r
+			for _, d := range r.Datasets {
+				ref := fmt.Sprintf("%s@%d", d.Name, d.Version)
+				if !seen[ref] {
+					seen[ref] = true
+					dsRefs = append(dsRefs, ref)
+				}
+			}
+		}
+	}
+	sort.Strings(dsRefs)
+	for _, r := range dsRefs {
+		d, err := st.Datasets.Get(ctx, r)
+		if errors.Is(err, dataset.ErrNotFound) {
+			l.Missing = append(l.Missing, "data set "+r)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		l.Datasets = append(l.Datasets, d)
+	}
+	return l, nil
+}
+
+func newLineageCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lineage MODEL_REF",
+		Short: "Trace a model version back to its run, params and data set versions",
+		Example: `  gyre lineage adult-income@production
+  gyre lineage models:/adult-income/3 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			l, err := traceLineage(cmd.Context(), st, args[0])
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(l)
+			}
+			w := app.Stdout
+			v := l.Model
+			fmt.Fprintf(w, "model %s", v.Ref())
+			if len(v.Aliases) > 0 {
+				fmt.Fprintf(w, " (%v)", v.Aliases)
+			}
+			fmt.Fprintf(w, "  bundle %s, registered %s by %s\n", short(v.Bundle.Digest[7:]), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy)
+			if r := l.Run; r != nil {
+				fmt.Fprintf(w, "  ← run %s  experiment %s, %s, %s\n", r.ID, r.Experiment, r.Status, r.Start.Local().Format("2006-01-02 15:04:05"))
+				if r.Command != "" {
+					fmt.Fprintf(w, "      command      %s\n", r.Command)
+				}
+				fmt.Fprintf(w, "      gyre         %s\n", orDash(r.GyreVersion))
+				fmt.Fprintf(w, "      git commit   %s\n", orDash(r.GitCommit))
+				for _, k := range sortedMapKeys(r.Params) {
+					fmt.Fprintf(w, "      param        %s = %s\n", k, r.Params[k])
+				}
+				for _, k := range sortedMapKeys(r.Metrics) {
+					fmt.Fprintf(w, "      metric       %s = %.6g\n", k, r.Metrics[k])
+				}
+			}
+			for _, d := range l.Datasets {
+				fmt.Fprintf(w, "  ← data set %s  %s, %d rows × %d columns, %s\n", d.Ref(), short(d.Blob.Digest[7:]), d.Summary.Rows, len(d.Summary.Columns), d.Source)
+			}
+			for _, m := range l.Missing {
+				fmt.Fprintf(w, "  ← missing: %s\n", m)
+			}
+			return nil
+		},
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

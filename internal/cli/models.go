@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newModelsCmd) }
+
+func newModelsCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "models",
+		Short: "Manage registered models, versions and aliases",
+		Long: `The model registry: named models with numbered versions (each a bundle plus the run
+and data set versions that made it) and aliases such as staging and production,
+with an audit trail of every alias move. References: NAME (latest), NAME/VERSION,
+NAME@ALIAS, models:/NAME/VERSION, models:/NAME@ALIAS.`,
+		Example: `  gyre models register adult-income model.gyre --run 3f2a9c
+  gyre models alias adult-income 3 production
+  gyre models show adult-income`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newModelsListCmd(app), newModelsShowCmd(app), newModelsRegisterCmd(app), newModelsAliasCmd(app),
+		newModelsUnaliasCmd(app), newModelsDeleteCmd(app))
+	return cmd
+}
+
+func newModelsListCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List registered models",
+		Example: "  gyre models list\n  gyre models list --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ms, err := st.Registry.Models(cmd.Context())
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(ms)
+			}
+			if len(ms) == 0 {
+				fmt.Fprintln(app.Stdout, "no registered models (gyre models register NAME BUNDLE)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "MODEL\tLATEST\tALIASES\tUPDATED\tDESCRIPTION")
+			for _, m := range ms {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", m.Name, m.LatestVersion, aliasList(m.Aliases), m.Updated.Local().Format("2006-01-02 15:04"), m.Description)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func aliasList(m map[string]int64) string {
+	var s []string
+	for a, v := range m {
+		s = append(s, a+"→"+strconv.FormatInt(v, 10))
+	}
+	sortStrings(s)
+	return strings.Join(s, ",")
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func newModelsShowCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "show NAME|REF",
+		Short:   "Show a model's versions and alias history, or one version",
+		Example: "  gyre models show adult-income\n  gyre models show adult-income@production --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := app.openStores(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ref, err := registry.ParseRef(args[0])
+			if err != nil {
+				return err
+			}
+			if ref.Version > 0 || ref.Alias != "" {
+				v, err := st.Registry.Resolve(ctx, args[0])
+				if err != nil {
+					return storeError(err)
+				}
+				if app.JSON {
+					return app.printJSON(v)
+				}
+				printVersion(app, v)
+				return nil
+			}
+			m, err := st.Registry.Model(ctx, ref.Name)
+			if err != nil {
+				return storeError(err)
+			}
+			vs, err := st.Registry.Versions(ctx, ref.Name)
+			if err != nil {
+				return storeError(err)
+			}
+			hist, err := st.Registry.AliasHistory(ctx, ref.Name)
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"model": m, "versions": vs, "alias_history": hist})
+			}
+			fmt.Fprintf(app.Stdout, "model %s: %s\n", m.Name, m.Description)
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tALIASES\tRUN\tCREATED\tBY\tBUNDLE")
+			for _, v := range vs {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, strings.Join(v.Aliases, ","), short(v.RunID), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))
+			}
+			tw.Flush()
+			if len(hist) > 0 {
+				fmt.Fprintln(app.Stdout, "alias history:")
+				for _, h := range hist {
+					fmt.Fprintf(app.Stdout, "  %s  %-12s %s → %s  by %s\n", h.Time.Local().Format(time.DateTime), h.Alias, verOrDash(h.From), verOrDash(h.To), h.User)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func verOrDash(v int64) string {
+	if v == 0 {
+		return "-"
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func printVersion(app *App, v *registry.Version) {
+	fmt.Fprintf(app.Stdout, "model     %s\nversion   %d\nbundle    %s (%d bytes)\ncreated   %s by %s\n", v.Model, v.Version, v.Bundle.Digest, v.Bundle.Size,
+		v.Created.Local().Format(time.RFC3339), v.CreatedBy)
+	if v.RunID != "" {
+		fmt.Fprintf(app.Stdout, "run       %s\n", v.RunID)
+	}
+	if len(v.Aliases) > 0 {
+		fmt.Fprintf(app.Stdout, "aliases   %s\n", strings.Join(v.Aliases, ", "))
+	}
+	for _, d := range v.Datasets {
+		fmt.Fprintf(app.Stdout, "data set  %s@%d\n", d.Name, d.Version)
+	}
+}
+
+func newModelsRegisterCmd(app *App) *cobra.Command {
+	var runID, desc string
+	var datasets []string
+	cmd := &cobra.Command{
+		Use:   "register NAME BUNDLE_PATH",
+		Short: "Register a bundle file as a new model version",
+		Example: `  gyre models register adult-income model.gyre
+  gyre models register adult-income model.gyre --run 3f2a9c --dataset adult@2 --description "gbdt, 500 trees"`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if err := registry.CheckName("model", args[0]); err != nil {
+				return err
+			}
+			f, err := os.Open(args[1])
+			if err != nil {
+				return fmt.Errorf("register %s: %w", args[0], err)
+			}
+			defer f.Close()
+			st, err := app.openStores(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			o := registry.RegisterOptions{Bundle: f, Description: desc}
+			if runID != "" {
+				r, err := st.Tracker.Get(ctx, runID)
+				if err != nil {
+					return storeError(err)
+				}
+				o.RunID = r.ID
+				for _, d := range r.Datasets {
+					o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: d.Name, Version: d.Version})
+				}
+			}
+			for _, d := range datasets {
+				v, err := st.Datasets.Get(ctx, d)
+				if err != nil {
+					return storeError(fmt.Errorf("--dataset: %w", err))
+				}
+				o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
+			}
+			v, err := st.Registry.Register(ctx, args[0], o)
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(v)
+			}
+			fmt.Fprintf(app.Stdout, "registered %s (bundle %s)\n", v.Ref(), short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&runID, "run", "", "the run that produced the bundle (its data sets are linked too)")
+	f.StringSliceVar(&datasets, "dataset", nil, "data set versions trained on, as NAME@VERSION (repeatable)")
+	f.StringVar(&desc, "description", "", "version description")
+	return cmd
+}
+
+func newModelsAliasCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "alias NAME VERSION ALIAS",
+		Short:   "Point an alias (staging, production, ...) at a version",
+		Example: "  gyre models alias adult-income 3 production",
+		Args:    cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil || v <= 0 {
+				return usageErrorf("models alias: version %q: want a positive number", args[1])
+			}
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Registry.SetAlias(cmd.Context(), args[0], args[2], v); err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"model": args[0], "alias": args[2], "version": v})
+			}
+			fmt.Fprintf(app.Stdout, "%s@%s → version %d\n", args[0], args[2], v)
+			return nil
+		},
+	}
+}
+
+func newModelsUnaliasCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "unalias NAME ALIAS",
+		Short:   "Remove an alias",
+		Example: "  gyre models unalias adult-income staging",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Registry.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"model": args[0], "removed_alias": args[1]})
+			}
+			fmt.Fprintf(app.Stdout, "removed %s@%s\n", args[0], args[1])
+			return nil
+		},
+	}
+}
+
+func newModelsDeleteCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "delete NAME[/VERSION]",
+		Short:   "Delete a model version, or a whole model",
+		Example: "  gyre models delete adult-income/2\n  gyre models delete adult-income",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := registry.ParseRef(args[0])
+			if err != nil {
+				return err
+			}
+			if ref.Alias != "" {
+				return usageErrorf("models delete %s: give NAME or NAME/VERSION, not an alias", args[0])
+			}
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if ref.Version > 0 {
+				err = st.Registry.DeleteVersion(cmd.Context(), ref.Name, ref.Version)
+			} else {
+				err = st.Registry.DeleteModel(cmd.Context(), ref.Name)
+			}
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"deleted": ref.String()})
+			}
+			fmt.Fprintf(app.Stdout, "deleted %s\n", ref)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newRunsCmd) }
+
+func newRunsCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List, show, compare and delete tracked runs",
+		Long: `Every train and automl invocation is tracked as a run: parameters, metrics, tags,
+artifacts, data set versions, the command line, Gyre version and git commit.`,
+		Example: `  gyre runs list --filter "metrics.roc_auc > 0.9 and params.learner = 'gbdt'" --order-by metrics.roc_auc
+  gyre runs show 3f2a9c
+  gyre runs compare 3f2a9c 81bd07`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newRunsListCmd(app), newRunsShowCmd(app), newRunsCompareCmd(app), newRunsDeleteCmd(app))
+	return cmd
+}
+
+func newRunsListCmd(app *App) *cobra.Command {
+	var o track.SearchOptions
+	var cols []string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List runs matching a filter, ordered and paginated",
+		Long: `List runs, newest first unless --order-by says otherwise.
+
+Filter: conditions joined by "and": metrics.KEY OP NUMBER, params.KEY OP 'TEXT',
+tags.KEY OP 'TEXT', and attributes status, name, run_id, parent_id, user,
+start_time/end_time (unix ms). OP is = != < <= > >= (numbers), = != LIKE ILIKE
+IN (...) (text).`,
+		Example: `  gyre runs list
+  gyre runs list --filter "metrics.roc_auc > 0.9 and params.learner = 'gbdt'" --order-by metrics.roc_auc
+  gyre runs list --experiment adult --limit 20 --page-token <token from the previous page> --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			page, err := st.Tracker.Search(cmd.Context(), o)
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(page)
+			}
+			if len(page.Runs) == 0 {
+				fmt.Fprintln(app.Stdout, "no runs")
+				return nil
+			}
+			if len(cols) == 0 {
+				cols = defaultColumns(page.Runs)
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "RUN\tEXPERIMENT\tSTATUS\tSTARTED\tDURATION")
+			for _, c := range cols {
+				fmt.Fprintf(tw, "\t%s", c)
+			}
+			fmt.Fprintln(tw)
+			for _, r := range page.Runs {
+				id := r.ID[:12]
+				if r.ParentID != "" {
+					id = "└ " + id
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", id, r.Experiment, r.Status, r.Start.Local().Format("2006-01-02 15:04:05"), r.Duration().Round(time.Millisecond))
+				for _, c := range cols {
+					fmt.Fprintf(tw, "\t%s", columnValue(r, c))
+				}
+				fmt.Fprintln(tw)
+			}
+			tw.Flush()
+			if page.NextPageToken != "" {
+				fmt.Fprintf(app.Stdout, "more runs: --page-token %s\n", page.NextPageToken)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Filter, "filter", "", "filter expression, e.g. \"metrics.roc_auc > 0.9 and params.learner = 'gbdt'\"")
+	f.StringArrayVar(&o.OrderBy, "order-by", nil, "order term, e.g. metrics.roc_auc, params.learner ASC, start_time (repeatable)")
+	f.StringSliceVar(&o.Experiments, "experiment", nil, "only these experiments (comma-separated or repeated)")
+	f.IntVar(&o.Limit, "limit", 50, fmt.Sprintf("runs per page (at most %d)", track.MaxLimit))
+	f.StringVar(&o.PageToken, "page-token", "", "continue after a previous page")
+	f.StringSliceVar(&cols, "columns", nil, "extra columns such as metrics.roc_auc,params.learner (default: a few metrics and params)")
+	return cmd
+}
+
+// defaultColumns picks up to three metrics and three params present in the
+// runs.
+func defaultColumns(runs []track.RunInfo) []string {
+	mc, pc := map[string]int{}, map[string]int{}
+	for _, r := range runs {
+		for k := range r.Metrics {
+			mc[k]++
+		}
+		for k := range r.Params {
+			pc[k]++
+		}
+	}
+	top := func(m map[string]int, prefix string) []string {
+		ks := make([]string, 0, len(m))
+		for k := range m {
+			ks = append(ks, k)
+		}
+		sort.Slice(ks, func(i, j int) bool {
+			if m[ks[i]] != m[ks[j]] {
+				return m[ks[i]] > m[ks[j]]
+			}
+			return ks[i] < ks[j]
+		})
+		if len(ks) > 3 {
+			ks = ks[:3]
+		}
+		for i := range ks {
+			ks[i] = prefix + ks[i]
+		}
+		return ks
+	}
+	return append(top(mc, "metrics."), top(pc, "params.")...)
+}
+
+func columnValue(r track.RunInfo, col string) string {
+	ent, key, _ := strings.Cut(col, ".")
+	switch ent {
+	case "metrics":
+		if v, ok := r.Metrics[key]; ok {
+			return strconv.FormatFloat(v, 'g', 5, 64)
+		}
+	case "params":
+		return r.Params[key]
+	case "tags":
+		return r.Tags[key]
+	}
+	return ""
+}
+
+func newRunsShowCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "show RUN_ID",
+		Short:   "Show one run: params, metrics, tags, artifacts, data sets, provenance",
+		Example: "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := st.Tracker.Get(cmd.Context(), args[0])
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(r)
+			}
+			w := app.Stdout
+			fmt.Fprintf(w, "run         %s\nexperiment  %s\nstatus      %s\nstarted     %s (%s)\n", r.ID, r.Experiment, r.Status,
+				r.Start.Local().Format(time.RFC3339), r.Duration().Round(time.Millisecond))
+			for _, kv := range [][2]string{{"name", r.Name}, {"parent", r.ParentID}, {"command", r.Command}, {"gyre", r.GyreVersion}, {"git commit", r.GitCommit}, {"user", r.User}} {
+				if kv[1] != "" {
+					fmt.Fprintf(w, "%-11s %s\n", kv[0], kv[1])
+				}
+			}
+			section := func(title string, m map[string]string) {
+				if len(m) == 0 {
+					return
+				}
+				fmt.Fprintf(w, "%s:\n", title)
+				ks := make([]string, 0, len(m))
+				for k := range m {
+					ks = append(ks, k)
+				}
+				sort.Strings(ks)
+				for _, k := range ks {
+					fmt.Fprintf(w, "  %-24s %s\n", k, m[k])
+				}
+			}
+			section("params", r.Params)
+			ms := map[string]string{}
+			for k, v := range r.Metrics {
+				ms[k] = strconv.FormatFloat(v, 'g', 6, 64)
+			}
+			section("metrics", ms)
+			section("tags", r.Tags)
+			for _, d := range r.Datasets {
+				fmt.Fprintf(w, "data set    %s@%d %s\n", d.Name, d.Version, d.Role)
+			}
+			for _, a := range r.Artifacts {
+				fmt.Fprintf(w, "artifact    %s %s (%d bytes)\n", a.Name, a.Digest, a.Size)
+			}
+			return nil
+		},
+	}
+}
+
+func newRunsCompareCmd(app *App) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:     "compare RUN_ID RUN_ID...",
+		Short:   "Compare runs' params and metrics side by side",
+		Example: "  gyre runs compare 3f2a9c 81bd07\n  gyre runs compare 3f2a9c 81bd07 --all --json",
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var runs []track.RunInfo
+			for _, id := range args {
+				r, err := st.Tracker.Get(cmd.Context(), id)
+				if err != nil {
+					return storeError(err)
+				}
+				runs = append(runs, *r)
+			}
+			c := track.Compare(runs)
+			if app.JSON {
+				return app.printJSON(c)
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprint(tw, "KEY")
+			for _, r := range runs {
+				fmt.Fprintf(tw, "\t%s", r.ID[:12])
+			}
+			fmt.Fprintln(tw)
+			rows := func(prefix string, rs []track.ComparisonRow) {
+				for _, row := range rs {
+					if !all && !row.Differs && prefix == "params." {
+						continue
+					}
+					fmt.Fprintf(tw, "%s%s", prefix, row.Key)
+					for i, v := range row.Values {
+						if i == row.Best && row.Differs {
+							v += " *"
+						}
+						fmt.Fprintf(tw, "\t%s", v)
+					}
+					fmt.Fprintln(tw)
+				}
+			}
+			rows("params.", c.Params)
+			rows("metrics.", c.Metrics)
+			tw.Flush()
+			if !all {
+				fmt.Fprintln(app.Stdout, "(identical params hidden: --all shows them; * marks the highest metric)")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "also show params that are the same in every run")
+	return cmd
+}
+
+func newRunsDeleteCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "delete RUN_ID...",
+		Short:   "Delete runs with their child runs and logged data",
+		Example: "  gyre runs delete 3f2a9c",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := app.openStores(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, id := range args {
+				if err := st.Tracker.Delete(cmd.Context(), id); err != nil {
+					return storeError(err)
+				}
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"deleted": args})
+			}
+			fmt.Fprintf(app.Stdout, "deleted %d run(s)\n", len(args))
+			return nil
+		},
+	}
+}

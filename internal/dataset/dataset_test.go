@@ -1,0 +1,95 @@
+package dataset_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
+)
+
+func TestVersionLogDiffGet(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
+	if err != nil {
+		t.Skip("example data missing:", err)
+	}
+	sqlstoretest.Run(t, func(t *testing.T, db *sqlstore.DB) {
+		bs, err := blob.OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat := dataset.New(db, bs)
+		dir := t.TempDir()
+		path := filepath.Join(dir, "titanic.csv")
+		os.WriteFile(path, src, 0o644)
+
+		r1, err := cat.Version(ctx, path, "titanic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r1.Created || r1.Version.Version != 1 || r1.Summary.Rows < 100 || len(r1.Summary.Columns) < 5 || r1.Summary.Note != "" {
+			t.Fatalf("first version = %+v", r1)
+		}
+		// Unchanged file: same version, digest from the size+mtime cache.
+		r2, err := cat.Version(ctx, path, "titanic")
+		if err != nil || r2.Created || !r2.Cached || r2.Version.Version != 1 {
+			t.Fatalf("re-version unchanged = %+v, %v; want version 1, cached, not created", r2, err)
+		}
+		// Drop half the rows and the last column.
+		lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+		var b strings.Builder
+		for i, l := range lines[:len(lines)/2] {
+			_ = i
+			b.WriteString(l[:strings.LastIndexByte(l, ',')] + "\n")
+		}
+		os.WriteFile(path, []byte(b.String()), 0o644)
+		os.Chtimes(path, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
+		r3, err := cat.Version(ctx, path, "titanic")
+		if err != nil || !r3.Created || r3.Version.Version != 2 || r3.Cached {
+			t.Fatalf("changed file = %+v, %v; want a new version 2", r3, err)
+		}
+		log, err := cat.Log(ctx, "titanic")
+		if err != nil || len(log) != 2 || log[0].Version != 2 {
+			t.Fatalf("Log = %+v, %v", log, err)
+		}
+		d, err := cat.Diff(ctx, "titanic@1", "titanic@2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.SameContent || d.RowsTo >= d.RowsFrom || len(d.Removed) != 1 || len(d.Changed) == 0 {
+			t.Errorf("Diff = %+v; want fewer rows, one removed column, changed stats", d)
+		}
+		out := filepath.Join(dir, "out.csv")
+		if _, err := cat.Export(ctx, "titanic@1", out); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(out); string(got) != string(src) {
+			t.Error("Export of version 1 differs from the original bytes")
+		}
+		for _, ref := range []string{"titanic@3", "nope"} {
+			if _, err := cat.Get(ctx, ref); !errors.Is(err, dataset.ErrNotFound) {
+				t.Errorf("Get(%q) = %v; want ErrNotFound", ref, err)
+			}
+		}
+		for _, name := range []string{"../x", "a/b", ""} {
+			if _, err := cat.Version(ctx, path, name); !errors.Is(err, dataset.ErrInvalidName) {
+				t.Errorf("Version as %q: %v; want ErrInvalidName", name, err)
+			}
+		}
+		// A non-tabular file is still versioned, with a note.
+		bin := filepath.Join(dir, "blob.bin")
+		os.WriteFile(bin, []byte{0, 1, 2, 3, 0xff}, 0o644)
+		rb, err := cat.Version(ctx, bin, "raw")
+		if err != nil || !rb.Created {
+			t.Fatalf("binary file: %+v, %v", rb, err)
+		}
+	})
+}
