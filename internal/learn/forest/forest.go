@@ -164,6 +164,7 @@ func (l *Forest) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error)
 			defer wg.Done()
 			w := make([]float64, n)
 			counts := make([]float64, n)
+			gr := tree.NewGrower(td)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= nt {
@@ -200,7 +201,7 @@ func (l *Forest) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error)
 					copy(w, base)
 				}
 				imp := make([]float64, td.P)
-				t, err := tree.Grow(ctx, td, cfg, w, rng, imp)
+				t, err := gr.Grow(ctx, cfg, w, rng, imp)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					return

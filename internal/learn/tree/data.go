@@ -22,6 +22,9 @@ type Data struct {
 	// Codes holds the feature-major codes: Codes[f*N+i] for row i of feature f.
 	// Code NBins[f] means missing.
 	Codes []uint32
+	// Codes8 holds a byte copy of the codes of features with fewer than 256
+	// codes (nil for the others): denser in cache for the hot loops.
+	Codes8 [][]uint8
 	// NBins is the number of non-missing codes per feature.
 	NBins []int
 	// Categorical marks categorical features.
@@ -47,8 +50,11 @@ func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) {
 		return nil, err
 	}
 	n, p := d.N(), d.X.Cols
+	if p > maxFeatures {
+		return nil, fmt.Errorf("prepare tree data: %d features, at most %d supported", p, maxFeatures)
+	}
 	td := &Data{N: n, P: p, Codes: make([]uint32, n*p), NBins: make([]int, p), Categorical: make([]bool, p),
-		Values: make([][]float64, p), Task: d.Task, K: d.NumClasses(), Y: make([]float64, n), W: make([]float64, n), Features: d.Features}
+		Values: make([][]float64, p), Codes8: make([][]uint8, p), Task: d.Task, K: d.NumClasses(), Y: make([]float64, n), W: make([]float64, n), Features: d.Features}
 	if d.Task.Classification() {
 		td.Class = make([]int32, n)
 	}
@@ -74,6 +80,13 @@ func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) {
 				return
 			}
 			errs[f] = td.codeFeature(d, f)
+			if errs[f] == nil && td.NBins[f] < 255 {
+				c8 := make([]uint8, n)
+				for i, c := range td.Codes[f*n : (f+1)*n] {
+					c8[i] = uint8(c)
+				}
+				td.Codes8[f] = c8
+			}
 		}(f)
 	}
 	wg.Wait()

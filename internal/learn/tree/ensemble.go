@@ -76,10 +76,19 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 				}
 				o := out[lo*k : hi*k]
 				for _, t := range e.Trees {
+					vals := t.Values
+					if k == 2 {
+						for i := 0; i < m; i++ {
+							off := t.leafOffset(buf[i*e.P : (i+1)*e.P])
+							o[2*i] += vals[off]
+							o[2*i+1] += vals[off+1]
+						}
+						continue
+					}
 					for i := 0; i < m; i++ {
-						leaf := t.Leaf(buf[i*e.P : (i+1)*e.P])
+						off := int(t.leafOffset(buf[i*e.P : (i+1)*e.P]))
 						oi := o[i*k : (i+1)*k]
-						for c, v := range leaf {
+						for c, v := range vals[off : off+k] {
 							oi[c] += v
 						}
 					}
@@ -187,8 +196,6 @@ func (e *Ensemble) AppendBinary(b []byte) []byte {
 			w.Float(nd.Threshold)
 			w.Varint(int64(nd.Feature))
 			w.Varint(int64(nd.Left))
-			w.Varint(int64(nd.Right))
-			w.Uvarint(uint64(nd.Flags))
 		}
 		w.Floats(t.Values)
 		w.Uvarint(uint64(len(t.Cats)))
@@ -219,7 +226,7 @@ func DecodeEnsemble(r *Decoder) (*Ensemble, error) {
 		}
 		t.Nodes = make([]Node, nn)
 		for i := range t.Nodes {
-			t.Nodes[i] = Node{Threshold: r.Float(), Feature: int32(r.Varint()), Left: int32(r.Varint()), Right: int32(r.Varint()), Flags: uint8(r.Uvarint())}
+			t.Nodes[i] = Node{Threshold: r.Float(), Feature: int32(r.Varint()), Left: int32(r.Varint())}
 		}
 		t.Values = r.Floats()
 		nc := r.Int()
@@ -267,10 +274,10 @@ func (t *Tree) check(p int) error {
 			}
 			continue
 		}
-		if int(nd.Feature) >= p || int(nd.Left) <= i || int(nd.Right) <= i || int(nd.Left) >= len(t.Nodes) || int(nd.Right) >= len(t.Nodes) {
+		if nd.Feature&^(featMask|nodeFlagMask) != 0 || nd.SplitFeature() >= p || int(nd.Left) <= i || int(nd.Left)+1 >= len(t.Nodes) {
 			return fmt.Errorf("node %d: feature or child out of range", i)
 		}
-		if nd.Flags&flagCategorical != 0 {
+		if nd.Categorical() {
 			off := nd.Threshold
 			if off < 0 || off >= float64(len(t.Cats)) || math.Trunc(off) != off || int(off)+1+int(t.Cats[int(off)]) > len(t.Cats) {
 				return fmt.Errorf("node %d: category set out of range", i)

@@ -64,6 +64,7 @@ type rawNode struct {
 type stackItem struct {
 	start, end, depth int
 	node              int32
+	nConst            int // features known constant in the node
 }
 
 type grower struct {
@@ -74,6 +75,10 @@ type grower struct {
 	rng   *rand.Rand
 	w     []float64
 	samp  []int32
+	sw    []float64 // weight of samp[k]
+	sc    []int32   // class of samp[k] (classification)
+	hist2 []float64
+	hc2   []int32
 	nodes []rawNode
 	vals  []float64 // nOut per raw node
 	stats []float64 // W per raw node
@@ -89,6 +94,7 @@ type grower struct {
 	pStat   []float64
 	pCnt    []int32
 	keys    []uint64
+	radix   []uint64
 	feats   []int
 	tmpL    []float64
 	tmpR    []float64
@@ -103,27 +109,24 @@ type grower struct {
 // using rng for feature sampling and random thresholds. importance, when
 // non-nil (len d.P), accumulates the weighted impurity decrease per feature.
 func Grow(ctx context.Context, d *Data, cfg Config, w []float64, rng *rand.Rand, importance []float64) (*Tree, error) {
-	g := &grower{d: d, cfg: cfg, rng: rng, w: w}
+	return NewGrower(d).Grow(ctx, cfg, w, rng, importance)
+}
+
+// Grower grows trees on one Data, reusing its scratch memory from tree to
+// tree. A Grower is not safe for concurrent use: use one per goroutine.
+type Grower struct{ g *grower }
+
+// NewGrower returns a Grower for d.
+func NewGrower(d *Data) *Grower {
+	g := &grower{d: d}
 	if d.Task.Classification() {
 		g.W, g.nOut = d.K, d.K
 	} else {
 		g.W, g.nOut = 3, 1
 	}
-	if g.cfg.MinSamplesLeaf < 1 {
-		g.cfg.MinSamplesLeaf = 1
-	}
-	if g.cfg.MinSamplesSplit < 2 {
-		g.cfg.MinSamplesSplit = 2
-	}
-	if g.cfg.MaxFeatures <= 0 || g.cfg.MaxFeatures > d.P {
-		g.cfg.MaxFeatures = d.P
-	}
 	g.samp = make([]int32, 0, d.N)
-	for i := 0; i < d.N; i++ {
-		if w[i] > 0 {
-			g.samp = append(g.samp, int32(i))
-		}
-	}
+	g.hist2 = make([]float64, 64*g.W)
+	g.hc2 = make([]int32, 64)
 	maxBins := 0
 	for _, b := range d.NBins {
 		maxBins = max(maxBins, b+1)
@@ -139,14 +142,42 @@ func Grow(ctx context.Context, d *Data, cfg Config, w []float64, rng *rand.Rand,
 	g.pCnt = make([]int32, maxBins)
 	g.leftSet = make([]bool, maxBins)
 	g.feats = make([]int, d.P)
-	for f := range g.feats {
-		g.feats[f] = f
-	}
 	g.tmpL = make([]float64, g.W)
 	g.tmpR = make([]float64, g.W)
 	g.tmpM = make([]float64, g.W)
 	g.bestL = make([]float64, g.W)
 	g.bestR = make([]float64, g.W)
+	return &Grower{g}
+}
+
+// Grow grows one tree; see the package function Grow.
+func (gr *Grower) Grow(ctx context.Context, cfg Config, w []float64, rng *rand.Rand, importance []float64) (*Tree, error) {
+	g := gr.g
+	d := g.d
+	g.cfg, g.rng, g.w = cfg, rng, w
+	if g.cfg.MinSamplesLeaf < 1 {
+		g.cfg.MinSamplesLeaf = 1
+	}
+	if g.cfg.MinSamplesSplit < 2 {
+		g.cfg.MinSamplesSplit = 2
+	}
+	if g.cfg.MaxFeatures <= 0 || g.cfg.MaxFeatures > d.P {
+		g.cfg.MaxFeatures = d.P
+	}
+	g.samp, g.sw, g.sc = g.samp[:0], g.sw[:0], g.sc[:0]
+	for i := 0; i < d.N; i++ {
+		if w[i] > 0 {
+			g.samp = append(g.samp, int32(i))
+			g.sw = append(g.sw, w[i])
+			if d.Class != nil {
+				g.sc = append(g.sc, d.Class[i])
+			}
+		}
+	}
+	for f := range g.feats {
+		g.feats[f] = f
+	}
+	g.nodes, g.stats, g.vals, g.cats = g.nodes[:0], g.stats[:0], g.vals[:0], nil
 	if err := g.grow(ctx); err != nil {
 		return nil, err
 	}
@@ -259,7 +290,7 @@ func (g *grower) grow(ctx context.Context) error {
 	}
 	g.totalW = sumW(root, g.d.Class != nil)
 	g.newNode(root, int32(len(g.samp)))
-	stack := []stackItem{{0, len(g.samp), 0, 0}}
+	stack := []stackItem{{0, len(g.samp), 0, 0, 0}}
 	var best split
 	best.leftCodes = make([]uint32, 0, 64)
 	for steps := 0; len(stack) > 0; steps++ {
@@ -276,7 +307,7 @@ func (g *grower) grow(ctx context.Context) error {
 		}
 		s := g.stats[int(fr.node)*g.W : int(fr.node+1)*g.W]
 		nodeCost := nd.impurity * nd.weight
-		g.findSplit(fr.start, fr.end, s, &best)
+		nConst := g.findSplit(fr.start, fr.end, fr.nConst, s, &best)
 		if !best.found || (nodeCost-best.cost)/g.totalW+1e-12 < g.cfg.MinImpurityDecrease {
 			continue
 		}
@@ -324,7 +355,7 @@ func (g *grower) grow(ctx context.Context) error {
 			nd.codeThr = best.codeThr
 			nd.thr = best.thr
 		}
-		stack = append(stack, stackItem{mid, fr.end, fr.depth + 1, r}, stackItem{fr.start, mid, fr.depth + 1, l})
+		stack = append(stack, stackItem{mid, fr.end, fr.depth + 1, r, nConst}, stackItem{fr.start, mid, fr.depth + 1, l, nConst})
 	}
 	return nil
 }
@@ -335,32 +366,36 @@ func (g *grower) partition(start, end int, b *split) int {
 	f := b.feature
 	codes := g.d.Codes[f*g.d.N : (f+1)*g.d.N]
 	miss := uint32(g.d.NBins[f])
-	var isLeft func(c uint32) bool
+	s, sw, sc := g.samp, g.sw, g.sc
+	cls := len(sc) > 0
+	i, j := start, end-1
+	var ls []bool
 	if b.cat {
-		ls := g.leftSet[:miss+1]
+		ls = g.leftSet[:miss+1]
 		clear(ls)
 		for _, c := range b.leftCodes {
 			ls[c] = true
 		}
 		ls[miss] = b.missLeft
-		isLeft = func(c uint32) bool { return ls[c] }
-	} else {
-		thr, ml := b.codeThr, b.missLeft
-		isLeft = func(c uint32) bool {
-			if c == miss {
-				return ml
-			}
-			return c <= thr
-		}
 	}
-	s := g.samp
-	i, j := start, end-1
+	thr, ml := b.codeThr, b.missLeft
 	for i <= j {
-		if isLeft(codes[s[i]]) {
+		c := codes[s[i]]
+		var left bool
+		if b.cat {
+			left = ls[c]
+		} else {
+			left = (c != miss && c <= thr) || (c == miss && ml)
+		}
+		if left {
 			i++
 			continue
 		}
 		s[i], s[j] = s[j], s[i]
+		sw[i], sw[j] = sw[j], sw[i]
+		if cls {
+			sc[i], sc[j] = sc[j], sc[i]
+		}
 		j--
 	}
 	return i
@@ -379,17 +414,13 @@ func (g *grower) summarise(f, start, end int) (nb int, nMiss int32) {
 	n := len(rows)
 	cls := d.Class != nil
 	clear(g.tmpM)
-	if int(miss) <= 2*n || int(miss) <= 256 {
+	if int(miss) <= 2*n {
 		h := g.hist[:(int(miss)+1)*W]
 		hc := g.histCnt[:miss+1]
 		clear(h)
 		clear(hc)
 		if cls && W == 2 {
-			for _, i := range rows {
-				c := codes[i]
-				hc[c]++
-				h[int(c)*2+int(d.Class[i])] += g.w[i]
-			}
+			g.histBinary(f, start, end, h, hc)
 		} else {
 			for _, i := range rows {
 				c := codes[i]
@@ -414,7 +445,11 @@ func (g *grower) summarise(f, start, end int) (nb int, nMiss int32) {
 	for _, i := range rows {
 		keys = append(keys, uint64(codes[i])<<32|uint64(uint32(i)))
 	}
-	slices.Sort(keys)
+	if len(keys) >= 512 {
+		g.radix = radixSort(keys, g.radix, uint64(miss))
+	} else {
+		slices.Sort(keys)
+	}
 	g.keys = keys
 	prev := uint32(math.MaxUint32)
 	for _, k := range keys {
@@ -437,7 +472,7 @@ func (g *grower) summarise(f, start, end int) (nb int, nMiss int32) {
 	return nb, nMiss
 }
 
-func (g *grower) findSplit(start, end int, s []float64, best *split) {
+func (g *grower) findSplit(start, end, nConst int, s []float64, best *split) (nConstOut int) {
 	best.found = false
 	best.cost = math.Inf(1)
 	d := g.d
@@ -446,20 +481,35 @@ func (g *grower) findSplit(start, end int, s []float64, best *split) {
 	n := int32(end - start)
 	minLeaf := int32(g.cfg.MinSamplesLeaf)
 	minW := g.cfg.MinWeightLeaf
-	// Fisher–Yates draw of features until MaxFeatures non-constant ones.
+	// Draw features without replacement as scikit-learn's splitter does:
+	// g.feats[:nKnown] are features known to be constant in this node (from
+	// its ancestors) and are never summarised again; newly found constant
+	// features are moved behind them and passed on to the children. Draws
+	// stop after MaxFeatures features, or later while all drawn were constant.
+	feats := g.feats
+	nKnown := nConst
+	nDrawnConst, nFoundConst, nTotalConst := 0, 0, nConst
 	visited := 0
-	for k := 0; k < d.P; k++ {
-		if visited >= g.cfg.MaxFeatures && best.found {
-			break
-		}
-		j := k + g.rng.IntN(d.P-k)
-		g.feats[k], g.feats[j] = g.feats[j], g.feats[k]
-		f := g.feats[k]
-		nb, nMiss := g.summarise(f, start, end)
-		if nb+min(int(nMiss), 1) <= 1 {
+	fi := d.P
+	for fi > nTotalConst && (visited < g.cfg.MaxFeatures || visited <= nFoundConst+nDrawnConst) {
+		visited++
+		fj := nDrawnConst + g.rng.IntN(fi-nFoundConst-nDrawnConst)
+		if fj < nKnown {
+			feats[nDrawnConst], feats[fj] = feats[fj], feats[nDrawnConst]
+			nDrawnConst++
 			continue
 		}
-		visited++
+		fj += nFoundConst
+		f := feats[fj]
+		nb, nMiss := g.summarise(f, start, end)
+		if nb+min(int(nMiss), 1) <= 1 {
+			feats[fj], feats[nTotalConst] = feats[nTotalConst], feats[fj]
+			nFoundConst++
+			nTotalConst++
+			continue
+		}
+		fi--
+		feats[fi], feats[fj] = feats[fj], feats[fi]
 		isCat := d.Categorical[f]
 		// Order: identity for numeric, by key for categorical.
 		stat, cnt := g.cStat, g.cCnt
@@ -583,6 +633,7 @@ func (g *grower) findSplit(start, end int, s []float64, best *split) {
 			}
 		}
 	}
+	return nTotalConst
 }
 
 // orderCategories sorts the present categories by their target key into
@@ -630,5 +681,85 @@ func (g *grower) orderCategories(nb int, s []float64) {
 	for q, b := range perm {
 		copy(g.pStat[q*W:q*W+W], g.cStat[int(b)*W:int(b)*W+W])
 		g.pCnt[q] = g.cCnt[b]
+	}
+}
+
+// radixSort sorts keys (code<<32 | row) by code with an LSD radix sort on
+// 8-bit digits of the code, maxCode the largest code; rows stay in input
+// order within a code. buf is scratch, returned for reuse.
+func radixSort(keys, buf []uint64, maxCode uint64) []uint64 {
+	if cap(buf) < len(keys) {
+		buf = make([]uint64, len(keys))
+	}
+	buf = buf[:len(keys)]
+	src, dst := keys, buf
+	for shift := uint(32); maxCode>>(shift-32) > 0; shift += 8 {
+		var count [257]int
+		for _, k := range src {
+			count[(k>>shift)&0xff+1]++
+		}
+		for b := 1; b < 257; b++ {
+			count[b] += count[b-1]
+		}
+		for _, k := range src {
+			d := (k >> shift) & 0xff
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+	return buf
+}
+
+// histBinary fills the binary-classification histogram h (2 weights per
+// code) and counts hc of feature f over samp[start:end]. Small histograms
+// are split in two interleaved copies to break the store-to-load chains of
+// repeated codes.
+func (g *grower) histBinary(f, start, end int, h []float64, hc []int32) {
+	d := g.d
+	rows, sw, sc := g.samp[start:end], g.sw[start:end], g.sc[start:end]
+	nb := len(hc)
+	c8 := d.Codes8[f]
+	if c8 == nil {
+		codes := d.Codes[f*d.N : (f+1)*d.N]
+		for k, i := range rows {
+			c := codes[i]
+			hc[c]++
+			h[int(c)*2+int(sc[k])] += sw[k]
+		}
+		return
+	}
+	if nb > 64 || len(rows) < 64 {
+		for k, i := range rows {
+			c := c8[i]
+			hc[c]++
+			h[int(c)*2+int(sc[k])] += sw[k]
+		}
+		return
+	}
+	h2, hc2 := g.hist2[:2*nb], g.hc2[:nb]
+	clear(h2)
+	clear(hc2)
+	n := len(rows)
+	k := 0
+	for ; k+1 < n; k += 2 {
+		c0, c1 := c8[rows[k]], c8[rows[k+1]]
+		hc[c0]++
+		h[int(c0)*2+int(sc[k])] += sw[k]
+		hc2[c1]++
+		h2[int(c1)*2+int(sc[k+1])] += sw[k+1]
+	}
+	if k < n {
+		c := c8[rows[k]]
+		hc[c]++
+		h[int(c)*2+int(sc[k])] += sw[k]
+	}
+	for b := range hc2 {
+		hc[b] += hc2[b]
+		h[2*b] += h2[2*b]
+		h[2*b+1] += h2[2*b+1]
 	}
 }

@@ -4,19 +4,40 @@ import (
 	"math"
 )
 
-// Node is one node of a flat tree.
+// Node is one node of a flat tree: 16 bytes, children stored side by side.
 type Node struct {
 	// Threshold: a numeric split sends x <= Threshold left; for a categorical
 	// split it holds the offset of the category bitset in Tree.Cats.
 	Threshold float64
-	// Feature is the split feature, or -1 for a leaf.
+	// Feature holds the split feature in its low 24 bits, the missing-left
+	// flag in bit 24 and the categorical flag in bit 25; -1 marks a leaf.
 	Feature int32
-	// Left and Right are the children; for a leaf Left is the offset of its
-	// output in Tree.Values.
-	Left, Right int32
-	// Flags: bit 0 sends missing values left, bit 1 marks a categorical split.
-	Flags uint8
+	// Left is the left child (the right child is Left+1); for a leaf, the
+	// offset of its output in Tree.Values.
+	Left int32
 }
+
+// Node feature bits.
+const (
+	featMask     = 1<<24 - 1
+	bitMissLeft  = 1 << 24
+	bitCat       = 1 << 25
+	maxFeatures  = featMask
+	leafFeature  = -1
+	nodeFlagMask = bitMissLeft | bitCat
+)
+
+// IsLeaf reports whether the node is a leaf.
+func (n Node) IsLeaf() bool { return n.Feature < 0 }
+
+// SplitFeature returns the split feature of an internal node.
+func (n Node) SplitFeature() int { return int(n.Feature & featMask) }
+
+// MissingLeft reports whether missing values go left.
+func (n Node) MissingLeft() bool { return n.Feature&bitMissLeft != 0 }
+
+// Categorical reports whether the split is a category set.
+func (n Node) Categorical() bool { return n.Feature&bitCat != 0 }
 
 // Tree is a fitted tree stored as flat arrays. Node 0 is the root.
 type Tree struct {
@@ -32,37 +53,41 @@ type Tree struct {
 
 // Leaf returns the output of the leaf that x (one value per feature) falls in.
 func (t *Tree) Leaf(x []float64) []float64 {
+	o := int(t.leafOffset(x))
+	return t.Values[o : o+t.NOut]
+}
+
+func (t *Tree) leafOffset(x []float64) int32 {
 	nodes := t.Nodes
-	n := int32(0)
-	for {
-		nd := &nodes[n]
-		if nd.Feature < 0 {
-			o := int(nd.Left)
-			return t.Values[o : o+t.NOut]
-		}
-		v := x[nd.Feature]
-		var left bool
+	nd := nodes[0]
+	for nd.Feature >= 0 {
+		f := nd.Feature
+		v := x[f&featMask]
+		var right bool
 		switch {
+		case f&nodeFlagMask == 0 && v == v:
+			right = !(v <= nd.Threshold)
 		case v != v:
-			left = nd.Flags&flagMissingLeft != 0
-		case nd.Flags&flagCategorical != 0:
+			right = f&bitMissLeft == 0
+		case f&bitCat != 0:
 			if v < 0 {
-				left = nd.Flags&flagMissingLeft != 0
+				right = f&bitMissLeft == 0
 				break
 			}
 			off := int(nd.Threshold)
 			c := uint64(v)
 			w := c >> 6
-			left = w < t.Cats[off] && t.Cats[off+1+int(w)]>>(c&63)&1 == 1
+			right = !(w < t.Cats[off] && t.Cats[off+1+int(w)]>>(c&63)&1 == 1)
 		default:
-			left = v <= nd.Threshold
+			right = !(v <= nd.Threshold)
 		}
-		if left {
-			n = nd.Left
-		} else {
-			n = nd.Right
+		next := nd.Left
+		if right {
+			next++
 		}
+		nd = nodes[next]
 	}
+	return nd.Left
 }
 
 // NumLeaves returns the number of leaves.
@@ -76,39 +101,43 @@ func (t *Tree) Depth() int {
 		if nd.Feature < 0 {
 			return 0
 		}
-		return 1 + max(rec(nd.Left), rec(nd.Right))
+		return 1 + max(rec(nd.Left), rec(nd.Left+1))
 	}
 	return rec(0)
 }
 
-// finalize turns the raw nodes still in the tree into a flat Tree and adds
-// the impurity decreases to importance.
+// finalize turns the raw nodes still in the tree into a flat Tree (children
+// side by side, breadth first) and adds the impurity decreases to importance.
 func (g *grower) finalize(importance []float64) *Tree {
 	t := &Tree{NOut: g.nOut, Cats: g.cats}
-	var rec func(r int32) int32
-	rec = func(r int32) int32 {
-		rn := &g.nodes[r]
-		id := int32(len(t.Nodes))
-		t.Nodes = append(t.Nodes, Node{Feature: -1})
+	t.Nodes = append(t.Nodes, Node{})
+	type item struct{ raw, flat int32 }
+	queue := []item{{0, 0}}
+	for q := 0; q < len(queue); q++ {
+		it := queue[q]
+		rn := &g.nodes[it.raw]
 		if rn.feature < 0 || rn.pruned {
-			t.Nodes[id].Left = int32(len(t.Values))
-			t.Values = append(t.Values, g.vals[int(r)*g.nOut:int(r+1)*g.nOut]...)
-			return id
+			t.Nodes[it.flat] = Node{Feature: leafFeature, Left: int32(len(t.Values))}
+			t.Values = append(t.Values, g.vals[int(it.raw)*g.nOut:int(it.raw+1)*g.nOut]...)
+			continue
 		}
 		if importance != nil {
-			l, rr := &g.nodes[rn.left], &g.nodes[rn.right]
-			importance[rn.feature] += rn.weight*rn.impurity - l.weight*l.impurity - rr.weight*rr.impurity
+			l, r := &g.nodes[rn.left], &g.nodes[rn.right]
+			importance[rn.feature] += rn.weight*rn.impurity - l.weight*l.impurity - r.weight*r.impurity
 		}
-		nd := Node{Feature: rn.feature, Flags: rn.flags, Threshold: rn.thr}
+		f := rn.feature
+		if rn.flags&flagMissingLeft != 0 {
+			f |= bitMissLeft
+		}
+		nd := Node{Feature: f, Threshold: rn.thr, Left: int32(len(t.Nodes))}
 		if rn.flags&flagCategorical != 0 {
+			nd.Feature |= bitCat
 			nd.Threshold = float64(rn.catOff)
 		}
-		nd.Left = rec(rn.left)
-		nd.Right = rec(rn.right)
-		t.Nodes[id] = nd
-		return id
+		t.Nodes[it.flat] = nd
+		t.Nodes = append(t.Nodes, Node{}, Node{})
+		queue = append(queue, item{rn.left, nd.Left}, item{rn.right, nd.Left + 1})
 	}
-	rec(0)
 	if len(t.Cats) == 0 {
 		t.Cats = nil
 	}
