@@ -1,0 +1,379 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// RequestError is a client error: it becomes a 4xx response naming the
+// field and row at fault.
+type RequestError struct {
+	Status int
+	Field  string
+	Row    int // 1-based; 0 when not about one row
+	Msg    string
+}
+
+func (e *RequestError) Error() string {
+	switch {
+	case e.Field != "" && e.Row > 0:
+		return fmt.Sprintf("field %q, row %d: %s", e.Field, e.Row, e.Msg)
+	case e.Field != "":
+		return fmt.Sprintf("field %q: %s", e.Field, e.Msg)
+	}
+	return e.Msg
+}
+
+func badRequest(format string, a ...any) *RequestError {
+	return &RequestError{Status: 400, Msg: fmt.Sprintf(format, a...)}
+}
+
+// maxDepth bounds JSON nesting: tabular requests never need more.
+const maxDepth = 8
+
+// decodeJSON decodes a body with numbers kept exact and nesting bounded.
+func decodeJSON(body []byte, v any) error {
+	if err := checkDepth(body); err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return badRequest("malformed JSON: %v", err)
+	}
+	if d.More() {
+		return badRequest("malformed JSON: trailing data after the request object")
+	}
+	return nil
+}
+
+// checkDepth rejects deeply nested JSON before decoding it.
+func checkDepth(body []byte) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			if depth > maxDepth {
+				return badRequest("JSON nested deeper than %d levels: send flat records or columns", maxDepth)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// builder accumulates one column of a request according to the schema.
+type builder struct {
+	field frame.Field
+	num   []float64
+	text  []string
+	bools []bool
+	valid frame.Validity
+	n     int
+}
+
+func newBuilders(schema frame.Schema, rows int) []*builder {
+	bs := make([]*builder, len(schema.Fields))
+	for i, f := range schema.Fields {
+		b := &builder{field: f, valid: frame.NewValidity(rows)}
+		switch f.Kind {
+		case frame.KindString, frame.KindCategorical:
+			b.text = make([]string, 0, rows)
+		case frame.KindBool:
+			b.bools = make([]bool, 0, rows)
+		default:
+			b.num = make([]float64, 0, rows)
+		}
+		bs[i] = b
+	}
+	return bs
+}
+
+// add appends one JSON value (nil = missing) for row (0-based).
+func (b *builder) add(v any, row int) error {
+	fail := func(format string, a ...any) error {
+		return &RequestError{Status: 400, Field: b.field.Name, Row: row + 1, Msg: fmt.Sprintf(format, a...)}
+	}
+	idx := b.n
+	b.n++
+	if v == nil {
+		b.valid.SetNull(idx)
+		b.pad()
+		return nil
+	}
+	switch b.field.Kind {
+	case frame.KindString, frame.KindCategorical:
+		switch x := v.(type) {
+		case string:
+			b.text = append(b.text, x)
+		case json.Number:
+			b.text = append(b.text, x.String())
+		case bool:
+			b.text = append(b.text, strconv.FormatBool(x))
+		default:
+			return fail("want a string, got %s", jsonType(v))
+		}
+	case frame.KindBool:
+		switch x := v.(type) {
+		case bool:
+			b.bools = append(b.bools, x)
+		case string:
+			p, err := strconv.ParseBool(strings.TrimSpace(x))
+			if err != nil {
+				return fail("want true or false, got %q", x)
+			}
+			b.bools = append(b.bools, p)
+		case json.Number:
+			switch x.String() {
+			case "0":
+				b.bools = append(b.bools, false)
+			case "1":
+				b.bools = append(b.bools, true)
+			default:
+				return fail("want true or false, got %s", x)
+			}
+		default:
+			return fail("want true or false, got %s", jsonType(v))
+		}
+	case frame.KindTime:
+		switch x := v.(type) {
+		case string:
+			t, err := parseTime(x)
+			if err != nil {
+				return fail("want an RFC 3339 timestamp such as 2024-05-01T12:00:00Z, got %q", x)
+			}
+			b.num = append(b.num, float64(t.UnixNano()))
+		case json.Number:
+			f, err := x.Float64()
+			if err != nil || math.IsInf(f, 0) {
+				return fail("want a timestamp, got %s", x)
+			}
+			b.num = append(b.num, f*1e9)
+		default:
+			return fail("want a timestamp, got %s", jsonType(v))
+		}
+	default: // numbers
+		var f float64
+		var err error
+		switch x := v.(type) {
+		case json.Number:
+			f, err = strconv.ParseFloat(x.String(), 64)
+		case string:
+			f, err = strconv.ParseFloat(strings.TrimSpace(x), 64)
+		case bool:
+			return fail("want a number, got a boolean")
+		default:
+			return fail("want a number, got %s", jsonType(v))
+		}
+		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return fail("number %v is out of range for float64", v)
+			}
+			return fail("want a number, got %q", v)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return fail("%v is not a finite number; send null for a missing value", v)
+		}
+		b.num = append(b.num, f)
+	}
+	return nil
+}
+
+// pad appends a zero value under a missing entry.
+func (b *builder) pad() {
+	switch {
+	case b.text != nil:
+		b.text = append(b.text, "")
+	case b.bools != nil:
+		b.bools = append(b.bools, false)
+	default:
+		b.num = append(b.num, 0)
+	}
+}
+
+func (b *builder) column() frame.Column {
+	switch b.field.Kind {
+	case frame.KindString, frame.KindCategorical:
+		missing := make([]bool, len(b.text))
+		for i := range missing {
+			missing[i] = !b.valid.Valid(i)
+		}
+		return frame.NewCategorical(b.field.Name, b.text, missing)
+	case frame.KindBool:
+		return &frame.Bool{ColName: b.field.Name, Values: b.bools, Valid: b.valid}
+	case frame.KindTime:
+		v := make([]int64, len(b.num))
+		for i, x := range b.num {
+			v[i] = int64(x)
+		}
+		return &frame.Time{ColName: b.field.Name, Values: v, Valid: b.valid}
+	}
+	return &frame.Float{ColName: b.field.Name, Values: b.num, Valid: b.valid}
+}
+
+func buildFrame(bs []*builder) (*frame.Frame, error) {
+	cols := make([]frame.Column, len(bs))
+	for i, b := range bs {
+		cols[i] = b.column()
+	}
+	f, err := frame.New(cols...)
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	return f, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("bad time")
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// fromRecords builds a frame from row objects. Every schema field must be
+// present as a key in every record (null for a missing value); extra keys
+// are ignored.
+func fromRecords(schema frame.Schema, recs []any) (*frame.Frame, error) {
+	if len(recs) == 0 {
+		return nil, badRequest("no rows in the request")
+	}
+	bs := newBuilders(schema, len(recs))
+	for r, rec := range recs {
+		obj, ok := rec.(map[string]any)
+		if !ok {
+			return nil, &RequestError{Status: 400, Row: r + 1, Msg: fmt.Sprintf("row %d: want an object of column values, got %s", r+1, jsonType(rec))}
+		}
+		for _, b := range bs {
+			v, ok := obj[b.field.Name]
+			if !ok {
+				return nil, &RequestError{Status: 400, Field: b.field.Name, Row: r + 1, Msg: "missing; the model needs every input column (send null for a missing value)"}
+			}
+			if err := b.add(v, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buildFrame(bs)
+}
+
+// fromSplit builds a frame from {"columns": [...], "data": [[...], ...]}.
+func fromSplit(schema frame.Schema, columns []string, data []any) (*frame.Frame, error) {
+	if len(data) == 0 {
+		return nil, badRequest("no rows in the request")
+	}
+	pos := map[string]int{}
+	for i, c := range columns {
+		pos[c] = i
+	}
+	bs := newBuilders(schema, len(data))
+	for _, b := range bs {
+		if _, ok := pos[b.field.Name]; !ok {
+			return nil, &RequestError{Status: 400, Field: b.field.Name, Msg: "missing from columns; the model needs every input column"}
+		}
+	}
+	for r, row := range data {
+		vals, ok := row.([]any)
+		if !ok || len(vals) != len(columns) {
+			return nil, &RequestError{Status: 400, Row: r + 1, Msg: fmt.Sprintf("row %d: want an array of %d values", r+1, len(columns))}
+		}
+		for _, b := range bs {
+			if err := b.add(vals[pos[b.field.Name]], r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buildFrame(bs)
+}
+
+// fromColumns builds a frame from {"col": [v, ...], ...}.
+func fromColumns(schema frame.Schema, cols map[string]any) (*frame.Frame, error) {
+	n := -1
+	bs := newBuilders(schema, 0)
+	for _, b := range bs {
+		raw, ok := cols[b.field.Name]
+		if !ok {
+			return nil, &RequestError{Status: 400, Field: b.field.Name, Msg: "missing; the model needs every input column"}
+		}
+		vals, ok := raw.([]any)
+		if !ok {
+			vals = []any{raw}
+		}
+		if n >= 0 && len(vals) != n {
+			return nil, &RequestError{Status: 400, Field: b.field.Name, Msg: fmt.Sprintf("has %d values, other columns have %d", len(vals), n)}
+		}
+		n = len(vals)
+		b.valid = frame.NewValidity(n)
+		for r, v := range vals {
+			if err := b.add(v, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if n <= 0 {
+		return nil, badRequest("no rows in the request")
+	}
+	return buildFrame(bs)
+}
+
+// fromCSV builds a frame from a CSV body with a header row.
+func fromCSV(schema frame.Schema, body io.Reader) (*frame.Frame, error) {
+	r := csv.NewReader(body)
+	r.ReuseRecord = false
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, badRequest("malformed CSV: %v", err)
+	}
+	if len(recs) < 2 {
+		return nil, badRequest("CSV needs a header row and at least one data row")
+	}
+	data := make([]any, len(recs)-1)
+	for i, rec := range recs[1:] {
+		row := make([]any, len(rec))
+		for j, v := range rec {
+			if v == "" {
+				row[j] = nil
+			} else {
+				row[j] = v
+			}
+		}
+		data[i] = row
+	}
+	return fromSplit(schema, recs[0], data)
+}

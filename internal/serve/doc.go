@@ -1,0 +1,30 @@
+// Package serve is Gyre's prediction server: it serves one or more model
+// bundles over HTTP in three protocols at once —
+//
+//   - Gyre's own: POST /v1/models/{name}/predict with {"records": [...]},
+//     answering predictions, class probabilities, the model version and a
+//     request id; POST /v1/models/{name}/feedback takes ground truth by
+//     request id; POST /v1/models/{name}/reload re-resolves the reference.
+//   - MLflow's scoring protocol: POST /invocations with dataframe_split,
+//     dataframe_records, instances, inputs or text/csv bodies, GET /ping,
+//     /health and /version, and MLflow's error shape.
+//   - The Open Inference Protocol v2 (KServe): /v2/health/live|ready, /v2,
+//     /v2/models/{name}[/versions/{v}][/ready|/infer], with the "pd"
+//     one-input-per-column tabular convention.
+//
+// plus GET /metrics (Prometheus text format) and GET /openapi.json.
+//
+// Every request is decoded against the bundle's input schema: a missing
+// column, a wrong type or an unparseable value is a 400 naming the field and
+// row. A value outside the training range or a category never seen in
+// training is served and counted, not rejected. Bodies are size-limited and
+// slow clients time out.
+//
+// Models served by registry reference (NAME@ALIAS) are re-resolved
+// periodically through the Resolver the server is given; a new version is
+// loaded in the background and swapped in atomically, so in-flight requests
+// finish on the model they started with and none fail. Prediction logging,
+// when enabled, goes through a bounded queue to the PredictionLog the server
+// is given: a full queue drops log records (and counts them), never
+// requests.
+package serve

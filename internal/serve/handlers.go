@@ -1,0 +1,441 @@
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// protocol selects the error envelope of an endpoint.
+type protocol int
+
+const (
+	protoGyre protocol = iota
+	protoMLflow
+	protoV2
+)
+
+func (s *Server) routes() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/models/{name}/predict", s.handleGyrePredict)
+	mux.HandleFunc("POST /v1/models/{name}/feedback", s.handleFeedback)
+	mux.HandleFunc("POST /v1/models/{name}/reload", s.handleReload)
+	mux.HandleFunc("GET /v1/models", s.handleList)
+	mux.HandleFunc("GET /v1/models/{name}", s.handleGyreMetadata)
+
+	mux.HandleFunc("POST /invocations", s.handleInvocations)
+	mux.HandleFunc("GET /ping", s.handleOK)
+	mux.HandleFunc("GET /health", s.handleOK)
+	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, s.opt.Version)
+	})
+
+	mux.HandleFunc("GET /v2/health/live", s.handleOK)
+	mux.HandleFunc("GET /v2/health/ready", s.handleOK)
+	mux.HandleFunc("GET /v2", s.handleV2Server)
+	mux.HandleFunc("GET /v2/models/{name}", s.handleV2Metadata)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleV2Metadata)
+	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleV2Ready)
+	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleV2Ready)
+	mux.HandleFunc("POST /v2/models/{name}/infer", s.handleV2Infer)
+	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.handleV2Infer)
+
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.metrics.write(w, s)
+	})
+	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, protoGyre, &RequestError{Status: 404, Msg: fmt.Sprintf("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path)})
+	})
+	s.mux = mux
+}
+
+func (s *Server) handleOK(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte("{\"status\":\"ok\"}\n"))
+}
+
+// fail writes an error in the endpoint's protocol envelope.
+func (s *Server) fail(w http.ResponseWriter, p protocol, err error) {
+	status := http.StatusInternalServerError
+	var re *RequestError
+	if errors.As(err, &re) {
+		status = re.Status
+	}
+	msg := err.Error()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	switch p {
+	case protoMLflow:
+		code := "INTERNAL_ERROR"
+		if status < 500 {
+			code = "BAD_REQUEST"
+		}
+		json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
+	case protoV2:
+		json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	default:
+		body := map[string]any{"code": http.StatusText(status), "message": msg}
+		if re != nil && re.Field != "" {
+			body["field"] = re.Field
+		}
+		if re != nil && re.Row > 0 {
+			body["row"] = re.Row
+		}
+		json.NewEncoder(w).Encode(map[string]any{"error": body})
+	}
+}
+
+// run predicts a frame with the entry's current model, recording metrics
+// and (sampled) the prediction log.
+func (s *Server) run(e *entry, endpoint string, f *frame.Frame, reqID string) (*loaded, *bundle.Prediction, error) {
+	cur := e.cur.Load()
+	pred, err := cur.b.Predict(f)
+	if err != nil {
+		if errors.Is(err, frame.ErrNoColumn) || strings.Contains(err.Error(), "schema") {
+			return cur, nil, &RequestError{Status: 400, Msg: err.Error()}
+		}
+		return cur, nil, err
+	}
+	if len(pred.Unseen) > 0 {
+		s.metrics.countUnseen(e.name, pred.Unseen)
+	}
+	if s.queue != nil && (s.opt.Sample >= 1 || rand.Float64() < s.opt.Sample) {
+		s.enqueue(records(e.name, cur.version, reqID, f, pred))
+	}
+	return cur, pred, nil
+}
+
+// records turns a prediction into log records, one per row.
+func records(model, version, reqID string, f *frame.Frame, p *bundle.Prediction) []Record {
+	now := time.Now().UTC()
+	out := make([]Record, f.NumRows())
+	for i := range out {
+		in := make(map[string]any, f.NumCols())
+		for _, c := range f.Columns() {
+			if c.IsNull(i) {
+				in[c.Name()] = nil
+			} else if v, ok := frame.Value(c, i); ok && c.Kind() != frame.KindTime {
+				in[c.Name()] = v
+			} else {
+				in[c.Name()] = c.Format(i)
+			}
+		}
+		inJSON, _ := json.Marshal(in)
+		outJSON, _ := json.Marshal(rowOutput(p, i))
+		out[i] = Record{Model: model, Version: version, RequestID: reqID, Row: i, Time: now, Input: inJSON, Output: outJSON}
+	}
+	return out
+}
+
+// rowOutput is one row's prediction as JSON-ready values.
+func rowOutput(p *bundle.Prediction, i int) map[string]any {
+	if p.Classes == nil {
+		return map[string]any{"prediction": p.Values[i]}
+	}
+	k := len(p.Classes)
+	probs := make(map[string]float64, k)
+	for c, name := range p.Classes {
+		probs[name] = p.Proba[i*k+c]
+	}
+	return map[string]any{"prediction": p.Label(i), "probabilities": probs}
+}
+
+// predictions renders point predictions: labels or values.
+func predictions(p *bundle.Prediction) []any {
+	out := make([]any, len(p.Values))
+	for i := range out {
+		if p.Classes != nil {
+			out[i] = p.Label(i)
+		} else {
+			out[i] = p.Values[i]
+		}
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// handleGyrePredict serves POST /v1/models/{name}/predict:
+// {"records": [{...}, ...]} (or {"columns": {...}}).
+func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	name := r.PathValue("name")
+	rows, code, version := 0, 200, ""
+	defer func() { s.metrics.observe(name, version, "predict", code, rows, time.Since(start)) }()
+	e, err := s.model(name)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoGyre, err)
+		return
+	}
+	version = e.cur.Load().version
+	body, err := s.readBody(w, r)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoGyre, err)
+		return
+	}
+	var req struct {
+		Records []any          `json:"records"`
+		Columns map[string]any `json:"columns"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		code = statusOf(err)
+		s.fail(w, protoGyre, err)
+		return
+	}
+	schema := e.cur.Load().b.Manifest.Input
+	var f *frame.Frame
+	switch {
+	case req.Records != nil:
+		f, err = fromRecords(schema, req.Records)
+	case req.Columns != nil:
+		f, err = fromColumns(schema, req.Columns)
+	default:
+		err = badRequest(`want {"records": [{"column": value, ...}, ...]} or {"columns": {"column": [values], ...}}`)
+	}
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoGyre, err)
+		return
+	}
+	reqID := r.Header.Get("X-Request-Id")
+	if reqID == "" {
+		reqID = newRequestID()
+	}
+	cur, pred, err := s.run(e, "predict", f, reqID)
+	version = cur.version
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoGyre, err)
+		return
+	}
+	rows = f.NumRows()
+	resp := map[string]any{"model": name, "version": cur.version, "request_id": reqID, "predictions": predictions(pred)}
+	if pred.Classes != nil {
+		k := len(pred.Classes)
+		probs := make([]map[string]float64, rows)
+		for i := range probs {
+			probs[i] = make(map[string]float64, k)
+			for c, cl := range pred.Classes {
+				probs[i][cl] = pred.Proba[i*k+c]
+			}
+		}
+		resp["probabilities"] = probs
+	}
+	if len(pred.Unseen) > 0 {
+		resp["unseen_categories"] = pred.Unseen
+	}
+	w.Header().Set("X-Request-Id", reqID)
+	writeJSON(w, resp)
+}
+
+func statusOf(err error) int {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return re.Status
+	}
+	return 500
+}
+
+// handleInvocations serves MLflow's POST /invocations.
+func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rows, code, name, version := 0, 200, "", ""
+	defer func() { s.metrics.observe(name, version, "invocations", code, rows, time.Since(start)) }()
+	e, err := s.model("")
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoMLflow, err)
+		return
+	}
+	name, version = e.name, e.cur.Load().version
+	body, err := s.readBody(w, r)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoMLflow, err)
+		return
+	}
+	schema := e.cur.Load().b.Manifest.Input
+	var f *frame.Frame
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "text/csv") {
+		f, err = fromCSV(schema, strings.NewReader(string(body)))
+	} else {
+		f, err = decodeMLflow(schema, body)
+	}
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoMLflow, err)
+		return
+	}
+	reqID := newRequestID()
+	cur, pred, err := s.run(e, "invocations", f, reqID)
+	version = cur.version
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoMLflow, err)
+		return
+	}
+	rows = f.NumRows()
+	w.Header().Set("X-Request-Id", reqID)
+	writeJSON(w, map[string]any{"predictions": predictions(pred)})
+}
+
+// decodeMLflow decodes MLflow's JSON input formats.
+func decodeMLflow(schema frame.Schema, body []byte) (*frame.Frame, error) {
+	var req map[string]json.RawMessage
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	keys := []string{"dataframe_split", "dataframe_records", "instances", "inputs"}
+	var found []string
+	for _, k := range keys {
+		if _, ok := req[k]; ok {
+			found = append(found, k)
+		}
+	}
+	if len(found) != 1 {
+		return nil, badRequest("want exactly one of dataframe_split, dataframe_records, instances or inputs (got %v)", found)
+	}
+	raw := req[found[0]]
+	switch found[0] {
+	case "dataframe_split":
+		var sp struct {
+			Columns []string `json:"columns"`
+			Data    []any    `json:"data"`
+		}
+		if err := decodeJSON(raw, &sp); err != nil {
+			return nil, err
+		}
+		return fromSplit(schema, sp.Columns, sp.Data)
+	case "dataframe_records":
+		var recs []any
+		if err := decodeJSON(raw, &recs); err != nil {
+			return nil, err
+		}
+		return fromRecords(schema, recs)
+	default: // instances or inputs: records, or a dict of columns
+		var v any
+		if err := decodeJSON(raw, &v); err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case []any:
+			if len(x) > 0 {
+				if _, ok := x[0].([]any); ok {
+					return fromSplit(schema, schema.Names(), x)
+				}
+			}
+			return fromRecords(schema, x)
+		case map[string]any:
+			return fromColumns(schema, x)
+		}
+		return nil, badRequest("%s: want a list of records or an object of columns", found[0])
+	}
+}
+
+func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
+	e, err := s.model(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, protoGyre, err)
+		return
+	}
+	if s.queue == nil {
+		s.fail(w, protoGyre, &RequestError{Status: 409, Msg: "prediction logging is off: start the server with --log-predictions to take feedback"})
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, protoGyre, err)
+		return
+	}
+	var req struct {
+		Feedback []struct {
+			RequestID string `json:"request_id"`
+			Row       int    `json:"row"`
+			Label     any    `json:"label"`
+		} `json:"feedback"`
+		RequestID string `json:"request_id"`
+		Row       int    `json:"row"`
+		Label     any    `json:"label"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		s.fail(w, protoGyre, err)
+		return
+	}
+	if req.RequestID != "" {
+		req.Feedback = append(req.Feedback, struct {
+			RequestID string `json:"request_id"`
+			Row       int    `json:"row"`
+			Label     any    `json:"label"`
+		}{req.RequestID, req.Row, req.Label})
+	}
+	if len(req.Feedback) == 0 {
+		s.fail(w, protoGyre, badRequest(`want {"request_id": "...", "label": ...} or {"feedback": [...]}`))
+		return
+	}
+	now := time.Now().UTC()
+	fbs := make([]Feedback, len(req.Feedback))
+	for i, f := range req.Feedback {
+		if f.RequestID == "" || f.Label == nil {
+			s.fail(w, protoGyre, &RequestError{Status: 400, Row: i + 1, Msg: fmt.Sprintf("feedback %d: request_id and label are required", i+1)})
+			return
+		}
+		fbs[i] = Feedback{Model: e.name, RequestID: f.RequestID, Row: f.Row, Label: f.Label, Time: now}
+	}
+	s.enqueue(fbs)
+	w.WriteHeader(http.StatusAccepted)
+	writeJSON(w, map[string]any{"accepted": len(fbs)})
+}
+
+func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
+	e, err := s.model(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, protoGyre, err)
+		return
+	}
+	changed, err := s.reload(r.Context(), e)
+	if err != nil {
+		s.fail(w, protoGyre, &RequestError{Status: 409, Msg: err.Error()})
+		return
+	}
+	writeJSON(w, map[string]any{"model": e.name, "version": e.cur.Load().version, "changed": changed})
+}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
+	var out []map[string]any
+	for _, n := range s.names {
+		out = append(out, s.describe(s.models[n]))
+	}
+	writeJSON(w, map[string]any{"models": out})
+}
+
+func (s *Server) handleGyreMetadata(w http.ResponseWriter, r *http.Request) {
+	e, err := s.model(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, protoGyre, err)
+		return
+	}
+	writeJSON(w, s.describe(e))
+}
+
+func (s *Server) describe(e *entry) map[string]any {
+	cur := e.cur.Load()
+	m := cur.b.Manifest
+	return map[string]any{"name": e.name, "ref": e.ref, "version": cur.version, "loaded_at": cur.at, "task": m.Task.String(),
+		"target": m.Target, "classes": m.Classes, "inputs": m.Input.Fields, "metrics": m.Metrics}
+}

@@ -1,0 +1,340 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/learn"
+	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/train"
+)
+
+const titanic = "../../examples/data/titanic/titanic"
+
+var (
+	fixtureOnce sync.Once
+	fixture     [2]*bundle.Bundle
+)
+
+// bundles trains two small titanic models (different learners) once.
+func bundles(t testing.TB) [2]*bundle.Bundle {
+	fixtureOnce.Do(func() {
+		f, err := ingest.Read(context.Background(), titanic+".train.csv", ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range []string{"gbdt", "decision_tree"} {
+			p, err := train.NewProblem(f, "Survived", learn.TaskInvalid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := train.Fit(context.Background(), p, train.Options{Learner: l})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := b.Encode()
+			if fixture[i], err = bundle.Decode(data); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	return fixture
+}
+
+func newTestServer(t *testing.T, opt Options) (*Server, *httptest.Server) {
+	t.Helper()
+	b := bundles(t)
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s, err := New([]Model{{Name: "titanic", Ref: "titanic@production", Bundle: b[0], Version: "1", Reloadable: true}}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return s, hs
+}
+
+const passenger = `{"Pclass": 3, "Name": "Doe, Mr. John", "Sex": "male", "Age": 22, "SibSp": 1, "Parch": 0, "Ticket": "A/5 21171", "Fare": 7.25, "Cabin": null, "Embarked": "S"}`
+
+func post(t *testing.T, url, ct, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, ct, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON: %s", raw)
+	}
+	return resp.StatusCode, out
+}
+
+func TestProtocolsAgree(t *testing.T) {
+	_, hs := newTestServer(t, Options{Version: "test"})
+	code, gy := post(t, hs.URL+"/v1/models/titanic/predict", "application/json", `{"records": [`+passenger+`]}`)
+	if code != 200 {
+		t.Fatalf("gyre predict: %d %v", code, gy)
+	}
+	label := gy["predictions"].([]any)[0]
+	if gy["version"] != "1" || gy["request_id"] == "" || gy["probabilities"] == nil {
+		t.Errorf("gyre response missing fields: %v", gy)
+	}
+
+	var rec map[string]any
+	json.Unmarshal([]byte(passenger), &rec)
+	cols, vals := []string{}, []any{}
+	for k, v := range rec {
+		cols = append(cols, k)
+		vals = append(vals, v)
+	}
+	split, _ := json.Marshal(map[string]any{"dataframe_split": map[string]any{"columns": cols, "data": []any{vals}}})
+	for name, body := range map[string]string{
+		"dataframe_split":   string(split),
+		"dataframe_records": `{"dataframe_records": [` + passenger + `]}`,
+		"instances":         `{"instances": [` + passenger + `]}`,
+		"inputs":            `{"inputs": [` + passenger + `]}`,
+	} {
+		code, ml := post(t, hs.URL+"/invocations", "application/json", body)
+		if code != 200 || ml["predictions"].([]any)[0] != label {
+			t.Errorf("mlflow %s: %d %v, want prediction %v", name, code, ml, label)
+		}
+	}
+	csvBody := "Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n3,\"Doe, Mr. John\",male,22,1,0,A/5 21171,7.25,,S\n"
+	if code, ml := post(t, hs.URL+"/invocations", "text/csv", csvBody); code != 200 || ml["predictions"].([]any)[0] != label {
+		t.Errorf("mlflow csv: %d %v", code, ml)
+	}
+
+	var inputs []map[string]any
+	for k, v := range rec {
+		dt := "FP64"
+		if _, ok := v.(string); ok || v == nil {
+			dt = "BYTES"
+		}
+		inputs = append(inputs, map[string]any{"name": k, "shape": []int{1}, "datatype": dt, "data": []any{v}})
+	}
+	v2body, _ := json.Marshal(map[string]any{"parameters": map[string]any{"content_type": "pd"}, "inputs": inputs})
+	code, v2 := post(t, hs.URL+"/v2/models/titanic/infer", "application/json", string(v2body))
+	if code != 200 {
+		t.Fatalf("v2 infer: %d %v", code, v2)
+	}
+	outs := v2["outputs"].([]any)
+	if outs[0].(map[string]any)["data"].([]any)[0] != label || len(outs) != 3 {
+		t.Errorf("v2 outputs %v, want prediction %v and two probabilities", outs, label)
+	}
+	for _, path := range []string{"/ping", "/health", "/v2/health/live", "/v2/health/ready", "/v2/models/titanic", "/v2/models/titanic/ready", "/v2/models/titanic/versions/1", "/openapi.json", "/metrics", "/v2"} {
+		resp, err := http.Get(hs.URL + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("GET %s: %v %v", path, err, resp.Status)
+		}
+		resp.Body.Close()
+	}
+	resp, _ := http.Get(hs.URL + "/metrics")
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(m, []byte(`gyre_requests_total{model="titanic",endpoint="invocations",code="200"} 5`)) {
+		t.Errorf("metrics do not count the 5 invocations:\n%s", m)
+	}
+}
+
+func TestBadRequestsNameTheField(t *testing.T) {
+	_, hs := newTestServer(t, Options{MaxBodyBytes: 4096})
+	cases := []struct {
+		name, url, body string
+		status          int
+		want            string
+	}{
+		{"malformed json", "/v1/models/titanic/predict", `{"records": [`, 400, "malformed JSON"},
+		{"missing column", "/v1/models/titanic/predict", `{"records": [{"Pclass": 3}]}`, 400, `"field":"Sex"`},
+		{"wrong type", "/v1/models/titanic/predict", `{"records": [` + strings.Replace(passenger, `"Age": 22`, `"Age": "old"`, 1) + `]}`, 400, `"field":"Age","message":"field \"Age\", row 1: want a number, got \"old\""`},
+		{"NaN string", "/v1/models/titanic/predict", `{"records": [` + strings.Replace(passenger, `"Age": 22`, `"Age": "NaN"`, 1) + `]}`, 400, "finite"},
+		{"huge number", "/v1/models/titanic/predict", `{"records": [` + strings.Replace(passenger, `"Age": 22`, `"Age": 1e999`, 1) + `]}`, 400, "range"},
+		{"deep nesting", "/v1/models/titanic/predict", `{"records": [[[[[[[[[[[[1]]]]]]]]]]]]}`, 400, "nested"},
+		{"not records", "/v1/models/titanic/predict", `{"rows": []}`, 400, "records"},
+		{"unknown model", "/v1/models/nope/predict", `{"records": []}`, 404, "titanic"},
+		{"oversized", "/v1/models/titanic/predict", `{"records": [` + strings.Repeat(passenger+",", 40) + passenger + `]}`, 413, "bytes"},
+		{"two mlflow keys", "/invocations", `{"instances": [], "inputs": []}`, 400, "exactly one"},
+		{"bad v2 shape", "/v2/models/titanic/infer", `{"inputs": [{"name": "Age", "shape": [3], "datatype": "FP64", "data": [1]}]}`, 400, "shape"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := http.Post(hs.URL+c.url, "application/json", strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(raw), c.want) {
+				t.Errorf("got %d %s, want %d mentioning %q", resp.StatusCode, raw, c.status, c.want)
+			}
+		})
+	}
+}
+
+func TestUnseenCategoriesAreServedAndCounted(t *testing.T) {
+	_, hs := newTestServer(t, Options{})
+	body := `{"records": [` + strings.Replace(passenger, `"Embarked": "S"`, `"Embarked": "Atlantis"`, 1) + `]}`
+	code, out := post(t, hs.URL+"/v1/models/titanic/predict", "application/json", body)
+	if code != 200 || out["unseen_categories"].(map[string]any)["Embarked"] != float64(1) {
+		t.Errorf("unseen category: %d %v", code, out)
+	}
+}
+
+// flipResolver alternates between two bundles on every resolve.
+type flipResolver struct {
+	n atomic.Int64
+	b [2]*bundle.Bundle
+}
+
+func (r *flipResolver) Resolve(_ context.Context, ref string) (*bundle.Bundle, string, error) {
+	n := r.n.Add(1)
+	return r.b[n%2], fmt.Sprint(n + 1), nil
+}
+
+func TestHotReloadUnderLoadFailsNoRequest(t *testing.T) {
+	res := &flipResolver{b: bundles(t)}
+	s, hs := newTestServer(t, Options{Resolver: res})
+	var failures, done atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(hs.URL+"/v1/models/titanic/predict", "application/json", strings.NewReader(`{"records": [`+passenger+`]}`))
+				if err != nil || resp.StatusCode != 200 {
+					failures.Add(1)
+				}
+				if resp != nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	versions := map[string]bool{}
+	for i := 0; i < 10; i++ {
+		time.Sleep(20 * time.Millisecond)
+		code, out := post(t, hs.URL+"/v1/models/titanic/reload", "application/json", "")
+		if code != 200 || out["changed"] != true {
+			t.Errorf("reload %d: %d %v", i, code, out)
+		}
+		versions[out["version"].(string)] = true
+	}
+	close(stop)
+	wg.Wait()
+	if failures.Load() != 0 {
+		t.Errorf("%d of %d requests failed across 10 reloads", failures.Load(), done.Load())
+	}
+	if len(versions) != 10 || s.metrics.reloads.Load() != 10 {
+		t.Errorf("versions seen %v, reloads %d", versions, s.metrics.reloads.Load())
+	}
+}
+
+// memLog collects logged predictions.
+type memLog struct {
+	mu   sync.Mutex
+	recs []Record
+	fbs  []Feedback
+}
+
+func (m *memLog) LogPredictions(_ context.Context, r []Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs = append(m.recs, r...)
+	return nil
+}
+func (m *memLog) LogFeedback(_ context.Context, f []Feedback) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fbs = append(m.fbs, f...)
+	return nil
+}
+
+func TestPredictionLogAndGracefulShutdown(t *testing.T) {
+	log := &memLog{}
+	b := bundles(t)
+	s, err := New([]Model{{Name: "titanic", Bundle: b[0], Version: "1"}}, Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.ListenAndServe(ctx, "127.0.0.1:0", func(a net.Addr) { addr <- a.String() })
+	}()
+	base := "http://" + <-addr
+	code, out := post(t, base+"/v1/models/titanic/predict", "application/json", `{"records": [`+passenger+`,`+passenger+`]}`)
+	if code != 200 {
+		t.Fatalf("predict: %d %v", code, out)
+	}
+	if code, _ := post(t, base+"/v1/models/titanic/feedback", "application/json", `{"request_id": "`+out["request_id"].(string)+`", "row": 1, "label": "1"}`); code != 202 {
+		t.Errorf("feedback: %d", code)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if len(log.recs) != 2 || log.recs[0].RequestID != out["request_id"] || len(log.fbs) != 1 {
+		t.Errorf("logged %d predictions and %d feedback, want 2 and 1 flushed at shutdown", len(log.recs), len(log.fbs))
+	}
+}
+
+func FuzzDecoders(f *testing.F) {
+	for _, seed := range []string{
+		`{"records": [` + passenger + `]}`,
+		`{"dataframe_split": {"columns": ["Age"], "data": [[1]]}}`,
+		`{"instances": [[1, 2]]}`,
+		`{"inputs": {"Age": [1, null]}}`,
+		`{"records": [{"Age": "1e999"}]}`,
+		`[[[[`,
+		`{"inputs": [{"name": "x", "shape": [2, 10], "data": [1]}]}`,
+	} {
+		f.Add(seed)
+	}
+	b := bundles(f)
+	schema := b[0].Manifest.Input
+	f.Fuzz(func(t *testing.T, body string) {
+		if fr, err := decodeMLflow(schema, []byte(body)); err == nil && fr.NumCols() != len(schema.Fields) {
+			t.Fatalf("decoded %d columns, schema has %d", fr.NumCols(), len(schema.Fields))
+		}
+		var req struct {
+			Records []any          `json:"records"`
+			Inputs  []v2Tensor     `json:"inputs"`
+			Columns map[string]any `json:"columns"`
+		}
+		if decodeJSON([]byte(body), &req) == nil {
+			_, _ = fromRecords(schema, req.Records)
+			_, _ = v2Frame(schema, req.Inputs)
+			_, _ = fromColumns(schema, req.Columns)
+		}
+		_, _ = fromCSV(schema, strings.NewReader(body))
+	})
+}

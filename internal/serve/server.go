@@ -1,0 +1,367 @@
+package serve
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+)
+
+// Resolver resolves a model reference (a registry reference such as
+// NAME@ALIAS) to a bundle and its version. The registry satisfies it through
+// a small adapter in the command line.
+type Resolver interface {
+	Resolve(ctx context.Context, ref string) (b *bundle.Bundle, version string, err error)
+}
+
+// PredictionLog receives sampled prediction records and feedback. Calls come
+// from one background goroutine, never from a request.
+type PredictionLog interface {
+	LogPredictions(ctx context.Context, recs []Record) error
+	LogFeedback(ctx context.Context, fb []Feedback) error
+}
+
+// Record is one logged prediction.
+type Record struct {
+	Model     string          `json:"model"`
+	Version   string          `json:"version"`
+	RequestID string          `json:"request_id"`
+	Row       int             `json:"row"`
+	Time      time.Time       `json:"time"`
+	Input     json.RawMessage `json:"input"`
+	Output    json.RawMessage `json:"output"`
+}
+
+// Feedback is a ground-truth label for a logged prediction.
+type Feedback struct {
+	Model     string    `json:"model"`
+	RequestID string    `json:"request_id"`
+	Row       int       `json:"row"`
+	Label     any       `json:"label"`
+	Time      time.Time `json:"time"`
+}
+
+// Model is one model to serve.
+type Model struct {
+	// Name is the name the model is served under.
+	Name string
+	// Ref is the reference it was loaded from; registry references (not
+	// bundle paths) are re-resolved for hot reload.
+	Ref string
+	// Bundle and Version are the initially loaded model.
+	Bundle  *bundle.Bundle
+	Version string
+	// Reloadable marks Ref as a registry reference to watch.
+	Reloadable bool
+}
+
+// Options configure a Server.
+type Options struct {
+	// MaxBodyBytes limits request bodies (default 16 MiB).
+	MaxBodyBytes int64
+	// ReadTimeout bounds reading a request, so slow clients time out
+	// (default 30s).
+	ReadTimeout time.Duration
+	// ReloadInterval is how often registry references are re-resolved
+	// (default 2s; 0 disables watching).
+	ReloadInterval time.Duration
+	// Resolver re-resolves reloadable references.
+	Resolver Resolver
+	// Log receives sampled predictions and feedback (optional).
+	Log PredictionLog
+	// Sample is the share of requests logged, in [0, 1] (default 1 when Log
+	// is set).
+	Sample float64
+	// QueueSize bounds the logging queue (default 10000 records).
+	QueueSize int
+	// Logger for server events (default slog.Default()).
+	Logger *slog.Logger
+	// Version is the Gyre version reported by /version and /v2.
+	Version string
+}
+
+// Server serves models over HTTP.
+type Server struct {
+	opt     Options
+	models  map[string]*entry
+	names   []string
+	metrics *metrics
+	queue   chan any
+	dropped atomic.Int64
+	wg      sync.WaitGroup
+	mux     *http.ServeMux
+	// gauges, when set, writes extra Prometheus gauges (e.g. drift scores
+	// from monitoring) into /metrics.
+	gauges func(io.Writer)
+}
+
+// SetGauges installs a writer of extra Prometheus metrics for /metrics.
+func (s *Server) SetGauges(f func(io.Writer)) { s.gauges = f }
+
+// entry is a served model whose current version swaps atomically.
+type entry struct {
+	name       string
+	ref        string
+	reloadable bool
+	cur        atomic.Pointer[loaded]
+	reloadMu   sync.Mutex
+}
+
+type loaded struct {
+	b       *bundle.Bundle
+	version string
+	at      time.Time
+}
+
+// New builds a server for the models.
+func New(models []Model, opt Options) (*Server, error) {
+	if len(models) == 0 {
+		return nil, errors.New("serve: no models")
+	}
+	if opt.MaxBodyBytes == 0 {
+		opt.MaxBodyBytes = 16 << 20
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 30 * time.Second
+	}
+	if opt.QueueSize == 0 {
+		opt.QueueSize = 10000
+	}
+	if opt.Log != nil && opt.Sample == 0 {
+		opt.Sample = 1
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &Server{opt: opt, models: map[string]*entry{}, metrics: newMetrics()}
+	for _, m := range models {
+		if _, dup := s.models[m.Name]; dup {
+			return nil, fmt.Errorf("serve: two models named %q: name them apart", m.Name)
+		}
+		e := &entry{name: m.Name, ref: m.Ref, reloadable: m.Reloadable}
+		e.cur.Store(&loaded{b: m.Bundle, version: m.Version, at: time.Now()})
+		s.models[m.Name] = e
+		s.names = append(s.names, m.Name)
+	}
+	sort.Strings(s.names)
+	if opt.Log != nil {
+		s.queue = make(chan any, opt.QueueSize)
+	}
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully: it stops accepting, drains in-flight requests (up to 30s) and
+// flushes the prediction log. ready, if non-nil, receives the bound address.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln, ready)
+}
+
+// Serve serves on ln; see ListenAndServe.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr)) error {
+	hs := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.opt.ReadTimeout,
+		WriteTimeout:      s.opt.ReadTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	if s.queue != nil {
+		s.wg.Add(1)
+		go s.logLoop(bg)
+	}
+	if s.opt.ReloadInterval > 0 && s.opt.Resolver != nil {
+		s.wg.Add(1)
+		go s.watch(bg)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		stopBG()
+		s.wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := hs.Shutdown(shutdown)
+	stopBG()
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}
+
+// watch re-resolves reloadable references periodically.
+func (s *Server) watch(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opt.ReloadInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, name := range s.names {
+				e := s.models[name]
+				if !e.reloadable {
+					continue
+				}
+				if _, err := s.reload(ctx, e); err != nil {
+					s.opt.Logger.Warn("reload failed; still serving the current version", "model", name, "ref", e.ref, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// reload re-resolves e's reference and swaps in a new version. It reports
+// whether the version changed.
+func (s *Server) reload(ctx context.Context, e *entry) (bool, error) {
+	if s.opt.Resolver == nil || !e.reloadable {
+		return false, fmt.Errorf("model %q was loaded from a file, not a registry reference", e.name)
+	}
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	b, v, err := s.opt.Resolver.Resolve(ctx, e.ref)
+	if err != nil {
+		return false, err
+	}
+	if v == e.cur.Load().version {
+		return false, nil
+	}
+	e.cur.Store(&loaded{b: b, version: v, at: time.Now()})
+	s.metrics.reloads.Add(1)
+	s.opt.Logger.Info("model reloaded", "model", e.name, "ref", e.ref, "version", v)
+	return true, nil
+}
+
+// enqueue offers a log item without ever blocking the request.
+func (s *Server) enqueue(item any) {
+	if s.queue == nil {
+		return
+	}
+	select {
+	case s.queue <- item:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+// logLoop drains the logging queue in batches until ctx ends, then flushes.
+func (s *Server) logLoop(ctx context.Context) {
+	defer s.wg.Done()
+	var recs []Record
+	var fbs []Feedback
+	flush := func() {
+		bctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if len(recs) > 0 {
+			if err := s.opt.Log.LogPredictions(bctx, recs); err != nil {
+				s.opt.Logger.Warn("prediction log write failed", "records", len(recs), "err", err)
+				s.dropped.Add(int64(len(recs)))
+			}
+			recs = recs[:0]
+		}
+		if len(fbs) > 0 {
+			if err := s.opt.Log.LogFeedback(bctx, fbs); err != nil {
+				s.opt.Logger.Warn("feedback write failed", "records", len(fbs), "err", err)
+			}
+			fbs = fbs[:0]
+		}
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	add := func(item any) {
+		switch x := item.(type) {
+		case []Record:
+			recs = append(recs, x...)
+		case []Feedback:
+			fbs = append(fbs, x...)
+		}
+		if len(recs) >= 1000 {
+			flush()
+		}
+	}
+	for {
+		select {
+		case item := <-s.queue:
+			add(item)
+		case <-tick.C:
+			flush()
+		case <-ctx.Done():
+			for {
+				select {
+				case item := <-s.queue:
+					add(item)
+				default:
+					flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// readBody reads a size-limited body.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body over %d bytes: send fewer rows per request", s.opt.MaxBodyBytes)}
+		}
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("reading request body: %v", err)}
+	}
+	return body, nil
+}
+
+// model finds a served model by name; "" picks the only one.
+func (s *Server) model(name string) (*entry, error) {
+	if name == "" {
+		if len(s.models) == 1 {
+			return s.models[s.names[0]], nil
+		}
+		return nil, &RequestError{Status: 400, Msg: fmt.Sprintf("several models are served (%s): use /v1/models/{name}/predict", strings.Join(s.names, ", "))}
+	}
+	e, ok := s.models[name]
+	if !ok {
+		return nil, &RequestError{Status: 404, Msg: fmt.Sprintf("no model named %q (serving: %s)", name, strings.Join(s.names, ", "))}
+	}
+	return e, nil
+}

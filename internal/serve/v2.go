@@ -1,0 +1,199 @@
+package serve
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// v2Type is the Open Inference Protocol datatype of a column kind.
+func v2Type(k frame.Kind) string {
+	switch k {
+	case frame.KindFloat:
+		return "FP64"
+	case frame.KindInt:
+		return "INT64"
+	case frame.KindBool:
+		return "BOOL"
+	}
+	return "BYTES"
+}
+
+type v2Tensor struct {
+	Name       string         `json:"name"`
+	Shape      []int          `json:"shape"`
+	Datatype   string         `json:"datatype"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Data       any            `json:"data"`
+}
+
+func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]any{"name": "gyre", "version": s.opt.Version, "extensions": []string{}})
+}
+
+// v2Entry finds the model and checks the requested version, if any.
+func (s *Server) v2Entry(r *http.Request) (*entry, error) {
+	e, err := s.model(r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	if v := r.PathValue("version"); v != "" && v != e.cur.Load().version {
+		return nil, &RequestError{Status: 404, Msg: fmt.Sprintf("model %q is serving version %s, not %s", e.name, e.cur.Load().version, v)}
+	}
+	return e, nil
+}
+
+func (s *Server) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
+	e, err := s.v2Entry(r)
+	if err != nil {
+		s.fail(w, protoV2, err)
+		return
+	}
+	cur := e.cur.Load()
+	m := cur.b.Manifest
+	var inputs []map[string]any
+	for _, f := range m.Input.Fields {
+		inputs = append(inputs, map[string]any{"name": f.Name, "datatype": v2Type(f.Kind), "shape": []int{-1}})
+	}
+	outputs := []map[string]any{}
+	if m.Classes != nil {
+		outputs = append(outputs, map[string]any{"name": "predict", "datatype": "BYTES", "shape": []int{-1}})
+		for _, c := range m.Classes {
+			outputs = append(outputs, map[string]any{"name": "proba_" + c, "datatype": "FP64", "shape": []int{-1}})
+		}
+	} else {
+		outputs = append(outputs, map[string]any{"name": "predict", "datatype": "FP64", "shape": []int{-1}})
+	}
+	writeJSON(w, map[string]any{"name": e.name, "versions": []string{cur.version}, "platform": "gyre", "inputs": inputs, "outputs": outputs,
+		"parameters": map[string]any{"content_type": "pd"}})
+}
+
+func (s *Server) handleV2Ready(w http.ResponseWriter, r *http.Request) {
+	e, err := s.v2Entry(r)
+	if err != nil {
+		s.fail(w, protoV2, err)
+		return
+	}
+	writeJSON(w, map[string]any{"name": e.name, "ready": true})
+}
+
+func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rows, code, name, version := 0, 200, r.PathValue("name"), ""
+	defer func() { s.metrics.observe(name, version, "v2_infer", code, rows, time.Since(start)) }()
+	e, err := s.v2Entry(r)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	version = e.cur.Load().version
+	body, err := s.readBody(w, r)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	var req struct {
+		ID         string         `json:"id"`
+		Parameters map[string]any `json:"parameters"`
+		Inputs     []v2Tensor     `json:"inputs"`
+	}
+	if err := decodeJSON(body, &req); err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	schema := e.cur.Load().b.Manifest.Input
+	f, err := v2Frame(schema, req.Inputs)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	reqID := req.ID
+	if reqID == "" {
+		reqID = newRequestID()
+	}
+	cur, pred, err := s.run(e, "v2_infer", f, reqID)
+	version = cur.version
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	rows = f.NumRows()
+	out := []v2Tensor{}
+	if pred.Classes != nil {
+		labels := make([]string, rows)
+		for i := range labels {
+			labels[i] = pred.Label(i)
+		}
+		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "BYTES", Data: labels})
+		k := len(pred.Classes)
+		for c, cl := range pred.Classes {
+			p := make([]float64, rows)
+			for i := range p {
+				p[i] = pred.Proba[i*k+c]
+			}
+			out = append(out, v2Tensor{Name: "proba_" + cl, Shape: []int{rows}, Datatype: "FP64", Data: p})
+		}
+	} else {
+		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "FP64", Data: pred.Values})
+	}
+	writeJSON(w, map[string]any{"model_name": e.name, "model_version": cur.version, "id": reqID, "parameters": map[string]any{"content_type": "pd"}, "outputs": out})
+}
+
+// v2Frame builds a frame from V2 inputs: one input per column (the "pd"
+// tabular convention), or a single [rows, columns] tensor in schema order.
+func v2Frame(schema frame.Schema, inputs []v2Tensor) (*frame.Frame, error) {
+	if len(inputs) == 0 {
+		return nil, badRequest("no inputs")
+	}
+	byName := map[string]v2Tensor{}
+	for _, in := range inputs {
+		byName[in.Name] = in
+	}
+	if _, named := byName[schema.Fields[0].Name]; !named && len(inputs) == 1 && len(inputs[0].Shape) == 2 {
+		in := inputs[0]
+		flat, ok := in.Data.([]any)
+		if !ok {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: "data: want an array"}
+		}
+		rows, cols := in.Shape[0], in.Shape[1]
+		if cols != len(schema.Fields) {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: fmt.Sprintf("shape %v: want [rows, %d] with columns in order %v", in.Shape, len(schema.Fields), schema.Names())}
+		}
+		data := make([]any, 0, rows)
+		if len(flat) == rows {
+			data = flat // nested rows
+		} else if len(flat) == rows*cols {
+			for r := 0; r < rows; r++ {
+				data = append(data, flat[r*cols:(r+1)*cols])
+			}
+		} else {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: fmt.Sprintf("shape %v does not match %d data values", in.Shape, len(flat))}
+		}
+		return fromSplit(schema, schema.Names(), data)
+	}
+	cols := make(map[string]any, len(inputs))
+	for _, in := range inputs {
+		vals, ok := in.Data.([]any)
+		if !ok {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: "data: want an array"}
+		}
+		if len(in.Shape) > 0 {
+			n := 1
+			for _, d := range in.Shape {
+				n *= d
+			}
+			if n != len(vals) {
+				return nil, &RequestError{Status: 400, Field: in.Name, Msg: fmt.Sprintf("shape %v does not match %d data values", in.Shape, len(vals))}
+			}
+		}
+		cols[in.Name] = vals
+	}
+	return fromColumns(schema, cols)
+}
