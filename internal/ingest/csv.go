@@ -199,57 +199,35 @@ func (r *csvReader) header() error {
 	return nil
 }
 
-// sniffDelimiter picks the candidate that splits the first lines into the
-// same number (>0) of fields, preferring more fields; comma by default.
+// sniffDelimiter tokenizes the first records (quote-aware) with each
+// candidate delimiter and picks the one that splits every record into the
+// same number of fields, preferring more fields; comma when none does.
 func sniffDelimiter(head []byte) byte {
-	cands := []byte{',', ';', '\t', '|'}
-	var lines [][]byte
-	for rest := head; len(rest) > 0 && len(lines) < 20; {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			if len(lines) == 0 {
-				lines = append(lines, rest)
+	best, bestFields := byte(','), 1
+	for _, d := range []byte{',', ';', '\t', '|'} {
+		var t tokenizer
+		t.reset(head, d, 1)
+		fields, consistent := -1, true
+		for rec := 0; rec < 20; rec++ {
+			ok, err := t.next()
+			if err != nil || !ok {
+				break
 			}
-			break
-		}
-		if l := bytes.TrimRight(rest[:i], "\r"); len(l) > 0 {
-			lines = append(lines, l)
-		}
-		rest = rest[i+1:]
-	}
-	best, bestScore := byte(','), 0
-	for _, d := range cands {
-		first, consistent, total := -1, true, 0
-		for _, l := range lines {
-			c := countOutsideQuotes(l, d)
-			if first < 0 {
-				first = c
-			} else if c != first {
+			if t.pos == len(head) && rec > 0 && len(head) >= headSize-3 {
+				break // possibly truncated last record
+			}
+			if fields < 0 {
+				fields = len(t.fields)
+			} else if len(t.fields) != fields {
 				consistent = false
+				break
 			}
-			total += c
 		}
-		score := total
-		if consistent && first > 0 {
-			score += 1 << 20
-		}
-		if score > bestScore {
-			best, bestScore = d, score
+		if consistent && fields > bestFields {
+			best, bestFields = d, fields
 		}
 	}
 	return best
-}
-
-func countOutsideQuotes(l []byte, d byte) int {
-	n, in := 0, false
-	for _, c := range l {
-		if c == '"' {
-			in = !in
-		} else if c == d && !in {
-			n++
-		}
-	}
-	return n
 }
 
 // pass1 chunks the file and scans the blocks in parallel.

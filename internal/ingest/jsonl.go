@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 )
@@ -171,7 +172,7 @@ func jsonValue(raw json.RawMessage) (jval, error) {
 		if err := json.Compact(&buf, raw); err != nil {
 			return jval{}, err
 		}
-		return jval{kind: jRaw, s: buf.String()}, nil
+		return jval{kind: jRaw, s: strings.ToValidUTF8(buf.String(), "\uFFFD")}, nil
 	}
 	return jval{kind: jNumber, s: string(raw)}, nil
 }

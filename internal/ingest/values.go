@@ -142,13 +142,20 @@ func classify(b []byte, mask uint32) uint32 {
 			if mask&bit == 0 {
 				continue
 			}
-			if _, err := time.Parse(timeLayouts[k], bstr(b)); err == nil {
+			if tm, err := time.Parse(timeLayouts[k], bstr(b)); err == nil && inNanoRange(tm) {
 				out |= bit
 			}
 		}
 		return out
 	}
 	return 0
+}
+
+// inNanoRange reports whether t fits int64 Unix nanoseconds (years 1678 to
+// 2261, with a day's margin).
+func inNanoRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y > 1678 && y < 2262
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

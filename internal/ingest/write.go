@@ -112,6 +112,9 @@ func WriteCSV(ctx context.Context, w io.Writer, f *frame.Frame, delim rune) erro
 		return err
 	}
 	n := f.NumRows()
+	// A one-column row with a missing value would be a blank line, which
+	// readers skip: write it as "" instead.
+	single := len(cols) == 1
 	for i := 0; i < n; i++ {
 		if i%65536 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -124,6 +127,9 @@ func WriteCSV(ctx context.Context, w io.Writer, f *frame.Frame, delim rune) erro
 				line = append(line, d)
 			}
 			if c.IsNull(i) {
+				if single {
+					line = append(line, '"', '"')
+				}
 				continue
 			}
 			switch c := c.(type) {
