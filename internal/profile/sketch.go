@@ -28,19 +28,28 @@ type kll struct {
 	n      int
 	rng    *rand.Rand
 	exact  bool // no compaction has happened yet
+	held   int  // items held, Σ len(levels[h])
+	caps   []int
+	capSum int
 }
 
 func newKLL(seed uint64) *kll {
 	return &kll{levels: [][]float64{make([]float64, 0, 64)}, rng: rand.New(rand.NewPCG(seed, 0x6b6c6c)), exact: true}
 }
 
+// capacity is the capacity of level h (cached per number of levels).
 func (s *kll) capacity(h int) int {
-	depth := len(s.levels) - h - 1
-	c := int(math.Ceil(kllK * math.Pow(2.0/3.0, float64(depth))))
-	if c < 8 {
-		c = 8
+	if len(s.caps) != len(s.levels) {
+		s.caps = s.caps[:0]
+		s.capSum = 0
+		for l := range s.levels {
+			depth := len(s.levels) - l - 1
+			c := max(8, int(math.Ceil(kllK*math.Pow(2.0/3.0, float64(depth)))))
+			s.caps = append(s.caps, c)
+			s.capSum += c
+		}
 	}
-	return c
+	return s.caps[h]
 }
 
 func (s *kll) size() int {
@@ -52,22 +61,21 @@ func (s *kll) size() int {
 }
 
 func (s *kll) totalCapacity() int {
-	t := 0
-	for h := range s.levels {
-		t += s.capacity(h)
-	}
-	return t
+	s.capacity(0)
+	return s.capSum
 }
 
 // add inserts one value.
 func (s *kll) add(x float64) {
 	s.levels[0] = append(s.levels[0], x)
 	s.n++
+	s.held++
 	if s.exact && s.n <= kllExactLimit {
 		return
 	}
-	if s.size() >= s.totalCapacity() {
+	if s.held >= s.totalCapacity() {
 		s.compress()
+		s.held = s.size()
 	}
 }
 
@@ -117,6 +125,7 @@ func (s *kll) merge(o *kll) {
 	for s.size() >= s.totalCapacity() {
 		s.compress()
 	}
+	s.held = s.size()
 }
 
 type weighted struct {

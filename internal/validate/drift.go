@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -124,41 +125,62 @@ type side struct {
 	cats   map[string]int // categorical, or numeric binned by reference edges
 }
 
-// Drift tests each reference column for drift in the current frame.
+// Drift tests each reference column for drift in the current frame. It
+// profiles the current data once (no relationships) and uses exact values
+// where a test needs them: sorted values for KS (small references) and
+// exact bin counts over the reference histogram; the Wasserstein distance
+// of large references uses the current column's quantile grid.
 func Drift(ref *profile.Profile, cur *frame.Frame, opts DriftOptions) (*DriftReport, error) {
 	if ref == nil || cur == nil {
 		return nil, fmt.Errorf("drift: nil reference or current data")
 	}
+	cp, err := profile.Compute(context.Background(), cur, profile.Options{NoRelations: true})
+	if err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
+	return driftFrame(ref, cur, cp, opts)
+}
+
+// driftFrame is Drift with the current profile already computed.
+func driftFrame(ref *profile.Profile, cur *frame.Frame, cp *profile.Profile, opts DriftOptions) (*DriftReport, error) {
+	small := ref.Rows <= SmallReference
 	return drift(ref, cur.NumRows(), opts, func(rc *profile.Column) (*side, bool) {
 		c, err := cur.Column(rc.Name)
 		if err != nil {
 			return nil, false
 		}
-		s := &side{}
+		cc := cp.Column(rc.Name)
 		if rc.Numeric != nil {
-			vals, ok := profile.NumericValues(c)
-			if !ok {
+			if cc.Numeric == nil && cc.Count > 0 {
 				return nil, true // type changed: reported by the caller
 			}
-			slices.Sort(vals)
-			s.count, s.sorted, s.exact = len(vals), vals, true
-			s.qf = func(p float64) float64 { return profile.QuantileSorted(vals, p) }
+			s := &side{count: cc.Count}
+			if cc.Numeric == nil {
+				return s, true
+			}
+			vals, _ := profile.NumericValues(c)
 			s.cats = binCounts(rc, vals)
+			s.std = cc.Numeric.PopStd
+			if small || cc.Numeric.QuantilesExact {
+				slices.Sort(vals)
+				s.sorted, s.exact = vals, true
+				s.qf = func(p float64) float64 { return profile.QuantileSorted(vals, p) }
+			} else {
+				s.sorted, s.qf = cc.Numeric.Sample, cc.Numeric.Quantile
+			}
 			return s, true
 		}
-		m, ok := profile.CategoryCounts(c)
-		if !ok {
+		s := &side{count: cc.Count}
+		if cc.Categories != nil {
+			s.cats = cc.Categories.Map()
+		} else {
 			// A numeric column where text was expected: compare as text.
-			m = map[string]int{}
+			s.cats = map[string]int{}
 			for i := 0; i < c.Len(); i++ {
 				if !c.IsNull(i) {
-					m[c.Format(i)]++
+					s.cats[c.Format(i)]++
 				}
 			}
-		}
-		s.cats = m
-		for _, k := range m {
-			s.count += k
 		}
 		return s, true
 	})
@@ -205,9 +227,15 @@ func binCounts(rc *profile.Column, vals []float64) map[string]int {
 		return nil
 	}
 	h := &rc.Numeric.Histogram
-	m := map[string]int{}
+	counts := make([]int, len(h.Counts))
 	for _, v := range vals {
-		m[strconv.Itoa(h.Bin(v))]++
+		counts[h.Bin(v)]++
+	}
+	m := make(map[string]int, len(counts))
+	for i, k := range counts {
+		if k > 0 {
+			m[strconv.Itoa(i)] = k
+		}
 	}
 	return m
 }

@@ -149,7 +149,7 @@ func Against(ctx context.Context, ref *profile.Profile, cur *frame.Frame, opts O
 			add(Finding{Check: "extra_column", Column: name, Severity: profile.Info, Message: fmt.Sprintf("column %s is not in the reference", name)})
 		}
 	}
-	dr, err := Drift(ref, cur, opts.Drift)
+	dr, err := driftFrame(ref, cur, curProf, opts.Drift)
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
