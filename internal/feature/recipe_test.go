@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -41,4 +42,26 @@ func TestRecipeFiles(t *testing.T) {
 			t.Errorf("%s: %v does not mention %s", tt.file, err, tt.text)
 		}
 	}
+}
+
+// FuzzParseRecipe: any input parses or fails with an error, never a panic;
+// a parsed recipe survives a JSON round trip.
+func FuzzParseRecipe(f *testing.F) {
+	f.Add([]byte("target: y\nsteps:\n  - step: impute\n    strategy: mean\n"))
+	f.Add([]byte("steps:\n  - step: onehot\n    max_categories: 3\n    columns: [a]\n"))
+	f.Add([]byte("roles: {id: id}\nsteps: []\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseRecipe(data, "fuzz.yaml")
+		if err != nil {
+			return
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			return // e.g. a NaN parameter: JSON has no NaN; Fit rejects it
+		}
+		var back Pipeline
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("round trip: %v\n%s", err, b)
+		}
+	})
 }
