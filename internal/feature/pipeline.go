@@ -183,14 +183,26 @@ func LoadFitted(path string) (*FittedPipeline, error) {
 
 // Transform applies the fitted steps to new rows and returns the columns of
 // Output in order. Feature columns seen at fit must be present (an error names
-// a missing one); extra columns are ignored; the target passes through when
+// a missing one) unless a leading drop step removes them; extra columns are
+// ignored; the target passes through when
 // present. Rows are never dropped on this path.
 func (fp *FittedPipeline) Transform(f *frame.Frame) (*frame.Frame, error) {
 	if f == nil {
 		return nil, fmt.Errorf("transform: no data")
 	}
+	// Columns removed by leading drop steps are never read: not required.
+	optional := map[string]bool{}
+	for _, s := range fp.Steps {
+		sel, ok := s.(*Selected)
+		if !ok || sel.Kind != "drop" {
+			break
+		}
+		for _, n := range sel.Drop {
+			optional[n] = true
+		}
+	}
 	for _, fld := range fp.Input {
-		if f.Index(fld.Name) < 0 {
+		if f.Index(fld.Name) < 0 && !optional[fld.Name] {
 			return nil, fmt.Errorf("transform: column %q was seen in training (%s) but is missing: %w", fld.Name, fld.Kind, frame.ErrNoColumn)
 		}
 	}

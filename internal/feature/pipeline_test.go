@@ -204,3 +204,20 @@ func TestYeoJohnsonLambda(t *testing.T) {
 		t.Errorf("lambda = %g, want a log-like value", l)
 	}
 }
+
+func TestLeadingDropColumnsOptional(t *testing.T) {
+	train := mixedFrame(100, 1)
+	p := Pipeline{Target: "y", Steps: []Step{&Drop{Columns: []string{"note"}}, &Impute{}}}
+	fp, out, err := p.Fit(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve, _ := mixedFrame(10, 2).Drop("note", "y")
+	got, err := fp.Transform(serve)
+	if err != nil {
+		t.Fatalf("serving without a dropped column: %v", err)
+	}
+	if got.NumCols() != out.NumCols()-1 {
+		t.Errorf("columns %v vs training %v", got.Names(), out.Names())
+	}
+}

@@ -57,7 +57,7 @@ func FuzzParseRecipe(f *testing.F) {
 		}
 		b, err := json.Marshal(p)
 		if err != nil {
-			return // e.g. a NaN parameter: JSON has no NaN; Fit rejects it
+			return // e.g. a NaN parameter: JSON has no NaN
 		}
 		var back Pipeline
 		if err := json.Unmarshal(b, &back); err != nil {
