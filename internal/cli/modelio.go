@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -26,24 +24,6 @@ func (a *App) loadFrame(ctx context.Context, source string) (*frame.Frame, error
 	}
 	return f, nil
 }
-
-// loadBundle resolves a model reference to a loaded bundle: a bundle file
-// path, or a registry reference (NAME, NAME/VERSION, NAME@ALIAS,
-// models:/...) when a resolver is wired in.
-func (a *App) loadBundle(ctx context.Context, ref string) (*bundle.Bundle, string, error) {
-	if _, err := os.Stat(ref); err == nil {
-		b, err := bundle.Load(ref)
-		return b, ref, err
-	}
-	if registryResolver != nil {
-		return registryResolver(ctx, a, ref)
-	}
-	return nil, "", fmt.Errorf("model %q: no such bundle file", ref)
-}
-
-// registryResolver resolves registry references; set by the registry
-// commands' file when the registry is built in.
-var registryResolver func(ctx context.Context, a *App, ref string) (*bundle.Bundle, string, error)
 
 // parseTask parses --task ("" = detect).
 func parseTask(s string) (learn.Task, error) {

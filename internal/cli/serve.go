@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/serve"
+)
+
+func init() { register(newServeCmd) }
+
+func newServeCmd(app *App) *cobra.Command {
+	var addr string
+	var logPreds bool
+	var sample float64
+	var reload time.Duration
+	var maxBody int64
+	cmd := &cobra.Command{
+		Use:   "serve MODEL_REF [MODEL_REF ...]",
+		Short: "Serve models over REST (Gyre, MLflow and Open Inference v2 protocols)",
+		Long: `Serve one or more models over HTTP. MODEL_REF is a bundle file or a registry
+reference (NAME, NAME/VERSION, NAME@ALIAS, models:/NAME@ALIAS). Endpoints:
+
+  POST /v1/models/{name}/predict     {"records": [{...}]} → predictions, probabilities
+  POST /invocations                  MLflow: dataframe_split, dataframe_records, instances, inputs, text/csv
+  GET  /ping  /health  /version
+  POST /v2/models/{name}/infer       Open Inference Protocol v2 (content_type "pd")
+  GET  /v2/health/live|ready  /v2/models/{name}[/ready]
+  GET  /metrics                      Prometheus
+  GET  /openapi.json
+
+A NAME@ALIAS (or NAME) reference is re-resolved every --reload interval: moving
+the alias switches the served version without failing a request.
+SIGTERM or Ctrl-C drains in-flight requests and exits.`,
+		Example: `  gyre serve adult.gyre --addr 127.0.0.1:8080
+  gyre serve adult-income@production --log-predictions --sample 0.1
+  curl -s localhost:8080/invocations -H 'Content-Type: application/json' \
+    -d '{"dataframe_split": {"columns": ["age", ...], "data": [[39, ...]]}}'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if sample < 0 || sample > 1 {
+				return usageErrorf("serve: --sample %v: want a share between 0 and 1", sample)
+			}
+			var models []serve.Model
+			var regModels *registryModels
+			var closers []func() error
+			defer func() {
+				for _, c := range closers {
+					c()
+				}
+			}()
+			opt := serve.Options{ReloadInterval: reload, Version: Version, MaxBodyBytes: maxBody,
+				Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}
+			for _, ref := range args {
+				m, err := app.resolveModel(ctx, ref)
+				if err != nil {
+					return err
+				}
+				if m.Version != "file" && regModels == nil {
+					st, err := app.openStores(ctx)
+					if err != nil {
+						return err
+					}
+					closers = append(closers, st.Close)
+					regModels = &registryModels{reg: st.Registry}
+					opt.Resolver = regModels
+				}
+				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
+			}
+			if logPreds {
+				st, err := app.openStores(ctx)
+				if err != nil {
+					return err
+				}
+				closers = append(closers, st.Close)
+				if predictionLog == nil {
+					return failed(fmt.Errorf("serve: this build cannot log predictions"))
+				}
+				opt.Log = predictionLog(st)
+				opt.Sample = sample
+			}
+			srv, err := serve.New(models, opt)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			return srv.ListenAndServe(ctx, addr, func(a net.Addr) {
+				var names []string
+				for _, m := range models {
+					names = append(names, m.Name+"/"+m.Version)
+				}
+				if app.JSON {
+					app.printJSON(map[string]any{"addr": a.String(), "models": names})
+					return
+				}
+				fmt.Fprintf(app.Stderr, "gyre: serving %s on http://%s\n", strings.Join(names, ", "), a)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
+	f.BoolVar(&logPreds, "log-predictions", false, "log inputs and predictions to the store for monitoring (and take feedback)")
+	f.Float64Var(&sample, "sample", 1, "share of requests logged with --log-predictions")
+	f.DurationVar(&reload, "reload", 2*time.Second, "how often registry references are re-resolved (0: never)")
+	f.Int64Var(&maxBody, "max-body-bytes", 16<<20, "largest request body accepted")
+	return cmd
+}
+
+// predictionLog builds the store-backed prediction log; wired by the
+// monitoring file.
+var predictionLog func(st *stores) serve.PredictionLog
