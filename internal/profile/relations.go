@@ -99,7 +99,18 @@ func binCodes(x []float64, num *Numeric) ([]int32, []string) {
 	return out, names
 }
 
+// fmtNum renders a bin edge compactly: 4 significant digits, k/M/G
+// suffixes for large magnitudes.
 func fmtNum(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 1e9:
+		return strconv.FormatFloat(v/1e9, 'g', 3, 64) + "G"
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	case a >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'g', 4, 64) + "k"
+	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 

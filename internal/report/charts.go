@@ -156,6 +156,10 @@ func Heatmap(x, y []string, values [][]float64, lo, hi float64) any {
 	o["tooltip"] = obj{"position": "top", "confine": true}
 	o["grid"] = obj{"left": 110, "right": 60, "top": 10, "bottom": 90}
 	o["xAxis"] = obj{"type": "category", "data": x, "axisLabel": obj{"rotate": 45, "fontSize": 10, "interval": 0, "width": 90, "overflow": "truncate"}, "splitArea": obj{"show": true}}
+	if len(x) > 30 { // many columns (e.g. row chunks): labels in the tooltip only
+		o["xAxis"].(obj)["axisLabel"] = obj{"show": false}
+		o["grid"] = obj{"left": 110, "right": 60, "top": 10, "bottom": 20}
+	}
 	o["yAxis"] = obj{"type": "category", "data": y, "inverse": true, "axisLabel": obj{"fontSize": 10, "interval": 0, "width": 100, "overflow": "truncate"}, "splitArea": obj{"show": true}}
 	o["visualMap"] = obj{"min": lo, "max": hi, "calculable": true, "orient": "vertical", "right": 0, "top": 10, "itemHeight": 110, "itemWidth": 12, "textStyle": obj{"fontSize": 10}, "inRange": obj{"color": colors}, "precision": 2}
 	showLabels := len(x)*len(y) <= 225
