@@ -6,10 +6,13 @@ import (
 	"sync"
 )
 
-// hbin is one histogram bin: gradient and hessian sums and the row count.
+// hbin is one histogram bin: gradient and hessian sums. Row counts are not
+// accumulated (that costs a quarter of the histogram time); like LightGBM,
+// split finding estimates a side's row count from its hessian sum and the
+// leaf's rows per unit hessian (exact when hessians are constant, as for
+// squared error without weights).
 type hbin struct {
 	g, h float64
-	n    int64
 }
 
 // histBins is the fixed number of bins per feature in a histogram (a uint8
@@ -42,6 +45,7 @@ type leafState struct {
 	parent       int // node index of the parent (-1 for root)
 	isLeft       bool
 	out          float64 // unscaled output
+	cf           float64 // rows per unit hessian (count estimates)
 }
 
 // growParams are the validated tree-growth settings.
@@ -144,33 +148,171 @@ func (g *grower) buildHist(l *leafState, gp []gpair, hist []hbin) {
 	} else {
 		og = gp[:nrows]
 	}
-	feats := g.feats
-	work := func(fi int) {
-		f := feats[fi]
-		h := (*[histBins]hbin)(hist[f*histBins : (f+1)*histBins])
-		*h = [histBins]hbin{}
-		col := bins[f*nrows : (f+1)*nrows]
-		if identity {
-			histSeq(h, col, og)
-		} else {
-			histIdx(h, col, rows, og)
-		}
-	}
 	threads := g.p.threads
 	if len(rows) < 4096 {
 		threads = 1
 	}
-	parallelFor(len(feats), threads, work)
+	if identity {
+		rows = nil
+	}
+	// Parallel over features (balanced contiguous blocks per thread); each
+	// histogram is summed in row order, so results do not depend on threads.
+	feats := g.feats
+	threads = min(threads, len(feats))
+	parallelFor(threads, threads, func(t int) {
+		fs := feats[t*len(feats)/threads : (t+1)*len(feats)/threads]
+		// Chunks of at most 4 features, as even as possible (10 → 4+3+3).
+		chunks := (len(fs) + 3) / 4
+		for c := range chunks {
+			histFeatures(hist, bins, nrows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], rows, og)
+		}
+	})
+}
+
+// histFeatures fills the histograms of features fs (at most 4) from leaf
+// rows (nil: all rows in order) with leaf-ordered gradient pairs og. One
+// pass over the rows serves all of fs.
+func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []gpair) {
+	var hs [4]*[histBins]hbin
+	var cs [4][]uint8
+	for i, f := range fs {
+		hs[i] = (*[histBins]hbin)(hist[f*histBins : (f+1)*histBins])
+		*hs[i] = [histBins]hbin{}
+		cs[i] = bins[f*nrows : (f+1)*nrows]
+	}
+	if rows == nil {
+		switch len(fs) {
+		case 4:
+			hist4Seq(hs[0], hs[1], hs[2], hs[3], cs[0], cs[1], cs[2], cs[3], og)
+		case 3:
+			hist3Seq(hs[0], hs[1], hs[2], cs[0], cs[1], cs[2], og)
+		case 2:
+			hist2Seq(hs[0], hs[1], cs[0], cs[1], og)
+		case 1:
+			histSeq(hs[0], cs[0], og)
+		}
+		return
+	}
+	switch len(fs) {
+	case 4:
+		hist4Idx(hs[0], hs[1], hs[2], hs[3], cs[0], cs[1], cs[2], cs[3], rows, og)
+	case 3:
+		hist3Idx(hs[0], hs[1], hs[2], cs[0], cs[1], cs[2], rows, og)
+	case 2:
+		hist2Idx(hs[0], hs[1], cs[0], cs[1], rows, og)
+	case 1:
+		histIdx(hs[0], cs[0], rows, og)
+	}
+}
+
+func hist3Seq(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, og []gpair) {
+	n := len(og)
+	c0, c1, c2 = c0[:n], c1[:n], c2[:n]
+	for i, p := range og {
+		g, h := float64(p.g), float64(p.h)
+		e := &h0[c0[i]]
+		e.g += g
+		e.h += h
+		e = &h1[c1[i]]
+		e.g += g
+		e.h += h
+		e = &h2[c2[i]]
+		e.g += g
+		e.h += h
+	}
+}
+
+func hist2Seq(h0, h1 *[histBins]hbin, c0, c1 []uint8, og []gpair) {
+	n := len(og)
+	c0, c1 = c0[:n], c1[:n]
+	for i, p := range og {
+		g, h := float64(p.g), float64(p.h)
+		e := &h0[c0[i]]
+		e.g += g
+		e.h += h
+		e = &h1[c1[i]]
+		e.g += g
+		e.h += h
+	}
+}
+
+func hist3Idx(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, rows []int32, og []gpair) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		p := og[k]
+		g, h := float64(p.g), float64(p.h)
+		e := &h0[c0[r]]
+		e.g += g
+		e.h += h
+		e = &h1[c1[r]]
+		e.g += g
+		e.h += h
+		e = &h2[c2[r]]
+		e.g += g
+		e.h += h
+	}
+}
+
+func hist2Idx(h0, h1 *[histBins]hbin, c0, c1 []uint8, rows []int32, og []gpair) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		p := og[k]
+		g, h := float64(p.g), float64(p.h)
+		e := &h0[c0[r]]
+		e.g += g
+		e.h += h
+		e = &h1[c1[r]]
+		e.g += g
+		e.h += h
+	}
+}
+
+func hist4Seq(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, og []gpair) {
+	n := len(og)
+	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
+	for i, p := range og {
+		g, h := float64(p.g), float64(p.h)
+		e := &h0[c0[i]]
+		e.g += g
+		e.h += h
+		e = &h1[c1[i]]
+		e.g += g
+		e.h += h
+		e = &h2[c2[i]]
+		e.g += g
+		e.h += h
+		e = &h3[c3[i]]
+		e.g += g
+		e.h += h
+	}
+}
+
+func hist4Idx(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, rows []int32, og []gpair) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		p := og[k]
+		g, h := float64(p.g), float64(p.h)
+		e := &h0[c0[r]]
+		e.g += g
+		e.h += h
+		e = &h1[c1[r]]
+		e.g += g
+		e.h += h
+		e = &h2[c2[r]]
+		e.g += g
+		e.h += h
+		e = &h3[c3[r]]
+		e.g += g
+		e.h += h
+	}
 }
 
 func histSeq(h *[histBins]hbin, col []uint8, og []gpair) {
-	og = og[:len(col)]
-	for i, b := range col {
-		e := &h[b]
-		p := og[i]
+	col = col[:len(og)]
+	for i, p := range og {
+		e := &h[col[i]]
 		e.g += float64(p.g)
 		e.h += float64(p.h)
-		e.n++
 	}
 }
 
@@ -181,7 +323,6 @@ func histIdx(h *[histBins]hbin, col []uint8, rows []int32, og []gpair) {
 		p := og[k]
 		e.g += float64(p.g)
 		e.h += float64(p.h)
-		e.n++
 	}
 }
 
@@ -194,7 +335,6 @@ func (g *grower) subtractHist(parent, child []hbin) {
 		for b := range p {
 			p[b].g -= c[b].g
 			p[b].h -= c[b].h
-			p[b].n -= c[b].n
 		}
 	}
 }
@@ -206,6 +346,10 @@ func (g *grower) findBest(l *leafState) {
 		return
 	}
 	best := splitInfo{feat: -1, gain: g.p.minGain}
+	l.cf = 0
+	if l.h > 0 {
+		l.cf = float64(l.count) / l.h
+	}
 	constrained := !math.IsInf(l.lo, -1) || !math.IsInf(l.hi, 1)
 	parentScore := g.score(l.g, l.h)
 	if constrained {
@@ -224,6 +368,11 @@ func (g *grower) findBest(l *leafState) {
 		}
 	}
 	l.best = best
+}
+
+// cnt estimates the rows of leaf l holding hessian sum h.
+func (g *grower) cnt(l *leafState, h float64) int64 {
+	return int64(h*l.cf + 0.5)
 }
 
 // evalSplit returns the gain of a split with left sums (lg, lh), or -Inf when
@@ -247,42 +396,40 @@ func (g *grower) evalSplit(l *leafState, lg, lh float64, ln int64, parentScore f
 
 func (g *grower) findNum(l *leafState, f int, h []hbin, parentScore float64, constrained bool, mono int8, best *splitInfo) {
 	nb := g.bd.NumBins[f]
-	if nb < 2 && h[nb].n == 0 {
+	miss := h[nb]
+	hasMiss := g.cnt(l, miss.h) > 0
+	if nb < 2 && !hasMiss {
 		return
 	}
-	miss := h[nb]
 	// Missing values right (or none): left accumulates value bins.
 	var lg, lh float64
 	var ln int64
 	last := nb - 2
-	if miss.n > 0 {
+	if hasMiss {
 		last = nb - 1
 	}
 	for b := 0; b <= last; b++ {
 		lg += h[b].g
 		lh += h[b].h
-		ln += h[b].n
-		if ln == 0 {
-			continue
-		}
+		ln = g.cnt(l, lh)
 		gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
 		if gain > best.gain {
 			*best = splitInfo{gain: gain, feat: f, thr: b, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro}
-			if miss.n == 0 {
+			if !hasMiss {
 				// No missing values in training: send them with the majority.
 				best.defaultLeft = 2*ln >= int64(l.count)
 			}
 		}
 	}
-	if miss.n == 0 {
+	if !hasMiss {
 		return
 	}
 	// Missing values left.
-	lg, lh, ln = miss.g, miss.h, miss.n
+	lg, lh = miss.g, miss.h
 	for b := 0; b <= nb-2; b++ {
 		lg += h[b].g
 		lh += h[b].h
-		ln += h[b].n
+		ln = g.cnt(l, lh)
 		gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
 		if gain > best.gain {
 			*best = splitInfo{gain: gain, feat: f, thr: b, defaultLeft: true, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro}
@@ -298,7 +445,7 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 	}
 	cands := make([]catStat, 0, nb+1)
 	for b := 0; b <= nb; b++ {
-		if h[b].n == 0 || (b == nb-1 && g.bd.Lumped[f]) {
+		if g.cnt(l, h[b].h) == 0 || (b == nb-1 && g.bd.Lumped[f]) {
 			continue
 		}
 		cands = append(cands, catStat{b, h[b].g / (h[b].h + g.p.catSmooth)})
@@ -319,7 +466,7 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 			}
 			lg += h[c.bin].g
 			lh += h[c.bin].h
-			ln += h[c.bin].n
+			ln = g.cnt(l, lh)
 			set[c.bin>>6] |= 1 << (uint(c.bin) & 63)
 			gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
 			if gain > best.gain {
@@ -355,17 +502,9 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 	seg := g.idx[l.start : l.start+l.count]
 	col := g.bd.Bins[f*g.bd.Rows : (f+1)*g.bd.Rows]
 	if len(seg) < 1<<16 || g.p.threads <= 1 {
-		tmp := g.tmp[:0]
-		nl := 0
-		for _, r := range seg {
-			if tbl[col[r]] {
-				seg[nl] = r
-				nl++
-			} else {
-				tmp = append(tmp, r)
-			}
-		}
-		copy(seg[nl:], tmp)
+		tmp := g.tmp[:len(seg)]
+		nl, nr := partitionInto(seg, seg, tmp, tbl, col)
+		copy(seg[nl:], tmp[:nr])
 		return nl
 	}
 	// Parallel: each chunk partitions into its own region of tmp, then the
@@ -381,16 +520,7 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 			defer wg.Done()
 			part := seg[lo:hi]
 			tmp := g.tmp[l.start+lo : l.start+hi]
-			nl, nr := 0, 0
-			for _, r := range part {
-				if tbl[col[r]] {
-					tmp[nl] = r
-					nl++
-				} else {
-					nr++
-					tmp[len(tmp)-nr] = r
-				}
-			}
+			nl, nr := partitionInto(part, tmp, tmp[:0:0], tbl, col)
 			nls[t], nrs[t] = nl, nr
 		}()
 	}
@@ -412,6 +542,42 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 		_ = lo
 	}
 	return nl
+}
+
+// partitionInto writes the rows of src going left to left[0:nl] and those
+// going right to right[0:nr] (or, when right is empty, to left from the end
+// backwards), without data-dependent branches. left may alias src.
+func partitionInto(src, left, right []int32, tbl *[256]bool, col []uint8) (nl, nr int) {
+	if len(right) == 0 {
+		// Rights fill left from the end, in reverse order.
+		end := len(left) - 1
+		left = left[:len(src)]
+		for _, r := range src {
+			b := 0
+			if tbl[col[r]] {
+				b = 1
+			}
+			left[nl] = r
+			left[end-nr] = r
+			nl += b
+			nr += 1 - b
+		}
+		// The left write of a right row may have clobbered nothing useful:
+		// left rows are all written before position nl advances past them.
+		return nl, nr
+	}
+	right = right[:len(src)]
+	for _, r := range src {
+		b := 0
+		if tbl[col[r]] {
+			b = 1
+		}
+		left[nl] = r
+		right[nr] = r
+		nl += b
+		nr += 1 - b
+	}
+	return nl, nr
 }
 
 // grow builds one tree on the rows in g.idx with gradient pairs gp (indexed

@@ -102,10 +102,7 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 				copy(acc[i*k:(i+1)*k], m.base)
 			}
 			for ti := range m.trees {
-				c := ti % k
-				for i := range bn {
-					acc[i*k+c] += pk.leafValue(ti, buf[i*p:(i+1)*p])
-				}
+				pk.addTree(ti, buf[:bn*p], p, acc[ti%k:], k)
 			}
 			copy(out[lo*k:hi*k], acc[:bn*k])
 		}

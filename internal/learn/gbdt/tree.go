@@ -71,93 +71,170 @@ func (t *tree) leafOf(at func(f int) float64) int {
 	}
 }
 
-// pnode is the packed, cache-friendly node used for batch prediction.
+// pnode is the packed, cache-friendly node used for batch prediction. The
+// two children of an internal node are adjacent (child, child+1). A row goes
+// to child+1 when x > thr, or when x is NaN and nanR is 1. A leaf is a node
+// that loops to itself (thr NaN, nanR 0, child its own index), so a walk can
+// run a fixed number of steps without testing for leaves or branching on
+// data; its value is in packed.val. Categorical nodes (flags) take the slow
+// path.
 type pnode struct {
 	thr   float64
 	feat  int32
-	left  int32
-	right int32
+	child int32
+	nanR  int32
 	flags uint8
 }
 
 // packed is a model's trees flattened into one node array for prediction.
 type packed struct {
 	nodes  []pnode
-	roots  []int32 // per tree: node offset (or ^leaf offset for a single leaf)
-	values []float64
+	val    []float64 // leaf value per node
+	catAt  []int32   // per node: bitset offset in cats (categorical nodes)
+	catN   []int32   // per node: bitset words
 	cats   []uint32
-	catAt  []int32 // per node: offset into cats (categorical only)
-	catLen []int32
+	roots  []int32
+	depth  []int32 // per tree: maximum depth
+	hasCat []bool  // per tree: any categorical node
 }
 
 func pack(trees []*tree) *packed {
-	p := &packed{roots: make([]int32, len(trees))}
+	p := &packed{roots: make([]int32, len(trees)), depth: make([]int32, len(trees)), hasCat: make([]bool, len(trees))}
+	add := func() int32 {
+		p.nodes = append(p.nodes, pnode{})
+		p.val = append(p.val, 0)
+		p.catAt = append(p.catAt, 0)
+		p.catN = append(p.catN, 0)
+		return int32(len(p.nodes) - 1)
+	}
 	for ti, t := range trees {
-		nodeOff, leafOff := int32(len(p.nodes)), int32(len(p.values))
-		p.values = append(p.values, t.Value...)
+		p.roots[ti] = add()
+		p.depth[ti] = int32(t.depth())
+		// Breadth-first so that siblings are adjacent.
+		type item struct{ src, dst int32 }
+		queue := []item{{0, p.roots[ti]}}
 		if len(t.Feature) == 0 {
-			p.roots[ti] = ^leafOff
-			continue
+			queue[0].src = ^0
 		}
-		p.roots[ti] = nodeOff
-		fix := func(c int32) int32 {
-			if c < 0 {
-				return ^(^c + leafOff)
+		for len(queue) > 0 {
+			it := queue[0]
+			queue = queue[1:]
+			if it.src < 0 {
+				p.nodes[it.dst] = pnode{thr: math.NaN(), child: it.dst}
+				p.val[it.dst] = t.Value[^it.src]
+				continue
 			}
-			return c + nodeOff
-		}
-		for i := range t.Feature {
-			p.nodes = append(p.nodes, pnode{thr: t.Threshold[i], feat: t.Feature[i], left: fix(t.Left[i]), right: fix(t.Right[i]), flags: t.Flags[i]})
+			i := it.src
+			c := add()
+			add()
+			n := pnode{thr: t.Threshold[i], feat: t.Feature[i], child: c, flags: t.Flags[i] & flagCategorical}
+			if t.Flags[i]&flagDefaultLeft == 0 {
+				n.nanR = 1
+			}
 			if t.Flags[i]&flagCategorical != 0 {
-				p.catAt = append(p.catAt, int32(len(p.cats)))
-				p.catLen = append(p.catLen, t.CatLen[i])
+				p.hasCat[ti] = true
+				p.catAt[it.dst], p.catN[it.dst] = int32(len(p.cats)), t.CatLen[i]
 				p.cats = append(p.cats, t.CatBits[t.CatStart[i]:t.CatStart[i]+t.CatLen[i]]...)
-			} else {
-				p.catAt = append(p.catAt, 0)
-				p.catLen = append(p.catLen, 0)
 			}
+			p.nodes[it.dst] = n
+			queue = append(queue, item{t.Left[i], c}, item{t.Right[i], c + 1})
 		}
 	}
 	return p
 }
 
+// step returns the next node from n for value x.
+func (p *packed) step(i int32, x float64) int32 {
+	n := &p.nodes[i]
+	if n.flags != 0 {
+		if p.catLeft(i, x) {
+			return n.child
+		}
+		return n.child + 1
+	}
+	var b int32
+	if x > n.thr {
+		b = 1
+	}
+	if x != x {
+		b = n.nanR
+	}
+	return n.child + b
+}
+
 // leafValue walks tree ti for the row whose features are row[0:p].
 func (p *packed) leafValue(ti int, row []float64) float64 {
 	i := p.roots[ti]
-	nodes := p.nodes
-	for i >= 0 {
-		n := &nodes[i]
-		x := row[n.feat]
-		if n.flags == 0 {
-			if x <= n.thr {
-				i = n.left
-			} else {
-				i = n.right
-			}
-			continue
-		}
-		if p.left(i, n, x) {
-			i = n.left
-		} else {
-			i = n.right
-		}
+	for range p.depth[ti] {
+		i = p.step(i, row[p.nodes[i].feat])
 	}
-	return p.values[^i]
+	return p.val[i]
 }
 
-func (p *packed) left(i int32, n *pnode, x float64) bool {
-	if n.flags&flagCategorical != 0 {
-		if !(x >= 0) {
-			return n.flags&flagDefaultLeft != 0
+// addTree adds tree ti's leaf value for each row of the row-major block buf
+// (np values per row) to acc[i*stride]. Four rows walk together, branch-free,
+// for instruction-level parallelism.
+func (p *packed) addTree(ti int, buf []float64, np int, acc []float64, stride int) {
+	rows := len(buf) / np
+	if p.hasCat[ti] {
+		for i := range rows {
+			acc[i*stride] += p.leafValue(ti, buf[i*np:(i+1)*np])
 		}
-		if x >= float64(int64(p.catLen[i])*32) {
-			return false
+		return
+	}
+	nodes, val := p.nodes, p.val
+	root, depth := p.roots[ti], int(p.depth[ti])
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		r0 := buf[i*np : (i+1)*np]
+		r1 := buf[(i+1)*np : (i+2)*np]
+		r2 := buf[(i+2)*np : (i+3)*np]
+		r3 := buf[(i+3)*np : (i+4)*np]
+		n0, n1, n2, n3 := root, root, root, root
+		for range depth {
+			a, b, c, d := &nodes[n0], &nodes[n1], &nodes[n2], &nodes[n3]
+			n0 = a.child + next(r0[a.feat], a.thr, a.nanR)
+			n1 = b.child + next(r1[b.feat], b.thr, b.nanR)
+			n2 = c.child + next(r2[c.feat], c.thr, c.nanR)
+			n3 = d.child + next(r3[d.feat], d.thr, d.nanR)
 		}
-		c := int(x)
-		return p.cats[int(p.catAt[i])+c>>5]&(1<<(uint(c)&31)) != 0
+		acc[i*stride] += val[n0]
+		acc[(i+1)*stride] += val[n1]
+		acc[(i+2)*stride] += val[n2]
+		acc[(i+3)*stride] += val[n3]
 	}
-	if x <= n.thr {
-		return true
+	for ; i < rows; i++ {
+		row := buf[i*np : (i+1)*np]
+		n := root
+		for range depth {
+			a := &nodes[n]
+			n = a.child + next(row[a.feat], a.thr, a.nanR)
+		}
+		acc[i*stride] += val[n]
 	}
-	return x != x && n.flags&flagDefaultLeft != 0
+}
+
+// next is 1 when x goes to the right child: x > thr, or x is NaN and
+// nanR is 1.
+func next(x, thr float64, nanR int32) int32 {
+	var b int32
+	if x > thr {
+		b = 1
+	}
+	if x != x {
+		b = nanR
+	}
+	return b
+}
+
+func (p *packed) catLeft(i int32, x float64) bool {
+	n := &p.nodes[i]
+	if !(x >= 0) {
+		return n.nanR == 0
+	}
+	if x >= float64(int64(p.catN[i])*32) {
+		return false
+	}
+	c := int(x)
+	return p.cats[int(p.catAt[i])+c>>5]&(1<<(uint(c)&31)) != 0
 }
