@@ -24,6 +24,7 @@ type RecipeError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *RecipeError) Error() string {
 	loc := e.File
 	if e.Line > 0 {
@@ -35,6 +36,7 @@ func (e *RecipeError) Error() string {
 	return fmt.Sprintf("recipe %s: %v", loc, e.Err)
 }
 
+// Unwrap returns the underlying error.
 func (e *RecipeError) Unwrap() error { return e.Err }
 
 // LoadRecipe reads a recipe file. See ParseRecipe for the format.
