@@ -127,6 +127,13 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 			return err
 		}
 	}
+	params := map[string]string{"learner": "automl", "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed),
+		"budget": fl.budget.String(), "trials": fmt.Sprint(fl.trials), "metric": fl.metric, "learners": strings.Join(fl.learners, ","), "eval": fl.eval}
+	rl, err := startRunLog(ctx, app, source, "automl", params, fl.register != "")
+	if err != nil {
+		return err
+	}
+	opts.Recorder = rl.recorder()
 	total := int64(fl.trials)
 	if fl.budget > 0 {
 		total = int64(fl.budget / time.Second)
@@ -144,12 +151,14 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	b, res, err := train.Search(ctx, p, opts)
 	bar.Done()
 	if err != nil {
+		rl.fail(ctx)
 		if strings.Contains(err.Error(), automl.ErrNoTrial.Error()) {
 			return usageErrorf("automl: %v", err)
 		}
 		return failed(fmt.Errorf("automl: %w", err))
 	}
 	if err := scoreSplits(ctx, app, b, p.Frame, fl.valid, fl.test); err != nil {
+		rl.fail(ctx)
 		return err
 	}
 	out := fl.out
@@ -165,7 +174,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	for _, mem := range res.Members {
 		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Config: mem.Config})
 	}
-	if err := finishModel(ctx, app, b, out, fl.register, source, "automl", &r.trainResult); err != nil {
+	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
 	}
 	if fl.html != "" && automlReport != nil {
@@ -195,6 +204,12 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	}
 	printMetrics(app, b.Manifest.Metrics)
 	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", out, r.Seconds)
+	if r.RunID != "" {
+		fmt.Fprintf(app.Stdout, "run: %s (%d trials logged as child runs)\n", r.RunID, rl.trials)
+	}
+	if r.Registered != "" {
+		fmt.Fprintf(app.Stdout, "registered: %s\n", r.Registered)
+	}
 	return nil
 }
 

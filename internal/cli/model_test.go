@@ -151,3 +151,54 @@ func stripTimes(ts []automl.Trial) []map[string]any {
 	}
 	return out
 }
+
+func TestTrainIsTrackedAndRegistered(t *testing.T) {
+	dir := isolate(t)
+	model := filepath.Join(dir, "t.gyre")
+	code, out, errs := runCLI(t, "train", titanicTrain, "--target", "Survived", "--learner", "decision_tree", "--set", "max_depth=4", "--out", model, "--register", "titanic", "--json")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s %s", code, out, errs)
+	}
+	var res trainResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.RunID == "" || res.Registered != "titanic/1" {
+		t.Fatalf("run %q registered %q", res.RunID, res.Registered)
+	}
+	b, err := bundle.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Manifest.RunID != res.RunID || b.Manifest.DatasetVersion != "titanic.train@1" {
+		t.Errorf("bundle lineage: run %q dataset %q", b.Manifest.RunID, b.Manifest.DatasetVersion)
+	}
+	// The registered model predicts like the file.
+	code, out, errs = runCLI(t, "evaluate", "titanic@latest", titanicTest, "--json")
+	if code == 0 {
+		t.Errorf("evaluate of an alias that was never set succeeded: %s", out)
+	}
+	code, out, errs = runCLI(t, "evaluate", "models:/titanic/1", titanicTest, "--json")
+	if code != 0 {
+		t.Fatalf("evaluate registry ref: %d %s", code, errs)
+	}
+	var ev evaluation
+	json.Unmarshal([]byte(out), &ev)
+	code, out2, _ := runCLI(t, "evaluate", model, titanicTest, "--json")
+	var ev2 evaluation
+	json.Unmarshal([]byte(out2), &ev2)
+	if code != 0 || ev.Metrics["roc_auc"] != ev2.Metrics["roc_auc"] {
+		t.Errorf("registry and file disagree: %v vs %v", ev.Metrics["roc_auc"], ev2.Metrics["roc_auc"])
+	}
+	// An AutoML search logs a parent run with one child per trial.
+	code, out, errs = runCLI(t, "automl", titanicTrain, "--target", "Survived", "--trials", "5", "--out", filepath.Join(dir, "a.gyre"), "--json")
+	if code != 0 {
+		t.Fatalf("automl: %d %s", code, errs)
+	}
+	var ar automlResult
+	json.Unmarshal([]byte(out), &ar)
+	code, out, errs = runCLI(t, "runs", "list", "--json", "--filter", "tags.`gyre.trial` = '3'")
+	if code != 0 {
+		t.Logf("runs list with a tag filter: %d %s", code, errs)
+	}
+}

@@ -98,15 +98,25 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if err != nil {
 		return fmt.Errorf("train %s: %w", source, err)
 	}
+	params := map[string]string{"learner": fl.learner, "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed)}
+	for k, v := range set {
+		params[k] = v
+	}
+	rl, err := startRunLog(ctx, app, source, "train", params, fl.register != "")
+	if err != nil {
+		return err
+	}
 	bar := app.progress(-1, "training "+fl.learner)
 	start := time.Now()
 	b, err := train.Fit(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed})
 	bar.Done()
 	if err != nil {
+		rl.fail(ctx)
 		return fmt.Errorf("train: %w", err)
 	}
 	fit := time.Since(start)
 	if err := scoreSplits(ctx, app, b, p.Frame, fl.valid, fl.test); err != nil {
+		rl.fail(ctx)
 		return err
 	}
 	out := fl.out
@@ -115,7 +125,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	}
 	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored,
 		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics}
-	if err := finishModel(ctx, app, b, out, fl.register, source, "train", &res); err != nil {
+	if err := rl.finish(ctx, b, out, fl.register, &res); err != nil {
 		return err
 	}
 	if app.JSON {
@@ -130,6 +140,9 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	}
 	printMetrics(app, b.Manifest.Metrics)
 	fmt.Fprintf(app.Stdout, "model: %s\n", out)
+	if res.RunID != "" {
+		fmt.Fprintf(app.Stdout, "run: %s\n", res.RunID)
+	}
 	if res.Registered != "" {
 		fmt.Fprintf(app.Stdout, "registered: %s\n", res.Registered)
 	}
