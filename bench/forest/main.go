@@ -247,6 +247,7 @@ func main() {
 	learner := flag.String("learner", "random_forest", "random_forest or extra_trees")
 	encode := flag.String("encode", "native", "native (categorical codes) or onehot (like the scikit-learn peer)")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the fit to this file")
+	flag.StringVar(&predProfile, "predictprofile", "", "write a CPU profile of the batch prediction to this file")
 	seed := flag.Uint64("seed", 0, "seed")
 	flag.Parse()
 	if err := run(*dir, *trees, *depth, *jobs, *learner, *encode, *cpuprof, *seed); err != nil {
@@ -366,6 +367,20 @@ func run(dir string, trees, depth, jobs int, learner, encode, cpuprof string, se
 		}
 	}
 	big := Xte.Take(idx)
+	if predProfile != "" {
+		pf, err := os.Create(predProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		for r := 0; r < 5; r++ {
+			_, _ = model.Predict(big)
+		}
+		pprof.StopCPUProfile()
+	}
 	t0, c0 = time.Now(), cpuSeconds()
 	if pr, ok := model.(learn.Prober); ok {
 		_, err = pr.PredictProba(big)
@@ -391,6 +406,8 @@ func run(dir string, trees, depth, jobs int, learner, encode, cpuprof string, se
 	fmt.Println(string(j))
 	return nil
 }
+
+var predProfile string
 
 func round(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 

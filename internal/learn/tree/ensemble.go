@@ -30,7 +30,9 @@ func (e *Ensemble) NOut() int {
 	return 1
 }
 
-const predictBlock = 256
+// predictBlock rows are predicted by every tree in turn: large enough that
+// each tree is loaded into cache once for many rows.
+const predictBlock = 4096
 
 // Raw returns the averaged leaf outputs, row-major n×NOut, computed in
 // parallel over blocks of rows.
@@ -47,8 +49,10 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 	k := e.NOut()
 	n := X.Rows
 	out := make([]float64, n*k)
-	nb := (n + predictBlock - 1) / predictBlock
-	workers := min(runtime.GOMAXPROCS(0), nb)
+	workers := runtime.GOMAXPROCS(0)
+	block := min(max(n/(2*workers), 512), predictBlock)
+	nb := (n + block - 1) / block
+	workers = min(workers, nb)
 	scale := 1 / float64(max(len(e.Trees), 1))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -57,7 +61,7 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]float64, predictBlock*e.P)
+			buf := make([]float64, block*e.P)
 			for {
 				mu.Lock()
 				b := next
@@ -66,7 +70,7 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 				if b >= nb {
 					return
 				}
-				lo, hi := b*predictBlock, min((b+1)*predictBlock, n)
+				lo, hi := b*block, min((b+1)*block, n)
 				m := hi - lo
 				for j := 0; j < e.P; j++ {
 					col := X.Data[j*n+lo : j*n+hi]
@@ -77,11 +81,11 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 				o := out[lo*k : hi*k]
 				for _, t := range e.Trees {
 					vals := t.Values
-					if k == 2 {
+					if k <= 2 {
+						// The leaf node holds the last output; for binary
+						// trees the first is its complement, filled below.
 						for i := 0; i < m; i++ {
-							off := t.leafOffset(buf[i*e.P : (i+1)*e.P])
-							o[2*i] += vals[off]
-							o[2*i+1] += vals[off+1]
+							o[i*k+k-1] += t.leaf(buf[i*e.P : (i+1)*e.P]).Threshold
 						}
 						continue
 					}
@@ -95,6 +99,11 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 				}
 				for i := range o {
 					o[i] *= scale
+				}
+				if k == 2 {
+					for i := 0; i < m; i++ {
+						o[2*i] = 1 - o[2*i+1]
+					}
 				}
 			}
 		}()
@@ -269,8 +278,8 @@ func (t *Tree) check(p int) error {
 	}
 	for i, nd := range t.Nodes {
 		if nd.Feature < 0 {
-			if nd.Left < 0 || int(nd.Left)+t.NOut > len(t.Values) {
-				return fmt.Errorf("node %d: leaf value out of range", i)
+			if nd.Left < 0 || int(nd.Left)+t.NOut > len(t.Values) || math.Float64bits(t.Values[int(nd.Left)+t.NOut-1]) != math.Float64bits(nd.Threshold) {
+				return fmt.Errorf("node %d: leaf value out of range or inconsistent", i)
 			}
 			continue
 		}

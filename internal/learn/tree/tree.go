@@ -13,7 +13,8 @@ type Node struct {
 	// flag in bit 24 and the categorical flag in bit 25; -1 marks a leaf.
 	Feature int32
 	// Left is the left child (the right child is Left+1); for a leaf, the
-	// offset of its output in Tree.Values.
+	// offset of its output in Tree.Values. A leaf's Threshold repeats its
+	// last output so that binary and regression prediction read only nodes.
 	Left int32
 }
 
@@ -57,16 +58,27 @@ func (t *Tree) Leaf(x []float64) []float64 {
 	return t.Values[o : o+t.NOut]
 }
 
-func (t *Tree) leafOffset(x []float64) int32 {
+func (t *Tree) leafOffset(x []float64) int32 { return t.leaf(x).Left }
+
+// leaf returns the leaf node x falls in; its Threshold holds the leaf's last
+// output (class 1 probability for binary trees, the mean for regression).
+func (t *Tree) leaf(x []float64) Node {
 	nodes := t.Nodes
 	nd := nodes[0]
 	for nd.Feature >= 0 {
 		f := nd.Feature
+		if f&nodeFlagMask == 0 {
+			// Numeric split, missing values right: NaN fails the comparison.
+			next := nd.Left
+			if !(x[f] <= nd.Threshold) {
+				next++
+			}
+			nd = nodes[next]
+			continue
+		}
 		v := x[f&featMask]
 		var right bool
 		switch {
-		case f&nodeFlagMask == 0 && v == v:
-			right = !(v <= nd.Threshold)
 		case v != v:
 			right = f&bitMissLeft == 0
 		case f&bitCat != 0:
@@ -87,7 +99,7 @@ func (t *Tree) leafOffset(x []float64) int32 {
 		}
 		nd = nodes[next]
 	}
-	return nd.Left
+	return nd
 }
 
 // NumLeaves returns the number of leaves.
@@ -117,8 +129,9 @@ func (g *grower) finalize(importance []float64) *Tree {
 		it := queue[q]
 		rn := &g.nodes[it.raw]
 		if rn.feature < 0 || rn.pruned {
-			t.Nodes[it.flat] = Node{Feature: leafFeature, Left: int32(len(t.Values))}
-			t.Values = append(t.Values, g.vals[int(it.raw)*g.nOut:int(it.raw+1)*g.nOut]...)
+			v := g.vals[int(it.raw)*g.nOut : int(it.raw+1)*g.nOut]
+			t.Nodes[it.flat] = Node{Feature: leafFeature, Left: int32(len(t.Values)), Threshold: v[len(v)-1]}
+			t.Values = append(t.Values, v...)
 			continue
 		}
 		if importance != nil {
