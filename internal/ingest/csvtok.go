@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 )
 
 // tokenizer splits a buffer that starts at a record boundary into records of
@@ -16,7 +18,8 @@ type tokenizer struct {
 	buf     []byte
 	pos     int
 	delim   byte
-	line    int // physical line number (1-based) at pos
+	dmask   uint64 // delim in every byte, for scanField
+	line    int    // physical line number (1-based) at pos
 	scratch []byte
 	fields  [][]byte
 	quoted  []bool
@@ -25,6 +28,37 @@ type tokenizer struct {
 
 func (t *tokenizer) reset(buf []byte, delim byte, line int) {
 	t.buf, t.pos, t.delim, t.line = buf, 0, delim, line
+	t.dmask = swarLo * uint64(delim)
+}
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+	swarNL = swarLo * '\n'
+)
+
+// scanField returns the index of the first delimiter or newline at or after
+// pos, or len(buf). It tests eight bytes at a time (SWAR): a byte of x^mask
+// is zero exactly where the byte matches, and (v-lo)&^v&hi flags the lowest
+// zero byte exactly.
+func scanField(buf []byte, pos int, dmask uint64) int {
+	n := len(buf)
+	for pos+8 <= n {
+		w := binary.LittleEndian.Uint64(buf[pos:])
+		x, y := w^dmask, w^swarNL
+		if m := ((x - swarLo) &^ x & swarHi) | ((y - swarLo) &^ y & swarHi); m != 0 {
+			return pos + bits.TrailingZeros64(m)>>3
+		}
+		pos += 8
+	}
+	d := byte(dmask)
+	for pos < n {
+		if c := buf[pos]; c == d || c == '\n' {
+			return pos
+		}
+		pos++
+	}
+	return n
 }
 
 // next parses one record into t.fields/t.quoted. It returns false at the end
@@ -109,13 +143,7 @@ func (t *tokenizer) next() (bool, error) {
 			}
 		} else {
 			start := pos
-			for pos < n {
-				c := buf[pos]
-				if c == delim || c == '\n' {
-					break
-				}
-				pos++
-			}
+			pos = scanField(buf, pos, t.dmask)
 			field = buf[start:pos]
 			if (pos == n || buf[pos] == '\n') && len(field) > 0 && field[len(field)-1] == '\r' {
 				field = field[:len(field)-1]

@@ -16,6 +16,7 @@ var DefaultMissing = []string{"", "NA", "N/A", "NaN", "null", "?"}
 type missingSet struct {
 	tokens [][]byte // lower-cased, non-empty
 	maxLen int
+	first  [256]bool // first bytes of tokens, both cases
 }
 
 func newMissingSet(tokens []string) missingSet {
@@ -32,6 +33,10 @@ func newMissingSet(tokens []string) missingSet {
 			b[i] = lower(c)
 		}
 		m.tokens = append(m.tokens, b)
+		m.first[b[0]] = true
+		if 'a' <= b[0] && b[0] <= 'z' {
+			m.first[b[0]-'a'+'A'] = true
+		}
 		if len(b) > m.maxLen {
 			m.maxLen = len(b)
 		}
@@ -51,7 +56,7 @@ func (m *missingSet) is(b []byte) bool {
 	if len(b) == 0 {
 		return true
 	}
-	if len(b) > m.maxLen {
+	if len(b) > m.maxLen || !m.first[b[0]] {
 		return false
 	}
 outer:
@@ -121,12 +126,16 @@ func classify(b []byte, mask uint32) uint32 {
 		return 0
 	}
 	if mask&(cInt|cFloat) != 0 {
-		if _, ok := parseInt(b); ok {
-			return mask & (cInt | cFloat)
-		}
-		if mask&cFloat != 0 {
-			if _, ok := parseFloat(b); ok {
-				return cFloat
+		if c := b[0]; isDigit(c) || c == '-' || c == '+' || c == '.' || c == 'i' || c == 'I' {
+			if isIntText(b) {
+				if _, ok := parseInt(b); ok {
+					return mask & (cInt | cFloat)
+				}
+			}
+			if mask&cFloat != 0 {
+				if _, ok := parseFloat(b); ok {
+					return cFloat
+				}
 			}
 		}
 	}
@@ -165,6 +174,24 @@ func looksLikeTime(b []byte) bool {
 		return false
 	}
 	return (len(b) > 4 && (b[4] == '-' || b[4] == '/')) || b[2] == '/'
+}
+
+// isIntText reports whether b is a sign and digits only (cheap pre-check
+// that keeps float text from being scanned twice).
+func isIntText(b []byte) bool {
+	i := 0
+	if b[0] == '-' || b[0] == '+' {
+		i = 1
+	}
+	if i == len(b) {
+		return false
+	}
+	for ; i < len(b); i++ {
+		if !isDigit(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseInt parses an optionally signed decimal integer that fits int64.

@@ -1,0 +1,85 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// writeMixedCSV writes rows of the 20-column mixed layout of bench/csv/gen.py
+// (6 int, 8 float, 6 categorical, ~3% missing) from a fixed seed.
+func writeMixedCSV(tb testing.TB, path string, rows int) {
+	fh, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer fh.Close()
+	w := bufio.NewWriter(fh)
+	rng := rand.New(rand.NewPCG(2024, 917))
+	for j := 0; j < 20; j++ {
+		if j > 0 {
+			w.WriteByte(',')
+		}
+		switch {
+		case j < 6:
+			fmt.Fprintf(w, "int%d", j)
+		case j < 14:
+			fmt.Fprintf(w, "float%d", j-6)
+		default:
+			fmt.Fprintf(w, "cat%d", j-14)
+		}
+	}
+	w.WriteByte('\n')
+	for i := 0; i < rows; i++ {
+		for j := 0; j < 20; j++ {
+			if j > 0 {
+				w.WriteByte(',')
+			}
+			if rng.Float64() < 0.03 {
+				continue
+			}
+			switch {
+			case j < 6:
+				fmt.Fprintf(w, "%d", rng.IntN(101000)-1000)
+			case j < 14:
+				fmt.Fprintf(w, "%.4f", rng.NormFloat64()*50+100)
+			default:
+				k := j - 14
+				fmt.Fprintf(w, "level_%c_%d", 'a'+k, rng.IntN(5+20*k))
+			}
+		}
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkReadCSV reads a 200,000-row x 20-column mixed CSV (set
+// GYRE_BENCH_CSV to read another file instead).
+func BenchmarkReadCSV(b *testing.B) {
+	p := os.Getenv("GYRE_BENCH_CSV")
+	if p == "" {
+		p = filepath.Join(b.TempDir(), "mixed.csv")
+		writeMixedCSV(b, p, 200_000)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, err := Read(context.Background(), p, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f.NumCols() != 20 {
+			b.Fatalf("%d columns", f.NumCols())
+		}
+	}
+}
