@@ -2,13 +2,13 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/sqlsource"
 )
 
-// readSQL reads a sqlite:// or postgres:// URL naming a table or query.
+// readSQL reads a sqlite:// or postgres:// URL naming a table (?table=T) or a
+// query (?query=...) through package sqlsource.
 func readSQL(ctx context.Context, source string) (*frame.Frame, error) {
-	_ = ctx
-	return nil, fmt.Errorf("read %s: %w: SQL sources are not built into this binary yet", source, ErrFormat)
+	return sqlsource.Read(ctx, source)
 }
