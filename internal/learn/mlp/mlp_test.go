@@ -1,0 +1,66 @@
+package mlp_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/learntest"
+	"github.com/gyre-ml/gyre/internal/learn/mlp"
+)
+
+func TestConformance(t *testing.T) {
+	learntest.Run(t, learntest.Options{New: func() learn.Learner {
+		l := mlp.New()
+		l.HiddenLayerSizes = []int{32}
+		l.BatchSize = 32
+		l.Seed = 4
+		return l
+	}})
+}
+
+func TestNoEarlyStoppingTwoLayers(t *testing.T) {
+	learntest.Run(t, learntest.Options{New: func() learn.Learner {
+		l := mlp.New()
+		l.HiddenLayerSizes = []int{16, 8}
+		l.EarlyStopping = false
+		l.BatchSize = 32
+		l.MaxIter = 100
+		return l
+	}, Tasks: []learn.Task{learn.Multiclass, learn.Regression}})
+}
+
+func TestBadParams(t *testing.T) {
+	d := learntest.Toy(learn.Binary, 50, 1)
+	for _, kv := range [][2]string{{"hidden_layer_sizes", "0"}, {"alpha", "-1"}, {"batch_size", "0"}, {"learning_rate", "0"},
+		{"beta1", "1"}, {"beta2", "-0.1"}, {"epsilon", "0"}, {"max_iter", "0"}, {"validation_fraction", "1"}, {"n_iter_no_change", "0"}} {
+		l := mlp.New()
+		if err := learn.SetParam(l, kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Fit(context.Background(), d); err == nil {
+			t.Errorf("%s=%s: fit succeeded", kv[0], kv[1])
+		}
+	}
+}
+
+func ExampleMLP() {
+	d := learntest.Toy(learn.Binary, 500, 1)
+	l := mlp.New()
+	l.HiddenLayerSizes = []int{32}
+	m, err := l.Fit(context.Background(), d)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pred, _ := m.Predict(d.X)
+	ok := 0
+	for i, p := range pred {
+		if p == d.Y[i] {
+			ok++
+		}
+	}
+	fmt.Println("training accuracy above 0.85:", float64(ok)/float64(len(pred)) > 0.85)
+	// Output: training accuracy above 0.85: true
+}
