@@ -27,10 +27,10 @@ type LinearSVM struct {
 	Standardize bool    `param:"standardize" help:"standardise numeric features before fitting"`
 }
 
-// NewLinearSVM returns a linear SVM with C 1, max_iter 1000, tol 1e-4,
-// standardised.
+// NewLinearSVM returns a linear SVM with C 1, max_iter 1000 and tol 0.1
+// (liblinear's own default for its dual solvers), standardised.
 func NewLinearSVM() *LinearSVM {
-	return &LinearSVM{C: 1, ClassWeight: "none", MaxIter: 1000, Tol: 1e-4, Standardize: true}
+	return &LinearSVM{C: 1, ClassWeight: "none", MaxIter: 1000, Tol: 0.1, Standardize: true}
 }
 
 // Name implements learn.Learner.
