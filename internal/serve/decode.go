@@ -91,17 +91,54 @@ type builder struct {
 	n     int
 }
 
+// newBuilders makes one builder per schema field, with their value slices
+// carved out of shared backing arrays (a handful of allocations per request
+// rather than several per column).
 func newBuilders(schema frame.Schema, rows int) []*builder {
-	bs := make([]*builder, len(schema.Fields))
-	for i, f := range schema.Fields {
-		b := &builder{field: f, valid: frame.NewValidity(rows)}
+	var nNum, nText, nBool int
+	for _, f := range schema.Fields {
 		switch f.Kind {
 		case frame.KindString, frame.KindCategorical:
-			b.text = make([]string, 0, rows)
+			nText++
 		case frame.KindBool:
-			b.bools = make([]bool, 0, rows)
+			nBool++
 		default:
-			b.num = make([]float64, 0, rows)
+			nNum++
+		}
+	}
+	words := (rows + 63) / 64
+	store := make([]builder, len(schema.Fields))
+	valid := make(frame.Validity, words*len(schema.Fields))
+	for i := range valid {
+		valid[i] = ^uint64(0)
+	}
+	if r := rows % 64; r != 0 {
+		for i := words - 1; i < len(valid); i += words {
+			valid[i] = (1 << uint(r)) - 1
+		}
+	}
+	num := make([]float64, 0, nNum*rows)
+	text := make([]string, 0, nText*rows)
+	var bools []bool
+	if nBool > 0 {
+		bools = make([]bool, 0, nBool*rows)
+	}
+	bs := make([]*builder, len(schema.Fields))
+	var in, it, ib int
+	for i, f := range schema.Fields {
+		b := &store[i]
+		b.field = f
+		b.valid = valid[i*words : (i+1)*words : (i+1)*words]
+		switch f.Kind {
+		case frame.KindString, frame.KindCategorical:
+			b.text = text[it*rows : it*rows : (it+1)*rows]
+			it++
+		case frame.KindBool:
+			b.bools = bools[ib*rows : ib*rows : (ib+1)*rows]
+			ib++
+		default:
+			b.num = num[in*rows : in*rows : (in+1)*rows]
+			in++
 		}
 		bs[i] = b
 	}
@@ -213,11 +250,7 @@ func (b *builder) pad() {
 func (b *builder) column() frame.Column {
 	switch b.field.Kind {
 	case frame.KindString, frame.KindCategorical:
-		missing := make([]bool, len(b.text))
-		for i := range missing {
-			missing[i] = !b.valid.Valid(i)
-		}
-		return frame.NewCategorical(b.field.Name, b.text, missing)
+		return newCategorical(b.field.Name, b.text, b.valid)
 	case frame.KindBool:
 		return &frame.Bool{ColName: b.field.Name, Values: b.bools, Valid: b.valid}
 	case frame.KindTime:
@@ -228,6 +261,50 @@ func (b *builder) column() frame.Column {
 		return &frame.Time{ColName: b.field.Name, Values: v, Valid: b.valid}
 	}
 	return &frame.Float{ColName: b.field.Name, Values: b.num, Valid: b.valid}
+}
+
+// newCategorical is frame.NewCategorical (levels numbered in order of first
+// appearance, missing entries coded -1) with a validity bitmap, searching
+// the levels linearly while there are few of them instead of building a
+// map: requests are usually one or a few rows.
+func newCategorical(name string, values []string, valid frame.Validity) *frame.Categorical {
+	c := &frame.Categorical{ColName: name, Codes: make([]int32, len(values))}
+	var index map[string]int32
+	for i, v := range values {
+		if !valid.Valid(i) {
+			c.Codes[i] = -1
+			continue
+		}
+		code := int32(-1)
+		if index == nil {
+			for l, lv := range c.Levels {
+				if lv == v {
+					code = int32(l)
+					break
+				}
+			}
+			if code < 0 && len(c.Levels) >= 8 {
+				index = make(map[string]int32, 2*len(c.Levels))
+				for l, lv := range c.Levels {
+					index[lv] = int32(l)
+				}
+			}
+		}
+		if index != nil {
+			if x, ok := index[v]; ok {
+				code = x
+			}
+		}
+		if code < 0 {
+			code = int32(len(c.Levels))
+			c.Levels = append(c.Levels, v)
+			if index != nil {
+				index[v] = code
+			}
+		}
+		c.Codes[i] = code
+	}
+	return c
 }
 
 func buildFrame(bs []*builder) (*frame.Frame, error) {

@@ -182,17 +182,15 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version = e.cur.Load().version
-	body, err := s.readBody(w, r)
+	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoGyre, err)
 		return
 	}
-	var req struct {
-		Records []any          `json:"records"`
-		Columns map[string]any `json:"columns"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
+	defer release()
+	req, err := decodeGyre(body)
+	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoGyre, err)
 		return
@@ -224,23 +222,8 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows = f.NumRows()
-	resp := map[string]any{"model": name, "version": cur.version, "request_id": reqID, "predictions": predictions(pred)}
-	if pred.Classes != nil {
-		k := len(pred.Classes)
-		probs := make([]map[string]float64, rows)
-		for i := range probs {
-			probs[i] = make(map[string]float64, k)
-			for c, cl := range pred.Classes {
-				probs[i][cl] = pred.Proba[i*k+c]
-			}
-		}
-		resp["probabilities"] = probs
-	}
-	if len(pred.Unseen) > 0 {
-		resp["unseen_categories"] = pred.Unseen
-	}
 	w.Header().Set("X-Request-Id", reqID)
-	writeJSON(w, resp)
+	writeGyrePredict(w, name, cur.version, reqID, pred)
 }
 
 func statusOf(err error) int {
@@ -263,12 +246,13 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, version = e.name, e.cur.Load().version
-	body, err := s.readBody(w, r)
+	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoMLflow, err)
 		return
 	}
+	defer release()
 	schema := e.cur.Load().b.Manifest.Input
 	var f *frame.Frame
 	ct := r.Header.Get("Content-Type")
@@ -292,11 +276,51 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	}
 	rows = f.NumRows()
 	w.Header().Set("X-Request-Id", reqID)
-	writeJSON(w, map[string]any{"predictions": predictions(pred)})
+	writeInvocations(w, pred)
+}
+
+// gyreRequest is the body of POST /v1/models/{name}/predict.
+type gyreRequest struct {
+	Records []any          `json:"records"`
+	Columns map[string]any `json:"columns"`
+}
+
+// decodeGyre decodes a Gyre predict body, through the fast path when it
+// can.
+func decodeGyre(body []byte) (*gyreRequest, error) {
+	if obj, ok := fastObject(body, "records", "columns"); ok {
+		req, ok := &gyreRequest{}, true
+		if x, has := obj["records"]; has {
+			req.Records, ok = x.([]any)
+		}
+		if x, has := obj["columns"]; has && ok {
+			req.Columns, ok = x.(map[string]any)
+		}
+		if ok {
+			return req, nil
+		}
+	}
+	req := &gyreRequest{}
+	if err := decodeJSON(body, req); err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 // decodeMLflow decodes MLflow's JSON input formats.
 func decodeMLflow(schema frame.Schema, body []byte) (*frame.Frame, error) {
+	if kind, sp, v, ok := fastMLflow(body); ok {
+		if sp != nil {
+			return fromSplit(schema, sp.Columns, sp.Data)
+		}
+		return mlflowValue(schema, kind, v)
+	}
+	return decodeMLflowSlow(schema, body)
+}
+
+// decodeMLflowSlow decodes MLflow's JSON input formats through
+// encoding/json, producing the exact error for a malformed body.
+func decodeMLflowSlow(schema frame.Schema, body []byte) (*frame.Frame, error) {
 	var req map[string]json.RawMessage
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -333,19 +357,29 @@ func decodeMLflow(schema frame.Schema, body []byte) (*frame.Frame, error) {
 		if err := decodeJSON(raw, &v); err != nil {
 			return nil, err
 		}
-		switch x := v.(type) {
-		case []any:
-			if len(x) > 0 {
-				if _, ok := x[0].([]any); ok {
-					return fromSplit(schema, schema.Names(), x)
-				}
-			}
-			return fromRecords(schema, x)
-		case map[string]any:
-			return fromColumns(schema, x)
-		}
-		return nil, badRequest("%s: want a list of records or an object of columns", found[0])
+		return mlflowValue(schema, found[0], v)
 	}
+}
+
+// mlflowValue builds a frame from a decoded dataframe_records, instances or
+// inputs value.
+func mlflowValue(schema frame.Schema, kind string, v any) (*frame.Frame, error) {
+	if kind == "dataframe_records" {
+		recs, _ := v.([]any) // the fast path passes only arrays
+		return fromRecords(schema, recs)
+	}
+	switch x := v.(type) {
+	case []any:
+		if len(x) > 0 {
+			if _, ok := x[0].([]any); ok {
+				return fromSplit(schema, schema.Names(), x)
+			}
+		}
+		return fromRecords(schema, x)
+	case map[string]any:
+		return fromColumns(schema, x)
+	}
+	return nil, badRequest("%s: want a list of records or an object of columns", kind)
 }
 
 func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
@@ -358,11 +392,12 @@ func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoGyre, &RequestError{Status: 409, Msg: "prediction logging is off: start the server with --log-predictions to take feedback"})
 		return
 	}
-	body, err := s.readBody(w, r)
+	body, release, err := s.readBody(w, r)
 	if err != nil {
 		s.fail(w, protoGyre, err)
 		return
 	}
+	defer release()
 	var req struct {
 		Feedback []struct {
 			RequestID string `json:"request_id"`

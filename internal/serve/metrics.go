@@ -25,22 +25,40 @@ type series struct {
 }
 
 // metrics are the server's Prometheus metrics, kept lock-free on the hot
-// path (one sync.Map lookup and a few atomic adds per request).
+// path: two sync.Map lookups by comparable struct keys (no label formatting)
+// and a few atomic adds per request. Label strings are built once, when a
+// series first appears.
 type metrics struct {
-	series  sync.Map // label string → *series
-	codes   sync.Map // label string → *atomic.Int64
-	unseen  sync.Map // model/column → *atomic.Int64
+	series  sync.Map // seriesKey → *series
+	codes   sync.Map // codeKey → *counter
+	unseen  sync.Map // unseenKey → *counter
 	reloads atomic.Int64
 	started time.Time
+}
+
+type seriesKey struct{ model, version, endpoint string }
+
+type codeKey struct {
+	model, endpoint string
+	code            int
+}
+
+type unseenKey struct{ model, column string }
+
+// counter is one labelled Prometheus counter.
+type counter struct {
+	labels string
+	n      atomic.Int64
 }
 
 func newMetrics() *metrics { return &metrics{started: time.Now()} }
 
 func (m *metrics) observe(model, version, endpoint string, code, rows int, d time.Duration) {
-	key := fmt.Sprintf(`model=%q,version=%q,endpoint=%q`, model, version, endpoint)
+	key := seriesKey{model, version, endpoint}
 	v, ok := m.series.Load(key)
 	if !ok {
-		v, _ = m.series.LoadOrStore(key, &series{labels: key, buckets: make([]atomic.Int64, len(latencyBuckets))})
+		labels := fmt.Sprintf(`model=%q,version=%q,endpoint=%q`, model, version, endpoint)
+		v, _ = m.series.LoadOrStore(key, &series{labels: labels, buckets: make([]atomic.Int64, len(latencyBuckets))})
 	}
 	s := v.(*series)
 	s.count.Add(1)
@@ -55,22 +73,22 @@ func (m *metrics) observe(model, version, endpoint string, code, rows int, d tim
 			s.buckets[i].Add(1)
 		}
 	}
-	ckey := fmt.Sprintf(`model=%q,endpoint=%q,code="%d"`, model, endpoint, code)
+	ckey := codeKey{model, endpoint, code}
 	c, ok := m.codes.Load(ckey)
 	if !ok {
-		c, _ = m.codes.LoadOrStore(ckey, new(atomic.Int64))
+		c, _ = m.codes.LoadOrStore(ckey, &counter{labels: fmt.Sprintf(`model=%q,endpoint=%q,code="%d"`, model, endpoint, code)})
 	}
-	c.(*atomic.Int64).Add(1)
+	c.(*counter).n.Add(1)
 }
 
 func (m *metrics) countUnseen(model string, cols map[string]int) {
 	for col, n := range cols {
-		key := fmt.Sprintf(`model=%q,column=%q`, model, col)
+		key := unseenKey{model, col}
 		c, ok := m.unseen.Load(key)
 		if !ok {
-			c, _ = m.unseen.LoadOrStore(key, new(atomic.Int64))
+			c, _ = m.unseen.LoadOrStore(key, &counter{labels: fmt.Sprintf(`model=%q,column=%q`, model, col)})
 		}
-		c.(*atomic.Int64).Add(int64(n))
+		c.(*counter).n.Add(int64(n))
 	}
 }
 
@@ -128,8 +146,9 @@ func (m *metrics) write(w io.Writer, s *Server) {
 
 func printSorted(w io.Writer, m *sync.Map, name string) {
 	var lines []string
-	m.Range(func(k, v any) bool {
-		lines = append(lines, fmt.Sprintf("%s{%s} %d", name, k.(string), v.(*atomic.Int64).Load()))
+	m.Range(func(_, v any) bool {
+		c := v.(*counter)
+		lines = append(lines, fmt.Sprintf("%s{%s} %d", name, c.labels, c.n.Load()))
 		return true
 	})
 	sort.Strings(lines)

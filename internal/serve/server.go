@@ -338,17 +338,38 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// readBody reads a size-limited body.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body over %d bytes: send fewer rows per request", s.opt.MaxBodyBytes)}
-		}
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("reading request body: %v", err)}
+// readBody reads a size-limited body into a pooled buffer; the caller calls
+// release once nothing refers to the body any more (decoded values are
+// copies, never slices of it).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
+	buf := getBuf()
+	release = func() { putBuf(buf) }
+	b := (*buf)[:0]
+	if n := r.ContentLength; n > 0 && n <= s.opt.MaxBodyBytes && int64(cap(b)) < n+1 {
+		b = make([]byte, 0, n+1)
 	}
-	return body, nil
+	lr := http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, rerr := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			*buf = b
+			release()
+			var mbe *http.MaxBytesError
+			if errors.As(rerr, &mbe) {
+				return nil, func() {}, &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body over %d bytes: send fewer rows per request", s.opt.MaxBodyBytes)}
+			}
+			return nil, func() {}, &RequestError{Status: http.StatusBadRequest, Msg: fmt.Sprintf("reading request body: %v", rerr)}
+		}
+	}
+	*buf = b
+	return b, release, nil
 }
 
 // model finds a served model by name; "" picks the only one.

@@ -29,6 +29,25 @@ type v2Tensor struct {
 	Data       any            `json:"data"`
 }
 
+// v2Request is an Open Inference Protocol v2 inference request.
+type v2Request struct {
+	ID         string         `json:"id"`
+	Parameters map[string]any `json:"parameters"`
+	Inputs     []v2Tensor     `json:"inputs"`
+}
+
+// decodeV2 decodes an inference request, through the fast path when it can.
+func decodeV2(body []byte) (*v2Request, error) {
+	if req, ok := fastV2(body); ok {
+		return req, nil
+	}
+	req := &v2Request{}
+	if err := decodeJSON(body, req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"name": "gyre", "version": s.opt.Version, "extensions": []string{}})
 }
@@ -90,18 +109,15 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version = e.cur.Load().version
-	body, err := s.readBody(w, r)
+	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoV2, err)
 		return
 	}
-	var req struct {
-		ID         string         `json:"id"`
-		Parameters map[string]any `json:"parameters"`
-		Inputs     []v2Tensor     `json:"inputs"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
+	defer release()
+	req, err := decodeV2(body)
+	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoV2, err)
 		return
@@ -125,25 +141,7 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows = f.NumRows()
-	out := []v2Tensor{}
-	if pred.Classes != nil {
-		labels := make([]string, rows)
-		for i := range labels {
-			labels[i] = pred.Label(i)
-		}
-		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "BYTES", Data: labels})
-		k := len(pred.Classes)
-		for c, cl := range pred.Classes {
-			p := make([]float64, rows)
-			for i := range p {
-				p[i] = pred.Proba[i*k+c]
-			}
-			out = append(out, v2Tensor{Name: "proba_" + cl, Shape: []int{rows}, Datatype: "FP64", Data: p})
-		}
-	} else {
-		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "FP64", Data: pred.Values})
-	}
-	writeJSON(w, map[string]any{"model_name": e.name, "model_version": cur.version, "id": reqID, "parameters": map[string]any{"content_type": "pd"}, "outputs": out})
+	writeV2Infer(w, e.name, cur.version, reqID, pred)
 }
 
 // v2Frame builds a frame from V2 inputs: one input per column (the "pd"

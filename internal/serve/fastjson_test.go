@@ -1,0 +1,114 @@
+package serve
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+var fastSeeds = []string{
+	adultSplit, adultRecord, adultV2,
+	`{"records": [` + passenger + `]}`,
+	`{"dataframe_records": [` + passenger + `]}`,
+	`{"instances": [[1, "a", null, true, false, -0.5e-3, 1E+2]]}`,
+	`{"inputs": {"Age": [1, null]}}`,
+	`{"id": "x", "parameters": {"content_type": "pd"}, "inputs": [{"name": "Age", "shape": [1], "datatype": "FP64", "data": [22]}]}`,
+	`{"inputs": [{"name": "x", "shape": [2, 7], "data": [1]}]}`,
+	` {"a": "caf\u00e9", "b": "café"} `,
+	`{"a": 01}`, `{"a": 1.}`, `{"a": -}`, `{"a": 1e}`, `[1,]`, `{"a":1,}`, `{"a":1}}`, `"\xff"`,
+	`[[[[[[[[[1]]]]]]]]]`, `[[[[[[[[1]]]]]]]]`, `{"records": null}`, `{"Records": []}`,
+}
+
+// FuzzFastJSON checks the decoding fast path against encoding/json: when
+// the fast path accepts a body, encoding/json must decode it to the same
+// values, and the protocol decoders must build the same requests.
+func FuzzFastJSON(f *testing.F) {
+	for _, s := range fastSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		checkFastAgrees(t, []byte(body))
+	})
+}
+
+func TestFastJSONAgreesWithEncodingJSON(t *testing.T) {
+	for _, s := range fastSeeds {
+		checkFastAgrees(t, []byte(s))
+	}
+	if _, ok := parseFast([]byte(adultSplit)); !ok {
+		t.Error("the fast path gave up on a plain dataframe_split request")
+	}
+	if _, ok := fastV2([]byte(adultV2)); !ok {
+		t.Error("the fast path gave up on a plain v2 request")
+	}
+}
+
+func checkFastAgrees(t *testing.T, body []byte) {
+	t.Helper()
+	if v, ok := parseFast(body); ok {
+		var want any
+		if err := decodeJSON(body, &want); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json says %v", body, err)
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("fast path decoded %q as %#v, encoding/json as %#v", body, v, want)
+		}
+	}
+	if req, ok := fastV2(body); ok {
+		want := &v2Request{}
+		if err := decodeJSON(body, want); err != nil {
+			t.Fatalf("v2 fast path accepted %q, encoding/json says %v", body, err)
+		}
+		if !reflect.DeepEqual(req, want) {
+			t.Fatalf("v2 fast path decoded %q as %#v, encoding/json as %#v", body, req, want)
+		}
+	}
+	if obj, ok := fastObject(body, "records", "columns"); ok {
+		got, err := decodeGyre(body)
+		want := &gyreRequest{}
+		werr := decodeJSON(body, want)
+		if (err == nil) != (werr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("gyre decode of %q (%v): %#v, %v; encoding/json: %#v, %v", body, obj, got, err, want, werr)
+		}
+	}
+	if kind, sp, v, ok := fastMLflow(body); ok {
+		var req map[string]json.RawMessage
+		if err := decodeJSON(body, &req); err != nil {
+			t.Fatalf("mlflow fast path accepted %q, encoding/json says %v", body, err)
+		}
+		if sp != nil {
+			want := &splitBody{}
+			if err := decodeJSON(req[kind], want); err != nil || !reflect.DeepEqual(sp, want) {
+				t.Fatalf("mlflow split %q: fast %#v, encoding/json %#v, %v", body, sp, want, err)
+			}
+		} else {
+			var want any
+			if err := decodeJSON(req[kind], &want); err != nil || !reflect.DeepEqual(v, want) {
+				t.Fatalf("mlflow %s %q: fast %#v, encoding/json %#v, %v", kind, body, v, want, err)
+			}
+		}
+	}
+}
+
+// TestFastAndSlowFramesAgree decodes the same requests through both paths
+// and compares the frames.
+func TestFastAndSlowFramesAgree(t *testing.T) {
+	schema := bundles(t)[0].Manifest.Input
+	for _, body := range []string{
+		`{"dataframe_records": [` + passenger + `]}`,
+		`{"instances": [` + passenger + `]}`,
+		`{"inputs": {"Pclass": [3], "Name": ["x"], "Sex": ["male"], "Age": [null], "SibSp": [0], "Parch": [0], "Ticket": ["t"], "Fare": [7.25], "Cabin": [null], "Embarked": ["S"]}}`,
+	} {
+		fast, err1 := decodeMLflow(schema, []byte(body))
+		slow, err2 := decodeMLflowSlow(schema, []byte(body))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v / %v", body, err1, err2)
+		}
+		for j := range fast.Columns() {
+			a, b := fast.Columns()[j], slow.Columns()[j]
+			if a.Name() != b.Name() || a.Format(0) != b.Format(0) || a.IsNull(0) != b.IsNull(0) {
+				t.Errorf("%s: column %s: fast %q, slow %q", body, a.Name(), a.Format(0), b.Format(0))
+			}
+		}
+	}
+}

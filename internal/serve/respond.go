@@ -1,0 +1,292 @@
+package serve
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+)
+
+// This file writes prediction responses by appending bytes to a pooled
+// buffer: the same bytes encoding/json writes for the response maps (keys
+// in sorted order, HTML-safe strings, a trailing newline), without the
+// maps, reflection or per-request encoder. A prediction holding a NaN or
+// infinite value, which encoding/json cannot encode, takes the original
+// map path so behaviour stays identical; TestResponsesMatchEncodingJSON
+// checks the bytes.
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
+
+// finite reports whether every value is a finite number.
+func finite(vs []float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendFloat appends f as encoding/json writes a float64.
+func appendFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendString appends s as an HTML-safe JSON string, as encoding/json
+// does.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s) // escapes, invalid UTF-8, U+2028/9: rare
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '<':
+			b = append(b, `\u003c`...)
+		case '>':
+			b = append(b, `\u003e`...)
+		case '&':
+			b = append(b, `\u0026`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// appendPredictions appends the point predictions: labels or values.
+func appendPredictions(b []byte, p *bundle.Prediction) []byte {
+	b = append(b, '[')
+	for i, v := range p.Values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if p.Classes != nil {
+			b = appendString(b, p.Classes[int(v)])
+		} else {
+			b = appendFloat(b, v)
+		}
+	}
+	return append(b, ']')
+}
+
+// classOrder is the order encoding/json writes a map keyed by class name:
+// sorted, or nil when two classes share a name.
+func classOrder(classes []string) []int {
+	idx := make([]int, len(classes))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return classes[idx[a]] < classes[idx[b]] })
+	for i := 1; i < len(idx); i++ {
+		if classes[idx[i]] == classes[idx[i-1]] {
+			return nil
+		}
+	}
+	return idx
+}
+
+func writeBytes(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.Write(b)
+}
+
+// predictable reports whether the fast writers can encode p.
+func predictable(p *bundle.Prediction) bool {
+	return finite(p.Values) && finite(p.Proba) && (p.Classes == nil || classOrder(p.Classes) != nil)
+}
+
+// writeInvocations writes MLflow's {"predictions": [...]}.
+func writeInvocations(w http.ResponseWriter, p *bundle.Prediction) {
+	if !predictable(p) {
+		writeJSON(w, map[string]any{"predictions": predictions(p)})
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append(*buf, `{"predictions":`...)
+	b = appendPredictions(b, p)
+	b = append(b, "}\n"...)
+	*buf = b
+	writeBytes(w, b)
+}
+
+// gyreResponse is the map form of a Gyre predict response (the slow path).
+func gyreResponse(name, version, reqID string, pred *bundle.Prediction) map[string]any {
+	rows := len(pred.Values)
+	resp := map[string]any{"model": name, "version": version, "request_id": reqID, "predictions": predictions(pred)}
+	if pred.Classes != nil {
+		k := len(pred.Classes)
+		probs := make([]map[string]float64, rows)
+		for i := range probs {
+			probs[i] = make(map[string]float64, k)
+			for c, cl := range pred.Classes {
+				probs[i][cl] = pred.Proba[i*k+c]
+			}
+		}
+		resp["probabilities"] = probs
+	}
+	if len(pred.Unseen) > 0 {
+		resp["unseen_categories"] = pred.Unseen
+	}
+	return resp
+}
+
+// writeGyrePredict writes a Gyre predict response.
+func writeGyrePredict(w http.ResponseWriter, name, version, reqID string, pred *bundle.Prediction) {
+	if !predictable(pred) {
+		writeJSON(w, gyreResponse(name, version, reqID, pred))
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append(*buf, `{"model":`...)
+	b = appendString(b, name)
+	b = append(b, `,"predictions":`...)
+	b = appendPredictions(b, pred)
+	if pred.Classes != nil {
+		k := len(pred.Classes)
+		order := classOrder(pred.Classes)
+		b = append(b, `,"probabilities":[`...)
+		for i := range pred.Values {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			for j, c := range order {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, pred.Classes[c])
+				b = append(b, ':')
+				b = appendFloat(b, pred.Proba[i*k+c])
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"request_id":`...)
+	b = appendString(b, reqID)
+	if len(pred.Unseen) > 0 {
+		cols := make([]string, 0, len(pred.Unseen))
+		for c := range pred.Unseen {
+			cols = append(cols, c)
+		}
+		sort.Strings(cols)
+		b = append(b, `,"unseen_categories":{`...)
+		for j, c := range cols {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, c)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(pred.Unseen[c]), 10)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"version":`...)
+	b = appendString(b, version)
+	b = append(b, "}\n"...)
+	*buf = b
+	writeBytes(w, b)
+}
+
+// v2Response is the map form of a V2 inference response (the slow path).
+func v2Response(name, version, reqID string, pred *bundle.Prediction) map[string]any {
+	rows := len(pred.Values)
+	out := []v2Tensor{}
+	if pred.Classes != nil {
+		labels := make([]string, rows)
+		for i := range labels {
+			labels[i] = pred.Label(i)
+		}
+		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "BYTES", Data: labels})
+		k := len(pred.Classes)
+		for c, cl := range pred.Classes {
+			p := make([]float64, rows)
+			for i := range p {
+				p[i] = pred.Proba[i*k+c]
+			}
+			out = append(out, v2Tensor{Name: "proba_" + cl, Shape: []int{rows}, Datatype: "FP64", Data: p})
+		}
+	} else {
+		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "FP64", Data: pred.Values})
+	}
+	return map[string]any{"model_name": name, "model_version": version, "id": reqID, "parameters": map[string]any{"content_type": "pd"}, "outputs": out}
+}
+
+// writeV2Infer writes a V2 inference response.
+func writeV2Infer(w http.ResponseWriter, name, version, reqID string, pred *bundle.Prediction) {
+	if !finite(pred.Values) || !finite(pred.Proba) {
+		writeJSON(w, v2Response(name, version, reqID, pred))
+		return
+	}
+	rows := len(pred.Values)
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append(*buf, `{"id":`...)
+	b = appendString(b, reqID)
+	b = append(b, `,"model_name":`...)
+	b = appendString(b, name)
+	b = append(b, `,"model_version":`...)
+	b = appendString(b, version)
+	b = append(b, `,"outputs":[{"name":"predict","shape":[`...)
+	b = strconv.AppendInt(b, int64(rows), 10)
+	if pred.Classes != nil {
+		b = append(b, `],"datatype":"BYTES","data":`...)
+	} else {
+		b = append(b, `],"datatype":"FP64","data":`...)
+	}
+	b = appendPredictions(b, pred)
+	b = append(b, '}')
+	k := len(pred.Classes)
+	for c, cl := range pred.Classes {
+		b = append(b, `,{"name":`...)
+		b = appendString(b, "proba_"+cl)
+		b = append(b, `,"shape":[`...)
+		b = strconv.AppendInt(b, int64(rows), 10)
+		b = append(b, `],"datatype":"FP64","data":[`...)
+		for i := 0; i < rows; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendFloat(b, pred.Proba[i*k+c])
+		}
+		b = append(b, "]}"...)
+	}
+	b = append(b, `],"parameters":{"content_type":"pd"}}`+"\n"...)
+	*buf = b
+	writeBytes(w, b)
+}

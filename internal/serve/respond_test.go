@@ -1,0 +1,60 @@
+package serve
+
+import (
+	"math"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+)
+
+// TestResponsesMatchEncodingJSON checks the fast response writers against
+// encoding/json on the response maps, byte for byte.
+func TestResponsesMatchEncodingJSON(t *testing.T) {
+	preds := map[string]*bundle.Prediction{
+		"binary": {Classes: []string{"<=50K", ">50K"}, Values: []float64{0, 1}, Proba: []float64{0.75, 0.25, 1e-9, 1 - 1e-9},
+			Unseen: map[string]int{"native-country": 1, "b & c": 2}},
+		"multiclass unsorted": {Classes: []string{"z", "a\"q", "é", "m\u2028"}, Values: []float64{3, 1}, Proba: []float64{0.1, 0.2, 0.3, 0.4, 0, 1, 0, 0}},
+		"regression":          {Values: []float64{0, -1.5, 1e21, 1.5e-7, 123456789.125, -3e-300, 5e-324}},
+	}
+	for name, p := range preds {
+		for _, c := range []struct {
+			proto string
+			fast  func(*httptest.ResponseRecorder)
+			want  any
+		}{
+			{"invocations", func(w *httptest.ResponseRecorder) { writeInvocations(w, p) }, map[string]any{"predictions": predictions(p)}},
+			{"gyre", func(w *httptest.ResponseRecorder) { writeGyrePredict(w, "adult<1>", "7", "abc", p) }, gyreResponse("adult<1>", "7", "abc", p)},
+			{"v2", func(w *httptest.ResponseRecorder) { writeV2Infer(w, "adult", "7", "id-1", p) }, v2Response("adult", "7", "id-1", p)},
+		} {
+			got, want := httptest.NewRecorder(), httptest.NewRecorder()
+			c.fast(got)
+			writeJSON(want, c.want)
+			if got.Body.String() != want.Body.String() {
+				t.Errorf("%s %s:\n got %s\nwant %s", name, c.proto, got.Body, want.Body)
+			}
+			if got.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("%s %s: content type %q", name, c.proto, got.Header().Get("Content-Type"))
+			}
+		}
+	}
+	// NaN cannot be encoded: the fast writer defers to the map path.
+	nan := &bundle.Prediction{Values: []float64{math.NaN()}}
+	got, want := httptest.NewRecorder(), httptest.NewRecorder()
+	writeInvocations(got, nan)
+	writeJSON(want, map[string]any{"predictions": predictions(nan)})
+	if got.Body.String() != want.Body.String() {
+		t.Errorf("NaN: got %q, want %q", got.Body, want.Body)
+	}
+}
+
+func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1e-6, 9.99e-7, 1e20, 1e21, 1.7976931348623157e308, 5e-324, 123.456e-10} {
+		got := string(appendFloat(nil, f))
+		w := httptest.NewRecorder()
+		writeJSON(w, f)
+		if want := w.Body.String(); got+"\n" != want {
+			t.Errorf("%v: got %s, want %s", f, got, want)
+		}
+	}
+}
