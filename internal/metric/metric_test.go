@@ -92,6 +92,21 @@ func TestGolden(t *testing.T) {
 						}
 					}
 				}
+				if cal, ok := f.Metrics["calibration"].(map[string]any); ok && f.Weight == nil {
+					bins, err := CalibrationCurve(f.Y, column(f.Proba, 2, 1), nil, 10)
+					if err != nil {
+						t.Fatal(err)
+					}
+					pt, pp := cal["prob_true"].([]any), cal["prob_pred"].([]any)
+					if len(bins) != len(pt) {
+						t.Fatalf("calibration: %d bins, want %d", len(bins), len(pt))
+					}
+					for b := range bins {
+						if math.Abs(bins[b].FractionPositive-pt[b].(float64)) > tol || math.Abs(bins[b].MeanPredicted-pp[b].(float64)) > tol {
+							t.Errorf("calibration bin %d = %+v, want %v %v", b, bins[b], pt[b], pp[b])
+						}
+					}
+				}
 				rep, err := ClassReport(f.Y, f.Pred, f.K, f.Weight)
 				if err != nil {
 					t.Fatal(err)
@@ -267,5 +282,36 @@ func TestRegistry(t *testing.T) {
 	auc, _ := Lookup("roc_auc")
 	if !auc.Better(0.9, 0.8) || auc.Loss(0.9) != -0.9 {
 		t.Error("roc_auc orientation")
+	}
+}
+
+func TestCurves(t *testing.T) {
+	y := []float64{0, 0, 1, 1, 1}
+	s := []float64{0.1, 0.6, 0.6, 0.8, 0.3}
+	c, err := ThresholdCurve(y, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Thresholds 0.8, 0.6 (tie), 0.3, 0.1.
+	want := []CurvePoint{
+		{Threshold: 0.8, FPR: 0, TPR: 1.0 / 3, Precision: 1, Recall: 1.0 / 3},
+		{Threshold: 0.6, FPR: 0.5, TPR: 2.0 / 3, Precision: 2.0 / 3, Recall: 2.0 / 3},
+		{Threshold: 0.3, FPR: 0.5, TPR: 1, Precision: 0.75, Recall: 1},
+		{Threshold: 0.1, FPR: 1, TPR: 1, Precision: 0.6, Recall: 1},
+	}
+	if len(c) != len(want) {
+		t.Fatalf("%d points, want %d", len(c), len(want))
+	}
+	for i := range want {
+		if c[i] != want[i] {
+			t.Errorf("point %d = %+v, want %+v", i, c[i], want[i])
+		}
+	}
+	bins, err := CalibrationCurve(y, []float64{0.05, 0.5, 0.55, 0.95, 1}, nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bins) != 2 || bins[0].Weight != 1 || bins[1].Weight != 4 || bins[1].FractionPositive != 0.75 {
+		t.Errorf("calibration bins %+v", bins)
 	}
 }

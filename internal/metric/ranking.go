@@ -76,10 +76,12 @@ func ROCAUC(y, score, w []float64) (float64, error) {
 	return area / (tps[len(tps)-1] * fps[len(fps)-1]), nil
 }
 
-// ROCCurve returns the ROC curve points from the strictest threshold down
+// ThresholdCurve returns, for every distinct score from the highest down,
+// the ROC point (FPR, TPR) and the precision-recall point of predicting
+// "positive" for scores ≥ Threshold: the data for ROC and PR plots
 // (without scikit-learn's drop_intermediate thinning).
-func ROCCurve(y, score, w []float64) ([]CurvePoint, error) {
-	thr, tps, fps, err := binaryCurve("roc curve", y, score, w)
+func ThresholdCurve(y, score, w []float64) ([]CurvePoint, error) {
+	thr, tps, fps, err := binaryCurve("threshold curve", y, score, w)
 	if err != nil {
 		return nil, err
 	}
@@ -182,4 +184,64 @@ func column(m []float64, k, c int) []float64 {
 		out[i] = m[i*k+c]
 	}
 	return out
+}
+
+// CalibrationBin is one bin of a reliability (calibration) diagram.
+type CalibrationBin struct {
+	// Lo and Hi bound the predicted probabilities in the bin.
+	Lo float64 `json:"lo"`
+	Hi float64 `json:"hi"`
+	// MeanPredicted is the mean predicted probability, FractionPositive
+	// the (weighted) share of positives, Weight the (weighted) row count.
+	MeanPredicted    float64 `json:"mean_predicted"`
+	FractionPositive float64 `json:"fraction_positive"`
+	Weight           float64 `json:"weight"`
+}
+
+// CalibrationCurve bins positive-class probabilities p1 into nBins equal-width
+// bins over [0, 1] and returns the non-empty bins (scikit-learn's
+// calibration_curve with strategy="uniform", including its bin edges
+// scaled by 1+1e-8, plus weights and counts).
+func CalibrationCurve(y, p1, w []float64, nBins int) ([]CalibrationBin, error) {
+	const op = "calibration curve"
+	if nBins < 1 {
+		return nil, fmt.Errorf("%s: %d bins, want ≥ 1", op, nBins)
+	}
+	if err := checkPair(op, y, p1, w); err != nil {
+		return nil, err
+	}
+	if err := checkClasses(op, "target", y, 2); err != nil {
+		return nil, err
+	}
+	if err := checkProba(op, p1, len(y), 1); err != nil {
+		return nil, err
+	}
+	sumP := make([]float64, nBins)
+	sumY := make([]float64, nBins)
+	sumW := make([]float64, nBins)
+	for i, p := range p1 {
+		// scikit-learn 1.2: edges = linspace(0, 1+1e-8, n+1) and the bin
+		// is searchsorted(edges[1:-1], p, side="right").
+		edge := func(b int) float64 { return float64(b) * (1 + 1e-8) / float64(nBins) }
+		b := min(int(p*float64(nBins)), nBins-1)
+		for b > 0 && p < edge(b) {
+			b--
+		}
+		for b < nBins-1 && p >= edge(b+1) {
+			b++
+		}
+		wi := weight(w, i)
+		sumP[b] += wi * p
+		sumY[b] += wi * y[i]
+		sumW[b] += wi
+	}
+	var out []CalibrationBin
+	for b := range sumW {
+		if sumW[b] == 0 {
+			continue
+		}
+		out = append(out, CalibrationBin{Lo: float64(b) / float64(nBins), Hi: float64(b+1) / float64(nBins),
+			MeanPredicted: sumP[b] / sumW[b], FractionPositive: sumY[b] / sumW[b], Weight: sumW[b]})
+	}
+	return out, nil
 }

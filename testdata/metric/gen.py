@@ -47,6 +47,9 @@ def classification(y, proba, k, w):
         r["roc_auc"] = M.roc_auc_score(y, P[:, 1], sample_weight=w)
         r["pr_auc"] = M.average_precision_score(y, P[:, 1], sample_weight=w)
         r["brier"] = M.brier_score_loss(y, P[:, 1], sample_weight=w)
+        from sklearn.calibration import calibration_curve
+        pt, pp = calibration_curve(y, P[:, 1], n_bins=10, strategy="uniform")
+        r["calibration"] = {"prob_true": pt.tolist(), "prob_pred": pp.tolist()}
     else:
         r["roc_auc"] = M.roc_auc_score(y, P, multi_class="ovr", average="macro", sample_weight=w)
         r["pr_auc"] = M.average_precision_score(label_binarize(y, classes=list(range(k))), P, average="macro", sample_weight=w)
