@@ -307,7 +307,7 @@ func TestCurves(t *testing.T) {
 			t.Errorf("point %d = %+v, want %+v", i, c[i], want[i])
 		}
 	}
-	bins, err := CalibrationCurve(y, []float64{0.05, 0.5, 0.55, 0.95, 1}, nil, 2)
+	bins, err := CalibrationCurve(y, []float64{0.05, 0.52, 0.55, 0.95, 1}, nil, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
