@@ -178,7 +178,7 @@ func main() {
 	rec := map[string]any{
 		"system": "gyre", "config": *config, "threads": *threads, "rows": *rows, "test_rows": *testRows,
 		"data_gen_seconds": round(genS, 2), "fit_wall_seconds": round(fitS, 3), "fit_cpu_seconds": round(fitC, 3),
-		"predict_cpu_seconds": round(bestC, 4),
+		"predict_cpu_seconds":   round(bestC, 4),
 		"predict_batch_seconds": round(best, 4), "predict_rows_per_second": math.Round(float64(*rows) / best),
 		"predict_1k_batch_ms": round(lat[1000]*1e3, 3), "predict_1row_ms": round(lat[1]*1e3, 4),
 		"train_auc": round(auc(y, p1), 5), "test_auc": round(auc(yt, p2), 5), "test_logloss": round(logloss(yt, p2), 5),

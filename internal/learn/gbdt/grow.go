@@ -6,14 +6,17 @@ import (
 	"sync"
 )
 
-// hbin is one histogram bin: gradient and hessian sums. Row counts are not
-// accumulated (that costs a quarter of the histogram time); like LightGBM,
-// split finding estimates a side's row count from its hessian sum and the
-// leaf's rows per unit hessian (exact when hessians are constant, as for
-// squared error without weights).
-type hbin struct {
-	g, h float64
-}
+// hbin is one histogram bin holding quantised gradient and hessian sums
+// packed in one int64: Σg_q·2³² + Σh_q. Gradients are quantised per tree to
+// at most ±(2³¹-1)/n and hessians to at most (2³²-1)/n integer levels
+// (n the tree's rows; capped at 15/16 bits), so a bin's sums never overflow
+// their halves and one integer add updates both: histogram building does
+// half the memory traffic of float pairs, and subtraction is exact. Split
+// finding decodes the sums; final leaf values use exact float sums. Row
+// counts are not accumulated: like LightGBM, split finding estimates a
+// side's row count from its hessian sum and the leaf's rows per unit hessian
+// (exact when hessians are constant, as for squared error without weights).
+type hbin = int64
 
 // histBins is the fixed number of bins per feature in a histogram (a uint8
 // bin index needs no bounds check).
@@ -28,6 +31,7 @@ type splitInfo struct {
 	catSet      [4]uint64 // categorical: bins going left
 	defaultLeft bool
 	lg, lh      float64
+	lq          int64 // packed quantised left sums
 	ln          int64
 	lout, rout  float64 // unscaled leaf outputs
 }
@@ -37,7 +41,8 @@ func (s *splitInfo) valid() bool { return s.feat >= 0 }
 // leafState is a leaf under construction.
 type leafState struct {
 	start, count int
-	g, h         float64
+	g, h         float64 // dequantised sums (split finding)
+	q            int64   // packed quantised sums
 	depth        int
 	hist         []hbin // nil when not needed
 	lo, hi       float64
@@ -70,7 +75,9 @@ type grower struct {
 	bd     *Binned
 	idx    []int32 // training rows of the current tree; leaves own segments
 	tmp    []int32
-	og     []gpair // leaf-ordered gradient pairs
+	og     []int64 // leaf-ordered quantised gradient pairs
+	qp     []int64 // quantised gradient pairs of the current tree, by matrix row
+	gs, hs float64 // dequantisation scales
 	feats  []int   // features usable in the current tree
 	pool   [][]hbin
 	leaves []*leafState
@@ -84,7 +91,7 @@ type grower struct {
 }
 
 func newGrower(p growParams, bd *Binned) *grower {
-	return &grower{p: p, bd: bd, tmp: make([]int32, bd.Rows), og: make([]gpair, bd.Rows)}
+	return &grower{p: p, bd: bd, tmp: make([]int32, bd.Rows), og: make([]int64, bd.Rows), qp: make([]int64, bd.Rows)}
 }
 
 func (g *grower) getHist() []hbin {
@@ -133,7 +140,8 @@ func (g *grower) scoreAt(G, H, w float64) float64 {
 }
 
 // buildHist fills hist for the features in use from the rows of leaf l.
-func (g *grower) buildHist(l *leafState, gp []gpair, hist []hbin) {
+func (g *grower) buildHist(l *leafState, hist []hbin) {
+	gp := g.qp
 	rows := g.idx[l.start : l.start+l.count]
 	bins := g.bd.Bins
 	nrows := g.bd.Rows
@@ -170,9 +178,9 @@ func (g *grower) buildHist(l *leafState, gp []gpair, hist []hbin) {
 }
 
 // histFeatures fills the histograms of features fs (at most 4) from leaf
-// rows (nil: all rows in order) with leaf-ordered gradient pairs og. One
+// rows (nil: all rows in order) with leaf-ordered packed gradients og. One
 // pass over the rows serves all of fs.
-func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []gpair) {
+func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []int64) {
 	var hs [4]*[histBins]hbin
 	var cs [4][]uint8
 	for i, f := range fs {
@@ -205,125 +213,122 @@ func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, 
 	}
 }
 
-func hist3Seq(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, og []gpair) {
-	n := len(og)
-	c0, c1, c2 = c0[:n], c1[:n], c2[:n]
-	for i, p := range og {
-		g, h := float64(p.g), float64(p.h)
-		e := &h0[c0[i]]
-		e.g += g
-		e.h += h
-		e = &h1[c1[i]]
-		e.g += g
-		e.h += h
-		e = &h2[c2[i]]
-		e.g += g
-		e.h += h
-	}
-}
-
-func hist2Seq(h0, h1 *[histBins]hbin, c0, c1 []uint8, og []gpair) {
-	n := len(og)
-	c0, c1 = c0[:n], c1[:n]
-	for i, p := range og {
-		g, h := float64(p.g), float64(p.h)
-		e := &h0[c0[i]]
-		e.g += g
-		e.h += h
-		e = &h1[c1[i]]
-		e.g += g
-		e.h += h
-	}
-}
-
-func hist3Idx(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, rows []int32, og []gpair) {
-	og = og[:len(rows)]
-	for k, r := range rows {
-		p := og[k]
-		g, h := float64(p.g), float64(p.h)
-		e := &h0[c0[r]]
-		e.g += g
-		e.h += h
-		e = &h1[c1[r]]
-		e.g += g
-		e.h += h
-		e = &h2[c2[r]]
-		e.g += g
-		e.h += h
-	}
-}
-
-func hist2Idx(h0, h1 *[histBins]hbin, c0, c1 []uint8, rows []int32, og []gpair) {
-	og = og[:len(rows)]
-	for k, r := range rows {
-		p := og[k]
-		g, h := float64(p.g), float64(p.h)
-		e := &h0[c0[r]]
-		e.g += g
-		e.h += h
-		e = &h1[c1[r]]
-		e.g += g
-		e.h += h
-	}
-}
-
-func hist4Seq(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, og []gpair) {
+func hist4Seq(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, og []int64) {
 	n := len(og)
 	c0, c1, c2, c3 = c0[:n], c1[:n], c2[:n], c3[:n]
-	for i, p := range og {
-		g, h := float64(p.g), float64(p.h)
-		e := &h0[c0[i]]
-		e.g += g
-		e.h += h
-		e = &h1[c1[i]]
-		e.g += g
-		e.h += h
-		e = &h2[c2[i]]
-		e.g += g
-		e.h += h
-		e = &h3[c3[i]]
-		e.g += g
-		e.h += h
+	for i, v := range og {
+		h0[c0[i]] += v
+		h1[c1[i]] += v
+		h2[c2[i]] += v
+		h3[c3[i]] += v
 	}
 }
 
-func hist4Idx(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, rows []int32, og []gpair) {
-	og = og[:len(rows)]
-	for k, r := range rows {
-		p := og[k]
-		g, h := float64(p.g), float64(p.h)
-		e := &h0[c0[r]]
-		e.g += g
-		e.h += h
-		e = &h1[c1[r]]
-		e.g += g
-		e.h += h
-		e = &h2[c2[r]]
-		e.g += g
-		e.h += h
-		e = &h3[c3[r]]
-		e.g += g
-		e.h += h
+func hist3Seq(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, og []int64) {
+	n := len(og)
+	c0, c1, c2 = c0[:n], c1[:n], c2[:n]
+	for i, v := range og {
+		h0[c0[i]] += v
+		h1[c1[i]] += v
+		h2[c2[i]] += v
 	}
 }
 
-func histSeq(h *[histBins]hbin, col []uint8, og []gpair) {
+func hist2Seq(h0, h1 *[histBins]hbin, c0, c1 []uint8, og []int64) {
+	n := len(og)
+	c0, c1 = c0[:n], c1[:n]
+	for i, v := range og {
+		h0[c0[i]] += v
+		h1[c1[i]] += v
+	}
+}
+
+func histSeq(h *[histBins]hbin, col []uint8, og []int64) {
 	col = col[:len(og)]
-	for i, p := range og {
-		e := &h[col[i]]
-		e.g += float64(p.g)
-		e.h += float64(p.h)
+	for i, v := range og {
+		h[col[i]] += v
 	}
 }
 
-func histIdx(h *[histBins]hbin, col []uint8, rows []int32, og []gpair) {
+func hist4Idx(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, rows []int32, og []int64) {
 	og = og[:len(rows)]
 	for k, r := range rows {
-		e := &h[col[r]]
-		p := og[k]
-		e.g += float64(p.g)
-		e.h += float64(p.h)
+		v := og[k]
+		h0[c0[r]] += v
+		h1[c1[r]] += v
+		h2[c2[r]] += v
+		h3[c3[r]] += v
 	}
+}
+
+func hist3Idx(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, rows []int32, og []int64) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		v := og[k]
+		h0[c0[r]] += v
+		h1[c1[r]] += v
+		h2[c2[r]] += v
+	}
+}
+
+func hist2Idx(h0, h1 *[histBins]hbin, c0, c1 []uint8, rows []int32, og []int64) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		v := og[k]
+		h0[c0[r]] += v
+		h1[c1[r]] += v
+	}
+}
+
+func histIdx(h *[histBins]hbin, col []uint8, rows []int32, og []int64) {
+	og = og[:len(rows)]
+	for k, r := range rows {
+		h[col[r]] += og[k]
+	}
+}
+
+// deq decodes packed quantised sums into gradient and hessian sums.
+func (g *grower) deq(v int64) (float64, float64) {
+	return float64(v>>32) * g.gs, float64(v&0xffffffff) * g.hs
+}
+
+// quantize sets the scales and fills g.qp for the rows of g.idx.
+func (g *grower) quantize(gp []gpair) {
+	rows := g.idx
+	n := max(len(rows), 1)
+	qg := float64(min(32767, (1<<31-1)/n))
+	qh := float64(min(65535, (1<<32-1)/n))
+	threads := g.p.threads
+	var a, b float32
+	for _, r := range rows {
+		p := gp[r]
+		a = max(a, p.g, -p.g)
+		b = max(b, p.h)
+	}
+	maxG, maxH := float64(a), float64(b)
+	g.gs, g.hs = 1, 1
+	if maxG > 0 {
+		g.gs = maxG / qg
+	}
+	if maxH > 0 {
+		g.hs = maxH / qh
+	}
+	ig, ih := 1/g.gs, 1/g.hs
+	qp := g.qp
+	parallelRange(len(rows), threads, 1<<15, func(lo, hi int) {
+		for _, r := range rows[lo:hi] {
+			p := gp[r]
+			x := float64(p.g) * ig
+			var gq int64
+			if x >= 0 {
+				gq = int64(x + 0.5)
+			} else {
+				gq = int64(x - 0.5)
+			}
+			hq := int64(float64(p.h)*ih + 0.5)
+			qp[r] = gq<<32 + hq
+		}
+	})
 }
 
 // subtractHist sets dst = parent - child for the features in use (in place:
@@ -333,8 +338,7 @@ func (g *grower) subtractHist(parent, child []hbin) {
 		p := parent[f*histBins : (f+1)*histBins]
 		c := child[f*histBins : (f+1)*histBins]
 		for b := range p {
-			p[b].g -= c[b].g
-			p[b].h -= c[b].h
+			p[b] -= c[b]
 		}
 	}
 }
@@ -397,24 +401,23 @@ func (g *grower) evalSplit(l *leafState, lg, lh float64, ln int64, parentScore f
 func (g *grower) findNum(l *leafState, f int, h []hbin, parentScore float64, constrained bool, mono int8, best *splitInfo) {
 	nb := g.bd.NumBins[f]
 	miss := h[nb]
-	hasMiss := g.cnt(l, miss.h) > 0
+	hasMiss := miss != 0
 	if nb < 2 && !hasMiss {
 		return
 	}
 	// Missing values right (or none): left accumulates value bins.
-	var lg, lh float64
-	var ln int64
+	var acc int64
 	last := nb - 2
 	if hasMiss {
 		last = nb - 1
 	}
 	for b := 0; b <= last; b++ {
-		lg += h[b].g
-		lh += h[b].h
-		ln = g.cnt(l, lh)
+		acc += h[b]
+		lg, lh := g.deq(acc)
+		ln := g.cnt(l, lh)
 		gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
 		if gain > best.gain {
-			*best = splitInfo{gain: gain, feat: f, thr: b, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro}
+			*best = splitInfo{gain: gain, feat: f, thr: b, lg: lg, lh: lh, lq: acc, ln: ln, lout: lo, rout: ro}
 			if !hasMiss {
 				// No missing values in training: send them with the majority.
 				best.defaultLeft = 2*ln >= int64(l.count)
@@ -425,14 +428,14 @@ func (g *grower) findNum(l *leafState, f int, h []hbin, parentScore float64, con
 		return
 	}
 	// Missing values left.
-	lg, lh = miss.g, miss.h
+	acc = miss
 	for b := 0; b <= nb-2; b++ {
-		lg += h[b].g
-		lh += h[b].h
-		ln = g.cnt(l, lh)
+		acc += h[b]
+		lg, lh := g.deq(acc)
+		ln := g.cnt(l, lh)
 		gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
 		if gain > best.gain {
-			*best = splitInfo{gain: gain, feat: f, thr: b, defaultLeft: true, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro}
+			*best = splitInfo{gain: gain, feat: f, thr: b, defaultLeft: true, lg: lg, lh: lh, lq: acc, ln: ln, lout: lo, rout: ro}
 		}
 	}
 }
@@ -445,10 +448,11 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 	}
 	cands := make([]catStat, 0, nb+1)
 	for b := 0; b <= nb; b++ {
-		if g.cnt(l, h[b].h) == 0 || (b == nb-1 && g.bd.Lumped[f]) {
+		if h[b] == 0 || (b == nb-1 && g.bd.Lumped[f]) {
 			continue
 		}
-		cands = append(cands, catStat{b, h[b].g / (h[b].h + g.p.catSmooth)})
+		bg, bh := g.deq(h[b])
+		cands = append(cands, catStat{b, bg / (bh + g.p.catSmooth)})
 	}
 	if len(cands) < 2 {
 		return
@@ -456,21 +460,20 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 	sort.SliceStable(cands, func(a, b int) bool { return cands[a].ratio < cands[b].ratio })
 	maxK := min(g.p.maxCatThr, len(cands)-1)
 	for dir := 0; dir < 2; dir++ {
-		var lg, lh float64
-		var ln int64
+		var acc int64
 		var set [4]uint64
 		for k := 0; k < maxK; k++ {
 			c := cands[k]
 			if dir == 1 {
 				c = cands[len(cands)-1-k]
 			}
-			lg += h[c.bin].g
-			lh += h[c.bin].h
-			ln = g.cnt(l, lh)
+			acc += h[c.bin]
+			lg, lh := g.deq(acc)
+			ln := g.cnt(l, lh)
 			set[c.bin>>6] |= 1 << (uint(c.bin) & 63)
 			gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
 			if gain > best.gain {
-				*best = splitInfo{gain: gain, feat: f, cat: true, catSet: set, lg: lg, lh: lh, ln: ln, lout: lo, rout: ro,
+				*best = splitInfo{gain: gain, feat: f, cat: true, catSet: set, lg: lg, lh: lh, lq: acc, ln: ln, lout: lo, rout: ro,
 					defaultLeft: set[nb>>6]&(1<<(uint(nb)&63)) != 0}
 			}
 		}
@@ -592,16 +595,15 @@ func (g *grower) grow(gp []gpair) *tree {
 	t := &tree{}
 	g.t = t
 	root := &leafState{start: 0, count: len(g.idx), depth: 0, lo: math.Inf(-1), hi: math.Inf(1), parent: -1, best: splitInfo{feat: -1}}
+	g.quantize(gp)
 	for _, r := range g.idx {
-		root.g += float64(gp[r].g)
-		root.h += float64(gp[r].h)
+		root.q += g.qp[r]
 	}
-	// Sum in a fixed order regardless of threads: above is sequential.
-	root.out = g.output(root.g, root.h)
+	root.g, root.h = g.deq(root.q)
 	g.leaves = append(g.leaves, root)
 	if g.p.maxLeaves > 1 && len(g.idx) >= int(2*g.p.minData) {
 		root.hist = g.getHist()
-		g.buildHist(root, gp, root.hist)
+		g.buildHist(root, root.hist)
 		g.findBest(root)
 	}
 	for len(g.leaves) < g.p.maxLeaves {
@@ -658,18 +660,16 @@ func (g *grower) grow(gp []gpair) *tree {
 				t.Right[l.parent] = int32(node)
 			}
 		}
-		left := &leafState{start: l.start, count: nl, g: s.lg, h: s.lh, depth: l.depth + 1, lo: l.lo, hi: l.hi, parent: node, isLeft: true}
-		right := &leafState{start: l.start + nl, count: l.count - nl, g: l.g - s.lg, h: l.h - s.lh, depth: l.depth + 1, lo: l.lo, hi: l.hi, parent: node}
+		left := &leafState{start: l.start, count: nl, q: s.lq, depth: l.depth + 1, lo: l.lo, hi: l.hi, parent: node, isLeft: true}
+		right := &leafState{start: l.start + nl, count: l.count - nl, q: l.q - s.lq, depth: l.depth + 1, lo: l.lo, hi: l.hi, parent: node}
+		left.g, left.h = g.deq(left.q)
+		right.g, right.h = g.deq(right.q)
 		mono := int8(0)
 		if g.p.mono != nil {
 			mono = g.p.mono[s.feat]
 		}
-		if mono != 0 || !math.IsInf(l.lo, -1) || !math.IsInf(l.hi, 1) {
-			left.out, right.out = s.lout, s.rout
-		} else {
-			left.out, right.out = g.output(left.g, left.h), g.output(right.g, right.h)
-		}
 		if mono != 0 {
+			left.out, right.out = s.lout, s.rout
 			mid := (left.out + right.out) / 2
 			if mono > 0 {
 				left.hi, right.lo = min(l.hi, mid), max(l.lo, mid)
@@ -690,7 +690,7 @@ func (g *grower) grow(gp []gpair) *tree {
 				small, large = right, left
 			}
 			small.hist = g.getHist()
-			g.buildHist(small, gp, small.hist)
+			g.buildHist(small, small.hist)
 			g.subtractHist(l.hist, small.hist)
 			large.hist = l.hist
 			l.hist = nil
@@ -701,7 +701,15 @@ func (g *grower) grow(gp []gpair) *tree {
 			l.hist = nil
 		}
 	}
-	// Finalise leaves.
+	// Finalise leaves: outputs from exact (unquantised) sums, in row order.
+	for _, l := range g.leaves {
+		var G, H float64
+		for _, r := range g.idx[l.start : l.start+l.count] {
+			G += float64(gp[r].g)
+			H += float64(gp[r].h)
+		}
+		l.out = clamp(g.output(G, H), l.lo, l.hi)
+	}
 	t.Value = make([]float64, len(g.leaves))
 	t.LeafCover = make([]float64, len(g.leaves))
 	for i, l := range g.leaves {

@@ -12,16 +12,16 @@ import (
 
 // benchHistData is a 1M-row, 20-feature binned matrix with random bins,
 // gradient pairs and a random half of the rows (sorted) as a leaf.
-func benchHistData() (bins []uint8, gp []gpair, rows []int32) {
+func benchHistData() (bins []uint8, gp []int64, rows []int32) {
 	const n, p = 1 << 20, 20
 	r := rand.New(rand.NewPCG(1, 2))
 	bins = make([]uint8, n*p)
 	for i := range bins {
 		bins[i] = uint8(r.IntN(255))
 	}
-	gp = make([]gpair, n)
+	gp = make([]int64, n)
 	for i := range gp {
-		gp[i] = gpair{float32(r.NormFloat64()), float32(r.Float64())}
+		gp[i] = int64(r.IntN(4001)-2000)<<32 + int64(r.IntN(4000))
 	}
 	for i := range n {
 		if r.IntN(2) == 0 {
@@ -48,7 +48,7 @@ func BenchmarkHistogramSeq(b *testing.B) {
 func BenchmarkHistogramLeaf(b *testing.B) {
 	bins, gp, rows := benchHistData()
 	n := len(gp)
-	og := make([]gpair, len(rows))
+	og := make([]int64, len(rows))
 	for k, r := range rows {
 		og[k] = gp[r]
 	}
@@ -73,14 +73,15 @@ func BenchmarkFindSplit(b *testing.B) {
 		}
 	}
 	g := newGrower(growParams{maxLeaves: 31, minData: 20, minHess: 1e-3, lr: 0.1, maxCatThr: 32, catSmooth: 10, threads: 1}, bd)
+	g.gs, g.hs = 1e-3, 1e-3
 	g.feats = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
 	hist := make([]hbin, 20*histBins)
 	histFeatures(hist, bins, n, g.feats, nil, gp)
 	l := &leafState{count: n, hist: hist}
 	for _, e := range hist[:histBins] {
-		l.g += e.g
-		l.h += e.h
+		l.q += e
 	}
+	l.g, l.h = g.deq(l.q)
 	l.lo, l.hi = -1e300, 1e300
 	b.ResetTimer()
 	for b.Loop() {
