@@ -13,7 +13,7 @@ import (
 // minimise ½‖β‖² + C·Σ sᵢ·max(0, 1 - yᵢ(xᵢ·β + b)), the intercept fitted as
 // a penalised constant feature (liblinear's bias = 1). It is solved by dual
 // coordinate descent (Hsieh et al. 2008, liblinear's solver for the L1-loss
-// dual) in a seeded random order; multiclass problems are one-vs-rest.
+// dual, with shrinking) in a seeded random order; multiclass problems are one-vs-rest.
 // Probabilities come from Platt scaling: a sigmoid fitted to the training
 // margins of each output (one-vs-rest outputs normalised to sum to 1).
 // Predict uses the margins, so it can disagree with the probabilities' argmax
@@ -95,35 +95,53 @@ func (l *LinearSVM) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, err
 	return &Classifier{m}, nil
 }
 
-// dualCD solves the hinge-loss SVM dual for labels sign ∈ {-1, +1}.
+// dualCD solves the hinge-loss SVM dual for labels sign ∈ {-1, +1}, with
+// liblinear's shrinking: variables stuck at a bound are set aside until
+// the active set converges, then everything is checked again.
 func (l *LinearSVM) dualCD(ctx context.Context, ds *design, qii, sign []float64, rng *rand.Rand) ([]float64, float64, error) {
 	n, p := ds.n, ds.p
 	beta := make([]float64, p)
 	b := 0.0
 	alpha := make([]float64, n)
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	active := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		if ds.w[i] > 0 {
+			active = append(active, i)
+		}
 	}
+	all := len(active)
+	pgMaxOld, pgMinOld := math.Inf(1), math.Inf(-1)
 	for it := 0; it < l.MaxIter; it++ {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		rng.Shuffle(n, func(a, c int) { order[a], order[c] = order[c], order[a] })
+		rng.Shuffle(len(active), func(a, c int) { active[a], active[c] = active[c], active[a] })
 		pgMax, pgMin := math.Inf(-1), math.Inf(1)
-		for _, i := range order {
+		for s := 0; s < len(active); s++ {
+			i := active[s]
 			u := l.C * ds.w[i]
-			if u == 0 {
-				continue
-			}
 			row := ds.z[i*p : (i+1)*p]
 			g := sign[i]*(dot(beta, row)+b) - 1
-			pg := g
+			pg := 0.0
 			switch {
 			case alpha[i] == 0:
+				if g > pgMaxOld { // shrink: stays at the lower bound
+					active[s] = active[len(active)-1]
+					active = active[:len(active)-1]
+					s--
+					continue
+				}
 				pg = min(g, 0)
 			case alpha[i] >= u:
+				if g < pgMinOld { // shrink: stays at the upper bound
+					active[s] = active[len(active)-1]
+					active = active[:len(active)-1]
+					s--
+					continue
+				}
 				pg = max(g, 0)
+			default:
+				pg = g
 			}
 			pgMax, pgMin = max(pgMax, pg), min(pgMin, pg)
 			if math.Abs(pg) > 1e-12 {
@@ -135,8 +153,26 @@ func (l *LinearSVM) dualCD(ctx context.Context, ds *design, qii, sign []float64,
 				}
 			}
 		}
-		if pgMax-pgMin <= l.Tol {
-			break
+		if len(active) == 0 || pgMax-pgMin <= l.Tol {
+			if len(active) == all {
+				break
+			}
+			// Converged on the active set: check every variable again.
+			active = active[:0]
+			for i := 0; i < n; i++ {
+				if ds.w[i] > 0 {
+					active = append(active, i)
+				}
+			}
+			pgMaxOld, pgMinOld = math.Inf(1), math.Inf(-1)
+			continue
+		}
+		pgMaxOld, pgMinOld = pgMax, pgMin
+		if pgMaxOld <= 0 {
+			pgMaxOld = math.Inf(1)
+		}
+		if pgMinOld >= 0 {
+			pgMinOld = math.Inf(-1)
 		}
 	}
 	return beta, b, nil
