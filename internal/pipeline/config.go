@@ -1,0 +1,405 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// ProjectVersion is the gyre.yaml format version.
+const ProjectVersion = 1
+
+// Project is a gyre.yaml project file: the problem, its data, the goals a
+// model must meet, the training budget, the promotion gate, monitoring and
+// triggers. Unknown keys are errors.
+type Project struct {
+	Version int `yaml:"version" json:"version"`
+	// Name is the registered model name and the pipeline's name.
+	Name    string  `yaml:"name" json:"name"`
+	Problem Problem `yaml:"problem" json:"problem"`
+	Data    Data    `yaml:"data" json:"data"`
+	// Goals are requirements such as "roc_auc >= 0.90", "p99_latency <=
+	// 20ms" or "model_size <= 50MB": the gate requires them and monitoring
+	// alerts when a metric goal is missed.
+	Goals   Goals    `yaml:"goals,omitempty" json:"goals,omitempty"`
+	Train   Train    `yaml:"train" json:"train"`
+	Gate    Gate     `yaml:"gate,omitempty" json:"gate"`
+	Monitor Monitor  `yaml:"monitor,omitempty" json:"monitor"`
+	Trigger Triggers `yaml:"triggers,omitempty" json:"triggers"`
+
+	// Dir is the project file's directory: relative paths resolve from it.
+	Dir string `yaml:"-" json:"-"`
+	// Path is the project file, if read from one.
+	Path string `yaml:"-" json:"-"`
+}
+
+// Problem says what is predicted and why.
+type Problem struct {
+	// Task is regression, binary, multiclass or classification ("" = detect).
+	Task   string `yaml:"task,omitempty" json:"task,omitempty"`
+	Target string `yaml:"target" json:"target"`
+	// Purpose says what a prediction is used for (documentation).
+	Purpose string `yaml:"purpose,omitempty" json:"purpose,omitempty"`
+}
+
+// Data names the training source and how fresh holdout data is cut from it.
+type Data struct {
+	// Source is the training data: a file (CSV, Parquet, JSON Lines, ...)
+	// or any source 'gyre data inspect' reads. Each change is a new data set
+	// version.
+	Source string `yaml:"source" json:"source"`
+	// Dataset names the data set in the catalog (default: the project name).
+	Dataset string `yaml:"dataset,omitempty" json:"dataset,omitempty"`
+	// Contract is an optional data contract file (see 'gyre validate').
+	Contract string `yaml:"contract,omitempty" json:"contract,omitempty"`
+	// Holdout is the share of rows held out to evaluate and gate (default
+	// 0.2).
+	Holdout float64 `yaml:"holdout,omitempty" json:"holdout,omitempty"`
+	// Split is "last" (the source is in time order: hold out its newest
+	// rows, the default) or "random".
+	Split string `yaml:"split,omitempty" json:"split,omitempty"`
+	// Seed drives the random split.
+	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+}
+
+// Train configures model fitting: one learner, or AutoML with a budget.
+type Train struct {
+	// Learner trains one learner ("" = AutoML).
+	Learner string            `yaml:"learner,omitempty" json:"learner,omitempty"`
+	Params  map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+	// Trials is the AutoML trial budget (reproducible); Budget a time
+	// budget. Neither: 20 trials.
+	Trials   int           `yaml:"trials,omitempty" json:"trials,omitempty"`
+	Budget   time.Duration `yaml:"budget,omitempty" json:"budget,omitempty"`
+	Learners []string      `yaml:"learners,omitempty" json:"learners,omitempty"`
+	// Metric is the metric optimised and gated on ("" = the task's default).
+	Metric string `yaml:"metric,omitempty" json:"metric,omitempty"`
+	Seed   uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// Ensemble enables AutoML ensemble selection.
+	Ensemble bool `yaml:"ensemble,omitempty" json:"ensemble,omitempty"`
+}
+
+// Gate configures promotion.
+type Gate struct {
+	// MinGain is the least improvement of the metric over the production
+	// model on the same holdout (absolute, in the metric's units; default 0:
+	// at least as good).
+	MinGain float64 `yaml:"min_gain,omitempty" json:"min_gain"`
+	// Alias is the alias a passing model is promoted to (default
+	// production).
+	Alias string `yaml:"alias,omitempty" json:"alias"`
+}
+
+// Monitor configures 'gyre monitor' for the project's model.
+type Monitor struct {
+	// Window is how far back logged predictions are read (default 24h).
+	Window time.Duration `yaml:"window,omitempty" json:"window,omitempty"`
+	// Every is the width of a performance window (default: 10 windows).
+	Every time.Duration `yaml:"every,omitempty" json:"every,omitempty"`
+	// DriftShare is the share of drifted features at which the data set
+	// drifts (default 0.5).
+	DriftShare float64 `yaml:"drift_share,omitempty" json:"drift_share,omitempty"`
+	// Tolerance is the relative decay of the metric that alerts (default
+	// 0.1).
+	Tolerance float64 `yaml:"tolerance,omitempty" json:"tolerance,omitempty"`
+	// Webhook receives alerts as JSON.
+	Webhook string `yaml:"webhook,omitempty" json:"webhook,omitempty"`
+}
+
+// Triggers say when 'gyre pipeline schedule' retrains.
+type Triggers struct {
+	// Schedule is a cron expression (5 fields, or @daily, @every 1h, ...).
+	Schedule string `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+	// OnNewData retrains when the source data changes (checked every
+	// Poll, default 1m).
+	OnNewData bool          `yaml:"on_new_data,omitempty" json:"on_new_data,omitempty"`
+	Poll      time.Duration `yaml:"poll,omitempty" json:"poll,omitempty"`
+	// OnAlert retrains when monitoring raises a drift or decay alert
+	// (checked every Poll).
+	OnAlert bool `yaml:"on_alert,omitempty" json:"on_alert,omitempty"`
+}
+
+// Goal is one requirement: Metric Op Value. Latency goals are in
+// milliseconds, size goals in bytes.
+type Goal struct {
+	Metric string  `json:"metric"`
+	Op     string  `json:"op"`
+	Value  float64 `json:"value"`
+	// Text is the goal as written; Line its line in the project file.
+	Text string `json:"text"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Goal metrics that are not scoring metrics.
+const (
+	GoalLatency = "p99_latency"
+	GoalSize    = "model_size"
+)
+
+// Met reports whether v satisfies the goal.
+func (g Goal) Met(v float64) bool {
+	switch g.Op {
+	case ">=":
+		return v >= g.Value
+	case ">":
+		return v > g.Value
+	case "<=":
+		return v <= g.Value
+	case "<":
+		return v < g.Value
+	}
+	return v == g.Value
+}
+
+func (g Goal) String() string { return g.Text }
+
+// Goals is the goal list; each is written as a string.
+type Goals []Goal
+
+var goalRE = regexp.MustCompile(`^\s*([A-Za-z0-9_]+)\s*(>=|<=|==|>|<)\s*([-+0-9.eE]+)\s*([A-Za-z]*)\s*$`)
+
+// UnmarshalYAML parses goal strings, keeping their lines.
+func (gs *Goals) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("line %d: key goals: want a list such as [\"roc_auc >= 0.9\"]", n.Line)
+	}
+	for _, item := range n.Content {
+		var s string
+		if err := item.Decode(&s); err != nil {
+			return fmt.Errorf("line %d: key goals: want a string such as \"rmse <= 80\"", item.Line)
+		}
+		g, err := ParseGoal(s)
+		if err != nil {
+			return fmt.Errorf("line %d: key goals: %w", item.Line, err)
+		}
+		g.Line = item.Line
+		*gs = append(*gs, g)
+	}
+	return nil
+}
+
+// ParseGoal parses "METRIC OP VALUE[UNIT]": scoring metrics (rmse <= 80,
+// roc_auc >= 0.9), p99_latency with ms/s/us units (default ms) and
+// model_size with B/KB/MB/GB units (default bytes).
+func ParseGoal(s string) (Goal, error) {
+	m := goalRE.FindStringSubmatch(s)
+	if m == nil {
+		return Goal{}, fmt.Errorf("goal %q: want METRIC OP VALUE, e.g. \"roc_auc >= 0.9\" or \"p99_latency <= 20ms\"", s)
+	}
+	v, err := strconv.ParseFloat(m[3], 64)
+	if err != nil {
+		return Goal{}, fmt.Errorf("goal %q: value %q is not a number", s, m[3])
+	}
+	g := Goal{Metric: m[1], Op: m[2], Value: v, Text: strings.TrimSpace(s)}
+	unit := strings.ToLower(m[4])
+	switch g.Metric {
+	case GoalLatency:
+		switch unit {
+		case "", "ms":
+		case "s":
+			g.Value *= 1000
+		case "us", "µs":
+			g.Value /= 1000
+		default:
+			return Goal{}, fmt.Errorf("goal %q: latency unit %q: want ms, s or us", s, m[4])
+		}
+	case GoalSize:
+		mult := map[string]float64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
+		f, ok := mult[unit]
+		if !ok {
+			return Goal{}, fmt.Errorf("goal %q: size unit %q: want B, KB, MB or GB", s, m[4])
+		}
+		g.Value *= f
+	default:
+		if unit != "" {
+			return Goal{}, fmt.Errorf("goal %q: metric %s takes no unit", s, g.Metric)
+		}
+	}
+	return g, nil
+}
+
+// Load reads a project file.
+func Load(path string) (*Project, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load project: %w", err)
+	}
+	p, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	p.Path = path
+	p.Dir = dirOf(path)
+	return p, nil
+}
+
+func dirOf(path string) string {
+	i := strings.LastIndexAny(path, `/\`)
+	if i < 0 {
+		return "."
+	}
+	return path[:i]
+}
+
+var unknownFieldRE = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+
+// Parse decodes a project file; name labels it in errors. Unknown keys, bad
+// values and missing requirements are errors naming the line and key.
+func Parse(data []byte, name string) (*Project, error) {
+	var p Project
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("project %s: empty file: run 'gyre init SOURCE --target COL' to write one", name)
+		}
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		msg = unknownFieldRE.ReplaceAllString(msg, `line $1: unknown key "$2"`)
+		msg = strings.ReplaceAll(msg, "\n  ", "; ")
+		return nil, fmt.Errorf("project %s: %s", name, msg)
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	line := func(path ...string) int { return keyLine(&root, path...) }
+	bad := func(key string, format string, args ...any) error {
+		path := strings.Split(key, ".")
+		return fmt.Errorf("project %s: line %d: key %s: %s", name, line(path...), key, fmt.Sprintf(format, args...))
+	}
+	if p.Version != ProjectVersion {
+		return nil, bad("version", "got %d, want %d", p.Version, ProjectVersion)
+	}
+	if p.Name == "" {
+		return nil, bad("name", "required: the model name to register, e.g. bike-demand")
+	}
+	if err := checkName(p.Name); err != nil {
+		return nil, bad("name", "%v", err)
+	}
+	if p.Problem.Target == "" {
+		return nil, bad("problem.target", "required: the column to predict")
+	}
+	if p.Problem.Task != "" {
+		if _, err := learn.ParseTask(p.Problem.Task); err != nil {
+			return nil, bad("problem.task", "%v", err)
+		}
+	}
+	if p.Data.Source == "" {
+		return nil, bad("data.source", "required: the training data file")
+	}
+	if h := p.Data.Holdout; h < 0 || h >= 1 {
+		return nil, bad("data.holdout", "got %g, want a share in [0, 1), e.g. 0.2", h)
+	}
+	switch p.Data.Split {
+	case "", "last", "random":
+	default:
+		return nil, bad("data.split", "got %q, want last or random", p.Data.Split)
+	}
+	if p.Train.Trials < 0 || p.Train.Budget < 0 {
+		return nil, bad("train", "trials and budget must not be negative")
+	}
+	if p.Train.Learner != "" {
+		if _, err := learn.Lookup(p.Train.Learner); err != nil {
+			return nil, bad("train.learner", "%v", err)
+		}
+	}
+	for _, l := range p.Train.Learners {
+		if _, err := learn.Lookup(l); err != nil {
+			return nil, bad("train.learners", "%v", err)
+		}
+	}
+	if p.Gate.Alias != "" {
+		if err := checkName(p.Gate.Alias); err != nil {
+			return nil, bad("gate.alias", "%v", err)
+		}
+	}
+	if s := p.Monitor.DriftShare; s < 0 || s > 1 {
+		return nil, bad("monitor.drift_share", "got %g, want a share in [0, 1]", s)
+	}
+	if p.Trigger.Schedule != "" {
+		if _, err := parseCron(p.Trigger.Schedule); err != nil {
+			return nil, bad("triggers.schedule", "%v", err)
+		}
+	}
+	p.Dir = "."
+	return &p, nil
+}
+
+// withDefaults fills unset values.
+func (p *Project) withDefaults() *Project {
+	q := *p
+	if q.Data.Holdout == 0 {
+		q.Data.Holdout = 0.2
+	}
+	if q.Data.Split == "" {
+		q.Data.Split = "last"
+	}
+	if q.Data.Dataset == "" {
+		q.Data.Dataset = q.Name
+	}
+	if q.Train.Learner == "" && q.Train.Trials == 0 && q.Train.Budget == 0 {
+		q.Train.Trials = 20
+	}
+	if q.Gate.Alias == "" {
+		q.Gate.Alias = "production"
+	}
+	return &q
+}
+
+// Resolve returns a path relative to the project file's directory.
+func (p *Project) Resolve(path string) string {
+	if path == "" || strings.Contains(path, "://") || strings.HasPrefix(path, "/") || p.Dir == "" || p.Dir == "." {
+		return path
+	}
+	return p.Dir + "/" + path
+}
+
+func checkName(s string) error {
+	if s == "" || s[0] == '.' {
+		return fmt.Errorf("name %q: want letters, digits, '-', '_' or '.', not starting with '.'", s)
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("name %q: want letters, digits, '-', '_' or '.'", s)
+		}
+	}
+	return nil
+}
+
+// keyLine finds the line of a nested mapping key (0 when absent: the
+// nearest existing parent's line is used).
+func keyLine(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+				n = n.Content[i+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}

@@ -1,0 +1,826 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/profile"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/validate"
+)
+
+// Steps are the pipeline's steps, in order.
+var Steps = []string{"ingest", "validate", "prepare", "train", "evaluate", "gate", "register", "promote"}
+
+// Env is what a pipeline runs against: the metadata and artifact stores and
+// the services on them.
+type Env struct {
+	DB       *sqlstore.DB
+	Blobs    blob.Store
+	Tracker  *track.Tracker
+	Registry *registry.Registry
+	Datasets *dataset.Catalog
+	// Progress, when set, is called as each step finishes.
+	Progress func(StepResult)
+	// GyreVersion is stamped into bundles.
+	GyreVersion string
+}
+
+// Options configure one run.
+type Options struct {
+	// Trigger says why the pipeline runs ("manual", "schedule", "new data
+	// version", "alert: ...").
+	Trigger string
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	Step string `json:"step"`
+	// Status is done, cached (the output of an earlier run with the same
+	// inputs and configuration was reused) or skipped.
+	Status  string  `json:"status"`
+	Key     string  `json:"key,omitempty"`
+	RunID   string  `json:"run_id,omitempty"`
+	Seconds float64 `json:"seconds"`
+	Summary string  `json:"summary,omitempty"`
+}
+
+// Result is the outcome of Run.
+type Result struct {
+	ID       string       `json:"id"`
+	Pipeline string       `json:"pipeline"`
+	Trigger  string       `json:"trigger"`
+	RunID    string       `json:"run_id,omitempty"`
+	Steps    []StepResult `json:"steps"`
+	// Status is promoted, rejected (the gate said no), unchanged (every
+	// step cached) or failed.
+	Status string `json:"status"`
+	// Version is the registered version (0 when none).
+	Version int64       `json:"version,omitempty"`
+	Gate    *GateResult `json:"gate,omitempty"`
+	Seconds float64     `json:"seconds"`
+}
+
+// GateResult is the promotion decision.
+type GateResult struct {
+	Passed bool   `json:"passed"`
+	Metric string `json:"metric"`
+	// Candidate and Production score the two models on the same holdout.
+	Candidate         float64  `json:"candidate"`
+	Production        *float64 `json:"production,omitempty"`
+	ProductionVersion int64    `json:"production_version,omitempty"`
+	// Gain is the candidate's improvement (oriented: positive is better).
+	Gain    *float64     `json:"gain,omitempty"`
+	MinGain float64      `json:"min_gain"`
+	Goals   []GoalResult `json:"goals,omitempty"`
+	Reasons []string     `json:"reasons,omitempty"`
+}
+
+// GoalResult is one goal checked by the gate.
+type GoalResult struct {
+	Goal  string  `json:"goal"`
+	Value float64 `json:"value"`
+	Met   bool    `json:"met"`
+}
+
+// step outputs (cached as JSON)
+type ingestOut struct {
+	Dataset string `json:"dataset"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+}
+
+type validateOut struct {
+	ContractErrors int     `json:"contract_errors"`
+	DriftShare     float64 `json:"drift_share"`
+	Drifted        int     `json:"drifted"`
+	Against        string  `json:"against,omitempty"`
+}
+
+type prepareOut struct {
+	TrainRows   int `json:"train_rows"`
+	HoldoutRows int `json:"holdout_rows"`
+}
+
+type trainOut struct {
+	Bundle  blob.Ref `json:"bundle"`
+	RunID   string   `json:"run_id"`
+	Learner string   `json:"learner"`
+}
+
+type evaluateOut struct {
+	Bundle  blob.Ref           `json:"bundle"`
+	Metrics map[string]float64 `json:"metrics"`
+	P99Ms   float64            `json:"p99_ms"`
+	Size    int64              `json:"size"`
+}
+
+type registerOut struct {
+	Version int64 `json:"version"`
+}
+
+type promoteOut struct {
+	Alias    string `json:"alias"`
+	Version  int64  `json:"version"`
+	Previous int64  `json:"previous,omitempty"`
+}
+
+// runner holds one run's state.
+type runner struct {
+	env     *Env
+	p       *Project
+	res     *Result
+	parent  *track.Run
+	trigger string
+	// lazily loaded data
+	loaded          bool
+	full, tr, holdo *frame.Frame
+	ingest          ingestOut
+}
+
+// Run runs the pipeline of project p: each step whose inputs and
+// configuration are unchanged since an earlier run reuses that run's output.
+// Only one run per pipeline proceeds at a time: a concurrent call fails fast
+// with a *BusyError (errors.Is ErrBusy). A failing step fails the run; a
+// later run resumes from the last completed step.
+func Run(ctx context.Context, env *Env, p *Project, o Options) (*Result, error) {
+	start := time.Now()
+	p = p.withDefaults()
+	if o.Trigger == "" {
+		o.Trigger = "manual"
+	}
+	lk, err := acquire(ctx, env.DB, p.Name, o.Trigger)
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	r := &runner{env: env, p: p, trigger: o.Trigger, res: &Result{ID: track.NewID(), Pipeline: p.Name, Trigger: o.Trigger, Steps: []StepResult{}}}
+	if err := env.DB.Write(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO pipeline_runs (id, pipeline, trigger_by, status, start_ms) VALUES (?, ?, ?, 'running', ?)",
+			r.res.ID, p.Name, o.Trigger, start.UnixMilli())
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	}
+	err = r.run(ctx)
+	r.res.Seconds = time.Since(start).Seconds()
+	detail := ""
+	if err != nil {
+		r.res.Status = "failed"
+		detail = err.Error()
+	}
+	if r.parent != nil {
+		st := track.StatusFinished
+		if err != nil {
+			st = track.StatusFailed
+			_ = r.parent.SetTag(context.WithoutCancel(ctx), "gyre.error", detail)
+		}
+		_ = r.parent.SetTag(context.WithoutCancel(ctx), "gyre.pipeline.status", r.res.Status)
+		_ = r.parent.End(context.WithoutCancel(ctx), st)
+	}
+	_ = env.DB.Write(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE pipeline_runs SET status = ?, detail = ?, end_ms = ? WHERE id = ?",
+			r.res.Status, detail, time.Now().UnixMilli(), r.res.ID)
+		return err
+	})
+	if err != nil {
+		return r.res, fmt.Errorf("pipeline %s: %w", p.Name, err)
+	}
+	return r.res, nil
+}
+
+func (r *runner) run(ctx context.Context) error {
+	p := r.p
+	// ingest: version the source (a stat when unchanged)
+	src := p.Resolve(p.Data.Source)
+	t0 := time.Now()
+	ver, err := r.env.Datasets.Version(ctx, src, p.Data.Dataset)
+	if err != nil {
+		return fmt.Errorf("step ingest: %w", err)
+	}
+	r.ingest = ingestOut{Dataset: ver.Name, Version: ver.Version.Version, Digest: ver.Blob.Digest}
+	ingestKey := hashKey("ingest", ver.Blob.Digest)
+	ingestStatus := "cached"
+	if ver.Created {
+		ingestStatus = "done"
+	}
+	r.add(StepResult{Step: "ingest", Status: ingestStatus, Key: ingestKey, Seconds: time.Since(t0).Seconds(),
+		Summary: fmt.Sprintf("%s (%d rows)", ver.Version.Ref(), ver.Summary.Rows)})
+
+	// validate: contract and drift against the production model's training data
+	contractHash := ""
+	if p.Data.Contract != "" {
+		b, err := os.ReadFile(p.Resolve(p.Data.Contract))
+		if err != nil {
+			return fmt.Errorf("step validate: contract: %w", err)
+		}
+		contractHash = digestBytes(b)
+	}
+	prodRef := p.Name + "@" + p.Gate.Alias
+	prodVersion := int64(0)
+	if v, err := r.env.Registry.Resolve(ctx, prodRef); err == nil {
+		prodVersion = v.Version
+	} else if !errors.Is(err, registry.ErrNotFound) {
+		return fmt.Errorf("step validate: resolve %s: %w", prodRef, err)
+	}
+	var vout validateOut
+	validateKey := hashKey("validate", ingestKey, contractHash)
+	if err := r.step(ctx, "validate", validateKey, nil, &vout, func(run *track.Run) (string, error) {
+		return r.validate(ctx, prodVersion, &vout)
+	}); err != nil {
+		return err
+	}
+
+	// prepare: the train/holdout split
+	var pout prepareOut
+	prepareKey := hashKey("prepare", validateKey, p.Data.Split, fmt.Sprint(p.Data.Holdout), fmt.Sprint(p.Data.Seed), p.Problem.Target)
+	if err := r.step(ctx, "prepare", prepareKey, map[string]string{"holdout": fmt.Sprint(p.Data.Holdout), "split": p.Data.Split}, &pout, func(*track.Run) (string, error) {
+		if err := r.load(ctx); err != nil {
+			return "", err
+		}
+		pout = prepareOut{TrainRows: r.tr.NumRows(), HoldoutRows: r.holdo.NumRows()}
+		return fmt.Sprintf("%d training rows, %d holdout rows (%s)", pout.TrainRows, pout.HoldoutRows, p.Data.Split), nil
+	}); err != nil {
+		return err
+	}
+
+	// train
+	tcfg, _ := json.Marshal(p.Train)
+	var tout trainOut
+	trainKey := hashKey("train", prepareKey, string(tcfg), p.Problem.Task)
+	if err := r.step(ctx, "train", trainKey, trainParams(p), &tout, func(run *track.Run) (string, error) {
+		return r.train(ctx, run, &tout)
+	}); err != nil {
+		return err
+	}
+
+	// evaluate on the holdout
+	var eout evaluateOut
+	evalKey := hashKey("evaluate", trainKey, tout.Bundle.Digest)
+	if err := r.step(ctx, "evaluate", evalKey, nil, &eout, func(run *track.Run) (string, error) {
+		return r.evaluate(ctx, run, tout, &eout)
+	}); err != nil {
+		return err
+	}
+
+	// gate: goals and the minimum gain over production on the same holdout
+	gcfg, _ := json.Marshal(struct {
+		G Gate
+		Goals
+		M string
+	}{p.Gate, p.Goals, p.Train.Metric})
+	var gout GateResult
+	gateKey := hashKey("gate", evalKey, string(gcfg))
+	if err := r.step(ctx, "gate", gateKey, map[string]string{"min_gain": fmt.Sprint(p.Gate.MinGain), "alias": p.Gate.Alias}, &gout, func(run *track.Run) (string, error) {
+		return r.gate(ctx, run, prodRef, eout, &gout)
+	}); err != nil {
+		return err
+	}
+	r.res.Gate = &gout
+	if !gout.Passed {
+		r.add(StepResult{Step: "register", Status: "skipped", Summary: "the gate rejected the candidate"})
+		r.add(StepResult{Step: "promote", Status: "skipped", Summary: "the gate rejected the candidate"})
+		r.res.Status = "rejected"
+		return nil
+	}
+
+	// register (idempotent: a bundle already registered is reused)
+	var rout registerOut
+	regKey := hashKey("register", gateKey)
+	if err := r.step(ctx, "register", regKey, nil, &rout, func(run *track.Run) (string, error) {
+		return r.register(ctx, tout, eout, &rout)
+	}); err != nil {
+		return err
+	}
+	r.res.Version = rout.Version
+
+	// promote: move the alias to the registered version
+	var mout promoteOut
+	promKey := hashKey("promote", regKey, p.Gate.Alias)
+	if err := r.step(ctx, "promote", promKey, map[string]string{"alias": p.Gate.Alias}, &mout, func(run *track.Run) (string, error) {
+		return r.promote(ctx, rout.Version, &mout)
+	}); err != nil {
+		return err
+	}
+	r.res.Status = "promoted"
+	allCached := true
+	for _, s := range r.res.Steps {
+		if s.Status == "done" {
+			allCached = false
+		}
+	}
+	if allCached {
+		r.res.Status = "unchanged"
+	}
+	return nil
+}
+
+func (r *runner) add(s StepResult) {
+	r.res.Steps = append(r.res.Steps, s)
+	if r.env.Progress != nil {
+		r.env.Progress(s)
+	}
+}
+
+// step runs fn unless the cache holds the step's output for key; out is
+// filled from the cache or by fn and then cached.
+func (r *runner) step(ctx context.Context, name, key string, params map[string]string, out any, fn func(run *track.Run) (string, error)) error {
+	t0 := time.Now()
+	var cached, summary, runID string
+	err := r.env.DB.QueryRowContext(ctx, "SELECT output, run_id FROM pipeline_steps WHERE pipeline = ? AND step = ? AND cache_key = ?",
+		r.p.Name, name, key).Scan(&cached, &runID)
+	switch {
+	case err == nil:
+		var env struct {
+			Out     json.RawMessage `json:"out"`
+			Summary string          `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(cached), &env); err == nil && json.Unmarshal(env.Out, out) == nil {
+			r.add(StepResult{Step: name, Status: "cached", Key: key, RunID: runID, Seconds: time.Since(t0).Seconds(), Summary: env.Summary})
+			return nil
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("step %s: read cache: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("step %s: %w", name, err)
+	}
+	if r.parent == nil {
+		parent, err := r.env.Tracker.Start(ctx, track.RunOptions{Experiment: "pipeline-" + r.p.Name, Name: "pipeline " + r.p.Name,
+			Tags: map[string]string{"gyre.pipeline": r.p.Name, "gyre.trigger": r.trigger, "gyre.pipeline.run": r.res.ID}})
+		if err != nil {
+			return fmt.Errorf("step %s: track: %w", name, err)
+		}
+		r.parent = parent
+		r.res.RunID = parent.ID()
+	}
+	run, err := r.env.Tracker.Start(ctx, track.RunOptions{ParentID: r.parent.ID(), Name: name, Params: params,
+		Tags: map[string]string{"gyre.pipeline": r.p.Name, "gyre.step": name, "gyre.cache_key": key}})
+	if err != nil {
+		return fmt.Errorf("step %s: track: %w", name, err)
+	}
+	if r.ingest.Digest != "" {
+		role := "input"
+		if name == "train" {
+			role = "train"
+		}
+		_ = run.LogDataset(ctx, r.ingest.Dataset, r.ingest.Version, role)
+	}
+	summary, err = fn(run)
+	if err != nil {
+		_ = run.SetTag(context.WithoutCancel(ctx), "gyre.error", err.Error())
+		_ = run.End(context.WithoutCancel(ctx), track.StatusFailed)
+		return fmt.Errorf("step %s: %w", name, err)
+	}
+	body, err := json.Marshal(struct {
+		Out     any    `json:"out"`
+		Summary string `json:"summary"`
+	}{out, summary})
+	if err != nil {
+		return fmt.Errorf("step %s: %w", name, err)
+	}
+	if err := r.env.DB.Write(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO pipeline_steps (pipeline, step, cache_key, output, run_id, created_ms) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (pipeline, step, cache_key) DO UPDATE SET output = excluded.output, run_id = excluded.run_id`,
+			r.p.Name, name, key, string(body), run.ID(), time.Now().UnixMilli())
+		return err
+	}); err != nil {
+		_ = run.End(context.WithoutCancel(ctx), track.StatusFailed)
+		return fmt.Errorf("step %s: save output: %w", name, err)
+	}
+	_ = run.SetTag(ctx, "gyre.summary", summary)
+	if err := run.End(ctx, track.StatusFinished); err != nil {
+		return fmt.Errorf("step %s: %w", name, err)
+	}
+	r.add(StepResult{Step: name, Status: "done", Key: key, RunID: run.ID(), Seconds: time.Since(t0).Seconds(), Summary: summary})
+	return nil
+}
+
+// load reads the source and splits it (once per run).
+func (r *runner) load(ctx context.Context) error {
+	if r.loaded {
+		return nil
+	}
+	f, err := ingest.Read(ctx, r.p.Resolve(r.p.Data.Source), ingest.Options{})
+	if err != nil {
+		return err
+	}
+	if f.Index(r.p.Problem.Target) < 0 {
+		return fmt.Errorf("data %s: no target column %q (columns: %v)", r.p.Data.Source, r.p.Problem.Target, f.Names())
+	}
+	n := f.NumRows()
+	nh := int(math.Round(float64(n) * r.p.Data.Holdout))
+	if nh < 1 || n-nh < 2 {
+		return fmt.Errorf("data %s: %d rows are too few to hold out %.0f%%", r.p.Data.Source, n, 100*r.p.Data.Holdout)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	if r.p.Data.Split == "random" {
+		rng := rand.New(rand.NewPCG(r.p.Data.Seed, 0x67797265))
+		rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		trainIdx := append([]int(nil), idx[:n-nh]...)
+		holdIdx := append([]int(nil), idx[n-nh:]...)
+		sort.Ints(trainIdx)
+		sort.Ints(holdIdx)
+		r.tr, r.holdo = f.Take(trainIdx), f.Take(holdIdx)
+	} else {
+		r.tr, r.holdo = f.Slice(0, n-nh), f.Slice(n-nh, n)
+	}
+	r.full, r.loaded = f, true
+	return nil
+}
+
+func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateOut) (string, error) {
+	if err := r.load(ctx); err != nil {
+		return "", err
+	}
+	summary := ""
+	if r.p.Data.Contract != "" {
+		c, err := validate.LoadContract(r.p.Resolve(r.p.Data.Contract))
+		if err != nil {
+			return "", err
+		}
+		rep := validate.CheckAgainstContract(c, r.full)
+		out.ContractErrors = rep.Errors
+		if !rep.Passed {
+			var msgs []string
+			for _, f := range rep.Findings {
+				if f.Severity == profile.Error {
+					msgs = append(msgs, f.Message)
+				}
+			}
+			return "", fmt.Errorf("data %s breaks contract %s: %v", r.p.Data.Source, r.p.Data.Contract, msgs)
+		}
+		summary = "contract passed; "
+	}
+	if prodVersion > 0 {
+		b, err := r.loadRegistered(ctx, prodVersion)
+		if err != nil {
+			return "", err
+		}
+		if len(b.Profile) > 0 {
+			var ref profile.Profile
+			if err := json.Unmarshal(b.Profile, &ref); err == nil {
+				feats, _ := r.full.Drop(r.p.Problem.Target)
+				if feats != nil {
+					if d, err := validate.Drift(&ref, feats, validate.DriftOptions{}); err == nil {
+						out.DriftShare, out.Drifted = d.Share, d.Drifted
+						out.Against = fmt.Sprintf("%s/%d", r.p.Name, prodVersion)
+						summary += fmt.Sprintf("drift against the training data of %s: %d of %d features", out.Against, d.Drifted, d.Tested)
+						return summary, nil
+					}
+				}
+			}
+		}
+	}
+	return summary + "no production model to compare with", nil
+}
+
+func trainParams(p *Project) map[string]string {
+	m := map[string]string{"target": p.Problem.Target, "seed": fmt.Sprint(p.Train.Seed)}
+	if p.Train.Learner != "" {
+		m["learner"] = p.Train.Learner
+	} else {
+		m["learner"] = "automl"
+		m["trials"] = fmt.Sprint(p.Train.Trials)
+		if p.Train.Budget > 0 {
+			m["budget"] = p.Train.Budget.String()
+		}
+	}
+	return m
+}
+
+func (r *runner) task() (learn.Task, error) {
+	if r.p.Problem.Task == "" {
+		return 0, nil
+	}
+	return learn.ParseTask(r.p.Problem.Task)
+}
+
+func (r *runner) train(ctx context.Context, run *track.Run, out *trainOut) (string, error) {
+	if err := r.load(ctx); err != nil {
+		return "", err
+	}
+	task, err := r.task()
+	if err != nil {
+		return "", err
+	}
+	prob, err := train.NewProblem(r.tr, r.p.Problem.Target, task)
+	if err != nil {
+		return "", err
+	}
+	var b *bundle.Bundle
+	t := r.p.Train
+	if t.Learner != "" {
+		b, err = train.Fit(ctx, prob, train.Options{Learner: t.Learner, Params: t.Params, Seed: t.Seed})
+		out.Learner = t.Learner
+	} else {
+		b, _, err = train.Search(ctx, prob, train.SearchOptions{Trials: t.Trials, Budget: t.Budget, Metric: t.Metric, Learners: t.Learners,
+			Seed: t.Seed, Eval: "auto", NoEnsemble: !t.Ensemble})
+		out.Learner = "automl"
+	}
+	if err != nil {
+		return "", err
+	}
+	if b.Manifest.Metrics == nil {
+		b.Manifest.Metrics = map[string]map[string]float64{}
+	}
+	s, _, _, err := train.Score(b, prob.Frame)
+	if err != nil {
+		return "", fmt.Errorf("score training data: %w", err)
+	}
+	b.Manifest.Metrics["train"] = s
+	if b.Profile, err = referenceProfile(ctx, prob.Frame, r.p.Problem.Target); err != nil {
+		return "", err
+	}
+	b.Manifest.RunID = run.ID()
+	b.Manifest.DatasetVersion = fmt.Sprintf("%s@%d", r.ingest.Dataset, r.ingest.Version)
+	b.Manifest.GyreVersion = r.env.GyreVersion
+	data, err := b.Encode()
+	if err != nil {
+		return "", err
+	}
+	ref, err := run.LogArtifact(ctx, "model.gyre", bytes.NewReader(data))
+	if err != nil {
+		return "", err
+	}
+	out.Bundle, out.RunID = ref, run.ID()
+	members := ""
+	for i, m := range b.Members {
+		if i > 0 {
+			members += "+"
+		}
+		members += m.Info.Learner
+	}
+	return fmt.Sprintf("%s on %d rows (%s)", members, prob.Frame.NumRows(), prob.Task), nil
+}
+
+// referenceProfile is the drift reference stored in bundles (the same as
+// monitor.ReferenceProfile).
+func referenceProfile(ctx context.Context, f *frame.Frame, target string) (json.RawMessage, error) {
+	p, err := profile.Compute(ctx, f, profile.Options{Target: target, NoRelations: true, Seed: 1, Source: "training data"})
+	if err != nil {
+		return nil, fmt.Errorf("reference profile: %w", err)
+	}
+	return json.Marshal(p)
+}
+
+func (r *runner) loadBlob(ctx context.Context, ref blob.Ref) (*bundle.Bundle, []byte, error) {
+	rc, err := r.env.Blobs.Get(ctx, ref.Digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := bundle.Decode(data)
+	return b, data, err
+}
+
+func (r *runner) loadRegistered(ctx context.Context, version int64) (*bundle.Bundle, error) {
+	v, err := r.env.Registry.Version(ctx, r.p.Name, version)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := r.loadBlob(ctx, v.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", v.Ref(), err)
+	}
+	return b, nil
+}
+
+func (r *runner) evaluate(ctx context.Context, run *track.Run, tout trainOut, out *evaluateOut) (string, error) {
+	if err := r.load(ctx); err != nil {
+		return "", err
+	}
+	b, _, err := r.loadBlob(ctx, tout.Bundle)
+	if err != nil {
+		return "", fmt.Errorf("candidate bundle: %w", err)
+	}
+	s, _, _, err := train.Score(b, r.holdo)
+	if err != nil {
+		return "", fmt.Errorf("score holdout: %w", err)
+	}
+	b.Manifest.Metrics["test"] = s
+	out.P99Ms = latencyP99(b, r.holdo)
+	data, err := b.Encode()
+	if err != nil {
+		return "", err
+	}
+	ref, err := run.LogArtifact(ctx, "model.gyre", bytes.NewReader(data))
+	if err != nil {
+		return "", err
+	}
+	out.Bundle, out.Metrics, out.Size = ref, s, ref.Size
+	var pts []track.Metric
+	for k, v := range s {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			pts = append(pts, track.Metric{Key: "holdout_" + k, Value: v})
+		}
+	}
+	pts = append(pts, track.Metric{Key: "p99_latency_ms", Value: out.P99Ms}, track.Metric{Key: "model_size_bytes", Value: float64(out.Size)})
+	if err := run.LogMetrics(ctx, pts); err != nil {
+		return "", err
+	}
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	sum := ""
+	for _, k := range keys {
+		sum += fmt.Sprintf("%s=%.4g ", k, s[k])
+	}
+	return sum + fmt.Sprintf("p99=%.2fms size=%dB", out.P99Ms, out.Size), nil
+}
+
+// latencyP99 times single-row predictions on up to 200 holdout rows.
+func latencyP99(b *bundle.Bundle, f *frame.Frame) float64 {
+	n := min(200, f.NumRows())
+	if n == 0 {
+		return 0
+	}
+	d := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		row := f.Slice(i, i+1)
+		t := time.Now()
+		if _, err := b.Predict(row); err != nil {
+			return math.Inf(1)
+		}
+		d = append(d, float64(time.Since(t).Microseconds())/1000)
+	}
+	sort.Float64s(d)
+	return profile.QuantileSorted(d, 0.99)
+}
+
+func (r *runner) gate(ctx context.Context, run *track.Run, prodRef string, ev evaluateOut, out *GateResult) (string, error) {
+	task, err := r.task()
+	if err != nil {
+		return "", err
+	}
+	cand, _, err := r.loadBlob(ctx, ev.Bundle)
+	if err != nil {
+		return "", fmt.Errorf("candidate bundle: %w", err)
+	}
+	if task == 0 {
+		task = cand.Manifest.Task
+	}
+	mt, err := train.ResolveMetric(task, r.p.Train.Metric)
+	if err != nil {
+		return "", err
+	}
+	*out = GateResult{Metric: mt.Name, Candidate: ev.Metrics[mt.Name], MinGain: r.p.Gate.MinGain, Passed: true}
+	for _, g := range r.p.Goals {
+		var v float64
+		var ok bool
+		switch g.Metric {
+		case GoalLatency:
+			v, ok = ev.P99Ms, true
+		case GoalSize:
+			v, ok = float64(ev.Size), true
+		default:
+			v, ok = ev.Metrics[g.Metric]
+		}
+		if !ok {
+			out.Passed = false
+			out.Reasons = append(out.Reasons, fmt.Sprintf("goal %s: the candidate has no %s on the holdout", g, g.Metric))
+			continue
+		}
+		met := g.Met(v)
+		out.Goals = append(out.Goals, GoalResult{Goal: g.Text, Value: v, Met: met})
+		if !met {
+			out.Passed = false
+			out.Reasons = append(out.Reasons, fmt.Sprintf("goal %s missed: %.4g", g, v))
+		}
+	}
+	v, err := r.env.Registry.Resolve(ctx, prodRef)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		out.Reasons = append(out.Reasons, "no production model yet: nothing to beat")
+	case err != nil:
+		return "", err
+	default:
+		if err := r.load(ctx); err != nil {
+			return "", err
+		}
+		prod, err := r.loadRegistered(ctx, v.Version)
+		if err != nil {
+			return "", err
+		}
+		ps, _, _, err := train.Score(prod, r.holdo)
+		if err != nil {
+			return "", fmt.Errorf("score production model %s on the holdout: %w", v.Ref(), err)
+		}
+		pv := ps[mt.Name]
+		gain := out.Candidate - pv
+		if !mt.HigherIsBetter {
+			gain = -gain
+		}
+		out.Production, out.ProductionVersion, out.Gain = &pv, v.Version, &gain
+		if math.IsNaN(gain) || gain < r.p.Gate.MinGain {
+			out.Passed = false
+			out.Reasons = append(out.Reasons, fmt.Sprintf("%s %.4g vs production %s %.4g: gain %.4g below the minimum %.4g", mt.Name, out.Candidate, v.Ref(), pv, gain, r.p.Gate.MinGain))
+		}
+	}
+	pts := []track.Metric{{Key: "candidate_" + mt.Name, Value: out.Candidate}}
+	if out.Production != nil && !math.IsNaN(*out.Production) {
+		pts = append(pts, track.Metric{Key: "production_" + mt.Name, Value: *out.Production})
+	}
+	_ = run.LogMetrics(ctx, pts)
+	_ = run.SetTag(ctx, "gyre.gate.passed", strconv.FormatBool(out.Passed))
+	verdict := "passed"
+	if !out.Passed {
+		verdict = "rejected"
+	}
+	s := fmt.Sprintf("%s: %s %.4g", verdict, mt.Name, out.Candidate)
+	if out.Production != nil {
+		s += fmt.Sprintf(" vs production v%d %.4g (gain %.4g, minimum %.4g)", out.ProductionVersion, *out.Production, *out.Gain, out.MinGain)
+	}
+	return s, nil
+}
+
+func (r *runner) register(ctx context.Context, tout trainOut, ev evaluateOut, out *registerOut) (string, error) {
+	// a run killed after registering but before caching must not register
+	// the same bundle twice
+	if vs, err := r.env.Registry.Versions(ctx, r.p.Name); err == nil {
+		for _, v := range vs {
+			if v.Bundle.Digest == ev.Bundle.Digest {
+				out.Version = v.Version
+				return fmt.Sprintf("already registered as %s", v.Ref()), nil
+			}
+		}
+	}
+	v, err := r.env.Registry.Register(ctx, r.p.Name, registry.RegisterOptions{BundleRef: ev.Bundle, RunID: tout.RunID,
+		Datasets:    []registry.DatasetVersion{{Name: r.ingest.Dataset, Version: r.ingest.Version}},
+		Description: fmt.Sprintf("pipeline %s (%s)", r.p.Name, r.trigger), ModelDescription: r.p.Problem.Purpose})
+	if err != nil {
+		return "", err
+	}
+	out.Version = v.Version
+	return "registered " + v.Ref(), nil
+}
+
+func (r *runner) promote(ctx context.Context, version int64, out *promoteOut) (string, error) {
+	alias := r.p.Gate.Alias
+	// never point an alias at a version whose bundle is missing
+	v, err := r.env.Registry.Version(ctx, r.p.Name, version)
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.env.Blobs.Stat(ctx, v.Bundle.Digest); err != nil {
+		return "", fmt.Errorf("model %s: bundle missing from the artifact store: %w", v.Ref(), err)
+	}
+	if prev, err := r.env.Registry.Resolve(ctx, r.p.Name+"@"+alias); err == nil {
+		out.Previous = prev.Version
+	}
+	if err := r.env.Registry.SetAlias(ctx, r.p.Name, alias, version); err != nil {
+		return "", err
+	}
+	out.Alias, out.Version = alias, version
+	if out.Previous > 0 {
+		return fmt.Sprintf("%s@%s: version %d → %d", r.p.Name, alias, out.Previous, version), nil
+	}
+	return fmt.Sprintf("%s@%s → version %d", r.p.Name, alias, version), nil
+}
+
+func hashKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func digestBytes(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+var readFile = os.ReadFile

@@ -1,0 +1,188 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/dataset"
+	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/track"
+)
+
+func testEnv(t *testing.T) *Env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	bs, err := blob.Open(ctx, filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{DB: db, Blobs: bs, Tracker: track.New(db, bs), Registry: registry.New(db, bs), Datasets: dataset.New(db, bs)}
+}
+
+// bikeRows returns the bike sharing rows (header first) in time order
+// (year, month).
+func bikeRows(t testing.TB) [][]string {
+	t.Helper()
+	var all [][]string
+	var header []string
+	for _, split := range []string{"train", "test"} {
+		f, err := os.Open(filepath.Join("..", "..", "examples", "data", "bike_sharing", "bike_sharing."+split+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		header = recs[0]
+		all = append(all, recs[1:]...)
+	}
+	key := func(r []string) int { y, _ := strconv.Atoi(r[1]); m, _ := strconv.Atoi(r[2]); return y*12 + m }
+	sort.SliceStable(all, func(i, j int) bool { return key(all[i]) < key(all[j]) })
+	return append([][]string{header}, all...)
+}
+
+func writeCSV(t testing.TB, path string, rows [][]string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	w.WriteAll(rows)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const bikeProject = `version: 1
+name: bike
+problem:
+  target: cnt
+  task: regression
+data:
+  source: data.csv
+  holdout: 0.2
+  split: last
+goals:
+  - r2 >= 0.5
+  - p99_latency <= 2s
+train:
+  learner: gbdt
+  params: {n_estimators: "60"}
+gate:
+  min_gain: 0
+`
+
+func TestRunCachesAndGates(t *testing.T) {
+	env := testEnv(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	rows := bikeRows(t)
+	early := rows[:1]
+	for _, r := range rows[1:] {
+		if r[1] == "0" {
+			early = append(early, r)
+		}
+	}
+	writeCSV(t, filepath.Join(dir, "data.csv"), early)
+	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(bikeProject), 0o644)
+	p, err := Load(filepath.Join(dir, "gyre.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, env, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Steps {
+		t.Logf("%-8s %-6s %.2fs %s", s.Step, s.Status, s.Seconds, s.Summary)
+	}
+	if res.Status != "promoted" || res.Version != 1 {
+		t.Fatalf("first run: status %s version %d, gate %+v", res.Status, res.Version, res.Gate)
+	}
+	start := time.Now()
+	res2, err := Run(ctx, env, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Status != "unchanged" {
+		t.Fatalf("second run: status %s, want unchanged: %+v", res2.Status, res2.Steps)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("unchanged re-run took %v", d)
+	}
+	// a concurrent run collapses
+	lk, err := acquire(ctx, env.DB, "bike", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, env, p, Options{}); !errors.Is(err, ErrBusy) {
+		t.Errorf("run while locked: %v, want ErrBusy", err)
+	}
+	lk.release()
+	v, err := env.Registry.Resolve(ctx, "bike@production")
+	if err != nil || v.Version != 1 {
+		t.Fatalf("alias: %v %v", v, err)
+	}
+	// a stricter gate on new data rejects and does not move the alias
+	p.Gate.MinGain = 1e9
+	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:len(early)+2000])
+	res3, err := Run(ctx, env, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3.Status != "rejected" || res3.Gate.Passed || res3.Gate.Production == nil {
+		t.Fatalf("strict gate: %+v %+v", res3.Status, res3.Gate)
+	}
+	if v, _ := env.Registry.Resolve(ctx, "bike@production"); v.Version != 1 {
+		t.Errorf("rejected candidate moved the alias to %d", v.Version)
+	}
+	for _, s := range res3.Steps {
+		if s.Step == "train" && s.Status != "done" {
+			t.Errorf("train on new data: %s", s.Status)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"unknown key", "version: 1\nname: x\nproblem:\n  target: y\n  tagret: z\ndata:\n  source: a.csv\n", `line 5: unknown key "tagret"`},
+		{"bad goal", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv}\ngoals:\n  - roc_auc >> 3\n", "line 6: key goals"},
+		{"no target", "version: 1\nname: x\nproblem: {}\ndata: {source: a.csv}\n", "line 3: key problem.target"},
+		{"bad cron", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv}\ntriggers:\n  schedule: every day\n", "line 6: key triggers.schedule"},
+		{"bad split", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv, split: fancy}\n", "key data.split"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml), "gyre.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	g, err := ParseGoal("model_size <= 5MB")
+	if err != nil || g.Value != 5e6 {
+		t.Errorf("model_size goal: %+v %v", g, err)
+	}
+	g, err = ParseGoal("p99_latency <= 1s")
+	if err != nil || g.Value != 1000 {
+		t.Errorf("latency goal: %+v %v", g, err)
+	}
+}
