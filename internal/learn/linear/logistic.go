@@ -380,16 +380,16 @@ func (o *logLoss) proxNewton(ctx context.Context, l1 float64, maxIter int, tol f
 	trial := make([]float64, len(theta))
 	for it := 0; it < maxIter; it++ {
 		moved, fStart := 0.0, f
+		// Linear predictors of every output at theta, kept current below.
+		for i := 0; i < n; i++ {
+			row := ds.z[i*p : (i+1)*p]
+			for k := 0; k < out; k++ {
+				eta[i*out+k] = dot(theta[k*p1:k*p1+p], row) + theta[k*p1+p]
+			}
+		}
 		for c := 0; c < out; c++ {
 			if err := ctx.Err(); err != nil {
 				return nil, err
-			}
-			// Linear predictors of every output at theta.
-			for i := 0; i < n; i++ {
-				row := ds.z[i*p : (i+1)*p]
-				for k := 0; k < out; k++ {
-					eta[i*out+k] = dot(theta[k*p1:k*p1+p], row) + theta[k*p1+p]
-				}
 			}
 			// IRLS weights h and working residuals r (in units of η).
 			hs := 0.0
@@ -498,6 +498,9 @@ func (o *logLoss) proxNewton(ctx context.Context, l1 float64, maxIter int, tol f
 			for j := range blk {
 				moved = max(moved, math.Abs(trial[c*p1+j]-old[j]))
 				blk[j] = trial[c*p1+j]
+			}
+			for i := 0; i < n; i++ {
+				eta[i*out+c] = dot(blk[:p], ds.z[i*p:(i+1)*p]) + blk[p]
 			}
 		}
 		// Stop when nothing moves, or when the objective has flattened (a
