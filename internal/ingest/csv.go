@@ -17,19 +17,24 @@ import (
 	"github.com/gyre-ml/gyre/internal/frame"
 )
 
-// CSV reading runs in two parallel passes over the file, never holding more
-// than a few blocks of it in memory:
+// CSV reading never holds more than a few blocks of the file in memory:
 //
 //  1. A serial chunker cuts the file into blocks of about blockSize bytes
-//     that end on record boundaries (quote-aware); workers tokenize blocks in
-//     parallel, check field counts and quotes, count rows and missing values,
-//     and narrow each column's candidate types (int, float, bool, time
-//     layouts).
-//  2. With the row count and types known, the final columns are allocated
-//     once; workers parse the same blocks again straight into them, each at
-//     its own row offset. Text columns are dictionary-encoded per block and
-//     merged in block order, so level order is first appearance, whatever
-//     the scheduling.
+//     that end on record boundaries (quote-aware) and counts each block's
+//     records (memchr-speed for blocks without quotes), so every block knows
+//     its first row and the row count is known before any value is parsed.
+//  2. Column types are speculated from the first block (every candidate type
+//     each value fits: int, float, bool, time layouts), the final columns are
+//     allocated once, and workers parse all blocks in parallel straight into
+//     them, each at its own row offset. Text columns are dictionary-encoded
+//     per block and merged in block order, so level order is first
+//     appearance, whatever the scheduling.
+//  3. A column where a later value does not fit the speculated type (rare:
+//     a float after 10,000 integers, a stray word in a numeric column) is
+//     typed from all rows by a full classification pass and parsed again on
+//     its own. The result never depends on the speculation.
+//
+// With Options.InferRows set, types come from that many rows instead.
 var (
 	blockSize    = 2 << 20 // a variable so tests can force many blocks
 	maxBlockSize = 64 << 20
@@ -53,17 +58,19 @@ type csvReader struct {
 	line   int          // line number of the first data record
 }
 
-// blockInfo is one block's place in the file and its first-pass findings.
+// blockInfo is one block's place in the file and what the passes found.
 type blockInfo struct {
+	idx      int
 	off      int64
 	n        int
 	line     int
-	rows     int
+	rows     int // counted by the chunker
 	rowStart int
-	masks    []uint32
-	missing  []int
-	numOK    []int
-	bad      []badValue
+	masks    []uint32   // classification pass: candidate types
+	missing  []int      // parse pass: missing values per column
+	numOK    []int      // parse pass: numeric-looking values per text column
+	bad      []badValue // parse pass: first non-numeric value per text column
+	conflict []bool     // parse pass: a value did not fit the speculated type
 	err      error
 }
 
@@ -126,11 +133,11 @@ func readCSVFrom(ctx context.Context, src io.ReaderAt, size int64, name string, 
 	if err := r.header(); err != nil {
 		return nil, err
 	}
-	blocks, err := r.pass1(ctx)
+	blocks, err := r.chunk(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.pass2(ctx, blocks)
+	return r.read(ctx, blocks)
 }
 
 func (r *csvReader) perr(line int, col string, err error) *ParseError {
@@ -230,38 +237,16 @@ func sniffDelimiter(head []byte) byte {
 	return best
 }
 
-// pass1 chunks the file and scans the blocks in parallel.
-func (r *csvReader) pass1(ctx context.Context) ([]*blockInfo, error) {
-	type job struct {
-		b   *blockInfo
-		buf []byte
-	}
-	jobs := make(chan job)
-	free := make(chan []byte, r.workers+1)
-	for i := 0; i < r.workers+1; i++ {
-		free <- nil
-	}
+// chunk cuts the data records into blocks ending on record boundaries and
+// counts each block's lines and records.
+func (r *csvReader) chunk(ctx context.Context) ([]*blockInfo, error) {
 	var blocks []*blockInfo
-	var wg sync.WaitGroup
-	for w := 0; w < r.workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var t tokenizer
-			for jb := range jobs {
-				r.scanBlock(&t, jb.b, jb.buf, 0)
-				free <- jb.buf
-			}
-		}()
-	}
-	var chunkErr error
-	off, line := r.start, r.line
+	var buf []byte
+	off, line, rows := r.start, r.line, 0
 	for off < r.size {
 		if err := ctx.Err(); err != nil {
-			chunkErr = err
-			break
+			return nil, err
 		}
-		buf := <-free
 		size := blockSize
 		var n int
 		for {
@@ -271,8 +256,7 @@ func (r *csvReader) pass1(ctx context.Context) ([]*blockInfo, error) {
 			}
 			buf = buf[:want]
 			if _, err := r.src.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-				chunkErr = fmt.Errorf("read %s: %w", r.name, err)
-				break
+				return nil, fmt.Errorf("read %s: %w", r.name, err)
 			}
 			if off+int64(want) == r.size {
 				n = want
@@ -282,34 +266,87 @@ func (r *csvReader) pass1(ctx context.Context) ([]*blockInfo, error) {
 				break
 			}
 			if size >= maxBlockSize {
-				chunkErr = r.longRecord(buf, line)
-				break
+				return nil, r.longRecord(buf, line)
 			}
 			size *= 2
 		}
-		if chunkErr != nil {
-			break
-		}
-		b := &blockInfo{off: off, n: n, line: line}
+		b := &blockInfo{idx: len(blocks), off: off, n: n, line: line, rows: countRecords(buf[:n], r.delim), rowStart: rows}
 		blocks = append(blocks, b)
+		rows += b.rows
 		line += bytes.Count(buf[:n], nl)
 		off += int64(n)
-		jobs <- job{b, buf[:n]}
-	}
-	close(jobs)
-	wg.Wait()
-	if chunkErr != nil {
-		return nil, chunkErr
-	}
-	rows := 0
-	for _, b := range blocks {
-		if b.err != nil {
-			return nil, b.err
-		}
-		b.rowStart = rows
-		rows += b.rows
 	}
 	return blocks, nil
+}
+
+// countRecords counts the records tokenizer finds in buf (which starts at a
+// record boundary and ends at one or at the end of the file): record-ending
+// newlines outside quotes, minus blank lines, plus an unterminated last
+// record.
+func countRecords(buf []byte, delim byte) int {
+	rows := 0
+	if bytes.IndexByte(buf, '"') < 0 {
+		for start := 0; start < len(buf); {
+			i := bytes.IndexByte(buf[start:], '\n')
+			if i < 0 {
+				return rows + 1
+			}
+			if !(i == 0 || (i == 1 && buf[start] == '\r')) {
+				rows++
+			}
+			start += i + 1
+		}
+		return rows
+	}
+	const (
+		fieldStart = iota
+		unquoted
+		inQuotes
+		afterQuote
+	)
+	state, recStart := fieldStart, 0
+	n := len(buf)
+	for i := 0; i < n; {
+		switch state {
+		case fieldStart:
+			if buf[i] == '"' {
+				state = inQuotes
+				i++
+				continue
+			}
+			state = unquoted
+		case unquoted:
+			c := buf[i]
+			if c == '\n' {
+				if !(i == recStart || (i == recStart+1 && buf[recStart] == '\r')) {
+					rows++
+				}
+				recStart = i + 1
+				state = fieldStart
+			} else if c == delim {
+				state = fieldStart
+			}
+			i++
+		case inQuotes:
+			j := bytes.IndexByte(buf[i:], '"')
+			if j < 0 {
+				return rows + 1 // unterminated: the tokenizer reports it
+			}
+			i += j + 1
+			state = afterQuote
+		case afterQuote:
+			if buf[i] == '"' {
+				i++
+				state = inQuotes
+				continue
+			}
+			state = unquoted
+		}
+	}
+	if recStart < n {
+		rows++
+	}
+	return rows
 }
 
 // longRecord explains a block with no record boundary in maxBlockSize bytes.
@@ -328,68 +365,283 @@ func (r *csvReader) longRecord(buf []byte, line int) error {
 	}
 }
 
-// scanBlock is the first pass over one block; limit > 0 stops after that
-// many records.
-func (r *csvReader) scanBlock(t *tokenizer, b *blockInfo, buf []byte, limit int) {
+// read types and parses the blocks (see the comment at the top of the file).
+func (r *csvReader) read(ctx context.Context, blocks []*blockInfo) (*frame.Frame, error) {
 	nc := len(r.names)
-	b.masks = make([]uint32, nc)
-	b.missing = make([]int, nc)
-	b.numOK = make([]int, nc)
-	b.bad = make([]badValue, nc)
-	for j := range b.masks {
-		if r.forced[j] != frame.KindInvalid {
-			b.masks[j] = maskOfKind(r.forced[j])
-		} else {
-			b.masks[j] = cAll
+	rows := 0
+	if len(blocks) > 0 {
+		last := blocks[len(blocks)-1]
+		rows = last.rowStart + last.rows
+	}
+	var masks []uint32
+	speculative := r.opt.InferRows <= 0 && len(blocks) > 1
+	if speculative {
+		masks = r.initialMasks()
+		first := &blockInfo{off: blocks[0].off, n: blocks[0].n, line: blocks[0].line}
+		buf := make([]byte, first.n)
+		if _, err := r.src.ReadAt(buf, first.off); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read %s: %w", r.name, err)
+		}
+		var t tokenizer
+		r.scanBlock(&t, first, buf, 0)
+		if first.err != nil {
+			return nil, first.err
+		}
+		for j := range masks {
+			masks[j] &= first.masks[j]
+		}
+	} else {
+		if err := r.scanAll(ctx, blocks); err != nil {
+			return nil, err
+		}
+		var err error
+		if masks, err = r.inferMasks(blocks); err != nil {
+			return nil, err
 		}
 	}
+	plans := make([]colPlan, nc)
+	only := make([]bool, nc)
+	for j := range plans {
+		r.plan(&plans[j], j, masks[j], rows, speculative && masks[j] == cAll)
+		only[j] = true
+	}
+	texts, err := r.parseAll(ctx, blocks, plans, only, speculative)
+	if err != nil {
+		return nil, err
+	}
+	// Columns whose speculated type a later value broke: type them from every
+	// row and parse them again on their own.
+	redo := make([]bool, nc)
+	any := false
+	for j := range plans {
+		if plans[j].unknown {
+			redo[j], any = true, true
+		}
+		for _, b := range blocks {
+			if b.conflict[j] {
+				redo[j], any = true, true
+			}
+		}
+	}
+	if any {
+		if err := r.scanAll(ctx, blocks); err != nil {
+			return nil, err
+		}
+		all, err := r.inferMasks(blocks)
+		if err != nil {
+			return nil, err
+		}
+		for j := range plans {
+			if redo[j] {
+				plans[j] = colPlan{}
+				r.plan(&plans[j], j, all[j], rows, false)
+			}
+		}
+		redoTexts, err := r.parseAll(ctx, blocks, plans, redo, false)
+		if err != nil {
+			return nil, err
+		}
+		for k := range texts {
+			for j := range plans {
+				if redo[j] && plans[j].kind == frame.KindInvalid {
+					texts[k][plans[j].textIdx] = redoTexts[k][plans[j].textIdx]
+				}
+			}
+		}
+	}
+	cols := make([]frame.Column, nc)
+	for j := range plans {
+		p := &plans[j]
+		name := r.names[j]
+		numOK := 0
+		var bad badValue
+		p.missing = 0
+		for _, b := range blocks {
+			p.missing += b.missing[j]
+			numOK += b.numOK[j]
+			if bad.line == 0 && b.bad[j].line != 0 {
+				bad = b.bad[j]
+			}
+		}
+		nonMissing := rows - p.missing
+		if p.kind == frame.KindInvalid && p.forced == frame.KindInvalid && numOK > 0 && numOK*10 >= nonMissing*9 {
+			r.opt.warnf("%s: column %q is mostly numeric (%d of %d values) but line %d has %q; reading it as text (add the token to --missing, or declare the column's type with --schema to list every bad value)",
+				r.name, name, numOK, nonMissing, bad.line, bad.value)
+		}
+		if p.missing == 0 {
+			p.valid = nil
+		}
+		switch p.kind {
+		case frame.KindInt:
+			cols[j] = &frame.Int{ColName: name, Values: p.ints, Valid: p.valid}
+		case frame.KindFloat:
+			cols[j] = &frame.Float{ColName: name, Values: p.floats, Valid: p.valid}
+		case frame.KindBool:
+			cols[j] = &frame.Bool{ColName: name, Values: p.bools, Valid: p.valid}
+		case frame.KindTime:
+			cols[j] = &frame.Time{ColName: name, Values: p.ints, Valid: p.valid}
+		default:
+			cols[j] = r.mergeText(name, p, blocks, texts, rows)
+		}
+	}
+	f, err := frame.New(cols...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	return f, nil
+}
+
+// initialMasks are the candidate types before any value is seen: all, or
+// the declared type's.
+func (r *csvReader) initialMasks() []uint32 {
+	masks := make([]uint32, len(r.names))
+	for j := range masks {
+		masks[j] = cAll
+		if r.forced[j] != frame.KindInvalid {
+			masks[j] = maskOfKind(r.forced[j])
+		}
+	}
+	return masks
+}
+
+// plan decides column j's kind from its candidate mask and allocates its
+// storage. unknown marks a column the speculation saw no value of.
+func (r *csvReader) plan(p *colPlan, j int, mask uint32, rows int, unknown bool) {
+	p.forced = r.forced[j]
+	layout := 0
+	switch {
+	case p.forced == frame.KindString || p.forced == frame.KindCategorical:
+		p.kind = frame.KindInvalid
+	case p.forced != frame.KindInvalid:
+		p.kind = p.forced
+		_, layout = kindOfMask(mask)
+	case mask == cAll: // no values seen: all missing
+		p.kind = frame.KindFloat
+		p.unknown = unknown
+	default:
+		p.kind, layout = kindOfMask(mask)
+	}
+	if p.kind != frame.KindInvalid {
+		p.valid = frame.NewValidity(rows)
+	}
+	switch p.kind {
+	case frame.KindInt:
+		p.ints = make([]int64, rows)
+	case frame.KindFloat:
+		p.floats = make([]float64, rows)
+	case frame.KindBool:
+		p.bools = make([]bool, rows)
+	case frame.KindTime:
+		p.ints = make([]int64, rows)
+		p.layout = timeLayouts[layout]
+	default:
+		p.codes = make([]int32, rows)
+		p.textIdx = j
+	}
+}
+
+// scanAll runs the classification pass over every block in parallel.
+func (r *csvReader) scanAll(ctx context.Context, blocks []*blockInfo) error {
+	err := r.eachBlock(ctx, blocks, func(t *tokenizer, b *blockInfo, buf []byte) error {
+		r.scanBlock(t, b, buf, 0)
+		return b.err
+	})
+	return err
+}
+
+// eachBlock runs fn over every block on r.workers goroutines, each block read
+// into the worker's own buffer. The error of the earliest failing block wins.
+func (r *csvReader) eachBlock(ctx context.Context, blocks []*blockInfo, fn func(t *tokenizer, b *blockInfo, buf []byte) error) error {
+	errs := make([]error, len(blocks))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(r.workers, max(1, len(blocks))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var t tokenizer
+			var buf []byte
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(blocks) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[k] = err
+					return
+				}
+				b := blocks[k]
+				if cap(buf) < b.n {
+					buf = make([]byte, b.n)
+				}
+				buf = buf[:b.n]
+				if _, err := r.src.ReadAt(buf, b.off); err != nil && !errors.Is(err, io.EOF) {
+					errs[k] = fmt.Errorf("read %s: %w", r.name, err)
+					return
+				}
+				if err := fn(&t, b, buf); err != nil {
+					errs[k] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanBlock is the classification pass over one block: it checks quotes and
+// field counts and narrows each column's candidate types. limit > 0 stops
+// after that many records.
+func (r *csvReader) scanBlock(t *tokenizer, b *blockInfo, buf []byte, limit int) {
+	nc := len(r.names)
+	b.masks = r.initialMasks()
 	t.reset(buf, r.delim, b.line)
+	rows := 0
 	for {
 		ok, err := t.next()
 		if err != nil {
-			var qe *quoteError
-			if errors.As(err, &qe) {
-				err = r.perr(qe.line, "", ErrQuote)
-			}
-			b.err = err
+			b.err = r.tokenError(err)
 			return
 		}
-		if !ok || (limit > 0 && b.rows == limit) {
+		if !ok || (limit > 0 && rows == limit) {
 			return
 		}
 		if len(t.fields) != nc {
-			b.err = r.perr(t.recLine, "", fmt.Errorf("%w: the record has %d fields, the header has %d", ErrFieldCount, len(t.fields), nc))
+			b.err = r.fieldCountError(t)
 			return
 		}
-		b.rows++
+		rows++
 		for j, f := range t.fields {
-			if r.isMissing(f, t.quoted[j]) {
-				b.missing[j]++
+			m := b.masks[j]
+			if m == 0 || r.isMissing(f, t.quoted[j]) {
 				continue
 			}
-			m := b.masks[j]
-			numeric := false
-			if m != 0 {
-				nm := classify(f, m)
-				if nm == 0 && r.forced[j] != frame.KindInvalid {
-					b.err = r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (declared in the schema)", ErrType, f, kindPhrase(r.forced[j])))
-					return
-				}
-				b.masks[j] = nm
-				numeric = nm&(cInt|cFloat) != 0
-				if !numeric && m&(cInt|cFloat) != 0 {
-					_, numeric = parseFloat(trimSpace(f))
-				}
-			} else if r.forced[j] == frame.KindInvalid {
-				_, numeric = parseFloat(trimSpace(f))
+			nm := classify(f, m)
+			if nm == 0 && r.forced[j] != frame.KindInvalid {
+				b.err = r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (declared in the schema)", ErrType, f, kindPhrase(r.forced[j])))
+				return
 			}
-			if numeric {
-				b.numOK[j]++
-			} else if b.bad[j].line == 0 {
-				b.bad[j] = badValue{line: t.recLine, value: string(f)}
-			}
+			b.masks[j] = nm
 		}
 	}
+}
+
+func (r *csvReader) tokenError(err error) error {
+	var qe *quoteError
+	if errors.As(err, &qe) {
+		return r.perr(qe.line, "", ErrQuote)
+	}
+	return err
+}
+
+func (r *csvReader) fieldCountError(t *tokenizer) error {
+	return r.perr(t.recLine, "", fmt.Errorf("%w: the record has %d fields, the header has %d", ErrFieldCount, len(t.fields), len(r.names)))
 }
 
 // isMissing applies the missing-token rule: an unquoted token from the set,
@@ -415,7 +667,7 @@ func kindPhrase(k frame.Kind) string {
 	return "a " + k.String()
 }
 
-// colPlan is what pass 2 does with one column.
+// colPlan is what the parse pass does with one column.
 type colPlan struct {
 	kind    frame.Kind // KindInvalid: text (categorical or string)
 	layout  string
@@ -427,6 +679,7 @@ type colPlan struct {
 	valid   frame.Validity
 	textIdx int
 	forced  frame.Kind
+	unknown bool // speculation saw no value: decide from all rows
 }
 
 // textBlock is one block's local dictionary of a text column, or its raw
@@ -436,139 +689,157 @@ type textBlock struct {
 	strs   []string
 }
 
-func (r *csvReader) pass2(ctx context.Context, blocks []*blockInfo) (*frame.Frame, error) {
-	nc := len(r.names)
-	rows := 0
-	if len(blocks) > 0 {
-		last := blocks[len(blocks)-1]
-		rows = last.rowStart + last.rows
-	}
-	inferMasks, err := r.inferMasks(blocks)
-	if err != nil {
-		return nil, err
-	}
-	plans := make([]colPlan, nc)
-	ntext := 0
-	for j := range plans {
-		p := &plans[j]
-		p.forced = r.forced[j]
-		mask := inferMasks[j]
-		numOK := 0
-		var bad badValue
-		for _, b := range blocks {
-			p.missing += b.missing[j]
-			numOK += b.numOK[j]
-			if bad.line == 0 && b.bad[j].line != 0 {
-				bad = b.bad[j]
-			}
-		}
-		nonMissing := rows - p.missing
-		layout := 0
-		switch {
-		case p.forced == frame.KindString || p.forced == frame.KindCategorical:
-			p.kind = frame.KindInvalid
-		case p.forced != frame.KindInvalid:
-			p.kind = p.forced
-			_, layout = kindOfMask(mask)
-		case nonMissing == 0:
-			p.kind = frame.KindFloat
-		default:
-			p.kind, layout = kindOfMask(mask)
-		}
-		if p.kind == frame.KindInvalid && p.forced == frame.KindInvalid && numOK > 0 && numOK*10 >= nonMissing*9 {
-			r.opt.warnf("%s: column %q is mostly numeric (%d of %d values) but line %d has %q; reading it as text (add the token to --missing, or declare the column's type with --schema to list every bad value)",
-				r.name, r.names[j], numOK, nonMissing, bad.line, bad.value)
-		}
-		if p.missing > 0 && p.kind != frame.KindInvalid {
-			p.valid = frame.NewValidity(rows)
-		}
-		switch p.kind {
-		case frame.KindInt:
-			p.ints = make([]int64, rows)
-		case frame.KindFloat:
-			p.floats = make([]float64, rows)
-		case frame.KindBool:
-			p.bools = make([]bool, rows)
-		case frame.KindTime:
-			p.ints = make([]int64, rows)
-			p.layout = timeLayouts[layout]
-		default:
-			p.codes = make([]int32, rows)
-			p.textIdx = ntext
-			ntext++
-		}
-	}
+// parseAll parses the columns marked in only, over every block in parallel,
+// into the plans' storage. It returns each block's text dictionaries (indexed
+// by column). In speculative mode a value that does not fit an undeclared
+// column's type marks a conflict instead of failing.
+func (r *csvReader) parseAll(ctx context.Context, blocks []*blockInfo, plans []colPlan, only []bool, speculative bool) ([][]textBlock, error) {
+	nc := len(plans)
 	texts := make([][]textBlock, len(blocks))
-	errs := make([]error, len(blocks))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(r.workers, max(1, len(blocks))); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var t tokenizer
-			var buf []byte
-			dicts := make([]map[string]int32, ntext)
-			for i := range dicts {
-				dicts[i] = map[string]int32{}
-			}
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(blocks) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[k] = err
-					return
-				}
-				b := blocks[k]
-				if cap(buf) < b.n {
-					buf = make([]byte, b.n)
-				}
-				buf = buf[:b.n]
-				if _, err := r.src.ReadAt(buf, b.off); err != nil && !errors.Is(err, io.EOF) {
-					errs[k] = fmt.Errorf("read %s: %w", r.name, err)
-					return
-				}
-				texts[k] = make([]textBlock, ntext)
-				for _, d := range dicts {
-					clear(d)
-				}
-				if err := r.parseBlock(&t, b, buf, plans, texts[k], dicts); err != nil {
-					errs[k] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	var pool sync.Pool
+	err := r.eachBlock(ctx, blocks, func(t *tokenizer, b *blockInfo, buf []byte) error {
+		dicts, _ := pool.Get().([]map[string]int32)
+		if dicts == nil {
+			dicts = make([]map[string]int32, nc)
 		}
+		defer pool.Put(dicts)
+		texts[b.idx] = make([]textBlock, nc)
+		return r.parseBlock(t, b, buf, plans, only, texts[b.idx], dicts, speculative)
+	})
+	return texts, err
+}
+
+func setNull(v frame.Validity, i int) {
+	atomic.AndUint64(&v[i>>6], ^(uint64(1) << uint(i&63)))
+}
+
+// parseBlock parses one block's values of the columns marked in only.
+func (r *csvReader) parseBlock(t *tokenizer, b *blockInfo, buf []byte, plans []colPlan, only []bool, texts []textBlock, dicts []map[string]int32, speculative bool) error {
+	nc := len(plans)
+	if b.missing == nil {
+		b.missing, b.numOK, b.bad, b.conflict = make([]int, nc), make([]int, nc), make([]badValue, nc), make([]bool, nc)
 	}
-	cols := make([]frame.Column, nc)
 	for j := range plans {
-		p := &plans[j]
-		name := r.names[j]
-		switch p.kind {
-		case frame.KindInt:
-			cols[j] = &frame.Int{ColName: name, Values: p.ints, Valid: p.valid}
-		case frame.KindFloat:
-			cols[j] = &frame.Float{ColName: name, Values: p.floats, Valid: p.valid}
-		case frame.KindBool:
-			cols[j] = &frame.Bool{ColName: name, Values: p.bools, Valid: p.valid}
-		case frame.KindTime:
-			cols[j] = &frame.Time{ColName: name, Values: p.ints, Valid: p.valid}
-		default:
-			cols[j] = r.mergeText(name, p, blocks, texts, rows)
+		if only[j] {
+			b.missing[j], b.numOK[j], b.bad[j], b.conflict[j] = 0, 0, badValue{}, false
+			if plans[j].kind == frame.KindInvalid {
+				if dicts[j] == nil {
+					dicts[j] = map[string]int32{}
+				}
+				clear(dicts[j])
+			}
 		}
 	}
-	f, err := frame.New(cols...)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", r.name, err)
+	t.reset(buf, r.delim, b.line)
+	row := b.rowStart
+	local := 0
+	for {
+		ok, err := t.next()
+		if err != nil {
+			return r.tokenError(err)
+		}
+		if !ok {
+			break
+		}
+		if len(t.fields) != nc {
+			return r.fieldCountError(t)
+		}
+		if local >= b.rows {
+			return r.perr(t.recLine, "", fmt.Errorf("internal error: block has more records than counted (%d)", b.rows))
+		}
+		for j, f := range t.fields {
+			if !only[j] {
+				continue
+			}
+			p := &plans[j]
+			miss := r.isMissing(f, t.quoted[j])
+			if miss {
+				b.missing[j]++
+			}
+			if p.kind == frame.KindInvalid {
+				r.parseText(p, &texts[j], dicts[j], b, j, row, local, t.recLine, f, miss)
+				continue
+			}
+			if miss {
+				setNull(p.valid, row)
+				continue
+			}
+			if b.conflict[j] {
+				continue
+			}
+			v := trimSpace(f)
+			ok := true
+			switch p.kind {
+			case frame.KindInt:
+				p.ints[row], ok = parseInt(v)
+			case frame.KindFloat:
+				p.floats[row], ok = parseFloat(v)
+			case frame.KindBool:
+				p.bools[row], ok = parseBool(v)
+			case frame.KindTime:
+				tm, err := time.Parse(p.layout, bstr(v))
+				ok = err == nil && inNanoRange(tm)
+				p.ints[row] = tm.UnixNano()
+			}
+			if !ok {
+				if speculative && p.forced == frame.KindInvalid {
+					b.conflict[j] = true
+					continue
+				}
+				if p.forced != frame.KindInvalid {
+					return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (declared in the schema)", ErrType, f, kindPhrase(p.kind)))
+				}
+				return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (the type was inferred from the first %d rows; raise the inference limit or declare the type with --schema)",
+					ErrType, f, kindPhrase(p.kind), r.opt.InferRows))
+			}
+		}
+		row++
+		local++
 	}
-	return f, nil
+	if local != b.rows {
+		return r.perr(b.line, "", fmt.Errorf("internal error: block has %d records, counted %d", local, b.rows))
+	}
+	return nil
+}
+
+// parseText stores one text value: a code into the block's dictionary, or
+// the string itself once the dictionary has outgrown the categorical limit.
+func (r *csvReader) parseText(p *colPlan, tb *textBlock, d map[string]int32, b *blockInfo, j, row, local, line int, f []byte, miss bool) {
+	if miss {
+		p.codes[row] = -1
+		return
+	}
+	if p.forced == frame.KindInvalid {
+		if _, ok := parseFloat(trimSpace(f)); ok {
+			b.numOK[j]++
+		} else if b.bad[j].line == 0 {
+			b.bad[j] = badValue{line: line, value: string(f)}
+		}
+	}
+	if tb.strs != nil {
+		tb.strs[local] = string(f)
+		p.codes[row] = 0
+		return
+	}
+	code, seen := d[bstr(f)]
+	if !seen {
+		if len(tb.levels) >= r.catMax && p.forced != frame.KindCategorical || p.forced == frame.KindString {
+			tb.strs = make([]string, b.rows)
+			for k := 0; k < local; k++ {
+				if c := p.codes[b.rowStart+k]; c >= 0 {
+					tb.strs[k] = tb.levels[c]
+				}
+			}
+			tb.strs[local] = string(f)
+			p.codes[row] = 0
+			return
+		}
+		code = int32(len(tb.levels))
+		s := string(f)
+		tb.levels = append(tb.levels, s)
+		d[s] = code
+	}
+	p.codes[row] = code
 }
 
 // inferMasks combines the blocks' candidate types over the rows that decide
@@ -602,90 +873,6 @@ func (r *csvReader) inferMasks(blocks []*blockInfo) ([]uint32, error) {
 		}
 	}
 	return masks, nil
-}
-
-func setNull(v frame.Validity, i int) {
-	atomic.AndUint64(&v[i>>6], ^(uint64(1) << uint(i&63)))
-}
-
-// parseBlock is the second pass over one block.
-func (r *csvReader) parseBlock(t *tokenizer, b *blockInfo, buf []byte, plans []colPlan, texts []textBlock, dicts []map[string]int32) error {
-	t.reset(buf, r.delim, b.line)
-	row := b.rowStart
-	local := 0
-	for {
-		ok, err := t.next()
-		if err != nil || !ok {
-			return err // pass 1 already reported malformed records
-		}
-		if len(t.fields) != len(plans) {
-			return r.perr(t.recLine, "", ErrFieldCount)
-		}
-		for j, f := range t.fields {
-			p := &plans[j]
-			miss := r.isMissing(f, t.quoted[j])
-			if p.kind == frame.KindInvalid {
-				tb := &texts[p.textIdx]
-				if miss {
-					p.codes[row] = -1
-					if tb.strs != nil {
-						tb.strs[local] = ""
-					}
-					continue
-				}
-				if tb.strs != nil {
-					tb.strs[local] = string(f)
-					p.codes[row] = 0
-					continue
-				}
-				d := dicts[p.textIdx]
-				code, seen := d[bstr(f)]
-				if !seen {
-					if len(tb.levels) >= r.catMax && p.forced != frame.KindCategorical || p.forced == frame.KindString {
-						tb.strs = make([]string, b.rows)
-						for k := 0; k < local; k++ {
-							if c := p.codes[b.rowStart+k]; c >= 0 {
-								tb.strs[k] = tb.levels[c]
-							}
-						}
-						tb.strs[local] = string(f)
-						p.codes[row] = 0
-						continue
-					}
-					code = int32(len(tb.levels))
-					s := string(f)
-					tb.levels = append(tb.levels, s)
-					d[s] = code
-				}
-				p.codes[row] = code
-				continue
-			}
-			if miss {
-				setNull(p.valid, row)
-				continue
-			}
-			v := trimSpace(f)
-			ok := true
-			switch p.kind {
-			case frame.KindInt:
-				p.ints[row], ok = parseInt(v)
-			case frame.KindFloat:
-				p.floats[row], ok = parseFloat(v)
-			case frame.KindBool:
-				p.bools[row], ok = parseBool(v)
-			case frame.KindTime:
-				tm, err := time.Parse(p.layout, bstr(v))
-				ok = err == nil
-				p.ints[row] = tm.UnixNano()
-			}
-			if !ok {
-				return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (the type was inferred from the first %d rows; raise the inference limit or declare the type with --schema)",
-					ErrType, f, kindPhrase(p.kind), r.opt.InferRows))
-			}
-		}
-		row++
-		local++
-	}
 }
 
 // mergeText builds a categorical column from the blocks' dictionaries, or a

@@ -325,3 +325,87 @@ func TestCategoricalRule(t *testing.T) {
 		t.Errorf("CategoricalMax 10: kinds = %s", got)
 	}
 }
+
+// TestSpeculationMatchesFullInference reads files whose first block misleads
+// type speculation (ints then a float, numbers then a word, a column empty at
+// first, time layouts narrowing) with tiny blocks, and checks the result and
+// the notes equal a single-block read, which infers from all rows at once.
+func TestSpeculationMatchesFullInference(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("i2f,n2t,late,t,b,keep\n")
+	for i := 0; i < 300; i++ {
+		i2f := fmt.Sprint(i)
+		if i == 250 {
+			i2f = "2.5"
+		}
+		n2t := fmt.Sprint(i * 3)
+		if i == 280 {
+			n2t = "oops"
+		}
+		late := ""
+		if i > 200 {
+			late = fmt.Sprint(i)
+		}
+		tm := "01/02/2020"
+		if i == 290 {
+			tm = "2020-01-02"
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%v,k%d\n", i2f, n2t, late, tm, i%2 == 0, i%4)
+	}
+	read := func(bs int) (*frame.Frame, []string) {
+		old := blockSize
+		blockSize = bs
+		defer func() { blockSize = old }()
+		var notes []string
+		f, err := readString(t, "s.csv", b.String(), Options{Warn: func(m string) { notes = append(notes, m[strings.Index(m, "s.csv:"):]) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, notes
+	}
+	want, wantNotes := read(1 << 20)
+	got, gotNotes := read(100)
+	if k := kinds(want); k != "float,string,int,categorical,bool,categorical" {
+		t.Errorf("reference kinds = %s", k)
+	}
+	if err := equalFrames(want, got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(wantNotes, "\n") != strings.Join(gotNotes, "\n") || len(gotNotes) != 1 || !strings.Contains(gotNotes[0], "line 282") {
+		t.Errorf("notes %q vs %q", gotNotes, wantNotes)
+	}
+	// Errors in late blocks are still reported with their line.
+	old := blockSize
+	blockSize = 100
+	defer func() { blockSize = old }()
+	_, err := readString(t, "e.csv", b.String()+"1,2\n", Options{})
+	if !errors.Is(err, ErrFieldCount) || !strings.Contains(err.Error(), ":302:") {
+		t.Errorf("field count error = %v", err)
+	}
+	_, err = readString(t, "e.csv", b.String(), Options{Schema: map[string]FieldOverride{"n2t": {Type: frame.KindInt}}})
+	if !errors.Is(err, ErrType) || !strings.Contains(err.Error(), ":282:") {
+		t.Errorf("schema error = %v", err)
+	}
+}
+
+func TestCountRecordsMatchesTokenizer(t *testing.T) {
+	for _, in := range []string{"", "\n", "a\n", "a", "a\r\n\r\nb", "\"x\ny\"\n\n", "a,\"b\"\"\n\"\r\n\r", "\"open\n", "x\"y\nz\n"} {
+		var tk tokenizer
+		tk.reset([]byte(in), ',', 1)
+		n := 0
+		for {
+			ok, err := tk.next()
+			if err != nil {
+				n++
+				break
+			}
+			if !ok {
+				break
+			}
+			n++
+		}
+		if got := countRecords([]byte(in), ','); got != n {
+			t.Errorf("countRecords(%q) = %d, tokenizer finds %d", in, got, n)
+		}
+	}
+}
