@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // hbin is one histogram bin holding quantised gradient and hessian sums
@@ -64,6 +65,8 @@ type growParams struct {
 	lr            float64
 	maxCatThr     int
 	catSmooth     float64
+	catL2         float64
+	minDataGroup  int64
 	mono          []int8
 	threads       int
 	featsParallel bool
@@ -292,8 +295,9 @@ func (g *grower) deq(v int64) (float64, float64) {
 	return float64(v>>32) * g.gs, float64(v&0xffffffff) * g.hs
 }
 
-// quantize sets the scales and fills g.qp for the rows of g.idx.
-func (g *grower) quantize(gp []gpair) {
+// quantize sets the scales and fills g.qp for the rows of g.idx; it
+// returns their packed sum.
+func (g *grower) quantize(gp []gpair) int64 {
 	rows := g.idx
 	n := max(len(rows), 1)
 	qg := float64(min(32767, (1<<31-1)/n))
@@ -315,7 +319,10 @@ func (g *grower) quantize(gp []gpair) {
 	}
 	ig, ih := 1/g.gs, 1/g.hs
 	qp := g.qp
+	var total atomic.Int64 // integer sums: order does not matter
 	parallelRange(len(rows), threads, 1<<15, func(lo, hi int) {
+		var sum int64
+		defer func() { total.Add(sum) }()
 		for _, r := range rows[lo:hi] {
 			p := gp[r]
 			x := float64(p.g) * ig
@@ -326,9 +333,12 @@ func (g *grower) quantize(gp []gpair) {
 				gq = int64(x - 0.5)
 			}
 			hq := int64(float64(p.h)*ih + 0.5)
-			qp[r] = gq<<32 + hq
+			v := gq<<32 + hq
+			qp[r] = v
+			sum += v
 		}
 	})
+	return total.Load()
 }
 
 // subtractHist sets dst = parent - child for the features in use (in place:
@@ -382,20 +392,27 @@ func (g *grower) cnt(l *leafState, h float64) int64 {
 // evalSplit returns the gain of a split with left sums (lg, lh), or -Inf when
 // the split violates a limit.
 func (g *grower) evalSplit(l *leafState, lg, lh float64, ln int64, parentScore float64, constrained bool, mono int8) (gain, lout, rout float64) {
+	return g.evalSplitL2(l, lg, lh, ln, parentScore, constrained, mono, 0)
+}
+
+// evalSplitL2 is evalSplit with extra L2 regularisation (categorical splits).
+func (g *grower) evalSplitL2(l *leafState, lg, lh float64, ln int64, parentScore float64, constrained bool, mono int8, extra float64) (gain, lout, rout float64) {
+	lh2, rh2 := lh+extra, l.h-lh+extra
+	_ = rh2
 	rn := int64(l.count) - ln
 	rg, rh := l.g-lg, l.h-lh
 	if ln < g.p.minData || rn < g.p.minData || lh < g.p.minHess || rh < g.p.minHess {
 		return math.Inf(-1), 0, 0
 	}
 	if !constrained {
-		return g.score(lg, lh) + g.score(rg, rh) - parentScore, 0, 0
+		return g.score(lg, lh2) + g.score(rg, rh2) - parentScore, 0, 0
 	}
-	lout = clamp(g.output(lg, lh), l.lo, l.hi)
-	rout = clamp(g.output(rg, rh), l.lo, l.hi)
+	lout = clamp(g.output(lg, lh2), l.lo, l.hi)
+	rout = clamp(g.output(rg, rh2), l.lo, l.hi)
 	if (mono > 0 && lout > rout) || (mono < 0 && lout < rout) {
 		return math.Inf(-1), 0, 0
 	}
-	return g.scoreAt(lg, lh, lout) + g.scoreAt(rg, rh, rout) - parentScore, lout, rout
+	return g.scoreAt(lg, lh2, lout) + g.scoreAt(rg, rh2, rout) - parentScore, lout, rout
 }
 
 func (g *grower) findNum(l *leafState, f int, h []hbin, parentScore float64, constrained bool, mono int8, best *splitInfo) {
@@ -452,6 +469,9 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 			continue
 		}
 		bg, bh := g.deq(h[b])
+		if g.cnt(l, bh) < g.p.minDataGroup {
+			continue // rare categories stay right, with unseen ones
+		}
 		cands = append(cands, catStat{b, bg / (bh + g.p.catSmooth)})
 	}
 	if len(cands) < 2 {
@@ -459,6 +479,11 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 	}
 	sort.SliceStable(cands, func(a, b int) bool { return cands[a].ratio < cands[b].ratio })
 	maxK := min(g.p.maxCatThr, len(cands)-1)
+	// Categorical gains carry extra L2 (LightGBM's cat_l2), the parent too.
+	catParent := parentScore
+	if !constrained {
+		catParent = g.score(l.g, l.h+g.p.catL2)
+	}
 	for dir := 0; dir < 2; dir++ {
 		var acc int64
 		var set [4]uint64
@@ -471,7 +496,7 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 			lg, lh := g.deq(acc)
 			ln := g.cnt(l, lh)
 			set[c.bin>>6] |= 1 << (uint(c.bin) & 63)
-			gain, lo, ro := g.evalSplit(l, lg, lh, ln, parentScore, constrained, mono)
+			gain, lo, ro := g.evalSplitL2(l, lg, lh, ln, catParent, constrained, mono, g.p.catL2)
 			if gain > best.gain {
 				*best = splitInfo{gain: gain, feat: f, cat: true, catSet: set, lg: lg, lh: lh, lq: acc, ln: ln, lout: lo, rout: ro,
 					defaultLeft: set[nb>>6]&(1<<(uint(nb)&63)) != 0}
@@ -595,10 +620,7 @@ func (g *grower) grow(gp []gpair) *tree {
 	t := &tree{}
 	g.t = t
 	root := &leafState{start: 0, count: len(g.idx), depth: 0, lo: math.Inf(-1), hi: math.Inf(1), parent: -1, best: splitInfo{feat: -1}}
-	g.quantize(gp)
-	for _, r := range g.idx {
-		root.q += g.qp[r]
-	}
+	root.q = g.quantize(gp)
 	root.g, root.h = g.deq(root.q)
 	g.leaves = append(g.leaves, root)
 	if g.p.maxLeaves > 1 && len(g.idx) >= int(2*g.p.minData) {
@@ -702,14 +724,15 @@ func (g *grower) grow(gp []gpair) *tree {
 		}
 	}
 	// Finalise leaves: outputs from exact (unquantised) sums, in row order.
-	for _, l := range g.leaves {
+	parallelFor(len(g.leaves), g.p.threads, func(i int) {
+		l := g.leaves[i]
 		var G, H float64
 		for _, r := range g.idx[l.start : l.start+l.count] {
 			G += float64(gp[r].g)
 			H += float64(gp[r].h)
 		}
 		l.out = clamp(g.output(G, H), l.lo, l.hi)
-	}
+	})
 	t.Value = make([]float64, len(g.leaves))
 	t.LeafCover = make([]float64, len(g.leaves))
 	for i, l := range g.leaves {

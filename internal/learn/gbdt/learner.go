@@ -51,6 +51,8 @@ type Learner struct {
 	ColSample       float64 `param:"colsample" help:"fraction of features sampled for each tree; (0, 1]"`
 	MaxCatThreshold int     `param:"max_cat_threshold" help:"maximum categories sent left by one categorical split; ≥ 1 (categories beyond max_bins-1 levels share one bin)"`
 	CatSmooth       float64 `param:"cat_smooth" help:"smoothing added to the hessian when ordering categories by gradient/hessian; ≥ 0"`
+	CatL2           float64 `param:"cat_l2" help:"extra L2 regularisation in the gain of categorical splits; ≥ 0"`
+	MinDataPerGroup int     `param:"min_data_per_group" help:"minimum rows of a category for it to be sent left by a categorical split (rarer ones go right); ≥ 1"`
 	// EarlyStoppingRounds stops training when the validation loss has not
 	// improved for this many rounds and keeps the best round's trees.
 	EarlyStoppingRounds int     `param:"early_stopping_rounds" help:"stop after this many rounds without validation improvement; 0 = off"`
@@ -83,7 +85,7 @@ type Learner struct {
 func New() *Learner {
 	return &Learner{NumTrees: 100, LearningRate: 0.1, MaxLeaves: 31, MaxDepth: -1, MinDataInLeaf: 20,
 		MinSumHessian: 1e-3, MaxBins: 255, Subsample: 1, SubsampleFreq: 1, ColSample: 1,
-		MaxCatThreshold: 32, CatSmooth: 10, ValidationFraction: 0.1, HuberDelta: 1}
+		MaxCatThreshold: 32, CatSmooth: 10, CatL2: 10, MinDataPerGroup: 100, ValidationFraction: 0.1, HuberDelta: 1}
 }
 
 // Name returns "gbdt".
@@ -115,6 +117,8 @@ func (l *Learner) validate(d *learn.Dataset) error {
 		{!(l.ColSample > 0 && l.ColSample <= 1), "colsample", l.ColSample, "(0, 1]"},
 		{l.MaxCatThreshold < 1, "max_cat_threshold", l.MaxCatThreshold, "≥ 1"},
 		{!(l.CatSmooth >= 0) || math.IsInf(l.CatSmooth, 1), "cat_smooth", l.CatSmooth, "a finite number ≥ 0"},
+		{!(l.CatL2 >= 0) || math.IsInf(l.CatL2, 1), "cat_l2", l.CatL2, "a finite number ≥ 0"},
+		{l.MinDataPerGroup < 1, "min_data_per_group", l.MinDataPerGroup, "≥ 1"},
 		{l.EarlyStoppingRounds < 0, "early_stopping_rounds", l.EarlyStoppingRounds, "0 (off) or ≥ 1"},
 		{l.EarlyStoppingRounds > 0 && l.Validation == nil && !(l.ValidationFraction > 0 && l.ValidationFraction <= 0.5), "validation_fraction", l.ValidationFraction, "(0, 0.5]"},
 		{!(l.HuberDelta > 0) || math.IsInf(l.HuberDelta, 1), "huber_delta", l.HuberDelta, "a finite number > 0"},
@@ -312,7 +316,7 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 	}
 	gw := newGrower(growParams{maxLeaves: l.MaxLeaves, maxDepth: max(l.MaxDepth, 0), minData: int64(l.MinDataInLeaf),
 		minHess: l.MinSumHessian, minGain: l.MinGain, l1: l.L1, l2: l.L2, lr: l.LearningRate,
-		maxCatThr: l.MaxCatThreshold, catSmooth: l.CatSmooth, mono: mono, threads: threads}, bd)
+		maxCatThr: l.MaxCatThreshold, catSmooth: l.CatSmooth, catL2: l.CatL2, minDataGroup: int64(l.MinDataPerGroup), mono: mono, threads: threads}, bd)
 	gw.idx = make([]int32, len(train))
 	gp := make([]gpair, k*N)
 	rng := rand.New(rand.NewPCG(l.Seed, 0x9b1d))
@@ -365,12 +369,13 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 				renewMedian(gw, t, score, d.Y, d.Weight, l.LearningRate)
 			}
 			s := score[c*N : (c+1)*N]
-			for li, lf := range gw.leaves {
+			parallelFor(len(gw.leaves), threads, func(li int) {
+				lf := gw.leaves[li]
 				v := t.Value[li]
 				for _, r := range gw.idx[lf.start : lf.start+lf.count] {
 					s[r] += v
 				}
-			}
+			})
 			for _, r := range oob {
 				s[r] += t.Value[gw.binnedLeaf(t, int(r))]
 			}
