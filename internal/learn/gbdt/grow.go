@@ -150,14 +150,20 @@ func (g *grower) buildHist(l *leafState, hist []hbin) {
 	nrows := g.bd.Rows
 	identity := g.identity && l.start == 0 && l.count == len(g.idx)
 	og := g.og[:len(rows)]
-	if !identity {
+	// Dense leaves read the gradients in place (rows are increasing, so the
+	// reads stream); sparse ones gather them into leaf order first.
+	direct := !identity && 4*len(rows) >= nrows
+	switch {
+	case identity:
+		og = gp[:nrows]
+	case direct:
+		og = gp
+	default:
 		parallelRange(len(rows), g.p.threads, 1<<15, func(lo, hi int) {
 			for k := lo; k < hi; k++ {
 				og[k] = gp[rows[k]]
 			}
 		})
-	} else {
-		og = gp[:nrows]
 	}
 	threads := g.p.threads
 	if len(rows) < 4096 {
@@ -175,15 +181,16 @@ func (g *grower) buildHist(l *leafState, hist []hbin) {
 		// Chunks of at most 4 features, as even as possible (10 → 4+3+3).
 		chunks := (len(fs) + 3) / 4
 		for c := range chunks {
-			histFeatures(hist, bins, nrows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], rows, og)
+			histFeatures(hist, bins, nrows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], rows, og, direct)
 		}
 	})
 }
 
 // histFeatures fills the histograms of features fs (at most 4) from leaf
-// rows (nil: all rows in order) with leaf-ordered packed gradients og. One
-// pass over the rows serves all of fs.
-func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []int64) {
+// rows (nil: all rows in order) with leaf-ordered packed gradients og (or,
+// when direct, og indexed by matrix row). One pass over the rows serves all
+// of fs.
+func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []int64, direct bool) {
 	var hs [4]*[histBins]hbin
 	var cs [4][]uint8
 	for i, f := range fs {
@@ -201,6 +208,19 @@ func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, 
 			hist2Seq(hs[0], hs[1], cs[0], cs[1], og)
 		case 1:
 			histSeq(hs[0], cs[0], og)
+		}
+		return
+	}
+	if direct {
+		switch len(fs) {
+		case 4:
+			hist4Dir(hs[0], hs[1], hs[2], hs[3], cs[0], cs[1], cs[2], cs[3], rows, og)
+		case 3:
+			hist3Dir(hs[0], hs[1], hs[2], cs[0], cs[1], cs[2], rows, og)
+		default:
+			for i := range fs {
+				histDir(hs[i], cs[i], rows, og)
+			}
 		}
 		return
 	}
@@ -287,6 +307,31 @@ func histIdx(h *[histBins]hbin, col []uint8, rows []int32, og []int64) {
 	og = og[:len(rows)]
 	for k, r := range rows {
 		h[col[r]] += og[k]
+	}
+}
+
+func hist4Dir(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, rows []int32, gp []int64) {
+	for _, r := range rows {
+		v := gp[r]
+		h0[c0[r]] += v
+		h1[c1[r]] += v
+		h2[c2[r]] += v
+		h3[c3[r]] += v
+	}
+}
+
+func hist3Dir(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, rows []int32, gp []int64) {
+	for _, r := range rows {
+		v := gp[r]
+		h0[c0[r]] += v
+		h1[c1[r]] += v
+		h2[c2[r]] += v
+	}
+}
+
+func histDir(h *[histBins]hbin, col []uint8, rows []int32, gp []int64) {
+	for _, r := range rows {
+		h[col[r]] += gp[r]
 	}
 }
 

@@ -39,7 +39,7 @@ func BenchmarkHistogramSeq(b *testing.B) {
 	hist := make([]hbin, 20*histBins)
 	b.SetBytes(int64(len(bins)))
 	for b.Loop() {
-		histFeatures(hist, bins, n, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, nil, gp)
+		histFeatures(hist, bins, n, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, nil, gp, false)
 	}
 }
 
@@ -55,7 +55,7 @@ func BenchmarkHistogramLeaf(b *testing.B) {
 	hist := make([]hbin, 20*histBins)
 	b.SetBytes(int64(len(rows) * 20))
 	for b.Loop() {
-		histFeatures(hist, bins, n, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, rows, og)
+		histFeatures(hist, bins, n, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, rows, og, false)
 	}
 }
 
@@ -76,7 +76,7 @@ func BenchmarkFindSplit(b *testing.B) {
 	g.gs, g.hs = 1e-3, 1e-3
 	g.feats = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
 	hist := make([]hbin, 20*histBins)
-	histFeatures(hist, bins, n, g.feats, nil, gp)
+	histFeatures(hist, bins, n, g.feats, nil, gp, false)
 	l := &leafState{count: n, hist: hist}
 	for _, e := range hist[:histBins] {
 		l.q += e
