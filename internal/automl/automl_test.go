@@ -164,7 +164,7 @@ func TestCaruanaPicksComplementaryModels(t *testing.T) {
 		}
 		return s
 	}
-	w, loss := caruana([][]float64{a, b, c}, mse, 10)
+	w, loss := caruana(context.Background(), [][]float64{a, b, c}, mse, 10, time.Time{}, time.Now)
 	if w[2] != 0 || math.Abs(w[0]-0.5) > 1e-9 || math.Abs(w[1]-0.5) > 1e-9 || loss > 1e-9 {
 		t.Errorf("weights %v loss %v, want [0.5 0.5 0] and 0", w, loss)
 	}
@@ -178,5 +178,35 @@ func TestFlow2FindsMinimum(t *testing.T) {
 	}
 	if f.bestLoss > 1e-3 {
 		t.Errorf("flow2 best loss %.5f at %v, want near (0.3, 0.6)", f.bestLoss, f.best)
+	}
+}
+
+func TestEnsembleFormsWhenItHelps(t *testing.T) {
+	// Two toy spaces on different features cannot each fit the target; their
+	// average does better, so the ensemble must win.
+	p := toyProblem()
+	r, err := Run(context.Background(), p, Options{Trials: 20, Seed: 2, Ensemble: true, Spaces: []Space{toySpace("0s")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ensembled {
+		if len(r.Members) < 2 || !(r.ValidLoss < r.Best.Loss) {
+			t.Errorf("ensemble of %d members with loss %v vs best %v", len(r.Members), r.ValidLoss, r.Best.Loss)
+		}
+		sum := 0.0
+		for _, m := range r.Members {
+			sum += m.Weight
+			if m.Model == nil {
+				t.Error("ensemble member not refitted")
+			}
+		}
+		if math.Abs(sum-1) > 1e-9 {
+			t.Errorf("member weights sum to %v", sum)
+		}
+	}
+	for _, tr := range r.Trials {
+		if tr.oof != nil {
+			t.Fatal("result keeps out-of-fold predictions")
+		}
 	}
 }

@@ -1,6 +1,10 @@
 package automl
 
-import "math"
+import (
+	"context"
+	"math"
+	"time"
+)
 
 // caruana runs greedy ensemble selection with replacement (Caruana et al.,
 // ICML 2004, as AutoGluon and auto-sklearn use it): starting from the empty
@@ -9,7 +13,11 @@ import "math"
 // i's out-of-fold predictions (probabilities row-major n×k for classifiers,
 // values for regression). It returns per-candidate weights summing to 1 and
 // the ensemble's loss.
-func caruana(preds [][]float64, loss func(avg []float64) float64, rounds int) ([]float64, float64) {
+//
+// Selection stops early after ensemblePatience rounds without improvement,
+// when ctx is done, or at deadline (zero: none); it then returns the best
+// ensemble found so far.
+func caruana(ctx context.Context, preds [][]float64, loss func(avg []float64) float64, rounds int, deadline time.Time, now func() time.Time) ([]float64, float64) {
 	if len(preds) == 0 {
 		return nil, math.Inf(1)
 	}
@@ -19,7 +27,11 @@ func caruana(preds [][]float64, loss func(avg []float64) float64, rounds int) ([
 	counts := make([]int, len(preds))
 	bestLoss := math.Inf(1)
 	var bestCounts []int
-	for r := 1; r <= rounds; r++ {
+	stale := 0
+	for r := 1; r <= rounds && stale < ensemblePatience; r++ {
+		if ctx.Err() != nil || (!deadline.IsZero() && now().After(deadline)) {
+			break
+		}
 		pick, pickLoss := -1, math.Inf(1)
 		for c, p := range preds {
 			for i := range avg {
@@ -39,7 +51,13 @@ func caruana(preds [][]float64, loss func(avg []float64) float64, rounds int) ([
 		if pickLoss < bestLoss {
 			bestLoss = pickLoss
 			bestCounts = append(bestCounts[:0], counts...)
+			stale = 0
+		} else {
+			stale++
 		}
+	}
+	if bestCounts == nil {
+		return make([]float64, len(preds)), math.Inf(1)
 	}
 	total := 0
 	for _, c := range bestCounts {

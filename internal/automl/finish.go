@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -13,21 +14,40 @@ import (
 // ensembleCandidates caps how many of the best trials enter ensemble selection.
 const ensembleCandidates = 20
 
-// ensembleRounds is the number of greedy selection rounds.
-const ensembleRounds = 40
+// ensembleRounds is the most greedy selection rounds; selection also stops
+// after ensemblePatience rounds without improvement.
+const (
+	ensembleRounds   = 40
+	ensemblePatience = 8
+)
+
+// ensembleCost estimates the time ensemble selection takes: one loss
+// evaluation per candidate per round.
+func (s *searcher) ensembleCost() time.Duration {
+	n := 0
+	for _, t := range s.results {
+		if t.oof != nil {
+			n++
+		}
+	}
+	n = min(n, ensembleCandidates)
+	return time.Duration(n*ensembleRounds) * s.lossTime
+}
 
 // finish selects the final model (single or ensemble) and refits it on all
 // training rows within what is left of the budget.
 func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	res := &Result{Trials: s.results, Best: *s.best, Eval: s.split.method, ValidLoss: s.best.Loss}
-	for i := range res.Trials {
-		res.Trials[i].oof, res.Trials[i].model = nil, nil
-	}
 	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1}}
 	if s.o.Ensemble {
-		if ms, loss, ok := s.ensemble(); ok {
+		if ms, loss, ok := s.ensemble(ctx); ok && s.refitFits(ms) {
 			members, res.ValidLoss, res.Ensembled = ms, loss, true
 		}
+	}
+	// Out-of-fold predictions and fitted models are search internals: drop
+	// them so the result does not pin their memory.
+	for i := range res.Trials {
+		res.Trials[i].oof, res.Trials[i].model = nil, nil
 	}
 	refitCtx := ctx
 	cancel := func() {}
@@ -52,7 +72,34 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	return res, nil
 }
 
-// fallback keeps the best trial's model fitted on the training part when the
+// refitFits reports whether refitting the members on all rows is expected
+// to finish within the budget's 4% grace (always true in trial-count mode).
+func (s *searcher) refitFits(ms []Member) bool {
+	if s.deterministic() {
+		return true
+	}
+	est := 0.0
+	for _, m := range ms {
+		est += s.refitCost(m)
+	}
+	left := (s.o.Budget + s.o.Budget/25).Seconds() - s.elapsed().Seconds()
+	return est*1.2 <= left
+}
+
+// refitCost estimates the seconds to refit a member on all rows from its
+// trial's measured fit time.
+func (s *searcher) refitCost(m Member) float64 {
+	for _, t := range s.results {
+		if t.Learner == m.Learner && t.Config.key() == m.Config.key() && t.Err == "" {
+			perFit := t.FitTime.Seconds() / float64(len(s.split.folds))
+			return perFit * float64(s.n) / math.Max(float64(t.Sample), 1)
+		}
+	}
+	return math.Inf(1)
+}
+
+// fallback keeps the best trial's model fitted on its training part (the
+// holdout's training rows, or the last cross-validation fold's) when the
 // refit on all rows could not finish in time.
 func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 	if s.best.model == nil {
@@ -66,7 +113,7 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 
 // ensemble runs greedy selection over the best full-sample trials and
 // returns the members when the ensemble beats the best single model.
-func (s *searcher) ensemble() ([]Member, float64, bool) {
+func (s *searcher) ensemble(ctx context.Context) ([]Member, float64, bool) {
 	full := s.split.trainRows()
 	var cands []*Trial
 	seen := map[string]bool{}
@@ -95,9 +142,14 @@ func (s *searcher) ensemble() ([]Member, float64, bool) {
 	}
 	k := len(s.p.Classes)
 	y := s.split.yValid(s)
-	w, loss := caruana(preds, func(avg []float64) float64 {
+	var deadline time.Time
+	if !s.deterministic() {
+		// Selection may use the time reserved for it, and never the refit's.
+		deadline = s.start.Add(s.o.Budget - time.Duration(s.refitReserveSingle()*float64(time.Second)))
+	}
+	w, loss := caruana(ctx, preds, func(avg []float64) float64 {
 		return s.p.Loss(y, predFromOOF(avg, s.p.Task, k), avg, k)
-	}, ensembleRounds)
+	}, ensembleRounds, deadline, s.o.Now)
 	if !(loss < s.best.Loss-1e-12) {
 		return nil, 0, false
 	}

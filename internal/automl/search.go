@@ -131,23 +131,25 @@ var ErrNoTrial = errors.New("no trial finished within the budget")
 
 // learnerState is the per-learner search state.
 type learnerState struct {
-	space     Space
-	data      *learn.Dataset
-	valid     *learn.Dataset
-	search    *flow2
-	rng       *rand.Rand
-	trials    int
-	best      *Trial
-	bestTime  float64 // learner cost spent when its best was found
-	prevBest  float64 // previous best loss
-	prevTime  float64 // learner cost spent when its previous best was found
-	lastCost  float64 // cost of the last trial
-	minCost   float64
-	used      float64 // cost spent on this learner
-	bestCost  float64 // cost of the trial that found the best
-	sample    int
-	seen      map[string]bool
-	failedAll bool
+	space      Space
+	data       *learn.Dataset
+	valid      *learn.Dataset
+	search     *flow2
+	rng        *rand.Rand
+	trials     int
+	best       *Trial
+	bestTime   float64 // learner cost spent when its best was found
+	prevBest   float64 // previous best loss
+	prevTime   float64 // learner cost spent when its previous best was found
+	lastCost   float64 // cost of the last trial
+	minCost    float64
+	used       float64 // cost spent on this learner
+	bestCost   float64 // cost of the trial that found the best
+	sample     int
+	seen       map[string]bool
+	failedAll  bool
+	seeds      [][]float64 // default configurations still to try
+	lastConfig Config
 }
 
 // Run searches for the best model.
@@ -160,17 +162,20 @@ func Run(ctx context.Context, p Problem, o Options) (*Result, error) {
 }
 
 type searcher struct {
-	p       Problem
-	o       Options
-	states  []*learnerState
-	n       int
-	y       []float64
-	split   evalSplit
-	rng     *rand.Rand
-	start   time.Time
-	used    float64 // search cost used (seconds or units)
-	results []Trial
-	best    *Trial
+	p      Problem
+	o      Options
+	states []*learnerState
+	n      int
+	y      []float64
+	split  evalSplit
+	rng    *rand.Rand
+	start  time.Time
+	used   float64 // search cost used (seconds or units)
+	// lossTime is the longest measured evaluation of the loss, used to
+	// reserve time for ensemble selection.
+	lossTime time.Duration
+	results  []Trial
+	best     *Trial
 }
 
 func newSearcher(p Problem, o Options) (*searcher, error) {
@@ -225,6 +230,9 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 			st.valid = p.Valid[sp.Family]
 		}
 		st.search = newFlow2(sp.initPoint(), st.rng)
+		for _, c := range sp.Defaults {
+			st.seeds = append(st.seeds, sp.pointOf(c))
+		}
 		s.states = append(s.states, st)
 		s.n = d.N()
 		s.y = d.Y
@@ -366,6 +374,18 @@ func (s *searcher) fits(st *learnerState) bool {
 	return est+reserve <= left
 }
 
+// affordable reports whether a trial of cfg is expected to finish with the
+// refit reserve left (always true in trial-count mode): the learner's last
+// measured cost scaled by the configurations' relative costs.
+func (s *searcher) affordable(st *learnerState, cfg Config) bool {
+	if s.deterministic() || st.trials == 0 {
+		return true
+	}
+	est := st.lastCost * st.space.relCost(cfg) / math.Max(st.space.relCost(st.lastConfig), 1e-9)
+	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
+	return est*1.2+s.refitReserve() <= left
+}
+
 // estimate predicts the wall cost in seconds of the next trial of st.
 func (s *searcher) estimate(st *learnerState) float64 {
 	if st.trials > 0 {
@@ -383,7 +403,21 @@ func (s *searcher) estimate(st *learnerState) float64 {
 	return cheapest * st.space.CostFactor
 }
 
-// refitReserve is the time to keep for refitting the current best on all rows.
+// refitReserveSingle is the time to keep for refitting the current best on
+// all rows, without ensemble selection.
+func (s *searcher) refitReserveSingle() float64 {
+	if s.best == nil {
+		return 0
+	}
+	perFit := s.best.FitTime.Seconds()
+	if s.split.method == "cv" {
+		perFit /= float64(s.o.Folds)
+	}
+	return perFit*float64(s.n)/math.Max(float64(s.best.Sample), 1)*1.3 + 0.02*s.o.Budget.Seconds()
+}
+
+// refitReserve is the time to keep for ensemble selection and refitting the
+// current best on all rows.
 func (s *searcher) refitReserve() float64 {
 	if s.best == nil {
 		return 0
@@ -393,11 +427,11 @@ func (s *searcher) refitReserve() float64 {
 		perFit /= float64(s.o.Folds)
 	}
 	scale := float64(s.n) / math.Max(float64(s.best.Sample), 1)
-	reserve := perFit * scale * 1.3
+	reserve := perFit*scale*1.3 + 0.02*s.o.Budget.Seconds()
 	if s.o.Ensemble {
-		reserve *= 2
+		reserve += s.ensembleCost().Seconds()
 	}
-	return reserve + 0.02*s.o.Budget.Seconds()
+	return reserve
 }
 
 // trial proposes, fits and scores one configuration of st. It returns nil
@@ -406,9 +440,16 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	var x []float64
 	var cfg Config
 	for tries := 0; ; tries++ {
-		if st.trials == 0 && tries == 0 {
+		switch {
+		case st.trials == 0 && tries == 0:
 			x = st.space.initPoint()
-		} else {
+		case len(st.seeds) > 0:
+			x, st.seeds = st.seeds[0], st.seeds[1:]
+			if !s.affordable(st, st.space.configAt(x)) {
+				continue // a default too expensive for the time left
+			}
+			st.search.pending = nil
+		default:
 			x = st.search.propose()
 		}
 		cfg = st.space.configAt(x)
@@ -438,6 +479,7 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	st.trials++
 	st.used += t.Cost
 	st.lastCost = t.Cost
+	st.lastConfig = cfg
 	st.minCost = math.Min(st.minCost, t.Cost)
 	if err != nil {
 		t.Err = err.Error()
@@ -448,7 +490,9 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		}
 		return t
 	}
+	lossStart := s.o.Now()
 	t.Loss = s.p.Loss(s.split.yValid(s), predFromOOF(oof, s.p.Task, len(s.p.Classes)), oof, len(s.p.Classes))
+	s.lossTime = max(s.lossTime, s.o.Now().Sub(lossStart))
 	if math.IsNaN(t.Loss) {
 		t.Loss = math.Inf(1)
 	}
@@ -458,7 +502,6 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		return t
 	}
 	t.oof = oof
-	t.model = model
 	improved := st.search.report(x, t.Loss)
 	if improved && (st.best == nil || t.Loss < st.best.Loss) {
 		if st.best != nil {
@@ -471,6 +514,7 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	}
 	if s.best == nil || t.Loss < s.best.Loss {
 		tc := *t
+		tc.model = model // only the best trial keeps its model
 		s.best = &tc
 	}
 	// Grow the training sample ×4 when the search at this size converged.
@@ -497,18 +541,7 @@ func (st *learnerState) sampleSize(s *searcher) int {
 // unitCost is the deterministic cost model of trial-count mode: the learner's
 // relative cost, scaled by sample size and by cost-related hyperparameters.
 func (s *searcher) unitCost(st *learnerState, cfg Config, sample int) float64 {
-	c := st.space.CostFactor * float64(sample) / 10000
-	for _, d := range st.space.Domains {
-		if len(d.Choices) > 0 || !d.Int {
-			continue
-		}
-		var v float64
-		fmt.Sscan(cfg[d.Param], &v)
-		if d.Init > 0 && v > d.Init {
-			c *= math.Sqrt(v / d.Init)
-		}
-	}
-	return c
+	return st.space.CostFactor * float64(sample) / 10000 * st.space.relCost(cfg)
 }
 
 // evaluate fits cfg on the evaluation split and returns out-of-fold
@@ -559,9 +592,7 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 				return nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
 			}
 			size = len(b)
-			if s.split.method != "cv" {
-				model = m
-			}
+			model = m // the best trial's last-fold model is the fallback when no time is left to refit
 		}
 	}
 	if predRows > 0 {

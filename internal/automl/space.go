@@ -25,6 +25,11 @@ type Domain struct {
 	Init float64
 	// InitChoice is the starting choice for categorical domains.
 	InitChoice string
+	// CostExp models how the learner's fit cost grows with this parameter:
+	// cost ∝ (value/Init)^CostExp (0: no effect). Used to predict whether a
+	// configuration fits in the time left, and as the cost model of the
+	// deterministic trial-count mode.
+	CostExp float64
 }
 
 // value maps a unit coordinate to the hyperparameter's text value.
@@ -83,10 +88,48 @@ type Space struct {
 	CostFactor float64
 	// Tasks limits the space to these tasks (nil: all the learner supports).
 	Tasks []string
+	// Defaults are known-good configurations (parameter → value; unnamed
+	// parameters keep their Init) tried right after the low-cost start,
+	// budget permitting: the learner's library defaults and portfolio
+	// points. Local search continues from whichever scores best, so a
+	// short budget does not have to climb from the cheapest corner.
+	Defaults []map[string]float64
+}
+
+// pointOf maps a configuration (parameter → value) to the unit cube.
+func (s Space) pointOf(cfg map[string]float64) []float64 {
+	x := s.initPoint()
+	for i, d := range s.Domains {
+		v, ok := cfg[d.Param]
+		if !ok || len(d.Choices) > 0 {
+			continue
+		}
+		dd := d
+		dd.Init = math.Max(d.Lo, math.Min(d.Hi, v))
+		x[i] = math.Max(0, math.Min(1, dd.unit()))
+	}
+	return x
 }
 
 // Config is one point of a space: hyperparameter name → text value.
 type Config map[string]string
+
+// relCost is a configuration's predicted cost relative to the space's
+// low-cost start.
+func (s Space) relCost(c Config) float64 {
+	r := 1.0
+	for _, d := range s.Domains {
+		if d.CostExp == 0 || len(d.Choices) > 0 || d.Init <= 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(c[d.Param], 64)
+		if err != nil || v <= 0 {
+			continue
+		}
+		r *= math.Pow(v/d.Init, d.CostExp)
+	}
+	return r
+}
 
 // configAt maps a unit-cube point to a configuration.
 func (s Space) configAt(x []float64) Config {

@@ -17,8 +17,8 @@ func DefaultSpaces(task learn.Task) []Space {
 		{
 			Learner: "gbdt", Family: "trees", CostFactor: 1,
 			Domains: []Domain{
-				{Param: "n_estimators", Lo: 4, Hi: 4096, Log: true, Int: true, Init: 4},
-				{Param: "max_leaves", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
+				{Param: "n_estimators", Lo: 4, Hi: 4096, Log: true, Int: true, Init: 4, CostExp: 1},
+				{Param: "max_leaves", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 0.5},
 				{Param: "min_data_in_leaf", Lo: 2, Hi: 128, Log: true, Int: true, Init: 20},
 				{Param: "learning_rate", Lo: 1.0 / 1024, Hi: 1, Log: true, Init: 0.1},
 				{Param: "colsample", Lo: 0.1, Hi: 1, Init: 1},
@@ -26,24 +26,36 @@ func DefaultSpaces(task learn.Task) []Space {
 				{Param: "l1", Lo: 1.0 / 1024, Hi: 1024, Log: true, Init: 1.0 / 1024},
 				{Param: "l2", Lo: 1.0 / 1024, Hi: 1024, Log: true, Init: 1},
 			},
+			Defaults: []map[string]float64{
+				// LightGBM's defaults.
+				{"n_estimators": 100, "max_leaves": 31, "learning_rate": 0.1},
+				// A slower, column-subsampled portfolio point.
+				{"n_estimators": 300, "max_leaves": 31, "learning_rate": 0.05, "colsample": 0.8, "min_data_in_leaf": 10},
+			},
 		},
 		{
 			Learner: "random_forest", Family: "trees", CostFactor: 2,
 			Domains: []Domain{
-				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
+				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 1},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_depth", Lo: 2, Hi: 40, Log: true, Int: true, Init: 2},
+				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 0.5},
 				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
+			// scikit-learn's defaults (unlimited depth, sqrt features for
+			// classification), with 100 trees.
+			Defaults: []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": 0.35}},
 		},
 		{
 			Learner: "extra_trees", Family: "trees", CostFactor: 1.9,
 			Domains: []Domain{
-				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4},
+				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 1},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_depth", Lo: 2, Hi: 40, Log: true, Int: true, Init: 2},
+				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 0.5},
 				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
+			// scikit-learn's defaults (unlimited depth, sqrt features for
+			// classification), with 100 trees.
+			Defaults: []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": 0.35}},
 		},
 		{
 			Learner: "logistic_regression", Family: "linear", CostFactor: 5,
@@ -65,6 +77,10 @@ func DefaultSpaces(task learn.Task) []Space {
 		spec, err := learn.Lookup(s.Learner)
 		if err != nil || !slices.Contains(spec.Tasks, task) {
 			continue
+		}
+		if task == learn.Regression && (s.Learner == "random_forest" || s.Learner == "extra_trees") {
+			// scikit-learn's regression forests try every feature.
+			s.Defaults = []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": 1}}
 		}
 		out = append(out, s)
 	}
