@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/gyre-ml/gyre/internal/learn/bayes"  // naive_bayes
 	_ "github.com/gyre-ml/gyre/internal/learn/forest" // random_forest, extra_trees
 	_ "github.com/gyre-ml/gyre/internal/learn/gbdt"   // gbdt
 	_ "github.com/gyre-ml/gyre/internal/learn/knn"    // knn
