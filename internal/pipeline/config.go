@@ -289,7 +289,7 @@ func Parse(data []byte, name string) (*Project, error) {
 	if p.Problem.Target == "" {
 		return nil, bad("problem.target", "required: the column to predict")
 	}
-	if p.Problem.Task != "" {
+	if p.Problem.Task != "" && p.Problem.Task != "classification" {
 		if _, err := learn.ParseTask(p.Problem.Task); err != nil {
 			return nil, bad("problem.task", "%v", err)
 		}

@@ -515,8 +515,8 @@ func trainParams(p *Project) map[string]string {
 }
 
 func (r *runner) task() (learn.Task, error) {
-	if r.p.Problem.Task == "" {
-		return 0, nil
+	if r.p.Problem.Task == "" || r.p.Problem.Task == "classification" {
+		return 0, nil // detected from the target column
 	}
 	return learn.ParseTask(r.p.Problem.Task)
 }
@@ -824,3 +824,41 @@ func digestBytes(b []byte) string {
 }
 
 var readFile = os.ReadFile
+
+// RunInfo is a recorded pipeline run.
+type RunInfo struct {
+	ID      string    `json:"id"`
+	Trigger string    `json:"trigger"`
+	Status  string    `json:"status"`
+	Detail  string    `json:"detail,omitempty"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end,omitzero"`
+}
+
+// Runs lists a pipeline's most recent runs, newest first.
+func Runs(ctx context.Context, db *sqlstore.DB, name string, limit int) ([]RunInfo, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT id, trigger_by, status, detail, start_ms, end_ms FROM pipeline_runs
+		WHERE pipeline = ? ORDER BY start_ms DESC LIMIT %d`, limit), name)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline %s: runs: %w", name, err)
+	}
+	defer rows.Close()
+	var out []RunInfo
+	for rows.Next() {
+		var r RunInfo
+		var start int64
+		var end sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.Trigger, &r.Status, &r.Detail, &start, &end); err != nil {
+			return nil, fmt.Errorf("pipeline %s: runs: %w", name, err)
+		}
+		r.Start = time.UnixMilli(start).UTC()
+		if end.Valid {
+			r.End = time.UnixMilli(end.Int64).UTC()
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

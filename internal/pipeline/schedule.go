@@ -162,3 +162,9 @@ func contractDigest(p *Project) string {
 
 // IsBusy reports whether err says the pipeline was already running.
 func IsBusy(err error) bool { return errors.Is(err, ErrBusy) }
+
+// CheckCron reports whether spec is a valid cron expression for Schedule.
+func CheckCron(spec string) error {
+	_, err := parseCron(spec)
+	return err
+}

@@ -1,0 +1,271 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/pipeline"
+	"github.com/gyre-ml/gyre/internal/profile"
+)
+
+func init() { register(newMonitorCmd) }
+
+var errNoLogged = errors.New("no logged predictions in the window: serve the model with --log-predictions, or pass --current")
+
+type monitorFlags struct {
+	current, reference, html, project, webhook, metric, name string
+	window, every                                           time.Duration
+	driftShare, tolerance                                   float64
+	goals                                                   []string
+	noFail                                                  bool
+}
+
+func newMonitorCmd(app *App) *cobra.Command {
+	var fl monitorFlags
+	cmd := &cobra.Command{
+		Use:   "monitor MODEL_REF [--current SOURCE | --window 24h]",
+		Short: "Detect data drift, prediction drift and performance decay of a model",
+		Long: `Compare what a model sees now with what it was trained on: the current data
+(--current SOURCE, or the predictions 'gyre serve --log-predictions' logged in
+the last --window) against the training profile stored in the bundle (or
+--reference SOURCE).
+
+Reported: drift per feature and for the data set (Evidently's default tests
+and thresholds), prediction drift against the training target, data quality
+(missing shares, unseen categories, values outside the training range),
+performance per time window when feedback labels exist (or when --current
+holds the target column), and for classifiers a label-free estimate of
+accuracy and ROC AUC from the predicted probabilities (CBPE).
+
+Alerts fire on data-set drift, prediction drift, decay of the metric beyond
+--tolerance of the model's own test score, and missed goals (--goal, or the
+goals of --project gyre.yaml). With alerts the command exits 1 (for CI and
+cron) and posts them to --webhook (JSON, retried with backoff).`,
+		Example: `  gyre monitor bike@production --window 24h
+  gyre monitor bike@production --current last_week.csv --html drift.html
+  gyre monitor model.gyre --current new.csv --reference train.csv --json
+  gyre monitor bike@production --project gyre.yaml --webhook https://hooks.example.com/gyre`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runMonitor(cmd.Context(), app, args[0], fl, cmd.Flags().Changed("window"))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.current, "current", "", "current data (a file or source); default: logged predictions")
+	f.DurationVar(&fl.window, "window", 24*time.Hour, "how far back to read logged predictions")
+	f.DurationVar(&fl.every, "every", 0, "width of a performance window (default: 10 windows)")
+	f.StringVar(&fl.reference, "reference", "", "reference data (default: the training profile stored in the bundle)")
+	f.StringVar(&fl.html, "html", "", "write an HTML report to this file")
+	f.StringVar(&fl.project, "project", "", "gyre.yaml whose goals and monitor settings apply")
+	f.StringVar(&fl.webhook, "webhook", "", "POST alerts as JSON to this URL")
+	f.StringVar(&fl.metric, "metric", "", "performance metric (default: the model's selection metric)")
+	f.StringVar(&fl.name, "name", "", "served model name in the prediction log (default: the registered name)")
+	f.Float64Var(&fl.driftShare, "drift-share", 0, "share of drifted features that makes data-set drift (default 0.5)")
+	f.Float64Var(&fl.tolerance, "tolerance", 0, "relative metric decay that alerts (default 0.1)")
+	f.StringArrayVar(&fl.goals, "goal", nil, `goal such as "rmse <= 80" (repeatable)`)
+	f.BoolVar(&fl.noFail, "no-fail", false, "exit 0 even when alerts fire")
+	return cmd
+}
+
+func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, windowSet bool) error {
+	opt := monitor.Options{Metric: fl.metric, Window: fl.every, Tolerance: fl.tolerance}
+	opt.Drift.DriftShare = fl.driftShare
+	if fl.project != "" {
+		p, err := pipeline.Load(fl.project)
+		if err != nil {
+			return usageErrorf("monitor: %v", err)
+		}
+		applyProjectMonitor(p, &opt, &fl, windowSet)
+	}
+	for _, g := range fl.goals {
+		pg, err := pipeline.ParseGoal(g)
+		if err != nil {
+			return usageErrorf("monitor: --goal: %v", err)
+		}
+		opt.Goals = append(opt.Goals, monitor.Goal{Metric: pg.Metric, Op: pg.Op, Value: pg.Value})
+	}
+	m, err := app.resolveModel(ctx, ref)
+	if err != nil {
+		return err
+	}
+	b := m.Bundle
+	var refProfile *profile.Profile
+	if fl.reference != "" {
+		f, err := app.loadFrame(ctx, fl.reference)
+		if err != nil {
+			return err
+		}
+		if refProfile, err = profile.Compute(ctx, f, profile.Options{Target: targetIfPresent(f, b.Manifest.Target), NoRelations: true, Seed: 1, Source: fl.reference}); err != nil {
+			return failed(err)
+		}
+	} else if refProfile, err = monitor.BundleReference(b); err != nil {
+		return usageErrorf("monitor %s: %v (--reference train.csv)", ref, err)
+	}
+	name := fl.name
+	if name == "" {
+		name = m.Name
+	}
+	var rep *monitor.Report
+	if fl.current != "" {
+		f, err := app.loadFrame(ctx, fl.current)
+		if err != nil {
+			return err
+		}
+		cur := &monitor.Current{Frame: f}
+		if f.Index(b.Manifest.Target) >= 0 {
+			cur.Labels = encodeLabels(b, f)
+		}
+		if rep, err = monitor.Analyze(ctx, b, refProfile, cur, opt); err != nil {
+			return fmt.Errorf("monitor %s: %w", fl.current, err)
+		}
+	} else {
+		st, err := app.openStores(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		recs, err := monitor.NewLog(st.DB).Predictions(ctx, monitor.Query{Model: name, Since: time.Now().Add(-fl.window)})
+		if err != nil {
+			return failed(err)
+		}
+		if len(recs) == 0 {
+			return usageErrorf("monitor %s: %v (model name %q, window %s)", ref, errNoLogged, name, fl.window)
+		}
+		cur, err := monitor.Records(b, recs)
+		if err != nil {
+			return failed(err)
+		}
+		if rep, err = monitor.Analyze(ctx, b, refProfile, cur, opt); err != nil {
+			return failed(err)
+		}
+	}
+	rep.Model, rep.Version = name, m.Version
+	if fl.html != "" {
+		if err := writeMonitorHTML(rep, fl.html); err != nil {
+			return failed(err)
+		}
+	}
+	var notifyErr error
+	if fl.webhook != "" && rep.Alerting() {
+		notifyErr = (&monitor.Webhook{URL: fl.webhook}).Notify(ctx, rep)
+	}
+	if app.JSON {
+		if err := app.printJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		if err := rep.WriteText(app.Stdout); err != nil {
+			return err
+		}
+		if fl.html != "" {
+			fmt.Fprintf(app.Stdout, "report: %s\n", fl.html)
+		}
+	}
+	if notifyErr != nil {
+		return failed(notifyErr)
+	}
+	if rep.Alerting() && !fl.noFail {
+		kinds := make([]string, len(rep.Alerts))
+		for i, a := range rep.Alerts {
+			kinds[i] = a.Kind
+		}
+		return fmt.Errorf("monitor %s: %d alert(s) (%s): %w", ref, len(rep.Alerts), strings.Join(kinds, ", "), ErrCheckFailed)
+	}
+	return nil
+}
+
+// applyProjectMonitor takes goals and monitor settings from a project file
+// where flags did not set them.
+func applyProjectMonitor(p *pipeline.Project, opt *monitor.Options, fl *monitorFlags, windowSet bool) {
+	for _, g := range p.Goals {
+		if g.Metric != pipeline.GoalLatency && g.Metric != pipeline.GoalSize {
+			opt.Goals = append(opt.Goals, monitor.Goal{Metric: g.Metric, Op: g.Op, Value: g.Value})
+		}
+	}
+	mc := p.Monitor
+	if !windowSet && mc.Window > 0 {
+		fl.window = mc.Window
+	}
+	if opt.Window == 0 {
+		opt.Window = mc.Every
+	}
+	if opt.Drift.DriftShare == 0 {
+		opt.Drift.DriftShare = mc.DriftShare
+	}
+	if opt.Tolerance == 0 {
+		opt.Tolerance = mc.Tolerance
+	}
+	if fl.webhook == "" {
+		fl.webhook = mc.Webhook
+	}
+	if opt.Metric == "" {
+		opt.Metric = p.Train.Metric
+	}
+	if fl.name == "" {
+		fl.name = p.Name
+	}
+}
+
+func targetIfPresent(f *frame.Frame, target string) string {
+	if f.Index(target) >= 0 {
+		return target
+	}
+	return ""
+}
+
+// encodeLabels encodes a frame's target column as the bundle encodes it:
+// values, or class indices (NaN when missing or unknown).
+func encodeLabels(b *bundle.Bundle, f *frame.Frame) []float64 {
+	c, _ := f.Column(b.Manifest.Target)
+	n := f.NumRows()
+	out := make([]float64, n)
+	idx := map[string]int{}
+	for i, name := range b.Manifest.Classes {
+		idx[name] = i
+	}
+	for i := 0; i < n; i++ {
+		out[i] = math.NaN()
+		if c.IsNull(i) {
+			continue
+		}
+		if len(b.Manifest.Classes) == 0 {
+			if v, ok := frame.Value(c, i); ok {
+				out[i] = v
+			}
+			continue
+		}
+		if k, ok := idx[c.Format(i)]; ok {
+			out[i] = float64(k)
+		}
+	}
+	return out
+}
+
+func writeMonitorHTML(rep *monitor.Report, path string) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := rep.Page().Render(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}
+

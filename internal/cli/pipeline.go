@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/pipeline"
+)
+
+func init() { register(newPipelineCmd) }
+
+func newPipelineCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pipeline",
+		Short: "Run, schedule and inspect retraining pipelines declared in gyre.yaml",
+		Long: `A pipeline retrains the model a gyre.yaml project declares:
+
+  ingest → validate → prepare → train → evaluate → gate → register → promote
+
+Each step is cached by the content hash of its inputs and configuration, so
+re-running an unchanged pipeline does no work. The gate compares the candidate
+with the production model on the same fresh holdout and requires the goals and
+gate.min_gain; only then is it registered and the alias moved (servers
+watching NAME@ALIAS switch to it). 'gyre init' writes a project file.`,
+		Example: `  gyre init data.csv --target cnt --name bike
+  gyre pipeline run gyre.yaml
+  gyre pipeline schedule gyre.yaml --cron "0 3 * * *"
+  gyre pipeline status gyre.yaml`,
+	}
+	cmd.AddCommand(newPipelineRunCmd(app), newPipelineScheduleCmd(app), newPipelineStatusCmd(app))
+	return cmd
+}
+
+func projectArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return "gyre.yaml"
+}
+
+func (a *App) pipelineEnv(ctx context.Context) (*pipeline.Env, *stores, error) {
+	st, err := a.openStores(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := &pipeline.Env{DB: st.DB, Blobs: st.Blobs, Tracker: st.Tracker, Registry: st.Registry, Datasets: st.Datasets, GyreVersion: Version}
+	if !a.JSON && !a.Quiet {
+		env.Progress = func(s pipeline.StepResult) {
+			fmt.Fprintf(a.Stderr, "  %-8s %-7s %6.2fs  %s\n", s.Step, s.Status, s.Seconds, s.Summary)
+		}
+	}
+	return env, st, nil
+}
+
+func newPipelineRunCmd(app *App) *cobra.Command {
+	var trigger string
+	cmd := &cobra.Command{
+		Use:   "run [gyre.yaml]",
+		Short: "Run the pipeline once (unchanged steps are cached)",
+		Example: `  gyre pipeline run
+  gyre pipeline run projects/bike/gyre.yaml --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := pipeline.Load(projectArg(args))
+			if err != nil {
+				return usageErrorf("pipeline run: %v", err)
+			}
+			env, st, err := app.pipelineEnv(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if env.Progress != nil {
+				fmt.Fprintf(app.Stderr, "pipeline %s (%s)\n", p.Name, projectArg(args))
+			}
+			res, err := pipeline.Run(ctx, env, p, pipeline.Options{Trigger: trigger})
+			if err != nil {
+				if pipeline.IsBusy(err) {
+					return failed(err)
+				}
+				if res != nil && app.JSON {
+					app.printJSON(res)
+				}
+				return failed(err)
+			}
+			return reportPipeline(app, res)
+		},
+	}
+	cmd.Flags().StringVar(&trigger, "trigger", "manual", "why the pipeline runs (recorded with the run)")
+	return cmd
+}
+
+func reportPipeline(app *App, res *pipeline.Result) error {
+	if app.JSON {
+		if err := app.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		switch res.Status {
+		case "promoted":
+			fmt.Fprintf(app.Stdout, "promoted %s version %d in %.2fs\n", res.Pipeline, res.Version, res.Seconds)
+		case "unchanged":
+			fmt.Fprintf(app.Stdout, "unchanged: every step cached (%.2fs); %s version %d stays promoted\n", res.Seconds, res.Pipeline, res.Version)
+		case "rejected":
+			fmt.Fprintf(app.Stdout, "rejected by the gate: %s\n", strings.Join(res.Gate.Reasons, "; "))
+		}
+	}
+	if res.Status == "rejected" {
+		return fmt.Errorf("pipeline %s: the gate rejected the candidate: %w", res.Pipeline, ErrCheckFailed)
+	}
+	return nil
+}
+
+func newPipelineScheduleCmd(app *App) *cobra.Command {
+	var cronSpec string
+	var poll time.Duration
+	cmd := &cobra.Command{
+		Use:   "schedule [gyre.yaml]",
+		Short: "Run the pipeline on its triggers: cron schedule, new data, monitoring alerts",
+		Long: `Keep running, and run the pipeline when a trigger fires: the cron expression
+(--cron or triggers.schedule), a new version of the source data
+(triggers.on_new_data) or a drift or decay alert on the production model's
+logged predictions (triggers.on_alert, with the project's monitor settings).
+Runs never overlap; a trigger that fires during a run collapses into it.
+SIGTERM or Ctrl-C stops after the current run.`,
+		Example: `  gyre pipeline schedule gyre.yaml --cron "0 3 * * *"
+  gyre pipeline schedule --cron "@every 6h" --poll 5m`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			p, err := pipeline.Load(projectArg(args))
+			if err != nil {
+				return usageErrorf("pipeline schedule: %v", err)
+			}
+			env, st, err := app.pipelineEnv(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			o := pipeline.ScheduleOptions{Cron: cronSpec, Poll: poll,
+				Alert: alertCheck(st, p),
+				OnRun: func(trigger string, res *pipeline.Result, err error) {
+					switch {
+					case err != nil && pipeline.IsBusy(err):
+						fmt.Fprintf(app.Stderr, "gyre: %s: %v\n", trigger, err)
+					case err != nil:
+						fmt.Fprintf(app.Stderr, "gyre: %s: pipeline failed: %v\n", trigger, err)
+					case app.JSON:
+						app.printJSON(res)
+					default:
+						fmt.Fprintf(app.Stdout, "%s  %s: %s", time.Now().Format(time.RFC3339), trigger, res.Status)
+						if res.Version > 0 {
+							fmt.Fprintf(app.Stdout, " (version %d)", res.Version)
+						}
+						fmt.Fprintln(app.Stdout)
+					}
+				}}
+			if cronSpec != "" {
+				if err := pipeline.CheckCron(cronSpec); err != nil {
+					return usageErrorf("pipeline schedule: --cron: %v", err)
+				}
+			}
+			if !app.JSON {
+				fmt.Fprintf(app.Stderr, "gyre: scheduling pipeline %s (Ctrl-C to stop)\n", p.Name)
+			}
+			if err := pipeline.Schedule(ctx, env, p, o); err != nil {
+				return usageErrorf("%v", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cronSpec, "cron", "", `cron expression ("MIN HOUR DOM MON DOW", @daily, @every 6h); default triggers.schedule`)
+	cmd.Flags().DurationVar(&poll, "poll", 0, "how often new data and alerts are checked (default triggers.poll, else 1m)")
+	return cmd
+}
+
+// alertCheck returns the monitoring check behind triggers.on_alert: drift
+// or decay alerts on the production model's predictions logged in the
+// project's monitor window.
+func alertCheck(st *stores, p *pipeline.Project) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		alias := p.Gate.Alias
+		if alias == "" {
+			alias = "production"
+		}
+		m, err := (&registryModels{reg: st.Registry}).load(ctx, p.Name+"@"+alias)
+		if err != nil {
+			return "", nil // nothing in production yet
+		}
+		opt := monitor.Options{Metric: p.Train.Metric, Window: p.Monitor.Every, Tolerance: p.Monitor.Tolerance}
+		opt.Drift.DriftShare = p.Monitor.DriftShare
+		fl := monitorFlags{}
+		applyProjectMonitor(p, &opt, &fl, false)
+		window := p.Monitor.Window
+		if window <= 0 {
+			window = 24 * time.Hour
+		}
+		rep, err := monitorLogged(ctx, monitor.NewLog(st.DB), m.Bundle, p.Name, time.Now().Add(-window), opt)
+		if errors.Is(err, errNoLogged) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		rep.Model, rep.Version = p.Name, m.Version
+		if !rep.Alerting() {
+			return "", nil
+		}
+		if p.Monitor.Webhook != "" {
+			_ = (&monitor.Webhook{URL: p.Monitor.Webhook}).Notify(ctx, rep)
+		}
+		kinds := make([]string, len(rep.Alerts))
+		for i, a := range rep.Alerts {
+			kinds[i] = a.Kind
+		}
+		return strings.Join(kinds, ","), nil
+	}
+}
+
+func newPipelineStatusCmd(app *App) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "status [gyre.yaml]",
+		Short:   "List the pipeline's recent runs",
+		Example: `  gyre pipeline status gyre.yaml --limit 5`,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := pipeline.Load(projectArg(args))
+			if err != nil {
+				return usageErrorf("pipeline status: %v", err)
+			}
+			st, err := app.openStores(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, err := pipeline.Runs(ctx, st.DB, p.Name, limit)
+			if err != nil {
+				return failed(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"pipeline": p.Name, "runs": runs})
+			}
+			if len(runs) == 0 {
+				fmt.Fprintf(app.Stdout, "pipeline %s has not run yet: gyre pipeline run %s\n", p.Name, projectArg(args))
+				return nil
+			}
+			for _, r := range runs {
+				end := "running"
+				if !r.End.IsZero() {
+					end = r.End.Sub(r.Start).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(app.Stdout, "%s  %-10s %-9s %-20s %s\n", r.Start.Format(time.RFC3339), r.Status, end, r.Trigger, r.Detail)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "runs to list")
+	return cmd
+}
