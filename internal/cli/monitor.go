@@ -24,10 +24,10 @@ var errNoLogged = errors.New("no logged predictions in the window: serve the mod
 
 type monitorFlags struct {
 	current, reference, html, project, webhook, metric, name string
-	window, every                                           time.Duration
-	driftShare, tolerance                                   float64
-	goals                                                   []string
-	noFail                                                  bool
+	window, every                                            time.Duration
+	driftShare, tolerance                                    float64
+	goals                                                    []string
+	noFail                                                   bool
 }
 
 func newMonitorCmd(app *App) *cobra.Command {
@@ -268,4 +268,3 @@ func writeMonitorHTML(rep *monitor.Report, path string) error {
 	}
 	return os.Rename(tmp, path)
 }
-
