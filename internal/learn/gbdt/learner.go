@@ -85,7 +85,7 @@ type Learner struct {
 func New() *Learner {
 	return &Learner{NumTrees: 100, LearningRate: 0.1, MaxLeaves: 31, MaxDepth: -1, MinDataInLeaf: 20,
 		MinSumHessian: 1e-3, MaxBins: 255, Subsample: 1, SubsampleFreq: 1, ColSample: 1,
-		MaxCatThreshold: 32, CatSmooth: 10, CatL2: 10, MinDataPerGroup: 100, ValidationFraction: 0.1, HuberDelta: 1}
+		MaxCatThreshold: 32, CatSmooth: 10, CatL2: 10, MinDataPerGroup: 10, ValidationFraction: 0.1, HuberDelta: 1}
 }
 
 // Name returns "gbdt".
