@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -171,7 +172,7 @@ func appendFloat(dst []byte, v float64) []byte {
 }
 
 func appendCSVText(dst []byte, s string, d byte, miss *missingSet) []byte {
-	need := s != "" && miss.isString(s)
+	need := s != "" && (miss.isString(s) || strings.HasPrefix(s, "\ufeff"))
 	if !need {
 		for i := 0; i < len(s); i++ {
 			if c := s[i]; c == d || c == '"' || c == '\n' || c == '\r' {
