@@ -84,7 +84,8 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 					if k <= 2 {
 						// The leaf node holds the last output; for binary
 						// trees the first is its complement, filled below.
-						for i := 0; i < m; i++ {
+						i := 0
+						for ; i < m; i++ {
 							o[i*k+k-1] += t.leaf(buf[i*e.P : (i+1)*e.P]).Threshold
 						}
 						continue
@@ -286,7 +287,7 @@ func (t *Tree) check(p int) error {
 		if nd.Feature&^(featMask|nodeFlagMask) != 0 || nd.SplitFeature() >= p || int(nd.Left) <= i || int(nd.Left)+1 >= len(t.Nodes) {
 			return fmt.Errorf("node %d: feature or child out of range", i)
 		}
-		if nd.Categorical() {
+		if nd.Categorical() && nd.Feature&bitCatSmall == 0 {
 			off := nd.Threshold
 			if off < 0 || off >= float64(len(t.Cats)) || math.Trunc(off) != off || int(off)+1+int(t.Cats[int(off)]) > len(t.Cats) {
 				return fmt.Errorf("node %d: category set out of range", i)

@@ -10,7 +10,9 @@ type Node struct {
 	// split it holds the offset of the category bitset in Tree.Cats.
 	Threshold float64
 	// Feature holds the split feature in its low 24 bits, the missing-left
-	// flag in bit 24 and the categorical flag in bit 25; -1 marks a leaf.
+	// flag in bit 24, the categorical flag in bit 25 and, for category codes
+	// below 64, bit 26 marking the category set stored as the bits of
+	// Threshold instead of in Tree.Cats; -1 marks a leaf.
 	Feature int32
 	// Left is the left child (the right child is Left+1); for a leaf, the
 	// offset of its output in Tree.Values. A leaf's Threshold repeats its
@@ -23,9 +25,10 @@ const (
 	featMask     = 1<<24 - 1
 	bitMissLeft  = 1 << 24
 	bitCat       = 1 << 25
+	bitCatSmall  = 1 << 26 // categories < 64: the set is the bits of Threshold
 	maxFeatures  = featMask
 	leafFeature  = -1
-	nodeFlagMask = bitMissLeft | bitCat
+	nodeFlagMask = bitMissLeft | bitCat | bitCatSmall
 )
 
 // IsLeaf reports whether the node is a leaf.
@@ -69,16 +72,16 @@ func (t *Tree) leaf(x []float64) Node {
 		f := nd.Feature
 		if f&nodeFlagMask == 0 {
 			// Numeric split, missing values right: NaN fails the comparison.
-			next := nd.Left
-			if !(x[f] <= nd.Threshold) {
-				next++
-			}
-			nd = nodes[next]
+			// Branch-free: the comparison outcome is data-dependent.
+			nd = nodes[nd.Left+b2i(!(x[f] <= nd.Threshold))]
 			continue
 		}
 		v := x[f&featMask]
 		var right bool
 		switch {
+		case f&bitCatSmall != 0 && v >= 0:
+			c := uint64(v)
+			right = c >= 64 || math.Float64bits(nd.Threshold)>>c&1 == 0
 		case v != v:
 			right = f&bitMissLeft == 0
 		case f&bitCat != 0:
@@ -119,14 +122,18 @@ func (t *Tree) Depth() int {
 }
 
 // finalize turns the raw nodes still in the tree into a flat Tree (children
-// side by side, breadth first) and adds the impurity decreases to importance.
+// side by side) and adds the impurity decreases to importance.
 func (g *grower) finalize(importance []float64) *Tree {
 	t := &Tree{NOut: g.nOut, Cats: g.cats}
 	t.Nodes = append(t.Nodes, Node{})
 	type item struct{ raw, flat int32 }
-	queue := []item{{0, 0}}
-	for q := 0; q < len(queue); q++ {
-		it := queue[q]
+	// Depth first, left before right, each node's children allocated as a
+	// pair when it is placed: a path down the tree tends to stay within a
+	// few cache lines.
+	stack := []item{{0, 0}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		rn := &g.nodes[it.raw]
 		if rn.feature < 0 || rn.pruned {
 			v := g.vals[int(it.raw)*g.nOut : int(it.raw+1)*g.nOut]
@@ -146,10 +153,14 @@ func (g *grower) finalize(importance []float64) *Tree {
 		if rn.flags&flagCategorical != 0 {
 			nd.Feature |= bitCat
 			nd.Threshold = float64(rn.catOff)
+			if g.d.NBins[rn.feature] <= 64 {
+				nd.Feature |= bitCatSmall
+				nd.Threshold = math.Float64frombits(g.cats[rn.catOff+1])
+			}
 		}
 		t.Nodes[it.flat] = nd
 		t.Nodes = append(t.Nodes, Node{}, Node{})
-		queue = append(queue, item{rn.left, nd.Left}, item{rn.right, nd.Left + 1})
+		stack = append(stack, item{rn.right, nd.Left + 1}, item{rn.left, nd.Left})
 	}
 	if len(t.Cats) == 0 {
 		t.Cats = nil
@@ -201,4 +212,11 @@ func (g *grower) prune(alpha float64) {
 		mark(g.nodes[bestN].left)
 		mark(g.nodes[bestN].right)
 	}
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
 }
