@@ -7,7 +7,7 @@
 // standardised when Standardize is set (the default), so that no feature
 // dominates the distance by its units. The fitted model keeps the encoded
 // training points. Queries run in parallel over rows; when the encoded
-// dimension is at most 8 (index "auto") a k-d tree answers them, otherwise
+// dimension is at most 15 (index "auto") a k-d tree answers them, otherwise
 // a brute-force scan. Both give identical answers: ties in distance are
 // broken by training-row order.
 package knn
