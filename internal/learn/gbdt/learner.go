@@ -44,7 +44,7 @@ type Learner struct {
 	MinSumHessian   float64 `param:"min_sum_hessian" help:"minimum hessian sum in a leaf; ≥ 0"`
 	MinGain         float64 `param:"min_gain" help:"minimum loss reduction to make a split; ≥ 0"`
 	L1              float64 `param:"l1" help:"L1 regularisation of leaf outputs; ≥ 0"`
-	L2              float64 `param:"l2" help:"L2 regularisation (lambda) of leaf outputs; ≥ 0 (default 0, as LightGBM and HistGradientBoosting)"`
+	L2              float64 `param:"l2" help:"L2 regularisation (lambda) of leaf outputs; ≥ 0 (default 1, as XGBoost: it beat 0 on most shared data sets, multiclass especially)"`
 	MaxBins         int     `param:"max_bins" help:"maximum value bins per feature (one more bin holds missing values); 2..255"`
 	Subsample       float64 `param:"subsample" help:"fraction of training rows sampled for each tree (bagging); (0, 1]"`
 	SubsampleFreq   int     `param:"subsample_freq" help:"re-draw the row sample every this many rounds when subsample < 1; ≥ 1"`
@@ -81,10 +81,13 @@ type Learner struct {
 	InitModel *Model
 }
 
-// New returns a learner with default hyperparameters (LightGBM's defaults).
+// New returns a learner with default hyperparameters: LightGBM's defaults,
+// except L2 = 1 (XGBoost's lambda) and min_data_per_group = 10 (as
+// scikit-learn's HistGradientBoosting), which scored better on the shared
+// data sets.
 func New() *Learner {
 	return &Learner{NumTrees: 100, LearningRate: 0.1, MaxLeaves: 31, MaxDepth: -1, MinDataInLeaf: 20,
-		MinSumHessian: 1e-3, MaxBins: 255, Subsample: 1, SubsampleFreq: 1, ColSample: 1,
+		MinSumHessian: 1e-3, L2: 1, MaxBins: 255, Subsample: 1, SubsampleFreq: 1, ColSample: 1,
 		MaxCatThreshold: 32, CatSmooth: 10, CatL2: 10, MinDataPerGroup: 10, ValidationFraction: 0.1, HuberDelta: 1}
 }
 
