@@ -178,7 +178,13 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		return err
 	}
 	if fl.html != "" && automlReport != nil {
-		if err := automlReport(fl.html, b, res, m.Name, m.HigherIsBetter); err != nil {
+		sr := searchReport{source: source, budget: fl.budget.String(), rows: p.Frame.NumRows(), testName: fl.test}
+		if fl.test != "" {
+			if sr.test, err = app.loadFrame(ctx, fl.test); err != nil {
+				return err
+			}
+		}
+		if err := automlReport(fl.html, b, res, m.Name, m.HigherIsBetter, sr); err != nil {
 			return failed(err)
 		}
 	}
@@ -230,4 +236,4 @@ func configString(c map[string]string) string {
 }
 
 // automlReport writes the search's HTML report; wired by the report file.
-var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricName string, higherIsBetter bool) error
+var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricName string, higherIsBetter bool, sr searchReport) error

@@ -198,3 +198,48 @@ func Scatter(points [][2]float64, xName, yName string) any {
 	o["series"] = []obj{{"type": "scatter", "data": data, "symbolSize": 4, "itemStyle": obj{"opacity": 0.5}, "large": len(points) > 2000}}
 	return o
 }
+
+// Curve is one named line of (x, y) points.
+type Curve struct {
+	Name   string
+	Points [][2]float64
+	// Dashed draws a dashed reference line (e.g. the diagonal).
+	Dashed bool
+}
+
+// Curves builds a line chart over a numeric x axis: ROC and
+// precision-recall curves, calibration plots, search trajectories. With
+// step set, lines are drawn as steps (a best-so-far trajectory).
+func Curves(curves []Curve, xName, yName string, lo, hi float64, step bool) any {
+	o := base()
+	o["tooltip"] = obj{"trigger": "item", "confine": true}
+	o["grid"] = obj{"left": 64, "right": 24, "top": 36, "bottom": 48}
+	x := obj{"type": "value", "name": xName, "nameLocation": "middle", "nameGap": 28, "splitLine": obj{"lineStyle": obj{"color": "#eef1f4"}}}
+	y := obj{"type": "value", "name": yName, "splitLine": obj{"lineStyle": obj{"color": "#eef1f4"}}}
+	if lo < hi {
+		x["min"], x["max"], y["min"], y["max"] = lo, hi, lo, hi
+	} else {
+		x["scale"], y["scale"] = true, true
+	}
+	o["xAxis"], o["yAxis"] = x, y
+	var ss []obj
+	for _, c := range curves {
+		data := make([][2]any, len(c.Points))
+		for i, p := range c.Points {
+			data[i] = [2]any{num(p[0]), num(p[1])}
+		}
+		s := obj{"name": c.Name, "type": "line", "data": data, "showSymbol": len(c.Points) <= 30, "symbolSize": 5}
+		if step {
+			s["step"] = "end"
+		}
+		if c.Dashed {
+			s["lineStyle"] = obj{"type": "dashed", "color": "#9aa5b1"}
+			s["itemStyle"] = obj{"color": "#9aa5b1"}
+			s["silent"] = true
+		}
+		ss = append(ss, s)
+	}
+	o["series"] = ss
+	o["legend"] = obj{"top": 0, "type": "scroll"}
+	return o
+}
