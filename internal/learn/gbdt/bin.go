@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -208,30 +207,6 @@ func midpoint(a, b float64) float64 {
 		return a
 	}
 	return m
-}
-
-// binOf returns the bin of value v for feature j (for data outside X).
-func (b *Binned) binOf(j int, v float64) uint8 {
-	nb := b.NumBins[j]
-	if b.Categorical[j] {
-		switch {
-		case !(v >= 0):
-			return uint8(nb)
-		case v >= float64(nb-1):
-			if b.Lumped[j] {
-				return uint8(nb - 1)
-			}
-			if v > float64(nb-1) {
-				return uint8(nb) // unseen category: treat as missing
-			}
-			return uint8(nb - 1)
-		}
-		return uint8(v)
-	}
-	if math.IsNaN(v) {
-		return uint8(nb)
-	}
-	return uint8(sort.SearchFloat64s(b.Bounds[j], v))
 }
 
 // parallelFor runs fn(i) for i in [0, n) on up to threads goroutines

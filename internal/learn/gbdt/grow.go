@@ -443,7 +443,6 @@ func (g *grower) evalSplit(l *leafState, lg, lh float64, ln int64, parentScore f
 // evalSplitL2 is evalSplit with extra L2 regularisation (categorical splits).
 func (g *grower) evalSplitL2(l *leafState, lg, lh float64, ln int64, parentScore float64, constrained bool, mono int8, extra float64) (gain, lout, rout float64) {
 	lh2, rh2 := lh+extra, l.h-lh+extra
-	_ = rh2
 	rn := int64(l.count) - ln
 	rg, rh := l.g-lg, l.h-lh
 	if ln < g.p.minData || rn < g.p.minData || lh < g.p.minHess || rh < g.p.minHess {
@@ -600,19 +599,17 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 	wg.Wait()
 	pos := 0
 	for t := range threads {
-		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
+		lo := t * len(seg) / threads
 		pos += copy(seg[pos:], g.tmp[l.start+lo:l.start+lo+nls[t]])
-		_ = hi
 	}
 	nl := pos
 	for t := range threads {
-		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
+		hi := (t + 1) * len(seg) / threads
 		right := g.tmp[l.start+hi-nrs[t] : l.start+hi]
 		for k := len(right) - 1; k >= 0; k-- {
 			seg[pos] = right[k]
 			pos++
 		}
-		_ = lo
 	}
 	return nl
 }

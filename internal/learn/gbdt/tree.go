@@ -28,8 +28,6 @@ type tree struct {
 	LeafCover []float64 // training rows reaching the leaf
 }
 
-func (t *tree) numNodes() int { return len(t.Feature) }
-
 // goLeft reports whether value x goes left at internal node i.
 func (t *tree) goLeft(i int, x float64) bool {
 	if t.Flags[i]&flagCategorical != 0 {
