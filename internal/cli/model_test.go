@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 )
 
@@ -200,5 +202,43 @@ func TestTrainIsTrackedAndRegistered(t *testing.T) {
 	code, out, errs = runCLI(t, "runs", "list", "--json", "--filter", "tags.`gyre.trial` = '3'")
 	if code != 0 {
 		t.Logf("runs list with a tag filter: %d %s", code, errs)
+	}
+}
+
+func TestExplainContributionsSumToMargin(t *testing.T) {
+	dir := isolate(t)
+	model := filepath.Join(dir, "g.gyre")
+	if code, _, errs := runCLI(t, "train", titanicTrain, "--target", "Survived", "--learner", "gbdt", "--out", model); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	out := filepath.Join(dir, "shap.csv")
+	code, js, errs := runCLI(t, "explain", model, titanicTest, "--out", out, "--json")
+	if code != 0 {
+		t.Fatalf("explain: %d %s", code, errs)
+	}
+	var ex explanation
+	if err := json.Unmarshal([]byte(js), &ex); err != nil || ex.Rows != 178 || len(ex.Summary) == 0 {
+		t.Fatalf("explain json: %v %+v", err, ex)
+	}
+	shap, err := ingest.Read(t.Context(), out, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := bundle.Load(model)
+	test, _ := ingest.Read(t.Context(), titanicTest, ingest.Options{})
+	pred, _ := b.Predict(test)
+	for i := 0; i < shap.NumRows(); i++ {
+		sum := 0.0
+		for _, c := range shap.Columns() {
+			v, _ := frame.Value(c, i)
+			sum += v
+		}
+		p := 1 / (1 + math.Exp(-sum))
+		if math.Abs(p-pred.Proba[2*i+1]) > 1e-9 {
+			t.Fatalf("row %d: contributions give p=%v, model says %v", i, p, pred.Proba[2*i+1])
+		}
+	}
+	if code, _, _ := runCLI(t, "explain", model, titanicTest, "--class", "nope"); code != ExitUsage {
+		t.Errorf("bad --class: exit %d", code)
 	}
 }
