@@ -1,8 +1,9 @@
 package knn
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
@@ -131,12 +132,24 @@ func (m *Model) wrap() learn.Model {
 // Kind implements learn.Model.
 func (m *Model) Kind() string { return "knn" }
 
-// MarshalBinary implements encoding.BinaryMarshaler (JSON).
-func (m *Model) MarshalBinary() ([]byte, error) { return json.Marshal(m) }
+// MarshalBinary implements encoding.BinaryMarshaler. The model holds the
+// whole encoded training set, so it uses gob (8 bytes per value at most)
+// rather than JSON.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode((*wire)(m)); err != nil {
+		return nil, fmt.Errorf("encode knn model: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// wire is Model without methods, so gob encodes its fields rather than
+// calling MarshalBinary again.
+type wire Model
 
 func decode(_ string, data []byte) (learn.Model, error) {
 	var m Model
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode((*wire)(&m)); err != nil {
 		return nil, err
 	}
 	if m.Enc == nil {
