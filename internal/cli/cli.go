@@ -148,7 +148,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(stderr, "gyre: %s\n", msg)
-	if app.JSON {
+	// Under --json an error is also a JSON object on stdout, except a failed
+	// check: the command has already printed its report, verdict included,
+	// and stdout stays one JSON document.
+	if app.JSON && !errors.Is(err, ErrCheckFailed) {
 		enc := json.NewEncoder(stdout)
 		_ = enc.Encode(map[string]any{"error": msg, "exit_code": code})
 	}
