@@ -150,3 +150,26 @@ func distance(a, b []float64, manhattan bool) float64 {
 	}
 	return s
 }
+
+// distanceWithin is distance with early exit: ok is false once the partial
+// sum exceeds bound (the candidate cannot enter the k best).
+func distanceWithin(a, b []float64, manhattan bool, bound float64) (float64, bool) {
+	s := 0.0
+	for i := 0; i < len(a); i += 8 {
+		end := min(i+8, len(a))
+		if manhattan {
+			for t := i; t < end; t++ {
+				s += math.Abs(a[t] - b[t])
+			}
+		} else {
+			for t := i; t < end; t++ {
+				d := a[t] - b[t]
+				s += d * d
+			}
+		}
+		if s > bound {
+			return s, false
+		}
+	}
+	return s, true
+}

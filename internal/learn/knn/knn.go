@@ -228,7 +228,13 @@ func (m *Model) forRows(q []float64, n int, fn func(i int, nb []neighbour)) {
 					m.kd.query(qi, m.K, manhattan, &h)
 				} else {
 					for j := range m.Y {
-						h.offer(neighbour{distance(qi, m.Points[j*p:(j+1)*p], manhattan), j}, m.K)
+						bound := math.Inf(1)
+						if len(h) == m.K {
+							bound = h[0].dist
+						}
+						if d, ok := distanceWithin(qi, m.Points[j*p:(j+1)*p], manhattan, bound); ok {
+							h.offer(neighbour{d, j}, m.K)
+						}
 					}
 				}
 				nb := slices.Clone(h)
