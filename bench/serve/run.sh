@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Load benchmark for `gyre serve` (issue 9's "Fast" bar), side by side with the
+# Flask + scikit-learn server in ../shared/bench/flask_server.py.
+#
+#   bench/serve/run.sh                 # 30 s per load run, as the issue states
+#   DURATION=10s bench/serve/run.sh    # quicker
+#
+# It installs nothing. It needs wrk (Debian package wrk) and /usr/bin/python3
+# with flask and sklearn (apt-get install -y python3-flask python3-sklearn
+# python3-pandas). Everything listens on 127.0.0.1 only.
+#
+# What it measures:
+#   1. single-row JSON requests, 64 connections (CONNS), DURATION each:
+#      gyre /invocations (the same dataframe_split body the Flask server gets),
+#      gyre /v1/models/{name}/predict (records) and Flask /invocations;
+#      requests/s, p50/p99 latency, non-2xx responses and socket errors;
+#   2. cold start: process start to /v2/health/ready answering (median of 5);
+#   3. hot reload under load: adult-income@production served from a temporary
+#      GYRE_HOME registry, the alias moved 10 times between two versions while
+#      wrk runs; reports non-2xx responses (want 0) and reloads seen.
+#
+# Knobs (environment): DURATION (30s), CONNS (64), WRK_THREADS (1),
+# SERVE_PROCS (GOMAXPROCS for gyre serve; default unset = all cores),
+# GYRE_BIN (a prebuilt gyre; default: go build), BUNDLE (a prebuilt 300-tree
+# adult bundle), SKIP_FLASK=1, SKIP_RELOAD=1, PORT_BASE (18080).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+shared=${SHARED:-$root/../shared}
+DURATION=${DURATION:-30s}
+CONNS=${CONNS:-64}
+WRK_THREADS=${WRK_THREADS:-1}
+PORT_BASE=${PORT_BASE:-18080}
+gport=$PORT_BASE
+fport=$((PORT_BASE + 1))
+rport=$((PORT_BASE + 2))
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "run.sh: $1 not found: $2" >&2; exit 1; }; }
+need wrk "apt-get install -y wrk"
+need curl "apt-get install -y curl"
+if [[ -z "${SKIP_FLASK:-}" ]]; then
+	/usr/bin/python3 -c 'import flask, sklearn, pandas' 2>/dev/null ||
+		{ echo "run.sh: /usr/bin/python3 lacks flask/sklearn/pandas: apt-get install -y python3-flask python3-sklearn python3-pandas" >&2; exit 1; }
+	[[ -f "$shared/bench/flask_server.py" ]] || { echo "run.sh: $shared/bench/flask_server.py not found (set SHARED)" >&2; exit 1; }
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+gyre=${GYRE_BIN:-}
+if [[ -z "$gyre" ]]; then
+	echo "building gyre..." >&2
+	(cd "$root" && GOTOOLCHAIN=local go build -trimpath -o "$work/gyre" ./cmd/gyre)
+	gyre=$work/gyre
+fi
+data=$root/examples/data/adult/adult.train.csv
+bundle=${BUNDLE:-}
+if [[ -z "$bundle" ]]; then
+	echo "training the 300-tree adult GBDT..." >&2
+	"$gyre" train "$data" --target class --learner gbdt --set n_estimators=300 --out "$work/adult300.gyre" >/dev/null
+	bundle=$work/adult300.gyre
+fi
+
+# wait_http URL TRIES: poll until URL answers 200.
+wait_http() {
+	for ((i = 0; i < $2; i++)); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	echo "run.sh: $1 did not answer" >&2
+	return 1
+}
+
+# run_wrk LABEL URL PATH BODYFILE: one load run; appends a result line.
+results=$work/results.tsv
+run_wrk() {
+	local out=$work/wrk-$1.txt
+	BODY_FILE=$4 REQ_PATH=$3 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/post.lua" "$2" >"$out" 2>&1
+	local rps p50 p99 non2xx sock
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+	p50=$(awk '$1 == "50%" {print $2}' "$out")
+	p99=$(awk '$1 == "99%" {print $2}' "$out")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+	sock=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print}' "$out")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sock:-none}" >>"$results"
+	cat "$out" >&2
+}
+
+# to_ms LATENCY: wrk's "812.00us" / "3.21ms" / "1.02s" in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+		else print "nan" }'
+}
+
+echo "load: $(uptime)" >&2
+serve_env=()
+[[ -n "${SERVE_PROCS:-}" ]] && serve_env=(GOMAXPROCS="$SERVE_PROCS")
+
+# 1. Cold start.
+cold=()
+for i in 1 2 3 4 5; do
+	t0=$(date +%s%N)
+	env "${serve_env[@]}" "$gyre" serve "$bundle" --addr "127.0.0.1:$gport" 2>>"$work/gyre.log" &
+	p=$!
+	until curl -sf -o /dev/null "http://127.0.0.1:$gport/v2/health/ready"; do
+		kill -0 "$p" 2>/dev/null || { echo "run.sh: gyre serve exited; log:" >&2; cat "$work/gyre.log" >&2; exit 1; }
+		sleep 0.002
+	done
+	t1=$(date +%s%N)
+	cold+=($(((t1 - t0) / 1000000)))
+	kill "$p"
+	wait "$p" 2>/dev/null || true
+done
+cold_ms=$(printf '%s\n' "${cold[@]}" | sort -n | sed -n 3p)
+echo "cold start (ms): ${cold[*]} -> median $cold_ms" >&2
+
+# 2. Throughput and latency, gyre then Flask, one after the other in this run.
+env "${serve_env[@]}" "$gyre" serve "$bundle" --addr "127.0.0.1:$gport" 2>>"$work/gyre.log" &
+pids+=($!)
+wait_http "http://127.0.0.1:$gport/v2/health/ready" 200
+name=$(curl -s "http://127.0.0.1:$gport/v1/models" | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+curl -s -XPOST "http://127.0.0.1:$gport/invocations" -H 'Content-Type: application/json' -d @"$here/request.json" >&2
+echo >&2
+BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$gport" >/dev/null 2>&1 # warm up
+run_wrk gyre_invocations "http://127.0.0.1:$gport" /invocations "$here/request.json"
+run_wrk gyre_v1_predict "http://127.0.0.1:$gport" "/v1/models/$name/predict" "$here/records.json"
+kill "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null || true
+
+if [[ -z "${SKIP_FLASK:-}" ]]; then
+	echo "starting the Flask baseline (it trains at start-up)..." >&2
+	/usr/bin/python3 "$shared/bench/flask_server.py" "$shared/datasets/adult" --trees 300 --port "$fport" 2>"$work/flask.log" &
+	pids+=($!)
+	wait_http "http://127.0.0.1:$fport/ping" 6000
+	curl -s -XPOST "http://127.0.0.1:$fport/invocations" -H 'Content-Type: application/json' -d @"$here/request.json" >&2
+	echo >&2
+	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$fport" >/dev/null 2>&1
+	run_wrk flask_invocations "http://127.0.0.1:$fport" /invocations "$here/request.json"
+	kill "${pids[-1]}"
+	wait "${pids[-1]}" 2>/dev/null || true
+fi
+
+# 3. Hot reload under load: move adult-income@production 10 times.
+reload_line=""
+if [[ -z "${SKIP_RELOAD:-}" ]]; then
+	export GYRE_HOME=$work/home
+	"$gyre" train "$data" --target class --learner gbdt --set n_estimators=100 --out "$work/adult100.gyre" >/dev/null
+	"$gyre" models register adult-income "$bundle" >/dev/null
+	"$gyre" models register adult-income "$work/adult100.gyre" >/dev/null
+	"$gyre" models alias adult-income 1 production >/dev/null
+	env "${serve_env[@]}" "$gyre" serve adult-income@production --reload 250ms --addr "127.0.0.1:$rport" 2>>"$work/gyre-reload.log" &
+	pids+=($!)
+	wait_http "http://127.0.0.1:$rport/v2/health/ready" 200
+	out=$work/wrk-reload.txt
+	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t"$WRK_THREADS" -c"$CONNS" -d12s --latency -s "$here/post.lua" "http://127.0.0.1:$rport" >"$out" 2>&1 &
+	wrkpid=$!
+	sleep 0.5
+	for i in $(seq 1 10); do
+		"$gyre" models alias adult-income $((i % 2 + 1)) production >/dev/null
+		sleep 1
+	done
+	wait "$wrkpid"
+	cat "$out" >&2
+	reloads=$(curl -s "http://127.0.0.1:$rport/metrics" | awk '/^gyre_model_reloads_total/ {print $2}')
+	served=$(curl -s "http://127.0.0.1:$rport/v1/models/adult-income" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+	sock=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print}' "$out")
+	total=$(awk '/requests in/ {print $1}' "$out")
+	reload_line="hot reload: 10 alias moves, $reloads reloads seen, $total requests, non-2xx ${non2xx:-0}, socket errors ${sock:-none}, now serving version $served"
+	kill "${pids[-1]}"
+	wait "${pids[-1]}" 2>/dev/null || true
+fi
+
+# Report.
+echo
+echo "gyre serve load benchmark: adult, 300-tree GBDT, single-row JSON, $CONNS connections, $DURATION, wrk -t$WRK_THREADS"
+echo "machine: $(nproc) cores; load average at the end: $(uptime | sed 's/.*load average: //')"
+printf '%-20s %12s %10s %10s %8s  %s\n' server "req/s" "p50 ms" "p99 ms" non2xx "socket errors"
+while IFS=$'\t' read -r label rps p50 p99 non2xx sock; do
+	printf '%-20s %12s %10s %10s %8s  %s\n' "$label" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$sock"
+done <"$results"
+frps=$(awk -F'\t' '$1 == "flask_invocations" {print $2}' "$results")
+if [[ -n "$frps" ]]; then
+	fp99=$(to_ms "$(awk -F'\t' '$1 == "flask_invocations" {print $4}' "$results")")
+	while IFS=$'\t' read -r label rps p50 p99 non2xx sock; do
+		[[ $label == flask_* ]] && continue
+		awk -v l="$label" -v r="$rps" -v f="$frps" -v p="$(to_ms "$p99")" -v fp="$fp99" \
+			'BEGIN { printf "ratio %-20s throughput %.1fx Flask, p99 %.2f ms vs %.2f ms\n", l, r / f, p, fp }'
+	done <"$results"
+fi
+echo "cold start to /v2/health/ready (300 trees): median ${cold_ms} ms of 5 (${cold[*]})"
+[[ -n "$reload_line" ]] && echo "$reload_line"
