@@ -219,7 +219,7 @@ func (p *fastParser) array(depth int) (any, bool) {
 }
 
 func (p *fastParser) object(depth int) (any, bool) {
-	p.i++ // {
+	p.i++     // {
 	hint := 0 // protocol wrappers hold a few keys; records hold many
 	if depth > 2 {
 		hint = 16
