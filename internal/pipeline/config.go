@@ -403,3 +403,7 @@ func keyLine(root *yaml.Node, path ...string) int {
 	}
 	return line
 }
+
+// CheckName validates a model or alias name: letters, digits, '-', '_' and
+// '.', not starting with '.'.
+func CheckName(s string) error { return checkName(s) }
