@@ -268,6 +268,7 @@ func lloyd(ctx context.Context, X, w []float64, n, D, k int, centers []float64, 
 	}
 	newC := make([]float64, k*D)
 	cw := make([]float64, k)
+	prev := make([]int32, n)
 	iters := 0
 	for iters < maxIter {
 		if err := ctx.Err(); err != nil {
@@ -275,6 +276,11 @@ func lloyd(ctx context.Context, X, w []float64, n, D, k int, centers []float64, 
 		}
 		iters++
 		assign(centers)
+		if iters > 1 && slicesEqual(prev, labels) {
+			// Strict convergence: no assignment changed.
+			break
+		}
+		copy(prev, labels)
 		clear(newC)
 		clear(cw)
 		for b := 0; b < nb; b++ {
@@ -413,3 +419,12 @@ var (
 	_ learn.Learner = (*KMeans)(nil)
 	_ learn.Model   = (*Model)(nil)
 )
+
+func slicesEqual(a, b []int32) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
