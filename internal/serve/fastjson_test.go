@@ -2,7 +2,11 @@ package serve
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -111,4 +115,36 @@ func TestFastAndSlowFramesAgree(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzHandlers posts arbitrary bodies to every prediction endpoint through
+// the full handler: no body may crash the server or get a 5xx, and every
+// error is a JSON body with a reason.
+func FuzzHandlers(f *testing.F) {
+	for _, s := range fastSeeds {
+		f.Add(s, uint8(0))
+	}
+	f.Add("Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n3,x,male,22,1,0,t,7.25,,S\n", uint8(1))
+	b := bundles(f)
+	s, err := New([]Model{{Name: "titanic", Bundle: b[0], Version: "1"}}, Options{MaxBodyBytes: 1 << 16, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := s.Handler()
+	paths := []string{"/v1/models/titanic/predict", "/invocations", "/v2/models/titanic/infer", "/v1/models/titanic/feedback"}
+	f.Fuzz(func(t *testing.T, body string, which uint8) {
+		path := paths[int(which)%len(paths)]
+		r := httptest.NewRequest("POST", path, strings.NewReader(body))
+		if which&4 != 0 {
+			r.Header.Set("Content-Type", "text/csv")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("POST %s %q: %d %s", path, body, w.Code, w.Body)
+		}
+		if w.Code != 200 && w.Code != 409 && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("POST %s %q: %d with a non-JSON body %q", path, body, w.Code, w.Body)
+		}
+	})
 }
