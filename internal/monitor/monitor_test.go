@@ -1,0 +1,289 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/train"
+)
+
+func readData(t testing.TB, name, split string) *frame.Frame {
+	t.Helper()
+	f, err := ingest.Read(context.Background(), filepath.Join("..", "..", "examples", "data", name, name+"."+split+".csv"), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// titanicModel trains gbdt on titanic with its reference profile and test
+// metrics.
+func titanicModel(t testing.TB) (*bundle.Bundle, *frame.Frame) {
+	t.Helper()
+	ctx := context.Background()
+	tr, te := readData(t, "titanic", "train"), readData(t, "titanic", "test")
+	p, err := train.NewProblem(tr, "Survived", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.Fit(ctx, p, train.Options{Learner: "gbdt", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, _, err := train.Score(b, te)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Manifest.Metrics = map[string]map[string]float64{"test": s}
+	if b.Profile, err = ReferenceProfile(ctx, p.Frame, "Survived"); err != nil {
+		t.Fatal(err)
+	}
+	return b, te
+}
+
+func labels(t testing.TB, b *bundle.Bundle, f *frame.Frame) []float64 {
+	c, err := f.Column(b.Manifest.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := map[string]int{}
+	for i, n := range b.Manifest.Classes {
+		idx[n] = i
+	}
+	out := make([]float64, f.NumRows())
+	for i := range out {
+		out[i] = math.NaN()
+		if k, ok := idx[c.Format(i)]; ok {
+			out[i] = float64(k)
+		}
+	}
+	return out
+}
+
+func TestAnalyzeTitanic(t *testing.T) {
+	ctx := context.Background()
+	b, te := titanicModel(t)
+	ref, err := BundleReference(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// same distribution: no drift, no decay, CBPE close to the truth
+	rep, err := Analyze(ctx, b, ref, &Current{Frame: te, Labels: labels(t, b, te)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rep.Alerts {
+		t.Errorf("unexpected alert on held-out data: %s", a.Message)
+	}
+	if rep.Performance == nil || rep.Performance.Metric == "" {
+		t.Fatalf("no performance: %+v", rep.Performance)
+	}
+	acc := b.Manifest.Metrics["test"]["accuracy"]
+	if e := rep.Estimated; e == nil || math.Abs(e.Accuracy-acc) > 0.08 || math.Abs(e.ROCAUC-b.Manifest.Metrics["test"]["roc_auc"]) > 0.08 {
+		t.Errorf("CBPE estimate %+v, actual accuracy %.3f roc_auc %.3f", rep.Estimated, acc, b.Manifest.Metrics["test"]["roc_auc"])
+	}
+	// only third-class men, with fares tripled: drift, unseen and
+	// out-of-range values
+	sex, _ := te.Column("Sex")
+	cls, _ := te.Column("Pclass")
+	var rows []int
+	for i := 0; i < te.NumRows(); i++ {
+		if sex.Format(i) == "male" && cls.Format(i) == "3" {
+			rows = append(rows, i)
+		}
+	}
+	shifted := te.Take(rows)
+	fare, _ := shifted.Column("Fare")
+	ff := fare.(*frame.Float)
+	vals := make([]float64, len(ff.Values))
+	for i, v := range ff.Values {
+		vals[i] = 3*v + 600
+	}
+	shifted, _ = shifted.With(&frame.Float{ColName: "Fare", Values: vals, Valid: ff.Valid})
+	rep, err = Analyze(ctx, b, ref, &Current{Frame: shifted, Labels: labels(t, b, shifted)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, a := range rep.Alerts {
+		kinds[a.Kind] = true
+	}
+	if rep.Drift.Drifted < 3 {
+		t.Errorf("drifted features %d, want Sex, Pclass and Fare at least", rep.Drift.Drifted)
+	}
+	if !kinds["prediction_drift"] {
+		t.Errorf("no prediction drift alert: %+v", rep.PredictionDrift)
+	}
+	var fq Quality
+	for _, q := range rep.Quality {
+		if q.Column == "Fare" {
+			fq = q
+		}
+	}
+	if fq.OutOfRange == 0 {
+		t.Errorf("fares beyond the training maximum not counted: %+v", fq)
+	}
+	var sb strings.Builder
+	if err := rep.WriteText(&sb); err != nil || !strings.Contains(sb.String(), "alert(s)") {
+		t.Errorf("text: %v\n%s", err, sb.String())
+	}
+	sb.Reset()
+	rep.Model = "titanic"
+	rep.WriteGauges(&sb)
+	for _, want := range []string{`gyre_drift_share{model="titanic"}`, `gyre_feature_drifted{model="titanic",feature="Sex"} 1`, `gyre_estimated_performance{model="titanic",metric="roc_auc"}`} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("gauges lack %s:\n%s", want, sb.String())
+		}
+	}
+	if err := rep.Page().Render(io.Discard); err != nil {
+		t.Errorf("html: %v", err)
+	}
+}
+
+func TestExpectedROCAUC(t *testing.T) {
+	cases := []struct {
+		name  string
+		proba []float64 // binary rows: p0, p1
+		want  float64
+	}{
+		{"certain and right", []float64{0, 1, 1, 0}, 1},
+		{"all one half", []float64{.5, .5, .5, .5}, 0.5},
+		// scores 0.9 and 0.1: expected positives 0.9+0.1, AUC = P(pos ranked above neg)
+		{"two rows", []float64{.1, .9, .9, .1}, 0.5 + 0.5*(0.9*0.9-0.1*0.1)/(1.0*1.0)},
+	}
+	for _, c := range cases {
+		idx := make([]int, len(c.proba)/2)
+		for i := range idx {
+			idx[i] = i
+		}
+		if got := ExpectedROCAUC(c.proba, 2, idx); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	if got := ExpectedAccuracy([]float64{.2, .8, .6, .4}, 2, []int{0, 1}); math.Abs(got-0.7) > 1e-12 {
+		t.Errorf("expected accuracy %v, want 0.7", got)
+	}
+}
+
+func TestLogRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "gyre.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l := NewLog(db)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []Record
+	for i := 0; i < 450; i++ {
+		recs = append(recs, Record{Model: "m", Version: "1", RequestID: fmt.Sprintf("r%d", i/10), Row: i % 10, Time: t0.Add(time.Duration(i) * time.Minute),
+			Input: json.RawMessage(fmt.Sprintf(`{"x": %d, "c": "a"}`, i)), Output: json.RawMessage(fmt.Sprintf(`{"prediction": %d}`, 2*i))})
+	}
+	if err := l.LogPredictions(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.LogPredictions(ctx, recs[:5]); err != nil { // duplicates are ignored
+		t.Fatal(err)
+	}
+	fb := []Feedback{{Model: "m", RequestID: "r0", Row: 1, Label: json.RawMessage(`5`), Time: t0}, {Model: "m", RequestID: "r0", Row: 1, Label: json.RawMessage(`7`), Time: t0}}
+	if err := l.LogFeedback(ctx, fb); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Predictions(ctx, Query{Model: "m", Since: t0.Add(time.Minute), Until: t0.Add(101 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 100 || got[0].Row != 1 || string(got[0].Label) != "5" || got[99].Time != t0.Add(100*time.Minute) {
+		t.Fatalf("window: %d rows, first %+v", len(got), got[0])
+	}
+	preds, labelled, err := l.Count(ctx, "m", time.Time{})
+	if err != nil || preds != 450 || labelled != 1 {
+		t.Errorf("count: %d %d %v", preds, labelled, err)
+	}
+}
+
+func TestWebhookRetries(t *testing.T) {
+	var calls atomic.Int32
+	var body Payload
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		if r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("content type %q", r.Header.Get("Content-Type"))
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+	}))
+	defer srv.Close()
+	rep := &Report{Model: "m", Alerts: []Alert{{Kind: "decay", Message: "rmse worse"}}}
+	h := &Webhook{URL: srv.URL, Backoff: time.Millisecond}
+	if err := h.Notify(context.Background(), rep); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 3 || body.Model != "m" || len(body.Alerts) != 1 || body.Summary != "rmse worse" {
+		t.Errorf("calls %d, body %+v", calls.Load(), body)
+	}
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusBadRequest) }))
+	defer bad.Close()
+	if err := (&Webhook{URL: bad.URL, Backoff: time.Millisecond}).Notify(context.Background(), rep); err == nil || !strings.Contains(err.Error(), "not retried") {
+		t.Errorf("4xx: %v", err)
+	}
+	down := &Webhook{URL: "http://127.0.0.1:1", Retries: 2, Backoff: time.Millisecond}
+	if err := down.Notify(context.Background(), rep); err == nil || !strings.Contains(err.Error(), "3 attempts") {
+		t.Errorf("unreachable: %v", err)
+	}
+}
+
+func TestRecordsDecode(t *testing.T) {
+	b, te := titanicModel(t)
+	var recs []Logged
+	for i := 0; i < 150; i++ {
+		in := map[string]any{}
+		for _, c := range te.Columns() {
+			if v, ok := frame.Value(c, i); ok && c.Kind().Numeric() {
+				in[c.Name()] = v
+			} else if !c.IsNull(i) {
+				in[c.Name()] = c.Format(i)
+			}
+		}
+		inJ, _ := json.Marshal(in)
+		recs = append(recs, Logged{Record: Record{RequestID: "x", Row: i, Time: time.Unix(int64(i), 0), Input: inJ,
+			Output: json.RawMessage(`{"prediction": "1", "probabilities": {"0": 0.25, "1": 0.75}}`)}, Label: json.RawMessage(`1`)})
+	}
+	cur, err := Records(b, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Frame.NumRows() != 150 || cur.Labels == nil || cur.Pred.Proba[1] != 0.75 {
+		t.Fatalf("decoded %d rows, labels %v, proba %v", cur.Frame.NumRows(), cur.Labels != nil, cur.Pred.Proba[:2])
+	}
+	age, _ := cur.Frame.Column("Age")
+	orig, _ := te.Column("Age")
+	if age.NullCount() != orig.Take(seq(150)).NullCount() {
+		t.Errorf("missing ages: %d vs %d", age.NullCount(), orig.Take(seq(150)).NullCount())
+	}
+}
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
