@@ -260,7 +260,10 @@ func DecodeEnsemble(r *Decoder) (*Ensemble, error) {
 	if r.Err != nil {
 		return nil, r.Err
 	}
-	if e.NOut() < 1 || len(e.Importances) != e.P {
+	switch {
+	case e.Task != learn.Binary && e.Task != learn.Multiclass && e.Task != learn.Regression,
+		e.Task == learn.Binary && e.K != 2, e.Task == learn.Multiclass && e.K < 2, e.Task == learn.Regression && e.K != 0,
+		len(e.Importances) != e.P:
 		return nil, errors.New("inconsistent ensemble header")
 	}
 	for _, t := range e.Trees {

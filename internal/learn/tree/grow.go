@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -99,8 +100,6 @@ type grower struct {
 	tmpL    []float64
 	tmpR    []float64
 	tmpM    []float64
-	bestL   []float64
-	bestR   []float64
 	leftSet []bool
 	totalW  float64
 }
@@ -145,8 +144,6 @@ func NewGrower(d *Data) *Grower {
 	g.tmpL = make([]float64, g.W)
 	g.tmpR = make([]float64, g.W)
 	g.tmpM = make([]float64, g.W)
-	g.bestL = make([]float64, g.W)
-	g.bestR = make([]float64, g.W)
 	return &Grower{g}
 }
 
@@ -173,6 +170,9 @@ func (gr *Grower) Grow(ctx context.Context, cfg Config, w []float64, rng *rand.R
 				g.sc = append(g.sc, d.Class[i])
 			}
 		}
+	}
+	if len(g.samp) == 0 {
+		return nil, errors.New("grow tree: no rows with a positive weight")
 	}
 	for f := range g.feats {
 		g.feats[f] = f

@@ -172,3 +172,30 @@ func ExampleDecisionTree() {
 	fmt.Printf("depth %d, training accuracy above 0.8: %v\n", tree.Fitted(m).Tree().Depth(), float64(ok)/float64(len(pred)) > 0.8)
 	// Output: depth 3, training accuracy above 0.8: true
 }
+
+// TestDecodeCorrupt flips bytes of a saved model: decoding must fail or give
+// a model that predicts without panicking.
+func TestDecodeCorrupt(t *testing.T) {
+	d := learntest.Toy(learn.Multiclass, 200, 1)
+	m, err := tree.New().Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := m.MarshalBinary()
+	for i := 0; i < len(b); i += 1 + len(b)/200 {
+		c := append([]byte(nil), b...)
+		c[i] ^= 0x5a
+		dm, err := learn.DecodeModel("decision_tree", c)
+		if err != nil {
+			continue
+		}
+		if _, err := dm.Predict(d.X); err != nil {
+			t.Errorf("byte %d: predict: %v", i, err)
+		}
+	}
+	for _, n := range []int{0, 1, 2, len(b) - 1} {
+		if _, err := learn.DecodeModel("decision_tree", b[:n]); err == nil {
+			t.Errorf("decoding %d of %d bytes succeeded", n, len(b))
+		}
+	}
+}
