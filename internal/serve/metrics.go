@@ -21,7 +21,7 @@ type series struct {
 	errors  atomic.Int64
 	rows    atomic.Int64
 	sumNs   atomic.Int64
-	buckets []atomic.Int64
+	buckets []atomic.Int64 // per bucket, not cumulative
 }
 
 // metrics are the server's Prometheus metrics, kept lock-free on the hot
@@ -67,10 +67,13 @@ func (m *metrics) observe(model, version, endpoint string, code, rows int, d tim
 		s.errors.Add(1)
 	}
 	s.sumNs.Add(int64(d))
+	// One atomic add in the request's own bucket (not one per cumulative
+	// bucket); write() accumulates.
 	sec := d.Seconds()
 	for i, ub := range latencyBuckets {
 		if sec <= ub {
 			s.buckets[i].Add(1)
+			break
 		}
 	}
 	ckey := codeKey{model, endpoint, code}
@@ -114,8 +117,10 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	fmt.Fprintln(w, "# HELP gyre_request_duration_seconds Prediction request latency.")
 	fmt.Fprintln(w, "# TYPE gyre_request_duration_seconds histogram")
 	for _, s := range all {
+		var cum int64
 		for i, ub := range latencyBuckets {
-			fmt.Fprintf(w, "gyre_request_duration_seconds_bucket{%s,le=\"%g\"} %d\n", s.labels, ub, s.buckets[i].Load())
+			cum += s.buckets[i].Load()
+			fmt.Fprintf(w, "gyre_request_duration_seconds_bucket{%s,le=\"%g\"} %d\n", s.labels, ub, cum)
 		}
 		fmt.Fprintf(w, "gyre_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", s.labels, s.count.Load())
 		fmt.Fprintf(w, "gyre_request_duration_seconds_sum{%s} %g\n", s.labels, float64(s.sumNs.Load())/1e9)

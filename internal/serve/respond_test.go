@@ -3,7 +3,9 @@ package serve
 import (
 	"math"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 )
@@ -55,6 +57,27 @@ func TestAppendFloatMatchesEncodingJSON(t *testing.T) {
 		writeJSON(w, f)
 		if want := w.Body.String(); got+"\n" != want {
 			t.Errorf("%v: got %s, want %s", f, got, want)
+		}
+	}
+}
+
+func TestMetricsHistogramIsCumulative(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	for _, d := range []time.Duration{100 * time.Microsecond, 3 * time.Millisecond, 3 * time.Millisecond, 20 * time.Second} {
+		s.metrics.observe("titanic", "1", "predict", 200, 1, d)
+	}
+	var out strings.Builder
+	s.metrics.write(&out, s)
+	for _, want := range []string{
+		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="0.0005"} 1`,
+		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="0.0025"} 1`,
+		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="0.005"} 3`,
+		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="10"} 3`,
+		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="+Inf"} 4`,
+		`gyre_requests_total{model="titanic",endpoint="predict",code="200"} 4`,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
 }
