@@ -78,18 +78,31 @@ wait_http() {
 	return 1
 }
 
-# run_wrk LABEL URL PATH BODYFILE: one load run; appends a result line.
+# cpu_ticks PID: user+system CPU time of a process (and its threads), in
+# clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# run_wrk LABEL URL PATH BODYFILE PID: one load run against the server
+# process PID; appends a result line. Besides wrk's figures it records the
+# server's CPU time per request, which the machine's load distorts far less
+# than throughput (the load generator and other work share the cores).
 results=$work/results.tsv
 run_wrk() {
 	local out=$work/wrk-$1.txt
+	local c0 c1
+	c0=$(cpu_ticks "$5")
 	BODY_FILE=$4 REQ_PATH=$3 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/post.lua" "$2" >"$out" 2>&1
-	local rps p50 p99 non2xx sock
+	c1=$(cpu_ticks "$5")
+	local rps p50 p99 non2xx sock reqs cpu
+	reqs=$(awk '/requests in/ {print $1}' "$out")
+	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
 	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	p50=$(awk '$1 == "50%" {print $2}' "$out")
 	p99=$(awk '$1 == "99%" {print $2}' "$out")
 	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
 	sock=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print}' "$out")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "${sock:-none}" >>"$results"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "$cpu" "${sock:-none}" >>"$results"
 	cat "$out" >&2
 }
 
@@ -132,20 +145,20 @@ name=$(curl -s "http://127.0.0.1:$gport/v1/models" | sed -n 's/.*"name":"\([^"]*
 curl -s -XPOST "http://127.0.0.1:$gport/invocations" -H 'Content-Type: application/json' -d @"$here/request.json" >&2
 echo >&2
 BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$gport" >/dev/null 2>&1 # warm up
-run_wrk gyre_invocations "http://127.0.0.1:$gport" /invocations "$here/request.json"
-run_wrk gyre_v1_predict "http://127.0.0.1:$gport" "/v1/models/$name/predict" "$here/records.json"
+run_wrk gyre_invocations "http://127.0.0.1:$gport" /invocations "$here/request.json" "${pids[-1]}"
+run_wrk gyre_v1_predict "http://127.0.0.1:$gport" "/v1/models/$name/predict" "$here/records.json" "${pids[-1]}"
 kill "${pids[-1]}"
 wait "${pids[-1]}" 2>/dev/null || true
 
 if [[ -z "${SKIP_FLASK:-}" ]]; then
 	echo "starting the Flask baseline (it trains at start-up)..." >&2
-	/usr/bin/python3 "$shared/bench/flask_server.py" "$shared/datasets/adult" --trees 300 --port "$fport" 2>"$work/flask.log" &
+	/usr/bin/python3 "$shared/bench/flask_server.py" "$shared/datasets/adult" --trees 300 --port "$fport" >"$work/flask.log" 2>&1 &
 	pids+=($!)
 	wait_http "http://127.0.0.1:$fport/ping" 6000
 	curl -s -XPOST "http://127.0.0.1:$fport/invocations" -H 'Content-Type: application/json' -d @"$here/request.json" >&2
 	echo >&2
 	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$fport" >/dev/null 2>&1
-	run_wrk flask_invocations "http://127.0.0.1:$fport" /invocations "$here/request.json"
+	run_wrk flask_invocations "http://127.0.0.1:$fport" /invocations "$here/request.json" "${pids[-1]}"
 	kill "${pids[-1]}"
 	wait "${pids[-1]}" 2>/dev/null || true
 fi
@@ -185,17 +198,18 @@ fi
 echo
 echo "gyre serve load benchmark: adult, 300-tree GBDT, single-row JSON, $CONNS connections, $DURATION, wrk -t$WRK_THREADS"
 echo "machine: $(nproc) cores; load average at the end: $(uptime | sed 's/.*load average: //')"
-printf '%-20s %12s %10s %10s %8s  %s\n' server "req/s" "p50 ms" "p99 ms" non2xx "socket errors"
-while IFS=$'\t' read -r label rps p50 p99 non2xx sock; do
-	printf '%-20s %12s %10s %10s %8s  %s\n' "$label" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$sock"
+printf '%-20s %10s %9s %9s %7s %13s  %s\n' server "req/s" "p50 ms" "p99 ms" non2xx "server CPU/req" "socket errors"
+while IFS=$'\t' read -r label rps p50 p99 non2xx cpu sock; do
+	printf '%-20s %10s %9s %9s %7s %11s us  %s\n' "$label" "$rps" "$(to_ms "$p50")" "$(to_ms "$p99")" "$non2xx" "$cpu" "$sock"
 done <"$results"
 frps=$(awk -F'\t' '$1 == "flask_invocations" {print $2}' "$results")
 if [[ -n "$frps" ]]; then
 	fp99=$(to_ms "$(awk -F'\t' '$1 == "flask_invocations" {print $4}' "$results")")
-	while IFS=$'\t' read -r label rps p50 p99 non2xx sock; do
+	fcpu=$(awk -F'\t' '$1 == "flask_invocations" {print $6}' "$results")
+	while IFS=$'\t' read -r label rps p50 p99 non2xx cpu sock; do
 		[[ $label == flask_* ]] && continue
-		awk -v l="$label" -v r="$rps" -v f="$frps" -v p="$(to_ms "$p99")" -v fp="$fp99" \
-			'BEGIN { printf "ratio %-20s throughput %.1fx Flask, p99 %.2f ms vs %.2f ms\n", l, r / f, p, fp }'
+		awk -v l="$label" -v r="$rps" -v f="$frps" -v p="$(to_ms "$p99")" -v fp="$fp99" -v c="$cpu" -v fc="$fcpu" \
+			'BEGIN { printf "ratio %-20s throughput %.1fx Flask, p99 %.2f ms vs %.2f ms, server CPU per request %.1fx less\n", l, r / f, p, fp, fc / c }'
 	done <"$results"
 fi
 echo "cold start to /v2/health/ready (300 trees): median ${cold_ms} ms of 5 (${cold[*]})"
