@@ -315,3 +315,23 @@ func TestCurves(t *testing.T) {
 		t.Errorf("calibration bins %+v", bins)
 	}
 }
+
+func TestScoreAll(t *testing.T) {
+	y := []float64{0, 1, 1, 1}
+	rs := ScoreAll(Binary, Input{Y: y, Pred: []float64{0, 1, 0, 1}, K: 2})
+	for _, r := range rs {
+		if r.Name == "roc_auc" || r.Name == "log_loss" {
+			t.Errorf("%s computed without probabilities", r.Name)
+		}
+		if r.Name == "accuracy" && r.Value != 0.75 {
+			t.Errorf("accuracy %v", r.Value)
+		}
+	}
+	rs = ScoreAll(Binary, Input{Y: []float64{1, 1}, Proba: []float64{.2, .8, .4, .6}, K: 2})
+	if rs[0].Name != "roc_auc" || rs[0].Err == "" {
+		t.Errorf("roc_auc with one class: %+v, want an error entry", rs[0])
+	}
+	if len(ScoreAll(Regression, Input{Y: []float64{1, 2}, Pred: []float64{1, 3}})) != 6 {
+		t.Error("regression metrics missing")
+	}
+}

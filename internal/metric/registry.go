@@ -285,3 +285,35 @@ func Names(t Task) []string {
 	}
 	return out
 }
+
+// Result is one metric's value (or why it could not be computed).
+type Result struct {
+	Name           string  `json:"name"`
+	Value          float64 `json:"value"`
+	HigherIsBetter bool    `json:"higher_is_better"`
+	// Err is set instead of Value when the metric is undefined on this
+	// input (e.g. ROC-AUC with one class present, RMSLE with negatives).
+	Err string `json:"error,omitempty"`
+}
+
+// ScoreAll evaluates every metric of task t on in, in registry order.
+// Metrics that need probabilities are skipped when in.Proba is nil;
+// metrics undefined on this input are reported with Err set rather than
+// failing the whole evaluation.
+func ScoreAll(t Task, in Input) []Result {
+	var out []Result
+	for _, m := range All(t) {
+		if m.NeedsProba && in.Proba == nil {
+			continue
+		}
+		r := Result{Name: m.Name, HigherIsBetter: m.HigherIsBetter}
+		v, err := m.Score(in)
+		if err != nil {
+			r.Err = err.Error()
+		} else {
+			r.Value = v
+		}
+		out = append(out, r)
+	}
+	return out
+}
