@@ -281,6 +281,7 @@ type split struct {
 	cat       bool
 	nLeft     int32
 	leftCodes []uint32 // categorical: codes going left
+	left      []float64 // statistics of the left child
 }
 
 func (g *grower) grow(ctx context.Context) error {
@@ -314,9 +315,14 @@ func (g *grower) grow(ctx context.Context) error {
 		mid := g.partition(fr.start, fr.end, &best)
 		// Children statistics.
 		ls := g.tmpL
-		clear(ls)
-		for _, i := range g.samp[fr.start:mid] {
-			g.addRow(ls, i)
+		if g.d.Class != nil {
+			// The split scan already summed the left child.
+			copy(ls, best.left)
+		} else {
+			clear(ls)
+			for _, i := range g.samp[fr.start:mid] {
+				g.addRow(ls, i)
+			}
 		}
 		rs := g.tmpR
 		for k := range rs {
@@ -611,6 +617,12 @@ func (g *grower) findSplit(start, end, nConst int, s []float64, best *split) (nC
 						ml = sumW(L, cls) >= sumW(R, cls)-wM
 					}
 					best.missLeft = ml
+					best.left = append(best.left[:0], L...)
+					if side == 1 {
+						for q := range best.left {
+							best.left[q] += mS[q]
+						}
+					}
 					if isCat {
 						best.leftCodes = best.leftCodes[:0]
 						for q := 0; q <= b; q++ {
