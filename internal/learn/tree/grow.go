@@ -280,7 +280,7 @@ type split struct {
 	missLeft  bool
 	cat       bool
 	nLeft     int32
-	leftCodes []uint32 // categorical: codes going left
+	leftCodes []uint32  // categorical: codes going left
 	left      []float64 // statistics of the left child
 }
 
