@@ -18,8 +18,8 @@ def main():
     hold = {r["config"]: r for r in load(f"{d}/holdout.jsonl")}
     if not gyre:
         sys.exit("no gyre results")
-    # Gyre: best of its runs for speed, metrics from the first (deterministic).
-    g = dict(gyre[0])
+    # Gyre: best of its runs for speed, metrics from the last (current code).
+    g = dict(gyre[-1])
     g["fit_wall_seconds"] = min(r["fit_wall_seconds"] for r in gyre)
     g["predict_rows_per_second"] = max(r["predict_rows_per_second"] for r in gyre)
     print("| system (2 threads) | fit s | Gyre fit speed-up | predict rows/s | Gyre predict ratio | test AUC | test log loss | AUC rel. diff |")

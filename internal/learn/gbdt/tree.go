@@ -183,23 +183,33 @@ func (p *packed) addTree(ti int, buf []float64, np int, acc []float64, stride in
 	nodes, val := p.nodes, p.val
 	root, depth := p.roots[ti], int(p.depth[ti])
 	i := 0
-	for ; i+4 <= rows; i += 4 {
-		r0 := buf[i*np : (i+1)*np]
-		r1 := buf[(i+1)*np : (i+2)*np]
-		r2 := buf[(i+2)*np : (i+3)*np]
-		r3 := buf[(i+3)*np : (i+4)*np]
-		n0, n1, n2, n3 := root, root, root, root
-		for range depth {
-			a, b, c, d := &nodes[n0], &nodes[n1], &nodes[n2], &nodes[n3]
-			n0 = a.child + next(r0[a.feat], a.thr, a.nanR)
-			n1 = b.child + next(r1[b.feat], b.thr, b.nanR)
-			n2 = c.child + next(r2[c.feat], c.thr, c.nanR)
-			n3 = d.child + next(r3[d.feat], d.thr, d.nanR)
+	for ; i+8 <= rows; i += 8 {
+		var n [8]int32
+		for j := range n {
+			n[j] = root
 		}
-		acc[i*stride] += val[n0]
-		acc[(i+1)*stride] += val[n1]
-		acc[(i+2)*stride] += val[n2]
-		acc[(i+3)*stride] += val[n3]
+		b := buf[i*np : (i+8)*np]
+		for range depth {
+			a0, a1, a2, a3 := &nodes[n[0]], &nodes[n[1]], &nodes[n[2]], &nodes[n[3]]
+			a4, a5, a6, a7 := &nodes[n[4]], &nodes[n[5]], &nodes[n[6]], &nodes[n[7]]
+			m0 := a0.child + next(b[int(a0.feat)], a0.thr, a0.nanR)
+			m1 := a1.child + next(b[np+int(a1.feat)], a1.thr, a1.nanR)
+			m2 := a2.child + next(b[2*np+int(a2.feat)], a2.thr, a2.nanR)
+			m3 := a3.child + next(b[3*np+int(a3.feat)], a3.thr, a3.nanR)
+			m4 := a4.child + next(b[4*np+int(a4.feat)], a4.thr, a4.nanR)
+			m5 := a5.child + next(b[5*np+int(a5.feat)], a5.thr, a5.nanR)
+			m6 := a6.child + next(b[6*np+int(a6.feat)], a6.thr, a6.nanR)
+			m7 := a7.child + next(b[7*np+int(a7.feat)], a7.thr, a7.nanR)
+			// Leaves loop to themselves: stop once all rows are in one.
+			same := m0 == n[0] && m1 == n[1] && m2 == n[2] && m3 == n[3] && m4 == n[4] && m5 == n[5] && m6 == n[6] && m7 == n[7]
+			n = [8]int32{m0, m1, m2, m3, m4, m5, m6, m7}
+			if same {
+				break
+			}
+		}
+		for j := range n {
+			acc[(i+j)*stride] += val[n[j]]
+		}
 	}
 	for ; i < rows; i++ {
 		row := buf[i*np : (i+1)*np]
