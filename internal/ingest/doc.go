@@ -32,11 +32,14 @@
 // distinct values as present values; otherwise they are free text (string).
 // A column with no values at all is float (all missing).
 //
-// The reader makes two parallel passes over the file in blocks cut at record
-// boundaries by a quote-aware chunker: the first counts rows and narrows
-// types, the second parses straight into the final typed columns. Peak memory
-// is the frame plus a few blocks (2 MiB each) per worker; standard input,
-// gzip and downloads are first spooled to a temporary file.
+// The reader cuts the file into blocks at record boundaries with a
+// quote-aware chunker that also counts each block's records, speculates
+// column types from the first block, allocates the final columns once and
+// parses all blocks in parallel straight into them. A column where a later
+// value breaks the speculation is typed from every row and parsed again on
+// its own, so the result never depends on the speculation. Peak memory is the
+// frame plus a 2 MiB block buffer per worker; standard input, gzip and
+// downloads are first spooled to a temporary file.
 //
 // Malformed input returns a *ParseError naming the source, the 1-based
 // physical line and the column, wrapping ErrQuote, ErrFieldCount or ErrType.
