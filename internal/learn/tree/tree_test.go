@@ -199,3 +199,68 @@ func TestDecodeCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestClassWeightBalanced checks that balanced class weights raise the
+// recall of a rare class.
+func TestClassWeightBalanced(t *testing.T) {
+	n := 1000
+	X := frame.NewMatrix(n, 1)
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		v := float64(i%100) / 100
+		X.Set(i, 0, v)
+		// The rare class is likelier for large v but never the majority.
+		if i%100 >= 80 && i%3 == 0 {
+			y[i] = 1
+		}
+	}
+	d := &learn.Dataset{X: X, Y: y, Task: learn.Binary, Classes: []string{"common", "rare"}, Features: []learn.Feature{{Name: "v"}}}
+	recall := func(cw, crit string) float64 {
+		l := tree.New()
+		l.MaxDepth = 2
+		l.ClassWeight = cw
+		l.Criterion = crit
+		m, err := l.Fit(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := m.Predict(X)
+		hit, pos := 0.0, 0.0
+		for i := range p {
+			if y[i] == 1 {
+				pos++
+				if p[i] == 1 {
+					hit++
+				}
+			}
+		}
+		return hit / pos
+	}
+	for _, crit := range []string{"gini", "entropy"} {
+		if none, bal := recall("none", crit), recall("balanced", crit); !(bal > none) {
+			t.Errorf("%s: recall of the rare class: balanced %.2f, none %.2f; want balanced higher", crit, bal, none)
+		}
+	}
+}
+
+// TestRegressionPruning checks that a larger ccp_alpha gives fewer leaves.
+func TestRegressionPruning(t *testing.T) {
+	d := learntest.Toy(learn.Regression, 400, 2)
+	prev := math.MaxInt
+	for _, a := range []float64{0, 0.1, 1, 10} {
+		l := tree.New()
+		l.CCPAlpha = a
+		m, err := l.Fit(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves := tree.Fitted(m).Tree().NumLeaves()
+		if leaves > prev {
+			t.Errorf("ccp_alpha %v: %d leaves, more than %d with a smaller alpha", a, leaves, prev)
+		}
+		prev = leaves
+	}
+	if prev > 8 {
+		t.Errorf("ccp_alpha 10 left %d leaves, want a small tree", prev)
+	}
+}
