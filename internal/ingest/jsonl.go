@@ -84,44 +84,39 @@ func decodeJSONL(ctx context.Context, in io.Reader, name string, opt Options) (*
 		if len(b) == 0 {
 			continue
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		tok, err := dec.Token()
-		if err != nil || tok != json.Delim('{') {
+		if b[0] != '{' {
 			return nil, perr(errors.New("want one JSON object per line"))
 		}
-		for dec.More() {
-			kt, err := dec.Token()
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return nil, perr(fmt.Errorf("bad JSON: %w", err))
+		}
+		newKey := false
+		for k := range obj {
+			if _, ok := index[k]; !ok {
+				newKey = true
+				break
+			}
+		}
+		if newKey { // add the new columns in the order the line names them
+			keys, err := objectKeys(b)
 			if err != nil {
 				return nil, perr(fmt.Errorf("bad JSON: %w", err))
 			}
-			key, _ := kt.(string)
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, perr(fmt.Errorf("key %q: bad JSON: %w", key, err))
+			for _, k := range keys {
+				if _, ok := index[k]; !ok {
+					index[k] = len(cols)
+					cols = append(cols, &jcol{name: k, vals: make([]jval, rows, max(rows, 16))})
+				}
 			}
+		}
+		for k, raw := range obj {
 			v, err := jsonValue(raw)
 			if err != nil {
-				return nil, perr(fmt.Errorf("key %q: %w", key, err))
+				return nil, perr(fmt.Errorf("key %q: %w", k, err))
 			}
-			j, ok := index[key]
-			if !ok {
-				j = len(cols)
-				index[key] = j
-				cols = append(cols, &jcol{name: key, vals: make([]jval, rows, max(rows, 16))})
-			}
-			c := cols[j]
-			if len(c.vals) > rows { // duplicate key in one object: last wins
-				c.vals[rows] = v
-			} else {
-				c.vals = append(c.vals, v)
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, perr(fmt.Errorf("bad JSON: %w", err))
-		}
-		if dec.InputOffset() != int64(len(b)) {
-			return nil, perr(errors.New("text after the JSON object; want one object per line"))
+			c := cols[index[k]]
+			c.vals = append(c.vals, v)
 		}
 		rows++
 		for _, c := range cols {
@@ -150,6 +145,28 @@ func decodeJSONL(ctx context.Context, in io.Reader, name string, opt Options) (*
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return applySchema(f, name, Options{Schema: opt.Schema}, func(i int) int { return lines[i] })
+}
+
+// objectKeys lists the top-level keys of a JSON object in order.
+func objectKeys(b []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		k, _ := kt.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
 }
 
 func jsonValue(raw json.RawMessage) (jval, error) {
