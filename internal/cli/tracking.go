@@ -12,6 +12,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/track"
 )
@@ -148,6 +149,9 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs 
 	}
 	if wd, err := os.Getwd(); err == nil {
 		b.Manifest.GitCommit = track.GitCommit(wd)
+	}
+	if p, err := monitor.ReferenceProfileSource(ctx, rl.source, b.Manifest.Target); err == nil && b.Profile == nil {
+		b.Profile = p // the drift reference for 'gyre monitor'
 	}
 	if err := b.Save(out); err != nil {
 		rl.fail(ctx)

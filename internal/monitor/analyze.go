@@ -12,7 +12,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
-	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/validate"
@@ -149,8 +149,9 @@ type Performance struct {
 	HigherIsBetter bool    `json:"higher_is_better"`
 	Labeled        int     `json:"labeled"`
 	Value          float64 `json:"value"`
-	// Reference is the model's own score (test, else validation, else
-	// training split) on the same metric; NaN when unknown.
+	// Reference is the model's own score on held-out data (test, else
+	// validation split) on the same metric; NaN when unknown (no decay
+	// alert then, only goals).
 	Reference profile.Float `json:"reference"`
 	Windows   []Window      `json:"windows,omitempty"`
 }
@@ -452,10 +453,11 @@ func chooseMetric(b *bundle.Bundle, name string) (metric.Metric, error) {
 	return mt, nil
 }
 
-// referenceScore is the bundle's own score on a metric: test, else valid,
-// else train split; NaN when unknown.
+// referenceScore is the bundle's own score on a metric on held-out data:
+// the test split, else the validation split; NaN when unknown. Training
+// scores are optimistic and would raise false decay alarms.
 func referenceScore(b *bundle.Bundle, name string) float64 {
-	for _, split := range []string{"test", "valid", "train"} {
+	for _, split := range []string{"test", "valid"} {
 		if v, ok := b.Manifest.Metrics[split][name]; ok {
 			return v
 		}
@@ -582,4 +584,19 @@ func windows(times []time.Time, width time.Duration) []window {
 	return out
 }
 
-var _ = learn.Regression
+// ReferenceProfileSource reads a training source and computes its reference
+// profile (see ReferenceProfile). Standard input ("-") cannot be read twice
+// and is an error.
+func ReferenceProfileSource(ctx context.Context, source, target string) (json.RawMessage, error) {
+	if source == "" || source == "-" {
+		return nil, fmt.Errorf("reference profile: source %q cannot be re-read", source)
+	}
+	f, err := ingest.Read(ctx, source, ingest.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("reference profile: %w", err)
+	}
+	if f.Index(target) < 0 {
+		target = ""
+	}
+	return ReferenceProfile(ctx, f, target)
+}

@@ -57,6 +57,10 @@ func Records(b *bundle.Bundle, recs []Logged) (*Current, error) {
 			bufs[j].strs = make([]string, n)
 		}
 	}
+	fieldIndex := make(map[string]int, len(fields))
+	for j, fd := range fields {
+		fieldIndex[fd.Name] = j
+	}
 	k := len(m.Classes)
 	classIndex := make(map[string]int, k)
 	for i, c := range m.Classes {
@@ -81,56 +85,66 @@ func Records(b *bundle.Bundle, recs []Logged) (*Current, error) {
 		wg.Add(1)
 		go func(w, lo, hi int) {
 			defer wg.Done()
-			in := map[string]any{}
-			var out struct {
-				Prediction    any                `json:"prediction"`
-				Probabilities map[string]float64 `json:"probabilities"`
-			}
+			seen := make([]bool, len(fields))
 			gotLabel := false
 			for i := lo; i < hi; i++ {
 				r := &recs[i]
 				cur.Times[i] = r.Time
-				clear(in)
-				if err := json.Unmarshal(r.Input, &in); err != nil {
+				clear(seen)
+				err := scanObject(r.Input, func(key []byte, kind byte, val []byte, esc bool) {
+					j, ok := fieldIndex[string(key)]
+					if !ok || kind == jsNull {
+						return
+					}
+					if setRaw(fields[j].Kind, &bufs[j].floats, &bufs[j].ints, &bufs[j].bools, &bufs[j].strs, i, kind, val, esc) {
+						seen[j] = true
+					}
+				})
+				if err != nil {
 					errs[w] = fmt.Errorf("logged prediction %s row %d: input: %w", r.RequestID, r.Row, err)
 					return
 				}
-				for j, fd := range fields {
-					v, ok := in[fd.Name]
-					if !ok || v == nil || !setValue(fd.Kind, &bufs[j].floats, &bufs[j].ints, &bufs[j].bools, &bufs[j].strs, i, v) {
+				for j := range fields {
+					if !seen[j] {
 						bufs[j].valid.SetNull(i)
 					}
 				}
-				out.Prediction, out.Probabilities = nil, nil
-				if err := json.Unmarshal(r.Output, &out); err != nil {
+				predicted := math.NaN()
+				err = scanObject(r.Output, func(key []byte, kind byte, val []byte, esc bool) {
+					switch string(key) {
+					case "prediction":
+						if k == 0 {
+							if v, ok := jsonFloat(kind, val); ok {
+								predicted = v
+							}
+						} else if c, ok := classIndex[rawText(kind, val, esc)]; ok {
+							predicted = float64(c)
+						} else {
+							predicted = -1
+						}
+					case "probabilities":
+						if k == 0 || kind != jsObject {
+							return
+						}
+						_ = scanObject(val, func(name []byte, kind byte, v []byte, esc bool) {
+							if ci, ok := classIndex[string(name)]; ok {
+								cur.Pred.Proba[i*k+ci], _ = jsonFloat(kind, v)
+							}
+						})
+					}
+				})
+				if err != nil {
 					errs[w] = fmt.Errorf("logged prediction %s row %d: output: %w", r.RequestID, r.Row, err)
 					return
 				}
-				if k == 0 {
-					cur.Pred.Values[i] = toFloat(out.Prediction)
-				} else {
-					c, ok := classIndex[toText(out.Prediction)]
-					if !ok {
-						c = -1
-					}
-					cur.Pred.Values[i] = float64(c)
-					for name, p := range out.Probabilities {
-						if ci, ok := classIndex[name]; ok {
-							cur.Pred.Proba[i*k+ci] = p
-						}
-					}
+				if k > 0 && math.IsNaN(predicted) {
+					predicted = -1
 				}
+				cur.Pred.Values[i] = predicted
 				labels[i] = math.NaN()
 				if len(r.Label) > 0 {
-					var lv any
-					if json.Unmarshal(r.Label, &lv) == nil && lv != nil {
-						if k == 0 {
-							labels[i] = toFloat(lv)
-						} else if c, ok := classIndex[toText(lv)]; ok {
-							labels[i] = float64(c)
-						}
-						gotLabel = gotLabel || !math.IsNaN(labels[i])
-					}
+					labels[i] = decodeLabel(r.Label, k, classIndex)
+					gotLabel = gotLabel || !math.IsNaN(labels[i])
 				}
 			}
 			if gotLabel {
@@ -177,49 +191,6 @@ func Records(b *bundle.Bundle, recs []Logged) (*Current, error) {
 	return cur, nil
 }
 
-// setValue stores a decoded JSON value in row i of a typed buffer and
-// reports whether it had a usable type.
-func setValue(kind frame.Kind, floats *[]float64, ints *[]int64, bools *[]bool, strs *[]string, i int, v any) bool {
-	switch kind {
-	case frame.KindFloat:
-		x := toFloat(v)
-		(*floats)[i] = x
-		return !math.IsNaN(x)
-	case frame.KindInt:
-		x := toFloat(v)
-		if math.IsNaN(x) {
-			return false
-		}
-		(*ints)[i] = int64(x)
-		return true
-	case frame.KindTime:
-		s, ok := v.(string)
-		if !ok {
-			return false
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return false
-		}
-		(*ints)[i] = t.UnixNano()
-		return true
-	case frame.KindBool:
-		switch x := v.(type) {
-		case bool:
-			(*bools)[i] = x
-			return true
-		case string:
-			b, err := strconv.ParseBool(x)
-			(*bools)[i] = b
-			return err == nil
-		}
-		return false
-	default:
-		(*strs)[i] = toText(v)
-		return true
-	}
-}
-
 func toFloat(v any) float64 {
 	switch x := v.(type) {
 	case float64:
@@ -251,4 +222,84 @@ func toText(v any) string {
 		return ""
 	}
 	return fmt.Sprint(v)
+}
+
+// setRaw stores a scanned JSON value in row i of a typed buffer and reports
+// whether it had a usable type.
+func setRaw(kind frame.Kind, floats *[]float64, ints *[]int64, bools *[]bool, strs *[]string, i int, jk byte, raw []byte, esc bool) bool {
+	switch kind {
+	case frame.KindFloat:
+		v, ok := jsonFloat(jk, raw)
+		(*floats)[i] = v
+		return ok && !math.IsNaN(v)
+	case frame.KindInt:
+		v, ok := jsonFloat(jk, raw)
+		if !ok || math.IsNaN(v) {
+			return false
+		}
+		(*ints)[i] = int64(v)
+		return true
+	case frame.KindTime:
+		if jk != jsString {
+			return false
+		}
+		t, err := time.Parse(time.RFC3339Nano, jsonText(raw, esc))
+		if err != nil {
+			return false
+		}
+		(*ints)[i] = t.UnixNano()
+		return true
+	case frame.KindBool:
+		switch jk {
+		case jsTrue, jsFalse:
+			(*bools)[i] = jk == jsTrue
+			return true
+		case jsString:
+			b, err := strconv.ParseBool(string(raw))
+			(*bools)[i] = b
+			return err == nil
+		}
+		return false
+	default:
+		if jk == jsObject || jk == jsArray {
+			return false
+		}
+		(*strs)[i] = rawText(jk, raw, esc)
+		return true
+	}
+}
+
+// rawText renders a scanned scalar as text (numbers in Go's shortest form,
+// so 1.0 and 1 both read as "1").
+func rawText(jk byte, raw []byte, esc bool) string {
+	switch jk {
+	case jsString:
+		return jsonText(raw, esc)
+	case jsNumber:
+		if v, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	}
+	return string(raw)
+}
+
+// decodeLabel encodes a feedback label: a value, or a class index; NaN when
+// unusable.
+func decodeLabel(raw []byte, k int, classIndex map[string]int) float64 {
+	if k == 0 {
+		if v, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return v
+		}
+	}
+	var lv any
+	if json.Unmarshal(raw, &lv) != nil || lv == nil {
+		return math.NaN()
+	}
+	if k == 0 {
+		return toFloat(lv)
+	}
+	if c, ok := classIndex[toText(lv)]; ok {
+		return float64(c)
+	}
+	return math.NaN()
 }

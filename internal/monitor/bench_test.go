@@ -1,0 +1,120 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// SyntheticFrame returns n rows of 16 numeric and 4 categorical features
+// plus a numeric target y; shift moves the distributions.
+func syntheticFrame(n int, seed uint64, shift float64) *frame.Frame {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var cols []frame.Column
+	y := make([]float64, n)
+	for j := 0; j < 16; j++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()*float64(j+1) + shift*float64(j%3)
+			y[i] += v[i] / float64(j+1)
+		}
+		cols = append(cols, frame.NewFloat("x"+strconv.Itoa(j), v))
+	}
+	levels := []string{"a", "b", "c", "d", "e", "f"}
+	for j := 0; j < 4; j++ {
+		v := make([]string, n)
+		for i := range v {
+			k := rng.IntN(len(levels) - 1)
+			if shift > 0 && rng.Float64() < shift/4 {
+				k = len(levels) - 1
+			}
+			v[i] = levels[k]
+		}
+		cols = append(cols, frame.NewCategorical("c"+strconv.Itoa(j), v, nil))
+	}
+	cols = append(cols, frame.NewFloat("y", y))
+	return frame.MustNew(cols...)
+}
+
+func syntheticBundle(b testing.TB, ref *frame.Frame) *bundle.Bundle {
+	feats, _ := ref.Drop("y")
+	s := feats.Schema()
+	bd := &bundle.Bundle{Manifest: bundle.Manifest{Task: learn.Regression, Target: "y", Input: s, Metric: "rmse",
+		Metrics: map[string]map[string]float64{"test": {"rmse": 1}}}}
+	var err error
+	if bd.Profile, err = ReferenceProfile(context.Background(), ref, "y"); err != nil {
+		b.Fatal(err)
+	}
+	return bd
+}
+
+// BenchmarkAnalyze1M monitors 1,000,000 predictions × 20 features (with
+// labels, 24 windows) against a stored 100,000-row reference.
+func BenchmarkAnalyze1M(b *testing.B) {
+	const n = 1_000_000
+	bd := syntheticBundle(b, syntheticFrame(100_000, 1, 0))
+	ref, err := BundleReference(bd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cur := syntheticFrame(n, 2, 0.3)
+	yc, _ := cur.Column("y")
+	y := yc.(*frame.Float).Values
+	pred := make([]float64, n)
+	times := make([]time.Time, n)
+	t0 := time.Now()
+	for i := range pred {
+		pred[i] = y[i] * 0.9
+		times[i] = t0.Add(time.Duration(i) * 86 * time.Millisecond) // one day
+	}
+	feats, _ := cur.Drop("y")
+	in := &Current{Frame: feats, Pred: &bundle.Prediction{Values: pred}, Times: times, Labels: y}
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := Analyze(context.Background(), bd, ref, in, Options{Window: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Drift.Tested != 20 || len(rep.Performance.Windows) < 24 {
+			b.Fatalf("tested %d, windows %d", rep.Drift.Tested, len(rep.Performance.Windows))
+		}
+	}
+}
+
+// BenchmarkRecords1M decodes 1,000,000 logged predictions × 20 features
+// from their JSON into a typed frame.
+func BenchmarkRecords1M(b *testing.B) {
+	const n = 1_000_000
+	bd := syntheticBundle(b, syntheticFrame(10_000, 1, 0))
+	src := syntheticFrame(n, 2, 0)
+	recs := make([]Logged, n)
+	row := make(map[string]any, 20)
+	for i := range recs {
+		for _, c := range src.Columns()[:20] {
+			if v, ok := frame.Value(c, i); ok && c.Kind() == frame.KindFloat {
+				row[c.Name()] = v
+			} else {
+				row[c.Name()] = c.Format(i)
+			}
+		}
+		in, _ := json.Marshal(row)
+		recs[i] = Logged{Record: Record{RequestID: "r", Row: i, Time: time.Unix(int64(i), 0), Input: in, Output: json.RawMessage(`{"prediction": 1.5}`)}, Label: json.RawMessage(`2`)}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		cur, err := Records(bd, recs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if cur.Frame.NumCols() != 20 {
+			b.Fatal(cur.Frame.NumCols())
+		}
+	}
+}
