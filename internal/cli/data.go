@@ -242,16 +242,24 @@ func newDataConvertCmd(app *App) *cobra.Command {
 		Use:   "convert SOURCE DEST",
 		Short: "Convert a data source to CSV, Parquet or JSON Lines (by DEST's extension)",
 		Long: `Read SOURCE and write it to DEST, choosing the format from DEST's extension:
-.csv, .tsv, .csv.gz, .parquet, .jsonl. Types and missing values round-trip: reading
-DEST back gives the same column types and missing values. DEST is replaced atomically.`,
+.csv, .tsv, .csv.gz, .parquet, .jsonl; "-" writes CSV to standard output. Types and
+missing values round-trip: reading DEST back gives the same column types and missing
+values. DEST is replaced atomically.`,
 		Example: `  gyre data convert examples/data/adult/adult.train.csv adult.parquet
   gyre data convert adult.parquet adult.jsonl
+  gyre data convert https://example.com/data.parquet - | head
   gyre data convert "sqlite://runs.db?table=scores" scores.csv`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := readSource(cmd, app, &rf, args[0])
 			if err != nil {
 				return err
+			}
+			if args[1] == "-" {
+				if err := ingest.WriteCSV(cmd.Context(), app.Stdout, f, ','); err != nil {
+					return failed(fmt.Errorf("write stdout: %w", err))
+				}
+				return nil
 			}
 			if err := ingest.Write(cmd.Context(), f, args[1]); err != nil {
 				if errors.Is(err, ingest.ErrFormat) {

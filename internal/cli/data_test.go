@@ -149,6 +149,13 @@ func TestDataHead(t *testing.T) {
 	}
 }
 
+func TestDataConvertStdout(t *testing.T) {
+	code, out, errs := runData(t, "a;b\n1;\"x,y\"\n", "data", "convert", "-", "-")
+	if code != 0 || out != "a,b\n1,\"x,y\"\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
 func TestDataFlags(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "d.csv")
