@@ -249,6 +249,7 @@ func main() {
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the fit to this file")
 	flag.StringVar(&predProfile, "predictprofile", "", "write a CPU profile of the batch prediction to this file")
 	seed := flag.Uint64("seed", 0, "seed")
+	flag.IntVar(&maxBins, "maxbins", 0, "max_bins (0: exact thresholds)")
 	flag.Parse()
 	if err := run(*dir, *trees, *depth, *jobs, *learner, *encode, *cpuprof, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "forest bench:", err)
@@ -292,7 +293,7 @@ func run(dir string, trees, depth, jobs int, learner, encode, cpuprof string, se
 		return err
 	}
 	f := l.(*forest.Forest)
-	f.NEstimators, f.MaxDepth, f.NJobs, f.Seed = trees, depth, jobs, seed
+	f.NEstimators, f.MaxDepth, f.NJobs, f.Seed, f.MaxBins = trees, depth, jobs, seed, maxBins
 	runtime.GC()
 	if cpuprof != "" {
 		pf, err := os.Create(cpuprof)
@@ -316,7 +317,7 @@ func run(dir string, trees, depth, jobs int, learner, encode, cpuprof string, se
 	t0 = time.Now()
 	var scores []float64
 	out := map[string]any{"system": "gyre_" + learner, "dataset": m.Name, "encode": encode, "features": len(fs),
-		"trees": trees, "max_depth": depth, "jobs": jobs}
+		"trees": trees, "max_depth": depth, "jobs": jobs, "max_bins": maxBins}
 	if d.Task.Classification() {
 		proba, err := model.(learn.Prober).PredictProba(Xte)
 		if err != nil {
@@ -407,7 +408,10 @@ func run(dir string, trees, depth, jobs int, learner, encode, cpuprof string, se
 	return nil
 }
 
-var predProfile string
+var (
+	predProfile string
+	maxBins     int
+)
 
 func round(v float64) float64 { return math.Round(v*1e4) / 1e4 }
 

@@ -29,6 +29,7 @@ type Forest struct {
 	MaxSamples          float64 `param:"max_samples" help:"bootstrap sample size: 0 for all rows, a fraction in (0, 1], or a row count > 1"`
 	ClassWeight         string  `param:"class_weight" help:"none, balanced, or balanced_subsample (balanced on each bootstrap sample)"`
 	OOBScore            bool    `param:"oob_score" help:"compute the out-of-bag score (accuracy or R²); needs bootstrap"`
+	MaxBins             int     `param:"max_bins" help:"0 for exact thresholds, or 2..65536: numeric features with more distinct values are split between quantile bins (faster on large data)"`
 	NJobs               int     `param:"n_jobs" help:"trees grown at once, 0 for all cores"`
 	Seed                uint64  `param:"seed" help:"random seed"`
 
@@ -119,7 +120,7 @@ func (l *Forest) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error)
 	if err != nil {
 		return nil, fmt.Errorf("fit %s: %w", name, err)
 	}
-	td, err := tree.Prepare(ctx, d)
+	td, err := tree.PrepareBinned(ctx, d, l.MaxBins)
 	if err != nil {
 		return nil, fmt.Errorf("fit %s: %w", name, err)
 	}

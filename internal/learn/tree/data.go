@@ -29,9 +29,12 @@ type Data struct {
 	NBins []int
 	// Categorical marks categorical features.
 	Categorical []bool
-	// Values maps codes of numeric features to their values (sorted distinct
-	// values); nil for categorical features.
+	// Values maps codes of numeric features to the smallest value with that
+	// code and Upper to the largest: the sorted distinct values (both the
+	// same) when splitting exactly, bin edges when binned. Nil for
+	// categorical features.
 	Values [][]float64
+	Upper  [][]float64
 	// Task is the learning task; K the number of classes (0 for regression).
 	Task learn.Task
 	K    int
@@ -44,8 +47,18 @@ type Data struct {
 	Features []learn.Feature
 }
 
-// Prepare codes the data set d for tree growing, honouring its row view.
-func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) {
+// Prepare codes the data set d for exact tree growing, honouring its row
+// view.
+func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) { return PrepareBinned(ctx, d, 0) }
+
+// PrepareBinned is Prepare with numeric features that have more than
+// maxBins distinct values grouped into at most maxBins quantile bins
+// (0: exact). Binning trades exact thresholds for speed on large data:
+// split thresholds then fall between bins.
+func PrepareBinned(ctx context.Context, d *learn.Dataset, maxBins int) (*Data, error) {
+	if maxBins != 0 && (maxBins < 2 || maxBins > 1<<16) {
+		return nil, fmt.Errorf("prepare tree data: max_bins is %d, want 0 (exact) or 2..65536", maxBins)
+	}
 	if err := d.Check(); err != nil {
 		return nil, err
 	}
@@ -54,7 +67,7 @@ func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) {
 		return nil, fmt.Errorf("prepare tree data: %d features, at most %d supported", p, maxFeatures)
 	}
 	td := &Data{N: n, P: p, Codes: make([]uint32, n*p), NBins: make([]int, p), Categorical: make([]bool, p),
-		Values: make([][]float64, p), Codes8: make([][]uint8, p), Task: d.Task, K: d.NumClasses(), Y: make([]float64, n), W: make([]float64, n), Features: d.Features}
+		Values: make([][]float64, p), Upper: make([][]float64, p), Codes8: make([][]uint8, p), Task: d.Task, K: d.NumClasses(), Y: make([]float64, n), W: make([]float64, n), Features: d.Features}
 	if d.Task.Classification() {
 		td.Class = make([]int32, n)
 	}
@@ -79,7 +92,7 @@ func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) {
 				errs[f] = ctx.Err()
 				return
 			}
-			errs[f] = td.codeFeature(d, f)
+			errs[f] = td.codeFeature(d, f, maxBins)
 			if errs[f] == nil && td.NBins[f] < 255 {
 				c8 := make([]uint8, n)
 				for i, c := range td.Codes[f*n : (f+1)*n] {
@@ -98,7 +111,7 @@ func Prepare(ctx context.Context, d *learn.Dataset) (*Data, error) {
 	return td, nil
 }
 
-func (td *Data) codeFeature(d *learn.Dataset, f int) error {
+func (td *Data) codeFeature(d *learn.Dataset, f, maxBins int) error {
 	n := td.N
 	col := d.X.Col(f)
 	codes := td.Codes[f*n : (f+1)*n]
@@ -156,7 +169,22 @@ func (td *Data) codeFeature(d *learn.Dataset, f int) error {
 		}
 		codes[x.i] = uint32(len(uniq) - 1)
 	}
+	upper := uniq
+	if maxBins > 0 && len(uniq) > maxBins {
+		// Quantile bins over the rows; equal values never straddle bins.
+		per := float64(len(vals)) / float64(maxBins)
+		uniq, upper = uniq[:0:0], nil
+		for k, x := range vals {
+			if k == 0 || (x.v != vals[k-1].v && float64(k) >= per*float64(len(uniq))) {
+				uniq = append(uniq, x.v)
+				upper = append(upper, x.v)
+			}
+			upper[len(upper)-1] = x.v
+			codes[x.i] = uint32(len(uniq) - 1)
+		}
+	}
 	td.Values[f] = uniq
+	td.Upper[f] = upper
 	td.NBins[f] = len(uniq)
 	if len(vals) < n {
 		miss := uint32(len(uniq))

@@ -539,7 +539,7 @@ func (g *grower) findSplit(start, end, nConst int, s []float64, best *split) (nC
 				cut = g.rng.IntN(nb - 1)
 			} else {
 				vals := d.Values[f]
-				a, b := vals[g.cCode[0]], vals[g.cCode[nb-1]]
+				a, b := vals[g.cCode[0]], d.Upper[f][g.cCode[nb-1]]
 				t := a + g.rng.Float64()*(b-a)
 				cut = 0
 				for cut < nb-2 && vals[g.cCode[cut+1]] <= t {
@@ -633,8 +633,7 @@ func (g *grower) findSplit(start, end, nConst int, s []float64, best *split) (nC
 						best.thr = math.Inf(1)
 					} else {
 						best.codeThr = g.cCode[b]
-						vals := d.Values[f]
-						a, z := vals[g.cCode[b]], vals[g.cCode[b+1]]
+						a, z := d.Upper[f][g.cCode[b]], d.Values[f][g.cCode[b+1]]
 						t := a/2 + z/2
 						if t >= z || math.IsInf(t, 0) {
 							t = a

@@ -21,6 +21,7 @@ type DecisionTree struct {
 	MinImpurityDecrease float64 `param:"min_impurity_decrease" help:"least weighted impurity decrease a split must bring (≥ 0)"`
 	CCPAlpha            float64 `param:"ccp_alpha" help:"minimal cost-complexity pruning strength (≥ 0, 0: no pruning)"`
 	ClassWeight         string  `param:"class_weight" help:"none or balanced (weights inversely proportional to class frequencies)"`
+	MaxBins             int     `param:"max_bins" help:"0 for exact thresholds, or 2..65536: numeric features with more distinct values are split between quantile bins (faster on large data)"`
 	Seed                uint64  `param:"seed" help:"random seed (feature order and tie breaks)"`
 }
 
@@ -54,7 +55,7 @@ func (l *DecisionTree) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, 
 	if err != nil {
 		return nil, fmt.Errorf("fit decision_tree: %w", err)
 	}
-	td, err := Prepare(ctx, d)
+	td, err := PrepareBinned(ctx, d, l.MaxBins)
 	if err != nil {
 		return nil, fmt.Errorf("fit decision_tree: %w", err)
 	}

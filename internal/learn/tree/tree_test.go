@@ -264,3 +264,19 @@ func TestRegressionPruning(t *testing.T) {
 		t.Errorf("ccp_alpha 10 left %d leaves, want a small tree", prev)
 	}
 }
+
+func TestBinned(t *testing.T) {
+	learntest.Run(t, learntest.Options{New: func() learn.Learner {
+		l := tree.New()
+		l.MaxBins = 16
+		return l
+	}, Tasks: []learn.Task{learn.Regression, learn.Binary}})
+	d := learntest.Toy(learn.Binary, 300, 1)
+	for _, b := range []string{"1", "-3", "70000"} {
+		l := tree.New()
+		_ = learn.SetParam(l, "max_bins", b)
+		if _, err := l.Fit(context.Background(), d); err == nil {
+			t.Errorf("max_bins=%s: fit succeeded", b)
+		}
+	}
+}
