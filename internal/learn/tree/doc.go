@@ -11,7 +11,9 @@
 // distinct values as in scikit-learn), a categorical feature
 // (learn.Feature.Categorical) by its category code. Missing values (NaN, or a
 // negative category code) get their own code. The prepared Data is read-only
-// and shared by all trees of a forest.
+// and shared by all trees of a forest. With max_bins (PrepareBinned) numeric
+// features with more distinct values are grouped into quantile bins instead:
+// faster on large data, at the cost of thresholds only between bins.
 //
 // # Split finding
 //
