@@ -26,6 +26,13 @@
 // categorical splits, and applies L1/L2 regularisation and monotone
 // constraints.
 //
+// Fit returns a [*Model] for regression and a [*Classifier] (a *Model plus
+// learn.Prober) for classification; [AsModel] recovers the *Model from
+// either. Gradients are quantised per tree to integers and packed, gradient
+// and hessian, into one int64 per row, so histogram building and
+// subtraction are integer adds (exact, order-independent); final leaf
+// values are computed from the exact float gradients.
+//
 // Fitted trees are stored as flat arrays with real-valued thresholds, so a
 // [Model] predicts directly on float64 matrices (NaN = missing), in parallel
 // over blocks of rows. Models give probabilities (learn.Prober), gain
