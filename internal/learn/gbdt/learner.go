@@ -234,6 +234,17 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		if bd.MaxBins != l.MaxBins {
 			return nil, fmt.Errorf("gbdt fit: Binned was built with max_bins %d, learner has %d", bd.MaxBins, l.MaxBins)
 		}
+	} else if d.Shared != nil {
+		// Bin the whole matrix once and share it across fits on its views
+		// (AutoML trials and folds): boundaries then come from all rows of
+		// X, which is unsupervised and what Dataset.Shared allows.
+		v, err := d.Shared.Get(fmt.Sprintf("gbdt/bins/%d", l.MaxBins), func() (any, error) {
+			return BinDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task}, l.MaxBins)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gbdt fit: %w", err)
+		}
+		bd = v.(*Binned)
 	} else {
 		if bd, err = BinDataset(d, l.MaxBins); err != nil {
 			return nil, fmt.Errorf("gbdt fit: %w", err)
