@@ -50,7 +50,7 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 	n := X.Rows
 	out := make([]float64, n*k)
 	workers := runtime.GOMAXPROCS(0)
-	block := min(max(n/(2*workers), 512), predictBlock)
+	block := min(max(n/(8*workers), 512), predictBlock)
 	nb := (n + block - 1) / block
 	workers = min(workers, nb)
 	scale := 1 / float64(max(len(e.Trees), 1))
