@@ -17,8 +17,9 @@ const ensembleCandidates = 20
 // ensembleRounds is the most greedy selection rounds; selection also stops
 // after ensemblePatience rounds without improvement.
 const (
-	ensembleRounds   = 40
-	ensemblePatience = 8
+	ensembleRounds        = 40
+	ensemblePatience      = 8
+	ensembleTypicalRounds = 15
 )
 
 // ensembleCost estimates the time ensemble selection takes: one loss
@@ -31,7 +32,11 @@ func (s *searcher) ensembleCost() time.Duration {
 		}
 	}
 	n = min(n, ensembleCandidates)
-	return time.Duration(n*ensembleRounds) * s.lossTime
+	if s.lossCount == 0 {
+		return 0
+	}
+	// Selection usually stops by patience well before ensembleRounds.
+	return time.Duration(n*ensembleTypicalRounds) * (s.lossTotal / time.Duration(s.lossCount))
 }
 
 // finish selects the final model (single or ensemble) and refits it on all

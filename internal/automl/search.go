@@ -171,11 +171,12 @@ type searcher struct {
 	rng    *rand.Rand
 	start  time.Time
 	used   float64 // search cost used (seconds or units)
-	// lossTime is the longest measured evaluation of the loss, used to
-	// reserve time for ensemble selection.
-	lossTime time.Duration
-	results  []Trial
-	best     *Trial
+	// lossTotal and lossCount measure evaluations of the loss, to reserve
+	// time for ensemble selection.
+	lossTotal time.Duration
+	lossCount int
+	results   []Trial
+	best      *Trial
 }
 
 func newSearcher(p Problem, o Options) (*searcher, error) {
@@ -492,7 +493,8 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	}
 	lossStart := s.o.Now()
 	t.Loss = s.p.Loss(s.split.yValid(s), predFromOOF(oof, s.p.Task, len(s.p.Classes)), oof, len(s.p.Classes))
-	s.lossTime = max(s.lossTime, s.o.Now().Sub(lossStart))
+	s.lossTotal += s.o.Now().Sub(lossStart)
+	s.lossCount++
 	if math.IsNaN(t.Loss) {
 		t.Loss = math.Inf(1)
 	}
