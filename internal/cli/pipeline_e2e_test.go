@@ -292,6 +292,24 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 		t.Errorf("HTML report: %v", err)
 	}
 
+	// the same figures as Prometheus gauges for 'gyre serve'
+	gctx, gcancel := context.WithCancel(ctx)
+	gauges := monitorGauges(gctx, st, []serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}}, time.Hour, time.Hour)
+	var gb strings.Builder
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		gb.Reset()
+		gauges(&gb)
+		if gb.Len() > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	gcancel()
+	for _, want := range []string{`gyre_drift_share{model="bike"}`, `gyre_performance{model="bike",metric="rmse"}`, `gyre_monitor_alerts{model="bike"}`} {
+		if !strings.Contains(gb.String(), want) {
+			t.Errorf("gauges lack %s:\n%s", want, gb.String())
+		}
+	}
+
 	// 5. the alert triggers the retraining pipeline on the data including
 	// the labelled 2012 rows: the candidate beats production on the fresh
 	// holdout and is promoted

@@ -86,6 +86,7 @@ func Records(b *bundle.Bundle, recs []Logged) (*Current, error) {
 		go func(w, lo, hi int) {
 			defer wg.Done()
 			seen := make([]bool, len(fields))
+			intern := map[string]string{} // categorical values repeat: allocate each once
 			gotLabel := false
 			for i := lo; i < hi; i++ {
 				r := &recs[i]
@@ -94,6 +95,18 @@ func Records(b *bundle.Bundle, recs []Logged) (*Current, error) {
 				err := scanObject(r.Input, func(key []byte, kind byte, val []byte, esc bool) {
 					j, ok := fieldIndex[string(key)]
 					if !ok || kind == jsNull {
+						return
+					}
+					if bufs[j].strs != nil && kind == jsString && !esc {
+						v, ok := intern[string(val)]
+						if !ok {
+							v = string(val)
+							if len(intern) < 100000 {
+								intern[v] = v
+							}
+						}
+						bufs[j].strs[i] = v
+						seen[j] = true
 						return
 					}
 					if setRaw(fields[j].Kind, &bufs[j].floats, &bufs[j].ints, &bufs[j].bools, &bufs[j].strs, i, kind, val, esc) {

@@ -1,0 +1,139 @@
+// Command monitor-bench times the full monitoring path on N logged
+// predictions × 20 features: reading them from the prediction log in a
+// SQLite store, decoding them into a frame, and analysing drift, quality
+// and windowed performance against a stored 100,000-row reference.
+//
+//	go run ./bench/monitor -n 1000000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+)
+
+func main() {
+	n := flag.Int("n", 1_000_000, "logged predictions")
+	flag.Parse()
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "gyre-monitor-bench")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	ref := synthetic(100_000, 1, 0)
+	feats, _ := ref.Drop("y")
+	b := &bundle.Bundle{Manifest: bundle.Manifest{Task: learn.Regression, Target: "y", Input: feats.Schema(), Metric: "rmse",
+		Metrics: map[string]map[string]float64{"test": {"rmse": 1}}}}
+	if b.Profile, err = monitor.ReferenceProfile(ctx, ref, "y"); err != nil {
+		log.Fatal(err)
+	}
+
+	// log n predictions with labels, one day's worth
+	cur := synthetic(*n, 2, 0.3)
+	l := monitor.NewLog(db)
+	t0 := time.Now().Add(-23 * time.Hour)
+	start := time.Now()
+	const batch = 5000
+	row := map[string]any{}
+	for lo := 0; lo < *n; lo += batch {
+		hi := min(lo+batch, *n)
+		recs := make([]monitor.Record, 0, hi-lo)
+		fbs := make([]monitor.Feedback, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			for _, c := range cur.Columns()[:20] {
+				if v, ok := frame.Value(c, i); ok && c.Kind() == frame.KindFloat {
+					row[c.Name()] = v
+				} else {
+					row[c.Name()] = c.Format(i)
+				}
+			}
+			in, _ := json.Marshal(row)
+			y, _ := frame.Value(cur.Columns()[20], i)
+			id := "r" + strconv.Itoa(i/10)
+			ts := t0.Add(time.Duration(i) * ((22 * time.Hour) / time.Duration(*n)))
+			recs = append(recs, monitor.Record{Model: "bench", Version: "1", RequestID: id, Row: i % 10, Time: ts, Input: in,
+				Output: json.RawMessage(fmt.Sprintf(`{"prediction": %g}`, 0.9*y))})
+			fbs = append(fbs, monitor.Feedback{Model: "bench", RequestID: id, Row: i % 10, Label: json.RawMessage(strconv.FormatFloat(y, 'g', -1, 64)), Time: ts})
+		}
+		if err := l.LogPredictions(ctx, recs); err != nil {
+			log.Fatal(err)
+		}
+		if err := l.LogFeedback(ctx, fbs); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Printf("logged %d predictions + labels in %.1fs (%.0f rows/s)\n", *n, time.Since(start).Seconds(), float64(*n)/time.Since(start).Seconds())
+
+	refProfile, err := monitor.BundleReference(b)
+	if err != nil {
+		log.Fatal(err)
+	}
+	t := time.Now()
+	logged, err := l.Predictions(ctx, monitor.Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tq := time.Since(t)
+	t = time.Now()
+	c, err := monitor.Records(b, logged)
+	if err != nil {
+		log.Fatal(err)
+	}
+	td := time.Since(t)
+	t = time.Now()
+	rep, err := monitor.Analyze(ctx, b, refProfile, c, monitor.Options{Window: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ta := time.Since(t)
+	fmt.Printf("rows %d: query %.2fs, decode %.2fs, analyse %.2fs, total %.2fs; %d of %d features drifted, %d windows, %d alerts\n",
+		len(logged), tq.Seconds(), td.Seconds(), ta.Seconds(), (tq + td + ta).Seconds(), rep.Drift.Drifted, rep.Drift.Tested, len(rep.Performance.Windows), len(rep.Alerts))
+}
+
+func synthetic(n int, seed uint64, shift float64) *frame.Frame {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var cols []frame.Column
+	y := make([]float64, n)
+	for j := 0; j < 16; j++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()*float64(j+1) + shift*float64(j%3)
+			y[i] += v[i] / float64(j+1)
+		}
+		cols = append(cols, frame.NewFloat("x"+strconv.Itoa(j), v))
+	}
+	levels := []string{"a", "b", "c", "d", "e", "f"}
+	for j := 0; j < 4; j++ {
+		v := make([]string, n)
+		for i := range v {
+			k := rng.IntN(len(levels) - 1)
+			if shift > 0 && rng.Float64() < shift/4 {
+				k = len(levels) - 1
+			}
+			v[i] = levels[k]
+		}
+		cols = append(cols, frame.NewCategorical("c"+strconv.Itoa(j), v, nil))
+	}
+	cols = append(cols, frame.NewFloat("y", y))
+	return frame.MustNew(cols...)
+}
