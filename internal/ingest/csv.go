@@ -56,6 +56,8 @@ type csvReader struct {
 	forced []frame.Kind // per column; KindInvalid = infer
 	start  int64        // offset of the first data record
 	line   int          // line number of the first data record
+
+	streamRows int // streaming: the rows the column types were inferred from
 }
 
 // blockInfo is one block's place in the file and what the passes found.
@@ -123,13 +125,7 @@ func gunzipToTemp(fh *os.File, name string) (*os.File, error) {
 
 // readCSVFrom reads CSV from a random-access source of the given size.
 func readCSVFrom(ctx context.Context, src io.ReaderAt, size int64, name string, opt Options) (*frame.Frame, error) {
-	r := &csvReader{src: src, size: size, name: name, opt: opt, miss: newMissingSet(opt.Missing), workers: opt.Workers, catMax: opt.CategoricalMax}
-	if r.workers <= 0 {
-		r.workers = runtime.GOMAXPROCS(0)
-	}
-	if r.catMax <= 0 {
-		r.catMax = DefaultCategoricalMax
-	}
+	r := newCSVReader(src, size, name, opt)
 	if err := r.header(); err != nil {
 		return nil, err
 	}
@@ -138,6 +134,17 @@ func readCSVFrom(ctx context.Context, src io.ReaderAt, size int64, name string, 
 		return nil, err
 	}
 	return r.read(ctx, blocks)
+}
+
+func newCSVReader(src io.ReaderAt, size int64, name string, opt Options) *csvReader {
+	r := &csvReader{src: src, size: size, name: name, opt: opt, miss: newMissingSet(opt.Missing), workers: opt.Workers, catMax: opt.CategoricalMax}
+	if r.workers <= 0 {
+		r.workers = runtime.GOMAXPROCS(0)
+	}
+	if r.catMax <= 0 {
+		r.catMax = DefaultCategoricalMax
+	}
+	return r
 }
 
 func (r *csvReader) perr(line int, col string, err error) *ParseError {
@@ -788,6 +795,10 @@ func (r *csvReader) parseBlock(t *tokenizer, b *blockInfo, buf []byte, plans []c
 				}
 				if p.forced != frame.KindInvalid {
 					return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (declared in the schema)", ErrType, f, kindPhrase(p.kind)))
+				}
+				if r.streamRows > 0 {
+					return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (the type was inferred from the first %d rows of the stream; declare the column's type with --schema)",
+						ErrType, f, kindPhrase(p.kind), r.streamRows))
 				}
 				return r.perr(t.recLine, r.names[j], fmt.Errorf("%w: %q is not %s (the type was inferred from the first %d rows; raise the inference limit or declare the type with --schema)",
 					ErrType, f, kindPhrase(p.kind), r.opt.InferRows))

@@ -27,6 +27,10 @@ type Options struct {
 	// Schema maps column names to type and role overrides. A column named
 	// here that the source does not have is an error.
 	Schema map[string]FieldOverride
+	// Columns, when not nil, lists the only columns to return, in that
+	// order; a name the source lacks is an error. Stream skips parsing the
+	// other CSV columns.
+	Columns []string
 	// Delimiter is the CSV field separator; 0 sniffs it from the first lines
 	// (comma, semicolon, tab or pipe; tab for .tsv files).
 	Delimiter rune
@@ -154,7 +158,10 @@ func Read(ctx context.Context, source string, opt Options) (*frame.Frame, error)
 	if err != nil {
 		return nil, err
 	}
-	return applySchema(f, source, opt, nil)
+	if f, err = applySchema(f, source, opt, nil); err != nil {
+		return nil, err
+	}
+	return selectColumns(f, source, opt)
 }
 
 func read(ctx context.Context, source string, opt Options) (*frame.Frame, error) {

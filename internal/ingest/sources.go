@@ -42,6 +42,19 @@ func (e *HTTPError) InputError() bool { return true }
 // readHTTP downloads a URL to a temp file (bounded by time and size) and reads
 // it by the URL path's extension, else the Content-Type, else by sniffing.
 func readHTTP(ctx context.Context, source string, opt Options) (*frame.Frame, error) {
+	path, forced, cleanup, err := download(ctx, source, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	return readFile(ctx, path, source, opt, forced)
+}
+
+// download fetches a URL into a temporary file (bounded by
+// Options.HTTPTimeout and Options.MaxDownload) and returns its path, the
+// format the URL's extension or Content-Type names (fmtUnknown: sniff), and a
+// function that removes the file.
+func download(ctx context.Context, source string, opt Options) (file string, forced format, cleanup func(), err error) {
 	timeout := opt.HTTPTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
@@ -54,19 +67,19 @@ func readHTTP(ctx context.Context, source string, opt Options) (*frame.Frame, er
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", source, err)
+		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
 	}
 	req.Header.Set("User-Agent", "gyre")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", source, err)
+		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &HTTPError{URL: source, Status: resp.Status}
+		return "", 0, nil, &HTTPError{URL: source, Status: resp.Status}
 	}
 	if resp.ContentLength > limit {
-		return nil, fmt.Errorf("download %s: %d bytes is more than the %d-byte limit", source, resp.ContentLength, limit)
+		return "", 0, nil, fmt.Errorf("download %s: %d bytes is more than the %d-byte limit", source, resp.ContentLength, limit)
 	}
 	u, _ := url.Parse(source)
 	base := path.Base(u.Path)
@@ -83,21 +96,22 @@ func readHTTP(ctx context.Context, source string, opt Options) (*frame.Frame, er
 	}
 	tmp, err := os.CreateTemp("", "gyre-download-*"+ext)
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", source, err)
+		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	cleanup = func() { os.Remove(tmp.Name()) }
 	n, err := io.Copy(tmp, io.LimitReader(resp.Body, limit+1))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", source, err)
+		cleanup()
+		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
 	}
 	if n > limit {
-		return nil, fmt.Errorf("download %s: more than the %d-byte limit", source, limit)
+		cleanup()
+		return "", 0, nil, fmt.Errorf("download %s: more than the %d-byte limit", source, limit)
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("download %s: %w", source, err)
-	}
-	return readFile(ctx, tmp.Name(), source, opt, forced)
+	return tmp.Name(), forced, cleanup, nil
 }
 
 func formatOfContentType(ct string) format {

@@ -99,30 +99,42 @@ func WriteCSV(ctx context.Context, w io.Writer, f *frame.Frame, delim rune) erro
 		return fmt.Errorf("write csv: delimiter %q is not supported", delim)
 	}
 	d := byte(delim)
-	miss := newMissingSet(nil)
+	if _, err := w.Write(appendCSVHeader(nil, f, d)); err != nil {
+		return err
+	}
 	var line []byte
-	cols := f.Columns()
-	for j, c := range cols {
+	for lo := 0; lo < f.NumRows(); lo += 65536 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line = appendCSVRows(line[:0], f, d, lo, min(lo+65536, f.NumRows()))
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendCSVHeader appends f's header line.
+func appendCSVHeader(line []byte, f *frame.Frame, d byte) []byte {
+	miss := newMissingSet(nil)
+	for j, c := range f.Columns() {
 		if j > 0 {
 			line = append(line, d)
 		}
 		line = appendCSVText(line, c.Name(), d, &miss)
 	}
-	line = append(line, '\n')
-	if _, err := w.Write(line); err != nil {
-		return err
-	}
-	n := f.NumRows()
+	return append(line, '\n')
+}
+
+// appendCSVRows appends rows [lo, hi) of f as CSV lines.
+func appendCSVRows(line []byte, f *frame.Frame, d byte, lo, hi int) []byte {
+	miss := newMissingSet(nil)
+	cols := f.Columns()
 	// A one-column row with a missing value would be a blank line, which
 	// readers skip: write it as "" instead.
 	single := len(cols) == 1
-	for i := 0; i < n; i++ {
-		if i%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		line = line[:0]
+	for i := lo; i < hi; i++ {
 		for j, c := range cols {
 			if j > 0 {
 				line = append(line, d)
@@ -151,11 +163,8 @@ func WriteCSV(ctx context.Context, w io.Writer, f *frame.Frame, delim rune) erro
 			}
 		}
 		line = append(line, '\n')
-		if _, err := w.Write(line); err != nil {
-			return err
-		}
 	}
-	return nil
+	return line
 }
 
 // appendFloat appends the shortest exact form of v, with ".0" added to
@@ -198,19 +207,28 @@ func appendCSVText(dst []byte, s string, d byte, miss *missingSet) []byte {
 // order. Missing values and NaN (which JSON cannot hold) are null; infinities
 // are written as ±1e999; integral floats carry ".0"; times are RFC 3339 strings.
 func WriteJSONL(ctx context.Context, w io.Writer, f *frame.Frame) error {
+	var line []byte
+	for lo := 0; lo < f.NumRows(); lo += 65536 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line = appendJSONLRows(line[:0], f, lo, min(lo+65536, f.NumRows()))
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendJSONLRows appends rows [lo, hi) of f as JSON Lines.
+func appendJSONLRows(line []byte, f *frame.Frame, lo, hi int) []byte {
 	cols := f.Columns()
 	keys := make([][]byte, len(cols))
 	for j, c := range cols {
 		keys[j] = append(appendJSONString(nil, c.Name()), ':')
 	}
-	var line []byte
-	for i := 0; i < f.NumRows(); i++ {
-		if i%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		line = append(line[:0], '{')
+	for i := lo; i < hi; i++ {
+		line = append(line, '{')
 		for j, c := range cols {
 			if j > 0 {
 				line = append(line, ',')
@@ -241,11 +259,8 @@ func WriteJSONL(ctx context.Context, w io.Writer, f *frame.Frame) error {
 			}
 		}
 		line = append(line, '}', '\n')
-		if _, err := w.Write(line); err != nil {
-			return err
-		}
 	}
-	return nil
+	return line
 }
 
 func appendJSONString(dst []byte, s string) []byte {

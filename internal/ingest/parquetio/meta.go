@@ -38,6 +38,10 @@ func encodeMeta(f *frame.Frame) (string, error) {
 			}
 		}
 	}
+	return encodeFileMeta(m)
+}
+
+func encodeFileMeta(m fileMeta) (string, error) {
 	b, err := json.Marshal(m)
 	return string(b), err
 }

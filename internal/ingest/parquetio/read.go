@@ -148,6 +148,10 @@ type decoder struct {
 	strs  []string
 	codes []int32
 	index map[string]int32 // level -> code for categorical columns
+	// text, when set, fixes the kind of a foreign text column (string or
+	// categorical) instead of deciding it from the values: Stream decides
+	// it on the first row group so every chunk has the same kinds.
+	text frame.Kind
 }
 
 func newDecoder(col *parquet.Column, meta *metaColumn, n int) (*decoder, error) {
@@ -286,62 +290,67 @@ func (d *decoder) alloc() {
 }
 
 // readAll decodes the column chunk of every row group in order.
-func (d *decoder) readAll(pf *parquet.File) (err error) {
+func (d *decoder) readAll(pf *parquet.File) error {
+	row := 0
+	for g, rg := range pf.RowGroups() {
+		if err := d.readGroup(rg, g, row); err != nil {
+			return err
+		}
+		row += int(rg.NumRows())
+	}
+	return nil
+}
+
+// readGroup decodes row group g's chunk of the column as rows [row, row+n).
+func (d *decoder) readGroup(rg parquet.RowGroup, g, row int) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("malformed data: %v", p)
 		}
 	}()
-	row := 0
 	buf := make([]parquet.Value, 4096)
-	for g, rg := range pf.RowGroups() {
-		chunks := rg.ColumnChunks()
-		idx := d.col.Index()
-		if idx < 0 || idx >= len(chunks) {
-			return fmt.Errorf("row group %d has no chunk for this column", g)
+	chunks := rg.ColumnChunks()
+	idx := d.col.Index()
+	if idx < 0 || idx >= len(chunks) {
+		return fmt.Errorf("row group %d has no chunk for this column", g)
+	}
+	pages := chunks[idx].Pages()
+	defer pages.Close()
+	end := row + int(rg.NumRows())
+	for {
+		page, err := pages.ReadPage()
+		if err == io.EOF {
+			break
 		}
-		pages := chunks[idx].Pages()
-		end := row + int(rg.NumRows())
+		if err != nil {
+			return fmt.Errorf("row group %d: %w", g, err)
+		}
+		vr := page.Values()
 		for {
-			page, err := pages.ReadPage()
+			k, err := vr.ReadValues(buf)
+			if row+k > end {
+				parquet.Release(page)
+				return fmt.Errorf("row group %d holds more values than its %d rows", g, rg.NumRows())
+			}
+			for _, v := range buf[:k] {
+				if err := d.set(row, v); err != nil {
+					parquet.Release(page)
+					return fmt.Errorf("row %d: %w", row+1, err)
+				}
+				row++
+			}
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				pages.Close()
+				parquet.Release(page)
 				return fmt.Errorf("row group %d: %w", g, err)
 			}
-			vr := page.Values()
-			for {
-				k, err := vr.ReadValues(buf)
-				if row+k > end {
-					parquet.Release(page)
-					pages.Close()
-					return fmt.Errorf("row group %d holds more values than its %d rows", g, rg.NumRows())
-				}
-				for _, v := range buf[:k] {
-					if err := d.set(row, v); err != nil {
-						parquet.Release(page)
-						pages.Close()
-						return fmt.Errorf("row %d: %w", row+1, err)
-					}
-					row++
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					parquet.Release(page)
-					pages.Close()
-					return fmt.Errorf("row group %d: %w", g, err)
-				}
-			}
-			parquet.Release(page)
 		}
-		pages.Close()
-		if row != end {
-			return fmt.Errorf("row group %d: got %d values, want %d", g, row-(end-int(rg.NumRows())), rg.NumRows())
-		}
+		parquet.Release(page)
+	}
+	if row != end {
+		return fmt.Errorf("row group %d: got %d values, want %d", g, row-(end-int(rg.NumRows())), rg.NumRows())
 	}
 	return nil
 }
@@ -469,6 +478,12 @@ func (d *decoder) column() frame.Column {
 		return &frame.Categorical{ColName: d.name, Codes: d.codes, Levels: append([]string{}, d.meta.Levels...)}
 	}
 	if d.meta == nil && d.conv == convText {
+		if d.text == frame.KindString {
+			return &frame.String{ColName: d.name, Values: d.strs, Valid: d.valid}
+		}
+		if d.text == frame.KindCategorical {
+			return frame.NewCategorical(d.name, d.strs, d.missingMask())
+		}
 		distinct := map[string]struct{}{}
 		present := d.n - d.valid.NullCount(d.n)
 		for i, s := range d.strs {
@@ -481,17 +496,22 @@ func (d *decoder) column() frame.Column {
 			}
 		}
 		if categorical(len(distinct), present) {
-			var missing []bool
-			if d.valid != nil {
-				missing = make([]bool, d.n)
-				for i := range missing {
-					missing[i] = !d.valid.Valid(i)
-				}
-			}
-			return frame.NewCategorical(d.name, d.strs, missing)
+			return frame.NewCategorical(d.name, d.strs, d.missingMask())
 		}
 	}
 	return &frame.String{ColName: d.name, Values: d.strs, Valid: d.valid}
+}
+
+// missingMask returns the missing rows as a bool slice, or nil when none is.
+func (d *decoder) missingMask() []bool {
+	if d.valid == nil {
+		return nil
+	}
+	missing := make([]bool, d.n)
+	for i := range missing {
+		missing[i] = !d.valid.Valid(i)
+	}
+	return missing
 }
 
 // decimalValue returns the unscaled integer of a DECIMAL value as a float.

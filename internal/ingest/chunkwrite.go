@@ -1,0 +1,273 @@
+package ingest
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
+)
+
+// ChunkWriter writes a table chunk by chunk, in the formats of Write: CSV
+// and TSV (optionally gzip), JSON Lines (optionally gzip) and Parquet (rows
+// gathered into row groups of about 64 MiB). Every chunk must have the
+// columns (names and kinds) of the first; categorical levels may differ.
+//
+// A ChunkWriter made by Create writes to a temporary file next to the
+// destination that Close syncs and renames into place: a failed or
+// abandoned write never leaves a partial file under the final name. Abort
+// removes the temporary file; it does nothing after Close, so
+//
+//	w, err := ingest.Create(dest)
+//	...
+//	defer w.Abort()
+//	for each chunk { w.Write(ctx, chunk) }
+//	return w.Close()
+//
+// is the pattern. Encode may be called from several goroutines at once (to
+// format CSV and JSON Lines in parallel); Write, WriteEncoded, Close and
+// Abort must be called from one goroutine at a time.
+type ChunkWriter struct {
+	dest  string // "" for a caller's io.Writer
+	tmp   *os.File
+	bw    *bufio.Writer
+	zw    *gzip.Writer
+	out   io.Writer
+	fm    format
+	delim byte
+
+	pq     *parquetio.Writer
+	names  []string
+	kinds  []frame.Kind
+	rows   int
+	closed bool
+	err    error
+}
+
+// Create starts writing a file whose extension picks the format (see Write).
+func Create(dest string) (*ChunkWriter, error) {
+	fm, gz, tab := formatOf(dest)
+	switch fm {
+	case fmtParquet:
+		if gz {
+			return nil, fmt.Errorf("write %s: %w: Parquet compresses internally; drop the .gz", dest, ErrFormat)
+		}
+	case fmtUnknown:
+		return nil, fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet or .jsonl file name", dest, ErrFormat)
+	}
+	dir, base := filepath.Split(dest)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", dest, err)
+	}
+	w := &ChunkWriter{dest: dest, tmp: tmp, fm: fm, delim: ','}
+	if tab {
+		w.delim = '\t'
+	}
+	w.bw = bufio.NewWriterSize(tmp, 1<<20)
+	w.out = w.bw
+	if gz {
+		w.zw = gzip.NewWriter(w.bw)
+		w.out = w.zw
+	}
+	return w, nil
+}
+
+// NewChunkWriter writes to w in the named format: "csv", "tsv", "jsonl" or
+// "parquet". Close finishes the table (Parquet's footer) but does not close w.
+func NewChunkWriter(w io.Writer, format string) (*ChunkWriter, error) {
+	cw := &ChunkWriter{out: w, delim: ','}
+	switch strings.ToLower(format) {
+	case "csv":
+		cw.fm = fmtCSV
+	case "tsv":
+		cw.fm, cw.delim = fmtCSV, '\t'
+	case "jsonl", "ndjson":
+		cw.fm = fmtJSONL
+	case "parquet":
+		cw.fm = fmtParquet
+	default:
+		return nil, fmt.Errorf("write: %w: format %q (want csv, tsv, jsonl or parquet)", ErrFormat, format)
+	}
+	return cw, nil
+}
+
+// Rows returns the number of rows written so far.
+func (w *ChunkWriter) Rows() int { return w.rows }
+
+func (w *ChunkWriter) name() string {
+	if w.dest == "" {
+		return "output"
+	}
+	return w.dest
+}
+
+// Encoded is a chunk made ready to write by Encode.
+type Encoded struct {
+	f    *frame.Frame
+	text []byte // CSV or JSON Lines rows; nil for Parquet
+}
+
+// Encode formats a chunk for WriteEncoded. It does not touch the output,
+// so several goroutines may encode chunks at once; the text formats do all
+// their formatting here.
+func (w *ChunkWriter) Encode(ctx context.Context, f *frame.Frame) (*Encoded, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	e := &Encoded{f: f}
+	switch w.fm {
+	case fmtCSV:
+		e.text = appendCSVRows(make([]byte, 0, 1<<16), f, w.delim, 0, f.NumRows())
+	case fmtJSONL:
+		e.text = appendJSONLRows(make([]byte, 0, 1<<16), f, 0, f.NumRows())
+	}
+	return e, nil
+}
+
+// Write appends a chunk.
+func (w *ChunkWriter) Write(ctx context.Context, f *frame.Frame) error {
+	e, err := w.Encode(ctx, f)
+	if err != nil {
+		return err
+	}
+	return w.WriteEncoded(e)
+}
+
+// WriteEncoded appends a chunk prepared by Encode.
+func (w *ChunkWriter) WriteEncoded(e *Encoded) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return fmt.Errorf("write %s: write after close", w.name())
+	}
+	if err := w.write(e); err != nil {
+		w.err = fmt.Errorf("write %s: %w", w.name(), err)
+		return w.err
+	}
+	return nil
+}
+
+func (w *ChunkWriter) write(e *Encoded) error {
+	f := e.f
+	if w.names == nil {
+		if f.NumCols() == 0 {
+			return errors.New("the table has no columns")
+		}
+		w.names, w.kinds = f.Names(), kindsOf(f)
+		switch w.fm {
+		case fmtCSV:
+			if _, err := w.out.Write(appendCSVHeader(nil, f, w.delim)); err != nil {
+				return err
+			}
+		case fmtParquet:
+			pq, err := parquetio.NewWriter(w.out, f)
+			if err != nil {
+				return err
+			}
+			w.pq = pq
+		}
+	} else {
+		if f.NumCols() != len(w.names) {
+			return fmt.Errorf("chunk has %d columns, the first had %d", f.NumCols(), len(w.names))
+		}
+		for j, c := range f.Columns() {
+			if c.Name() != w.names[j] || c.Kind() != w.kinds[j] {
+				return fmt.Errorf("chunk column %d is %q (%s), the first chunk's is %q (%s)", j+1, c.Name(), c.Kind(), w.names[j], w.kinds[j])
+			}
+		}
+	}
+	if w.pq != nil {
+		if err := w.pq.Write(f); err != nil {
+			return err
+		}
+	} else if len(e.text) > 0 {
+		if _, err := w.out.Write(e.text); err != nil {
+			return err
+		}
+	}
+	w.rows += f.NumRows()
+	return nil
+}
+
+// Close finishes the table and, for a file, syncs it and renames it into
+// place. After a failed Write, Close removes the temporary file and returns
+// the write's error.
+func (w *ChunkWriter) Close() error {
+	if w.closed {
+		return w.err
+	}
+	if w.err != nil {
+		w.Abort()
+		return w.err
+	}
+	w.closed = true
+	if err := w.finish(); err != nil {
+		w.err = fmt.Errorf("write %s: %w", w.name(), err)
+		if w.tmp != nil {
+			w.tmp.Close()
+			os.Remove(w.tmp.Name())
+		}
+		return w.err
+	}
+	return nil
+}
+
+func (w *ChunkWriter) finish() error {
+	if w.names == nil && w.fm == fmtParquet {
+		return errors.New("no chunk was written (Parquet needs the columns)")
+	}
+	if w.pq != nil {
+		if err := w.pq.Close(); err != nil {
+			return err
+		}
+	}
+	if w.zw != nil {
+		if err := w.zw.Close(); err != nil {
+			return err
+		}
+	}
+	if w.tmp == nil {
+		return nil
+	}
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	if err := w.tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := w.tmp.Sync(); err != nil {
+		return err
+	}
+	if err := w.tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(w.tmp.Name(), w.dest)
+}
+
+// Abort discards the output: the temporary file is removed and the
+// destination left as it was. It does nothing after a successful Close.
+func (w *ChunkWriter) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	if w.err == nil {
+		w.err = fmt.Errorf("write %s: aborted", w.name())
+	}
+	if w.tmp != nil {
+		w.tmp.Close()
+		os.Remove(w.tmp.Name())
+	}
+}
