@@ -46,6 +46,11 @@ type Options struct {
 	Seed uint64
 	// Eval is "auto", "cv" or "holdout".
 	Eval string
+	// Search is the per-learner search method: "cfo" (default: FLOW2
+	// cost-frugal local search with default seeds), "random", "grid" or
+	// "tpe". Only cfo uses the spaces' default configurations and sample
+	// growth.
+	Search string
 	// Folds for cross-validation (default 5).
 	Folds int
 	// HoldoutFraction for holdout evaluation (default 0.1).
@@ -134,7 +139,7 @@ type learnerState struct {
 	space      Space
 	data       *learn.Dataset
 	valid      *learn.Dataset
-	search     *flow2
+	search     proposer
 	rng        *rand.Rand
 	trials     int
 	best       *Trial
@@ -149,6 +154,7 @@ type learnerState struct {
 	seen       map[string]bool
 	failedAll  bool
 	seeds      [][]float64 // default configurations still to try
+	exhausted  bool        // the proposer has no more points (grid)
 	lastConfig Config
 }
 
@@ -198,6 +204,11 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 	if o.Eval == "" {
 		o.Eval = "auto"
 	}
+	switch o.Search {
+	case "", SearchCFO, SearchRandom, SearchGrid, SearchTPE:
+	default:
+		return nil, fmt.Errorf("automl: unknown search method %q (want cfo, random, grid or tpe)", o.Search)
+	}
 	if o.Spaces == nil {
 		o.Spaces = DefaultSpaces(p.Task)
 	}
@@ -230,9 +241,11 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 		if p.Valid != nil {
 			st.valid = p.Valid[sp.Family]
 		}
-		st.search = newFlow2(sp.initPoint(), st.rng)
-		for _, c := range sp.Defaults {
-			st.seeds = append(st.seeds, sp.pointOf(c))
+		st.search = newProposer(o.Search, sp, st.rng)
+		if o.Search == "" || o.Search == SearchCFO {
+			for _, c := range sp.Defaults {
+				st.seeds = append(st.seeds, sp.pointOf(c))
+			}
 		}
 		s.states = append(s.states, st)
 		s.n = d.N()
@@ -243,6 +256,9 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 	}
 	return s, nil
 }
+
+// cfo reports whether the default cost-frugal search runs.
+func (s *searcher) cfo() bool { return s.o.Search == "" || s.o.Search == SearchCFO }
 
 // deterministic reports the trial-count mode.
 func (s *searcher) deterministic() bool { return s.o.Budget <= 0 }
@@ -268,6 +284,10 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		}
 		t := s.trial(searchCtx, id, st)
 		if t == nil {
+			if st.exhausted {
+				id-- // a finished grid: no trial ran, choose again
+				continue
+			}
 			break // out of time
 		}
 		s.results = append(s.results, *t)
@@ -307,7 +327,7 @@ func (s *searcher) choose() *learnerState {
 	}
 	var first *learnerState
 	for _, st := range s.states {
-		if st.trials == 0 && !st.failedAll && s.fits(st) {
+		if st.trials == 0 && !st.failedAll && !st.exhausted && s.fits(st) {
 			if first == nil || st.space.CostFactor < first.space.CostFactor {
 				first = st
 			}
@@ -320,7 +340,7 @@ func (s *searcher) choose() *learnerState {
 	var inv []float64
 	total := 0.0
 	for _, st := range s.states {
-		if st.failedAll || !s.fits(st) {
+		if st.failedAll || st.exhausted || !s.fits(st) {
 			continue
 		}
 		eci := st.lastCost * 2
@@ -442,16 +462,22 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	var cfg Config
 	for tries := 0; ; tries++ {
 		switch {
-		case st.trials == 0 && tries == 0:
+		case st.trials == 0 && tries == 0 && s.cfo():
 			x = st.space.initPoint()
 		case len(st.seeds) > 0:
 			x, st.seeds = st.seeds[0], st.seeds[1:]
 			if !s.affordable(st, st.space.configAt(x)) {
 				continue // a default too expensive for the time left
 			}
-			st.search.pending = nil
+			if f, ok := st.search.(*flow2); ok {
+				f.pending = nil
+			}
 		default:
 			x = st.search.propose()
+			if x == nil {
+				st.exhausted = true // a finished grid
+				return nil
+			}
 		}
 		cfg = st.space.configAt(x)
 		if !st.seen[cfg.key()+fmt.Sprint(st.sampleSize(s))] || tries > 20 {
@@ -520,10 +546,10 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		s.best = &tc
 	}
 	// Grow the training sample ×4 when the search at this size converged.
-	if st.search.converged > 0 && st.sample > 0 && st.sample < s.split.trainRows() {
+	if f, ok := st.search.(*flow2); ok && f.converged > 0 && st.sample > 0 && st.sample < s.split.trainRows() {
 		st.sample = min(st.sample*4, s.split.trainRows())
-		st.search.converged = 0
-		st.search.bestLoss = math.Inf(1)
+		f.converged = 0
+		f.bestLoss = math.Inf(1)
 	}
 	return t
 }

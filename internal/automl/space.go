@@ -30,6 +30,9 @@ type Domain struct {
 	// configuration fits in the time left, and as the cost model of the
 	// deterministic trial-count mode.
 	CostExp float64
+	// GridPoints is the number of points of a numeric domain in grid search
+	// (default 5).
+	GridPoints int
 }
 
 // value maps a unit coordinate to the hyperparameter's text value.

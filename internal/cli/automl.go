@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ func init() { register(newAutoMLCmd) }
 
 type automlFlags struct {
 	target, task, metric, valid, test, out, html, eval, register string
+	search, space                                                string
 	learners                                                     []string
 	budget, maxLatency                                           time.Duration
 	trials, maxModelBytes                                        int
@@ -38,7 +40,18 @@ trials are then ensembled (greedy selection) when that beats the best single
 model, and the result is refitted on all rows within the budget.
 
 --budget is wall time including the refit. --trials N without --budget is the
-reproducible mode: the same --seed and N give a bit-identical model.`,
+reproducible mode: the same --seed and N give a bit-identical model.
+
+--search tpe|random|grid with --space FILE searches your own space instead:
+
+  learners:
+    - learner: gbdt
+      params:
+        n_estimators: {low: 50, high: 1000, log: true, int: true}
+        learning_rate: {low: 0.01, high: 0.3, log: true}
+        max_leaves: {choices: [15, 31, 63]}
+      fixed:
+        l2: 1`,
 		Example: `  gyre automl examples/data/adult/adult.train.csv --target class --budget 60s \
       --test examples/data/adult/adult.test.csv --out adult.gyre
   gyre automl data.csv --target price --trials 50 --seed 1 --learners gbdt,random_forest --json`,
@@ -57,6 +70,8 @@ reproducible mode: the same --seed and N give a bit-identical model.`,
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
 	f.StringVar(&fl.eval, "eval", "auto", "evaluation: auto, cv or holdout")
 	f.BoolVar(&fl.noEnsemble, "no-ensemble", false, "do not ensemble the best trials")
+	f.StringVar(&fl.search, "search", "cfo", "search method: cfo (cost-frugal local search), tpe, random or grid")
+	f.StringVar(&fl.space, "space", "", "YAML search space replacing the built-in ones (see 'gyre automl --help')")
 	f.DurationVar(&fl.maxLatency, "max-latency", 0, "discard models predicting slower than this per row")
 	f.IntVar(&fl.maxModelBytes, "max-model-bytes", 0, "discard models larger than this many bytes")
 	f.StringVar(&fl.out, "out", "", "bundle path (default TARGET-automl.gyre)")
@@ -100,6 +115,21 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if err != nil {
 		return err
 	}
+	switch fl.search {
+	case "cfo", "tpe", "random", "grid":
+	default:
+		return usageErrorf("automl: --search %q: want cfo, tpe, random or grid", fl.search)
+	}
+	var spaces []automl.Space
+	if fl.space != "" {
+		data, err := os.ReadFile(fl.space)
+		if err != nil {
+			return usageErrorf("automl: --space: %v", err)
+		}
+		if spaces, err = automl.ParseSpaces(data, fl.space); err != nil {
+			return usageErrorf("automl: %v", err)
+		}
+	}
 	f, err := app.loadFrame(ctx, source)
 	if err != nil {
 		return err
@@ -121,7 +151,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		}
 	}
 	opts := train.SearchOptions{Budget: searchBudget, Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
-		Eval: fl.eval, NoEnsemble: fl.noEnsemble, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
+		Eval: fl.eval, Search: fl.search, Spaces: spaces, NoEnsemble: fl.noEnsemble, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
 	if fl.valid != "" {
 		if opts.Valid, err = app.loadFrame(ctx, fl.valid); err != nil {
 			return err

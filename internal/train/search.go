@@ -28,6 +28,12 @@ type SearchOptions struct {
 	Eval string
 	// Valid is an optional user validation frame (with the target column).
 	Valid *frame.Frame
+	// Search is the search method: "cfo" (default), "random", "grid" or
+	// "tpe".
+	Search string
+	// Spaces replaces the built-in search spaces (a user's --space file);
+	// their families are filled in from the learner names.
+	Spaces []automl.Space
 	// NoEnsemble disables ensemble selection.
 	NoEnsemble    bool
 	MaxLatency    time.Duration
@@ -56,6 +62,22 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		return nil, nil, err
 	}
 	spaces := automl.DefaultSpaces(p.Task)
+	if o.Spaces != nil {
+		spaces = nil
+		for _, sp := range o.Spaces {
+			spec, err := learn.Lookup(sp.Learner)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !slices.Contains(spec.Tasks, p.Task) {
+				return nil, nil, fmt.Errorf("search space: learner %s does not do %v tasks", sp.Learner, p.Task)
+			}
+			if sp.Family == "" {
+				sp.Family = bundle.FamilyOf(sp.Learner)
+			}
+			spaces = append(spaces, sp)
+		}
+	}
 	if len(o.Learners) > 0 {
 		var keep []automl.Space
 		var known []string
@@ -123,7 +145,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		return m.Loss(v)
 	}
 	res, err := automl.Run(ctx, automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, automl.Options{
-		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Ensemble: !o.NoEnsemble,
+		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble,
 		MaxLatency: o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
 	})
 	if err != nil {
