@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -336,6 +337,17 @@ func (s *searcher) choose() *learnerState {
 	if first != nil {
 		return first
 	}
+	// Then the default configurations (seeds), cheapest learner first, each
+	// only when it fits in a quarter of the time left: one expensive default
+	// must not eat the budget.
+	for _, st := range sortedByCost(s.states) {
+		for len(st.seeds) > 0 && !st.failedAll {
+			if s.seedAffordable(st, st.space.configAt(st.seeds[0])) {
+				return st
+			}
+			st.seeds = st.seeds[1:]
+		}
+	}
 	var cands []*learnerState
 	var inv []float64
 	total := 0.0
@@ -393,6 +405,24 @@ func (s *searcher) fits(st *learnerState) bool {
 	reserve := s.refitReserve()
 	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
 	return est+reserve <= left
+}
+
+// sortedByCost returns the learners ordered by their relative cost.
+func sortedByCost(states []*learnerState) []*learnerState {
+	out := slices.Clone(states)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].space.CostFactor < out[j].space.CostFactor })
+	return out
+}
+
+// seedAffordable reports whether a default configuration is predicted to
+// take at most a quarter of the time left (always true in trial-count mode).
+func (s *searcher) seedAffordable(st *learnerState, cfg Config) bool {
+	if s.deterministic() {
+		return true
+	}
+	est := st.lastCost * st.space.relCost(cfg) / math.Max(st.space.relCost(st.lastConfig), 1e-9)
+	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
+	return est <= left/4 && s.affordable(st, cfg)
 }
 
 // affordable reports whether a trial of cfg is expected to finish with the
@@ -466,9 +496,6 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 			x = st.space.initPoint()
 		case len(st.seeds) > 0:
 			x, st.seeds = st.seeds[0], st.seeds[1:]
-			if !s.affordable(st, st.space.configAt(x)) {
-				continue // a default too expensive for the time left
-			}
 			if f, ok := st.search.(*flow2); ok {
 				f.pending = nil
 			}
