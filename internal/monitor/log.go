@@ -2,9 +2,13 @@ package monitor
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/sqlstore"
@@ -142,11 +146,70 @@ type Query struct {
 }
 
 // Predictions returns the logged predictions matching q in time order, each
-// with its feedback label when one arrived.
+// with its feedback label when one arrived. Without a Limit, the time range
+// is read in parallel slices (SQLite and PostgreSQL both serve concurrent
+// readers).
 func (l *Log) Predictions(ctx context.Context, q Query) ([]Logged, error) {
 	if q.Model == "" {
 		return nil, fmt.Errorf("query prediction log: no model given")
 	}
+	if q.Limit > 0 {
+		out, err := l.query(ctx, q, true)
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 { // oldest first
+			out[i], out[j] = out[j], out[i]
+		}
+		return out, err
+	}
+	lo, hi := q.Since.UnixMilli(), q.Until.UnixMilli()
+	if q.Since.IsZero() {
+		lo = math.MinInt64
+	}
+	if q.Until.IsZero() {
+		hi = math.MaxInt64
+	}
+	var minMS, maxMS sql.NullInt64
+	var n int
+	if err := l.db.QueryRowContext(ctx, "SELECT MIN(time_ms), MAX(time_ms), COUNT(*) FROM predictions WHERE model = ? AND time_ms >= ? AND time_ms < ?",
+		q.Model, lo, hi).Scan(&minMS, &maxMS, &n); err != nil {
+		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	parts := 1
+	if n > 20000 {
+		parts = min(4, runtime.GOMAXPROCS(0))
+	}
+	step := (maxMS.Int64-minMS.Int64)/int64(parts) + 1
+	results := make([][]Logged, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for k := 0; k < parts; k++ {
+		sub := q
+		sub.Since = time.UnixMilli(minMS.Int64 + int64(k)*step)
+		sub.Until = time.UnixMilli(min(minMS.Int64+int64(k+1)*step, maxMS.Int64+1))
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			results[k], errs[k] = l.query(ctx, sub, false)
+		}(k)
+	}
+	wg.Wait()
+	total := 0
+	for k := range results {
+		if errs[k] != nil {
+			return nil, errs[k]
+		}
+		total += len(results[k])
+	}
+	out := make([]Logged, 0, total)
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+func (l *Log) query(ctx context.Context, q Query, newestFirst bool) ([]Logged, error) {
 	var sb strings.Builder
 	sb.WriteString(`SELECT p.version, p.request_id, p.row_index, p.time_ms, p.input, p.output, f.label
 		FROM predictions p LEFT JOIN feedback f
@@ -165,7 +228,11 @@ func (l *Log) Predictions(ctx context.Context, q Query) ([]Logged, error) {
 		sb.WriteString(" AND p.time_ms < ?")
 		args = append(args, q.Until.UnixMilli())
 	}
-	sb.WriteString(" ORDER BY p.time_ms DESC, p.request_id, p.row_index")
+	if newestFirst {
+		sb.WriteString(" ORDER BY p.time_ms DESC, p.request_id, p.row_index")
+	} else {
+		sb.WriteString(" ORDER BY p.time_ms")
+	}
 	if q.Limit > 0 {
 		sb.WriteString(fmt.Sprintf(" LIMIT %d", q.Limit))
 	}
@@ -192,9 +259,6 @@ func (l *Log) Predictions(ctx context.Context, q Query) ([]Logged, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 { // oldest first
-		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
 }
