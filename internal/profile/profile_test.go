@@ -15,7 +15,9 @@ import (
 	"github.com/gyre-ml/gyre/internal/frame"
 )
 
-const datasets = "/work/shared/datasets/"
+// datasets holds the real data sets the tests read: adult and titanic ship
+// with the repository (copied from ../shared/datasets with their manifests).
+const datasets = "../../examples/data/"
 
 type golden struct {
 	Columns map[string]struct {
