@@ -11,16 +11,17 @@ cd "$(dirname "$0")/../.."
 export GOTOOLCHAIN=local
 out=bench/gbdt/out
 mkdir -p "$out"
+shared=${SHARED:-../shared}
 rm -f "$out/anchors.jsonl" "$out/gyre.jsonl"
 go build -o "$out/gbdt-bench" ./bench/gbdt
 uptime | tee "$out/uptime.txt"
 # Interleave peers and Gyre so both see similar machine load.
-/usr/bin/python3 /work/shared/bench/speed_anchors.py --configs xgb_depth6 --threads 2 --out "$out/anchors.jsonl" >/dev/null
+/usr/bin/python3 "$shared"/bench/speed_anchors.py --configs xgb_depth6 --threads 2 --out "$out/anchors.jsonl" >/dev/null
 "$out/gbdt-bench" -threads 2 -config gyre_leaves31 >>"$out/gyre.jsonl"
-/usr/bin/python3 /work/shared/bench/speed_anchors.py --configs xgb_leaves31 --threads 2 --out "$out/anchors.jsonl" >/dev/null
+/usr/bin/python3 "$shared"/bench/speed_anchors.py --configs xgb_leaves31 --threads 2 --out "$out/anchors.jsonl" >/dev/null
 "$out/gbdt-bench" -threads 2 -config gyre_leaves31 >>"$out/gyre.jsonl"
 if [ "${FULL:-}" = 1 ]; then
-	/usr/bin/python3 /work/shared/bench/speed_anchors.py --configs hgb_leaves31 --threads 2 --out "$out/anchors.jsonl" >/dev/null
+	/usr/bin/python3 "$shared"/bench/speed_anchors.py --configs hgb_leaves31 --threads 2 --out "$out/anchors.jsonl" >/dev/null
 	/usr/bin/python3 bench/gbdt/xgb_holdout.py --threads 2 >"$out/holdout.jsonl"
 fi
 uptime | tee -a "$out/uptime.txt"
