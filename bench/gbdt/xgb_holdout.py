@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, "/work/shared/bench")
+sys.path.insert(0, os.environ.get("SHARED_BENCH", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "bench")))
 import speed_anchors  # noqa: E402
 
 import numpy as np  # noqa: E402
