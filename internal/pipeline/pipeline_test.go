@@ -186,3 +186,30 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("latency goal: %+v %v", g, err)
 	}
 }
+
+// TestProjectFiles checks testdata/pipeline: *.good.yaml parse, *.bad.yaml
+// fail with the message in their "# want:" line.
+func TestProjectFiles(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pipeline", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, perr := Parse(data, filepath.Base(f))
+		if strings.HasSuffix(f, ".good.yaml") {
+			if perr != nil {
+				t.Errorf("%s: %v", f, perr)
+			}
+			continue
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		want := strings.TrimSpace(strings.TrimPrefix(first, "# want:"))
+		if perr == nil || !strings.Contains(perr.Error(), want) {
+			t.Errorf("%s: got %v, want an error containing %q", f, perr, want)
+		}
+	}
+}
