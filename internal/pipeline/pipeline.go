@@ -200,8 +200,9 @@ func Run(ctx context.Context, env *Env, p *Project, o Options) (*Result, error) 
 		_ = r.parent.SetTag(context.WithoutCancel(ctx), "gyre.pipeline.status", r.res.Status)
 		_ = r.parent.End(context.WithoutCancel(ctx), st)
 	}
-	_ = env.DB.Write(context.WithoutCancel(ctx), func(tx *sqlstore.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE pipeline_runs SET status = ?, detail = ?, end_ms = ? WHERE id = ?",
+	uctx := context.WithoutCancel(ctx) // record the outcome even when cancelled
+	_ = env.DB.Write(uctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.ExecContext(uctx, "UPDATE pipeline_runs SET status = ?, detail = ?, end_ms = ? WHERE id = ?",
 			r.res.Status, detail, time.Now().UnixMilli(), r.res.ID)
 		return err
 	})

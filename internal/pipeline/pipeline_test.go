@@ -213,3 +213,54 @@ func TestProjectFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeAfterInterruption stops a run after its prepare step (as a kill
+// would) and checks that the next run resumes from there, and that a dead
+// holder's lock is taken over once its lease has expired.
+func TestResumeAfterInterruption(t *testing.T) {
+	env := testEnv(t)
+	dir := t.TempDir()
+	rows := bikeRows(t)
+	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:3001])
+	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(bikeProject), 0o644)
+	p, err := Load(filepath.Join(dir, "gyre.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	env.Progress = func(s StepResult) {
+		if s.Step == "prepare" {
+			cancel()
+		}
+	}
+	res, err := Run(ctx, env, p, Options{})
+	if err == nil || res.Status != "failed" {
+		t.Fatalf("interrupted run: %v %+v", err, res)
+	}
+	if _, err := env.Registry.Resolve(context.Background(), "bike@production"); err == nil {
+		t.Fatal("an interrupted run promoted a model")
+	}
+	// a crashed holder left its lock behind: it expires with its lease
+	if err := env.DB.Write(context.Background(), func(tx *sqlstore.Tx) error {
+		_, err := tx.ExecContext(context.Background(), "INSERT INTO pipeline_locks (name, holder, trigger_by, expires_ms) VALUES ('bike', 'dead', 'x', ?)", time.Now().Add(-time.Second).UnixMilli())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.Progress = nil
+	res, err = Run(context.Background(), env, p, Options{Trigger: "retry"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, s := range res.Steps {
+		status[s.Step] = s.Status
+	}
+	if status["prepare"] != "cached" || status["validate"] != "cached" || status["train"] != "done" || res.Status != "promoted" {
+		t.Errorf("resumed run: %v, status %s", status, res.Status)
+	}
+	runs, err := Runs(context.Background(), env.DB, "bike", 10)
+	if err != nil || len(runs) != 2 || runs[0].Status != "promoted" || runs[1].Status != "failed" {
+		t.Errorf("runs: %+v %v", runs, err)
+	}
+}
