@@ -1,0 +1,31 @@
+// Package onnx exports fitted Gyre models to ONNX, so a Gyre model can run
+// anywhere ONNX runs (onnxruntime, ONNX.js, Triton, ...).
+//
+// [ExportGBDT] turns a fitted gradient-boosted ensemble (learn/gbdt) into
+// an ONNX model of one ai.onnx.ml TreeEnsembleRegressor or
+// TreeEnsembleClassifier node (opset 17, ai.onnx.ml 3, IR version 8):
+//
+//   - input "input": float tensor [N, p], the encoded design matrix in the
+//     model's feature order: numbers as floats, categorical features as the
+//     encoder's integer category codes (0..levels-1, levels sorted as in
+//     learn.Feature.Levels), missing values as NaN. The feature names and
+//     category levels are stored in the model's metadata ("gyre.features").
+//   - regression: output "variable" float [N, 1]; the Poisson objective adds
+//     an Exp node so the output is the predicted mean, as in Gyre.
+//   - classification: outputs "label" string [N] (the class name) and
+//     "probabilities" float [N, classes]; post_transform LOGISTIC for
+//     binary models and SOFTMAX for multiclass ones.
+//
+// Each numeric split x ≤ t becomes a BRANCH_LEQ node whose threshold is t
+// rounded down to float32, so every float32 input follows the same branch
+// as in Gyre; the learned missing-value direction becomes
+// nodes_missing_value_tracks_true. A categorical set split becomes a chain
+// of BRANCH_EQ nodes (one per category that goes left) whose true branches
+// share the left subtree, the encoding onnxmltools uses for LightGBM and
+// onnxruntime accepts; when missing values go left, a leading BRANCH_LT 0
+// node routes NaN and negative codes there.
+//
+// The model's base score becomes base_values. ONNX evaluates in float32,
+// so outputs match Gyre's float64 predictions on the same (float32-rounded)
+// inputs to about 1e-6 relative.
+package onnx

@@ -1,0 +1,299 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gyre-ml/gyre/internal/onnx/onnxpb"
+)
+
+// Tensor is an evaluated output: float32 values or strings, row-major in
+// Shape.
+type Tensor struct {
+	Shape   []int
+	Floats  []float32
+	Strings []string
+}
+
+// Evaluate runs an ONNX model of the kind this package exports (a graph of
+// ai.onnx.ml TreeEnsembleRegressor / TreeEnsembleClassifier and Exp nodes
+// over one float input) on the row-major n×p matrix x, and returns its
+// outputs by name. It is a small reference interpreter that follows
+// onnxruntime's semantics for these operators (float32 thresholds and
+// accumulation, the binary-classifier conventions); it exists to check
+// exports without a runtime, and rejects any other operator.
+func Evaluate(model []byte, x []float32, n, p int) (map[string]*Tensor, error) {
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(model, &mp); err != nil {
+		return nil, fmt.Errorf("onnx evaluate: decode model: %w", err)
+	}
+	g := mp.GetGraph()
+	if g == nil || len(g.GetInput()) != 1 {
+		return nil, errors.New("onnx evaluate: want a graph with one input")
+	}
+	if len(x) != n*p {
+		return nil, fmt.Errorf("onnx evaluate: input holds %d values, want %d×%d", len(x), n, p)
+	}
+	env := map[string]*Tensor{g.GetInput()[0].GetName(): {Shape: []int{n, p}, Floats: x}}
+	for _, nd := range g.GetNode() {
+		in := make([]*Tensor, len(nd.GetInput()))
+		for i, name := range nd.GetInput() {
+			if in[i] = env[name]; in[i] == nil {
+				return nil, fmt.Errorf("onnx evaluate: node %s: input %q is not computed", nd.GetName(), name)
+			}
+		}
+		var outs []*Tensor
+		var err error
+		switch nd.GetOpType() {
+		case "Exp":
+			t := in[0]
+			o := &Tensor{Shape: t.Shape, Floats: make([]float32, len(t.Floats))}
+			for i, v := range t.Floats {
+				o.Floats[i] = float32(math.Exp(float64(v)))
+			}
+			outs = []*Tensor{o}
+		case "TreeEnsembleRegressor", "TreeEnsembleClassifier":
+			outs, err = evalTrees(nd, in[0])
+		default:
+			err = fmt.Errorf("operator %s is not supported", nd.GetOpType())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("onnx evaluate: node %s: %w", nd.GetName(), err)
+		}
+		if len(outs) != len(nd.GetOutput()) {
+			return nil, fmt.Errorf("onnx evaluate: node %s has %d outputs, want %d", nd.GetName(), len(nd.GetOutput()), len(outs))
+		}
+		for i, name := range nd.GetOutput() {
+			env[name] = outs[i]
+		}
+	}
+	res := map[string]*Tensor{}
+	for _, o := range g.GetOutput() {
+		t := env[o.GetName()]
+		if t == nil {
+			return nil, fmt.Errorf("onnx evaluate: output %q is not computed", o.GetName())
+		}
+		res[o.GetName()] = t
+	}
+	return res, nil
+}
+
+type enode struct {
+	mode        string
+	feat        int
+	value       float32
+	t, f        int // node indices
+	missingTrue bool
+	leaf        []int // weight indices
+}
+
+func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
+	if len(x.Shape) != 2 {
+		return nil, fmt.Errorf("input has shape %v, want [N, p]", x.Shape)
+	}
+	n, p := x.Shape[0], x.Shape[1]
+	a := map[string]*onnxpb.AttributeProto{}
+	for _, at := range nd.GetAttribute() {
+		a[at.GetName()] = at
+	}
+	ints := func(k string) []int64 { return a[k].GetInts() }
+	floats := func(k string) []float32 { return a[k].GetFloats() }
+	str := func(k, def string) string {
+		if at := a[k]; at != nil {
+			return string(at.GetS())
+		}
+		return def
+	}
+	if f := str("aggregate_function", "SUM"); f != "SUM" {
+		return nil, fmt.Errorf("aggregate_function %s is not supported", f)
+	}
+	cls := nd.GetOpType() == "TreeEnsembleClassifier"
+	pre := "target_"
+	if cls {
+		pre = "class_"
+	}
+	treeIDs, nodeIDs := ints("nodes_treeids"), ints("nodes_nodeids")
+	feats, modes, vals := ints("nodes_featureids"), a["nodes_modes"].GetStrings(), floats("nodes_values")
+	tIDs, fIDs, miss := ints("nodes_truenodeids"), ints("nodes_falsenodeids"), ints("nodes_missing_value_tracks_true")
+	m := len(treeIDs)
+	if len(nodeIDs) != m || len(feats) != m || len(modes) != m || len(vals) != m || len(tIDs) != m || len(fIDs) != m || (len(miss) != 0 && len(miss) != m) {
+		return nil, errors.New("node attribute arrays differ in length")
+	}
+	type key struct{ tree, node int64 }
+	index := map[key]int{}
+	var roots []int
+	for i := range m {
+		k := key{treeIDs[i], nodeIDs[i]}
+		if _, dup := index[k]; dup {
+			return nil, fmt.Errorf("tree %d node %d is defined twice", k.tree, k.node)
+		}
+		index[k] = i
+		if i == 0 || treeIDs[i] != treeIDs[i-1] {
+			roots = append(roots, i)
+		}
+	}
+	nodes := make([]enode, m)
+	for i := range m {
+		nodes[i] = enode{mode: string(modes[i]), feat: int(feats[i]), value: vals[i], missingTrue: len(miss) > 0 && miss[i] != 0}
+		if nodes[i].mode == "LEAF" {
+			continue
+		}
+		if nodes[i].feat < 0 || nodes[i].feat >= p {
+			return nil, fmt.Errorf("tree %d node %d uses feature %d of %d", treeIDs[i], nodeIDs[i], nodes[i].feat, p)
+		}
+		var ok1, ok2 bool
+		nodes[i].t, ok1 = index[key{treeIDs[i], tIDs[i]}]
+		nodes[i].f, ok2 = index[key{treeIDs[i], fIDs[i]}]
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("tree %d node %d has a missing child", treeIDs[i], nodeIDs[i])
+		}
+	}
+	wTree, wNode, wOut, w := ints(pre+"treeids"), ints(pre+"nodeids"), ints(pre+"ids"), floats(pre+"weights")
+	if len(wNode) != len(wTree) || len(wOut) != len(wTree) || len(w) != len(wTree) {
+		return nil, errors.New("leaf weight arrays differ in length")
+	}
+	outputs := 0
+	allPos := true
+	for i := range wTree {
+		j, ok := index[key{wTree[i], wNode[i]}]
+		if !ok {
+			return nil, fmt.Errorf("weight %d refers to unknown tree %d node %d", i, wTree[i], wNode[i])
+		}
+		nodes[j].leaf = append(nodes[j].leaf, i)
+		outputs = max(outputs, int(wOut[i])+1)
+		allPos = allPos && w[i] >= 0
+	}
+	var labels []string
+	if cls {
+		for _, s := range a["classlabels_strings"].GetStrings() {
+			labels = append(labels, string(s))
+		}
+		if len(labels) == 0 {
+			return nil, errors.New("only classlabels_strings are supported")
+		}
+		outputs = max(outputs, 1)
+	} else {
+		outputs = int(a["n_targets"].GetI())
+	}
+	base := floats("base_values")
+	if len(base) != 0 && len(base) != outputs {
+		return nil, fmt.Errorf("%d base_values for %d outputs", len(base), outputs)
+	}
+	walk := func(row []float32, i int) int {
+		for steps := 0; nodes[i].mode != "LEAF"; steps++ {
+			if steps > m {
+				return -1
+			}
+			nd := &nodes[i]
+			v := row[nd.feat]
+			var c bool
+			switch nd.mode {
+			case "BRANCH_LEQ":
+				c = v <= nd.value
+			case "BRANCH_LT":
+				c = v < nd.value
+			case "BRANCH_GTE":
+				c = v >= nd.value
+			case "BRANCH_GT":
+				c = v > nd.value
+			case "BRANCH_EQ":
+				c = v == nd.value
+			case "BRANCH_NEQ":
+				c = v != nd.value
+			}
+			if v != v && nd.missingTrue {
+				c = true
+			}
+			if c {
+				i = nd.t
+			} else {
+				i = nd.f
+			}
+		}
+		return i
+	}
+	for _, nd := range nodes {
+		switch nd.mode {
+		case "LEAF", "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ":
+		default:
+			return nil, fmt.Errorf("node mode %q is not supported", nd.mode)
+		}
+	}
+	scores := make([]float32, n*outputs)
+	for r := range n {
+		row := x.Floats[r*p : (r+1)*p]
+		s := scores[r*outputs : (r+1)*outputs]
+		for _, root := range roots {
+			leaf := walk(row, root)
+			if leaf < 0 {
+				return nil, fmt.Errorf("tree %d has a cycle", treeIDs[root])
+			}
+			for _, wi := range nodes[leaf].leaf {
+				s[wOut[wi]] += w[wi]
+			}
+		}
+		for c := range base {
+			s[c] += base[c]
+		}
+	}
+	post := str("post_transform", "NONE")
+	if !cls {
+		if post != "NONE" {
+			return nil, fmt.Errorf("regressor post_transform %s is not supported", post)
+		}
+		return []*Tensor{{Shape: []int{n, outputs}, Floats: scores}}, nil
+	}
+	k := len(labels)
+	lab := &Tensor{Shape: []int{n}, Strings: make([]string, n)}
+	prob := &Tensor{Shape: []int{n, k}, Floats: make([]float32, n*k)}
+	switch {
+	case k == 2 && outputs == 1 && post == "LOGISTIC":
+		for r := range n {
+			s := scores[r]
+			if allPos {
+				// onnxruntime: threshold 0.5, and the raw score is
+				// reported as a probability without the logistic.
+				lab.Strings[r] = labels[b2i(s > 0.5)]
+				prob.Floats[2*r], prob.Floats[2*r+1] = 1-s, s
+				continue
+			}
+			lab.Strings[r] = labels[b2i(s > 0)]
+			prob.Floats[2*r] = float32(1 / (1 + math.Exp(float64(s))))
+			prob.Floats[2*r+1] = float32(1 / (1 + math.Exp(-float64(s))))
+		}
+	case outputs == k && post == "SOFTMAX":
+		for r := range n {
+			s := scores[r*k : (r+1)*k]
+			best := 0
+			for c := range s {
+				if s[c] > s[best] {
+					best = c
+				}
+			}
+			lab.Strings[r] = labels[best]
+			mx := float64(s[best])
+			sum := 0.0
+			e := make([]float64, k)
+			for c := range s {
+				e[c] = math.Exp(float64(s[c]) - mx)
+				sum += e[c]
+			}
+			for c := range s {
+				prob.Floats[r*k+c] = float32(e[c] / sum)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("classifier with %d labels, %d score columns and post_transform %s is not supported", k, outputs, post)
+	}
+	return []*Tensor{lab, prob}, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
