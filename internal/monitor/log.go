@@ -1,14 +1,16 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
-	"database/sql"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime"
+	"sort"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/sqlstore"
@@ -43,6 +45,12 @@ type Logged struct {
 
 // Log is the prediction log in the metadata store. It is safe for
 // concurrent use.
+//
+// Each LogPredictions or LogFeedback call stores one row per model holding
+// the whole batch, one tab-separated line per record (tables
+// prediction_batches and feedback_batches): reading a window of a million
+// predictions is a few thousand rows. Labels are joined to predictions by
+// request id and row when reading; the latest label of a row wins.
 type Log struct {
 	db *sqlstore.DB
 }
@@ -50,84 +58,113 @@ type Log struct {
 // NewLog returns the prediction log of db.
 func NewLog(db *sqlstore.DB) *Log { return &Log{db: db} }
 
-// insertBatch is the number of rows per INSERT statement.
-const insertBatch = 200
-
-// LogPredictions stores records in one transaction (multi-row inserts).
-// A record already logged (same model, request id and row) is ignored.
-func (l *Log) LogPredictions(ctx context.Context, recs []Record) error {
-	if len(recs) == 0 {
-		return nil
+// field makes an identifier safe for the line format.
+func field(s string) string {
+	if strings.ContainsAny(s, "\t\n\r") {
+		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
 	}
-	err := l.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		for lo := 0; lo < len(recs); lo += insertBatch {
-			hi := min(lo+insertBatch, len(recs))
-			var q strings.Builder
-			q.WriteString("INSERT INTO predictions (model, version, request_id, row_index, time_ms, input, output) VALUES ")
-			args := make([]any, 0, 7*(hi-lo))
-			for i, r := range recs[lo:hi] {
-				if i > 0 {
-					q.WriteByte(',')
-				}
-				q.WriteString("(?,?,?,?,?,?,?)")
-				in, out := string(r.Input), string(r.Output)
-				if in == "" {
-					in = "{}"
-				}
-				if out == "" {
-					out = "{}"
-				}
-				args = append(args, r.Model, r.Version, r.RequestID, int64(r.Row), r.Time.UnixMilli(), in, out)
-			}
-			q.WriteString(" ON CONFLICT (model, request_id, row_index) DO NOTHING")
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return err
-			}
+	return s
+}
+
+// compactJSON returns JSON without raw tabs or newlines (valid JSON only
+// has them as insignificant whitespace), or def for empty or invalid input.
+func compactJSON(b []byte, def string) []byte {
+	if len(b) == 0 {
+		return []byte(def)
+	}
+	if bytes.ContainsAny(b, "\t\n\r") {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, b); err != nil {
+			return []byte(def)
 		}
-		return nil
+		return buf.Bytes()
+	}
+	return b
+}
+
+func (l *Log) insertBatch(ctx context.Context, table, model string, lines []byte, n int, lo, hi time.Time) error {
+	return l.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id, model, min_time_ms, max_time_ms, n, records) VALUES (?, ?, ?, ?, ?, ?)",
+			newBatchID(), model, lo.UnixMilli(), hi.UnixMilli(), int64(n), string(lines))
+		return err
 	})
-	if err != nil {
-		return fmt.Errorf("log predictions: %w", err)
+}
+
+// LogPredictions stores records: one batch row per model.
+func (l *Log) LogPredictions(ctx context.Context, recs []Record) error {
+	byModel := map[string][]int{}
+	var order []string
+	for i, r := range recs {
+		if _, ok := byModel[r.Model]; !ok {
+			order = append(order, r.Model)
+		}
+		byModel[r.Model] = append(byModel[r.Model], i)
+	}
+	for _, model := range order {
+		var buf []byte
+		lo, hi := recs[byModel[model][0]].Time, recs[byModel[model][0]].Time
+		for _, i := range byModel[model] {
+			r := &recs[i]
+			if r.Time.Before(lo) {
+				lo = r.Time
+			}
+			if r.Time.After(hi) {
+				hi = r.Time
+			}
+			buf = append(buf, field(r.Version)...)
+			buf = append(buf, '\t')
+			buf = append(buf, field(r.RequestID)...)
+			buf = append(buf, '\t')
+			buf = strconv.AppendInt(buf, int64(r.Row), 10)
+			buf = append(buf, '\t')
+			buf = strconv.AppendInt(buf, r.Time.UnixMilli(), 10)
+			buf = append(buf, '\t')
+			buf = append(buf, compactJSON(r.Input, "{}")...)
+			buf = append(buf, '\t')
+			buf = append(buf, compactJSON(r.Output, "{}")...)
+			buf = append(buf, '\n')
+		}
+		if err := l.insertBatch(ctx, "prediction_batches", model, buf, len(byModel[model]), lo, hi); err != nil {
+			return fmt.Errorf("log predictions of %s: %w", model, err)
+		}
 	}
 	return nil
 }
 
-// LogFeedback stores labels; a later label for the same row replaces the
-// earlier one.
+// LogFeedback stores labels: one batch row per model. A later label for the
+// same row replaces an earlier one when read.
 func (l *Log) LogFeedback(ctx context.Context, fbs []Feedback) error {
-	if len(fbs) == 0 {
-		return nil
-	}
-	err := l.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		for lo := 0; lo < len(fbs); lo += insertBatch {
-			hi := min(lo+insertBatch, len(fbs))
-			var q strings.Builder
-			q.WriteString("INSERT INTO feedback (model, request_id, row_index, label, time_ms) VALUES ")
-			args := make([]any, 0, 5*(hi-lo))
-			seen := map[[2]any]bool{}
-			n := 0
-			for _, f := range fbs[lo:hi] {
-				key := [2]any{f.RequestID, f.Row}
-				if seen[key] { // one statement cannot update a row twice
-					continue
-				}
-				seen[key] = true
-				if n > 0 {
-					q.WriteByte(',')
-				}
-				n++
-				q.WriteString("(?,?,?,?,?)")
-				args = append(args, f.Model, f.RequestID, int64(f.Row), string(f.Label), f.Time.UnixMilli())
-			}
-			q.WriteString(" ON CONFLICT (model, request_id, row_index) DO UPDATE SET label = excluded.label, time_ms = excluded.time_ms")
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return err
-			}
+	byModel := map[string][]int{}
+	var order []string
+	for i, f := range fbs {
+		if _, ok := byModel[f.Model]; !ok {
+			order = append(order, f.Model)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("log feedback: %w", err)
+		byModel[f.Model] = append(byModel[f.Model], i)
+	}
+	for _, model := range order {
+		var buf []byte
+		lo, hi := fbs[byModel[model][0]].Time, fbs[byModel[model][0]].Time
+		for _, i := range byModel[model] {
+			f := &fbs[i]
+			if f.Time.Before(lo) {
+				lo = f.Time
+			}
+			if f.Time.After(hi) {
+				hi = f.Time
+			}
+			buf = append(buf, field(f.RequestID)...)
+			buf = append(buf, '\t')
+			buf = strconv.AppendInt(buf, int64(f.Row), 10)
+			buf = append(buf, '\t')
+			buf = strconv.AppendInt(buf, f.Time.UnixMilli(), 10)
+			buf = append(buf, '\t')
+			buf = append(buf, compactJSON(f.Label, "null")...)
+			buf = append(buf, '\n')
+		}
+		if err := l.insertBatch(ctx, "feedback_batches", model, buf, len(byModel[model]), lo, hi); err != nil {
+			return fmt.Errorf("log feedback of %s: %w", model, err)
+		}
 	}
 	return nil
 }
@@ -146,131 +183,145 @@ type Query struct {
 }
 
 // Predictions returns the logged predictions matching q in time order, each
-// with its feedback label when one arrived. Without a Limit, the time range
-// is read in parallel slices (SQLite and PostgreSQL both serve concurrent
-// readers).
+// with its feedback label when one arrived.
 func (l *Log) Predictions(ctx context.Context, q Query) ([]Logged, error) {
 	if q.Model == "" {
 		return nil, fmt.Errorf("query prediction log: no model given")
 	}
-	if q.Limit > 0 {
-		out, err := l.query(ctx, q, true)
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 { // oldest first
-			out[i], out[j] = out[j], out[i]
-		}
-		return out, err
-	}
-	lo, hi := q.Since.UnixMilli(), q.Until.UnixMilli()
-	if q.Since.IsZero() {
-		lo = math.MinInt64
-	}
-	if q.Until.IsZero() {
-		hi = math.MaxInt64
-	}
-	var minMS, maxMS sql.NullInt64
-	var n int
-	if err := l.db.QueryRowContext(ctx, "SELECT MIN(time_ms), MAX(time_ms), COUNT(*) FROM predictions WHERE model = ? AND time_ms >= ? AND time_ms < ?",
-		q.Model, lo, hi).Scan(&minMS, &maxMS, &n); err != nil {
-		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	parts := 1
-	if n > 20000 {
-		parts = min(4, runtime.GOMAXPROCS(0))
-	}
-	step := (maxMS.Int64-minMS.Int64)/int64(parts) + 1
-	results := make([][]Logged, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for k := 0; k < parts; k++ {
-		sub := q
-		sub.Since = time.UnixMilli(minMS.Int64 + int64(k)*step)
-		sub.Until = time.UnixMilli(min(minMS.Int64+int64(k+1)*step, maxMS.Int64+1))
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			results[k], errs[k] = l.query(ctx, sub, false)
-		}(k)
-	}
-	wg.Wait()
-	total := 0
-	for k := range results {
-		if errs[k] != nil {
-			return nil, errs[k]
-		}
-		total += len(results[k])
-	}
-	out := make([]Logged, 0, total)
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return out, nil
-}
-
-func (l *Log) query(ctx context.Context, q Query, newestFirst bool) ([]Logged, error) {
-	var sb strings.Builder
-	sb.WriteString(`SELECT p.version, p.request_id, p.row_index, p.time_ms, p.input, p.output, f.label
-		FROM predictions p LEFT JOIN feedback f
-		ON f.model = p.model AND f.request_id = p.request_id AND f.row_index = p.row_index
-		WHERE p.model = ?`)
-	args := []any{q.Model}
-	if q.Version != "" {
-		sb.WriteString(" AND p.version = ?")
-		args = append(args, q.Version)
-	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Since.IsZero() {
-		sb.WriteString(" AND p.time_ms >= ?")
-		args = append(args, q.Since.UnixMilli())
+		lo = q.Since.UnixMilli()
 	}
 	if !q.Until.IsZero() {
-		sb.WriteString(" AND p.time_ms < ?")
-		args = append(args, q.Until.UnixMilli())
+		hi = q.Until.UnixMilli()
 	}
-	if newestFirst {
-		sb.WriteString(" ORDER BY p.time_ms DESC, p.request_id, p.row_index")
-	} else {
-		sb.WriteString(" ORDER BY p.time_ms")
-	}
-	if q.Limit > 0 {
-		sb.WriteString(fmt.Sprintf(" LIMIT %d", q.Limit))
-	}
-	rows, err := l.db.QueryContext(ctx, sb.String(), args...)
+	var out []Logged
+	err := l.scanBatches(ctx, "prediction_batches", q.Model, lo, hi, func(data []byte) error {
+		for len(data) > 0 {
+			nl := bytes.IndexByte(data, '\n')
+			if nl < 0 {
+				nl = len(data)
+			}
+			line := data[:nl]
+			data = data[min(nl+1, len(data)):]
+			var f [6][]byte
+			k := 0
+			for k < 5 {
+				tab := bytes.IndexByte(line, '\t')
+				if tab < 0 {
+					break
+				}
+				f[k], line = line[:tab], line[tab+1:]
+				k++
+			}
+			if k < 5 {
+				continue // a torn line cannot happen (one row per batch); skip defensively
+			}
+			f[5] = line
+			ms, err := strconv.ParseInt(string(f[3]), 10, 64)
+			if err != nil || ms < lo || ms >= hi {
+				continue
+			}
+			if q.Version != "" && string(f[0]) != q.Version {
+				continue
+			}
+			row, _ := strconv.Atoi(string(f[2]))
+			out = append(out, Logged{Record: Record{Model: q.Model, Version: string(f[0]), RequestID: string(f[1]), Row: row,
+				Time: time.UnixMilli(ms).UTC(), Input: json.RawMessage(f[4]), Output: json.RawMessage(f[5])}})
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
 	}
-	defer rows.Close()
-	var out []Logged
-	for rows.Next() {
-		var r Logged
-		var ms, row int64
-		var in, outJSON string
-		var label *string
-		if err := rows.Scan(&r.Version, &r.RequestID, &row, &ms, &in, &outJSON, &label); err != nil {
-			return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
-		}
-		r.Model, r.Row, r.Time = q.Model, int(row), time.UnixMilli(ms).UTC()
-		r.Input, r.Output = json.RawMessage(in), json.RawMessage(outJSON)
-		if label != nil {
-			r.Label = json.RawMessage(*label)
-		}
-		out = append(out, r)
+	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) }) { // concurrent servers interleave batches
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[len(out)-q.Limit:]
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// join the labels
+	// a batch logged twice (a retried write) must not count twice
+	index := make(map[string]int, len(out))
+	kept := out[:0]
+	for _, r := range out {
+		k := r.RequestID + "\x00" + strconv.Itoa(r.Row)
+		if _, dup := index[k]; dup {
+			continue
+		}
+		index[k] = len(kept)
+		kept = append(kept, r)
+	}
+	out = kept
+	var key []byte
+	// labels arrive after their predictions; a day of slack absorbs clock
+	// skew between the processes that log them
+	err = l.scanBatches(ctx, "feedback_batches", q.Model, out[0].Time.Add(-24*time.Hour).UnixMilli(), math.MaxInt64, func(data []byte) error {
+		for len(data) > 0 {
+			nl := bytes.IndexByte(data, '\n')
+			if nl < 0 {
+				nl = len(data)
+			}
+			line := data[:nl]
+			data = data[min(nl+1, len(data)):]
+			parts := bytes.SplitN(line, []byte{'\t'}, 4)
+			if len(parts) != 4 {
+				continue
+			}
+			key = append(append(append(key[:0], parts[0]...), 0), parts[1]...)
+			if i, ok := index[string(key)]; ok {
+				out[i].Label = json.RawMessage(parts[3])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query feedback of %s: %w", q.Model, err)
 	}
 	return out, nil
 }
 
-// Count returns the number of logged predictions and labelled ones of a
-// model since a time (zero: all).
-func (l *Log) Count(ctx context.Context, model string, since time.Time) (preds, labels int, err error) {
-	err = l.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(f.label) FROM predictions p LEFT JOIN feedback f
-		ON f.model = p.model AND f.request_id = p.request_id AND f.row_index = p.row_index
-		WHERE p.model = ? AND p.time_ms >= ?`, model, since.UnixMilli()).Scan(&preds, &labels)
+// scanBatches calls fn with the records of each batch of a model that may
+// hold times in [lo, hi), oldest batch first.
+func (l *Log) scanBatches(ctx context.Context, table, model string, lo, hi int64, fn func(data []byte) error) error {
+	rows, err := l.db.QueryContext(ctx, "SELECT records FROM "+table+" WHERE model = ? AND max_time_ms >= ? AND min_time_ms < ? ORDER BY min_time_ms, id",
+		model, lo, hi)
 	if err != nil {
-		return 0, 0, fmt.Errorf("count prediction log of %s: %w", model, err)
+		return err
 	}
-	return preds, labels, nil
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		if err := fn([]byte(s)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Count returns the number of logged predictions of a model since a time
+// (zero: all) and how many of them have a label. It reads the window.
+func (l *Log) Count(ctx context.Context, model string, since time.Time) (preds, labels int, err error) {
+	recs, err := l.Predictions(ctx, Query{Model: model, Since: since})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range recs {
+		if r.Label != nil {
+			labels++
+		}
+	}
+	return len(recs), labels, nil
+}
+
+func newBatchID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + hex.EncodeToString(b[:])
 }

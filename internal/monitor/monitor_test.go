@@ -208,7 +208,7 @@ func TestLogRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 100 || got[0].Row != 1 || string(got[0].Label) != "5" || got[99].Time != t0.Add(100*time.Minute) {
+	if len(got) != 100 || got[0].Row != 1 || string(got[0].Label) != "7" || got[99].Time != t0.Add(100*time.Minute) {
 		t.Fatalf("window: %d rows, first %+v", len(got), got[0])
 	}
 	preds, labelled, err := l.Count(ctx, "m", time.Time{})
