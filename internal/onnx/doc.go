@@ -25,7 +25,20 @@
 // onnxruntime accepts; when missing values go left, a leading BRANCH_LT 0
 // node routes NaN and negative codes there.
 //
-// The model's base score becomes base_values. ONNX evaluates in float32,
-// so outputs match Gyre's float64 predictions on the same (float32-rounded)
-// inputs to about 1e-6 relative.
+// The model's base score becomes base_values. With a float input, runtimes
+// sum the trees in float32, so outputs match Gyre's float64 predictions on
+// the same (float32-rounded) inputs to about 1e-6 relative to the
+// prediction scale. [WithDoubleInput] exports a double input with exact
+// double thresholds, leaf values and base values (the *_as_tensor
+// attributes); onnxruntime then evaluates in double and the outputs (float,
+// as the operators define them) match Gyre's to float32 precision, on
+// unrounded inputs.
+//
+// Float inputs carry 24 bits of precision: integer features beyond 2^24
+// and Unix-second times (about 2 minutes' resolution) can land on the other
+// side of a split than in Gyre; use WithDoubleInput for them.
+//
+// [Evaluate] is a small reference interpreter of exactly these graphs
+// (following onnxruntime's semantics), used by the tests and by
+// 'gyre export --check' to compare an export with Gyre without a runtime.
 package onnx

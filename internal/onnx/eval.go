@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -16,16 +17,21 @@ type Tensor struct {
 	Shape   []int
 	Floats  []float32
 	Strings []string
+	// Doubles holds the (input) values of a float or double tensor.
+	Doubles []float64
+	double  bool
 }
 
 // Evaluate runs an ONNX model of the kind this package exports (a graph of
 // ai.onnx.ml TreeEnsembleRegressor / TreeEnsembleClassifier and Exp nodes
-// over one float input) on the row-major n×p matrix x, and returns its
-// outputs by name. It is a small reference interpreter that follows
-// onnxruntime's semantics for these operators (float32 thresholds and
-// accumulation, the binary-classifier conventions); it exists to check
+// over one float or double input) on the row-major n×p matrix x, and
+// returns its outputs by name. x is rounded to float32 when the graph's
+// input is float, as a caller of a runtime would do. It is a small
+// reference interpreter that follows onnxruntime's semantics for these
+// operators (thresholds and score accumulation in the input's precision,
+// float outputs, the binary-classifier conventions); it exists to check
 // exports without a runtime, and rejects any other operator.
-func Evaluate(model []byte, x []float32, n, p int) (map[string]*Tensor, error) {
+func Evaluate(model []byte, x []float64, n, p int) (map[string]*Tensor, error) {
 	var mp onnxpb.ModelProto
 	if err := proto.Unmarshal(model, &mp); err != nil {
 		return nil, fmt.Errorf("onnx evaluate: decode model: %w", err)
@@ -37,7 +43,24 @@ func Evaluate(model []byte, x []float32, n, p int) (map[string]*Tensor, error) {
 	if len(x) != n*p {
 		return nil, fmt.Errorf("onnx evaluate: input holds %d values, want %d×%d", len(x), n, p)
 	}
-	env := map[string]*Tensor{g.GetInput()[0].GetName(): {Shape: []int{n, p}, Floats: x}}
+	in := g.GetInput()[0]
+	double := false
+	switch et := in.GetType().GetTensorType().GetElemType(); onnxpb.TensorProto_DataType(et) {
+	case onnxpb.TensorProto_FLOAT:
+	case onnxpb.TensorProto_DOUBLE:
+		double = true
+	default:
+		return nil, fmt.Errorf("onnx evaluate: input %q has element type %d, want float or double", in.GetName(), et)
+	}
+	xin := &Tensor{Shape: []int{n, p}, Doubles: make([]float64, len(x)), double: double}
+	for i, v := range x {
+		if double {
+			xin.Doubles[i] = v
+		} else {
+			xin.Doubles[i] = float64(float32(v))
+		}
+	}
+	env := map[string]*Tensor{in.GetName(): xin}
 	for _, nd := range g.GetNode() {
 		in := make([]*Tensor, len(nd.GetInput()))
 		for i, name := range nd.GetInput() {
@@ -84,7 +107,7 @@ func Evaluate(model []byte, x []float32, n, p int) (map[string]*Tensor, error) {
 type enode struct {
 	mode        string
 	feat        int
-	value       float32
+	value       float64
 	t, f        int // node indices
 	missingTrue bool
 	leaf        []int // weight indices
@@ -95,12 +118,45 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 		return nil, fmt.Errorf("input has shape %v, want [N, p]", x.Shape)
 	}
 	n, p := x.Shape[0], x.Shape[1]
+	if x.Doubles == nil {
+		return nil, errors.New("tree ensembles must read the graph input")
+	}
 	a := map[string]*onnxpb.AttributeProto{}
 	for _, at := range nd.GetAttribute() {
 		a[at.GetName()] = at
 	}
 	ints := func(k string) []int64 { return a[k].GetInts() }
-	floats := func(k string) []float32 { return a[k].GetFloats() }
+	// reals reads a FLOATS attribute k or a tensor attribute k_as_tensor.
+	reals := func(k string) ([]float64, error) {
+		if at := a[k+"_as_tensor"]; at != nil {
+			t := at.GetT()
+			switch onnxpb.TensorProto_DataType(t.GetDataType()) {
+			case onnxpb.TensorProto_DOUBLE:
+				if len(t.GetRawData()) > 0 {
+					raw := t.GetRawData()
+					out := make([]float64, len(raw)/8)
+					for i := range out {
+						out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+					}
+					return out, nil
+				}
+				return t.GetDoubleData(), nil
+			case onnxpb.TensorProto_FLOAT:
+				out := make([]float64, len(t.GetFloatData()))
+				for i, v := range t.GetFloatData() {
+					out[i] = float64(v)
+				}
+				return out, nil
+			}
+			return nil, fmt.Errorf("attribute %s_as_tensor has element type %d", k, t.GetDataType())
+		}
+		f := a[k].GetFloats()
+		out := make([]float64, len(f))
+		for i, v := range f {
+			out[i] = float64(v)
+		}
+		return out, nil
+	}
 	str := func(k, def string) string {
 		if at := a[k]; at != nil {
 			return string(at.GetS())
@@ -116,7 +172,11 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 		pre = "class_"
 	}
 	treeIDs, nodeIDs := ints("nodes_treeids"), ints("nodes_nodeids")
-	feats, modes, vals := ints("nodes_featureids"), a["nodes_modes"].GetStrings(), floats("nodes_values")
+	feats, modes := ints("nodes_featureids"), a["nodes_modes"].GetStrings()
+	vals, err := reals("nodes_values")
+	if err != nil {
+		return nil, err
+	}
 	tIDs, fIDs, miss := ints("nodes_truenodeids"), ints("nodes_falsenodeids"), ints("nodes_missing_value_tracks_true")
 	m := len(treeIDs)
 	if len(nodeIDs) != m || len(feats) != m || len(modes) != m || len(vals) != m || len(tIDs) != m || len(fIDs) != m || (len(miss) != 0 && len(miss) != m) {
@@ -151,7 +211,11 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 			return nil, fmt.Errorf("tree %d node %d has a missing child", treeIDs[i], nodeIDs[i])
 		}
 	}
-	wTree, wNode, wOut, w := ints(pre+"treeids"), ints(pre+"nodeids"), ints(pre+"ids"), floats(pre+"weights")
+	wTree, wNode, wOut := ints(pre+"treeids"), ints(pre+"nodeids"), ints(pre+"ids")
+	w, err := reals(pre + "weights")
+	if err != nil {
+		return nil, err
+	}
 	if len(wNode) != len(wTree) || len(wOut) != len(wTree) || len(w) != len(wTree) {
 		return nil, errors.New("leaf weight arrays differ in length")
 	}
@@ -178,11 +242,14 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 	} else {
 		outputs = int(a["n_targets"].GetI())
 	}
-	base := floats("base_values")
+	base, err := reals("base_values")
+	if err != nil {
+		return nil, err
+	}
 	if len(base) != 0 && len(base) != outputs {
 		return nil, fmt.Errorf("%d base_values for %d outputs", len(base), outputs)
 	}
-	walk := func(row []float32, i int) int {
+	walk := func(row []float64, i int) int {
 		for steps := 0; nodes[i].mode != "LEAF"; steps++ {
 			if steps > m {
 				return -1
@@ -222,21 +289,31 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 			return nil, fmt.Errorf("node mode %q is not supported", nd.mode)
 		}
 	}
+	// Scores accumulate in the input's precision (onnxruntime's threshold
+	// type) and are output as float.
+	add := func(s, v float64) float64 { return float64(float32(s) + float32(v)) }
+	if x.double {
+		add = func(s, v float64) float64 { return s + v }
+	}
 	scores := make([]float32, n*outputs)
+	acc := make([]float64, outputs)
 	for r := range n {
-		row := x.Floats[r*p : (r+1)*p]
-		s := scores[r*outputs : (r+1)*outputs]
+		row := x.Doubles[r*p : (r+1)*p]
+		clear(acc)
 		for _, root := range roots {
 			leaf := walk(row, root)
 			if leaf < 0 {
 				return nil, fmt.Errorf("tree %d has a cycle", treeIDs[root])
 			}
 			for _, wi := range nodes[leaf].leaf {
-				s[wOut[wi]] += w[wi]
+				acc[wOut[wi]] = add(acc[wOut[wi]], w[wi])
 			}
 		}
 		for c := range base {
-			s[c] += base[c]
+			acc[c] = add(acc[c], base[c])
+		}
+		for c, v := range acc {
+			scores[r*outputs+c] = float32(v)
 		}
 	}
 	post := str("post_transform", "NONE")

@@ -38,6 +38,7 @@ type Option func(*options)
 type options struct {
 	name, doc, version string
 	meta               [][2]string
+	double             bool
 }
 
 // WithGraphName sets the graph's name (default "gyre_gbdt").
@@ -48,6 +49,14 @@ func WithDoc(doc string) Option { return func(o *options) { o.doc = doc } }
 
 // WithProducerVersion sets producer_version (the Gyre version).
 func WithProducerVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithDoubleInput makes the input a double tensor and stores thresholds,
+// leaf weights and base values as double tensors (nodes_values_as_tensor,
+// ..._weights_as_tensor, base_values_as_tensor), so a runtime that
+// evaluates in double (onnxruntime does for double input) reproduces Gyre's
+// float64 predictions to float32 output precision. The outputs stay float,
+// as the operators define them.
+func WithDoubleInput() Option { return func(o *options) { o.double = true } }
 
 // WithMetadata adds a metadata_props entry.
 func WithMetadata(key, value string) Option {
@@ -108,8 +117,12 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 	}
 
 	g := &onnxpb.GraphProto{Name: proto.String(o.name)}
-	g.Input = []*onnxpb.ValueInfoProto{tensorInfo(InputName, onnxpb.TensorProto_FLOAT, "N", int64(p))}
-	attrs := te.nodeAttrs()
+	inType := onnxpb.TensorProto_FLOAT
+	if o.double {
+		inType = onnxpb.TensorProto_DOUBLE
+	}
+	g.Input = []*onnxpb.ValueInfoProto{tensorInfo(InputName, inType, "N", int64(p))}
+	attrs := te.nodeAttrs(o.double)
 
 	switch obj := m.Objective(); obj {
 	case gbdt.ObjSquared, gbdt.ObjAbsolute, gbdt.ObjHuber, gbdt.ObjPoisson:
@@ -122,9 +135,9 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 		}
 		attrs = append(attrs,
 			intsAttr("target_treeids", te.leafTree), intsAttr("target_nodeids", te.leafNode),
-			intsAttr("target_ids", te.leafOut), floatsAttr("target_weights", te.leafW),
+			intsAttr("target_ids", te.leafOut), realsAttr("target_weights", te.leafW, o.double),
 			intAttr("n_targets", 1), stringAttr("aggregate_function", "SUM"),
-			stringAttr("post_transform", "NONE"), floatsAttr("base_values", toFloat32(base)))
+			stringAttr("post_transform", "NONE"), realsAttr("base_values", base, o.double))
 		g.Node = append(g.Node, node("TreeEnsembleRegressor", "ai.onnx.ml", []string{InputName}, []string{out}, attrs))
 		if obj == gbdt.ObjPoisson {
 			g.Node = append(g.Node, node("Exp", "", []string{out}, []string{OutputValue}, nil))
@@ -154,7 +167,7 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 			}
 			if allPos {
 				te.addLeafTree(int64(len(trees)), 0, -math.SmallestNonzeroFloat32)
-				attrs = te.nodeAttrs()
+				attrs = te.nodeAttrs(o.double)
 			}
 		}
 		labels := make([][]byte, len(classes))
@@ -163,9 +176,9 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 		}
 		attrs = append(attrs,
 			intsAttr("class_treeids", te.leafTree), intsAttr("class_nodeids", te.leafNode),
-			intsAttr("class_ids", te.leafOut), floatsAttr("class_weights", te.leafW),
+			intsAttr("class_ids", te.leafOut), realsAttr("class_weights", te.leafW, o.double),
 			&onnxpb.AttributeProto{Name: proto.String("classlabels_strings"), Type: onnxpb.AttributeProto_STRINGS.Enum(), Strings: labels},
-			stringAttr("post_transform", post), floatsAttr("base_values", toFloat32(base)))
+			stringAttr("post_transform", post), realsAttr("base_values", base, o.double))
 		g.Node = append(g.Node, node("TreeEnsembleClassifier", "ai.onnx.ml", []string{InputName}, []string{OutputLabel, OutputProbability}, attrs))
 		g.Output = []*onnxpb.ValueInfoProto{
 			tensorInfo(OutputLabel, onnxpb.TensorProto_STRING, "N"),
@@ -220,9 +233,9 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 type treeEnsemble struct {
 	treeID, nodeID, featID, trueID, falseID, missTrue []int64
 	modes                                             []string
-	values                                            []float32
+	values                                            []float64
 	leafTree, leafNode, leafOut                       []int64
-	leafW                                             []float32
+	leafW                                             []float64
 }
 
 // add appends a node to the current tree and returns its id (its index
@@ -239,7 +252,7 @@ func (te *treeEnsemble) add(tree, id int64) int {
 	return len(te.treeID) - 1
 }
 
-func (te *treeEnsemble) addLeafTree(tree, out int64, w float32) {
+func (te *treeEnsemble) addLeafTree(tree, out int64, w float64) {
 	te.add(tree, 0)
 	te.leafTree = append(te.leafTree, tree)
 	te.leafNode = append(te.leafNode, 0)
@@ -271,7 +284,7 @@ func (te *treeEnsemble) addTree(tree int64, t gbdt.ExportedTree) error {
 			te.leafTree = append(te.leafTree, tree)
 			te.leafNode = append(te.leafNode, te.nodeID[i])
 			te.leafOut = append(te.leafOut, int64(t.Output))
-			te.leafW = append(te.leafW, float32(t.Leaves[leaf]))
+			te.leafW = append(te.leafW, t.Leaves[leaf])
 			return te.nodeID[i], nil
 		}
 		if child >= len(t.Nodes) {
@@ -282,7 +295,7 @@ func (te *treeEnsemble) addTree(tree int64, t gbdt.ExportedTree) error {
 			i := newNode()
 			te.featID[i] = int64(n.Feature)
 			te.modes[i] = "BRANCH_LEQ"
-			te.values[i] = floorFloat32(n.Threshold)
+			te.values[i] = n.Threshold
 			if n.DefaultLeft {
 				te.missTrue[i] = 1
 			}
@@ -315,7 +328,7 @@ func (te *treeEnsemble) addTree(tree int64, t gbdt.ExportedTree) error {
 			i := newNode()
 			te.featID[i] = int64(n.Feature)
 			te.modes[i] = "BRANCH_EQ"
-			te.values[i] = float32(c)
+			te.values[i] = float64(c)
 			chain = append(chain, i)
 		}
 		l, err := emit(n.Left, depth+1)
@@ -364,7 +377,17 @@ func (te *treeEnsemble) truncate(n int) {
 	te.modes, te.values = te.modes[:n], te.values[:n]
 }
 
-func (te *treeEnsemble) nodeAttrs() []*onnxpb.AttributeProto {
+// nodeAttrs returns the node attributes; thresholds are rounded down to
+// float32 unless double.
+func (te *treeEnsemble) nodeAttrs(double bool) []*onnxpb.AttributeProto {
+	values := realsAttr("nodes_values", te.values, true)
+	if !double {
+		f := make([]float32, len(te.values))
+		for i, v := range te.values {
+			f[i] = floorFloat32(v)
+		}
+		values = floatsAttr("nodes_values", f)
+	}
 	modes := make([][]byte, len(te.modes))
 	for i, m := range te.modes {
 		modes[i] = []byte(m)
@@ -374,7 +397,7 @@ func (te *treeEnsemble) nodeAttrs() []*onnxpb.AttributeProto {
 		intsAttr("nodes_nodeids", te.nodeID),
 		intsAttr("nodes_featureids", te.featID),
 		{Name: proto.String("nodes_modes"), Type: onnxpb.AttributeProto_STRINGS.Enum(), Strings: modes},
-		floatsAttr("nodes_values", te.values),
+		values,
 		intsAttr("nodes_truenodeids", te.trueID),
 		intsAttr("nodes_falsenodeids", te.falseID),
 		intsAttr("nodes_missing_value_tracks_true", te.missTrue),
@@ -421,6 +444,19 @@ func tensorInfo(name string, elem onnxpb.TensorProto_DataType, batch string, dim
 			Shape:    shape,
 		}}},
 	}
+}
+
+// realsAttr is a FLOATS attribute name, or with double a 1-D DOUBLE tensor
+// attribute name_as_tensor.
+func realsAttr(name string, v []float64, double bool) *onnxpb.AttributeProto {
+	if !double {
+		return floatsAttr(name, toFloat32(v))
+	}
+	return &onnxpb.AttributeProto{Name: proto.String(name + "_as_tensor"), Type: onnxpb.AttributeProto_TENSOR.Enum(), T: &onnxpb.TensorProto{
+		DataType:   proto.Int32(int32(onnxpb.TensorProto_DOUBLE)),
+		Dims:       []int64{int64(len(v))},
+		DoubleData: append([]float64(nil), v...),
+	}}
 }
 
 func intsAttr(name string, v []int64) *onnxpb.AttributeProto {

@@ -65,16 +65,19 @@ func synth(n int, task learn.Task, categorical bool, seed uint64) *learn.Dataset
 	return d
 }
 
-// round32 returns X with every value rounded to float32, as an ONNX
-// runtime sees it, and the row-major float32 input.
-func round32(X *frame.Matrix) (*frame.Matrix, []float32) {
+// rowMajor returns X's values row-major and, unless double, X with every
+// value rounded to float32, as a runtime with a float input sees it.
+func rowMajor(X *frame.Matrix, double bool) (*frame.Matrix, []float64) {
 	r := frame.NewMatrix(X.Rows, X.Cols)
-	in := make([]float32, X.Rows*X.Cols)
+	in := make([]float64, X.Rows*X.Cols)
 	for i := range X.Rows {
 		for j := range X.Cols {
-			v := float32(X.At(i, j))
-			r.Set(i, j, float64(v))
-			in[i*X.Cols+j] = v
+			v := X.At(i, j)
+			if !double {
+				v = float64(float32(v))
+			}
+			r.Set(i, j, v)
+			in[i*X.Cols+j] = X.At(i, j)
 		}
 	}
 	return r, in
@@ -115,11 +118,11 @@ func checkONNX(t *testing.T, model []byte) {
 	}
 }
 
-// compare evaluates the export on X (rounded to float32) and checks it
-// against Gyre's predictions on the same values.
-func compare(t *testing.T, m *gbdt.Model, model []byte, X *frame.Matrix) {
+// compare evaluates the export on X and checks it against Gyre's
+// predictions on the same values (rounded to float32 unless double).
+func compare(t *testing.T, m *gbdt.Model, model []byte, X *frame.Matrix, double bool) {
 	t.Helper()
-	X32, in := round32(X)
+	X32, in := rowMajor(X, double)
 	res, err := Evaluate(model, in, X.Rows, X.Cols)
 	if err != nil {
 		t.Fatalf("evaluate: %v", err)
@@ -224,6 +227,10 @@ func TestExportGBDT(t *testing.T) {
 			if err != nil {
 				t.Fatalf("export: %v", err)
 			}
+			model64, err := ExportGBDT(m, nil, WithDoubleInput())
+			if err != nil {
+				t.Fatalf("export double: %v", err)
+			}
 			test := synth(1000, c.task, c.categorical, 2)
 			// Values on the thresholds themselves, and unseen category codes.
 			for ti, tr := range m.ExportTrees()[:5] {
@@ -236,8 +243,10 @@ func TestExportGBDT(t *testing.T) {
 					}
 				}
 			}
-			compare(t, m, model, test.X)
+			compare(t, m, model, test.X, false)
+			compare(t, m, model64, test.X, true)
 			checkONNX(t, model)
+			checkONNX(t, model64)
 		})
 	}
 }
