@@ -38,7 +38,8 @@ type Chunk struct {
 // Sources are those of Read. CSV/TSV is cut at record boundaries and parsed
 // in parallel within a chunk (chunks hold whole 2 MiB blocks, so their size
 // varies around chunkRows); JSON Lines is read chunkRows lines at a time;
-// Parquet one row group at a time. Gzip files, standard input and downloads
+// Parquet one row group at a time, a large group cut into pieces of about
+// chunkRows rows that share its memory. Gzip files, standard input and downloads
 // are first spooled to a temporary file; SQL sources are read whole and then
 // cut into chunks.
 //
@@ -144,7 +145,7 @@ func streamFile(ctx context.Context, path, name string, opt Options, chunkRows i
 	}
 	switch fm {
 	case fmtParquet:
-		return streamParquet(ctx, path, name, opt, fn)
+		return streamParquet(ctx, path, name, opt, chunkRows, fn)
 	case fmtJSONL:
 		return streamJSONL(ctx, path, name, opt, chunkRows, fn)
 	}
@@ -276,7 +277,7 @@ func kindsOf(f *frame.Frame) []frame.Kind {
 }
 
 // streamParquet streams row groups, applying the schema to each.
-func streamParquet(ctx context.Context, path, name string, opt Options, fn func(*Chunk) error) error {
+func streamParquet(ctx context.Context, path, name string, opt Options, chunkRows int, fn func(*Chunk) error) error {
 	fh, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -306,8 +307,28 @@ func streamParquet(ctx context.Context, path, name string, opt Options, fn func(
 		if f, err = selectColumns(f, name, opt); err != nil {
 			return err
 		}
-		row += f.NumRows()
-		return fn(&Chunk{Frame: f, Row: base, Done: int64(row), Total: total})
+		// Cut a large row group into views of about chunkRows rows (a
+		// multiple of 64, so validity bitmaps are shared, not copied).
+		step := (chunkRows + 63) &^ 63
+		n := f.NumRows()
+		for lo := 0; lo < n || lo == 0; lo += step {
+			hi := min(n, lo+step)
+			piece := f
+			if lo > 0 || hi < n {
+				var err error
+				if piece, err = viewRows(f, lo, hi); err != nil {
+					return fmt.Errorf("read %s: %w", name, err)
+				}
+			}
+			if err := fn(&Chunk{Frame: piece, Row: base + lo, Done: int64(base + hi), Total: total}); err != nil {
+				return err
+			}
+			if hi == n {
+				break
+			}
+		}
+		row += n
+		return nil
 	})
 	if err != nil && name != path && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("read %s: %w", name, err)
@@ -708,4 +729,49 @@ func streamJSONL(ctx context.Context, path, name string, opt Options, chunkRows 
 			return nil
 		}
 	}
+}
+
+// viewRows returns rows [lo, hi) of f as a frame sharing f's storage; lo
+// must be a multiple of 64 so validity bitmaps can be shared.
+func viewRows(f *frame.Frame, lo, hi int) (*frame.Frame, error) {
+	if lo%64 != 0 {
+		return f.Slice(lo, hi), nil
+	}
+	valid := func(v frame.Validity) frame.Validity {
+		if v == nil {
+			return nil
+		}
+		return v[lo/64 : (hi+63)/64]
+	}
+	cols := make([]frame.Column, f.NumCols())
+	for j, c := range f.Columns() {
+		switch c := c.(type) {
+		case *frame.Float:
+			cols[j] = &frame.Float{ColName: c.ColName, Values: c.Values[lo:hi], Valid: valid(c.Valid)}
+		case *frame.Int:
+			cols[j] = &frame.Int{ColName: c.ColName, Values: c.Values[lo:hi], Valid: valid(c.Valid)}
+		case *frame.Bool:
+			cols[j] = &frame.Bool{ColName: c.ColName, Values: c.Values[lo:hi], Valid: valid(c.Valid)}
+		case *frame.Time:
+			cols[j] = &frame.Time{ColName: c.ColName, Values: c.Values[lo:hi], Valid: valid(c.Valid)}
+		case *frame.String:
+			cols[j] = &frame.String{ColName: c.ColName, Values: c.Values[lo:hi], Valid: valid(c.Valid)}
+		case *frame.Categorical:
+			cols[j] = &frame.Categorical{ColName: c.ColName, Codes: c.Codes[lo:hi], Levels: c.Levels}
+		default:
+			return f.Slice(lo, hi), nil
+		}
+	}
+	out, err := frame.New(cols...)
+	if err != nil {
+		return nil, err
+	}
+	for j := range cols {
+		if r := f.Role(j); r != frame.RoleFeature {
+			if err := out.SetRole(cols[j].Name(), r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }

@@ -103,11 +103,13 @@ func TestStreamMatchesRead(t *testing.T) {
 				t.Fatalf("read: %v", err)
 			}
 			for _, rows := range []int{1, 50, 3000, 0} {
-				if rows == 1 && strings.HasSuffix(name, ".jsonl") {
-					continue // JSON Lines types come from the first chunk: one row says too little
+				if rows == 1 && (strings.HasSuffix(name, ".jsonl") || strings.HasPrefix(name, "adult")) {
+					// JSON Lines types come from the first chunk: one row
+					// says too little; adult in one-row chunks is slow.
+					continue
 				}
 				n := streamAll(t, p, Options{}, rows, ref)
-				if rows == 50 && strings.HasPrefix(name, "adult") && !strings.HasSuffix(name, ".parquet") && n < 2 {
+				if rows == 50 && strings.HasPrefix(name, "adult") && n < 2 {
 					t.Errorf("chunk size %d gave %d chunk(s)", rows, n)
 				}
 			}
