@@ -81,3 +81,23 @@ func TestMetricsHistogramIsCumulative(t *testing.T) {
 		}
 	}
 }
+
+func TestGCPercent(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	t.Setenv("GOGC", "")
+	if got := s.gcPercent(); got != 400 {
+		t.Errorf("small models, GOGC unset: %d, want 400", got)
+	}
+	t.Setenv("GOGC", "200")
+	if got := s.gcPercent(); got != 0 {
+		t.Errorf("GOGC set: %d, want 0 (leave it)", got)
+	}
+	s.opt.GCPercent = 150
+	if got := s.gcPercent(); got != 150 {
+		t.Errorf("explicit: %d, want 150", got)
+	}
+	s.opt.GCPercent = -1
+	if got := s.gcPercent(); got != 0 {
+		t.Errorf("negative: %d, want 0", got)
+	}
+}
