@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -180,18 +181,43 @@ func TestExpectedROCAUC(t *testing.T) {
 	}
 }
 
-func TestLogRoundTrip(t *testing.T) {
+// testStores opens a fresh SQLite store, and the PostgreSQL store of
+// GYRE_TEST_POSTGRES when set.
+func testStores(t *testing.T) map[string]*sqlstore.DB {
+	t.Helper()
 	ctx := context.Background()
+	out := map[string]*sqlstore.DB{}
 	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "gyre.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	out["sqlite"] = db
+	if url := os.Getenv("GYRE_TEST_POSTGRES"); url != "" {
+		pg, err := sqlstore.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pg.Close() })
+		out["postgres"] = pg
+	}
+	return out
+}
+
+func TestLogRoundTrip(t *testing.T) {
+	for name, db := range testStores(t) {
+		t.Run(name, func(t *testing.T) { testLogRoundTrip(t, db) })
+	}
+}
+
+func testLogRoundTrip(t *testing.T, db *sqlstore.DB) {
+	ctx := context.Background()
 	l := NewLog(db)
+	model := fmt.Sprintf("m-%d", time.Now().UnixNano()) // PostgreSQL stores outlive a test
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var recs []Record
 	for i := 0; i < 450; i++ {
-		recs = append(recs, Record{Model: "m", Version: "1", RequestID: fmt.Sprintf("r%d", i/10), Row: i % 10, Time: t0.Add(time.Duration(i) * time.Minute),
+		recs = append(recs, Record{Model: model, Version: "1", RequestID: fmt.Sprintf("r%d", i/10), Row: i % 10, Time: t0.Add(time.Duration(i) * time.Minute),
 			Input: json.RawMessage(fmt.Sprintf(`{"x": %d, "c": "a"}`, i)), Output: json.RawMessage(fmt.Sprintf(`{"prediction": %d}`, 2*i))})
 	}
 	if err := l.LogPredictions(ctx, recs); err != nil {
@@ -200,18 +226,18 @@ func TestLogRoundTrip(t *testing.T) {
 	if err := l.LogPredictions(ctx, recs[:5]); err != nil { // duplicates are ignored
 		t.Fatal(err)
 	}
-	fb := []Feedback{{Model: "m", RequestID: "r0", Row: 1, Label: json.RawMessage(`5`), Time: t0}, {Model: "m", RequestID: "r0", Row: 1, Label: json.RawMessage(`7`), Time: t0}}
+	fb := []Feedback{{Model: model, RequestID: "r0", Row: 1, Label: json.RawMessage(`5`), Time: t0}, {Model: model, RequestID: "r0", Row: 1, Label: json.RawMessage(`7`), Time: t0}}
 	if err := l.LogFeedback(ctx, fb); err != nil {
 		t.Fatal(err)
 	}
-	got, err := l.Predictions(ctx, Query{Model: "m", Since: t0.Add(time.Minute), Until: t0.Add(101 * time.Minute)})
+	got, err := l.Predictions(ctx, Query{Model: model, Since: t0.Add(time.Minute), Until: t0.Add(101 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 100 || got[0].Row != 1 || string(got[0].Label) != "7" || got[99].Time != t0.Add(100*time.Minute) {
 		t.Fatalf("window: %d rows, first %+v", len(got), got[0])
 	}
-	preds, labelled, err := l.Count(ctx, "m", time.Time{})
+	preds, labelled, err := l.Count(ctx, model, time.Time{})
 	if err != nil || preds != 450 || labelled != 1 {
 		t.Errorf("count: %d %d %v", preds, labelled, err)
 	}
