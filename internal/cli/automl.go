@@ -191,6 +191,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		rl.fail(ctx)
 		return err
 	}
+	attachReference(ctx, app, b, p)
 	out := fl.out
 	if out == "" {
 		out = safeName(fl.target) + "-automl.gyre"

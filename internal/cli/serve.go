@@ -73,6 +73,7 @@ SIGTERM or Ctrl-C drains in-flight requests and exits.`,
 				}
 				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
 			}
+			var logStores *stores
 			if logPreds {
 				st, err := app.openStores(ctx)
 				if err != nil {
@@ -83,11 +84,17 @@ SIGTERM or Ctrl-C drains in-flight requests and exits.`,
 					return failed(fmt.Errorf("serve: this build cannot log predictions"))
 				}
 				opt.Log = predictionLog(st)
+				logStores = st
 				opt.Sample = sample
 			}
 			srv, err := serve.New(models, opt)
 			if err != nil {
 				return usageErrorf("%v", err)
+			}
+			if logStores != nil {
+				// Drift scores and estimated performance over the last day
+				// of logged predictions, as Prometheus gauges.
+				srv.SetGauges(monitorGauges(ctx, logStores, models, 24*time.Hour, time.Minute))
 			}
 			return srv.ListenAndServe(ctx, addr, func(a net.Addr) {
 				var names []string

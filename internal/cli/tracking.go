@@ -15,6 +15,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/gyre-ml/gyre/internal/train"
 )
 
 // runLog tracks one training command: the store, the run, and the data set
@@ -150,9 +151,6 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs 
 	if wd, err := os.Getwd(); err == nil {
 		b.Manifest.GitCommit = track.GitCommit(wd)
 	}
-	if p, err := monitor.ReferenceProfileSource(ctx, rl.source, b.Manifest.Target); err == nil && b.Profile == nil {
-		b.Profile = p // the drift reference for 'gyre monitor'
-	}
 	if err := b.Save(out); err != nil {
 		rl.fail(ctx)
 		return failed(err)
@@ -206,6 +204,18 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs 
 		return failed(err)
 	}
 	return nil
+}
+
+// attachReference stores the training data's profile in the bundle: the
+// reference 'gyre monitor' and 'gyre serve' compare production data with,
+// so monitoring never needs the training data.
+func attachReference(ctx context.Context, app *App, b *bundle.Bundle, p *train.Problem) {
+	ref, err := monitor.ReferenceProfile(ctx, p.Frame, p.Target)
+	if err != nil {
+		app.warnf("the model has no drift reference: %v", err)
+		return
+	}
+	b.Profile = ref
 }
 
 // fail ends the run as failed (best effort) and closes the store.

@@ -119,6 +119,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		rl.fail(ctx)
 		return err
 	}
+	attachReference(ctx, app, b, p)
 	out := fl.out
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.gyre", safeName(fl.target), fl.learner)
