@@ -157,6 +157,7 @@ type learnerState struct {
 	seeds      [][]float64 // default configurations still to try
 	exhausted  bool        // the proposer has no more points (grid)
 	lastConfig Config
+	costs      []costPoint // observed trial costs, for predictCost
 }
 
 // Run searches for the best model.
@@ -407,6 +408,38 @@ func (s *searcher) fits(st *learnerState) bool {
 	return est+reserve <= left
 }
 
+// costPoint is one observed trial cost at a configuration's relative cost.
+type costPoint struct{ rel, cost float64 }
+
+// predictCost extrapolates the wall cost of cfg from the learner's observed
+// trials with a power law cost = a·rel^b in the configurations' relative
+// cost: fitted by least squares in log-log space once trials span a range
+// of relative costs, else with b = 0.6 (a small trial's cost is partly
+// fixed overhead, so cost grows slower than the model's relative cost).
+func (st *learnerState) predictCost(cfg Config) float64 {
+	if len(st.costs) == 0 {
+		return 0
+	}
+	b := 0.6
+	var mx, my float64
+	for _, c := range st.costs {
+		mx += math.Log(c.rel)
+		my += math.Log(c.cost)
+	}
+	n := float64(len(st.costs))
+	mx, my = mx/n, my/n
+	var sxx, sxy float64
+	for _, c := range st.costs {
+		dx := math.Log(c.rel) - mx
+		sxx += dx * dx
+		sxy += dx * (math.Log(c.cost) - my)
+	}
+	if len(st.costs) >= 3 && sxx > 1 {
+		b = math.Max(0.3, math.Min(1.2, sxy/sxx))
+	}
+	return math.Exp(my + b*(math.Log(st.space.relCost(cfg))-mx))
+}
+
 // sortedByCost returns the learners ordered by their relative cost.
 func sortedByCost(states []*learnerState) []*learnerState {
 	out := slices.Clone(states)
@@ -420,9 +453,8 @@ func (s *searcher) seedAffordable(st *learnerState, cfg Config) bool {
 	if s.deterministic() {
 		return true
 	}
-	est := st.lastCost * st.space.relCost(cfg) / math.Max(st.space.relCost(st.lastConfig), 1e-9)
 	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
-	return est <= left/4 && s.affordable(st, cfg)
+	return st.predictCost(cfg) <= left/4 && s.affordable(st, cfg)
 }
 
 // affordable reports whether a trial of cfg is expected to finish with the
@@ -432,9 +464,8 @@ func (s *searcher) affordable(st *learnerState, cfg Config) bool {
 	if s.deterministic() || st.trials == 0 {
 		return true
 	}
-	est := st.lastCost * st.space.relCost(cfg) / math.Max(st.space.relCost(st.lastConfig), 1e-9)
 	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
-	return est*1.2+s.refitReserve() <= left
+	return st.predictCost(cfg)*1.2+s.refitReserve() <= left
 }
 
 // estimate predicts the wall cost in seconds of the next trial of st.
@@ -533,6 +564,9 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	st.trials++
 	st.used += t.Cost
 	st.lastCost = t.Cost
+	if t.Cost > 0 {
+		st.costs = append(st.costs, costPoint{rel: math.Max(st.space.relCost(cfg), 1e-9), cost: t.Cost})
+	}
 	st.lastConfig = cfg
 	st.minCost = math.Min(st.minCost, t.Cost)
 	if err != nil {

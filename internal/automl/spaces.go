@@ -38,7 +38,7 @@ func DefaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 1},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 0.5},
+				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 1},
 				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
 			// scikit-learn's defaults (unlimited depth, sqrt features for
@@ -50,7 +50,7 @@ func DefaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 1},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 0.5},
+				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 1},
 				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
 			// scikit-learn's defaults (unlimited depth, sqrt features for

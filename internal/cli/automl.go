@@ -142,10 +142,11 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		return usageErrorf("automl: --metric: %v", err)
 	}
 	// The budget covers the whole command: what loading took is taken off
-	// the search, and 2% is kept for scoring and saving the result.
+	// the search, and max(2s, 8%) is kept for scoring, profiling, saving
+	// and logging the result.
 	searchBudget := fl.budget
 	if fl.budget > 0 {
-		searchBudget = fl.budget - time.Since(start) - fl.budget/50
+		searchBudget = fl.budget - time.Since(start) - max(2*time.Second, fl.budget*8/100)
 		if searchBudget <= 0 {
 			return usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), fl.budget)
 		}
