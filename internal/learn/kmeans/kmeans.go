@@ -13,6 +13,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/dense"
 	"github.com/gyre-ml/gyre/internal/metric"
 )
 
@@ -70,7 +71,7 @@ func (l *KMeans) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error)
 	if l.K > n {
 		return nil, fmt.Errorf("%s: n_clusters is %d, more than the %d rows", op, l.K, n)
 	}
-	enc, err := fitEncoder(d, l.Standardize)
+	enc, err := dense.FitEncoder(d, l.Standardize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -324,7 +325,7 @@ func lloyd(ctx context.Context, X, w []float64, n, D, k int, centers []float64, 
 
 // Model is a fitted k-means model.
 type Model struct {
-	Enc Encoder
+	Enc dense.Encoder
 	K   int
 	// Centers holds the K centres, row-major in the encoded space.
 	Centers []float64

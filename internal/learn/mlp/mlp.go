@@ -13,6 +13,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/dense"
 )
 
 // MLP is the multilayer perceptron learner. Use New for the defaults.
@@ -179,7 +180,7 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	if err := d.Check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	enc, err := fitEncoder(d, true)
+	enc, err := dense.FitEncoder(d, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -506,7 +507,7 @@ func (m *Model) forwardAll(nt *net, xs []float64, n int) []float64 {
 // Model is a fitted multilayer perceptron. Classification models are
 // returned as *Classifier, which adds class probabilities.
 type Model struct {
-	Enc  Encoder
+	Enc  dense.Encoder
 	Net  net
 	Task learn.Task
 	K    int
@@ -590,7 +591,7 @@ func (c Classifier) PredictProba(X *frame.Matrix) ([]float64, error) {
 
 // state is Model without methods, for gob.
 type state struct {
-	Enc                   Encoder
+	Enc                   dense.Encoder
 	Sizes                 []int
 	Weights, Biases       [][]float64
 	Task                  learn.Task

@@ -1,4 +1,10 @@
-package kmeans
+// Package dense encodes a learner's design matrix into the dense, all-numeric
+// row-major space that distance- and gradient-based learners (k-means, the
+// multilayer perceptron) work in: one-hot categorical features, mean-imputed
+// numeric features, optionally standardised. The fitted Encoder is part of
+// such a model, so it predicts from the raw design matrix exactly as it was
+// trained.
+package dense
 
 import (
 	"fmt"
@@ -8,8 +14,8 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 )
 
-// Encoder turns a design matrix into the dense row-major space the centres
-// live in: categorical features one-hot (missing or unknown: all zeros),
+// Encoder turns a design matrix into a dense row-major space:
+// categorical features one-hot (missing or unknown: all zeros),
 // numeric features with missing values replaced by the training mean and,
 // when Standardize is set, centred and scaled to unit variance.
 type Encoder struct {
@@ -19,7 +25,10 @@ type Encoder struct {
 	Width       int
 }
 
-func fitEncoder(d *learn.Dataset, standardize bool) (*Encoder, error) {
+// FitEncoder learns the encoding from the data set's rows: one-hot widths
+// from the categorical features' levels, means (and, with standardize,
+// standard deviations) of the numeric features.
+func FitEncoder(d *learn.Dataset, standardize bool) (*Encoder, error) {
 	p := d.X.Cols
 	e := &Encoder{Categorical: make([]bool, p), Levels: make([]int, p), Mean: make([]float64, p), Scale: make([]float64, p)}
 	n := d.N()
