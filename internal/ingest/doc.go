@@ -44,6 +44,26 @@
 // Malformed input returns a *ParseError naming the source, the 1-based
 // physical line and the column, wrapping ErrQuote, ErrFieldCount or ErrType.
 //
+// # Streaming
+//
+// Stream reads any source in bounded memory, calling a function with chunks
+// of about a given number of rows (DefaultChunkRows) in source order: CSV
+// in runs of whole 2 MiB blocks cut by the same chunker and parsed in
+// parallel within a chunk, JSON Lines a number of lines at a time, Parquet a
+// row group at a time (a large group cut into views sharing its memory).
+// Column types are fixed for the whole stream: declared ones from
+// Options.Schema, the others inferred from the first block (CSV) or chunk;
+// a later value that does not fit is a *ParseError naming its line and
+// column, never a silently different column. Options.Columns limits the
+// columns read (CSV does not parse the others). Chunk.Done and Chunk.Total
+// report progress.
+//
+// ChunkWriter is the matching writer: Create(dest) writes CSV, TSV, JSON
+// Lines or Parquet chunk by chunk into a temporary file that Close renames
+// into place (Abort, or any failed write, removes it); NewChunkWriter writes
+// to any io.Writer. Encode formats a chunk without touching the output, so
+// callers can format chunks in parallel and write them in order.
+//
 // # Writing
 //
 // Write picks the format by extension and replaces the destination
