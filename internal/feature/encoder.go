@@ -141,9 +141,15 @@ func (e *Encoder) TransformReport(f *frame.Frame) (*frame.Matrix, EncodeReport, 
 	m := frame.NewMatrix(n, len(e.Fields))
 	unseen := make([]int, len(e.Fields))
 	errs := make([]error, len(e.Fields))
-	parallel(len(e.Fields), func(j int) {
-		unseen[j], errs[j] = e.encodeColumn(j, cols[j], m.Col(j))
-	})
+	encode := func(j int) { unseen[j], errs[j] = e.encodeColumn(j, cols[j], m.Col(j)) }
+	if n < 1024 {
+		// Small batches (a served request) are cheaper on one goroutine.
+		for j := range e.Fields {
+			encode(j)
+		}
+	} else {
+		parallel(len(e.Fields), encode)
+	}
 	for j, err := range errs {
 		if err != nil {
 			return nil, rep, fmt.Errorf("encode: column %q: %w", e.Fields[j].Name, err)

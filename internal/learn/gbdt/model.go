@@ -86,8 +86,9 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 	}
 	pk := m.pk
 	parallelRange(blocks, threads, 1, func(blo, bhi int) {
-		buf := make([]float64, predictBlock*p)
-		acc := make([]float64, predictBlock*k)
+		bs := min(predictBlock, n) // a single-row request needs one row of buffer
+		buf := make([]float64, bs*p)
+		acc := make([]float64, bs*k)
 		for blk := blo; blk < bhi; blk++ {
 			lo := blk * predictBlock
 			hi := min(lo+predictBlock, n)
