@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"log/slog"
 	"net"
 	"strings"
@@ -36,14 +37,26 @@ reference (NAME, NAME/VERSION, NAME@ALIAS, models:/NAME@ALIAS). Endpoints:
 
 A NAME@ALIAS (or NAME) reference is re-resolved every --reload interval: moving
 the alias switches the served version without failing a request.
-SIGTERM or Ctrl-C drains in-flight requests and exits.`,
+SIGTERM or Ctrl-C drains in-flight requests and exits. Without arguments,
+the models come from GYRE_MODEL_REF (comma-separated), for containers.`,
 		Example: `  gyre serve adult.gyre --addr 127.0.0.1:8080
   gyre serve adult-income@production --log-predictions --sample 0.1
   curl -s localhost:8080/invocations -H 'Content-Type: application/json' \
     -d '{"dataframe_split": {"columns": ["age", ...], "data": [[39, ...]]}}'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if len(args) == 0 {
+				// Containers may name the models by environment instead.
+				for _, ref := range strings.Split(os.Getenv("GYRE_MODEL_REF"), ",") {
+					if ref = strings.TrimSpace(ref); ref != "" {
+						args = append(args, ref)
+					}
+				}
+				if len(args) == 0 {
+					return usageErrorf("serve: name at least one model (a bundle file or NAME@ALIAS), or set GYRE_MODEL_REF")
+				}
+			}
 			if sample < 0 || sample > 1 {
 				return usageErrorf("serve: --sample %v: want a share between 0 and 1", sample)
 			}
