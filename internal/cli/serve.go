@@ -2,9 +2,9 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
