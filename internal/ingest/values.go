@@ -226,8 +226,8 @@ func parseInt(b []byte) (int64, bool) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// parseFloat parses a decimal float. Simple decimals with at most 15
-// significant digits take an exact fast path (Clinger); everything else goes
+// parseFloat parses a decimal float. Simple decimals whose digits fit a
+// float64 mantissa take an exact fast path (Clinger); everything else goes
 // through strconv. Hex floats and underscores are rejected; inf and infinity
 // (any case, signed) are accepted.
 func parseFloat(b []byte) (float64, bool) {
@@ -248,49 +248,40 @@ func parseFloat(b []byte) (float64, bool) {
 		}
 		return 0, false
 	}
+	// Integer digits, then fraction digits, each in a tight loop.
 	var mant uint64
-	digits, frac := 0, 0
-	sawDot, sawDigit := false, false
-	for ; i < len(b); i++ {
-		c := b[i]
-		if isDigit(c) {
-			sawDigit = true
-			if mant == 0 && c == '0' {
-				if sawDot {
-					frac++
-				}
-				continue
-			}
-			digits++
-			if digits > 15 {
-				return slowFloat(b)
-			}
-			mant = mant*10 + uint64(c-'0')
-			if sawDot {
-				frac++
-			}
-			continue
+	intStart := i
+	for i < len(b) && b[i]-'0' < 10 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
+	}
+	nd := i - intStart
+	frac := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		fracStart := i
+		for i < len(b) && b[i]-'0' < 10 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
 		}
-		if c == '.' && !sawDot {
-			sawDot = true
-			continue
-		}
-		if c == 'e' || c == 'E' {
-			if !sawDigit {
-				return 0, false
-			}
+		frac = i - fracStart
+		nd += frac
+	}
+	if nd == 0 {
+		return 0, false
+	}
+	if i < len(b) {
+		if c := b[i]; c == 'e' || c == 'E' {
 			return slowFloat(b)
 		}
 		return 0, false
 	}
-	if !sawDigit {
-		return 0, false
-	}
-	v := float64(mant)
-	if frac > 22 {
+	// Exact when the digits fit a float64 mantissa and the scale is an
+	// exact power of ten (Clinger's fast path).
+	if nd > 19 || mant > 1<<53 || frac > 22 {
 		return slowFloat(b)
 	}
-	v /= pow10[frac]
+	v := float64(mant) / pow10[frac]
 	if neg {
 		v = -v
 	}
