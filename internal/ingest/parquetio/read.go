@@ -153,6 +153,8 @@ type decoder struct {
 	// categorical) instead of deciding it from the values: Stream decides
 	// it on the first row group so every chunk has the same kinds.
 	text frame.Kind
+	// prealloc is the row count up to which alloc sizes storage exactly.
+	prealloc int
 }
 
 func newDecoder(col *parquet.Column, meta *metaColumn, n int) (*decoder, error) {
@@ -274,8 +276,9 @@ func (d *decoder) setDecimal(scale int32) {
 
 func (d *decoder) alloc() {
 	// Capacity grows with the values actually decoded, so a footer that
-	// claims billions of rows cannot make us allocate up front.
-	c := min(d.n, 1<<16)
+	// claims billions of rows cannot make us allocate up front; a streamed
+	// row group of plausible size is allocated once.
+	c := min(d.n, max(1<<16, d.prealloc))
 	switch d.kind {
 	case frame.KindFloat:
 		d.f64 = make([]float64, 0, c)

@@ -78,6 +78,7 @@ func Stream(r io.ReaderAt, size int64, name string, columns []string, fn func(f 
 		for _, d := range decs {
 			d.n = int(n)
 			d.valid = nil
+			d.prealloc = 1 << 22 // 32 MiB per numeric column at most
 			d.alloc()
 		}
 		errs := make([]error, len(decs))
