@@ -1,7 +1,8 @@
 // Command monitor-bench times the full monitoring path on N logged
-// predictions × 20 features: reading them from the prediction log in a
-// SQLite store, decoding them into a frame, and analysing drift, quality
-// and windowed performance against a stored 100,000-row reference.
+// predictions × 20 features: reading a day's window from the prediction log
+// in a SQLite store straight into a typed frame (columnar batches, labels
+// joined), and analysing drift, quality and windowed performance against a
+// stored 100,000-row reference.
 //
 //	go run ./bench/monitor -n 1000000
 package main
@@ -12,9 +13,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -27,6 +30,9 @@ import (
 
 func main() {
 	n := flag.Int("n", 1_000_000, "logged predictions")
+	batch := flag.Int("batch", 1000, "records per logged batch (gyre serve logs up to 1000 at a time)")
+	viaJSON := flag.Bool("json", false, "also time the per-row JSON path (Predictions + Records)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the read and analysis to this file")
 	flag.Parse()
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "gyre-monitor-bench")
@@ -53,10 +59,9 @@ func main() {
 	l := monitor.NewLog(db)
 	t0 := time.Now().Add(-23 * time.Hour)
 	start := time.Now()
-	const batch = 5000
 	row := map[string]any{}
-	for lo := 0; lo < *n; lo += batch {
-		hi := min(lo+batch, *n)
+	for lo := 0; lo < *n; lo += *batch {
+		hi := min(lo+*batch, *n)
 		recs := make([]monitor.Record, 0, hi-lo)
 		fbs := make([]monitor.Feedback, 0, hi-lo)
 		for i := lo; i < hi; i++ {
@@ -88,26 +93,54 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// the monitoring path: query the window straight into typed columns
 	t := time.Now()
-	logged, err := l.Predictions(ctx, monitor.Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
+	c, err := l.Current(ctx, b, monitor.Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		log.Fatal(err)
 	}
 	tq := time.Since(t)
-	t = time.Now()
-	c, err := monitor.Records(b, logged)
-	if err != nil {
-		log.Fatal(err)
-	}
-	td := time.Since(t)
 	t = time.Now()
 	rep, err := monitor.Analyze(ctx, b, refProfile, c, monitor.Options{Window: time.Hour})
 	if err != nil {
 		log.Fatal(err)
 	}
 	ta := time.Since(t)
-	fmt.Printf("rows %d: query %.2fs, decode %.2fs, analyse %.2fs, total %.2fs; %d of %d features drifted, %d windows, %d alerts\n",
-		len(logged), tq.Seconds(), td.Seconds(), ta.Seconds(), (tq + td + ta).Seconds(), rep.Drift.Drifted, rep.Drift.Tested, len(rep.Performance.Windows), len(rep.Alerts))
+	labelled := 0
+	for _, y := range c.Labels {
+		if !math.IsNaN(y) {
+			labelled++
+		}
+	}
+	fmt.Printf("rows %d (%d labelled): read into typed frame %.2fs, analyse %.2fs, total %.2fs; %d of %d features drifted, %d windows, %d alerts\n",
+		c.Frame.NumRows(), labelled, tq.Seconds(), ta.Seconds(), (tq + ta).Seconds(), rep.Drift.Drifted, rep.Drift.Tested, len(rep.Performance.Windows), len(rep.Alerts))
+	var size int64
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM prediction_chunks").Scan(&size); err == nil {
+		fmt.Printf("stored prediction batches: %.1f MB (%.0f bytes/row)\n", float64(size)/1e6, float64(size)/float64(*n))
+	}
+	if *viaJSON {
+		t = time.Now()
+		logged, err := l.Predictions(ctx, monitor.Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
+		if err != nil {
+			log.Fatal(err)
+		}
+		tq := time.Since(t)
+		t = time.Now()
+		if _, err := monitor.Records(b, logged); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("for comparison, rows rebuilt as JSON and decoded: query %.2fs, decode %.2fs\n", tq.Seconds(), time.Since(t).Seconds())
+	}
 }
 
 func synthetic(n int, seed uint64, shift float64) *frame.Frame {

@@ -17,7 +17,9 @@ func init() {
 }
 
 // storePredictionLog is serve's prediction log backed by the metadata
-// store (tables predictions and feedback).
+// store (tables prediction_chunks and feedback_chunks, columnar batches
+// encoded by monitor.Log off the request path: serve's logger goroutine
+// hands over up to a thousand records at a time).
 type storePredictionLog struct {
 	log *monitor.Log
 }
@@ -103,16 +105,12 @@ func monitorLogged(ctx context.Context, log *monitor.Log, b *bundle.Bundle, name
 	if err != nil {
 		return nil, err
 	}
-	recs, err := log.Predictions(ctx, monitor.Query{Model: name, Since: since})
+	cur, err := log.Current(ctx, b, monitor.Query{Model: name, Since: since})
 	if err != nil {
 		return nil, err
 	}
-	if len(recs) == 0 {
+	if cur.Frame.NumRows() == 0 {
 		return nil, errNoLogged
-	}
-	cur, err := monitor.Records(b, recs)
-	if err != nil {
-		return nil, err
 	}
 	return monitor.Analyze(ctx, b, ref, cur, o)
 }

@@ -1,14 +1,11 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,10 +44,13 @@ type Logged struct {
 // concurrent use.
 //
 // Each LogPredictions or LogFeedback call stores one row per model holding
-// the whole batch, one tab-separated line per record (tables
-// prediction_batches and feedback_batches): reading a window of a million
-// predictions is a few thousand rows. Labels are joined to predictions by
-// request id and row when reading; the latest label of a row wins.
+// the whole batch in columnar form (tables prediction_chunks and
+// feedback_chunks, see colbatch.go): reading a window of a million
+// predictions is a few thousand rows, decoded on all cores without JSON.
+// Batches written by older versions as tab-separated lines (tables
+// prediction_batches and feedback_batches) are still read. Labels are
+// joined to predictions by request id and row when reading; the latest
+// label of a row wins.
 type Log struct {
 	db *sqlstore.DB
 }
@@ -58,111 +58,93 @@ type Log struct {
 // NewLog returns the prediction log of db.
 func NewLog(db *sqlstore.DB) *Log { return &Log{db: db} }
 
-// field makes an identifier safe for the line format.
-func field(s string) string {
-	if strings.ContainsAny(s, "\t\n\r") {
-		return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
-	}
-	return s
-}
-
-// compactJSON returns JSON without raw tabs or newlines (valid JSON only
-// has them as insignificant whitespace), or def for empty or invalid input.
-func compactJSON(b []byte, def string) []byte {
-	if len(b) == 0 {
-		return []byte(def)
-	}
-	if bytes.ContainsAny(b, "\t\n\r") {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, b); err != nil {
-			return []byte(def)
-		}
-		return buf.Bytes()
-	}
-	return b
-}
-
-func (l *Log) insertBatch(ctx context.Context, table, model string, lines []byte, n int, lo, hi time.Time) error {
+func (l *Log) insertBatch(ctx context.Context, table, model string, data []byte, n int, lo, hi int64) error {
 	return l.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id, model, min_time_ms, max_time_ms, n, records) VALUES (?, ?, ?, ?, ?, ?)",
-			newBatchID(), model, lo.UnixMilli(), hi.UnixMilli(), int64(n), string(lines))
+		_, err := tx.ExecContext(ctx, "INSERT INTO "+table+" (id, model, min_time_ms, max_time_ms, n, data) VALUES (?, ?, ?, ?, ?, ?)",
+			newBatchID(), model, lo, hi, int64(n), data)
 		return err
 	})
 }
 
-// LogPredictions stores records: one batch row per model.
-func (l *Log) LogPredictions(ctx context.Context, recs []Record) error {
-	byModel := map[string][]int{}
-	var order []string
-	for i, r := range recs {
-		if _, ok := byModel[r.Model]; !ok {
-			order = append(order, r.Model)
+// groupByModel returns the indexes of each model's items, models in order
+// of first appearance.
+func groupByModel(n int, model func(int) string) (order []string, byModel map[string][]int) {
+	byModel = map[string][]int{}
+	for i := 0; i < n; i++ {
+		m := model(i)
+		if _, ok := byModel[m]; !ok {
+			order = append(order, m)
 		}
-		byModel[r.Model] = append(byModel[r.Model], i)
+		byModel[m] = append(byModel[m], i)
 	}
+	return order, byModel
+}
+
+// timeRange returns the least and greatest of a batch's times.
+func timeRange(ts []int64) (lo, hi int64) {
+	lo, hi = ts[0], ts[0]
+	for _, t := range ts {
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	return lo, hi
+}
+
+// LogPredictions stores records: one columnar batch row per model (table
+// prediction_chunks). Inputs and outputs are turned into typed columns
+// here, once, so that reading a window needs no JSON.
+func (l *Log) LogPredictions(ctx context.Context, recs []Record) error {
+	order, byModel := groupByModel(len(recs), func(i int) string { return recs[i].Model })
 	for _, model := range order {
-		var buf []byte
-		lo, hi := recs[byModel[model][0]].Time, recs[byModel[model][0]].Time
-		for _, i := range byModel[model] {
-			r := &recs[i]
-			if r.Time.Before(lo) {
-				lo = r.Time
+		idx := byModel[model]
+		bb := newBatchBuilder(len(idx))
+		version, reqID, row := bb.metaCol(colVersion), bb.metaCol(colRequestID), bb.metaCol(colRow)
+		for _, k := range idx {
+			r := &recs[k]
+			i := bb.row(r.Time.UnixMilli())
+			version.setEntry(i, jsString, []byte(r.Version))
+			reqID.setEntry(i, jsString, []byte(r.RequestID))
+			row.setNum(i, float64(r.Row))
+			if len(r.Input) > 0 {
+				if err := bb.addObject(i, inPrefix, r.Input); err != nil {
+					return fmt.Errorf("log predictions of %s: request %s row %d: input: %w", model, r.RequestID, r.Row, err)
+				}
 			}
-			if r.Time.After(hi) {
-				hi = r.Time
+			if len(r.Output) > 0 {
+				if err := bb.addObject(i, outPrefix, r.Output); err != nil {
+					return fmt.Errorf("log predictions of %s: request %s row %d: output: %w", model, r.RequestID, r.Row, err)
+				}
 			}
-			buf = append(buf, field(r.Version)...)
-			buf = append(buf, '\t')
-			buf = append(buf, field(r.RequestID)...)
-			buf = append(buf, '\t')
-			buf = strconv.AppendInt(buf, int64(r.Row), 10)
-			buf = append(buf, '\t')
-			buf = strconv.AppendInt(buf, r.Time.UnixMilli(), 10)
-			buf = append(buf, '\t')
-			buf = append(buf, compactJSON(r.Input, "{}")...)
-			buf = append(buf, '\t')
-			buf = append(buf, compactJSON(r.Output, "{}")...)
-			buf = append(buf, '\n')
 		}
-		if err := l.insertBatch(ctx, "prediction_batches", model, buf, len(byModel[model]), lo, hi); err != nil {
+		b := bb.finish()
+		lo, hi := timeRange(b.times)
+		if err := l.insertBatch(ctx, "prediction_chunks", model, appendBatch(nil, b), b.n, lo, hi); err != nil {
 			return fmt.Errorf("log predictions of %s: %w", model, err)
 		}
 	}
 	return nil
 }
 
-// LogFeedback stores labels: one batch row per model. A later label for the
-// same row replaces an earlier one when read.
+// LogFeedback stores labels: one columnar batch row per model (table
+// feedback_chunks). A later label for the same row replaces an earlier one
+// when read.
 func (l *Log) LogFeedback(ctx context.Context, fbs []Feedback) error {
-	byModel := map[string][]int{}
-	var order []string
-	for i, f := range fbs {
-		if _, ok := byModel[f.Model]; !ok {
-			order = append(order, f.Model)
-		}
-		byModel[f.Model] = append(byModel[f.Model], i)
-	}
+	order, byModel := groupByModel(len(fbs), func(i int) string { return fbs[i].Model })
 	for _, model := range order {
-		var buf []byte
-		lo, hi := fbs[byModel[model][0]].Time, fbs[byModel[model][0]].Time
-		for _, i := range byModel[model] {
-			f := &fbs[i]
-			if f.Time.Before(lo) {
-				lo = f.Time
+		idx := byModel[model]
+		bb := newBatchBuilder(len(idx))
+		reqID, row, label := bb.metaCol(colRequestID), bb.metaCol(colRow), bb.metaCol(colLabel)
+		for _, k := range idx {
+			f := &fbs[k]
+			i := bb.row(f.Time.UnixMilli())
+			reqID.setEntry(i, jsString, []byte(f.RequestID))
+			row.setNum(i, float64(f.Row))
+			if kind, val, esc, ok := scanValue(f.Label); ok {
+				label.setJSON(i, kind, val, esc)
 			}
-			if f.Time.After(hi) {
-				hi = f.Time
-			}
-			buf = append(buf, field(f.RequestID)...)
-			buf = append(buf, '\t')
-			buf = strconv.AppendInt(buf, int64(f.Row), 10)
-			buf = append(buf, '\t')
-			buf = strconv.AppendInt(buf, f.Time.UnixMilli(), 10)
-			buf = append(buf, '\t')
-			buf = append(buf, compactJSON(f.Label, "null")...)
-			buf = append(buf, '\n')
 		}
-		if err := l.insertBatch(ctx, "feedback_batches", model, buf, len(byModel[model]), lo, hi); err != nil {
+		b := bb.finish()
+		lo, hi := timeRange(b.times)
+		if err := l.insertBatch(ctx, "feedback_chunks", model, appendBatch(nil, b), b.n, lo, hi); err != nil {
 			return fmt.Errorf("log feedback of %s: %w", model, err)
 		}
 	}
@@ -183,141 +165,134 @@ type Query struct {
 }
 
 // Predictions returns the logged predictions matching q in time order, each
-// with its feedback label when one arrived.
+// with its feedback label when one arrived. It rebuilds each row's JSON;
+// monitoring reads typed columns with [Log.Current] instead.
 func (l *Log) Predictions(ctx context.Context, q Query) ([]Logged, error) {
-	if q.Model == "" {
-		return nil, fmt.Errorf("query prediction log: no model given")
-	}
-	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
-	if !q.Since.IsZero() {
-		lo = q.Since.UnixMilli()
-	}
-	if !q.Until.IsZero() {
-		hi = q.Until.UnixMilli()
-	}
-	var out []Logged
-	err := l.scanBatches(ctx, "prediction_batches", q.Model, lo, hi, func(data []byte) error {
-		for len(data) > 0 {
-			nl := bytes.IndexByte(data, '\n')
-			if nl < 0 {
-				nl = len(data)
-			}
-			line := data[:nl]
-			data = data[min(nl+1, len(data)):]
-			var f [6][]byte
-			k := 0
-			for k < 5 {
-				tab := bytes.IndexByte(line, '\t')
-				if tab < 0 {
-					break
-				}
-				f[k], line = line[:tab], line[tab+1:]
-				k++
-			}
-			if k < 5 {
-				continue // a torn line cannot happen (one row per batch); skip defensively
-			}
-			f[5] = line
-			ms, err := strconv.ParseInt(string(f[3]), 10, 64)
-			if err != nil || ms < lo || ms >= hi {
-				continue
-			}
-			if q.Version != "" && string(f[0]) != q.Version {
-				continue
-			}
-			row, _ := strconv.Atoi(string(f[2]))
-			out = append(out, Logged{Record: Record{Model: q.Model, Version: string(f[0]), RequestID: string(f[1]), Row: row,
-				Time: time.UnixMilli(ms).UTC(), Input: json.RawMessage(f[4]), Output: json.RawMessage(f[5])}})
-		}
-		return nil
-	})
+	sel, err := l.selectRows(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
+		return nil, err
 	}
-	if !sort.SliceIsSorted(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) }) { // concurrent servers interleave batches
-		sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	}
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[len(out)-q.Limit:]
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	// join the labels
-	// a batch logged twice (a retried write) must not count twice
-	index := make(map[string]int, len(out))
-	kept := out[:0]
-	for _, r := range out {
-		k := r.RequestID + "\x00" + strconv.Itoa(r.Row)
-		if _, dup := index[k]; dup {
-			continue
+	out := make([]Logged, len(sel.refs))
+	layouts := make([]*[2][]member, len(sel.batches))
+	var buf []byte
+	for j, r := range sel.refs {
+		b := sel.batches[r.b]
+		if layouts[r.b] == nil {
+			layouts[r.b] = &[2][]member{objectLayout(b, inPrefix), objectLayout(b, outPrefix)}
 		}
-		index[k] = len(kept)
-		kept = append(kept, r)
-	}
-	out = kept
-	var key []byte
-	// labels arrive after their predictions; a day of slack absorbs clock
-	// skew between the processes that log them
-	err = l.scanBatches(ctx, "feedback_batches", q.Model, out[0].Time.Add(-24*time.Hour).UnixMilli(), math.MaxInt64, func(data []byte) error {
-		for len(data) > 0 {
-			nl := bytes.IndexByte(data, '\n')
-			if nl < 0 {
-				nl = len(data)
-			}
-			line := data[:nl]
-			data = data[min(nl+1, len(data)):]
-			parts := bytes.SplitN(line, []byte{'\t'}, 4)
-			if len(parts) != 4 {
-				continue
-			}
-			key = append(append(append(key[:0], parts[0]...), 0), parts[1]...)
-			if i, ok := index[string(key)]; ok {
-				out[i].Label = json.RawMessage(parts[3])
+		i := int(r.i)
+		lg := &out[j]
+		lg.Model = q.Model
+		lg.Version = textAt(b.index[colVersion], i)
+		lg.RequestID = textAt(b.index[colRequestID], i)
+		if c := b.index[colRow]; c != nil {
+			v, _ := c.number(i)
+			lg.Row = int(v)
+		}
+		lg.Time = time.UnixMilli(b.times[i]).UTC()
+		buf = appendObject(buf[:0], layouts[r.b][0], i)
+		lg.Input = json.RawMessage(append([]byte(nil), buf...))
+		buf = appendObject(buf[:0], layouts[r.b][1], i)
+		lg.Output = json.RawMessage(append([]byte(nil), buf...))
+		if lr := sel.labels[j]; lr.b >= 0 {
+			if c := sel.feedback[lr.b].index[colLabel]; c != nil {
+				lg.Label = json.RawMessage(c.appendJSON(nil, int(lr.i)))
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("query feedback of %s: %w", q.Model, err)
 	}
 	return out, nil
 }
 
-// scanBatches calls fn with the records of each batch of a model that may
-// hold times in [lo, hi), oldest batch first.
-func (l *Log) scanBatches(ctx context.Context, table, model string, lo, hi int64, fn func(data []byte) error) error {
-	rows, err := l.db.QueryContext(ctx, "SELECT records FROM "+table+" WHERE model = ? AND max_time_ms >= ? AND min_time_ms < ? ORDER BY min_time_ms, id",
-		model, lo, hi)
-	if err != nil {
-		return err
+// textAt returns row i of a column as text ("" when missing).
+func textAt(c *bcol, i int) string {
+	if c == nil || !c.present(i) {
+		return ""
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return err
-		}
-		if err := fn([]byte(s)); err != nil {
-			return err
-		}
+	if c.num {
+		return strconv.FormatFloat(c.floats[i], 'g', -1, 64)
 	}
-	return rows.Err()
+	return c.dict[c.codes[i]-1].text
+}
+
+// member is one member of a rebuilt JSON object: a column, or an object of
+// flattened child columns.
+type member struct {
+	name     string
+	col      *bcol
+	children []member
+}
+
+// objectLayout groups a batch's columns of one section into object members.
+func objectLayout(b *colBatch, prefix byte) []member {
+	var out []member
+	parents := map[string]int{}
+	for _, c := range b.cols {
+		if c.name == "" || c.name[0] != prefix {
+			continue
+		}
+		name := c.name[1:]
+		parent, child, nested := strings.Cut(name, "\x00")
+		if !nested {
+			out = append(out, member{name: name, col: c})
+			continue
+		}
+		k, ok := parents[parent]
+		if !ok {
+			k = len(out)
+			parents[parent] = k
+			out = append(out, member{name: parent})
+		}
+		out[k].children = append(out[k].children, member{name: child, col: c})
+	}
+	return out
+}
+
+// appendObject appends row i of a layout as a JSON object; missing values
+// are left out.
+func appendObject(buf []byte, ms []member, i int) []byte {
+	buf = append(buf, '{')
+	first := true
+	for _, m := range ms {
+		if m.col != nil && !m.col.present(i) {
+			continue
+		}
+		if m.col == nil {
+			some := false
+			for _, c := range m.children {
+				some = some || c.col.present(i)
+			}
+			if !some {
+				continue
+			}
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		q, _ := json.Marshal(m.name)
+		buf = append(append(buf, q...), ':')
+		if m.col != nil {
+			buf = m.col.appendJSON(buf, i)
+			continue
+		}
+		buf = appendObject(buf, m.children, i)
+	}
+	return append(buf, '}')
 }
 
 // Count returns the number of logged predictions of a model since a time
 // (zero: all) and how many of them have a label. It reads the window.
 func (l *Log) Count(ctx context.Context, model string, since time.Time) (preds, labels int, err error) {
-	recs, err := l.Predictions(ctx, Query{Model: model, Since: since})
+	sel, err := l.selectRows(ctx, Query{Model: model, Since: since})
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, r := range recs {
-		if r.Label != nil {
+	for _, r := range sel.labels {
+		if r.b >= 0 {
 			labels++
 		}
 	}
-	return len(recs), labels, nil
+	return len(sel.refs), labels, nil
 }
 
 func newBatchID() string {

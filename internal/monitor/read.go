@@ -1,0 +1,466 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// rowRef is one row of one batch.
+type rowRef struct{ b, i int32 }
+
+// selection is the rows of a query: the batches read, the selected rows in
+// time order (duplicates dropped), and each row's label (b < 0: none).
+type selection struct {
+	batches  []*colBatch
+	refs     []rowRef
+	times    []int64
+	feedback []*colBatch
+	labels   []rowRef
+}
+
+// batchTables names the columnar and the older text table of a log.
+type batchTables struct{ chunks, text string }
+
+var (
+	predictionTables = batchTables{chunks: "prediction_chunks", text: "prediction_batches"}
+	feedbackTables   = batchTables{chunks: "feedback_chunks", text: "feedback_batches"}
+)
+
+// loadBatches reads the batches of a model that may hold times in [lo, hi),
+// ordered by their first time (then id), text batches of migration 0003
+// before columnar ones. Decoding runs on all cores while the store is read.
+// The store does not sort: ordering rows that carry megabytes of blobs
+// makes SQLite spill them to a temporary sorter.
+func (l *Log) loadBatches(ctx context.Context, t batchTables, model string, lo, hi int64, parseText func([]byte) *colBatch) ([]*colBatch, error) {
+	type job struct {
+		seq  int
+		data []byte
+		text bool
+	}
+	type keyed struct {
+		text  bool
+		first int64
+		id    string
+		b     *colBatch
+	}
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan job, 2*workers)
+	var (
+		mu       sync.Mutex
+		out      []keyed
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				var b *colBatch
+				var err error
+				if j.text {
+					b = parseText(j.data)
+				} else {
+					b, err = decodeBatch(j.data)
+				}
+				mu.Lock()
+				out[j.seq].b = b
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("batch %s of %s: %w", out[j.seq].id, t.chunks, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	scan := func(table, col string, text bool) error {
+		rows, err := l.db.QueryContext(ctx, "SELECT min_time_ms, id, "+col+" FROM "+table+" WHERE model = ? AND max_time_ms >= ? AND min_time_ms < ?",
+			model, lo, hi)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k keyed
+			var data []byte
+			if err := rows.Scan(&k.first, &k.id, &data); err != nil {
+				return err
+			}
+			k.text = text
+			mu.Lock()
+			seq := len(out)
+			out = append(out, k)
+			mu.Unlock()
+			jobs <- job{seq: seq, data: data, text: text}
+		}
+		return rows.Err()
+	}
+	err := scan(t.text, "records", true)
+	if err == nil {
+		err = scan(t.chunks, "data", false)
+	}
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	slices.SortFunc(out, func(a, b keyed) int {
+		switch {
+		case a.text != b.text:
+			if a.text {
+				return -1
+			}
+			return 1
+		case a.first != b.first:
+			return cmpInt64(a.first, b.first)
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	batches := make([]*colBatch, len(out))
+	for i, k := range out {
+		batches[i] = k.b
+	}
+	return batches, nil
+}
+
+// parsePredictionText parses a text batch of migration 0003: one line per
+// prediction, version, request id, row, time (ms), input and output
+// separated by tabs.
+func parsePredictionText(data []byte) *colBatch {
+	bb := newBatchBuilder(bytes.Count(data, []byte{'\n'}) + 1)
+	version, reqID, row := bb.metaCol(colVersion), bb.metaCol(colRequestID), bb.metaCol(colRow)
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		f := bytes.SplitN(line, []byte{'\t'}, 6)
+		if len(f) < 6 {
+			continue
+		}
+		ms, err := strconv.ParseInt(string(f[3]), 10, 64)
+		if err != nil {
+			continue
+		}
+		r, _ := strconv.Atoi(string(f[2]))
+		i := bb.row(ms)
+		version.setEntry(i, jsString, f[0])
+		reqID.setEntry(i, jsString, f[1])
+		row.setNum(i, float64(r))
+		_ = bb.addObject(i, inPrefix, f[4]) // a malformed object leaves the row's inputs missing
+		_ = bb.addObject(i, outPrefix, f[5])
+	}
+	return bb.finish()
+}
+
+// parseFeedbackText parses a text feedback batch of migration 0003: request
+// id, row, time (ms) and label separated by tabs.
+func parseFeedbackText(data []byte) *colBatch {
+	bb := newBatchBuilder(bytes.Count(data, []byte{'\n'}) + 1)
+	reqID, row, label := bb.metaCol(colRequestID), bb.metaCol(colRow), bb.metaCol(colLabel)
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		f := bytes.SplitN(line, []byte{'\t'}, 4)
+		if len(f) < 4 {
+			continue
+		}
+		ms, err := strconv.ParseInt(string(f[2]), 10, 64)
+		if err != nil {
+			continue
+		}
+		r, _ := strconv.Atoi(string(f[1]))
+		i := bb.row(ms)
+		reqID.setEntry(i, jsString, f[0])
+		row.setNum(i, float64(r))
+		if kind, val, esc, ok := scanValue(f[3]); ok {
+			label.setJSON(i, kind, val, esc)
+		}
+	}
+	return bb.finish()
+}
+
+// rowKeys hashes the (request id, row) key of a batch's rows.
+type rowKeys struct {
+	seed maphash.Seed
+}
+
+// batchKeys returns the key hash of every row of a batch.
+func (k rowKeys) batchKeys(b *colBatch) []uint64 {
+	req, row := b.index[colRequestID], b.index[colRow]
+	var entryHash []uint64
+	if req != nil && !req.num {
+		entryHash = make([]uint64, len(req.dict)+1)
+		for e, d := range req.dict {
+			entryHash[e+1] = maphash.String(k.seed, d.text)
+		}
+	}
+	out := make([]uint64, b.n)
+	for i := range out {
+		var h uint64
+		if entryHash != nil {
+			h = entryHash[req.codes[i]]
+		} else if req != nil {
+			h = maphash.String(k.seed, textAt(req, i))
+		}
+		var r float64
+		if row != nil {
+			r, _ = row.number(i)
+		}
+		x := (math.Float64bits(r) + 1) * 0x9E3779B97F4A7C15
+		out[i] = h ^ (x ^ x>>29)
+	}
+	return out
+}
+
+// sameKey reports whether two rows have the same request id and row.
+func sameKey(a *colBatch, i int, b *colBatch, j int) bool {
+	ra, _ := rowNumber(a, i)
+	rb, _ := rowNumber(b, j)
+	return ra == rb && textAt(a.index[colRequestID], i) == textAt(b.index[colRequestID], j)
+}
+
+func rowNumber(b *colBatch, i int) (float64, bool) {
+	if c := b.index[colRow]; c != nil {
+		return c.number(i)
+	}
+	return 0, false
+}
+
+// selectRows reads the predictions of q: rows in the time window (and
+// version), in time order, a row logged twice kept once, the newest Limit
+// kept, each joined with its latest feedback label.
+func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
+	if q.Model == "" {
+		return nil, fmt.Errorf("query prediction log: no model given")
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.Since.IsZero() {
+		lo = q.Since.UnixMilli()
+	}
+	if !q.Until.IsZero() {
+		hi = q.Until.UnixMilli()
+	}
+	batches, err := l.loadBatches(ctx, predictionTables, q.Model, lo, hi, parsePredictionText)
+	if err != nil {
+		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
+	}
+	sel := &selection{batches: batches}
+	total := 0
+	for _, b := range batches {
+		total += b.n
+	}
+	type timedRef struct {
+		t int64
+		r rowRef
+	}
+	rows := make([]timedRef, 0, total)
+	for bi, b := range batches {
+		var vcol *bcol
+		want := uint32(0)
+		if q.Version != "" {
+			vcol = b.index[colVersion]
+			if vcol == nil || vcol.num {
+				continue
+			}
+			for e, d := range vcol.dict {
+				if d.text == q.Version {
+					want = uint32(e + 1)
+				}
+			}
+			if want == 0 {
+				continue
+			}
+		}
+		for i, t := range b.times {
+			if t < lo || t >= hi || vcol != nil && vcol.codes[i] != want {
+				continue
+			}
+			rows = append(rows, timedRef{t, rowRef{int32(bi), int32(i)}})
+		}
+	}
+	if !slices.IsSortedFunc(rows, func(a, b timedRef) int { return cmpInt64(a.t, b.t) }) { // concurrent servers interleave batches
+		slices.SortStableFunc(rows, func(a, b timedRef) int { return cmpInt64(a.t, b.t) })
+	}
+	if q.Limit > 0 && len(rows) > q.Limit {
+		rows = rows[len(rows)-q.Limit:]
+	}
+	// a batch logged twice (a retried write) must not count twice: rows
+	// sorted by key hash (radix sort, stable, so time order within equal
+	// keys), equal keys compared, the first kept
+	keys := rowKeys{seed: maphash.MakeSeed()}
+	hashes := make([][]uint64, len(batches))
+	parallel(len(batches), func(bi int) { hashes[bi] = keys.batchKeys(batches[bi]) })
+	byKey := make([]keyedRow, len(rows))
+	for j, tr := range rows {
+		byKey[j] = keyedRow{h: hashes[tr.r.b][tr.r.i], j: int32(j)}
+	}
+	byKey = radixSort(byKey)
+	drop := make([]bool, len(rows))
+	for g := 0; g < len(byKey); {
+		e := g + 1
+		for e < len(byKey) && byKey[e].h == byKey[g].h {
+			e++
+		}
+		for x := g + 1; x < e; x++ { // groups are one row unless a key repeats
+			rx := rows[byKey[x].j].r
+			for y := g; y < x; y++ {
+				ry := rows[byKey[y].j].r
+				if !drop[byKey[y].j] && sameKey(batches[ry.b], int(ry.i), batches[rx.b], int(rx.i)) {
+					drop[byKey[x].j] = true
+					break
+				}
+			}
+		}
+		g = e
+	}
+	newIndex := make([]int32, len(rows))
+	sel.refs = make([]rowRef, 0, len(rows))
+	sel.times = make([]int64, 0, len(rows))
+	for j, tr := range rows {
+		newIndex[j] = int32(len(sel.refs))
+		if !drop[j] {
+			sel.refs = append(sel.refs, tr.r)
+			sel.times = append(sel.times, tr.t)
+		}
+	}
+	sel.labels = make([]rowRef, len(sel.refs))
+	for j := range sel.labels {
+		sel.labels[j] = rowRef{-1, -1}
+	}
+	if len(sel.refs) == 0 {
+		return sel, nil
+	}
+	// labels arrive after their predictions; a day of slack absorbs clock
+	// skew between the processes that log them
+	fbs, err := l.loadBatches(ctx, feedbackTables, q.Model, sel.times[0]-(24*time.Hour).Milliseconds(), math.MaxInt64, parseFeedbackText)
+	if err != nil {
+		return nil, fmt.Errorf("query feedback of %s: %w", q.Model, err)
+	}
+	sel.feedback = fbs
+	fbHashes := make([][]uint64, len(fbs))
+	parallel(len(fbs), func(fi int) { fbHashes[fi] = keys.batchKeys(fbs[fi]) })
+	var fbRefs []rowRef
+	var fbKey []keyedRow
+	for fi, hs := range fbHashes {
+		for i, h := range hs {
+			fbKey = append(fbKey, keyedRow{h: h, j: int32(len(fbRefs))})
+			fbRefs = append(fbRefs, rowRef{int32(fi), int32(i)})
+		}
+	}
+	fbKey = radixSort(fbKey)
+	// merge join on the hash; within a key, feedback in log order, so the
+	// latest label of a row wins
+	p := 0
+	for f := 0; f < len(fbKey); {
+		h := fbKey[f].h
+		e := f + 1
+		for e < len(fbKey) && fbKey[e].h == h {
+			e++
+		}
+		for p < len(byKey) && byKey[p].h < h {
+			p++
+		}
+		for x := p; x < len(byKey) && byKey[x].h == h; x++ {
+			j := byKey[x].j
+			if drop[j] {
+				continue
+			}
+			r := rows[j].r
+			for y := f; y < e; y++ {
+				fr := fbRefs[fbKey[y].j]
+				if sameKey(batches[r.b], int(r.i), fbs[fr.b], int(fr.i)) {
+					sel.labels[newIndex[j]] = fr
+				}
+			}
+		}
+		f = e
+	}
+	return sel, nil
+}
+
+// keyedRow is a row's key hash and its position.
+type keyedRow struct {
+	h uint64
+	j int32
+}
+
+// radixSort sorts rows by hash, stably (least significant byte first).
+func radixSort(a []keyedRow) []keyedRow {
+	if len(a) < 256 {
+		slices.SortStableFunc(a, func(x, y keyedRow) int {
+			switch {
+			case x.h < y.h:
+				return -1
+			case x.h > y.h:
+				return 1
+			}
+			return 0
+		})
+		return a
+	}
+	b := make([]keyedRow, len(a))
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [257]int
+		for _, r := range a {
+			count[(r.h>>shift)&0xff+1]++
+		}
+		if count[(a[0].h>>shift)&0xff+1] == len(a) {
+			continue // every row has this byte
+		}
+		for i := 1; i < 257; i++ {
+			count[i] += count[i-1]
+		}
+		for _, r := range a {
+			k := (r.h >> shift) & 0xff
+			b[count[k]] = r
+			count[k]++
+		}
+		a, b = b, a
+	}
+	return a
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// parallel calls fn(0..n-1) on all cores.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next sync.Mutex
+	k := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				i := k
+				k++
+				next.Unlock()
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
