@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +224,25 @@ func TestLegacyTextBatches(t *testing.T) {
 				t.Errorf("count %d %d %v", preds, labelled, err)
 			}
 		})
+	}
+}
+
+func TestRadixSort(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 1000, 5000, 100000} {
+		rng := rand.New(rand.NewPCG(uint64(n), 3))
+		a := make([]keyedRow, n)
+		for i := range a {
+			h := rng.Uint64()
+			if i%7 == 3 && i > 0 {
+				h = a[i-1].h // equal keys keep their order
+			}
+			a[i] = keyedRow{h: h, j: int32(i)}
+		}
+		got := radixSort(slices.Clone(a))
+		want := slices.Clone(a)
+		slices.SortStableFunc(want, func(x, y keyedRow) int { return cmpUint64(x.h, y.h) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: radix sort differs from a stable sort", n)
+		}
 	}
 }

@@ -189,51 +189,48 @@ func parseFeedbackText(data []byte) *colBatch {
 	return bb.finish()
 }
 
-// rowKeys hashes the (request id, row) key of a batch's rows.
+// rowKeys hashes the (request id, row) key of rows to 128 bits (two
+// independently seeded 64-bit hashes): rows with equal hashes are taken to
+// be the same row. Comparing hashes instead of request ids keeps the
+// million-row joins in sequential memory; two distinct keys among n rows
+// collide with probability about n²/2¹²⁹.
 type rowKeys struct {
-	seed maphash.Seed
+	seed1, seed2 maphash.Seed
 }
 
+func newRowKeys() rowKeys { return rowKeys{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()} }
+
+// rowHash is a row's 128-bit key hash.
+type rowHash struct{ h1, h2 uint64 }
+
 // batchKeys returns the key hash of every row of a batch.
-func (k rowKeys) batchKeys(b *colBatch) []uint64 {
+func (k rowKeys) batchKeys(b *colBatch) []rowHash {
 	req, row := b.index[colRequestID], b.index[colRow]
-	var entryHash []uint64
+	var entryHash []rowHash
 	if req != nil && !req.num {
-		entryHash = make([]uint64, len(req.dict)+1)
+		entryHash = make([]rowHash, len(req.dict)+1)
 		for e, d := range req.dict {
-			entryHash[e+1] = maphash.String(k.seed, d.text)
+			entryHash[e+1] = rowHash{maphash.String(k.seed1, d.text), maphash.String(k.seed2, d.text)}
 		}
 	}
-	out := make([]uint64, b.n)
+	out := make([]rowHash, b.n)
 	for i := range out {
-		var h uint64
+		var h rowHash
 		if entryHash != nil {
 			h = entryHash[req.codes[i]]
 		} else if req != nil {
-			h = maphash.String(k.seed, textAt(req, i))
+			t := textAt(req, i)
+			h = rowHash{maphash.String(k.seed1, t), maphash.String(k.seed2, t)}
 		}
 		var r float64
 		if row != nil {
 			r, _ = row.number(i)
 		}
 		x := (math.Float64bits(r) + 1) * 0x9E3779B97F4A7C15
-		out[i] = h ^ (x ^ x>>29)
+		y := (math.Float64bits(r) + 7) * 0xC2B2AE3D27D4EB4F
+		out[i] = rowHash{h.h1 ^ (x ^ x>>29), h.h2 ^ (y ^ y>>31)}
 	}
 	return out
-}
-
-// sameKey reports whether two rows have the same request id and row.
-func sameKey(a *colBatch, i int, b *colBatch, j int) bool {
-	ra, _ := rowNumber(a, i)
-	rb, _ := rowNumber(b, j)
-	return ra == rb && textAt(a.index[colRequestID], i) == textAt(b.index[colRequestID], j)
-}
-
-func rowNumber(b *colBatch, i int) (float64, bool) {
-	if c := b.index[colRow]; c != nil {
-		return c.number(i)
-	}
-	return 0, false
 }
 
 // selectRows reads the predictions of q: rows in the time window (and
@@ -250,8 +247,27 @@ func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
 	if !q.Until.IsZero() {
 		hi = q.Until.UnixMilli()
 	}
+	// labels arrive after their predictions; a day of slack absorbs clock
+	// skew between the processes that log them. With a lower time bound,
+	// feedback is read while the predictions are.
+	const slack = int64(24 * time.Hour / time.Millisecond)
+	type fbResult struct {
+		fbs []*colBatch
+		err error
+	}
+	var early chan fbResult
+	if lo > math.MinInt64+slack {
+		early = make(chan fbResult, 1)
+		go func() {
+			fbs, err := l.loadBatches(ctx, feedbackTables, q.Model, lo-slack, math.MaxInt64, parseFeedbackText)
+			early <- fbResult{fbs, err}
+		}()
+	}
 	batches, err := l.loadBatches(ctx, predictionTables, q.Model, lo, hi, parsePredictionText)
 	if err != nil {
+		if early != nil {
+			<-early
+		}
 		return nil, fmt.Errorf("query prediction log of %s: %w", q.Model, err)
 	}
 	sel := &selection{batches: batches}
@@ -297,12 +313,13 @@ func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
 	// a batch logged twice (a retried write) must not count twice: rows
 	// sorted by key hash (radix sort, stable, so time order within equal
 	// keys), equal keys compared, the first kept
-	keys := rowKeys{seed: maphash.MakeSeed()}
-	hashes := make([][]uint64, len(batches))
+	keys := newRowKeys()
+	hashes := make([][]rowHash, len(batches))
 	parallel(len(batches), func(bi int) { hashes[bi] = keys.batchKeys(batches[bi]) })
 	byKey := make([]keyedRow, len(rows))
 	for j, tr := range rows {
-		byKey[j] = keyedRow{h: hashes[tr.r.b][tr.r.i], j: int32(j)}
+		rh := hashes[tr.r.b][tr.r.i]
+		byKey[j] = keyedRow{h: rh.h1, h2: rh.h2, j: int32(j)}
 	}
 	byKey = radixSort(byKey)
 	drop := make([]bool, len(rows))
@@ -312,10 +329,8 @@ func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
 			e++
 		}
 		for x := g + 1; x < e; x++ { // groups are one row unless a key repeats
-			rx := rows[byKey[x].j].r
 			for y := g; y < x; y++ {
-				ry := rows[byKey[y].j].r
-				if !drop[byKey[y].j] && sameKey(batches[ry.b], int(ry.i), batches[rx.b], int(rx.i)) {
+				if !drop[byKey[y].j] && byKey[y].h2 == byKey[x].h2 {
 					drop[byKey[x].j] = true
 					break
 				}
@@ -337,23 +352,28 @@ func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
 	for j := range sel.labels {
 		sel.labels[j] = rowRef{-1, -1}
 	}
+	var fbs []*colBatch
+	switch {
+	case early != nil:
+		r := <-early
+		fbs, err = r.fbs, r.err
+	case len(sel.refs) > 0:
+		fbs, err = l.loadBatches(ctx, feedbackTables, q.Model, sel.times[0]-slack, math.MaxInt64, parseFeedbackText)
+	}
 	if len(sel.refs) == 0 {
 		return sel, nil
 	}
-	// labels arrive after their predictions; a day of slack absorbs clock
-	// skew between the processes that log them
-	fbs, err := l.loadBatches(ctx, feedbackTables, q.Model, sel.times[0]-(24*time.Hour).Milliseconds(), math.MaxInt64, parseFeedbackText)
 	if err != nil {
 		return nil, fmt.Errorf("query feedback of %s: %w", q.Model, err)
 	}
 	sel.feedback = fbs
-	fbHashes := make([][]uint64, len(fbs))
+	fbHashes := make([][]rowHash, len(fbs))
 	parallel(len(fbs), func(fi int) { fbHashes[fi] = keys.batchKeys(fbs[fi]) })
 	var fbRefs []rowRef
 	var fbKey []keyedRow
 	for fi, hs := range fbHashes {
 		for i, h := range hs {
-			fbKey = append(fbKey, keyedRow{h: h, j: int32(len(fbRefs))})
+			fbKey = append(fbKey, keyedRow{h: h.h1, h2: h.h2, j: int32(len(fbRefs))})
 			fbRefs = append(fbRefs, rowRef{int32(fi), int32(i)})
 		}
 	}
@@ -375,11 +395,9 @@ func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
 			if drop[j] {
 				continue
 			}
-			r := rows[j].r
 			for y := f; y < e; y++ {
-				fr := fbRefs[fbKey[y].j]
-				if sameKey(batches[r.b], int(r.i), fbs[fr.b], int(fr.i)) {
-					sel.labels[newIndex[j]] = fr
+				if fbKey[y].h2 == byKey[x].h2 {
+					sel.labels[newIndex[j]] = fbRefs[fbKey[y].j]
 				}
 			}
 		}
@@ -388,46 +406,54 @@ func (l *Log) selectRows(ctx context.Context, q Query) (*selection, error) {
 	return sel, nil
 }
 
-// keyedRow is a row's key hash and its position.
+// keyedRow is a row's key hash (h, h2) and its position.
 type keyedRow struct {
-	h uint64
-	j int32
+	h, h2 uint64
+	j     int32
 }
 
-// radixSort sorts rows by hash, stably (least significant byte first).
+// radixSort sorts rows by hash, stably: one counting pass scatters them
+// into 2¹⁶ buckets by the hash's top bits, then each (small) bucket is
+// sorted by insertion.
 func radixSort(a []keyedRow) []keyedRow {
-	if len(a) < 256 {
-		slices.SortStableFunc(a, func(x, y keyedRow) int {
-			switch {
-			case x.h < y.h:
-				return -1
-			case x.h > y.h:
-				return 1
-			}
-			return 0
-		})
+	const bits = 16
+	if len(a) < 1<<10 {
+		slices.SortStableFunc(a, func(x, y keyedRow) int { return cmpUint64(x.h, y.h) })
 		return a
 	}
-	b := make([]keyedRow, len(a))
-	for shift := uint(0); shift < 64; shift += 8 {
-		var count [257]int
-		for _, r := range a {
-			count[(r.h>>shift)&0xff+1]++
-		}
-		if count[(a[0].h>>shift)&0xff+1] == len(a) {
-			continue // every row has this byte
-		}
-		for i := 1; i < 257; i++ {
-			count[i] += count[i-1]
-		}
-		for _, r := range a {
-			k := (r.h >> shift) & 0xff
-			b[count[k]] = r
-			count[k]++
-		}
-		a, b = b, a
+	start := make([]int32, 1<<bits+1)
+	for _, r := range a {
+		start[r.h>>(64-bits)+1]++
 	}
-	return a
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]keyedRow, len(a))
+	next := slices.Clone(start[:1<<bits])
+	for _, r := range a {
+		k := r.h >> (64 - bits)
+		out[next[k]] = r
+		next[k]++
+	}
+	for k := 0; k < 1<<bits; k++ {
+		b := out[start[k]:start[k+1]]
+		for i := 1; i < len(b); i++ {
+			for j := i; j > 0 && b[j].h < b[j-1].h; j-- {
+				b[j], b[j-1] = b[j-1], b[j]
+			}
+		}
+	}
+	return out
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func cmpInt64(a, b int64) int {
