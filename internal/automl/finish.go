@@ -11,8 +11,12 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 )
 
-// ensembleCandidates caps how many of the best trials enter ensemble selection.
-const ensembleCandidates = 20
+// ensembleCandidates caps how many of the best trials enter ensemble
+// selection; ensemblePerLearner of them are reserved for each learner.
+const (
+	ensembleCandidates = 20
+	ensemblePerLearner = 5
+)
 
 // ensembleRounds is the most greedy selection rounds; selection also stops
 // after ensemblePatience rounds without improvement.
@@ -137,10 +141,24 @@ func (s *searcher) ensemble(ctx context.Context) ([]Member, float64, bool) {
 	if len(cands) < 2 {
 		return nil, 0, false
 	}
+	// The best few of each learner, for diversity (the best trials of one
+	// learner are often near copies), then the best overall, up to the cap.
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Loss < cands[j].Loss })
+	perLearner := map[string]int{}
+	var picked, rest []*Trial
+	for _, t := range cands {
+		if perLearner[t.Learner] < ensemblePerLearner {
+			perLearner[t.Learner]++
+			picked = append(picked, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	cands = append(picked, rest...)
 	if len(cands) > ensembleCandidates {
 		cands = cands[:ensembleCandidates]
 	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Loss < cands[j].Loss })
 	preds := make([][]float64, len(cands))
 	for i, t := range cands {
 		preds[i] = t.oof

@@ -45,7 +45,9 @@ func (s *searcher) makeSplit() evalSplit {
 		method = "valid"
 	}
 	if method == "auto" {
-		cells := float64(n) * float64(s.states[0].data.X.Cols)
+		// Multiclass models grow one tree (or coefficient vector) per class,
+		// so their cost, and the case for a holdout, grows with the classes.
+		cells := float64(n) * float64(s.states[0].data.X.Cols) * float64(max(1, len(s.p.Classes)-1))
 		limit := 2e6
 		if !s.deterministic() {
 			limit = s.o.Budget.Seconds() * 1e5
