@@ -52,6 +52,7 @@ type bcol struct {
 
 	lookup map[string]uint32 // building only: kind+text → code
 	kbuf   []byte
+	quoted [][]byte // rebuilding JSON: each entry's JSON text (by code)
 }
 
 // entry is a non-numeric JSON value: its kind (jsString, jsNumber, jsTrue,
@@ -89,12 +90,17 @@ func (c *bcol) appendJSON(buf []byte, i int) []byte {
 	if c.num {
 		return strconv.AppendFloat(buf, c.floats[i], 'g', -1, 64)
 	}
-	e := c.dict[c.codes[i]-1]
-	if e.kind == jsString {
-		q, _ := json.Marshal(e.text)
+	return c.appendEntryJSON(buf, int(c.codes[i]-1))
+}
+
+// appendEntryJSON appends dictionary entry e as a JSON value.
+func (c *bcol) appendEntryJSON(buf []byte, e int) []byte {
+	d := c.dict[e]
+	if d.kind == jsString {
+		q, _ := json.Marshal(d.text)
 		return append(buf, q...)
 	}
-	return append(buf, e.text...)
+	return append(buf, d.text...)
 }
 
 // batchBuilder accumulates records into a colBatch.

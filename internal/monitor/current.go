@@ -380,8 +380,7 @@ func (s *selection) labelValues(out []float64, k int, classIndex map[string]int)
 			if ev == nil {
 				ev = make([]float64, len(c.dict)+1)
 				for e := range c.dict {
-					raw := (&bcol{codes: []uint32{uint32(e + 1)}, dict: c.dict}).appendJSON(nil, 0)
-					ev[e+1] = decodeLabel(raw, k, classIndex)
+					ev[e+1] = decodeLabel(c.appendEntryJSON(nil, e), k, classIndex)
 				}
 				vals[r.b] = ev
 			}

@@ -25,7 +25,18 @@
 // gauges; Notify posts it to a webhook with retries.
 //
 // The Log stores predictions and feedback in the metadata database (package
-// sqlstore, tables predictions and feedback) with multi-row inserts, and
-// reads them back by model and time window. Records converts logged rows into
-// a frame typed by the bundle's input schema, decoding JSON on all cores.
+// sqlstore, tables prediction_chunks and feedback_chunks): each logged batch
+// is one row holding a columnar encoding (colbatch.go) made when it is
+// logged — a float64 array with a presence bitmap per numeric member, a
+// dictionary of values with per-row codes otherwise, outputs and nested
+// objects (the class probabilities) flattened to columns. Log.Current reads
+// a model's window straight into a Current typed by the bundle's input
+// schema: batches decode on all cores while the store is read, rows are
+// ordered by time, de-duplicated and joined with their latest label by a
+// 128-bit hash of (request id, row), and the columns are assembled one per
+// core by copying number arrays and mapping dictionaries once per batch.
+// Text batches of older stores (tables prediction_batches and
+// feedback_batches) are parsed into the same form and read alongside.
+// Log.Predictions rebuilds the rows' JSON, and Records converts JSON rows
+// into a Current with the same conversions as Log.Current.
 package monitor

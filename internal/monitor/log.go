@@ -104,16 +104,10 @@ func (l *Log) LogPredictions(ctx context.Context, recs []Record) error {
 			version.setEntry(i, jsString, []byte(r.Version))
 			reqID.setEntry(i, jsString, []byte(r.RequestID))
 			row.setNum(i, float64(r.Row))
-			if len(r.Input) > 0 {
-				if err := bb.addObject(i, inPrefix, r.Input); err != nil {
-					return fmt.Errorf("log predictions of %s: request %s row %d: input: %w", model, r.RequestID, r.Row, err)
-				}
-			}
-			if len(r.Output) > 0 {
-				if err := bb.addObject(i, outPrefix, r.Output); err != nil {
-					return fmt.Errorf("log predictions of %s: request %s row %d: output: %w", model, r.RequestID, r.Row, err)
-				}
-			}
+			// a record that is not a JSON object keeps its row with the
+			// inputs (or outputs) missing rather than losing the batch
+			_ = bb.addObject(i, inPrefix, r.Input)
+			_ = bb.addObject(i, outPrefix, r.Output)
 		}
 		b := bb.finish()
 		lo, hi := timeRange(b.times)
@@ -217,9 +211,20 @@ func textAt(c *bcol, i int) string {
 // member is one member of a rebuilt JSON object: a column, or an object of
 // flattened child columns.
 type member struct {
-	name     string
+	key      []byte // the quoted name and a colon
 	col      *bcol
 	children []member
+}
+
+func newMember(name string, c *bcol) member {
+	q, _ := json.Marshal(name)
+	if c != nil && !c.num && c.quoted == nil {
+		c.quoted = make([][]byte, len(c.dict)+1)
+		for e := range c.dict {
+			c.quoted[e+1] = c.appendEntryJSON(nil, e)
+		}
+	}
+	return member{key: append(q, ':'), col: c}
 }
 
 // objectLayout groups a batch's columns of one section into object members.
@@ -233,16 +238,16 @@ func objectLayout(b *colBatch, prefix byte) []member {
 		name := c.name[1:]
 		parent, child, nested := strings.Cut(name, "\x00")
 		if !nested {
-			out = append(out, member{name: name, col: c})
+			out = append(out, newMember(name, c))
 			continue
 		}
 		k, ok := parents[parent]
 		if !ok {
 			k = len(out)
 			parents[parent] = k
-			out = append(out, member{name: parent})
+			out = append(out, newMember(parent, nil))
 		}
-		out[k].children = append(out[k].children, member{name: child, col: c})
+		out[k].children = append(out[k].children, newMember(child, c))
 	}
 	return out
 }
@@ -269,10 +274,13 @@ func appendObject(buf []byte, ms []member, i int) []byte {
 			buf = append(buf, ',')
 		}
 		first = false
-		q, _ := json.Marshal(m.name)
-		buf = append(append(buf, q...), ':')
+		buf = append(buf, m.key...)
 		if m.col != nil {
-			buf = m.col.appendJSON(buf, i)
+			if m.col.num {
+				buf = strconv.AppendFloat(buf, m.col.floats[i], 'g', -1, 64)
+			} else {
+				buf = append(buf, m.col.quoted[m.col.codes[i]]...)
+			}
 			continue
 		}
 		buf = appendObject(buf, m.children, i)
