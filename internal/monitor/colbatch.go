@@ -45,8 +45,9 @@ const (
 type bcol struct {
 	name   string
 	num    bool
-	floats []float64
-	valid  []byte // presence bits, LSB first; nil = all present (numbers only)
+	floats []float64 // numbers of a batch being built
+	raw    []byte    // numbers of a decoded batch: little-endian float64s, decoded when read
+	valid  []byte    // presence bits, LSB first; nil = all present (numbers only)
 	dict   []entry
 	codes  []uint32
 
@@ -69,10 +70,18 @@ func (c *bcol) present(i int) bool {
 	return c.codes[i] != 0
 }
 
+// f returns the number in row i of a numeric column.
+func (c *bcol) f(i int) float64 {
+	if c.raw != nil {
+		return math.Float64frombits(binary.LittleEndian.Uint64(c.raw[8*i:]))
+	}
+	return c.floats[i]
+}
+
 // number returns row i as a float64 when it is present and numeric.
 func (c *bcol) number(i int) (float64, bool) {
 	if c.num {
-		return c.floats[i], c.present(i)
+		return c.f(i), c.present(i)
 	}
 	if code := c.codes[i]; code != 0 {
 		e := c.dict[code-1]
@@ -88,7 +97,7 @@ func (c *bcol) appendJSON(buf []byte, i int) []byte {
 		return append(buf, "null"...)
 	}
 	if c.num {
-		return strconv.AppendFloat(buf, c.floats[i], 'g', -1, 64)
+		return strconv.AppendFloat(buf, c.f(i), 'g', -1, 64)
 	}
 	return c.appendEntryJSON(buf, int(c.codes[i]-1))
 }
@@ -424,13 +433,9 @@ func decodeBatch(data []byte) (*colBatch, error) {
 			if hb := r.bytes(1); r.err == nil && hb[0] == 1 {
 				c.valid = r.bytes(n/8 + min(n%8, 1))
 			}
-			raw := r.bytes(8 * n)
-			if r.err != nil {
-				break
-			}
-			c.floats = make([]float64, n)
-			for i := range c.floats {
-				c.floats[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+			c.raw = r.bytes(8 * n)
+			if c.raw == nil {
+				c.raw = []byte{} // no rows
 			}
 		case 'D':
 			m := r.uvarint()

@@ -60,7 +60,7 @@ func TestBatchRoundTrip(t *testing.T) {
 			t.Errorf("row %d: got %v, want %v", tt.row, got, tt.want)
 		}
 	}
-	if c := b.index["ix"]; !c.num || c.present(1) || c.present(2) || c.floats[3] != -2e300 {
+	if c := b.index["ix"]; !c.num || c.present(1) || c.present(2) || c.f(3) != -2e300 {
 		t.Errorf("x column: %+v", c)
 	}
 	if c := b.index["imixed"]; c.num {

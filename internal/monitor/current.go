@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -195,11 +196,23 @@ func (s *selection) field(fd frame.Field, runs []run, n int) frame.Column {
 			}
 			continue
 		}
+		if c.num && fd.Kind == frame.KindFloat && c.valid == nil && c.raw != nil { // the common case
+			dst := floats[r.outFrom : r.outFrom+r.hi-r.lo]
+			src := c.raw[8*r.lo : 8*r.hi]
+			for x := range dst {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(src[8*x:]))
+				dst[x] = v
+				if v != v {
+					setNull(r.outFrom + x)
+				}
+			}
+			continue
+		}
 		if c.num {
 			for i := r.lo; i < r.hi; i++ {
 				j := r.outFrom + i - r.lo
 				present := c.present(i)
-				v := c.floats[i]
+				v := c.f(i)
 				switch fd.Kind {
 				case frame.KindFloat:
 					floats[j] = v
@@ -317,9 +330,9 @@ func (s *selection) predictions(p *bundle.Prediction, runs []run, k int, classIn
 			case !c.num:
 				v = entryVal[c.codes[i]]
 			case c.present(i) && k == 0:
-				v = c.floats[i]
+				v = c.f(i)
 			case c.present(i):
-				x := c.floats[i]
+				x := c.f(i)
 				cv, ok := numClass[x]
 				if !ok {
 					cv = classOf(strconv.FormatFloat(x, 'g', -1, 64))
@@ -359,7 +372,7 @@ func (s *selection) labelValues(out []float64, k int, classIndex map[string]int)
 			continue
 		}
 		if c.num {
-			x := c.floats[r.i]
+			x := c.f(int(r.i))
 			if k == 0 {
 				out[j] = x
 			} else {

@@ -203,7 +203,7 @@ func textAt(c *bcol, i int) string {
 		return ""
 	}
 	if c.num {
-		return strconv.FormatFloat(c.floats[i], 'g', -1, 64)
+		return strconv.FormatFloat(c.f(i), 'g', -1, 64)
 	}
 	return c.dict[c.codes[i]-1].text
 }
@@ -277,7 +277,7 @@ func appendObject(buf []byte, ms []member, i int) []byte {
 		buf = append(buf, m.key...)
 		if m.col != nil {
 			if m.col.num {
-				buf = strconv.AppendFloat(buf, m.col.floats[i], 'g', -1, 64)
+				buf = strconv.AppendFloat(buf, m.col.f(i), 'g', -1, 64)
 			} else {
 				buf = append(buf, m.col.quoted[m.col.codes[i]]...)
 			}
