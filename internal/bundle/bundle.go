@@ -190,6 +190,11 @@ func writeAtomic(path string, data []byte) error {
 		tmp.Close()
 		return err
 	}
+	// CreateTemp makes the file 0600; a bundle is shared like any output.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
