@@ -72,6 +72,23 @@ func TestBatchRoundTrip(t *testing.T) {
 			t.Fatalf("truncated at %d of %d: %v", cut, len(enc), err)
 		}
 	}
+	// corrupt bytes decode to an error or to a batch that reads safely
+	rng := rand.New(rand.NewPCG(7, 7))
+	for k := 0; k < 2000; k++ {
+		bad := slices.Clone(enc)
+		for range 1 + rng.IntN(3) {
+			bad[len(batchMagic)+rng.IntN(len(bad)-len(batchMagic))] = byte(rng.IntN(256))
+		}
+		cb, err := decodeBatch(bad)
+		if err != nil {
+			continue
+		}
+		for _, prefix := range []byte{inPrefix, outPrefix} {
+			for i := 0; i < cb.n; i++ {
+				appendObject(nil, objectLayout(cb, prefix), i)
+			}
+		}
+	}
 }
 
 // TestCurrentMatchesRecords checks that reading typed columns from the log
