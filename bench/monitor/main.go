@@ -32,6 +32,7 @@ func main() {
 	n := flag.Int("n", 1_000_000, "logged predictions")
 	batch := flag.Int("batch", 1000, "records per logged batch (gyre serve logs up to 1000 at a time)")
 	viaJSON := flag.Bool("json", false, "also time the per-row JSON path (Predictions + Records)")
+	store := flag.String("store", "", "metadata store: a postgres:// URL (default: a fresh SQLite file)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the read and analysis to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -40,7 +41,11 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
+	loc := *store
+	if loc == "" {
+		loc = filepath.Join(dir, "gyre.db")
+	}
+	db, err := sqlstore.Open(ctx, loc)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -53,6 +58,8 @@ func main() {
 	if b.Profile, err = monitor.ReferenceProfile(ctx, ref, "y"); err != nil {
 		log.Fatal(err)
 	}
+
+	model := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) // a PostgreSQL store outlives the run
 
 	// log n predictions with labels, one day's worth
 	cur := synthetic(*n, 2, 0.3)
@@ -76,9 +83,9 @@ func main() {
 			y, _ := frame.Value(cur.Columns()[20], i)
 			id := "r" + strconv.Itoa(i/10)
 			ts := t0.Add(time.Duration(i) * ((22 * time.Hour) / time.Duration(*n)))
-			recs = append(recs, monitor.Record{Model: "bench", Version: "1", RequestID: id, Row: i % 10, Time: ts, Input: in,
+			recs = append(recs, monitor.Record{Model: model, Version: "1", RequestID: id, Row: i % 10, Time: ts, Input: in,
 				Output: json.RawMessage(fmt.Sprintf(`{"prediction": %g}`, 0.9*y))})
-			fbs = append(fbs, monitor.Feedback{Model: "bench", RequestID: id, Row: i % 10, Label: json.RawMessage(strconv.FormatFloat(y, 'g', -1, 64)), Time: ts})
+			fbs = append(fbs, monitor.Feedback{Model: model, RequestID: id, Row: i % 10, Label: json.RawMessage(strconv.FormatFloat(y, 'g', -1, 64)), Time: ts})
 		}
 		if err := l.LogPredictions(ctx, recs); err != nil {
 			log.Fatal(err)
@@ -105,7 +112,7 @@ func main() {
 	}
 	// the monitoring path: query the window straight into typed columns
 	t := time.Now()
-	c, err := l.Current(ctx, b, monitor.Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
+	c, err := l.Current(ctx, b, monitor.Query{Model: model, Since: time.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -125,12 +132,12 @@ func main() {
 	fmt.Printf("rows %d (%d labelled): read into typed frame %.2fs, analyse %.2fs, total %.2fs; %d of %d features drifted, %d windows, %d alerts\n",
 		c.Frame.NumRows(), labelled, tq.Seconds(), ta.Seconds(), (tq + ta).Seconds(), rep.Drift.Drifted, rep.Drift.Tested, len(rep.Performance.Windows), len(rep.Alerts))
 	var size int64
-	if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM prediction_chunks").Scan(&size); err == nil {
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM prediction_chunks WHERE model = ?", model).Scan(&size); err == nil {
 		fmt.Printf("stored prediction batches: %.1f MB (%.0f bytes/row)\n", float64(size)/1e6, float64(size)/float64(*n))
 	}
 	if *viaJSON {
 		t = time.Now()
-		logged, err := l.Predictions(ctx, monitor.Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
+		logged, err := l.Predictions(ctx, monitor.Query{Model: model, Since: time.Now().Add(-24 * time.Hour)})
 		if err != nil {
 			log.Fatal(err)
 		}
