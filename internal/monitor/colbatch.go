@@ -53,7 +53,8 @@ type bcol struct {
 
 	lookup map[string]uint32 // building only: kind+text → code
 	kbuf   []byte
-	quoted [][]byte // rebuilding JSON: each entry's JSON text (by code)
+	quoted [][]byte  // rebuilding JSON: each entry's JSON text (by code)
+	nums   []float64 // a dictionary of numbers: each entry's value (by code)
 }
 
 // entry is a non-numeric JSON value: its kind (jsString, jsNumber, jsTrue,
@@ -84,6 +85,9 @@ func (c *bcol) number(i int) (float64, bool) {
 		return c.f(i), c.present(i)
 	}
 	if code := c.codes[i]; code != 0 {
+		if c.nums != nil {
+			return c.nums[code], true
+		}
 		e := c.dict[code-1]
 		v, ok := jsonFloat(e.kind, []byte(e.text))
 		return v, ok
@@ -284,6 +288,15 @@ func (bb *batchBuilder) finish() *colBatch {
 			c.grow(b.n - 1)
 		}
 		c.lookup, c.kbuf = nil, nil
+		if c.num && b.n >= 64 && fewNumbers(c, b.n) {
+			// codes of one byte instead of eight: hours, counts, levels
+			// sent as numbers and rounded measurements
+			c.toDict()
+			c.lookup, c.kbuf = nil, nil
+		}
+		if !c.num {
+			c.indexNumbers()
+		}
 		if c.num {
 			all := true
 			for i := 0; i < b.n; i++ {
@@ -298,6 +311,41 @@ func (bb *batchBuilder) finish() *colBatch {
 		}
 	}
 	return b
+}
+
+// fewNumbers reports whether a numeric column holds at most 255 distinct
+// values.
+func fewNumbers(c *bcol, n int) bool {
+	seen := make(map[uint64]struct{}, 256)
+	for i := 0; i < n; i++ {
+		if c.valid[i>>3]&(1<<(i&7)) == 0 {
+			continue
+		}
+		seen[math.Float64bits(c.floats[i])] = struct{}{}
+		if len(seen) > 255 {
+			return false
+		}
+	}
+	return true
+}
+
+// indexNumbers parses a dictionary of numbers once, so number reads rows
+// without parsing; dictionaries holding anything else are left alone.
+func (c *bcol) indexNumbers() {
+	for _, d := range c.dict {
+		if d.kind != jsNumber {
+			return
+		}
+	}
+	nums := make([]float64, len(c.dict)+1)
+	for e, d := range c.dict {
+		v, err := strconv.ParseFloat(d.text, 64)
+		if err != nil {
+			return
+		}
+		nums[e+1] = v
+	}
+	c.nums = nums
 }
 
 // batchMagic starts every encoded batch (format version 1).
@@ -488,6 +536,9 @@ func decodeBatch(data []byte) (*colBatch, error) {
 		}
 		if r.err != nil {
 			break
+		}
+		if !c.num {
+			c.indexNumbers()
 		}
 		b.cols = append(b.cols, c)
 		b.index[c.name] = c
