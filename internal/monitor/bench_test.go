@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 // SyntheticFrame returns n rows of 16 numeric and 4 categorical features
@@ -115,6 +117,70 @@ func BenchmarkRecords1M(b *testing.B) {
 		}
 		if cur.Frame.NumCols() != 20 {
 			b.Fatal(cur.Frame.NumCols())
+		}
+	}
+}
+
+// BenchmarkLogCurrent1M is the whole monitoring path on 1,000,000 logged
+// predictions × 20 features with labels: read a day's window from a SQLite
+// prediction log (1,000 batches of 1,000 rows, as gyre serve logs them)
+// into a typed frame, then analyse it against a stored 100,000-row
+// reference. Logging the rows (≈ 20 s) is setup, not timed.
+func BenchmarkLogCurrent1M(b *testing.B) {
+	const n, batch = 1_000_000, 1000
+	ctx := context.Background()
+	bd := syntheticBundle(b, syntheticFrame(100_000, 1, 0))
+	ref, err := BundleReference(bd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "gyre.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	l := NewLog(db)
+	src := syntheticFrame(n, 2, 0.3)
+	y := src.Columns()[20].(*frame.Float).Values
+	t0 := time.Now().Add(-23 * time.Hour)
+	row := make(map[string]any, 20)
+	for lo := 0; lo < n; lo += batch {
+		recs := make([]Record, 0, batch)
+		fbs := make([]Feedback, 0, batch)
+		for i := lo; i < lo+batch; i++ {
+			for _, c := range src.Columns()[:20] {
+				if v, ok := frame.Value(c, i); ok && c.Kind() == frame.KindFloat {
+					row[c.Name()] = v
+				} else {
+					row[c.Name()] = c.Format(i)
+				}
+			}
+			in, _ := json.Marshal(row)
+			id := "r" + strconv.Itoa(i/10)
+			ts := t0.Add(time.Duration(i) * (22 * time.Hour / n))
+			recs = append(recs, Record{Model: "bench", Version: "1", RequestID: id, Row: i % 10, Time: ts, Input: in,
+				Output: json.RawMessage(`{"prediction": ` + strconv.FormatFloat(0.9*y[i], 'g', -1, 64) + `}`)})
+			fbs = append(fbs, Feedback{Model: "bench", RequestID: id, Row: i % 10, Label: json.RawMessage(strconv.FormatFloat(y[i], 'g', -1, 64)), Time: ts})
+		}
+		if err := l.LogPredictions(ctx, recs); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.LogFeedback(ctx, fbs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		cur, err := l.Current(ctx, bd, Query{Model: "bench", Since: time.Now().Add(-24 * time.Hour)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := Analyze(ctx, bd, ref, cur, Options{Window: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if cur.Frame.NumRows() != n || rep.Drift.Tested != 20 || rep.Performance == nil || rep.Performance.Labeled != n {
+			b.Fatalf("rows %d, tested %d", cur.Frame.NumRows(), rep.Drift.Tested)
 		}
 	}
 }
