@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -250,7 +252,8 @@ func (bb *batchBuilder) addObject(i int, prefix byte, obj []byte) error {
 	if json.Unmarshal(obj, &m) != nil {
 		return err
 	}
-	for k, raw := range m {
+	for _, k := range slices.Sorted(maps.Keys(m)) { // a deterministic column order
+		raw := m[k]
 		kind, val, esc, ok := scanValue(raw)
 		if !ok {
 			continue
@@ -258,8 +261,8 @@ func (bb *batchBuilder) addObject(i int, prefix byte, obj []byte) error {
 		if kind == jsObject {
 			var sub map[string]json.RawMessage
 			if json.Unmarshal(raw, &sub) == nil {
-				for ck, cv := range sub {
-					if kind, v, esc, ok := scanValue(cv); ok {
+				for _, ck := range slices.Sorted(maps.Keys(sub)) {
+					if kind, v, esc, ok := scanValue(sub[ck]); ok {
 						bb.col(prefix, []byte(k), []byte(ck)).setJSON(i, kind, v, esc)
 					}
 				}
