@@ -134,16 +134,13 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 			return err
 		}
 		defer st.Close()
-		recs, err := monitor.NewLog(st.DB).Predictions(ctx, monitor.Query{Model: name, Since: time.Now().Add(-fl.window)})
+		// The columnar log reads straight into a typed frame.
+		cur, err := monitor.NewLog(st.DB).Current(ctx, b, monitor.Query{Model: name, Since: time.Now().Add(-fl.window)})
 		if err != nil {
 			return failed(err)
 		}
-		if len(recs) == 0 {
+		if cur.Frame.NumRows() == 0 {
 			return usageErrorf("monitor %s: %v (model name %q, window %s)", ref, errNoLogged, name, fl.window)
-		}
-		cur, err := monitor.Records(b, recs)
-		if err != nil {
-			return failed(err)
 		}
 		if rep, err = monitor.Analyze(ctx, b, refProfile, cur, opt); err != nil {
 			return failed(err)
