@@ -98,13 +98,20 @@ func (s *searcher) refitFits(ms []Member) bool {
 // refitCost estimates the seconds to refit a member on all rows from its
 // trial's measured fit time.
 func (s *searcher) refitCost(m Member) float64 {
-	for _, t := range s.results {
-		if t.Learner == m.Learner && t.Config.key() == m.Config.key() && t.Err == "" {
-			perFit := t.FitTime.Seconds() / float64(len(s.split.folds))
-			return perFit * float64(s.n) / math.Max(float64(t.Sample), 1)
+	for i := range s.results {
+		t := &s.results[i]
+		if t.Learner == m.Learner && t.Err == "" && t.Config.key() == m.Config.key() {
+			return s.trialRefitCost(t)
 		}
 	}
 	return math.Inf(1)
+}
+
+// trialRefitCost estimates the seconds to refit a trial's configuration on
+// all rows: its measured time per fit, scaled from its training rows to all.
+func (s *searcher) trialRefitCost(t *Trial) float64 {
+	perFit := t.FitTime.Seconds() / float64(len(s.split.folds))
+	return perFit * float64(s.n) / math.Max(float64(t.Sample), 1)
 }
 
 // fallback keeps the best trial's model fitted on its training part (the

@@ -512,6 +512,14 @@ func (s *searcher) refitReserve() float64 {
 	reserve := perFit*scale*1.3 + 0.02*s.o.Budget.Seconds()
 	if s.o.Ensemble {
 		reserve += s.ensembleCost().Seconds()
+		// An ensemble's members are mostly the learners' best trials:
+		// keep time to refit those too, or the ensemble is dropped at the
+		// end for lack of time.
+		for _, st := range s.states {
+			if st.best != nil && st.best.Learner != s.best.Learner {
+				reserve += s.trialRefitCost(st.best)
+			}
+		}
 	}
 	return reserve
 }
