@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // datasets holds the real data sets the tests read: adult and titanic ship
@@ -49,7 +50,7 @@ func near(got, want, rtol float64) bool {
 // numpy/scipy/pandas (testdata/profile/gen.py) on titanic.
 func TestGoldenNumpy(t *testing.T) {
 	g := loadGolden(t)
-	f := readCSV(t, datasets+"titanic/titanic.train.csv")
+	f := frametest.ReadCSV(t, datasets+"titanic/titanic.train.csv")
 	p, err := Compute(context.Background(), f, Options{Target: "Survived"})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestGoldenNumpy(t *testing.T) {
 // real data: every numeric column of adult (39k rows, beyond the exact
 // limit), and a 1M-row synthetic column, for several seeds.
 func TestQuantileSketchError(t *testing.T) {
-	f := readCSV(t, datasets+"adult/adult.train.csv")
+	f := frametest.ReadCSV(t, datasets+"adult/adult.train.csv")
 	check := func(name string, vals []float64, seed uint64) {
 		sk := newKLL(seed)
 		for _, v := range vals {
@@ -238,7 +239,7 @@ func TestEdgeCases(t *testing.T) {
 }
 
 func TestDuplicatesAndTarget(t *testing.T) {
-	f := readCSV(t, datasets+"adult/adult.train.csv")
+	f := frametest.ReadCSV(t, datasets+"adult/adult.train.csv")
 	p, err := Compute(context.Background(), f, Options{Target: "class", Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/profile"
 )
 
@@ -37,8 +38,8 @@ func TestParseContractErrors(t *testing.T) {
 // on the train split and on the test split, survives YAML, and catches a
 // broken copy.
 func TestDeriveRoundTrip(t *testing.T) {
-	train := readCSV(t, datasets+"adult/adult.train.csv")
-	test := readCSV(t, datasets+"adult/adult.test.csv")
+	train := frametest.ReadCSV(t, datasets+"adult/adult.train.csv")
+	test := frametest.ReadCSV(t, datasets+"adult/adult.test.csv")
 	p, err := profile.Compute(context.Background(), train, profile.Options{NoRelations: true})
 	if err != nil {
 		t.Fatal(err)

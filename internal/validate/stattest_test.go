@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/profile"
 )
 
@@ -66,10 +67,10 @@ func sortedValues(t *testing.T, f *frame.Frame, name string) []float64 {
 // TestGoldenScipy compares the tests with scipy on titanic and adult.
 func TestGoldenScipy(t *testing.T) {
 	g := loadGolden(t)
-	ttr := readCSV(t, datasets+"titanic/titanic.train.csv")
-	tte := readCSV(t, datasets+"titanic/titanic.test.csv")
-	atr := readCSV(t, datasets+"adult/adult.train.csv")
-	ate := readCSV(t, datasets+"adult/adult.test.csv")
+	ttr := frametest.ReadCSV(t, datasets+"titanic/titanic.train.csv")
+	tte := frametest.ReadCSV(t, datasets+"titanic/titanic.test.csv")
+	atr := frametest.ReadCSV(t, datasets+"adult/adult.train.csv")
+	ate := frametest.ReadCSV(t, datasets+"adult/adult.test.csv")
 	scale := func(v []float64, a, b float64, n int) []float64 {
 		out := make([]float64, 0, len(v))
 		for i, x := range v {

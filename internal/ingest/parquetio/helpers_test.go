@@ -1,7 +1,6 @@
 package parquetio
 
 import (
-	"encoding/csv"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,99 +18,6 @@ func adultPath(t testing.TB) string {
 		t.Skipf("adult data not found: %v", err)
 	}
 	return p
-}
-
-// loadAdult parses the adult CSV by hand: the numeric columns of its manifest
-// become int columns, every other column categorical; empty cells are missing.
-func loadAdult(t testing.TB) *frame.Frame {
-	t.Helper()
-	fh, err := os.Open(adultPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	numeric := map[string]bool{"age": true, "fnlwgt": true, "education-num": true, "capital-gain": true, "capital-loss": true, "hours-per-week": true}
-	header, rows := recs[0], recs[1:]
-	cols := make([]frame.Column, len(header))
-	for j, name := range header {
-		if numeric[name] {
-			c := &frame.Int{ColName: name, Values: make([]int64, len(rows))}
-			for i, r := range rows {
-				if r[j] == "" {
-					if c.Valid == nil {
-						c.Valid = frame.NewValidity(len(rows))
-					}
-					c.Valid.SetNull(i)
-					continue
-				}
-				v, err := strconv.ParseInt(r[j], 10, 64)
-				if err != nil {
-					t.Fatalf("row %d column %s: %v", i+2, name, err)
-				}
-				c.Values[i] = v
-			}
-			cols[j] = c
-			continue
-		}
-		vals, missing := make([]string, len(rows)), make([]bool, len(rows))
-		for i, r := range rows {
-			vals[i], missing[i] = r[j], r[j] == ""
-		}
-		cols[j] = frame.NewCategorical(name, vals, missing)
-	}
-	f, err := frame.New(cols...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// assertEqualFrames checks names, kinds, roles, missing entries and values
-// cell by cell (categoricals: same levels and codes).
-func assertEqualFrames(t testing.TB, got, want *frame.Frame) {
-	t.Helper()
-	if got.NumCols() != want.NumCols() || got.NumRows() != want.NumRows() {
-		t.Fatalf("shape: got %d×%d %v, want %d×%d %v", got.NumRows(), got.NumCols(), got.Names(), want.NumRows(), want.NumCols(), want.Names())
-	}
-	for j := range want.NumCols() {
-		g, w := got.Col(j), want.Col(j)
-		if g.Name() != w.Name() || g.Kind() != w.Kind() || got.Role(j) != want.Role(j) {
-			t.Fatalf("column %d: got %s %s %s, want %s %s %s", j, g.Name(), g.Kind(), got.Role(j), w.Name(), w.Kind(), want.Role(j))
-		}
-		if gc, ok := g.(*frame.Categorical); ok {
-			wc := w.(*frame.Categorical)
-			if len(gc.Levels) != len(wc.Levels) {
-				t.Fatalf("column %s: got %d levels, want %d", g.Name(), len(gc.Levels), len(wc.Levels))
-			}
-			for k := range wc.Levels {
-				if gc.Levels[k] != wc.Levels[k] {
-					t.Fatalf("column %s level %d: got %q, want %q", g.Name(), k, gc.Levels[k], wc.Levels[k])
-				}
-			}
-		}
-		for i := range want.NumRows() {
-			if g.IsNull(i) != w.IsNull(i) {
-				t.Fatalf("column %s row %d: got missing=%v, want %v", g.Name(), i, g.IsNull(i), w.IsNull(i))
-			}
-			if w.IsNull(i) {
-				continue
-			}
-			if gf, ok := g.(*frame.Float); ok {
-				a, b := gf.Values[i], w.(*frame.Float).Values[i]
-				if a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
-					t.Fatalf("column %s row %d: got %v, want %v", g.Name(), i, a, b)
-				}
-				continue
-			}
-			if g.Format(i) != w.Format(i) {
-				t.Fatalf("column %s row %d: got %q, want %q", g.Name(), i, g.Format(i), w.Format(i))
-			}
-		}
-	}
 }
 
 // allKinds returns a frame with one column of every kind, with missing values.

@@ -12,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 func TestRoundTripAllKinds(t *testing.T) {
@@ -24,7 +25,7 @@ func TestRoundTripAllKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertEqualFrames(t, got, want)
+	frametest.AssertEqual(t, got, want)
 	// No temporary files are left behind.
 	ents, _ := os.ReadDir(filepath.Dir(path))
 	if len(ents) != 1 {
@@ -33,7 +34,7 @@ func TestRoundTripAllKinds(t *testing.T) {
 }
 
 func TestRoundTripAdult(t *testing.T) {
-	want := loadAdult(t)
+	want := frametest.LoadAdult(t, adultPath(t))
 	if want.NumRows() != 39074 {
 		t.Fatalf("adult: %d rows, want 39074", want.NumRows())
 	}
@@ -45,7 +46,7 @@ func TestRoundTripAdult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertEqualFrames(t, got, want)
+	frametest.AssertEqual(t, got, want)
 }
 
 func TestRoundTripEdgeShapes(t *testing.T) {
@@ -68,7 +69,7 @@ func TestRoundTripEdgeShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertEqualFrames(t, got, tt.f)
+			frametest.AssertEqual(t, got, tt.f)
 		})
 	}
 }
@@ -269,6 +270,6 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			t.Fatalf("reread: %v", err)
 		}
-		assertEqualFrames(t, again, fr)
+		frametest.AssertEqual(t, again, fr)
 	})
 }

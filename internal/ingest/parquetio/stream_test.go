@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // TestWriterStreamRoundTrip writes adult through Writer in chunks with small
 // row groups and streams it back group by group.
 func TestWriterStreamRoundTrip(t *testing.T) {
-	want := loadAdult(t)
+	want := frametest.LoadAdult(t, adultPath(t))
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, want)
 	if err != nil {
@@ -30,7 +31,7 @@ func TestWriterStreamRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertEqualFrames(t, whole, want)
+	frametest.AssertEqual(t, whole, want)
 	row, groups := 0, 0
 	err = Stream(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "mem", []string{"education", "age"}, func(f *frame.Frame, total int64) error {
 		if total != int64(n) {
@@ -40,7 +41,7 @@ func TestWriterStreamRoundTrip(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		assertEqualFrames(t, f, sub)
+		frametest.AssertEqual(t, f, sub)
 		row += f.NumRows()
 		groups++
 		return nil

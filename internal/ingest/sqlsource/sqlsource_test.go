@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 func sqliteURL(t *testing.T) string {
@@ -47,7 +48,7 @@ func roundTrip(t *testing.T, base string, f *frame.Frame) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertEqualFrames(t, got, f)
+		frametest.AssertEqual(t, got, f)
 	}
 }
 
@@ -64,7 +65,7 @@ func dropPostgres(t *testing.T, url, table string) {
 }
 
 func TestSQLiteAdult(t *testing.T) {
-	f := loadAdult(t)
+	f := frametest.LoadAdult(t, adultPath(t))
 	roundTrip(t, sqliteURL(t), f)
 }
 
@@ -73,7 +74,7 @@ func TestPostgresAdult(t *testing.T) {
 	if url == "" {
 		t.Skip("GYRE_TEST_POSTGRES not set")
 	}
-	roundTrip(t, url, loadAdult(t))
+	roundTrip(t, url, frametest.LoadAdult(t, adultPath(t)))
 }
 
 // kindsFrame holds every kind with missing values, in forms that survive both
