@@ -57,12 +57,7 @@ func newDataLogCmd(app *App) *cobra.Command {
 		Short:   "List a data set's versions",
 		Example: "  gyre data log adult",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			vs, err := st.Datasets.Log(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
@@ -76,7 +71,7 @@ func newDataLogCmd(app *App) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", v.Ref(), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, v.Summary.Rows, len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), v.Source)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -86,12 +81,7 @@ func newDataDiffCmd(app *App) *cobra.Command {
 		Short:   "Compare two data set versions: schema, rows, column statistics",
 		Example: "  gyre data diff adult@1 adult@2",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			d, err := st.Datasets.Diff(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return storeError(err)
@@ -119,7 +109,7 @@ func newDataDiffCmd(app *App) *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -129,12 +119,7 @@ func newDataGetCmd(app *App) *cobra.Command {
 		Short:   "Write a data set version's file to OUT",
 		Example: "  gyre data get adult@1 adult-v1.csv",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			v, err := st.Datasets.Export(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return storeError(err)
@@ -144,6 +129,6 @@ func newDataGetCmd(app *App) *cobra.Command {
 			}
 			fmt.Fprintf(app.Stdout, "wrote %s to %s (%d bytes)\n", v.Ref(), args[1], v.Blob.Size)
 			return nil
-		},
+		}),
 	}
 }

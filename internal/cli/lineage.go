@@ -78,12 +78,7 @@ func newLineageCmd(app *App) *cobra.Command {
 		Example: `  gyre lineage adult-income@production
   gyre lineage models:/adult-income/3 --json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			l, err := traceLineage(cmd.Context(), st, args[0])
 			if err != nil {
 				return storeError(err)
@@ -119,7 +114,7 @@ func newLineageCmd(app *App) *cobra.Command {
 				fmt.Fprintf(w, "  ← missing: %s\n", m)
 			}
 			return nil
-		},
+		}),
 	}
 }
 

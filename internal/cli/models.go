@@ -39,12 +39,7 @@ func newModelsListCmd(app *App) *cobra.Command {
 		Short:   "List registered models",
 		Example: "  gyre models list\n  gyre models list --json",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, _ []string, st *stores) error {
 			ms, err := st.Registry.Models(cmd.Context())
 			if err != nil {
 				return storeError(err)
@@ -62,7 +57,7 @@ func newModelsListCmd(app *App) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", m.Name, m.LatestVersion, aliasList(m.Aliases), m.Updated.Local().Format("2006-01-02 15:04"), m.Description)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -266,12 +261,7 @@ func newModelsUnaliasCmd(app *App) *cobra.Command {
 		Short:   "Remove an alias",
 		Example: "  gyre models unalias adult-income staging",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			if err := st.Registry.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
 				return storeError(err)
 			}
@@ -280,7 +270,7 @@ func newModelsUnaliasCmd(app *App) *cobra.Command {
 			}
 			fmt.Fprintf(app.Stdout, "removed %s@%s\n", args[0], args[1])
 			return nil
-		},
+		}),
 	}
 }
 

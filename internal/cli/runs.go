@@ -46,12 +46,7 @@ IN (...) (text).`,
   gyre runs list --filter "metrics.roc_auc > 0.9 and params.learner = 'gbdt'" --order-by metrics.roc_auc
   gyre runs list --experiment adult --limit 20 --page-token <token from the previous page> --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, _ []string, st *stores) error {
 			page, err := st.Tracker.Search(cmd.Context(), o)
 			if err != nil {
 				return storeError(err)
@@ -88,7 +83,7 @@ IN (...) (text).`,
 				fmt.Fprintf(app.Stdout, "more runs: --page-token %s\n", page.NextPageToken)
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Filter, "filter", "", "filter expression, e.g. \"metrics.roc_auc > 0.9 and params.learner = 'gbdt'\"")
@@ -155,12 +150,7 @@ func newRunsShowCmd(app *App) *cobra.Command {
 		Short:   "Show one run: params, metrics, tags, artifacts, data sets, provenance",
 		Example: "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			r, err := st.Tracker.Get(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
@@ -204,7 +194,7 @@ func newRunsShowCmd(app *App) *cobra.Command {
 				fmt.Fprintf(w, "artifact    %s %s (%d bytes)\n", a.Name, a.Digest, a.Size)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -215,12 +205,7 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 		Short:   "Compare runs' params and metrics side by side",
 		Example: "  gyre runs compare 3f2a9c 81bd07\n  gyre runs compare 3f2a9c 81bd07 --all --json",
 		Args:    cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			var runs []track.RunInfo
 			for _, id := range args {
 				r, err := st.Tracker.Get(cmd.Context(), id)
@@ -261,7 +246,7 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout, "(identical params hidden: --all shows them; * marks the highest metric)")
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "also show params that are the same in every run")
 	return cmd
@@ -273,12 +258,7 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 		Short:   "Delete runs with their child runs and logged data",
 		Example: "  gyre runs delete 3f2a9c",
 		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.openStores(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
 			for _, id := range args {
 				if err := st.Tracker.Delete(cmd.Context(), id); err != nil {
 					return storeError(err)
@@ -289,6 +269,6 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 			}
 			fmt.Fprintf(app.Stdout, "deleted %d run(s)\n", len(args))
 			return nil
-		},
+		}),
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
 	"github.com/gyre-ml/gyre/internal/registry"
@@ -85,4 +87,17 @@ func storeError(err error) error {
 		return err
 	}
 	return failed(err)
+}
+
+// withStores adapts a command body that needs the stores: it opens them
+// from the global flags and environment, runs fn, and closes them.
+func (a *App) withStores(fn func(cmd *cobra.Command, args []string, st *stores) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		st, err := a.openStores(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return fn(cmd, args, st)
+	}
 }
