@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
@@ -51,7 +51,7 @@ func main() {
 	}
 	defer db.Close()
 
-	ref := synthetic(100_000, 1, 0)
+	ref := frametest.Synthetic(100_000, 1, 0)
 	feats, _ := ref.Drop("y")
 	b := &bundle.Bundle{Manifest: bundle.Manifest{Task: learn.Regression, Target: "y", Input: feats.Schema(), Metric: "rmse",
 		Metrics: map[string]map[string]float64{"test": {"rmse": 1}}}}
@@ -62,7 +62,7 @@ func main() {
 	model := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) // a PostgreSQL store outlives the run
 
 	// log n predictions with labels, one day's worth
-	cur := synthetic(*n, 2, 0.3)
+	cur := frametest.Synthetic(*n, 2, 0.3)
 	l := monitor.NewLog(db)
 	t0 := time.Now().Add(-23 * time.Hour)
 	start := time.Now()
@@ -148,32 +148,4 @@ func main() {
 		}
 		fmt.Printf("for comparison, rows rebuilt as JSON and decoded: query %.2fs, decode %.2fs\n", tq.Seconds(), time.Since(t).Seconds())
 	}
-}
-
-func synthetic(n int, seed uint64, shift float64) *frame.Frame {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	var cols []frame.Column
-	y := make([]float64, n)
-	for j := 0; j < 16; j++ {
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = rng.NormFloat64()*float64(j+1) + shift*float64(j%3)
-			y[i] += v[i] / float64(j+1)
-		}
-		cols = append(cols, frame.NewFloat("x"+strconv.Itoa(j), v))
-	}
-	levels := []string{"a", "b", "c", "d", "e", "f"}
-	for j := 0; j < 4; j++ {
-		v := make([]string, n)
-		for i := range v {
-			k := rng.IntN(len(levels) - 1)
-			if shift > 0 && rng.Float64() < shift/4 {
-				k = len(levels) - 1
-			}
-			v[i] = levels[k]
-		}
-		cols = append(cols, frame.NewCategorical("c"+strconv.Itoa(j), v, nil))
-	}
-	cols = append(cols, frame.NewFloat("y", y))
-	return frame.MustNew(cols...)
 }

@@ -3,7 +3,6 @@ package monitor
 import (
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -11,39 +10,10 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
-
-// SyntheticFrame returns n rows of 16 numeric and 4 categorical features
-// plus a numeric target y; shift moves the distributions.
-func syntheticFrame(n int, seed uint64, shift float64) *frame.Frame {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	var cols []frame.Column
-	y := make([]float64, n)
-	for j := 0; j < 16; j++ {
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = rng.NormFloat64()*float64(j+1) + shift*float64(j%3)
-			y[i] += v[i] / float64(j+1)
-		}
-		cols = append(cols, frame.NewFloat("x"+strconv.Itoa(j), v))
-	}
-	levels := []string{"a", "b", "c", "d", "e", "f"}
-	for j := 0; j < 4; j++ {
-		v := make([]string, n)
-		for i := range v {
-			k := rng.IntN(len(levels) - 1)
-			if shift > 0 && rng.Float64() < shift/4 {
-				k = len(levels) - 1
-			}
-			v[i] = levels[k]
-		}
-		cols = append(cols, frame.NewCategorical("c"+strconv.Itoa(j), v, nil))
-	}
-	cols = append(cols, frame.NewFloat("y", y))
-	return frame.MustNew(cols...)
-}
 
 func syntheticBundle(b testing.TB, ref *frame.Frame) *bundle.Bundle {
 	feats, _ := ref.Drop("y")
@@ -61,12 +31,12 @@ func syntheticBundle(b testing.TB, ref *frame.Frame) *bundle.Bundle {
 // labels, 24 windows) against a stored 100,000-row reference.
 func BenchmarkAnalyze1M(b *testing.B) {
 	const n = 1_000_000
-	bd := syntheticBundle(b, syntheticFrame(100_000, 1, 0))
+	bd := syntheticBundle(b, frametest.Synthetic(100_000, 1, 0))
 	ref, err := BundleReference(bd)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cur := syntheticFrame(n, 2, 0.3)
+	cur := frametest.Synthetic(n, 2, 0.3)
 	yc, _ := cur.Column("y")
 	y := yc.(*frame.Float).Values
 	pred := make([]float64, n)
@@ -94,8 +64,8 @@ func BenchmarkAnalyze1M(b *testing.B) {
 // from their JSON into a typed frame.
 func BenchmarkRecords1M(b *testing.B) {
 	const n = 1_000_000
-	bd := syntheticBundle(b, syntheticFrame(10_000, 1, 0))
-	src := syntheticFrame(n, 2, 0)
+	bd := syntheticBundle(b, frametest.Synthetic(10_000, 1, 0))
+	src := frametest.Synthetic(n, 2, 0)
 	recs := make([]Logged, n)
 	row := make(map[string]any, 20)
 	for i := range recs {
@@ -129,7 +99,7 @@ func BenchmarkRecords1M(b *testing.B) {
 func BenchmarkLogCurrent1M(b *testing.B) {
 	const n, batch = 1_000_000, 1000
 	ctx := context.Background()
-	bd := syntheticBundle(b, syntheticFrame(100_000, 1, 0))
+	bd := syntheticBundle(b, frametest.Synthetic(100_000, 1, 0))
 	ref, err := BundleReference(bd)
 	if err != nil {
 		b.Fatal(err)
@@ -140,7 +110,7 @@ func BenchmarkLogCurrent1M(b *testing.B) {
 	}
 	defer db.Close()
 	l := NewLog(db)
-	src := syntheticFrame(n, 2, 0.3)
+	src := frametest.Synthetic(n, 2, 0.3)
 	y := src.Columns()[20].(*frame.Float).Values
 	t0 := time.Now().Add(-23 * time.Hour)
 	row := make(map[string]any, 20)

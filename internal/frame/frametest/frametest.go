@@ -7,6 +7,7 @@ package frametest
 import (
 	"encoding/csv"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
@@ -187,4 +188,36 @@ func AssertEqual(t testing.TB, got, want *frame.Frame) {
 			}
 		}
 	}
+}
+
+// Synthetic returns n seeded rows of 16 numeric features x0..x15, 4
+// categorical features c0..c3 (levels a–e, plus f when shifted) and a
+// numeric target y; shift > 0 moves the numeric means and the category
+// shares, for drift benchmarks.
+func Synthetic(n int, seed uint64, shift float64) *frame.Frame {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var cols []frame.Column
+	y := make([]float64, n)
+	for j := 0; j < 16; j++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()*float64(j+1) + shift*float64(j%3)
+			y[i] += v[i] / float64(j+1)
+		}
+		cols = append(cols, frame.NewFloat("x"+strconv.Itoa(j), v))
+	}
+	levels := []string{"a", "b", "c", "d", "e", "f"}
+	for j := 0; j < 4; j++ {
+		v := make([]string, n)
+		for i := range v {
+			k := rng.IntN(len(levels) - 1)
+			if shift > 0 && rng.Float64() < shift/4 {
+				k = len(levels) - 1
+			}
+			v[i] = levels[k]
+		}
+		cols = append(cols, frame.NewCategorical("c"+strconv.Itoa(j), v, nil))
+	}
+	cols = append(cols, frame.NewFloat("y", y))
+	return frame.MustNew(cols...)
 }
