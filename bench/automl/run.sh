@@ -29,11 +29,11 @@ for name in "${datasets[@]}"; do
   dir="$shared/datasets/$name"
   target=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['target'])" "$dir/manifest.json")
   echo "== $name (target $target, budget ${budget}s, load $(cut -d' ' -f1-3 /proc/loadavg))"
-  start=$(date +%s.%N)
+  start=$EPOCHREALTIME
   "$out/gyre" automl "$dir/$name.train.csv" --target "$target" --budget "${budget}s" --seed 0 \
     --out "$out/$name.gyre" --json -q > "$out/$name.json"
-  end=$(date +%s.%N)
-  wall=$(echo "$end - $start" | bc)
+  end=$EPOCHREALTIME
+  wall=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
   "$out/gyre" predict "$out/$name.gyre" "$dir/$name.test.csv" --out "$out/$name.pred.csv" -q
   /usr/bin/python3 "$shared/bench/score.py" "$dir" "$out/$name.pred.csv" --system "gyre-automl-${budget}s" \
     --fit-seconds "$wall" --out "$out/results.jsonl" | tail -1
