@@ -2,9 +2,11 @@ package automl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -87,10 +89,11 @@ func (s *searcher) refitFits(ms []Member) bool {
 	if s.deterministic() {
 		return true
 	}
-	est := 0.0
-	for _, m := range ms {
-		est += s.refitCost(m)
+	costs := make([]float64, len(ms))
+	for i, m := range ms {
+		costs[i] = s.refitCost(m)
 	}
+	est := s.makespan(costs)
 	left := (s.o.Budget + s.o.Budget/25).Seconds() - s.elapsed().Seconds()
 	return est*1.2 <= left
 }
@@ -105,6 +108,17 @@ func (s *searcher) refitCost(m Member) float64 {
 		}
 	}
 	return math.Inf(1)
+}
+
+// makespan estimates the wall time of fits with the given costs run side by
+// side on the workers: the larger of the even share and the longest fit.
+func (s *searcher) makespan(costs []float64) float64 {
+	total, longest := 0.0, 0.0
+	for _, c := range costs {
+		total += c
+		longest = math.Max(longest, c)
+	}
+	return math.Max(total/float64(max(1, min(s.workers(), len(costs)))), longest)
 }
 
 // trialRefitCost estimates the seconds to refit a trial's configuration on
@@ -195,9 +209,13 @@ func (s *searcher) ensemble(ctx context.Context) ([]Member, float64, bool) {
 	return ms, loss, true
 }
 
-// refit fits every member on all training rows.
+// refit fits every member on all training rows. An ensemble's members are
+// fitted side by side, one single-threaded fit per core; a single model
+// keeps the learner's own parallelism.
 func (s *searcher) refit(ctx context.Context, ms []Member) error {
-	for i := range ms {
+	workers := min(s.workers(), len(ms))
+	errs := make([]error, len(ms))
+	fitOne := func(i int) {
 		var st *learnerState
 		for _, c := range s.states {
 			if c.space.Learner == ms[i].Learner {
@@ -205,18 +223,47 @@ func (s *searcher) refit(ctx context.Context, ms []Member) error {
 			}
 		}
 		l, err := s.learner(st, ms[i].Config)
+		if err == nil && workers > 1 {
+			err = setThreads(l, 1)
+		}
 		if err != nil {
-			return err
+			errs[i] = err
+			return
 		}
 		// A user-given validation set stays held out of the refit, so its
 		// score remains an honest estimate.
 		m, err := l.Fit(ctx, st.data)
 		if err != nil {
-			return fmt.Errorf("refit %s: %w", ms[i].Learner, err)
+			errs[i] = fmt.Errorf("refit %s: %w", ms[i].Learner, err)
+			return
 		}
 		ms[i].Model = m
 	}
-	return nil
+	if workers <= 1 {
+		for i := range ms {
+			if fitOne(i); errs[i] != nil {
+				return errs[i]
+			}
+		}
+		return nil
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fitOne(i)
+			}
+		}()
+	}
+	for i := range ms {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Leaderboard returns the finished trials sorted best first.

@@ -7,7 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -54,6 +56,9 @@ type Options struct {
 	Search string
 	// Folds for cross-validation (default 5).
 	Folds int
+	// Workers is the number of fits run at once (default GOMAXPROCS):
+	// cross-validation folds and ensemble members' refits.
+	Workers int
 	// HoldoutFraction for holdout evaluation (default 0.1).
 	HoldoutFraction float64
 	// Ensemble enables greedy ensemble selection.
@@ -509,19 +514,19 @@ func (s *searcher) refitReserve() float64 {
 		perFit /= float64(s.o.Folds)
 	}
 	scale := float64(s.n) / math.Max(float64(s.best.Sample), 1)
-	reserve := perFit*scale*1.3 + 0.02*s.o.Budget.Seconds()
-	if s.o.Ensemble {
-		reserve += s.ensembleCost().Seconds()
-		// An ensemble's members are mostly the learners' best trials:
-		// keep time to refit those too, or the ensemble is dropped at the
-		// end for lack of time.
-		for _, st := range s.states {
-			if st.best != nil && st.best.Learner != s.best.Learner {
-				reserve += s.trialRefitCost(st.best)
-			}
+	if !s.o.Ensemble {
+		return perFit*scale*1.3 + 0.02*s.o.Budget.Seconds()
+	}
+	// An ensemble's members are mostly the learners' best trials: keep time
+	// to refit those too (side by side), or the ensemble is dropped at the
+	// end for lack of time.
+	costs := []float64{perFit * scale * 1.3}
+	for _, st := range s.states {
+		if st.best != nil && st.best.Learner != s.best.Learner {
+			costs = append(costs, s.trialRefitCost(st.best))
 		}
 	}
-	return reserve
+	return s.makespan(costs) + s.ensembleCost().Seconds() + 0.02*s.o.Budget.Seconds()
 }
 
 // trial proposes, fits and scores one configuration of st. It returns nil
@@ -643,59 +648,147 @@ func (s *searcher) unitCost(st *learnerState, cfg Config, sample int) float64 {
 
 // evaluate fits cfg on the evaluation split and returns out-of-fold
 // predictions (probabilities for classifiers) for the validation rows.
+//
+// Cross-validation folds are fitted concurrently, one single-threaded fit
+// per core: on the small data sets cross-validation is chosen for, a learner
+// gains little from its own threads, while independent folds scale with the
+// cores. A single fold (holdout, validation set) keeps the learner's own
+// parallelism. Each fold's result lands in its own slots, so the outcome
+// does not depend on scheduling.
 func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof []float64, model learn.Model, fit, perRow time.Duration, size int, err error) {
 	k := len(s.p.Classes)
 	width := 1
 	if s.p.Task.Classification() {
 		width = k
 	}
+	folds := s.split.folds
 	nValid := len(s.split.validRows())
 	oof = make([]float64, nValid*width)
-	var predTime time.Duration
-	var predRows int
-	for f, fold := range s.split.folds {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, 0, 0, err
+	workers := min(s.workers(), len(folds))
+	type foldOut struct {
+		fit, pred time.Duration
+		rows      int
+		model     learn.Model
+		err       error
+	}
+	outs := make([]foldOut, len(folds))
+	// Validation matrices are cached lazily; build them before fanning out.
+	xs := make([]*frame.Matrix, len(folds))
+	for f := range folds {
+		xs[f] = s.split.validX(st, f)
+	}
+	run := func(f int) {
+		o := &outs[f]
+		if o.err = ctx.Err(); o.err != nil {
+			return
 		}
 		l, err := s.learner(st, cfg)
 		if err != nil {
-			return nil, nil, 0, 0, 0, err
+			o.err = err
+			return
 		}
-		trainRows := fold.train
+		if workers > 1 {
+			if err := setThreads(l, 1); err != nil {
+				o.err = err
+				return
+			}
+		}
+		trainRows := folds[f].train
 		if sample < len(trainRows) {
 			trainRows = trainRows[:sample]
 		}
 		d := st.data.Subset(trainRows)
 		t0 := s.o.Now()
 		m, err := l.Fit(ctx, d)
-		fit += s.o.Now().Sub(t0)
+		o.fit = s.o.Now().Sub(t0)
 		if err != nil {
-			return nil, nil, 0, 0, 0, fmt.Errorf("fit: %w", err)
+			o.err = fmt.Errorf("fit: %w", err)
+			return
 		}
-		X := s.split.validX(st, f)
 		t1 := s.o.Now()
-		out, err := predictOut(m, X, s.p.Task, k)
-		predTime += s.o.Now().Sub(t1)
-		predRows += X.Rows
+		out, err := predictOut(m, xs[f], s.p.Task, k)
+		o.pred = s.o.Now().Sub(t1)
+		o.rows = xs[f].Rows
 		if err != nil {
-			return nil, nil, 0, 0, 0, fmt.Errorf("predict: %w", err)
+			o.err = fmt.Errorf("predict: %w", err)
+			return
 		}
-		for i, pos := range fold.validPos {
+		for i, pos := range folds[f].validPos {
 			copy(oof[pos*width:(pos+1)*width], out[i*width:(i+1)*width])
 		}
-		if f == len(s.split.folds)-1 {
-			b, err := m.MarshalBinary()
-			if err != nil {
-				return nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
-			}
-			size = len(b)
-			model = m // the best trial's last-fold model is the fallback when no time is left to refit
+		if f == len(folds)-1 {
+			o.model = m
 		}
 	}
+	if workers <= 1 {
+		for f := range folds {
+			run(f)
+			if outs[f].err != nil {
+				break
+			}
+		}
+	} else {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for f := range next {
+					run(f)
+				}
+			}()
+		}
+		for f := range folds {
+			next <- f
+		}
+		close(next)
+		wg.Wait()
+	}
+	var predTime time.Duration
+	var predRows int
+	for f := range outs {
+		if outs[f].err != nil {
+			return nil, nil, 0, 0, 0, outs[f].err
+		}
+		fit += outs[f].fit
+		predTime += outs[f].pred
+		predRows += outs[f].rows
+	}
+	// The last fold's model is the best trial's fallback when no time is
+	// left to refit.
+	model = outs[len(outs)-1].model
+	b, err := model.MarshalBinary()
+	if err != nil {
+		return nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
+	}
+	size = len(b)
 	if predRows > 0 {
 		perRow = predTime / time.Duration(predRows)
 	}
 	return oof, model, fit, perRow, size, nil
+}
+
+// workers is the number of fits run at once: one per core.
+func (s *searcher) workers() int {
+	if s.o.Workers > 0 {
+		return s.o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// setThreads limits a learner's own parallelism (gbdt's threads, the
+// forests' n_jobs) when fits run side by side; learners without such a
+// parameter are single-threaded already.
+func setThreads(l learn.Learner, n int) error {
+	for _, p := range []string{"threads", "n_jobs"} {
+		if err := learn.SetParam(l, p, fmt.Sprint(n)); err == nil {
+			return nil
+		} else if !isUnknownParam(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // learner builds the learner for a configuration.
