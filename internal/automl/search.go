@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -56,6 +57,10 @@ type Options struct {
 	Search string
 	// Folds for cross-validation (default 5).
 	Folds int
+	// Repeats is how many times cross-validation is repeated with fresh
+	// folds, the out-of-fold predictions averaged (0: automatic, 3 for
+	// small data sets whose fits are cheap, else 1).
+	Repeats int
 	// Workers is the number of fits run at once (default GOMAXPROCS):
 	// cross-validation folds and ensemble members' refits.
 	Workers int
@@ -251,6 +256,11 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 		st.search = newProposer(o.Search, sp, st.rng)
 		if o.Search == "" || o.Search == SearchCFO {
 			for _, c := range sp.Defaults {
+				if c["max_features"] == SqrtFeatures {
+					c = maps.Clone(c)
+					p := float64(max(1, d.X.Cols))
+					c["max_features"] = math.Sqrt(p) / p
+				}
 				st.seeds = append(st.seeds, sp.pointOf(c))
 			}
 		}
@@ -497,9 +507,7 @@ func (s *searcher) refitReserveSingle() float64 {
 		return 0
 	}
 	perFit := s.best.FitTime.Seconds()
-	if s.split.method == "cv" {
-		perFit /= float64(s.o.Folds)
-	}
+	perFit /= float64(len(s.split.folds))
 	return perFit*float64(s.n)/math.Max(float64(s.best.Sample), 1)*1.3 + 0.02*s.o.Budget.Seconds()
 }
 
@@ -510,9 +518,7 @@ func (s *searcher) refitReserve() float64 {
 		return 0
 	}
 	perFit := s.best.FitTime.Seconds()
-	if s.split.method == "cv" {
-		perFit /= float64(s.o.Folds)
-	}
+	perFit /= float64(len(s.split.folds))
 	scale := float64(s.n) / math.Max(float64(s.best.Sample), 1)
 	if !s.o.Ensemble {
 		return perFit*scale*1.3 + 0.02*s.o.Budget.Seconds()
@@ -668,6 +674,7 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	type foldOut struct {
 		fit, pred time.Duration
 		rows      int
+		out       []float64
 		model     learn.Model
 		err       error
 	}
@@ -713,9 +720,11 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 			o.err = fmt.Errorf("predict: %w", err)
 			return
 		}
-		for i, pos := range folds[f].validPos {
-			copy(oof[pos*width:(pos+1)*width], out[i*width:(i+1)*width])
-		}
+		// Repeated cross-validation predicts every row once per repeat;
+		// the out-of-fold vector holds their average. Each fold adds only
+		// to its own rows, and a repeat's folds are disjoint, so repeats
+		// are accumulated one after another (see below).
+		o.out = out
 		if f == len(folds)-1 {
 			o.model = m
 		}
@@ -747,9 +756,17 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	}
 	var predTime time.Duration
 	var predRows int
+	scale := 1 / float64(s.split.repeats)
 	for f := range outs {
 		if outs[f].err != nil {
 			return nil, nil, 0, 0, 0, outs[f].err
+		}
+		out := outs[f].out
+		for i, pos := range folds[f].validPos {
+			dst := oof[pos*width : (pos+1)*width]
+			for j := range dst {
+				dst[j] += scale * out[i*width+j]
+			}
 		}
 		fit += outs[f].fit
 		predTime += outs[f].pred

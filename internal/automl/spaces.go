@@ -13,6 +13,15 @@ import (
 // LogisticRegression L1 → logistic_regression); CostFactor is each learner's
 // starting cost relative to gbdt, as FLAML's init cost ratios are.
 func DefaultSpaces(task learn.Task) []Space {
+	return defaultSpaces(task)
+}
+
+// SqrtFeatures as a default configuration's max_features stands for
+// scikit-learn's classification default, √p of the p features (as a
+// fraction); the search resolves it against the data.
+const SqrtFeatures = -1
+
+func defaultSpaces(task learn.Task) []Space {
 	all := []Space{
 		{
 			Learner: "gbdt", Family: "trees", CostFactor: 1,
@@ -31,6 +40,9 @@ func DefaultSpaces(task learn.Task) []Space {
 				{"n_estimators": 100, "max_leaves": 31, "learning_rate": 0.1},
 				// A slower, column-subsampled portfolio point.
 				{"n_estimators": 300, "max_leaves": 31, "learning_rate": 0.05, "colsample": 0.8, "min_data_in_leaf": 10},
+				// XGBoost's defaults (depth 6 ≈ 64 leaves, learning rate 0.3,
+				// small leaves): strong on small, clean data.
+				{"n_estimators": 100, "max_leaves": 64, "learning_rate": 0.3, "min_data_in_leaf": 2},
 			},
 		},
 		{
@@ -43,7 +55,7 @@ func DefaultSpaces(task learn.Task) []Space {
 			},
 			// scikit-learn's defaults (unlimited depth, sqrt features for
 			// classification), with 100 trees.
-			Defaults: []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": 0.35}},
+			Defaults: []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": SqrtFeatures}},
 		},
 		{
 			Learner: "extra_trees", Family: "trees", CostFactor: 1.9,
@@ -55,7 +67,7 @@ func DefaultSpaces(task learn.Task) []Space {
 			},
 			// scikit-learn's defaults (unlimited depth, sqrt features for
 			// classification), with 100 trees.
-			Defaults: []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": 0.35}},
+			Defaults: []map[string]float64{{"n_estimators": 100, "max_depth": 64, "max_features": SqrtFeatures}},
 		},
 		{
 			Learner: "logistic_regression", Family: "linear", CostFactor: 5,

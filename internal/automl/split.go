@@ -3,6 +3,7 @@ package automl
 import (
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -21,11 +22,12 @@ type fold struct {
 
 // evalSplit is the evaluation scheme shared by every trial.
 type evalSplit struct {
-	method string // "cv", "holdout" or "valid"
-	folds  []fold
-	rows   []int // rows whose targets the out-of-fold vector holds, in order
-	yv     []float64
-	cache  map[string]*frame.Matrix
+	method  string // "cv", "holdout" or "valid"
+	repeats int    // cross-validation repeats (1 otherwise)
+	folds   []fold
+	rows    []int // rows whose targets the out-of-fold vector holds, in order
+	yv      []float64
+	cache   map[string]*frame.Matrix
 }
 
 func (e *evalSplit) trainRows() int {
@@ -57,7 +59,7 @@ func (s *searcher) makeSplit() evalSplit {
 			method = "cv"
 		}
 	}
-	e := evalSplit{method: method, cache: map[string]*frame.Matrix{}}
+	e := evalSplit{method: method, repeats: 1, cache: map[string]*frame.Matrix{}}
 	all := make([]int, n)
 	for i := range all {
 		all[i] = i
@@ -79,20 +81,34 @@ func (s *searcher) makeSplit() evalSplit {
 		}
 		return e
 	case "cv":
-		groups := s.stratifiedFolds(rng, s.o.Folds)
-		e.rows = all
-		for f := range groups {
-			var tr []int
-			for g, rows := range groups {
-				if g != f {
-					tr = append(tr, rows...)
-				}
+		e.repeats = s.o.Repeats
+		if e.repeats <= 0 {
+			// Small data: the validation estimate is noisy and fits are
+			// cheap, so repeat cross-validation with fresh folds; the
+			// averaged out-of-fold predictions steady model selection and
+			// the ensemble's weights.
+			cells := float64(n) * float64(s.states[0].data.X.Cols) * float64(max(1, len(s.p.Classes)-1))
+			e.repeats = 1
+			if n <= 2000 && cells*3 <= 2e6 {
+				e.repeats = 3
 			}
-			sort.Ints(tr)
-			rng.Shuffle(len(tr), func(i, j int) { tr[i], tr[j] = tr[j], tr[i] })
-			va := append([]int(nil), groups[f]...)
-			sort.Ints(va)
-			e.folds = append(e.folds, fold{train: tr, valid: va, validPos: va})
+		}
+		e.rows = all
+		for range e.repeats {
+			groups := s.stratifiedFolds(rng, s.o.Folds)
+			for f := range groups {
+				var tr []int
+				for g, rows := range groups {
+					if g != f {
+						tr = append(tr, rows...)
+					}
+				}
+				sort.Ints(tr)
+				rng.Shuffle(len(tr), func(i, j int) { tr[i], tr[j] = tr[j], tr[i] })
+				va := append([]int(nil), groups[f]...)
+				sort.Ints(va)
+				e.folds = append(e.folds, fold{train: tr, valid: va, validPos: va})
+			}
 		}
 	default: // holdout
 		groups := s.stratifiedFolds(rng, int(1/s.o.HoldoutFraction+0.5))
@@ -146,7 +162,7 @@ func (e *evalSplit) validX(st *learnerState, f int) *frame.Matrix {
 			return v.X
 		}
 	}
-	key := st.space.Family + "/" + string(rune('0'+f))
+	key := st.space.Family + "/" + strconv.Itoa(f)
 	if m, ok := e.cache[key]; ok {
 		return m
 	}
