@@ -91,6 +91,12 @@ type grower struct {
 	// identity reports idx[0:n] == 0..n-1 (the root can read gradients in
 	// place).
 	identity bool
+	// blocks are the boundaries of feats' parallel split-finding blocks,
+	// featBins their total bins (setFeatBlocks); findRes is scratch for
+	// the blocks' results.
+	blocks   []int
+	featBins int
+	findRes  []splitInfo
 }
 
 func newGrower(p growParams, bd *Binned) *grower {
@@ -390,8 +396,10 @@ func (g *grower) quantize(gp []gpair) int64 {
 // dst is parent).
 func (g *grower) subtractHist(parent, child []hbin) {
 	for _, f := range g.feats {
-		p := parent[f*histBins : (f+1)*histBins]
-		c := child[f*histBins : (f+1)*histBins]
+		// Bins above the missing bin are always empty.
+		n := g.bd.NumBins[f] + 1
+		p := parent[f*histBins : f*histBins+n]
+		c := child[f*histBins : f*histBins+n]
 		for b := range p {
 			p[b] -= c[b]
 		}
@@ -399,35 +407,7 @@ func (g *grower) subtractHist(parent, child []hbin) {
 }
 
 // findBest finds the best split of leaf l from its histogram.
-func (g *grower) findBest(l *leafState) {
-	l.best = splitInfo{feat: -1}
-	if l.count < int(2*g.p.minData) || (g.p.maxDepth > 0 && l.depth >= g.p.maxDepth) || l.hist == nil {
-		return
-	}
-	best := splitInfo{feat: -1, gain: g.p.minGain}
-	l.cf = 0
-	if l.h > 0 {
-		l.cf = float64(l.count) / l.h
-	}
-	constrained := !math.IsInf(l.lo, -1) || !math.IsInf(l.hi, 1)
-	parentScore := g.score(l.g, l.h)
-	if constrained {
-		parentScore = g.scoreAt(l.g, l.h, clamp(g.output(l.g, l.h), l.lo, l.hi))
-	}
-	for _, f := range g.feats {
-		h := l.hist[f*histBins : (f+1)*histBins]
-		var mono int8
-		if g.p.mono != nil {
-			mono = g.p.mono[f]
-		}
-		if g.bd.Categorical[f] {
-			g.findCat(l, f, h, parentScore, constrained || mono != 0, mono, &best)
-		} else {
-			g.findNum(l, f, h, parentScore, constrained || mono != 0, mono, &best)
-		}
-	}
-	l.best = best
-}
+func (g *grower) findBest(l *leafState) { g.findBests(l) }
 
 // cnt estimates the rows of leaf l holding hessian sum h.
 func (g *grower) cnt(l *leafState, h float64) int64 {
@@ -661,6 +641,7 @@ func (g *grower) grow(gp []gpair) *tree {
 	g.tables = g.tables[:0]
 	t := &tree{}
 	g.t = t
+	g.setFeatBlocks()
 	root := &leafState{start: 0, count: len(g.idx), depth: 0, lo: math.Inf(-1), hi: math.Inf(1), parent: -1, best: splitInfo{feat: -1}}
 	root.q = g.quantize(gp)
 	root.g, root.h = g.deq(root.q)
@@ -758,8 +739,7 @@ func (g *grower) grow(gp []gpair) *tree {
 			g.subtractHist(l.hist, small.hist)
 			large.hist = l.hist
 			l.hist = nil
-			g.findBest(small)
-			g.findBest(large)
+			g.findBests(small, large)
 		} else {
 			g.putHist(l.hist)
 			l.hist = nil
