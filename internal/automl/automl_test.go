@@ -11,6 +11,9 @@ import (
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/learntest"
+
+	_ "github.com/gyre-ml/gyre/internal/learn/forest"
+	_ "github.com/gyre-ml/gyre/internal/learn/gbdt"
 )
 
 // toyLearner is logistic regression on the first feature trained by a number
@@ -208,5 +211,49 @@ func TestEnsembleFormsWhenItHelps(t *testing.T) {
 		if tr.oof != nil {
 			t.Fatal("result keeps out-of-fold predictions")
 		}
+	}
+}
+
+// TestParallelFoldsDoNotChangeResults runs the same trial-count search with
+// the folds fitted one at a time and side by side: real learners (gbdt and
+// random forest, single-threaded when side by side) must give the same
+// trials and the same final model either way.
+func TestParallelFoldsDoNotChangeResults(t *testing.T) {
+	d := learntest.Toy(learn.Binary, 300, 6)
+	var spaces []Space
+	for _, sp := range DefaultSpaces(learn.Binary) {
+		if sp.Learner == "gbdt" || sp.Learner == "random_forest" {
+			spaces = append(spaces, sp)
+		}
+	}
+	if len(spaces) != 2 {
+		t.Fatalf("gbdt and random_forest spaces not found: %v", spaces)
+	}
+	run := func(workers int) *Result {
+		p := Problem{Task: learn.Binary, Classes: d.Classes, Data: map[string]*learn.Dataset{"trees": d}, Loss: logLoss}
+		r, err := Run(context.Background(), p, Options{Trials: 8, Seed: 3, Spaces: spaces, Ensemble: true, Workers: workers, Folds: 3, Repeats: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run(1), run(2)
+	for i := range a.Trials {
+		if a.Trials[i].Loss != b.Trials[i].Loss || !reflect.DeepEqual(a.Trials[i].Config, b.Trials[i].Config) {
+			t.Fatalf("trial %d differs: %v %v vs %v %v", i, a.Trials[i].Config, a.Trials[i].Loss, b.Trials[i].Config, b.Trials[i].Loss)
+		}
+	}
+	if len(a.Members) != len(b.Members) || a.ValidLoss != b.ValidLoss {
+		t.Fatalf("final models differ: %d members (loss %v) vs %d (loss %v)", len(a.Members), a.ValidLoss, len(b.Members), b.ValidLoss)
+	}
+	for i := range a.Members {
+		ma, _ := a.Members[i].Model.MarshalBinary()
+		mb, _ := b.Members[i].Model.MarshalBinary()
+		if string(ma) != string(mb) {
+			t.Errorf("member %d (%s) differs between 1 and 2 workers", i, a.Members[i].Learner)
+		}
+	}
+	if a.Eval != "cv" || len(a.Trials) != 8 {
+		t.Errorf("eval %s with %d trials, want cv with 8", a.Eval, len(a.Trials))
 	}
 }
