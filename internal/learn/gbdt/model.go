@@ -20,10 +20,11 @@ type Model struct {
 	features  []learn.Feature
 	base      []float64 // initial raw score per output
 	trees     []*tree   // round-major: tree t belongs to output t % k
-	pk        *packed
+	fast      *ensemble // prediction layout (nil: walk trees directly)
 }
 
-func (m *Model) init() { m.pk = pack(m.trees) }
+// init builds the prediction layout; call it once the trees are final.
+func (m *Model) init() { m.fast = newEnsemble(m.trees, len(m.features), m.k) }
 
 // Kind returns "gbdt".
 func (m *Model) Kind() string { return Kind }
@@ -62,9 +63,6 @@ func (m *Model) checkX(X *frame.Matrix) error {
 	return nil
 }
 
-// predictBlock is the number of rows transposed and scored together.
-const predictBlock = 128
-
 // Raw returns the raw margins: row-major n×k (k = classes for multiclass,
 // else 1), before the link function.
 func (m *Model) Raw(X *frame.Matrix) ([]float64, error) {
@@ -76,54 +74,19 @@ func (m *Model) Raw(X *frame.Matrix) ([]float64, error) {
 	return out, nil
 }
 
-// raw fills out (row-major n×k) with raw margins, parallel over row blocks.
-func (m *Model) raw(X *frame.Matrix, out []float64) {
-	n, p, k := X.Rows, X.Cols, m.k
-	blocks := (n + predictBlock - 1) / predictBlock
-	threads := defaultThreads()
-	if n < 2048 {
-		threads = 1
-	}
-	pk := m.pk
-	parallelRange(blocks, threads, 1, func(blo, bhi int) {
-		bs := min(predictBlock, n) // a single-row request needs one row of buffer
-		buf := make([]float64, bs*p)
-		acc := make([]float64, bs*k)
-		for blk := blo; blk < bhi; blk++ {
-			lo := blk * predictBlock
-			hi := min(lo+predictBlock, n)
-			bn := hi - lo
-			for j := range p {
-				col := X.Data[j*n+lo : j*n+hi]
-				for i, v := range col {
-					buf[i*p+j] = v
-				}
-			}
-			for i := range bn {
-				copy(acc[i*k:(i+1)*k], m.base)
-			}
-			for ti := range m.trees {
-				pk.addTree(ti, buf[:bn*p], p, acc[ti%k:], k)
-			}
-			copy(out[lo*k:hi*k], acc[:bn*k])
-		}
-	})
-}
-
-// rawRows adds the model's raw margins for the given rows of X into score
+// rawRows sets score to the model's raw margins for the given rows of X
 // (class-major k×X.Rows layout, as used by training).
 func (m *Model) rawRows(X *frame.Matrix, rows []int32, score []float64) {
-	n, p := X.Rows, X.Cols
+	n, p, k := X.Rows, X.Cols, m.k
 	row := make([]float64, p)
+	out := make([]float64, k)
 	for _, r := range rows {
 		for j := range p {
 			row[j] = X.Data[j*n+int(r)]
 		}
-		for c := range m.k {
-			score[c*n+int(r)] = m.base[c]
-		}
-		for ti := range m.trees {
-			score[(ti%m.k)*n+int(r)] += m.pk.leafValue(ti, row)
+		m.rawRow(row, out)
+		for c := range k {
+			score[c*n+int(r)] = out[c]
 		}
 	}
 }

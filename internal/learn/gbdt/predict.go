@@ -1,0 +1,90 @@
+package gbdt
+
+import (
+	"math"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// smallBatch is the largest batch scored row by row, without blocks or
+// goroutines (the single-row path of gyre serve).
+const smallBatch = 16
+
+// raw fills out (row-major n×k) with raw margins: row by row for small
+// batches, else in blocks of rows spread over the cores.
+func (m *Model) raw(X *frame.Matrix, out []float64) {
+	n, p, k := X.Rows, X.Cols, m.k
+	e := m.fast
+	if n <= smallBatch || e == nil {
+		var stack [64]float64
+		row := stack[:0]
+		if p > len(stack) {
+			row = make([]float64, 0, p)
+		}
+		row = row[:p]
+		for i := range n {
+			for j := range p {
+				row[j] = X.Data[j*n+i]
+			}
+			m.rawRow(row, out[i*k:(i+1)*k])
+		}
+		return
+	}
+	blocks := (n + blockRows - 1) / blockRows
+	threads := defaultThreads()
+	if n < 2048 {
+		threads = 1
+	}
+	w := e.width
+	parallelRange(blocks, threads, 1, func(blo, bhi int) {
+		buf := make([]float64, blockRows*w)
+		for blk := blo; blk < bhi; blk++ {
+			lo := blk * blockRows
+			hi := min(lo+blockRows, n)
+			bn := hi - lo
+			for j := range p {
+				col := X.Data[j*n+lo : j*n+hi]
+				for r, v := range col {
+					x := buf[r*w:]
+					if v != v {
+						x[j], x[p+j] = math.Inf(-1), math.Inf(1)
+					} else {
+						x[j], x[p+j] = v, v
+					}
+					if w > 2*p {
+						x[2*p+j] = 0
+						if v != v {
+							x[2*p+j] = 1
+						}
+					}
+				}
+			}
+			acc := out[lo*k : hi*k]
+			for r := range bn {
+				copy(acc[r*k:(r+1)*k], m.base)
+			}
+			e.addBlock(buf, bn, acc)
+		}
+	})
+}
+
+// rawRow sets out (k values) to the raw margins of one row of p feature
+// values (NaN = missing).
+func (m *Model) rawRow(row, out []float64) {
+	copy(out, m.base)
+	e := m.fast
+	if e == nil {
+		for ti, t := range m.trees {
+			out[ti%m.k] += t.Value[t.leafOf(func(f int) float64 { return row[f] })]
+		}
+		return
+	}
+	var stack [192]float64
+	x := stack[:0]
+	if e.width > len(stack) {
+		x = make([]float64, 0, e.width)
+	}
+	x = x[:e.width]
+	e.extendRow(x, row)
+	e.addRow(x, out)
+}

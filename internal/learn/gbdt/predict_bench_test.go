@@ -1,0 +1,108 @@
+package gbdt
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// benchModel fits the batch-scoring benchmark's model shape (100 trees of
+// depth 6, 20 numeric columns, 2% missing) and returns it with n rows to score.
+func benchModel(b *testing.B, n int) (*Model, *frame.Matrix) {
+	b.Helper()
+	const p = 20
+	rng := rand.New(rand.NewPCG(3, 4))
+	gen := func(rows int) *frame.Matrix {
+		X := frame.NewMatrix(rows, p)
+		for i := range X.Data {
+			X.Data[i] = rng.NormFloat64()
+			if rng.IntN(50) == 0 {
+				X.Data[i] = math.NaN()
+			}
+		}
+		return X
+	}
+	d := &learn.Dataset{Task: learn.Binary, Classes: []string{"0", "1"}, X: gen(20000)}
+	for j := range p {
+		d.Features = append(d.Features, learn.Feature{Name: "x" + string(rune('a'+j))})
+	}
+	d.Y = make([]float64, d.X.Rows)
+	for i := range d.Y {
+		s := d.X.At(i, 0) + d.X.At(i, 1)*d.X.At(i, 2) - d.X.At(i, 3) + 0.5*rng.NormFloat64()
+		if s > 0 {
+			d.Y[i] = 1
+		}
+	}
+	l := New()
+	l.NumTrees, l.MaxDepth, l.MaxLeaves, l.Seed = 100, 6, 64, 1
+	m, err := l.FitModel(context.Background(), d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, gen(n)
+}
+
+// BenchmarkPredictBatch scores 65,536 rows (100 trees, depth 6, 20 numeric
+// columns) and reports ns per tree per row of CPU time on all cores and
+// rows/s. Run with -cpu 1 for one core:
+//
+//	go test ./internal/learn/gbdt -run '^$' -bench PredictBatch -cpu 1,2
+func BenchmarkPredictBatch(b *testing.B) {
+	m, X := benchModel(b, 65536)
+	out := make([]float64, X.Rows)
+	var c0 float64
+	for b.Loop() {
+		if c0 == 0 {
+			c0 = cpuSeconds()
+		}
+		m.raw(X, out)
+	}
+	rows := float64(X.Rows) * float64(b.N)
+	b.ReportMetric(rows/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric((cpuSeconds()-c0)*1e9/rows/float64(m.NumTrees()), "cpu-ns/tree/row")
+}
+
+// BenchmarkPredictRow scores one row at a time through Probabilities (the
+// path gyre serve takes) on adult-like data with categorical splits.
+func BenchmarkPredictRow(b *testing.B) {
+	train, test, _, err := loadSplit("/work/shared/datasets/adult")
+	if err != nil {
+		b.Skip(err)
+	}
+	l := New()
+	l.NumTrees, l.Seed = 100, 1
+	m, err := l.FitModel(context.Background(), train)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := make([]*frame.Matrix, 256)
+	for i := range rows {
+		rows[i] = test.X.Take([]int{i})
+	}
+	i := 0
+	var c0 float64
+	for b.Loop() {
+		if c0 == 0 {
+			c0 = cpuSeconds()
+		}
+		if _, err := m.Probabilities(rows[i%len(rows)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(m.NumTrees()), "cpu-ns/tree")
+}
+
+// cpuSeconds returns the process's user and system CPU time: on a shared
+// machine it is steadier than wall time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}

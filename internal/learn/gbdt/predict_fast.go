@@ -1,0 +1,409 @@
+package gbdt
+
+import (
+	"math"
+	"unsafe"
+)
+
+// The prediction layout. Trees are re-laid out at load time (the model file
+// keeps the training layout, so bundles written before stay readable) into
+// compact node arrays walked with one comparison per level and no branch on
+// the data:
+//
+//   - A row is first "extended" to width 2p (or 3p): columns 0..p-1 hold the
+//     features with missing values replaced by -Inf, columns p..2p-1 the
+//     same with missing replaced by +Inf, and, when some split sends only
+//     missing values right, columns 2p..3p-1 hold 1 for missing, else 0.
+//     A numeric split "x ≤ thr, missing goes left" then reads column f and
+//     one "missing goes right" reads column p+f; either way the row goes to
+//     the right child exactly when the extended value is > thr. This holds
+//     for every threshold except +Inf with missing going right (only missing
+//     goes right), which reads the indicator column against 0.5. A model
+//     with a NaN threshold (never written by training) keeps the reference
+//     walk (tree.leafOf).
+//   - The two children of a node are adjacent (child, child+1). A leaf is a
+//     node that loops to itself (threshold NaN, so "> thr" is always false),
+//     so every row of a tree walks exactly depth steps: the walk over a
+//     block of rows is a fixed loop nest whose iterations are independent,
+//     which lets the CPU overlap the loads of many rows.
+//   - A categorical split has feat < 0: ^feat indexes ensemble.cats. Trees
+//     without one use a loop with no categorical test.
+//
+// Scores are summed per row in tree order from the base score, exactly as
+// the training layout is, so results are bit-identical to tree.leafOf.
+
+// fnode is one node of the prediction layout (16 bytes).
+type fnode struct {
+	thr   float64 // go to child+1 when the extended value is > thr
+	feat  int32   // extended-row column; ^i for categorical split cats[i]
+	child int32   // left child (right is child+1); a leaf holds its own index
+}
+
+// catSplit is a categorical split: codes whose bit is set go left; missing
+// and negative codes follow defLeft; codes past the bitset go right.
+type catSplit struct {
+	col     int32 // extended-row column (missing read as -Inf)
+	defLeft bool
+	bits    []uint32
+}
+
+// ftree is one tree of the prediction layout.
+type ftree struct {
+	nodes []fnode
+	val   []float64 // leaf value by node index (0 for internal nodes)
+	depth int       // steps from the root to the deepest leaf
+	cat   bool      // has a categorical split
+	// perfect is the tree as a complete binary tree of depth ≤ perfectDepth
+	// (nil for deeper trees and trees with categorical splits).
+	perfect *perfectTree
+}
+
+// perfectDepth is the deepest tree laid out as a perfectTree.
+const perfectDepth = 6
+
+// perfectTree is a tree without categorical splits padded to a complete
+// binary tree of depth d ≤ perfectDepth in heap order: node i's children
+// are 2i+1 and 2i+2, so a walk needs no child pointers, and the fixed
+// array sizes let the compiler drop bounds checks (indices are masked with
+// perfectSize-1). A leaf shallower than d becomes padding nodes whose
+// threshold +Inf sends every row left (extended values are never NaN),
+// down to the leaf slot that holds its value.
+type perfectTree struct {
+	feat [perfectSize]int32   // extended-row column per internal node
+	thr  [perfectSize]float64 // go right when the value is > thr
+	leaf [perfectSize]float64 // leaf values: node 2^d-1+j is leaf j
+}
+
+// perfectSize is the node capacity of a perfectTree.
+const perfectSize = 1 << perfectDepth
+
+// ensemble is a model's trees in the prediction layout.
+type ensemble struct {
+	p     int // features
+	width int // extended row width: 2p, or 3p with missing indicators
+	k     int // outputs; tree t adds to output t % k
+	trees []ftree
+	cats  []catSplit
+}
+
+// newEnsemble builds the prediction layout of trees over p features with
+// k outputs, or returns nil when a threshold is NaN.
+func newEnsemble(trees []*tree, p, k int) *ensemble {
+	e := &ensemble{p: p, width: 2 * p, k: k, trees: make([]ftree, len(trees))}
+	for _, t := range trees {
+		for i, thr := range t.Threshold {
+			if t.Flags[i]&flagCategorical != 0 {
+				continue
+			}
+			if math.IsNaN(thr) {
+				return nil
+			}
+			if math.IsInf(thr, 1) && t.Flags[i]&flagDefaultLeft == 0 {
+				e.width = 3 * p
+			}
+		}
+	}
+	for ti, t := range trees {
+		e.trees[ti] = e.layout(t)
+		if ft := &e.trees[ti]; !ft.cat && ft.depth <= perfectDepth {
+			ft.perfect = ft.complete()
+		}
+	}
+	return e
+}
+
+// complete returns t (no categorical splits, depth ≤ perfectDepth) as a
+// perfectTree of depth t.depth.
+func (t *ftree) complete() *perfectTree {
+	pt := &perfectTree{}
+	firstLeaf := 1<<t.depth - 1
+	var fill func(src int32, dst, level int)
+	fill = func(src int32, dst, level int) {
+		if level == t.depth {
+			pt.leaf[dst-firstLeaf] = t.val[src]
+			return
+		}
+		n := t.nodes[src]
+		if n.child == src { // a leaf above the bottom: pad, always left
+			pt.feat[dst], pt.thr[dst] = 0, math.Inf(1)
+			fill(src, 2*dst+1, level+1)
+			fill(src, 2*dst+2, level+1)
+			return
+		}
+		pt.feat[dst], pt.thr[dst] = n.feat, n.thr
+		fill(n.child, 2*dst+1, level+1)
+		fill(n.child+1, 2*dst+2, level+1)
+	}
+	fill(0, 0, 0)
+	return pt
+}
+
+// layout lays tree t out breadth first so that siblings are adjacent.
+func (e *ensemble) layout(t *tree) ftree {
+	var ft ftree
+	leaf := func(at int32, v float64) {
+		ft.nodes[at] = fnode{thr: math.NaN(), child: at}
+		ft.val[at] = v
+	}
+	ft.nodes = make([]fnode, 1, 2*len(t.Feature)+1)
+	ft.val = make([]float64, 1, 2*len(t.Feature)+1)
+	if len(t.Feature) == 0 {
+		leaf(0, t.Value[0])
+		return ft
+	}
+	type item struct{ src, dst, depth int32 }
+	queue := []item{{0, 0, 0}}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		ft.depth = max(ft.depth, int(it.depth))
+		if it.src < 0 {
+			leaf(it.dst, t.Value[^it.src])
+			continue
+		}
+		i := it.src
+		c := int32(len(ft.nodes))
+		ft.nodes = append(ft.nodes, fnode{}, fnode{})
+		ft.val = append(ft.val, 0, 0)
+		f := t.Feature[i]
+		defLeft := t.Flags[i]&flagDefaultLeft != 0
+		n := fnode{thr: t.Threshold[i], feat: f, child: c}
+		switch {
+		case t.Flags[i]&flagCategorical != 0:
+			ft.cat = true
+			n.thr = 0
+			n.feat = ^int32(len(e.cats))
+			e.cats = append(e.cats, catSplit{col: f, defLeft: defLeft,
+				bits: t.CatBits[t.CatStart[i] : t.CatStart[i]+t.CatLen[i]]})
+		case defLeft:
+		case math.IsInf(n.thr, 1):
+			n.feat, n.thr = int32(2*e.p)+f, 0.5 // only missing values go right
+		default:
+			n.feat = int32(e.p) + f
+		}
+		ft.nodes[it.dst] = n
+		queue = append(queue, item{t.Left[i], c, it.depth + 1}, item{t.Right[i], c + 1, it.depth + 1})
+	}
+	return ft
+}
+
+// extendRow writes the extended form of row (p values) into dst (width).
+func (e *ensemble) extendRow(dst, row []float64) {
+	p := e.p
+	lo, hi := dst[:p], dst[p:2*p]
+	for j, v := range row[:p] {
+		if v != v {
+			lo[j], hi[j] = math.Inf(-1), math.Inf(1)
+		} else {
+			lo[j], hi[j] = v, v
+		}
+	}
+	if e.width > 2*p {
+		m := dst[2*p : 3*p]
+		for j, v := range row[:p] {
+			m[j] = 0
+			if v != v {
+				m[j] = 1
+			}
+		}
+	}
+}
+
+// catRight reports whether extended value x goes right at categorical split c.
+func (c *catSplit) right(x float64) bool {
+	if !(x >= 0) {
+		return !c.defLeft
+	}
+	if x >= float64(len(c.bits)*32) {
+		return true
+	}
+	i := int(x)
+	return c.bits[i>>5]&(1<<(uint(i)&31)) == 0
+}
+
+// leaf walks tree t for one extended row and returns the leaf's node index.
+func (e *ensemble) leaf(t *ftree, x []float64) int32 {
+	nodes := t.nodes
+	i := int32(0)
+	if !t.cat {
+		for range t.depth {
+			n := &nodes[i]
+			c := n.child
+			if x[n.feat] > n.thr {
+				c++
+			}
+			i = c
+		}
+		return i
+	}
+	for range t.depth {
+		n := &nodes[i]
+		c := n.child
+		if n.feat < 0 {
+			cs := &e.cats[^n.feat]
+			if cs.right(x[cs.col]) {
+				c++
+			}
+		} else if x[n.feat] > n.thr {
+			c++
+		}
+		i = c
+	}
+	return i
+}
+
+// addRow adds every tree's leaf value for the extended row x to out (k
+// outputs), in tree order.
+func (e *ensemble) addRow(x []float64, out []float64) {
+	k := e.k
+	for ti := range e.trees {
+		t := &e.trees[ti]
+		out[ti%k] += t.val[e.leaf(t, x)]
+	}
+}
+
+// blockRows is the number of rows walked together through each tree.
+const blockRows = 64
+
+// addBlock adds every tree's leaf values for the n ≤ blockRows extended rows
+// in buf (row-major, e.width values per row) to acc (row-major n×k), in
+// tree order per row.
+func (e *ensemble) addBlock(buf []float64, n int, acc []float64) {
+	var idxs [blockRows]int32
+	idx := idxs[:min(n, blockRows)]
+	w, k := e.width, e.k
+	for ti := range e.trees {
+		t := &e.trees[ti]
+		switch {
+		case t.perfect != nil:
+			addPerfect(t.perfect, t.depth, buf, w, idx, acc[ti%k:], k)
+		case t.cat:
+			clear(idx)
+			e.walkCat(t, buf, w, idx)
+			addLeaves(t.val, idx, acc[ti%k:], k)
+		default:
+			clear(idx)
+			walk(t.nodes, buf, w, idx, t.depth)
+			addLeaves(t.val, idx, acc[ti%k:], k)
+		}
+	}
+}
+
+// addPerfect adds the leaf values of perfectTree t (depth d) for the n rows
+// in buf (row r's extended values at buf[r*w:]) to acc[r*k], walking the
+// rows level by level: the rows are independent, so the CPU overlaps their
+// loads. Level 0 needs no node index (every row starts at the root) and the
+// last level adds the leaf value directly.
+//
+// This is the innermost loop of batch scoring, so it reads buf, idx and acc
+// without bounds checks (Go's register allocation otherwise spills on every
+// row). That is safe because: the slice lengths are checked first; node
+// indices are masked into the fixed-size arrays; and every column in feat
+// is < w, which newEnsemble verifies.
+func addPerfect(t *perfectTree, d int, buf []float64, w int, idx []int32, acc []float64, k int) {
+	const mask = perfectSize - 1
+	n := len(idx)
+	if n == 0 || len(buf) < n*w || len(acc) < (n-1)*k+1 {
+		return
+	}
+	bp := unsafe.Pointer(unsafe.SliceData(buf))
+	ip := unsafe.Pointer(unsafe.SliceData(idx))
+	ap := unsafe.Pointer(unsafe.SliceData(acc))
+	if d == 0 {
+		v := t.leaf[0]
+		for r := range n {
+			*(*float64)(unsafe.Add(ap, r*k*8)) += v
+		}
+		return
+	}
+	first := int32(1)<<d - 1
+	f0, t0 := int(t.feat[0]), t.thr[0]
+	if d == 1 {
+		off := 0
+		for r := range n {
+			b := right(*(*float64)(unsafe.Add(bp, (off+f0)*8)), t0)
+			*(*float64)(unsafe.Add(ap, r*k*8)) += t.leaf[(1+b-first)&mask]
+			off += w
+		}
+		return
+	}
+	off := 0
+	for r := range n {
+		*(*int32)(unsafe.Add(ip, r*4)) = 1 + right(*(*float64)(unsafe.Add(bp, (off+f0)*8)), t0)
+		off += w
+	}
+	for range d - 2 {
+		off := 0
+		for r := range n {
+			p := (*int32)(unsafe.Add(ip, r*4))
+			i := *p
+			j := i & mask
+			x := *(*float64)(unsafe.Add(bp, (off+int(t.feat[j]))*8))
+			*p = 2*i + 1 + right(x, t.thr[j])
+			off += w
+		}
+	}
+	off = 0
+	for r := range n {
+		i := *(*int32)(unsafe.Add(ip, r*4))
+		j := i & mask
+		x := *(*float64)(unsafe.Add(bp, (off+int(t.feat[j]))*8))
+		*(*float64)(unsafe.Add(ap, r*k*8)) += t.leaf[(2*i+1+right(x, t.thr[j])-first)&mask]
+		off += w
+	}
+}
+
+// right is 1 when x > thr, else 0.
+func right(x, thr float64) int32 {
+	if x > thr {
+		return 1
+	}
+	return 0
+}
+
+// addLeaves adds val[idx[r]] to acc[r*k] for every row r.
+func addLeaves(val []float64, idx []int32, acc []float64, k int) {
+	for r, i := range idx {
+		acc[r*k] += val[i]
+	}
+}
+
+// walk moves every row of idx (row r's values at buf[r*w:]) depth steps
+// down a tree without categorical splits. The rows are independent, so the
+// CPU overlaps their loads.
+func walk(nodes []fnode, buf []float64, w int, idx []int32, depth int) {
+	for range depth {
+		off := 0
+		for r, i := range idx {
+			nd := &nodes[i]
+			c := nd.child
+			if buf[off+int(nd.feat)] > nd.thr {
+				c++
+			}
+			idx[r] = c
+			off += w
+		}
+	}
+}
+
+// walkCat is walk for a tree with categorical splits.
+func (e *ensemble) walkCat(t *ftree, buf []float64, w int, idx []int32) {
+	nodes := t.nodes
+	for range t.depth {
+		off := 0
+		for r, i := range idx {
+			nd := &nodes[i]
+			c := nd.child
+			if nd.feat < 0 {
+				cs := &e.cats[^nd.feat]
+				if cs.right(buf[off+int(cs.col)]) {
+					c++
+				}
+			} else if buf[off+int(nd.feat)] > nd.thr {
+				c++
+			}
+			idx[r] = c
+			off += w
+		}
+	}
+}
