@@ -49,6 +49,11 @@ type Binned struct {
 // view, if any). The result covers every row of d.X and can be passed to
 // Learner.Binned for any fit on d.X.
 func BinDataset(d *learn.Dataset, maxBins int) (*Binned, error) {
+	return binDataset(d, maxBins, 0)
+}
+
+// binDataset is BinDataset on at most threads goroutines (0 = GOMAXPROCS).
+func binDataset(d *learn.Dataset, maxBins, threads int) (*Binned, error) {
 	if d == nil || d.X == nil {
 		return nil, errors.New("gbdt bin: no design matrix")
 	}
@@ -83,7 +88,7 @@ func BinDataset(d *learn.Dataset, maxBins int) (*Binned, error) {
 		}
 	}
 	errs := make([]error, X.Cols)
-	parallelFor(X.Cols, 0, func(j int) {
+	parallelFor(X.Cols, threads, func(j int) {
 		errs[j] = b.binFeature(j, d.Features[j], sample, maxBins)
 	})
 	if err := errors.Join(errs...); err != nil {

@@ -3,7 +3,6 @@ package gbdt
 import (
 	"math"
 	"sort"
-	"sync"
 	"sync/atomic"
 )
 
@@ -70,6 +69,8 @@ type growParams struct {
 	mono          []int8
 	threads       int
 	featsParallel bool
+	// wp bounds the goroutines of the whole fit (shared by its growers).
+	wp *workPool
 }
 
 // grower builds trees over a binned matrix. It is reused across trees.
@@ -146,50 +147,6 @@ func (g *grower) score(G, H float64) float64 {
 // scoreAt is the (doubled, negated) objective of a leaf with output w.
 func (g *grower) scoreAt(G, H, w float64) float64 {
 	return -(2*G*w + (H+g.p.l2)*w*w + 2*g.p.l1*math.Abs(w))
-}
-
-// buildHist fills hist for the features in use from the rows of leaf l.
-func (g *grower) buildHist(l *leafState, hist []hbin) {
-	gp := g.qp
-	rows := g.idx[l.start : l.start+l.count]
-	bins := g.bd.Bins
-	nrows := g.bd.Rows
-	identity := g.identity && l.start == 0 && l.count == len(g.idx)
-	og := g.og[:len(rows)]
-	// Dense leaves read the gradients in place (rows are increasing, so the
-	// reads stream); sparse ones gather them into leaf order first.
-	direct := !identity && 4*len(rows) >= nrows
-	switch {
-	case identity:
-		og = gp[:nrows]
-	case direct:
-		og = gp
-	default:
-		parallelRange(len(rows), g.p.threads, 1<<15, func(lo, hi int) {
-			for k := lo; k < hi; k++ {
-				og[k] = gp[rows[k]]
-			}
-		})
-	}
-	threads := g.p.threads
-	if len(rows) < 4096 {
-		threads = 1
-	}
-	if identity {
-		rows = nil
-	}
-	// Parallel over features (balanced contiguous blocks per thread); each
-	// histogram is summed in row order, so results do not depend on threads.
-	feats := g.feats
-	threads = min(threads, len(feats))
-	parallelFor(threads, threads, func(t int) {
-		fs := feats[t*len(feats)/threads : (t+1)*len(feats)/threads]
-		// Chunks of at most 4 features, as even as possible (10 → 4+3+3).
-		chunks := (len(fs) + 3) / 4
-		for c := range chunks {
-			histFeatures(hist, bins, nrows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], rows, og, direct)
-		}
-	})
 }
 
 // histFeatures fills the histograms of features fs (at most 4) from leaf
@@ -354,11 +311,20 @@ func (g *grower) quantize(gp []gpair) int64 {
 	qg := float64(min(32767, (1<<31-1)/n))
 	qh := float64(min(65535, (1<<32-1)/n))
 	threads := g.p.threads
+	// Per-chunk maxima (max is exact, so chunking cannot change them).
+	var maxs [2 * maxChunks]float32
+	used := g.p.wp.chunked(len(rows), min(threads, maxChunks), 1<<13, func(c, lo, hi int) {
+		var a, b float32
+		for _, r := range rows[lo:hi] {
+			p := gp[r]
+			a = max(a, p.g, -p.g)
+			b = max(b, p.h)
+		}
+		maxs[2*c], maxs[2*c+1] = a, b
+	})
 	var a, b float32
-	for _, r := range rows {
-		p := gp[r]
-		a = max(a, p.g, -p.g)
-		b = max(b, p.h)
+	for c := range used {
+		a, b = max(a, maxs[2*c]), max(b, maxs[2*c+1])
 	}
 	maxG, maxH := float64(a), float64(b)
 	g.gs, g.hs = 1, 1
@@ -371,7 +337,7 @@ func (g *grower) quantize(gp []gpair) int64 {
 	ig, ih := 1/g.gs, 1/g.hs
 	qp := g.qp
 	var total atomic.Int64 // integer sums: order does not matter
-	parallelRange(len(rows), threads, 1<<15, func(lo, hi int) {
+	g.p.wp.ranges(len(rows), threads, 1<<13, func(lo, hi int) {
 		var sum int64
 		defer func() { total.Add(sum) }()
 		for _, r := range rows[lo:hi] {
@@ -392,22 +358,12 @@ func (g *grower) quantize(gp []gpair) int64 {
 	return total.Load()
 }
 
-// subtractHist sets dst = parent - child for the features in use (in place:
-// dst is parent).
-func (g *grower) subtractHist(parent, child []hbin) {
-	for _, f := range g.feats {
-		// Bins above the missing bin are always empty.
-		n := g.bd.NumBins[f] + 1
-		p := parent[f*histBins : f*histBins+n]
-		c := child[f*histBins : f*histBins+n]
-		for b := range p {
-			p[b] -= c[b]
-		}
+// findBest finds the best split of leaf l from its histogram.
+func (g *grower) findBest(l *leafState) {
+	if parentScore, constrained, ok := g.prepare(l); ok {
+		g.scanLeaf(l, parentScore, constrained)
 	}
 }
-
-// findBest finds the best split of leaf l from its histogram.
-func (g *grower) findBest(l *leafState) { g.findBests(l) }
 
 // cnt estimates the rows of leaf l holding hessian sum h.
 func (g *grower) cnt(l *leafState, h float64) int64 {
@@ -553,7 +509,7 @@ func (g *grower) leftTable(s *splitInfo) (t [256]bool) {
 func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 	seg := g.idx[l.start : l.start+l.count]
 	col := g.bd.Bins[f*g.bd.Rows : (f+1)*g.bd.Rows]
-	if len(seg) < 1<<16 || g.p.threads <= 1 {
+	if len(seg) < 1<<14 || g.p.threads <= 1 {
 		tmp := g.tmp[:len(seg)]
 		nl, nr := partitionInto(seg, seg, tmp, tbl, col)
 		copy(seg[nl:], tmp[:nr])
@@ -561,22 +517,15 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 	}
 	// Parallel: each chunk partitions into its own region of tmp, then the
 	// lefts and rights are concatenated in chunk order (stable).
-	threads := g.p.threads
-	nls := make([]int, threads)
-	nrs := make([]int, threads)
-	var wg sync.WaitGroup
-	for t := range threads {
+	threads := min(g.p.threads, maxChunks)
+	var nls, nrs [maxChunks]int
+	g.p.wp.run(threads, func(t int) {
 		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			part := seg[lo:hi]
-			tmp := g.tmp[l.start+lo : l.start+hi]
-			nl, nr := partitionInto(part, tmp, tmp[:0:0], tbl, col)
-			nls[t], nrs[t] = nl, nr
-		}()
-	}
-	wg.Wait()
+		part := seg[lo:hi]
+		tmp := g.tmp[l.start+lo : l.start+hi]
+		nl, nr := partitionInto(part, tmp, tmp[:0:0], tbl, col)
+		nls[t], nrs[t] = nl, nr
+	})
 	pos := 0
 	for t := range threads {
 		lo := t * len(seg) / threads
@@ -648,8 +597,7 @@ func (g *grower) grow(gp []gpair) *tree {
 	g.leaves = append(g.leaves, root)
 	if g.p.maxLeaves > 1 && len(g.idx) >= int(2*g.p.minData) {
 		root.hist = g.getHist()
-		g.buildHist(root, root.hist)
-		g.findBest(root)
+		g.expand(root, nil, nil)
 	}
 	for len(g.leaves) < g.p.maxLeaves {
 		// Best leaf (first on ties: deterministic).
@@ -735,18 +683,16 @@ func (g *grower) grow(gp []gpair) *tree {
 				small, large = right, left
 			}
 			small.hist = g.getHist()
-			g.buildHist(small, small.hist)
-			g.subtractHist(l.hist, small.hist)
 			large.hist = l.hist
 			l.hist = nil
-			g.findBests(small, large)
+			g.expand(small, large, large.hist)
 		} else {
 			g.putHist(l.hist)
 			l.hist = nil
 		}
 	}
 	// Finalise leaves: outputs from exact (unquantised) sums, in row order.
-	parallelFor(len(g.leaves), g.p.threads, func(i int) {
+	finalise := func(i int) {
 		l := g.leaves[i]
 		var G, H float64
 		for _, r := range g.idx[l.start : l.start+l.count] {
@@ -754,7 +700,14 @@ func (g *grower) grow(gp []gpair) *tree {
 			H += float64(gp[r].h)
 		}
 		l.out = clamp(g.output(G, H), l.lo, l.hi)
-	})
+	}
+	if len(g.idx) >= 1<<14 {
+		g.p.wp.run(len(g.leaves), finalise)
+	} else {
+		for i := range g.leaves {
+			finalise(i)
+		}
+	}
 	t.Value = make([]float64, len(g.leaves))
 	t.LeafCover = make([]float64, len(g.leaves))
 	for i, l := range g.leaves {

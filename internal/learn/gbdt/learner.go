@@ -239,14 +239,14 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		// (AutoML trials and folds): boundaries then come from all rows of
 		// X, which is unsupervised and what Dataset.Shared allows.
 		v, err := d.Shared.Get(fmt.Sprintf("gbdt/bins/%d", l.MaxBins), func() (any, error) {
-			return BinDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task}, l.MaxBins)
+			return binDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task}, l.MaxBins, threads)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("gbdt fit: %w", err)
 		}
 		bd = v.(*Binned)
 	} else {
-		if bd, err = BinDataset(d, l.MaxBins); err != nil {
+		if bd, err = binDataset(d, l.MaxBins, threads); err != nil {
 			return nil, fmt.Errorf("gbdt fit: %w", err)
 		}
 	}
@@ -328,10 +328,22 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 			mono[j] = int8(c)
 		}
 	}
-	gw := newGrower(growParams{maxLeaves: l.MaxLeaves, maxDepth: max(l.MaxDepth, 0), minData: int64(l.MinDataInLeaf),
+	// One grower per tree grown at the same time: the k trees of a
+	// multiclass round are independent given the round's gradients, so up
+	// to min(threads, k) grow concurrently; the pool lends threads left
+	// over (or freed when fewer trees remain) to their splits.
+	wp := newWorkPool(threads)
+	gparams := growParams{maxLeaves: l.MaxLeaves, maxDepth: max(l.MaxDepth, 0), minData: int64(l.MinDataInLeaf),
 		minHess: l.MinSumHessian, minGain: l.MinGain, l1: l.L1, l2: l.L2, lr: l.LearningRate,
-		maxCatThr: l.MaxCatThreshold, catSmooth: l.CatSmooth, catL2: l.CatL2, minDataGroup: int64(l.MinDataPerGroup), mono: mono, threads: threads}, bd)
-	gw.idx = make([]int32, len(train))
+		maxCatThr: l.MaxCatThreshold, catSmooth: l.CatSmooth, catL2: l.CatL2, minDataGroup: int64(l.MinDataPerGroup), mono: mono,
+		threads: threads, wp: wp}
+	growers := make(chan *grower, min(threads, k))
+	for range cap(growers) {
+		gw := newGrower(gparams, bd)
+		gw.idx = make([]int32, len(train))
+		growers <- gw
+	}
+	roundTrees := make([]*tree, k)
 	gp := make([]gpair, k*N)
 	rng := rand.New(rand.NewPCG(l.Seed, 0x9b1d))
 	allFeats := make([]int, d.X.Cols)
@@ -369,12 +381,14 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 			slices.Sort(perm)
 			feats = perm
 		}
-		gw.feats = feats
 		// Gradients over in-bag rows, parallel over row chunks.
-		parallelRange(len(inBag), threads, 1<<14, func(lo, hi int) {
+		wp.ranges(len(inBag), threads, 1<<12, func(lo, hi int) {
 			obj.gradients(gp, score, d.Y, d.Weight, inBag[lo:hi], N)
 		})
-		for c := range k {
+		wp.run(k, func(c int) {
+			gw := <-growers
+			defer func() { growers <- gw }()
+			gw.feats = feats
 			gw.idx = append(gw.idx[:0], inBag...)
 			gw.identity = identityRows && len(inBag) == N
 			cgp := gp[c*N : (c+1)*N]
@@ -383,13 +397,20 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 				renewMedian(gw, t, score, d.Y, d.Weight, l.LearningRate)
 			}
 			s := score[c*N : (c+1)*N]
-			parallelFor(len(gw.leaves), threads, func(li int) {
+			addLeaf := func(li int) {
 				lf := gw.leaves[li]
 				v := t.Value[li]
 				for _, r := range gw.idx[lf.start : lf.start+lf.count] {
 					s[r] += v
 				}
-			})
+			}
+			if len(gw.idx) >= 1<<14 {
+				wp.run(len(gw.leaves), addLeaf)
+			} else {
+				for li := range gw.leaves {
+					addLeaf(li)
+				}
+			}
 			for _, r := range oob {
 				s[r] += t.Value[gw.binnedLeaf(t, int(r))]
 			}
@@ -403,8 +424,9 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 					valScore[c*vn+int(r)] += t.Value[li]
 				}
 			}
-			trees = append(trees, t)
-		}
+			roundTrees[c] = t
+		})
+		trees = append(trees, roundTrees...)
 		if es {
 			var loss float64
 			if val != nil {

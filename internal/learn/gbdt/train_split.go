@@ -18,10 +18,9 @@ import "math"
 // Trees therefore stay bit-for-bit identical to the plain scan
 // (TestTrainingGolden).
 
-// parallelFindWork is the number of leaf×bin candidates from which split
-// finding is spread over threads (below it, goroutine hand-off costs more
-// than it saves).
-const parallelFindWork = 3072
+// maxChunks bounds the row chunks of one parallel step (fixed-size
+// per-chunk results live on the stack).
+const maxChunks = 64
 
 // prepare resets l.best and computes the per-leaf constants of split
 // finding; it reports false when the leaf cannot split at all.
@@ -59,59 +58,6 @@ func (g *grower) scanFeatures(l *leafState, fs []int, parentScore float64, const
 		default:
 			g.findNumPlain(l, f, h, parentScore, best)
 		}
-	}
-}
-
-// findBests finds the best split of each leaf, spreading (leaf, feature
-// block) tasks over the grower's threads when there is enough work. The
-// blocks' results are merged in feature order keeping strictly better
-// gains, which picks exactly the split a serial scan picks.
-func (g *grower) findBests(ls ...*leafState) {
-	var active [2]*leafState
-	var scores [2]float64
-	var cons [2]bool
-	na := 0
-	for _, l := range ls {
-		ps, c, ok := g.prepare(l)
-		if !ok {
-			continue
-		}
-		if na == len(active) {
-			// More leaves than the fast path holds: serial.
-			g.scanLeaf(l, ps, c)
-			continue
-		}
-		active[na], scores[na], cons[na] = l, ps, c
-		na++
-	}
-	if na == 0 {
-		return
-	}
-	blocks := g.blocks
-	if g.p.threads <= 1 || len(blocks) < 2 || na*g.featBins < parallelFindWork {
-		for i := range na {
-			g.scanLeaf(active[i], scores[i], cons[i])
-		}
-		return
-	}
-	nb := len(blocks) - 1
-	res := g.findRes[:0]
-	for range na * nb {
-		res = append(res, splitInfo{feat: -1, gain: g.p.minGain})
-	}
-	g.findRes = res
-	parallelFor(na*nb, g.p.threads, func(task int) {
-		i, b := task/nb, task%nb
-		g.scanFeatures(active[i], g.feats[blocks[b]:blocks[b+1]], scores[i], cons[i], &res[task])
-	})
-	for i := range na {
-		best := splitInfo{feat: -1, gain: g.p.minGain}
-		for _, r := range res[i*nb : (i+1)*nb] {
-			if r.valid() && r.gain > best.gain {
-				best = r
-			}
-		}
-		active[i].best = best
 	}
 }
 
@@ -220,4 +166,125 @@ func shrinkL1(s, l1 float64) float64 {
 		return s + l1
 	}
 	return 0
+}
+
+// histSource is where one leaf's histogram pass reads rows and gradients
+// (see histFeatures).
+type histSource struct {
+	rows   []int32 // nil: all matrix rows in order
+	og     []int64
+	direct bool
+}
+
+// histSource prepares leaf l's histogram pass: the root of an unsampled
+// tree reads gradients in place, dense leaves read them by matrix row, and
+// sparse ones gather them into leaf order first (in parallel when large).
+func (g *grower) histSource(l *leafState) histSource {
+	gp := g.qp
+	rows := g.idx[l.start : l.start+l.count]
+	nrows := g.bd.Rows
+	if g.identity && l.start == 0 && l.count == len(g.idx) {
+		return histSource{og: gp[:nrows]}
+	}
+	if 4*len(rows) >= nrows {
+		return histSource{rows: rows, og: gp, direct: true}
+	}
+	og := g.og[:len(rows)]
+	g.p.wp.ranges(len(rows), g.p.threads, 1<<14, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			og[k] = gp[rows[k]]
+		}
+	})
+	return histSource{rows: rows, og: og}
+}
+
+// histBlock fills hist for features fs from src, four features per pass
+// over the rows (chunks as even as possible: 10 → 4+3+3).
+func (g *grower) histBlock(hist []hbin, src histSource, fs []int) {
+	chunks := (len(fs) + 3) / 4
+	for c := range chunks {
+		histFeatures(hist, g.bd.Bins, g.bd.Rows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], src.rows, src.og, src.direct)
+	}
+}
+
+// subtractFeats sets parent -= child for features fs (bins above the
+// missing bin are always empty).
+func (g *grower) subtractFeats(parent, child []hbin, fs []int) {
+	for _, f := range fs {
+		n := g.bd.NumBins[f] + 1
+		p := parent[f*histBins : f*histBins+n]
+		c := child[f*histBins : f*histBins+n][:len(p)]
+		for b := range p {
+			p[b] -= c[b]
+		}
+	}
+}
+
+// parallelExpandNs is the estimated work (nanoseconds) of one expand step
+// from which it runs on several threads.
+const parallelExpandNs = 20_000
+
+// expand builds the histogram of leaf a (a.hist, zeroed or not), turns
+// parent, when non-nil, into the histogram of a's sibling b (parent - a,
+// in place: b.hist must be parent), and finds the best splits of a and b
+// (b nil for the root). With threads, each thread does all three for one
+// block of features, so a split costs one fork and join.
+func (g *grower) expand(a, b *leafState, parent []hbin) {
+	src := g.histSource(a)
+	leaves := [2]*leafState{a, b}
+	var scores [2]float64
+	var cons, ok [2]bool
+	nok := 0
+	for i, l := range leaves {
+		if l == nil {
+			continue
+		}
+		scores[i], cons[i], ok[i] = g.prepare(l)
+		if ok[i] {
+			nok++
+		}
+	}
+	nb := len(g.blocks) - 1
+	cost := a.count*len(g.feats)/2 + 5*nok*g.featBins
+	if g.p.threads <= 1 || nb < 2 || cost < parallelExpandNs {
+		g.histBlock(a.hist, src, g.feats)
+		if parent != nil {
+			g.subtractFeats(parent, a.hist, g.feats)
+		}
+		for i, l := range leaves {
+			if ok[i] {
+				g.scanLeaf(l, scores[i], cons[i])
+			}
+		}
+		return
+	}
+	res := g.findRes[:0]
+	for range 2 * nb {
+		res = append(res, splitInfo{feat: -1, gain: g.p.minGain})
+	}
+	g.findRes = res
+	g.p.wp.run(nb, func(blk int) {
+		fs := g.feats[g.blocks[blk]:g.blocks[blk+1]]
+		g.histBlock(a.hist, src, fs)
+		if parent != nil {
+			g.subtractFeats(parent, a.hist, fs)
+		}
+		for i, l := range leaves {
+			if ok[i] {
+				g.scanFeatures(l, fs, scores[i], cons[i], &res[i*nb+blk])
+			}
+		}
+	})
+	for i, l := range leaves {
+		if !ok[i] {
+			continue
+		}
+		best := splitInfo{feat: -1, gain: g.p.minGain}
+		for _, r := range res[i*nb : (i+1)*nb] {
+			if r.valid() && r.gain > best.gain {
+				best = r
+			}
+		}
+		l.best = best
+	}
 }
