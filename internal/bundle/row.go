@@ -242,3 +242,9 @@ func (r *RowPredictor) Predict(row *Row, out *Prediction) error {
 	out.Values = row.value[:]
 	return nil
 }
+
+// Input returns input field i as set: its number (numeric and boolean
+// fields) or text (text fields), or present == false when missing.
+func (row *Row) Input(i int) (num float64, text []byte, present bool) {
+	return row.num[i], row.text[i], !row.missing[i]
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,29 +96,125 @@ func (s *Server) fail(w http.ResponseWriter, p protocol, err error) {
 	}
 }
 
-// run predicts a frame with the entry's current model, recording metrics
-// and (sampled) the prediction log.
-func (s *Server) run(e *entry, endpoint string, f *frame.Frame, reqID string) (*loaded, *bundle.Prediction, error) {
-	cur := e.cur.Load()
+// run predicts a frame with the loaded model cur, recording metrics and
+// (when sampled) the prediction log.
+func (s *Server) run(e *entry, cur *loaded, f *frame.Frame, reqID string, at time.Time) (*bundle.Prediction, error) {
 	pred, err := cur.b.Predict(f)
 	if err != nil {
-		if errors.Is(err, frame.ErrNoColumn) || strings.Contains(err.Error(), "schema") {
-			return cur, nil, &RequestError{Status: 400, Msg: err.Error()}
-		}
-		return cur, nil, err
+		return nil, predictError(err)
 	}
 	if len(pred.Unseen) > 0 {
 		s.metrics.countUnseen(e.name, pred.Unseen)
 	}
-	if s.queue != nil && (s.opt.Sample >= 1 || rand.Float64() < s.opt.Sample) {
-		s.enqueue(records(e.name, cur.version, reqID, f, pred))
+	if s.sampled() {
+		s.enqueue(&predLog{model: e.name, version: cur.version, reqID: reqID, at: at, frame: f, pred: pred})
 	}
-	return cur, pred, nil
+	return pred, nil
+}
+
+// predictError classifies a prediction error: input that does not fit the
+// model's schema is the client's (400), anything else the server's.
+func predictError(err error) error {
+	if errors.Is(err, frame.ErrNoColumn) || strings.Contains(err.Error(), "schema") {
+		return &RequestError{Status: 400, Msg: err.Error()}
+	}
+	return err
+}
+
+// sampled decides, before any logging work, whether this request is logged.
+func (s *Server) sampled() bool {
+	return s.queue != nil && (s.opt.Sample >= 1 || rand.Float64() < s.opt.Sample)
+}
+
+// runRow predicts a request decoded into row by the single-row path,
+// recording metrics and (when sampled) the prediction log. pred refers to
+// row's memory.
+func (s *Server) runRow(e *entry, cur *loaded, row *bundle.Row, reqID string, at time.Time, pred *bundle.Prediction) error {
+	if err := cur.row.rp.Predict(row, pred); err != nil {
+		return predictError(err)
+	}
+	if len(pred.Unseen) > 0 {
+		s.metrics.countUnseen(e.name, pred.Unseen)
+	}
+	if s.sampled() {
+		s.enqueue(newRowLog(e.name, cur, reqID, at, row, pred))
+	}
+	return nil
+}
+
+// predLog is one request's logged prediction, queued as raw values: the
+// logger goroutine builds the records' JSON, not the request.
+type predLog struct {
+	model, version, reqID string
+	at                    time.Time
+	frame                 *frame.Frame // the request's rows, or nil with row set
+	row                   *rowInput
+	pred                  *bundle.Prediction
+}
+
+// rowInput is a single-row request's input values, copied out of the
+// pooled row.
+type rowInput struct {
+	schema frame.Schema
+	num    []float64
+	text   []string
+	absent []bool
+}
+
+func newRowLog(model string, cur *loaded, reqID string, at time.Time, row *bundle.Row, pred *bundle.Prediction) *predLog {
+	n := len(cur.row.kinds)
+	in := &rowInput{schema: cur.row.schema, num: make([]float64, n), text: make([]string, n), absent: make([]bool, n)}
+	for i := range n {
+		num, text, present := row.Input(i)
+		in.num[i], in.absent[i] = num, !present
+		if present && text != nil {
+			in.text[i] = string(text)
+		}
+	}
+	p := &bundle.Prediction{Values: append([]float64(nil), pred.Values...), Classes: pred.Classes, Unseen: pred.Unseen}
+	if pred.Proba != nil {
+		p.Proba = append([]float64(nil), pred.Proba...)
+	}
+	return &predLog{model: model, version: cur.version, reqID: reqID, at: at, row: in, pred: p}
+}
+
+// records builds the log records (on the logger goroutine).
+func (l *predLog) records() []Record {
+	f := l.frame
+	if f == nil {
+		var err error
+		if f, err = l.row.frame(); err != nil {
+			return nil
+		}
+	}
+	return records(l.model, l.version, l.reqID, l.at, f, l.pred)
+}
+
+// frame rebuilds the one-row frame the general path decodes from the same
+// values, so the logged input is identical on both paths.
+func (in *rowInput) frame() (*frame.Frame, error) {
+	bs := newBuilders(in.schema, 1)
+	for i, b := range bs {
+		var v any
+		switch k := b.field.Kind; {
+		case in.absent[i]:
+		case k == frame.KindString || k == frame.KindCategorical:
+			v = in.text[i]
+		case k == frame.KindBool:
+			v = in.num[i] == 1
+		default:
+			v = json.Number(strconv.FormatFloat(in.num[i], 'g', -1, 64))
+		}
+		if err := b.add(v, 0); err != nil {
+			return nil, err
+		}
+	}
+	return buildFrame(bs)
 }
 
 // records turns a prediction into log records, one per row.
-func records(model, version, reqID string, f *frame.Frame, p *bundle.Prediction) []Record {
-	now := time.Now().UTC()
+func records(model, version, reqID string, at time.Time, f *frame.Frame, p *bundle.Prediction) []Record {
+	now := at.UTC()
 	out := make([]Record, f.NumRows())
 	for i := range out {
 		in := make(map[string]any, f.NumCols())
@@ -181,7 +278,8 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoGyre, err)
 		return
 	}
-	version = e.cur.Load().version
+	cur := e.cur.Load()
+	version = cur.version
 	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
@@ -189,13 +287,35 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
+	reqID := r.Header.Get("X-Request-Id")
+	if plan := cur.row; plan != nil {
+		row := plan.rp.Get()
+		if plan.decodeGyreRow(body, row) {
+			if reqID == "" {
+				reqID = newRequestID()
+			}
+			var pred bundle.Prediction
+			if err := s.runRow(e, cur, row, reqID, start, &pred); err != nil {
+				plan.rp.Put(row)
+				code = statusOf(err)
+				s.fail(w, protoGyre, err)
+				return
+			}
+			rows = 1
+			w.Header()["X-Request-Id"] = []string{reqID}
+			writeGyrePredict(w, name, cur.version, reqID, &pred)
+			plan.rp.Put(row)
+			return
+		}
+		plan.rp.Put(row)
+	}
 	req, err := decodeGyre(body)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoGyre, err)
 		return
 	}
-	schema := e.cur.Load().b.Manifest.Input
+	schema := cur.b.Manifest.Input
 	var f *frame.Frame
 	switch {
 	case req.Records != nil:
@@ -210,12 +330,10 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoGyre, err)
 		return
 	}
-	reqID := r.Header.Get("X-Request-Id")
 	if reqID == "" {
 		reqID = newRequestID()
 	}
-	cur, pred, err := s.run(e, "predict", f, reqID)
-	version = cur.version
+	pred, err := s.run(e, cur, f, reqID, start)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoGyre, err)
@@ -245,7 +363,8 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoMLflow, err)
 		return
 	}
-	name, version = e.name, e.cur.Load().version
+	cur := e.cur.Load()
+	name, version = e.name, cur.version
 	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
@@ -253,10 +372,29 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	schema := e.cur.Load().b.Manifest.Input
+	csv := strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv")
+	if plan := cur.row; plan != nil && !csv {
+		row := plan.rp.Get()
+		if plan.decodeMLflowRow(body, row) {
+			reqID := newRequestID()
+			var pred bundle.Prediction
+			if err := s.runRow(e, cur, row, reqID, start, &pred); err != nil {
+				plan.rp.Put(row)
+				code = statusOf(err)
+				s.fail(w, protoMLflow, err)
+				return
+			}
+			rows = 1
+			w.Header()["X-Request-Id"] = []string{reqID}
+			writeInvocations(w, &pred)
+			plan.rp.Put(row)
+			return
+		}
+		plan.rp.Put(row)
+	}
+	schema := cur.b.Manifest.Input
 	var f *frame.Frame
-	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "text/csv") {
+	if csv {
 		f, err = fromCSV(schema, strings.NewReader(string(body)))
 	} else {
 		f, err = decodeMLflow(schema, body)
@@ -267,8 +405,7 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reqID := newRequestID()
-	cur, pred, err := s.run(e, "invocations", f, reqID)
-	version = cur.version
+	pred, err := s.run(e, cur, f, reqID, start)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoMLflow, err)

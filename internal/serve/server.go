@@ -134,6 +134,13 @@ type loaded struct {
 	b       *bundle.Bundle
 	version string
 	at      time.Time
+	// row is the compiled single-row path, nil when the bundle needs the
+	// general one.
+	row *rowPlan
+}
+
+func newLoaded(b *bundle.Bundle, version string) *loaded {
+	return &loaded{b: b, version: version, at: time.Now(), row: newRowPlan(b)}
 }
 
 // New builds a server for the models.
@@ -162,7 +169,7 @@ func New(models []Model, opt Options) (*Server, error) {
 			return nil, fmt.Errorf("serve: two models named %q: name them apart", m.Name)
 		}
 		e := &entry{name: m.Name, ref: m.Ref, reloadable: m.Reloadable}
-		e.cur.Store(&loaded{b: m.Bundle, version: m.Version, at: time.Now()})
+		e.cur.Store(newLoaded(m.Bundle, m.Version))
 		s.models[m.Name] = e
 		s.names = append(s.names, m.Name)
 	}
@@ -290,7 +297,7 @@ func (s *Server) reload(ctx context.Context, e *entry) (bool, error) {
 	if v == e.cur.Load().version {
 		return false, nil
 	}
-	e.cur.Store(&loaded{b: b, version: v, at: time.Now()})
+	e.cur.Store(newLoaded(b, v))
 	s.metrics.reloads.Add(1)
 	s.opt.Logger.Info("model reloaded", "model", e.name, "ref", e.ref, "version", v)
 	return true, nil
@@ -334,6 +341,8 @@ func (s *Server) logLoop(ctx context.Context) {
 	defer tick.Stop()
 	add := func(item any) {
 		switch x := item.(type) {
+		case *predLog:
+			recs = append(recs, x.records()...)
 		case []Record:
 			recs = append(recs, x...)
 		case []Feedback:

@@ -108,7 +108,8 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoV2, err)
 		return
 	}
-	version = e.cur.Load().version
+	cur := e.cur.Load()
+	version = cur.version
 	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
@@ -122,8 +123,7 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoV2, err)
 		return
 	}
-	schema := e.cur.Load().b.Manifest.Input
-	f, err := v2Frame(schema, req.Inputs)
+	f, err := v2Frame(cur.b.Manifest.Input, req.Inputs)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoV2, err)
@@ -133,8 +133,7 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 	if reqID == "" {
 		reqID = newRequestID()
 	}
-	cur, pred, err := s.run(e, "v2_infer", f, reqID)
-	version = cur.version
+	pred, err := s.run(e, cur, f, reqID, start)
 	if err != nil {
 		code = statusOf(err)
 		s.fail(w, protoV2, err)
