@@ -186,4 +186,3 @@ func FuzzRowPath(f *testing.F) {
 		sameResponse(t, fast, slow, path, body)
 	})
 }
-
