@@ -168,7 +168,23 @@ type learnerState struct {
 	exhausted  bool        // the proposer has no more points (grid)
 	lastConfig Config
 	costs      []costPoint // observed trial costs, for predictCost
+	// Convergence bookkeeping at the full sample: the local search's
+	// convergence count last seen, the learner's best loss then, and how
+	// many convergences in a row brought no improvement.
+	convSeen  int
+	convBest  float64
+	staleConv int
 }
+
+// staleAfter is how many local-search convergences in a row without a better
+// model retire a learner: a small space (logistic regression's one
+// parameter) is searched out in a few dozen cheap trials, and the time its
+// endless restarts would take goes to the other learners.
+const staleAfter = 2
+
+// retired reports whether the learner's search has converged staleAfter
+// times in a row at the full sample without improving.
+func (st *learnerState) retired() bool { return st.staleConv >= staleAfter }
 
 // Run searches for the best model.
 func Run(ctx context.Context, p Problem, o Options) (*Result, error) {
@@ -367,8 +383,14 @@ func (s *searcher) choose() *learnerState {
 	var cands []*learnerState
 	var inv []float64
 	total := 0.0
+	active := 0
 	for _, st := range s.states {
-		if st.failedAll || st.exhausted || !s.fits(st) {
+		if !st.failedAll && !st.exhausted && !st.retired() {
+			active++
+		}
+	}
+	for _, st := range s.states {
+		if st.failedAll || st.exhausted || !s.fits(st) || (st.retired() && active > 0) {
 			continue
 		}
 		eci := st.lastCost * 2
@@ -630,6 +652,15 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		st.sample = min(st.sample*4, s.split.trainRows())
 		f.converged = 0
 		f.bestLoss = math.Inf(1)
+	} else if ok && f.converged > st.convSeen && st.best != nil {
+		// A convergence at the full sample: count it as stale unless the
+		// learner's best improved since the previous one.
+		if st.convSeen > 0 && !(st.best.Loss < st.convBest) {
+			st.staleConv++
+		} else {
+			st.staleConv = 0
+		}
+		st.convSeen, st.convBest = f.converged, st.best.Loss
 	}
 	return t
 }
