@@ -233,6 +233,7 @@ func parallelFor(n, threads int, fn func(i int)) {
 	for t := range threads {
 		lo, hi := t*n/threads, (t+1)*n/threads
 		wg.Add(1)
+		trainGoroutines.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {

@@ -3,6 +3,7 @@ package gbdt
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -82,7 +83,7 @@ func BenchmarkFindSplit(b *testing.B) {
 		l.q += e
 	}
 	l.g, l.h = g.deq(l.q)
-	l.lo, l.hi = -1e300, 1e300
+	l.lo, l.hi = math.Inf(-1), math.Inf(1)
 	b.ResetTimer()
 	for b.Loop() {
 		g.findBest(l)

@@ -18,6 +18,10 @@ type workPool struct {
 	free chan struct{}
 }
 
+// trainGoroutines counts the goroutines training has started (tests check
+// that a one-thread fit starts none).
+var trainGoroutines atomic.Int64
+
 // newWorkPool returns a pool for threads busy goroutines in total.
 func newWorkPool(threads int) *workPool {
 	p := &workPool{free: make(chan struct{}, max(threads, 1))}
@@ -55,6 +59,7 @@ func (p *workPool) run(n int, fn func(i int)) {
 	helpers := 0
 	for helpers < n-1 && p.tryAcquire() {
 		helpers++
+		trainGoroutines.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
