@@ -174,6 +174,9 @@ type learnerState struct {
 	convSeen  int
 	convBest  float64
 	staleConv int
+	// threaded reports a learner with its own parallelism (a threads or
+	// n_jobs hyperparameter).
+	threaded bool
 }
 
 // staleAfter is how many local-search convergences in a row without a better
@@ -270,6 +273,11 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 			st.valid = p.Valid[sp.Family]
 		}
 		st.search = newProposer(o.Search, sp, st.rng)
+		if l, err := learn.New(sp.Learner); err == nil {
+			for _, prm := range learn.Params(l) {
+				st.threaded = st.threaded || prm.Name == "threads" || prm.Name == "n_jobs"
+			}
+		}
 		if o.Search == "" || o.Search == SearchCFO {
 			for _, c := range sp.Defaults {
 				if c["max_features"] == SqrtFeatures {
@@ -528,9 +536,7 @@ func (s *searcher) refitReserveSingle() float64 {
 	if s.best == nil {
 		return 0
 	}
-	perFit := s.best.FitTime.Seconds()
-	perFit /= float64(len(s.split.folds))
-	return perFit*float64(s.n)/math.Max(float64(s.best.Sample), 1)*1.3 + 0.02*s.o.Budget.Seconds()
+	return s.soloRefitCost(s.best)*1.3 + 0.02*s.o.Budget.Seconds()
 }
 
 // refitReserve is the time to keep for ensemble selection and refitting the
@@ -539,22 +545,20 @@ func (s *searcher) refitReserve() float64 {
 	if s.best == nil {
 		return 0
 	}
-	perFit := s.best.FitTime.Seconds()
-	perFit /= float64(len(s.split.folds))
-	scale := float64(s.n) / math.Max(float64(s.best.Sample), 1)
+	single := s.refitReserveSingle()
 	if !s.o.Ensemble {
-		return perFit*scale*1.3 + 0.02*s.o.Budget.Seconds()
+		return single
 	}
 	// An ensemble's members are mostly the learners' best trials: keep time
-	// to refit those too (side by side), or the ensemble is dropped at the
-	// end for lack of time.
-	costs := []float64{perFit * scale * 1.3}
+	// to refit those too (side by side, one thread each), or the ensemble
+	// is dropped at the end for lack of time.
+	costs := []float64{s.trialRefitCost(s.best) * 1.3}
 	for _, st := range s.states {
 		if st.best != nil && st.best.Learner != s.best.Learner {
 			costs = append(costs, s.trialRefitCost(st.best))
 		}
 	}
-	return s.makespan(costs) + s.ensembleCost().Seconds() + 0.02*s.o.Budget.Seconds()
+	return math.Max(single, s.makespan(costs)+s.ensembleCost().Seconds()+0.02*s.o.Budget.Seconds())
 }
 
 // trial proposes, fits and scores one configuration of st. It returns nil
