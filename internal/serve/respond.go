@@ -103,6 +103,14 @@ func appendPredictions(b []byte, p *bundle.Prediction) []byte {
 // classOrder is the order encoding/json writes a map keyed by class name:
 // sorted, or nil when two classes share a name.
 func classOrder(classes []string) []int {
+	if sorted := len(classes) <= len(identity); sorted {
+		for i := 1; i < len(classes) && sorted; i++ {
+			sorted = classes[i-1] < classes[i]
+		}
+		if sorted {
+			return identity[:len(classes)] // the usual case: no allocation
+		}
+	}
 	idx := make([]int, len(classes))
 	for i := range idx {
 		idx[i] = i
@@ -116,10 +124,24 @@ func classOrder(classes []string) []int {
 	return idx
 }
 
+// identity is the order of up to 64 classes already sorted (read only).
+var identity = func() []int {
+	idx := make([]int, 64)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}()
+
+// jsonContentType is the Content-Type header value of every JSON response
+// (shared, never modified: net/http copies header values it keeps).
+var jsonContentType = []string{"application/json"}
+
+// writeBytes writes a complete JSON response. net/http adds the
+// Content-Length itself, as the response is written whole before the
+// handler returns.
 func writeBytes(w http.ResponseWriter, b []byte) {
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.Header()["Content-Type"] = jsonContentType
 	w.Write(b)
 }
 

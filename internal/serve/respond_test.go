@@ -85,8 +85,16 @@ func TestMetricsHistogramIsCumulative(t *testing.T) {
 func TestGCPercent(t *testing.T) {
 	s, _ := newTestServer(t, Options{})
 	t.Setenv("GOGC", "")
-	if got := s.gcPercent(); got != 400 {
-		t.Errorf("small models, GOGC unset: %d, want 400", got)
+	if got := s.gcPercent(); got < 200 {
+		t.Errorf("small models, GOGC unset: %d, want at least 200", got)
+	}
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{{0, 12800}, {1 << 20, 12800}, {2 << 20, 6400}, {32 << 20, 400}, {64 << 20, 200}, {65 << 20, 0}, {1 << 30, 0}} {
+		if got := gcPercentFor(c.live); got != c.want {
+			t.Errorf("gcPercentFor(%d MiB) = %d, want %d", c.live>>20, got, c.want)
+		}
 	}
 	t.Setenv("GOGC", "200")
 	if got := s.gcPercent(); got != 0 {
