@@ -53,29 +53,31 @@ type ftree struct {
 	val   []float64 // leaf value by node index (0 for internal nodes)
 	depth int       // steps from the root to the deepest leaf
 	cat   bool      // has a categorical split
-	// perfect is the tree as a complete binary tree of depth ≤ perfectDepth
-	// (nil for deeper trees and trees with categorical splits).
+	// perfect is the tree padded to a complete binary tree (nil for trees
+	// with categorical splits and trees too deep for their size).
 	perfect *perfectTree
 }
 
-// perfectDepth is the deepest tree laid out as a perfectTree.
-const perfectDepth = 6
+// perfectMaxDepth is the deepest tree laid out as a perfectTree; a tree
+// is also kept out when padding would take more than perfectWaste times
+// its own node count.
+const (
+	perfectMaxDepth = 12
+	perfectWaste    = 8
+)
 
 // perfectTree is a tree without categorical splits padded to a complete
-// binary tree of depth d ≤ perfectDepth in heap order: node i's children
-// are 2i+1 and 2i+2, so a walk needs no child pointers, and the fixed
-// array sizes let the compiler drop bounds checks (indices are masked with
-// perfectSize-1). A leaf shallower than d becomes padding nodes whose
-// threshold +Inf sends every row left (extended values are never NaN),
-// down to the leaf slot that holds its value.
+// binary tree of depth d in heap order (node i, from 1, has children 2i and
+// 2i+1; leaf j is node 2^d+j), so a walk needs no child pointers and no
+// leaf test. A leaf shallower than d becomes padding nodes whose threshold
+// +Inf sends every row left (extended values are never NaN), down to the
+// leaf slot that holds its value. Every array has length 2^d, so indices
+// masked with 2^d-1 are always in range.
 type perfectTree struct {
-	feat [perfectSize]int32   // extended-row column per internal node
-	thr  [perfectSize]float64 // go right when the value is > thr
-	leaf [perfectSize]float64 // leaf values: node 2^d-1+j is leaf j
+	feat []int32   // extended-row column of internal node i at i-1
+	thr  []float64 // go right when the value is > thr
+	leaf []float64 // leaf values
 }
-
-// perfectSize is the node capacity of a perfectTree.
-const perfectSize = 1 << perfectDepth
 
 // ensemble is a model's trees in the prediction layout.
 type ensemble struct {
@@ -105,36 +107,46 @@ func newEnsemble(trees []*tree, p, k int) *ensemble {
 	}
 	for ti, t := range trees {
 		e.trees[ti] = e.layout(t)
-		if ft := &e.trees[ti]; !ft.cat && ft.depth <= perfectDepth {
-			ft.perfect = ft.complete()
+		ft := &e.trees[ti]
+		if ft.cat || ft.depth > perfectMaxDepth || 1<<ft.depth > perfectWaste*len(ft.nodes) {
+			continue
+		}
+		ft.perfect = ft.complete()
+		// addPerfect reads rows without bounds checks: every column must
+		// lie inside the extended row.
+		for _, f := range ft.perfect.feat {
+			if f < 0 || int(f) >= e.width {
+				ft.perfect = nil
+				break
+			}
 		}
 	}
 	return e
 }
 
-// complete returns t (no categorical splits, depth ≤ perfectDepth) as a
-// perfectTree of depth t.depth.
+// complete returns t (no categorical splits) as a perfectTree of depth
+// t.depth.
 func (t *ftree) complete() *perfectTree {
-	pt := &perfectTree{}
-	firstLeaf := 1<<t.depth - 1
-	var fill func(src int32, dst, level int)
-	fill = func(src int32, dst, level int) {
-		if level == t.depth {
-			pt.leaf[dst-firstLeaf] = t.val[src]
+	size := 1 << t.depth
+	pt := &perfectTree{feat: make([]int32, size), thr: make([]float64, size), leaf: make([]float64, size)}
+	var fill func(src int32, dst int)
+	fill = func(src int32, dst int) {
+		if dst >= size {
+			pt.leaf[dst-size] = t.val[src]
 			return
 		}
 		n := t.nodes[src]
 		if n.child == src { // a leaf above the bottom: pad, always left
-			pt.feat[dst], pt.thr[dst] = 0, math.Inf(1)
-			fill(src, 2*dst+1, level+1)
-			fill(src, 2*dst+2, level+1)
+			pt.feat[dst-1], pt.thr[dst-1] = 0, math.Inf(1)
+			fill(src, 2*dst)
+			fill(src, 2*dst+1)
 			return
 		}
-		pt.feat[dst], pt.thr[dst] = n.feat, n.thr
-		fill(n.child, 2*dst+1, level+1)
-		fill(n.child+1, 2*dst+2, level+1)
+		pt.feat[dst-1], pt.thr[dst-1] = n.feat, n.thr
+		fill(n.child, 2*dst)
+		fill(n.child+1, 2*dst+1)
 	}
-	fill(0, 0, 0)
+	fill(0, 1)
 	return pt
 }
 
@@ -295,60 +307,71 @@ func (e *ensemble) addBlock(buf []float64, n int, acc []float64) {
 // loads. Level 0 needs no node index (every row starts at the root) and the
 // last level adds the leaf value directly.
 //
-// This is the innermost loop of batch scoring, so it reads buf, idx and acc
-// without bounds checks (Go's register allocation otherwise spills on every
-// row). That is safe because: the slice lengths are checked first; node
-// indices are masked into the fixed-size arrays; and every column in feat
-// is < w, which newEnsemble verifies.
+// This is the innermost loop of batch scoring, so it reads memory without
+// bounds checks (Go's register allocation otherwise spills on every row).
+// That is safe because: the lengths of buf, idx and acc are checked first;
+// node indices are masked with 2^d-1 and t's arrays have length 2^d; and
+// every column in feat is < w, which newEnsemble verifies.
 func addPerfect(t *perfectTree, d int, buf []float64, w int, idx []int32, acc []float64, k int) {
-	const mask = perfectSize - 1
 	n := len(idx)
-	if n == 0 || len(buf) < n*w || len(acc) < (n-1)*k+1 {
+	size := 1 << d
+	if n == 0 || len(buf) < n*w || len(acc) < (n-1)*k+1 ||
+		len(t.feat) != size || len(t.thr) != size || len(t.leaf) != size {
 		return
 	}
+	mask := int32(size - 1)
 	bp := unsafe.Pointer(unsafe.SliceData(buf))
 	ip := unsafe.Pointer(unsafe.SliceData(idx))
 	ap := unsafe.Pointer(unsafe.SliceData(acc))
+	fp := unsafe.Pointer(unsafe.SliceData(t.feat))
+	tp := unsafe.Pointer(unsafe.SliceData(t.thr))
+	lp := unsafe.Pointer(unsafe.SliceData(t.leaf))
+	// step returns the child of node i (from 1) for the row at buf[off:].
+	step := func(i int32, off int) int32 {
+		j := int((i - 1) & mask)
+		f := *(*int32)(unsafe.Add(fp, j*4))
+		x := *(*float64)(unsafe.Add(bp, (off+int(f))*8))
+		return 2*i + right(x, *(*float64)(unsafe.Add(tp, j*8)))
+	}
+	add := func(r int, leaf int32) {
+		*(*float64)(unsafe.Add(ap, r*k*8)) += *(*float64)(unsafe.Add(lp, int(leaf&mask)*8))
+	}
 	if d == 0 {
-		v := t.leaf[0]
 		for r := range n {
-			*(*float64)(unsafe.Add(ap, r*k*8)) += v
+			add(r, 0)
 		}
 		return
 	}
-	first := int32(1)<<d - 1
-	f0, t0 := int(t.feat[0]), t.thr[0]
 	if d == 1 {
 		off := 0
 		for r := range n {
-			b := right(*(*float64)(unsafe.Add(bp, (off+f0)*8)), t0)
-			*(*float64)(unsafe.Add(ap, r*k*8)) += t.leaf[(1+b-first)&mask]
+			add(r, step(1, off))
 			off += w
 		}
 		return
 	}
+	f0, t0 := t.feat[0], t.thr[0]
 	off := 0
 	for r := range n {
-		*(*int32)(unsafe.Add(ip, r*4)) = 1 + right(*(*float64)(unsafe.Add(bp, (off+f0)*8)), t0)
+		*(*int32)(unsafe.Add(ip, r*4)) = 2 + right(*(*float64)(unsafe.Add(bp, (off+int(f0))*8)), t0)
 		off += w
 	}
 	for range d - 2 {
-		off := 0
-		for r := range n {
+		off, r := 0, 0
+		for ; r+2 <= n; r += 2 {
+			p0 := (*int32)(unsafe.Add(ip, r*4))
+			p1 := (*int32)(unsafe.Add(ip, r*4+4))
+			*p0, *p1 = step(*p0, off), step(*p1, off+w)
+			off += 2 * w
+		}
+		if r < n {
 			p := (*int32)(unsafe.Add(ip, r*4))
-			i := *p
-			j := i & mask
-			x := *(*float64)(unsafe.Add(bp, (off+int(t.feat[j]))*8))
-			*p = 2*i + 1 + right(x, t.thr[j])
-			off += w
+			*p = step(*p, off)
 		}
 	}
 	off = 0
 	for r := range n {
-		i := *(*int32)(unsafe.Add(ip, r*4))
-		j := i & mask
-		x := *(*float64)(unsafe.Add(bp, (off+int(t.feat[j]))*8))
-		*(*float64)(unsafe.Add(ap, r*k*8)) += t.leaf[(2*i+1+right(x, t.thr[j])-first)&mask]
+		add(r, step(*(*int32)(unsafe.Add(ip, r*4)), off))
 		off += w
 	}
 }
