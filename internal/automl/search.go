@@ -459,13 +459,15 @@ type costPoint struct{ rel, cost float64 }
 // predictCost extrapolates the wall cost of cfg from the learner's observed
 // trials with a power law cost = a·rel^b in the configurations' relative
 // cost: fitted by least squares in log-log space once trials span a range
-// of relative costs, else with b = 0.6 (a small trial's cost is partly
-// fixed overhead, so cost grows slower than the model's relative cost).
+// of relative costs, else with b = 0.9: a small trial's cost is partly fixed
+// overhead, so cost grows slower than the model's relative cost, but
+// underestimating is the costlier error (an expensive default started too
+// late is cut by the budget and wasted).
 func (st *learnerState) predictCost(cfg Config) float64 {
 	if len(st.costs) == 0 {
 		return 0
 	}
-	b := 0.6
+	b := 0.9
 	var mx, my float64
 	for _, c := range st.costs {
 		mx += math.Log(c.rel)
