@@ -9,7 +9,8 @@
 // cheaply get more trials, and untried learners are brought in by their cost
 // relative to the cheapest. Large data sets are evaluated on a holdout with a
 // training sample that grows ×4 from 10,000 rows; small ones by k-fold
-// cross-validation. Greedy ensemble selection (Caruana) over the trials'
+// cross-validation (repeated on the smallest), its folds fitted side by side
+// on the cores. Greedy ensemble selection (Caruana) over the trials'
 // out-of-fold predictions is kept only when it beats the best single model,
 // and the chosen model(s) are refitted on all training rows.
 //

@@ -47,12 +47,16 @@ func (s *searcher) makeSplit() evalSplit {
 		method = "valid"
 	}
 	if method == "auto" {
+		// Cross-validation costs k fits per trial: it is chosen when a
+		// trial is cheap next to the budget (data cells × classes − 1 up to
+		// 5·10⁴ per second of budget, so a typical trial takes a small
+		// fraction of it), else a holdout buys several times more trials.
 		// Multiclass models grow one tree (or coefficient vector) per class,
 		// so their cost, and the case for a holdout, grows with the classes.
 		cells := float64(n) * float64(s.states[0].data.X.Cols) * float64(max(1, len(s.p.Classes)-1))
 		limit := 2e6
 		if !s.deterministic() {
-			limit = s.o.Budget.Seconds() * 1e5
+			limit = s.o.Budget.Seconds() * 5e4
 		}
 		method = "holdout"
 		if n <= 100000 && cells <= limit || n <= 5000 {
