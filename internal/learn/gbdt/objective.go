@@ -154,28 +154,56 @@ func (o *objective) gradients(gp []gpair, score, y, w []float64, rows []int32, n
 			gp[r] = gpair{float32((p - y[r]) * ww), float32(max(p*(1-p), 1e-16) * ww)}
 		}
 	case ObjSoftmax:
-		k := o.k
-		e := make([]float64, k)
-		factor := float64(k) / float64(k-1)
-		for _, r := range rows {
-			ww := wt(w, r)
-			m := math.Inf(-1)
-			for c := range k {
-				m = max(m, score[c*n+int(r)])
+		o.softmaxGradients(gp, score, y, w, rows, n)
+	}
+}
+
+// softmaxBlock is the number of rows softmaxGradients handles per pass over
+// the k class score columns.
+const softmaxBlock = 128
+
+// softmaxGradients is the softmax case of gradients. It works on blocks of
+// rows class by class, so each pass reads one class's score column
+// sequentially instead of striding over k columns per row; per row the
+// maximum, the exponentials and their sum are accumulated in class order,
+// exactly as a row-by-row loop does.
+func (o *objective) softmaxGradients(gp []gpair, score, y, w []float64, rows []int32, n int) {
+	k := o.k
+	factor := float64(k) / float64(k-1)
+	var m, s [softmaxBlock]float64
+	e := make([]float64, k*softmaxBlock)
+	for start := 0; start < len(rows); start += softmaxBlock {
+		rs := rows[start:min(start+softmaxBlock, len(rows))]
+		for i := range rs {
+			m[i] = math.Inf(-1)
+			s[i] = 0
+		}
+		for c := range k {
+			sc := score[c*n : (c+1)*n]
+			for i, r := range rs {
+				m[i] = max(m[i], sc[r])
 			}
-			s := 0.0
-			for c := range k {
-				e[c] = math.Exp(score[c*n+int(r)] - m)
-				s += e[c]
+		}
+		for c := range k {
+			sc := score[c*n : (c+1)*n]
+			ec := e[c*softmaxBlock : (c+1)*softmaxBlock]
+			for i, r := range rs {
+				v := math.Exp(sc[r] - m[i])
+				ec[i] = v
+				s[i] += v
 			}
-			yc := int(y[r])
-			for c := range k {
-				p := e[c] / s
+		}
+		for c := range k {
+			ec := e[c*softmaxBlock : (c+1)*softmaxBlock]
+			gc := gp[c*n : (c+1)*n]
+			for i, r := range rs {
+				ww := wt(w, r)
+				p := ec[i] / s[i]
 				t := 0.0
-				if c == yc {
+				if c == int(y[r]) {
 					t = 1
 				}
-				gp[c*n+int(r)] = gpair{float32((p - t) * ww), float32(max(factor*p*(1-p), 1e-16) * ww)}
+				gc[r] = gpair{float32((p - t) * ww), float32(max(factor*p*(1-p), 1e-16) * ww)}
 			}
 		}
 	}
