@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/train"
@@ -127,16 +126,49 @@ func BenchmarkBundlePredictSingleRow(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeSingleRow is request decoding alone.
+// BenchmarkDecodeSingleRow is request decoding alone: the single-row path
+// (scan into a pooled bundle.Row) and the general path (a frame).
 func BenchmarkDecodeSingleRow(b *testing.B) {
-	schema := adultGBDT(b).Manifest.Input
+	bu := adultGBDT(b)
 	body := []byte(adultSplit)
+	b.Run("row", func(b *testing.B) {
+		plan := newRowPlan(bu)
+		if plan == nil {
+			b.Fatal("no row path")
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			row := plan.rp.Get()
+			if !plan.decodeMLflowRow(body, row) {
+				b.Fatal("row path refused the request")
+			}
+			plan.rp.Put(row)
+		}
+	})
+	b.Run("frame", func(b *testing.B) {
+		schema := bu.Manifest.Input
+		b.ReportAllocs()
+		for b.Loop() {
+			if f, err := decodeMLflow(schema, body); err != nil || f.NumRows() != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRowPredictSingleRow is the compiled single-row model path alone
+// (bundle.RowPredictor on a decoded row), next to
+// BenchmarkBundlePredictSingleRow's frame path.
+func BenchmarkRowPredictSingleRow(b *testing.B) {
+	plan := newRowPlan(adultGBDT(b))
+	row := plan.rp.Get()
+	if !plan.decodeMLflowRow([]byte(adultSplit), row) {
+		b.Fatal("row path refused the request")
+	}
+	var pred bundle.Prediction
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var f *frame.Frame
-		var err error
-		if f, err = decodeMLflow(schema, body); err != nil || f.NumRows() != 1 {
+	for b.Loop() {
+		if err := plan.rp.Predict(row, &pred); err != nil {
 			b.Fatal(err)
 		}
 	}
