@@ -21,6 +21,7 @@
 #
 # Knobs (environment): DURATION (30s), CONNS (64), WRK_THREADS (1),
 # SERVE_PROCS (GOMAXPROCS for gyre serve; default unset = all cores),
+# WRK_CPUS (pin wrk to these CPUs with taskset, e.g. 1; default unpinned),
 # GYRE_BIN (a prebuilt gyre; default: go build), BUNDLE (a prebuilt 300-tree
 # adult bundle), SKIP_FLASK=1, SKIP_RELOAD=1, PORT_BASE (18080).
 set -euo pipefail
@@ -92,7 +93,7 @@ run_wrk() {
 	local out=$work/wrk-$1.txt
 	local c0 c1
 	c0=$(cpu_ticks "$5")
-	BODY_FILE=$4 REQ_PATH=$3 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/post.lua" "$2" >"$out" 2>&1
+	BODY_FILE=$4 REQ_PATH=$3 "${wrk_cmd[@]}" -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/post.lua" "$2" >"$out" 2>&1
 	c1=$(cpu_ticks "$5")
 	local rps p50 p99 non2xx sock reqs cpu
 	reqs=$(awk '/requests in/ {print $1}' "$out")
@@ -116,6 +117,8 @@ to_ms() {
 }
 
 echo "load: $(uptime)" >&2
+wrk_cmd=(wrk)
+[[ -n "${WRK_CPUS:-}" ]] && wrk_cmd=(taskset -c "$WRK_CPUS" wrk)
 serve_env=()
 [[ -n "${SERVE_PROCS:-}" ]] && serve_env=(GOMAXPROCS="$SERVE_PROCS")
 
@@ -175,7 +178,7 @@ if [[ -z "${SKIP_RELOAD:-}" ]]; then
 	pids+=($!)
 	wait_http "http://127.0.0.1:$rport/v2/health/ready" 200
 	out=$work/wrk-reload.txt
-	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t"$WRK_THREADS" -c"$CONNS" -d12s --latency -s "$here/post.lua" "http://127.0.0.1:$rport" >"$out" 2>&1 &
+	BODY_FILE=$here/request.json REQ_PATH=/invocations "${wrk_cmd[@]}" -t"$WRK_THREADS" -c"$CONNS" -d12s --latency -s "$here/post.lua" "http://127.0.0.1:$rport" >"$out" 2>&1 &
 	wrkpid=$!
 	sleep 0.5
 	for i in $(seq 1 10); do
@@ -196,7 +199,7 @@ fi
 
 # Report.
 echo
-echo "gyre serve load benchmark: adult, 300-tree GBDT, single-row JSON, $CONNS connections, $DURATION, wrk -t$WRK_THREADS"
+echo "gyre serve load benchmark: adult, 300-tree GBDT, single-row JSON, $CONNS connections, $DURATION, wrk -t$WRK_THREADS${WRK_CPUS:+ on CPUs $WRK_CPUS}${SERVE_PROCS:+, GOMAXPROCS=$SERVE_PROCS}"
 echo "machine: $(nproc) cores; load average at the end: $(uptime | sed 's/.*load average: //')"
 printf '%-20s %10s %9s %9s %7s %13s  %s\n' server "req/s" "p50 ms" "p99 ms" non2xx "server CPU/req" "socket errors"
 while IFS=$'\t' read -r label rps p50 p99 non2xx cpu sock; do
