@@ -233,44 +233,70 @@ func (c *catSplit) right(x float64) bool {
 	return c.bits[i>>5]&(1<<(uint(i)&31)) == 0
 }
 
-// leaf walks tree t for one extended row and returns the leaf's node index.
-func (e *ensemble) leaf(t *ftree, x []float64) int32 {
-	nodes := t.nodes
-	i := int32(0)
-	if !t.cat {
-		for range t.depth {
-			n := &nodes[i]
-			c := n.child
-			if x[n.feat] > n.thr {
-				c++
-			}
-			i = c
-		}
-		return i
+// catChild returns the child of categorical split n for the extended row
+// x. It is kept out of line so that the numeric step stays small.
+//
+//go:noinline
+func (e *ensemble) catChild(n *fnode, x []float64) int32 {
+	cs := &e.cats[^n.feat]
+	if cs.right(x[cs.col]) {
+		return n.child + 1
 	}
-	for range t.depth {
-		n := &nodes[i]
-		c := n.child
-		if n.feat < 0 {
-			cs := &e.cats[^n.feat]
-			if cs.right(x[cs.col]) {
-				c++
-			}
-		} else if x[n.feat] > n.thr {
-			c++
-		}
-		i = c
-	}
-	return i
+	return n.child
 }
 
 // addRow adds every tree's leaf value for the extended row x to out (k
-// outputs), in tree order.
+// outputs), in tree order. Four trees are walked at once: their walks are
+// independent, so the CPU overlaps their loads (a single walk waits on
+// each level's loads in turn). Leaves loop to themselves, so a tree walks
+// on harmlessly until the deepest of the four is done.
 func (e *ensemble) addRow(x []float64, out []float64) {
 	k := e.k
-	for ti := range e.trees {
-		t := &e.trees[ti]
-		out[ti%k] += t.val[e.leaf(t, x)]
+	trees := e.trees
+	ti := 0
+	for ; ti+4 <= len(trees); ti += 4 {
+		t0, t1, t2, t3 := &trees[ti], &trees[ti+1], &trees[ti+2], &trees[ti+3]
+		n0, n1, n2, n3 := t0.nodes, t1.nodes, t2.nodes, t3.nodes
+		var i0, i1, i2, i3 int32
+		for range max(t0.depth, t1.depth, t2.depth, t3.depth) {
+			a0, a1, a2, a3 := &n0[i0], &n1[i1], &n2[i2], &n3[i3]
+			if a0.feat >= 0 {
+				i0 = a0.child + right(x[a0.feat], a0.thr)
+			} else {
+				i0 = e.catChild(a0, x)
+			}
+			if a1.feat >= 0 {
+				i1 = a1.child + right(x[a1.feat], a1.thr)
+			} else {
+				i1 = e.catChild(a1, x)
+			}
+			if a2.feat >= 0 {
+				i2 = a2.child + right(x[a2.feat], a2.thr)
+			} else {
+				i2 = e.catChild(a2, x)
+			}
+			if a3.feat >= 0 {
+				i3 = a3.child + right(x[a3.feat], a3.thr)
+			} else {
+				i3 = e.catChild(a3, x)
+			}
+		}
+		out[ti%k] += t0.val[i0]
+		out[(ti+1)%k] += t1.val[i1]
+		out[(ti+2)%k] += t2.val[i2]
+		out[(ti+3)%k] += t3.val[i3]
+	}
+	for ; ti < len(trees); ti++ {
+		t := &trees[ti]
+		var i int32
+		for range t.depth {
+			if a := &t.nodes[i]; a.feat >= 0 {
+				i = a.child + right(x[a.feat], a.thr)
+			} else {
+				i = e.catChild(a, x)
+			}
+		}
+		out[ti%k] += t.val[i]
 	}
 }
 
