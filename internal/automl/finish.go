@@ -49,6 +49,9 @@ func (s *searcher) ensembleCost() time.Duration {
 // training rows within what is left of the budget.
 func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	res := &Result{Trials: s.results, Best: *s.best, Eval: s.split.method, ValidLoss: s.best.Loss}
+	if s.split.method == "cv" {
+		res.Folds, res.Repeats = s.o.Folds, s.split.repeats
+	}
 	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1}}
 	if s.o.Ensemble {
 		if ms, loss, ok := s.ensemble(ctx); ok && s.refitFits(ms) {

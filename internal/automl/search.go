@@ -135,6 +135,9 @@ type Result struct {
 	Ensembled bool
 	// Eval is the evaluation method used ("cv", "holdout" or "valid").
 	Eval string
+	// Folds and Repeats describe cross-validation (Eval "cv"): Folds
+	// folds, repeated Repeats times with fresh folds.
+	Folds, Repeats int
 	// Refitted reports whether the final models were refitted on all rows
 	// (false only when the budget ran out and the holdout-trained model was
 	// kept).

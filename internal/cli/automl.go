@@ -84,6 +84,8 @@ type automlResult struct {
 	trainResult
 	Trials      int            `json:"trials"`
 	Eval        string         `json:"eval"`
+	Folds       int            `json:"folds,omitempty"`
+	Repeats     int            `json:"repeats,omitempty"`
 	Ensembled   bool           `json:"ensembled"`
 	Members     []memberJSON   `json:"members"`
 	Leaderboard []automl.Trial `json:"leaderboard"`
@@ -199,7 +201,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	}
 	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
 		Dropped: p.Dropped, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
-		Trials: len(res.Trials), Eval: res.Eval, Ensembled: res.Ensembled, Leaderboard: res.Leaderboard()}
+		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Leaderboard: res.Leaderboard()}
 	if r.Ensembled {
 		r.Learner = "ensemble"
 	}
@@ -224,7 +226,14 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if app.JSON {
 		return app.printJSON(r)
 	}
-	fmt.Fprintf(app.Stdout, "automl: %d trials in %.1fs on %d rows (%s, %s by %s)\n\n", r.Trials, res.Elapsed.Seconds(), r.Rows, r.Task, m.Name, res.Eval)
+	eval := res.Eval
+	switch {
+	case res.Eval == "cv" && res.Repeats > 1:
+		eval = fmt.Sprintf("%d×%d-fold cv", res.Repeats, res.Folds)
+	case res.Eval == "cv":
+		eval = fmt.Sprintf("%d-fold cv", res.Folds)
+	}
+	fmt.Fprintf(app.Stdout, "automl: %d trials in %.1fs on %d rows (%s, %s by %s)\n\n", r.Trials, res.Elapsed.Seconds(), r.Rows, r.Task, m.Name, eval)
 	tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "rank\tlearner\t%s\tfit s\tpredict µs/row\tconfig\n", m.Name)
 	for i, t := range r.Leaderboard {
