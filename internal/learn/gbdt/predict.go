@@ -1,8 +1,6 @@
 package gbdt
 
 import (
-	"math"
-
 	"github.com/gyre-ml/gyre/internal/frame"
 )
 
@@ -35,35 +33,17 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 	if n < 2048 {
 		threads = 1
 	}
-	w := e.width
 	parallelRange(blocks, threads, 1, func(blo, bhi int) {
-		buf := make([]float64, blockRows*w)
+		buf := make([]float64, blockRows*e.width)
 		for blk := blo; blk < bhi; blk++ {
 			lo := blk * blockRows
 			hi := min(lo+blockRows, n)
-			bn := hi - lo
-			for j := range p {
-				col := X.Data[j*n+lo : j*n+hi]
-				for r, v := range col {
-					x := buf[r*w:]
-					if v != v {
-						x[j], x[p+j] = math.Inf(-1), math.Inf(1)
-					} else {
-						x[j], x[p+j] = v, v
-					}
-					if w > 2*p {
-						x[2*p+j] = 0
-						if v != v {
-							x[2*p+j] = 1
-						}
-					}
-				}
-			}
+			e.extendBlock(buf, X.Data, n, lo, hi-lo)
 			acc := out[lo*k : hi*k]
-			for r := range bn {
+			for r := range hi - lo {
 				copy(acc[r*k:(r+1)*k], m.base)
 			}
-			e.addBlock(buf, bn, acc)
+			e.addBlock(buf, hi-lo, acc)
 		}
 	})
 }

@@ -71,10 +71,11 @@ const (
 // 2i+1; leaf j is node 2^d+j), so a walk needs no child pointers and no
 // leaf test. A leaf shallower than d becomes padding nodes whose threshold
 // +Inf sends every row left (extended values are never NaN), down to the
-// leaf slot that holds its value. Every array has length 2^d, so indices
-// masked with 2^d-1 are always in range.
+// leaf slot that holds its value. Every array has length 2^d (internal
+// node i at index i, index 0 unused), so indices masked with 2^d-1 are
+// always in range.
 type perfectTree struct {
-	feat []int32   // extended-row column of internal node i at i-1
+	col  []int32   // block offset of the node's extended column: column × blockRows
 	thr  []float64 // go right when the value is > thr
 	leaf []float64 // leaf values
 }
@@ -112,10 +113,10 @@ func newEnsemble(trees []*tree, p, k int) *ensemble {
 			continue
 		}
 		ft.perfect = ft.complete()
-		// addPerfect reads rows without bounds checks: every column must
-		// lie inside the extended row.
-		for _, f := range ft.perfect.feat {
-			if f < 0 || int(f) >= e.width {
+		// addPerfect reads blocks without bounds checks: every column
+		// must lie inside the extended row.
+		for _, c := range ft.perfect.col {
+			if c < 0 || int(c) >= e.width*blockRows || c%blockRows != 0 {
 				ft.perfect = nil
 				break
 			}
@@ -128,7 +129,7 @@ func newEnsemble(trees []*tree, p, k int) *ensemble {
 // t.depth.
 func (t *ftree) complete() *perfectTree {
 	size := 1 << t.depth
-	pt := &perfectTree{feat: make([]int32, size), thr: make([]float64, size), leaf: make([]float64, size)}
+	pt := &perfectTree{col: make([]int32, size), thr: make([]float64, size), leaf: make([]float64, size)}
 	var fill func(src int32, dst int)
 	fill = func(src int32, dst int) {
 		if dst >= size {
@@ -137,12 +138,12 @@ func (t *ftree) complete() *perfectTree {
 		}
 		n := t.nodes[src]
 		if n.child == src { // a leaf above the bottom: pad, always left
-			pt.feat[dst-1], pt.thr[dst-1] = 0, math.Inf(1)
+			pt.col[dst], pt.thr[dst] = 0, math.Inf(1)
 			fill(src, 2*dst)
 			fill(src, 2*dst+1)
 			return
 		}
-		pt.feat[dst-1], pt.thr[dst-1] = n.feat, n.thr
+		pt.col[dst], pt.thr[dst] = n.feat*blockRows, n.thr
 		fill(n.child, 2*dst)
 		fill(n.child+1, 2*dst+1)
 	}
@@ -303,102 +304,128 @@ func (e *ensemble) addRow(x []float64, out []float64) {
 // blockRows is the number of rows walked together through each tree.
 const blockRows = 64
 
-// addBlock adds every tree's leaf values for the n ≤ blockRows extended rows
-// in buf (row-major, e.width values per row) to acc (row-major n×k), in
-// tree order per row.
+// extendBlock writes rows lo..lo+n-1 of the feature-major matrix data (rows
+// rows) into buf in the block layout: extended column c of block row r at
+// buf[c*blockRows+r].
+func (e *ensemble) extendBlock(buf, data []float64, rows, lo, n int) {
+	p := e.p
+	for j := range p {
+		src := data[j*rows+lo : j*rows+lo+n]
+		l := buf[j*blockRows : j*blockRows+n]
+		h := buf[(p+j)*blockRows : (p+j)*blockRows+n]
+		for r, v := range src {
+			if v != v {
+				l[r], h[r] = math.Inf(-1), math.Inf(1)
+			} else {
+				l[r], h[r] = v, v
+			}
+		}
+		if e.width > 2*p {
+			m := buf[(2*p+j)*blockRows : (2*p+j)*blockRows+n]
+			for r, v := range src {
+				m[r] = 0
+				if v != v {
+					m[r] = 1
+				}
+			}
+		}
+	}
+}
+
+// addBlock adds every tree's leaf values for the n ≤ blockRows rows in buf
+// (block layout, see extendBlock; e.width×blockRows values) to acc
+// (row-major n×k), in tree order per row.
 func (e *ensemble) addBlock(buf []float64, n int, acc []float64) {
 	var idxs [blockRows]int32
 	idx := idxs[:min(n, blockRows)]
-	w, k := e.width, e.k
+	k := e.k
+	buf = buf[:e.width*blockRows]
 	for ti := range e.trees {
 		t := &e.trees[ti]
 		switch {
 		case t.perfect != nil:
-			addPerfect(t.perfect, t.depth, buf, w, idx, acc[ti%k:], k)
+			addPerfect(t.perfect, t.depth, buf, idx, acc[ti%k:], k)
 		case t.cat:
 			clear(idx)
-			e.walkCat(t, buf, w, idx)
+			e.walkCat(t, buf, idx)
 			addLeaves(t.val, idx, acc[ti%k:], k)
 		default:
 			clear(idx)
-			walk(t.nodes, buf, w, idx, t.depth)
+			walk(t.nodes, buf, idx, t.depth)
 			addLeaves(t.val, idx, acc[ti%k:], k)
 		}
 	}
 }
 
 // addPerfect adds the leaf values of perfectTree t (depth d) for the n rows
-// in buf (row r's extended values at buf[r*w:]) to acc[r*k], walking the
-// rows level by level: the rows are independent, so the CPU overlaps their
-// loads. Level 0 needs no node index (every row starts at the root) and the
-// last level adds the leaf value directly.
+// of the block buf to acc[r*k], walking the rows level by level, two levels
+// per pass: the rows are independent, so the CPU overlaps their loads.
+// Level 0 needs no node index (every row starts at the root) and the last
+// level adds the leaf value directly.
 //
 // This is the innermost loop of batch scoring, so it reads memory without
 // bounds checks (Go's register allocation otherwise spills on every row).
 // That is safe because: the lengths of buf, idx and acc are checked first;
 // node indices are masked with 2^d-1 and t's arrays have length 2^d; and
-// every column in feat is < w, which newEnsemble verifies.
-func addPerfect(t *perfectTree, d int, buf []float64, w int, idx []int32, acc []float64, k int) {
+// every column offset in t.col is < len(buf)-blockRows+1, which newEnsemble
+// verifies, while rows are < blockRows.
+func addPerfect(t *perfectTree, d int, buf []float64, idx []int32, acc []float64, k int) {
 	n := len(idx)
 	size := 1 << d
-	if n == 0 || len(buf) < n*w || len(acc) < (n-1)*k+1 ||
-		len(t.feat) != size || len(t.thr) != size || len(t.leaf) != size {
+	if n == 0 || n > blockRows || len(buf) < blockRows || len(acc) < (n-1)*k+1 ||
+		len(t.col) != size || len(t.thr) != size || len(t.leaf) != size {
 		return
 	}
-	mask := int32(size - 1)
+	mask := size - 1
 	bp := unsafe.Pointer(unsafe.SliceData(buf))
 	ip := unsafe.Pointer(unsafe.SliceData(idx))
 	ap := unsafe.Pointer(unsafe.SliceData(acc))
-	fp := unsafe.Pointer(unsafe.SliceData(t.feat))
+	cp := unsafe.Pointer(unsafe.SliceData(t.col))
 	tp := unsafe.Pointer(unsafe.SliceData(t.thr))
 	lp := unsafe.Pointer(unsafe.SliceData(t.leaf))
-	// step returns the child of node i (from 1) for the row at buf[off:].
-	step := func(i int32, off int) int32 {
-		j := int((i - 1) & mask)
-		f := *(*int32)(unsafe.Add(fp, j*4))
-		x := *(*float64)(unsafe.Add(bp, (off+int(f))*8))
-		return 2*i + right(x, *(*float64)(unsafe.Add(tp, j*8)))
+	// step returns the child of internal node i for block row r.
+	step := func(i int, r int) int {
+		j := i & mask
+		c := *(*int32)(unsafe.Add(cp, j*4))
+		x := *(*float64)(unsafe.Add(bp, (int(c)+r)*8))
+		return 2*i + int(right(x, *(*float64)(unsafe.Add(tp, j*8))))
 	}
-	add := func(r int, leaf int32) {
-		*(*float64)(unsafe.Add(ap, r*k*8)) += *(*float64)(unsafe.Add(lp, int(leaf&mask)*8))
+	add := func(r int, leaf int) {
+		*(*float64)(unsafe.Add(ap, r*k*8)) += *(*float64)(unsafe.Add(lp, (leaf&mask)*8))
 	}
-	if d == 0 {
+	at := func(r int) *int32 { return (*int32)(unsafe.Add(ip, r*4)) }
+	switch d {
+	case 0:
 		for r := range n {
 			add(r, 0)
 		}
 		return
-	}
-	if d == 1 {
-		off := 0
+	case 1:
 		for r := range n {
-			add(r, step(1, off))
-			off += w
+			add(r, step(1, r))
 		}
 		return
 	}
-	f0, t0 := t.feat[0], t.thr[0]
-	off := 0
+	root := unsafe.Add(bp, int(t.col[1])*8)
+	t0 := t.thr[1]
 	for r := range n {
-		*(*int32)(unsafe.Add(ip, r*4)) = 2 + right(*(*float64)(unsafe.Add(bp, (off+int(f0))*8)), t0)
-		off += w
+		*at(r) = 2 + right(*(*float64)(unsafe.Add(root, r*8)), t0)
 	}
-	for range d - 2 {
-		off, r := 0, 0
-		for ; r+2 <= n; r += 2 {
-			p0 := (*int32)(unsafe.Add(ip, r*4))
-			p1 := (*int32)(unsafe.Add(ip, r*4+4))
-			*p0, *p1 = step(*p0, off), step(*p1, off+w)
-			off += 2 * w
-		}
-		if r < n {
-			p := (*int32)(unsafe.Add(ip, r*4))
-			*p = step(*p, off)
+	mid := d - 2
+	for ; mid >= 2; mid -= 2 {
+		for r := range n {
+			p := at(r)
+			*p = int32(step(step(int(*p), r), r))
 		}
 	}
-	off = 0
+	if mid == 1 {
+		for r := range n {
+			p := at(r)
+			*p = int32(step(int(*p), r))
+		}
+	}
 	for r := range n {
-		add(r, step(*(*int32)(unsafe.Add(ip, r*4)), off))
-		off += w
+		add(r, step(int(*at(r)), r))
 	}
 }
 
@@ -417,42 +444,34 @@ func addLeaves(val []float64, idx []int32, acc []float64, k int) {
 	}
 }
 
-// walk moves every row of idx (row r's values at buf[r*w:]) depth steps
+// walk moves every row of idx (block layout, see extendBlock) depth steps
 // down a tree without categorical splits. The rows are independent, so the
 // CPU overlaps their loads.
-func walk(nodes []fnode, buf []float64, w int, idx []int32, depth int) {
+func walk(nodes []fnode, buf []float64, idx []int32, depth int) {
 	for range depth {
-		off := 0
 		for r, i := range idx {
 			nd := &nodes[i]
-			c := nd.child
-			if buf[off+int(nd.feat)] > nd.thr {
-				c++
-			}
-			idx[r] = c
-			off += w
+			idx[r] = nd.child + right(buf[int(nd.feat)*blockRows+r], nd.thr)
 		}
 	}
 }
 
 // walkCat is walk for a tree with categorical splits.
-func (e *ensemble) walkCat(t *ftree, buf []float64, w int, idx []int32) {
+func (e *ensemble) walkCat(t *ftree, buf []float64, idx []int32) {
 	nodes := t.nodes
 	for range t.depth {
-		off := 0
 		for r, i := range idx {
 			nd := &nodes[i]
 			c := nd.child
 			if nd.feat < 0 {
 				cs := &e.cats[^nd.feat]
-				if cs.right(buf[off+int(cs.col)]) {
+				if cs.right(buf[int(cs.col)*blockRows+r]) {
 					c++
 				}
-			} else if buf[off+int(nd.feat)] > nd.thr {
+			} else if buf[int(nd.feat)*blockRows+r] > nd.thr {
 				c++
 			}
 			idx[r] = c
-			off += w
 		}
 	}
 }
