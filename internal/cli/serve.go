@@ -38,7 +38,12 @@ reference (NAME, NAME/VERSION, NAME@ALIAS, models:/NAME@ALIAS). Endpoints:
 A NAME@ALIAS (or NAME) reference is re-resolved every --reload interval: moving
 the alias switches the served version without failing a request.
 SIGTERM or Ctrl-C drains in-flight requests and exits. Without arguments,
-the models come from GYRE_MODEL_REF (comma-separated), for containers.`,
+the models come from GYRE_MODEL_REF (comma-separated), for containers.
+
+Unless GOGC is set, models under 64 MiB are served with a garbage-collector
+target that lets the heap grow by 128 MiB between collections (rare
+collections, a shorter latency tail; up to ~130 MiB more memory). Set GOGC
+and/or GOMEMLIMIT to choose otherwise.`,
 		Example: `  gyre serve adult.gyre --addr 127.0.0.1:8080
   gyre serve adult-income@production --log-predictions --sample 0.1
   curl -s localhost:8080/invocations -H 'Content-Type: application/json' \
