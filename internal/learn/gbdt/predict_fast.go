@@ -383,17 +383,9 @@ func addPerfect(t *perfectTree, d int, buf []float64, idx []int32, acc []float64
 	cp := unsafe.Pointer(unsafe.SliceData(t.col))
 	tp := unsafe.Pointer(unsafe.SliceData(t.thr))
 	lp := unsafe.Pointer(unsafe.SliceData(t.leaf))
-	// step returns the child of internal node i for block row r.
-	step := func(i int, r int) int {
-		j := i & mask
-		c := *(*int32)(unsafe.Add(cp, j*4))
-		x := *(*float64)(unsafe.Add(bp, (int(c)+r)*8))
-		return 2*i + int(right(x, *(*float64)(unsafe.Add(tp, j*8))))
-	}
 	add := func(r int, leaf int) {
 		*(*float64)(unsafe.Add(ap, r*k*8)) += *(*float64)(unsafe.Add(lp, (leaf&mask)*8))
 	}
-	at := func(r int) *int32 { return (*int32)(unsafe.Add(ip, r*4)) }
 	switch d {
 	case 0:
 		for r := range n {
@@ -402,31 +394,55 @@ func addPerfect(t *perfectTree, d int, buf []float64, idx []int32, acc []float64
 		return
 	case 1:
 		for r := range n {
-			add(r, step(1, r))
+			add(r, step(cp, tp, unsafe.Add(bp, r*8), mask, 1))
 		}
 		return
 	}
 	root := unsafe.Add(bp, int(t.col[1])*8)
 	t0 := t.thr[1]
 	for r := range n {
-		*at(r) = 2 + right(*(*float64)(unsafe.Add(root, r*8)), t0)
+		*(*int32)(unsafe.Add(ip, r*4)) = int32(2 + above(*(*float64)(unsafe.Add(root, r*8)), t0))
 	}
-	mid := d - 2
-	for ; mid >= 2; mid -= 2 {
-		for r := range n {
-			p := at(r)
-			*p = int32(step(step(int(*p), r), r))
-		}
-	}
-	if mid == 1 {
-		for r := range n {
-			p := at(r)
-			*p = int32(step(int(*p), r))
-		}
-	}
+	descend(cp, tp, bp, ip, n, mask, d-2)
 	for r := range n {
-		add(r, step(int(*at(r)), r))
+		add(r, step(cp, tp, unsafe.Add(bp, r*8), mask, int(*(*int32)(unsafe.Add(ip, r*4)))))
 	}
+}
+
+// descend moves the n node indices at ip levels steps down, two levels
+// per pass over the rows (see addPerfect for why it is safe). It is a
+// function of its own so that its loop keeps every value in a register.
+func descend(cp, tp, bp, ip unsafe.Pointer, n, mask, levels int) {
+	for ; levels >= 2; levels -= 2 {
+		for r := range n {
+			p := (*int32)(unsafe.Add(ip, r*4))
+			row := unsafe.Add(bp, r*8)
+			*p = int32(step(cp, tp, row, mask, step(cp, tp, row, mask, int(*p))))
+		}
+	}
+	if levels == 1 {
+		for r := range n {
+			p := (*int32)(unsafe.Add(ip, r*4))
+			*p = int32(step(cp, tp, unsafe.Add(bp, r*8), mask, int(*p)))
+		}
+	}
+}
+
+// step returns the child of internal node i of a perfectTree (columns at
+// cp, thresholds at tp, index mask mask) for the block row whose first
+// value is at row.
+func step(cp, tp, row unsafe.Pointer, mask, i int) int {
+	j := i & mask
+	x := *(*float64)(unsafe.Add(row, int(*(*int32)(unsafe.Add(cp, j*4)))*8))
+	return 2*i + above(x, *(*float64)(unsafe.Add(tp, j*8)))
+}
+
+// above is 1 when x > thr, else 0.
+func above(x, thr float64) int {
+	if x > thr {
+		return 1
+	}
+	return 0
 }
 
 // right is 1 when x > thr, else 0.
