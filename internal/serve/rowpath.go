@@ -393,3 +393,138 @@ func (p *rowPlan) decodeGyreRow(body []byte, row *bundle.Row) bool {
 	defer p.pool.Put(sc)
 	return p.oneRecord(&s, row, sc) && s.next('}') && s.end()
 }
+
+// decodeV2Row scans an Open Inference Protocol v2 body holding one row as
+// one input per column ({"id": "...", "inputs": [{"name": "age", "shape":
+// [1], "datatype": "FP64", "data": [39]}, ...]}): "name" first, one data
+// value, every model column exactly once (other inputs are ignored, as the
+// general path ignores them). It returns the
+// request's id ("" when absent).
+func (p *rowPlan) decodeV2Row(body []byte, row *bundle.Row) (id string, ok bool) {
+	s := rowScan{b: body}
+	if !s.next('{') {
+		return "", false
+	}
+	sc := p.pool.Get().(*rowScratch)
+	defer p.pool.Put(sc)
+	var rawID []byte
+	inputs := false
+	for {
+		k, ok := s.key()
+		if !ok {
+			return "", false
+		}
+		switch string(k) {
+		case "id":
+			if rawID != nil {
+				return "", false
+			}
+			if rawID, ok = s.str(); !ok {
+				return "", false
+			}
+		case "inputs":
+			if inputs || !p.v2Inputs(&s, row, sc) {
+				return "", false
+			}
+			inputs = true
+		default:
+			return "", false
+		}
+		if s.next(',') {
+			continue
+		}
+		if s.next('}') && s.end() && inputs {
+			return string(rawID), true
+		}
+		return "", false
+	}
+}
+
+// v2Inputs scans the inputs array: one tensor per model column.
+func (p *rowPlan) v2Inputs(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
+	if !s.next('[') {
+		return false
+	}
+	clear(sc.seen)
+	n := 0
+	for {
+		if !s.next('{') {
+			return false
+		}
+		k, ok := s.key()
+		if !ok || string(k) != "name" {
+			return false
+		}
+		name, ok := s.str()
+		if !ok {
+			return false
+		}
+		field, known := p.index[string(name)]
+		switch {
+		case !known:
+			field = -1 // checked like the others, then ignored
+		case sc.seen[field]:
+			return false
+		default:
+			sc.seen[field] = true
+			n++
+		}
+		var shape, datatype, data bool
+		for s.next(',') {
+			k, ok := s.key()
+			if !ok {
+				return false
+			}
+			switch string(k) {
+			case "shape":
+				if shape || !s.unitShape() {
+					return false
+				}
+				shape = true
+			case "datatype":
+				if datatype {
+					return false
+				}
+				if _, ok := s.str(); !ok {
+					return false
+				}
+				datatype = true
+			case "data":
+				if data || !s.next('[') || !p.value(s, row, field) || !s.next(']') {
+					return false
+				}
+				data = true
+			default:
+				return false
+			}
+		}
+		if !data || !s.next('}') {
+			return false
+		}
+		if s.next(',') {
+			continue
+		}
+		return s.next(']') && n == len(p.kinds)
+	}
+}
+
+// unitShape scans a shape of plain integers whose product is 1 ([1], [1, 1]
+// or []).
+func (s *rowScan) unitShape() bool {
+	if !s.next('[') {
+		return false
+	}
+	if s.next(']') {
+		return true
+	}
+	for {
+		s.ws()
+		if !s.lit("1") || s.i < len(s.b) && (s.b[s.i] >= '0' && s.b[s.i] <= '9' || s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+			return false
+		}
+		if s.next(',') {
+			continue
+		}
+		return s.next(']')
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -52,7 +53,43 @@ var rowSeeds = []string{
 	`{"records": [{"Pclass": 3, "Name": "x", "Sex": "male", "Age": nul, "SibSp": 1, "Parch": 0, "Ticket": "t", "Fare": 7.25, "Cabin": null, "Embarked": "S"}]}`,
 	``,
 	`null`,
+	v2Passenger(`"id": "fixed", `, `"shape": [1], "datatype": "FP64", `, ``),
+	v2Passenger(``, ``, ``),
+	v2Passenger(`"id": "a", `, `"datatype": "BYTES", "shape": [1, 1], `, `, "parameters": {}`),
+	v2Passenger(`"id": "a", "parameters": {"content_type": "pd"}, `, ``, ``),
+	v2Passenger(`"id": null, `, `"shape": [], `, ``),
+	v2Passenger(``, `"shape": [2], `, ``),
+	v2Passenger(``, `"shape": [1.0], `, ``),
+	v2Passenger(``, `"shape": [10], `, ``),
+	v2Passenger(``, `"shape": [1], "shape": [1], `, ``),
+	`{"inputs": [{"name": "Pclass", "data": [3]}]}`,
+	`{"inputs": [{"data": [3], "name": "Pclass"}]}`,
+	`{"inputs": []}`,
+	`{"id": "x", "inputs": [{"name": "Pclass", "shape": [1], "data": [3]}], "id": "y"}`,
+	`{"inputs": [{"name": "Pclass", "shape": [1], "datatype": "FP64", "data": [3]}, {"name": "Name", "shape": [1], "datatype": "BYTES", "data": ["x"]}, {"name": "Sex", "shape": [1], "datatype": "BYTES", "data": ["male"]}, {"name": "Age", "shape": [1], "datatype": "FP64", "data": [22]}, {"name": "SibSp", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "Parch", "shape": [1], "datatype": "FP64", "data": [0]}, {"name": "Ticket", "shape": [1], "datatype": "BYTES", "data": ["t"]}, {"name": "Fare", "shape": [1], "datatype": "FP64", "data": [7.25]}, {"name": "Cabin", "shape": [1], "datatype": "BYTES", "data": [null]}, {"name": "Embarked", "shape": [1], "datatype": "BYTES", "data": ["S", "Q"]}]}`,
+	`{"inputs": [{"name": "Pclass", "shape": [1], "datatype": "FP64", "data": [3]}, {"name": "Name", "shape": [1], "datatype": "BYTES", "data": ["x"]}, {"name": "Sex", "shape": [1], "datatype": "BYTES", "data": ["male"]}, {"name": "Age", "shape": [1], "datatype": "FP64", "data": [22]}, {"name": "SibSp", "shape": [1], "datatype": "FP64", "data": [1]}, {"name": "Parch", "shape": [1], "datatype": "FP64", "data": [0]}, {"name": "Ticket", "shape": [1], "datatype": "BYTES", "data": ["t"]}, {"name": "Fare", "shape": [1], "datatype": "FP64", "data": [7.25]}, {"name": "Cabin", "shape": [1], "datatype": "BYTES", "data": [null]}, {"name": "Embarked", "shape": [1], "datatype": "BYTES", "data": ["S"]}, {"name": "x", "data": [1]}]}`,
 }
+
+// v2Passenger is the passenger as a V2 request with one input per column:
+// top goes before "inputs", mid between each input's name and data, tail
+// after its data.
+func v2Passenger(top, mid, tail string) string {
+	cols := []struct{ name, value string }{{"Pclass", "3"}, {"Name", `"Doe, Mr. John"`}, {"Sex", `"male"`}, {"Age", "22"}, {"SibSp", "1"},
+		{"Parch", "0"}, {"Ticket", `"A/5 21171"`}, {"Fare", "7.25"}, {"Cabin", "null"}, {"Embarked", `"S"`}}
+	var b strings.Builder
+	b.WriteString("{" + top + `"inputs": [`)
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`{"name": "` + c.name + `", ` + mid + `"data": [` + c.value + `]` + tail + `}`)
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+// randomID matches a generated request id in a V2 response.
+var randomID = regexp.MustCompile(`"id":"[0-9a-f]{24}"`)
 
 // rowServers are two servers on the titanic GBDT: one with the row path,
 // one forced onto the general path.
@@ -89,7 +126,9 @@ func sameResponse(t *testing.T, fast, slow *Server, path, body string) {
 		return w
 	}
 	f, s := do(fast), do(slow)
-	if f.Code != s.Code || f.Header().Get("Content-Type") != s.Header().Get("Content-Type") || !bytes.Equal(f.Body.Bytes(), s.Body.Bytes()) {
+	fb := randomID.ReplaceAll(f.Body.Bytes(), []byte(`"id":"random"`))
+	sb := randomID.ReplaceAll(s.Body.Bytes(), []byte(`"id":"random"`))
+	if f.Code != s.Code || f.Header().Get("Content-Type") != s.Header().Get("Content-Type") || !bytes.Equal(fb, sb) {
 		t.Fatalf("POST %s %q:\nrow path     %d %s\ngeneral path %d %s", path, body, f.Code, f.Body, s.Code, s.Body)
 	}
 }
@@ -97,7 +136,7 @@ func sameResponse(t *testing.T, fast, slow *Server, path, body string) {
 func TestRowPathMatches(t *testing.T) {
 	fast, slow := rowServers(t, Options{})
 	for _, body := range rowSeeds {
-		for _, path := range []string{"/invocations", "/v1/models/titanic/predict"} {
+		for _, path := range []string{"/invocations", "/v1/models/titanic/predict", "/v2/models/titanic/infer"} {
 			sameResponse(t, fast, slow, path, body)
 		}
 	}
@@ -174,15 +213,40 @@ func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0
 // FuzzRowPath checks that the row path and the general path answer every
 // body identically.
 func FuzzRowPath(f *testing.F) {
-	for _, s := range rowSeeds {
-		f.Add(s, false)
+	for i, s := range rowSeeds {
+		f.Add(s, uint8(i))
 	}
 	fast, slow := rowServers(f, Options{})
-	f.Fuzz(func(t *testing.T, body string, gyre bool) {
-		path := "/invocations"
-		if gyre {
-			path = "/v1/models/titanic/predict"
-		}
-		sameResponse(t, fast, slow, path, body)
+	paths := []string{"/invocations", "/v1/models/titanic/predict", "/v2/models/titanic/infer"}
+	f.Fuzz(func(t *testing.T, body string, which uint8) {
+		sameResponse(t, fast, slow, paths[int(which)%len(paths)], body)
 	})
+}
+
+// TestRowPathAccepts checks the common single-row shapes take the row path
+// (so TestRowPathMatches compares the two paths on them).
+func TestRowPathAccepts(t *testing.T) {
+	fast, _ := rowServers(t, Options{})
+	plan := fast.models["titanic"].cur.Load().row
+	for i, body := range []string{rowSeeds[1], rowSeeds[2], rowSeeds[4]} {
+		row := plan.rp.Get()
+		if !plan.decodeMLflowRow([]byte(body), row) {
+			t.Errorf("MLflow body %d took the general path: %s", i, body)
+		}
+		plan.rp.Put(row)
+	}
+	for i, body := range []string{rowSeeds[0], rowSeeds[10]} {
+		row := plan.rp.Get()
+		if !plan.decodeGyreRow([]byte(body), row) {
+			t.Errorf("Gyre body %d took the general path: %s", i, body)
+		}
+		plan.rp.Put(row)
+	}
+	for i, body := range []string{v2Passenger(`"id": "fixed", `, `"shape": [1], "datatype": "FP64", `, ``), v2Passenger(``, ``, ``), v2Passenger(``, `"shape": [1, 1], `, ``)} {
+		row := plan.rp.Get()
+		if _, ok := plan.decodeV2Row([]byte(body), row); !ok {
+			t.Errorf("V2 body %d took the general path: %s", i, body)
+		}
+		plan.rp.Put(row)
+	}
 }
