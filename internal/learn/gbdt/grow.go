@@ -2,7 +2,7 @@ package gbdt
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"sync/atomic"
 )
 
@@ -98,6 +98,21 @@ type grower struct {
 	blocks   []int
 	featBins int
 	findRes  []splitInfo
+	// maxG and maxH are the largest |gradient| and hessian over idx when
+	// haveMax (set by the caller for the next grow only).
+	maxG, maxH float32
+	haveMax    bool
+}
+
+// gradMax returns the largest |gradient| and hessian of gp over rows (0 for
+// none).
+func gradMax(gp []gpair, rows []int32) (a, b float32) {
+	for _, r := range rows {
+		p := gp[r]
+		a = max(a, p.g, -p.g)
+		b = max(b, p.h)
+	}
+	return a, b
 }
 
 func newGrower(p growParams, bd *Binned) *grower {
@@ -311,21 +326,21 @@ func (g *grower) quantize(gp []gpair) int64 {
 	qg := float64(min(32767, (1<<31-1)/n))
 	qh := float64(min(65535, (1<<32-1)/n))
 	threads := g.p.threads
-	// Per-chunk maxima (max is exact, so chunking cannot change them).
-	var maxs [2 * maxChunks]float32
-	used := g.p.wp.chunked(len(rows), min(threads, maxChunks), 1<<13, func(c, lo, hi int) {
-		var a, b float32
-		for _, r := range rows[lo:hi] {
-			p := gp[r]
-			a = max(a, p.g, -p.g)
-			b = max(b, p.h)
+	// Largest |gradient| and hessian: from the caller when it computed them
+	// with the gradients, else per chunk (max is exact, so chunking cannot
+	// change them).
+	a, b := g.maxG, g.maxH
+	if !g.haveMax {
+		var maxs [2 * maxChunks]float32
+		used := g.p.wp.chunked(len(rows), min(threads, maxChunks), 1<<13, func(c, lo, hi int) {
+			maxs[2*c], maxs[2*c+1] = gradMax(gp, rows[lo:hi])
+		})
+		a, b = 0, 0
+		for c := range used {
+			a, b = max(a, maxs[2*c]), max(b, maxs[2*c+1])
 		}
-		maxs[2*c], maxs[2*c+1] = a, b
-	})
-	var a, b float32
-	for c := range used {
-		a, b = max(a, maxs[2*c]), max(b, maxs[2*c+1])
 	}
+	g.haveMax = false
 	maxG, maxH := float64(a), float64(b)
 	g.gs, g.hs = 1, 1
 	if maxG > 0 {
@@ -437,13 +452,16 @@ func (g *grower) findNum(l *leafState, f int, h []hbin, parentScore float64, con
 	}
 }
 
+// catStat is a categorical bin and its gradient/hessian ratio.
+type catStat struct {
+	bin   int
+	ratio float64
+}
+
 func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, constrained bool, mono int8, best *splitInfo) {
 	nb := g.bd.NumBins[f]
-	type catStat struct {
-		bin   int
-		ratio float64
-	}
-	cands := make([]catStat, 0, nb+1)
+	var buf [histBins]catStat
+	cands := buf[:0]
 	for b := 0; b <= nb; b++ {
 		if h[b] == 0 || (b == nb-1 && g.bd.Lumped[f]) {
 			continue
@@ -457,7 +475,17 @@ func (g *grower) findCat(l *leafState, f int, h []hbin, parentScore float64, con
 	if len(cands) < 2 {
 		return
 	}
-	sort.SliceStable(cands, func(a, b int) bool { return cands[a].ratio < cands[b].ratio })
+	// Same algorithm as sort.SliceStable (insertion sort blocks and
+	// SymMerge), without reflection or allocation.
+	slices.SortStableFunc(cands, func(a, b catStat) int {
+		switch {
+		case a.ratio < b.ratio:
+			return -1
+		case b.ratio < a.ratio:
+			return 1
+		}
+		return 0
+	})
 	maxK := min(g.p.maxCatThr, len(cands)-1)
 	// Categorical gains carry extra L2 (LightGBM's cat_l2), the parent too.
 	catParent := parentScore

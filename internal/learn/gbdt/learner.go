@@ -344,6 +344,7 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		growers <- gw
 	}
 	roundTrees := make([]*tree, k)
+	chunkMax := make([]float32, maxChunks*k*2)
 	gp := make([]gpair, k*N)
 	rng := rand.New(rand.NewPCG(l.Seed, 0x9b1d))
 	allFeats := make([]int, d.X.Cols)
@@ -381,9 +382,16 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 			slices.Sort(perm)
 			feats = perm
 		}
-		// Gradients over in-bag rows, parallel over row chunks.
-		wp.ranges(len(inBag), threads, 1<<12, func(lo, hi int) {
-			obj.gradients(gp, score, d.Y, d.Weight, inBag[lo:hi], N)
+		// Gradients over in-bag rows, parallel over row chunks, with each
+		// chunk's largest |gradient| and hessian per class taken while the
+		// chunk is in cache (the trees' quantisation scales need them).
+		chunks := wp.chunked(len(inBag), min(threads, maxChunks), 1<<12, func(ci, lo, hi int) {
+			rows := inBag[lo:hi]
+			obj.gradients(gp, score, d.Y, d.Weight, rows, N)
+			for c := range k {
+				a, b := gradMax(gp[c*N:(c+1)*N], rows)
+				chunkMax[(ci*k+c)*2], chunkMax[(ci*k+c)*2+1] = a, b
+			}
 		})
 		wp.run(k, func(c int) {
 			gw := <-growers
@@ -391,6 +399,11 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 			gw.feats = feats
 			gw.idx = append(gw.idx[:0], inBag...)
 			gw.identity = identityRows && len(inBag) == N
+			var a, b float32
+			for ci := range chunks {
+				a, b = max(a, chunkMax[(ci*k+c)*2]), max(b, chunkMax[(ci*k+c)*2+1])
+			}
+			gw.maxG, gw.maxH, gw.haveMax = a, b, true
 			cgp := gp[c*N : (c+1)*N]
 			t := gw.grow(cgp)
 			if objName == ObjAbsolute {
