@@ -33,6 +33,9 @@ done
 echo "phase split (gyre, phases one after another)" | tee -a "$out/results.txt"
 "$out/predict-bench" -model "$DIR/model.gyre" -src "$DIR/score.csv" | tee -a "$out/results.txt"
 "$out/predict-bench" -model "$DIR/model.gyre" -src "$DIR/score.parquet" | tee -a "$out/results.txt"
+echo "gbdt evaluator alone (go test -bench, one core; cpu-ns from getrusage)" | tee -a "$out/results.txt"
+go test ./internal/learn/gbdt -run '^$' -bench 'PredictBatch|PredictRow' -cpu 1 -count 3 |
+	grep '^Benchmark' | tee -a "$out/results.txt"
 echo "xgboost + pandas (read_csv, predict_proba, to_csv)" | tee -a "$out/results.txt"
 /usr/bin/time -f "  peak RSS %M KB (includes training)" /usr/bin/python3 bench/predict/xgb_predict.py "$DIR" 2>&1 | tee -a "$out/results.txt"
 uptime | tee -a "$out/results.txt"
