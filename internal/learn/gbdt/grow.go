@@ -92,9 +92,9 @@ type grower struct {
 	// identity reports idx[0:n] == 0..n-1 (the root can read gradients in
 	// place).
 	identity bool
-	// blocks are the boundaries of feats' parallel split-finding blocks,
-	// featBins their total bins (setFeatBlocks); findRes is scratch for
-	// the blocks' results.
+	// featBins is the total bins of feats (setFeatBlocks); blocks and
+	// findRes are scratch for parallel expand steps (feature block
+	// boundaries and the blocks' best splits).
 	blocks   []int
 	featBins int
 	findRes  []splitInfo

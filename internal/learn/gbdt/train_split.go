@@ -68,26 +68,31 @@ func (g *grower) scanLeaf(l *leafState, parentScore float64, constrained bool) {
 	l.best = best
 }
 
-// setFeatBlocks splits g.feats into up to g.p.threads contiguous blocks
-// holding about equal numbers of bins (boundaries in g.blocks) and sets
-// g.featBins to the total; grow calls it once per tree.
+// setFeatBlocks sets g.featBins to the total bins of g.feats; grow calls
+// it once per tree.
 func (g *grower) setFeatBlocks() {
 	total := 0
 	for _, f := range g.feats {
 		total += g.bd.NumBins[f] + 1
 	}
 	g.featBins = total
-	parts := max(1, min(g.p.threads, len(g.feats)))
+}
+
+// splitBlocks cuts g.feats into parts contiguous blocks of about equal
+// estimated cost, rowCost per feature (histogram) plus binCost per bin
+// (split search), and returns their boundaries (indices into g.feats).
+func (g *grower) splitBlocks(parts, rowCost, binCost int) []int {
+	total := len(g.feats)*rowCost + g.featBins*binCost
 	g.blocks = append(g.blocks[:0], 0)
 	acc, next := 0, 1
 	for i, f := range g.feats {
-		acc += g.bd.NumBins[f] + 1
+		acc += rowCost + (g.bd.NumBins[f]+1)*binCost
 		if next < parts && acc*parts >= next*total && i+1 < len(g.feats) {
 			g.blocks = append(g.blocks, i+1)
 			next++
 		}
 	}
-	g.blocks = append(g.blocks, len(g.feats))
+	return append(g.blocks, len(g.feats))
 }
 
 // findNumPlain is findNum for a leaf without output bounds and a feature
@@ -244,9 +249,11 @@ func (g *grower) expand(a, b *leafState, parent []hbin) {
 			nok++
 		}
 	}
-	nb := len(g.blocks) - 1
-	cost := a.count*len(g.feats)/2 + 5*nok*g.featBins
-	if g.p.threads <= 1 || nb < 2 || cost < parallelExpandNs {
+	// Estimated nanoseconds: half a nanosecond per row and feature for the
+	// histogram, five per bin and leaf for the split search.
+	rowCost, binCost := a.count/2, 5*nok
+	cost := len(g.feats)*rowCost + g.featBins*binCost
+	if g.p.threads <= 1 || len(g.feats) < 2 || cost < parallelExpandNs || len(g.p.wp.free) == 0 {
 		g.histBlock(a.hist, src, g.feats)
 		if parent != nil {
 			g.subtractFeats(parent, a.hist, g.feats)
@@ -258,13 +265,16 @@ func (g *grower) expand(a, b *leafState, parent []hbin) {
 		}
 		return
 	}
+	// Twice as many blocks as threads, handed out as threads free up.
+	blocks := g.splitBlocks(min(2*g.p.threads, len(g.feats)), rowCost, binCost)
+	nb := len(blocks) - 1
 	res := g.findRes[:0]
 	for range 2 * nb {
 		res = append(res, splitInfo{feat: -1, gain: g.p.minGain})
 	}
 	g.findRes = res
 	g.p.wp.run(nb, func(blk int) {
-		fs := g.feats[g.blocks[blk]:g.blocks[blk+1]]
+		fs := g.feats[blocks[blk]:blocks[blk+1]]
 		g.histBlock(a.hist, src, fs)
 		if parent != nil {
 			g.subtractFeats(parent, a.hist, fs)
