@@ -261,26 +261,32 @@ func (e *ensemble) addRow(x []float64, out []float64) {
 		var i0, i1, i2, i3 int32
 		for range max(t0.depth, t1.depth, t2.depth, t3.depth) {
 			a0, a1, a2, a3 := &n0[i0], &n1[i1], &n2[i2], &n3[i3]
+			var c0, c1, c2, c3 int32
 			if a0.feat >= 0 {
-				i0 = a0.child + right(x[a0.feat], a0.thr)
+				c0 = a0.child + right(x[a0.feat], a0.thr)
 			} else {
-				i0 = e.catChild(a0, x)
+				c0 = e.catChild(a0, x)
 			}
 			if a1.feat >= 0 {
-				i1 = a1.child + right(x[a1.feat], a1.thr)
+				c1 = a1.child + right(x[a1.feat], a1.thr)
 			} else {
-				i1 = e.catChild(a1, x)
+				c1 = e.catChild(a1, x)
 			}
 			if a2.feat >= 0 {
-				i2 = a2.child + right(x[a2.feat], a2.thr)
+				c2 = a2.child + right(x[a2.feat], a2.thr)
 			} else {
-				i2 = e.catChild(a2, x)
+				c2 = e.catChild(a2, x)
 			}
 			if a3.feat >= 0 {
-				i3 = a3.child + right(x[a3.feat], a3.thr)
+				c3 = a3.child + right(x[a3.feat], a3.thr)
 			} else {
-				i3 = e.catChild(a3, x)
+				c3 = e.catChild(a3, x)
 			}
+			// Leaves loop to themselves: stop once all four are in one.
+			if (c0^i0)|(c1^i1)|(c2^i2)|(c3^i3) == 0 {
+				break
+			}
+			i0, i1, i2, i3 = c0, c1, c2, c3
 		}
 		out[ti%k] += t0.val[i0]
 		out[(ti+1)%k] += t1.val[i1]
@@ -291,11 +297,16 @@ func (e *ensemble) addRow(x []float64, out []float64) {
 		t := &trees[ti]
 		var i int32
 		for range t.depth {
+			var c int32
 			if a := &t.nodes[i]; a.feat >= 0 {
-				i = a.child + right(x[a.feat], a.thr)
+				c = a.child + right(x[a.feat], a.thr)
 			} else {
-				i = e.catChild(a, x)
+				c = e.catChild(a, x)
 			}
+			if c == i {
+				break
+			}
+			i = c
 		}
 		out[ti%k] += t.val[i]
 	}
@@ -460,14 +471,21 @@ func addLeaves(val []float64, idx []int32, acc []float64, k int) {
 	}
 }
 
-// walk moves every row of idx (block layout, see extendBlock) depth steps
-// down a tree without categorical splits. The rows are independent, so the
-// CPU overlaps their loads.
+// walk moves every row of idx (block layout, see extendBlock) down a tree
+// without categorical splits, level by level, until every row is in a leaf
+// (at most depth steps). The rows are independent, so the CPU overlaps
+// their loads.
 func walk(nodes []fnode, buf []float64, idx []int32, depth int) {
 	for range depth {
+		var moved int32
 		for r, i := range idx {
 			nd := &nodes[i]
-			idx[r] = nd.child + right(buf[int(nd.feat)*blockRows+r], nd.thr)
+			c := nd.child + right(buf[int(nd.feat)*blockRows+r], nd.thr)
+			moved |= c ^ i
+			idx[r] = c
+		}
+		if moved == 0 { // every row is in a leaf
+			return
 		}
 	}
 }
@@ -476,6 +494,7 @@ func walk(nodes []fnode, buf []float64, idx []int32, depth int) {
 func (e *ensemble) walkCat(t *ftree, buf []float64, idx []int32) {
 	nodes := t.nodes
 	for range t.depth {
+		var moved int32
 		for r, i := range idx {
 			nd := &nodes[i]
 			c := nd.child
@@ -487,7 +506,11 @@ func (e *ensemble) walkCat(t *ftree, buf []float64, idx []int32) {
 			} else if buf[int(nd.feat)*blockRows+r] > nd.thr {
 				c++
 			}
+			moved |= c ^ i
 			idx[r] = c
+		}
+		if moved == 0 { // every row is in a leaf
+			return
 		}
 	}
 }
