@@ -21,13 +21,20 @@ import (
 //     goes right), which reads the indicator column against 0.5. A model
 //     with a NaN threshold (never written by training) keeps the reference
 //     walk (tree.leafOf).
-//   - The two children of a node are adjacent (child, child+1). A leaf is a
-//     node that loops to itself (threshold NaN, so "> thr" is always false),
-//     so every row of a tree walks exactly depth steps: the walk over a
-//     block of rows is a fixed loop nest whose iterations are independent,
-//     which lets the CPU overlap the loads of many rows.
+//   - Batch scoring copies 64 rows at a time into a feature-major block
+//     (extendBlock) and walks each tree for all of them level by level: the
+//     rows of a level are independent, so the CPU overlaps their loads.
+//   - Trees without categorical splits and of moderate depth are padded to
+//     complete binary trees (perfectTree: children 2i and 2i+1, no child
+//     pointers, no leaf test), walked two levels per pass over the block by
+//     addPerfect, the innermost loop, without bounds checks.
+//   - Other trees use fnode arrays: the two children of a node are adjacent
+//     (child, child+1) and a leaf is a node that loops to itself (threshold
+//     NaN, so "> thr" is always false), so a walk needs no leaf test and
+//     stops once no row moves.
 //   - A categorical split has feat < 0: ^feat indexes ensemble.cats. Trees
 //     without one use a loop with no categorical test.
+//   - Single rows (gyre serve) walk four trees at once (addRow).
 //
 // Scores are summed per row in tree order from the base score, exactly as
 // the training layout is, so results are bit-identical to tree.leafOf.
@@ -376,16 +383,21 @@ func (e *ensemble) addBlock(buf []float64, n int, acc []float64) {
 //
 // This is the innermost loop of batch scoring, so it reads memory without
 // bounds checks (Go's register allocation otherwise spills on every row).
-// That is safe because: the lengths of buf, idx and acc are checked first;
-// node indices are masked with 2^d-1 and t's arrays have length 2^d; and
-// every column offset in t.col is < len(buf)-blockRows+1, which newEnsemble
+// That is safe because: the lengths of idx, acc and t's arrays are checked
+// first; node indices are masked with 2^d-1 and t's arrays have length 2^d;
+// buf holds width×blockRows values (addBlock slices it so) and every column
+// offset in t.col is a multiple of blockRows below that, which newEnsemble
 // verifies, while rows are < blockRows.
 func addPerfect(t *perfectTree, d int, buf []float64, idx []int32, acc []float64, k int) {
 	n := len(idx)
-	size := 1 << d
-	if n == 0 || n > blockRows || len(buf) < blockRows || len(acc) < (n-1)*k+1 ||
-		len(t.col) != size || len(t.thr) != size || len(t.leaf) != size {
+	if n == 0 {
 		return
+	}
+	size := 1 << d
+	if n > blockRows || len(acc) < (n-1)*k+1 || len(t.col) != size || len(t.thr) != size ||
+		len(t.leaf) != size || (d > 0 && len(buf) < blockRows) {
+		// Sizes come from newEnsemble and addBlock, never from input.
+		panic("gbdt: internal error: addPerfect called with inconsistent sizes")
 	}
 	mask := size - 1
 	bp := unsafe.Pointer(unsafe.SliceData(buf))

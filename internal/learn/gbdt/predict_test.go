@@ -195,6 +195,13 @@ func TestPredictSplitKinds(t *testing.T) {
 		if (m.fast != nil) != tc.fast {
 			t.Errorf("%s: prediction layout built = %v, want %v", tc.name, m.fast != nil, tc.fast)
 		}
+		if m.fast != nil {
+			for ti, ft := range m.fast.trees {
+				if want := !ft.cat; (ft.perfect != nil) != want {
+					t.Errorf("%s: tree %d laid out as a perfect tree = %v, want %v", tc.name, ti, ft.perfect != nil, want)
+				}
+			}
+		}
 		checkAgainstReference(t, tc.name, m, X)
 	}
 }
