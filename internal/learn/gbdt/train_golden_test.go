@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -198,7 +199,9 @@ func TestTrainingGolden(t *testing.T) {
 					t.Errorf("threads=%d learned different trees (digest %s) than threads=1 (%s)", threads, got, first)
 				}
 			}
-			if !print && first != c.want {
+			// Digests were recorded on amd64; other architectures may fuse
+			// multiply-adds (arm64, ppc64le, s390x) and differ in last bits.
+			if !print && runtime.GOARCH == "amd64" && first != c.want {
 				t.Errorf("digest %s, want %s (the trees learned changed)", first, c.want)
 			}
 		})
