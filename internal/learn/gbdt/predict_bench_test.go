@@ -13,8 +13,10 @@ import (
 )
 
 // benchModel fits the batch-scoring benchmark's model shape (100 trees of
-// depth 6, 20 numeric columns, 2% missing) and returns it with n rows to score.
-func benchModel(b *testing.B, n int) (*Model, *frame.Matrix) {
+// depth 6, 20 numeric columns, 2% missing; with deflt, 100 trees of the
+// default shape instead: 31 leaves, no depth limit) and returns it with n
+// rows to score.
+func benchModel(b *testing.B, n int, deflt bool) (*Model, *frame.Matrix) {
 	b.Helper()
 	const p = 20
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -41,6 +43,9 @@ func benchModel(b *testing.B, n int) (*Model, *frame.Matrix) {
 	}
 	l := New()
 	l.NumTrees, l.MaxDepth, l.MaxLeaves, l.Seed = 100, 6, 64, 1
+	if deflt {
+		l.MaxDepth, l.MaxLeaves = New().MaxDepth, New().MaxLeaves
+	}
 	m, err := l.FitModel(context.Background(), d)
 	if err != nil {
 		b.Fatal(err)
@@ -54,7 +59,17 @@ func benchModel(b *testing.B, n int) (*Model, *frame.Matrix) {
 //
 //	go test ./internal/learn/gbdt -run '^$' -bench PredictBatch -cpu 1,2
 func BenchmarkPredictBatch(b *testing.B) {
-	m, X := benchModel(b, 65536)
+	benchBatch(b, false)
+}
+
+// BenchmarkPredictBatchDefault is BenchmarkPredictBatch with trees of the
+// default shape (31 leaves, no depth limit: deeper, unbalanced trees).
+func BenchmarkPredictBatchDefault(b *testing.B) {
+	benchBatch(b, true)
+}
+
+func benchBatch(b *testing.B, deflt bool) {
+	m, X := benchModel(b, 65536, deflt)
 	out := make([]float64, X.Rows)
 	var c0 float64
 	for b.Loop() {

@@ -65,12 +65,16 @@ type ftree struct {
 	perfect *perfectTree
 }
 
-// perfectMaxDepth is the deepest tree laid out as a perfectTree; a tree
-// is also kept out when padding would take more than perfectWaste times
-// its own node count.
+// perfectMaxDepth is the deepest tree laid out as a perfectTree (a perfect
+// tree walks all its levels for every row, so very deep ones lose to the
+// compact walk); a tree is also kept out when padding would take more than
+// perfectWaste times its own node count.
 const (
 	perfectMaxDepth = 12
-	perfectWaste    = 8
+	perfectWaste    = 32
+	// perfectBudget caps the slots of all of a model's perfect trees
+	// (20 bytes each), so a large ensemble of deep trees stays compact.
+	perfectBudget = 1 << 20
 )
 
 // perfectTree is a tree without categorical splits padded to a complete
@@ -113,12 +117,15 @@ func newEnsemble(trees []*tree, p, k int) *ensemble {
 			}
 		}
 	}
+	slots := 0
 	for ti, t := range trees {
 		e.trees[ti] = e.layout(t)
 		ft := &e.trees[ti]
-		if ft.cat || ft.depth > perfectMaxDepth || 1<<ft.depth > perfectWaste*len(ft.nodes) {
+		if ft.cat || ft.depth > perfectMaxDepth || 1<<ft.depth > perfectWaste*len(ft.nodes) ||
+			slots+1<<ft.depth > perfectBudget {
 			continue
 		}
+		slots += 1 << ft.depth
 		ft.perfect = ft.complete()
 		// addPerfect reads blocks without bounds checks: every column
 		// must lie inside the extended row.
@@ -484,44 +491,64 @@ func addLeaves(val []float64, idx []int32, acc []float64, k int) {
 }
 
 // walk moves every row of idx (block layout, see extendBlock) down a tree
-// without categorical splits, level by level, until every row is in a leaf
-// (at most depth steps). The rows are independent, so the CPU overlaps
-// their loads.
+// without categorical splits until it reaches a leaf. Each pass walks only
+// the rows not yet in a leaf (rows of a deep, unbalanced tree mostly stop
+// well above its depth), and the rows of a pass are independent, so the
+// CPU overlaps their loads.
 func walk(nodes []fnode, buf []float64, idx []int32, depth int) {
+	var active [blockRows]int32
+	n := min(len(idx), blockRows)
+	for r := range n {
+		active[r] = int32(r)
+	}
 	for range depth {
-		var moved int32
-		for r, i := range idx {
+		m := 0
+		for _, r := range active[:n] {
+			i := idx[r&(blockRows-1)]
 			nd := &nodes[i]
-			c := nd.child + right(buf[int(nd.feat)*blockRows+r], nd.thr)
-			moved |= c ^ i
-			idx[r] = c
+			c := nd.child + right(buf[int(nd.feat)*blockRows+int(r)], nd.thr)
+			idx[r&(blockRows-1)] = c
+			active[m&(blockRows-1)] = r
+			m += nonzero(c ^ i)
 		}
-		if moved == 0 { // every row is in a leaf
+		if n = m; n == 0 {
 			return
 		}
 	}
 }
 
+// nonzero is 1 when v != 0, else 0, without a branch.
+func nonzero(v int32) int {
+	return int(uint32(v|-v) >> 31)
+}
+
 // walkCat is walk for a tree with categorical splits.
 func (e *ensemble) walkCat(t *ftree, buf []float64, idx []int32) {
 	nodes := t.nodes
+	var active [blockRows]int32
+	n := min(len(idx), blockRows)
+	for r := range n {
+		active[r] = int32(r)
+	}
 	for range t.depth {
-		var moved int32
-		for r, i := range idx {
+		m := 0
+		for _, r := range active[:n] {
+			i := idx[r&(blockRows-1)]
 			nd := &nodes[i]
 			c := nd.child
 			if nd.feat < 0 {
 				cs := &e.cats[^nd.feat]
-				if cs.right(buf[int(cs.col)*blockRows+r]) {
+				if cs.right(buf[int(cs.col)*blockRows+int(r)]) {
 					c++
 				}
-			} else if buf[int(nd.feat)*blockRows+r] > nd.thr {
+			} else if buf[int(nd.feat)*blockRows+int(r)] > nd.thr {
 				c++
 			}
-			moved |= c ^ i
-			idx[r] = c
+			idx[r&(blockRows-1)] = c
+			active[m&(blockRows-1)] = r
+			m += nonzero(c ^ i)
 		}
-		if moved == 0 { // every row is in a leaf
+		if n = m; n == 0 {
 			return
 		}
 	}
