@@ -134,7 +134,7 @@ func TestTrialModeIsReproducible(t *testing.T) {
 func TestTimeBudgetHonoured(t *testing.T) {
 	budget := 1500 * time.Millisecond
 	start := time.Now()
-	r, err := Run(context.Background(), toyProblem(), Options{Budget: budget, Seed: 1, Spaces: []Space{toySpace("40ms")}})
+	r, err := Run(context.Background(), toyProblem(), Options{Budget: budget, Seed: 1, Spaces: []Space{toySpace("40ms")}, Repeats: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ const (
 // ensembleRounds is the most greedy selection rounds; selection also stops
 // after ensemblePatience rounds without improvement.
 const (
+	// ensembleRetries bounds the reruns of selection without the costliest
+	// member when the ensemble's refit would not fit in the time left.
+	ensembleRetries       = 8
 	ensembleRounds        = 40
 	ensemblePatience      = 8
 	ensembleTypicalRounds = 15
@@ -54,8 +57,27 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	}
 	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1}}
 	if s.o.Ensemble {
-		if ms, loss, ok := s.ensemble(ctx); ok && s.refitFits(ms) {
-			members, res.ValidLoss, res.Ensembled = ms, loss, true
+		// When refitting the selected ensemble would not fit in the time
+		// left, the costliest member's configuration leaves the candidates
+		// and selection reruns: a cheaper ensemble that still beats the
+		// best single model is better than none.
+		excluded := map[string]bool{}
+		for range ensembleRetries {
+			ms, loss, ok := s.ensemble(ctx, excluded)
+			if !ok {
+				break
+			}
+			if s.refitFits(ms) {
+				members, res.ValidLoss, res.Ensembled = ms, loss, true
+				break
+			}
+			worst := 0
+			for i := range ms {
+				if s.refitCost(ms[i]) > s.refitCost(ms[worst]) {
+					worst = i
+				}
+			}
+			excluded[ms[worst].Learner+"|"+ms[worst].Config.key()] = true
 		}
 	}
 	// Out-of-fold predictions and fitted models are search internals: drop
@@ -163,7 +185,7 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 
 // ensemble runs greedy selection over the best full-sample trials and
 // returns the members when the ensemble beats the best single model.
-func (s *searcher) ensemble(ctx context.Context) ([]Member, float64, bool) {
+func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Member, float64, bool) {
 	full := s.split.trainRows()
 	var cands []*Trial
 	seen := map[string]bool{}
@@ -173,7 +195,7 @@ func (s *searcher) ensemble(ctx context.Context) ([]Member, float64, bool) {
 			continue
 		}
 		key := t.Learner + "|" + t.Config.key()
-		if seen[key] {
+		if seen[key] || excluded[key] {
 			continue
 		}
 		seen[key] = true

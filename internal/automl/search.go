@@ -168,6 +168,7 @@ type learnerState struct {
 	seen       map[string]bool
 	failedAll  bool
 	seeds      [][]float64 // default configurations still to try
+	useSeed    bool        // the next trial runs seeds[0] (set by choose)
 	exhausted  bool        // the proposer has no more points (grid)
 	lastConfig Config
 	costs      []costPoint // observed trial costs, for predictCost
@@ -383,12 +384,18 @@ func (s *searcher) choose() *learnerState {
 	// Then the default configurations (seeds), cheapest learner first, each
 	// only when it fits in a quarter of the time left: one expensive default
 	// must not eat the budget.
+	// A seed that does not fit now stays for later: the cost model learns
+	// from every trial, and a cheaper estimate may admit it.
 	for _, st := range sortedByCost(s.states) {
-		for len(st.seeds) > 0 && !st.failedAll {
-			if s.seedAffordable(st, st.space.configAt(st.seeds[0])) {
+		if st.failedAll {
+			continue
+		}
+		for i, x := range st.seeds {
+			if s.seedAffordable(st, st.space.configAt(x)) {
+				st.seeds[0], st.seeds[i] = st.seeds[i], st.seeds[0]
+				st.useSeed = true
 				return st
 			}
-			st.seeds = st.seeds[1:]
 		}
 	}
 	var cands []*learnerState
@@ -575,8 +582,9 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		switch {
 		case st.trials == 0 && tries == 0 && s.cfo():
 			x = st.space.initPoint()
-		case len(st.seeds) > 0:
+		case st.useSeed && len(st.seeds) > 0:
 			x, st.seeds = st.seeds[0], st.seeds[1:]
+			st.useSeed = false
 			if f, ok := st.search.(*flow2); ok {
 				f.pending = nil
 			}

@@ -50,7 +50,9 @@ func defaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 1},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 1},
+				// A tree stops deepening once its leaves are pure, so
+				// cost grows well below linearly in the depth limit.
+				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 0.5},
 				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
 			// scikit-learn's defaults (unlimited depth, sqrt features for
@@ -62,7 +64,9 @@ func defaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "n_estimators", Lo: 4, Hi: 1024, Log: true, Int: true, Init: 4, CostExp: 1},
 				{Param: "max_features", Lo: 0.1, Hi: 1, Log: true, Init: 1},
-				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 1},
+				// A tree stops deepening once its leaves are pure, so
+				// cost grows well below linearly in the depth limit.
+				{Param: "max_depth", Lo: 2, Hi: 64, Log: true, Int: true, Init: 2, CostExp: 0.5},
 				{Param: "min_samples_leaf", Lo: 1, Hi: 64, Log: true, Int: true, Init: 1},
 			},
 			// scikit-learn's defaults (unlimited depth, sqrt features for
