@@ -28,8 +28,19 @@
 // is given: a full queue drops log records (and counts them), never
 // requests.
 //
-// The hot path is built for single-row requests: bodies are read into pooled
-// buffers; a one-pass decoder (fastjson.go) turns well-formed requests into
+// The hot path is built for single-row requests. A body holding one row
+// (MLflow dataframe_split or dataframe_records, Gyre records, V2 one input
+// per column) is scanned once straight into a pooled bundle.Row and
+// predicted by the bundle's compiled bundle.RowPredictor (rowpath.go): no
+// frame, no maps, no allocation while decoding. It never decides an error:
+// whatever it does not accept exactly goes to the general path, and
+// FuzzRowPath holds the two to byte-identical answers. Logged predictions
+// are queued as raw values and turned into records on the logger goroutine;
+// sampling is decided before any logging work. While serving small models
+// the GC target gives the heap 128 MiB of headroom (gcPercentFor), so
+// collections — and their mark phases in the latency tail — are rare.
+//
+// On the general path, bodies are read into pooled buffers; a one-pass decoder (fastjson.go) turns well-formed requests into
 // the values encoding/json would give, falling back to encoding/json — and
 // its exact error messages — for anything unusual; columns are built with a
 // few shared allocations; responses are appended to pooled buffers as the
