@@ -16,6 +16,13 @@
 // clear error, never a panic or a silently wrong model. Save writes to a
 // temporary file and renames it, so a crash never leaves half a bundle.
 //
+// Serving one row at a time goes through RowPredictor (NewRowPredictor):
+// the bundle compiled once for single-row prediction — each member's
+// encoder resolved to input-field indexes and level-code maps — so a row
+// is encoded straight into a reused one-row matrix. Its outputs are exactly
+// Predict's; bundles whose members carry a fitted pipeline are not
+// compiled and use Predict.
+//
 // Format versions: Format is 1. Readers accept every version up to
 // FormatVersion and refuse newer ones with an error that says to upgrade.
 package bundle
