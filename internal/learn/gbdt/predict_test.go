@@ -89,10 +89,7 @@ func checkAgainstReference(t *testing.T, name string, m *Model, X *frame.Matrix)
 // real data with missing values and categorical splits: adult (binary,
 // categorical), a regression and a multiclass set.
 func TestPredictMatchesReferenceOnRealData(t *testing.T) {
-	root := "/work/shared/datasets"
-	if v := os.Getenv("GBDT_DATASETS"); v != "" {
-		root = v
-	}
+	root := sharedRoot()
 	cases := []struct {
 		name  string
 		trees int

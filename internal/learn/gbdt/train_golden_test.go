@@ -83,13 +83,23 @@ func repoData(name string) func(t *testing.T) *learn.Dataset {
 
 // sharedData loads the training split of a shared data set, skipping the
 // case when the shared directory is absent (CI without /work/shared).
+// sharedRoot is the shared data set directory: $GBDT_DATASETS, else
+// ../shared/datasets beside the repository (as CI lays it out), else
+// /work/shared/datasets.
+func sharedRoot() string {
+	if v := os.Getenv("GBDT_DATASETS"); v != "" {
+		return v
+	}
+	beside := filepath.Join("..", "..", "..", "..", "shared", "datasets")
+	if _, err := os.Stat(beside); err == nil {
+		return beside
+	}
+	return "/work/shared/datasets"
+}
+
 func sharedData(name string) func(t *testing.T) *learn.Dataset {
 	return func(t *testing.T) *learn.Dataset {
-		root := os.Getenv("GBDT_DATASETS")
-		if root == "" {
-			root = "/work/shared/datasets"
-		}
-		dir := filepath.Join(root, name)
+		dir := filepath.Join(sharedRoot(), name)
 		if _, err := os.Stat(dir); err != nil {
 			t.Skipf("shared data set %s not available", dir)
 		}
