@@ -257,3 +257,73 @@ func TestParallelFoldsDoNotChangeResults(t *testing.T) {
 		t.Errorf("eval %s with %d trials, want cv with 8", a.Eval, len(a.Trials))
 	}
 }
+
+// toy1dLearner is toyLearner under another name, searched over the learning
+// rate alone: a one-dimensional space that local search exhausts quickly.
+type toy1dLearner struct {
+	Steps int     `param:"n_estimators" help:"gradient steps"`
+	Rate  float64 `param:"learning_rate" help:"step size"`
+	Seed  uint64  `param:"seed" help:"unused"`
+}
+
+func (toy1dLearner) Name() string { return "toy1d" }
+
+func (l toy1dLearner) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
+	return toyLearner{Steps: l.Steps, Rate: l.Rate}.Fit(ctx, d)
+}
+
+func init() {
+	learn.Register(learn.Spec{Name: "toy1d", Tasks: []learn.Task{learn.Binary}, New: func() learn.Learner { return &toy1dLearner{Steps: 1, Rate: 0.1} },
+		Kinds: []string{"toy1d"}, Decode: func(_ string, b []byte) (learn.Model, error) {
+			m := &toyModel{}
+			return m, json.Unmarshal(b, m)
+		}})
+}
+
+// TestSearchedOutLearnerRetires checks that a learner whose local search
+// converged repeatedly without improving gets no trials while another
+// learner still searches, and is used again when every learner is retired.
+func TestSearchedOutLearnerRetires(t *testing.T) {
+	small := Space{Learner: "toy1d", Family: "trees", CostFactor: 0.2, Fixed: map[string]string{"n_estimators": "200"},
+		Domains: []Domain{{Param: "learning_rate", Lo: 0.01, Hi: 5, Log: true, Init: 0.1}}}
+	r, err := Run(context.Background(), toyProblem(), Options{Trials: 400, Seed: 4, Repeats: 1, Spaces: []Space{small, toySpace("0s")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tr := range r.Trials {
+		if tr.Learner == "toy1d" {
+			n++
+		}
+	}
+	// The one-dimensional space converges within a few dozen trials; with
+	// retirement it cannot take most of the 400.
+	if n < 20 || n > 200 {
+		t.Errorf("toy1d ran %d of %d trials, want 20..200", n, len(r.Trials))
+	}
+
+	s, err := newSearcher(toyProblem(), Options{Trials: 10, Seed: 1, Spaces: []Space{small, toySpace("0s")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.split = s.makeSplit()
+	for _, st := range s.states {
+		st.trials, st.lastCost, st.used = 5, 1, 5
+		st.best = &Trial{Loss: 0.5}
+	}
+	s.best = &Trial{Loss: 0.5}
+	s.states[0].staleConv = staleAfter
+	for range 50 {
+		if st := s.choose(); st != s.states[1] {
+			t.Fatalf("chose %v while it is retired and toy still searches", st.space.Learner)
+		}
+	}
+	s.states[1].staleConv = staleAfter
+	seen := map[string]bool{}
+	for range 50 {
+		seen[s.choose().space.Learner] = true
+	}
+	if !seen["toy1d"] || !seen["toy"] {
+		t.Errorf("with every learner retired, chose only %v", seen)
+	}
+}
