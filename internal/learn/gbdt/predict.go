@@ -1,6 +1,9 @@
 package gbdt
 
 import (
+	"sync"
+	"sync/atomic"
+
 	"github.com/gyre-ml/gyre/internal/frame"
 )
 
@@ -33,9 +36,20 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 	if n < 2048 {
 		threads = 1
 	}
-	parallelRange(blocks, threads, 1, func(blo, bhi int) {
+	threads = min(threads, blocks)
+	// Workers take blocks from a shared counter rather than fixed halves:
+	// when a core is busy elsewhere (the reader and writer of gyre predict,
+	// another chunk, the VM host), the other worker takes over its share
+	// instead of waiting at the end. Each block writes only its own rows,
+	// so results do not depend on which worker scored it.
+	var next atomic.Int64
+	work := func() {
 		buf := make([]float64, blockRows*e.width)
-		for blk := blo; blk < bhi; blk++ {
+		for {
+			blk := int(next.Add(1) - 1)
+			if blk >= blocks {
+				return
+			}
 			lo := blk * blockRows
 			hi := min(lo+blockRows, n)
 			e.extendBlock(buf, X.Data, n, lo, hi-lo)
@@ -45,7 +59,20 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 			}
 			e.addBlock(buf, hi-lo, acc)
 		}
-	})
+	}
+	if threads <= 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	wg.Wait()
 }
 
 // rawRow sets out (k values) to the raw margins of one row of p feature
