@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -281,30 +280,7 @@ func (s *searcher) refit(ctx context.Context, ms []Member) error {
 		}
 		ms[i].Model = m
 	}
-	if workers <= 1 {
-		for i := range ms {
-			if fitOne(i); errs[i] != nil {
-				return errs[i]
-			}
-		}
-		return nil
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fitOne(i)
-			}
-		}()
-	}
-	for i := range ms {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	forEach(len(ms), workers, fitOne)
 	return errors.Join(errs...)
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -383,9 +384,8 @@ func (s *searcher) choose() *learnerState {
 	}
 	// Then the default configurations (seeds), cheapest learner first, each
 	// only when it fits in a quarter of the time left: one expensive default
-	// must not eat the budget.
-	// A seed that does not fit now stays for later: the cost model learns
-	// from every trial, and a cheaper estimate may admit it.
+	// must not eat the budget. A seed that does not fit now stays for later:
+	// the cost model learns from every trial and may admit it.
 	for _, st := range sortedByCost(s.states) {
 		if st.failedAll {
 			continue
@@ -732,8 +732,19 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	for f := range folds {
 		xs[f] = s.split.validX(st, f)
 	}
+	// A configuration that fails on one fold fails the trial: the folds
+	// not yet started are skipped.
+	var failed atomic.Bool
 	run := func(f int) {
 		o := &outs[f]
+		if failed.Load() {
+			return
+		}
+		defer func() {
+			if o.err != nil {
+				failed.Store(true)
+			}
+		}()
 		if o.err = ctx.Err(); o.err != nil {
 			return
 		}
@@ -777,37 +788,16 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 			o.model = m
 		}
 	}
-	if workers <= 1 {
-		for f := range folds {
-			run(f)
-			if outs[f].err != nil {
-				break
-			}
-		}
-	} else {
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for f := range next {
-					run(f)
-				}
-			}()
-		}
-		for f := range folds {
-			next <- f
-		}
-		close(next)
-		wg.Wait()
-	}
+	forEach(len(folds), workers, run)
 	var predTime time.Duration
 	var predRows int
 	scale := 1 / float64(s.split.repeats)
 	for f := range outs {
 		if outs[f].err != nil {
 			return nil, nil, 0, 0, 0, outs[f].err
+		}
+		if outs[f].out == nil { // skipped after another fold failed
+			continue
 		}
 		out := outs[f].out
 		for i, pos := range folds[f].validPos {
@@ -832,6 +822,33 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 		perRow = predTime / time.Duration(predRows)
 	}
 	return oof, model, fit, perRow, size, nil
+}
+
+// forEach calls fn(0..n-1), on up to workers goroutines at once (inline
+// when workers ≤ 1). fn must write only its own slots.
+func forEach(n, workers int, fn func(i int)) {
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // workers is the number of fits run at once: one per core.
