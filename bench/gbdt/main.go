@@ -12,18 +12,19 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log"
 	"math"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"sort"
 	"syscall"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/gbdt"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 func splitmix64(i uint64) uint64 {
@@ -55,44 +56,25 @@ func makeData(from, to int) (*frame.Matrix, []float64) {
 	return X, y
 }
 
+// auc and logloss score class-1 probabilities with the metric package.
 func auc(y, p []float64) float64 {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
+	v, err := metric.ROCAUC(y, p, nil)
+	if err != nil {
+		log.Fatal(err)
 	}
-	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
-	// Rank sum with ties averaged.
-	var pos, neg, rankSum float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && p[idx[j]] == p[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2
-		for k := i; k < j; k++ {
-			if y[idx[k]] == 1 {
-				rankSum += avg
-				pos++
-			} else {
-				neg++
-			}
-		}
-		i = j
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+	return v
 }
 
 func logloss(y, p []float64) float64 {
-	s := 0.0
-	for i := range y {
-		q := min(max(p[i], 1e-15), 1-1e-15)
-		if y[i] == 1 {
-			s -= math.Log(q)
-		} else {
-			s -= math.Log(1 - q)
-		}
+	proba := make([]float64, 2*len(p))
+	for i, v := range p {
+		proba[2*i], proba[2*i+1] = 1-v, v
 	}
-	return s / float64(len(y))
+	v, err := metric.LogLoss(y, proba, 2, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return v
 }
 
 func main() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 // manifest is the part of a shared data set's manifest.json the tests use.
@@ -143,35 +144,9 @@ func loadSplit(dir string) (train, test *learn.Dataset, man manifest, err error)
 	return train, test, man, nil
 }
 
-func rocAUC(y, p []float64) float64 {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
-	var pos, neg, rs float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && p[idx[j]] == p[idx[i]] {
-			j++
-		}
-		avg := float64(i+j+1) / 2
-		for k := i; k < j; k++ {
-			if y[idx[k]] == 1 {
-				rs += avg
-				pos++
-			} else {
-				neg++
-			}
-		}
-		i = j
-	}
-	return (rs - pos*(pos+1)/2) / (pos * neg)
-}
-
 // score returns the data set's primary metric of model m on d.
-func score(m *Model, d *learn.Dataset, metric string) (float64, error) {
-	switch metric {
+func score(m *Model, d *learn.Dataset, name string) (float64, error) {
+	switch name {
 	case "roc_auc":
 		p, err := m.Probabilities(d.X)
 		if err != nil {
@@ -181,28 +156,19 @@ func score(m *Model, d *learn.Dataset, metric string) (float64, error) {
 		for i := range p1 {
 			p1[i] = p[2*i+1]
 		}
-		return rocAUC(d.Y, p1), nil
+		return metric.ROCAUC(d.Y, p1, nil)
 	case "log_loss":
 		p, err := m.Probabilities(d.X)
 		if err != nil {
 			return 0, err
 		}
-		k := len(d.Classes)
-		s := 0.0
-		for i := range d.X.Rows {
-			s -= math.Log(min(max(p[i*k+int(d.Y[i])], 1e-15), 1-1e-15))
-		}
-		return s / float64(d.X.Rows), nil
+		return metric.LogLoss(d.Y, p, len(d.Classes), nil)
 	case "rmse":
 		p, err := m.Predict(d.X)
 		if err != nil {
 			return 0, err
 		}
-		s := 0.0
-		for i, v := range p {
-			s += (v - d.Y[i]) * (v - d.Y[i])
-		}
-		return math.Sqrt(s / float64(len(p))), nil
+		return metric.RMSE(d.Y, p, nil)
 	}
-	return 0, fmt.Errorf("unknown metric %q", metric)
+	return 0, fmt.Errorf("unknown metric %q", name)
 }
