@@ -140,17 +140,7 @@ func (l *Log) loadBatches(ctx context.Context, t batchTables, model string, lo, 
 func parsePredictionText(data []byte) *colBatch {
 	bb := newBatchBuilder(bytes.Count(data, []byte{'\n'}) + 1)
 	version, reqID, row := bb.metaCol(colVersion), bb.metaCol(colRequestID), bb.metaCol(colRow)
-	for len(data) > 0 {
-		line, rest, _ := bytes.Cut(data, []byte{'\n'})
-		data = rest
-		f := bytes.SplitN(line, []byte{'\t'}, 6)
-		if len(f) < 6 {
-			continue
-		}
-		ms, err := strconv.ParseInt(string(f[3]), 10, 64)
-		if err != nil {
-			continue
-		}
+	eachTextRecord(data, 6, 3, func(f [][]byte, ms int64) {
 		r, _ := strconv.Atoi(string(f[2]))
 		i := bb.row(ms)
 		version.setEntry(i, jsString, f[0])
@@ -158,8 +148,27 @@ func parsePredictionText(data []byte) *colBatch {
 		row.setNum(i, float64(r))
 		_ = bb.addObject(i, inPrefix, f[4]) // a malformed object leaves the row's inputs missing
 		_ = bb.addObject(i, outPrefix, f[5])
-	}
+	})
 	return bb.finish()
+}
+
+// eachTextRecord calls fn for every line of a text batch that has n
+// tab-separated fields and a millisecond time in field timeField; other
+// lines are skipped.
+func eachTextRecord(data []byte, n, timeField int, fn func(f [][]byte, ms int64)) {
+	for len(data) > 0 {
+		line, rest, _ := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		f := bytes.SplitN(line, []byte{'\t'}, n)
+		if len(f) < n {
+			continue
+		}
+		ms, err := strconv.ParseInt(string(f[timeField]), 10, 64)
+		if err != nil {
+			continue
+		}
+		fn(f, ms)
+	}
 }
 
 // parseFeedbackText parses a text feedback batch of migration 0003: request
@@ -167,17 +176,7 @@ func parsePredictionText(data []byte) *colBatch {
 func parseFeedbackText(data []byte) *colBatch {
 	bb := newBatchBuilder(bytes.Count(data, []byte{'\n'}) + 1)
 	reqID, row, label := bb.metaCol(colRequestID), bb.metaCol(colRow), bb.metaCol(colLabel)
-	for len(data) > 0 {
-		line, rest, _ := bytes.Cut(data, []byte{'\n'})
-		data = rest
-		f := bytes.SplitN(line, []byte{'\t'}, 4)
-		if len(f) < 4 {
-			continue
-		}
-		ms, err := strconv.ParseInt(string(f[2]), 10, 64)
-		if err != nil {
-			continue
-		}
+	eachTextRecord(data, 4, 2, func(f [][]byte, ms int64) {
 		r, _ := strconv.Atoi(string(f[1]))
 		i := bb.row(ms)
 		reqID.setEntry(i, jsString, f[0])
@@ -185,7 +184,7 @@ func parseFeedbackText(data []byte) *colBatch {
 		if kind, val, esc, ok := scanValue(f[3]); ok {
 			label.setJSON(i, kind, val, esc)
 		}
-	}
+	})
 	return bb.finish()
 }
 
