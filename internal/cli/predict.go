@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -28,11 +26,6 @@ type predictResult struct {
 	UnseenCategories map[string]int `json:"unseen_categories"`
 }
 
-// predictGCPercent is gyre predict's GOGC when the environment sets none:
-// the chunks in flight are a bounded, short-lived working set, so fewer,
-// larger collections cost less CPU for a bounded amount of memory.
-const predictGCPercent = 200
-
 func newPredictCmd(app *App) *cobra.Command {
 	var out string
 	var keep bool
@@ -51,19 +44,12 @@ about --chunk-rows rows are read, scored on all cores and written in input
 order, with a bounded number of chunks in flight, so memory does not grow
 with the input. The model's input columns are read with the types they had
 in training; other columns are only read for --keep-input. DEST appears only
-when complete: on any error no output file is left behind.
-
-Unless GOGC is set, scoring runs with GOGC=200 (fewer garbage collections
-over the chunks in flight: about 10% faster for ~100 MB more memory on a
-million-row Parquet file); set GOGC to choose otherwise.`,
+when complete: on any error no output file is left behind.`,
 		Example: "  gyre predict adult.gyre examples/data/adult/adult.test.csv --out preds.csv\n  gyre predict adult-income@production new.parquet --out scored.parquet --keep-input --json",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if chunkRows < 0 || workers < 0 {
 				return usageErrorf("--chunk-rows and --workers must not be negative")
-			}
-			if os.Getenv("GOGC") == "" {
-				defer debug.SetGCPercent(debug.SetGCPercent(predictGCPercent))
 			}
 			ctx := cmd.Context()
 			b, _, err := app.loadBundle(ctx, args[0])
