@@ -32,9 +32,9 @@ type Problem struct {
 }
 
 // ignoreIdentifiers marks text feature columns whose values are nearly all
-// distinct (over half the rows distinct, and more than 50 values) as
-// ignored: as categories they only memorise the training rows. It returns
-// their names.
+// distinct (over half the rows distinct and more than 50 values, or every
+// value distinct over at least 20 rows) as ignored: as categories they only
+// memorise the training rows. It returns their names.
 func ignoreIdentifiers(f *frame.Frame) []string {
 	var out []string
 	n := f.NumRows()
@@ -48,12 +48,38 @@ func ignoreIdentifiers(f *frame.Frame) []string {
 				distinct[c.Format(r)] = struct{}{}
 			}
 		}
-		if len(distinct) > 50 && float64(len(distinct)) > 0.5*float64(n-c.NullCount()) {
+		present := n - c.NullCount()
+		if len(distinct) > 50 && float64(len(distinct)) > 0.5*float64(present) || len(distinct) == present && present >= 20 {
 			_ = f.SetRole(c.Name(), frame.RoleIgnore)
 			out = append(out, c.Name())
 		}
 	}
 	return out
+}
+
+// hasUsableFeature reports whether some feature column can carry
+// information: two different values, or values in some rows and missing in
+// others (a missing indicator).
+func hasUsableFeature(f *frame.Frame) bool {
+	for i, c := range f.Columns() {
+		if f.Role(i) != frame.RoleFeature {
+			continue
+		}
+		nulls := c.NullCount()
+		if nulls == c.Len() {
+			continue
+		}
+		if nulls > 0 {
+			return true
+		}
+		first := c.Format(0)
+		for r := 1; r < c.Len(); r++ {
+			if c.Format(r) != first {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // DetectTask infers the task from a target column: text and bool columns are
@@ -117,6 +143,13 @@ func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error
 		return nil, err
 	}
 	p.Ignored = ignoreIdentifiers(f)
+	if !hasUsableFeature(f) {
+		msg := "every other column is constant or missing in every row"
+		if len(p.Ignored) > 0 {
+			msg = fmt.Sprintf("every other column is constant, missing in every row, or an identifier (ignored: %s)", strings.Join(p.Ignored, ", "))
+		}
+		return nil, fmt.Errorf("no usable feature columns to predict %q from: %s; add columns whose values vary between rows", target, msg)
+	}
 	y, classes, err := feature.EncodeTarget(f, target, task.Classification())
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package train_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -80,6 +81,40 @@ func TestNewProblemBadTargets(t *testing.T) {
 	none.Col(1).(*frame.Float).Valid.SetNull(0)
 	if _, err := train.NewProblem(none, "y", learn.TaskInvalid); err == nil {
 		t.Error("all-missing target accepted")
+	}
+}
+
+func TestNewProblemNoUsableFeatures(t *testing.T) {
+	y := frame.NewCategorical("y", []string{"a", "b", "a", "b", "a", "b"}, nil)
+	allMissing := &frame.Float{ColName: "x", Values: make([]float64, 6), Valid: frame.NewValidity(6)}
+	for i := range 6 {
+		allMissing.Valid.SetNull(i)
+	}
+	ids := make([]string, 30)
+	labels := make([]string, 30)
+	for i := range ids {
+		ids[i], labels[i] = fmt.Sprintf("r%d", i), []string{"a", "b"}[i%2]
+	}
+	for _, c := range []struct {
+		name string
+		f    *frame.Frame
+		want string
+	}{
+		{"constant", frame.MustNew(frame.NewFloat("x", []float64{1, 1, 1, 1, 1, 1}), y), "constant or missing"},
+		{"all missing", frame.MustNew(allMissing, y), "constant or missing"},
+		{"identifier", frame.MustNew(frame.NewString("id", ids), frame.NewCategorical("y", labels, nil)), "identifier (ignored: id)"},
+	} {
+		_, err := train.NewProblem(c.f, "y", learn.TaskInvalid)
+		if err == nil || !strings.Contains(err.Error(), "no usable feature columns") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want no usable feature columns … %s", c.name, err, c.want)
+		}
+	}
+	// A column present in some rows and missing in others is usable: its
+	// missingness can carry the signal.
+	part := &frame.Float{ColName: "x", Values: []float64{1, 1, 1, 1, 1, 1}, Valid: frame.NewValidity(6)}
+	part.Valid.SetNull(0)
+	if _, err := train.NewProblem(frame.MustNew(part, y), "y", learn.TaskInvalid); err != nil {
+		t.Errorf("partly missing constant column rejected: %v", err)
 	}
 }
 
