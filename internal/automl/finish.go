@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -81,9 +82,11 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	}
 	// Out-of-fold predictions and fitted models are search internals: drop
 	// them so the result does not pin their memory.
-	for i := range res.Trials {
-		res.Trials[i].oof, res.Trials[i].model = nil, nil
-	}
+	defer func() {
+		for i := range res.Trials {
+			res.Trials[i].oof, res.Trials[i].model = nil, nil
+		}
+	}()
 	refitCtx := ctx
 	cancel := func() {}
 	if !s.deterministic() {
@@ -103,8 +106,69 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	}
 	res.Members = members
 	res.Refitted = true
+	s.calibrate(res)
 	res.Elapsed = s.elapsed()
 	return res, nil
+}
+
+// calibrate fits a temperature for a classifier's final model on its
+// out-of-fold (or validation) probabilities and keeps it when it lowers their
+// log loss by at least calibrationGain without worsening the selection
+// metric.
+func (s *searcher) calibrate(res *Result) {
+	res.Temperature = 1
+	if !s.p.Task.Classification() || !s.o.Calibrate {
+		return
+	}
+	k := len(s.p.Classes)
+	oof := s.membersOOF(res.Members)
+	if oof == nil {
+		return
+	}
+	y := s.split.yValid(s)
+	t, before, after, err := fitTemperature(y, oof, k)
+	if err != nil || t == 1 || after > before*(1-calibrationGain) {
+		return
+	}
+	scaled := slices.Clone(oof)
+	learn.ScaleProba(scaled, k, t)
+	loss := s.p.Loss(y, predFromOOF(scaled, s.p.Task, k), scaled, k)
+	if loss > res.ValidLoss+1e-12 {
+		return
+	}
+	res.Temperature, res.ValidLoss = t, loss
+	res.UncalibratedLogLoss, res.CalibratedLogLoss = before, after
+}
+
+// membersOOF returns the members' weighted out-of-fold predictions, or nil
+// when a member's are not at hand.
+func (s *searcher) membersOOF(ms []Member) []float64 {
+	if len(ms) == 1 && s.best != nil && ms[0].Learner == s.best.Learner && ms[0].Config.key() == s.best.Config.key() {
+		// The best single trial may have been scored on a sample.
+		return s.best.oof
+	}
+	full := s.split.trainRows()
+	var out []float64
+	for _, m := range ms {
+		var oof []float64
+		for i := range s.results {
+			t := &s.results[i]
+			if t.oof != nil && t.Sample == full && t.Learner == m.Learner && t.Config.key() == m.Config.key() {
+				oof = t.oof
+				break
+			}
+		}
+		if oof == nil {
+			return nil
+		}
+		if out == nil {
+			out = make([]float64, len(oof))
+		}
+		for i, v := range oof {
+			out[i] += m.Weight * v
+		}
+	}
+	return out
 }
 
 // refitFits reports whether refitting the members on all rows is expected
@@ -178,6 +242,7 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 	}
 	res.Members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Model: s.best.model}}
 	res.Ensembled, res.ValidLoss = false, s.best.Loss
+	s.calibrate(res)
 	res.Elapsed = s.elapsed()
 	return res, nil
 }

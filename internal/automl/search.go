@@ -69,6 +69,9 @@ type Options struct {
 	HoldoutFraction float64
 	// Ensemble enables greedy ensemble selection.
 	Ensemble bool
+	// Calibrate fits a temperature to a classifier's final probabilities on
+	// its out-of-fold (or validation) predictions (Result.Temperature).
+	Calibrate bool
 	// MaxLatency discards configurations predicting slower than this per row
 	// (0: no limit).
 	MaxLatency time.Duration
@@ -134,6 +137,12 @@ type Result struct {
 	ValidLoss float64
 	// Ensembled reports whether an ensemble beat the best single model.
 	Ensembled bool
+	// Temperature scales the final classifier's probabilities (see
+	// learn.ScaleProba); 1 when no calibration was fitted or it did not help.
+	// UncalibratedLogLoss and CalibratedLogLoss are the out-of-fold log
+	// losses before and after it (0 when Temperature is 1).
+	Temperature                            float64
+	UncalibratedLogLoss, CalibratedLogLoss float64
 	// Eval is the evaluation method used ("cv", "holdout" or "valid").
 	Eval string
 	// Folds and Repeats describe cross-validation (Eval "cv"): Folds

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,7 +20,10 @@ import (
 )
 
 // FormatVersion is the newest bundle format this build reads and writes.
-const FormatVersion = 1
+// Format 2 added Manifest.Temperature; a bundle without one is still written
+// as format 1, so that older builds keep reading it, while a calibrated one
+// is refused by them instead of being served uncalibrated.
+const FormatVersion = 2
 
 // Manifest describes a bundle. It is stored as manifest.json.
 type Manifest struct {
@@ -33,6 +37,10 @@ type Manifest struct {
 	Input frame.Schema `json:"input"`
 	// Members of the model (one for a single model).
 	Members []MemberInfo `json:"members"`
+	// Temperature calibrates a classifier's combined probabilities:
+	// p_c^(1/T) renormalised (learn.ScaleProba), fitted on out-of-fold
+	// predictions by AutoML. 0 (absent) or 1: no calibration.
+	Temperature float64 `json:"temperature,omitempty"`
 	// Metric is the primary metric the model was selected on.
 	Metric string `json:"metric,omitempty"`
 	// Metrics holds scores by split ("train", "valid", "test") and name.
@@ -100,7 +108,13 @@ func (b *Bundle) Save(path string) error {
 		return fmt.Errorf("save bundle %s: no model", path)
 	}
 	m := b.Manifest
-	m.Format = FormatVersion
+	m.Format = 1
+	if m.Temperature != 0 && m.Temperature != 1 {
+		if !(m.Temperature > 0) || math.IsInf(m.Temperature, 0) {
+			return fmt.Errorf("save bundle %s: temperature %v: want a positive number", path, m.Temperature)
+		}
+		m.Format = 2
+	}
 	if m.Created.IsZero() {
 		m.Created = time.Now().UTC()
 	}
@@ -247,6 +261,9 @@ func Decode(data []byte) (*Bundle, error) {
 	}
 	if m.Format < 1 || m.Format > FormatVersion {
 		return nil, fmt.Errorf("bundle format %d is not supported by this Gyre (reads 1..%d): upgrade gyre", m.Format, FormatVersion)
+	}
+	if t := m.Temperature; t != 0 && (!(t > 0) || math.IsInf(t, 0)) {
+		return nil, fmt.Errorf("%w: manifest.json: temperature %v: want a positive number", ErrCorrupt, t)
 	}
 	for name, want := range m.Files {
 		got, ok := entries[name]

@@ -91,7 +91,7 @@ func TestSaveLoadPredictsIdentically(t *testing.T) {
 					t.Fatalf("probability %d changed after save/load: %v vs %v", i, p1.Proba[i], p2.Proba[i])
 				}
 			}
-			if got.Manifest.Format != bundle.FormatVersion || got.Manifest.Target != "label" || string(got.Profile) != `{"rows":200}` {
+			if got.Manifest.Format != 1 || got.Manifest.Target != "label" || string(got.Profile) != `{"rows":200}` {
 				t.Errorf("manifest/profile not preserved: %+v", got.Manifest)
 			}
 			acc := 0
@@ -162,5 +162,59 @@ func TestSaveIsAtomic(t *testing.T) {
 	}
 	if err := b.Save(filepath.Join(dir, "no-such-dir", "m.gyre")); err == nil {
 		t.Error("save into a missing directory succeeded")
+	}
+}
+
+// TestTemperature checks a calibrated bundle: probabilities are the
+// uncalibrated ones scaled by learn.ScaleProba on both prediction paths, the
+// temperature survives save/load as format 2 (format 1 without one), labels
+// do not change, and a damaged temperature is refused.
+func TestTemperature(t *testing.T) {
+	plain := fitted(t, bundle.FamilyTrees)
+	base, err := plain.Predict(rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := fitted(t, bundle.FamilyTrees)
+	b.Manifest.Temperature = 0.5
+	path := filepath.Join(t.TempDir(), "calibrated.gyre")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bundle.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Manifest.Format != 2 || got.Manifest.Temperature != 0.5 {
+		t.Fatalf("format %d temperature %v after save/load, want 2 and 0.5", got.Manifest.Format, got.Manifest.Temperature)
+	}
+	p, err := got.Predict(rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float64(nil), base.Proba...)
+	learn.ScaleProba(want, 2, 0.5)
+	sharper := 0
+	for i := range want {
+		if math.Abs(p.Proba[i]-want[i]) > 1e-12 {
+			t.Fatalf("probability %d = %v, want the scaled %v", i, p.Proba[i], want[i])
+		}
+		if i%2 == 1 && math.Abs(p.Proba[i]-0.5) > math.Abs(base.Proba[i]-0.5)+1e-12 {
+			sharper++
+		}
+	}
+	if sharper == 0 {
+		t.Error("temperature 0.5 sharpened no probability")
+	}
+	for i := range base.Values {
+		if p.Values[i] != base.Values[i] {
+			t.Fatalf("row %d: label changed from %v to %v by calibration", i, base.Values[i], p.Values[i])
+		}
+	}
+	checkRows(t, got, rows())
+
+	b.Manifest.Temperature = -1
+	if err := b.Save(filepath.Join(t.TempDir(), "bad.gyre")); err == nil || !strings.Contains(err.Error(), "temperature") {
+		t.Errorf("saving temperature -1: %v", err)
 	}
 }

@@ -79,6 +79,7 @@ func (b *Bundle) Predict(f *frame.Frame) (*Prediction, error) {
 		}
 	}
 	if task.Classification() {
+		learn.ScaleProba(out.Proba, k, b.Manifest.Temperature)
 		out.Values = make([]float64, n)
 		for i := 0; i < n; i++ {
 			best := 0

@@ -230,6 +230,7 @@ func (r *RowPredictor) Predict(row *Row, out *Prediction) error {
 		row.value[0] += m.w * p[0]
 	}
 	if task.Classification() {
+		learn.ScaleProba(row.proba, r.k, r.b.Manifest.Temperature)
 		best := 0
 		for c := 1; c < r.k; c++ {
 			if row.proba[c] > row.proba[best] {

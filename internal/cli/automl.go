@@ -24,7 +24,7 @@ type automlFlags struct {
 	budget, maxLatency                                           time.Duration
 	trials, maxModelBytes                                        int
 	seed                                                         uint64
-	noEnsemble                                                   bool
+	noEnsemble, noCalibrate                                      bool
 }
 
 func newAutoMLCmd(app *App) *cobra.Command {
@@ -70,6 +70,7 @@ reproducible mode: the same --seed and N give a bit-identical model.
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
 	f.StringVar(&fl.eval, "eval", "auto", "evaluation: auto, cv or holdout")
 	f.BoolVar(&fl.noEnsemble, "no-ensemble", false, "do not ensemble the best trials")
+	f.BoolVar(&fl.noCalibrate, "no-calibrate", false, "do not fit a probability temperature to the final classifier")
 	f.StringVar(&fl.search, "search", "cfo", "search method: cfo (cost-frugal local search), tpe, random or grid")
 	f.StringVar(&fl.space, "space", "", "YAML search space replacing the built-in ones (see 'gyre automl --help')")
 	f.DurationVar(&fl.maxLatency, "max-latency", 0, "discard models predicting slower than this per row")
@@ -82,14 +83,24 @@ reproducible mode: the same --seed and N give a bit-identical model.
 
 type automlResult struct {
 	trainResult
-	Trials      int            `json:"trials"`
-	Eval        string         `json:"eval"`
-	Folds       int            `json:"folds,omitempty"`
-	Repeats     int            `json:"repeats,omitempty"`
-	Ensembled   bool           `json:"ensembled"`
-	Members     []memberJSON   `json:"members"`
-	Leaderboard []automl.Trial `json:"leaderboard"`
-	Seconds     float64        `json:"seconds"`
+	Trials    int    `json:"trials"`
+	Eval      string `json:"eval"`
+	Folds     int    `json:"folds,omitempty"`
+	Repeats   int    `json:"repeats,omitempty"`
+	Ensembled bool   `json:"ensembled"`
+	// Temperature is the probability calibration of the final classifier
+	// (omitted when none was fitted).
+	Temperature *calibrationJSON `json:"calibration,omitempty"`
+	Members     []memberJSON     `json:"members"`
+	Leaderboard []automl.Trial   `json:"leaderboard"`
+	Seconds     float64          `json:"seconds"`
+}
+
+type calibrationJSON struct {
+	Temperature float64 `json:"temperature"`
+	// Log losses of the out-of-fold (or validation) probabilities.
+	LogLossBefore float64 `json:"log_loss_before"`
+	LogLossAfter  float64 `json:"log_loss_after"`
 }
 
 type memberJSON struct {
@@ -154,7 +165,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		}
 	}
 	opts := train.SearchOptions{Budget: searchBudget, Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
-		Eval: fl.eval, Search: fl.search, Spaces: spaces, NoEnsemble: fl.noEnsemble, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
+		Eval: fl.eval, Search: fl.search, Spaces: spaces, NoEnsemble: fl.noEnsemble, NoCalibrate: fl.noCalibrate, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
 	if fl.valid != "" {
 		if opts.Valid, err = app.loadFrame(ctx, fl.valid); err != nil {
 			return err
@@ -205,6 +216,9 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if r.Ensembled {
 		r.Learner = "ensemble"
 	}
+	if res.Temperature != 1 && res.Temperature > 0 {
+		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
+	}
 	for _, mem := range res.Members {
 		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Config: mem.Config})
 	}
@@ -247,7 +261,10 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if r.Ensembled {
 		fmt.Fprintf(app.Stdout, "final: ensemble of %d models (validation %s %.4f vs best single %.4f)\n", len(r.Members), m.Name, m.Loss(res.ValidLoss), m.Loss(res.Best.Loss))
 	} else {
-		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.Best.Loss))
+		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.ValidLoss))
+	}
+	if c := r.Temperature; c != nil {
+		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
 	}
 	printMetrics(app, b.Manifest.Metrics)
 	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", out, r.Seconds)

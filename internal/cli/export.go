@@ -125,6 +125,9 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			if double {
 				opts = append(opts, onnx.WithDoubleInput())
 			}
+			if t := b.Manifest.Temperature; t != 0 && t != 1 {
+				opts = append(opts, onnx.WithTemperature(t))
+			}
 			data, err := onnx.ExportGBDT(m, feats, opts...)
 			if err != nil {
 				return failed(fmt.Errorf("export %s: %w", ref, err))

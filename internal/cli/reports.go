@@ -84,6 +84,9 @@ func writeSearchReport(path string, b *bundle.Bundle, res *automl.Result, metric
 	for _, m := range res.Members {
 		s.Members = append(s.Members, fmt.Sprintf("%s ×%.2f", m.Learner, m.Weight))
 	}
+	if res.Temperature != 1 && res.Temperature > 0 {
+		s.Calibration = fmt.Sprintf("T = %.3f (log loss %.4f → %.4f)", res.Temperature, res.UncalibratedLogLoss, res.CalibratedLogLoss)
+	}
 	if sr.test != nil {
 		scores, pred, y, err := train.Score(b, sr.test)
 		if err == nil {

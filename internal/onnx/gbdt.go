@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
@@ -39,6 +40,7 @@ type options struct {
 	name, doc, version string
 	meta               [][2]string
 	double             bool
+	temperature        float64
 }
 
 // WithGraphName sets the graph's name (default "gyre_gbdt").
@@ -57,6 +59,13 @@ func WithProducerVersion(v string) Option { return func(o *options) { o.version 
 // float64 predictions to float32 output precision. The outputs stay float,
 // as the operators define them.
 func WithDoubleInput() Option { return func(o *options) { o.double = true } }
+
+// WithTemperature exports a classifier with its probabilities calibrated by
+// temperature t (a bundle's Manifest.Temperature; learn.ScaleProba). Scaling
+// probabilities p_c^(1/t) renormalised is the same as dividing the trees'
+// raw scores by t before the logistic or softmax, so the exported graph folds
+// 1/t into the leaf weights and base values. 0 and 1 mean no calibration.
+func WithTemperature(t float64) Option { return func(o *options) { o.temperature = t } }
 
 // WithMetadata adds a metadata_props entry.
 func WithMetadata(key, value string) Option {
@@ -96,6 +105,20 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 	}
 	base := m.BaseScore()
 	k := len(base)
+	scale := 1.0
+	if t := o.temperature; t != 0 && t != 1 {
+		if !(t > 0) || math.IsInf(t, 0) {
+			return nil, fmt.Errorf("onnx export: temperature %v: want a positive number", t)
+		}
+		if obj := m.Objective(); obj != gbdt.ObjBinary && obj != gbdt.ObjSoftmax {
+			return nil, fmt.Errorf("onnx export: a temperature calibrates class probabilities; the model's objective is %s", obj)
+		}
+		scale = 1 / t
+		base = slices.Clone(base)
+		for i := range base {
+			base[i] *= scale
+		}
+	}
 	trees := m.ExportTrees()
 	p := len(features)
 	for ti, t := range trees {
@@ -113,6 +136,11 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 	for ti, t := range trees {
 		if err := te.addTree(int64(ti), t); err != nil {
 			return nil, fmt.Errorf("onnx export: tree %d: %w", ti, err)
+		}
+	}
+	if scale != 1 {
+		for i := range te.leafW {
+			te.leafW[i] *= scale
 		}
 	}
 

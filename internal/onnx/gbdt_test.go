@@ -328,3 +328,44 @@ func TestFloorFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestExportTemperature checks that a calibrated classifier's export gives
+// the bundle's scaled probabilities (learn.ScaleProba), folded into the leaf
+// weights, and that a regression model refuses a temperature.
+func TestExportTemperature(t *testing.T) {
+	for _, task := range []learn.Task{learn.Binary, learn.Multiclass} {
+		m := fit(t, synth(1500, task, true, 5), nil)
+		test := synth(500, task, true, 6)
+		X32, in := rowMajor(test.X, true)
+		for _, temp := range []float64{0.6, 1.7} {
+			model, err := ExportGBDT(m, nil, WithDoubleInput(), WithTemperature(temp))
+			if err != nil {
+				t.Fatalf("%v T=%v: export: %v", task, temp, err)
+			}
+			res, err := Evaluate(model, in, test.X.Rows, test.X.Cols)
+			if err != nil {
+				t.Fatalf("%v T=%v: evaluate: %v", task, temp, err)
+			}
+			want, err := m.Probabilities(X32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := len(m.Classes())
+			learn.ScaleProba(want, k, temp)
+			got := res[OutputProbability].Floats
+			for i, p := range want {
+				if d := math.Abs(float64(got[i]) - p); d > 1e-5 {
+					t.Fatalf("%v T=%v row %d class %d: onnx %v, scaled gyre %v", task, temp, i/k, i%k, got[i], p)
+				}
+			}
+			checkONNX(t, model)
+		}
+	}
+	reg := fit(t, synth(300, learn.Regression, false, 7), func(l *gbdt.Learner) { l.NumTrees = 3 })
+	if _, err := ExportGBDT(reg, nil, WithTemperature(2)); err == nil || !strings.Contains(err.Error(), "calibrates class probabilities") {
+		t.Errorf("regression with a temperature: %v", err)
+	}
+	if _, err := ExportGBDT(reg, nil, WithTemperature(-1)); err == nil || !strings.Contains(err.Error(), "positive") {
+		t.Errorf("negative temperature: %v", err)
+	}
+}

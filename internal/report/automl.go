@@ -34,9 +34,12 @@ type Search struct {
 	Seconds                      float64
 	Trials                       []SearchTrial
 	// Final describes the chosen model; Members its ensemble members.
-	Final       string
-	ValidScore  float64
-	Members     []string
+	Final      string
+	ValidScore float64
+	Members    []string
+	// Calibration describes the probability calibration fitted to the
+	// chosen classifier ("" when none).
+	Calibration string
 	Evaluation  *Evaluation // optional: the chosen model on test data
 	TestMetrics map[string]float64
 }
@@ -51,6 +54,9 @@ func SearchPage(s *Search) *Page {
 		{Label: "Chosen model", Value: s.Final, Note: strings.Join(s.Members, " + ")},
 		{Label: "Validation " + s.Metric, Value: strconv.FormatFloat(s.ValidScore, 'f', 4, 64), Note: s.Eval},
 		{Label: "Trials", Value: strconv.Itoa(len(s.Trials)), Note: fmt.Sprintf("%.1fs", s.Seconds)},
+	}
+	if s.Calibration != "" {
+		cards = append(cards, Card{Label: "Calibration", Value: s.Calibration, Note: "temperature scaling of the probabilities, fitted on validation predictions"})
 	}
 	if v, ok := s.TestMetrics[s.Metric]; ok {
 		cards = append(cards, Card{Label: "Test " + s.Metric, Value: strconv.FormatFloat(v, 'f', 4, 64), Tone: Good})

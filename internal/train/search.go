@@ -35,7 +35,9 @@ type SearchOptions struct {
 	// their families are filled in from the learner names.
 	Spaces []automl.Space
 	// NoEnsemble disables ensemble selection.
-	NoEnsemble    bool
+	NoEnsemble bool
+	// NoCalibrate disables fitting a probability temperature (classifiers).
+	NoCalibrate   bool
 	MaxLatency    time.Duration
 	MaxModelBytes int
 	Recorder      automl.Recorder
@@ -145,7 +147,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		return m.Loss(v)
 	}
 	res, err := automl.Run(ctx, automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, automl.Options{
-		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble,
+		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
 		MaxLatency: o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
 	})
 	if err != nil {
@@ -154,6 +156,9 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	b := &bundle.Bundle{Manifest: p.manifest()}
 	b.Manifest.Metric = m.Name
 	b.Manifest.Metrics = map[string]map[string]float64{"valid": {m.Name: m.Loss(res.ValidLoss)}}
+	if res.Temperature != 1 {
+		b.Manifest.Temperature = res.Temperature
+	}
 	for _, mem := range res.Members {
 		b.Members = append(b.Members, bundle.Member{
 			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight},

@@ -1,0 +1,125 @@
+package automl
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+)
+
+// calibrationData draws n rows of k classes whose true probabilities are
+// softmax(z) and returns them with the probabilities a model at temperature
+// t would report: softmax(z/t).
+func calibrationData(n, k int, t float64, seed uint64) (y, reported []float64) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	y = make([]float64, n)
+	reported = make([]float64, n*k)
+	z := make([]float64, k)
+	for i := range n {
+		for c := range z {
+			z[c] = 3 * r.NormFloat64()
+		}
+		p := softmax(z, 1)
+		u, acc := r.Float64(), 0.0
+		y[i] = float64(k - 1)
+		for c, v := range p {
+			acc += v
+			if u < acc {
+				y[i] = float64(c)
+				break
+			}
+		}
+		copy(reported[i*k:], softmax(z, t))
+	}
+	return y, reported
+}
+
+func softmax(z []float64, t float64) []float64 {
+	out := make([]float64, len(z))
+	top := math.Inf(-1)
+	for _, v := range z {
+		top = max(top, v/t)
+	}
+	sum := 0.0
+	for c, v := range z {
+		out[c] = math.Exp(v/t - top)
+		sum += out[c]
+	}
+	for c := range out {
+		out[c] /= sum
+	}
+	return out
+}
+
+func TestFitTemperatureRecoversMiscalibration(t *testing.T) {
+	for _, tc := range []struct {
+		k    int
+		temp float64
+	}{{2, 0.5}, {2, 2}, {3, 0.4}, {5, 1.8}} {
+		y, p := calibrationData(20000, tc.k, tc.temp, 3)
+		got, before, after, err := fitTemperature(y, p, tc.k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Reported = softmax(z/T): undoing it needs temperature 1/T.
+		if want := 1 / tc.temp; math.Abs(got-want)/want > 0.05 {
+			t.Errorf("k=%d reported at T=%v: fitted temperature %.3f, want ≈ %.3f", tc.k, tc.temp, got, want)
+		}
+		if !(after < before) {
+			t.Errorf("k=%d T=%v: log loss %.4f → %.4f, want lower", tc.k, tc.temp, before, after)
+		}
+	}
+	// Calibrated probabilities stay (nearly) as they are.
+	y, p := calibrationData(20000, 3, 1, 4)
+	got, before, after, err := fitTemperature(y, p, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got-1) > 0.05 || before-after > 0.002 {
+		t.Errorf("calibrated input: temperature %.3f, log loss %.4f → %.4f", got, before, after)
+	}
+}
+
+func TestScaleProbaKeepsRankingAndSums(t *testing.T) {
+	p := []float64{0.7, 0.2, 0.1, 0, 0.5, 0.5, 0, 0, 0}
+	learn.ScaleProba(p, 3, 0.5)
+	for i := 0; i < 9; i += 3 {
+		s := p[i] + p[i+1] + p[i+2]
+		if i < 6 && math.Abs(s-1) > 1e-12 {
+			t.Errorf("row %d sums to %v", i/3, s)
+		}
+	}
+	if !(p[0] > 0.7 && p[0] > p[1] && p[1] > p[2]) || p[3] != 0 || p[4] != 0.5 {
+		t.Errorf("scaled rows %v: want sharper with the same order, zeros kept", p)
+	}
+	if p[6] != 0 || p[7] != 0 || p[8] != 0 {
+		t.Errorf("all-zero row changed: %v", p[6:])
+	}
+}
+
+// TestRunCalibratesUnderconfidentModel runs a search whose only trial is a
+// barely trained (hence underconfident) logistic model: calibration must
+// sharpen it (T < 1), lower the reported validation loss, and be the same on
+// a second run; without Options.Calibrate the temperature stays 1.
+func TestRunCalibratesUnderconfidentModel(t *testing.T) {
+	run := func(calibrate bool) *Result {
+		r, err := Run(context.Background(), toyProblem(), Options{Trials: 1, Seed: 1, Spaces: []Space{toySpace("0s")}, Calibrate: calibrate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, off := run(true), run(true), run(false)
+	if !(a.Temperature < 1) || !(a.CalibratedLogLoss < a.UncalibratedLogLoss) || !(a.ValidLoss < a.Best.Loss) {
+		t.Fatalf("temperature %v, log loss %v → %v, valid loss %v vs best trial %v: want T < 1 and lower losses",
+			a.Temperature, a.UncalibratedLogLoss, a.CalibratedLogLoss, a.ValidLoss, a.Best.Loss)
+	}
+	if a.Temperature != b.Temperature || a.ValidLoss != b.ValidLoss {
+		t.Errorf("two runs fitted temperatures %v and %v", a.Temperature, b.Temperature)
+	}
+	if off.Temperature != 1 || off.ValidLoss != off.Best.Loss {
+		t.Errorf("without Calibrate: temperature %v, valid loss %v (best trial %v)", off.Temperature, off.ValidLoss, off.Best.Loss)
+	}
+}
