@@ -2,6 +2,7 @@ package automl
 
 import (
 	"math"
+	"slices"
 
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/metric"
@@ -29,6 +30,9 @@ const (
 // fitting one parameter on the same predictions.
 const calibrationGain = 0.01
 
+// calibrationRows caps the rows the temperature search evaluates.
+const calibrationRows = 20000
+
 // fitTemperature returns the temperature minimising the log loss of the
 // scaled probabilities against y (class indices), with the log loss before
 // and after. The log loss of softmax(a·log p) is convex in a = 1/t, so a
@@ -38,9 +42,19 @@ func fitTemperature(y, proba []float64, k int) (t, before, after float64, err er
 	if err != nil {
 		return 1, 0, 0, err
 	}
-	scaled := make([]float64, len(proba))
-	loss := func(logA float64) float64 {
-		copy(scaled, proba)
+	// The search runs on an evenly spaced sample of at most calibrationRows
+	// rows (one parameter needs no more), the final loss on all of them.
+	sy, sp := y, proba
+	if n := len(y); n > calibrationRows {
+		sy, sp = make([]float64, calibrationRows), make([]float64, calibrationRows*k)
+		for i := range calibrationRows {
+			r := i * n / calibrationRows
+			sy[i] = y[r]
+			copy(sp[i*k:(i+1)*k], proba[r*k:(r+1)*k])
+		}
+	}
+	lossOf := func(y, proba []float64, logA float64) float64 {
+		scaled := slices.Clone(proba)
 		learn.ScaleProba(scaled, k, math.Exp(-logA))
 		l, err := metric.LogLoss(y, scaled, k, nil)
 		if err != nil {
@@ -48,6 +62,7 @@ func fitTemperature(y, proba []float64, k int) (t, before, after float64, err er
 		}
 		return l
 	}
+	loss := func(logA float64) float64 { return lossOf(sy, sp, logA) }
 	lo, hi := math.Log(1/maxTemperature), math.Log(1/minTemperature)
 	const phi = 0.6180339887498949
 	x1, x2 := hi-phi*(hi-lo), lo+phi*(hi-lo)
@@ -62,12 +77,12 @@ func fitTemperature(y, proba []float64, k int) (t, before, after float64, err er
 			x2 = lo + phi*(hi-lo)
 			f2 = loss(x2)
 		}
-		if hi-lo < 1e-4 {
+		if hi-lo < 1e-3 {
 			break
 		}
 	}
 	logA := (lo + hi) / 2
-	after = loss(logA)
+	after = lossOf(y, proba, logA)
 	if !(after < before) {
 		return 1, before, before, nil
 	}
