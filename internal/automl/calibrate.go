@@ -88,3 +88,42 @@ func fitTemperature(y, proba []float64, k int) (t, before, after float64, err er
 	}
 	return math.Exp(-logA), before, after, nil
 }
+
+// calibrateTrial fits a temperature to a trial's out-of-fold probabilities
+// and, when it lowers their log loss by calibrationGain or more, calibrates
+// oof in place and returns it (else 1). With repeated cross-validation it
+// fits on every repeat's predictions (runs) rather than on their average:
+// an average of several models' predictions is smoother than any one
+// model's, so a temperature fitted to it would over-sharpen the refitted
+// model.
+func (s *searcher) calibrateTrial(oof, runs []float64) float64 {
+	k := len(s.p.Classes)
+	y := s.split.yValid(s)
+	fitY, fitP := y, oof
+	reps := 1
+	if runs != nil {
+		reps = len(runs) / len(oof)
+		fitY = make([]float64, 0, reps*len(y))
+		for range reps {
+			fitY = append(fitY, y...)
+		}
+		fitP = runs
+	}
+	t, before, after, err := fitTemperature(fitY, fitP, k)
+	if err != nil || t == 1 || after > before*(1-calibrationGain) {
+		return 1
+	}
+	if runs == nil {
+		learn.ScaleProba(oof, k, t)
+		return t
+	}
+	learn.ScaleProba(runs, k, t)
+	clear(oof)
+	w := 1 / float64(reps)
+	for r := range reps {
+		for i, v := range runs[r*len(oof) : (r+1)*len(oof)] {
+			oof[i] += w * v
+		}
+	}
+	return t
+}

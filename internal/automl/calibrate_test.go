@@ -105,7 +105,7 @@ func TestScaleProbaKeepsRankingAndSums(t *testing.T) {
 // a second run; without Options.Calibrate the temperature stays 1.
 func TestRunCalibratesUnderconfidentModel(t *testing.T) {
 	run := func(calibrate bool) *Result {
-		r, err := Run(context.Background(), toyProblem(), Options{Trials: 1, Seed: 1, Spaces: []Space{toySpace("0s")}, Calibrate: calibrate})
+		r, err := Run(context.Background(), toyProblem(), Options{Trials: 1, Seed: 1, Spaces: []Space{toySpace("0s")}, Calibrate: calibrate, Repeats: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,5 +121,45 @@ func TestRunCalibratesUnderconfidentModel(t *testing.T) {
 	}
 	if off.Temperature != 1 || off.ValidLoss != off.Best.Loss {
 		t.Errorf("without Calibrate: temperature %v, valid loss %v (best trial %v)", off.Temperature, off.ValidLoss, off.Best.Loss)
+	}
+}
+
+// TestCalibrateTrials checks per-trial calibration: every trial of an
+// underconfident learner gets a temperature below 1 and a lower loss than
+// the same search without it, with repeated cross-validation (fitted on the
+// repeats' own predictions) as with a single one; the final model carries
+// its trial's temperature; results are reproducible; and the final
+// ensemble-level calibration is skipped under repeats.
+func TestCalibrateTrials(t *testing.T) {
+	for _, repeats := range []int{1, 3} {
+		run := func(calibrate bool) *Result {
+			r, err := Run(context.Background(), toyProblem(), Options{Trials: 4, Seed: 2, Spaces: []Space{toySpace("0s")},
+				Calibrate: calibrate, CalibrateTrials: calibrate, Repeats: repeats, Folds: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		on, again, off := run(true), run(true), run(false)
+		for i, tr := range on.Trials {
+			if !(tr.Temperature > 0 && tr.Temperature < 1) {
+				t.Errorf("repeats %d trial %d: temperature %v, want in (0, 1)", repeats, i, tr.Temperature)
+			}
+			if !(tr.Loss < off.Trials[i].Loss) {
+				t.Errorf("repeats %d trial %d: calibrated loss %v not below %v", repeats, i, tr.Loss, off.Trials[i].Loss)
+			}
+			if tr.Loss != again.Trials[i].Loss || tr.Temperature != again.Trials[i].Temperature {
+				t.Errorf("repeats %d trial %d: two runs differ", repeats, i)
+			}
+			if off.Trials[i].Temperature != 0 {
+				t.Errorf("repeats %d trial %d: temperature %v without CalibrateTrials", repeats, i, off.Trials[i].Temperature)
+			}
+		}
+		if len(on.Members) != 1 || on.Members[0].Temperature != on.Best.Temperature {
+			t.Errorf("repeats %d: final member temperature %v, best trial's %v", repeats, on.Members[0].Temperature, on.Best.Temperature)
+		}
+		if repeats > 1 && on.Temperature != 1 {
+			t.Errorf("repeats %d: final temperature %v, want 1 (skipped under repeats)", repeats, on.Temperature)
+		}
 	}
 }

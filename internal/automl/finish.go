@@ -9,7 +9,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 )
 
@@ -55,7 +54,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	if s.split.method == "cv" {
 		res.Folds, res.Repeats = s.o.Folds, s.split.repeats
 	}
-	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1}}
+	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature}}
 	if s.o.Ensemble {
 		// When refitting the selected ensemble would not fit in the time
 		// left, the costliest member's configuration leaves the candidates
@@ -98,7 +97,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 			return s.fallback(res, err)
 		}
 		// Not enough time for the ensemble: refit the best single model.
-		members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1}}
+		members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature}}
 		res.Ensembled, res.ValidLoss = false, s.best.Loss
 		if err := s.refit(refitCtx, members); err != nil {
 			return s.fallback(res, err)
@@ -117,7 +116,11 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 // metric.
 func (s *searcher) calibrate(res *Result) {
 	res.Temperature = 1
-	if !s.p.Task.Classification() || !s.o.Calibrate {
+	// With repeated cross-validation the out-of-fold predictions average
+	// several models per row, smoother than the refitted model's: a
+	// temperature fitted to them would over-sharpen it (calibrateTrial
+	// handles repeats per trial instead).
+	if !s.p.Task.Classification() || !s.o.Calibrate || s.split.repeats > 1 {
 		return
 	}
 	k := len(s.p.Classes)
@@ -240,7 +243,7 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 	if s.best.model == nil {
 		return nil, fmt.Errorf("automl: refit best model: %w", refitErr)
 	}
-	res.Members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Model: s.best.model}}
+	res.Members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Model: s.best.model}}
 	res.Ensembled, res.ValidLoss = false, s.best.Loss
 	s.calibrate(res)
 	res.Elapsed = s.elapsed()
@@ -306,7 +309,7 @@ func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Me
 	var ms []Member
 	for i, t := range cands {
 		if w[i] > 0 {
-			ms = append(ms, Member{Learner: t.Learner, Family: t.Family, Config: t.Config, Weight: w[i]})
+			ms = append(ms, Member{Learner: t.Learner, Family: t.Family, Config: t.Config, Weight: w[i], Temperature: t.Temperature})
 		}
 	}
 	if len(ms) < 2 {
@@ -359,28 +362,4 @@ func (r *Result) Leaderboard() []Trial {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Loss < out[j].Loss })
 	return out
-}
-
-// Predict combines the members' outputs for a design matrix per family:
-// weighted average probabilities (n×k) for classifiers, weighted average
-// values for regression.
-func Predict(ms []Member, task learn.Task, k int, X func(family string) (*frame.Matrix, error)) ([]float64, error) {
-	var out []float64
-	for _, m := range ms {
-		x, err := X(m.Family)
-		if err != nil {
-			return nil, err
-		}
-		p, err := predictOut(m.Model, x, task, k)
-		if err != nil {
-			return nil, err
-		}
-		if out == nil {
-			out = make([]float64, len(p))
-		}
-		for i, v := range p {
-			out[i] += m.Weight * v
-		}
-	}
-	return out, nil
 }

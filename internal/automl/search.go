@@ -72,6 +72,12 @@ type Options struct {
 	// Calibrate fits a temperature to a classifier's final probabilities on
 	// its out-of-fold (or validation) predictions (Result.Temperature).
 	Calibrate bool
+	// CalibrateTrials fits a temperature to every classifier trial's
+	// probabilities and scores the calibrated ones (Trial.Temperature), so
+	// that selection and ensembling compare calibrated models: for
+	// probability metrics such as log loss, where an accurate but
+	// underconfident forest would otherwise lose to a worse booster.
+	CalibrateTrials bool
 	// MaxLatency discards configurations predicting slower than this per row
 	// (0: no limit).
 	MaxLatency time.Duration
@@ -108,6 +114,10 @@ type Trial struct {
 	// Cost is the trial's cost in search units (seconds in budget mode,
 	// model-based units in trial-count mode).
 	Cost float64 `json:"cost"`
+	// Temperature calibrates the trial's probabilities (Options.
+	// CalibrateTrials; learn.ScaleProba): its loss and out-of-fold
+	// predictions are the calibrated ones. 0 or 1: none.
+	Temperature float64 `json:"temperature,omitempty"`
 
 	oof []float64 // out-of-fold predictions (proba for classifiers)
 	// model fitted on the training part (holdout mode only), a fallback
@@ -118,11 +128,14 @@ type Trial struct {
 // Member is one model of the result: a single model, or an ensemble member
 // with its weight.
 type Member struct {
-	Learner string      `json:"learner"`
-	Family  string      `json:"family"`
-	Config  Config      `json:"config"`
-	Weight  float64     `json:"weight"`
-	Model   learn.Model `json:"-"`
+	Learner string  `json:"learner"`
+	Family  string  `json:"family"`
+	Config  Config  `json:"config"`
+	Weight  float64 `json:"weight"`
+	// Temperature calibrates the member's own probabilities before they
+	// are weighted (its trial's Temperature; 0 or 1: none).
+	Temperature float64     `json:"temperature,omitempty"`
+	Model       learn.Model `json:"-"`
 }
 
 // Result is the outcome of a search.
@@ -615,7 +628,7 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	st.seen[cfg.key()+fmt.Sprint(sample)] = true
 	t := &Trial{ID: id, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}
 	began := s.o.Now()
-	oof, model, fit, perRow, size, err := s.evaluate(ctx, st, cfg, sample)
+	oof, runs, model, fit, perRow, size, err := s.evaluate(ctx, st, cfg, sample)
 	wall := s.o.Now().Sub(began)
 	t.FitTime, t.PredictPerRow, t.ModelBytes = fit, perRow, size
 	if err != nil && ctx.Err() != nil && !s.deterministic() {
@@ -646,6 +659,9 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		return t
 	}
 	lossStart := s.o.Now()
+	if s.o.CalibrateTrials && s.p.Task.Classification() {
+		t.Temperature = s.calibrateTrial(oof, runs)
+	}
 	t.Loss = s.p.Loss(s.split.yValid(s), predFromOOF(oof, s.p.Task, len(s.p.Classes)), oof, len(s.p.Classes))
 	s.lossTotal += s.o.Now().Sub(lossStart)
 	s.lossCount++
@@ -718,7 +734,11 @@ func (s *searcher) unitCost(st *learnerState, cfg Config, sample int) float64 {
 // cores. A single fold (holdout, validation set) keeps the learner's own
 // parallelism. Each fold's result lands in its own slots, so the outcome
 // does not depend on scheduling.
-func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof []float64, model learn.Model, fit, perRow time.Duration, size int, err error) {
+//
+// With repeated cross-validation and CalibrateTrials, runs holds each
+// repeat's out-of-fold predictions one after another (the average of which
+// is oof); else it is nil.
+func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof, runs []float64, model learn.Model, fit, perRow time.Duration, size int, err error) {
 	k := len(s.p.Classes)
 	width := 1
 	if s.p.Task.Classification() {
@@ -800,10 +820,14 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	forEach(len(folds), workers, run)
 	var predTime time.Duration
 	var predRows int
-	scale := 1 / float64(s.split.repeats)
+	repeats := s.split.repeats
+	scale := 1 / float64(repeats)
+	if repeats > 1 && s.o.CalibrateTrials && s.p.Task.Classification() {
+		runs = make([]float64, repeats*len(oof))
+	}
 	for f := range outs {
 		if outs[f].err != nil {
-			return nil, nil, 0, 0, 0, outs[f].err
+			return nil, nil, nil, 0, 0, 0, outs[f].err
 		}
 		if outs[f].out == nil { // skipped after another fold failed
 			continue
@@ -815,6 +839,14 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 				dst[j] += scale * out[i*width+j]
 			}
 		}
+		if runs != nil {
+			// Folds are laid out repeat after repeat (see makeSplit).
+			r := f / (len(folds) / repeats)
+			run := runs[r*len(oof) : (r+1)*len(oof)]
+			for i, pos := range folds[f].validPos {
+				copy(run[pos*width:(pos+1)*width], out[i*width:(i+1)*width])
+			}
+		}
 		fit += outs[f].fit
 		predTime += outs[f].pred
 		predRows += outs[f].rows
@@ -824,13 +856,13 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	model = outs[len(outs)-1].model
 	b, err := model.MarshalBinary()
 	if err != nil {
-		return nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
+		return nil, nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
 	}
 	size = len(b)
 	if predRows > 0 {
 		perRow = predTime / time.Duration(predRows)
 	}
-	return oof, model, fit, perRow, size, nil
+	return oof, runs, model, fit, perRow, size, nil
 }
 
 // forEach calls fn(0..n-1), on up to workers goroutines at once (inline

@@ -62,6 +62,9 @@ type MemberInfo struct {
 	Params    map[string]string `json:"params,omitempty"`
 	ModelKind string            `json:"model_kind"`
 	Weight    float64           `json:"weight"`
+	// Temperature calibrates this member's probabilities before they are
+	// weighted (learn.ScaleProba); 0 (absent) or 1: none. Format 2.
+	Temperature float64 `json:"temperature,omitempty"`
 }
 
 // Prep is a member's fitted preprocessing: an optional fitted pipeline
@@ -98,6 +101,9 @@ type Bundle struct {
 	Profile json.RawMessage
 }
 
+// validTemperature reports whether t is absent (0) or a usable temperature.
+func validTemperature(t float64) bool { return t == 0 || (t > 0 && !math.IsInf(t, 0)) }
+
 // ErrCorrupt is returned (wrapped) for a damaged bundle.
 var ErrCorrupt = errors.New("corrupt bundle")
 
@@ -109,11 +115,17 @@ func (b *Bundle) Save(path string) error {
 	}
 	m := b.Manifest
 	m.Format = 1
-	if m.Temperature != 0 && m.Temperature != 1 {
-		if !(m.Temperature > 0) || math.IsInf(m.Temperature, 0) {
-			return fmt.Errorf("save bundle %s: temperature %v: want a positive number", path, m.Temperature)
+	temps := []float64{m.Temperature}
+	for _, mem := range b.Members {
+		temps = append(temps, mem.Info.Temperature)
+	}
+	for _, t := range temps {
+		if t != 0 && t != 1 {
+			if !validTemperature(t) {
+				return fmt.Errorf("save bundle %s: temperature %v: want a positive number", path, t)
+			}
+			m.Format = 2
 		}
-		m.Format = 2
 	}
 	if m.Created.IsZero() {
 		m.Created = time.Now().UTC()
@@ -262,8 +274,13 @@ func Decode(data []byte) (*Bundle, error) {
 	if m.Format < 1 || m.Format > FormatVersion {
 		return nil, fmt.Errorf("bundle format %d is not supported by this Gyre (reads 1..%d): upgrade gyre", m.Format, FormatVersion)
 	}
-	if t := m.Temperature; t != 0 && (!(t > 0) || math.IsInf(t, 0)) {
+	if t := m.Temperature; !validTemperature(t) {
 		return nil, fmt.Errorf("%w: manifest.json: temperature %v: want a positive number", ErrCorrupt, t)
+	}
+	for i, mi := range m.Members {
+		if !validTemperature(mi.Temperature) {
+			return nil, fmt.Errorf("%w: manifest.json: member %d temperature %v: want a positive number", ErrCorrupt, i, mi.Temperature)
+		}
 	}
 	for name, want := range m.Files {
 		got, ok := entries[name]

@@ -218,3 +218,45 @@ func TestTemperature(t *testing.T) {
 		t.Errorf("saving temperature -1: %v", err)
 	}
 }
+
+// TestMemberTemperature checks a member's own temperature: applied to its
+// probabilities before the bundle's, on both prediction paths, stored as
+// format 2, and refused when damaged.
+func TestMemberTemperature(t *testing.T) {
+	base, err := fitted(t, bundle.FamilyTrees).Predict(rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := fitted(t, bundle.FamilyTrees)
+	b.Members[0].Info.Temperature = 0.5
+	b.Manifest.Temperature = 1.5
+	path := filepath.Join(t.TempDir(), "member.gyre")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bundle.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Manifest.Format != 2 || got.Members[0].Info.Temperature != 0.5 {
+		t.Fatalf("format %d member temperature %v after save/load", got.Manifest.Format, got.Members[0].Info.Temperature)
+	}
+	p, err := got.Predict(rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]float64(nil), base.Proba...)
+	learn.ScaleProba(want, 2, 0.5)
+	learn.ScaleProba(want, 2, 1.5)
+	for i := range want {
+		if math.Abs(p.Proba[i]-want[i]) > 1e-12 {
+			t.Fatalf("probability %d = %v, want %v (member then bundle temperature)", i, p.Proba[i], want[i])
+		}
+	}
+	checkRows(t, got, rows())
+
+	b.Members[0].Info.Temperature = math.Inf(1)
+	if err := b.Save(filepath.Join(t.TempDir(), "bad.gyre")); err == nil || !strings.Contains(err.Error(), "temperature") {
+		t.Errorf("saving an infinite member temperature: %v", err)
+	}
+}

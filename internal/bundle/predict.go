@@ -59,6 +59,7 @@ func (b *Bundle) Predict(f *frame.Frame) (*Prediction, error) {
 			if err != nil {
 				return nil, fmt.Errorf("predict: member %d (%s): %w", mi, m.Info.Learner, err)
 			}
+			learn.ScaleProba(p, k, m.Info.Temperature)
 			if out.Proba == nil {
 				out.Proba = make([]float64, n*k)
 			}

@@ -34,6 +34,7 @@ type RowPredictor struct {
 // seen in training.
 type rowMember struct {
 	w     float64
+	temp  float64 // the member's own temperature (0 or 1: none)
 	model learn.Model
 	prob  learn.Prober
 	cols  []rowCol
@@ -55,6 +56,7 @@ type Row struct {
 	missing []bool
 	xs      []frame.Matrix
 	proba   []float64
+	scratch []float64 // a calibrated member's probabilities
 	value   [1]float64
 }
 
@@ -81,7 +83,7 @@ func NewRowPredictor(b *Bundle) (*RowPredictor, bool) {
 		if m.Prep == nil || m.Prep.Pipeline != nil || m.Prep.Encoder == nil || m.Model == nil {
 			return nil, false
 		}
-		rm := rowMember{w: m.Info.Weight, model: m.Model}
+		rm := rowMember{w: m.Info.Weight, temp: m.Info.Temperature, model: m.Model}
 		if len(b.Members) == 1 {
 			rm.w = 1
 		}
@@ -139,7 +141,7 @@ func compileCol(in frame.Schema, ef feature.EncodedField) (rowCol, bool) {
 func (r *RowPredictor) newRow() *Row {
 	n := len(r.kinds)
 	row := &Row{num: make([]float64, n), text: make([][]byte, n), missing: make([]bool, n),
-		xs: make([]frame.Matrix, len(r.members)), proba: make([]float64, r.k)}
+		xs: make([]frame.Matrix, len(r.members)), proba: make([]float64, r.k), scratch: make([]float64, r.k)}
 	for i, m := range r.members {
 		row.xs[i] = frame.Matrix{Rows: 1, Cols: len(m.cols), Data: make([]float64, len(m.cols))}
 	}
@@ -214,6 +216,12 @@ func (r *RowPredictor) Predict(row *Row, out *Prediction) error {
 			}
 			if len(p) != r.k {
 				return fmt.Errorf("predict: member %d (%s): %d probabilities for %d classes", mi, r.b.Members[mi].Info.Learner, len(p), r.k)
+			}
+			if m.temp != 0 && m.temp != 1 {
+				// The model's slice is not ours to change.
+				copy(row.scratch, p)
+				learn.ScaleProba(row.scratch, r.k, m.temp)
+				p = row.scratch
 			}
 			for c, v := range p {
 				row.proba[c] += m.w * v

@@ -104,9 +104,12 @@ type calibrationJSON struct {
 }
 
 type memberJSON struct {
-	Learner string            `json:"learner"`
-	Weight  float64           `json:"weight"`
-	Config  map[string]string `json:"config"`
+	Learner string  `json:"learner"`
+	Weight  float64 `json:"weight"`
+	// Temperature is the member's own probability calibration (omitted:
+	// none).
+	Temperature float64           `json:"temperature,omitempty"`
+	Config      map[string]string `json:"config"`
 }
 
 func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) error {
@@ -220,7 +223,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
 	}
 	for _, mem := range res.Members {
-		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Config: mem.Config})
+		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: calibrated(mem.Temperature), Config: mem.Config})
 	}
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
@@ -263,6 +266,19 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	} else {
 		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.ValidLoss))
 	}
+	if n := len(r.Members); n == 1 && r.Members[0].Temperature != 0 {
+		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f, fitted on the validation predictions\n", r.Members[0].Temperature)
+	} else if n > 1 {
+		k := 0
+		for _, mem := range r.Members {
+			if mem.Temperature != 0 {
+				k++
+			}
+		}
+		if k > 0 {
+			fmt.Fprintf(app.Stdout, "calibrated: %d of %d members by their own temperature\n", k, n)
+		}
+	}
 	if c := r.Temperature; c != nil {
 		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
 	}
@@ -295,3 +311,11 @@ func configString(c map[string]string) string {
 
 // automlReport writes the search's HTML report; wired by the report file.
 var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricName string, higherIsBetter bool, sr searchReport) error
+
+// calibrated returns a temperature for output: 0 (omitted) when it is none.
+func calibrated(t float64) float64 {
+	if t == 1 {
+		return 0
+	}
+	return t
+}

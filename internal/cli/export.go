@@ -125,7 +125,9 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			if double {
 				opts = append(opts, onnx.WithDoubleInput())
 			}
-			if t := b.Manifest.Temperature; t != 0 && t != 1 {
+			// A single member's own temperature and the bundle's compose:
+			// (p^(1/a))^(1/b) = p^(1/(a·b)).
+			if t := temperatureOr1(mem.Info.Temperature) * temperatureOr1(b.Manifest.Temperature); t != 1 {
 				opts = append(opts, onnx.WithTemperature(t))
 			}
 			data, err := onnx.ExportGBDT(m, feats, opts...)
@@ -290,4 +292,12 @@ func checkExport(m *gbdt.Model, data []byte, X *frame.Matrix, double bool) (*exp
 	// bounds those.
 	c.OK = c.MaxDiff <= exportTolerance
 	return c, nil
+}
+
+// temperatureOr1 reads a bundle temperature, where 0 means none.
+func temperatureOr1(t float64) float64 {
+	if t == 0 {
+		return 1
+	}
+	return t
 }

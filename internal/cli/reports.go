@@ -82,7 +82,11 @@ func writeSearchReport(path string, b *bundle.Bundle, res *automl.Result, metric
 		s.Final = fmt.Sprintf("ensemble of %d", len(res.Members))
 	}
 	for _, m := range res.Members {
-		s.Members = append(s.Members, fmt.Sprintf("%s ×%.2f", m.Learner, m.Weight))
+		member := fmt.Sprintf("%s ×%.2f", m.Learner, m.Weight)
+		if m.Temperature != 0 && m.Temperature != 1 {
+			member += fmt.Sprintf(" (T = %.2f)", m.Temperature)
+		}
+		s.Members = append(s.Members, member)
 	}
 	if res.Temperature != 1 && res.Temperature > 0 {
 		s.Calibration = fmt.Sprintf("T = %.3f (log loss %.4f → %.4f)", res.Temperature, res.UncalibratedLogLoss, res.CalibratedLogLoss)

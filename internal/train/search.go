@@ -148,7 +148,8 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	}
 	res, err := automl.Run(ctx, automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, automl.Options{
 		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
-		MaxLatency: o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
+		CalibrateTrials: !o.NoCalibrate && (m.Name == "log_loss" || m.Name == "brier"),
+		MaxLatency:      o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -161,7 +162,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	}
 	for _, mem := range res.Members {
 		b.Members = append(b.Members, bundle.Member{
-			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight},
+			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight, Temperature: mem.Temperature},
 			Prep:  preps[mem.Family],
 			Model: mem.Model,
 		})
