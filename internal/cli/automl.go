@@ -39,6 +39,12 @@ cross-validation and large data on a holdout with a growing sample. The best
 trials are then ensembled (greedy selection) when that beats the best single
 model, and the result is refitted on all rows within the budget.
 
+A classifier's probabilities are calibrated by temperature scaling fitted on
+the validation predictions (never the test data): every trial's when the
+metric is log_loss or brier, so selection compares calibrated models, and the
+final ensemble's. It never changes a row's predicted class. --no-calibrate
+turns it off.
+
 --budget is wall time including the refit. --trials N without --budget is the
 reproducible mode: the same --seed and N give a bit-identical model.
 
