@@ -11,8 +11,9 @@ import (
 // Temperature scaling (Guo et al., 2017, "On calibration of modern neural
 // networks"): a classifier's probabilities p are replaced by
 // softmax(log(p)/T), i.e. p_c^(1/T) renormalised. One parameter, fitted by
-// minimising log loss on the out-of-fold (or validation) predictions of the
-// selected model, so it never sees test data. It keeps every row's class
+// minimising log loss on out-of-fold (or validation) predictions, of every
+// trial (Options.CalibrateTrials) and of the final model (Options.Calibrate),
+// so it never sees test data. It keeps every row's class
 // ranking (accuracy, F1 and binary ROC-AUC are unchanged) and mends the
 // typical miscalibration of averaged ensembles and forests, which are
 // underconfident (T < 1 sharpens them), and of overfitted boosters, which
@@ -35,8 +36,9 @@ const calibrationRows = 20000
 
 // fitTemperature returns the temperature minimising the log loss of the
 // scaled probabilities against y (class indices), with the log loss before
-// and after. The log loss of softmax(a·log p) is convex in a = 1/t, so a
-// golden-section search over log a finds the minimum.
+// and after. The log loss of softmax(a·log p) is convex in a = 1/t, hence
+// unimodal in log a, so a golden-section search over log a finds the
+// minimum.
 func fitTemperature(y, proba []float64, k int) (t, before, after float64, err error) {
 	before, err = metric.LogLoss(y, proba, k, nil)
 	if err != nil {
