@@ -658,10 +658,12 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		}
 		return t
 	}
-	lossStart := s.o.Now()
 	if s.o.CalibrateTrials && s.p.Task.Classification() {
 		t.Temperature = s.calibrateTrial(oof, runs)
 	}
+	// Only the loss itself is timed: the time per loss evaluation prices
+	// ensemble selection (ensembleCost), which does not calibrate.
+	lossStart := s.o.Now()
 	t.Loss = s.p.Loss(s.split.yValid(s), predFromOOF(oof, s.p.Task, len(s.p.Classes)), oof, len(s.p.Classes))
 	s.lossTotal += s.o.Now().Sub(lossStart)
 	s.lossCount++
