@@ -34,15 +34,27 @@ const calibrationGain = 0.01
 // calibrationRows caps the rows the temperature search evaluates.
 const calibrationRows = 20000
 
+// smoothings are the probability smoothings tried by a trial's calibration
+// (see learn.CalibrateProba): 0 first, as a smoothing is kept only when it
+// gains calibrationGain over the best temperature alone.
+var smoothings = []float64{0, 1e-4, 1e-3, 1e-2}
+
 // fitTemperature returns the temperature minimising the log loss of the
 // scaled probabilities against y (class indices), with the log loss before
 // and after. The log loss of softmax(a·log p) is convex in a = 1/t, hence
 // unimodal in log a, so a golden-section search over log a finds the
 // minimum.
 func fitTemperature(y, proba []float64, k int) (t, before, after float64, err error) {
+	t, _, before, after, err = fitCalibration(y, proba, k, false)
+	return t, before, after, err
+}
+
+// fitCalibration is fitTemperature that, with smooth, also tries the
+// smoothings and returns the one kept (see smoothings).
+func fitCalibration(y, proba []float64, k int, smooth bool) (t, eps, before, after float64, err error) {
 	before, err = metric.LogLoss(y, proba, k, nil)
 	if err != nil {
-		return 1, 0, 0, err
+		return 1, 0, 0, 0, err
 	}
 	// The search runs on an evenly spaced sample of at most calibrationRows
 	// rows (one parameter needs no more), the final loss on all of them.
@@ -55,50 +67,63 @@ func fitTemperature(y, proba []float64, k int) (t, before, after float64, err er
 			copy(sp[i*k:(i+1)*k], proba[r*k:(r+1)*k])
 		}
 	}
-	lossOf := func(y, proba []float64, logA float64) float64 {
+	lossOf := func(y, proba []float64, logA, eps float64) float64 {
 		scaled := slices.Clone(proba)
-		learn.ScaleProba(scaled, k, math.Exp(-logA))
+		learn.CalibrateProba(scaled, k, math.Exp(-logA), eps)
 		l, err := metric.LogLoss(y, scaled, k, nil)
 		if err != nil {
 			return math.Inf(1)
 		}
 		return l
 	}
-	loss := func(logA float64) float64 { return lossOf(sy, sp, logA) }
-	lo, hi := math.Log(1/maxTemperature), math.Log(1/minTemperature)
-	const phi = 0.6180339887498949
-	x1, x2 := hi-phi*(hi-lo), lo+phi*(hi-lo)
-	f1, f2 := loss(x1), loss(x2)
-	for range 60 {
-		if f1 <= f2 {
-			hi, x2, f2 = x2, x1, f1
-			x1 = hi - phi*(hi-lo)
-			f1 = loss(x1)
-		} else {
-			lo, x1, f1 = x1, x2, f2
-			x2 = lo + phi*(hi-lo)
-			f2 = loss(x2)
-		}
-		if hi-lo < 1e-3 {
-			break
-		}
+	candidates := smoothings[:1]
+	if smooth {
+		candidates = smoothings
 	}
-	logA := (lo + hi) / 2
-	after = lossOf(y, proba, logA)
-	if !(after < before) {
-		return 1, before, before, nil
+	t, eps, after = 1, 0, before
+	plain := before // the best loss without smoothing
+	for _, e := range candidates {
+		loss := func(logA float64) float64 { return lossOf(sy, sp, logA, e) }
+		lo, hi := math.Log(1/maxTemperature), math.Log(1/minTemperature)
+		const phi = 0.6180339887498949
+		x1, x2 := hi-phi*(hi-lo), lo+phi*(hi-lo)
+		f1, f2 := loss(x1), loss(x2)
+		for range 60 {
+			if f1 <= f2 {
+				hi, x2, f2 = x2, x1, f1
+				x1 = hi - phi*(hi-lo)
+				f1 = loss(x1)
+			} else {
+				lo, x1, f1 = x1, x2, f2
+				x2 = lo + phi*(hi-lo)
+				f2 = loss(x2)
+			}
+			if hi-lo < 1e-3 {
+				break
+			}
+		}
+		logA := (lo + hi) / 2
+		l := lossOf(y, proba, logA, e)
+		if e == 0 {
+			plain = min(plain, l)
+		}
+		if !(l < after) || (e > 0 && !(l < plain*(1-calibrationGain))) {
+			continue
+		}
+		t, eps, after = math.Exp(-logA), e, l
 	}
-	return math.Exp(-logA), before, after, nil
+	return t, eps, before, after, nil
 }
 
-// calibrateTrial fits a temperature to a trial's out-of-fold probabilities
-// and, when it lowers their log loss by calibrationGain or more, calibrates
-// oof in place and returns it (else 1). With repeated cross-validation it
+// calibrateTrial fits a temperature and a smoothing to a trial's
+// out-of-fold probabilities and, when they lower their log loss by
+// calibrationGain or more, calibrates oof in place and returns them (else
+// 1, 0). With repeated cross-validation it
 // fits on every repeat's predictions (runs) rather than on their average:
 // an average of several models' predictions is smoother than any one
 // model's, so a temperature fitted to it would over-sharpen the refitted
 // model.
-func (s *searcher) calibrateTrial(oof, runs []float64) float64 {
+func (s *searcher) calibrateTrial(oof, runs []float64) (t, eps float64) {
 	k := len(s.p.Classes)
 	y := s.split.yValid(s)
 	fitY, fitP := y, oof
@@ -111,15 +136,15 @@ func (s *searcher) calibrateTrial(oof, runs []float64) float64 {
 		}
 		fitP = runs
 	}
-	t, before, after, err := fitTemperature(fitY, fitP, k)
-	if err != nil || t == 1 || after > before*(1-calibrationGain) {
-		return 1
+	t, eps, before, after, err := fitCalibration(fitY, fitP, k, true)
+	if err != nil || (t == 1 && eps == 0) || after > before*(1-calibrationGain) {
+		return 1, 0
 	}
 	if runs == nil {
-		learn.ScaleProba(oof, k, t)
-		return t
+		learn.CalibrateProba(oof, k, t, eps)
+		return t, eps
 	}
-	learn.ScaleProba(runs, k, t)
+	learn.CalibrateProba(runs, k, t, eps)
 	clear(oof)
 	w := 1 / float64(reps)
 	for r := range reps {
@@ -127,5 +152,5 @@ func (s *searcher) calibrateTrial(oof, runs []float64) float64 {
 			oof[i] += w * v
 		}
 	}
-	return t
+	return t, eps
 }

@@ -54,7 +54,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	if s.split.method == "cv" {
 		res.Folds, res.Repeats = s.o.Folds, s.split.repeats
 	}
-	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature}}
+	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Smoothing: s.best.Smoothing}}
 	if s.o.Ensemble {
 		// When refitting the selected ensemble would not fit in the time
 		// left, the costliest member's configuration leaves the candidates
@@ -97,7 +97,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 			return s.fallback(res, err)
 		}
 		// Not enough time for the ensemble: refit the best single model.
-		members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature}}
+		members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Smoothing: s.best.Smoothing}}
 		res.Ensembled, res.ValidLoss = false, s.best.Loss
 		if err := s.refit(refitCtx, members); err != nil {
 			return s.fallback(res, err)
@@ -243,7 +243,7 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 	if s.best.model == nil {
 		return nil, fmt.Errorf("automl: refit best model: %w", refitErr)
 	}
-	res.Members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Model: s.best.model}}
+	res.Members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Smoothing: s.best.Smoothing, Model: s.best.model}}
 	res.Ensembled, res.ValidLoss = false, s.best.Loss
 	s.calibrate(res)
 	res.Elapsed = s.elapsed()
@@ -309,7 +309,7 @@ func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Me
 	var ms []Member
 	for i, t := range cands {
 		if w[i] > 0 {
-			ms = append(ms, Member{Learner: t.Learner, Family: t.Family, Config: t.Config, Weight: w[i], Temperature: t.Temperature})
+			ms = append(ms, Member{Learner: t.Learner, Family: t.Family, Config: t.Config, Weight: w[i], Temperature: t.Temperature, Smoothing: t.Smoothing})
 		}
 	}
 	if len(ms) < 2 {

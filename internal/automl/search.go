@@ -118,6 +118,9 @@ type Trial struct {
 	// CalibrateTrials; learn.ScaleProba): its loss and out-of-fold
 	// predictions are the calibrated ones. 0 or 1: none.
 	Temperature float64 `json:"temperature,omitempty"`
+	// Smoothing is added to every class probability before the
+	// temperature (learn.CalibrateProba; 0: none).
+	Smoothing float64 `json:"smoothing,omitempty"`
 
 	oof []float64 // out-of-fold predictions (proba for classifiers)
 	// model fitted on the training part (holdout mode only), a fallback
@@ -135,6 +138,7 @@ type Member struct {
 	// Temperature calibrates the member's own probabilities before they
 	// are weighted (its trial's Temperature; 0 or 1: none).
 	Temperature float64     `json:"temperature,omitempty"`
+	Smoothing   float64     `json:"smoothing,omitempty"`
 	Model       learn.Model `json:"-"`
 }
 
@@ -659,7 +663,7 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 		return t
 	}
 	if s.o.CalibrateTrials && s.p.Task.Classification() {
-		t.Temperature = s.calibrateTrial(oof, runs)
+		t.Temperature, t.Smoothing = s.calibrateTrial(oof, runs)
 	}
 	// Only the loss itself is timed: the time per loss evaluation prices
 	// ensemble selection (ensembleCost), which does not calibrate.

@@ -65,6 +65,9 @@ type MemberInfo struct {
 	// Temperature calibrates this member's probabilities before they are
 	// weighted (learn.ScaleProba); 0 (absent) or 1: none. Format 2.
 	Temperature float64 `json:"temperature,omitempty"`
+	// Smoothing is added to this member's class probabilities before its
+	// temperature (learn.CalibrateProba); 0 (absent): none. Format 2.
+	Smoothing float64 `json:"smoothing,omitempty"`
 }
 
 // Prep is a member's fitted preprocessing: an optional fitted pipeline
@@ -118,6 +121,12 @@ func (b *Bundle) Save(path string) error {
 	temps := []float64{m.Temperature}
 	for _, mem := range b.Members {
 		temps = append(temps, mem.Info.Temperature)
+		if s := mem.Info.Smoothing; s != 0 {
+			if !(s > 0 && s < 1) {
+				return fmt.Errorf("save bundle %s: smoothing %v: want a number in (0, 1)", path, s)
+			}
+			m.Format = 2
+		}
 	}
 	for _, t := range temps {
 		if t != 0 && t != 1 {
@@ -280,6 +289,9 @@ func Decode(data []byte) (*Bundle, error) {
 	for i, mi := range m.Members {
 		if !validTemperature(mi.Temperature) {
 			return nil, fmt.Errorf("%w: manifest.json: member %d temperature %v: want a positive number", ErrCorrupt, i, mi.Temperature)
+		}
+		if s := mi.Smoothing; s != 0 && !(s > 0 && s < 1) {
+			return nil, fmt.Errorf("%w: manifest.json: member %d smoothing %v: want a number in (0, 1)", ErrCorrupt, i, s)
 		}
 	}
 	for name, want := range m.Files {

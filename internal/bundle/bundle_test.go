@@ -229,6 +229,7 @@ func TestMemberTemperature(t *testing.T) {
 	}
 	b := fitted(t, bundle.FamilyTrees)
 	b.Members[0].Info.Temperature = 0.5
+	b.Members[0].Info.Smoothing = 0.01
 	b.Manifest.Temperature = 1.5
 	path := filepath.Join(t.TempDir(), "member.gyre")
 	if err := b.Save(path); err != nil {
@@ -238,7 +239,7 @@ func TestMemberTemperature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Manifest.Format != 2 || got.Members[0].Info.Temperature != 0.5 {
+	if got.Manifest.Format != 2 || got.Members[0].Info.Temperature != 0.5 || got.Members[0].Info.Smoothing != 0.01 {
 		t.Fatalf("format %d member temperature %v after save/load", got.Manifest.Format, got.Members[0].Info.Temperature)
 	}
 	p, err := got.Predict(rows())
@@ -246,7 +247,7 @@ func TestMemberTemperature(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := append([]float64(nil), base.Proba...)
-	learn.ScaleProba(want, 2, 0.5)
+	learn.CalibrateProba(want, 2, 0.5, 0.01)
 	learn.ScaleProba(want, 2, 1.5)
 	for i := range want {
 		if math.Abs(p.Proba[i]-want[i]) > 1e-12 {

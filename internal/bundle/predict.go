@@ -59,7 +59,7 @@ func (b *Bundle) Predict(f *frame.Frame) (*Prediction, error) {
 			if err != nil {
 				return nil, fmt.Errorf("predict: member %d (%s): %w", mi, m.Info.Learner, err)
 			}
-			learn.ScaleProba(p, k, m.Info.Temperature)
+			learn.CalibrateProba(p, k, m.Info.Temperature, m.Info.Smoothing)
 			if out.Proba == nil {
 				out.Proba = make([]float64, n*k)
 			}

@@ -35,6 +35,7 @@ type RowPredictor struct {
 type rowMember struct {
 	w     float64
 	temp  float64 // the member's own temperature (0 or 1: none)
+	eps   float64 // and smoothing (0: none)
 	model learn.Model
 	prob  learn.Prober
 	cols  []rowCol
@@ -83,7 +84,7 @@ func NewRowPredictor(b *Bundle) (*RowPredictor, bool) {
 		if m.Prep == nil || m.Prep.Pipeline != nil || m.Prep.Encoder == nil || m.Model == nil {
 			return nil, false
 		}
-		rm := rowMember{w: m.Info.Weight, temp: m.Info.Temperature, model: m.Model}
+		rm := rowMember{w: m.Info.Weight, temp: m.Info.Temperature, eps: m.Info.Smoothing, model: m.Model}
 		if len(b.Members) == 1 {
 			rm.w = 1
 		}
@@ -217,10 +218,10 @@ func (r *RowPredictor) Predict(row *Row, out *Prediction) error {
 			if len(p) != r.k {
 				return fmt.Errorf("predict: member %d (%s): %d probabilities for %d classes", mi, r.b.Members[mi].Info.Learner, len(p), r.k)
 			}
-			if m.temp != 0 && m.temp != 1 {
+			if (m.temp != 0 && m.temp != 1) || m.eps != 0 {
 				// The model's slice is not ours to change.
 				copy(row.scratch, p)
-				learn.ScaleProba(row.scratch, r.k, m.temp)
+				learn.CalibrateProba(row.scratch, r.k, m.temp, m.eps)
 				p = row.scratch
 			}
 			for c, v := range p {

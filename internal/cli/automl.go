@@ -115,6 +115,7 @@ type memberJSON struct {
 	// Temperature is the member's own probability calibration (omitted:
 	// none).
 	Temperature float64           `json:"temperature,omitempty"`
+	Smoothing   float64           `json:"smoothing,omitempty"`
 	Config      map[string]string `json:"config"`
 }
 
@@ -229,7 +230,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
 	}
 	for _, mem := range res.Members {
-		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: calibrated(mem.Temperature), Config: mem.Config})
+		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: calibrated(mem.Temperature), Smoothing: mem.Smoothing, Config: mem.Config})
 	}
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
@@ -272,17 +273,17 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	} else {
 		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.ValidLoss))
 	}
-	if n := len(r.Members); n == 1 && r.Members[0].Temperature != 0 {
-		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f, fitted on the validation predictions\n", r.Members[0].Temperature)
+	if n := len(r.Members); n == 1 && (r.Members[0].Temperature != 0 || r.Members[0].Smoothing != 0) {
+		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f, smoothing %g, fitted on the validation predictions\n", calibratedOr1(r.Members[0].Temperature), r.Members[0].Smoothing)
 	} else if n > 1 {
 		k := 0
 		for _, mem := range r.Members {
-			if mem.Temperature != 0 {
+			if mem.Temperature != 0 || mem.Smoothing != 0 {
 				k++
 			}
 		}
 		if k > 0 {
-			fmt.Fprintf(app.Stdout, "calibrated: %d of %d members by their own temperature\n", k, n)
+			fmt.Fprintf(app.Stdout, "calibrated: %d of %d members by their own temperature or smoothing\n", k, n)
 		}
 	}
 	if c := r.Temperature; c != nil {
@@ -322,6 +323,14 @@ var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricN
 func calibrated(t float64) float64 {
 	if t == 1 {
 		return 0
+	}
+	return t
+}
+
+// calibratedOr1 reads an output temperature, where 0 means none.
+func calibratedOr1(t float64) float64 {
+	if t == 0 {
+		return 1
 	}
 	return t
 }

@@ -125,6 +125,9 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			if double {
 				opts = append(opts, onnx.WithDoubleInput())
 			}
+			if mem.Info.Smoothing != 0 {
+				return usageErrorf("export %s: the model's probabilities are smoothed (by %g, fitted by automl on log loss); ONNX export folds a temperature into the trees but cannot express smoothing: rerun automl with --no-calibrate for an exportable model", ref, mem.Info.Smoothing)
+			}
 			// A single member's own temperature and the bundle's compose:
 			// (p^(1/a))^(1/b) = p^(1/(a·b)).
 			if t := temperatureOr1(mem.Info.Temperature) * temperatureOr1(b.Manifest.Temperature); t != 1 {

@@ -162,7 +162,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	}
 	for _, mem := range res.Members {
 		b.Members = append(b.Members, bundle.Member{
-			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight, Temperature: mem.Temperature},
+			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing},
 			Prep:  preps[mem.Family],
 			Model: mem.Model,
 		})
