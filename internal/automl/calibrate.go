@@ -118,7 +118,7 @@ func fitCalibration(y, proba []float64, k int, smooth bool) (t, eps, before, aft
 // calibrateTrial fits a temperature and a smoothing to a trial's
 // out-of-fold probabilities and, when they lower their log loss by
 // calibrationGain or more, calibrates oof in place and returns them (else
-// 1, 0). With repeated cross-validation it
+// 0, 0: none). With repeated cross-validation it
 // fits on every repeat's predictions (runs) rather than on their average:
 // an average of several models' predictions is smoother than any one
 // model's, so a temperature fitted to it would over-sharpen the refitted
@@ -138,7 +138,7 @@ func (s *searcher) calibrateTrial(oof, runs []float64) (t, eps float64) {
 	}
 	t, eps, before, after, err := fitCalibration(fitY, fitP, k, true)
 	if err != nil || (t == 1 && eps == 0) || after > before*(1-calibrationGain) {
-		return 1, 0
+		return 0, 0
 	}
 	if runs == nil {
 		learn.CalibrateProba(oof, k, t, eps)

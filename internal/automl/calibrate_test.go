@@ -119,7 +119,7 @@ func TestRunCalibratesUnderconfidentModel(t *testing.T) {
 	if a.Temperature != b.Temperature || a.ValidLoss != b.ValidLoss {
 		t.Errorf("two runs fitted temperatures %v and %v", a.Temperature, b.Temperature)
 	}
-	if off.Temperature != 1 || off.ValidLoss != off.Best.Loss {
+	if off.Temperature != 0 || off.ValidLoss != off.Best.Loss {
 		t.Errorf("without Calibrate: temperature %v, valid loss %v (best trial %v)", off.Temperature, off.ValidLoss, off.Best.Loss)
 	}
 }
@@ -158,8 +158,8 @@ func TestCalibrateTrials(t *testing.T) {
 		if len(on.Members) != 1 || on.Members[0].Temperature != on.Best.Temperature {
 			t.Errorf("repeats %d: final member temperature %v, best trial's %v", repeats, on.Members[0].Temperature, on.Best.Temperature)
 		}
-		if repeats > 1 && on.Temperature != 1 {
-			t.Errorf("repeats %d: final temperature %v, want 1 (skipped under repeats)", repeats, on.Temperature)
+		if repeats > 1 && on.Temperature != 0 {
+			t.Errorf("repeats %d: final temperature %v, want 0 (skipped under repeats)", repeats, on.Temperature)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	if s.split.method == "cv" {
 		res.Folds, res.Repeats = s.o.Folds, s.split.repeats
 	}
-	members := []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Smoothing: s.best.Smoothing}}
+	members := []Member{memberOf(s.best, 1)}
 	if s.o.Ensemble {
 		// When refitting the selected ensemble would not fit in the time
 		// left, the costliest member's configuration leaves the candidates
@@ -97,7 +97,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 			return s.fallback(res, err)
 		}
 		// Not enough time for the ensemble: refit the best single model.
-		members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Smoothing: s.best.Smoothing}}
+		members = []Member{memberOf(s.best, 1)}
 		res.Ensembled, res.ValidLoss = false, s.best.Loss
 		if err := s.refit(refitCtx, members); err != nil {
 			return s.fallback(res, err)
@@ -115,7 +115,6 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 // log loss by at least calibrationGain without worsening the selection
 // metric.
 func (s *searcher) calibrate(res *Result) {
-	res.Temperature = 1
 	// With repeated cross-validation the out-of-fold predictions average
 	// several models per row, smoother than the refitted model's: a
 	// temperature fitted to them would over-sharpen it (calibrateTrial
@@ -172,6 +171,11 @@ func (s *searcher) membersOOF(ms []Member) []float64 {
 		}
 	}
 	return out
+}
+
+// memberOf returns trial t as a member of weight w (no model yet).
+func memberOf(t *Trial, w float64) Member {
+	return Member{Learner: t.Learner, Family: t.Family, Config: t.Config, Weight: w, Temperature: t.Temperature, Smoothing: t.Smoothing}
 }
 
 // refitFits reports whether refitting the members on all rows is expected
@@ -243,7 +247,9 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 	if s.best.model == nil {
 		return nil, fmt.Errorf("automl: refit best model: %w", refitErr)
 	}
-	res.Members = []Member{{Learner: s.best.Learner, Family: s.best.Family, Config: s.best.Config, Weight: 1, Temperature: s.best.Temperature, Smoothing: s.best.Smoothing, Model: s.best.model}}
+	m := memberOf(s.best, 1)
+	m.Model = s.best.model
+	res.Members = []Member{m}
 	res.Ensembled, res.ValidLoss = false, s.best.Loss
 	s.calibrate(res)
 	res.Elapsed = s.elapsed()
@@ -309,7 +315,7 @@ func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Me
 	var ms []Member
 	for i, t := range cands {
 		if w[i] > 0 {
-			ms = append(ms, Member{Learner: t.Learner, Family: t.Family, Config: t.Config, Weight: w[i], Temperature: t.Temperature, Smoothing: t.Smoothing})
+			ms = append(ms, memberOf(t, w[i]))
 		}
 	}
 	if len(ms) < 2 {

@@ -116,7 +116,7 @@ type Trial struct {
 	Cost float64 `json:"cost"`
 	// Temperature calibrates the trial's probabilities (Options.
 	// CalibrateTrials; learn.ScaleProba): its loss and out-of-fold
-	// predictions are the calibrated ones. 0 or 1: none.
+	// predictions are the calibrated ones. 0: none.
 	Temperature float64 `json:"temperature,omitempty"`
 	// Smoothing is added to every class probability before the
 	// temperature (learn.CalibrateProba; 0: none).
@@ -136,7 +136,7 @@ type Member struct {
 	Config  Config  `json:"config"`
 	Weight  float64 `json:"weight"`
 	// Temperature calibrates the member's own probabilities before they
-	// are weighted (its trial's Temperature; 0 or 1: none).
+	// are weighted (its trial's Temperature; 0: none).
 	Temperature float64     `json:"temperature,omitempty"`
 	Smoothing   float64     `json:"smoothing,omitempty"`
 	Model       learn.Model `json:"-"`
@@ -155,9 +155,9 @@ type Result struct {
 	// Ensembled reports whether an ensemble beat the best single model.
 	Ensembled bool
 	// Temperature scales the final classifier's probabilities (see
-	// learn.ScaleProba); 1 when no calibration was fitted or it did not help.
+	// learn.ScaleProba); 0 when no calibration was fitted or it did not help.
 	// UncalibratedLogLoss and CalibratedLogLoss are the out-of-fold log
-	// losses before and after it (0 when Temperature is 1).
+	// losses before and after it (0 when Temperature is 0).
 	Temperature                            float64
 	UncalibratedLogLoss, CalibratedLogLoss float64
 	// Eval is the evaluation method used ("cv", "holdout" or "valid").

@@ -76,7 +76,7 @@ reproducible mode: the same --seed and N give a bit-identical model.
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
 	f.StringVar(&fl.eval, "eval", "auto", "evaluation: auto, cv or holdout")
 	f.BoolVar(&fl.noEnsemble, "no-ensemble", false, "do not ensemble the best trials")
-	f.BoolVar(&fl.noCalibrate, "no-calibrate", false, "do not fit a probability temperature to the final classifier")
+	f.BoolVar(&fl.noCalibrate, "no-calibrate", false, "do not calibrate classifier probabilities (temperature and smoothing fitted on validation predictions)")
 	f.StringVar(&fl.search, "search", "cfo", "search method: cfo (cost-frugal local search), tpe, random or grid")
 	f.StringVar(&fl.space, "space", "", "YAML search space replacing the built-in ones (see 'gyre automl --help')")
 	f.DurationVar(&fl.maxLatency, "max-latency", 0, "discard models predicting slower than this per row")
@@ -226,11 +226,11 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if r.Ensembled {
 		r.Learner = "ensemble"
 	}
-	if res.Temperature != 1 && res.Temperature > 0 {
+	if res.Temperature != 0 {
 		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
 	}
 	for _, mem := range res.Members {
-		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: calibrated(mem.Temperature), Smoothing: mem.Smoothing, Config: mem.Config})
+		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing, Config: mem.Config})
 	}
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
@@ -274,7 +274,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.ValidLoss))
 	}
 	if n := len(r.Members); n == 1 && (r.Members[0].Temperature != 0 || r.Members[0].Smoothing != 0) {
-		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f, smoothing %g, fitted on the validation predictions\n", calibratedOr1(r.Members[0].Temperature), r.Members[0].Smoothing)
+		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f, smoothing %g, fitted on the validation predictions\n", temperatureOr1(r.Members[0].Temperature), r.Members[0].Smoothing)
 	} else if n > 1 {
 		k := 0
 		for _, mem := range r.Members {
@@ -318,19 +318,3 @@ func configString(c map[string]string) string {
 
 // automlReport writes the search's HTML report; wired by the report file.
 var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricName string, higherIsBetter bool, sr searchReport) error
-
-// calibrated returns a temperature for output: 0 (omitted) when it is none.
-func calibrated(t float64) float64 {
-	if t == 1 {
-		return 0
-	}
-	return t
-}
-
-// calibratedOr1 reads an output temperature, where 0 means none.
-func calibratedOr1(t float64) float64 {
-	if t == 0 {
-		return 1
-	}
-	return t
-}

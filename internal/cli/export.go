@@ -297,7 +297,7 @@ func checkExport(m *gbdt.Model, data []byte, X *frame.Matrix, double bool) (*exp
 	return c, nil
 }
 
-// temperatureOr1 reads a bundle temperature, where 0 means none.
+// temperatureOr1 reads a bundle or AutoML temperature, where 0 means none.
 func temperatureOr1(t float64) float64 {
 	if t == 0 {
 		return 1

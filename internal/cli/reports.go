@@ -83,12 +83,12 @@ func writeSearchReport(path string, b *bundle.Bundle, res *automl.Result, metric
 	}
 	for _, m := range res.Members {
 		member := fmt.Sprintf("%s ×%.2f", m.Learner, m.Weight)
-		if m.Temperature != 0 && m.Temperature != 1 {
+		if m.Temperature != 0 {
 			member += fmt.Sprintf(" (T = %.2f)", m.Temperature)
 		}
 		s.Members = append(s.Members, member)
 	}
-	if res.Temperature != 1 && res.Temperature > 0 {
+	if res.Temperature != 0 {
 		s.Calibration = fmt.Sprintf("T = %.3f (log loss %.4f → %.4f)", res.Temperature, res.UncalibratedLogLoss, res.CalibratedLogLoss)
 	}
 	if sr.test != nil {

@@ -36,7 +36,8 @@ type SearchOptions struct {
 	Spaces []automl.Space
 	// NoEnsemble disables ensemble selection.
 	NoEnsemble bool
-	// NoCalibrate disables fitting a probability temperature (classifiers).
+	// NoCalibrate disables probability calibration (classifiers): the
+	// trials' and the final model's temperature and smoothing.
 	NoCalibrate   bool
 	MaxLatency    time.Duration
 	MaxModelBytes int
@@ -157,9 +158,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	b := &bundle.Bundle{Manifest: p.manifest()}
 	b.Manifest.Metric = m.Name
 	b.Manifest.Metrics = map[string]map[string]float64{"valid": {m.Name: m.Loss(res.ValidLoss)}}
-	if res.Temperature != 1 {
-		b.Manifest.Temperature = res.Temperature
-	}
+	b.Manifest.Temperature = res.Temperature
 	for _, mem := range res.Members {
 		b.Members = append(b.Members, bundle.Member{
 			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing},
