@@ -20,9 +20,10 @@ import (
 )
 
 // FormatVersion is the newest bundle format this build reads and writes.
-// Format 2 added Manifest.Temperature; a bundle without one is still written
-// as format 1, so that older builds keep reading it, while a calibrated one
-// is refused by them instead of being served uncalibrated.
+// Format 2 added probability calibration (Manifest.Temperature, members'
+// Temperature and Smoothing); a bundle without any is still written as
+// format 1, so that older builds keep reading it, while a calibrated one is
+// refused by them instead of being served uncalibrated.
 const FormatVersion = 2
 
 // Manifest describes a bundle. It is stored as manifest.json.
@@ -104,8 +105,35 @@ type Bundle struct {
 	Profile json.RawMessage
 }
 
-// validTemperature reports whether t is absent (0) or a usable temperature.
-func validTemperature(t float64) bool { return t == 0 || (t > 0 && !math.IsInf(t, 0)) }
+// checkCalibration reports a temperature or smoothing no prediction could
+// use, and whether the manifest calibrates anything (format 2).
+func (m *Manifest) checkCalibration() (calibrated bool, err error) {
+	check := func(what string, t float64) error {
+		if t == 0 {
+			return nil
+		}
+		if !(t > 0) || math.IsInf(t, 0) {
+			return fmt.Errorf("%s %v: want a positive number", what, t)
+		}
+		calibrated = calibrated || t != 1
+		return nil
+	}
+	if err := check("temperature", m.Temperature); err != nil {
+		return false, err
+	}
+	for i, mi := range m.Members {
+		if err := check(fmt.Sprintf("member %d temperature", i), mi.Temperature); err != nil {
+			return false, err
+		}
+		if s := mi.Smoothing; s != 0 {
+			if !(s > 0 && s < 1) {
+				return false, fmt.Errorf("member %d smoothing %v: want a number in (0, 1)", i, s)
+			}
+			calibrated = true
+		}
+	}
+	return calibrated, nil
+}
 
 // ErrCorrupt is returned (wrapped) for a damaged bundle.
 var ErrCorrupt = errors.New("corrupt bundle")
@@ -117,30 +145,23 @@ func (b *Bundle) Save(path string) error {
 		return fmt.Errorf("save bundle %s: no model", path)
 	}
 	m := b.Manifest
-	m.Format = 1
-	temps := []float64{m.Temperature}
-	for _, mem := range b.Members {
-		temps = append(temps, mem.Info.Temperature)
-		if s := mem.Info.Smoothing; s != 0 {
-			if !(s > 0 && s < 1) {
-				return fmt.Errorf("save bundle %s: smoothing %v: want a number in (0, 1)", path, s)
-			}
-			m.Format = 2
-		}
-	}
-	for _, t := range temps {
-		if t != 0 && t != 1 {
-			if !validTemperature(t) {
-				return fmt.Errorf("save bundle %s: temperature %v: want a positive number", path, t)
-			}
-			m.Format = 2
-		}
-	}
 	if m.Created.IsZero() {
 		m.Created = time.Now().UTC()
 	}
-	m.Files = map[string]string{}
 	m.Members = make([]MemberInfo, len(b.Members))
+	for i, mem := range b.Members {
+		m.Members[i] = mem.Info
+		m.Members[i].ModelKind = mem.Model.Kind()
+	}
+	calibrated, err := m.checkCalibration()
+	if err != nil {
+		return fmt.Errorf("save bundle %s: %w", path, err)
+	}
+	m.Format = 1
+	if calibrated {
+		m.Format = 2
+	}
+	m.Files = map[string]string{}
 	files := map[string][]byte{}
 	var order []string
 	add := func(name string, data []byte) {
@@ -150,12 +171,9 @@ func (b *Bundle) Save(path string) error {
 		order = append(order, name)
 	}
 	for i, mem := range b.Members {
-		info := mem.Info
-		info.ModelKind = mem.Model.Kind()
-		m.Members[i] = info
 		state, err := mem.Model.MarshalBinary()
 		if err != nil {
-			return fmt.Errorf("save bundle %s: encode member %d (%s): %w", path, i, info.Learner, err)
+			return fmt.Errorf("save bundle %s: encode member %d (%s): %w", path, i, mem.Info.Learner, err)
 		}
 		prep, err := json.Marshal(mem.Prep)
 		if err != nil {
@@ -283,16 +301,8 @@ func Decode(data []byte) (*Bundle, error) {
 	if m.Format < 1 || m.Format > FormatVersion {
 		return nil, fmt.Errorf("bundle format %d is not supported by this Gyre (reads 1..%d): upgrade gyre", m.Format, FormatVersion)
 	}
-	if t := m.Temperature; !validTemperature(t) {
-		return nil, fmt.Errorf("%w: manifest.json: temperature %v: want a positive number", ErrCorrupt, t)
-	}
-	for i, mi := range m.Members {
-		if !validTemperature(mi.Temperature) {
-			return nil, fmt.Errorf("%w: manifest.json: member %d temperature %v: want a positive number", ErrCorrupt, i, mi.Temperature)
-		}
-		if s := mi.Smoothing; s != 0 && !(s > 0 && s < 1) {
-			return nil, fmt.Errorf("%w: manifest.json: member %d smoothing %v: want a number in (0, 1)", ErrCorrupt, i, s)
-		}
+	if _, err := m.checkCalibration(); err != nil {
+		return nil, fmt.Errorf("%w: manifest.json: %v", ErrCorrupt, err)
 	}
 	for name, want := range m.Files {
 		got, ok := entries[name]

@@ -1,8 +1,11 @@
 package bundle_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -177,20 +180,9 @@ func TestTemperature(t *testing.T) {
 	}
 	b := fitted(t, bundle.FamilyTrees)
 	b.Manifest.Temperature = 0.5
-	path := filepath.Join(t.TempDir(), "calibrated.gyre")
-	if err := b.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	got, err := bundle.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, p := saveLoadPredict(t, b)
 	if got.Manifest.Format != 2 || got.Manifest.Temperature != 0.5 {
 		t.Fatalf("format %d temperature %v after save/load, want 2 and 0.5", got.Manifest.Format, got.Manifest.Temperature)
-	}
-	p, err := got.Predict(rows())
-	if err != nil {
-		t.Fatal(err)
 	}
 	want := append([]float64(nil), base.Proba...)
 	learn.ScaleProba(want, 2, 0.5)
@@ -213,10 +205,63 @@ func TestTemperature(t *testing.T) {
 	}
 	checkRows(t, got, rows())
 
+	// A damaged temperature in a stored manifest is refused on load.
+	data, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := rewriteEntry(t, data, "manifest.json", func(m []byte) []byte {
+		return bytes.Replace(m, []byte(`"temperature": 0.5`), []byte(`"temperature": -1`), 1)
+	})
+	if _, err := bundle.Decode(bad); !errors.Is(err, bundle.ErrCorrupt) || !strings.Contains(err.Error(), "temperature -1") {
+		t.Errorf("loading temperature -1: %v", err)
+	}
+
 	b.Manifest.Temperature = -1
 	if err := b.Save(filepath.Join(t.TempDir(), "bad.gyre")); err == nil || !strings.Contains(err.Error(), "temperature") {
 		t.Errorf("saving temperature -1: %v", err)
 	}
+}
+
+// rewriteEntry returns the zip archive data with entry name replaced by
+// edit of its contents.
+func rewriteEntry(t *testing.T, data []byte, name string, edit func([]byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name == name {
+			if edited := edit(content); !bytes.Equal(edited, content) {
+				content = edited
+			} else {
+				t.Fatalf("rewriteEntry: %s unchanged", name)
+			}
+		}
+		w, err := zw.Create(f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // TestMemberTemperature checks a member's own temperature: applied to its
@@ -231,20 +276,9 @@ func TestMemberTemperature(t *testing.T) {
 	b.Members[0].Info.Temperature = 0.5
 	b.Members[0].Info.Smoothing = 0.01
 	b.Manifest.Temperature = 1.5
-	path := filepath.Join(t.TempDir(), "member.gyre")
-	if err := b.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	got, err := bundle.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, p := saveLoadPredict(t, b)
 	if got.Manifest.Format != 2 || got.Members[0].Info.Temperature != 0.5 || got.Members[0].Info.Smoothing != 0.01 {
 		t.Fatalf("format %d member temperature %v after save/load", got.Manifest.Format, got.Members[0].Info.Temperature)
-	}
-	p, err := got.Predict(rows())
-	if err != nil {
-		t.Fatal(err)
 	}
 	want := append([]float64(nil), base.Proba...)
 	learn.CalibrateProba(want, 2, 0.5, 0.01)
@@ -260,4 +294,23 @@ func TestMemberTemperature(t *testing.T) {
 	if err := b.Save(filepath.Join(t.TempDir(), "bad.gyre")); err == nil || !strings.Contains(err.Error(), "temperature") {
 		t.Errorf("saving an infinite member temperature: %v", err)
 	}
+}
+
+// saveLoadPredict saves b, loads it back and predicts rows() with the loaded
+// bundle.
+func saveLoadPredict(t *testing.T, b *bundle.Bundle) (*bundle.Bundle, *bundle.Prediction) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.gyre")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bundle.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := got.Predict(rows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, p
 }
