@@ -35,8 +35,9 @@ const calibrationGain = 0.01
 const calibrationRows = 20000
 
 // smoothings are the probability smoothings tried by a trial's calibration
-// (see learn.CalibrateProba): 0 first, as a smoothing is kept only when it
-// gains calibrationGain over the best temperature alone.
+// when its probabilities include exact zeros (see learn.CalibrateProba): 0
+// first, as a smoothing is kept only when it gains calibrationGain over the
+// best temperature alone.
 var smoothings = []float64{0, 1e-4, 1e-3, 1e-2}
 
 // fitTemperature returns the temperature minimising the log loss of the
@@ -136,7 +137,11 @@ func (s *searcher) calibrateTrial(oof, runs []float64) (t, eps float64) {
 		}
 		fitP = runs
 	}
-	t, eps, before, after, err := fitCalibration(fitY, fitP, k, true)
+	// Smoothing is for probabilities that can be exactly zero (votes of
+	// forests, k-NN); a model whose probabilities never are (boosting,
+	// logistic models) keeps a temperature alone, which ONNX export can
+	// fold into its trees.
+	t, eps, before, after, err := fitCalibration(fitY, fitP, k, slices.Contains(fitP, 0))
 	if err != nil || (t == 1 && eps == 0) || after > before*(1-calibrationGain) {
 		return 0, 0
 	}

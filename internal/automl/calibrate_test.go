@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -161,5 +162,37 @@ func TestCalibrateTrials(t *testing.T) {
 		if repeats > 1 && on.Temperature != 0 {
 			t.Errorf("repeats %d: final temperature %v, want 0 (skipped under repeats)", repeats, on.Temperature)
 		}
+	}
+}
+
+// TestCalibrationSmoothsOnlyZeros checks that smoothing is tried only for
+// probabilities with exact zeros: vote-like predictions that are
+// confidently wrong on a few rows get a smoothing, the same predictions
+// nudged off zero get a temperature alone.
+func TestCalibrationSmoothsOnlyZeros(t *testing.T) {
+	p := toyProblem()
+	s := &searcher{p: p}
+	n := 200
+	y := make([]float64, n)
+	votes := make([]float64, 2*n)
+	for i := range n {
+		y[i] = float64(i % 2)
+		c := i % 2
+		if i%50 == 0 { // a confident error
+			c = 1 - c
+		}
+		votes[2*i+c] = 1
+	}
+	s.split.yv = y
+	zeros := slices.Clone(votes)
+	if temp, eps := s.calibrateTrial(zeros, nil); eps == 0 {
+		t.Errorf("0/1 votes with errors: temperature %v, no smoothing", temp)
+	}
+	nudged := slices.Clone(votes)
+	for i := range nudged {
+		nudged[i] = 0.999*nudged[i] + 0.0005
+	}
+	if temp, eps := s.calibrateTrial(nudged, nil); eps != 0 || temp == 0 {
+		t.Errorf("probabilities without zeros: temperature %v, smoothing %v; want a temperature alone", temp, eps)
 	}
 }
