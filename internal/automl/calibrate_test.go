@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 // calibrationData draws n rows of k classes whose true probabilities are
@@ -194,5 +195,83 @@ func TestCalibrationSmoothsOnlyZeros(t *testing.T) {
 	}
 	if temp, eps := s.calibrateTrial(nudged, nil); eps != 0 || temp == 0 {
 		t.Errorf("probabilities without zeros: temperature %v, smoothing %v; want a temperature alone", temp, eps)
+	}
+}
+
+// TestCrossCalibrateChecksOutOfFold checks the out-of-fold guard: a
+// near-separable set of predictions with one confident error, where the
+// in-sample temperature fit sharpens hard and claims a large gain, is left
+// uncalibrated (the group holding the error, calibrated without it, loses);
+// a genuinely miscalibrated model is calibrated, and its cross-fitted
+// probabilities score close to the in-sample fit.
+func TestCrossCalibrateChecksOutOfFold(t *testing.T) {
+	const n, k = 300, 3
+	y := make([]float64, n)
+	p := make([]float64, n*k)
+	for i := range n {
+		y[i] = float64(i % k)
+		for c := range k {
+			p[i*k+c] = 0.05
+		}
+		p[i*k+i%k] = 0.9
+	}
+	p[7*k+1], p[7*k+2], p[7*k+0] = 0.01, 0.95, 0.04 // row 7 (class 1) confidently wrong
+	temp, before, after, err := fitTemperature(y, p, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(temp < 0.6 && after < before/2) {
+		t.Fatalf("in-sample fit: temperature %.3f, log loss %.4f → %.4f; want a sharp temperature claiming a large gain", temp, before, after)
+	}
+	if c, cross := crossCalibrate(y, p, k, n, false); cross != nil {
+		t.Errorf("one confident error: calibration %+v kept, want none (out of fold it loses)", c)
+	}
+
+	y, p = calibrationData(2000, 3, 0.5, 5)
+	c, cross := crossCalibrate(y, p, 3, len(y), false)
+	if cross == nil || math.Abs(c.t-2)/2 > 0.1 {
+		t.Fatalf("reported at T=0.5: calibration %+v (cross-fitted %v), want T ≈ 2", c, cross != nil)
+	}
+	_, inBefore, inAfter, _ := fitTemperature(y, p, 3)
+	crossSet := newCalibSet(y, cross, 3, allRows(len(y)), 0)
+	if got := crossSet.loss(1); !(got < inBefore && got < inAfter*1.02) {
+		t.Errorf("cross-fitted log loss %.4f: want below the uncalibrated %.4f and within 2%% of the in-sample %.4f", got, inBefore, inAfter)
+	}
+	// The same rows repeated (repeated cross-validation) stay in one group.
+	y2 := append(slices.Clone(y), y...)
+	p2 := append(slices.Clone(p), p...)
+	c2, cross2 := crossCalibrate(y2, p2, 3, len(y), false)
+	if cross2 == nil || math.Abs(c2.t-c.t) > 1e-3 || !slices.Equal(cross2[:len(cross)], cross2[len(cross):]) {
+		t.Errorf("repeated rows: calibration %+v vs %+v, or the two copies calibrated differently", c2, c)
+	}
+}
+
+// TestCalibSetLossMatchesMetric checks the search's fast loss against
+// metric.LogLoss of the calibrated probabilities, zeros and smoothing
+// included.
+func TestCalibSetLossMatchesMetric(t *testing.T) {
+	y, p := calibrationData(500, 4, 0.7, 6)
+	for i := 0; i < len(p); i += 13 {
+		p[i] = 0
+	}
+	for i := 0; i < len(p); i += 4 { // rows sum to 1, as a model's do
+		s := p[i] + p[i+1] + p[i+2] + p[i+3]
+		for c := range 4 {
+			p[i+c] /= s
+		}
+	}
+	for _, eps := range []float64{0, 1e-3} {
+		for _, temp := range []float64{0.3, 1, 2.5} {
+			want := slices.Clone(p)
+			learn.CalibrateProba(want, 4, temp, eps)
+			ll, err := metric.LogLoss(y, want, 4, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := newCalibSet(y, p, 4, allRows(len(y)), eps).loss(1 / temp)
+			if math.Abs(got-ll) > 1e-9*max(1, ll) {
+				t.Errorf("eps %v T %v: fast loss %.12f, metric %.12f", eps, temp, got, ll)
+			}
+		}
 	}
 }

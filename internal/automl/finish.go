@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 // ensembleCandidates caps how many of the best trials enter ensemble
@@ -111,9 +112,9 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 }
 
 // calibrate fits a temperature for a classifier's final model on its
-// out-of-fold (or validation) probabilities and keeps it when it lowers their
-// log loss by at least calibrationGain without worsening the selection
-// metric.
+// out-of-fold (or validation) probabilities and keeps it when it passes
+// crossCalibrate's out-of-fold check and does not worsen the selection
+// metric. The log losses it reports are those out-of-fold figures.
 func (s *searcher) calibrate(res *Result) {
 	// With repeated cross-validation the out-of-fold predictions average
 	// several models per row, smoother than the refitted model's: a
@@ -128,17 +129,28 @@ func (s *searcher) calibrate(res *Result) {
 		return
 	}
 	y := s.split.yValid(s)
-	t, before, after, err := fitTemperature(y, oof, k)
-	if err != nil || t == 1 || after > before*(1-calibrationGain) {
+	c, cross := crossCalibrate(y, oof, k, len(y), false)
+	if cross == nil {
 		return
 	}
+	before, err1 := metric.LogLoss(y, oof, k, nil)
+	after, err2 := metric.LogLoss(y, cross, k, nil)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	// The selection metric is checked on the probabilities the final model
+	// will give (one temperature keeps every row's class ranking, which the
+	// cross-fitted groups' several temperatures need not), and reported
+	// from the cross-fitted ones where those score worse (a probability
+	// metric, where the in-sample fit flatters), never better.
 	scaled := slices.Clone(oof)
-	learn.ScaleProba(scaled, k, t)
+	learn.ScaleProba(scaled, k, c.t)
 	loss := s.p.Loss(y, predFromOOF(scaled, s.p.Task, k), scaled, k)
 	if loss > res.ValidLoss+1e-12 {
 		return
 	}
-	res.Temperature, res.ValidLoss = t, loss
+	crossLoss := s.p.Loss(y, predFromOOF(cross, s.p.Task, k), cross, k)
+	res.Temperature, res.ValidLoss = c.t, max(loss, min(crossLoss, res.ValidLoss))
 	res.UncalibratedLogLoss, res.CalibratedLogLoss = before, after
 }
 
