@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -387,12 +388,7 @@ func (d *decoder) bulk(page parquet.Page, row, end int) (int, bool) {
 	maxDef := byte(d.col.MaxDefinitionLevel())
 	present := rows
 	if defs != nil {
-		present = 0
-		for _, dl := range defs {
-			if dl == maxDef {
-				present++
-			}
-		}
+		present = bytes.Count(defs, []byte{maxDef})
 	}
 	switch {
 	case d.conv == convFloat64 && data.Kind() == encoding.Double:
@@ -400,7 +396,7 @@ func (d *decoder) bulk(page parquet.Page, row, end int) (int, bool) {
 		if len(vals) != present {
 			return 0, false
 		}
-		if defs == nil {
+		if present == rows { // no nulls (or a required column)
 			d.f64 = append(d.f64, vals...)
 			return row + rows, true
 		}
@@ -420,7 +416,7 @@ func (d *decoder) bulk(page parquet.Page, row, end int) (int, bool) {
 		if len(vals) != present {
 			return 0, false
 		}
-		if defs == nil {
+		if present == rows { // no nulls (or a required column)
 			d.i64 = append(d.i64, vals...)
 			return row + rows, true
 		}
