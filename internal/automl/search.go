@@ -157,7 +157,9 @@ type Result struct {
 	// Temperature scales the final classifier's probabilities (see
 	// learn.ScaleProba); 0 when no calibration was fitted or it did not help.
 	// UncalibratedLogLoss and CalibratedLogLoss are the out-of-fold log
-	// losses before and after it (0 when Temperature is 0).
+	// losses before and after it, the latter cross-fitted (each of five row
+	// groups scaled by a temperature fitted on the others; see
+	// crossCalibrate), 0 when Temperature is 0.
 	Temperature                            float64
 	UncalibratedLogLoss, CalibratedLogLoss float64
 	// Eval is the evaluation method used ("cv", "holdout" or "valid").

@@ -287,7 +287,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		}
 	}
 	if c := r.Temperature; c != nil {
-		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
+		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f, cross-fitted)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
 	}
 	printMetrics(app, b.Manifest.Metrics)
 	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", out, r.Seconds)
