@@ -62,9 +62,6 @@ type calibSet struct {
 	k  int
 	y  []int
 	lp []float64
-	// q is, per class, the target probability the search fits to a row of
-	// that class (see fitCalibration); nil: 1 (plain log loss).
-	q []float64
 }
 
 func newCalibSet(y, proba []float64, k int, rows []int, eps float64) *calibSet {
@@ -86,12 +83,10 @@ func newCalibSet(y, proba []float64, k int, rows []int, eps float64) *calibSet {
 	return s
 }
 
-// maxLogLoss is -log 2^-52: metric.LogLoss clips probabilities at 2^-52.
-const maxLogLoss = 52 * math.Ln2
-
 // loss returns the mean log loss at a = 1/t, the true class's probability
 // clipped at 2^-52 as metric.LogLoss clips it.
 func (s *calibSet) loss(a float64) float64 {
+	const maxLoss = 52 * math.Ln2
 	sum := 0.0
 	for i, yi := range s.y {
 		row := s.lp[i*s.k : (i+1)*s.k]
@@ -99,54 +94,9 @@ func (s *calibSet) loss(a float64) float64 {
 		for _, v := range row {
 			z += math.Exp(a * v)
 		}
-		sum += min(math.Log(z)-a*row[yi], maxLogLoss)
+		sum += min(math.Log(z)-a*row[yi], maxLoss)
 	}
 	return sum / float64(len(s.y))
-}
-
-// targetLoss is loss against the soft targets q: a row of class y counts
-// as q[y] of class y and (1-q[y])/(k-1) of each other class.
-func (s *calibSet) targetLoss(a float64) float64 {
-	if s.q == nil || s.k < 2 {
-		return s.loss(a)
-	}
-	spread := 1 / float64(s.k-1)
-	sum := 0.0
-	for i, yi := range s.y {
-		row := s.lp[i*s.k : (i+1)*s.k]
-		z := 0.0
-		for _, v := range row {
-			z += math.Exp(a * v)
-		}
-		logZ := math.Log(z)
-		other := 0.0
-		for c, v := range row {
-			if c != yi {
-				other += min(logZ-a*v, maxLogLoss)
-			}
-		}
-		q := s.q[yi]
-		sum += q*min(logZ-a*row[yi], maxLogLoss) + (1-q)*spread*other
-	}
-	return sum / float64(len(s.y))
-}
-
-// priorTargets returns Platt's prior-corrected targets for the given rows
-// (reps repeats of each distinct row): (N_c+1)/(N_c+2) for a row of class c
-// seen N_c times, as if one more row of the class had been seen and the
-// model had been wrong on it.
-func priorTargets(y []float64, k int, rows []int, reps int) []float64 {
-	q := make([]float64, k)
-	for _, r := range rows {
-		if c := int(y[r]); c >= 0 && c < k {
-			q[c]++
-		}
-	}
-	for c := range q {
-		n := q[c] / float64(max(reps, 1))
-		q[c] = (n + 1) / (n + 2)
-	}
-	return q
 }
 
 // fitTemperature returns the temperature minimising the log loss of the
@@ -157,7 +107,7 @@ func fitTemperature(y, proba []float64, k int) (t, before, after float64, err er
 	if err != nil {
 		return 1, 0, 0, err
 	}
-	c, _, _ := fitCalibration(y, proba, k, allRows(len(y)), 1, false)
+	c, _, _ := fitCalibration(y, proba, k, allRows(len(y)), false)
 	scaled := slices.Clone(proba)
 	learn.ScaleProba(scaled, k, c.t)
 	after, err = metric.LogLoss(y, scaled, k, nil)
@@ -173,24 +123,13 @@ func allRows(n int) []int {
 }
 
 // fitCalibration returns the temperature (and, with smooth, the smoothing)
-// minimising the log loss of the given rows (reps repeats of each distinct
-// row), with that log loss before and after. The log loss of
-// softmax(a·log p) is convex in a = 1/t, hence unimodal in log a, so a
-// golden-section search over log a finds the minimum.
-//
-// The search fits Platt's prior-corrected targets (priorTargets) rather than
-// the 0/1 labels: with few or no out-of-fold errors the plain likelihood
-// keeps rewarding sharper probabilities (T → minTemperature, a confidence of
-// 1 - 1e-6 learnt from a few hundred rows) and the next error costs dearly;
-// the targets cap the confidence near what the class counts can support and
-// fade as they grow (a class seen 1,000 times: 0.999). before, after and
-// the decisions use the plain log loss.
-//
-// A smoothing is kept only when it gains calibrationGain over the best
-// temperature alone. The search runs on an evenly spaced sample of at most
-// calibrationRows rows: one parameter needs no more.
-func fitCalibration(y, proba []float64, k int, rows []int, reps int, smooth bool) (c calibration, before, after float64) {
-	q := priorTargets(y, k, rows, reps)
+// minimising the log loss of the given rows, with that log loss before and
+// after. The log loss of softmax(a·log p) is convex in a = 1/t, hence
+// unimodal in log a, so a golden-section search over log a finds the
+// minimum. A smoothing is kept only when it gains calibrationGain over the
+// best temperature alone. The search runs on an evenly spaced sample of at
+// most calibrationRows rows: one parameter needs no more.
+func fitCalibration(y, proba []float64, k int, rows []int, smooth bool) (c calibration, before, after float64) {
 	if n := len(rows); n > calibrationRows {
 		sample := make([]int, calibrationRows)
 		for i := range sample {
@@ -206,7 +145,6 @@ func fitCalibration(y, proba []float64, k int, rows []int, reps int, smooth bool
 	plain := math.Inf(1) // the best loss without smoothing
 	for _, e := range candidates {
 		set := newCalibSet(y, proba, k, rows, e)
-		set.q = q
 		if e == 0 {
 			before = set.loss(1)
 			after, plain = before, before
@@ -214,16 +152,16 @@ func fitCalibration(y, proba []float64, k int, rows []int, reps int, smooth bool
 		lo, hi := math.Log(1/maxTemperature), math.Log(1/minTemperature)
 		const phi = 0.6180339887498949
 		x1, x2 := hi-phi*(hi-lo), lo+phi*(hi-lo)
-		f1, f2 := set.targetLoss(math.Exp(x1)), set.targetLoss(math.Exp(x2))
+		f1, f2 := set.loss(math.Exp(x1)), set.loss(math.Exp(x2))
 		for hi-lo > 1e-3 {
 			if f1 <= f2 {
 				hi, x2, f2 = x2, x1, f1
 				x1 = hi - phi*(hi-lo)
-				f1 = set.targetLoss(math.Exp(x1))
+				f1 = set.loss(math.Exp(x1))
 			} else {
 				lo, x1, f1 = x1, x2, f2
 				x2 = lo + phi*(hi-lo)
-				f2 = set.targetLoss(math.Exp(x2))
+				f2 = set.loss(math.Exp(x2))
 			}
 		}
 		logA := (lo + hi) / 2
@@ -258,8 +196,7 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (calibration, []f
 		return calibration{}, nil
 	}
 	all := allRows(len(y))
-	reps := len(y) / n
-	c, before, after := fitCalibration(y, proba, k, all, reps, smooth)
+	c, before, after := fitCalibration(y, proba, k, all, smooth)
 	if c.none() || after > before*(1-calibrationGain) {
 		return calibration{}, nil
 	}
@@ -273,7 +210,7 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (calibration, []f
 				fit = append(fit, i)
 			}
 		}
-		cf, b, a := fitCalibration(y, proba, k, fit, reps, smooth)
+		cf, b, a := fitCalibration(y, proba, k, fit, smooth)
 		if cf.none() || a > b*(1-calibrationGain) {
 			continue
 		}
