@@ -31,8 +31,9 @@ const (
 // fitting one parameter on the same predictions.
 const calibrationGain = 0.01
 
-// calibrationRows caps the rows the temperature search evaluates.
-const calibrationRows = 20000
+// calibrationEntries caps the probabilities (rows × classes) the
+// temperature search evaluates.
+const calibrationEntries = 1 << 16
 
 // smoothings are the probability smoothings tried by a trial's calibration
 // when its probabilities include exact zeros (see learn.CalibrateProba): 0
@@ -62,10 +63,14 @@ type calibSet struct {
 	k  int
 	y  []int
 	lp []float64
+	// group, when set, assigns rows to groups, and the search leaves out
+	// the rows of group skip (a cross-fitting fold).
+	group []int8
+	skip  int8
 }
 
 func newCalibSet(y, proba []float64, k int, rows []int, eps float64) *calibSet {
-	s := &calibSet{k: k, y: make([]int, len(rows)), lp: make([]float64, len(rows)*k)}
+	s := &calibSet{k: k, y: make([]int, len(rows)), lp: make([]float64, len(rows)*k), skip: -1}
 	for j, r := range rows {
 		s.y[j] = int(y[r])
 		row, out := proba[r*k:(r+1)*k], s.lp[j*k:(j+1)*k]
@@ -83,35 +88,40 @@ func newCalibSet(y, proba []float64, k int, rows []int, eps float64) *calibSet {
 	return s
 }
 
+// maxLogLoss is -log 2^-52: metric.LogLoss clips probabilities at 2^-52.
+const maxLogLoss = 52 * math.Ln2
+
 // loss returns the mean log loss at a = 1/t, the true class's probability
 // clipped at 2^-52 as metric.LogLoss clips it.
 func (s *calibSet) loss(a float64) float64 {
-	const maxLoss = 52 * math.Ln2
-	sum := 0.0
+	sum, n := 0.0, 0
 	for i, yi := range s.y {
+		if s.group != nil && s.group[i] == s.skip {
+			continue
+		}
+		n++
 		row := s.lp[i*s.k : (i+1)*s.k]
 		z := 0.0
 		for _, v := range row {
 			z += math.Exp(a * v)
 		}
-		sum += min(math.Log(z)-a*row[yi], maxLoss)
+		sum += min(math.Log(z)-a*row[yi], maxLogLoss)
 	}
-	return sum / float64(len(s.y))
+	return sum / float64(max(n, 1))
 }
 
-// fitTemperature returns the temperature minimising the log loss of the
-// scaled probabilities against y (class indices), with the log loss before
-// and after (on all rows).
-func fitTemperature(y, proba []float64, k int) (t, before, after float64, err error) {
-	before, err = metric.LogLoss(y, proba, k, nil)
-	if err != nil {
-		return 1, 0, 0, err
+// sampleRows returns rows, or an evenly spaced sample of them when they
+// hold more than calibrationEntries probabilities of k classes.
+func sampleRows(rows []int, k int) []int {
+	n, most := len(rows), max(calibrationEntries/max(k, 1), minCalibRows)
+	if n <= most {
+		return rows
 	}
-	c, _, _ := fitCalibration(y, proba, k, allRows(len(y)), false)
-	scaled := slices.Clone(proba)
-	learn.ScaleProba(scaled, k, c.t)
-	after, err = metric.LogLoss(y, scaled, k, nil)
-	return c.t, before, after, err
+	sample := make([]int, most)
+	for i := range sample {
+		sample[i] = rows[i*n/most]
+	}
+	return sample
 }
 
 func allRows(n int) []int {
@@ -122,57 +132,99 @@ func allRows(n int) []int {
 	return rows
 }
 
-// fitCalibration returns the temperature (and, with smooth, the smoothing)
-// minimising the log loss of the given rows, with that log loss before and
-// after. The log loss of softmax(a·log p) is convex in a = 1/t, hence
-// unimodal in log a, so a golden-section search over log a finds the
-// minimum. A smoothing is kept only when it gains calibrationGain over the
-// best temperature alone. The search runs on an evenly spaced sample of at
-// most calibrationRows rows: one parameter needs no more.
-func fitCalibration(y, proba []float64, k int, rows []int, smooth bool) (c calibration, before, after float64) {
-	if n := len(rows); n > calibrationRows {
-		sample := make([]int, calibrationRows)
-		for i := range sample {
-			sample[i] = rows[i*n/calibrationRows]
+// minimise returns the a = 1/t in [1/maxTemperature, 1/minTemperature]
+// minimising loss, by Newton's method on the loss's first and second
+// derivatives in a (one pass over the rows each), safeguarded by a
+// bracket that each step's derivative sign narrows and a geometric
+// bisection whenever Newton's step would leave it. The loss is convex in a
+// (a log-sum-exp of linear functions of a, minus a linear one), so the
+// minimum is where the derivative changes sign.
+func (s *calibSet) minimise() float64 {
+	lo, hi := 1/maxTemperature, 1/minTemperature
+	a := 1.0
+	for range 60 {
+		g, h := s.derivatives(a)
+		if g > 0 {
+			hi = a
+		} else {
+			lo = a
 		}
-		rows = sample
+		next := a - g/h
+		if !(h > 0) || !(next > lo && next < hi) {
+			next = math.Sqrt(lo * hi)
+		}
+		if math.Abs(next-a) < 1e-4*a || hi/lo < 1+1e-4 {
+			return next
+		}
+		a = next
 	}
-	candidates := smoothings[:1]
-	if smooth {
-		candidates = smoothings
+	return a
+}
+
+// derivatives returns the first and second derivatives of loss in a. A
+// row whose loss is clipped (its true class at probability < 2^-52) does
+// not move with a and contributes neither.
+func (s *calibSet) derivatives(a float64) (g, h float64) {
+	n := 0
+	for i, yi := range s.y {
+		if s.group != nil && s.group[i] == s.skip {
+			continue
+		}
+		n++
+		row := s.lp[i*s.k : (i+1)*s.k]
+		z, m1, m2 := 0.0, 0.0, 0.0
+		for _, v := range row {
+			if math.IsInf(v, -1) {
+				continue // probability 0 at any a > 0
+			}
+			e := math.Exp(a * v)
+			z += e
+			m1 += e * v
+			m2 += e * v * v
+		}
+		if math.Log(z)-a*row[yi] >= maxLogLoss {
+			continue
+		}
+		m1 /= z
+		g += m1 - row[yi]
+		h += m2/z - m1*m1
 	}
-	c = calibration{t: 1}
+	return g / float64(max(n, 1)), h / float64(max(n, 1))
+}
+
+// fitCalibration returns the temperature, with the smoothing among eps
+// that does best, minimising the log loss of the given rows, with that log
+// loss before (uncalibrated) and after; calibration{t: 1} when none
+// improves it (see calibSet.minimise). A smoothing (eps > 0) is kept only
+// when it gains calibrationGain over the best temperature alone, when that
+// was tried. The search runs on an evenly spaced sample of at most
+// calibrationEntries probabilities: one parameter needs no more.
+func fitCalibration(y, proba []float64, k int, rows []int, eps []float64) (c calibration, before, after float64) {
+	rows = sampleRows(rows, k)
+	c, after = calibration{t: 1}, math.Inf(1)
+	var plainSet *calibSet
 	plain := math.Inf(1) // the best loss without smoothing
-	for _, e := range candidates {
+	for _, e := range eps {
 		set := newCalibSet(y, proba, k, rows, e)
 		if e == 0 {
-			before = set.loss(1)
-			after, plain = before, before
+			plainSet = set
 		}
-		lo, hi := math.Log(1/maxTemperature), math.Log(1/minTemperature)
-		const phi = 0.6180339887498949
-		x1, x2 := hi-phi*(hi-lo), lo+phi*(hi-lo)
-		f1, f2 := set.loss(math.Exp(x1)), set.loss(math.Exp(x2))
-		for hi-lo > 1e-3 {
-			if f1 <= f2 {
-				hi, x2, f2 = x2, x1, f1
-				x1 = hi - phi*(hi-lo)
-				f1 = set.loss(math.Exp(x1))
-			} else {
-				lo, x1, f1 = x1, x2, f2
-				x2 = lo + phi*(hi-lo)
-				f2 = set.loss(math.Exp(x2))
-			}
-		}
-		logA := (lo + hi) / 2
-		l := set.loss(math.Exp(logA))
+		a := set.minimise()
+		l := set.loss(a)
 		if e == 0 {
-			plain = min(plain, l)
+			plain = l
 		}
 		if !(l < after) || (e > 0 && !(l < plain*(1-calibrationGain))) {
 			continue
 		}
-		c, after = calibration{t: math.Exp(-logA), eps: e}, l
+		c, after = calibration{t: 1 / a, eps: e}, l
+	}
+	if plainSet == nil {
+		plainSet = newCalibSet(y, proba, k, rows, 0)
+	}
+	before = plainSet.loss(1)
+	if !(after < before) {
+		c, after = calibration{t: 1}, before
 	}
 	return c, before, after
 }
@@ -180,11 +232,12 @@ func fitCalibration(y, proba []float64, k int, rows []int, smooth bool) (c calib
 // crossCalibrate fits a calibration to y and proba (n distinct rows, proba
 // possibly holding several repeats of them, row i being row i mod n) and
 // checks it out of fold: the rows are split into calibFolds groups, each
-// group calibrated with the calibration fitted, the same way, on the
-// others. The calibration is kept only when those cross-fitted
-// probabilities lower the log loss by calibrationGain; it then returns the
-// calibration (fitted on all rows) and the cross-fitted probabilities, which
-// are honest out-of-fold predictions of a calibrated model. Else nil.
+// group calibrated with a temperature fitted on the others (and the
+// smoothing chosen on all rows). The calibration is kept only when those
+// cross-fitted probabilities lower the log loss by calibrationGain; it
+// then returns the calibration (fitted on all rows) and the cross-fitted
+// probabilities, which are honest out-of-fold predictions of a calibrated
+// model. Else nil.
 //
 // The check matters where a temperature fitted in-sample is extreme: on
 // near-separable data with one or two out-of-fold errors, the likelihood of
@@ -195,34 +248,44 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (calibration, []f
 	if n < minCalibRows || len(y) == 0 || len(proba) != len(y)*k {
 		return calibration{}, nil
 	}
+	for _, v := range y {
+		if !(v >= 0 && v < float64(k)) || v != math.Trunc(v) {
+			return calibration{}, nil // not class indices: leave the model as it is
+		}
+	}
 	all := allRows(len(y))
-	c, before, after := fitCalibration(y, proba, k, all, smooth)
+	eps := smoothings[:1]
+	if smooth {
+		eps = smoothings
+	}
+	c, before, after := fitCalibration(y, proba, k, all, eps)
 	if c.none() || after > before*(1-calibrationGain) {
 		return calibration{}, nil
 	}
 	fold := func(i int) int { return int(splitmix(uint64(i%n)) % calibFolds) }
+	// The groups' temperatures are fitted on one set of rows (sampled as
+	// fitCalibration samples) with the smoothing chosen on all rows: a
+	// smoothing is a coarse choice among four, the temperature is what
+	// overfits.
+	rows := sampleRows(all, k)
+	set := newCalibSet(y, proba, k, rows, c.eps)
+	set.group = make([]int8, len(rows))
+	for j, r := range rows {
+		set.group[j] = int8(fold(r))
+	}
 	cross := slices.Clone(proba)
-	var fit []int
 	for f := range calibFolds {
-		fit = fit[:0]
-		for i := range y {
-			if fold(i) != f {
-				fit = append(fit, i)
-			}
-		}
-		cf, b, a := fitCalibration(y, proba, k, fit, smooth)
-		if cf.none() || a > b*(1-calibrationGain) {
-			continue
-		}
+		set.skip = int8(f)
+		t := 1 / set.minimise()
 		for i := range y {
 			if fold(i) == f {
-				learn.CalibrateProba(cross[i*k:(i+1)*k], k, cf.t, cf.eps)
+				learn.CalibrateProba(cross[i*k:(i+1)*k], k, t, c.eps)
 			}
 		}
 	}
-	set := newCalibSet(y, proba, k, all, 0)
-	crossSet := newCalibSet(y, cross, k, all, 0)
-	if crossSet.loss(1) > set.loss(1)*(1-calibrationGain) {
+	plain, err1 := metric.LogLoss(y, proba, k, nil)
+	crossed, err2 := metric.LogLoss(y, cross, k, nil)
+	if err1 != nil || err2 != nil || crossed > plain*(1-calibrationGain) {
 		return calibration{}, nil
 	}
 	return c, cross
