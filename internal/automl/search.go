@@ -589,13 +589,31 @@ func (s *searcher) refitReserve() float64 {
 	if !s.o.Ensemble {
 		return single
 	}
+	// Only trials on the full sample can be members (see ensemble). With
+	// none yet, the next trial alone cannot make an ensemble of two: keep
+	// time for the single model only (on a large data set the search may
+	// still be growing its sample late in the budget).
+	full := s.split.trainRows()
+	bestFull := map[string]*Trial{}
+	for i := range s.results {
+		t := &s.results[i]
+		if t.oof == nil || t.Sample != full || math.IsInf(t.Loss, 0) {
+			continue
+		}
+		if b := bestFull[t.Learner]; b == nil || t.Loss < b.Loss {
+			bestFull[t.Learner] = t
+		}
+	}
+	if len(bestFull) == 0 {
+		return single
+	}
 	// An ensemble's members are mostly the learners' best trials: keep time
 	// to refit those too (side by side, one thread each), or the ensemble
 	// is dropped at the end for lack of time.
 	costs := []float64{s.trialRefitCost(s.best) * 1.3}
 	for _, st := range s.states {
-		if st.best != nil && st.best.Learner != s.best.Learner {
-			costs = append(costs, s.trialRefitCost(st.best))
+		if b := bestFull[st.space.Learner]; b != nil && b.Learner != s.best.Learner {
+			costs = append(costs, s.trialRefitCost(b))
 		}
 	}
 	return math.Max(single, s.makespan(costs)+s.ensembleCost().Seconds()+0.02*s.o.Budget.Seconds())
