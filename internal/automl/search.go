@@ -356,7 +356,17 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		if st == nil {
 			break
 		}
-		t := s.trial(searchCtx, id, st)
+		// A trial may not run into the time kept for the final refit: one
+		// that overruns its estimate is cut (and does not count) rather
+		// than leave the refit without time, which would keep a model
+		// fitted on part of the rows.
+		trialCtx, cancelTrial := searchCtx, context.CancelFunc(func() {})
+		if !s.deterministic() {
+			reserve := time.Duration(s.refitReserve() * float64(time.Second))
+			trialCtx, cancelTrial = context.WithDeadline(searchCtx, s.start.Add(s.o.Budget-reserve))
+		}
+		t := s.trial(trialCtx, id, st)
+		cancelTrial()
 		if t == nil {
 			if st.exhausted {
 				id-- // a finished grid: no trial ran, choose again

@@ -94,6 +94,10 @@ type automlResult struct {
 	Folds     int    `json:"folds,omitempty"`
 	Repeats   int    `json:"repeats,omitempty"`
 	Ensembled bool   `json:"ensembled"`
+	// Refitted is false when the budget ran out before the final refit on
+	// all training rows finished and the model trained during the search
+	// was kept.
+	Refitted bool `json:"refitted"`
 	// Temperature is the probability calibration of the final classifier
 	// (omitted when none was fitted).
 	Temperature *calibrationJSON `json:"calibration,omitempty"`
@@ -222,7 +226,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	}
 	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
 		Dropped: p.Dropped, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
-		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Leaderboard: res.Leaderboard()}
+		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Refitted: res.Refitted, Leaderboard: res.Leaderboard()}
 	if r.Ensembled {
 		r.Learner = "ensemble"
 	}
@@ -288,6 +292,9 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	}
 	if c := r.Temperature; c != nil {
 		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f, cross-fitted)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
+	}
+	if !r.Refitted {
+		fmt.Fprintf(app.Stdout, "not refitted: the budget ran out before the final model was refitted on all %d rows; it is the best trial's own model, fitted during the search on part of its %d-row sample (raise --budget to refit)\n", p.Frame.NumRows(), res.Best.Sample)
 	}
 	printMetrics(app, b.Manifest.Metrics)
 	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", out, r.Seconds)
