@@ -72,8 +72,9 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 				break
 			}
 			worst := 0
+			cost := func(m Member) float64 { return s.refitCost(m) + s.memberOutputCost(m) }
 			for i := range ms {
-				if s.refitCost(ms[i]) > s.refitCost(ms[worst]) {
+				if cost(ms[i]) > cost(ms[worst]) {
 					worst = i
 				}
 			}
@@ -197,12 +198,25 @@ func (s *searcher) refitFits(ms []Member) bool {
 		return true
 	}
 	costs := make([]float64, len(ms))
+	output := 0.0
 	for i, m := range ms {
 		costs[i] = s.refitCost(m)
+		output += s.memberOutputCost(m)
 	}
 	est := s.makespan(costs)
 	left := (s.o.Budget + s.o.Budget/25).Seconds() - s.elapsed().Seconds()
-	return est*1.2 <= left
+	return est*1.2+output <= left
+}
+
+// memberOutputCost is outputCost for a member's trial.
+func (s *searcher) memberOutputCost(m Member) float64 {
+	for i := range s.results {
+		t := &s.results[i]
+		if t.Learner == m.Learner && t.Err == "" && t.Config.key() == m.Config.key() {
+			return s.outputCost(t)
+		}
+	}
+	return 0
 }
 
 // refitCost estimates the seconds to refit a member on all rows from its
