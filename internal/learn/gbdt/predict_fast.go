@@ -249,9 +249,9 @@ func (c *catSplit) right(x float64) bool {
 }
 
 // catChild returns the child of categorical split n for the extended row
-// x. It is kept out of line so that the numeric step stays small.
-//
-//go:noinline
+// x. It is inlined into addRow: measured 10 % faster per tree on adult's
+// single rows than keeping it out of line (BenchmarkPredictRow, 49.5–51 vs
+// 54.6–57.9 ns per tree in alternating runs).
 func (e *ensemble) catChild(n *fnode, x []float64) int32 {
 	cs := &e.cats[^n.feat]
 	if cs.right(x[cs.col]) {
