@@ -359,7 +359,9 @@ func Fitted(m learn.Model) *Model {
 // Kind implements learn.Model: "random_forest" or "extra_trees".
 func (m *Model) Kind() string { return m.kind }
 
-const modelVersion = 1
+// modelVersion is the format byte MarshalBinary writes: the tree ensemble
+// format (tree.EnsembleFormat); Decode reads every format up to it.
+const modelVersion = tree.EnsembleFormat
 
 // MarshalBinary implements encoding.BinaryMarshaler.
 func (m *Model) MarshalBinary() ([]byte, error) {
@@ -371,15 +373,16 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 
 // Decode rebuilds a forest model of the given kind from MarshalBinary output.
 func Decode(kind string, data []byte) (learn.Model, error) {
-	if len(data) == 0 || data[0] != modelVersion {
-		return nil, fmt.Errorf("unknown %s format version", kind)
+	if len(data) == 0 || data[0] < 1 || data[0] > modelVersion {
+		return nil, fmt.Errorf("unknown %s format version (a newer Gyre wrote it?)", kind)
 	}
+	format := int(data[0])
 	r := &tree.Decoder{B: data[1:]}
 	m := &Model{kind: kind, OOBScore: r.Float(), OOBMetric: r.String()}
 	if r.Err != nil {
 		return nil, r.Err
 	}
-	e, err := tree.DecodeEnsemble(r)
+	e, err := tree.DecodeEnsemble(r, format)
 	if err != nil {
 		return nil, err
 	}

@@ -123,3 +123,61 @@ func (r *Decoder) String() string {
 	r.B = r.B[n:]
 	return s
 }
+
+// sparseLeaves appends leaf outputs (k per leaf) as their count, then per
+// leaf the number of non-zero outputs and each one's index and exact value
+// (an output is zero when all its bits are: -0 is kept).
+func (w *Encoder) sparseLeaves(v []float64, k int) {
+	w.Uvarint(uint64(len(v)))
+	for i := 0; i+k <= len(v); i += k {
+		leaf := v[i : i+k]
+		m := 0
+		for _, x := range leaf {
+			if math.Float64bits(x) != 0 {
+				m++
+			}
+		}
+		w.Uvarint(uint64(m))
+		for c, x := range leaf {
+			if math.Float64bits(x) != 0 {
+				w.Uvarint(uint64(c))
+				w.Float(x)
+			}
+		}
+	}
+}
+
+// sparseLeaves reads what Encoder.sparseLeaves wrote for k outputs per
+// leaf (nil when empty).
+func (r *Decoder) sparseLeaves(k int) []float64 {
+	n := r.Int()
+	// Every leaf takes at least one byte: more leaves than bytes left is
+	// corrupt data, not an allocation to make.
+	if k < 1 || n%k != 0 || n/k > len(r.B) {
+		r.fail()
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]float64, n)
+	for i := 0; i < n && r.Err == nil; i += k {
+		m := r.Int()
+		if m > k {
+			r.fail()
+			return nil
+		}
+		for range m {
+			c := r.Int()
+			if c >= k {
+				r.fail()
+				return nil
+			}
+			out[i+c] = r.Float()
+		}
+	}
+	if r.Err != nil {
+		return nil
+	}
+	return out
+}

@@ -190,8 +190,18 @@ func normalise(v []float64) {
 // Normalise scales a non-negative vector to sum 1 in place (zeros stay).
 func Normalise(v []float64) { normalise(v) }
 
-// AppendBinary appends the ensemble's encoding to b.
-func (e *Ensemble) AppendBinary(b []byte) []byte {
+// EnsembleFormat is the layout AppendBinary writes; the models that embed an
+// ensemble write it as their format version byte and pass that byte back to
+// DecodeEnsemble. Format 1 stored every leaf's NOut outputs densely; format
+// 2 stores a classifier's leaf sparsely (the count of non-zero class
+// probabilities, then each one's class and value): most leaves of a deep
+// forest are pure, so a 26-class leaf takes 10 bytes instead of 208.
+const EnsembleFormat = 2
+
+// AppendBinary appends the ensemble's encoding (EnsembleFormat) to b.
+func (e *Ensemble) AppendBinary(b []byte) []byte { return e.appendBinary(b, EnsembleFormat) }
+
+func (e *Ensemble) appendBinary(b []byte, format int) []byte {
 	var w Encoder
 	w.B = b
 	w.Uvarint(uint64(e.Task))
@@ -207,7 +217,11 @@ func (e *Ensemble) AppendBinary(b []byte) []byte {
 			w.Varint(int64(nd.Feature))
 			w.Varint(int64(nd.Left))
 		}
-		w.Floats(t.Values)
+		if format >= 2 && t.NOut > 1 {
+			w.sparseLeaves(t.Values, t.NOut)
+		} else {
+			w.Floats(t.Values)
+		}
 		w.Uvarint(uint64(len(t.Cats)))
 		for _, c := range t.Cats {
 			w.Uvarint(c)
@@ -216,9 +230,13 @@ func (e *Ensemble) AppendBinary(b []byte) []byte {
 	return w.B
 }
 
-// DecodeEnsemble reads an ensemble written by AppendBinary and checks that
-// every reference in it is in range.
-func DecodeEnsemble(r *Decoder) (*Ensemble, error) {
+// DecodeEnsemble reads an ensemble written by AppendBinary in the given
+// format (1 or EnsembleFormat) and checks that every reference in it is in
+// range.
+func DecodeEnsemble(r *Decoder, format int) (*Ensemble, error) {
+	if format < 1 || format > EnsembleFormat {
+		return nil, fmt.Errorf("unknown tree ensemble format %d", format)
+	}
 	e := &Ensemble{Task: learn.Task(r.Uvarint()), K: r.Int(), P: r.Int()}
 	e.Importances = r.Floats()
 	nt := r.Int()
@@ -238,7 +256,11 @@ func DecodeEnsemble(r *Decoder) (*Ensemble, error) {
 		for i := range t.Nodes {
 			t.Nodes[i] = Node{Threshold: r.Float(), Feature: int32(r.Varint()), Left: int32(r.Varint())}
 		}
-		t.Values = r.Floats()
+		if format >= 2 && t.NOut > 1 {
+			t.Values = r.sparseLeaves(t.NOut)
+		} else {
+			t.Values = r.Floats()
+		}
 		nc := r.Int()
 		if r.Err != nil || nc > r.Remaining() {
 			return nil, errTruncated

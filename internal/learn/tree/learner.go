@@ -103,7 +103,9 @@ func wrap(m *Model) learn.Model {
 	return m
 }
 
-const modelVersion = 1
+// modelVersion is the format byte MarshalBinary writes: the ensemble
+// format (see EnsembleFormat); Decode reads every format up to it.
+const modelVersion = EnsembleFormat
 
 // Kind implements learn.Model.
 func (*Model) Kind() string { return "decision_tree" }
@@ -118,10 +120,10 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 
 // Decode rebuilds a decision tree model from MarshalBinary output.
 func Decode(data []byte) (learn.Model, error) {
-	if len(data) == 0 || data[0] != modelVersion {
-		return nil, errors.New("unknown decision_tree format version")
+	if len(data) == 0 || data[0] < 1 || data[0] > modelVersion {
+		return nil, errors.New("unknown decision_tree format version (a newer Gyre wrote it?)")
 	}
-	e, err := DecodeEnsemble(&Decoder{B: data[1:]})
+	e, err := DecodeEnsemble(&Decoder{B: data[1:]}, int(data[0]))
 	if err != nil {
 		return nil, err
 	}
