@@ -208,13 +208,21 @@ func (s *searcher) refitFits(ms []Member) bool {
 	return est*1.2+output <= left
 }
 
-// memberOutputCost is outputCost for a member's trial.
-func (s *searcher) memberOutputCost(m Member) float64 {
+// trialOf returns the successful trial a member was made from, or nil.
+func (s *searcher) trialOf(m Member) *Trial {
 	for i := range s.results {
 		t := &s.results[i]
 		if t.Learner == m.Learner && t.Err == "" && t.Config.key() == m.Config.key() {
-			return s.outputCost(t)
+			return t
 		}
+	}
+	return nil
+}
+
+// memberOutputCost is outputCost for a member's trial.
+func (s *searcher) memberOutputCost(m Member) float64 {
+	if t := s.trialOf(m); t != nil {
+		return s.outputCost(t)
 	}
 	return 0
 }
@@ -222,11 +230,8 @@ func (s *searcher) memberOutputCost(m Member) float64 {
 // refitCost estimates the seconds to refit a member on all rows from its
 // trial's measured fit time.
 func (s *searcher) refitCost(m Member) float64 {
-	for i := range s.results {
-		t := &s.results[i]
-		if t.Learner == m.Learner && t.Err == "" && t.Config.key() == m.Config.key() {
-			return s.trialRefitCost(t)
-		}
+	if t := s.trialOf(m); t != nil {
+		return s.trialRefitCost(t)
 	}
 	return math.Inf(1)
 }
