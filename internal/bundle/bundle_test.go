@@ -73,22 +73,11 @@ func TestSaveLoadPredictsIdentically(t *testing.T) {
 	for _, family := range []string{bundle.FamilyTrees, bundle.FamilyLinear} {
 		t.Run(family, func(t *testing.T) {
 			b := fitted(t, family)
-			path := filepath.Join(t.TempDir(), "m.gyre")
-			if err := b.Save(path); err != nil {
-				t.Fatal(err)
-			}
-			got, err := bundle.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
 			p1, err := b.Predict(rows())
 			if err != nil {
 				t.Fatal(err)
 			}
-			p2, err := got.Predict(rows())
-			if err != nil {
-				t.Fatal(err)
-			}
+			got, p2 := saveLoadPredict(t, b)
 			for i := range p1.Proba {
 				if p1.Proba[i] != p2.Proba[i] && !(math.IsNaN(p1.Proba[i]) && math.IsNaN(p2.Proba[i])) {
 					t.Fatalf("probability %d changed after save/load: %v vs %v", i, p1.Proba[i], p2.Proba[i])
