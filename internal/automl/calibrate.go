@@ -235,22 +235,22 @@ func fitCalibration(y, proba []float64, k int, rows []int, eps []float64) (c cal
 // group calibrated with a temperature fitted on the others (and the
 // smoothing chosen on all rows). The calibration is kept only when those
 // cross-fitted probabilities lower the log loss by calibrationGain; it
-// then returns the calibration (fitted on all rows) and the cross-fitted
+// then returns the calibration (fitted on all rows), the cross-fitted
 // probabilities, which are honest out-of-fold predictions of a calibrated
-// model. Else nil.
+// model, and the log loss (metric.LogLoss) before and after it. Else nil.
 //
 // The check matters where a temperature fitted in-sample is extreme: on
 // near-separable data with one or two out-of-fold errors, the likelihood of
 // the other rows keeps rewarding sharper probabilities (T → 0.1), and the
 // model then costs far more on the next error it makes; the group holding
 // the error, calibrated without it, shows that cost.
-func crossCalibrate(y, proba []float64, k, n int, smooth bool) (calibration, []float64) {
+func crossCalibrate(y, proba []float64, k, n int, smooth bool) (c calibration, cross []float64, before, after float64) {
 	if n < minCalibRows || len(y) == 0 || len(proba) != len(y)*k {
-		return calibration{}, nil
+		return calibration{}, nil, 0, 0
 	}
 	for _, v := range y {
 		if !(v >= 0 && v < float64(k)) || v != math.Trunc(v) {
-			return calibration{}, nil // not class indices: leave the model as it is
+			return calibration{}, nil, 0, 0 // not class indices: leave the model as it is
 		}
 	}
 	all := allRows(len(y))
@@ -258,11 +258,15 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (calibration, []f
 	if smooth {
 		eps = smoothings
 	}
-	c, before, after := fitCalibration(y, proba, k, all, eps)
-	if c.none() || after > before*(1-calibrationGain) {
-		return calibration{}, nil
+	c, fitBefore, fitAfter := fitCalibration(y, proba, k, all, eps)
+	if c.none() || fitAfter > fitBefore*(1-calibrationGain) {
+		return calibration{}, nil, 0, 0
 	}
-	fold := func(i int) int { return int(splitmix(uint64(i%n)) % calibFolds) }
+	// Each distinct row's group, hashed once (row i is row i mod n).
+	groups := make([]int8, n)
+	for i := range groups {
+		groups[i] = int8(splitmix(uint64(i)) % calibFolds)
+	}
 	// The groups' temperatures are fitted on one set of rows (sampled as
 	// fitCalibration samples) with the smoothing chosen on all rows: a
 	// smoothing is a coarse choice among four, the temperature is what
@@ -271,24 +275,23 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (calibration, []f
 	set := newCalibSet(y, proba, k, rows, c.eps)
 	set.group = make([]int8, len(rows))
 	for j, r := range rows {
-		set.group[j] = int8(fold(r))
+		set.group[j] = groups[r%n]
 	}
-	cross := slices.Clone(proba)
-	for f := range calibFolds {
+	temps := make([]float64, calibFolds)
+	for f := range temps {
 		set.skip = int8(f)
-		t := 1 / set.minimise()
-		for i := range y {
-			if fold(i) == f {
-				learn.CalibrateProba(cross[i*k:(i+1)*k], k, t, c.eps)
-			}
-		}
+		temps[f] = 1 / set.minimise()
 	}
-	plain, err1 := metric.LogLoss(y, proba, k, nil)
-	crossed, err2 := metric.LogLoss(y, cross, k, nil)
-	if err1 != nil || err2 != nil || crossed > plain*(1-calibrationGain) {
-		return calibration{}, nil
+	cross = slices.Clone(proba)
+	for i := range y {
+		learn.CalibrateProba(cross[i*k:(i+1)*k], k, temps[groups[i%n]], c.eps)
 	}
-	return c, cross
+	before, err1 := metric.LogLoss(y, proba, k, nil)
+	after, err2 := metric.LogLoss(y, cross, k, nil)
+	if err1 != nil || err2 != nil || after > before*(1-calibrationGain) {
+		return calibration{}, nil, 0, 0
+	}
+	return c, cross, before, after
 }
 
 // splitmix is the SplitMix64 finaliser: a fixed, well-mixed hash of a row
@@ -325,7 +328,7 @@ func (s *searcher) calibrateTrial(oof, runs []float64) (t, eps float64) {
 	// forests, k-NN); a model whose probabilities never are (boosting,
 	// logistic models) keeps a temperature alone, which ONNX export can
 	// fold into its trees.
-	c, cross := crossCalibrate(fitY, fitP, k, len(y), slices.Contains(fitP, 0))
+	c, cross, _, _ := crossCalibrate(fitY, fitP, k, len(y), slices.Contains(fitP, 0))
 	if cross == nil {
 		return 0, 0
 	}

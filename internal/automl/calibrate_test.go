@@ -237,24 +237,26 @@ func TestCrossCalibrateChecksOutOfFold(t *testing.T) {
 	if !(temp < 0.6 && after < before/2) {
 		t.Fatalf("in-sample fit: temperature %.3f, log loss %.4f → %.4f; want a sharp temperature claiming a large gain", temp, before, after)
 	}
-	if c, cross := crossCalibrate(y, p, k, n, false); cross != nil {
+	if c, cross, _, _ := crossCalibrate(y, p, k, n, false); cross != nil {
 		t.Errorf("one confident error: calibration %+v kept, want none (out of fold it loses)", c)
 	}
 
 	y, p = calibrationData(2000, 3, 0.5, 5)
-	c, cross := crossCalibrate(y, p, 3, len(y), false)
+	c, cross, before, after := crossCalibrate(y, p, 3, len(y), false)
 	if cross == nil || math.Abs(c.t-2)/2 > 0.1 {
 		t.Fatalf("reported at T=0.5: calibration %+v (cross-fitted %v), want T ≈ 2", c, cross != nil)
 	}
 	_, inBefore, inAfter, _ := fitTemperature(y, p, 3)
-	crossSet := newCalibSet(y, cross, 3, allRows(len(y)), 0)
-	if got := crossSet.loss(1); !(got < inBefore && got < inAfter*1.02) {
-		t.Errorf("cross-fitted log loss %.4f: want below the uncalibrated %.4f and within 2%% of the in-sample %.4f", got, inBefore, inAfter)
+	if got, _ := metric.LogLoss(y, cross, 3, nil); got != after || before != inBefore {
+		t.Errorf("reported log loss %.6f → %.6f, want %.6f → %.6f (metric.LogLoss of the inputs and cross-fitted outputs)", before, after, inBefore, got)
+	}
+	if !(after < inBefore && after < inAfter*1.02) {
+		t.Errorf("cross-fitted log loss %.4f: want below the uncalibrated %.4f and within 2%% of the in-sample %.4f", after, inBefore, inAfter)
 	}
 	// The same rows repeated (repeated cross-validation) stay in one group.
 	y2 := append(slices.Clone(y), y...)
 	p2 := append(slices.Clone(p), p...)
-	c2, cross2 := crossCalibrate(y2, p2, 3, len(y), false)
+	c2, cross2, _, _ := crossCalibrate(y2, p2, 3, len(y), false)
 	if cross2 == nil || math.Abs(c2.t-c.t) > 1e-3 || !slices.Equal(cross2[:len(cross)], cross2[len(cross):]) {
 		t.Errorf("repeated rows: calibration %+v vs %+v, or the two copies calibrated differently", c2, c)
 	}

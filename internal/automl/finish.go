@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/learn"
-	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 // ensembleCandidates caps how many of the best trials enter ensemble
@@ -130,13 +129,8 @@ func (s *searcher) calibrate(res *Result) {
 		return
 	}
 	y := s.split.yValid(s)
-	c, cross := crossCalibrate(y, oof, k, len(y), false)
+	c, cross, before, after := crossCalibrate(y, oof, k, len(y), false)
 	if cross == nil {
-		return
-	}
-	before, err1 := metric.LogLoss(y, oof, k, nil)
-	after, err2 := metric.LogLoss(y, cross, k, nil)
-	if err1 != nil || err2 != nil {
 		return
 	}
 	// The selection metric is checked on the probabilities the final model
