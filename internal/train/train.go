@@ -34,27 +34,67 @@ type Problem struct {
 // ignoreIdentifiers marks text feature columns whose values are nearly all
 // distinct (over half the rows distinct and more than 50 values, or every
 // value distinct over at least 20 rows) as ignored: as categories they only
-// memorise the training rows. It returns their names.
+// memorise the training rows. Integer columns are ignored only when their
+// name says they are identifiers (idName) and every value is distinct over
+// at least 20 rows: a row number carries no signal, while other integer
+// columns with many distinct values (counts, weights) often do. It returns
+// their names.
 func ignoreIdentifiers(f *frame.Frame) []string {
 	var out []string
 	n := f.NumRows()
 	for i, c := range f.Columns() {
-		if f.Role(i) != frame.RoleFeature || (c.Kind() != frame.KindString && c.Kind() != frame.KindCategorical) {
+		if f.Role(i) != frame.RoleFeature {
 			continue
 		}
-		distinct := map[string]struct{}{}
-		for r := 0; r < n; r++ {
-			if !c.IsNull(r) {
-				distinct[c.Format(r)] = struct{}{}
+		if c.Kind() == frame.KindInt && idName(c.Name()) {
+			if present := n - c.NullCount(); present >= 20 && distinctCount(c) == present {
+				_ = f.SetRole(c.Name(), frame.RoleIgnore)
+				out = append(out, c.Name())
 			}
+			continue
 		}
+		if c.Kind() != frame.KindString && c.Kind() != frame.KindCategorical {
+			continue
+		}
+		distinct := distinctCount(c)
 		present := n - c.NullCount()
-		if len(distinct) > 50 && float64(len(distinct)) > 0.5*float64(present) || len(distinct) == present && present >= 20 {
+		if distinct > 50 && float64(distinct) > 0.5*float64(present) || distinct == present && present >= 20 {
 			_ = f.SetRole(c.Name(), frame.RoleIgnore)
 			out = append(out, c.Name())
 		}
 	}
 	return out
+}
+
+// distinctCount returns the number of distinct present values of c.
+func distinctCount(c frame.Column) int {
+	distinct := map[string]struct{}{}
+	for r := 0; r < c.Len(); r++ {
+		if !c.IsNull(r) {
+			distinct[c.Format(r)] = struct{}{}
+		}
+	}
+	return len(distinct)
+}
+
+// idName reports whether a column name says it is an identifier: "id",
+// or ending in "_id", "-id", " id" (any case) or in "Id"/"ID" after a
+// lower-case letter ("PassengerId", "userID").
+func idName(name string) bool {
+	lower := strings.ToLower(name)
+	if lower == "id" {
+		return true
+	}
+	for _, suffix := range []string{"_id", "-id", " id"} {
+		if strings.HasSuffix(lower, suffix) {
+			return true
+		}
+	}
+	if len(name) > 2 && (strings.HasSuffix(name, "Id") || strings.HasSuffix(name, "ID")) {
+		r := name[len(name)-3]
+		return r >= 'a' && r <= 'z'
+	}
+	return false
 }
 
 // hasUsableFeature reports whether some feature column can carry

@@ -92,8 +92,9 @@ func TestNewProblemNoUsableFeatures(t *testing.T) {
 	}
 	ids := make([]string, 30)
 	labels := make([]string, 30)
+	rowNumbers := make([]int64, 30)
 	for i := range ids {
-		ids[i], labels[i] = fmt.Sprintf("r%d", i), []string{"a", "b"}[i%2]
+		ids[i], labels[i], rowNumbers[i] = fmt.Sprintf("r%d", i), []string{"a", "b"}[i%2], int64(i+1)
 	}
 	for _, c := range []struct {
 		name string
@@ -103,6 +104,7 @@ func TestNewProblemNoUsableFeatures(t *testing.T) {
 		{"constant", frame.MustNew(frame.NewFloat("x", []float64{1, 1, 1, 1, 1, 1}), y), "constant or missing"},
 		{"all missing", frame.MustNew(allMissing, y), "constant or missing"},
 		{"identifier", frame.MustNew(frame.NewString("id", ids), frame.NewCategorical("y", labels, nil)), "identifier (ignored: id)"},
+		{"integer identifier", frame.MustNew(frame.NewInt("PassengerId", rowNumbers), frame.NewCategorical("y", labels, nil)), "identifier (ignored: PassengerId)"},
 	} {
 		_, err := train.NewProblem(c.f, "y", learn.TaskInvalid)
 		if err == nil || !strings.Contains(err.Error(), "no usable feature columns") || !strings.Contains(err.Error(), c.want) {
@@ -115,6 +117,20 @@ func TestNewProblemNoUsableFeatures(t *testing.T) {
 	part.Valid.SetNull(0)
 	if _, err := train.NewProblem(frame.MustNew(part, y), "y", learn.TaskInvalid); err != nil {
 		t.Errorf("partly missing constant column rejected: %v", err)
+	}
+	// An integer column with all values distinct is a feature unless its
+	// name says it is an identifier (counts and weights often are unique).
+	if p, err := train.NewProblem(frame.MustNew(frame.NewInt("weight", rowNumbers), frame.NewCategorical("y", labels, nil)), "y", learn.TaskInvalid); err != nil || len(p.Ignored) != 0 {
+		t.Errorf("distinct integer feature: ignored %v, err %v; want kept", p.Ignored, err)
+	}
+}
+
+func TestIDName(t *testing.T) {
+	for name, want := range map[string]bool{"id": true, "ID": true, "user_id": true, "order-id": true, "PassengerId": true,
+		"userID": true, "fnlwgt": false, "paid": false, "valid": false, "IDX": false, "Id": true, "AID": false} {
+		if got := train.IDName(name); got != want {
+			t.Errorf("IDName(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
 

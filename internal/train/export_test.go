@@ -1,0 +1,4 @@
+package train
+
+// IDName exposes idName to the external tests.
+var IDName = idName
