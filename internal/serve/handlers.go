@@ -67,33 +67,51 @@ func (s *Server) handleOK(w http.ResponseWriter, r *http.Request) {
 
 // fail writes an error in the endpoint's protocol envelope.
 func (s *Server) fail(w http.ResponseWriter, p protocol, err error) {
+	buf := getBuf()
+	status, b := appendFailure((*buf)[:0], p, err)
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	w.Write(b)
+	*buf = b
+	putBuf(buf)
+}
+
+// appendFailure appends err in the protocol's error envelope and returns
+// the response status: a RequestError's, else 500.
+func appendFailure(b []byte, p protocol, err error) (int, []byte) {
 	status := http.StatusInternalServerError
 	var re *RequestError
 	if errors.As(err, &re) {
 		status = re.Status
 	}
 	msg := err.Error()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
 	switch p {
 	case protoMLflow:
 		code := "INTERNAL_ERROR"
 		if status < 500 {
 			code = "BAD_REQUEST"
 		}
-		json.NewEncoder(w).Encode(map[string]string{"error_code": code, "message": msg})
+		return status, appendJSON(b, map[string]string{"error_code": code, "message": msg})
 	case protoV2:
-		json.NewEncoder(w).Encode(map[string]string{"error": msg})
-	default:
-		body := map[string]any{"code": http.StatusText(status), "message": msg}
-		if re != nil && re.Field != "" {
-			body["field"] = re.Field
-		}
-		if re != nil && re.Row > 0 {
-			body["row"] = re.Row
-		}
-		json.NewEncoder(w).Encode(map[string]any{"error": body})
+		return status, appendJSON(b, map[string]string{"error": msg})
 	}
+	body := map[string]any{"code": http.StatusText(status), "message": msg}
+	if re != nil && re.Field != "" {
+		body["field"] = re.Field
+	}
+	if re != nil && re.Row > 0 {
+		body["row"] = re.Row
+	}
+	return status, appendJSON(b, map[string]any{"error": body})
+}
+
+// checkFinite refuses a prediction holding NaN or an infinity: JSON cannot
+// carry it, and a client should not mistake it for a number.
+func checkFinite(p *bundle.Prediction) error {
+	if finite(p.Values) && finite(p.Proba) {
+		return nil
+	}
+	return &RequestError{Status: http.StatusInternalServerError, Msg: "the model produced a non-finite prediction (NaN or infinity) for this input"}
 }
 
 // run predicts a frame with the loaded model cur, recording metrics and
@@ -102,6 +120,9 @@ func (s *Server) run(e *entry, cur *loaded, f *frame.Frame, reqID string, at tim
 	pred, err := cur.b.Predict(f)
 	if err != nil {
 		return nil, predictError(err)
+	}
+	if err := checkFinite(pred); err != nil {
+		return nil, err
 	}
 	if len(pred.Unseen) > 0 {
 		s.metrics.countUnseen(e.name, pred.Unseen)
@@ -132,6 +153,9 @@ func (s *Server) sampled() bool {
 func (s *Server) runRow(e *entry, cur *loaded, row *bundle.Row, reqID string, at time.Time, pred *bundle.Prediction) error {
 	if err := cur.row.rp.Predict(row, pred); err != nil {
 		return predictError(err)
+	}
+	if err := checkFinite(pred); err != nil {
+		return err
 	}
 	if len(pred.Unseen) > 0 {
 		s.metrics.countUnseen(e.name, pred.Unseen)
@@ -288,26 +312,9 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	reqID := r.Header.Get("X-Request-Id")
-	if plan := cur.row; plan != nil {
-		row := plan.rp.Get()
-		if plan.decodeGyreRow(body, row) {
-			if reqID == "" {
-				reqID = newRequestID()
-			}
-			var pred bundle.Prediction
-			if err := s.runRow(e, cur, row, reqID, start, &pred); err != nil {
-				plan.rp.Put(row)
-				code = statusOf(err)
-				s.fail(w, protoGyre, err)
-				return
-			}
-			rows = 1
-			w.Header()["X-Request-Id"] = []string{reqID}
-			writeGyrePredict(w, name, cur.version, reqID, &pred)
-			plan.rp.Put(row)
-			return
-		}
-		plan.rp.Put(row)
+	if ok, status := s.rowHTTP(w, epPredict, e, cur, body, reqID, start); ok {
+		code, rows = status, okRows(status)
+		return
 	}
 	req, err := decodeGyre(body)
 	if err != nil {
@@ -373,24 +380,11 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	csv := strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv")
-	if plan := cur.row; plan != nil && !csv {
-		row := plan.rp.Get()
-		if plan.decodeMLflowRow(body, row) {
-			reqID := newRequestID()
-			var pred bundle.Prediction
-			if err := s.runRow(e, cur, row, reqID, start, &pred); err != nil {
-				plan.rp.Put(row)
-				code = statusOf(err)
-				s.fail(w, protoMLflow, err)
-				return
-			}
-			rows = 1
-			w.Header()["X-Request-Id"] = []string{reqID}
-			writeInvocations(w, &pred)
-			plan.rp.Put(row)
+	if !csv {
+		if ok, status := s.rowHTTP(w, epInvocations, e, cur, body, "", start); ok {
+			code, rows = status, okRows(status)
 			return
 		}
-		plan.rp.Put(row)
 	}
 	schema := cur.b.Manifest.Input
 	var f *frame.Frame
@@ -414,6 +408,110 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	rows = f.NumRows()
 	w.Header().Set("X-Request-Id", reqID)
 	writeInvocations(w, pred)
+}
+
+// endpoint is a prediction endpoint with a single-row path.
+type endpoint int
+
+const (
+	epInvocations endpoint = iota // MLflow: POST /invocations
+	epPredict                     // Gyre: POST /v1/models/{name}/predict
+	epInfer                       // V2: POST /v2/models/{name}[/versions/{v}]/infer
+)
+
+// proto is the endpoint's error envelope.
+func (ep endpoint) proto() protocol {
+	switch ep {
+	case epInvocations:
+		return protoMLflow
+	case epInfer:
+		return protoV2
+	}
+	return protoGyre
+}
+
+// metric is the endpoint's label in /metrics.
+func (ep endpoint) metric() string {
+	switch ep {
+	case epInvocations:
+		return "invocations"
+	case epInfer:
+		return "v2_infer"
+	}
+	return "predict"
+}
+
+// okRows is the number of rows a single-row answer with this status
+// predicted.
+func okRows(status int) int {
+	if status == http.StatusOK {
+		return 1
+	}
+	return 0
+}
+
+// tryRow answers a one-row request on cur's single-row path, appending the
+// response to b. ok is false, and nothing has been recorded, when the
+// request needs the general path (the bundle has no row plan, or the body
+// is not one row in a form the row decoder takes: it then decodes it again
+// and reports any error in full). reqID is the client's request id ("" for
+// a new one); id is the one answered with. The response is complete on
+// return: the pooled row it was predicted from goes back to its pool.
+func (s *Server) tryRow(ep endpoint, e *entry, cur *loaded, body []byte, reqID string, start time.Time, b []byte) (out []byte, status int, id string, ok bool) {
+	plan := cur.row
+	if plan == nil {
+		return b, 0, "", false
+	}
+	row := plan.rp.Get()
+	defer plan.rp.Put(row)
+	switch ep {
+	case epInvocations:
+		ok = plan.decodeMLflowRow(body, row)
+	case epPredict:
+		ok = plan.decodeGyreRow(body, row)
+	case epInfer:
+		reqID, ok = plan.decodeV2Row(body, row)
+	}
+	if !ok {
+		return b, 0, "", false
+	}
+	if reqID == "" || ep == epInvocations {
+		reqID = newRequestID()
+	}
+	var pred bundle.Prediction
+	if err := s.runRow(e, cur, row, reqID, start, &pred); err != nil {
+		status, b = appendFailure(b, ep.proto(), err)
+		return b, status, reqID, true
+	}
+	switch ep {
+	case epInvocations:
+		b = appendInvocations(b, &pred)
+	case epPredict:
+		b = appendGyrePredict(b, e.name, cur.version, reqID, &pred)
+	case epInfer:
+		b = appendV2Infer(b, e.name, cur.version, reqID, &pred)
+	}
+	return b, http.StatusOK, reqID, true
+}
+
+// rowHTTP answers a request on the single-row path through net/http; see
+// tryRow. ok is false when the request needs the general path.
+func (s *Server) rowHTTP(w http.ResponseWriter, ep endpoint, e *entry, cur *loaded, body []byte, reqID string, start time.Time) (ok bool, status int) {
+	buf := getBuf()
+	defer putBuf(buf)
+	b, status, id, ok := s.tryRow(ep, e, cur, body, reqID, start, (*buf)[:0])
+	*buf = b
+	if !ok {
+		return false, 0
+	}
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	if status == http.StatusOK && ep != epInfer {
+		h["X-Request-Id"] = []string{id}
+	}
+	w.WriteHeader(status)
+	w.Write(b)
+	return true, status
 }
 
 // gyreRequest is the body of POST /v1/models/{name}/predict.

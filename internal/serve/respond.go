@@ -150,19 +150,42 @@ func predictable(p *bundle.Prediction) bool {
 	return finite(p.Values) && finite(p.Proba) && (p.Classes == nil || classOrder(p.Classes) != nil)
 }
 
+// appendJSON appends v as encoding/json's Encoder writes it (HTML-safe,
+// with a trailing newline).
+func appendJSON(b []byte, v any) []byte {
+	out, err := json.Marshal(v)
+	if err != nil {
+		// Unreachable for the response maps (their values are strings,
+		// numbers and slices of them); keep the response valid JSON.
+		out, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	b = append(b, out...)
+	return append(b, '\n')
+}
+
+// writeAppended writes the response an append function builds, through a
+// pooled buffer.
+func writeAppended(w http.ResponseWriter, build func([]byte) []byte) {
+	buf := getBuf()
+	b := build((*buf)[:0])
+	writeBytes(w, b)
+	*buf = b
+	putBuf(buf)
+}
+
 // writeInvocations writes MLflow's {"predictions": [...]}.
 func writeInvocations(w http.ResponseWriter, p *bundle.Prediction) {
+	writeAppended(w, func(b []byte) []byte { return appendInvocations(b, p) })
+}
+
+// appendInvocations appends MLflow's {"predictions": [...]}.
+func appendInvocations(b []byte, p *bundle.Prediction) []byte {
 	if !predictable(p) {
-		writeJSON(w, map[string]any{"predictions": predictions(p)})
-		return
+		return appendJSON(b, map[string]any{"predictions": predictions(p)})
 	}
-	buf := getBuf()
-	defer putBuf(buf)
-	b := append(*buf, `{"predictions":`...)
+	b = append(b, `{"predictions":`...)
 	b = appendPredictions(b, p)
-	b = append(b, "}\n"...)
-	*buf = b
-	writeBytes(w, b)
+	return append(b, "}\n"...)
 }
 
 // gyreResponse is the map form of a Gyre predict response (the slow path).
@@ -188,13 +211,15 @@ func gyreResponse(name, version, reqID string, pred *bundle.Prediction) map[stri
 
 // writeGyrePredict writes a Gyre predict response.
 func writeGyrePredict(w http.ResponseWriter, name, version, reqID string, pred *bundle.Prediction) {
+	writeAppended(w, func(b []byte) []byte { return appendGyrePredict(b, name, version, reqID, pred) })
+}
+
+// appendGyrePredict appends a Gyre predict response.
+func appendGyrePredict(b []byte, name, version, reqID string, pred *bundle.Prediction) []byte {
 	if !predictable(pred) {
-		writeJSON(w, gyreResponse(name, version, reqID, pred))
-		return
+		return appendJSON(b, gyreResponse(name, version, reqID, pred))
 	}
-	buf := getBuf()
-	defer putBuf(buf)
-	b := append(*buf, `{"model":`...)
+	b = append(b, `{"model":`...)
 	b = appendString(b, name)
 	b = append(b, `,"predictions":`...)
 	b = appendPredictions(b, pred)
@@ -240,9 +265,7 @@ func writeGyrePredict(w http.ResponseWriter, name, version, reqID string, pred *
 	}
 	b = append(b, `,"version":`...)
 	b = appendString(b, version)
-	b = append(b, "}\n"...)
-	*buf = b
-	writeBytes(w, b)
+	return append(b, "}\n"...)
 }
 
 // v2Response is the map form of a V2 inference response (the slow path).
@@ -271,14 +294,16 @@ func v2Response(name, version, reqID string, pred *bundle.Prediction) map[string
 
 // writeV2Infer writes a V2 inference response.
 func writeV2Infer(w http.ResponseWriter, name, version, reqID string, pred *bundle.Prediction) {
+	writeAppended(w, func(b []byte) []byte { return appendV2Infer(b, name, version, reqID, pred) })
+}
+
+// appendV2Infer appends a V2 inference response.
+func appendV2Infer(b []byte, name, version, reqID string, pred *bundle.Prediction) []byte {
 	if !finite(pred.Values) || !finite(pred.Proba) {
-		writeJSON(w, v2Response(name, version, reqID, pred))
-		return
+		return appendJSON(b, v2Response(name, version, reqID, pred))
 	}
 	rows := len(pred.Values)
-	buf := getBuf()
-	defer putBuf(buf)
-	b := append(*buf, `{"id":`...)
+	b = append(b, `{"id":`...)
 	b = appendString(b, reqID)
 	b = append(b, `,"model_name":`...)
 	b = appendString(b, name)
@@ -308,7 +333,5 @@ func writeV2Infer(w http.ResponseWriter, name, version, reqID string, pred *bund
 		}
 		b = append(b, "]}"...)
 	}
-	b = append(b, `],"parameters":{"content_type":"pd"}}`+"\n"...)
-	*buf = b
-	writeBytes(w, b)
+	return append(b, `],"parameters":{"content_type":"pd"}}`+"\n"...)
 }

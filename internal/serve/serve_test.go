@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +54,11 @@ func bundles(t testing.TB) [2]*bundle.Bundle {
 	return fixture
 }
 
-func newTestServer(t *testing.T, opt Options) (*Server, *httptest.Server) {
+// testServer is a Server listening on a loopback port through its real
+// transport (Serve), as gyre serve runs it.
+type testServer struct{ URL string }
+
+func newTestServer(t *testing.T, opt Options) (*Server, *testServer) {
 	t.Helper()
 	b := bundles(t)
 	if opt.Logger == nil {
@@ -65,9 +68,31 @@ func newTestServer(t *testing.T, opt Options) (*Server, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
-	return s, hs
+	return s, startServer(t, s)
+}
+
+// startServer runs s.Serve on a loopback port until the test ends, then
+// checks that it shut down cleanly.
+func startServer(t *testing.T, s *Server) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, nil) }()
+	t.Cleanup(func() {
+		// A connection the client dialled but never used counts as
+		// in flight for 5 s after it opened (as in net/http): close
+		// them so shutdown does not wait for that.
+		http.DefaultClient.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &testServer{URL: "http://" + ln.Addr().String()}
 }
 
 const passenger = `{"Pclass": 3, "Name": "Doe, Mr. John", "Sex": "male", "Age": 22, "SibSp": 1, "Parch": 0, "Ticket": "A/5 21171", "Fare": 7.25, "Cabin": null, "Embarked": "S"}`

@@ -199,14 +199,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 
 // Serve serves on ln; see ListenAndServe.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr)) error {
-	hs := &http.Server{
-		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       s.opt.ReadTimeout,
-		WriteTimeout:      s.opt.ReadTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20,
-	}
+	hs := s.transport()
 	if pct := s.gcPercent(); pct > 0 {
 		defer debug.SetGCPercent(debug.SetGCPercent(pct))
 	}
@@ -234,7 +227,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := hs.Shutdown(shutdown)
+	err := hs.ShutdownWithContext(shutdown)
 	stopBG()
 	s.wg.Wait()
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 )
 
@@ -118,26 +117,9 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	if plan := cur.row; plan != nil {
-		row := plan.rp.Get()
-		if id, ok := plan.decodeV2Row(body, row); ok {
-			reqID := id
-			if reqID == "" {
-				reqID = newRequestID()
-			}
-			var pred bundle.Prediction
-			if err := s.runRow(e, cur, row, reqID, start, &pred); err != nil {
-				plan.rp.Put(row)
-				code = statusOf(err)
-				s.fail(w, protoV2, err)
-				return
-			}
-			rows = 1
-			writeV2Infer(w, e.name, cur.version, reqID, &pred)
-			plan.rp.Put(row)
-			return
-		}
-		plan.rp.Put(row)
+	if ok, status := s.rowHTTP(w, epInfer, e, cur, body, "", start); ok {
+		code, rows = status, okRows(status)
+		return
 	}
 	req, err := decodeV2(body)
 	if err != nil {
