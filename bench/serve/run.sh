@@ -15,7 +15,10 @@
 #      gyre /v1/models/{name}/predict (records) and Flask /invocations;
 #      requests/s, p50/p99 latency, non-2xx responses and socket errors;
 #   2. cold start: process start to /v2/health/ready answering (median of 5);
-#   3. hot reload under load: adult-income@production served from a temporary
+#   3. the floor: bench/serve/floor, a server on the same transport that reads
+#      the body and answers a fixed response (no model, no decoding), under
+#      the same load: the latency this machine puts under any server;
+#   4. hot reload under load: adult-income@production served from a temporary
 #      GYRE_HOME registry, the alias moved 10 times between two versions while
 #      wrk runs; reports non-2xx responses (want 0) and reloads seen.
 #
@@ -23,7 +26,7 @@
 # SERVE_PROCS (GOMAXPROCS for gyre serve; default unset = all cores),
 # WRK_CPUS (pin wrk to these CPUs with taskset, e.g. 1; default unpinned),
 # GYRE_BIN (a prebuilt gyre; default: go build), BUNDLE (a prebuilt 300-tree
-# adult bundle), SKIP_FLASK=1, SKIP_RELOAD=1, PORT_BASE (18080).
+# adult bundle), SKIP_FLASK=1, SKIP_FLOOR=1, SKIP_RELOAD=1, PORT_BASE (18080).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +39,7 @@ PORT_BASE=${PORT_BASE:-18080}
 gport=$PORT_BASE
 fport=$((PORT_BASE + 1))
 rport=$((PORT_BASE + 2))
+lport=$((PORT_BASE + 3))
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "run.sh: $1 not found: $2" >&2; exit 1; }; }
 need wrk "apt-get install -y wrk"
@@ -60,6 +64,9 @@ if [[ -z "$gyre" ]]; then
 	echo "building gyre..." >&2
 	(cd "$root" && GOTOOLCHAIN=local go build -trimpath -o "$work/gyre" ./cmd/gyre)
 	gyre=$work/gyre
+fi
+if [[ -z "${SKIP_FLOOR:-}" ]]; then
+	(cd "$root" && GOTOOLCHAIN=local go build -trimpath -o "$work/floor" ./bench/serve/floor)
 fi
 data=$root/examples/data/adult/adult.train.csv
 bundle=${BUNDLE:-}
@@ -140,7 +147,7 @@ done
 cold_ms=$(printf '%s\n' "${cold[@]}" | sort -n | sed -n 3p)
 echo "cold start (ms): ${cold[*]} -> median $cold_ms" >&2
 
-# 2. Throughput and latency, gyre then Flask, one after the other in this run.
+# 2. Throughput and latency: gyre, the floor, then Flask, one after the other in this run.
 env "${serve_env[@]}" "$gyre" serve "$bundle" --addr "127.0.0.1:$gport" 2>>"$work/gyre.log" &
 pids+=($!)
 wait_http "http://127.0.0.1:$gport/v2/health/ready" 200
@@ -152,6 +159,16 @@ run_wrk gyre_invocations "http://127.0.0.1:$gport" /invocations "$here/request.j
 run_wrk gyre_v1_predict "http://127.0.0.1:$gport" "/v1/models/$name/predict" "$here/records.json" "${pids[-1]}"
 kill "${pids[-1]}"
 wait "${pids[-1]}" 2>/dev/null || true
+
+if [[ -z "${SKIP_FLOOR:-}" ]]; then
+	env "${serve_env[@]}" "$work/floor" -addr "127.0.0.1:$lport" 2>>"$work/floor.log" &
+	pids+=($!)
+	until curl -s -o /dev/null -XPOST -d '{}' "http://127.0.0.1:$lport/invocations"; do sleep 0.02; done
+	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$lport" >/dev/null 2>&1
+	run_wrk floor_no_model "http://127.0.0.1:$lport" /invocations "$here/request.json" "${pids[-1]}"
+	kill "${pids[-1]}"
+	wait "${pids[-1]}" 2>/dev/null || true
+fi
 
 if [[ -z "${SKIP_FLASK:-}" ]]; then
 	echo "starting the Flask baseline (it trains at start-up)..." >&2
@@ -166,7 +183,7 @@ if [[ -z "${SKIP_FLASK:-}" ]]; then
 	wait "${pids[-1]}" 2>/dev/null || true
 fi
 
-# 3. Hot reload under load: move adult-income@production 10 times.
+# 4. Hot reload under load: move adult-income@production 10 times.
 reload_line=""
 if [[ -z "${SKIP_RELOAD:-}" ]]; then
 	export GYRE_HOME=$work/home
@@ -210,7 +227,7 @@ if [[ -n "$frps" ]]; then
 	fp99=$(to_ms "$(awk -F'\t' '$1 == "flask_invocations" {print $4}' "$results")")
 	fcpu=$(awk -F'\t' '$1 == "flask_invocations" {print $6}' "$results")
 	while IFS=$'\t' read -r label rps p50 p99 non2xx cpu sock; do
-		[[ $label == flask_* ]] && continue
+		[[ $label == flask_* || $label == floor_* ]] && continue
 		awk -v l="$label" -v r="$rps" -v f="$frps" -v p="$(to_ms "$p99")" -v fp="$fp99" -v c="$cpu" -v fc="$fcpu" \
 			'BEGIN { printf "ratio %-20s throughput %.1fx Flask, p99 %.2f ms vs %.2f ms, server CPU per request %.1fx less\n", l, r / f, p, fp, fc / c }'
 	done <"$results"
