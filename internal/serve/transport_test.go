@@ -2,7 +2,9 @@ package serve
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -216,5 +218,70 @@ func TestTransportErrors(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("slow client held the connection for %v with a 300ms read timeout", d)
+	}
+}
+
+// TestShutdownDrainsInFlight checks graceful shutdown through the real
+// transport: a request whose body is still arriving when shutdown begins
+// is answered in full, and Serve returns only after that.
+func TestShutdownDrainsInFlight(t *testing.T) {
+	b := bundles(t)
+	s, err := New([]Model{{Name: "titanic", Bundle: b[0], Version: "1"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, nil) }()
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	body := `{"dataframe_records": [` + passenger + `]}`
+	half := len(body) / 2
+	if _, err := fmt.Fprintf(c, "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:half]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the server is reading the body
+	cancel()
+	time.Sleep(300 * time.Millisecond) // shutdown has begun and is waiting
+	select {
+	case err := <-done:
+		t.Fatalf("Serve returned (%v) with a request in flight", err)
+	default:
+	}
+	if _, err := io.WriteString(c, body[half:]); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("in-flight request: %v", err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), `"predictions"`) {
+		t.Errorf("in-flight request: %d %s", resp.StatusCode, raw)
+	}
+	if !resp.Close {
+		t.Errorf("a response during shutdown should close the connection")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after the last request")
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		t.Errorf("the listener still accepts after shutdown")
 	}
 }
