@@ -18,13 +18,19 @@ type Model struct {
 	k         int // outputs (trees) per round: classes for softmax, else 1
 	classes   []string
 	features  []learn.Feature
-	base      []float64 // initial raw score per output
-	trees     []*tree   // round-major: tree t belongs to output t % k
-	fast      *ensemble // prediction layout (nil: walk trees directly)
+	base      []float64    // initial raw score per output
+	trees     []*tree      // round-major: tree t belongs to output t % k
+	fast      *ensemble    // prediction layout (nil: walk trees directly)
+	qs        *quickScorer // single-row scoring (nil: the layout's walk)
 }
 
 // init builds the prediction layout; call it once the trees are final.
-func (m *Model) init() { m.fast = newEnsemble(m.trees, len(m.features), m.k) }
+func (m *Model) init() {
+	m.fast = newEnsemble(m.trees, len(m.features), m.k)
+	if m.fast != nil {
+		m.qs = newQuickScorer(m.trees, len(m.features), m.k)
+	}
+}
 
 // Kind returns "gbdt".
 func (m *Model) Kind() string { return Kind }

@@ -118,25 +118,38 @@ func adultModel(b *testing.B) (*Model, *learn.Dataset) {
 }
 
 // BenchmarkPredictRow scores one row at a time through Probabilities (the
-// path gyre serve takes) on adult-like data with categorical splits.
+// path gyre serve takes) on adult-like data with categorical splits:
+// QuickScorer (the default) against the layout's tree walk.
 func BenchmarkPredictRow(b *testing.B) {
 	m, test := adultModel(b)
 	rows := make([]*frame.Matrix, 256)
 	for i := range rows {
 		rows[i] = test.X.Take([]int{i})
 	}
-	i := 0
-	var c0 float64
-	for b.Loop() {
-		if c0 == 0 {
-			c0 = cpuSeconds()
-		}
-		if _, err := m.Probabilities(rows[i%len(rows)]); err != nil {
-			b.Fatal(err)
-		}
-		i++
+	walk := *m
+	walk.qs = nil
+	for _, c := range []struct {
+		name string
+		m    *Model
+	}{{"quickscorer", m}, {"walk", &walk}} {
+		b.Run(c.name, func(b *testing.B) {
+			if c.name == "quickscorer" && m.qs == nil {
+				b.Fatal("no QuickScorer form for adult")
+			}
+			i := 0
+			var c0 float64
+			for b.Loop() {
+				if c0 == 0 {
+					c0 = cpuSeconds()
+				}
+				if _, err := c.m.Probabilities(rows[i%len(rows)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(m.NumTrees()), "cpu-ns/tree")
+		})
 	}
-	b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(m.NumTrees()), "cpu-ns/tree")
 }
 
 // cpuSeconds returns the process's user and system CPU time: on a shared

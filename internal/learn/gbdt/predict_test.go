@@ -59,6 +59,32 @@ func checkAgainstReference(t *testing.T, name string, m *Model, X *frame.Matrix)
 		t.Fatal(err)
 	}
 	sameBits(t, name+" raw", got, want)
+	// Every row alone, as gyre serve scores it (QuickScorer when the model
+	// has one, else the layout's walk).
+	alone := make([]float64, len(want))
+	row := make([]float64, X.Cols)
+	for i := range X.Rows {
+		for j := range row {
+			row[j] = X.At(i, j)
+		}
+		m.rawRow(row, alone[i*m.k:(i+1)*m.k])
+	}
+	sameBits(t, name+" raw (row by row)", alone, want)
+	// QuickScorer on every row even when the model keeps the walk.
+	if qs := buildQuickScorer(m.trees, len(m.features), m.k); qs != nil {
+		words := make([]uint64, len(m.trees))
+		for i := range X.Rows {
+			for j := range row {
+				row[j] = X.At(i, j)
+			}
+			out := alone[i*m.k : (i+1)*m.k]
+			copy(out, m.base)
+			qs.addRow(row, out, words)
+		}
+		sameBits(t, name+" raw (QuickScorer)", alone, want)
+	} else if m.fast != nil && maxLeaves(m) <= qsMaxLeaves {
+		t.Errorf("%s: no QuickScorer form for trees of at most %d leaves", name, qsMaxLeaves)
+	}
 	for _, n := range []int{1, 2, smallBatch, smallBatch + 1, blockRows - 1, blockRows + 3, 2049} {
 		if n > X.Rows {
 			continue
@@ -83,6 +109,15 @@ func checkAgainstReference(t *testing.T, name string, m *Model, X *frame.Matrix)
 			t.Fatal(err)
 		}
 	}
+}
+
+// maxLeaves is the largest leaf count of m's trees.
+func maxLeaves(m *Model) int {
+	n := 0
+	for _, t := range m.trees {
+		n = max(n, len(t.Value))
+	}
+	return n
 }
 
 // The prediction layout scores bit-identically to the reference walk on
@@ -245,4 +280,23 @@ func TestPredictRandomTrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAgainstReference(t, "random", m, d.X)
+	// Trees of more than 64 leaves have no QuickScorer form and keep the
+	// walk.
+	reg := d
+	reg.Task, reg.Classes, reg.Y = learn.Regression, nil, make([]float64, n)
+	for i := range reg.Y {
+		reg.Y[i] = rng.NormFloat64()
+	}
+	l.MaxLeaves, l.MinDataInLeaf, l.NumTrees = 200, 2, 3
+	big, err := l.FitModel(context.Background(), &reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if maxLeaves(big) <= qsMaxLeaves {
+		t.Fatalf("trees of %d leaves, want more than %d", maxLeaves(big), qsMaxLeaves)
+	}
+	if big.qs != nil || buildQuickScorer(big.trees, len(big.features), big.k) != nil {
+		t.Error("QuickScorer form built for trees of more than 64 leaves")
+	}
+	checkAgainstReference(t, "random, 200 leaves", big, d.X)
 }
