@@ -33,20 +33,23 @@ import (
 // the tree walk (tree.leafOf), which the tests check.
 
 // qsWalkRatio is how many ANDs QuickScorer may spend per level the tree
-// walk would descend (a categorical level counting twice) and still be
-// chosen. Measured on single rows of 100-tree, 31-leaf models
-// (BenchmarkPredictRow and the same loop on other data sets, CPU time):
-// adult 2.0× faster with QuickScorer at an estimated 1.6 ANDs per level,
-// diamonds 1.8× at 2.05, spambase 1.15× at 1.8; bike_sharing even at 3.5,
-// california_housing 0.8× at 2.5 and 0.45× at 4.1 with 63 leaves.
+// walk would descend (a categorical level counting three times: its
+// bitset test takes three dependent loads) and still be chosen. Measured
+// on single rows (CPU time per tree, QuickScorer against the walk, same
+// run; estimated ratio in brackets): adult 100 trees 2.0× faster (1.33),
+// adult 300 trees 1.4–1.9× (1.86), diamonds 1.8× (1.63), spambase 1.15×
+// (1.77), adult with 63 leaves even (2.16), bike_sharing even (2.95),
+// california_housing 0.8× (2.30), spambase with 63 leaves 0.85× (3.13);
+// diamonds with 63 leaves (1.35×, 2.47) and letter (1.25×, 3.20) are
+// left on the walk by this rule, which errs towards the walk.
 const qsWalkRatio = 2.25
 
 // quickScorerPays estimates from the trees' training covers whether
 // QuickScorer beats the tree walk on a typical row: a row goes right at
 // about half of all splits (one AND each), while the walk descends the
-// expected depth, which the covers give (a categorical level counts
-// twice: its bitset test is the walk's costliest). Trees without covers
-// count as free to walk, so without them the walk is kept.
+// expected depth, which the covers give (a categorical level counts three
+// times). Trees without covers count as free to walk, so without them the
+// walk is kept.
 func quickScorerPays(trees []*tree) bool {
 	var splits, levels float64
 	for _, t := range trees {
@@ -57,7 +60,7 @@ func quickScorerPays(trees []*tree) bool {
 		for i, c := range t.Cover {
 			w := c / t.Cover[0]
 			if t.Flags[i]&flagCategorical != 0 {
-				w *= 2
+				w *= 3
 			}
 			levels += w
 		}
