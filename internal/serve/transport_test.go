@@ -285,3 +285,26 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 		t.Errorf("the listener still accepts after shutdown")
 	}
 }
+
+// FuzzHotRoute checks the hot-path router on arbitrary paths: it never
+// panics, and a match names one plain path segment (no '/', no escape).
+func FuzzHotRoute(f *testing.F) {
+	for _, seed := range []string{"/invocations", "/v1/models/a/predict", "/v2/models/a/versions/1/infer", "/v2/models//versions/infer", "/v1/models/predict", "/v2/models/a/versions/infer"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		ep, name, version, ok := hotRoute([]byte(path))
+		if !ok {
+			return
+		}
+		if ep == epInvocations {
+			if path != "/invocations" {
+				t.Fatalf("%q routed to /invocations", path)
+			}
+			return
+		}
+		if !segment(name) || (version != nil && !segment(version)) {
+			t.Fatalf("%q: name %q version %q", path, name, version)
+		}
+	})
+}
