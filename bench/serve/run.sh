@@ -17,7 +17,10 @@
 #   2. cold start: process start to /v2/health/ready answering (median of 5);
 #   3. the floor: bench/serve/floor, a server on the same transport that reads
 #      the body and answers a fixed response (no model, no decoding), under
-#      the same load: the latency this machine puts under any server;
+#      the same load: the latency this machine puts under any server; and,
+#      when nginx is installed (apt-get install -y nginx-light), nginx
+#      answering a fixed string the same way (2 workers; its CPU per
+#      request is not measured), as a second floor;
 #   4. hot reload under load: adult-income@production served from a temporary
 #      GYRE_HOME registry, the alias moved 10 times between two versions while
 #      wrk runs; reports non-2xx responses (want 0) and reloads seen.
@@ -40,6 +43,7 @@ gport=$PORT_BASE
 fport=$((PORT_BASE + 1))
 rport=$((PORT_BASE + 2))
 lport=$((PORT_BASE + 3))
+nport=$((PORT_BASE + 4))
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "run.sh: $1 not found: $2" >&2; exit 1; }; }
 need wrk "apt-get install -y wrk"
@@ -92,19 +96,20 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 
 # run_wrk LABEL URL PATH BODYFILE PID: one load run against the server
-# process PID; appends a result line. Besides wrk's figures it records the
+# process PID ("" to skip its CPU time); appends a result line. Besides wrk's figures it records the
 # server's CPU time per request, which the machine's load distorts far less
 # than throughput (the load generator and other work share the cores).
 results=$work/results.tsv
 run_wrk() {
 	local out=$work/wrk-$1.txt
-	local c0 c1
-	c0=$(cpu_ticks "$5")
+	local c0=0 c1=0
+	[[ -n "$5" ]] && c0=$(cpu_ticks "$5")
 	BODY_FILE=$4 REQ_PATH=$3 "${wrk_cmd[@]}" -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$here/post.lua" "$2" >"$out" 2>&1
-	c1=$(cpu_ticks "$5")
+	[[ -n "$5" ]] && c1=$(cpu_ticks "$5")
 	local rps p50 p99 non2xx sock reqs cpu
 	reqs=$(awk '/requests in/ {print $1}' "$out")
-	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
+	cpu=n/a
+	[[ -n "$5" ]] && cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v n="$reqs" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
 	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	p50=$(awk '$1 == "50%" {print $2}' "$out")
 	p99=$(awk '$1 == "99%" {print $2}' "$out")
@@ -166,6 +171,22 @@ if [[ -z "${SKIP_FLOOR:-}" ]]; then
 	until curl -s -o /dev/null -XPOST -d '{}' "http://127.0.0.1:$lport/invocations"; do sleep 0.02; done
 	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$lport" >/dev/null 2>&1
 	run_wrk floor_no_model "http://127.0.0.1:$lport" /invocations "$here/request.json" "${pids[-1]}"
+	kill "${pids[-1]}"
+	wait "${pids[-1]}" 2>/dev/null || true
+fi
+
+if [[ -z "${SKIP_FLOOR:-}" ]] && command -v nginx >/dev/null 2>&1; then
+	mkdir -p "$work/nginx"
+	printf '%s\n' "worker_processes 2; pid $work/nginx/nginx.pid; error_log $work/nginx/error.log crit;" \
+		"events { worker_connections 1024; }" \
+		"http { access_log off; keepalive_requests 10000000; client_body_buffer_size 16k;" \
+		"  server { listen 127.0.0.1:$nport; location / { default_type application/json; return 200 '{\"predictions\":[\"<=50K\"]}'; } } }" \
+		>"$work/nginx/nginx.conf"
+	nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' 2>>"$work/nginx/error.log" &
+	pids+=($!)
+	wait_http "http://127.0.0.1:$nport/" 200
+	BODY_FILE=$here/request.json REQ_PATH=/invocations wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "http://127.0.0.1:$nport" >/dev/null 2>&1
+	run_wrk floor_nginx "http://127.0.0.1:$nport" /invocations "$here/request.json" ""
 	kill "${pids[-1]}"
 	wait "${pids[-1]}" 2>/dev/null || true
 fi
