@@ -16,7 +16,7 @@ import (
 // net/http: on this workload (single-row predictions from many keep-alive
 // clients) net/http's per-request costs — a goroutine for background
 // reads, header maps, a cancellable context, deadlines set twice — came to
-// ~18 µs of CPU per request, as much as the 300-tree walk itself (see
+// ~20 µs of CPU per request, more than the 300-tree walk itself (see
 // docs/benchmarks.md, "serve"). One-row prediction requests, the hot path,
 // are answered here directly from fasthttp's request buffer (servePredict);
 // every other request, and any prediction the single-row path does not
@@ -24,8 +24,11 @@ import (
 // there is one implementation of every endpoint and of every error.
 
 // readBufferSize is the per-connection read buffer, which also bounds the
-// request line and headers (fasthttp answers 431 beyond it).
-const readBufferSize = 64 << 10
+// request line and headers (fasthttp answers 431 beyond it). fasthttp
+// keeps it for the life of a keep-alive connection, so it is the memory
+// an idle client costs: 16 KiB allows the headers of any sensible client
+// (nginx's default limit is 8 KiB per header line).
+const readBufferSize = 16 << 10
 
 // transport builds the fasthttp server for s.
 func (s *Server) transport() *fasthttp.Server {
