@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -111,7 +112,23 @@ func checkFinite(p *bundle.Prediction) error {
 	if finite(p.Values) && finite(p.Proba) {
 		return nil
 	}
-	return &RequestError{Status: http.StatusInternalServerError, Msg: "the model produced a non-finite prediction (NaN or infinity) for this input"}
+	row := 0
+	for i, v := range p.Values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			row = i + 1
+			break
+		}
+	}
+	if k := len(p.Classes); row == 0 && k > 0 {
+		for i, v := range p.Proba {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				row = i/k + 1
+				break
+			}
+		}
+	}
+	return &RequestError{Status: http.StatusInternalServerError, Row: row,
+		Msg: fmt.Sprintf("row %d: the model produced a non-finite prediction (NaN or infinity) for this input", row)}
 }
 
 // run predicts a frame with the loaded model cur, recording metrics and

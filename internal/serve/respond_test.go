@@ -112,3 +112,19 @@ func TestGCPercent(t *testing.T) {
 		t.Errorf("negative: %d, want 0", got)
 	}
 }
+
+func TestCheckFiniteNamesTheRow(t *testing.T) {
+	if err := checkFinite(&bundle.Prediction{Values: []float64{1, 2}}); err != nil {
+		t.Fatalf("finite prediction refused: %v", err)
+	}
+	for _, p := range []*bundle.Prediction{
+		{Values: []float64{1, math.NaN()}},
+		{Values: []float64{0, 1}, Classes: []string{"a", "b"}, Proba: []float64{0.5, 0.5, math.Inf(1), 0}},
+	} {
+		err := checkFinite(p)
+		re, ok := err.(*RequestError)
+		if !ok || re.Status != 500 || re.Row != 2 || !strings.Contains(re.Msg, "row 2") {
+			t.Errorf("%v: got %#v", p, err)
+		}
+	}
+}
