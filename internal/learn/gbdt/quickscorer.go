@@ -91,7 +91,6 @@ type qsNumeric struct {
 	tree    []int32
 	mask    []uint64
 	missing []qsEntry // splits that send a missing value right
-	entries []qsEntry // unsorted, while building
 }
 
 // qsCategorical holds a feature's categorical splits.
@@ -120,25 +119,29 @@ func newQuickScorer(trees []*tree, p, k int) *quickScorer {
 	return buildQuickScorer(trees, p, k)
 }
 
+// qsSplit is a split collected while building: its entry and what decides
+// its direction.
+type qsSplit struct {
+	qsEntry
+	thr          float64  // numeric: right when x > thr
+	bits         []uint32 // categorical: codes whose bit is set go left
+	missingRight bool
+}
+
 // buildQuickScorer builds the QuickScorer form whether or not it pays, or
 // returns nil when it cannot (see newQuickScorer).
 func buildQuickScorer(trees []*tree, p, k int) *quickScorer {
 	qs := &quickScorer{k: k, num: make([]*qsNumeric, p), cat: make([]*qsCategorical, p), leaves: make([][]float64, len(trees))}
-	type catSplit struct {
-		tree            int32
-		mask            uint64
-		bits            []uint32
-		missingGoesLeft bool
-	}
-	cats := make([][]catSplit, p)
+	nums := make([][]qsSplit, p)
+	cats := make([][]qsSplit, p)
 	for ti, t := range trees {
 		if len(t.Feature) == 0 {
 			qs.leaves[ti] = []float64{t.Value[0]}
 			continue
 		}
 		var leaves []float64
-		// visit numbers node's leaves from len(leaves) on and returns how
-		// many it has.
+		// visit numbers node's leaves from len(leaves) on, collects its
+		// splits and returns how many leaves it has.
 		var visit func(node int32) int
 		visit = func(node int32) int {
 			if node < 0 {
@@ -153,24 +156,17 @@ func buildQuickScorer(trees []*tree, p, k int) *quickScorer {
 			}
 			// Going right rules out the left subtree's leaves lo..lo+nl-1
 			// (nl < 64: the right subtree has a leaf too).
-			mask := ^(((uint64(1) << nl) - 1) << lo)
+			s := qsSplit{
+				qsEntry:      qsEntry{mask: ^(((uint64(1) << nl) - 1) << lo), tree: int32(ti)},
+				missingRight: t.Flags[node]&flagDefaultLeft == 0,
+			}
 			f := t.Feature[node]
-			e := qsEntry{mask: mask, tree: int32(ti)}
-			defLeft := t.Flags[node]&flagDefaultLeft != 0
 			if t.Flags[node]&flagCategorical != 0 {
-				cats[f] = append(cats[f], catSplit{tree: int32(ti), mask: mask, missingGoesLeft: defLeft,
-					bits: t.CatBits[t.CatStart[node] : t.CatStart[node]+t.CatLen[node]]})
-				return nl + nr
-			}
-			n := qs.num[f]
-			if n == nil {
-				n = &qsNumeric{}
-				qs.num[f] = n
-			}
-			n.thr = append(n.thr, t.Threshold[node])
-			n.entries = append(n.entries, e)
-			if !defLeft {
-				n.missing = append(n.missing, e)
+				s.bits = t.CatBits[t.CatStart[node] : t.CatStart[node]+t.CatLen[node]]
+				cats[f] = append(cats[f], s)
+			} else {
+				s.thr = t.Threshold[node]
+				nums[f] = append(nums[f], s)
 			}
 			return nl + nr
 		}
@@ -180,37 +176,34 @@ func buildQuickScorer(trees []*tree, p, k int) *quickScorer {
 		}
 		qs.leaves[ti] = leaves
 	}
-	for _, n := range qs.num {
-		if n == nil {
+	for f, splits := range nums {
+		if len(splits) == 0 {
 			continue
 		}
-		for _, thr := range n.thr {
-			if thr != thr {
+		for _, s := range splits {
+			if s.thr != s.thr {
 				return nil
 			}
 		}
-		// Sort by threshold; ties keep tree order (the ANDs commute, so
-		// order only matters for determinism of the layout).
-		idx := make([]int, len(n.thr))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortStableFunc(idx, func(a, b int) int {
+		// Ascending thresholds; ties keep tree order (the ANDs commute, so
+		// this only fixes the layout).
+		slices.SortStableFunc(splits, func(a, b qsSplit) int {
 			switch {
-			case n.thr[a] < n.thr[b]:
+			case a.thr < b.thr:
 				return -1
-			case n.thr[a] > n.thr[b]:
+			case a.thr > b.thr:
 				return 1
 			}
 			return 0
 		})
-		thr := make([]float64, len(idx))
-		n.tree = make([]int32, len(idx))
-		n.mask = make([]uint64, len(idx))
-		for i, j := range idx {
-			thr[i], n.tree[i], n.mask[i] = n.thr[j], n.entries[j].tree, n.entries[j].mask
+		n := &qsNumeric{thr: make([]float64, len(splits)), tree: make([]int32, len(splits)), mask: make([]uint64, len(splits))}
+		for i, s := range splits {
+			n.thr[i], n.tree[i], n.mask[i] = s.thr, s.tree, s.mask
+			if s.missingRight {
+				n.missing = append(n.missing, s.qsEntry)
+			}
 		}
-		n.thr, n.entries = thr, nil
+		qs.num[f] = n
 	}
 	total := 0
 	for f, splits := range cats {
@@ -228,17 +221,15 @@ func buildQuickScorer(trees []*tree, p, k int) *quickScorer {
 		c := &qsCategorical{byCode: make([][]qsEntry, codes)}
 		for code := range codes {
 			for _, s := range splits {
-				w := code >> 5
-				if w >= len(s.bits) || s.bits[w]&(1<<(uint(code)&31)) == 0 {
-					c.byCode[code] = append(c.byCode[code], qsEntry{mask: s.mask, tree: s.tree})
+				if w := code >> 5; w >= len(s.bits) || s.bits[w]&(1<<(uint(code)&31)) == 0 {
+					c.byCode[code] = append(c.byCode[code], s.qsEntry)
 				}
 			}
 		}
 		for _, s := range splits {
-			e := qsEntry{mask: s.mask, tree: s.tree}
-			c.beyond = append(c.beyond, e)
-			if !s.missingGoesLeft {
-				c.missing = append(c.missing, e)
+			c.beyond = append(c.beyond, s.qsEntry)
+			if s.missingRight {
+				c.missing = append(c.missing, s.qsEntry)
 			}
 		}
 		qs.cat[f] = c
