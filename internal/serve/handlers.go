@@ -458,6 +458,12 @@ func (ep endpoint) metric() string {
 	return "predict"
 }
 
+// idHeader reports whether an answer with this status carries the request
+// id in an X-Request-Id header (V2 answers carry it in the body).
+func (ep endpoint) idHeader(status int) bool {
+	return status == http.StatusOK && ep != epInfer
+}
+
 // okRows is the number of rows a single-row answer with this status
 // predicted.
 func okRows(status int) int {
@@ -523,7 +529,7 @@ func (s *Server) rowHTTP(w http.ResponseWriter, ep endpoint, e *entry, cur *load
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	if status == http.StatusOK && ep != epInfer {
+	if ep.idHeader(status) {
 		h["X-Request-Id"] = []string{id}
 	}
 	w.WriteHeader(status)

@@ -141,7 +141,7 @@ func (s *Server) servePredict(ctx *fasthttp.RequestCtx) bool {
 	}
 	ctx.SetStatusCode(status)
 	ctx.Response.Header.SetContentTypeBytes(jsonMIME)
-	if status == http.StatusOK && ep != epInfer {
+	if ep.idHeader(status) {
 		ctx.Response.Header.SetBytesK(requestIDHeader, id)
 	}
 	ctx.Response.SetBody(b)
