@@ -87,12 +87,7 @@ func (m *Model) rawRow(row, out []float64) {
 		return
 	}
 	if qs := m.qs; qs != nil {
-		var words [512]uint64
-		w := words[:]
-		if len(m.trees) > len(words) {
-			w = make([]uint64, len(m.trees))
-		}
-		qs.addRow(row, out, w)
+		qs.score(row, out)
 		return
 	}
 	var stack [192]float64

@@ -2,8 +2,10 @@ package gbdt
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -104,12 +106,19 @@ func BenchmarkPredictBatchAdult(b *testing.B) {
 // adultModel fits 100 default trees on adult's training set.
 func adultModel(b *testing.B) (*Model, *learn.Dataset) {
 	b.Helper()
-	train, test, _, err := loadSplit("/work/shared/datasets/adult")
+	return fitShared(b, "adult", 100, 31)
+}
+
+// fitShared fits trees rounds of at most leaves leaves on a shared data
+// set's training split and returns the model and the test split.
+func fitShared(b *testing.B, name string, trees, leaves int) (*Model, *learn.Dataset) {
+	b.Helper()
+	train, test, _, err := loadSplit(filepath.Join(sharedRoot(), name))
 	if err != nil {
 		b.Skip(err)
 	}
 	l := New()
-	l.NumTrees, l.Seed = 100, 1
+	l.NumTrees, l.MaxLeaves, l.Seed = trees, leaves, 1
 	m, err := l.FitModel(context.Background(), train)
 	if err != nil {
 		b.Fatal(err)
@@ -117,37 +126,62 @@ func adultModel(b *testing.B) (*Model, *learn.Dataset) {
 	return m, test
 }
 
-// BenchmarkPredictRow scores one row at a time through Probabilities (the
-// path gyre serve takes) on adult-like data with categorical splits:
-// QuickScorer (the default) against the layout's tree walk.
+// BenchmarkPredictRow scores one test row at a time through Raw (the path
+// gyre serve takes) with QuickScorer and with the layout's four-trees walk,
+// on models of several shapes, e.g.
+//
+//	go test ./internal/learn/gbdt -run '^$' -bench 'PredictRow/adult-300'
+//
+// cpu-ns/tree is CPU time per tree per row (steadier than wall time on a
+// shared machine); chosen is 1 for the way quickScorerPays picks for that
+// model. These are the measurements behind qsWalkRatio.
 func BenchmarkPredictRow(b *testing.B) {
-	m, test := adultModel(b)
-	rows := make([]*frame.Matrix, 256)
-	for i := range rows {
-		rows[i] = test.X.Take([]int{i})
-	}
-	walk := *m
-	walk.qs = nil
 	for _, c := range []struct {
-		name string
-		m    *Model
-	}{{"quickscorer", m}, {"walk", &walk}} {
-		b.Run(c.name, func(b *testing.B) {
-			if c.name == "quickscorer" && m.qs == nil {
-				b.Fatal("no QuickScorer form for adult")
+		data          string
+		trees, leaves int
+	}{
+		{"adult", 100, 31}, {"adult", 300, 31}, {"adult", 100, 63},
+		{"diamonds", 100, 31}, {"diamonds", 100, 63}, {"spambase", 100, 31}, {"spambase", 100, 63},
+		{"bike_sharing", 100, 31}, {"california_housing", 100, 31}, {"letter", 100, 31},
+	} {
+		b.Run(fmt.Sprintf("%s-%d-%d", c.data, c.trees, c.leaves), func(b *testing.B) {
+			m, test := fitShared(b, c.data, c.trees, c.leaves)
+			rows := make([]*frame.Matrix, 256)
+			for i := range rows {
+				rows[i] = test.X.Take([]int{i % test.X.Rows})
 			}
-			i := 0
-			var c0 float64
-			for b.Loop() {
-				if c0 == 0 {
-					c0 = cpuSeconds()
-				}
-				if _, err := c.m.Probabilities(rows[i%len(rows)]); err != nil {
-					b.Fatal(err)
-				}
-				i++
+			qs := *m
+			qs.qs = buildQuickScorer(m.trees, len(m.features), m.k)
+			walk := *m
+			walk.qs = nil
+			for _, v := range []struct {
+				name   string
+				m      *Model
+				chosen bool
+			}{{"quickscorer", &qs, m.qs != nil}, {"walk", &walk, m.qs == nil}} {
+				b.Run(v.name, func(b *testing.B) {
+					if v.m == &qs && qs.qs == nil {
+						b.Skip("no QuickScorer form (trees over 64 leaves)")
+					}
+					i := 0
+					var c0 float64
+					for b.Loop() {
+						if c0 == 0 {
+							c0 = cpuSeconds()
+						}
+						if _, err := v.m.Raw(rows[i%len(rows)]); err != nil {
+							b.Fatal(err)
+						}
+						i++
+					}
+					b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(len(m.trees)), "cpu-ns/tree")
+					chosen := 0.0
+					if v.chosen {
+						chosen = 1
+					}
+					b.ReportMetric(chosen, "chosen")
+				})
 			}
-			b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N)/float64(m.NumTrees()), "cpu-ns/tree")
 		})
 	}
 }

@@ -1,8 +1,10 @@
 package gbdt
 
 import (
+	"cmp"
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // QuickScorer: single-row scoring by feature rather than by tree
@@ -106,6 +108,7 @@ type quickScorer struct {
 	num    []*qsNumeric     // by feature; nil when no numeric split uses it
 	cat    []*qsCategorical // by feature; nil when no categorical split uses it
 	leaves [][]float64      // leaf values by tree, in left-to-right order
+	words  sync.Pool        // *[]uint64 of one word per tree, scratch for score
 }
 
 // newQuickScorer builds the QuickScorer form of trees over p features with
@@ -187,15 +190,7 @@ func buildQuickScorer(trees []*tree, p, k int) *quickScorer {
 		}
 		// Ascending thresholds; ties keep tree order (the ANDs commute, so
 		// this only fixes the layout).
-		slices.SortStableFunc(splits, func(a, b qsSplit) int {
-			switch {
-			case a.thr < b.thr:
-				return -1
-			case a.thr > b.thr:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(splits, func(a, b qsSplit) int { return cmp.Compare(a.thr, b.thr) })
 		n := &qsNumeric{thr: make([]float64, len(splits)), tree: make([]int32, len(splits)), mask: make([]uint64, len(splits))}
 		for i, s := range splits {
 			n.thr[i], n.tree[i], n.mask[i] = s.thr, s.tree, s.mask
@@ -235,6 +230,18 @@ func buildQuickScorer(trees []*tree, p, k int) *quickScorer {
 		qs.cat[f] = c
 	}
 	return qs
+}
+
+// score adds every tree's leaf value for row to out (see addRow), with
+// pooled scratch: no allocation and no clearing beyond one word per tree.
+func (qs *quickScorer) score(row []float64, out []float64) {
+	w, _ := qs.words.Get().(*[]uint64)
+	if w == nil {
+		buf := make([]uint64, len(qs.leaves))
+		w = &buf
+	}
+	qs.addRow(row, out, *w)
+	qs.words.Put(w)
 }
 
 // addRow adds every tree's leaf value for row (p feature values, NaN for
