@@ -36,14 +36,16 @@ import (
 
 // qsWalkRatio is how many ANDs QuickScorer may spend per level the tree
 // walk would descend (a categorical level counting three times: its
-// bitset test takes three dependent loads) and still be chosen. Measured
-// on single rows (CPU time per tree, QuickScorer against the walk, same
-// run; estimated ratio in brackets): adult 100 trees 2.0× faster (1.33),
-// adult 300 trees 1.4–1.9× (1.86), diamonds 1.8× (1.63), spambase 1.15×
-// (1.77), adult with 63 leaves even (2.16), bike_sharing even (2.95),
-// california_housing 0.8× (2.30), spambase with 63 leaves 0.85× (3.13);
-// diamonds with 63 leaves (1.35×, 2.47) and letter (1.25×, 3.20) are
-// left on the walk by this rule, which errs towards the walk.
+// bitset test takes three dependent loads) and still be chosen.
+// BenchmarkPredictRow measures both on ten model shapes; two runs, CPU ns
+// per tree, QuickScorer against the walk: adult 100 trees 37–38 vs 64–78,
+// adult 300 trees 28–39 vs 48–64, adult with 63 leaves 66–74 vs 87–95,
+// diamonds 33–43 vs 63–68, spambase 38–42 vs 59–61 (QuickScorer chosen, and
+// faster, on all five); spambase with 63 leaves 81–86 vs 53–54,
+// bike_sharing 33–36 vs 26–29, california_housing 44–64 vs 35–51 (walk
+// chosen, and faster); diamonds with 63 leaves 41–54 vs 59–80 and letter
+// 42–45 vs 49–54 keep the walk although QuickScorer is faster: the rule
+// errs towards the walk, which is what every model had before.
 const qsWalkRatio = 2.25
 
 // quickScorerPays estimates from the trees' training covers whether
