@@ -22,6 +22,10 @@ type Migration struct {
 	Name string
 	// SQL is the file's content.
 	SQL string
+	// Dialects holds statements for one backend only, from files named
+	// NNNN_name.sqlite.sql or NNNN_name.postgres.sql, applied after SQL in
+	// the same transaction (triggers and rules, whose syntax differs).
+	Dialects map[Dialect]string
 }
 
 // Migrations returns the embedded migrations in version order.
@@ -34,27 +38,53 @@ func loadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
-	var ms []Migration
-	seen := map[int]string{}
+	byVersion := map[int]*Migration{}
+	seen := map[string]string{} // version + dialect → file
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
 			continue
 		}
-		num, rest, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+		base := strings.TrimSuffix(name, ".sql")
+		var dialect Dialect
+		for _, d := range []Dialect{SQLite, Postgres} {
+			if strings.HasSuffix(base, "."+string(d)) {
+				dialect, base = d, strings.TrimSuffix(base, "."+string(d))
+			}
+		}
+		num, rest, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("read migrations: file %s: want NNNN_name.sql with a positive number", name)
+			return nil, fmt.Errorf("read migrations: file %s: want NNNN_name.sql (or NNNN_name.sqlite.sql, NNNN_name.postgres.sql) with a positive number", name)
 		}
-		if prev, dup := seen[v]; dup {
+		key := num + "/" + string(dialect)
+		if prev, dup := seen[key]; dup {
 			return nil, fmt.Errorf("read migrations: files %s and %s share version %d", prev, name, v)
 		}
-		seen[v] = name
+		seen[key] = name
 		b, err := fs.ReadFile(fsys, dir+"/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("read migrations: %w", err)
 		}
-		ms = append(ms, Migration{Version: v, Name: rest, SQL: string(b)})
+		m := byVersion[v]
+		if m == nil {
+			m = &Migration{Version: v, Name: rest}
+			byVersion[v] = m
+		} else if m.Name != rest {
+			return nil, fmt.Errorf("read migrations: files of version %d disagree on the name (%s, %s)", v, m.Name, rest)
+		}
+		if dialect == "" {
+			m.SQL = string(b)
+			continue
+		}
+		if m.Dialects == nil {
+			m.Dialects = map[Dialect]string{}
+		}
+		m.Dialects[dialect] = string(b)
+	}
+	ms := make([]Migration, 0, len(byVersion))
+	for _, m := range byVersion {
+		ms = append(ms, *m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
@@ -95,8 +125,15 @@ func (db *DB) applyMigrations(ctx context.Context, ms []Migration) error {
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return err
+			if strings.TrimSpace(m.SQL) != "" {
+				if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+					return err
+				}
+			}
+			if extra := m.Dialects[db.dialect]; strings.TrimSpace(extra) != "" {
+				if _, err := tx.ExecContext(ctx, extra); err != nil {
+					return err
+				}
 			}
 			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
 				m.Version, m.Name, time.Now().UnixMilli())
