@@ -86,9 +86,9 @@ func TestMetricsHistogramIsCumulative(t *testing.T) {
 }
 
 func TestGCPercent(t *testing.T) {
-	s, _ := newTestServer(t, Options{})
+	newTestServer(t, Options{}) // the heap holds the served models, as in gyre serve
 	t.Setenv("GOGC", "")
-	if got := s.gcPercent(); got < 200 {
+	if got := gcPercent(Options{}); got < 200 {
 		t.Errorf("small models, GOGC unset: %d, want at least 200", got)
 	}
 	for _, c := range []struct {
@@ -100,15 +100,13 @@ func TestGCPercent(t *testing.T) {
 		}
 	}
 	t.Setenv("GOGC", "200")
-	if got := s.gcPercent(); got != 0 {
+	if got := gcPercent(Options{}); got != 0 {
 		t.Errorf("GOGC set: %d, want 0 (leave it)", got)
 	}
-	s.opt.GCPercent = 150
-	if got := s.gcPercent(); got != 150 {
+	if got := gcPercent(Options{GCPercent: 150}); got != 150 {
 		t.Errorf("explicit: %d, want 150", got)
 	}
-	s.opt.GCPercent = -1
-	if got := s.gcPercent(); got != 0 {
+	if got := gcPercent(Options{GCPercent: -1}); got != 0 {
 		t.Errorf("negative: %d, want 0", got)
 	}
 }

@@ -200,7 +200,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 // Serve serves on ln; see ListenAndServe.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr)) error {
 	hs := s.transport()
-	if pct := s.gcPercent(); pct > 0 {
+	if pct := gcPercent(s.opt); pct > 0 {
 		defer debug.SetGCPercent(debug.SetGCPercent(pct))
 	}
 	bg, stopBG := context.WithCancel(context.Background())
@@ -240,13 +240,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 // serving small models.
 const gcHeadroom = 128 << 20
 
-// gcPercent is the GC target to serve with, or 0 to leave it alone.
-func (s *Server) gcPercent() int {
+// gcPercent is the GC target to serve with under opt, or 0 to leave it
+// alone. It reads only its argument (and the environment and heap), so a
+// caller holding a copy of the options never races with a running Serve.
+func gcPercent(opt Options) int {
 	switch {
-	case s.opt.GCPercent < 0:
+	case opt.GCPercent < 0:
 		return 0
-	case s.opt.GCPercent > 0:
-		return s.opt.GCPercent
+	case opt.GCPercent > 0:
+		return opt.GCPercent
 	case os.Getenv("GOGC") != "":
 		return 0
 	}
