@@ -13,6 +13,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
 	"github.com/gyre-ml/gyre/internal/profile"
@@ -88,11 +89,11 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 		applyProjectMonitor(p, &opt, &fl, windowSet)
 	}
 	for _, g := range fl.goals {
-		pg, err := pipeline.ParseGoal(g)
+		pg, err := metric.ParseGoal(g)
 		if err != nil {
 			return usageErrorf("monitor: --goal: %v", err)
 		}
-		opt.Goals = append(opt.Goals, monitor.Goal{Metric: pg.Metric, Op: pg.Op, Value: pg.Value})
+		opt.Goals = append(opt.Goals, pg)
 	}
 	m, err := app.resolveModel(ctx, ref)
 	if err != nil {
@@ -185,8 +186,8 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 // where flags did not set them.
 func applyProjectMonitor(p *pipeline.Project, opt *monitor.Options, fl *monitorFlags, windowSet bool) {
 	for _, g := range p.Goals {
-		if g.Metric != pipeline.GoalLatency && g.Metric != pipeline.GoalSize {
-			opt.Goals = append(opt.Goals, monitor.Goal{Metric: g.Metric, Op: g.Op, Value: g.Value})
+		if g.Metric != metric.GoalLatency && g.Metric != metric.GoalSize {
+			opt.Goals = append(opt.Goals, g)
 		}
 	}
 	mc := p.Monitor

@@ -49,35 +49,6 @@ func BundleReference(b *bundle.Bundle) (*profile.Profile, error) {
 	return &p, nil
 }
 
-// Goal is a requirement on a metric: Metric Op Value, e.g. rmse <= 80.
-type Goal struct {
-	Metric string  `json:"metric"`
-	Op     string  `json:"op"`
-	Value  float64 `json:"value"`
-}
-
-// String renders the goal as written.
-func (g Goal) String() string {
-	return g.Metric + " " + g.Op + " " + strconv.FormatFloat(g.Value, 'g', -1, 64)
-}
-
-// Met reports whether v satisfies the goal.
-func (g Goal) Met(v float64) bool {
-	switch g.Op {
-	case ">=":
-		return v >= g.Value
-	case ">":
-		return v > g.Value
-	case "<=":
-		return v <= g.Value
-	case "<":
-		return v < g.Value
-	case "==":
-		return v == g.Value
-	}
-	return false
-}
-
 // Options configure Analyze. The zero value uses Evidently's drift defaults,
 // the task's default metric and a 10% decay tolerance.
 type Options struct {
@@ -96,8 +67,9 @@ type Options struct {
 	// Tolerance is the relative decay of the metric against the model's
 	// reference score that raises an alert (default 0.1 = 10%).
 	Tolerance float64
-	// Goals are requirements the measured performance must meet.
-	Goals []Goal
+	// Goals are requirements the measured performance must meet (goals on
+	// latency or size are not monitoring's and are skipped).
+	Goals []metric.Goal
 	// NoPredictionDrift skips the prediction drift test.
 	NoPredictionDrift bool
 }
@@ -194,6 +166,11 @@ func Analyze(ctx context.Context, b *bundle.Bundle, ref *profile.Profile, cur *C
 	if cur == nil || cur.Frame == nil {
 		return nil, errors.New("monitor: no current data")
 	}
+	for _, g := range o.Goals {
+		if err := g.Check(); err != nil {
+			return nil, fmt.Errorf("monitor: %w", err)
+		}
+	}
 	if o.Tolerance <= 0 {
 		o.Tolerance = 0.1
 	}
@@ -264,12 +241,12 @@ func Analyze(ctx context.Context, b *bundle.Bundle, ref *profile.Profile, cur *C
 					if err != nil || math.IsNaN(v) {
 						continue
 					}
-					if !g.Met(v) {
+					if met, _ := g.Met(v); !met {
 						rep.Alerts = append(rep.Alerts, goalAlert(g, v))
 					}
 					continue
 				}
-				if !g.Met(perf.Value) {
+				if met, _ := g.Met(perf.Value); !met {
 					rep.Alerts = append(rep.Alerts, goalAlert(g, perf.Value))
 				}
 			}
@@ -286,7 +263,7 @@ func Analyze(ctx context.Context, b *bundle.Bundle, ref *profile.Profile, cur *C
 	return rep, nil
 }
 
-func goalAlert(g Goal, v float64) Alert {
+func goalAlert(g metric.Goal, v float64) Alert {
 	return Alert{Kind: "goal", Value: v, Threshold: g.Value, Message: fmt.Sprintf("goal %s missed: %s = %.4g", g, g.Metric, v)}
 }
 

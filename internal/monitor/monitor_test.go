@@ -18,6 +18,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/metric"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/train"
@@ -153,6 +154,21 @@ func TestAnalyzeTitanic(t *testing.T) {
 	}
 	if err := rep.Page().Render(io.Discard); err != nil {
 		t.Errorf("html: %v", err)
+	}
+	// a goal with an unknown operator is an error naming it, not a silent
+	// pass or miss
+	bad := Options{Goals: []metric.Goal{{Metric: "accuracy", Op: "=>", Value: 0.9}}}
+	if _, err := Analyze(ctx, b, ref, &Current{Frame: te, Labels: labels(t, b, te)}, bad); err == nil || !strings.Contains(err.Error(), `goal "accuracy => 0.9": unknown operator "=>"`) {
+		t.Errorf("unknown goal operator: %v", err)
+	}
+	// goals as parsed: a missed one alerts
+	g, err := metric.ParseGoal("accuracy >= 0.99")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Analyze(ctx, b, ref, &Current{Frame: te, Labels: labels(t, b, te)}, Options{Goals: []metric.Goal{g}})
+	if err != nil || len(rep.Alerts) != 1 || rep.Alerts[0].Kind != "goal" || !strings.Contains(rep.Alerts[0].Message, "goal accuracy >= 0.99 missed") {
+		t.Errorf("missed goal: %v %+v", err, rep.Alerts)
 	}
 }
 

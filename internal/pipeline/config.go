@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 // ProjectVersion is the gyre.yaml format version.
@@ -129,46 +129,11 @@ type Triggers struct {
 	OnAlert bool `yaml:"on_alert,omitempty" json:"on_alert,omitempty"`
 }
 
-// Goal is one requirement: Metric Op Value. Latency goals are in
-// milliseconds, size goals in bytes.
-type Goal struct {
-	Metric string  `json:"metric"`
-	Op     string  `json:"op"`
-	Value  float64 `json:"value"`
-	// Text is the goal as written; Line its line in the project file.
-	Text string `json:"text"`
-	Line int    `json:"line,omitempty"`
-}
+// Goals is the goal list of a project; each is written as a string and
+// parsed by metric.ParseGoal.
+type Goals []metric.Goal
 
-// Goal metrics that are not scoring metrics.
-const (
-	GoalLatency = "p99_latency"
-	GoalSize    = "model_size"
-)
-
-// Met reports whether v satisfies the goal.
-func (g Goal) Met(v float64) bool {
-	switch g.Op {
-	case ">=":
-		return v >= g.Value
-	case ">":
-		return v > g.Value
-	case "<=":
-		return v <= g.Value
-	case "<":
-		return v < g.Value
-	}
-	return v == g.Value
-}
-
-func (g Goal) String() string { return g.Text }
-
-// Goals is the goal list; each is written as a string.
-type Goals []Goal
-
-var goalRE = regexp.MustCompile(`^\s*([A-Za-z0-9_]+)\s*(>=|<=|==|>|<)\s*([-+0-9.eE]+)\s*([A-Za-z]*)\s*$`)
-
-// UnmarshalYAML parses goal strings, keeping their lines.
+// UnmarshalYAML parses goal strings; errors name the line.
 func (gs *Goals) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.SequenceNode {
 		return fmt.Errorf("line %d: key goals: want a list such as [\"roc_auc >= 0.9\"]", n.Line)
@@ -178,54 +143,13 @@ func (gs *Goals) UnmarshalYAML(n *yaml.Node) error {
 		if err := item.Decode(&s); err != nil {
 			return fmt.Errorf("line %d: key goals: want a string such as \"rmse <= 80\"", item.Line)
 		}
-		g, err := ParseGoal(s)
+		g, err := metric.ParseGoal(s)
 		if err != nil {
 			return fmt.Errorf("line %d: key goals: %w", item.Line, err)
 		}
-		g.Line = item.Line
 		*gs = append(*gs, g)
 	}
 	return nil
-}
-
-// ParseGoal parses "METRIC OP VALUE[UNIT]": scoring metrics (rmse <= 80,
-// roc_auc >= 0.9), p99_latency with ms/s/us units (default ms) and
-// model_size with B/KB/MB/GB units (default bytes).
-func ParseGoal(s string) (Goal, error) {
-	m := goalRE.FindStringSubmatch(s)
-	if m == nil {
-		return Goal{}, fmt.Errorf("goal %q: want METRIC OP VALUE, e.g. \"roc_auc >= 0.9\" or \"p99_latency <= 20ms\"", s)
-	}
-	v, err := strconv.ParseFloat(m[3], 64)
-	if err != nil {
-		return Goal{}, fmt.Errorf("goal %q: value %q is not a number", s, m[3])
-	}
-	g := Goal{Metric: m[1], Op: m[2], Value: v, Text: strings.TrimSpace(s)}
-	unit := strings.ToLower(m[4])
-	switch g.Metric {
-	case GoalLatency:
-		switch unit {
-		case "", "ms":
-		case "s":
-			g.Value *= 1000
-		case "us", "µs":
-			g.Value /= 1000
-		default:
-			return Goal{}, fmt.Errorf("goal %q: latency unit %q: want ms, s or us", s, m[4])
-		}
-	case GoalSize:
-		mult := map[string]float64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
-		f, ok := mult[unit]
-		if !ok {
-			return Goal{}, fmt.Errorf("goal %q: size unit %q: want B, KB, MB or GB", s, m[4])
-		}
-		g.Value *= f
-	default:
-		if unit != "" {
-			return Goal{}, fmt.Errorf("goal %q: metric %s takes no unit", s, g.Metric)
-		}
-	}
-	return g, nil
 }
 
 // Load reads a project file.

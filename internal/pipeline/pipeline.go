@@ -24,6 +24,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/profile"
+	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/track"
@@ -701,9 +702,9 @@ func (r *runner) gate(ctx context.Context, run *track.Run, prodRef string, ev ev
 		var v float64
 		var ok bool
 		switch g.Metric {
-		case GoalLatency:
+		case metric.GoalLatency:
 			v, ok = ev.P99Ms, true
-		case GoalSize:
+		case metric.GoalSize:
 			v, ok = float64(ev.Size), true
 		default:
 			v, ok = ev.Metrics[g.Metric]
@@ -713,8 +714,11 @@ func (r *runner) gate(ctx context.Context, run *track.Run, prodRef string, ev ev
 			out.Reasons = append(out.Reasons, fmt.Sprintf("goal %s: the candidate has no %s on the holdout", g, g.Metric))
 			continue
 		}
-		met := g.Met(v)
-		out.Goals = append(out.Goals, GoalResult{Goal: g.Text, Value: v, Met: met})
+		met, err := g.Met(v)
+		if err != nil {
+			return "", fmt.Errorf("gate: %w", err)
+		}
+		out.Goals = append(out.Goals, GoalResult{Goal: g.String(), Value: v, Met: met})
 		if !met {
 			out.Passed = false
 			out.Reasons = append(out.Reasons, fmt.Sprintf("goal %s missed: %.4g", g, v))

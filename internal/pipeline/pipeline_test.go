@@ -15,6 +15,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/track"
@@ -166,7 +167,7 @@ func TestRunCachesAndGates(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	cases := []struct{ name, yaml, want string }{
 		{"unknown key", "version: 1\nname: x\nproblem:\n  target: y\n  tagret: z\ndata:\n  source: a.csv\n", `line 5: unknown key "tagret"`},
-		{"bad goal", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv}\ngoals:\n  - roc_auc >> 3\n", "line 6: key goals"},
+		{"bad goal", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv}\ngoals:\n  - roc_auc >> 3\n", `line 6: key goals: goal "roc_auc >> 3": unknown operator ">>"`},
 		{"no target", "version: 1\nname: x\nproblem: {}\ndata: {source: a.csv}\n", "line 3: key problem.target"},
 		{"bad cron", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv}\ntriggers:\n  schedule: every day\n", "line 6: key triggers.schedule"},
 		{"bad split", "version: 1\nname: x\nproblem: {target: y}\ndata: {source: a.csv, split: fancy}\n", "key data.split"},
@@ -177,11 +178,11 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
-	g, err := ParseGoal("model_size <= 5MB")
+	g, err := metric.ParseGoal("model_size <= 5MB")
 	if err != nil || g.Value != 5e6 {
 		t.Errorf("model_size goal: %+v %v", g, err)
 	}
-	g, err = ParseGoal("p99_latency <= 1s")
+	g, err = metric.ParseGoal("p99_latency <= 1s")
 	if err != nil || g.Value != 1000 {
 		t.Errorf("latency goal: %+v %v", g, err)
 	}
