@@ -18,8 +18,8 @@ import (
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/metric"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/train"
 )
