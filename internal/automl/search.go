@@ -88,6 +88,15 @@ type Options struct {
 	Recorder Recorder
 	// OnTrial is called after every trial (optional), e.g. for progress.
 	OnTrial func(t Trial, best Trial)
+	// Batch is how many trials are proposed at once and evaluated together
+	// (default 1: every proposal sees every earlier result). A batch's
+	// proposals see the results of the batches before it only, so results
+	// depend on Batch, but never on the Executor or its number of workers.
+	Batch int
+	// Executor evaluates the trials (optional; default: on this process's
+	// goroutines, see Options.Workers). A distributed executor runs each
+	// batch's trials side by side on other machines.
+	Executor Executor
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -211,6 +220,8 @@ type learnerState struct {
 	// threaded reports a learner with its own parallelism (a threads or
 	// n_jobs hyperparameter).
 	threaded bool
+	// inflight counts the learner's proposals not yet recorded (a batch).
+	inflight int
 }
 
 // staleAfter is how many local-search convergences in a row without a better
@@ -349,12 +360,29 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		searchCtx, cancel = context.WithDeadline(ctx, s.start.Add(s.o.Budget))
 	}
 	defer cancel()
-	for id := 0; s.o.Trials == 0 || id < s.o.Trials; id++ {
+	for id := 0; s.o.Trials == 0 || id < s.o.Trials; {
 		if ctx.Err() != nil {
 			break
 		}
-		st := s.choose()
-		if st == nil {
+		// Propose a batch (one trial unless Options.Batch says otherwise):
+		// every proposal sees the results of the batches before it, none
+		// of its own batch's.
+		n := max(1, s.o.Batch)
+		if s.o.Trials > 0 {
+			n = min(n, s.o.Trials-id)
+		}
+		var batch []*proposal
+		for len(batch) < n {
+			st := s.choose()
+			if st == nil {
+				break
+			}
+			// nil: a finished grid (st is now exhausted), choose again.
+			if p := s.propose(id+len(batch), st); p != nil {
+				batch = append(batch, p)
+			}
+		}
+		if len(batch) == 0 {
 			break
 		}
 		// A trial may not run into the time kept for the final refit: one
@@ -366,23 +394,32 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 			reserve := time.Duration(s.refitReserve() * float64(time.Second))
 			trialCtx, cancelTrial = context.WithDeadline(searchCtx, s.start.Add(s.o.Budget-reserve))
 		}
-		t := s.trial(trialCtx, id, st)
+		outs, err := s.execute(trialCtx, batch)
 		cancelTrial()
-		if t == nil {
-			if st.exhausted {
-				id-- // a finished grid: no trial ran, choose again
+		if err != nil {
+			return nil, fmt.Errorf("automl: run trials %d-%d: %w", id, id+len(batch)-1, err)
+		}
+		cut := false
+		for i, p := range batch {
+			t := s.record(trialCtx, p, outs[i])
+			if t == nil {
+				cut = true // out of time: the trial does not count
 				continue
 			}
-			break // out of time
-		}
-		s.results = append(s.results, *t)
-		if s.o.Recorder != nil {
-			if err := s.o.Recorder.RecordTrial(ctx, *t); err != nil {
-				return nil, fmt.Errorf("automl: record trial %d: %w", id, err)
+			t.ID = id
+			id++
+			s.results = append(s.results, *t)
+			if s.o.Recorder != nil {
+				if err := s.o.Recorder.RecordTrial(ctx, *t); err != nil {
+					return nil, fmt.Errorf("automl: record trial %d: %w", t.ID, err)
+				}
+			}
+			if s.o.OnTrial != nil && s.best != nil {
+				s.o.OnTrial(*t, *s.best)
 			}
 		}
-		if s.o.OnTrial != nil && s.best != nil {
-			s.o.OnTrial(*t, *s.best)
+		if cut {
+			break
 		}
 	}
 	if s.best == nil {
@@ -412,7 +449,7 @@ func (s *searcher) choose() *learnerState {
 	}
 	var first *learnerState
 	for _, st := range s.states {
-		if st.trials == 0 && !st.failedAll && !st.exhausted && s.fits(st) {
+		if st.trials+st.inflight == 0 && !st.failedAll && !st.exhausted && s.fits(st) {
 			if first == nil || st.space.CostFactor < first.space.CostFactor {
 				first = st
 			}
@@ -649,14 +686,21 @@ func (s *searcher) refitReserve() float64 {
 	return math.Max(single, s.makespan(costs)+output+s.ensembleCost().Seconds()+0.02*s.o.Budget.Seconds())
 }
 
-// trial proposes, fits and scores one configuration of st. It returns nil
-// when the search is out of time.
-func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
+// proposal is a trial proposed and not yet evaluated.
+type proposal struct {
+	st   *learnerState
+	x    []float64 // the point in st's unit cube
+	spec TrialSpec
+}
+
+// propose picks the next configuration of st. It returns nil when st's
+// proposer is exhausted (a finished grid).
+func (s *searcher) propose(id int, st *learnerState) *proposal {
 	var x []float64
 	var cfg Config
 	for tries := 0; ; tries++ {
 		switch {
-		case st.trials == 0 && tries == 0 && s.cfo():
+		case st.trials+st.inflight == 0 && tries == 0 && s.cfo():
 			x = st.space.initPoint()
 		case st.useSeed && len(st.seeds) > 0:
 			x, st.seeds = st.seeds[0], st.seeds[1:]
@@ -680,11 +724,39 @@ func (s *searcher) trial(ctx context.Context, id int, st *learnerState) *Trial {
 	}
 	sample := st.sampleSize(s)
 	st.seen[cfg.key()+fmt.Sprint(sample)] = true
-	t := &Trial{ID: id, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}
-	began := s.o.Now()
-	oof, runs, model, fit, perRow, size, err := s.evaluate(ctx, st, cfg, sample)
-	wall := s.o.Now().Sub(began)
-	t.FitTime, t.PredictPerRow, t.ModelBytes = fit, perRow, size
+	st.inflight++
+	return &proposal{st: st, x: x, spec: TrialSpec{ID: id, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}}
+}
+
+// execute evaluates a batch of proposals: on the search's own goroutines
+// without an Executor, else through it.
+func (s *searcher) execute(ctx context.Context, batch []*proposal) ([]TrialResult, error) {
+	if s.o.Executor == nil {
+		outs := make([]TrialResult, len(batch))
+		for i, p := range batch {
+			outs[i] = s.evaluateSpec(ctx, p.st, p.spec)
+		}
+		return outs, nil
+	}
+	specs := make([]TrialSpec, len(batch))
+	for i, p := range batch {
+		specs[i] = p.spec
+	}
+	outs, err := s.o.Executor.RunTrials(ctx, s.plan(), specs)
+	if err == nil && len(outs) != len(specs) {
+		err = fmt.Errorf("executor returned %d results for %d trials", len(outs), len(specs))
+	}
+	return outs, err
+}
+
+// record scores an evaluated proposal and updates the search state. It
+// returns nil when the trial was cut by the budget.
+func (s *searcher) record(ctx context.Context, p *proposal, r TrialResult) *Trial {
+	st, x, cfg, sample := p.st, p.x, p.spec.Config, p.spec.Sample
+	st.inflight--
+	t := &Trial{ID: p.spec.ID, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}
+	oof, runs, model, perRow, size, err, wall := r.OOF, r.Runs, r.Model, r.PredictPerRow, r.ModelBytes, r.Err, r.Wall
+	t.FitTime, t.PredictPerRow, t.ModelBytes = r.FitTime, perRow, size
 	if err != nil && ctx.Err() != nil && !s.deterministic() {
 		return nil // cut by the budget: the trial does not count
 	}
