@@ -3,6 +3,7 @@ package automl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"testing"
@@ -134,7 +135,9 @@ func TestTrialModeIsReproducible(t *testing.T) {
 func TestTimeBudgetHonoured(t *testing.T) {
 	budget := 1500 * time.Millisecond
 	start := time.Now()
-	r, err := Run(context.Background(), toyProblem(), Options{Budget: budget, Seed: 1, Spaces: []Space{toySpace("40ms")}, Repeats: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	r, err := Run(ctx, toyProblem(), Options{Seed: 1, Spaces: []Space{toySpace("40ms")}, Repeats: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +152,48 @@ func TestTimeBudgetHonoured(t *testing.T) {
 }
 
 func TestTooSmallBudget(t *testing.T) {
-	_, err := Run(context.Background(), toyProblem(), Options{Budget: 50 * time.Millisecond, Seed: 1, Spaces: []Space{toySpace("500ms")}})
-	if err == nil {
-		t.Fatal("a budget too small for one trial gave no error")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := Run(ctx, toyProblem(), Options{Seed: 1, Spaces: []Space{toySpace("500ms")}})
+	if !errors.Is(err, ErrNoTrial) {
+		t.Fatalf("a budget too small for one trial: %v, want ErrNoTrial", err)
+	}
+	// What the caller keeps for itself comes off the budget first.
+	ctx, cancel = context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	post := func(Output) time.Duration { return 2 * time.Second }
+	if _, err := Run(ctx, toyProblem(), Options{Seed: 1, Spaces: []Space{toySpace("0s")}, PostCost: post}); !errors.Is(err, ErrNoTrial) {
+		t.Fatalf("a PostCost over the deadline: %v, want ErrNoTrial", err)
+	}
+	if _, err := Run(context.Background(), toyProblem(), Options{Seed: 1, Spaces: []Space{toySpace("0s")}}); err == nil {
+		t.Fatal("no deadline and no trial count gave no error")
+	}
+}
+
+// TestPostCostKeepsTimeFree checks that the search leaves the caller the
+// time its PostCost asks for: 1.6 s of a 2 s deadline leaves 0.4 s of
+// 40 ms trials. The bound is generous (a busy machine); without PostCost
+// the search would run to about 2 s.
+func TestPostCostKeepsTimeFree(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var sawModel bool
+	post := func(o Output) time.Duration {
+		if o.ModelBytes > 0 {
+			sawModel = true
+		}
+		return 1600 * time.Millisecond
+	}
+	start := time.Now()
+	r, err := Run(ctx, toyProblem(), Options{Seed: 1, Spaces: []Space{toySpace("40ms")}, Repeats: 1, PostCost: post})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 1300*time.Millisecond {
+		t.Errorf("search took %v of a 2s deadline with 1.6s kept for the caller", el)
+	}
+	if len(r.Trials) == 0 || !sawModel {
+		t.Errorf("%d trials; PostCost saw a model size: %v", len(r.Trials), sawModel)
 	}
 }
 

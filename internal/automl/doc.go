@@ -14,11 +14,13 @@
 // out-of-fold predictions is kept only when it beats the best single model,
 // and the chosen model(s) are refitted on all training rows.
 //
-// Budgets: a time budget is honoured including the refit — no trial starts
-// that is not expected to finish, and running trials stop through their
-// context. A trial budget (Options.Trials with Budget 0) replaces every
-// time-based decision by a deterministic cost model, so the same seed and
-// trial count give a bit-identical result.
+// Budgets: the time budget is the deadline of Run's context, and it is
+// honoured including the refit and what the caller says it will do with
+// the final models before that deadline (Options.PostCost: saving,
+// scoring) — no trial starts that is not expected to finish, and running
+// trials stop through their context. Without a deadline, a trial budget
+// (Options.Trials) replaces every time-based decision by a deterministic
+// cost model, so the same seed and trial count give a bit-identical result.
 //
 // The package sees learners only through the learn contracts and data only
 // as per-family design matrices prepared by the caller; it logs trials

@@ -90,7 +90,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	refitCtx := ctx
 	cancel := func() {}
 	if !s.deterministic() {
-		refitCtx, cancel = context.WithDeadline(ctx, s.start.Add(s.o.Budget+s.o.Budget/25))
+		refitCtx, cancel = context.WithDeadline(ctx, s.start.Add(s.budget+s.budget/25))
 	}
 	defer cancel()
 	if err := s.refit(refitCtx, members); err != nil {
@@ -192,13 +192,16 @@ func (s *searcher) refitFits(ms []Member) bool {
 		return true
 	}
 	costs := make([]float64, len(ms))
-	output := 0.0
+	var ts []*Trial
 	for i, m := range ms {
 		costs[i] = s.refitCost(m)
-		output += s.memberOutputCost(m)
+		if t := s.trialOf(m); t != nil {
+			ts = append(ts, t)
+		}
 	}
 	est := s.makespan(costs)
-	left := (s.o.Budget + s.o.Budget/25).Seconds() - s.elapsed().Seconds()
+	output := s.outputCost(ts...)
+	left := (s.budget + s.budget/25).Seconds() - s.elapsed().Seconds()
 	return est*1.2+output <= left
 }
 
@@ -329,7 +332,7 @@ func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Me
 	var deadline time.Time
 	if !s.deterministic() {
 		// Selection may use the time reserved for it, and never the refit's.
-		deadline = s.start.Add(s.o.Budget - time.Duration(s.refitReserveSingle()*float64(time.Second)))
+		deadline = s.start.Add(s.budget - time.Duration(s.refitReserveSingle()*float64(time.Second)))
 	}
 	w, loss := caruana(ctx, preds, func(avg []float64) float64 {
 		return s.p.Loss(y, predFromOOF(avg, s.p.Task, k), avg, k)

@@ -39,12 +39,18 @@ type Problem struct {
 
 // Options configure a search.
 type Options struct {
-	// Budget is the wall-time budget including the final refit and the
-	// caller's saving and scoring of the final model (see outputCost); 0
-	// with Trials > 0 selects the deterministic trial-count mode.
-	Budget time.Duration
-	// Trials caps the number of trials (0: no cap).
+	// Trials caps the number of trials (0: no cap). The time budget is the
+	// deadline of Run's context: with one, no trial starts that is not
+	// expected to finish before it with time left for the refit and
+	// PostCost; without one, Trials > 0 selects the deterministic
+	// trial-count mode.
 	Trials int
+	// PostCost estimates what the caller spends on the final models after
+	// Run returns and before the context's deadline (saving, scoring,
+	// logging), so the search leaves that time free: PostCost(Output{}) is
+	// the part that does not depend on the model, and is kept from the
+	// start. Nil: nothing is kept.
+	PostCost func(Output) time.Duration
 	// Spaces are the learners' search spaces (default: DefaultSpaces for the
 	// task, restricted to registered learners).
 	Spaces []Space
@@ -99,6 +105,16 @@ type Options struct {
 	Executor Executor
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+}
+
+// Output describes a candidate final model to Options.PostCost: the
+// sums over its members, estimated for the refit on all training rows.
+type Output struct {
+	// ModelBytes is the encoded size, scaled from each trial's training
+	// rows to all of them.
+	ModelBytes int64
+	// PredictPerRow is the measured prediction time per row.
+	PredictPerRow time.Duration
 }
 
 // Recorder logs trials; track's runs satisfy it through a small adapter.
@@ -184,7 +200,8 @@ type Result struct {
 	Elapsed  time.Duration
 }
 
-// ErrNoTrial is returned when not even one trial could finish.
+// ErrNoTrial is returned when not even one trial could finish before the
+// context's deadline.
 var ErrNoTrial = errors.New("no trial finished within the budget")
 
 // learnerState is the per-learner search state.
@@ -252,6 +269,11 @@ type searcher struct {
 	split  evalSplit
 	rng    *rand.Rand
 	start  time.Time
+	// timed reports the time-budget mode: the context has a deadline;
+	// budget is the time from start to it less the caller's fixed
+	// PostCost.
+	timed  bool
+	budget time.Duration
 	used   float64 // search cost used (seconds or units)
 	// lossTotal and lossCount measure evaluations of the loss, to reserve
 	// time for ensemble selection.
@@ -264,9 +286,6 @@ type searcher struct {
 func newSearcher(p Problem, o Options) (*searcher, error) {
 	if p.Loss == nil {
 		return nil, errors.New("automl: no loss function")
-	}
-	if o.Budget <= 0 && o.Trials <= 0 {
-		return nil, errors.New("automl: set a time budget or a trial count")
 	}
 	if o.Folds == 0 {
 		o.Folds = 5
@@ -347,17 +366,31 @@ func newSearcher(p Problem, o Options) (*searcher, error) {
 func (s *searcher) cfo() bool { return s.o.Search == "" || s.o.Search == SearchCFO }
 
 // deterministic reports the trial-count mode.
-func (s *searcher) deterministic() bool { return s.o.Budget <= 0 }
+func (s *searcher) deterministic() bool { return !s.timed }
 
 func (s *searcher) elapsed() time.Duration { return s.o.Now().Sub(s.start) }
 
 func (s *searcher) run(ctx context.Context) (*Result, error) {
 	s.start = s.o.Now()
+	deadline, timed := ctx.Deadline()
+	if !timed && s.o.Trials <= 0 {
+		return nil, errors.New("automl: set a deadline on the context (a time budget) or a trial count")
+	}
+	if timed {
+		s.timed = true
+		s.budget = deadline.Sub(s.start)
+		if s.o.PostCost != nil {
+			s.budget -= s.o.PostCost(Output{})
+		}
+		if s.budget <= 0 {
+			return nil, fmt.Errorf("automl: %w (the deadline leaves %v, the caller keeps %v)", ErrNoTrial, deadline.Sub(s.start).Round(time.Millisecond), (deadline.Sub(s.start) - s.budget).Round(time.Millisecond))
+		}
+	}
 	s.split = s.makeSplit()
 	searchCtx := ctx
 	var cancel context.CancelFunc = func() {}
 	if !s.deterministic() {
-		searchCtx, cancel = context.WithDeadline(ctx, s.start.Add(s.o.Budget))
+		searchCtx, cancel = context.WithDeadline(ctx, s.start.Add(s.budget))
 	}
 	defer cancel()
 	for id := 0; s.o.Trials == 0 || id < s.o.Trials; {
@@ -392,7 +425,7 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		trialCtx, cancelTrial := searchCtx, context.CancelFunc(func() {})
 		if !s.deterministic() {
 			reserve := time.Duration(s.refitReserve() * float64(time.Second))
-			trialCtx, cancelTrial = context.WithDeadline(searchCtx, s.start.Add(s.o.Budget-reserve))
+			trialCtx, cancelTrial = context.WithDeadline(searchCtx, s.start.Add(s.budget-reserve))
 		}
 		outs, err := s.execute(trialCtx, batch)
 		cancelTrial()
@@ -423,10 +456,12 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	if s.best == nil {
-		if err := ctx.Err(); err != nil {
+		// The budget's end is the context's deadline: only a cancellation
+		// is the caller's error.
+		if err := ctx.Err(); err != nil && !(s.timed && errors.Is(err, context.DeadlineExceeded)) {
 			return nil, fmt.Errorf("automl: %w", err)
 		}
-		return nil, fmt.Errorf("automl: %w (budget %v): raise --budget or lower the data size", ErrNoTrial, s.o.Budget)
+		return nil, fmt.Errorf("automl: %w (%v)", ErrNoTrial, s.budget.Round(time.Millisecond))
 	}
 	return s.finish(ctx)
 }
@@ -535,7 +570,7 @@ func (s *searcher) fits(st *learnerState) bool {
 	}
 	est := s.estimate(st)
 	reserve := s.refitReserve()
-	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
+	left := s.budget.Seconds() - s.elapsed().Seconds()
 	return est+reserve <= left
 }
 
@@ -586,7 +621,7 @@ func (s *searcher) seedAffordable(st *learnerState, cfg Config) bool {
 	if s.deterministic() {
 		return true
 	}
-	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
+	left := s.budget.Seconds() - s.elapsed().Seconds()
 	return st.predictCost(cfg) <= left/4 && s.affordable(st, cfg)
 }
 
@@ -597,7 +632,7 @@ func (s *searcher) affordable(st *learnerState, cfg Config) bool {
 	if s.deterministic() || st.trials == 0 {
 		return true
 	}
-	left := s.o.Budget.Seconds() - s.elapsed().Seconds()
+	left := s.budget.Seconds() - s.elapsed().Seconds()
 	return st.predictCost(cfg)*1.2+s.refitReserve() <= left
 }
 
@@ -624,24 +659,22 @@ func (s *searcher) refitReserveSingle() float64 {
 	if s.best == nil {
 		return 0
 	}
-	return s.soloRefitCost(s.best)*1.3 + s.outputCost(s.best) + 0.02*s.o.Budget.Seconds()
+	return s.soloRefitCost(s.best)*1.3 + s.outputCost(s.best) + 0.02*s.budget.Seconds()
 }
 
-// outputBytesPerSec is the rate, in bytes of model, at which a fitted model
-// is encoded, compressed and written to a bundle, kept below what
-// BenchmarkSaveForest (internal/bundle) measures: 34–54 MB/s for a 30-tree
-// regression forest of fully grown trees.
-const outputBytesPerSec = 30e6
-
-// outputCost estimates the seconds the caller spends on a final model after
-// Run returns, within the budget: saving it (its trial's model size, scaled
-// from the trial's rows to all, at outputBytesPerSec) and scoring the
-// training rows with it once (its measured prediction time per row), as
-// train.Search's callers do. A large forest can take longer to save and
-// score than to fit.
-func (s *searcher) outputCost(t *Trial) float64 {
-	size := float64(t.ModelBytes) * float64(s.n) / math.Max(float64(t.Sample), 1)
-	return size/outputBytesPerSec + float64(s.n)*t.PredictPerRow.Seconds()
+// outputCost is the seconds the caller spends after Run on final models
+// made from trials ts beyond its fixed part (Options.PostCost): a large
+// forest can take longer to save and score than to fit.
+func (s *searcher) outputCost(ts ...*Trial) float64 {
+	if s.o.PostCost == nil {
+		return 0
+	}
+	var out Output
+	for _, t := range ts {
+		out.ModelBytes += int64(float64(t.ModelBytes) * float64(s.n) / math.Max(float64(t.Sample), 1))
+		out.PredictPerRow += t.PredictPerRow
+	}
+	return max(0, (s.o.PostCost(out) - s.o.PostCost(Output{})).Seconds())
 }
 
 // refitReserve is the time to keep for ensemble selection and refitting the
@@ -676,14 +709,14 @@ func (s *searcher) refitReserve() float64 {
 	// to refit those too (side by side, one thread each), or the ensemble
 	// is dropped at the end for lack of time.
 	costs := []float64{s.trialRefitCost(s.best) * 1.3}
-	output := s.outputCost(s.best)
+	members := []*Trial{s.best}
 	for _, st := range s.states {
 		if b := bestFull[st.space.Learner]; b != nil && b.Learner != s.best.Learner {
 			costs = append(costs, s.trialRefitCost(b))
-			output += s.outputCost(b)
+			members = append(members, b)
 		}
 	}
-	return math.Max(single, s.makespan(costs)+output+s.ensembleCost().Seconds()+0.02*s.o.Budget.Seconds())
+	return math.Max(single, s.makespan(costs)+s.outputCost(members...)+s.ensembleCost().Seconds()+0.02*s.budget.Seconds())
 }
 
 // proposal is a trial proposed and not yet evaluated.

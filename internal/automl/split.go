@@ -56,7 +56,7 @@ func (s *searcher) makeSplit() evalSplit {
 		cells := float64(n) * float64(s.states[0].data.X.Cols) * float64(max(1, len(s.p.Classes)-1))
 		limit := 2e6
 		if !s.deterministic() {
-			limit = s.o.Budget.Seconds() * 5e4
+			limit = s.budget.Seconds() * 5e4
 		}
 		method = "holdout"
 		if n <= 100000 && cells <= limit || n <= 5000 {

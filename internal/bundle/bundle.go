@@ -139,6 +139,13 @@ func (m *Manifest) checkCalibration() (calibrated bool, err error) {
 // ErrCorrupt is returned (wrapped) for a damaged bundle.
 var ErrCorrupt = errors.New("corrupt bundle")
 
+// SaveBytesPerSec is a conservative rate, in bytes of encoded model state
+// per second, at which Save encodes, compresses and writes a bundle, for
+// callers that budget time for it (an AutoML search keeps time to save its
+// result): below the 34–54 MB/s BenchmarkSaveForest measures for a forest
+// of fully grown trees.
+const SaveBytesPerSec = 30e6
+
 // Save writes the bundle to path atomically (temporary file + rename). It
 // fills in the format version, creation time (when zero) and checksums.
 func (b *Bundle) Save(path string) error {

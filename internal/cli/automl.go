@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -11,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/automl"
-	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
@@ -168,23 +170,17 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
 		return usageErrorf("automl: --metric: %v", err)
 	}
-	// The budget covers the whole command: what loading took is taken off
-	// the search, and max(2s, 8%) is kept for scoring, profiling, saving
-	// and logging the result.
-	searchBudget := fl.budget
-	if fl.budget > 0 {
-		searchBudget = fl.budget - time.Since(start) - max(2*time.Second, fl.budget*8/100)
-		if searchBudget <= 0 {
-			return usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), fl.budget)
-		}
-	}
-	opts := train.SearchOptions{Budget: searchBudget, Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
+	opts := train.SearchOptions{Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
 		Eval: fl.eval, Search: fl.search, Spaces: spaces, NoEnsemble: fl.noEnsemble, NoCalibrate: fl.noCalibrate, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
-	if fl.valid != "" {
-		if opts.Valid, err = app.loadFrame(ctx, fl.valid); err != nil {
-			return err
-		}
+	valid, err := loadSplit(ctx, app, fl.valid)
+	if err != nil {
+		return err
 	}
+	test, err := loadSplit(ctx, app, fl.test)
+	if err != nil {
+		return err
+	}
+	opts.Valid = valid.f
 	params := map[string]string{"learner": "automl", "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed),
 		"budget": fl.budget.String(), "trials": fmt.Sprint(fl.trials), "metric": fl.metric, "learners": strings.Join(fl.learners, ","), "eval": fl.eval}
 	rl, err := startRunLog(ctx, app, source, "automl", params, fl.register != "")
@@ -206,16 +202,36 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		}
 		bar.Describe(fmt.Sprintf("automl: trial %d, best %s %.4f (%s)", t.ID+1, m.Name, m.Loss(best.Loss), best.Learner))
 	}
-	b, res, err := train.Search(ctx, p, opts)
+	// The budget covers the whole command: its deadline counts from the
+	// start, so loading is taken off the search, and the search keeps
+	// time for what follows it (scoring the splits, saving, logging).
+	searchCtx, cancel := ctx, context.CancelFunc(func() {})
+	if fl.budget > 0 {
+		searchCtx, cancel = context.WithDeadline(ctx, start.Add(fl.budget))
+		scored := p.Frame.NumRows()
+		for _, f := range []*frame.Frame{valid.f, test.f} {
+			if f != nil {
+				scored += f.NumRows()
+			}
+		}
+		opts.PostCost = train.SaveAndScoreCost(scored, max(2*time.Second, fl.budget*8/100))
+		if left := fl.budget - time.Since(start); left <= opts.PostCost(automl.Output{}) {
+			cancel()
+			rl.fail(ctx)
+			return usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), fl.budget)
+		}
+	}
+	b, res, err := train.Search(searchCtx, p, opts)
+	cancel()
 	bar.Done()
 	if err != nil {
 		rl.fail(ctx)
-		if strings.Contains(err.Error(), automl.ErrNoTrial.Error()) {
-			return usageErrorf("automl: %v", err)
+		if errors.Is(err, automl.ErrNoTrial) {
+			return usageErrorf("automl: %v: raise --budget or use fewer rows", err)
 		}
 		return failed(fmt.Errorf("automl: %w", err))
 	}
-	if err := scoreSplits(ctx, app, b, p.Frame, fl.valid, fl.test); err != nil {
+	if err := scoreSplits(b, p.Frame, valid, test); err != nil {
 		rl.fail(ctx)
 		return err
 	}
@@ -239,14 +255,9 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
 	}
-	if fl.html != "" && automlReport != nil {
-		sr := searchReport{source: source, budget: fl.budget.String(), rows: p.Frame.NumRows(), testName: fl.test}
-		if fl.test != "" {
-			if sr.test, err = app.loadFrame(ctx, fl.test); err != nil {
-				return err
-			}
-		}
-		if err := automlReport(fl.html, b, res, m.Name, m.HigherIsBetter, sr); err != nil {
+	if fl.html != "" {
+		sr := searchReport{source: source, budget: fl.budget.String(), rows: p.Frame.NumRows(), testName: fl.test, test: test.f}
+		if err := writeSearchReport(fl.html, b, res, m.Name, m.HigherIsBetter, sr); err != nil {
 			return failed(err)
 		}
 	}
@@ -322,6 +333,3 @@ func configString(c map[string]string) string {
 	}
 	return strings.Join(parts, " ")
 }
-
-// automlReport writes the search's HTML report; wired by the report file.
-var automlReport func(path string, b *bundle.Bundle, res *automl.Result, metricName string, higherIsBetter bool, sr searchReport) error

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
@@ -56,10 +55,7 @@ and precision-recall curves, calibration, residuals and feature importance.`,
 				ev.Confusion = confusion(y, pred.Values, len(b.Manifest.Classes))
 			}
 			if html != "" {
-				if evaluationReport == nil {
-					return failed(fmt.Errorf("evaluate: this build has no HTML reports"))
-				}
-				if err := evaluationReport(html, b, ev, y, pred); err != nil {
+				if err := writeEvaluationReport(html, b, ev, y, pred); err != nil {
 					return failed(err)
 				}
 			}
@@ -101,6 +97,3 @@ func confusion(y, pred []float64, k int) [][]int {
 	}
 	return m
 }
-
-// evaluationReport writes the HTML evaluation report; wired by the report file.
-var evaluationReport func(path string, b *bundle.Bundle, ev evaluation, y []float64, pred *bundle.Prediction) error

@@ -12,11 +12,6 @@ import (
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
-func init() {
-	evaluationReport = writeEvaluationReport
-	automlReport = writeSearchReport
-}
-
 // importance returns feature importance from the bundle's first member that
 // reports it, keyed by design-matrix column name, and which member it was.
 func importance(b *bundle.Bundle) (map[string]float64, string) {

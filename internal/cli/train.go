@@ -98,6 +98,14 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if err != nil {
 		return fmt.Errorf("train %s: %w", source, err)
 	}
+	valid, err := loadSplit(ctx, app, fl.valid)
+	if err != nil {
+		return err
+	}
+	test, err := loadSplit(ctx, app, fl.test)
+	if err != nil {
+		return err
+	}
 	params := map[string]string{"learner": fl.learner, "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed)}
 	for k, v := range set {
 		params[k] = v
@@ -115,7 +123,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		return fmt.Errorf("train: %w", err)
 	}
 	fit := time.Since(start)
-	if err := scoreSplits(ctx, app, b, p.Frame, fl.valid, fl.test); err != nil {
+	if err := scoreSplits(b, p.Frame, valid, test); err != nil {
 		rl.fail(ctx)
 		return err
 	}
@@ -150,8 +158,24 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	return nil
 }
 
+// split is a data set scored after training: its source and frame (nil:
+// not given).
+type split struct {
+	src string
+	f   *frame.Frame
+}
+
+// loadSplit loads src ("" gives an empty split).
+func loadSplit(ctx context.Context, app *App, src string) (split, error) {
+	if src == "" {
+		return split{}, nil
+	}
+	f, err := app.loadFrame(ctx, src)
+	return split{src, f}, err
+}
+
 // scoreSplits fills the bundle's train/valid/test metrics.
-func scoreSplits(ctx context.Context, app *App, b *bundle.Bundle, trainFrame *frame.Frame, valid, test string) error {
+func scoreSplits(b *bundle.Bundle, trainFrame *frame.Frame, valid, test split) error {
 	if b.Manifest.Metrics == nil {
 		b.Manifest.Metrics = map[string]map[string]float64{}
 	}
@@ -160,15 +184,14 @@ func scoreSplits(ctx context.Context, app *App, b *bundle.Bundle, trainFrame *fr
 		return failed(fmt.Errorf("score training data: %w", err))
 	}
 	b.Manifest.Metrics["train"] = s
-	for _, split := range []struct{ name, src string }{{"valid", valid}, {"test", test}} {
-		if split.src == "" {
+	for _, split := range []struct {
+		name string
+		split
+	}{{"valid", valid}, {"test", test}} {
+		if split.f == nil {
 			continue
 		}
-		f, err := app.loadFrame(ctx, split.src)
-		if err != nil {
-			return err
-		}
-		s, _, _, err := train.Score(b, f)
+		s, _, _, err := train.Score(b, split.f)
 		if err != nil {
 			return fmt.Errorf("score %s data %s: %w", split.name, split.src, err)
 		}

@@ -541,8 +541,15 @@ func (r *runner) train(ctx context.Context, run *track.Run, out *trainOut) (stri
 		b, err = train.Fit(ctx, prob, train.Options{Learner: t.Learner, Params: t.Params, Seed: t.Seed})
 		out.Learner = t.Learner
 	} else {
-		b, _, err = train.Search(ctx, prob, train.SearchOptions{Trials: t.Trials, Budget: t.Budget, Metric: t.Metric, Learners: t.Learners,
-			Seed: t.Seed, Eval: "auto", NoEnsemble: !t.Ensemble})
+		sctx, cancel := ctx, context.CancelFunc(func() {})
+		if t.Budget > 0 {
+			sctx, cancel = context.WithTimeout(ctx, t.Budget)
+		}
+		// The step scores the training rows and saves the bundle after the
+		// search, inside the budget.
+		b, _, err = train.Search(sctx, prob, train.SearchOptions{Trials: t.Trials, PostCost: train.SaveAndScoreCost(prob.Frame.NumRows(), 0),
+			Metric: t.Metric, Learners: t.Learners, Seed: t.Seed, Eval: "auto", NoEnsemble: !t.Ensemble})
+		cancel()
 		out.Learner = "automl"
 	}
 	if err != nil {

@@ -15,10 +15,15 @@ import (
 	"github.com/gyre-ml/gyre/internal/metric"
 )
 
-// SearchOptions configure an AutoML search.
+// SearchOptions configure an AutoML search. The time budget is the
+// deadline of Search's context (none: Trials alone, the reproducible
+// trial-count mode).
 type SearchOptions struct {
-	Budget time.Duration
 	Trials int
+	// PostCost estimates what the caller does with the bundle after Search
+	// returns and before the deadline, so the search leaves it time (see
+	// automl.Options.PostCost and SaveAndScoreCost).
+	PostCost func(automl.Output) time.Duration
 	// Metric to optimise ("" = the task's default).
 	Metric string
 	// Learners restricts the search ("" or nil = the defaults).
@@ -43,6 +48,16 @@ type SearchOptions struct {
 	MaxModelBytes int
 	Recorder      automl.Recorder
 	OnTrial       func(t, best automl.Trial)
+}
+
+// SaveAndScoreCost is a SearchOptions.PostCost for a caller that saves the
+// bundle (at bundle.SaveBytesPerSec) and scores rows rows with it after
+// Search, and needs fixed more for work that does not depend on the model.
+func SaveAndScoreCost(rows int, fixed time.Duration) func(automl.Output) time.Duration {
+	return func(o automl.Output) time.Duration {
+		save := time.Duration(float64(o.ModelBytes) / bundle.SaveBytesPerSec * float64(time.Second))
+		return fixed + save + time.Duration(rows)*o.PredictPerRow
+	}
 }
 
 // ResolveMetric returns the metric to optimise for a task.
@@ -148,7 +163,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		return m.Loss(v)
 	}
 	res, err := automl.Run(ctx, automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, automl.Options{
-		Budget: o.Budget, Trials: o.Trials, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
+		Trials: o.Trials, PostCost: o.PostCost, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
 		CalibrateTrials: !o.NoCalibrate && (m.Name == "log_loss" || m.Name == "brier"),
 		MaxLatency:      o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
 	})
