@@ -24,6 +24,13 @@ type Executor interface {
 	RunTrials(ctx context.Context, plan Plan, specs []TrialSpec) ([]TrialResult, error)
 }
 
+// Preparer is an Executor that needs the problem before the first batch,
+// e.g. to ship the data to its workers once. Run calls Prepare once, after
+// resolving the plan and before proposing any trial.
+type Preparer interface {
+	Prepare(ctx context.Context, p Problem, plan Plan) error
+}
+
 // Plan is what every trial of a search shares besides the data: how trials
 // are evaluated, resolved from the Options and the data by the search, so
 // that an Evaluator built from it folds the rows exactly as the search does.

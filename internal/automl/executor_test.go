@@ -10,27 +10,33 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn/learntest"
 )
 
-// evaluatorExecutor runs every batch through an Evaluator built from its
-// own copy of the problem, trials side by side on goroutines: what a
-// distributed executor does on its workers, minus the network.
+// evaluatorExecutor runs every batch through an Evaluator built from a
+// copy of the problem it is given by Prepare, trials side by side on
+// goroutines: what a distributed executor does on its workers, minus the
+// network.
 type evaluatorExecutor struct {
-	p       Problem
 	workers int
 	mu      sync.Mutex
 	ev      *Evaluator
 	batches []int
 }
 
+func (x *evaluatorExecutor) Prepare(_ context.Context, p Problem, plan Plan) error {
+	// The workers' copy: fresh datasets without the search's shared state.
+	data := map[string]*learn.Dataset{}
+	for f, d := range p.Data {
+		dd := *d
+		dd.Shared = nil
+		data[f] = &dd
+	}
+	p.Data = data
+	ev, err := NewEvaluator(p, plan, x.workers)
+	x.ev = ev
+	return err
+}
+
 func (x *evaluatorExecutor) RunTrials(ctx context.Context, plan Plan, specs []TrialSpec) ([]TrialResult, error) {
 	x.mu.Lock()
-	if x.ev == nil {
-		ev, err := NewEvaluator(x.p, plan, x.workers)
-		if err != nil {
-			x.mu.Unlock()
-			return nil, err
-		}
-		x.ev = ev
-	}
 	x.batches = append(x.batches, len(specs))
 	x.mu.Unlock()
 	out := make([]TrialResult, len(specs))
@@ -91,11 +97,11 @@ func TestExecutorGivesLocalResults(t *testing.T) {
 			}
 		}
 	}
-	same("batch 1, executor", run(1, nil), run(1, &evaluatorExecutor{p: problem(), workers: 2}))
+	same("batch 1, executor", run(1, nil), run(1, &evaluatorExecutor{workers: 2}))
 	local := run(4, nil)
-	x1 := &evaluatorExecutor{p: problem(), workers: 1}
+	x1 := &evaluatorExecutor{workers: 1}
 	same("batch 4, executor with 1 worker", local, run(4, x1))
-	same("batch 4, executor with 3 workers", local, run(4, &evaluatorExecutor{p: problem(), workers: 3}))
+	same("batch 4, executor with 3 workers", local, run(4, &evaluatorExecutor{workers: 3}))
 	if want := []int{4, 4, 4, 2}; !reflect.DeepEqual(x1.batches, want) {
 		t.Errorf("batches of %v trials, want %v", x1.batches, want)
 	}

@@ -387,6 +387,11 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	s.split = s.makeSplit()
+	if pr, ok := s.o.Executor.(Preparer); ok {
+		if err := pr.Prepare(ctx, s.p, s.plan()); err != nil {
+			return nil, fmt.Errorf("automl: prepare trials: %w", err)
+		}
+	}
 	searchCtx := ctx
 	var cancel context.CancelFunc = func() {}
 	if !s.deterministic() {

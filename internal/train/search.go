@@ -48,6 +48,10 @@ type SearchOptions struct {
 	MaxModelBytes int
 	Recorder      automl.Recorder
 	OnTrial       func(t, best automl.Trial)
+	// Batch and Executor: see automl.Options (nil Executor: trials run on
+	// this process).
+	Batch    int
+	Executor automl.Executor
 }
 
 // SaveAndScoreCost is a SearchOptions.PostCost for a caller that saves the
@@ -166,6 +170,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		Trials: o.Trials, PostCost: o.PostCost, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
 		CalibrateTrials: !o.NoCalibrate && (m.Name == "log_loss" || m.Name == "brier"),
 		MaxLatency:      o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
+		Batch: o.Batch, Executor: o.Executor,
 	})
 	if err != nil {
 		return nil, nil, err
