@@ -1,12 +1,20 @@
 // Package dense encodes a learner's design matrix into the dense, all-numeric
-// row-major space that distance- and gradient-based learners (k-means, the
-// multilayer perceptron) work in: one-hot categorical features, mean-imputed
-// numeric features, optionally standardised. The fitted Encoder is part of
-// such a model, so it predicts from the raw design matrix exactly as it was
-// trained.
+// row-major space that distance-, linear- and gradient-based learners (k-NN,
+// the linear models, k-means, the multilayer perceptron) work in: one-hot
+// categorical features, mean-imputed numeric features, optionally
+// standardised. The fitted Encoder is part of such a model, so it predicts
+// from the raw design matrix exactly as it was trained.
+//
+// Statistics are weighted by the data set's sample weights (a weight is a
+// row count), and the variance is computed in two passes. Infinite numeric
+// values are treated as missing, at fit and at prediction time, so a model
+// never sees or emits NaN.
 package dense
 
 import (
+	"bytes"
+	"encoding/gob"
+	"errors"
 	"fmt"
 	"math"
 
@@ -14,80 +22,114 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 )
 
-// Encoder turns a design matrix into a dense row-major space:
-// categorical features one-hot (missing or unknown: all zeros),
-// numeric features with missing values replaced by the training mean and,
-// when Standardize is set, centred and scaled to unit variance.
-type Encoder struct {
-	Categorical []bool
-	Levels      []int // one-hot width of each categorical feature
-	Mean, Scale []float64
-	Width       int
+// MaxLevels is the largest one-hot width of one categorical feature.
+const MaxLevels = 1 << 16
+
+// Column is what the encoder learned about one input feature.
+type Column struct {
+	// Categorical marks a feature one-hot encoded into Levels columns
+	// (codes outside 0..Levels-1 and NaN encode as all zeros).
+	Categorical bool `json:"categorical,omitempty"`
+	Levels      int  `json:"levels,omitempty"`
+	// Mean replaces missing values of a numeric feature; when Scale > 0 the
+	// value is also standardised to (v-Mean)/Scale, else left in raw units.
+	Mean  float64 `json:"mean"`
+	Scale float64 `json:"scale"`
 }
 
-// FitEncoder learns the encoding from the data set's rows: one-hot widths
-// from the categorical features' levels, means (and, with standardize,
-// standard deviations) of the numeric features.
-func FitEncoder(d *learn.Dataset, standardize bool) (*Encoder, error) {
+// width is the number of encoded columns of c.
+func (c Column) width() int {
+	if c.Categorical {
+		return c.Levels
+	}
+	return 1
+}
+
+// Encoder turns a design matrix into a dense row-major space of Width
+// columns, one Column per input feature in order.
+type Encoder struct {
+	Cols  []Column `json:"cols"`
+	Width int      `json:"width"`
+}
+
+// Fit learns the encoding from the data set's rows: one-hot widths from the
+// categorical features' levels (at least one column each), weighted means
+// and, with standardize, weighted standard deviations of the numeric
+// features. A numeric feature that is constant keeps scale 1.
+func Fit(d *learn.Dataset, standardize bool) (*Encoder, error) {
 	p := d.X.Cols
-	e := &Encoder{Categorical: make([]bool, p), Levels: make([]int, p), Mean: make([]float64, p), Scale: make([]float64, p)}
+	e := &Encoder{Cols: make([]Column, p)}
 	n := d.N()
-	for j := 0; j < p; j++ {
+	for j := range e.Cols {
 		col := d.X.Col(j)
 		if j < len(d.Features) && d.Features[j].Categorical {
-			e.Categorical[j] = true
-			L := len(d.Features[j].Levels)
+			levels := len(d.Features[j].Levels)
 			for i := 0; i < n; i++ {
-				v := col[d.Row(i)]
-				if v >= 0 && int(v)+1 > L {
-					L = int(v) + 1
+				if v := col[d.Row(i)]; v >= 0 && int(v)+1 > levels {
+					levels = int(v) + 1
 				}
 			}
-			if L > 1<<16 {
-				return nil, fmt.Errorf("feature %q has %d categories, at most 65536 supported", d.Features[j].Name, L)
+			if levels > MaxLevels {
+				return nil, fmt.Errorf("feature %q has %d categories, at most %d supported", d.Features[j].Name, levels, MaxLevels)
 			}
-			e.Levels[j] = L
-			e.Width += L
+			e.Cols[j] = Column{Categorical: true, Levels: max(levels, 1)}
+			e.Width += e.Cols[j].Levels
 			continue
 		}
-		s, s2, cnt := 0.0, 0.0, 0.0
+		var sw, s float64
 		for i := 0; i < n; i++ {
-			v := col[d.Row(i)]
-			if math.IsInf(v, 0) {
-				return nil, fmt.Errorf("feature %d row %d: value %v is infinite", j+1, d.Row(i)+1, v)
-			}
-			if !math.IsNaN(v) {
-				s += v
-				s2 += v * v
-				cnt++
+			if v := col[d.Row(i)]; finite(v) {
+				w := d.W(i)
+				sw += w
+				s += w * v
 			}
 		}
-		e.Scale[j] = 1
-		if cnt > 0 {
-			e.Mean[j] = s / cnt
-			if sd := math.Sqrt(max(s2/cnt-e.Mean[j]*e.Mean[j], 0)); standardize && sd > 1e-12*max(1, math.Abs(e.Mean[j])) {
-				e.Scale[j] = sd
+		c := Column{}
+		if sw > 0 {
+			c.Mean = s / sw
+		}
+		if standardize {
+			c.Scale = 1
+			if sw > 0 {
+				var ss float64
+				for i := 0; i < n; i++ {
+					if v := col[d.Row(i)]; finite(v) {
+						ss += d.W(i) * (v - c.Mean) * (v - c.Mean)
+					}
+				}
+				if sd := math.Sqrt(ss / sw); sd > 1e-12*max(1, math.Abs(c.Mean)) {
+					c.Scale = sd
+				}
 			}
 		}
-		if !standardize {
-			// Impute only: keep the original origin.
-			e.Scale[j] = -1
-		}
+		e.Cols[j] = c
 		e.Width++
 	}
 	return e, nil
 }
 
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Features returns the number of input features the encoder expects.
+func (e *Encoder) Features() int { return len(e.Cols) }
+
 // Transform encodes the given rows of X (nil rows: all rows) into a
 // row-major matrix of Width columns.
-func (e *Encoder) Transform(X *frame.Matrix, rows []int) []float64 {
+func (e *Encoder) Transform(X *frame.Matrix, rows []int) ([]float64, error) {
+	if X == nil || X.Cols != len(e.Cols) || len(X.Data) != X.Rows*X.Cols {
+		cols := 0
+		if X != nil {
+			cols = X.Cols
+		}
+		return nil, fmt.Errorf("encode: matrix has %d columns, the model was trained on %d", cols, len(e.Cols))
+	}
 	n := X.Rows
 	if rows != nil {
 		n = len(rows)
 	}
 	out := make([]float64, n*e.Width)
 	off := 0
-	for j := range e.Categorical {
+	for j, c := range e.Cols {
 		col := X.Col(j)
 		for i := 0; i < n; i++ {
 			r := i
@@ -95,26 +137,109 @@ func (e *Encoder) Transform(X *frame.Matrix, rows []int) []float64 {
 				r = rows[i]
 			}
 			v := col[r]
-			o := out[i*e.Width+off:]
-			if e.Categorical[j] {
-				if v >= 0 && v < float64(e.Levels[j]) {
-					o[int(v)] = 1
+			if c.Categorical {
+				if v >= 0 && v < float64(c.Levels) {
+					out[i*e.Width+off+int(v)] = 1
 				}
 				continue
 			}
-			if math.IsNaN(v) {
-				v = e.Mean[j]
+			if !finite(v) {
+				v = c.Mean
 			}
-			if e.Scale[j] > 0 {
-				v = (v - e.Mean[j]) / e.Scale[j]
+			if c.Scale > 0 {
+				v = (v - c.Mean) / c.Scale
 			}
-			o[0] = v
+			out[i*e.Width+off] = v
 		}
-		if e.Categorical[j] {
-			off += e.Levels[j]
-		} else {
-			off++
+		off += c.width()
+	}
+	return out, nil
+}
+
+// Offsets returns, per input feature, the first encoded column and the
+// number of encoded columns.
+func (e *Encoder) Offsets() (first, width []int) {
+	first, width = make([]int, len(e.Cols)), make([]int, len(e.Cols))
+	off := 0
+	for j, c := range e.Cols {
+		first[j], width[j] = off, c.width()
+		off += width[j]
+	}
+	return first, width
+}
+
+// ErrInvalid reports a decoded encoder whose columns do not add up.
+var ErrInvalid = errors.New("inconsistent encoder")
+
+// Check validates a decoded encoder and normalises older layouts: a column
+// with Levels > 0 is categorical (k-NN and linear models wrote no
+// Categorical field).
+func (e *Encoder) Check() error {
+	if e == nil {
+		return fmt.Errorf("%w: none", ErrInvalid)
+	}
+	w := 0
+	for j := range e.Cols {
+		c := &e.Cols[j]
+		if c.Levels > 0 {
+			c.Categorical = true
+		}
+		if c.Levels < 0 || c.Levels > MaxLevels || (!c.Categorical && (c.Scale < 0 || math.IsNaN(c.Scale))) {
+			return fmt.Errorf("%w: column %d", ErrInvalid, j+1)
+		}
+		w += c.width()
+	}
+	if w != e.Width {
+		return fmt.Errorf("%w: width %d, columns need %d", ErrInvalid, e.Width, w)
+	}
+	return nil
+}
+
+// Unscaled sets every numeric column to impute only (no centring or
+// scaling), for models written before the scale said so.
+func (e *Encoder) Unscaled() {
+	for j := range e.Cols {
+		if !e.Cols[j].Categorical {
+			e.Cols[j].Scale = 0
 		}
 	}
-	return out
+}
+
+// V1 is the layout mlp and kmeans models wrote in their format 1: parallel
+// slices, Scale -1 for impute-only columns.
+type V1 struct {
+	Categorical []bool
+	Levels      []int
+	Mean, Scale []float64
+	Width       int
+}
+
+// Encoder converts v to the current layout.
+func (v V1) Encoder() (*Encoder, error) {
+	p := len(v.Categorical)
+	if len(v.Levels) != p || len(v.Mean) != p || len(v.Scale) != p {
+		return nil, fmt.Errorf("%w: %d, %d, %d and %d column entries", ErrInvalid, p, len(v.Levels), len(v.Mean), len(v.Scale))
+	}
+	e := &Encoder{Cols: make([]Column, p), Width: v.Width}
+	for j := range e.Cols {
+		if v.Categorical[j] {
+			e.Cols[j] = Column{Categorical: true, Levels: v.Levels[j]}
+			continue
+		}
+		e.Cols[j] = Column{Mean: v.Mean[j], Scale: max(v.Scale[j], 0)}
+	}
+	return e, e.Check()
+}
+
+// DecodeGobV1 returns the encoder of a gob-encoded model state written in
+// the format-1 layout: a struct whose field Enc is a V1. Decoding the same
+// bytes into the current state type fills every other field (gob skips the
+// V1 fields it does not know), so a learner reads its format 1 with this and
+// its format-2 decoder.
+func DecodeGobV1(data []byte) (*Encoder, error) {
+	var s struct{ Enc V1 }
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode format-1 encoder: %w", err)
+	}
+	return s.Enc.Encoder()
 }

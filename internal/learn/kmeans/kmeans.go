@@ -71,11 +71,14 @@ func (l *KMeans) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error)
 	if l.K > n {
 		return nil, fmt.Errorf("%s: n_clusters is %d, more than the %d rows", op, l.K, n)
 	}
-	enc, err := dense.FitEncoder(d, l.Standardize)
+	enc, err := dense.Fit(d, l.Standardize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	X := enc.Transform(d.X, d.Rows)
+	X, err := enc.Transform(d.X, d.Rows)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
 	D := enc.Width
 	w := make([]float64, n)
 	for i := range w {
@@ -340,7 +343,8 @@ type Model struct {
 }
 
 // state is Model without its methods, so gob encodes its fields rather than
-// calling MarshalBinary.
+// calling MarshalBinary. Format 2; format 1 had the encoder in the dense.V1
+// layout.
 type state Model
 
 // Kind implements learn.Model.
@@ -348,10 +352,10 @@ func (*Model) Kind() string { return "kmeans" }
 
 // Predict implements learn.Model: the index of the nearest centre per row.
 func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
-	if X == nil || X.Cols != len(m.Enc.Categorical) || len(X.Data) != X.Rows*X.Cols {
-		return nil, fmt.Errorf("predict kmeans: matrix does not have the %d features the model expects", len(m.Enc.Categorical))
+	Z, err := m.Enc.Transform(X, nil)
+	if err != nil {
+		return nil, fmt.Errorf("predict kmeans: %w", err)
 	}
-	Z := m.Enc.Transform(X, nil)
 	D := m.Enc.Width
 	out := make([]float64, X.Rows)
 	var wg sync.WaitGroup
@@ -374,7 +378,7 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 // MarshalBinary implements encoding.BinaryMarshaler (gob, exact floats).
 func (m *Model) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteByte(1)
+	b.WriteByte(2)
 	if err := gob.NewEncoder(&b).Encode((*state)(m)); err != nil {
 		return nil, fmt.Errorf("encode kmeans model: %w", err)
 	}
@@ -383,23 +387,24 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 
 // Decode rebuilds a model from MarshalBinary output.
 func Decode(data []byte) (*Model, error) {
-	if len(data) == 0 || data[0] != 1 {
+	if len(data) == 0 || data[0] < 1 || data[0] > 2 {
 		return nil, errors.New("unknown kmeans format version")
 	}
 	m := &Model{}
 	if err := gob.NewDecoder(bytes.NewReader(data[1:])).Decode((*state)(m)); err != nil {
 		return nil, fmt.Errorf("truncated or corrupt kmeans model: %w", err)
 	}
-	p := len(m.Enc.Categorical)
-	width := 0
-	for j := 0; j < p; j++ {
-		if m.Enc.Categorical[j] {
-			width += m.Enc.Levels[j]
-		} else {
-			width++
+	if data[0] == 1 {
+		enc, err := dense.DecodeGobV1(data[1:])
+		if err != nil {
+			return nil, fmt.Errorf("kmeans model: %w", err)
 		}
+		m.Enc = *enc
 	}
-	if m.K < 1 || len(m.Enc.Levels) != p || len(m.Enc.Mean) != p || len(m.Enc.Scale) != p || width != m.Enc.Width || len(m.Centers) != m.K*m.Enc.Width {
+	if err := m.Enc.Check(); err != nil {
+		return nil, fmt.Errorf("kmeans model: %w", err)
+	}
+	if m.K < 1 || len(m.Centers) != m.K*m.Enc.Width {
 		return nil, errors.New("inconsistent kmeans model")
 	}
 	return m, nil

@@ -2,7 +2,7 @@
 // classification (probabilities are the neighbours' weighted class shares)
 // and regression (the neighbours' weighted mean).
 //
-// The learner encodes its input itself: NaN becomes the training mean,
+// The learner encodes its input itself (package dense): NaN becomes the training mean,
 // categorical codes are one-hot encoded, and numeric columns are
 // standardised when Standardize is set (the default), so that no feature
 // dominates the distance by its units. The fitted model keeps the encoded

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/dense"
 )
 
 // KNN is the k-nearest-neighbour learner for classification and regression.
@@ -64,8 +64,11 @@ func (l *KNN) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	if err := d.Check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	enc := fitEncoder(d, l.Standardize)
-	pts, err := enc.encode(d.X, d.Rows)
+	enc, err := dense.Fit(d, l.Standardize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	pts, err := enc.Transform(d.X, d.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -97,12 +100,12 @@ func (l *KNN) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 // Model is a fitted k-nearest-neighbour model: the encoded training points
 // and their targets. Fields are read-only after Fit.
 type Model struct {
-	K       int        `json:"k"`
-	Weights string     `json:"weights"`
-	Metric  string     `json:"metric"`
-	Task    learn.Task `json:"task"`
-	Classes int        `json:"classes,omitempty"`
-	Enc     *encoder   `json:"encoder"`
+	K       int            `json:"k"`
+	Weights string         `json:"weights"`
+	Metric  string         `json:"metric"`
+	Task    learn.Task     `json:"task"`
+	Classes int            `json:"classes,omitempty"`
+	Enc     *dense.Encoder `json:"encoder"`
 	// Points is row-major n×Enc.Width; Y the targets; W optional weights.
 	Points []float64 `json:"points"`
 	Y      []float64 `json:"y"`
@@ -152,17 +155,11 @@ func decode(_ string, data []byte) (learn.Model, error) {
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode((*wire)(&m)); err != nil {
 		return nil, err
 	}
-	if m.Enc == nil {
-		return nil, errors.New("no encoder")
+	if err := m.Enc.Check(); err != nil {
+		return nil, err
 	}
-	w := 0
-	for _, c := range m.Enc.Cols {
-		w += max(c.Levels, 1)
-	}
-	n := len(m.Y)
+	n, w := len(m.Y), m.Enc.Width
 	switch {
-	case w != m.Enc.Width:
-		return nil, fmt.Errorf("encoder width %d, columns need %d", m.Enc.Width, w)
 	case n == 0 || len(m.Points) != n*w:
 		return nil, fmt.Errorf("%d point values for %d rows of width %d", len(m.Points), n, w)
 	case m.W != nil && len(m.W) != n:
@@ -186,7 +183,7 @@ func decode(_ string, data []byte) (learn.Model, error) {
 // Neighbours returns, for each row of X, the indices of its K nearest
 // training rows (nearest first) and their distances.
 func (m *Model) Neighbours(X *frame.Matrix) (idx [][]int, dist [][]float64, err error) {
-	q, err := m.Enc.encode(X, nil)
+	q, err := m.Enc.Transform(X, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("knn neighbours: %w", err)
 	}
@@ -297,7 +294,7 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 		}
 		return out, nil
 	}
-	q, err := m.Enc.encode(X, nil)
+	q, err := m.Enc.Transform(X, nil)
 	if err != nil {
 		return nil, fmt.Errorf("predict knn: %w", err)
 	}
@@ -321,7 +318,7 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 }
 
 func (m *Model) proba(X *frame.Matrix) ([]float64, error) {
-	q, err := m.Enc.encode(X, nil)
+	q, err := m.Enc.Transform(X, nil)
 	if err != nil {
 		return nil, fmt.Errorf("predict knn: %w", err)
 	}

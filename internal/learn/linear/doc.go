@@ -7,7 +7,7 @@
 //
 // Objectives follow scikit-learn's (see each learner's doc comment), so the
 // same hyperparameters mean the same thing. Every learner encodes its input
-// itself, as a fallback for data that did not pass through the feature
+// itself (package dense, shared with knn, mlp and kmeans), as a fallback for data that did not pass through the feature
 // pipeline: NaN is replaced by the training mean, categorical codes are
 // one-hot encoded (unknown codes and NaN as all zeros), and numeric columns
 // are standardised when Standardize is set (the default for penalised

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/dense"
 )
 
 // Link says how a Model turns its linear outputs into predictions.
@@ -33,8 +34,8 @@ type Model struct {
 	Link string `json:"link"`
 	// Enc is the fitted input encoder; Standardized says whether numeric
 	// columns were standardised before the coefficients apply.
-	Enc          *encoder `json:"encoder"`
-	Standardized bool     `json:"standardized"`
+	Enc          *dense.Encoder `json:"encoder"`
+	Standardized bool           `json:"standardized"`
 	// Outputs is the number of affine outputs: 1 for regression and binary
 	// models, the class count for multinomial and one-vs-rest models.
 	Outputs int `json:"outputs"`
@@ -51,7 +52,7 @@ func (m *Model) Kind() string { return m.ModelKind }
 
 // decision returns the row-major n×Outputs linear outputs.
 func (m *Model) decision(X *frame.Matrix) ([]float64, int, error) {
-	z, err := m.Enc.encode(X, nil, m.Standardized)
+	z, err := m.Enc.Transform(X, nil)
 	if err != nil {
 		return nil, 0, fmt.Errorf("predict %s: %w", m.ModelKind, err)
 	}
@@ -170,17 +171,15 @@ func (c *Classifier) PredictProba(X *frame.Matrix) ([]float64, error) {
 // the absolute coefficients of its encoded columns over all outputs, in
 // standardised units when the model standardised (otherwise raw units).
 func (m *Model) Importance() []float64 {
-	imp := make([]float64, len(m.Enc.Cols))
+	imp := make([]float64, m.Enc.Features())
 	p := m.Enc.Width
-	off := 0
-	for j, c := range m.Enc.Cols {
-		w := max(c.Levels, 1)
+	first, width := m.Enc.Offsets()
+	for j := range imp {
 		for o := 0; o < m.Outputs; o++ {
-			for t := off; t < off+w; t++ {
+			for t := first[j]; t < first[j]+width[j]; t++ {
 				imp[j] += math.Abs(m.Coef[o*p+t])
 			}
 		}
-		off += w
 	}
 	return imp
 }
@@ -206,15 +205,13 @@ func decode(kind string, data []byte) (learn.Model, error) {
 }
 
 func (m *Model) validate() error {
-	if m.Enc == nil {
-		return errors.New("no encoder")
+	if err := m.Enc.Check(); err != nil {
+		return err
 	}
-	w := 0
-	for _, c := range m.Enc.Cols {
-		w += max(c.Levels, 1)
-	}
-	if w != m.Enc.Width {
-		return fmt.Errorf("encoder width %d, columns need %d", m.Enc.Width, w)
+	if !m.Standardized {
+		// Models written before the encoder's scale said so kept scale 1
+		// on unstandardised columns.
+		m.Enc.Unscaled()
 	}
 	if m.Outputs < 1 || len(m.Coef) != m.Outputs*m.Enc.Width || len(m.Intercept) != m.Outputs {
 		return fmt.Errorf("%d coefficients and %d intercepts for %d outputs of width %d", len(m.Coef), len(m.Intercept), m.Outputs, m.Enc.Width)

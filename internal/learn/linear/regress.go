@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/dense"
 )
 
 // LinearRegression is ordinary least squares: minimise Σ wᵢ(yᵢ - xᵢ·β - b)².
@@ -101,7 +102,7 @@ func (l *ElasticNet) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, er
 // regressionDesign checks d and returns the encoder, the encoded rows, the
 // weights and the weighted means of the encoded columns and of y.
 type design struct {
-	enc   *encoder
+	enc   *dense.Encoder
 	z     []float64 // row-major n×p
 	n, p  int
 	w     []float64
@@ -118,8 +119,11 @@ func newDesign(ctx context.Context, op string, d *learn.Dataset, standardize boo
 	if err := d.Check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	enc := fitEncoder(d, standardize)
-	z, err := enc.encode(d.X, rowsOf(d), standardize)
+	enc, err := dense.Fit(d, standardize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	z, err := enc.Transform(d.X, d.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

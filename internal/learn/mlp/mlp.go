@@ -180,12 +180,15 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	if err := d.Check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	enc, err := dense.FitEncoder(d, true)
+	enc, err := dense.Fit(d, true)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	N := d.N()
-	X := enc.Transform(d.X, d.Rows)
+	X, err := enc.Transform(d.X, d.Rows)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
 	D := enc.Width
 	task := d.Task
 	kOut := 1
@@ -535,10 +538,11 @@ func wrap(m *Model) learn.Model {
 func (*Model) Kind() string { return "mlp" }
 
 func (m *Model) proba(X *frame.Matrix) ([]float64, error) {
-	if X == nil || X.Cols != len(m.Enc.Categorical) || len(X.Data) != X.Rows*X.Cols {
-		return nil, fmt.Errorf("predict mlp: matrix does not have the %d features the model expects", len(m.Enc.Categorical))
+	Z, err := m.Enc.Transform(X, nil)
+	if err != nil {
+		return nil, fmt.Errorf("predict mlp: %w", err)
 	}
-	return m.forwardAll(&m.Net, m.Enc.Transform(X, nil), X.Rows), nil
+	return m.forwardAll(&m.Net, Z, X.Rows), nil
 }
 
 // Predict implements learn.Model.
@@ -589,7 +593,8 @@ func (c Classifier) PredictProba(X *frame.Matrix) ([]float64, error) {
 	return p, nil
 }
 
-// state is Model without methods, for gob.
+// state is Model without methods, for gob. Format 2; format 1 had the
+// encoder in the dense.V1 layout.
 type state struct {
 	Enc                   dense.Encoder
 	Sizes                 []int
@@ -604,7 +609,7 @@ type state struct {
 // MarshalBinary implements encoding.BinaryMarshaler (gob, exact floats).
 func (m *Model) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteByte(1)
+	b.WriteByte(2)
 	s := state{Enc: m.Enc, Sizes: m.Net.Sizes, Weights: m.Net.Weights, Biases: m.Net.Biases, Task: m.Task, K: m.K,
 		YMean: m.YMean, YScale: m.YScale, Iterations: m.Iterations, ValidationScore: m.ValidationScore, Loss: m.Loss}
 	if err := gob.NewEncoder(&b).Encode(&s); err != nil {
@@ -615,12 +620,19 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 
 // Decode rebuilds a model from MarshalBinary output.
 func Decode(data []byte) (learn.Model, error) {
-	if len(data) == 0 || data[0] != 1 {
+	if len(data) == 0 || data[0] < 1 || data[0] > 2 {
 		return nil, errors.New("unknown mlp format version")
 	}
 	var s state
 	if err := gob.NewDecoder(bytes.NewReader(data[1:])).Decode(&s); err != nil {
 		return nil, fmt.Errorf("truncated or corrupt mlp model: %w", err)
+	}
+	if data[0] == 1 {
+		enc, err := dense.DecodeGobV1(data[1:])
+		if err != nil {
+			return nil, fmt.Errorf("mlp model: %w", err)
+		}
+		s.Enc = *enc
 	}
 	m := &Model{Enc: s.Enc, Net: net{Sizes: s.Sizes, Weights: s.Weights, Biases: s.Biases}, Task: s.Task, K: s.K,
 		YMean: s.YMean, YScale: s.YScale, Iterations: s.Iterations, ValidationScore: s.ValidationScore, Loss: s.Loss}
@@ -631,20 +643,12 @@ func Decode(data []byte) (learn.Model, error) {
 }
 
 func (m *Model) validate() error {
-	p := len(m.Enc.Categorical)
-	width := 0
-	for j := 0; j < p; j++ {
-		if len(m.Enc.Levels) != p || len(m.Enc.Mean) != p || len(m.Enc.Scale) != p {
-			return errors.New("inconsistent mlp encoder")
-		}
-		if m.Enc.Categorical[j] {
-			width += m.Enc.Levels[j]
-		} else {
-			width++
-		}
+	if err := m.Enc.Check(); err != nil {
+		return fmt.Errorf("mlp model: %w", err)
 	}
+	width := m.Enc.Width
 	S := m.Net.Sizes
-	if width != m.Enc.Width || len(S) < 2 || S[0] != width || len(m.Net.Weights) != len(S)-1 || len(m.Net.Biases) != len(S)-1 {
+	if len(S) < 2 || S[0] != width || len(m.Net.Weights) != len(S)-1 || len(m.Net.Biases) != len(S)-1 {
 		return errors.New("inconsistent mlp network shape")
 	}
 	for l := 0; l+1 < len(S); l++ {
