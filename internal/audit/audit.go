@@ -55,22 +55,27 @@ func ActorFrom(ctx context.Context) Actor {
 	return Actor{Name: LocalUser(), Kind: KindLocal}
 }
 
-var localUser = sync.OnceValue(func() string {
-	if u := os.Getenv("GYRE_USER"); u != "" {
-		return u
-	}
+// osUser is the OS user name, looked up once (os/user caches it too).
+var osUser = sync.OnceValue(func() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "unknown"
+	return os.Getenv("USER")
 })
 
 // LocalUser returns the name local commands act as: GYRE_USER, else the OS
 // user name, else "unknown". It is the one current-user lookup in Gyre.
-func LocalUser() string { return localUser() }
+// GYRE_USER is read on every call, so a process (or a test) that sets it
+// acts as that user from then on.
+func LocalUser() string {
+	if u := os.Getenv("GYRE_USER"); u != "" {
+		return u
+	}
+	if u := osUser(); u != "" {
+		return u
+	}
+	return "unknown"
+}
 
 // Entry is one audited write.
 type Entry struct {

@@ -9,12 +9,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/profile"
@@ -43,13 +43,7 @@ type Catalog struct {
 
 // New returns a Catalog over db and blobs.
 func New(db *sqlstore.DB, blobs blob.Store) *Catalog {
-	u := os.Getenv("GYRE_USER")
-	if u == "" {
-		if cu, err := user.Current(); err == nil {
-			u = cu.Username
-		}
-	}
-	return &Catalog{db: db, blobs: blobs, User: u, Now: time.Now, Summarize: Summarize}
+	return &Catalog{db: db, blobs: blobs, User: audit.LocalUser(), Now: time.Now, Summarize: Summarize}
 }
 
 // CheckName validates a data set name: 1 to 128 letters, digits, '-', '_'

@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
@@ -33,7 +32,7 @@ type Registry struct {
 	db    *sqlstore.DB
 	blobs blob.Store
 	// User is recorded as the author of versions and alias moves; New takes
-	// it from GYRE_USER or the OS user.
+	// it from audit.LocalUser (GYRE_USER or the OS user).
 	User string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -41,20 +40,7 @@ type Registry struct {
 
 // New returns a Registry over db (metadata) and blobs (bundles).
 func New(db *sqlstore.DB, blobs blob.Store) *Registry {
-	return &Registry{db: db, blobs: blobs, User: currentUser(), Now: time.Now}
-}
-
-func currentUser() string {
-	if u := os.Getenv("GYRE_USER"); u != "" {
-		return u
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "unknown"
+	return &Registry{db: db, blobs: blobs, User: audit.LocalUser(), Now: time.Now}
 }
 
 // CheckName validates a model or alias name: 1 to 128 letters, digits, '-',

@@ -10,12 +10,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/user"
 	"sort"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
@@ -54,7 +54,8 @@ type Tracker struct {
 	// GitCommit is recorded on every run; New detects it from the working
 	// directory's git work tree.
 	GitCommit string
-	// User is recorded on every run; New takes it from GYRE_USER or the OS.
+	// User is recorded on every run; New takes it from audit.LocalUser
+	// (GYRE_USER or the OS user).
 	User string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -64,21 +65,7 @@ type Tracker struct {
 // artifacts are logged.
 func New(db *sqlstore.DB, blobs blob.Store) *Tracker {
 	wd, _ := os.Getwd()
-	return &Tracker{db: db, blobs: blobs, GitCommit: GitCommit(wd), User: CurrentUser(), Now: time.Now}
-}
-
-// CurrentUser returns GYRE_USER, else the OS user name, else "unknown".
-func CurrentUser() string {
-	if u := os.Getenv("GYRE_USER"); u != "" {
-		return u
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "unknown"
+	return &Tracker{db: db, blobs: blobs, GitCommit: GitCommit(wd), User: audit.LocalUser(), Now: time.Now}
 }
 
 // DB returns the tracker's metadata store.
