@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/feature"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -257,7 +257,13 @@ func (r *runner) run(ctx context.Context) error {
 
 	// prepare: the train/holdout split
 	var pout prepareOut
-	prepareKey := hashKey("prepare", validateKey, p.Data.Split, fmt.Sprint(p.Data.Holdout), fmt.Sprint(p.Data.Seed), p.Problem.Target)
+	splitKey := p.Data.Split
+	if splitKey == "random" {
+		// The random split is feature.Split's shuffle (since it replaced
+		// the pipeline's own): steps cached under the old one are not reused.
+		splitKey = "random/feature.Split"
+	}
+	prepareKey := hashKey("prepare", validateKey, splitKey, fmt.Sprint(p.Data.Holdout), fmt.Sprint(p.Data.Seed), p.Problem.Target)
 	if err := r.step(ctx, "prepare", prepareKey, map[string]string{"holdout": fmt.Sprint(p.Data.Holdout), "split": p.Data.Split}, &pout, func(*track.Run) (string, error) {
 		if err := r.load(ctx); err != nil {
 			return "", err
@@ -432,28 +438,37 @@ func (r *runner) load(ctx context.Context) error {
 	if f.Index(r.p.Problem.Target) < 0 {
 		return fmt.Errorf("data %s: no target column %q (columns: %v)", r.p.Data.Source, r.p.Problem.Target, f.Names())
 	}
-	n := f.NumRows()
-	nh := int(math.Round(float64(n) * r.p.Data.Holdout))
-	if nh < 1 || n-nh < 2 {
-		return fmt.Errorf("data %s: %d rows are too few to hold out %.0f%%", r.p.Data.Source, n, 100*r.p.Data.Holdout)
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	if r.p.Data.Split == "random" {
-		rng := rand.New(rand.NewPCG(r.p.Data.Seed, 0x67797265))
-		rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		trainIdx := append([]int(nil), idx[:n-nh]...)
-		holdIdx := append([]int(nil), idx[n-nh:]...)
-		sort.Ints(trainIdx)
-		sort.Ints(holdIdx)
-		r.tr, r.holdo = f.Take(trainIdx), f.Take(holdIdx)
-	} else {
-		r.tr, r.holdo = f.Slice(0, n-nh), f.Slice(n-nh, n)
+	if r.tr, r.holdo, err = holdoutSplit(f, r.p.Data); err != nil {
+		return fmt.Errorf("data %s: %w", r.p.Data.Source, err)
 	}
 	r.full, r.loaded = f, true
 	return nil
+}
+
+// holdoutSplit cuts the holdout share d.Holdout from f with feature.Split:
+// the newest rows (the last ones) unless d.Split is "random", then a
+// shuffle seeded by d.Seed. Both parts keep the source's row order.
+func holdoutSplit(f *frame.Frame, d Data) (train, holdout *frame.Frame, err error) {
+	n := f.NumRows()
+	if nh := int(math.Round(float64(n) * d.Holdout)); nh < 1 || n-nh < 2 {
+		return nil, nil, fmt.Errorf("%d rows are too few to hold out %.0f%%", n, 100*d.Holdout)
+	}
+	opt := feature.SplitOptions{Train: 1 - d.Holdout, Test: d.Holdout, Seed: d.Seed}
+	if d.Split != "random" {
+		opt.Times = make([]float64, n)
+		for i := range opt.Times {
+			opt.Times[i] = float64(i)
+		}
+	}
+	part, err := feature.Split(n, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opt.Times != nil {
+		// The parts are the two ends of the source: views, not copies.
+		return f.Slice(0, len(part.Train)), f.Slice(len(part.Train), n), nil
+	}
+	return f.Take(part.Train), f.Take(part.Test), nil
 }
 
 func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateOut) (string, error) {
