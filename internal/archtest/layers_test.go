@@ -68,6 +68,7 @@ var layers = map[string]string{
 	"internal/onnx":        "3",
 	"internal/onnx/onnxpb": "3",
 	"internal/access":      "3",
+	"internal/score":       "3",  // streams a source through a bundle: ingest + bundle
 	"internal/train":       "3b", // Search runs automl
 
 	"internal/serve":     "4",

@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/score"
 )
 
 func init() { register(newPredictCmd) }
@@ -56,7 +52,7 @@ when complete: on any error no output file is left behind.`,
 			if err != nil {
 				return err
 			}
-			opt := ingest.Options{Stdin: app.Stdin, Schema: predictSchema(b)}
+			opt := ingest.Options{Stdin: app.Stdin, Schema: score.Schema(b)}
 			if !app.JSON && !app.Quiet {
 				opt.Warn = func(msg string) { fmt.Fprintf(app.Stderr, "gyre: note: %s\n", msg) }
 			}
@@ -77,7 +73,19 @@ when complete: on any error no output file is left behind.`,
 			}
 			defer w.Abort()
 			start := time.Now()
-			st, err := scoreStream(ctx, app, b, args[1], opt, scoreOptions{keep: keep, chunkRows: chunkRows, workers: workers}, w)
+			var bar *Progress
+			st, err := score.Stream(ctx, b, args[1], w, score.Options{Ingest: opt, Keep: keep, ChunkRows: chunkRows, Workers: workers,
+				Progress: func(done, total int64) {
+					if bar == nil && total > 0 {
+						bar = app.progress(total, "predict")
+					}
+					bar.Set(int(done))
+				}})
+			bar.Done()
+			var oe *score.OutputError
+			if errors.As(err, &oe) {
+				return failed(err)
+			}
 			if err != nil {
 				return err
 			}
@@ -85,7 +93,7 @@ when complete: on any error no output file is left behind.`,
 				return failed(err)
 			}
 			el := time.Since(start)
-			res := predictResult{Rows: w.Rows(), Out: out, Seconds: seconds(el), UnseenCategories: st.unseen}
+			res := predictResult{Rows: w.Rows(), Out: out, Seconds: seconds(el), UnseenCategories: st.Unseen}
 			if el > 0 {
 				res.RowsPerSecond = float64(res.Rows) / el.Seconds()
 			}
@@ -108,178 +116,4 @@ when complete: on any error no output file is left behind.`,
 	cmd.Flags().IntVar(&chunkRows, "chunk-rows", ingest.DefaultChunkRows, "rows per chunk (memory grows with chunk size × workers)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "chunks scored at once (0 = number of CPUs)")
 	return cmd
-}
-
-// predictSchema fixes the type of every model input column to its training
-// kind (text as categorical, which the encoder maps fastest), so streaming
-// needs no inference pass and a value of the wrong type is an error naming
-// its line and column.
-func predictSchema(b *bundle.Bundle) map[string]ingest.FieldOverride {
-	out := make(map[string]ingest.FieldOverride, len(b.Manifest.Input.Fields))
-	for _, f := range b.Manifest.Input.Fields {
-		k := f.Kind
-		if k == frame.KindString {
-			k = frame.KindCategorical
-		}
-		out[f.Name] = ingest.FieldOverride{Type: k}
-	}
-	return out
-}
-
-type scoreOptions struct {
-	keep      bool
-	chunkRows int
-	workers   int
-}
-
-type scoreStats struct {
-	unseen map[string]int
-}
-
-// scoreJob is one chunk on its way through the pipeline.
-type scoreJob struct {
-	chunk  *ingest.Chunk
-	done   chan struct{}
-	enc    *ingest.Encoded
-	unseen map[string]int
-	err    error
-}
-
-// scoreStream reads source chunk by chunk, scores chunks on several
-// goroutines (bundle.Predict is safe for concurrent use) and writes the
-// results in input order. At most 2×workers+1 chunks are in memory at once.
-func scoreStream(ctx context.Context, app *App, b *bundle.Bundle, source string, opt ingest.Options, so scoreOptions, w *ingest.ChunkWriter) (scoreStats, error) {
-	st := scoreStats{unseen: map[string]int{}}
-	workers := so.workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan *scoreJob)
-	order := make(chan *scoreJob, workers+1)
-
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				j.enc, j.unseen, j.err = scoreChunk(ctx, b, source, j.chunk, so.keep, w)
-				j.chunk = &ingest.Chunk{Row: j.chunk.Row, Done: j.chunk.Done, Total: j.chunk.Total} // drop the input
-				close(j.done)
-			}
-		}()
-	}
-
-	var pipeErr error
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		var bar *Progress
-		for j := range order {
-			if pipeErr != nil {
-				continue
-			}
-			select {
-			case <-j.done:
-			case <-ctx.Done():
-				pipeErr = ctx.Err()
-				continue
-			}
-			if j.err != nil {
-				pipeErr = j.err
-				cancel()
-				continue
-			}
-			if err := w.WriteEncoded(j.enc); err != nil {
-				pipeErr = failed(err)
-				cancel()
-				continue
-			}
-			for c, n := range j.unseen {
-				st.unseen[c] += n
-			}
-			if bar == nil && j.chunk.Total > 0 {
-				bar = app.progress(j.chunk.Total, "predict")
-			}
-			bar.Set(int(j.chunk.Done))
-		}
-		bar.Done()
-	}()
-
-	readErr := ingest.Stream(ctx, source, opt, so.chunkRows, func(c *ingest.Chunk) error {
-		j := &scoreJob{chunk: c, done: make(chan struct{})}
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		select {
-		case order <- j:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		return nil
-	})
-	close(jobs)
-	close(order)
-	<-writerDone
-	wg.Wait()
-	if pipeErr != nil && !(errors.Is(pipeErr, context.Canceled) && readErr != nil) {
-		return st, pipeErr
-	}
-	if readErr != nil {
-		return st, readErr
-	}
-	return st, nil
-}
-
-// scoreChunk predicts one chunk and formats its output rows.
-func scoreChunk(ctx context.Context, b *bundle.Bundle, source string, c *ingest.Chunk, keep bool, w *ingest.ChunkWriter) (*ingest.Encoded, map[string]int, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	pred, err := b.Predict(c.Frame)
-	if err != nil {
-		return nil, nil, fmt.Errorf("predict %s (rows %d-%d): %w", source, c.Row+1, c.Row+c.Frame.NumRows(), err)
-	}
-	res, err := predictionFrame(b, pred, c.Frame, keep)
-	if err != nil {
-		return nil, nil, failed(err)
-	}
-	enc, err := w.Encode(ctx, res)
-	if err != nil {
-		return nil, nil, err
-	}
-	return enc, pred.Unseen, nil
-}
-
-// predictionFrame builds the output table of a prediction. The prediction
-// column of a classifier is categorical with every class as a level, so
-// chunks agree on it.
-func predictionFrame(b *bundle.Bundle, p *bundle.Prediction, in *frame.Frame, keep bool) (*frame.Frame, error) {
-	var cols []frame.Column
-	if keep {
-		cols = append(cols, in.Columns()...)
-	}
-	n := len(p.Values)
-	if p.Classes != nil {
-		codes := make([]int32, n)
-		for i, v := range p.Values {
-			codes[i] = int32(v)
-		}
-		cols = append(cols, &frame.Categorical{ColName: "prediction", Codes: codes, Levels: p.Classes})
-		k := len(p.Classes)
-		for c, name := range p.Classes {
-			v := make([]float64, n)
-			for i := range v {
-				v[i] = p.Proba[i*k+c]
-			}
-			cols = append(cols, frame.NewFloat("proba_"+name, v))
-		}
-	} else {
-		cols = append(cols, frame.NewFloat("prediction", p.Values))
-	}
-	return frame.New(cols...)
 }
