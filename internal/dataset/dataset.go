@@ -31,7 +31,9 @@ var (
 type Catalog struct {
 	db    *sqlstore.DB
 	blobs blob.Store
-	// User is recorded as each version's author.
+	// User is recorded as the author of versions made by a local command;
+	// New takes it from [audit.LocalUser]. Versions made through the team
+	// server are attributed to its authenticated actor instead.
 	User string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -44,6 +46,15 @@ type Catalog struct {
 // New returns a Catalog over db and blobs.
 func New(db *sqlstore.DB, blobs blob.Store) *Catalog {
 	return &Catalog{db: db, blobs: blobs, User: audit.LocalUser(), Now: time.Now, Summarize: Summarize}
+}
+
+// author returns the name a write is attributed to: the team server's
+// authenticated actor when the context carries one, else c.User.
+func (c *Catalog) author(ctx context.Context) string {
+	if a := audit.ActorFrom(ctx); a.Kind != audit.KindLocal {
+		return a.Name
+	}
+	return c.User
 }
 
 // CheckName validates a data set name: 1 to 128 letters, digits, '-', '_'
@@ -241,10 +252,17 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 	}
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(abs)), ".")
 	now := c.Now().UnixMilli()
+	user := c.author(ctx)
 	var version int64
 	err = c.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO datasets (name, latest_version, created_ms) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING", name, now); err != nil {
+		res, err := tx.ExecContext(ctx, "INSERT INTO datasets (name, latest_version, created_ms) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING", name, now)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := audit.Record(ctx, tx, "dataset.create", "dataset", name, nil, map[string]string{"name": name}); err != nil {
+				return err
+			}
 		}
 		// Same content as the latest version committed meanwhile: reuse it.
 		var last sql.NullString
@@ -258,9 +276,16 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 		if err := tx.QueryRowContext(ctx, "UPDATE datasets SET latest_version = latest_version + 1 WHERE name = ? RETURNING latest_version", name).Scan(&version); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (dataset, version, digest, size, source, format, num_rows, summary, created_ms, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, abs, format, sum.Rows, string(sumJSON), now, c.User)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (dataset, version, digest, size, source, format, num_rows, summary, created_ms, created_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, abs, format, sum.Rows, string(sumJSON), now, user); err != nil {
+			return err
+		}
+		var before any
+		if last.Valid {
+			before = map[string]string{"digest": last.String}
+		}
+		return audit.Record(ctx, tx, "dataset.version.create", "dataset", name, before, map[string]any{"version": version,
+			"digest": ref.Digest, "size": ref.Size, "source": abs, "format": format, "rows": sum.Rows, "user": user})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("version %s as %s: %w", path, name, err)

@@ -25,14 +25,20 @@ var (
 	ErrInvalidName = errors.New("invalid name")
 	// ErrInvalidRef: a model reference is malformed.
 	ErrInvalidRef = errors.New("invalid model reference")
+	// ErrExists: a registered model with that name exists already.
+	ErrExists = errors.New("already exists")
+	// ErrInvalid: a value breaks a rule (a stage, a tag key); the message
+	// says which.
+	ErrInvalid = errors.New("invalid")
 )
 
 // Registry manages registered models.
 type Registry struct {
 	db    *sqlstore.DB
 	blobs blob.Store
-	// User is recorded as the author of versions and alias moves; New takes
-	// it from audit.LocalUser (GYRE_USER or the OS user).
+	// User is recorded as the author of versions and alias moves made by a
+	// local command; New takes it from [audit.LocalUser]. Writes through the
+	// team server are attributed to its authenticated actor instead.
 	User string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -41,6 +47,15 @@ type Registry struct {
 // New returns a Registry over db (metadata) and blobs (bundles).
 func New(db *sqlstore.DB, blobs blob.Store) *Registry {
 	return &Registry{db: db, blobs: blobs, User: audit.LocalUser(), Now: time.Now}
+}
+
+// author returns the name a write is attributed to: the team server's
+// authenticated actor when the context carries one, else r.User.
+func (r *Registry) author(ctx context.Context) string {
+	if a := audit.ActorFrom(ctx); a.Kind != audit.KindLocal {
+		return a.Name
+	}
+	return r.User
 }
 
 // CheckName validates a model or alias name: 1 to 128 letters, digits, '-',
@@ -76,24 +91,42 @@ type DatasetVersion struct {
 	Version int64  `json:"version"`
 }
 
+// Stages of a model version (MLflow's, kept for MLflow clients; aliases
+// are Gyre's way to promote).
+const (
+	StageNone       = "None"
+	StageStaging    = "Staging"
+	StageProduction = "Production"
+	StageArchived   = "Archived"
+)
+
 // Version is one registered version of a model.
 type Version struct {
-	Model       string           `json:"model"`
-	Version     int64            `json:"version"`
-	Bundle      blob.Ref         `json:"bundle"`
-	RunID       string           `json:"run_id,omitempty"`
-	Description string           `json:"description,omitempty"`
-	Datasets    []DatasetVersion `json:"datasets,omitempty"`
-	Aliases     []string         `json:"aliases,omitempty"`
-	Created     time.Time        `json:"created"`
-	CreatedBy   string           `json:"created_by,omitempty"`
+	Model   string   `json:"model"`
+	Version int64    `json:"version"`
+	Bundle  blob.Ref `json:"bundle"`
+	// Source is where an MLflow client said the model's files are
+	// ("runs:/ID/model", "mlflow-artifacts:/..."); empty for versions
+	// registered by Gyre. A version whose Bundle digest is empty holds no
+	// Gyre bundle and cannot be served by Gyre.
+	Source      string            `json:"source,omitempty"`
+	RunID       string            `json:"run_id,omitempty"`
+	RunLink     string            `json:"run_link,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Stage       string            `json:"stage"`
+	Tags        map[string]string `json:"tags,omitempty"`
+	Datasets    []DatasetVersion  `json:"datasets,omitempty"`
+	Aliases     []string          `json:"aliases,omitempty"`
+	Created     time.Time         `json:"created"`
+	Updated     time.Time         `json:"updated"`
+	CreatedBy   string            `json:"created_by,omitempty"`
 }
 
 // Ref returns the version's canonical reference, NAME/VERSION.
 func (v *Version) Ref() string { return v.Model + "/" + strconv.FormatInt(v.Version, 10) }
 
-// AliasEvent is one entry of the alias audit trail. From or To is 0 when
-// the alias was created or removed.
+// AliasEvent is one entry of the alias history. From or To is 0 when the
+// alias was created or removed.
 type AliasEvent struct {
 	Model string    `json:"model"`
 	Alias string    `json:"alias"`
@@ -106,17 +139,37 @@ type AliasEvent struct {
 // RegisterOptions describes a new version.
 type RegisterOptions struct {
 	// Bundle is read to the end and stored as a blob. Leave nil and set
-	// BundleRef when the bundle is already in the blob store.
+	// BundleRef when the bundle is already in the blob store, or leave
+	// both empty and set Source for a version whose files Gyre does not
+	// hold (registered by an MLflow client).
 	Bundle    io.Reader
 	BundleRef blob.Ref
-	// RunID is the run that produced the model (optional).
-	RunID string
+	// Source is the model's location as an MLflow client names it.
+	Source string
+	// RunID is the run that produced the model (optional); RunLink a URL
+	// to it.
+	RunID   string
+	RunLink string
 	// Datasets are the data set versions it was trained on.
 	Datasets []DatasetVersion
+	// Tags are the version's tags.
+	Tags map[string]string
 	// Description of the version; ModelDescription sets the model's
 	// description when the model is created by this call.
 	Description      string
 	ModelDescription string
+}
+
+// versionAudit is a version's audited creation.
+type versionAudit struct {
+	Version  int64             `json:"version"`
+	Digest   string            `json:"digest,omitempty"`
+	Size     int64             `json:"size,omitempty"`
+	Source   string            `json:"source,omitempty"`
+	RunID    string            `json:"run_id,omitempty"`
+	Datasets []DatasetVersion  `json:"datasets,omitempty"`
+	Tags     map[string]string `json:"tags,omitempty"`
+	User     string            `json:"user"`
 }
 
 // Register stores the bundle and adds a new version of the named model,
@@ -125,13 +178,21 @@ func (r *Registry) Register(ctx context.Context, name string, o RegisterOptions)
 	if err := CheckName("model", name); err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
+	for k := range o.Tags {
+		if k == "" {
+			return nil, fmt.Errorf("register %s: empty tag key: %w", name, ErrInvalid)
+		}
+	}
 	ref := o.BundleRef
-	if o.Bundle != nil {
+	switch {
+	case o.Bundle != nil:
 		var err error
 		if ref, err = r.blobs.Put(ctx, o.Bundle); err != nil {
 			return nil, fmt.Errorf("register %s: store bundle: %w", name, err)
 		}
-	} else {
+	case ref.Digest == "" && o.Source != "":
+		// Files held elsewhere: the version records where.
+	default:
 		if _, err := blob.ParseDigest(ref.Digest); err != nil {
 			return nil, fmt.Errorf("register %s: %w", name, err)
 		}
@@ -143,11 +204,18 @@ func (r *Registry) Register(ctx context.Context, name string, o RegisterOptions)
 		ref.Size = st.Size
 	}
 	now := r.Now().UnixMilli()
+	user := r.author(ctx)
 	var version int64
 	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO registered_models (name, description, latest_version, created_ms, updated_ms)
-			VALUES (?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING`, name, o.ModelDescription, now, now); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO registered_models (name, description, latest_version, created_ms, updated_ms)
+			VALUES (?, ?, 0, ?, ?) ON CONFLICT (name) DO NOTHING`, name, o.ModelDescription, now, now)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			if err := audit.Record(ctx, tx, "model.create", "model", name, nil, map[string]string{"description": o.ModelDescription}); err != nil {
+				return err
+			}
 		}
 		// The UPDATE takes the model row's write lock (PostgreSQL) inside
 		// the single-writer transaction (SQLite): numbers never collide.
@@ -155,8 +223,9 @@ func (r *Registry) Register(ctx context.Context, name string, o RegisterOptions)
 			now, name).Scan(&version); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO model_versions (model, version, digest, size, run_id, description, created_ms, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, o.RunID, o.Description, now, r.User); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO model_versions (model, version, digest, size, run_id, description, created_ms, created_by,
+			source, stage, updated_ms, run_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			name, version, ref.Digest, ref.Size, o.RunID, o.Description, now, user, o.Source, StageNone, now, o.RunLink); err != nil {
 			return err
 		}
 		for _, d := range o.Datasets {
@@ -165,7 +234,13 @@ func (r *Registry) Register(ctx context.Context, name string, o RegisterOptions)
 				return err
 			}
 		}
-		return nil
+		for k, v := range o.Tags {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO model_version_tags (model, version, key, value) VALUES (?, ?, ?, ?)", name, version, k, v); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, "model.version.create", "model", name, nil, versionAudit{Version: version, Digest: ref.Digest,
+			Size: ref.Size, Source: o.Source, RunID: o.RunID, Datasets: o.Datasets, Tags: o.Tags, User: user})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("register %s: %w", name, err)
@@ -216,30 +291,34 @@ func (r *Registry) Model(ctx context.Context, name string) (*Model, error) {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	m.Created, m.Updated = time.UnixMilli(c).UTC(), time.UnixMilli(u).UTC()
-	rows, err := r.db.QueryContext(ctx, "SELECT key, value FROM model_tags WHERE model = ?", name)
+	if err := scanPairs(ctx, r.db, "SELECT key, value FROM model_tags WHERE model = ?", name, func(k, v string) { m.Tags[k] = v }); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	err = scanPairs(ctx, r.db, "SELECT alias, version FROM model_aliases WHERE model = ?", name, func(a, v string) {
+		m.Aliases[a], _ = strconv.ParseInt(v, 10, 64)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err == nil {
-			m.Tags[k] = v
-		}
-	}
-	rows.Close()
-	rows, err = r.db.QueryContext(ctx, "SELECT alias, version FROM model_aliases WHERE model = ?", name)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", name, err)
-	}
-	for rows.Next() {
-		var a string
-		var v int64
-		if err := rows.Scan(&a, &v); err == nil {
-			m.Aliases[a] = v
-		}
-	}
-	rows.Close()
 	return m, nil
+}
+
+// scanPairs runs a query returning two columns and hands each row to f as
+// text.
+func scanPairs(ctx context.Context, db *sqlstore.DB, q string, arg any, f func(a, b string)) error {
+	rows, err := db.QueryContext(ctx, q, arg)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		f(a, b)
+	}
+	return rows.Err()
 }
 
 // Versions lists a model's versions, newest first.
@@ -275,19 +354,20 @@ func (r *Registry) Versions(ctx context.Context, name string) ([]Version, error)
 	return out, nil
 }
 
-// Version returns one version with its data sets and aliases.
+// Version returns one version with its data sets, tags and aliases.
 func (r *Registry) Version(ctx context.Context, name string, version int64) (*Version, error) {
-	v := &Version{Model: name, Version: version}
-	var c int64
-	err := r.db.QueryRowContext(ctx, `SELECT digest, size, run_id, description, created_ms, created_by FROM model_versions
-		WHERE model = ? AND version = ?`, name, version).Scan(&v.Bundle.Digest, &v.Bundle.Size, &v.RunID, &v.Description, &c, &v.CreatedBy)
+	v := &Version{Model: name, Version: version, Tags: map[string]string{}}
+	var c, u int64
+	err := r.db.QueryRowContext(ctx, `SELECT digest, size, run_id, description, created_ms, created_by, source, stage, updated_ms, run_link
+		FROM model_versions WHERE model = ? AND version = ?`, name, version).Scan(&v.Bundle.Digest, &v.Bundle.Size, &v.RunID,
+		&v.Description, &c, &v.CreatedBy, &v.Source, &v.Stage, &u, &v.RunLink)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("model %s version %d: %w", name, version, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("model %s version %d: %w", name, version, err)
 	}
-	v.Created = time.UnixMilli(c).UTC()
+	v.Created, v.Updated = time.UnixMilli(c).UTC(), time.UnixMilli(u).UTC()
 	rows, err := r.db.QueryContext(ctx, "SELECT dataset, dataset_version FROM model_version_datasets WHERE model = ? AND version = ? ORDER BY dataset, dataset_version", name, version)
 	if err != nil {
 		return nil, fmt.Errorf("model %s version %d: %w", name, version, err)
@@ -310,12 +390,30 @@ func (r *Registry) Version(ctx context.Context, name string, version int64) (*Ve
 		}
 	}
 	rows.Close()
+	rows, err = r.db.QueryContext(ctx, "SELECT key, value FROM model_version_tags WHERE model = ? AND version = ?", name, version)
+	if err != nil {
+		return nil, fmt.Errorf("model %s version %d: %w", name, version, err)
+	}
+	for rows.Next() {
+		var k, val string
+		if err := rows.Scan(&k, &val); err == nil {
+			v.Tags[k] = val
+		}
+	}
+	rows.Close()
 	return v, nil
 }
+
+// ErrNoBundle reports a version registered by an MLflow client whose files
+// Gyre does not hold.
+var ErrNoBundle = errors.New("version holds no Gyre bundle")
 
 // OpenBundle opens a version's bundle bytes (verified against the digest
 // while reading).
 func (r *Registry) OpenBundle(ctx context.Context, v *Version) (io.ReadCloser, error) {
+	if v.Bundle.Digest == "" {
+		return nil, fmt.Errorf("open bundle of %s: registered from %s: %w", v.Ref(), v.Source, ErrNoBundle)
+	}
 	rc, err := r.blobs.Get(ctx, v.Bundle.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("open bundle of %s: %w", v.Ref(), err)
@@ -331,7 +429,8 @@ func newEventID() string {
 	return fmt.Sprintf("%016x", time.Now().UnixNano()) + hex.EncodeToString(b[:])
 }
 
-// SetAlias points alias at version, recording the move in the audit trail.
+// SetAlias points alias at version, recording the move in the audit trail
+// and the alias history.
 func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int64) error {
 	if err := CheckName("alias", alias); err != nil {
 		return fmt.Errorf("alias %s@%s: %w", name, alias, err)
@@ -340,6 +439,7 @@ func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int
 		return fmt.Errorf("alias %s@%s: an alias cannot be a number (it would read as a version): %w", name, alias, ErrInvalidName)
 	}
 	now := r.Now().UnixMilli()
+	user := r.author(ctx)
 	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM model_versions WHERE model = ? AND version = ?", name, version).Scan(&n); err != nil {
@@ -363,9 +463,15 @@ func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int
 		if _, err := tx.ExecContext(ctx, "UPDATE registered_models SET updated_ms = ? WHERE name = ?", now, name); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, newEventID(), name, alias, from, version, r.User, now)
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, newEventID(), name, alias, from, version, user, now); err != nil {
+			return err
+		}
+		var before any
+		if from.Valid {
+			before = map[string]int64{alias: from.Int64}
+		}
+		return audit.Record(ctx, tx, "model.alias.set", "model", name, before, map[string]int64{alias: version})
 	})
 	if err != nil {
 		return fmt.Errorf("alias %s@%s -> %d: %w", name, alias, version, err)
@@ -373,9 +479,11 @@ func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int
 	return nil
 }
 
-// DeleteAlias removes an alias, recording it in the audit trail.
+// DeleteAlias removes an alias, recording it in the audit trail and the
+// alias history.
 func (r *Registry) DeleteAlias(ctx context.Context, name, alias string) error {
 	now := r.Now().UnixMilli()
+	user := r.author(ctx)
 	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
 		var from int64
 		err := tx.QueryRowContext(ctx, "SELECT version FROM model_aliases WHERE model = ? AND alias = ?", name, alias).Scan(&from)
@@ -388,9 +496,11 @@ func (r *Registry) DeleteAlias(ctx context.Context, name, alias string) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM model_aliases WHERE model = ? AND alias = ?", name, alias); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
-			VALUES (?, ?, ?, ?, NULL, ?, ?)`, newEventID(), name, alias, from, r.User, now)
-		return err
+		if _, err = tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
+			VALUES (?, ?, ?, ?, NULL, ?, ?)`, newEventID(), name, alias, from, user, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "model.alias.delete", "model", name, map[string]int64{alias: from}, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("unalias %s@%s: %w", name, alias, err)
@@ -418,120 +528,6 @@ func (r *Registry) AliasHistory(ctx context.Context, name string) ([]AliasEvent,
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// SetDescription sets a model's description.
-func (r *Registry) SetDescription(ctx context.Context, name, description string) error {
-	return r.updateModel(ctx, name, "UPDATE registered_models SET description = ?, updated_ms = ? WHERE name = ?", description, r.Now().UnixMilli(), name)
-}
-
-// SetTag sets a model tag.
-func (r *Registry) SetTag(ctx context.Context, name, key, value string) error {
-	if key == "" {
-		return fmt.Errorf("tag model %s: empty tag key", name)
-	}
-	return r.updateModel(ctx, name, `INSERT INTO model_tags (model, key, value) VALUES (?, ?, ?)
-		ON CONFLICT (model, key) DO UPDATE SET value = excluded.value`, name, key, value)
-}
-
-func (r *Registry) updateModel(ctx context.Context, name, q string, args ...any) error {
-	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM registered_models WHERE name = ?", name).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		_, err := tx.ExecContext(ctx, q, args...)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("update model %s: %w", name, err)
-	}
-	return nil
-}
-
-// DeleteVersion deletes one version and the aliases pointing at it. The
-// bundle blob is kept (other versions may share it).
-func (r *Registry) DeleteVersion(ctx context.Context, name string, version int64) error {
-	now := r.Now().UnixMilli()
-	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		if err := logAliasRemovals(ctx, tx, name, "AND version = ?", []any{version}, r.User, now); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM model_versions WHERE model = ? AND version = ?", name, version)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("delete model %s version %d: %w", name, version, err)
-	}
-	return nil
-}
-
-// DeleteModel deletes a model with all its versions and aliases. The alias
-// audit trail is kept.
-func (r *Registry) DeleteModel(ctx context.Context, name string) error {
-	now := r.Now().UnixMilli()
-	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		if err := logAliasRemovals(ctx, tx, name, "", nil, r.User, now); err != nil {
-			return err
-		}
-		// Children first: SQLite enforces the cascade, but being explicit
-		// keeps both backends identical.
-		for _, q := range []string{"DELETE FROM model_aliases WHERE model = ?", "DELETE FROM model_version_datasets WHERE model = ?",
-			"DELETE FROM model_versions WHERE model = ?", "DELETE FROM model_tags WHERE model = ?"} {
-			if _, err := tx.ExecContext(ctx, q, name); err != nil {
-				return err
-			}
-		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM registered_models WHERE name = ?", name)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("delete model %s: %w", name, err)
-	}
-	return nil
-}
-
-func logAliasRemovals(ctx context.Context, tx *sqlstore.Tx, name, cond string, args []any, user string, now int64) error {
-	rows, err := tx.QueryContext(ctx, "SELECT alias, version FROM model_aliases WHERE model = ? "+cond, append([]any{name}, args...)...)
-	if err != nil {
-		return err
-	}
-	type av struct {
-		a string
-		v int64
-	}
-	var list []av
-	for rows.Next() {
-		var x av
-		if err := rows.Scan(&x.a, &x.v); err != nil {
-			rows.Close()
-			return err
-		}
-		list = append(list, x)
-	}
-	rows.Close()
-	for _, x := range list {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO model_alias_events (id, model, alias, from_version, to_version, user_name, ts_ms)
-			VALUES (?, ?, ?, ?, NULL, ?, ?)`, newEventID(), name, x.a, x.v, user, now); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Reference is a parsed model reference.

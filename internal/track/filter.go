@@ -201,6 +201,14 @@ func ParseTerm(s string) (Term, error) {
 // attributes with quoted strings (= != LIKE ILIKE IN); start_time and
 // end_time with unix milliseconds. An empty filter matches every run.
 func ParseFilter(s string) (Filter, error) {
+	return parseFilter(s, ParseTerm, func(t Term) bool {
+		return t.Entity == EntityMetric || t.Entity == EntityAttribute && numericAttribute(attributes[t.Key])
+	})
+}
+
+// parseFilter parses conditions joined by AND, resolving terms with term
+// and comparing those numeric says are numbers with numbers.
+func parseFilter(s string, parseTerm func(string) (Term, error), isNumeric func(Term) bool) (Filter, error) {
 	toks, err := lex(s)
 	if err != nil {
 		return nil, err
@@ -217,7 +225,7 @@ func ParseFilter(s string) (Filter, error) {
 		if tt.kind != 'i' {
 			return nil, &FilterError{s, tt.pos, fmt.Sprintf("want a term such as metrics.roc_auc, got %q", tt.text)}
 		}
-		term, err := ParseTerm(tt.text)
+		term, err := parseTerm(tt.text)
 		if err != nil {
 			return nil, &FilterError{s, tt.pos, err.Error()}
 		}
@@ -237,7 +245,7 @@ func ParseFilter(s string) (Filter, error) {
 			return nil, &FilterError{s, ot.pos, fmt.Sprintf("want an operator (= != < <= > >= LIKE ILIKE IN) after %s, got %q", tt.text, ot.text)}
 		}
 		cond := Condition{Term: term, Op: op}
-		numeric := term.Entity == EntityMetric || term.Entity == EntityAttribute && numericAttribute(attributes[term.Key])
+		numeric := isNumeric(term)
 		value := func() error {
 			vt := next()
 			switch {

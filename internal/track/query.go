@@ -11,14 +11,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 // RunInfo is a run as stored.
 type RunInfo struct {
-	ID          string             `json:"run_id"`
-	Experiment  string             `json:"experiment"`
+	ID           string `json:"run_id"`
+	Experiment   string `json:"experiment"`
+	ExperimentID string `json:"experiment_id"`
+	// Lifecycle is LifecycleActive or LifecycleDeleted.
+	Lifecycle   string             `json:"lifecycle_stage"`
 	ParentID    string             `json:"parent_id,omitempty"`
 	Name        string             `json:"name,omitempty"`
 	Status      Status             `json:"status"`
@@ -33,6 +37,8 @@ type RunInfo struct {
 	Tags        map[string]string  `json:"tags"`
 	Artifacts   []Artifact         `json:"artifacts,omitempty"`
 	Datasets    []DatasetInput     `json:"datasets,omitempty"`
+	// Inputs are data sets logged by MLflow clients ([Run.LogInputs]).
+	Inputs []Input `json:"inputs,omitempty"`
 }
 
 // Duration returns how long the run took, or has been running.
@@ -66,8 +72,9 @@ type Experiment struct {
 
 // Experiments lists experiments by name with their run counts.
 func (t *Tracker) Experiments(ctx context.Context) ([]Experiment, error) {
-	rows, err := t.db.QueryContext(ctx, `SELECT e.id, e.name, e.created_ms, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id)
-		FROM experiments e ORDER BY e.name`)
+	rows, err := t.db.QueryContext(ctx, `SELECT e.id, e.name, e.created_ms,
+		(SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id AND r.lifecycle_stage = 'active')
+		FROM experiments e WHERE e.lifecycle_stage = 'active' ORDER BY e.name`)
 	if err != nil {
 		return nil, fmt.Errorf("list experiments: %w", err)
 	}
@@ -187,9 +194,9 @@ func nanIfNull(v sql.NullFloat64) float64 {
 	return v.Float64
 }
 
-// Delete removes a run, its child runs and everything they logged. Artifact
-// blobs stay in the artifact store (other runs or model versions may share
-// them).
+// Delete removes a run, its child runs and everything they logged, for
+// good (MLflow's delete is [Tracker.SetLifecycle]). Artifact blobs stay in
+// the artifact store (other runs or model versions may share them).
 func (t *Tracker) Delete(ctx context.Context, id string) error {
 	full, err := t.resolveID(ctx, id)
 	if err != nil {
@@ -213,7 +220,18 @@ func (t *Tracker) Delete(ctx context.Context, id string) error {
 				todo = append(todo, c)
 			}
 			rows.Close()
+			var before runAudit
+			var parent sql.NullString
+			var st string
+			if err := tx.QueryRowContext(ctx, "SELECT experiment_id, parent_id, name, status, user_name FROM runs WHERE id = ?", cur).
+				Scan(&before.Experiment, &parent, &before.Name, &st, &before.User); err != nil {
+				return err
+			}
+			before.Parent, before.Status = parent.String, Status(st)
 			if _, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ?", cur); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, "run.purge", "run", cur, before, nil); err != nil {
 				return err
 			}
 		}
@@ -225,11 +243,53 @@ func (t *Tracker) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// SetLifecycle deletes a run softly (stage LifecycleDeleted: hidden from
+// searches, kept in the store) or restores it (LifecycleActive), as
+// MLflow's delete-run and restore-run do.
+func (t *Tracker) SetLifecycle(ctx context.Context, id, stage string) error {
+	if stage != LifecycleActive && stage != LifecycleDeleted {
+		return fmt.Errorf("set lifecycle of run %s: stage %q: want active or deleted: %w", id, stage, ErrInvalid)
+	}
+	action := "run.delete"
+	if stage == LifecycleActive {
+		action = "run.restore"
+	}
+	err := t.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		var old string
+		err := tx.QueryRowContext(ctx, "SELECT lifecycle_stage FROM runs WHERE id = ?", id).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("run %s: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if old == stage {
+			return nil
+		}
+		var deleted any
+		if stage == LifecycleDeleted {
+			deleted = t.nowMS()
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE runs SET lifecycle_stage = ?, deleted_ms = ? WHERE id = ?", stage, deleted, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, action, "run", id, map[string]string{"lifecycle_stage": old}, map[string]string{"lifecycle_stage": stage})
+	})
+	if err != nil {
+		return fmt.Errorf("set lifecycle of run %s: %w", id, err)
+	}
+	return nil
+}
+
 // SearchOptions selects, orders and pages runs.
 type SearchOptions struct {
-	// Experiments restricts the search to these experiment names; empty
-	// means all experiments.
-	Experiments []string
+	// Experiments restricts the search to these experiment names, and
+	// ExperimentIDs to these experiment ids; both empty means all
+	// experiments.
+	Experiments   []string
+	ExperimentIDs []string
+	// View selects active runs (the zero value), deleted runs or both.
+	View ViewType
 	// Filter is a filter expression (see ParseFilter).
 	Filter string
 	// OrderBy holds ordering terms (see ParseOrderBy); default newest
@@ -240,6 +300,16 @@ type SearchOptions struct {
 	// PageToken continues from a previous page's NextPageToken.
 	PageToken string
 }
+
+// ViewType selects runs or experiments by lifecycle stage.
+type ViewType int
+
+// View types, as MLflow's run_view_type.
+const (
+	ActiveOnly ViewType = iota
+	DeletedOnly
+	AllViews
+)
 
 // Page is one page of search results.
 type Page struct {
@@ -392,6 +462,19 @@ func buildSearch(d sqlstore.Dialect, o SearchOptions) (query string, args []any,
 			b.whereArgs = append(b.whereArgs, e)
 		}
 	}
+	if len(o.ExperimentIDs) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(o.ExperimentIDs)), ", ")
+		b.where = append(b.where, "r.experiment_id IN ("+ph+")")
+		for _, e := range o.ExperimentIDs {
+			b.whereArgs = append(b.whereArgs, e)
+		}
+	}
+	switch o.View {
+	case ActiveOnly:
+		b.where = append(b.where, "r.lifecycle_stage = 'active'")
+	case DeletedOnly:
+		b.where = append(b.where, "r.lifecycle_stage = 'deleted'")
+	}
 	var order []string
 	for _, ob := range orders {
 		col := b.column(ob.Term, false)
@@ -430,7 +513,7 @@ func (t *Tracker) load(ctx context.Context, ids []string) ([]RunInfo, error) {
 		args[i] = id
 	}
 	byID := make(map[string]*RunInfo, len(ids))
-	rows, err := t.db.QueryContext(ctx, `SELECT r.id, e.name, COALESCE(r.parent_id, ''), r.name, r.status, r.start_ms, r.end_ms,
+	rows, err := t.db.QueryContext(ctx, `SELECT r.id, e.name, r.experiment_id, r.lifecycle_stage, COALESCE(r.parent_id, ''), r.name, r.status, r.start_ms, r.end_ms,
 		r.command, r.gyre_version, r.git_commit, r.user_name
 		FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id IN (`+ph+`)`, args...)
 	if err != nil {
@@ -441,7 +524,7 @@ func (t *Tracker) load(ctx context.Context, ids []string) ([]RunInfo, error) {
 		var start int64
 		var end sql.NullInt64
 		var status string
-		if err := rows.Scan(&ri.ID, &ri.Experiment, &ri.ParentID, &ri.Name, &status, &start, &end,
+		if err := rows.Scan(&ri.ID, &ri.Experiment, &ri.ExperimentID, &ri.Lifecycle, &ri.ParentID, &ri.Name, &status, &start, &end,
 			&ri.Command, &ri.GyreVersion, &ri.GitCommit, &ri.User); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load runs: %w", err)
@@ -527,6 +610,9 @@ func (t *Tracker) load(ctx context.Context, ids []string) ([]RunInfo, error) {
 		}
 	}
 	drows.Close()
+	if err := t.loadInputs(ctx, ph, args, byID); err != nil {
+		return nil, err
+	}
 	out := make([]RunInfo, 0, len(ids))
 	for _, id := range ids {
 		if ri := byID[id]; ri != nil {

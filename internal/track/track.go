@@ -29,6 +29,15 @@ const (
 	StatusFinished Status = "FINISHED"
 	StatusFailed   Status = "FAILED"
 	StatusKilled   Status = "KILLED"
+	// StatusScheduled is a run created but not started (MLflow's state).
+	StatusScheduled Status = "SCHEDULED"
+)
+
+// Lifecycle stages of experiments and runs (MLflow's): a deleted one is
+// hidden from searches and may be restored until it is purged.
+const (
+	LifecycleActive  = "active"
+	LifecycleDeleted = "deleted"
 )
 
 // DefaultExperiment is the experiment runs go to when none is named.
@@ -42,6 +51,12 @@ var (
 	ErrParamChanged = errors.New("parameter already logged with a different value")
 	// ErrAmbiguous: a run id prefix matches several runs.
 	ErrAmbiguous = errors.New("ambiguous run id prefix")
+	// ErrDeleted: the run or experiment is deleted (restore it first).
+	ErrDeleted = errors.New("deleted")
+	// ErrExists: an experiment with that name exists already.
+	ErrExists = errors.New("already exists")
+	// ErrInvalid: a key, name or value breaks a rule; the message says which.
+	ErrInvalid = errors.New("invalid")
 )
 
 // Tracker records runs into a metadata store and an artifact store.
@@ -54,8 +69,9 @@ type Tracker struct {
 	// GitCommit is recorded on every run; New detects it from the working
 	// directory's git work tree.
 	GitCommit string
-	// User is recorded on every run; New takes it from audit.LocalUser
-	// (GYRE_USER or the OS user).
+	// User is recorded on runs started by a local command; New takes it
+	// from [audit.LocalUser]. A run started through the team server is
+	// attributed to the server's authenticated actor instead.
 	User string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -66,6 +82,15 @@ type Tracker struct {
 func New(db *sqlstore.DB, blobs blob.Store) *Tracker {
 	wd, _ := os.Getwd()
 	return &Tracker{db: db, blobs: blobs, GitCommit: GitCommit(wd), User: audit.LocalUser(), Now: time.Now}
+}
+
+// author returns the name a write is attributed to: the team server's
+// authenticated actor when the context carries one, else t.User.
+func (t *Tracker) author(ctx context.Context) string {
+	if a := audit.ActorFrom(ctx); a.Kind != audit.KindLocal {
+		return a.Name
+	}
+	return t.User
 }
 
 // DB returns the tracker's metadata store.
@@ -84,11 +109,11 @@ func NewID() string {
 // 1 to 250 printable characters.
 func CheckKey(kind, key string) error {
 	if key == "" || len(key) > 250 {
-		return fmt.Errorf("invalid %s name %q: want 1 to 250 characters", kind, key)
+		return fmt.Errorf("invalid %s name %q: want 1 to 250 characters: %w", kind, key, ErrInvalid)
 	}
 	for _, r := range key {
 		if !unicode.IsPrint(r) {
-			return fmt.Errorf("invalid %s name %q: contains a control character", kind, key)
+			return fmt.Errorf("invalid %s name %q: contains a control character: %w", kind, key, ErrInvalid)
 		}
 	}
 	return nil
@@ -108,6 +133,15 @@ type RunOptions struct {
 	// Params and Tags are logged when the run starts.
 	Params map[string]string
 	Tags   map[string]string
+	// ExperimentID names the experiment by id instead of by name; it must
+	// exist and be active ("0", the Default experiment, is created on first
+	// use).
+	ExperimentID string
+	// Start is the start time in unix milliseconds; default now.
+	Start int64
+	// User is the author recorded when no team-server actor is in the
+	// context; default Tracker.User.
+	User string
 }
 
 // Run is a run being logged. Its methods are safe for concurrent use.
@@ -155,7 +189,25 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 	}
 	id := NewID()
 	now := t.nowMS()
+	start := now
+	if o.Start > 0 {
+		start = o.Start
+	}
+	user := t.author(ctx)
+	if o.User != "" && audit.ActorFrom(ctx).Kind == audit.KindLocal {
+		user = o.User
+	}
+	if name, ok := o.Tags[RunNameTag]; ok && o.Name == "" {
+		o.Name = name
+	}
 	err := t.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		if o.ExperimentID != "" {
+			if err := activeExperiment(ctx, tx, o.ExperimentID, now); err != nil {
+				return err
+			}
+			return t.insertRun(ctx, tx, newRun{id: id, expID: o.ExperimentID, parentID: o.ParentID, name: o.Name, start: start,
+				command: o.Command, user: user, params: o.Params, tags: o.Tags})
+		}
 		exp := o.Experiment
 		if o.ParentID != "" {
 			var pexp string
@@ -177,19 +229,8 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 		if err != nil {
 			return err
 		}
-		var parent any
-		if o.ParentID != "" {
-			parent = o.ParentID
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, experiment_id, parent_id, name, status, start_ms, command, gyre_version, git_commit, user_name)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, expID, parent, o.Name, string(StatusRunning), now, o.Command, t.Version, t.GitCommit, t.User); err != nil {
-			return err
-		}
-		if err := insertParams(ctx, tx, id, o.Params); err != nil {
-			return err
-		}
-		return upsertTags(ctx, tx, id, o.Tags)
+		return t.insertRun(ctx, tx, newRun{id: id, expID: expID, parentID: o.ParentID, name: o.Name, start: start,
+			command: o.Command, user: user, params: o.Params, tags: o.Tags})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start run: %w", err)
@@ -197,16 +238,96 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 	return &Run{t: t, id: id}, nil
 }
 
+// newRun is a run row to insert.
+type newRun struct {
+	id, expID, parentID, name string
+	start                     int64
+	command, user             string
+	params, tags              map[string]string
+}
+
+// runAudit is a run's audited creation.
+type runAudit struct {
+	Experiment string            `json:"experiment_id"`
+	Parent     string            `json:"parent_id,omitempty"`
+	Name       string            `json:"name,omitempty"`
+	Status     Status            `json:"status"`
+	User       string            `json:"user"`
+	Params     map[string]string `json:"params,omitempty"`
+	Tags       map[string]string `json:"tags,omitempty"`
+}
+
+func (t *Tracker) insertRun(ctx context.Context, tx *sqlstore.Tx, r newRun) error {
+	var parent any
+	if r.parentID != "" {
+		parent = r.parentID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, experiment_id, parent_id, name, status, start_ms, command, gyre_version, git_commit, user_name)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.expID, parent, r.name, string(StatusRunning), r.start, r.command, t.Version, t.GitCommit, r.user); err != nil {
+		return err
+	}
+	if _, err := insertParams(ctx, tx, r.id, r.params); err != nil {
+		return err
+	}
+	if _, err := upsertTags(ctx, tx, r.id, r.tags); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, "run.create", "run", r.id, nil, runAudit{Experiment: r.expID, Parent: r.parentID, Name: r.name,
+		Status: StatusRunning, User: r.user, Params: r.params, Tags: r.tags})
+}
+
+// DefaultExperimentID is the identifier of [DefaultExperiment], the one
+// MLflow clients know as experiment "0".
+const DefaultExperimentID = "0"
+
+// ensureExperiment returns the id of the named active experiment, creating
+// it (and auditing the creation) when there is none.
 func ensureExperiment(ctx context.Context, tx *sqlstore.Tx, name string, now int64) (string, error) {
 	if err := CheckKey("experiment", name); err != nil {
 		return "", err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO experiments (id, name, created_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", NewID(), name, now); err != nil {
+	id := NewID()
+	if name == DefaultExperiment {
+		id = DefaultExperimentID
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO experiments (id, name, created_ms, last_update_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", id, name, now, now)
+	if err != nil {
 		return "", err
 	}
-	var id string
-	err := tx.QueryRowContext(ctx, "SELECT id FROM experiments WHERE name = ?", name).Scan(&id)
-	return id, err
+	if n, _ := res.RowsAffected(); n == 1 {
+		return id, audit.Record(ctx, tx, "experiment.create", "experiment", id, nil, map[string]string{"name": name})
+	}
+	var stage string
+	err = tx.QueryRowContext(ctx, "SELECT id, lifecycle_stage FROM experiments WHERE name = ?", name).Scan(&id, &stage)
+	if err != nil {
+		return "", err
+	}
+	if stage != LifecycleActive {
+		return "", fmt.Errorf("experiment %q is deleted: restore it or choose another name: %w", name, ErrDeleted)
+	}
+	return id, nil
+}
+
+// activeExperiment checks that experiment id exists and is active; the
+// Default experiment is created on first use.
+func activeExperiment(ctx context.Context, tx *sqlstore.Tx, id string, now int64) error {
+	if id == DefaultExperimentID {
+		_, err := ensureExperiment(ctx, tx, DefaultExperiment, now)
+		return err
+	}
+	var stage string
+	err := tx.QueryRowContext(ctx, "SELECT lifecycle_stage FROM experiments WHERE id = ?", id).Scan(&stage)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("experiment %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if stage != LifecycleActive {
+		return fmt.Errorf("experiment %q is deleted: restore it to log into it: %w", id, ErrDeleted)
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -218,55 +339,77 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-func insertParams(ctx context.Context, tx *sqlstore.Tx, runID string, params map[string]string) error {
+// insertParams inserts write-once parameters and returns those that were
+// new (the rest were already logged with the same value).
+func insertParams(ctx context.Context, tx *sqlstore.Tx, runID string, params map[string]string) (map[string]string, error) {
+	added := map[string]string{}
 	for _, k := range sortedKeys(params) {
 		v := params[k]
 		res, err := tx.ExecContext(ctx, "INSERT INTO params (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO NOTHING", runID, k, v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			added[k] = v
 			continue
 		}
 		var old string
 		if err := tx.QueryRowContext(ctx, "SELECT value FROM params WHERE run_id = ? AND key = ?", runID, k).Scan(&old); err != nil {
-			return err
+			return nil, err
 		}
 		if old != v {
-			return fmt.Errorf("parameter %q = %q: %w (%q)", k, v, ErrParamChanged, old)
+			return nil, &ParamChangedError{Key: k, Old: old, New: v}
 		}
 	}
-	return nil
+	return added, nil
 }
 
-func upsertTags(ctx context.Context, tx *sqlstore.Tx, runID string, tags map[string]string) error {
+// ParamChangedError reports a parameter logged again with another value.
+// It matches [ErrParamChanged].
+type ParamChangedError struct {
+	Key, Old, New string
+}
+
+func (e *ParamChangedError) Error() string {
+	return fmt.Sprintf("parameter %q = %q: %v (%q)", e.Key, e.New, ErrParamChanged, e.Old)
+}
+
+// Unwrap returns ErrParamChanged.
+func (e *ParamChangedError) Unwrap() error { return ErrParamChanged }
+
+// upsertTags sets tags and returns the previous values of those that
+// existed.
+func upsertTags(ctx context.Context, tx *sqlstore.Tx, runID string, tags map[string]string) (map[string]string, error) {
+	before := map[string]string{}
+	if len(tags) == 0 {
+		return before, nil
+	}
 	for _, k := range sortedKeys(tags) {
+		var old string
+		err := tx.QueryRowContext(ctx, "SELECT value FROM tags WHERE run_id = ? AND key = ?", runID, k).Scan(&old)
+		switch {
+		case err == nil:
+			before[k] = old
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value", runID, k, tags[k]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return before, nil
 }
 
 // LogParam logs one parameter (write-once).
 func (r *Run) LogParam(ctx context.Context, key, value string) error {
-	return r.LogParams(ctx, map[string]string{key: value})
+	return r.LogBatch(ctx, Batch{Params: map[string]string{key: value}})
 }
 
 // LogParams logs parameters. Logging a parameter again with the same value
 // is a no-op; with a different value it fails with ErrParamChanged and
 // logs nothing.
 func (r *Run) LogParams(ctx context.Context, params map[string]string) error {
-	for k := range params {
-		if err := CheckKey("parameter", k); err != nil {
-			return fmt.Errorf("log params for run %s: %w", r.id, err)
-		}
-	}
-	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error { return insertParams(ctx, tx, r.id, params) })
-	if err != nil {
-		return fmt.Errorf("log params for run %s: %w", r.id, err)
-	}
-	return nil
+	return r.LogBatch(ctx, Batch{Params: params})
 }
 
 // SetTag sets a tag, replacing any previous value.
@@ -276,15 +419,7 @@ func (r *Run) SetTag(ctx context.Context, key, value string) error {
 
 // SetTags sets tags, replacing previous values.
 func (r *Run) SetTags(ctx context.Context, tags map[string]string) error {
-	for k := range tags {
-		if err := CheckKey("tag", k); err != nil {
-			return fmt.Errorf("set tags on run %s: %w", r.id, err)
-		}
-	}
-	if err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error { return upsertTags(ctx, tx, r.id, tags) }); err != nil {
-		return fmt.Errorf("set tags on run %s: %w", r.id, err)
-	}
-	return nil
+	return r.LogBatch(ctx, Batch{Tags: tags})
 }
 
 // Metric is one point of a metric's step series.
@@ -300,23 +435,58 @@ func (r *Run) LogMetric(ctx context.Context, key string, value float64, step int
 	return r.LogMetrics(ctx, []Metric{{Key: key, Value: value, Step: step}})
 }
 
-// metricChunk is the number of points per multi-row INSERT.
-const metricChunk = 400
-
 // LogMetrics logs a batch of points in one transaction. Points with a zero
 // Time are stamped now. NaN values are kept as NaN.
 func (r *Run) LogMetrics(ctx context.Context, points []Metric) error {
-	if len(points) == 0 {
+	return r.LogBatch(ctx, Batch{Metrics: points})
+}
+
+// Batch is what [Run.LogBatch] logs in one transaction.
+type Batch struct {
+	Metrics []Metric
+	// Params are write-once (see [Run.LogParams]).
+	Params map[string]string
+	// Tags replace previous values.
+	Tags map[string]string
+}
+
+// batchAudit is the audit entry of one batch: metrics are summarised by
+// count and keys, not listed point by point.
+type batchAudit struct {
+	Metrics    int               `json:"metrics,omitempty"`
+	MetricKeys []string          `json:"metric_keys,omitempty"`
+	Params     map[string]string `json:"params,omitempty"`
+	Tags       map[string]string `json:"tags,omitempty"`
+}
+
+// metricChunk is the number of points per multi-row INSERT.
+const metricChunk = 400
+
+// LogBatch logs metrics, parameters and tags in one transaction, with one
+// audit entry: all of it is logged or none. The run must exist and be
+// active (not deleted).
+func (r *Run) LogBatch(ctx context.Context, b Batch) error {
+	if len(b.Metrics) == 0 && len(b.Params) == 0 && len(b.Tags) == 0 {
 		return nil
 	}
 	now := r.t.nowMS()
 	latest := map[string]int{}
-	for i, p := range points {
+	for i, p := range b.Metrics {
 		if err := CheckKey("metric", p.Key); err != nil {
-			return fmt.Errorf("log metrics for run %s: %w", r.id, err)
+			return fmt.Errorf("log batch for run %s: %w", r.id, err)
 		}
-		if j, ok := latest[p.Key]; !ok || p.Step >= points[j].Step {
+		if j, ok := latest[p.Key]; !ok || p.Step >= b.Metrics[j].Step {
 			latest[p.Key] = i
+		}
+	}
+	for k := range b.Params {
+		if err := CheckKey("parameter", k); err != nil {
+			return fmt.Errorf("log batch for run %s: %w", r.id, err)
+		}
+	}
+	for k := range b.Tags {
+		if err := CheckKey("tag", k); err != nil {
+			return fmt.Errorf("log batch for run %s: %w", r.id, err)
 		}
 	}
 	ts := func(p Metric) int64 {
@@ -326,43 +496,106 @@ func (r *Run) LogMetrics(ctx context.Context, points []Metric) error {
 		return p.Time.UnixMilli()
 	}
 	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		var st string
-		if err := tx.QueryRowContext(ctx, "SELECT status FROM runs WHERE id = ?", r.id).Scan(&st); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("run %s: %w", r.id, ErrNotFound)
-			}
+		if err := activeRun(ctx, tx, r.id); err != nil {
 			return err
 		}
-		var b strings.Builder
-		args := make([]any, 0, 5*metricChunk)
-		for start := 0; start < len(points); start += metricChunk {
-			end := min(start+metricChunk, len(points))
-			b.Reset()
+		var sb strings.Builder
+		args := make([]any, 0, 5*min(metricChunk, len(b.Metrics)))
+		for start := 0; start < len(b.Metrics); start += metricChunk {
+			end := min(start+metricChunk, len(b.Metrics))
+			sb.Reset()
 			args = args[:0]
-			b.WriteString("INSERT INTO metric_history (run_id, key, step, ts_ms, value) VALUES ")
-			for i, p := range points[start:end] {
+			sb.WriteString("INSERT INTO metric_history (run_id, key, step, ts_ms, value) VALUES ")
+			for i, p := range b.Metrics[start:end] {
 				if i > 0 {
-					b.WriteString(", ")
+					sb.WriteString(", ")
 				}
-				b.WriteString("(?, ?, ?, ?, ?)")
+				sb.WriteString("(?, ?, ?, ?, ?)")
 				args = append(args, r.id, p.Key, p.Step, ts(p), nullable(p.Value))
 			}
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 				return err
 			}
 		}
-		for _, k := range sortedKeys(latest) {
-			p := points[latest[k]]
+		keys := sortedKeys(latest)
+		for _, k := range keys {
+			p := b.Metrics[latest[k]]
 			if _, err := tx.ExecContext(ctx, `INSERT INTO latest_metrics (run_id, key, step, ts_ms, value) VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, ts_ms = excluded.ts_ms, value = excluded.value
 				WHERE excluded.step >= latest_metrics.step`, r.id, k, p.Step, ts(p), nullable(p.Value)); err != nil {
 				return err
 			}
 		}
-		return nil
+		added, err := insertParams(ctx, tx, r.id, b.Params)
+		if err != nil {
+			return err
+		}
+		before, err := upsertTags(ctx, tx, r.id, b.Tags)
+		if err != nil {
+			return err
+		}
+		if name, ok := b.Tags[RunNameTag]; ok {
+			if _, err := tx.ExecContext(ctx, "UPDATE runs SET name = ? WHERE id = ?", name, r.id); err != nil {
+				return err
+			}
+		}
+		if len(b.Metrics) == 0 && len(added) == 0 && len(b.Tags) == 0 {
+			return nil // parameters already logged with the same values: nothing changed
+		}
+		after := batchAudit{Metrics: len(b.Metrics), MetricKeys: keys, Params: added, Tags: b.Tags}
+		var beforeTags any
+		if len(before) > 0 {
+			beforeTags = batchAudit{Tags: before}
+		}
+		return audit.Record(ctx, tx, "run.log", "run", r.id, beforeTags, after)
 	})
 	if err != nil {
-		return fmt.Errorf("log metrics for run %s: %w", r.id, err)
+		return fmt.Errorf("log batch for run %s: %w", r.id, err)
+	}
+	return nil
+}
+
+// RunNameTag is the tag MLflow clients keep a run's name in; setting it
+// renames the run.
+const RunNameTag = "mlflow.runName"
+
+// activeRun checks that run id exists and is not deleted.
+func activeRun(ctx context.Context, tx *sqlstore.Tx, id string) error {
+	var stage string
+	err := tx.QueryRowContext(ctx, "SELECT lifecycle_stage FROM runs WHERE id = ?", id).Scan(&stage)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("run %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if stage != LifecycleActive {
+		return fmt.Errorf("run %s is deleted: restore it to log into it: %w", id, ErrDeleted)
+	}
+	return nil
+}
+
+// DeleteTag removes a tag from the run.
+func (r *Run) DeleteTag(ctx context.Context, key string) error {
+	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		if err := activeRun(ctx, tx, r.id); err != nil {
+			return err
+		}
+		var old string
+		err := tx.QueryRowContext(ctx, "SELECT value FROM tags WHERE run_id = ? AND key = ?", r.id, key).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("tag %q: %w", key, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM tags WHERE run_id = ? AND key = ?", r.id, key); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "run.tag.delete", "run", r.id, map[string]string{key: old}, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("delete tag of run %s: %w", r.id, err)
 	}
 	return nil
 }
@@ -400,9 +633,24 @@ func (r *Run) LogArtifactRef(ctx context.Context, name string, ref blob.Ref) err
 		return fmt.Errorf("log artifact %s for run %s: %w", name, r.id, err)
 	}
 	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO run_artifacts (run_id, name, digest, size) VALUES (?, ?, ?, ?)
-			ON CONFLICT (run_id, name) DO UPDATE SET digest = excluded.digest, size = excluded.size`, r.id, name, ref.Digest, ref.Size)
-		return err
+		var before any
+		var old Artifact
+		err := tx.QueryRowContext(ctx, "SELECT digest, size FROM run_artifacts WHERE run_id = ? AND name = ?", r.id, name).Scan(&old.Digest, &old.Size)
+		switch {
+		case err == nil:
+			if old.Digest == ref.Digest {
+				return nil // the same bytes again: nothing changes
+			}
+			old.Name = name
+			before = old
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_artifacts (run_id, name, digest, size) VALUES (?, ?, ?, ?)
+			ON CONFLICT (run_id, name) DO UPDATE SET digest = excluded.digest, size = excluded.size`, r.id, name, ref.Digest, ref.Size); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "run.artifact.log", "run", r.id, before, Artifact{Name: name, Ref: ref})
 	})
 	if err != nil {
 		return fmt.Errorf("log artifact %s for run %s: %w", name, r.id, err)
@@ -414,9 +662,11 @@ func (r *Run) LogArtifactRef(ctx context.Context, name string, ref blob.Ref) err
 // role such as "train" or "test".
 func (r *Run) LogDataset(ctx context.Context, name string, version int64, role string) error {
 	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO run_datasets (run_id, dataset, version, role) VALUES (?, ?, ?, ?)
-			ON CONFLICT (run_id, dataset, version) DO UPDATE SET role = excluded.role`, r.id, name, version, role)
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_datasets (run_id, dataset, version, role) VALUES (?, ?, ?, ?)
+			ON CONFLICT (run_id, dataset, version) DO UPDATE SET role = excluded.role`, r.id, name, version, role); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "run.dataset.log", "run", r.id, nil, DatasetInput{Name: name, Version: version, Role: role})
 	})
 	if err != nil {
 		return fmt.Errorf("log dataset %s@%d for run %s: %w", name, version, r.id, err)
@@ -431,18 +681,81 @@ func (r *Run) End(ctx context.Context, status Status) error {
 	default:
 		return fmt.Errorf("end run %s: status %q: want FINISHED, FAILED or KILLED", r.id, status)
 	}
-	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE runs SET status = ?, end_ms = ? WHERE id = ?", string(status), r.t.nowMS(), r.id)
+	end := r.t.nowMS()
+	if err := r.t.Update(ctx, r.id, RunUpdate{Status: status, End: &end}); err != nil {
+		return fmt.Errorf("end run %s: %w", r.id, err)
+	}
+	return nil
+}
+
+// RunUpdate changes a run's status, end time or name; zero fields are left
+// as they are.
+type RunUpdate struct {
+	Status Status
+	// End is the end time in unix milliseconds.
+	End  *int64
+	Name *string
+}
+
+type runState struct {
+	Status Status `json:"status"`
+	End    *int64 `json:"end_ms,omitempty"`
+	Name   string `json:"name"`
+}
+
+// Update changes a run's status, end time or name (the name is kept in the
+// mlflow.runName tag too), recording the change in the audit trail.
+func (t *Tracker) Update(ctx context.Context, id string, u RunUpdate) error {
+	switch u.Status {
+	case "", StatusRunning, StatusFinished, StatusFailed, StatusKilled, StatusScheduled:
+	default:
+		return fmt.Errorf("update run %s: status %q: want RUNNING, SCHEDULED, FINISHED, FAILED or KILLED: %w", id, u.Status, ErrInvalid)
+	}
+	err := t.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		var before runState
+		var st string
+		var end sql.NullInt64
+		err := tx.QueryRowContext(ctx, "SELECT status, end_ms, name FROM runs WHERE id = ?", id).Scan(&st, &end, &before.Name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("run %s: %w", id, ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+		before.Status = Status(st)
+		if end.Valid {
+			before.End = &end.Int64
 		}
-		return nil
+		after := before
+		if u.Status != "" {
+			after.Status = u.Status
+		}
+		if u.End != nil {
+			after.End = u.End
+		}
+		if u.Name != nil {
+			after.Name = *u.Name
+		}
+		if after.Status == before.Status && after.Name == before.Name && (after.End == nil) == (before.End == nil) &&
+			(after.End == nil || *after.End == *before.End) {
+			return nil
+		}
+		var endArg any
+		if after.End != nil {
+			endArg = *after.End
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE runs SET status = ?, end_ms = ?, name = ? WHERE id = ?", string(after.Status), endArg, after.Name, id); err != nil {
+			return err
+		}
+		if after.Name != before.Name {
+			if _, err := upsertTags(ctx, tx, id, map[string]string{RunNameTag: after.Name}); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, "run.update", "run", id, before, after)
 	})
 	if err != nil {
-		return fmt.Errorf("end run %s: %w", r.id, err)
+		return fmt.Errorf("update run %s: %w", id, err)
 	}
 	return nil
 }
