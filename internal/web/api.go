@@ -1,0 +1,116 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/track"
+)
+
+// handlerFunc is an API handler that returns its error for the envelope.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (f handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+// apiRoutes is Gyre's own API: one list per area.
+func (s *Server) apiRoutes() []Route {
+	var rs []Route
+	rs = append(rs, Route{Method: "GET", Pattern: "/api/v1/whoami", Role: access.Viewer, Self: true,
+		Summary: "The caller's name and roles.", Response: Whoami{}, Handler: http.HandlerFunc(s.whoami)})
+	rs = append(rs, s.runRoutes()...)
+	rs = append(rs, s.modelRoutes()...)
+	rs = append(rs, s.datasetRoutes()...)
+	rs = append(rs, s.accessRoutes()...)
+	rs = append(rs, s.auditRoutes()...)
+	return rs
+}
+
+// List is the body of every list response.
+type List[T any] struct {
+	Items         []T    `json:"items"`
+	NextPageToken string `json:"next_page_token,omitempty"`
+}
+
+func writeList[T any](w http.ResponseWriter, items []T, next string) {
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, List[T]{Items: items, NextPageToken: next})
+}
+
+// experimentResource returns the grant resource of an experiment by name
+// (grants name experiments by id, which does not change on a rename), and
+// whether it exists.
+func (s *Server) experimentResource(ctx context.Context, name string) (access.Resource, bool, error) {
+	exps, err := s.o.Tracker.Experiments(ctx)
+	if err != nil {
+		return access.Resource{}, false, err
+	}
+	for _, e := range exps {
+		if e.Name == name {
+			return access.Resource{Kind: access.Experiment, Name: e.ID}, true, nil
+		}
+	}
+	return access.ServerResource, false, nil
+}
+
+// requireExperiment checks the caller's role on an experiment by name; an
+// experiment that does not exist yet needs the role server-wide (creating
+// it is a server-wide act).
+func (s *Server) requireExperiment(ctx context.Context, need access.Role, name string) error {
+	res, _, err := s.experimentResource(ctx, name)
+	if err != nil {
+		return err
+	}
+	return access.Require(ctx, need, res)
+}
+
+// visibleExperiments returns the names of the experiments the caller may
+// read, or nil when it may read all (a server-wide viewer).
+func (s *Server) visibleExperiments(ctx context.Context) ([]string, error) {
+	p := access.PrincipalFrom(ctx)
+	if p.RoleOn(access.ServerResource) >= access.Viewer {
+		return nil, nil
+	}
+	exps, err := s.o.Tracker.Experiments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for _, e := range exps {
+		if p.RoleOn(access.Resource{Kind: access.Experiment, Name: e.ID}) >= access.Viewer {
+			names = append(names, e.Name)
+		}
+	}
+	return names, nil
+}
+
+// runFor loads a run and checks the caller's role on its experiment.
+func (s *Server) runFor(ctx context.Context, need access.Role, id string) (*track.RunInfo, error) {
+	if err := checkRunID(id); err != nil {
+		return nil, err
+	}
+	run, err := s.o.Tracker.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.requireExperiment(ctx, need, run.Experiment); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// filterVisible keeps the items the caller may read.
+func filterVisible[T any](ctx context.Context, items []T, res func(T) access.Resource) []T {
+	p := access.PrincipalFrom(ctx)
+	if p.RoleOn(access.ServerResource) >= access.Viewer {
+		return items
+	}
+	return slices.DeleteFunc(items, func(it T) bool { return p.RoleOn(res(it)) < access.Viewer })
+}
