@@ -17,7 +17,15 @@ func TestParseFloatMatchesStrconv(t *testing.T) {
 	for range 20000 {
 		v := (rng.Float64()*2 - 1) * math.Pow(10, float64(rng.IntN(30)-15))
 		inputs = append(inputs, strconv.FormatFloat(v, 'f', rng.IntN(12), 64), strconv.FormatFloat(v, 'g', rng.IntN(17)+1, 64))
+		// Shortest round-trip and 17-digit forms (what Python and Go write),
+		// across the whole exponent range, and values near float64's ends.
+		w := math.Float64frombits(rng.Uint64() &^ (1 << 63) % 0x7FF0000000000000)
+		inputs = append(inputs, strconv.FormatFloat(w, 'g', -1, 64), strconv.FormatFloat(w, 'e', 16, 64),
+			strconv.FormatFloat(v, 'f', 18, 64), strconv.FormatFloat(-w, 'E', rng.IntN(19), 64))
 	}
+	inputs = append(inputs, "2.2250738585072014e-308", "2.2250738585072011e-308", "1e-400", "1e400", "1e+5", "1E-05",
+		"9007199254740993e0", "0.070642179729956567", "-0.96474398072215806", "1234567890123456789", "12345678901234567890",
+		"0.000000000000000000001234567890123456789", "5e-324", "2.4703282292062328e-324", "1.00000000000000011102230246251565404236316680908203125")
 	for _, s := range inputs {
 		want, err := strconv.ParseFloat(s, 64)
 		got, ok := parseFloat([]byte(s))
@@ -35,6 +43,23 @@ func TestParseFloatMatchesStrconv(t *testing.T) {
 	}
 }
 
+// BenchmarkParseFloat17 parses the 17-significant-digit values that
+// Python's repr and Go's shortest formatting write for most doubles.
+func BenchmarkParseFloat17(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	vals := make([][]byte, 4096)
+	for i := range vals {
+		vals[i] = []byte(strconv.FormatFloat(rng.Float64()*2-1, 'g', 17, 64))
+	}
+	b.ResetTimer()
+	s := 0.0
+	for i := 0; i < b.N; i++ {
+		v, _ := parseFloat(vals[i&4095])
+		s += v
+	}
+	_ = s
+}
+
 func BenchmarkParseFloat(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	vals := make([][]byte, 4096)
@@ -48,4 +73,25 @@ func BenchmarkParseFloat(b *testing.B) {
 		s += v
 	}
 	_ = s
+}
+
+// FuzzParseFloat checks parseFloat against strconv bit for bit on every
+// text both accept, and that it never accepts what strconv refuses.
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"0.070642179729956567", "1e308", "-2.5E-3", "5e-324", "12345678901234567890", ".5", "1e"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseFloat([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		if !ok {
+			return // text Gyre keeps as text (hex, underscores, out of range) is fine
+		}
+		if err != nil {
+			t.Fatalf("parseFloat(%q) = %v, but strconv refuses it: %v", s, got, err)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseFloat(%q) = %v, strconv gives %v", s, got, want)
+		}
+	})
 }

@@ -270,22 +270,81 @@ func parseFloat(b []byte) (float64, bool) {
 	if nd == 0 {
 		return 0, false
 	}
+	exp10 := -frac
 	if i < len(b) {
-		if c := b[i]; c == 'e' || c == 'E' {
-			return slowFloat(b)
+		c := b[i]
+		if c != 'e' && c != 'E' {
+			return 0, false
 		}
-		return 0, false
+		e, ok := parseExponent(b[i+1:])
+		if !ok {
+			return 0, false
+		}
+		exp10 += e
+	}
+	if nd > 19 && significantDigits(b[intStart:]) > 19 {
+		return slowFloat(b) // the mantissa overflowed uint64
 	}
 	// Exact when the digits fit a float64 mantissa and the scale is an
 	// exact power of ten (Clinger's fast path).
-	if nd > 19 || mant > 1<<53 || frac > 22 {
-		return slowFloat(b)
+	if mant <= 1<<53 && exp10 <= 0 && exp10 >= -22 {
+		v := float64(mant) / pow10[-exp10]
+		if neg {
+			v = -v
+		}
+		return v, true
 	}
-	v := float64(mant) / pow10[frac]
+	if v, ok := eiselLemire(mant, exp10, neg); ok {
+		return v, true
+	}
+	return slowFloat(b)
+}
+
+// parseExponent parses the digits after 'e': an optional sign and 1 to 4
+// digits (larger exponents are out of range for any float64 and go to
+// strconv through a value past the power table).
+func parseExponent(b []byte) (int, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	e := 0
+	for _, c := range b {
+		if c-'0' >= 10 {
+			return 0, false
+		}
+		if e < 100000 {
+			e = e*10 + int(c-'0')
+		}
+	}
 	if neg {
-		v = -v
+		e = -e
 	}
-	return v, true
+	return e, true
+}
+
+// significantDigits counts the digits of a decimal's mantissa after its
+// leading zeros (b starts at the first digit or the point).
+func significantDigits(b []byte) int {
+	n, lead := 0, true
+	for _, c := range b {
+		if c == '.' {
+			continue
+		}
+		if c-'0' >= 10 {
+			break
+		}
+		if lead && c == '0' {
+			continue
+		}
+		lead = false
+		n++
+	}
+	return n
 }
 
 func slowFloat(b []byte) (float64, bool) {
