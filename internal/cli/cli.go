@@ -38,6 +38,9 @@ type App struct {
 	Store string
 	// Artifacts overrides the artifact store (path or s3:// URL).
 	Artifacts string
+	// Server is a team server URL: commands that read or write the store
+	// go through its API instead (see meta.go).
+	Server string
 }
 
 // command constructors registered by the subcommand files' init functions.
@@ -119,6 +122,7 @@ predictions over REST and watches production for drift.`,
 	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "no progress output")
 	pf.StringVar(&app.Store, "store", "", "metadata store: a SQLite path or postgres:// URL (default $GYRE_STORE or $GYRE_HOME/gyre.db)")
 	pf.StringVar(&app.Artifacts, "artifacts", "", "artifact store: a path or s3://bucket?endpoint=... URL (default $GYRE_ARTIFACTS or $GYRE_HOME/artifacts)")
+	pf.StringVar(&app.Server, "server", "", "work against this team server (http(s)://...) instead of the local store (default $GYRE_SERVER)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())
 	})

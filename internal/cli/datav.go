@@ -57,8 +57,8 @@ func newDataLogCmd(app *App) *cobra.Command {
 		Short:   "List a data set's versions",
 		Example: "  gyre data log adult",
 		Args:    cobra.ExactArgs(1),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
-			vs, err := st.Datasets.Log(cmd.Context(), args[0])
+		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
+			vs, err := m.DatasetLog(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
 			}

@@ -1,75 +1,13 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"sort"
 
-	"github.com/gyre-ml/gyre/internal/dataset"
-	"github.com/gyre-ml/gyre/internal/registry"
-	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/spf13/cobra"
 )
 
 func init() { register(newLineageCmd) }
-
-// lineage is a model version traced back to its run and data.
-type lineage struct {
-	Model    *registry.Version  `json:"model_version"`
-	Run      *track.RunInfo     `json:"run,omitempty"`
-	Datasets []*dataset.Version `json:"datasets,omitempty"`
-	Missing  []string           `json:"missing,omitempty"`
-}
-
-// traceLineage resolves ref and follows it to its run and data set versions.
-func traceLineage(ctx context.Context, st *stores, ref string) (*lineage, error) {
-	v, err := st.Registry.Resolve(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	l := &lineage{Model: v}
-	seen := map[string]bool{}
-	var dsRefs []string
-	for _, d := range v.Datasets {
-		r := fmt.Sprintf("%s@%d", d.Name, d.Version)
-		if !seen[r] {
-			seen[r] = true
-			dsRefs = append(dsRefs, r)
-		}
-	}
-	if v.RunID != "" {
-		r, err := st.Tracker.Get(ctx, v.RunID)
-		switch {
-		case errors.Is(err, track.ErrNotFound):
-			l.Missing = append(l.Missing, "run "+v.RunID+" (deleted)")
-		case err != nil:
-			return nil, err
-		default:
-			l.Run = r
-			for _, d := range r.Datasets {
-				ref := fmt.Sprintf("%s@%d", d.Name, d.Version)
-				if !seen[ref] {
-					seen[ref] = true
-					dsRefs = append(dsRefs, ref)
-				}
-			}
-		}
-	}
-	sort.Strings(dsRefs)
-	for _, r := range dsRefs {
-		d, err := st.Datasets.Get(ctx, r)
-		if errors.Is(err, dataset.ErrNotFound) {
-			l.Missing = append(l.Missing, "data set "+r)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		l.Datasets = append(l.Datasets, d)
-	}
-	return l, nil
-}
 
 func newLineageCmd(app *App) *cobra.Command {
 	return &cobra.Command{
@@ -78,8 +16,8 @@ func newLineageCmd(app *App) *cobra.Command {
 		Example: `  gyre lineage adult-income@production
   gyre lineage models:/adult-income/3 --json`,
 		Args: cobra.ExactArgs(1),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
-			l, err := traceLineage(cmd.Context(), st, args[0])
+		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
+			l, err := m.Lineage(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
 			}

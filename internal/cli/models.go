@@ -39,8 +39,8 @@ func newModelsListCmd(app *App) *cobra.Command {
 		Short:   "List registered models",
 		Example: "  gyre models list\n  gyre models list --json",
 		Args:    cobra.NoArgs,
-		RunE: app.withStores(func(cmd *cobra.Command, _ []string, st *stores) error {
-			ms, err := st.Registry.Models(cmd.Context())
+		RunE: app.withMeta(func(cmd *cobra.Command, _ []string, meta metadata) error {
+			ms, err := meta.Models(cmd.Context())
 			if err != nil {
 				return storeError(err)
 			}
@@ -86,7 +86,7 @@ func newModelsShowCmd(app *App) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := app.openStores(ctx)
+			st, err := app.openMeta(ctx)
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				return err
 			}
 			if ref.Version > 0 || ref.Alias != "" {
-				v, err := st.Registry.Resolve(ctx, args[0])
+				v, err := st.Resolve(ctx, args[0])
 				if err != nil {
 					return storeError(err)
 				}
@@ -106,15 +106,15 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				printVersion(app, v)
 				return nil
 			}
-			m, err := st.Registry.Model(ctx, ref.Name)
+			m, err := st.Model(ctx, ref.Name)
 			if err != nil {
 				return storeError(err)
 			}
-			vs, err := st.Registry.Versions(ctx, ref.Name)
+			vs, err := st.Versions(ctx, ref.Name)
 			if err != nil {
 				return storeError(err)
 			}
-			hist, err := st.Registry.AliasHistory(ctx, ref.Name)
+			hist, err := st.AliasHistory(ctx, ref.Name)
 			if err != nil {
 				return storeError(err)
 			}
@@ -181,19 +181,17 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 			if err := registry.CheckName("model", args[0]); err != nil {
 				return err
 			}
-			f, err := os.Open(args[1])
-			if err != nil {
+			if _, err := os.Stat(args[1]); err != nil {
 				return fmt.Errorf("register %s: %w", args[0], err)
 			}
-			defer f.Close()
-			st, err := app.openStores(ctx)
+			st, err := app.openMeta(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			o := registry.RegisterOptions{Bundle: f, Description: desc}
+			o := registry.RegisterOptions{Description: desc}
 			if runID != "" {
-				r, err := st.Tracker.Get(ctx, runID)
+				r, err := st.GetRun(ctx, runID)
 				if err != nil {
 					return storeError(err)
 				}
@@ -203,13 +201,13 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 				}
 			}
 			for _, d := range datasets {
-				v, err := st.Datasets.Get(ctx, d)
+				v, err := st.GetDataset(ctx, d)
 				if err != nil {
 					return storeError(fmt.Errorf("--dataset: %w", err))
 				}
 				o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
 			}
-			v, err := st.Registry.Register(ctx, args[0], o)
+			v, err := st.Register(ctx, args[0], args[1], o)
 			if err != nil {
 				return storeError(err)
 			}
@@ -238,12 +236,12 @@ func newModelsAliasCmd(app *App) *cobra.Command {
 			if err != nil || v <= 0 {
 				return usageErrorf("models alias: version %q: want a positive number", args[1])
 			}
-			st, err := app.openStores(cmd.Context())
+			st, err := app.openMeta(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if err := st.Registry.SetAlias(cmd.Context(), args[0], args[2], v); err != nil {
+			if err := st.SetAlias(cmd.Context(), args[0], args[2], v); err != nil {
 				return storeError(err)
 			}
 			if app.JSON {
@@ -261,8 +259,8 @@ func newModelsUnaliasCmd(app *App) *cobra.Command {
 		Short:   "Remove an alias",
 		Example: "  gyre models unalias adult-income staging",
 		Args:    cobra.ExactArgs(2),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
-			if err := st.Registry.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
+		RunE: app.withMeta(func(cmd *cobra.Command, args []string, st metadata) error {
+			if err := st.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
 				return storeError(err)
 			}
 			if app.JSON {
@@ -288,15 +286,15 @@ func newModelsDeleteCmd(app *App) *cobra.Command {
 			if ref.Alias != "" {
 				return usageErrorf("models delete %s: give NAME or NAME/VERSION, not an alias", args[0])
 			}
-			st, err := app.openStores(cmd.Context())
+			st, err := app.openMeta(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			if ref.Version > 0 {
-				err = st.Registry.DeleteVersion(cmd.Context(), ref.Name, ref.Version)
+				err = st.DeleteVersion(cmd.Context(), ref.Name, ref.Version)
 			} else {
-				err = st.Registry.DeleteModel(cmd.Context(), ref.Name)
+				err = st.DeleteModel(cmd.Context(), ref.Name)
 			}
 			if err != nil {
 				return storeError(err)

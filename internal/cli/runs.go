@@ -46,8 +46,8 @@ IN (...) (text).`,
   gyre runs list --filter "metrics.roc_auc > 0.9 and params.learner = 'gbdt'" --order-by metrics.roc_auc
   gyre runs list --experiment adult --limit 20 --page-token <token from the previous page> --json`,
 		Args: cobra.NoArgs,
-		RunE: app.withStores(func(cmd *cobra.Command, _ []string, st *stores) error {
-			page, err := st.Tracker.Search(cmd.Context(), o)
+		RunE: app.withMeta(func(cmd *cobra.Command, _ []string, m metadata) error {
+			page, err := m.SearchRuns(cmd.Context(), o)
 			if err != nil {
 				return storeError(err)
 			}
@@ -150,8 +150,8 @@ func newRunsShowCmd(app *App) *cobra.Command {
 		Short:   "Show one run: params, metrics, tags, artifacts, data sets, provenance",
 		Example: "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
-			r, err := st.Tracker.Get(cmd.Context(), args[0])
+		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
+			r, err := m.GetRun(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
 			}
@@ -205,10 +205,10 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 		Short:   "Compare runs' params and metrics side by side",
 		Example: "  gyre runs compare 3f2a9c 81bd07\n  gyre runs compare 3f2a9c 81bd07 --all --json",
 		Args:    cobra.MinimumNArgs(2),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
+		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
 			var runs []track.RunInfo
 			for _, id := range args {
-				r, err := st.Tracker.Get(cmd.Context(), id)
+				r, err := m.GetRun(cmd.Context(), id)
 				if err != nil {
 					return storeError(err)
 				}
@@ -258,9 +258,9 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 		Short:   "Delete runs with their child runs and logged data",
 		Example: "  gyre runs delete 3f2a9c",
 		Args:    cobra.MinimumNArgs(1),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
+		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
 			for _, id := range args {
-				if err := st.Tracker.Delete(cmd.Context(), id); err != nil {
+				if err := m.DeleteRun(cmd.Context(), id); err != nil {
 					return storeError(err)
 				}
 			}

@@ -86,6 +86,10 @@ func storeError(err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
+	var se *serverError
+	if errors.As(err, &se) {
+		return err // the client already chose the exit code by status
+	}
 	return failed(err)
 }
 

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/audit"
+	"github.com/gyre-ml/gyre/internal/web"
+)
+
+func init() { register(newAuditCmd) }
+
+func newAuditCmd(app *App) *cobra.Command {
+	var model, experiment, user, action, since, until, pageToken string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Show the audit trail: who changed what, when, from where, before and after",
+		Long: `Every write to the store (runs, models, aliases, data sets, accounts, tokens,
+grants, retention) is recorded in an append-only trail. Against a team server
+this needs the admin role (server-wide, or on the model or experiment asked
+for); locally it reads the store.`,
+		Example: `  gyre audit --model adult-income
+  gyre audit --user alice --since 7d
+  gyre audit --action token. --json`,
+		Args: cobra.NoArgs,
+		RunE: app.withMeta(func(cmd *cobra.Command, _ []string, m metadata) error {
+			q := audit.Query{Actor: user, ActionPrefix: action, Limit: limit, PageToken: pageToken}
+			if model != "" && experiment != "" {
+				return usageErrorf("audit: give --model or --experiment, not both")
+			}
+			if model != "" {
+				q.ResourceKind, q.Resource = "model", model
+			}
+			if experiment != "" {
+				q.ResourceKind, q.Resource = "experiment", experiment
+			}
+			now := time.Now()
+			var err error
+			if q.Since, err = parseWhen(since, now); err != nil {
+				return usageErrorf("audit: --since: %v", err)
+			}
+			if q.Until, err = parseWhen(until, now); err != nil {
+				return usageErrorf("audit: --until: %v", err)
+			}
+			es, next, err := m.Audit(cmd.Context(), q)
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(web.List[audit.Entry]{Items: es, NextPageToken: next})
+			}
+			if len(es) == 0 {
+				fmt.Fprintln(app.Stdout, "no audit entries")
+				return nil
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "TIME\tWHO\tFROM\tACTION\tRESOURCE\tCHANGE")
+			for _, e := range es {
+				from := e.Actor.Remote
+				if from == "" {
+					from = e.Actor.Kind
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s:%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Actor.Name, from,
+					e.Action, e.ResourceKind, e.Resource, change(e))
+			}
+			tw.Flush()
+			if next != "" {
+				fmt.Fprintf(app.Stdout, "more entries: --page-token %s\n", next)
+			}
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "only this registered model's entries")
+	f.StringVar(&experiment, "experiment", "", "only this experiment's entries (by id)")
+	f.StringVar(&user, "user", "", "only this user's writes")
+	f.StringVar(&action, "action", "", "only actions starting with this (model.alias, token.)")
+	f.StringVar(&since, "since", "", "from this time: RFC 3339, a date, or an age like 7d or 12h")
+	f.StringVar(&until, "until", "", "before this time: RFC 3339 or a date")
+	f.IntVar(&limit, "limit", 100, "entries per page (at most 1000)")
+	f.StringVar(&pageToken, "page-token", "", "continue after a previous page")
+	return cmd
+}
+
+// parseWhen parses RFC 3339, a date, or an age back from now.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+		return t, nil
+	}
+	d, err := web.ParseAge(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339, a date (2006-01-02) or an age like 7d", s)
+	}
+	return now.Add(-d), nil
+}
+
+// change renders before → after compactly.
+func change(e audit.Entry) string {
+	b, a := strings.TrimSpace(string(e.Before)), strings.TrimSpace(string(e.After))
+	clip := func(s string) string {
+		if len(s) > 60 {
+			return s[:57] + "..."
+		}
+		return s
+	}
+	switch {
+	case b == "" && a == "":
+		return ""
+	case b == "":
+		return "+ " + clip(a)
+	case a == "":
+		return "- " + clip(b)
+	}
+	return clip(b) + " → " + clip(a)
+}

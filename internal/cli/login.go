@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/gyre-ml/gyre/internal/web"
+)
+
+func init() { register(newLoginCmd); register(newLogoutCmd); register(newWhoamiCmd) }
+
+func newLoginCmd(app *App) *cobra.Command {
+	var user, token string
+	var pwStdin bool
+	cmd := &cobra.Command{
+		Use:   "login SERVER_URL",
+		Short: "Store a token for a team server in your config directory",
+		Long: `Sign in to a team server and keep a token for it in
+$XDG_CONFIG_HOME/gyre/logins.json (os.UserConfigDir; the file is 0600, its
+directory 0700). With --token (or GYRE_TOKEN) the token is checked and kept.
+With --user, your password (prompted, or one line on stdin with
+--password-stdin) makes a new token for this machine; the password itself is
+never stored. Then point commands at the server with --server or GYRE_SERVER.`,
+		Example: `  gyre login https://gyre.example.com --token gyre_...
+  gyre login https://gyre.example.com --user alice
+  export GYRE_SERVER=https://gyre.example.com; gyre runs list`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			base := strings.TrimRight(args[0], "/")
+			if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+				return usageErrorf("login %s: want an http:// or https:// URL", base)
+			}
+			if token == "" {
+				token = os.Getenv("GYRE_TOKEN")
+			}
+			if token == "" {
+				if user == "" {
+					return usageErrorf("login %s: give --token TOKEN, or --user NAME to sign in with a password", base)
+				}
+				pw, err := readPassword(app, pwStdin)
+				if err != nil {
+					return err
+				}
+				c := newAPIClient(base, "")
+				c.http.Transport = basicAuth{user: user, pass: pw}
+				host, _ := os.Hostname()
+				var t web.CreatedToken
+				if err := c.do(ctx, "POST", "/api/v1/me/tokens", nil, web.CreateTokenRequest{Description: "gyre login on " + host}, &t); err != nil {
+					return err
+				}
+				token = t.Token
+			}
+			var who web.Whoami
+			if err := newAPIClient(base, token).do(ctx, "GET", "/api/v1/whoami", nil, nil, &who); err != nil {
+				return err
+			}
+			ls, err := loadLogins()
+			if err != nil {
+				return err
+			}
+			ls.Servers[base] = login{User: who.Name, Token: token, Saved: time.Now().UTC()}
+			if err := ls.save(); err != nil {
+				return err
+			}
+			p, _ := loginsPath()
+			if app.JSON {
+				return app.printJSON(map[string]any{"server": base, "user": who.Name, "role": who.Role, "saved": p})
+			}
+			fmt.Fprintf(app.Stdout, "logged in to %s as %s (%s); token saved in %s\nuse it with --server %s or GYRE_SERVER=%s\n", base, who.Name, who.Role, p, base, base)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&user, "user", "", "sign in as this user with a password")
+	f.StringVar(&token, "token", "", "an API token to keep (default $GYRE_TOKEN)")
+	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin")
+	return cmd
+}
+
+// basicAuth sends Basic credentials on every request.
+type basicAuth struct{ user, pass string }
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.user+":"+b.pass)))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func readPassword(app *App, fromStdin bool) (string, error) {
+	if !fromStdin {
+		if f, ok := app.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprint(app.Stderr, "password: ")
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(app.Stderr)
+			if err != nil {
+				return "", fmt.Errorf("read password: %w", err)
+			}
+			return string(b), nil
+		}
+		return "", usageErrorf("login: no terminal to ask for the password: pass it on stdin with --password-stdin")
+	}
+	if app.Stdin == nil {
+		return "", usageErrorf("login: --password-stdin: no stdin")
+	}
+	line, err := bufio.NewReader(app.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usageErrorf("login: --password-stdin: %v", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func newLogoutCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "logout SERVER_URL",
+		Short:   "Forget the token kept for a team server",
+		Example: "  gyre logout https://gyre.example.com",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			base := strings.TrimRight(args[0], "/")
+			ls, err := loadLogins()
+			if err != nil {
+				return err
+			}
+			if _, ok := ls.Servers[base]; !ok {
+				return usageErrorf("logout: no token kept for %s", base)
+			}
+			delete(ls.Servers, base)
+			if err := ls.save(); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "forgot the token for %s (it stays valid on the server until revoked: gyre tokens revoke)\n", base)
+			return nil
+		},
+	}
+}
+
+func newWhoamiCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "whoami",
+		Short:   "Show who the team server knows you as, and your roles",
+		Example: "  gyre whoami --server https://gyre.example.com",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if app.serverURL() == "" {
+				return usageErrorf("whoami: no team server: give --server URL or set GYRE_SERVER")
+			}
+			c, err := app.client()
+			if err != nil {
+				return err
+			}
+			var who web.Whoami
+			if err := c.do(cmd.Context(), "GET", "/api/v1/whoami", nil, nil, &who); err != nil {
+				return err
+			}
+			if app.JSON {
+				return app.printJSON(who)
+			}
+			fmt.Fprintf(app.Stdout, "%s on %s: %s server-wide\n", who.Name, c.base, who.Role)
+			for r, role := range who.Grants {
+				fmt.Fprintf(app.Stdout, "  %s on %s\n", role, r)
+			}
+			return nil
+		},
+	}
+}

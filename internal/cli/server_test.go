@@ -1,0 +1,266 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
+)
+
+// buildGyre builds the gyre binary into a temporary directory.
+func buildGyre(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gyre")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/gyre")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build gyre: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestServerBinary runs the real `gyre server` and works against it over
+// loopback with the real `gyre` CLI in client mode: bootstrap, accounts and
+// tokens, login, registering and promoting a model through the server, the
+// same rows read back from the local store, the audit trail, a viewer
+// refused, and a graceful shutdown that lets an in-flight upload finish.
+func TestServerBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildGyre(t)
+	for _, b := range sqlstoretest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { serverSession(t, bin, b) })
+	}
+}
+
+func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
+	home := t.TempDir()
+	artifacts := filepath.Join(home, "artifacts")
+	if s3 := os.Getenv("GYRE_TEST_S3"); s3 != "" && b.Name == "postgres" {
+		base, q, _ := strings.Cut(s3, "?")
+		artifacts = strings.TrimRight(base, "/") + "/server-" + filepath.Base(home) + "?" + q
+	}
+	cfg := filepath.Join(home, "config")
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+cfg, "HOME="+home, "GYRE_STORE="+b.URL, "GYRE_ARTIFACTS="+artifacts,
+		"GYRE_SERVER=", "GYRE_TOKEN=", "GYRE_USER=ops")
+	addr := freePort(t)
+	url := "http://" + addr
+	srv := exec.Command(bin, "server", "--addr", addr, "--bootstrap-admin", "alice", "--log-format", "json", "--shutdown-timeout", "20s")
+	srv.Env = env
+	stdout, _ := srv.StdoutPipe()
+	var stderr bytes.Buffer
+	srv.Stderr = &stderr
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	adminToken := ""
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "gyre_") {
+			adminToken = line
+			break
+		}
+	}
+	if adminToken == "" {
+		t.Fatalf("no bootstrap token on stdout; stderr: %s", stderr.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	waitReady(t, url)
+
+	gyre := func(wantCode int, token string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(env, "GYRE_TOKEN="+token)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode {
+			t.Fatalf("gyre %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	srvFlag := []string{"--server", url}
+
+	// Accounts and tokens through the server, as the bootstrap admin.
+	gyre(0, adminToken, append([]string{"users", "create", "bob", "--role", "viewer"}, srvFlag...)...)
+	out := gyre(0, adminToken, append([]string{"tokens", "create", "bob", "--json", "--expires-in", "30d"}, srvFlag...)...)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal([]byte(out), &tok); err != nil || !strings.HasPrefix(tok.Token, "gyre_") {
+		t.Fatalf("tokens create: %s", out)
+	}
+	// gyre login keeps bob's token in the config directory, private.
+	gyre(0, "", "login", url, "--token", tok.Token)
+	logins := filepath.Join(cfg, "gyre", "logins.json")
+	for p, want := range map[string]os.FileMode{logins: 0o600, filepath.Dir(logins): 0o700} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != want {
+			t.Fatalf("%s: mode %v, %v; want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+	if who := gyre(0, "", append([]string{"whoami"}, srvFlag...)...); !strings.Contains(who, "bob") || !strings.Contains(who, "viewer") {
+		t.Fatalf("whoami with the kept token: %s", who)
+	}
+
+	// A model registered and promoted through the server...
+	bundle := filepath.Join(home, "titanic.gyre")
+	gyre(0, "", "train", "../../examples/data/titanic/titanic.train.csv", "--target", "Survived", "--learner", "decision_tree", "--out", bundle, "--quiet")
+	gyre(0, adminToken, append([]string{"models", "register", "titanic", bundle}, srvFlag...)...)
+	gyre(0, adminToken, append([]string{"models", "alias", "titanic", "1", "production"}, srvFlag...)...)
+	// ...is refused to a viewer (exit 2, the server's reason)...
+	if msg := gyre(2, "", append([]string{"models", "alias", "titanic", "1", "staging"}, srvFlag...)...); !strings.Contains(msg, "needs editor") {
+		t.Fatalf("viewer alias: %s", msg)
+	}
+	// ...and reads the same through the server and from the local store.
+	var remote, local []struct {
+		Name    string           `json:"name"`
+		Aliases map[string]int64 `json:"aliases"`
+	}
+	json.Unmarshal([]byte(gyre(0, "", append([]string{"models", "list", "--json"}, srvFlag...)...)), &remote)
+	json.Unmarshal([]byte(gyre(0, "", "models", "list", "--json")), &local)
+	if len(remote) != 1 || len(local) != 1 || remote[0].Aliases["production"] != 1 || local[0].Aliases["production"] != 1 {
+		t.Fatalf("models through the server %+v, locally %+v", remote, local)
+	}
+	if l := gyre(0, "", append([]string{"lineage", "titanic@production"}, srvFlag...)...); !strings.Contains(l, "titanic/1") {
+		t.Fatalf("lineage through the server: %s", l)
+	}
+	// The audit trail names alice, from loopback, for the alias move.
+	var trail struct {
+		Items []struct {
+			Action string `json:"action"`
+			Actor  struct {
+				Name, Kind, Remote string
+			} `json:"actor"`
+		} `json:"items"`
+	}
+	json.Unmarshal([]byte(gyre(0, adminToken, append([]string{"audit", "--model", "titanic", "--json"}, srvFlag...)...)), &trail)
+	found := false
+	for _, e := range trail.Items {
+		if strings.Contains(e.Action, "alias") && e.Actor.Name == "alice" && strings.HasPrefix(e.Actor.Remote, "127.0.0.1:") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("audit of titanic has no alias move by alice from loopback: %+v", trail.Items)
+	}
+	gyre(2, "", append([]string{"audit", "--model", "titanic"}, srvFlag...)...) // bob is no admin
+
+	// Graceful shutdown: an upload in flight when SIGTERM arrives finishes.
+	var run struct {
+		ID string `json:"run_id"`
+	}
+	post(t, url+"/api/v1/runs", adminToken, `{"experiment":"shutdown"}`, &run)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequestWithContext(context.Background(), "PUT", url+"/api/v1/runs/"+run.ID+"/artifacts/big.bin", pr)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.ContentLength = 2 << 20
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("in-flight upload: %v", err)
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	pw.Write(chunk)
+	time.Sleep(200 * time.Millisecond)
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Error("the server still accepts connections after SIGTERM")
+	}
+	pw.Write(chunk)
+	pw.Close()
+	if resp := <-done; resp == nil || resp.StatusCode != 201 {
+		t.Fatalf("in-flight upload after SIGTERM: %+v", resp)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("server exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), `"msg":"gyre server stopped"`) || !strings.Contains(stderr.String(), `"route":"/api/v1/runs/{run_id}/artifacts/{path...}"`) {
+		t.Errorf("server log lacks the structured request line or the stop: %s", stderr.String())
+	}
+	// The upload is in the store.
+	out = gyre(0, "", "runs", "show", run.ID, "--json")
+	if !strings.Contains(out, "big.bin") {
+		t.Fatalf("uploaded artifact not in the run: %s", out)
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("server at %s not ready", url)
+}
+
+func post(t *testing.T, url, token, body string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("POST %s: %d %s", url, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("POST %s: %s: %v", url, b, err)
+	}
+}

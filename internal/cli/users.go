@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/web"
+)
+
+func init() {
+	register(newUsersCmd)
+	register(newTokensCmd)
+	register(newGrantCmd)
+	register(newRevokeCmd)
+}
+
+// adminError keeps input errors (unknown account, bad name or role) at
+// exit code 2.
+func adminError(err error) error {
+	for _, e := range []error{access.ErrNotFound, access.ErrExists, access.ErrInvalid, access.ErrInvalidRole, access.ErrUnauthenticated, access.ErrForbidden} {
+		if errors.Is(err, e) {
+			return err
+		}
+	}
+	return storeError(err)
+}
+
+func (a *App) withAdmin(fn func(cmd *cobra.Command, args []string, ad admin) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ad, err := a.openAdmin(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer ad.Close()
+		return adminError(fn(cmd, args, ad))
+	}
+}
+
+func newUsersCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage the team server's users and service accounts",
+		Long: `Accounts of the team server. Against a server (--server, GYRE_SERVER) these
+need the admin role; without one they change the local store directly (for
+the machine that holds it, e.g. to recover a lost admin token).`,
+		Example: `  gyre users create bob --role editor
+  gyre users create ci --service --role editor
+  gyre users list`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	var kindService bool
+	var role string
+	var pwStdin bool
+	create := &cobra.Command{
+		Use:     "create NAME",
+		Short:   "Create a user (or with --service a service account)",
+		Example: "  gyre users create bob --role editor\n  echo 'a long password' | gyre users create bob --password-stdin",
+		Args:    cobra.ExactArgs(1),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			req := web.CreateAccountRequest{Name: args[0], Kind: "user", Role: role}
+			if kindService {
+				req.Kind = "service"
+			}
+			if pwStdin {
+				pw, err := readPassword(app, true)
+				if err != nil {
+					return err
+				}
+				req.Password = pw
+			}
+			a, err := ad.CreateAccount(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			if app.JSON {
+				return app.printJSON(a)
+			}
+			fmt.Fprintf(app.Stdout, "created %s %s; make it a token: gyre tokens create %s\n", a.Kind, a.Name, a.Name)
+			return nil
+		}),
+	}
+	create.Flags().BoolVar(&kindService, "service", false, "a service account (tokens only, no password)")
+	create.Flags().StringVar(&role, "role", "", "grant this role server-wide: viewer, editor or admin")
+	create.Flags().BoolVar(&pwStdin, "password-stdin", false, "read a password from stdin (users only)")
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List accounts and their roles",
+		Example: "  gyre users list",
+		Args:    cobra.NoArgs,
+		RunE: app.withAdmin(func(cmd *cobra.Command, _ []string, ad admin) error {
+			as, err := ad.Accounts(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if app.JSON {
+				return app.printJSON(as)
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tPASSWORD\tCREATED\tROLES")
+			for _, a := range as {
+				var roles []string
+				for _, g := range a.Grants {
+					roles = append(roles, g.Role.String()+" on "+g.Resource.String())
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", a.Name, a.Kind, a.HasPassword, a.Created.Local().Format("2006-01-02"), strings.Join(roles, ", "))
+			}
+			return tw.Flush()
+		}),
+	}
+	del := &cobra.Command{
+		Use:     "delete NAME",
+		Short:   "Delete an account with its tokens and grants",
+		Example: "  gyre users delete bob",
+		Args:    cobra.ExactArgs(1),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			if err := ad.DeleteAccount(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "deleted %s\n", args[0])
+			return nil
+		}),
+	}
+	passwd := &cobra.Command{
+		Use:     "password NAME",
+		Short:   "Set a user's password from stdin (an empty line removes it)",
+		Example: "  echo 'a long password' | gyre users password bob",
+		Args:    cobra.ExactArgs(1),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			pw, err := readPassword(app, true)
+			if err != nil {
+				return err
+			}
+			if err := ad.SetPassword(cmd.Context(), args[0], pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "password of %s set\n", args[0])
+			return nil
+		}),
+	}
+	cmd.AddCommand(create, list, del, passwd)
+	return cmd
+}
+
+func newTokensCmd(app *App) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tokens",
+		Short: "Make, list and revoke API tokens",
+		Long: `API tokens authenticate to the team server (Authorization: Bearer TOKEN, or
+MLFLOW_TRACKING_TOKEN for MLflow clients). A token is shown once when made;
+the server keeps only its hash.`,
+		Example: `  gyre tokens create ci --description "CI pipeline" --expires-in 90d
+  gyre tokens list ci
+  gyre tokens revoke 3f2a9c1b0d4e`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	var desc, expiresIn string
+	create := &cobra.Command{
+		Use:     "create ACCOUNT",
+		Short:   "Make a token for an account and print it once",
+		Example: "  gyre tokens create ci --description CI --expires-in 90d",
+		Args:    cobra.ExactArgs(1),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			t, err := ad.CreateToken(cmd.Context(), args[0], web.CreateTokenRequest{Description: desc, ExpiresIn: expiresIn})
+			if err != nil {
+				return err
+			}
+			if app.JSON {
+				return app.printJSON(t)
+			}
+			exp := "never expires"
+			if t.Info.Expires != nil {
+				exp = "expires " + t.Info.Expires.Local().Format(time.RFC3339)
+			}
+			fmt.Fprintf(app.Stdout, "token %s for %s (%s); shown once, keep it safe:\n%s\n", t.Info.ID, args[0], exp, t.Token)
+			return nil
+		}),
+	}
+	create.Flags().StringVar(&desc, "description", "", "what the token is for")
+	create.Flags().StringVar(&expiresIn, "expires-in", "", "expire after this age (90d, 12h); default never")
+	list := &cobra.Command{
+		Use:     "list ACCOUNT",
+		Short:   "List an account's tokens (never their secrets)",
+		Example: "  gyre tokens list ci",
+		Args:    cobra.ExactArgs(1),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			ts, err := ad.Tokens(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if app.JSON {
+				return app.printJSON(ts)
+			}
+			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tDESCRIPTION\tCREATED\tEXPIRES\tLAST USED\tSTATE")
+			now := time.Now()
+			for _, t := range ts {
+				state := "active"
+				switch {
+				case t.Revoked != nil:
+					state = "revoked"
+				case !t.Active(now):
+					state = "expired"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Description), t.Created.Local().Format("2006-01-02 15:04"), timeOrDash(t.Expires), timeOrDash(t.LastUsed), state)
+			}
+			return tw.Flush()
+		}),
+	}
+	revoke := &cobra.Command{
+		Use:     "revoke TOKEN_ID",
+		Short:   "Revoke a token: it stops working at once",
+		Example: "  gyre tokens revoke 3f2a9c1b0d4e",
+		Args:    cobra.ExactArgs(1),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			if err := ad.RevokeToken(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "revoked token %s\n", args[0])
+			return nil
+		}),
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+func newGrantCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "grant ACCOUNT ROLE [server|experiment:ID|model:NAME]",
+		Short: "Give an account a role, server-wide or on one experiment or model",
+		Long: `Roles: viewer reads, editor also writes (runs, versions, aliases), admin also
+manages accounts, grants and reads the audit trail. A role on a model or
+experiment adds to the server-wide one; a model's admins may grant roles on
+that model.`,
+		Example: `  gyre grant bob editor
+  gyre grant carol editor model:adult-income
+  gyre grant ci editor experiment:3`,
+		Args: cobra.RangeArgs(2, 3),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			role, err := access.ParseRole(args[1])
+			if err != nil {
+				return usageErrorf("grant: %v", err)
+			}
+			res := access.ServerResource
+			if len(args) == 3 {
+				if res, err = access.ParseResource(args[2]); err != nil {
+					return usageErrorf("grant: %v", err)
+				}
+			}
+			if err := ad.Grant(cmd.Context(), args[0], res, role); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "%s is %s on %s\n", args[0], role, res)
+			return nil
+		}),
+	}
+}
+
+func newRevokeCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "revoke ACCOUNT [server|experiment:ID|model:NAME]",
+		Short:   "Take away an account's role on the server or on one experiment or model",
+		Example: "  gyre revoke carol model:adult-income\n  gyre revoke bob",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			res := access.ServerResource
+			if len(args) == 2 {
+				var err error
+				if res, err = access.ParseResource(args[1]); err != nil {
+					return usageErrorf("revoke: %v", err)
+				}
+			}
+			if err := ad.Revoke(cmd.Context(), args[0], res); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "%s has no role on %s now\n", args[0], res)
+			return nil
+		}),
+	}
+}
