@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // ensembleCandidates caps how many of the best trials enter ensemble
@@ -382,7 +383,7 @@ func (s *searcher) refit(ctx context.Context, ms []Member) error {
 		}
 		ms[i].Model = m
 	}
-	forEach(len(ms), workers, fitOne)
+	parallel.For(len(ms), max(workers, 1), fitOne)
 	return errors.Join(errs...)
 }
 

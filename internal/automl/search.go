@@ -10,12 +10,12 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // LossFunc scores predictions against targets; lower is better. pred holds
@@ -983,7 +983,7 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 			o.model = m
 		}
 	}
-	forEach(len(folds), workers, run)
+	parallel.For(len(folds), max(workers, 1), run)
 	var predTime time.Duration
 	var predRows int
 	repeats := s.split.repeats
@@ -1029,33 +1029,6 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 		perRow = predTime / time.Duration(predRows)
 	}
 	return oof, runs, model, fit, perRow, size, nil
-}
-
-// forEach calls fn(0..n-1), on up to workers goroutines at once (inline
-// when workers ≤ 1). fn must write only its own slots.
-func forEach(n, workers int, fn func(i int)) {
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // workers is the number of fits run at once: one per core.

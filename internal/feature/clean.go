@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 func init() {
@@ -73,7 +74,7 @@ func (s *Impute) Fit(f *frame.Frame, _ string) (Fitted, error) {
 	}
 	out := &ImputeFitted{Columns: make([]ImputeColumn, len(names))}
 	errs := make([]error, len(names))
-	parallel(len(names), func(j int) {
+	parallel.For(len(names), 0, func(j int) {
 		c, _ := f.Column(names[j])
 		ic := ImputeColumn{Name: names[j], Kind: c.Kind(), Indicator: s.Indicators && c.NullCount() > 0}
 		allMissing := c.NullCount() == c.Len()
@@ -136,7 +137,7 @@ func (s *ImputeFitted) Transform(f *frame.Frame) (*frame.Frame, error) {
 	repl := map[string][]frame.Column{}
 	outs := make([][]frame.Column, len(s.Columns))
 	errs := make([]error, len(s.Columns))
-	parallel(len(s.Columns), func(j int) {
+	parallel.For(len(s.Columns), 0, func(j int) {
 		ic := s.Columns[j]
 		c, err := need(f, ic.Name)
 		if err != nil {
@@ -376,7 +377,7 @@ func (s *Outliers) Fit(f *frame.Frame, _ string) (Fitted, error) {
 		return nil, fmt.Errorf("outliers: %w", err)
 	}
 	out := &OutliersFitted{Action: action, Columns: make([]Bounds, len(names))}
-	parallel(len(names), func(j int) {
+	parallel.For(len(names), 0, func(j int) {
 		c, _ := f.Column(names[j])
 		v, _ := floats(c)
 		b := Bounds{Name: names[j], Lo: Num(math.Inf(-1)), Hi: Num(math.Inf(1))}

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 func init() {
@@ -100,7 +101,7 @@ func (s *OneHotFitted) Transform(f *frame.Frame) (*frame.Frame, error) {
 	repl := map[string][]frame.Column{}
 	outs := make([][]frame.Column, len(s.Columns))
 	errs := make([]error, len(s.Columns))
-	parallel(len(s.Columns), func(j int) {
+	parallel.For(len(s.Columns), 0, func(j int) {
 		oc := s.Columns[j]
 		c, err := need(f, oc.Name)
 		if err != nil {

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // MatrixColumn describes one column of a design matrix. It has the same
@@ -148,7 +147,7 @@ func (e *Encoder) TransformReport(f *frame.Frame) (*frame.Matrix, EncodeReport, 
 			encode(j)
 		}
 	} else {
-		parallel(len(e.Fields), encode)
+		parallel.For(len(e.Fields), 0, encode)
 	}
 	for j, err := range errs {
 		if err != nil {
@@ -238,36 +237,6 @@ func (e *Encoder) encodeColumn(j int, c frame.Column, dst []float64) (int, error
 		dst[i] = float64(code)
 	}
 	return unseen, nil
-}
-
-// parallel runs fn(0..n-1) on up to GOMAXPROCS goroutines.
-func parallel(n int, fn func(i int)) {
-	w := runtime.GOMAXPROCS(0)
-	if w > n {
-		w = n
-	}
-	if w <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for k := 0; k < w; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // EncodeTarget reads the target column of a learning problem. For

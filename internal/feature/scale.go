@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 func init() {
@@ -59,7 +60,7 @@ func (s *Scale) Fit(f *frame.Frame, _ string) (Fitted, error) {
 		return nil, fmt.Errorf("scale: %w", err)
 	}
 	out := &ScaleFitted{Columns: make([]Affine, len(names))}
-	parallel(len(names), func(j int) {
+	parallel.For(len(names), 0, func(j int) {
 		c, _ := f.Column(names[j])
 		v, _ := floats(c)
 		var center, scale float64
@@ -107,7 +108,7 @@ func (s *ScaleFitted) Transform(f *frame.Frame) (*frame.Frame, error) {
 func mapFloats(f *frame.Frame, op string, n int, name func(int) string, fn func(j int, v []float64)) (*frame.Frame, error) {
 	outs := make([]frame.Column, n)
 	errs := make([]error, n)
-	parallel(n, func(j int) {
+	parallel.For(n, 0, func(j int) {
 		c, err := need(f, name(j))
 		if err != nil {
 			errs[j] = err
@@ -231,7 +232,7 @@ func (s *YeoJohnson) Fit(f *frame.Frame, _ string) (Fitted, error) {
 		return nil, fmt.Errorf("yeo_johnson: %w", err)
 	}
 	out := &YeoJohnsonFitted{Columns: make([]PowerColumn, len(names))}
-	parallel(len(names), func(j int) {
+	parallel.For(len(names), 0, func(j int) {
 		c, _ := f.Column(names[j])
 		v, _ := floats(c)
 		p := present(v)
@@ -326,7 +327,7 @@ func (s *Bin) Fit(f *frame.Frame, _ string) (Fitted, error) {
 		return nil, fmt.Errorf("bin: %w", err)
 	}
 	out := &BinFitted{Columns: make([]BinEdges, len(names))}
-	parallel(len(names), func(j int) {
+	parallel.For(len(names), 0, func(j int) {
 		c, _ := f.Column(names[j])
 		v, _ := floats(c)
 		qs := make([]float64, bins-1)

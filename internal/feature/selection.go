@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 func init() {
@@ -149,7 +150,7 @@ func (s *MutualInfo) Fit(f *frame.Frame, target string) (Fitted, error) {
 	}
 	y := discrete(tc)
 	scores := make([]float64, len(names))
-	parallel(len(names), func(j int) {
+	parallel.For(len(names), 0, func(j int) {
 		c, _ := f.Column(names[j])
 		scores[j] = mutualInfo(discrete(c), y)
 	})

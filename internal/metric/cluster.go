@@ -3,8 +3,8 @@ package metric
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // Silhouette is the mean silhouette coefficient with euclidean distances of
@@ -43,43 +43,36 @@ func Silhouette(x []float64, dim int, labels []float64) (float64, error) {
 		size[l]++
 	}
 	s := make([]float64, n)
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for wk := 0; wk < workers; wk++ {
-		wg.Add(1)
-		go func(wk int) {
-			defer wg.Done()
-			dist := make([]float64, k)
-			for i := wk; i < n; i += workers {
-				clear(dist)
-				xi := x[i*dim : (i+1)*dim]
-				for j := 0; j < n; j++ {
-					xj := x[j*dim : (j+1)*dim]
-					d := 0.0
-					for t := range xi {
-						e := xi[t] - xj[t]
-						d += e * e
-					}
-					dist[lab[j]] += math.Sqrt(d)
+	parallel.ForWorker(n, 0, func() func(int) {
+		dist := make([]float64, k)
+		return func(i int) {
+			clear(dist)
+			xi := x[i*dim : (i+1)*dim]
+			for j := 0; j < n; j++ {
+				xj := x[j*dim : (j+1)*dim]
+				d := 0.0
+				for t := range xi {
+					e := xi[t] - xj[t]
+					d += e * e
 				}
-				own := lab[i]
-				if size[own] <= 1 {
-					continue
-				}
-				a := dist[own] / (size[own] - 1)
-				b := math.Inf(1)
-				for c := 0; c < k; c++ {
-					if c != own {
-						b = min(b, dist[c]/size[c])
-					}
-				}
-				if m := max(a, b); m > 0 {
-					s[i] = (b - a) / m
+				dist[lab[j]] += math.Sqrt(d)
+			}
+			own := lab[i]
+			if size[own] <= 1 {
+				return
+			}
+			a := dist[own] / (size[own] - 1)
+			b := math.Inf(1)
+			for c := 0; c < k; c++ {
+				if c != own {
+					b = min(b, dist[c]/size[c])
 				}
 			}
-		}(wk)
-	}
-	wg.Wait()
+			if m := max(a, b); m > 0 {
+				s[i] = (b - a) / m
+			}
+		}
+	})
 	sum := 0.0
 	for _, v := range s {
 		sum += v

@@ -8,8 +8,6 @@ import (
 	"math"
 	"math/big"
 	"os"
-	"runtime"
-	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -17,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // ErrUnsupported is wrapped by errors for columns whose Parquet type has no
@@ -76,22 +75,7 @@ func Read(r io.ReaderAt, size int64, name string) (fr *frame.Frame, err error) {
 	}
 
 	errs := make([]error, len(decs))
-	next := make(chan int, len(decs))
-	for i := range decs {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(decs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = decs[i].readAll(pf)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(decs), 0, func(i int) { errs[i] = decs[i].readAll(pf) })
 
 	cols := make([]frame.Column, len(decs))
 	for i, d := range decs {

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // Stream reads a Parquet file one row group at a time, calling fn with each
@@ -69,7 +68,6 @@ func Stream(r io.ReaderAt, size int64, name string, columns []string, fn func(f 
 		}
 		return fn(f, 0)
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(decs))
 	for g, rg := range groups {
 		n := rg.NumRows()
 		if n < 0 || n > math.MaxInt32 {
@@ -82,22 +80,7 @@ func Stream(r io.ReaderAt, size int64, name string, columns []string, fn func(f 
 			d.alloc()
 		}
 		errs := make([]error, len(decs))
-		var wg sync.WaitGroup
-		next := make(chan int, len(decs))
-		for i := range decs {
-			next <- i
-		}
-		close(next)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					errs[i] = decs[i].readGroup(rg, g, 0)
-				}
-			}()
-		}
-		wg.Wait()
+		parallel.For(len(decs), 0, func(i int) { errs[i] = decs[i].readGroup(rg, g, 0) })
 		for i, d := range decs {
 			if errs[i] != nil {
 				return fmt.Errorf("read parquet %s: column %q: %w", name, d.name, errs[i])

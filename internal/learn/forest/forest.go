@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/tree"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // Forest is the random forest or extra trees learner. Use NewRandomForest or
@@ -150,71 +149,66 @@ func (l *Forest) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error)
 	if l.OOBScore {
 		inbag = make([][]bool, nt)
 	}
-	workers := l.NJobs
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, nt)
-	var next atomic.Int64
-	var firstErr error
-	var errOnce sync.Once
-	var wg sync.WaitGroup
-	for wk := 0; wk < workers; wk++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := make([]float64, n)
-			counts := make([]float64, n)
-			gr := tree.NewGrower(td)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= nt {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				rng := treeSeed(l.Seed, i)
-				if l.Bootstrap {
-					clear(counts)
-					for s := 0; s < nSamp; s++ {
-						counts[rng.IntN(n)]++
-					}
-					cw := []float64(nil)
-					if td.Class != nil && l.ClassWeight == "balanced_subsample" {
-						cw, _ = tree.ClassWeights("balanced", td, counts)
-					}
-					for r := range w {
-						w[r] = counts[r] * base[r]
-						if cw != nil {
-							w[r] *= cw[td.Class[r]]
-						}
-					}
-					if inbag != nil {
-						ib := make([]bool, n)
-						for r, c := range counts {
-							ib[r] = c > 0
-						}
-						inbag[i] = ib
-					}
-				} else {
-					copy(w, base)
-				}
-				imp := make([]float64, td.P)
-				t, err := gr.Grow(ctx, cfg, w, rng, imp)
-				if err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
-				}
-				tree.Normalise(imp)
-				trees[i], imps[i] = t, imp
+	// A failed tree (or a cancelled context) stops the others from starting;
+	// the error of the lowest failing tree is reported.
+	errs := make([]error, nt)
+	var failed atomic.Bool
+	parallel.ForWorker(nt, l.NJobs, func() func(int) {
+		w := make([]float64, n)
+		counts := make([]float64, n)
+		gr := tree.NewGrower(td)
+		return func(i int) {
+			if failed.Load() {
+				return
 			}
-		}()
-	}
-	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				failed.Store(true)
+				return
+			}
+			rng := treeSeed(l.Seed, i)
+			if l.Bootstrap {
+				clear(counts)
+				for s := 0; s < nSamp; s++ {
+					counts[rng.IntN(n)]++
+				}
+				cw := []float64(nil)
+				if td.Class != nil && l.ClassWeight == "balanced_subsample" {
+					cw, _ = tree.ClassWeights("balanced", td, counts)
+				}
+				for r := range w {
+					w[r] = counts[r] * base[r]
+					if cw != nil {
+						w[r] *= cw[td.Class[r]]
+					}
+				}
+				if inbag != nil {
+					ib := make([]bool, n)
+					for r, c := range counts {
+						ib[r] = c > 0
+					}
+					inbag[i] = ib
+				}
+			} else {
+				copy(w, base)
+			}
+			imp := make([]float64, td.P)
+			t, err := gr.Grow(ctx, cfg, w, rng, imp)
+			if err != nil {
+				errs[i] = err
+				failed.Store(true)
+				return
+			}
+			tree.Normalise(imp)
+			trees[i], imps[i] = t, imp
+		}
+	})
+	firstErr := ctx.Err()
+	for _, err := range errs {
+		if err != nil {
+			firstErr = err
+			break
+		}
 	}
 	if firstErr != nil {
 		return nil, fmt.Errorf("fit %s: %w", name, firstErr)
@@ -241,37 +235,28 @@ func oobScore(ctx context.Context, m *Model, d *learn.Dataset, td *tree.Data, in
 	n, p, k := td.N, td.P, m.NOut()
 	sum := make([]float64, n*k)
 	seen := make([]int, n)
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			row := make([]float64, p)
-			for i := lo; i < hi; i++ {
-				if i&1023 == 0 && ctx.Err() != nil {
-					return
+	parallel.Blocks(n, 0, 1, func(lo, hi int) {
+		row := make([]float64, p)
+		for i := lo; i < hi; i++ {
+			if i&1023 == 0 && ctx.Err() != nil {
+				return
+			}
+			r := d.Row(i)
+			for j := 0; j < p; j++ {
+				row[j] = d.X.At(r, j)
+			}
+			s := sum[i*k : (i+1)*k]
+			for t, tr := range m.Trees {
+				if inbag[t][i] {
+					continue
 				}
-				r := d.Row(i)
-				for j := 0; j < p; j++ {
-					row[j] = d.X.At(r, j)
-				}
-				s := sum[i*k : (i+1)*k]
-				for t, tr := range m.Trees {
-					if inbag[t][i] {
-						continue
-					}
-					seen[i]++
-					for c, v := range tr.Leaf(row) {
-						s[c] += v
-					}
+				seen[i]++
+				for c, v := range tr.Leaf(row) {
+					s[c] += v
 				}
 			}
-		}(lo, hi)
-	}
-	wg.Wait()
+		}
+	})
 	if td.Class != nil {
 		ok, cnt := 0.0, 0.0
 		for i := 0; i < n; i++ {

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // binSampleRows is the number of rows sampled to place quantile bin
@@ -220,54 +220,12 @@ func parallelFor(n, threads int, fn func(i int)) {
 	if threads <= 0 {
 		threads = defaultThreads()
 	}
-	if threads > n {
-		threads = n
+	if w := parallel.Workers(n, threads); w > 1 {
+		trainGoroutines.Add(int64(w))
 	}
-	if threads <= 1 {
-		for i := range n {
+	parallel.Blocks(n, threads, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			fn(i)
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	for t := range threads {
-		lo, hi := t*n/threads, (t+1)*n/threads
-		wg.Add(1)
-		trainGoroutines.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// parallelRange splits [0, n) into up to threads contiguous chunks and runs
-// fn(lo, hi) on each in its own goroutine.
-func parallelRange(n, threads, minChunk int, fn func(lo, hi int)) {
-	if threads <= 0 {
-		threads = defaultThreads()
-	}
-	if minChunk < 1 {
-		minChunk = 1
-	}
-	if c := n / minChunk; c < threads {
-		threads = max(c, 1)
-	}
-	if threads <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for t := range threads {
-		lo, hi := t*n/threads, (t+1)*n/threads
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+	})
 }

@@ -1,10 +1,9 @@
 package gbdt
 
 import (
-	"sync"
-	"sync/atomic"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // smallBatch is the largest batch scored row by row, without blocks or
@@ -42,14 +41,9 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 	// another chunk, the VM host), the other worker takes over its share
 	// instead of waiting at the end. Each block writes only its own rows,
 	// so results do not depend on which worker scored it.
-	var next atomic.Int64
-	work := func() {
+	parallel.ForWorker(blocks, threads, func() func(int) {
 		buf := make([]float64, blockRows*e.width)
-		for {
-			blk := int(next.Add(1) - 1)
-			if blk >= blocks {
-				return
-			}
+		return func(blk int) {
 			lo := blk * blockRows
 			hi := min(lo+blockRows, n)
 			e.extendBlock(buf, X.Data, n, lo, hi-lo)
@@ -59,20 +53,7 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 			}
 			e.addBlock(buf, hi-lo, acc)
 		}
-	}
-	if threads <= 1 {
-		work()
-		return
-	}
-	var wg sync.WaitGroup
-	for range threads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // rawRow sets out (k values) to the raw margins of one row of p feature

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // Explain returns exact TreeSHAP contributions (Lundberg et al., 2018,
@@ -30,7 +31,7 @@ func (m *Model) Explain(X *frame.Matrix) ([]float64, error) {
 	if n < 64 {
 		threads = 1
 	}
-	parallelRange(n, threads, 1, func(lo, hi int) {
+	parallel.Blocks(n, threads, 1, func(lo, hi int) {
 		path := make([]pathElem, (maxDepth+2)*(maxDepth+3)/2)
 		row := make([]float64, p)
 		for i := lo; i < hi; i++ {

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/dense"
 	"github.com/gyre-ml/gyre/internal/metric"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // KMeans is the k-means learner. Use New for the defaults.
@@ -223,45 +222,27 @@ func lloyd(ctx context.Context, X, w []float64, n, D, k int, centers []float64, 
 		sums[b] = make([]float64, k*D)
 		wsum[b] = make([]float64, k)
 	}
-	workers := min(runtime.GOMAXPROCS(0), nb)
 	assign := func(centers []float64) {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		next := 0
-		for t := 0; t < workers; t++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					mu.Lock()
-					b := next
-					next++
-					mu.Unlock()
-					if b >= nb {
-						return
-					}
-					s, ws := sums[b], wsum[b]
-					clear(s)
-					clear(ws)
-					for i := b * block; i < min((b+1)*block, n); i++ {
-						x := X[i*D : (i+1)*D]
-						bi, bd := 0, math.Inf(1)
-						for c := 0; c < k; c++ {
-							if dd := sqdist(x, centers[c*D:(c+1)*D]); dd < bd {
-								bi, bd = c, dd
-							}
-						}
-						labels[i], dist[i] = int32(bi), bd
-						ws[bi] += w[i]
-						o := s[bi*D : (bi+1)*D]
-						for j, v := range x {
-							o[j] += w[i] * v
-						}
+		parallel.For(nb, 0, func(b int) {
+			s, ws := sums[b], wsum[b]
+			clear(s)
+			clear(ws)
+			for i := b * block; i < min((b+1)*block, n); i++ {
+				x := X[i*D : (i+1)*D]
+				bi, bd := 0, math.Inf(1)
+				for c := 0; c < k; c++ {
+					if dd := sqdist(x, centers[c*D:(c+1)*D]); dd < bd {
+						bi, bd = c, dd
 					}
 				}
-			}()
-		}
-		wg.Wait()
+				labels[i], dist[i] = int32(bi), bd
+				ws[bi] += w[i]
+				o := s[bi*D : (bi+1)*D]
+				for j, v := range x {
+					o[j] += w[i] * v
+				}
+			}
+		})
 	}
 	inertia := func() float64 {
 		s := 0.0
@@ -358,20 +339,11 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 	}
 	D := m.Enc.Width
 	out := make([]float64, X.Rows)
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (X.Rows + workers - 1) / workers
-	for lo := 0; lo < X.Rows; lo += chunk {
-		hi := min(lo+chunk, X.Rows)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				out[i] = float64(nearest(Z[i*D:(i+1)*D], m.Centers, m.K, D))
-			}
-		}(lo, hi)
-	}
-	wg.Wait()
+	parallel.Blocks(X.Rows, 0, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = float64(nearest(Z[i*D:(i+1)*D], m.Centers, m.K, D))
+		}
+	})
 	return out, nil
 }
 

@@ -6,13 +6,12 @@ import (
 	"encoding/gob"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/dense"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // KNN is the k-nearest-neighbour learner for classification and regression.
@@ -211,41 +210,34 @@ func (m *Model) trueDist(d float64) float64 {
 func (m *Model) forRows(q []float64, n int, fn func(i int, nb []neighbour)) {
 	p := m.Enc.Width
 	manhattan := m.Metric == "manhattan"
-	workers := max(1, min(runtime.GOMAXPROCS(0), n/64))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			h := make(maxHeap, 0, m.K+1)
-			for i := w * n / workers; i < (w+1)*n/workers; i++ {
-				h = h[:0]
-				qi := q[i*p : (i+1)*p]
-				if m.kd != nil {
-					m.kd.query(qi, m.K, manhattan, &h)
-				} else {
-					for j := range m.Y {
-						bound := math.Inf(1)
-						if len(h) == m.K {
-							bound = h[0].dist
-						}
-						if d, ok := distanceWithin(qi, m.Points[j*p:(j+1)*p], manhattan, bound); ok {
-							h.offer(neighbour{d, j}, m.K)
-						}
+	parallel.Blocks(n, 0, 64, func(lo, hi int) {
+		h := make(maxHeap, 0, m.K+1)
+		for i := lo; i < hi; i++ {
+			h = h[:0]
+			qi := q[i*p : (i+1)*p]
+			if m.kd != nil {
+				m.kd.query(qi, m.K, manhattan, &h)
+			} else {
+				for j := range m.Y {
+					bound := math.Inf(1)
+					if len(h) == m.K {
+						bound = h[0].dist
+					}
+					if d, ok := distanceWithin(qi, m.Points[j*p:(j+1)*p], manhattan, bound); ok {
+						h.offer(neighbour{d, j}, m.K)
 					}
 				}
-				nb := slices.Clone(h)
-				slices.SortFunc(nb, func(a, b neighbour) int {
-					if less(a, b) {
-						return -1
-					}
-					return 1
-				})
-				fn(i, nb)
 			}
-		}(w)
-	}
-	wg.Wait()
+			nb := slices.Clone(h)
+			slices.SortFunc(nb, func(a, b neighbour) int {
+				if less(a, b) {
+					return -1
+				}
+				return 1
+			})
+			fn(i, nb)
+		}
+	})
 }
 
 // voteWeights returns the weights of the neighbours nb.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // LogisticRegression is (multinomial) logistic regression with scikit-learn's
@@ -152,68 +152,62 @@ func (o *logLoss) eval(theta, grad []float64) float64 {
 	p, p1, out := ds.p, ds.p+1, o.outputs
 	parts := make([][]float64, chunks)
 	losses := make([]float64, chunks)
-	var wg sync.WaitGroup
-	for c := 0; c < chunks; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			g := make([]float64, len(theta))
-			z := make([]float64, max(out, 2))
-			pr := make([]float64, max(out, 2))
-			loss := 0.0
-			lo, hi := c*ds.n/chunks, (c+1)*ds.n/chunks
-			for i := lo; i < hi; i++ {
-				w := ds.w[i]
-				if w == 0 {
-					continue
-				}
-				row := ds.z[i*p : (i+1)*p]
-				y := int(ds.y[i])
-				if out == 1 {
-					f := dot(theta[:p], row) + theta[p]
-					// log(1+e^f) - y·f, computed stably.
-					if f > 0 {
-						loss += w * (f + math.Log1p(math.Exp(-f)) - float64(y)*f)
-					} else {
-						loss += w * (math.Log1p(math.Exp(f)) - float64(y)*f)
-					}
-					r := w * (sigmoid(f) - float64(y))
-					for j, v := range row {
-						g[j] += r * v
-					}
-					g[p] += r
-					continue
-				}
-				for c := 0; c < out; c++ {
-					z[c] = dot(theta[c*p1:c*p1+p], row) + theta[c*p1+p]
-				}
-				mx := z[0]
-				for _, v := range z[1:out] {
-					mx = max(mx, v)
-				}
-				s := 0.0
-				for c := 0; c < out; c++ {
-					pr[c] = math.Exp(z[c] - mx)
-					s += pr[c]
-				}
-				loss += w * (mx + math.Log(s) - z[y])
-				for c := 0; c < out; c++ {
-					r := pr[c] / s
-					if c == y {
-						r--
-					}
-					r *= w
-					gc := g[c*p1 : (c+1)*p1]
-					for j, v := range row {
-						gc[j] += r * v
-					}
-					gc[p] += r
-				}
+	parallel.For(chunks, chunks, func(c int) {
+		g := make([]float64, len(theta))
+		z := make([]float64, max(out, 2))
+		pr := make([]float64, max(out, 2))
+		loss := 0.0
+		lo, hi := c*ds.n/chunks, (c+1)*ds.n/chunks
+		for i := lo; i < hi; i++ {
+			w := ds.w[i]
+			if w == 0 {
+				continue
 			}
-			parts[c], losses[c] = g, loss
-		}(c)
-	}
-	wg.Wait()
+			row := ds.z[i*p : (i+1)*p]
+			y := int(ds.y[i])
+			if out == 1 {
+				f := dot(theta[:p], row) + theta[p]
+				// log(1+e^f) - y·f, computed stably.
+				if f > 0 {
+					loss += w * (f + math.Log1p(math.Exp(-f)) - float64(y)*f)
+				} else {
+					loss += w * (math.Log1p(math.Exp(f)) - float64(y)*f)
+				}
+				r := w * (sigmoid(f) - float64(y))
+				for j, v := range row {
+					g[j] += r * v
+				}
+				g[p] += r
+				continue
+			}
+			for c := 0; c < out; c++ {
+				z[c] = dot(theta[c*p1:c*p1+p], row) + theta[c*p1+p]
+			}
+			mx := z[0]
+			for _, v := range z[1:out] {
+				mx = max(mx, v)
+			}
+			s := 0.0
+			for c := 0; c < out; c++ {
+				pr[c] = math.Exp(z[c] - mx)
+				s += pr[c]
+			}
+			loss += w * (mx + math.Log(s) - z[y])
+			for c := 0; c < out; c++ {
+				r := pr[c] / s
+				if c == y {
+					r--
+				}
+				r *= w
+				gc := g[c*p1 : (c+1)*p1]
+				for j, v := range row {
+					gc[j] += r * v
+				}
+				gc[p] += r
+			}
+		}
+		parts[c], losses[c] = g, loss
+	})
 	clear(grad)
 	f := 0.0
 	for c := 0; c < chunks; c++ {

@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/dense"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // MLP is the multilayer perceptron learner. Use New for the defaults.
@@ -475,35 +474,19 @@ func (m *Model) forwardAll(nt *net, xs []float64, n int) []float64 {
 	out := make([]float64, n*k)
 	const blk = 256
 	nb := (n + blk - 1) / blk
-	workers := min(runtime.GOMAXPROCS(0), nb)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	next := 0
-	for t := 0; t < workers; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			acts := make([][]float64, L+1)
-			for i := 1; i <= L; i++ {
-				acts[i] = make([]float64, blk*nt.Sizes[i])
-			}
-			for {
-				mu.Lock()
-				b := next
-				next++
-				mu.Unlock()
-				if b >= nb {
-					return
-				}
-				lo, hi := b*blk, min((b+1)*blk, n)
-				nt.forward(xs[lo*D:hi*D], hi-lo, acts)
-				o := acts[L][:(hi-lo)*k]
-				outputs(o, hi-lo, k, m.Task)
-				copy(out[lo*k:hi*k], o)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.ForWorker(nb, 0, func() func(int) {
+		acts := make([][]float64, L+1)
+		for i := 1; i <= L; i++ {
+			acts[i] = make([]float64, blk*nt.Sizes[i])
+		}
+		return func(b int) {
+			lo, hi := b*blk, min((b+1)*blk, n)
+			nt.forward(xs[lo*D:hi*D], hi-lo, acts)
+			o := acts[L][:(hi-lo)*k]
+			outputs(o, hi-lo, k, m.Task)
+			copy(out[lo*k:hi*k], o)
+		}
+	})
 	return out
 }
 

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // maxCategories bounds the category codes of a categorical feature.
@@ -81,28 +80,20 @@ func PrepareBinned(ctx context.Context, d *learn.Dataset, maxBins int) (*Data, e
 		td.W[i] = d.W(i)
 	}
 	errs := make([]error, p)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for f := 0; f < p; f++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(f int) {
-			defer func() { <-sem; wg.Done() }()
-			if ctx.Err() != nil {
-				errs[f] = ctx.Err()
-				return
+	parallel.For(p, 0, func(f int) {
+		if ctx.Err() != nil {
+			errs[f] = ctx.Err()
+			return
+		}
+		errs[f] = td.codeFeature(d, f, maxBins)
+		if errs[f] == nil && td.NBins[f] < 255 {
+			c8 := make([]uint8, n)
+			for i, c := range td.Codes[f*n : (f+1)*n] {
+				c8[i] = uint8(c)
 			}
-			errs[f] = td.codeFeature(d, f, maxBins)
-			if errs[f] == nil && td.NBins[f] < 255 {
-				c8 := make([]uint8, n)
-				for i, c := range td.Codes[f*n : (f+1)*n] {
-					c8[i] = uint8(c)
-				}
-				td.Codes8[f] = c8
-			}
-		}(f)
-	}
-	wg.Wait()
+			td.Codes8[f] = c8
+		}
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("prepare tree data: %w", err)

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // Ensemble is a set of trees whose leaf outputs are averaged: a single
@@ -52,64 +52,48 @@ func (e *Ensemble) Raw(X *frame.Matrix) ([]float64, error) {
 	workers := runtime.GOMAXPROCS(0)
 	block := min(max(n/(8*workers), 512), predictBlock)
 	nb := (n + block - 1) / block
-	workers = min(workers, nb)
 	scale := 1 / float64(max(len(e.Trees), 1))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	next := 0
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]float64, block*e.P)
-			for {
-				mu.Lock()
-				b := next
-				next++
-				mu.Unlock()
-				if b >= nb {
-					return
+	parallel.ForWorker(nb, workers, func() func(int) {
+		buf := make([]float64, block*e.P)
+		return func(b int) {
+			lo, hi := b*block, min((b+1)*block, n)
+			m := hi - lo
+			for j := 0; j < e.P; j++ {
+				col := X.Data[j*n+lo : j*n+hi]
+				for i, v := range col {
+					buf[i*e.P+j] = v
 				}
-				lo, hi := b*block, min((b+1)*block, n)
-				m := hi - lo
-				for j := 0; j < e.P; j++ {
-					col := X.Data[j*n+lo : j*n+hi]
-					for i, v := range col {
-						buf[i*e.P+j] = v
+			}
+			o := out[lo*k : hi*k]
+			for _, t := range e.Trees {
+				vals := t.Values
+				if k <= 2 {
+					// The leaf node holds the last output; for binary
+					// trees the first is its complement, filled below.
+					i := 0
+					for ; i < m; i++ {
+						o[i*k+k-1] += t.leaf(buf[i*e.P : (i+1)*e.P]).Threshold
 					}
+					continue
 				}
-				o := out[lo*k : hi*k]
-				for _, t := range e.Trees {
-					vals := t.Values
-					if k <= 2 {
-						// The leaf node holds the last output; for binary
-						// trees the first is its complement, filled below.
-						i := 0
-						for ; i < m; i++ {
-							o[i*k+k-1] += t.leaf(buf[i*e.P : (i+1)*e.P]).Threshold
-						}
-						continue
-					}
-					for i := 0; i < m; i++ {
-						off := int(t.leafOffset(buf[i*e.P : (i+1)*e.P]))
-						oi := o[i*k : (i+1)*k]
-						for c, v := range vals[off : off+k] {
-							oi[c] += v
-						}
-					}
-				}
-				for i := range o {
-					o[i] *= scale
-				}
-				if k == 2 {
-					for i := 0; i < m; i++ {
-						o[2*i] = 1 - o[2*i+1]
+				for i := 0; i < m; i++ {
+					off := int(t.leafOffset(buf[i*e.P : (i+1)*e.P]))
+					oi := o[i*k : (i+1)*k]
+					for c, v := range vals[off : off+k] {
+						oi[c] += v
 					}
 				}
 			}
-		}()
-	}
-	wg.Wait()
+			for i := range o {
+				o[i] *= scale
+			}
+			if k == 2 {
+				for i := 0; i < m; i++ {
+					o[2*i] = 1 - o[2*i+1]
+				}
+			}
+		}
+	})
 	return out, nil
 }
 
