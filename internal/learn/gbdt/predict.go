@@ -1,7 +1,6 @@
 package gbdt
 
 import (
-
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/parallel"
 )
