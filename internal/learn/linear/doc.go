@@ -1,7 +1,7 @@
 // Package linear provides Gyre's linear learners: linear_regression
 // (least squares), ridge, lasso and elastic_net (coordinate descent with
 // covariance updates), logistic_regression (binary and multinomial; L2 by
-// L-BFGS, L1 and elastic-net by proximal Newton: IRLS with penalised
+// gonum's L-BFGS, L1 and elastic-net by proximal Newton: IRLS with penalised
 // coordinate descent; balanced class weights) and linear_svm (hinge loss,
 // dual coordinate descent, one-vs-rest, Platt-calibrated probabilities).
 //

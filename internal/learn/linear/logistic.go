@@ -231,107 +231,12 @@ func (o *logLoss) eval(theta, grad []float64) float64 {
 	return f
 }
 
-// lbfgs minimises the smooth objective with limited-memory BFGS (memory
-// 10, Armijo backtracking), stopping when the gradient's largest component
-// is below tol or after maxIter iterations.
-func (o *logLoss) lbfgs(ctx context.Context, maxIter int, tol float64) ([]float64, error) {
-	const mem = 10
-	dim := o.outputs * (o.ds.p + 1)
-	x := make([]float64, dim)
-	g := make([]float64, dim)
-	f := o.eval(x, g)
-	var sHist, yHist [][]float64
-	var rho []float64
-	dir := make([]float64, dim)
-	xn := make([]float64, dim)
-	gn := make([]float64, dim)
-	alpha := make([]float64, mem)
-	for it := 0; it < maxIter; it++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if normInf(g) < tol {
-			break
-		}
-		// Two-loop recursion: dir = -H·g.
-		for j := range dir {
-			dir[j] = -g[j]
-		}
-		for h := len(sHist) - 1; h >= 0; h-- {
-			alpha[h] = rho[h] * dot(sHist[h], dir)
-			axpy(-alpha[h], yHist[h], dir)
-		}
-		gamma := 1 / math.Max(normInf(g), 1)
-		if n := len(sHist); n > 0 {
-			gamma = dot(sHist[n-1], yHist[n-1]) / dot(yHist[n-1], yHist[n-1])
-		}
-		for j := range dir {
-			dir[j] *= gamma
-		}
-		for h := range sHist {
-			b := rho[h] * dot(yHist[h], dir)
-			axpy(alpha[h]-b, sHist[h], dir)
-		}
-		slope := dot(g, dir)
-		if slope >= 0 { // not a descent direction: restart from steepest descent
-			sHist, yHist, rho = nil, nil, nil
-			for j := range dir {
-				dir[j] = -g[j] / math.Max(normInf(g), 1)
-			}
-			slope = dot(g, dir)
-		}
-		step, fn := 1.0, 0.0
-		for ls := 0; ; ls++ {
-			for j := range xn {
-				xn[j] = x[j] + step*dir[j]
-			}
-			fn = o.eval(xn, gn)
-			if fn <= f+1e-4*step*slope || ls == 40 {
-				break
-			}
-			step /= 2
-		}
-		if !(fn <= f) { // no progress possible: at the optimum up to rounding
-			break
-		}
-		sv := make([]float64, dim)
-		yv := make([]float64, dim)
-		for j := range sv {
-			sv[j] = xn[j] - x[j]
-			yv[j] = gn[j] - g[j]
-		}
-		if sy := dot(sv, yv); sy > 1e-12 {
-			if len(sHist) == mem {
-				sHist, yHist, rho = sHist[1:], yHist[1:], rho[1:]
-			}
-			sHist, yHist, rho = append(sHist, sv), append(yHist, yv), append(rho, 1/sy)
-		}
-		done := f-fn <= 1e-12*math.Max(math.Abs(f), 1)
-		x, xn = xn, x
-		g, gn = gn, g
-		f = fn
-		if done {
-			break
-		}
-	}
-	if !finite(x) {
-		return nil, errors.New("l-bfgs diverged (non-finite coefficients)")
-	}
-	return x, nil
-}
-
 func normInf(v []float64) float64 {
 	m := 0.0
 	for _, x := range v {
 		m = max(m, math.Abs(x))
 	}
 	return m
-}
-
-func axpy(a float64, x, y []float64) {
-	for i := range x {
-		y[i] += a * x[i]
-	}
 }
 
 // l1norm returns Σ|β| over the coefficients (not the intercepts).
@@ -521,4 +426,11 @@ func finite(v []float64) bool {
 		}
 	}
 	return true
+}
+
+// axpy adds a·x to y.
+func axpy(a float64, x, y []float64) {
+	for i := range x {
+		y[i] += a * x[i]
+	}
 }
