@@ -21,6 +21,7 @@ func newServeCmd(app *App) *cobra.Command {
 	var sample float64
 	var reload time.Duration
 	var maxBody int64
+	var maxConns int
 	cmd := &cobra.Command{
 		Use:   "serve MODEL_REF [MODEL_REF ...]",
 		Short: "Serve models over REST (Gyre, MLflow and Open Inference v2 protocols)",
@@ -28,7 +29,9 @@ func newServeCmd(app *App) *cobra.Command {
 reference (NAME, NAME/VERSION, NAME@ALIAS, models:/NAME@ALIAS). Endpoints:
 
   POST /v1/models/{name}/predict     {"records": [{...}]} → predictions, probabilities
-  POST /invocations                  MLflow: dataframe_split, dataframe_records, instances, inputs, text/csv
+  POST /invocations                  MLflow: dataframe_split, dataframe_records, instances, inputs, text/csv;
+                                     params {"predict_method": "predict_proba"} for class probabilities
+  POST /v1/models/{name}:predict     KServe V1: {"instances": [...]} → {"predictions": [...]}
   GET  /ping  /health  /version
   POST /v2/models/{name}/infer       Open Inference Protocol v2 (content_type "pd")
   GET  /v2/health/live|ready  /v2/models/{name}[/ready]
@@ -65,6 +68,9 @@ and/or GOMEMLIMIT to choose otherwise.`,
 			if sample < 0 || sample > 1 {
 				return usageErrorf("serve: --sample %v: want a share between 0 and 1", sample)
 			}
+			if maxBody <= 0 {
+				return usageErrorf("serve: --max-body-bytes %d: want a positive number of bytes (default %d)", maxBody, 16<<20)
+			}
 			var models []serve.Model
 			var regModels *registryModels
 			var closers []func() error
@@ -74,7 +80,7 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				}
 			}()
 			opt := serve.Options{ReloadInterval: reload, Version: Version, MaxBodyBytes: maxBody,
-				Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}
+				MaxConnsPerClient: maxConns, Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}
 			for _, ref := range args {
 				m, err := app.resolveModel(ctx, ref)
 				if err != nil {
@@ -133,6 +139,7 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	f.Float64Var(&sample, "sample", 1, "share of requests logged with --log-predictions")
 	f.DurationVar(&reload, "reload", 2*time.Second, "how often registry references are re-resolved (0: never)")
 	f.Int64Var(&maxBody, "max-body-bytes", 16<<20, "largest request body accepted")
+	f.IntVar(&maxConns, "max-conns-per-client", 256, "connections one client address may hold open (-1: no cap, e.g. behind a load balancer)")
 	return cmd
 }
 

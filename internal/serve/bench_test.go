@@ -113,7 +113,7 @@ func BenchmarkPredictSingleRow(b *testing.B) {
 // decoded one-row frame): the floor under the server's per-request cost.
 func BenchmarkBundlePredictSingleRow(b *testing.B) {
 	bu := adultGBDT(b)
-	f, err := decodeMLflow(bu.Manifest.Input, []byte(adultSplit))
+	f, _, err := decodeMLflow(bu.Manifest.Input, []byte(adultSplit))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func BenchmarkDecodeSingleRow(b *testing.B) {
 		schema := bu.Manifest.Input
 		b.ReportAllocs()
 		for b.Loop() {
-			if f, err := decodeMLflow(schema, body); err != nil || f.NumRows() != 1 {
+			if f, _, err := decodeMLflow(schema, body); err != nil || f.NumRows() != 1 {
 				b.Fatal(err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,12 @@ type RequestError struct {
 	Field  string
 	Row    int // 1-based; 0 when not about one row
 	Msg    string
+	// Code, when set, is the MLflow error code to answer with (default
+	// BAD_REQUEST for a 4xx, INTERNAL_ERROR for a 5xx).
+	Code string
+	// jsonSyntax marks a body that is not JSON at all (MLflow words this
+	// "Failed to parse input from JSON").
+	jsonSyntax bool
 }
 
 func (e *RequestError) Error() string {
@@ -42,19 +49,178 @@ func badRequest(format string, a ...any) *RequestError {
 const maxDepth = 8
 
 // decodeJSON decodes a body with numbers kept exact and nesting bounded.
+// Python's json module writes NaN, Infinity and -Infinity as bare words
+// (MLflow's client sends NaN for a missing value): they are read as null
+// (missing), 1e999 and -1e999 (which parse to ±Inf), as the fast path
+// reads them.
 func decodeJSON(body []byte, v any) error {
 	if err := checkDepth(body); err != nil {
 		return err
 	}
+	body = rewriteNonFinite(body)
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
-		return badRequest("malformed JSON: %v", err)
+		return &RequestError{Status: 400, Msg: "malformed JSON: " + jsonErrorText(err), jsonSyntax: true}
 	}
 	if d.More() {
-		return badRequest("malformed JSON: trailing data after the request object")
+		return &RequestError{Status: 400, Msg: "malformed JSON: trailing data after the request object", jsonSyntax: true}
+	}
+	if key, dup := duplicateKey(body); dup {
+		return &RequestError{Status: 400, Field: key, Msg: "appears twice in one object: send each column once"}
 	}
 	return nil
+}
+
+// duplicateKey finds a key repeated within one JSON object of a valid
+// body (encoding/json would silently keep the last value).
+func duplicateKey(body []byte) (string, bool) {
+	if bytes.IndexByte(body, '{') < 0 {
+		return "", false
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	type level struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next string token is a key
+	}
+	var stack []level
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", false
+		}
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].key
+		if top >= 0 && stack[top].object {
+			stack[top].key = !stack[top].key
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, level{keys: map[string]bool{}, object: true, key: true})
+			case '[':
+				stack = append(stack, level{})
+			default:
+				stack = stack[:len(stack)-1]
+				if n := len(stack) - 1; n >= 0 && stack[n].object {
+					stack[n].key = true
+				}
+			}
+			if t == '{' || t == '[' {
+				continue
+			}
+		case string:
+			if isKey {
+				if stack[top].keys[t] {
+					return t, true
+				}
+				stack[top].keys[t] = true
+			}
+		}
+	}
+}
+
+// jsonErrorText describes an encoding/json error in the request's terms,
+// never naming Go types.
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		want := "a value of another type"
+		switch te.Type.Kind() {
+		case reflect.Map, reflect.Struct:
+			want = "an object"
+		case reflect.Slice, reflect.Array:
+			want = "an array"
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+			want = "a number"
+		}
+		where := "the request"
+		if te.Field != "" {
+			where = fmt.Sprintf("field %q", te.Field)
+		}
+		return fmt.Sprintf("%s: want %s, got %s (at byte %d)", where, want, articled(te.Value), te.Offset)
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends in the middle of a value"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// articled puts an article before encoding/json's name of a JSON value
+// ("array" → "an array").
+func articled(v string) string {
+	switch {
+	case v == "":
+		return "a value"
+	case strings.HasPrefix(v, "number"):
+		return "a " + v
+	case strings.IndexByte("aeiou", v[0]) >= 0:
+		return "an " + v
+	}
+	return "a " + v
+}
+
+// rewriteNonFinite replaces the bare words NaN, Infinity and -Infinity
+// outside strings by null, 1e999 and -1e999, returning body itself when it
+// holds none (the usual case: no copy).
+func rewriteNonFinite(body []byte) []byte {
+	if bytes.IndexByte(body, 'N') < 0 && bytes.IndexByte(body, 'I') < 0 {
+		return body
+	}
+	var out []byte
+	inString, escaped, last := false, false, 0
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case escaped:
+			escaped = false
+			continue
+		case inString:
+			if c == '\\' {
+				escaped = true
+			} else if c == '"' {
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+			continue
+		}
+		var word, repl string
+		switch {
+		case c == 'N' && bytes.HasPrefix(body[i:], []byte("NaN")):
+			word, repl = "NaN", "null"
+		case c == 'I' && bytes.HasPrefix(body[i:], []byte("Infinity")):
+			word, repl = "Infinity", "1e999"
+		case c == '-' && bytes.HasPrefix(body[i:], []byte("-Infinity")):
+			word, repl = "-Infinity", "-1e999"
+		default:
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(body)+8)
+		}
+		out = append(out, body[last:i]...)
+		out = append(out, repl...)
+		i += len(word) - 1
+		last = i + 1
+	}
+	if out == nil {
+		return body
+	}
+	return append(out, body[last:]...)
 }
 
 // checkDepth rejects deeply nested JSON before decoding it.
@@ -221,14 +387,16 @@ func (b *builder) add(v any, row int) error {
 		default:
 			return fail("want a number, got %s", jsonType(v))
 		}
-		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return fail("number %v is out of range for float64", v)
-			}
+		if err != nil && !(errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0)) {
+			// Out of range past the largest float is ±Inf (as 1e999 reads
+			// in training data); an underflow to zero parses without error.
 			return fail("want a number, got %q", v)
 		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return fail("%v is not a finite number; send null for a missing value", v)
+		if math.IsNaN(f) {
+			// pandas' missing value: NaN, sent as a bare word or "NaN".
+			b.valid.SetNull(idx)
+			b.pad()
+			return nil
 		}
 		b.num = append(b.num, f)
 	}
@@ -341,7 +509,7 @@ func jsonType(v any) string {
 	case json.Number:
 		return "a number"
 	}
-	return fmt.Sprintf("%T", v)
+	return "an unsupported value"
 }
 
 // fromRecords builds a frame from row objects. Every schema field must be
@@ -375,8 +543,11 @@ func fromSplit(schema frame.Schema, columns []string, data []any) (*frame.Frame,
 	if len(data) == 0 {
 		return nil, badRequest("no rows in the request")
 	}
-	pos := map[string]int{}
+	pos := make(map[string]int, len(columns))
 	for i, c := range columns {
+		if j, dup := pos[c]; dup {
+			return nil, &RequestError{Status: 400, Field: c, Msg: fmt.Sprintf("named twice in columns (positions %d and %d): send each column once", j+1, i+1)}
+		}
 		pos[c] = i
 	}
 	bs := newBuilders(schema, len(data))
@@ -388,7 +559,7 @@ func fromSplit(schema frame.Schema, columns []string, data []any) (*frame.Frame,
 	for r, row := range data {
 		vals, ok := row.([]any)
 		if !ok || len(vals) != len(columns) {
-			return nil, &RequestError{Status: 400, Row: r + 1, Msg: fmt.Sprintf("row %d: want an array of %d values", r+1, len(columns))}
+			return nil, &RequestError{Status: 400, Row: r + 1, Msg: fmt.Sprintf("row %d: want an array of %d values (%s)", r+1, len(columns), strings.Join(columns, ", "))}
 		}
 		for _, b := range bs {
 			if err := b.add(vals[pos[b.field.Name]], r); err != nil {

@@ -113,6 +113,12 @@ func (p *fastParser) value(depth int) (any, bool) {
 		return false, p.lit("false")
 	case c == 'n':
 		return nil, p.lit("null")
+	case c == 'N':
+		return nil, p.lit("NaN") // Python's missing value: null
+	case c == 'I':
+		return json.Number("1e999"), p.lit("Infinity")
+	case c == '-' && p.i+1 < len(p.b) && p.b[p.i+1] == 'I':
+		return json.Number("-1e999"), p.lit("-Infinity")
 	case c == '-' || c >= '0' && c <= '9':
 		return p.num()
 	}
@@ -248,6 +254,9 @@ func (p *fastParser) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
+		if _, dup := out[k]; dup {
+			return nil, false // the slow path names the key
+		}
 		out[k] = v
 		p.ws()
 		if p.i >= len(p.b) {
@@ -337,53 +346,7 @@ func fastInts(v any) ([]int, bool) {
 	return out, true
 }
 
-// fastMLflow is decodeMLflow's fast path: it reports ok == false when the
-// body is anything but a plain well-formed request, for the slow path to
-// decode (or reject with the exact error).
-func fastMLflow(body []byte) (kind string, split *splitBody, v any, ok bool) {
-	obj, ok := parseFastObject(body)
-	if !ok {
-		return "", nil, nil, false
-	}
-	n := 0
-	for _, k := range []string{"dataframe_split", "dataframe_records", "instances", "inputs"} {
-		if x, has := obj[k]; has {
-			kind, v = k, x
-			n++
-		}
-	}
-	if n != 1 {
-		return "", nil, nil, false
-	}
-	if kind == "dataframe_records" {
-		if _, isArr := v.([]any); !isArr {
-			return "", nil, nil, false
-		}
-	}
-	if kind != "dataframe_split" {
-		return kind, nil, v, true
-	}
-	sp, ok := v.(map[string]any)
-	if !ok || len(sp) != 2 {
-		return "", nil, nil, false
-	}
-	cols, ok := fastStrings(sp["columns"])
-	if !ok {
-		return "", nil, nil, false
-	}
-	data, ok := sp["data"].([]any)
-	if !ok {
-		return "", nil, nil, false
-	}
-	return kind, &splitBody{Columns: cols, Data: data}, nil, true
-}
-
-// splitBody is MLflow's dataframe_split payload.
-type splitBody struct {
-	Columns []string `json:"columns"`
-	Data    []any    `json:"data"`
-}
-
+// parseFastObject parses body as a JSON object, or reports false.
 func parseFastObject(body []byte) (map[string]any, bool) {
 	v, ok := parseFast(body)
 	if !ok {

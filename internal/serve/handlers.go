@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"mime"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -24,46 +27,113 @@ const (
 	protoV2
 )
 
+// route is one endpoint of the server: the OpenAPI document is built from
+// the same table the router is, so it lists every route.
+type route struct {
+	method, path, summary string
+	handler               http.HandlerFunc
+	// body is the request body's schema (nil: no body).
+	body any
+}
+
+// routeTable lists every endpoint.
+func (s *Server) routeTable() []route {
+	obj := map[string]any{"type": "object"}
+	return []route{
+		{"POST", "/v1/models/{name}/predict", "Predict: records in; predictions, class probabilities, model version and request id out", s.handleGyrePredict, "records"},
+		{"POST", "/v1/models/{name}/feedback", "Ground-truth labels by request id", s.handleFeedback, obj},
+		{"POST", "/v1/models/{name}/reload", "Re-resolve the model reference now", s.handleReload, nil},
+		{"GET", "/v1/models", "Served models", s.handleList, nil},
+		{"GET", "/v1/models/{name}", "Model metadata and status (KServe V1: name, ready)", s.handleGyreMetadata, nil},
+		{"POST", "/v1/models/{name}:predict", "KServe V1 prediction: {\"instances\": [...]} in, {\"predictions\": [...]} out", s.handleKServePredict, obj},
+		{"POST", "/invocations", "MLflow scoring protocol (dataframe_split, dataframe_records, instances, inputs, params, text/csv)", s.handleInvocations, obj},
+		{"GET", "/ping", "Liveness (MLflow)", s.handleOK, nil},
+		{"GET", "/health", "Health (MLflow)", s.handleOK, nil},
+		{"GET", "/version", "Server version", s.handleVersion, nil},
+		{"GET", "/v2/health/live", "Open Inference Protocol liveness", s.handleLive, nil},
+		{"GET", "/v2/health/ready", "Open Inference Protocol readiness", s.handleReady, nil},
+		{"GET", "/v2", "Open Inference Protocol server metadata", s.handleV2Server, nil},
+		{"GET", "/v2/models/{name}", "Model metadata", s.handleV2Metadata, nil},
+		{"GET", "/v2/models/{name}/versions/{version}", "Model metadata of a version", s.handleV2Metadata, nil},
+		{"GET", "/v2/models/{name}/ready", "Model readiness", s.handleV2Ready, nil},
+		{"GET", "/v2/models/{name}/versions/{version}/ready", "Readiness of a version", s.handleV2Ready, nil},
+		{"POST", "/v2/models/{name}/infer", "Open Inference Protocol inference (content_type pd: one input per column)", s.handleV2Infer, obj},
+		{"POST", "/v2/models/{name}/versions/{version}/infer", "Open Inference Protocol inference on a version", s.handleV2Infer, obj},
+		{"GET", "/metrics", "Prometheus metrics", s.handleMetrics, nil},
+		{"GET", "/openapi.json", "This document", s.handleOpenAPI, nil},
+	}
+}
+
 func (s *Server) routes() {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/models/{name}/predict", s.handleGyrePredict)
-	mux.HandleFunc("POST /v1/models/{name}/feedback", s.handleFeedback)
-	mux.HandleFunc("POST /v1/models/{name}/reload", s.handleReload)
-	mux.HandleFunc("GET /v1/models", s.handleList)
-	mux.HandleFunc("GET /v1/models/{name}", s.handleGyreMetadata)
-
-	mux.HandleFunc("POST /invocations", s.handleInvocations)
-	mux.HandleFunc("GET /ping", s.handleOK)
-	mux.HandleFunc("GET /health", s.handleOK)
-	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, s.opt.Version)
-	})
-
-	mux.HandleFunc("GET /v2/health/live", s.handleOK)
-	mux.HandleFunc("GET /v2/health/ready", s.handleOK)
-	mux.HandleFunc("GET /v2", s.handleV2Server)
-	mux.HandleFunc("GET /v2/models/{name}", s.handleV2Metadata)
-	mux.HandleFunc("GET /v2/models/{name}/versions/{version}", s.handleV2Metadata)
-	mux.HandleFunc("GET /v2/models/{name}/ready", s.handleV2Ready)
-	mux.HandleFunc("GET /v2/models/{name}/versions/{version}/ready", s.handleV2Ready)
-	mux.HandleFunc("POST /v2/models/{name}/infer", s.handleV2Infer)
-	mux.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.handleV2Infer)
-
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.metrics.write(w, s)
-	})
-	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, protoGyre, &RequestError{Status: 404, Msg: fmt.Sprintf("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path)})
-	})
+	for _, rt := range s.routeTable() {
+		if strings.HasSuffix(rt.path, ":predict") {
+			continue // a verb suffix is not a ServeMux segment: see handleV1Model
+		}
+		mux.HandleFunc(rt.method+" "+rt.path, rt.handler)
+	}
+	// POST /v1/models/{name}:predict: the wildcard takes the whole segment.
+	mux.HandleFunc("POST /v1/models/{name}", s.handleKServePredict)
+	mux.HandleFunc("/", s.handleUnrouted)
 	s.mux = mux
+}
+
+// handleUnrouted answers a request no route took: 405 with Allow when the
+// path has routes for other methods (GET on a POST route), else 404.
+func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	p := protoFor(r.URL.Path)
+	if len(allow) > 0 {
+		if slices.Contains(allow, "GET") {
+			allow = append(allow, "HEAD")
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.fail(w, p, &RequestError{Status: http.StatusMethodNotAllowed, Msg: fmt.Sprintf("method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))})
+		return
+	}
+	s.fail(w, p, &RequestError{Status: 404, Msg: fmt.Sprintf("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path)})
+}
+
+// protoFor is the error envelope of the endpoint at path.
+func protoFor(path string) protocol {
+	switch {
+	case path == "/invocations":
+		return protoMLflow
+	case strings.HasPrefix(path, "/v2/") || path == "/v2" || strings.HasSuffix(path, ":predict"):
+		return protoV2
+	}
+	return protoGyre
 }
 
 func (s *Server) handleOK(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte("{\"status\":\"ok\"}\n"))
+}
+
+// handleLive answers the Open Inference Protocol's server live probe.
+func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]bool{"live": true})
+}
+
+// handleReady answers the Open Inference Protocol's server ready probe:
+// every model is loaded before the server starts listening.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]bool{"ready": true})
+}
+
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, s.opt.Version)
 }
 
 // fail writes an error in the endpoint's protocol envelope.
@@ -89,7 +159,10 @@ func appendFailure(b []byte, p protocol, err error) (int, []byte) {
 	switch p {
 	case protoMLflow:
 		code := "INTERNAL_ERROR"
-		if status < 500 {
+		switch {
+		case re != nil && re.Code != "":
+			code = re.Code
+		case status < 500:
 			code = "BAD_REQUEST"
 		}
 		return status, appendJSON(b, map[string]string{"error_code": code, "message": msg})
@@ -303,7 +376,9 @@ func predictions(p *bundle.Prediction) []any {
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }
 
 // handleGyrePredict serves POST /v1/models/{name}/predict:
@@ -389,6 +464,12 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	}
 	cur := e.cur.Load()
 	name, version = e.name, cur.version
+	csv, err := mlflowContentType(r.Header.Get("Content-Type"))
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoMLflow, err)
+		return
+	}
 	body, release, err := s.readBody(w, r)
 	if err != nil {
 		code = statusOf(err)
@@ -396,7 +477,6 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	csv := strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv")
 	if !csv {
 		if ok, status := s.rowHTTP(w, epInvocations, e, cur, body, "", start); ok {
 			code, rows = status, okRows(status)
@@ -405,10 +485,14 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	}
 	schema := cur.b.Manifest.Input
 	var f *frame.Frame
+	var params mlflowParams
 	if csv {
 		f, err = fromCSV(schema, strings.NewReader(string(body)))
 	} else {
-		f, err = decodeMLflow(schema, body)
+		f, params, err = decodeMLflow(schema, body)
+	}
+	if err == nil && params.proba && cur.b.Manifest.Classes == nil {
+		err = &RequestError{Status: 400, Code: "INVALID_PARAMETER_VALUE", Msg: fmt.Sprintf("params: predict_method 'predict_proba' needs a classifier; model %q is a %s model", e.name, cur.b.Manifest.Task)}
 	}
 	if err != nil {
 		code = statusOf(err)
@@ -424,7 +508,127 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 	}
 	rows = f.NumRows()
 	w.Header().Set("X-Request-Id", reqID)
+	if params.proba {
+		writeAppended(w, func(b []byte) []byte { return appendProbaPredictions(b, pred) })
+		return
+	}
 	writeInvocations(w, pred)
+}
+
+// mlflowContentType checks an /invocations Content-Type as MLflow's
+// scoring server does: application/json or text/csv, charset UTF-8, no
+// other parameters; anything else is 415. An absent Content-Type is read
+// as JSON.
+func mlflowContentType(ct string) (csv bool, err error) {
+	if strings.TrimSpace(ct) == "" {
+		return false, nil
+	}
+	unsupported := func(msg string) error {
+		return &RequestError{Status: http.StatusUnsupportedMediaType, Msg: msg}
+	}
+	mt, params, perr := mime.ParseMediaType(ct)
+	if perr != nil {
+		return false, unsupported(fmt.Sprintf("This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '%s'.", ct))
+	}
+	var other []string
+	for k, v := range params {
+		if k == "charset" {
+			if !strings.EqualFold(v, "utf-8") {
+				return false, unsupported("The scoring server only supports UTF-8")
+			}
+			continue
+		}
+		other = append(other, k)
+	}
+	if len(other) > 0 {
+		sort.Strings(other)
+		return false, unsupported("Unrecognized content type parameters: " + strings.Join(other, ", ") + ".")
+	}
+	switch mt {
+	case "application/json":
+		return false, nil
+	case "text/csv":
+		return true, nil
+	}
+	return false, unsupported(fmt.Sprintf("This predictor only supports the following content types: Types: ['text/csv', 'application/json']. Got '%s'.", ct))
+}
+
+// handleKServePredict serves KServe's V1 protocol,
+// POST /v1/models/{name}:predict with {"instances": [...]} (rows as
+// arrays in input order, or as objects) or {"inputs": ...}, answering
+// {"predictions": [...]}.
+func (s *Server) handleKServePredict(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rows, code, version := 0, 200, ""
+	name, verb, hasVerb := strings.Cut(r.PathValue("name"), ":")
+	var e *entry
+	defer func() {
+		if e != nil {
+			s.metrics.observe(e.name, version, "kserve_predict", code, rows, time.Since(start))
+		}
+	}()
+	if !hasVerb || verb != "predict" {
+		code = http.StatusNotFound
+		s.fail(w, protoV2, &RequestError{Status: 404, Msg: fmt.Sprintf("no endpoint POST %s: KServe V1 predicts at /v1/models/{name}:predict", r.URL.Path)})
+		return
+	}
+	e, err := s.model(name)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	cur := e.cur.Load()
+	version = cur.version
+	body, release, err := s.readBody(w, r)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	defer release()
+	f, err := decodeKServe(cur.b.Manifest.Input, body)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	pred, err := s.run(e, cur, f, newRequestID(), start)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	rows = f.NumRows()
+	writeInvocations(w, pred)
+}
+
+// decodeKServe decodes a KServe V1 body: {"instances": [...]} or
+// {"inputs": ...}.
+func decodeKServe(schema frame.Schema, body []byte) (*frame.Frame, error) {
+	obj, ok := parseFastObject(body)
+	if !ok {
+		var v any
+		if err := decodeJSON(body, &v); err != nil {
+			return nil, err
+		}
+		if obj, ok = v.(map[string]any); !ok {
+			return nil, badRequest(`want a JSON object {"instances": [...]}, got %s`, jsonType(v))
+		}
+	}
+	var kind string
+	for _, k := range []string{"instances", "inputs"} {
+		if _, has := obj[k]; has {
+			if kind != "" {
+				return nil, badRequest(`want one of "instances" or "inputs", not both`)
+			}
+			kind = k
+		}
+	}
+	if kind == "" {
+		return nil, badRequest(`want {"instances": [...]} (rows as arrays in input order, or as objects)`)
+	}
+	return mlflowValue(schema, kind, obj[kind])
 }
 
 // endpoint is a prediction endpoint with a single-row path.
@@ -512,7 +716,7 @@ func (s *Server) tryRow(ep endpoint, e *entry, cur *loaded, body []byte, reqID s
 	case epPredict:
 		b = appendGyrePredict(b, e.name, cur.version, reqID, &pred)
 	case epInfer:
-		b = appendV2Infer(b, e.name, cur.version, reqID, &pred)
+		b = appendV2Infer(b, e.name, cur.version, reqID, &pred, nil)
 	}
 	return b, http.StatusOK, reqID, true
 }
@@ -565,58 +769,185 @@ func decodeGyre(body []byte) (*gyreRequest, error) {
 	return req, nil
 }
 
-// decodeMLflow decodes MLflow's JSON input formats.
-func decodeMLflow(schema frame.Schema, body []byte) (*frame.Frame, error) {
-	if kind, sp, v, ok := fastMLflow(body); ok {
-		if sp != nil {
-			return fromSplit(schema, sp.Columns, sp.Data)
-		}
-		return mlflowValue(schema, kind, v)
+// mlflowParams are the /invocations "params" Gyre honours.
+type mlflowParams struct {
+	// proba answers class probabilities (params {"predict_method":
+	// "predict_proba"}, scikit-learn's name) instead of labels.
+	proba bool
+}
+
+// requiredInputFormat is MLflow's wording of its request shape.
+const requiredInputFormat = "The input must be a JSON dictionary with exactly one of the input fields {'dataframe_records', 'dataframe_split', 'instances', 'inputs'}"
+
+// decodeMLflow decodes MLflow's JSON input formats and params, through
+// the fast parser when it can; errors are in MLflow's words.
+func decodeMLflow(schema frame.Schema, body []byte) (*frame.Frame, mlflowParams, error) {
+	if obj, ok := parseFastObject(body); ok {
+		return mlflowRequest(schema, obj)
 	}
 	return decodeMLflowSlow(schema, body)
 }
 
 // decodeMLflowSlow decodes MLflow's JSON input formats through
 // encoding/json, producing the exact error for a malformed body.
-func decodeMLflowSlow(schema frame.Schema, body []byte) (*frame.Frame, error) {
-	var req map[string]json.RawMessage
-	if err := decodeJSON(body, &req); err != nil {
-		return nil, err
+func decodeMLflowSlow(schema frame.Schema, body []byte) (*frame.Frame, mlflowParams, error) {
+	var v any
+	if err := decodeJSON(body, &v); err != nil {
+		var re *RequestError
+		if errors.As(err, &re) && re.jsonSyntax {
+			return nil, mlflowParams{}, badRequest("Failed to parse input from JSON. Ensure that input is a valid JSON formatted string. Error: '%s'", strings.TrimPrefix(re.Msg, "malformed JSON: "))
+		}
+		return nil, mlflowParams{}, err
 	}
-	keys := []string{"dataframe_split", "dataframe_records", "instances", "inputs"}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		what := "Received unexpected input type '" + pyType(v) + "'"
+		if _, list := v.([]any); list {
+			what = "Received a list"
+		}
+		return nil, mlflowParams{}, badRequest("%s. %s.", requiredInputFormat, what)
+	}
+	return mlflowRequest(schema, obj)
+}
+
+// mlflowRequest builds the frame and params of a decoded /invocations
+// object.
+func mlflowRequest(schema frame.Schema, obj map[string]any) (*frame.Frame, mlflowParams, error) {
 	var found []string
-	for _, k := range keys {
-		if _, ok := req[k]; ok {
+	for _, k := range []string{"dataframe_split", "dataframe_records", "instances", "inputs"} {
+		if _, ok := obj[k]; ok {
 			found = append(found, k)
 		}
 	}
 	if len(found) != 1 {
-		return nil, badRequest("want exactly one of dataframe_split, dataframe_records, instances or inputs (got %v)", found)
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, "'"+k+"'")
+		}
+		sort.Strings(keys)
+		return nil, mlflowParams{}, badRequest("%s. Received dictionary with input fields: [%s].", requiredInputFormat, strings.Join(keys, ", "))
 	}
-	raw := req[found[0]]
-	switch found[0] {
+	params, err := parseMLflowParams(obj["params"])
+	if err != nil {
+		return nil, params, err
+	}
+	kind := found[0]
+	v := obj[kind]
+	switch kind {
 	case "dataframe_split":
-		var sp struct {
-			Columns []string `json:"columns"`
-			Data    []any    `json:"data"`
+		sp, ok := v.(map[string]any)
+		if !ok {
+			return nil, params, badRequest("Dataframe split format must be a dictionary. Got %s.", pyType(v))
 		}
-		if err := decodeJSON(raw, &sp); err != nil {
-			return nil, err
+		invalid := func(why string) error {
+			return badRequest("Provided dataframe_split field is not a valid dataframe representation in 'split' format: %s", why)
 		}
-		return fromSplit(schema, sp.Columns, sp.Data)
+		for k := range sp {
+			if k != "columns" && k != "data" && k != "index" {
+				return nil, params, invalid(fmt.Sprintf("unexpected key '%s' (want columns, data and optionally index)", k))
+			}
+		}
+		cols, ok := fastStrings(sp["columns"])
+		if !ok {
+			return nil, params, invalid("want \"columns\": a list of column names")
+		}
+		data, ok := sp["data"].([]any)
+		if !ok {
+			return nil, params, invalid("want \"data\": a list of rows")
+		}
+		if idx, has := sp["index"]; has {
+			if ix, ok := idx.([]any); !ok || len(ix) != len(data) {
+				return nil, params, invalid(fmt.Sprintf("index has %s, data has %d rows", lenOf(idx), len(data)))
+			}
+		}
+		f, err := fromSplit(schema, cols, data)
+		return f, params, err
 	case "dataframe_records":
-		var recs []any
-		if err := decodeJSON(raw, &recs); err != nil {
-			return nil, err
+		recs, ok := v.([]any)
+		if !ok {
+			return nil, params, badRequest("Dataframe records format must be a list of records. Got %s.", pyType(v))
 		}
-		return fromRecords(schema, recs)
-	default: // instances or inputs: records, or a dict of columns
-		var v any
-		if err := decodeJSON(raw, &v); err != nil {
-			return nil, err
-		}
-		return mlflowValue(schema, found[0], v)
+		f, err := fromRecords(schema, recs)
+		return f, params, err
 	}
+	f, err := mlflowValue(schema, kind, v)
+	return f, params, err
+}
+
+// parseMLflowParams reads the request's "params". MLflow passes params the
+// model's signature declares and ignores the rest; Gyre declares
+// predict_method ("predict" or "predict_proba"), and a value of the wrong
+// type or an unknown method is refused with INVALID_PARAMETER_VALUE.
+func parseMLflowParams(v any) (mlflowParams, error) {
+	var p mlflowParams
+	if v == nil {
+		return p, nil
+	}
+	invalid := func(format string, a ...any) error {
+		return &RequestError{Status: 400, Code: "INVALID_PARAMETER_VALUE", Msg: fmt.Sprintf(format, a...)}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return p, invalid("params must be a dictionary of parameter names to values. Got %s.", pyType(v))
+	}
+	if x, has := m["predict_method"]; has {
+		switch x {
+		case "predict":
+		case "predict_proba":
+			p.proba = true
+		default:
+			return p, invalid("Invalid value for param 'predict_method': want 'predict' or 'predict_proba', got %s", pyRepr(x))
+		}
+	}
+	return p, nil
+}
+
+// pyType names a decoded JSON value's type as MLflow's messages do.
+func pyType(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "dictionary"
+	case []any:
+		return "list"
+	case string:
+		return "str"
+	case bool:
+		return "bool"
+	case json.Number:
+		if strings.ContainsAny(v.(json.Number).String(), ".eE") {
+			return "float"
+		}
+		return "int"
+	case nil:
+		return "NoneType"
+	}
+	return "value"
+}
+
+// pyRepr shows a decoded JSON value in a message.
+func pyRepr(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "'" + x + "'"
+	case json.Number:
+		return x.String()
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case nil:
+		return "None"
+	}
+	return "a " + pyType(v)
+}
+
+// lenOf describes the length of a decoded value for a message.
+func lenOf(v any) string {
+	if a, ok := v.([]any); ok {
+		return fmt.Sprintf("%d entries", len(a))
+	}
+	return "a " + pyType(v)
 }
 
 // mlflowValue builds a frame from a decoded dataframe_records, instances or
@@ -729,6 +1060,6 @@ func (s *Server) handleGyreMetadata(w http.ResponseWriter, r *http.Request) {
 func (s *Server) describe(e *entry) map[string]any {
 	cur := e.cur.Load()
 	m := cur.b.Manifest
-	return map[string]any{"name": e.name, "ref": e.ref, "version": cur.version, "loaded_at": cur.at, "task": m.Task.String(),
+	return map[string]any{"name": e.name, "ready": true, "ref": e.ref, "version": cur.version, "loaded_at": cur.at, "task": m.Task.String(),
 		"target": m.Target, "classes": m.Classes, "inputs": m.Input.Fields, "metrics": m.Metrics}
 }

@@ -2,10 +2,16 @@ package serve
 
 import (
 	"net/http"
+	"regexp"
+	"strings"
 )
 
-// handleOpenAPI serves an OpenAPI 3.1 description of the endpoints, with
-// each model's input columns as the request schema.
+// pathParam matches a {wildcard} of a route.
+var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// handleOpenAPI serves an OpenAPI 3.1 description of every route of the
+// route table (the one the router is built from), with each model's input
+// columns as the record schema.
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	props := map[string]any{}
 	for _, name := range s.names {
@@ -26,36 +32,42 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	record := map[string]any{"type": "object", "properties": props}
 	errorBody := map[string]any{"description": "bad request: the message names the field and row", "content": map[string]any{"application/json": map[string]any{}}}
-	jsonBody := func(schema any) map[string]any {
-		return map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+	paths := map[string]any{}
+	for _, rt := range s.routeTable() {
+		op := map[string]any{"summary": rt.summary,
+			"responses": map[string]any{"200": map[string]any{"description": "ok"}, "400": errorBody}}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
+			schema := map[string]any{"type": "string"}
+			if m[1] == "name" {
+				schema["enum"] = s.names
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		switch b := rt.body.(type) {
+		case nil:
+		case string: // "records": Gyre's predict body
+			op["requestBody"] = jsonBody(map[string]any{"type": "object", "properties": map[string]any{"records": map[string]any{"type": "array", "items": record}}})
+		default:
+			op["requestBody"] = jsonBody(b)
+		}
+		item, _ := paths[rt.path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[rt.path] = item
+		}
+		item[strings.ToLower(rt.method)] = op
 	}
-	ok := func(desc string) map[string]any {
-		return map[string]any{"200": map[string]any{"description": desc}, "400": errorBody}
-	}
-	nameParam := []any{map[string]any{"name": "name", "in": "path", "required": true, "schema": map[string]any{"type": "string", "enum": s.names}}}
-	doc := map[string]any{
+	writeJSON(w, map[string]any{
 		"openapi": "3.1.0",
 		"info":    map[string]any{"title": "Gyre prediction server", "version": s.opt.Version},
-		"paths": map[string]any{
-			"/v1/models/{name}/predict": map[string]any{"post": map[string]any{
-				"summary": "Predict: records in; predictions, class probabilities, model version and request id out", "parameters": nameParam,
-				"requestBody": jsonBody(map[string]any{"type": "object", "properties": map[string]any{"records": map[string]any{"type": "array", "items": record}}}),
-				"responses":   ok("predictions")}},
-			"/v1/models/{name}/feedback": map[string]any{"post": map[string]any{"summary": "Ground-truth labels by request id", "parameters": nameParam,
-				"requestBody": jsonBody(map[string]any{"type": "object"}), "responses": ok("accepted")}},
-			"/v1/models/{name}/reload": map[string]any{"post": map[string]any{"summary": "Re-resolve the model reference now", "parameters": nameParam, "responses": ok("reloaded")}},
-			"/invocations": map[string]any{"post": map[string]any{"summary": "MLflow scoring protocol (dataframe_split, dataframe_records, instances, inputs, text/csv)",
-				"requestBody": jsonBody(map[string]any{"type": "object"}), "responses": ok(`{"predictions": [...]}`)}},
-			"/ping":                   map[string]any{"get": map[string]any{"summary": "Liveness (MLflow)", "responses": ok("alive")}},
-			"/health":                 map[string]any{"get": map[string]any{"summary": "Health (MLflow)", "responses": ok("healthy")}},
-			"/version":                map[string]any{"get": map[string]any{"summary": "Server version", "responses": ok("version")}},
-			"/v2/health/live":         map[string]any{"get": map[string]any{"summary": "Open Inference Protocol liveness", "responses": ok("live")}},
-			"/v2/health/ready":        map[string]any{"get": map[string]any{"summary": "Open Inference Protocol readiness", "responses": ok("ready")}},
-			"/v2/models/{name}":       map[string]any{"get": map[string]any{"summary": "Model metadata", "parameters": nameParam, "responses": ok("metadata")}},
-			"/v2/models/{name}/ready": map[string]any{"get": map[string]any{"summary": "Model readiness", "parameters": nameParam, "responses": ok("ready")}},
-			"/v2/models/{name}/infer": map[string]any{"post": map[string]any{"summary": "Open Inference Protocol inference (content_type pd: one input per column)", "parameters": nameParam, "requestBody": jsonBody(map[string]any{"type": "object"}), "responses": ok("outputs")}},
-			"/metrics":                map[string]any{"get": map[string]any{"summary": "Prometheus metrics", "responses": ok("metrics")}},
-		},
-	}
-	writeJSON(w, doc)
+		"paths":   paths,
+	})
+}
+
+func jsonBody(schema any) map[string]any {
+	return map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
 }

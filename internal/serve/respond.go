@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -59,29 +60,34 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendString appends s as an HTML-safe JSON string, as encoding/json
-// does.
+// appendString appends s as a JSON string, as encoding/json does with
+// HTML escaping off: <, > and & are written as they are (MLflow's and the
+// Open Inference Protocol's servers do not escape them either).
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			q, _ := json.Marshal(s) // escapes, invalid UTF-8, U+2028/9: rare
+			q := marshal(s) // escapes, invalid UTF-8, U+2028/9: rare
 			return append(b, q...)
 		}
 	}
 	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '<':
-			b = append(b, `\u003c`...)
-		case '>':
-			b = append(b, `\u003e`...)
-		case '&':
-			b = append(b, `\u0026`...)
-		default:
-			b = append(b, c)
-		}
-	}
+	b = append(b, s...)
 	return append(b, '"')
+}
+
+// marshal is json.Marshal without HTML escaping (and without the
+// encoder's trailing newline).
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Unreachable for the response maps (their values are strings,
+		// numbers and slices of them); keep the response valid JSON.
+		buf.Reset()
+		enc.Encode(map[string]string{"error": err.Error()})
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // appendPredictions appends the point predictions: labels or values.
@@ -150,16 +156,10 @@ func predictable(p *bundle.Prediction) bool {
 	return finite(p.Values) && finite(p.Proba) && (p.Classes == nil || classOrder(p.Classes) != nil)
 }
 
-// appendJSON appends v as encoding/json's Encoder writes it (HTML-safe,
-// with a trailing newline).
+// appendJSON appends v as encoding/json's Encoder writes it with HTML
+// escaping off, with a trailing newline.
 func appendJSON(b []byte, v any) []byte {
-	out, err := json.Marshal(v)
-	if err != nil {
-		// Unreachable for the response maps (their values are strings,
-		// numbers and slices of them); keep the response valid JSON.
-		out, _ = json.Marshal(map[string]string{"error": err.Error()})
-	}
-	b = append(b, out...)
+	b = append(b, marshal(v)...)
 	return append(b, '\n')
 }
 
@@ -186,6 +186,36 @@ func appendInvocations(b []byte, p *bundle.Prediction) []byte {
 	b = append(b, `{"predictions":`...)
 	b = appendPredictions(b, p)
 	return append(b, "}\n"...)
+}
+
+// appendProbaPredictions appends MLflow's answer to params
+// {"predict_method": "predict_proba"}: {"predictions": [[p, ...], ...]},
+// one list of class probabilities per row in the model's class order (as
+// a scikit-learn model's predict_proba).
+func appendProbaPredictions(b []byte, p *bundle.Prediction) []byte {
+	k := len(p.Classes)
+	if !finite(p.Proba) {
+		rows := make([][]float64, len(p.Values))
+		for i := range rows {
+			rows[i] = p.Proba[i*k : (i+1)*k]
+		}
+		return appendJSON(b, map[string]any{"predictions": rows})
+	}
+	b = append(b, `{"predictions":[`...)
+	for i := range p.Values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for c := 0; c < k; c++ {
+			if c > 0 {
+				b = append(b, ',')
+			}
+			b = appendFloat(b, p.Proba[i*k+c])
+		}
+		b = append(b, ']')
+	}
+	return append(b, "]}\n"...)
 }
 
 // gyreResponse is the map form of a Gyre predict response (the slow path).
@@ -268,39 +298,71 @@ func appendGyrePredict(b []byte, name, version, reqID string, pred *bundle.Predi
 	return append(b, "}\n"...)
 }
 
+// v2Answer is what a V2 request asks of its response: the outputs to
+// return (indexes into the model's outputs, predict first then one
+// proba_<class> per class; nil for all) and the parameters to echo (nil
+// for the default {"content_type": "pd"}).
+type v2Answer struct {
+	outputs    []int
+	parameters map[string]any
+}
+
+// all returns the output indexes to write for a model with k classes.
+func (a *v2Answer) all(k int) []int {
+	if a != nil && a.outputs != nil {
+		return a.outputs
+	}
+	n := 1 + k
+	if n <= len(identity) {
+		return identity[:n]
+	}
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 // v2Response is the map form of a V2 inference response (the slow path).
-func v2Response(name, version, reqID string, pred *bundle.Prediction) map[string]any {
+func v2Response(name, version, reqID string, pred *bundle.Prediction, a *v2Answer) map[string]any {
 	rows := len(pred.Values)
 	out := []v2Tensor{}
-	if pred.Classes != nil {
-		labels := make([]string, rows)
-		for i := range labels {
-			labels[i] = pred.Label(i)
-		}
-		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "BYTES", Data: labels})
-		k := len(pred.Classes)
-		for c, cl := range pred.Classes {
+	k := len(pred.Classes)
+	for _, o := range a.all(k) {
+		switch {
+		case o == 0 && pred.Classes != nil:
+			labels := make([]string, rows)
+			for i := range labels {
+				labels[i] = pred.Label(i)
+			}
+			out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "BYTES", Data: labels})
+		case o == 0:
+			out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "FP64", Data: pred.Values})
+		default:
+			c := o - 1
 			p := make([]float64, rows)
 			for i := range p {
 				p[i] = pred.Proba[i*k+c]
 			}
-			out = append(out, v2Tensor{Name: "proba_" + cl, Shape: []int{rows}, Datatype: "FP64", Data: p})
+			out = append(out, v2Tensor{Name: "proba_" + pred.Classes[c], Shape: []int{rows}, Datatype: "FP64", Data: p})
 		}
-	} else {
-		out = append(out, v2Tensor{Name: "predict", Shape: []int{rows}, Datatype: "FP64", Data: pred.Values})
 	}
-	return map[string]any{"model_name": name, "model_version": version, "id": reqID, "parameters": map[string]any{"content_type": "pd"}, "outputs": out}
+	var params any = map[string]any{"content_type": "pd"}
+	if a != nil && a.parameters != nil {
+		params = a.parameters
+	}
+	return map[string]any{"model_name": name, "model_version": version, "id": reqID, "parameters": params, "outputs": out}
 }
 
 // writeV2Infer writes a V2 inference response.
-func writeV2Infer(w http.ResponseWriter, name, version, reqID string, pred *bundle.Prediction) {
-	writeAppended(w, func(b []byte) []byte { return appendV2Infer(b, name, version, reqID, pred) })
+func writeV2Infer(w http.ResponseWriter, name, version, reqID string, pred *bundle.Prediction, a *v2Answer) {
+	writeAppended(w, func(b []byte) []byte { return appendV2Infer(b, name, version, reqID, pred, a) })
 }
 
 // appendV2Infer appends a V2 inference response.
-func appendV2Infer(b []byte, name, version, reqID string, pred *bundle.Prediction) []byte {
+func appendV2Infer(b []byte, name, version, reqID string, pred *bundle.Prediction, a *v2Answer) []byte {
 	if !finite(pred.Values) || !finite(pred.Proba) {
-		return appendJSON(b, v2Response(name, version, reqID, pred))
+		return appendJSON(b, v2Response(name, version, reqID, pred, a))
 	}
 	rows := len(pred.Values)
 	b = append(b, `{"id":`...)
@@ -309,19 +371,27 @@ func appendV2Infer(b []byte, name, version, reqID string, pred *bundle.Predictio
 	b = appendString(b, name)
 	b = append(b, `,"model_version":`...)
 	b = appendString(b, version)
-	b = append(b, `,"outputs":[{"name":"predict","shape":[`...)
-	b = strconv.AppendInt(b, int64(rows), 10)
-	if pred.Classes != nil {
-		b = append(b, `],"datatype":"BYTES","data":`...)
-	} else {
-		b = append(b, `],"datatype":"FP64","data":`...)
-	}
-	b = appendPredictions(b, pred)
-	b = append(b, '}')
+	b = append(b, `,"outputs":[`...)
 	k := len(pred.Classes)
-	for c, cl := range pred.Classes {
-		b = append(b, `,{"name":`...)
-		b = appendString(b, "proba_"+cl)
+	for j, o := range a.all(k) {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		if o == 0 {
+			b = append(b, `{"name":"predict","shape":[`...)
+			b = strconv.AppendInt(b, int64(rows), 10)
+			if pred.Classes != nil {
+				b = append(b, `],"datatype":"BYTES","data":`...)
+			} else {
+				b = append(b, `],"datatype":"FP64","data":`...)
+			}
+			b = appendPredictions(b, pred)
+			b = append(b, '}')
+			continue
+		}
+		c := o - 1
+		b = append(b, `{"name":`...)
+		b = appendString(b, "proba_"+pred.Classes[c])
 		b = append(b, `,"shape":[`...)
 		b = strconv.AppendInt(b, int64(rows), 10)
 		b = append(b, `],"datatype":"FP64","data":[`...)
@@ -332,6 +402,11 @@ func appendV2Infer(b []byte, name, version, reqID string, pred *bundle.Predictio
 			b = appendFloat(b, pred.Proba[i*k+c])
 		}
 		b = append(b, "]}"...)
+	}
+	if a != nil && a.parameters != nil {
+		b = append(b, `],"parameters":`...)
+		b = append(b, marshal(a.parameters)...)
+		return append(b, "}\n"...)
 	}
 	return append(b, `],"parameters":{"content_type":"pd"}}`+"\n"...)
 }

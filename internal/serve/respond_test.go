@@ -28,7 +28,7 @@ func TestResponsesMatchEncodingJSON(t *testing.T) {
 		}{
 			{"invocations", func(w *httptest.ResponseRecorder) { writeInvocations(w, p) }, map[string]any{"predictions": predictions(p)}},
 			{"gyre", func(w *httptest.ResponseRecorder) { writeGyrePredict(w, "adult<1>", "7", "abc", p) }, gyreResponse("adult<1>", "7", "abc", p)},
-			{"v2", func(w *httptest.ResponseRecorder) { writeV2Infer(w, "adult", "7", "id-1", p) }, v2Response("adult", "7", "id-1", p)},
+			{"v2", func(w *httptest.ResponseRecorder) { writeV2Infer(w, "adult", "7", "id-1", p, nil) }, v2Response("adult", "7", "id-1", p, nil)},
 		} {
 			got, want := httptest.NewRecorder(), httptest.NewRecorder()
 			c.fast(got)
@@ -69,15 +69,16 @@ func TestMetricsHistogramIsCumulative(t *testing.T) {
 	for _, d := range []time.Duration{100 * time.Microsecond, 3 * time.Millisecond, 3 * time.Millisecond, 20 * time.Second} {
 		s.metrics.observe("titanic", "1", "predict", 200, 1, d)
 	}
-	var out strings.Builder
-	s.metrics.write(&out, s)
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	out := w.Body
 	for _, want := range []string{
-		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="0.0005"} 1`,
-		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="0.0025"} 1`,
-		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="0.005"} 3`,
-		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="10"} 3`,
-		`gyre_request_duration_seconds_bucket{model="titanic",version="1",endpoint="predict",le="+Inf"} 4`,
-		`gyre_requests_total{model="titanic",endpoint="predict",code="200"} 4`,
+		`gyre_request_duration_seconds_bucket{endpoint="predict",model="titanic",version="1",le="0.0005"} 1`,
+		`gyre_request_duration_seconds_bucket{endpoint="predict",model="titanic",version="1",le="0.0025"} 1`,
+		`gyre_request_duration_seconds_bucket{endpoint="predict",model="titanic",version="1",le="0.005"} 3`,
+		`gyre_request_duration_seconds_bucket{endpoint="predict",model="titanic",version="1",le="10"} 3`,
+		`gyre_request_duration_seconds_bucket{endpoint="predict",model="titanic",version="1",le="+Inf"} 4`,
+		`gyre_requests_total{code="200",endpoint="predict",model="titanic",version="1"} 4`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("metrics lack %s", want)

@@ -470,6 +470,7 @@ func (p *rowPlan) v2Inputs(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 			n++
 		}
 		var shape, datatype, data bool
+		var dt []byte
 		for s.next(',') {
 			k, ok := s.key()
 			if !ok {
@@ -485,7 +486,7 @@ func (p *rowPlan) v2Inputs(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 				if datatype {
 					return false
 				}
-				if _, ok := s.str(); !ok {
+				if dt, ok = s.str(); !ok {
 					return false
 				}
 				datatype = true
@@ -500,6 +501,9 @@ func (p *rowPlan) v2Inputs(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 		}
 		if !data || !s.next('}') {
 			return false
+		}
+		if datatype && !v2RowAccepts(p.kinds, field, dt) {
+			return false // the general path names the mismatch
 		}
 		if s.next(',') {
 			continue
@@ -527,4 +531,29 @@ func (s *rowScan) unitShape() bool {
 		}
 		return s.next(']')
 	}
+}
+
+// v2RowAccepts is v2Accepts (with v2Known for inputs the model ignores)
+// on the datatype's bytes, without allocating.
+func v2RowAccepts(kinds []frame.Kind, field int, dt []byte) bool {
+	numeric := false
+	switch string(dt) {
+	case "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64":
+		numeric = true
+	case "BOOL", "BYTES":
+	default:
+		return false
+	}
+	if field < 0 {
+		return true
+	}
+	switch kinds[field] {
+	case frame.KindFloat, frame.KindInt:
+		return numeric
+	case frame.KindBool:
+		return string(dt) == "BOOL"
+	case frame.KindTime:
+		return false // the general path converts times
+	}
+	return string(dt) == "BYTES"
 }

@@ -53,7 +53,7 @@ var rowSeeds = []string{
 	`{"records": [{"Pclass": 3, "Name": "x", "Sex": "male", "Age": nul, "SibSp": 1, "Parch": 0, "Ticket": "t", "Fare": 7.25, "Cabin": null, "Embarked": "S"}]}`,
 	``,
 	`null`,
-	v2Passenger(`"id": "fixed", `, `"shape": [1], "datatype": "FP64", `, ``),
+	v2Passenger(`"id": "fixed", `, `"shape": [1], "datatype": "$DT", `, ``),
 	v2Passenger(``, ``, ``),
 	v2Passenger(`"id": "a", `, `"datatype": "BYTES", "shape": [1, 1], `, `, "parameters": {}`),
 	v2Passenger(`"id": "a", "parameters": {"content_type": "pd"}, `, ``, ``),
@@ -71,8 +71,8 @@ var rowSeeds = []string{
 }
 
 // v2Passenger is the passenger as a V2 request with one input per column:
-// top goes before "inputs", mid between each input's name and data, tail
-// after its data.
+// top goes before "inputs", mid between each input's name and data (with
+// $DT replaced by the column's datatype), tail after its data.
 func v2Passenger(top, mid, tail string) string {
 	cols := []struct{ name, value string }{{"Pclass", "3"}, {"Name", `"Doe, Mr. John"`}, {"Sex", `"male"`}, {"Age", "22"}, {"SibSp", "1"},
 		{"Parch", "0"}, {"Ticket", `"A/5 21171"`}, {"Fare", "7.25"}, {"Cabin", "null"}, {"Embarked", `"S"`}}
@@ -82,7 +82,11 @@ func v2Passenger(top, mid, tail string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(`{"name": "` + c.name + `", ` + mid + `"data": [` + c.value + `]` + tail + `}`)
+		dt := "FP64"
+		if c.value == "null" || strings.HasPrefix(c.value, `"`) {
+			dt = "BYTES"
+		}
+		b.WriteString(`{"name": "` + c.name + `", ` + strings.ReplaceAll(mid, "$DT", dt) + `"data": [` + c.value + `]` + tail + `}`)
 	}
 	b.WriteString("]}")
 	return b.String()
@@ -242,7 +246,7 @@ func TestRowPathAccepts(t *testing.T) {
 		}
 		plan.rp.Put(row)
 	}
-	for i, body := range []string{v2Passenger(`"id": "fixed", `, `"shape": [1], "datatype": "FP64", `, ``), v2Passenger(``, ``, ``), v2Passenger(``, `"shape": [1, 1], `, ``)} {
+	for i, body := range []string{v2Passenger(`"id": "fixed", `, `"shape": [1], "datatype": "$DT", `, ``), v2Passenger(``, ``, ``), v2Passenger(``, `"shape": [1, 1], `, ``)} {
 		row := plan.rp.Get()
 		if _, ok := plan.decodeV2Row([]byte(body), row); !ok {
 			t.Errorf("V2 body %d took the general path: %s", i, body)

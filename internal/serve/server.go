@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -103,7 +104,16 @@ type Options struct {
 	// phases cause. A negative value leaves the runtime's setting alone.
 	// The previous setting is restored when Serve returns.
 	GCPercent int
+	// MaxConnsPerClient caps the connections one client address may hold
+	// open, so one client cannot take every socket (default 256; a
+	// negative value removes the cap, as behind a load balancer whose
+	// connections all come from one address). Connections past the cap
+	// are answered 429 and closed.
+	MaxConnsPerClient int
 }
+
+// defaultMaxConnsPerClient is Options.MaxConnsPerClient's default.
+const defaultMaxConnsPerClient = 256
 
 // Server serves models over HTTP.
 type Server struct {
@@ -111,10 +121,14 @@ type Server struct {
 	models  map[string]*entry
 	names   []string
 	metrics *metrics
-	queue   chan any
-	dropped atomic.Int64
-	wg      sync.WaitGroup
-	mux     *http.ServeMux
+	// metricsHandler serves the metrics registry.
+	metricsHandler http.Handler
+	// draining is set when shutdown starts (see drainConn).
+	draining atomic.Bool
+	queue    chan any
+	dropped  atomic.Int64
+	wg       sync.WaitGroup
+	mux      *http.ServeMux
 	// gauges, when set, writes extra Prometheus gauges (e.g. drift scores
 	// from monitoring) into /metrics.
 	gauges func(io.Writer)
@@ -150,8 +164,17 @@ func New(models []Model, opt Options) (*Server, error) {
 	if len(models) == 0 {
 		return nil, errors.New("serve: no models")
 	}
+	if opt.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("serve: the request body limit is %d bytes: give a positive size (or 0 for the default, 16 MiB)", opt.MaxBodyBytes)
+	}
 	if opt.MaxBodyBytes == 0 {
 		opt.MaxBodyBytes = 16 << 20
+	}
+	if opt.MaxBodyBytes > math.MaxInt32 {
+		return nil, fmt.Errorf("serve: the request body limit %d is over 2 GiB: requests that large belong in batch scoring (gyre predict)", opt.MaxBodyBytes)
+	}
+	if opt.MaxConnsPerClient == 0 {
+		opt.MaxConnsPerClient = defaultMaxConnsPerClient
 	}
 	if opt.ReadTimeout == 0 {
 		opt.ReadTimeout = 30 * time.Second
@@ -165,7 +188,7 @@ func New(models []Model, opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &Server{opt: opt, models: map[string]*entry{}, metrics: newMetrics()}
+	s := &Server{opt: opt, models: map[string]*entry{}}
 	for _, m := range models {
 		if _, dup := s.models[m.Name]; dup {
 			return nil, fmt.Errorf("serve: two models named %q: name them apart", m.Name)
@@ -176,6 +199,8 @@ func New(models []Model, opt Options) (*Server, error) {
 		s.names = append(s.names, m.Name)
 	}
 	sort.Strings(s.names)
+	s.metrics = newMetrics(s.names, func() float64 { return float64(s.dropped.Load()) }, s.servedVersions)
+	s.metricsHandler = newMetricsHandler(s.metrics)
 	if opt.Log != nil {
 		s.queue = make(chan any, opt.QueueSize)
 	}
@@ -214,7 +239,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 		go s.watch(bg)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(drainListener{ln, s}) }()
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -227,6 +252,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.draining.Store(true)
 	err := hs.ShutdownWithContext(shutdown)
 	stopBG()
 	s.wg.Wait()
@@ -314,7 +340,7 @@ func (s *Server) reload(ctx context.Context, e *entry) (bool, error) {
 		return false, nil
 	}
 	e.cur.Store(newLoaded(b, v))
-	s.metrics.reloads.Add(1)
+	s.metrics.reloads.Inc()
 	s.opt.Logger.Info("model reloaded", "model", e.name, "ref", e.ref, "version", v)
 	return true, nil
 }
@@ -432,6 +458,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	}
 	*buf = b
 	return b, release, nil
+}
+
+// servedVersions lists each model's current version.
+func (s *Server) servedVersions() []modelVersion {
+	out := make([]modelVersion, len(s.names))
+	for i, n := range s.names {
+		out[i] = modelVersion{n, s.models[n].cur.Load().version}
+	}
+	return out
 }
 
 // model finds a served model by name; "" picks the only one.

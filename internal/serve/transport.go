@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -48,7 +47,9 @@ func (s *Server) transport() *fasthttp.Server {
 		IdleTimeout:        2 * time.Minute,
 		MaxRequestBodySize: int(s.opt.MaxBodyBytes),
 		ReadBufferSize:     readBufferSize,
-		CloseOnShutdown:    true,
+		// During shutdown every answer carries Connection: close.
+		CloseOnShutdown: true,
+		MaxConnsPerIP:   max(s.opt.MaxConnsPerClient, 0),
 		// Errors name what was wrong without echoing the request's bytes.
 		SecureErrorLogMessage: true,
 		Logger:                fasthttpLogger{s},
@@ -56,9 +57,11 @@ func (s *Server) transport() *fasthttp.Server {
 }
 
 // expect answers "Expect: 100-continue": a body declared over the limit is
-// refused with 413 before the client sends it.
+// refused with 413, and the endpoint's JSON reason, before the client
+// sends it.
 func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 	if n := ctx.Request.Header.ContentLength(); n > 0 && int64(n) > s.opt.MaxBodyBytes {
+		s.transportError(ctx, fasthttp.ErrBodyTooLarge)
 		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusContinue
@@ -117,7 +120,9 @@ func (s *Server) servePredict(ctx *fasthttp.RequestCtx) bool {
 	start := time.Now()
 	var e *entry
 	if ep == epInvocations {
-		if len(s.models) != 1 || bytes.HasPrefix(ctx.Request.Header.ContentType(), []byte("text/csv")) {
+		// The row path takes JSON bodies only; CSV and anything MLflow
+		// would refuse with 415 go to the general handler.
+		if ct := ctx.Request.Header.ContentType(); len(s.models) != 1 || len(ct) > 0 && string(ct) != "application/json" {
 			return false
 		}
 		e = s.models[s.names[0]]
@@ -171,13 +176,7 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &timeout) && timeout.Timeout():
 		status, msg = http.StatusRequestTimeout, fmt.Sprintf("request not received within %s", s.opt.ReadTimeout)
 	}
-	p := protoGyre
-	switch path := string(ctx.Path()); {
-	case path == "/invocations":
-		p = protoMLflow
-	case strings.HasPrefix(path, "/v2/"):
-		p = protoV2
-	}
+	p := protoFor(string(ctx.Path()))
 	buf := getBuf()
 	defer putBuf(buf)
 	status, b := appendFailure((*buf)[:0], p, &RequestError{Status: status, Msg: msg})

@@ -118,9 +118,9 @@ func TestTransportMatchesHandler(t *testing.T) {
 	m, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`gyre_requests_total{model="titanic",endpoint="invocations",code="200"} 8`,
-		`gyre_requests_total{model="titanic",endpoint="v2_infer",code="200"} 4`,
-		`gyre_requests_total{model="titanic",endpoint="v2_infer",code="404"} 2`,
+		`gyre_requests_total{code="200",endpoint="invocations",model="titanic",version="1"} 8`,
+		`gyre_requests_total{code="200",endpoint="v2_infer",model="titanic",version="1"} 4`,
+		`gyre_requests_total{code="404",endpoint="v2_infer",model="titanic",version=""} 2`,
 	} {
 		if !strings.Contains(string(m), want) {
 			t.Errorf("metrics lack %s:\n%s", want, m)

@@ -3,6 +3,8 @@ package serve
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -34,6 +36,72 @@ type v2Request struct {
 	ID         string         `json:"id"`
 	Parameters map[string]any `json:"parameters"`
 	Inputs     []v2Tensor     `json:"inputs"`
+	Outputs    []v2Output     `json:"outputs"`
+}
+
+// v2Output is a requested output.
+type v2Output struct {
+	Name       string         `json:"name"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+}
+
+// v2Numeric lists the Open Inference Protocol's numeric datatypes.
+var v2Numeric = []string{"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64"}
+
+// v2Accepts reports whether an input of the given datatype can feed a
+// column of kind k: numbers of any width for numeric columns (JSON
+// numbers carry no width), BOOL for booleans, BYTES for text, BYTES
+// (RFC 3339) or an integer type (Unix seconds) for times. An absent
+// datatype is taken as the column's.
+func v2Accepts(k frame.Kind, datatype string) bool {
+	if datatype == "" {
+		return true
+	}
+	switch k {
+	case frame.KindFloat, frame.KindInt:
+		return slices.Contains(v2Numeric, datatype)
+	case frame.KindBool:
+		return datatype == "BOOL"
+	case frame.KindTime:
+		return datatype == "BYTES" || strings.HasPrefix(datatype, "INT") || strings.HasPrefix(datatype, "UINT")
+	}
+	return datatype == "BYTES"
+}
+
+// v2Known reports whether datatype is one the protocol defines.
+func v2Known(datatype string) bool {
+	return datatype == "BOOL" || datatype == "BYTES" || slices.Contains(v2Numeric, datatype)
+}
+
+// v2Outputs resolves a request's outputs against the model's (predict,
+// then proba_<class> per class): nil when the request names none.
+func v2Outputs(classes []string, req []v2Output) (*v2Answer, error) {
+	if len(req) == 0 {
+		return nil, nil
+	}
+	a := &v2Answer{outputs: make([]int, 0, len(req))}
+	for _, o := range req {
+		idx := -1
+		if o.Name == "predict" {
+			idx = 0
+		} else if c, ok := strings.CutPrefix(o.Name, "proba_"); ok {
+			if j := slices.Index(classes, c); j >= 0 {
+				idx = j + 1
+			}
+		}
+		if idx < 0 {
+			names := []string{"predict"}
+			for _, c := range classes {
+				names = append(names, "proba_"+c)
+			}
+			return nil, &RequestError{Status: 400, Field: o.Name, Msg: fmt.Sprintf("no such output: this model's outputs are %s", strings.Join(names, ", "))}
+		}
+		if slices.Contains(a.outputs, idx) {
+			return nil, &RequestError{Status: 400, Field: o.Name, Msg: "output requested twice"}
+		}
+		a.outputs = append(a.outputs, idx)
+	}
+	return a, nil
 }
 
 // decodeV2 decodes an inference request, through the fast path when it can.
@@ -48,6 +116,7 @@ func decodeV2(body []byte) (*v2Request, error) {
 	return req, nil
 }
 
+// handleV2Server answers the server metadata request.
 func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"name": "gyre", "version": s.opt.Version, "extensions": []string{}})
 }
@@ -133,6 +202,18 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, protoV2, err)
 		return
 	}
+	answer, err := v2Outputs(cur.b.Manifest.Classes, req.Outputs)
+	if err != nil {
+		code = statusOf(err)
+		s.fail(w, protoV2, err)
+		return
+	}
+	if req.Parameters != nil {
+		if answer == nil {
+			answer = &v2Answer{}
+		}
+		answer.parameters = req.Parameters
+	}
 	reqID := req.ID
 	if reqID == "" {
 		reqID = newRequestID()
@@ -144,7 +225,7 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows = f.NumRows()
-	writeV2Infer(w, e.name, cur.version, reqID, pred)
+	writeV2Infer(w, e.name, cur.version, reqID, pred, answer)
 }
 
 // v2Frame builds a frame from V2 inputs: one input per column (the "pd"
@@ -153,8 +234,21 @@ func v2Frame(schema frame.Schema, inputs []v2Tensor) (*frame.Frame, error) {
 	if len(inputs) == 0 {
 		return nil, badRequest("no inputs")
 	}
-	byName := map[string]v2Tensor{}
+	byName := make(map[string]v2Tensor, len(inputs))
+	kinds := make(map[string]frame.Kind, len(schema.Fields))
+	for _, f := range schema.Fields {
+		kinds[f.Name] = f.Kind
+	}
 	for _, in := range inputs {
+		if _, dup := byName[in.Name]; dup {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: "named twice in inputs: send each column once"}
+		}
+		if in.Datatype != "" && !v2Known(in.Datatype) {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: fmt.Sprintf("datatype %q is not an Open Inference Protocol type (BOOL, BYTES, INT8-64, UINT8-64, FP16, FP32, FP64)", in.Datatype)}
+		}
+		if k, ok := kinds[in.Name]; ok && !v2Accepts(k, in.Datatype) {
+			return nil, &RequestError{Status: 400, Field: in.Name, Msg: fmt.Sprintf("datatype %s does not fit this %s column: the model's metadata gives %s", in.Datatype, k, v2Type(k))}
+		}
 		byName[in.Name] = in
 	}
 	if _, named := byName[schema.Fields[0].Name]; !named && len(inputs) == 1 && len(inputs[0].Shape) == 2 {
