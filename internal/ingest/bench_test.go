@@ -12,7 +12,11 @@ import (
 
 // writeMixedCSV writes rows of the 20-column mixed layout of bench/csv/gen.py
 // (6 int, 8 float, 6 categorical, ~3% missing) from a fixed seed.
-func writeMixedCSV(tb testing.TB, path string, rows int) {
+func writeMixedCSV(tb testing.TB, path string, rows int) { writeCSV(tb, path, rows, false) }
+
+// writeCSV is writeMixedCSV; with quoted, every categorical value is quoted
+// and one in eight holds the delimiter, an escaped quote or a newline.
+func writeCSV(tb testing.TB, path string, rows int, quoted bool) {
 	fh, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -49,7 +53,12 @@ func writeMixedCSV(tb testing.TB, path string, rows int) {
 				fmt.Fprintf(w, "%.4f", rng.NormFloat64()*50+100)
 			default:
 				k := j - 14
-				fmt.Fprintf(w, "level_%c_%d", 'a'+k, rng.IntN(5+20*k))
+				if !quoted {
+					fmt.Fprintf(w, "level_%c_%d", 'a'+k, rng.IntN(5+20*k))
+					continue
+				}
+				extra := []string{"", "", "", "", "", ", x", " \"\"q\"\"", "\nnext"}[rng.IntN(8)]
+				fmt.Fprintf(w, "\"level_%c_%d%s\"", 'a'+k, rng.IntN(5+20*k), extra)
 			}
 		}
 		w.WriteByte('\n')
@@ -81,5 +90,55 @@ func BenchmarkReadCSV(b *testing.B) {
 		if f.NumCols() != 20 {
 			b.Fatalf("%d columns", f.NumCols())
 		}
+	}
+}
+
+// BenchmarkReadCSVQuoted reads the same layout with quoted categorical
+// values (the quote-aware record scan instead of the newline fast path).
+func BenchmarkReadCSVQuoted(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "quoted.csv")
+	writeCSV(b, p, 200_000, true)
+	st, err := os.Stat(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	for b.Loop() {
+		f, err := Read(context.Background(), p, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f.NumRows() != 200_000 {
+			b.Fatalf("%d rows", f.NumRows())
+		}
+	}
+}
+
+// BenchmarkStreamCSV streams the mixed layout (plain and quoted) in chunks
+// of DefaultChunkRows rows.
+func BenchmarkStreamCSV(b *testing.B) {
+	for _, quoted := range []bool{false, true} {
+		b.Run(fmt.Sprintf("quoted=%v", quoted), func(b *testing.B) {
+			p := filepath.Join(b.TempDir(), "stream.csv")
+			writeCSV(b, p, 200_000, quoted)
+			st, err := os.Stat(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(st.Size())
+			for b.Loop() {
+				rows := 0
+				err := Stream(context.Background(), p, Options{}, 0, func(c *Chunk) error {
+					rows += c.Frame.NumRows()
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rows != 200_000 {
+					b.Fatalf("%d rows", rows)
+				}
+			}
+		})
 	}
 }
