@@ -15,14 +15,16 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
 // CSV reading never holds more than a few blocks of the file in memory:
 //
-//  1. A serial chunker cuts the file into blocks of about blockSize bytes
-//     that end on record boundaries (quote-aware) and counts each block's
-//     records (memchr-speed for blocks without quotes), so every block knows
-//     its first row and the row count is known before any value is parsed.
+//  1. A serial chunker (csvChunker, which Stream uses too) cuts the file
+//     into blocks of about blockSize bytes that end on record boundaries and
+//     counts each block's records in the same quote-aware pass (scanRecords;
+//     memchr-speed for blocks without quotes), so every block knows its
+//     first row and the row count is known before any value is parsed.
 //  2. Column types are speculated from the first block (every candidate type
 //     each value fits: int, float, bool, time layouts), the final columns are
 //     allocated once, and workers parse all blocks in parallel straight into
@@ -248,112 +250,65 @@ func sniffDelimiter(head []byte) byte {
 // counts each block's lines and records.
 func (r *csvReader) chunk(ctx context.Context) ([]*blockInfo, error) {
 	var blocks []*blockInfo
-	var buf []byte
-	off, line, rows := r.start, r.line, 0
-	for off < r.size {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	c := &csvChunker{r: r, off: r.start, line: r.line}
+	rows := 0
+	for {
+		b, _, err := c.next(ctx)
+		if err != nil || b == nil {
+			return blocks, err
 		}
-		size := blockSize
-		var n int
-		for {
-			want := int(min(int64(size), r.size-off))
-			if cap(buf) < want {
-				buf = make([]byte, want)
-			}
-			buf = buf[:want]
-			if _, err := r.src.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("read %s: %w", r.name, err)
-			}
-			if off+int64(want) == r.size {
-				n = want
-				break
-			}
-			if n = lastBoundary(buf, r.delim); n > 0 {
-				break
-			}
-			if size >= maxBlockSize {
-				return nil, r.longRecord(buf, line)
-			}
-			size *= 2
-		}
-		b := &blockInfo{idx: len(blocks), off: off, n: n, line: line, rows: countRecords(buf[:n], r.delim), rowStart: rows}
-		blocks = append(blocks, b)
+		b.idx, b.rowStart = len(blocks), rows
 		rows += b.rows
-		line += bytes.Count(buf[:n], nl)
-		off += int64(n)
+		blocks = append(blocks, b)
 	}
-	return blocks, nil
 }
 
-// countRecords counts the records tokenizer finds in buf (which starts at a
-// record boundary and ends at one or at the end of the file): record-ending
-// newlines outside quotes, minus blank lines, plus an unterminated last
-// record.
-func countRecords(buf []byte, delim byte) int {
-	rows := 0
-	if bytes.IndexByte(buf, '"') < 0 {
-		for start := 0; start < len(buf); {
-			i := bytes.IndexByte(buf[start:], '\n')
-			if i < 0 {
-				return rows + 1
-			}
-			if !(i == 0 || (i == 1 && buf[start] == '\r')) {
+// csvChunker cuts a CSV file's data records into blocks one at a time: the
+// whole-file reader takes them all, the streaming reader a chunk's worth.
+type csvChunker struct {
+	r    *csvReader
+	off  int64
+	line int
+	buf  []byte
+}
+
+// next returns the next block and its bytes (valid until the next call), or
+// nil at the end of the file. A block is blockSize bytes cut back to the
+// last record boundary, doubled up to maxBlockSize while it holds none.
+func (c *csvChunker) next(ctx context.Context) (*blockInfo, []byte, error) {
+	r := c.r
+	if c.off >= r.size {
+		return nil, nil, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	for size := blockSize; ; size *= 2 {
+		want := int(min(int64(size), r.size-c.off))
+		if cap(c.buf) < want {
+			c.buf = make([]byte, want)
+		}
+		c.buf = c.buf[:want]
+		if _, err := r.src.ReadAt(c.buf, c.off); err != nil && !errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("read %s: %w", r.name, err)
+		}
+		n, rows, tail := scanRecords(c.buf, r.delim)
+		if c.off+int64(want) == r.size {
+			// The end of the file ends the last record.
+			if n = want; tail {
 				rows++
 			}
-			start += i + 1
+		} else if n == 0 {
+			if size >= maxBlockSize {
+				return nil, nil, r.longRecord(c.buf, c.line)
+			}
+			continue
 		}
-		return rows
+		b := &blockInfo{off: c.off, n: n, line: c.line, rows: rows}
+		c.line += bytes.Count(c.buf[:n], nl)
+		c.off += int64(n)
+		return b, c.buf[:n], nil
 	}
-	const (
-		fieldStart = iota
-		unquoted
-		inQuotes
-		afterQuote
-	)
-	state, recStart := fieldStart, 0
-	n := len(buf)
-	for i := 0; i < n; {
-		switch state {
-		case fieldStart:
-			if buf[i] == '"' {
-				state = inQuotes
-				i++
-				continue
-			}
-			state = unquoted
-		case unquoted:
-			c := buf[i]
-			if c == '\n' {
-				if !(i == recStart || (i == recStart+1 && buf[recStart] == '\r')) {
-					rows++
-				}
-				recStart = i + 1
-				state = fieldStart
-			} else if c == delim {
-				state = fieldStart
-			}
-			i++
-		case inQuotes:
-			j := bytes.IndexByte(buf[i:], '"')
-			if j < 0 {
-				return rows + 1 // unterminated: the tokenizer reports it
-			}
-			i += j + 1
-			state = afterQuote
-		case afterQuote:
-			if buf[i] == '"' {
-				i++
-				state = inQuotes
-				continue
-			}
-			state = unquoted
-		}
-	}
-	if recStart < n {
-		rows++
-	}
-	return rows
 }
 
 // longRecord explains a block with no record boundary in maxBlockSize bytes.
@@ -475,19 +430,7 @@ func (r *csvReader) read(ctx context.Context, blocks []*blockInfo) (*frame.Frame
 			r.opt.warnf("%s: column %q is mostly numeric (%d of %d values) but line %d has %q; reading it as text (add the token to --missing, or declare the column's type with --schema to list every bad value)",
 				r.name, name, numOK, nonMissing, bad.line, bad.value)
 		}
-		if p.missing == 0 {
-			p.valid = nil
-		}
-		switch p.kind {
-		case frame.KindInt:
-			cols[j] = &frame.Int{ColName: name, Values: p.ints, Valid: p.valid}
-		case frame.KindFloat:
-			cols[j] = &frame.Float{ColName: name, Values: p.floats, Valid: p.valid}
-		case frame.KindBool:
-			cols[j] = &frame.Bool{ColName: name, Values: p.bools, Valid: p.valid}
-		case frame.KindTime:
-			cols[j] = &frame.Time{ColName: name, Values: p.ints, Valid: p.valid}
-		default:
+		if cols[j] = p.column(name); cols[j] == nil {
 			cols[j] = r.mergeText(name, p, blocks, texts, rows)
 		}
 	}
@@ -559,41 +502,35 @@ func (r *csvReader) scanAll(ctx context.Context, blocks []*blockInfo) error {
 // eachBlock runs fn over every block on r.workers goroutines, each block read
 // into the worker's own buffer. The error of the earliest failing block wins.
 func (r *csvReader) eachBlock(ctx context.Context, blocks []*blockInfo, fn func(t *tokenizer, b *blockInfo, buf []byte) error) error {
+	// Blocks are claimed in order, so when one fails every block before it
+	// has been claimed and finishes: stopping the rest keeps the earliest
+	// error.
 	errs := make([]error, len(blocks))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(r.workers, max(1, len(blocks))); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var t tokenizer
-			var buf []byte
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(blocks) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[k] = err
-					return
-				}
-				b := blocks[k]
-				if cap(buf) < b.n {
-					buf = make([]byte, b.n)
-				}
-				buf = buf[:b.n]
-				if _, err := r.src.ReadAt(buf, b.off); err != nil && !errors.Is(err, io.EOF) {
-					errs[k] = fmt.Errorf("read %s: %w", r.name, err)
-					return
-				}
-				if err := fn(&t, b, buf); err != nil {
-					errs[k] = err
-					return
-				}
+	var failed atomic.Bool
+	parallel.ForWorker(len(blocks), r.workers, func() func(int) {
+		var t tokenizer
+		var buf []byte
+		return func(k int) {
+			if failed.Load() {
+				return
 			}
-		}()
-	}
-	wg.Wait()
+			b := blocks[k]
+			if cap(buf) < b.n {
+				buf = make([]byte, b.n)
+			}
+			buf = buf[:b.n]
+			if err := ctx.Err(); err != nil {
+				errs[k] = err
+			} else if _, err := r.src.ReadAt(buf, b.off); err != nil && !errors.Is(err, io.EOF) {
+				errs[k] = fmt.Errorf("read %s: %w", r.name, err)
+			} else {
+				errs[k] = fn(&t, b, buf)
+			}
+			if errs[k] != nil {
+				failed.Store(true)
+			}
+		}
+	})
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -687,6 +624,26 @@ type colPlan struct {
 	textIdx int
 	forced  frame.Kind
 	unknown bool // speculation saw no value: decide from all rows
+}
+
+// column returns the parsed numeric, bool or time column (nil for text,
+// which mergeText builds), without a validity bitmap when nothing is
+// missing.
+func (p *colPlan) column(name string) frame.Column {
+	if p.missing == 0 {
+		p.valid = nil
+	}
+	switch p.kind {
+	case frame.KindInt:
+		return &frame.Int{ColName: name, Values: p.ints, Valid: p.valid}
+	case frame.KindFloat:
+		return &frame.Float{ColName: name, Values: p.floats, Valid: p.valid}
+	case frame.KindBool:
+		return &frame.Bool{ColName: name, Values: p.bools, Valid: p.valid}
+	case frame.KindTime:
+		return &frame.Time{ColName: name, Values: p.ints, Valid: p.valid}
+	}
+	return nil
 }
 
 // textBlock is one block's local dictionary of a text column, or its raw

@@ -256,7 +256,7 @@ func TestParallelBlocks(t *testing.T) {
 	}
 }
 
-func TestLastBoundary(t *testing.T) {
+func TestScanRecordsBoundary(t *testing.T) {
 	tests := []struct {
 		in   string
 		want int
@@ -269,8 +269,8 @@ func TestLastBoundary(t *testing.T) {
 		{"a\"b\nc", 4},
 	}
 	for _, tt := range tests {
-		if got := lastBoundary([]byte(tt.in), ','); got != tt.want {
-			t.Errorf("lastBoundary(%q) = %d, want %d", tt.in, got, tt.want)
+		if got, _, _ := scanRecords([]byte(tt.in), ','); got != tt.want {
+			t.Errorf("scanRecords(%q) ends at %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }
@@ -388,7 +388,7 @@ func TestSpeculationMatchesFullInference(t *testing.T) {
 	}
 }
 
-func TestCountRecordsMatchesTokenizer(t *testing.T) {
+func TestScanRecordsMatchesTokenizer(t *testing.T) {
 	for _, in := range []string{"", "\n", "a\n", "a", "a\r\n\r\nb", "\"x\ny\"\n\n", "a,\"b\"\"\n\"\r\n\r", "\"open\n", "x\"y\nz\n"} {
 		var tk tokenizer
 		tk.reset([]byte(in), ',', 1)
@@ -404,8 +404,22 @@ func TestCountRecordsMatchesTokenizer(t *testing.T) {
 			}
 			n++
 		}
-		if got := countRecords([]byte(in), ','); got != n {
-			t.Errorf("countRecords(%q) = %d, tokenizer finds %d", in, got, n)
+		end, got, tail := scanRecords([]byte(in), ',')
+		if tail {
+			got++
+		}
+		if got != n {
+			t.Errorf("scanRecords(%q) = %d records (tail %v), tokenizer finds %d", in, got, tail, n)
+		}
+		// The records before end are the tokenizer's on buf[:end].
+		var head tokenizer
+		head.reset([]byte(in[:end]), ',', 1)
+		m := 0
+		for ok, _ := head.next(); ok; ok, _ = head.next() {
+			m++
+		}
+		if _, rows, _ := scanRecords([]byte(in[:end]), ','); rows != m {
+			t.Errorf("scanRecords(%q[:%d]) = %d records, tokenizer finds %d", in, end, rows, m)
 		}
 	}
 }

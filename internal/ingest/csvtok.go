@@ -184,12 +184,28 @@ func appendUnescaped(dst, field []byte) []byte {
 	return dst
 }
 
-// lastBoundary returns the index just past the last record-ending newline in
-// buf (which starts at a record boundary), or 0 when buf holds no complete
-// record. It follows the same quoting rules as tokenizer.
-func lastBoundary(buf []byte, delim byte) int {
+// scanRecords is the one quote-aware record scan outside the tokenizer,
+// with the same rules (quotes are special only at the start of a field;
+// blank lines are no records). buf starts at a record boundary. It returns
+// end, the index just past the last record-ending newline (0 when buf holds
+// no complete record), rows, the records in buf[:end], and tail, whether a
+// record follows end: one without its newline at the end of the file, or
+// an unterminated quoted field (which the tokenizer reports).
+func scanRecords(buf []byte, delim byte) (end, rows int, tail bool) {
+	n := len(buf)
 	if bytes.IndexByte(buf, '"') < 0 {
-		return bytes.LastIndexByte(buf, '\n') + 1
+		for start := 0; start < n; {
+			i := bytes.IndexByte(buf[start:], '\n')
+			if i < 0 {
+				return end, rows, true
+			}
+			if !(i == 0 || (i == 1 && buf[start] == '\r')) {
+				rows++
+			}
+			start += i + 1
+			end = start
+		}
+		return end, rows, false
 	}
 	const (
 		fieldStart = iota
@@ -198,8 +214,6 @@ func lastBoundary(buf []byte, delim byte) int {
 		afterQuote
 	)
 	state := fieldStart
-	last := 0
-	n := len(buf)
 	for i := 0; i < n; {
 		switch state {
 		case fieldStart:
@@ -211,17 +225,20 @@ func lastBoundary(buf []byte, delim byte) int {
 			state = unquoted
 		case unquoted:
 			c := buf[i]
-			i++
 			if c == '\n' {
-				last = i
+				if !(i == end || (i == end+1 && buf[end] == '\r')) {
+					rows++
+				}
+				end = i + 1
 				state = fieldStart
 			} else if c == delim {
 				state = fieldStart
 			}
+			i++
 		case inQuotes:
 			j := bytes.IndexByte(buf[i:], '"')
 			if j < 0 {
-				return last
+				return end, rows, true
 			}
 			i += j + 1
 			state = afterQuote
@@ -234,5 +251,5 @@ func lastBoundary(buf []byte, delim byte) int {
 			state = unquoted
 		}
 	}
-	return last
+	return end, rows, end < n
 }

@@ -91,3 +91,33 @@ func FuzzReadJSONL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCSVBlocks reads arbitrary bytes as CSV whole (one block) and cut into
+// blocks of a few bytes: the record scan that cuts blocks must agree with
+// the tokenizer wherever it cuts, so both give the same frame or both fail.
+func FuzzCSVBlocks(f *testing.F) {
+	for _, s := range []string{"a,b\n1,\"x\ny\"\n2,3\n", "a\n\"\"\n\n1\r\n\r\n2", "a;b\r\n1;\"2\"\"\n\"\r\n", "a\n\"open\n1\n", "a,b\nx\"y,1\n\"q\"z,2\n"} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, size uint8) {
+		in := filepath.Join(t.TempDir(), "in.csv")
+		if err := os.WriteFile(in, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		whole, werr := Read(ctx, in, Options{})
+		old := blockSize
+		blockSize = 1 + int(size%32)
+		defer func() { blockSize = old }()
+		cut, cerr := Read(ctx, in, Options{})
+		if (werr == nil) != (cerr == nil) {
+			t.Fatalf("whole: %v; in blocks of %d bytes: %v", werr, blockSize, cerr)
+		}
+		if werr != nil {
+			return
+		}
+		if err := equalFrames(whole, cut); err != nil {
+			t.Fatalf("blocks of %d bytes: %v", blockSize, err)
+		}
+	})
+}

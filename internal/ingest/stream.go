@@ -466,53 +466,6 @@ func streamCSV(ctx context.Context, path, name string, opt Options, chunkRows in
 	}
 }
 
-// csvChunker cuts a CSV file's data records into blocks one at a time.
-type csvChunker struct {
-	r    *csvReader
-	off  int64
-	line int
-	buf  []byte
-}
-
-// next returns the next block and its bytes (valid until the next call), or
-// nil at the end of the file.
-func (c *csvChunker) next(ctx context.Context) (*blockInfo, []byte, error) {
-	r := c.r
-	if c.off >= r.size {
-		return nil, nil, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	size := blockSize
-	var n int
-	for {
-		want := int(min(int64(size), r.size-c.off))
-		if cap(c.buf) < want {
-			c.buf = make([]byte, want)
-		}
-		c.buf = c.buf[:want]
-		if _, err := r.src.ReadAt(c.buf, c.off); err != nil && !errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("read %s: %w", r.name, err)
-		}
-		if c.off+int64(want) == r.size {
-			n = want
-			break
-		}
-		if n = lastBoundary(c.buf, r.delim); n > 0 {
-			break
-		}
-		if size >= maxBlockSize {
-			return nil, nil, r.longRecord(c.buf, c.line)
-		}
-		size *= 2
-	}
-	b := &blockInfo{off: c.off, n: n, line: c.line, rows: countRecords(c.buf[:n], r.delim)}
-	c.line += bytes.Count(c.buf[:n], nl)
-	c.off += int64(n)
-	return b, c.buf[:n], nil
-}
-
 // parseChunk parses the columns in order from a run of consecutive blocks
 // into a new frame, with the stream's fixed candidate types.
 func (r *csvReader) parseChunk(ctx context.Context, blocks []*blockInfo, masks []uint32, only []bool, order []int) (*frame.Frame, error) {
@@ -537,26 +490,13 @@ func (r *csvReader) parseChunk(ctx context.Context, blocks []*blockInfo, masks [
 		for _, b := range blocks {
 			p.missing += b.missing[j]
 		}
-		if p.missing == 0 {
-			p.valid = nil
-		}
-		switch p.kind {
-		case frame.KindInt:
-			cols[k] = &frame.Int{ColName: name, Values: p.ints, Valid: p.valid}
-		case frame.KindFloat:
-			cols[k] = &frame.Float{ColName: name, Values: p.floats, Valid: p.valid}
-		case frame.KindBool:
-			cols[k] = &frame.Bool{ColName: name, Values: p.bools, Valid: p.valid}
-		case frame.KindTime:
-			cols[k] = &frame.Time{ColName: name, Values: p.ints, Valid: p.valid}
+		switch cols[k] = p.column(name); {
+		case cols[k] != nil:
+		case len(blocks) == 0 && p.forced == frame.KindString:
+			cols[k] = emptyColumn(name, frame.KindString, 0)
+		case len(blocks) == 0:
+			cols[k] = emptyColumn(name, frame.KindCategorical, 0)
 		default:
-			if len(blocks) == 0 {
-				cols[k] = emptyColumn(name, frame.KindCategorical, 0)
-				if p.forced == frame.KindString {
-					cols[k] = emptyColumn(name, frame.KindString, 0)
-				}
-				continue
-			}
 			cols[k] = r.mergeText(name, p, blocks, texts, rows)
 		}
 	}
