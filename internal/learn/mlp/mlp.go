@@ -226,24 +226,7 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 		train = perm
 	}
 	sizes := append(append([]int{D}, l.HiddenLayerSizes...), kOut)
-	nt := net{Sizes: sizes}
-	for i := 0; i+1 < len(sizes); i++ {
-		in, out := sizes[i], sizes[i+1]
-		bound := math.Sqrt(6 / float64(in+out))
-		if i == len(sizes)-2 && task.Classification() {
-			bound = math.Sqrt(2 / float64(in+out))
-		}
-		W := make([]float64, in*out)
-		for q := range W {
-			W[q] = (2*rng.Float64() - 1) * bound
-		}
-		b := make([]float64, out)
-		for q := range b {
-			b[q] = (2*rng.Float64() - 1) * bound
-		}
-		nt.Weights = append(nt.Weights, W)
-		nt.Biases = append(nt.Biases, b)
-	}
+	nt := newNet(sizes, task, rng)
 	bs := min(l.BatchSize, len(train))
 	L := len(nt.Weights)
 	acts := make([][]float64, L+1)
@@ -289,82 +272,8 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 			nt.forward(xb[:b*D], b, acts)
 			out := acts[L][:b*kOut]
 			outputs(out, b, kOut, task)
-			// Output deltas (gradient of the mean loss w.r.t. the logits).
-			dl := deltas[L][:b*kOut]
-			for r := 0; r < b; r++ {
-				switch task {
-				case learn.Binary:
-					p := min(max(out[r], 1e-15), 1-1e-15)
-					if yb[r] == 1 {
-						epochLoss -= wb[r] * math.Log(p)
-					} else {
-						epochLoss -= wb[r] * math.Log(1-p)
-					}
-					dl[r] = wb[r] * (out[r] - yb[r]) / float64(b)
-				case learn.Multiclass:
-					c := int(yb[r])
-					epochLoss -= wb[r] * math.Log(max(out[r*kOut+c], 1e-15))
-					for q := 0; q < kOut; q++ {
-						t := 0.0
-						if q == c {
-							t = 1
-						}
-						dl[r*kOut+q] = wb[r] * (out[r*kOut+q] - t) / float64(b)
-					}
-				default:
-					e := out[r] - yb[r]
-					epochLoss += wb[r] * e * e / 2
-					dl[r] = wb[r] * e / float64(b)
-				}
-			}
-			// Backward pass.
-			for li := L - 1; li >= 0; li-- {
-				in, outN := sizes[li], sizes[li+1]
-				a := acts[li]
-				dd := deltas[li+1][:b*outN]
-				W := nt.Weights[li]
-				g, gb := gW[li], gB[li]
-				for q := range g {
-					g[q] = l.Alpha * W[q] / float64(b)
-				}
-				clear(gb)
-				for r := 0; r < b; r++ {
-					dr := dd[r*outN : (r+1)*outN]
-					for j, v := range dr {
-						gb[j] += v
-					}
-					ar := a[r*in : (r+1)*in]
-					for k, av := range ar {
-						if av == 0 {
-							continue
-						}
-						gk := g[k*outN : (k+1)*outN]
-						for j, v := range dr {
-							gk[j] += av * v
-						}
-					}
-				}
-				if li > 0 {
-					dp := deltas[li][:b*in]
-					for r := 0; r < b; r++ {
-						dr := dd[r*outN : (r+1)*outN]
-						ar := a[r*in : (r+1)*in]
-						dpr := dp[r*in : (r+1)*in]
-						for k := range dpr {
-							if ar[k] <= 0 {
-								dpr[k] = 0
-								continue
-							}
-							wk := W[k*outN : (k+1)*outN]
-							s := 0.0
-							for j, v := range dr {
-								s += wk[j] * v
-							}
-							dpr[k] = s
-						}
-					}
-				}
-			}
+			epochLoss = outputDeltas(epochLoss, out, deltas[L][:b*kOut], yb[:b], wb[:b], kOut, task)
+			nt.backward(acts, deltas, gW, gB, b, l.Alpha)
 			// Adam update.
 			step++
 			lr := l.LearningRate * math.Sqrt(1-math.Pow(l.Beta2, float64(step))) / (1 - math.Pow(l.Beta1, float64(step)))
@@ -408,6 +317,120 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	}
 	m.Net = nt
 	return wrap(m), nil
+}
+
+// newNet returns a network of the given layer sizes with Glorot uniform
+// weights and biases drawn from rng (the output layer of a classifier with
+// the tighter bound for sigmoid/softmax, as scikit-learn).
+func newNet(sizes []int, task learn.Task, rng *rand.Rand) net {
+	nt := net{Sizes: sizes}
+	for i := 0; i+1 < len(sizes); i++ {
+		in, out := sizes[i], sizes[i+1]
+		bound := math.Sqrt(6 / float64(in+out))
+		if i == len(sizes)-2 && task.Classification() {
+			bound = math.Sqrt(2 / float64(in+out))
+		}
+		W := make([]float64, in*out)
+		for q := range W {
+			W[q] = (2*rng.Float64() - 1) * bound
+		}
+		b := make([]float64, out)
+		for q := range b {
+			b[q] = (2*rng.Float64() - 1) * bound
+		}
+		nt.Weights = append(nt.Weights, W)
+		nt.Biases = append(nt.Biases, b)
+	}
+	return nt
+}
+
+// outputDeltas writes the gradient of the batch's mean loss with respect to
+// the output layer's logits into dl and returns loss plus the batch's rows'
+// weighted losses (log loss, or half the squared error for regression),
+// added one at a time.
+func outputDeltas(loss float64, out, dl, yb, wb []float64, kOut int, task learn.Task) float64 {
+	b := len(yb)
+	for r := 0; r < b; r++ {
+		switch task {
+		case learn.Binary:
+			p := min(max(out[r], 1e-15), 1-1e-15)
+			if yb[r] == 1 {
+				loss -= wb[r] * math.Log(p)
+			} else {
+				loss -= wb[r] * math.Log(1-p)
+			}
+			dl[r] = wb[r] * (out[r] - yb[r]) / float64(b)
+		case learn.Multiclass:
+			c := int(yb[r])
+			loss -= wb[r] * math.Log(max(out[r*kOut+c], 1e-15))
+			for q := 0; q < kOut; q++ {
+				t := 0.0
+				if q == c {
+					t = 1
+				}
+				dl[r*kOut+q] = wb[r] * (out[r*kOut+q] - t) / float64(b)
+			}
+		default:
+			e := out[r] - yb[r]
+			loss += wb[r] * e * e / 2
+			dl[r] = wb[r] * e / float64(b)
+		}
+	}
+	return loss
+}
+
+// backward propagates the output deltas through the network, writing the
+// weight and bias gradients of the batch's mean loss (plus the L2 term
+// alpha·W/b) into gW and gB, and the hidden layers' deltas into deltas.
+func (nt *net) backward(acts, deltas, gW, gB [][]float64, b int, alpha float64) {
+	sizes := nt.Sizes
+	for li := len(nt.Weights) - 1; li >= 0; li-- {
+		in, outN := sizes[li], sizes[li+1]
+		a := acts[li]
+		dd := deltas[li+1][:b*outN]
+		W := nt.Weights[li]
+		g, gb := gW[li], gB[li]
+		for q := range g {
+			g[q] = alpha * W[q] / float64(b)
+		}
+		clear(gb)
+		for r := 0; r < b; r++ {
+			dr := dd[r*outN : (r+1)*outN]
+			for j, v := range dr {
+				gb[j] += v
+			}
+			ar := a[r*in : (r+1)*in]
+			for k, av := range ar {
+				if av == 0 {
+					continue
+				}
+				gk := g[k*outN : (k+1)*outN]
+				for j, v := range dr {
+					gk[j] += av * v
+				}
+			}
+		}
+		if li > 0 {
+			dp := deltas[li][:b*in]
+			for r := 0; r < b; r++ {
+				dr := dd[r*outN : (r+1)*outN]
+				ar := a[r*in : (r+1)*in]
+				dpr := dp[r*in : (r+1)*in]
+				for k := range dpr {
+					if ar[k] <= 0 {
+						dpr[k] = 0
+						continue
+					}
+					wk := W[k*outN : (k+1)*outN]
+					s := 0.0
+					for j, v := range dr {
+						s += wk[j] * v
+					}
+					dpr[k] = s
+				}
+			}
+		}
+	}
 }
 
 func adam(p, g, mo, v []float64, lr, b1, b2, eps float64) {
