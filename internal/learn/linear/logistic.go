@@ -291,33 +291,7 @@ func (o *logLoss) proxNewton(ctx context.Context, l1 float64, maxIter int, tol f
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			// IRLS weights h and working residuals r (in units of η).
-			hs := 0.0
-			for i := 0; i < n; i++ {
-				var pc float64
-				if out == 1 {
-					pc = sigmoid(eta[i])
-				} else {
-					e := eta[i*out : (i+1)*out]
-					mx := e[0]
-					for _, v := range e[1:] {
-						mx = max(mx, v)
-					}
-					s := 0.0
-					for _, v := range e {
-						s += math.Exp(v - mx)
-					}
-					pc = math.Exp(e[c]-mx) / s
-				}
-				yc := 0.0
-				if (out == 1 && ds.y[i] == 1) || (out > 1 && int(ds.y[i]) == c) {
-					yc = 1
-				}
-				v := max(pc*(1-pc), 1e-5)
-				h[i] = ds.w[i] / ds.sumW * v
-				r[i] = (yc - pc) / v
-				hs += h[i]
-			}
+			hs := o.irls(eta, h, r, c)
 			blk := theta[c*p1 : (c+1)*p1]
 			old := slices.Clone(blk)
 			nb := slices.Clone(blk)
@@ -417,6 +391,41 @@ func (o *logLoss) proxNewton(ctx context.Context, l1 float64, maxIter int, tol f
 		return nil, errors.New("proximal newton diverged (non-finite coefficients)")
 	}
 	return theta, nil
+}
+
+// irls writes output c's IRLS weights h (the loss's curvature, weighted
+// and normalised, floored at 1e-5) and working residuals r (in units of the
+// linear predictor η) at the predictors eta, and returns Σh.
+func (o *logLoss) irls(eta, h, r []float64, c int) float64 {
+	ds, out := o.ds, o.outputs
+	n := ds.n
+	hs := 0.0
+	for i := 0; i < n; i++ {
+		var pc float64
+		if out == 1 {
+			pc = sigmoid(eta[i])
+		} else {
+			e := eta[i*out : (i+1)*out]
+			mx := e[0]
+			for _, v := range e[1:] {
+				mx = max(mx, v)
+			}
+			s := 0.0
+			for _, v := range e {
+				s += math.Exp(v - mx)
+			}
+			pc = math.Exp(e[c]-mx) / s
+		}
+		yc := 0.0
+		if (out == 1 && ds.y[i] == 1) || (out > 1 && int(ds.y[i]) == c) {
+			yc = 1
+		}
+		v := max(pc*(1-pc), 1e-5)
+		h[i] = ds.w[i] / ds.sumW * v
+		r[i] = (yc - pc) / v
+		hs += h[i]
+	}
+	return hs
 }
 
 func finite(v []float64) bool {
