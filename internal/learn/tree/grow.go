@@ -531,21 +531,8 @@ func (g *grower) findSplit(start, end, nConst int, s []float64, best *split) (nC
 		if nMiss > 0 {
 			hi = nb - 1
 		}
-		var cut int
 		if g.cfg.Random {
-			if nb < 2 {
-				cut = nb - 1
-			} else if isCat {
-				cut = g.rng.IntN(nb - 1)
-			} else {
-				vals := d.Values[f]
-				a, b := vals[g.cCode[0]], d.Upper[f][g.cCode[nb-1]]
-				t := a + g.rng.Float64()*(b-a)
-				cut = 0
-				for cut < nb-2 && vals[g.cCode[cut+1]] <= t {
-					cut++
-				}
-			}
+			cut := g.randomCut(f, nb, isCat)
 			lo, hi = cut, cut
 		}
 		randSide := 0
@@ -628,23 +615,53 @@ func (g *grower) findSplit(start, end, nConst int, s []float64, best *split) (nC
 						for q := 0; q <= b; q++ {
 							best.leftCodes = append(best.leftCodes, g.cCode[g.perm[q]])
 						}
-					} else if b == nb-1 {
-						best.codeThr = math.MaxUint32 - 1
-						best.thr = math.Inf(1)
 					} else {
-						best.codeThr = g.cCode[b]
-						a, z := d.Upper[f][g.cCode[b]], d.Values[f][g.cCode[b+1]]
-						t := a/2 + z/2
-						if t >= z || math.IsInf(t, 0) {
-							t = a
-						}
-						best.thr = t
+						best.codeThr, best.thr = g.threshold(f, b, nb)
 					}
 				}
 			}
 		}
 	}
 	return nTotalConst
+}
+
+// randomCut draws an extra-trees split position among the nb present
+// codes of feature f: a uniform boundary for a categorical feature, the
+// boundary below a uniform threshold between the extreme values for a
+// numeric one.
+func (g *grower) randomCut(f, nb int, isCat bool) int {
+	d := g.d
+	switch {
+	case nb < 2:
+		return nb - 1
+	case isCat:
+		return g.rng.IntN(nb - 1)
+	}
+	vals := d.Values[f]
+	a, b := vals[g.cCode[0]], d.Upper[f][g.cCode[nb-1]]
+	t := a + g.rng.Float64()*(b-a)
+	cut := 0
+	for cut < nb-2 && vals[g.cCode[cut+1]] <= t {
+		cut++
+	}
+	return cut
+}
+
+// threshold returns the code threshold and value threshold of a numeric
+// split after present code position b of nb: the midpoint between the
+// codes' values (the lower value when the midpoint rounds up to the upper
+// or overflows), or everything left when b is the last position.
+func (g *grower) threshold(f, b, nb int) (uint32, float64) {
+	if b == nb-1 {
+		return math.MaxUint32 - 1, math.Inf(1)
+	}
+	d := g.d
+	a, z := d.Upper[f][g.cCode[b]], d.Values[f][g.cCode[b+1]]
+	t := a/2 + z/2
+	if t >= z || math.IsInf(t, 0) {
+		t = a
+	}
+	return g.cCode[b], t
 }
 
 // orderCategories sorts the present categories by their target key into
