@@ -218,115 +218,37 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 	if threads == 0 {
 		threads = defaultThreads()
 	}
-	if l.InitModel != nil {
-		im := l.InitModel
-		if im.task != d.Task || im.k != k || len(im.features) != d.X.Cols || im.objective != objName || len(im.classes) != len(d.Classes) {
-			return nil, fmt.Errorf("gbdt fit: init model (%s, %d features, objective %s) does not match the data set (%s, %d features, objective %s)",
-				im.task, len(im.features), im.objective, d.Task, d.X.Cols, objName)
-		}
+	if im := l.InitModel; im != nil && (im.task != d.Task || im.k != k || len(im.features) != d.X.Cols || im.objective != objName || len(im.classes) != len(d.Classes)) {
+		return nil, fmt.Errorf("gbdt fit: init model (%s, %d features, objective %s) does not match the data set (%s, %d features, objective %s)",
+			im.task, len(im.features), im.objective, d.Task, d.X.Cols, objName)
 	}
 
-	bd := l.Binned
-	if bd != nil {
-		if bd.X != d.X {
-			return nil, errors.New("gbdt fit: Binned was built from a different matrix than the data set's (build it with BinDataset on this data)")
-		}
-		if bd.MaxBins != l.MaxBins {
-			return nil, fmt.Errorf("gbdt fit: Binned was built with max_bins %d, learner has %d", bd.MaxBins, l.MaxBins)
-		}
-	} else if d.Shared != nil {
-		// Bin the whole matrix once and share it across fits on its views
-		// (AutoML trials and folds): boundaries then come from all rows of
-		// X, which is unsupervised and what Dataset.Shared allows.
-		v, err := d.Shared.Get(fmt.Sprintf("gbdt/bins/%d", l.MaxBins), func() (any, error) {
-			return binDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task}, l.MaxBins, threads)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("gbdt fit: %w", err)
-		}
-		bd = v.(*Binned)
-	} else {
-		if bd, err = binDataset(d, l.MaxBins, threads); err != nil {
-			return nil, fmt.Errorf("gbdt fit: %w", err)
-		}
+	bd, err := l.binned(d, threads)
+	if err != nil {
+		return nil, err
 	}
 	N := d.X.Rows
 
-	// Training and validation rows (matrix row indices, data-set order).
-	n := d.N()
-	all := make([]int32, n)
-	for i := range all {
-		all[i] = int32(d.Row(i))
-	}
-	train, hold := all, []int32(nil)
 	es := l.EarlyStoppingRounds > 0
-	if es && l.Validation == nil {
-		train, hold = holdout(d, all, l.ValidationFraction, l.Seed)
-	}
-	if len(train) == 0 {
-		return nil, errors.New("gbdt fit: no training rows left after the validation hold-out")
-	}
-	var val *learn.Dataset
-	if es && l.Validation != nil {
-		val = l.Validation
-		if err := val.Check(); err != nil {
-			return nil, fmt.Errorf("gbdt fit: validation set: %w", err)
-		}
-		if val.X.Cols != d.X.Cols || val.Task != d.Task || len(val.Classes) != len(d.Classes) {
-			return nil, fmt.Errorf("gbdt fit: validation set has %d features and task %s with %d classes, want %d features and task %s with %d classes",
-				val.X.Cols, val.Task, len(val.Classes), d.X.Cols, d.Task, len(d.Classes))
-		}
+	train, hold, val, err := l.rows(d)
+	if err != nil {
+		return nil, err
 	}
 	identityRows := d.Rows == nil && hold == nil
 
 	// Initial scores.
-	score := make([]float64, k*N)
-	var base []float64
-	var prior []*tree
-	if l.InitModel != nil {
-		base = slices.Clone(l.InitModel.base)
-		prior = l.InitModel.trees
-		rows := append(slices.Clone(train), hold...)
-		l.InitModel.rawRows(d.X, rows, score)
-	} else {
-		if base, err = obj.baseScore(d.Y, d.Weight, train); err != nil {
-			return nil, fmt.Errorf("gbdt fit: %w", err)
-		}
-		for c := range k {
-			s := score[c*N : (c+1)*N]
-			for _, r := range train {
-				s[r] = base[c]
-			}
-			for _, r := range hold {
-				s[r] = base[c]
-			}
-		}
+	score, base, prior, err := l.initialScores(obj, d, train, hold, N)
+	if err != nil {
+		return nil, err
 	}
-	var valScore []float64
-	var valRows []int32
-	if val != nil {
-		valRows = make([]int32, val.N())
-		for i := range valRows {
-			valRows[i] = int32(val.Row(i))
-		}
-		valScore = make([]float64, k*val.X.Rows)
-		if l.InitModel != nil {
-			l.InitModel.rawRows(val.X, valRows, valScore)
-		} else {
-			for c := range k {
-				for _, r := range valRows {
-					valScore[c*val.X.Rows+int(r)] = base[c]
-				}
-			}
-		}
-	}
+	valScore, valRows := l.validationScores(val, base, k)
 
 	var mono []int8
-	if len(l.MonotoneConstraints) > 0 {
-		mono = make([]int8, d.X.Cols)
-		for j, c := range l.MonotoneConstraints {
-			mono[j] = int8(c)
+	for j, c := range l.MonotoneConstraints {
+		if mono == nil {
+			mono = make([]int8, d.X.Cols)
 		}
+		mono[j] = int8(c)
 	}
 	// One grower per tree grown at the same time: the k trees of a
 	// multiclass round are independent given the round's gradients, so up
@@ -337,12 +259,7 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		minHess: l.MinSumHessian, minGain: l.MinGain, l1: l.L1, l2: l.L2, lr: l.LearningRate,
 		maxCatThr: l.MaxCatThreshold, catSmooth: l.CatSmooth, catL2: l.CatL2, minDataGroup: int64(l.MinDataPerGroup), mono: mono,
 		threads: threads, wp: wp}
-	growers := make(chan *grower, min(threads, k))
-	for range cap(growers) {
-		gw := newGrower(gparams, bd)
-		gw.idx = make([]int32, len(train))
-		growers <- gw
-	}
+	growers := newGrowers(gparams, bd, min(threads, k), len(train))
 	roundTrees := make([]*tree, k)
 	chunkMax := make([]float32, maxChunks*k*2)
 	gp := make([]gpair, k*N)
@@ -361,26 +278,12 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		}
 		// Row sample.
 		if l.Subsample < 1 && round%l.SubsampleFreq == 0 {
-			inBag, oob = inBag[:0:0], oob[:0]
-			for _, r := range train {
-				if rng.Float64() < l.Subsample {
-					inBag = append(inBag, r)
-				} else {
-					oob = append(oob, r)
-				}
-			}
-			if len(inBag) == 0 {
-				inBag = append(inBag, train[0])
-				oob = oob[1:]
-			}
+			inBag, oob = subsample(rng, train, oob[:0], l.Subsample)
 		}
 		// Column sample.
 		feats := allFeats
 		if l.ColSample < 1 {
-			m := max(1, int(math.Round(l.ColSample*float64(len(allFeats)))))
-			perm := rng.Perm(len(allFeats))[:m]
-			slices.Sort(perm)
-			feats = perm
+			feats = colSample(rng, len(allFeats), l.ColSample)
 		}
 		// Gradients over in-bag rows, parallel over row chunks, with each
 		// chunk's largest |gradient| and hessian per class taken while the
@@ -409,33 +312,9 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 			if objName == ObjAbsolute {
 				renewMedian(gw, t, score, d.Y, d.Weight, l.LearningRate)
 			}
-			s := score[c*N : (c+1)*N]
-			addLeaf := func(li int) {
-				lf := gw.leaves[li]
-				v := t.Value[li]
-				for _, r := range gw.idx[lf.start : lf.start+lf.count] {
-					s[r] += v
-				}
-			}
-			if len(gw.idx) >= 1<<14 {
-				wp.run(len(gw.leaves), addLeaf)
-			} else {
-				for li := range gw.leaves {
-					addLeaf(li)
-				}
-			}
-			for _, r := range oob {
-				s[r] += t.Value[gw.binnedLeaf(t, int(r))]
-			}
-			for _, r := range hold {
-				s[r] += t.Value[gw.binnedLeaf(t, int(r))]
-			}
+			addTree(wp, gw, t, score[c*N:(c+1)*N], oob, hold)
 			if val != nil {
-				vn := val.X.Rows
-				for _, r := range valRows {
-					li := t.leafOf(func(f int) float64 { return val.X.Data[f*vn+int(r)] })
-					valScore[c*vn+int(r)] += t.Value[li]
-				}
+				addValTree(t, val, valRows, valScore[c*val.X.Rows:(c+1)*val.X.Rows])
 			}
 			roundTrees[c] = t
 		})
@@ -461,6 +340,200 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		features: slices.Clone(d.Features), base: base, trees: append(slices.Clone(prior), trees...)}
 	m.init()
 	return m, nil
+}
+
+// newGrowers returns a pool of n growers, each with room for rows row
+// indices.
+func newGrowers(gp growParams, bd *Binned, n, rows int) chan *grower {
+	growers := make(chan *grower, n)
+	for range n {
+		gw := newGrower(gp, bd)
+		gw.idx = make([]int32, rows)
+		growers <- gw
+	}
+	return growers
+}
+
+// rows returns the training rows and the held-out rows (matrix row
+// indices, data-set order; hold-out only with early stopping and no
+// validation set) and the checked validation set (with early stopping).
+func (l *Learner) rows(d *learn.Dataset) (train, hold []int32, val *learn.Dataset, err error) {
+	all := make([]int32, d.N())
+	for i := range all {
+		all[i] = int32(d.Row(i))
+	}
+	train = all
+	es := l.EarlyStoppingRounds > 0
+	if es && l.Validation == nil {
+		train, hold = holdout(d, all, l.ValidationFraction, l.Seed)
+	}
+	if len(train) == 0 {
+		return nil, nil, nil, errors.New("gbdt fit: no training rows left after the validation hold-out")
+	}
+	if es && l.Validation != nil {
+		val = l.Validation
+		if err := checkValidation(val, d); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return train, hold, val, nil
+}
+
+// binned returns the binned matrix to fit on: Binned when set (checked
+// against d), else the one shared across fits on views of d's matrix, else
+// a new one.
+func (l *Learner) binned(d *learn.Dataset, threads int) (*Binned, error) {
+	bd := l.Binned
+	if bd != nil {
+		if bd.X != d.X {
+			return nil, errors.New("gbdt fit: Binned was built from a different matrix than the data set's (build it with BinDataset on this data)")
+		}
+		if bd.MaxBins != l.MaxBins {
+			return nil, fmt.Errorf("gbdt fit: Binned was built with max_bins %d, learner has %d", bd.MaxBins, l.MaxBins)
+		}
+	} else if d.Shared != nil {
+		// Bin the whole matrix once and share it across fits on its views
+		// (AutoML trials and folds): boundaries then come from all rows of
+		// X, which is unsupervised and what Dataset.Shared allows.
+		v, err := d.Shared.Get(fmt.Sprintf("gbdt/bins/%d", l.MaxBins), func() (any, error) {
+			return binDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task}, l.MaxBins, threads)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("gbdt fit: %w", err)
+		}
+		bd = v.(*Binned)
+	} else {
+		var err error
+		if bd, err = binDataset(d, l.MaxBins, threads); err != nil {
+			return nil, fmt.Errorf("gbdt fit: %w", err)
+		}
+	}
+	return bd, nil
+}
+
+// checkValidation checks that a validation set fits the training set d.
+func checkValidation(val, d *learn.Dataset) error {
+	if err := val.Check(); err != nil {
+		return fmt.Errorf("gbdt fit: validation set: %w", err)
+	}
+	if val.X.Cols != d.X.Cols || val.Task != d.Task || len(val.Classes) != len(d.Classes) {
+		return fmt.Errorf("gbdt fit: validation set has %d features and task %s with %d classes, want %d features and task %s with %d classes",
+			val.X.Cols, val.Task, len(val.Classes), d.X.Cols, d.Task, len(d.Classes))
+	}
+	return nil
+}
+
+// initialScores returns the raw scores (class-major, k×N) training starts
+// from on the training and held-out rows, the base score and the trees
+// before this fit's: the init model's, or the objective's base score.
+func (l *Learner) initialScores(obj *objective, d *learn.Dataset, train, hold []int32, N int) (score, base []float64, prior []*tree, err error) {
+	k := obj.k
+	score = make([]float64, k*N)
+	if l.InitModel != nil {
+		base = slices.Clone(l.InitModel.base)
+		prior = l.InitModel.trees
+		rows := append(slices.Clone(train), hold...)
+		l.InitModel.rawRows(d.X, rows, score)
+	} else {
+		if base, err = obj.baseScore(d.Y, d.Weight, train); err != nil {
+			return nil, nil, nil, fmt.Errorf("gbdt fit: %w", err)
+		}
+		for c := range k {
+			s := score[c*N : (c+1)*N]
+			for _, r := range train {
+				s[r] = base[c]
+			}
+			for _, r := range hold {
+				s[r] = base[c]
+			}
+		}
+	}
+	return score, base, prior, nil
+}
+
+// validationScores returns the raw scores of the validation set's rows
+// (nil without one) and the rows.
+func (l *Learner) validationScores(val *learn.Dataset, base []float64, k int) (valScore []float64, valRows []int32) {
+	if val == nil {
+		return nil, nil
+	}
+	valRows = make([]int32, val.N())
+	for i := range valRows {
+		valRows[i] = int32(val.Row(i))
+	}
+	valScore = make([]float64, k*val.X.Rows)
+	if l.InitModel != nil {
+		l.InitModel.rawRows(val.X, valRows, valScore)
+	} else {
+		for c := range k {
+			for _, r := range valRows {
+				valScore[c*val.X.Rows+int(r)] = base[c]
+			}
+		}
+	}
+	return valScore, valRows
+}
+
+// subsample draws each training row into the bag with probability frac
+// (at least one row) and returns the bag and the out-of-bag rows, the
+// latter appended to oob.
+func subsample(rng *rand.Rand, train, oob []int32, frac float64) (inBag, outOfBag []int32) {
+	for _, r := range train {
+		if rng.Float64() < frac {
+			inBag = append(inBag, r)
+		} else {
+			oob = append(oob, r)
+		}
+	}
+	if len(inBag) == 0 {
+		inBag = append(inBag, train[0])
+		oob = oob[1:]
+	}
+	return inBag, oob
+}
+
+// colSample draws round(frac·p) of the p features (at least one), sorted.
+func colSample(rng *rand.Rand, p int, frac float64) []int {
+	m := max(1, int(math.Round(frac*float64(p))))
+	perm := rng.Perm(p)[:m]
+	slices.Sort(perm)
+	return perm
+}
+
+// addTree adds tree t's leaf values to the class's scores s: the rows it
+// grew on by leaf (leaves in parallel on large nodes), out-of-bag and
+// held-out rows by walking their bins.
+func addTree(wp *workPool, gw *grower, t *tree, s []float64, oob, hold []int32) {
+	addLeaf := func(li int) {
+		lf := gw.leaves[li]
+		v := t.Value[li]
+		for _, r := range gw.idx[lf.start : lf.start+lf.count] {
+			s[r] += v
+		}
+	}
+	if len(gw.idx) >= 1<<14 {
+		wp.run(len(gw.leaves), addLeaf)
+	} else {
+		for li := range gw.leaves {
+			addLeaf(li)
+		}
+	}
+	for _, r := range oob {
+		s[r] += t.Value[gw.binnedLeaf(t, int(r))]
+	}
+	for _, r := range hold {
+		s[r] += t.Value[gw.binnedLeaf(t, int(r))]
+	}
+}
+
+// addValTree adds tree t's values to the validation rows' scores vs (one
+// class's) by walking the raw values.
+func addValTree(t *tree, val *learn.Dataset, valRows []int32, vs []float64) {
+	vn := val.X.Rows
+	for _, r := range valRows {
+		li := t.leafOf(func(f int) float64 { return val.X.Data[f*vn+int(r)] })
+		vs[r] += t.Value[li]
+	}
 }
 
 // holdout splits data-set rows into training and validation rows: a seeded,

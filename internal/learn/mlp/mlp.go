@@ -202,18 +202,7 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	}
 	m := &Model{Enc: *enc, Task: task, K: d.NumClasses(), YScale: 1}
 	if task == learn.Regression {
-		s, s2 := 0.0, 0.0
-		for _, v := range y {
-			s += v
-			s2 += v * v
-		}
-		m.YMean = s / float64(N)
-		if sd := math.Sqrt(max(s2/float64(N)-m.YMean*m.YMean, 0)); sd > 0 {
-			m.YScale = sd
-		}
-		for i := range y {
-			y[i] = (y[i] - m.YMean) / m.YScale
-		}
+		m.YMean, m.YScale = standardize(y)
 	}
 	rng := rand.New(rand.NewPCG(l.Seed, 0x6d6c70))
 	// Split off the validation rows.
@@ -235,17 +224,8 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 		acts[i] = make([]float64, bs*sizes[i])
 		deltas[i] = make([]float64, bs*sizes[i])
 	}
-	gW := make([][]float64, L)
-	gB := make([][]float64, L)
-	mW, vW, mB, vB := make([][]float64, L), make([][]float64, L), make([][]float64, L), make([][]float64, L)
-	for i := 0; i < L; i++ {
-		gW[i] = make([]float64, len(nt.Weights[i]))
-		mW[i] = make([]float64, len(nt.Weights[i]))
-		vW[i] = make([]float64, len(nt.Weights[i]))
-		gB[i] = make([]float64, len(nt.Biases[i]))
-		mB[i] = make([]float64, len(nt.Biases[i]))
-		vB[i] = make([]float64, len(nt.Biases[i]))
-	}
+	gW, mW, vW := nt.like(nt.Weights), nt.like(nt.Weights), nt.like(nt.Weights)
+	gB, mB, vB := nt.like(nt.Biases), nt.like(nt.Biases), nt.like(nt.Biases)
 	xb := make([]float64, bs*D)
 	yb := make([]float64, bs)
 	wb := make([]float64, bs)
@@ -317,6 +297,35 @@ func (l *MLP) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	}
 	m.Net = nt
 	return wrap(m), nil
+}
+
+// standardize centres y and scales it to unit variance in place (scale 1
+// for a constant target) and returns the mean and scale.
+func standardize(y []float64) (mean, scale float64) {
+	N := float64(len(y))
+	s, s2 := 0.0, 0.0
+	for _, v := range y {
+		s += v
+		s2 += v * v
+	}
+	mean, scale = s/N, 1
+	if sd := math.Sqrt(max(s2/N-mean*mean, 0)); sd > 0 {
+		scale = sd
+	}
+	for i := range y {
+		y[i] = (y[i] - mean) / scale
+	}
+	return mean, scale
+}
+
+// like returns zeroed slices shaped like the layers' weights or biases
+// (gradients and Adam moments).
+func (nt *net) like(layers [][]float64) [][]float64 {
+	out := make([][]float64, len(layers))
+	for i, l := range layers {
+		out[i] = make([]float64, len(l))
+	}
+	return out
 }
 
 // newNet returns a network of the given layer sizes with Glorot uniform
