@@ -126,37 +126,7 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 		a[at.GetName()] = at
 	}
 	ints := func(k string) []int64 { return a[k].GetInts() }
-	// reals reads a FLOATS attribute k or a tensor attribute k_as_tensor.
-	reals := func(k string) ([]float64, error) {
-		if at := a[k+"_as_tensor"]; at != nil {
-			t := at.GetT()
-			switch onnxpb.TensorProto_DataType(t.GetDataType()) {
-			case onnxpb.TensorProto_DOUBLE:
-				if len(t.GetRawData()) > 0 {
-					raw := t.GetRawData()
-					out := make([]float64, len(raw)/8)
-					for i := range out {
-						out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-					}
-					return out, nil
-				}
-				return t.GetDoubleData(), nil
-			case onnxpb.TensorProto_FLOAT:
-				out := make([]float64, len(t.GetFloatData()))
-				for i, v := range t.GetFloatData() {
-					out[i] = float64(v)
-				}
-				return out, nil
-			}
-			return nil, fmt.Errorf("attribute %s_as_tensor has element type %d", k, t.GetDataType())
-		}
-		f := a[k].GetFloats()
-		out := make([]float64, len(f))
-		for i, v := range f {
-			out[i] = float64(v)
-		}
-		return out, nil
-	}
+	reals := func(k string) ([]float64, error) { return attrReals(a, k) }
 	str := func(k, def string) string {
 		if at := a[k]; at != nil {
 			return string(at.GetS())
@@ -249,39 +219,6 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 	if len(base) != 0 && len(base) != outputs {
 		return nil, fmt.Errorf("%d base_values for %d outputs", len(base), outputs)
 	}
-	walk := func(row []float64, i int) int {
-		for steps := 0; nodes[i].mode != "LEAF"; steps++ {
-			if steps > m {
-				return -1
-			}
-			nd := &nodes[i]
-			v := row[nd.feat]
-			var c bool
-			switch nd.mode {
-			case "BRANCH_LEQ":
-				c = v <= nd.value
-			case "BRANCH_LT":
-				c = v < nd.value
-			case "BRANCH_GTE":
-				c = v >= nd.value
-			case "BRANCH_GT":
-				c = v > nd.value
-			case "BRANCH_EQ":
-				c = v == nd.value
-			case "BRANCH_NEQ":
-				c = v != nd.value
-			}
-			if v != v && nd.missingTrue {
-				c = true
-			}
-			if c {
-				i = nd.t
-			} else {
-				i = nd.f
-			}
-		}
-		return i
-	}
 	for _, nd := range nodes {
 		switch nd.mode {
 		case "LEAF", "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ":
@@ -301,7 +238,7 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 		row := x.Doubles[r*p : (r+1)*p]
 		clear(acc)
 		for _, root := range roots {
-			leaf := walk(row, root)
+			leaf := walkTree(nodes, row, root)
 			if leaf < 0 {
 				return nil, fmt.Errorf("tree %d has a cycle", treeIDs[root])
 			}
@@ -323,6 +260,83 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 		}
 		return []*Tensor{{Shape: []int{n, outputs}, Floats: scores}}, nil
 	}
+	return classify(scores, labels, outputs, post, allPos)
+}
+
+// attrReals reads a FLOATS attribute k or a tensor attribute k_as_tensor
+// (double or float) as float64s.
+func attrReals(a map[string]*onnxpb.AttributeProto, k string) ([]float64, error) {
+	if at := a[k+"_as_tensor"]; at != nil {
+		t := at.GetT()
+		switch onnxpb.TensorProto_DataType(t.GetDataType()) {
+		case onnxpb.TensorProto_DOUBLE:
+			if len(t.GetRawData()) > 0 {
+				raw := t.GetRawData()
+				out := make([]float64, len(raw)/8)
+				for i := range out {
+					out[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+				}
+				return out, nil
+			}
+			return t.GetDoubleData(), nil
+		case onnxpb.TensorProto_FLOAT:
+			out := make([]float64, len(t.GetFloatData()))
+			for i, v := range t.GetFloatData() {
+				out[i] = float64(v)
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("attribute %s_as_tensor has element type %d", k, t.GetDataType())
+	}
+	f := a[k].GetFloats()
+	out := make([]float64, len(f))
+	for i, v := range f {
+		out[i] = float64(v)
+	}
+	return out, nil
+}
+
+// walkTree returns the leaf that row reaches from node i, or -1 when the
+// walk takes more steps than there are nodes (a cycle).
+func walkTree(nodes []enode, row []float64, i int) int {
+	m := len(nodes)
+	for steps := 0; nodes[i].mode != "LEAF"; steps++ {
+		if steps > m {
+			return -1
+		}
+		nd := &nodes[i]
+		v := row[nd.feat]
+		var c bool
+		switch nd.mode {
+		case "BRANCH_LEQ":
+			c = v <= nd.value
+		case "BRANCH_LT":
+			c = v < nd.value
+		case "BRANCH_GTE":
+			c = v >= nd.value
+		case "BRANCH_GT":
+			c = v > nd.value
+		case "BRANCH_EQ":
+			c = v == nd.value
+		case "BRANCH_NEQ":
+			c = v != nd.value
+		}
+		if v != v && nd.missingTrue {
+			c = true
+		}
+		if c {
+			i = nd.t
+		} else {
+			i = nd.f
+		}
+	}
+	return i
+}
+
+// classify turns a classifier's scores (n×outputs) into labels and
+// probabilities the way onnxruntime does for post_transform post.
+func classify(scores []float32, labels []string, outputs int, post string, allPos bool) ([]*Tensor, error) {
+	n := len(scores) / max(outputs, 1)
 	k := len(labels)
 	lab := &Tensor{Shape: []int{n}, Strings: make([]string, n)}
 	prob := &Tensor{Shape: []int{n, k}, Floats: make([]float32, n*k)}

@@ -87,6 +87,43 @@ func ExportGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) ([]byte
 	return data, nil
 }
 
+// scaledBase returns the model's base scores and the factor every leaf is
+// multiplied by: 1/t for a temperature t (classifiers only; 0 or 1: none).
+func scaledBase(m *gbdt.Model, t float64) ([]float64, float64, error) {
+	base := m.BaseScore()
+	if t == 0 || t == 1 {
+		return base, 1, nil
+	}
+	if !(t > 0) || math.IsInf(t, 0) {
+		return nil, 0, fmt.Errorf("onnx export: temperature %v: want a positive number", t)
+	}
+	if obj := m.Objective(); obj != gbdt.ObjBinary && obj != gbdt.ObjSoftmax {
+		return nil, 0, fmt.Errorf("onnx export: a temperature calibrates class probabilities; the model's objective is %s", obj)
+	}
+	scale := 1 / t
+	base = slices.Clone(base)
+	for i := range base {
+		base[i] *= scale
+	}
+	return base, scale, nil
+}
+
+// checkTrees checks that every tree adds to one of k outputs and splits on
+// one of p features.
+func checkTrees(trees []gbdt.ExportedTree, k, p int) error {
+	for ti, t := range trees {
+		if t.Output < 0 || t.Output >= k {
+			return fmt.Errorf("onnx export: tree %d adds to output %d, the model has %d", ti, t.Output, k)
+		}
+		for ni, n := range t.Nodes {
+			if n.Feature < 0 || n.Feature >= p {
+				return fmt.Errorf("onnx export: tree %d node %d splits on feature %d, the model has %d", ti, ni, n.Feature, p)
+			}
+		}
+	}
+	return nil
+}
+
 // BuildGBDT is ExportGBDT without the serialisation: it returns the ONNX
 // ModelProto.
 func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb.ModelProto, error) {
@@ -103,33 +140,15 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 	for _, f := range opts {
 		f(&o)
 	}
-	base := m.BaseScore()
-	k := len(base)
-	scale := 1.0
-	if t := o.temperature; t != 0 && t != 1 {
-		if !(t > 0) || math.IsInf(t, 0) {
-			return nil, fmt.Errorf("onnx export: temperature %v: want a positive number", t)
-		}
-		if obj := m.Objective(); obj != gbdt.ObjBinary && obj != gbdt.ObjSoftmax {
-			return nil, fmt.Errorf("onnx export: a temperature calibrates class probabilities; the model's objective is %s", obj)
-		}
-		scale = 1 / t
-		base = slices.Clone(base)
-		for i := range base {
-			base[i] *= scale
-		}
+	base, scale, err := scaledBase(m, o.temperature)
+	if err != nil {
+		return nil, err
 	}
+	k := len(base)
 	trees := m.ExportTrees()
 	p := len(features)
-	for ti, t := range trees {
-		if t.Output < 0 || t.Output >= k {
-			return nil, fmt.Errorf("onnx export: tree %d adds to output %d, the model has %d", ti, t.Output, k)
-		}
-		for ni, n := range t.Nodes {
-			if n.Feature < 0 || n.Feature >= p {
-				return nil, fmt.Errorf("onnx export: tree %d node %d splits on feature %d, the model has %d", ti, ni, n.Feature, p)
-			}
-		}
+	if err := checkTrees(trees, k, p); err != nil {
+		return nil, err
 	}
 
 	var te treeEnsemble
