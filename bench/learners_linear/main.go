@@ -195,7 +195,17 @@ func run() error {
 		return err
 	}
 	predSec := time.Since(t1).Seconds()
-	f, err := os.Create(*out)
+	if err := writePredictions(*out, d, pred, Xte.Rows); err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{"fit_seconds": fit, "predict_seconds_per_1k": predSec / float64(Xte.Rows) * 1000})
+}
+
+// writePredictions writes the test predictions to a CSV at path: one
+// "prediction" column for regression, one probability column per class
+// otherwise.
+func writePredictions(path string, d *learn.Dataset, pred []float64, rows int) error {
+	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
@@ -212,7 +222,7 @@ func run() error {
 			hdr[c] = "proba_" + n
 		}
 		_ = w.Write(hdr)
-		for i := 0; i < Xte.Rows; i++ {
+		for i := 0; i < rows; i++ {
 			row := make([]string, k)
 			for c := range row {
 				row[c] = strconv.FormatFloat(pred[i*k+c], 'g', -1, 64)
@@ -227,5 +237,5 @@ func run() error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{"fit_seconds": fit, "predict_seconds_per_1k": predSec / float64(Xte.Rows) * 1000})
+	return nil
 }
