@@ -14,6 +14,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
@@ -131,8 +132,21 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if fl.target == "" {
 		return usageErrorf("automl: --target is required (the column to predict)")
 	}
-	if fl.budget < 0 || fl.trials < 0 {
-		return usageErrorf("automl: --budget and --trials must be positive")
+	if fl.budget < 0 || fl.trials < 0 || cmd.Flags().Changed("budget") && fl.budget == 0 {
+		return usageErrorf("automl: --budget %v --trials %d: a budget must be positive (e.g. --budget 60s), and trials 1 or more", fl.budget, fl.trials)
+	}
+	for _, l := range fl.learners {
+		if _, err := learn.Lookup(l); err != nil {
+			return usageErrorf("automl: --learners: %v", err)
+		}
+	}
+	if err := checkRegisterName("automl", fl.register); err != nil {
+		return err
+	}
+	for _, o := range []struct{ flag, path string }{{"--out", fl.out}, {"--html", fl.html}} {
+		if err := checkOutPath("automl", o.flag, o.path); err != nil {
+			return err
+		}
 	}
 	if fl.budget == 0 && fl.trials == 0 {
 		fl.budget = 60 * time.Second
@@ -228,6 +242,9 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		rl.fail(ctx)
 		if errors.Is(err, automl.ErrNoTrial) {
 			return usageErrorf("automl: %v: raise --budget or use fewer rows", err)
+		}
+		if errors.Is(err, train.ErrNoSpace) {
+			return usageErrorf("automl: --learners: %v", err)
 		}
 		return failed(fmt.Errorf("automl: %w", err))
 	}

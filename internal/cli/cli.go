@@ -41,6 +41,9 @@ type App struct {
 	// Server is a team server URL: commands that read or write the store
 	// go through its API instead (see meta.go).
 	Server string
+	// RenameDuplicates numbers repeated CSV header names instead of
+	// refusing the file (--rename-duplicates).
+	RenameDuplicates bool
 }
 
 // command constructors registered by the subcommand files' init functions.
@@ -89,6 +92,10 @@ func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	var ie interface{ InputError() bool }
+	if badPath(err) || errors.As(err, &ie) && ie.InputError() {
+		return ExitUsage
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -122,6 +129,7 @@ predictions over REST and watches production for drift.`,
 	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "no progress output")
 	pf.StringVar(&app.Store, "store", "", "metadata store: a SQLite path or postgres:// URL (default $GYRE_STORE or $GYRE_HOME/gyre.db)")
 	pf.StringVar(&app.Artifacts, "artifacts", "", "artifact store: a path or s3://bucket?endpoint=... URL (default $GYRE_ARTIFACTS or $GYRE_HOME/artifacts)")
+	pf.BoolVar(&app.RenameDuplicates, "rename-duplicates", false, "read a CSV whose header repeats a name, numbering the repeats (a, a.1), instead of refusing it")
 	pf.StringVar(&app.Server, "server", "", "work against this team server (http(s)://...) instead of the local store (default $GYRE_SERVER)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())

@@ -102,8 +102,7 @@ func TestTrainCompareRegisterTrace(t *testing.T) {
 				t.Fatalf("compare = %+v; want the gbdt run best", cmp)
 			}
 
-			bundle := filepath.Join(t.TempDir(), "model.gyre")
-			os.WriteFile(bundle, []byte("bundle of gbdt"), 0o644)
+			bundle := tinyBundle(t)
 			var mv struct {
 				Version int64 `json:"version"`
 			}

@@ -14,7 +14,7 @@ import (
 // loadFrame reads a data source with default options, sending ingest's
 // notes to stderr unless output is JSON or quiet.
 func (a *App) loadFrame(ctx context.Context, source string) (*frame.Frame, error) {
-	opt := ingest.Options{Stdin: a.Stdin}
+	opt := ingest.Options{Stdin: a.Stdin, RenameDuplicates: a.RenameDuplicates}
 	if !a.JSON && !a.Quiet {
 		opt.Warn = func(msg string) { fmt.Fprintf(a.Stderr, "gyre: note: %s\n", msg) }
 	}

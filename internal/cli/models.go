@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/spf13/cobra"
 )
@@ -183,6 +184,12 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 			}
 			if _, err := os.Stat(args[1]); err != nil {
 				return fmt.Errorf("register %s: %w", args[0], err)
+			}
+			// Verify the whole bundle (every entry's checksum, the
+			// manifest's digest, the models decode) before it becomes a
+			// version: a truncated or foreign file is refused here.
+			if _, err := bundle.Load(args[1]); err != nil {
+				return usageErrorf("register %s: %s is not a valid Gyre bundle: %v", args[0], args[1], err)
 			}
 			st, err := app.openMeta(ctx)
 			if err != nil {

@@ -40,9 +40,15 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
   gyre profile data.csv --save reference.json --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := readData(cmd, args[0])
+			if bins < 1 || bins > 1000 {
+				return usageErrorf("profile: --bins %d: want 1 to 1000 histogram bins (default %d)", bins, profile.HistogramBins)
+			}
+			f, err := readData(cmd, app, args[0])
 			if err != nil {
 				return err
+			}
+			if f.NumRows() == 0 {
+				return usageErrorf("profile %s: no data rows (only a header naming %d columns): nothing to profile", args[0], f.NumCols())
 			}
 			bar := app.progress(-1, "profiling")
 			p, err := profile.Compute(cmd.Context(), f, profile.Options{Target: target, Seed: seed, Bins: bins, NoRelations: noRelations, Source: filepath.Base(args[0])})
@@ -87,8 +93,8 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 
 // readData reads a source with default ingest options; input errors stay
 // unmarked (exit 2), cancellation exits 1.
-func readData(cmd *cobra.Command, source string) (*frame.Frame, error) {
-	f, err := ingest.Read(cmd.Context(), source, ingest.Options{})
+func readData(cmd *cobra.Command, app *App, source string) (*frame.Frame, error) {
+	f, err := ingest.Read(cmd.Context(), source, ingest.Options{RenameDuplicates: app.RenameDuplicates})
 	if err != nil {
 		if cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
 			return nil, failed(err)

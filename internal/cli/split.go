@@ -79,6 +79,9 @@ The same source, fractions and seed always give the same split.`,
 			if err != nil {
 				return err
 			}
+			if f.NumRows() == 0 {
+				return usageErrorf("split %s: no data rows (only a header naming %d columns): nothing to split", args[0], f.NumCols())
+			}
 			opt := feature.SplitOptions{Train: train, Valid: valid, Test: test, Seed: seed}
 			method := "random"
 			colOf := func(flag, name string) (frame.Column, error) {

@@ -90,6 +90,12 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if _, err := learn.Lookup(fl.learner); err != nil {
 		return usageErrorf("train: %v", err)
 	}
+	if err := checkRegisterName("train", fl.register); err != nil {
+		return err
+	}
+	if err := checkOutPath("train", "--out", fl.out); err != nil {
+		return err
+	}
 	f, err := app.loadFrame(ctx, source)
 	if err != nil {
 		return err

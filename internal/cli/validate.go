@@ -46,7 +46,7 @@ column, a contract violation), 2 for bad input.`,
 				if len(args) > 0 || against != "" || contractPath != "" {
 					return usageErrorf("validate: --derive REFERENCE takes no SOURCE, --against or --contract")
 				}
-				ref, err := loadReference(cmd, derive, target, seed)
+				ref, err := loadReference(cmd, app, derive, target, seed)
 				if err != nil {
 					return err
 				}
@@ -84,13 +84,13 @@ column, a contract violation), 2 for bad input.`,
 				}
 				opts.Drift.Columns[col] = o
 			}
-			cur, err := readData(cmd, args[0])
+			cur, err := readData(cmd, app, args[0])
 			if err != nil {
 				return err
 			}
 			var rep *validate.Report
 			if against != "" {
-				ref, err := loadReference(cmd, against, target, seed)
+				ref, err := loadReference(cmd, app, against, target, seed)
 				if err != nil {
 					return err
 				}
@@ -189,7 +189,7 @@ func parseMethodFlag(s string) (string, validate.ColumnOptions, error) {
 
 // loadReference reads a saved profile (JSON written by 'gyre profile
 // --save') or profiles a data source.
-func loadReference(cmd *cobra.Command, path, target string, seed uint64) (*profile.Profile, error) {
+func loadReference(cmd *cobra.Command, app *App, path, target string, seed uint64) (*profile.Profile, error) {
 	if strings.HasSuffix(strings.ToLower(path), ".json") {
 		if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data[:min(len(data), 200)]), `"version"`) {
 			p, err := profile.Read(strings.NewReader(string(data)))
@@ -199,7 +199,7 @@ func loadReference(cmd *cobra.Command, path, target string, seed uint64) (*profi
 			return p, nil
 		}
 	}
-	f, err := readData(cmd, path)
+	f, err := readData(cmd, app, path)
 	if err != nil {
 		return nil, err
 	}

@@ -194,6 +194,9 @@ func (r *csvReader) header() error {
 			n = fmt.Sprintf("column_%d", j+1)
 			r.opt.warnf("%s: header field %d is empty; named it %q", r.name, j+1, n)
 		}
+		if seen[n] && !r.opt.RenameDuplicates {
+			return r.perr(1, n, fmt.Errorf("%w: the header names this column more than once (again as column %d): rename one, or pass --rename-duplicates to number the repeats", ErrHeader, j+1))
+		}
 		if seen[n] {
 			base := n
 			for k := 1; seen[n]; k++ {

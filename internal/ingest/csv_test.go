@@ -98,7 +98,7 @@ func TestReadCSV(t *testing.T) {
 		{name: "header only", file: "a.csv",
 			text:  "a,b\n",
 			names: "a,b", kinds: "float,float", cells: ""},
-		{name: "duplicate and empty header", file: "a.csv",
+		{name: "duplicate and empty header", file: "a.csv", opt: Options{RenameDuplicates: true},
 			text:  "x,x,\n1,2,3\n",
 			names: "x,x.1,column_3", kinds: "int,int,int", cells: "1|2|3"},
 		{name: "timestamps rfc3339", file: "a.csv",

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -58,6 +59,10 @@ type Options struct {
 	// Warn, when set, receives notes about the data that are not errors: a
 	// renamed duplicate header, a mostly numeric column read as text.
 	Warn func(msg string)
+	// RenameDuplicates numbers repeated header names ("a", "a.1") instead
+	// of refusing the file: which of two same-named columns a schema or a
+	// model means is otherwise a guess.
+	RenameDuplicates bool
 }
 
 // DefaultCategoricalMax is the default for Options.CategoricalMax.
@@ -193,6 +198,28 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		fmtName = sniffed
+	}
+	if fmtName == fmtCSV || fmtName == fmtJSONL {
+		b, err := head(path)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) { // gzip: its readers check what it holds
+			as := map[format]string{fmtCSV: "CSV", fmtJSONL: "JSON"}[fmtName]
+			order, err := checkText(b, name, as)
+			if err != nil {
+				return nil, err
+			}
+			if order != "" {
+				utf8Path, cleanup, err := transcodeUTF16(path, name, order)
+				if err != nil {
+					return nil, err
+				}
+				defer cleanup()
+				opt.warnf("%s: read as UTF-16 (%s) text, converted to UTF-8", name, order)
+				path = utf8Path
+			}
+		}
 	}
 	switch fmtName {
 	case fmtParquet:

@@ -32,6 +32,18 @@ import (
 	"github.com/gyre-ml/gyre/internal/validate"
 )
 
+// InputError marks a run that failed on its input (the project's data or
+// settings), not on the work: the command line exits 2 for it.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *InputError) Unwrap() error { return e.Err }
+
+// InputError marks the error as the input's fault.
+func (e *InputError) InputError() bool { return true }
+
 // Steps are the pipeline's steps, in order.
 var Steps = []string{"ingest", "validate", "prepare", "train", "evaluate", "gate", "register", "promote"}
 
@@ -436,7 +448,7 @@ func (r *runner) load(ctx context.Context) error {
 		return err
 	}
 	if f.Index(r.p.Problem.Target) < 0 {
-		return fmt.Errorf("data %s: no target column %q (columns: %v)", r.p.Data.Source, r.p.Problem.Target, f.Names())
+		return &InputError{Err: fmt.Errorf("data %s: no target column %q (columns: %v)", r.p.Data.Source, r.p.Problem.Target, f.Names())}
 	}
 	if r.tr, r.holdo, err = holdoutSplit(f, r.p.Data); err != nil {
 		return fmt.Errorf("data %s: %w", r.p.Data.Source, err)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -111,7 +112,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		}
 		for _, l := range o.Learners {
 			if !slices.Contains(known, l) {
-				return nil, nil, fmt.Errorf("learner %q has no AutoML search space for %v tasks (valid: %s)", l, p.Task, strings.Join(known, ", "))
+				return nil, nil, fmt.Errorf("learner %q has no AutoML search space for %v tasks (valid: %s): %w", l, p.Task, strings.Join(known, ", "), ErrNoSpace)
 			}
 		}
 		spaces = keep
@@ -190,3 +191,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 }
 
 var inf = 1e300
+
+// ErrNoSpace: a learner asked for by name has no search space for the
+// task (an input error, not a failed search).
+var ErrNoSpace = errors.New("no search space")

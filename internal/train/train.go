@@ -173,6 +173,9 @@ func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error
 		p.Dropped = nulls
 		c, _ = f.Column(target)
 	}
+	if i := firstDifferent(c); i < 0 {
+		return nil, fmt.Errorf("target %q has the one value %q in all %d rows: there is nothing to learn; check the target column (or the rows kept)", target, c.Format(0), c.Len())
+	}
 	if task == learn.TaskInvalid {
 		task = DetectTask(c)
 	}
@@ -370,4 +373,16 @@ func ParseSet(kvs []string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+// firstDifferent returns the first row whose value differs from row 0's,
+// or -1 when every row holds the same value.
+func firstDifferent(c frame.Column) int {
+	v0 := c.Format(0)
+	for i := 1; i < c.Len(); i++ {
+		if c.Format(i) != v0 {
+			return i
+		}
+	}
+	return -1
 }
