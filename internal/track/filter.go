@@ -27,6 +27,8 @@ var attributes = map[string]string{
 	"id":         "r.id",
 	"parent_id":  "r.parent_id",
 	"user":       "r.user_name",
+	"user_id":    "r.user_name",
+	"created":    "r.start_ms",
 	"start_time": "r.start_ms",
 	"end_time":   "r.end_ms",
 	"command":    "r.command",
@@ -35,6 +37,16 @@ var attributes = map[string]string{
 }
 
 func numericAttribute(col string) bool { return col == "r.start_ms" || col == "r.end_ms" }
+
+// unquoteKey strips the backticks or double quotes around the key of
+// entity.`key` or entity."key".
+func unquoteKey(s string) string {
+	ent, key, ok := strings.Cut(s, ".")
+	if ok && len(key) >= 2 && (key[0] == '`' || key[0] == '"') && key[len(key)-1] == key[0] {
+		return ent + "." + key[1:len(key)-1]
+	}
+	return strings.Trim(s, "`")
+}
 
 // Term names a metric, parameter, tag or run attribute.
 type Term struct {
@@ -313,24 +325,39 @@ type OrderBy struct {
 // "start_time asc" and the like. Without a direction, metrics and
 // start_time sort descending (best or newest first) and the rest ascending.
 func ParseOrderBy(s string) (OrderBy, error) {
-	f := strings.Fields(s)
-	if len(f) == 0 || len(f) > 2 {
+	return parseOrderBy(s, nil)
+}
+
+// ParseOrderByASC parses an ordering term as MLflow does: without a
+// direction, every term sorts ascending.
+func ParseOrderByASC(s string) (OrderBy, error) {
+	asc := false
+	return parseOrderBy(s, &asc)
+}
+
+func parseOrderBy(s string, defaultDesc *bool) (OrderBy, error) {
+	term := strings.TrimSpace(s)
+	dir := ""
+	if i := strings.LastIndexAny(term, " \t"); i >= 0 {
+		if d := strings.ToUpper(term[i+1:]); d == "ASC" || d == "DESC" {
+			dir, term = d, strings.TrimSpace(term[:i])
+		} else if !strings.ContainsAny(term, "`\"") {
+			return OrderBy{}, fmt.Errorf("order by %q: direction %q: want ASC or DESC", s, term[i+1:])
+		}
+	}
+	if term == "" {
 		return OrderBy{}, fmt.Errorf("order by %q: want TERM [ASC|DESC]", s)
 	}
-	t, err := ParseTerm(strings.Trim(f[0], "`"))
+	t, err := ParseTerm(unquoteKey(term))
 	if err != nil {
 		return OrderBy{}, fmt.Errorf("order by %q: %w", s, err)
 	}
 	o := OrderBy{Term: t, Desc: t.Entity == EntityMetric || t.Entity == EntityAttribute && (t.Key == "start_time" || t.Key == "end_time")}
-	if len(f) == 2 {
-		switch strings.ToUpper(f[1]) {
-		case "ASC":
-			o.Desc = false
-		case "DESC":
-			o.Desc = true
-		default:
-			return OrderBy{}, fmt.Errorf("order by %q: direction %q: want ASC or DESC", s, f[1])
-		}
+	if defaultDesc != nil {
+		o.Desc = *defaultDesc
+	}
+	if dir != "" {
+		o.Desc = dir == "DESC"
 	}
 	return o, nil
 }

@@ -39,6 +39,9 @@ type RunInfo struct {
 	Datasets    []DatasetInput     `json:"datasets,omitempty"`
 	// Inputs are data sets logged by MLflow clients ([Run.LogInputs]).
 	Inputs []Input `json:"inputs,omitempty"`
+	// LatestMetrics holds each metric's latest point (step and time with
+	// the value of Metrics), sorted by key.
+	LatestMetrics []Metric `json:"-"`
 }
 
 // Duration returns how long the run took, or has been running.
@@ -290,6 +293,9 @@ type SearchOptions struct {
 	ExperimentIDs []string
 	// View selects active runs (the zero value), deleted runs or both.
 	View ViewType
+	// OrderASC sorts terms given without a direction ascending, as MLflow
+	// does (Gyre's own default sorts metrics and times descending).
+	OrderASC bool
 	// Filter is a filter expression (see ParseFilter).
 	Filter string
 	// OrderBy holds ordering terms (see ParseOrderBy); default newest
@@ -318,8 +324,8 @@ type Page struct {
 	NextPageToken string `json:"next_page_token,omitempty"`
 }
 
-// MaxLimit bounds SearchOptions.Limit.
-const MaxLimit = 10000
+// MaxLimit bounds SearchOptions.Limit (MLflow's limit).
+const MaxLimit = 50000
 
 // Search returns the runs matching the options, one page at a time. The
 // filter and ordering run in the database, on indexed latest-metric,
@@ -427,7 +433,11 @@ func buildSearch(d sqlstore.Dialect, o SearchOptions) (query string, args []any,
 	}
 	var orders []OrderBy
 	for _, s := range o.OrderBy {
-		ob, err := ParseOrderBy(s)
+		parse := ParseOrderBy
+		if o.OrderASC {
+			parse = ParseOrderByASC
+		}
+		ob, err := parse(s)
 		if err != nil {
 			return "", nil, 0, 0, err
 		}
@@ -562,19 +572,21 @@ func (t *Tracker) load(ctx context.Context, ids []string) ([]RunInfo, error) {
 	if err := kv("tags", func(ri *RunInfo, k string, v sql.NullString) { ri.Tags[k] = v.String }); err != nil {
 		return nil, err
 	}
-	mrows, err := t.db.QueryContext(ctx, "SELECT run_id, key, value FROM latest_metrics WHERE run_id IN ("+ph+")", args...)
+	mrows, err := t.db.QueryContext(ctx, "SELECT run_id, key, value, step, ts_ms FROM latest_metrics WHERE run_id IN ("+ph+") ORDER BY key", args...)
 	if err != nil {
 		return nil, fmt.Errorf("load metrics: %w", err)
 	}
 	for mrows.Next() {
 		var id, k string
 		var v sql.NullFloat64
-		if err := mrows.Scan(&id, &k, &v); err != nil {
+		var step, ts int64
+		if err := mrows.Scan(&id, &k, &v, &step, &ts); err != nil {
 			mrows.Close()
 			return nil, fmt.Errorf("load metrics: %w", err)
 		}
 		if ri := byID[id]; ri != nil {
 			ri.Metrics[k] = nanIfNull(v)
+			ri.LatestMetrics = append(ri.LatestMetrics, Metric{Key: k, Value: nanIfNull(v), Step: step, Time: time.UnixMilli(ts).UTC()})
 		}
 	}
 	mrows.Close()

@@ -1,0 +1,319 @@
+package mlflowapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/track"
+)
+
+// Options configures an [API].
+type Options struct {
+	// Tracker, Registry and Blobs are required; Datasets is optional
+	// (without it, Gyre data set inputs are shown without a digest).
+	Tracker  *track.Tracker
+	Registry *registry.Registry
+	Datasets *dataset.Catalog
+	// Blobs holds run artifacts (the tracker's artifact store).
+	Blobs blob.Store
+	// Logger receives internal errors (default slog.Default()).
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a JSON request body (default 16 MiB); log-batch
+	// is bounded at 1 MB as in MLflow. Artifact uploads are not bounded
+	// here.
+	MaxBodyBytes int64
+}
+
+// Prefixes are the paths the API answers under: MLflow's REST prefix and
+// the one its web UI calls.
+var Prefixes = []string{"/api/2.0/", "/ajax-api/2.0/"}
+
+// Route is one endpoint of the API.
+type Route struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the full path ("/api/2.0/mlflow/runs/create"); artifact
+	// routes end in "/{path...}".
+	Path string
+	// Need is the role the caller needs on the resource.
+	Need access.Role
+	// Scope is the kind of resource the role is checked on: the server,
+	// the experiment the request names or implies, or the registered
+	// model it names. Searches check Viewer anywhere and filter results.
+	Scope access.Kind
+	// Write is true for routes that change the store.
+	Write bool
+}
+
+type handlerFunc func(c *call) (any, error)
+
+type route struct {
+	Route
+	rel string // path after the prefix
+	h   handlerFunc
+}
+
+// API serves the MLflow REST API. It is safe for concurrent use.
+type API struct {
+	o      Options
+	log    *slog.Logger
+	routes map[string]map[string]*route // rel path → method → route
+	list   []*route
+}
+
+var _ http.Handler = (*API)(nil)
+
+// New returns the API over o's stores.
+func New(o Options) *API {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 16 << 20
+	}
+	a := &API{o: o, log: o.Logger, routes: map[string]map[string]*route{}}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	a.register()
+	return a
+}
+
+func (a *API) add(method, rel string, need access.Role, scope access.Kind, h handlerFunc) {
+	rt := &route{Route: Route{Method: method, Need: need, Scope: scope, Write: method != http.MethodGet && need >= access.Editor}, rel: rel, h: h}
+	if a.routes[rel] == nil {
+		a.routes[rel] = map[string]*route{}
+	}
+	a.routes[rel][method] = rt
+	a.list = append(a.list, rt)
+}
+
+// Routes returns every route under every prefix, sorted by path and
+// method: the table a security test walks so that no route escapes
+// authentication.
+func (a *API) Routes() []Route {
+	var out []Route
+	for _, p := range Prefixes {
+		for _, rt := range a.list {
+			r := rt.Route
+			r.Path = p + rt.rel
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+const artifactsRel = "mlflow-artifacts/artifacts"
+
+// ServeHTTP answers one request.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rel := ""
+	for _, p := range Prefixes {
+		if s, ok := strings.CutPrefix(r.URL.Path, p); ok {
+			rel = s
+			break
+		}
+	}
+	key := rel
+	if strings.HasPrefix(rel, artifactsRel+"/") {
+		key = artifactsRel + "/{path...}"
+	}
+	methods := a.routes[key]
+	if rel == "" || methods == nil {
+		writeError(w, &apiError{code: "ENDPOINT_NOT_FOUND", status: http.StatusNotFound,
+			msg: fmt.Sprintf("no MLflow endpoint %s %s", r.Method, r.URL.Path)})
+		return
+	}
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	rt := methods[method]
+	if rt == nil {
+		var allow []string
+		for m := range methods {
+			allow = append(allow, m)
+		}
+		sort.Strings(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, &apiError{code: "BAD_REQUEST", status: http.StatusMethodNotAllowed,
+			msg: fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+		return
+	}
+	c := &call{api: a, route: rt, r: r, w: w, ctx: r.Context(), rel: rel}
+	if err := c.precheck(); err != nil {
+		writeError(w, a.toAPIError(r, err))
+		return
+	}
+	resp, err := rt.h(c)
+	if err == nil && !c.checked {
+		err = fmt.Errorf("%s %s answered without a permission check", rt.Method, rt.rel)
+	}
+	if err != nil {
+		writeError(w, a.toAPIError(r, err))
+		return
+	}
+	if c.wrote {
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// call is one request being answered.
+type call struct {
+	api     *API
+	route   *route
+	r       *http.Request
+	w       http.ResponseWriter
+	ctx     context.Context
+	rel     string
+	checked bool // Require was called and passed
+	wrote   bool // the handler wrote the response itself
+}
+
+// precheck refuses a caller whose best role anywhere is below the route's
+// need, before the request is read: no credentials → 401, too low → 403.
+func (c *call) precheck() error {
+	p := access.PrincipalFrom(c.ctx)
+	need := c.route.Need
+	if p == nil || p.Anonymous && need > access.Viewer {
+		return fmt.Errorf("%s %s needs credentials: %w", c.route.Method, c.r.URL.Path, access.ErrUnauthenticated)
+	}
+	best := p.Role
+	if c.route.Scope != access.Server {
+		for r, role := range p.Grants {
+			if r.Kind == c.route.Scope || c.route.Scope == "" {
+				best = max(best, role)
+			}
+		}
+	}
+	if best < need {
+		return fmt.Errorf("%s is %s, %s %s needs %s: %w", p.Name, best, c.route.Method, c.r.URL.Path, need, access.ErrForbidden)
+	}
+	return nil
+}
+
+// require checks the route's role on r.
+func (c *call) require(r access.Resource) error {
+	if err := access.Require(c.ctx, c.route.Need, r); err != nil {
+		return err
+	}
+	c.checked = true
+	return nil
+}
+
+// requireExperiment checks the route's role on an experiment.
+func (c *call) requireExperiment(id string) error {
+	return c.require(access.Resource{Kind: access.Experiment, Name: id})
+}
+
+// requireModel checks the route's role on a registered model.
+func (c *call) requireModel(name string) error {
+	return c.require(access.Resource{Kind: access.Model, Name: name})
+}
+
+// searched marks a search route checked: precheck has verified the caller
+// may view something, and results are filtered with canView.
+func (c *call) searched() { c.checked = true }
+
+// canView reports whether the caller may view r.
+func (c *call) canView(r access.Resource) bool {
+	return access.PrincipalFrom(c.ctx).RoleOn(r) >= access.Viewer
+}
+
+// apiError is an error with MLflow's code and HTTP status.
+type apiError struct {
+	code   string
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func invalid(format string, args ...any) error {
+	return &apiError{code: "INVALID_PARAMETER_VALUE", status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &apiError{code: "RESOURCE_DOES_NOT_EXIST", status: http.StatusNotFound, msg: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError maps store errors to MLflow's codes; anything unexpected is
+// logged and answered INTERNAL_ERROR.
+func (a *API) toAPIError(r *http.Request, err error) *apiError {
+	var ae *apiError
+	var fe *track.FilterError
+	var rfe *registry.FilterError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, access.ErrUnauthenticated):
+		return &apiError{code: "UNAUTHENTICATED", status: http.StatusUnauthorized, msg: err.Error()}
+	case errors.Is(err, access.ErrForbidden):
+		return &apiError{code: "PERMISSION_DENIED", status: http.StatusForbidden, msg: err.Error()}
+	case errors.Is(err, track.ErrNotFound), errors.Is(err, registry.ErrNotFound), errors.Is(err, blob.ErrNotFound),
+		errors.Is(err, dataset.ErrNotFound):
+		return &apiError{code: "RESOURCE_DOES_NOT_EXIST", status: http.StatusNotFound, msg: err.Error()}
+	case errors.Is(err, track.ErrExists), errors.Is(err, registry.ErrExists):
+		return &apiError{code: "RESOURCE_ALREADY_EXISTS", status: http.StatusBadRequest, msg: err.Error()}
+	case errors.As(err, &fe), errors.As(err, &rfe), errors.Is(err, track.ErrInvalid), errors.Is(err, track.ErrParamChanged),
+		errors.Is(err, track.ErrDeleted), errors.Is(err, track.ErrAmbiguous), errors.Is(err, registry.ErrInvalid),
+		errors.Is(err, registry.ErrInvalidName), errors.Is(err, registry.ErrInvalidRef), errors.Is(err, registry.ErrNoBundle):
+		return &apiError{code: "INVALID_PARAMETER_VALUE", status: http.StatusBadRequest, msg: err.Error()}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &apiError{code: "TEMPORARILY_UNAVAILABLE", status: http.StatusServiceUnavailable, msg: err.Error()}
+	}
+	a.log.Error("mlflow api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	return &apiError{code: "INTERNAL_ERROR", status: http.StatusInternalServerError, msg: err.Error()}
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.status, map[string]string{"error_code": e.code, "message": e.msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error_code":"INTERNAL_ERROR","message":"encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func asParamChanged(err error, pe **track.ParamChangedError) bool { return errors.As(err, pe) }
+
+// notFoundAs rewords a not-found error from the stores as MLflow words it.
+func notFoundAs(err error, format string, args ...any) error {
+	if errors.Is(err, track.ErrNotFound) || errors.Is(err, registry.ErrNotFound) {
+		return notFound(format, args...)
+	}
+	return err
+}
+
+func (a *API) register() {
+	a.registerExperiments()
+	a.registerRuns()
+	a.registerModels()
+	a.registerArtifacts()
+}
+
+func isExists(err error) bool {
+	return errors.Is(err, track.ErrExists) || errors.Is(err, registry.ErrExists)
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

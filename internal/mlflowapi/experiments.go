@@ -1,0 +1,324 @@
+package mlflowapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/track"
+)
+
+// Enum is a proto enum in JSON: its name as a string, or its number.
+type Enum string
+
+// UnmarshalJSON accepts "ACTIVE_ONLY" and 1 alike.
+func (e *Enum) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*e = Enum(s)
+		return nil
+	}
+	if string(b) == "null" {
+		*e = ""
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*e = Enum(n.String())
+	return nil
+}
+
+// MLflow's limits on names and values (mlflow/utils/validation.py).
+const (
+	maxExperimentName = 500
+	maxKey            = 250
+	maxParamValue     = 6000
+	maxTagValue       = 5000
+	maxMetrics        = 1000
+	maxParamsTags     = 100
+	maxEntities       = 1000
+)
+
+func checkExperimentName(name string) error {
+	if name == "" {
+		return invalid("Invalid experiment name: ''")
+	}
+	if utf8.RuneCountInString(name) > maxExperimentName {
+		return invalid("Experiment name exceeds the maximum length of %d characters", maxExperimentName)
+	}
+	return nil
+}
+
+func (a *API) registerExperiments() {
+	a.add(http.MethodPost, "mlflow/experiments/create", access.Editor, access.Server, a.createExperiment)
+	a.add(http.MethodGet, "mlflow/experiments/get", access.Viewer, access.Experiment, a.getExperiment)
+	a.add(http.MethodGet, "mlflow/experiments/get-by-name", access.Viewer, access.Experiment, a.getExperimentByName)
+	a.add(http.MethodPost, "mlflow/experiments/search", access.Viewer, access.Experiment, a.searchExperiments)
+	a.add(http.MethodGet, "mlflow/experiments/search", access.Viewer, access.Experiment, a.searchExperiments)
+	a.add(http.MethodGet, "mlflow/experiments/list", access.Viewer, access.Experiment, a.searchExperiments)
+	a.add(http.MethodPost, "mlflow/experiments/update", access.Editor, access.Experiment, a.updateExperiment)
+	a.add(http.MethodPost, "mlflow/experiments/delete", access.Editor, access.Experiment, a.deleteExperiment)
+	a.add(http.MethodPost, "mlflow/experiments/restore", access.Editor, access.Experiment, a.restoreExperiment)
+	a.add(http.MethodPost, "mlflow/experiments/set-experiment-tag", access.Editor, access.Experiment, a.setExperimentTag)
+	a.add(http.MethodPost, "mlflow/experiments/delete-experiment-tag", access.Editor, access.Experiment, a.deleteExperimentTag)
+}
+
+type createExperimentReq struct {
+	Name             string     `json:"name"`
+	ArtifactLocation string     `json:"artifact_location"`
+	Tags             []keyValue `json:"tags"`
+}
+
+func (a *API) createExperiment(c *call) (any, error) {
+	var req createExperimentReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := c.require(access.ServerResource); err != nil {
+		return nil, err
+	}
+	if err := checkExperimentName(req.Name); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(req.ArtifactLocation, "runs:") {
+		return nil, invalid("Artifact location cannot be a runs:/ URI. Given: '%s'", req.ArtifactLocation)
+	}
+	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.o.Tracker.CreateExperiment(c.ctx, req.Name, req.ArtifactLocation, tags)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"experiment_id": id}, nil
+}
+
+type experimentIDReq struct {
+	ExperimentID string `json:"experiment_id"`
+}
+
+// experiment reads the experiment the request names and checks the
+// route's role on it.
+func (c *call) experiment(id string) (*track.ExperimentInfo, error) {
+	if err := required("experiment_id", id); err != nil {
+		return nil, err
+	}
+	e, err := c.api.o.Tracker.Experiment(c.ctx, id)
+	if err != nil {
+		// Check on the id anyway: a caller who may not see the experiment
+		// learns nothing from 404 against 403.
+		if rerr := c.requireExperiment(id); rerr != nil {
+			return nil, rerr
+		}
+		return nil, notFound("No Experiment with id=%s exists", id)
+	}
+	return e, c.requireExperiment(e.ID)
+}
+
+func (a *API) getExperiment(c *call) (any, error) {
+	var req experimentIDReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	e, err := c.experiment(req.ExperimentID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"experiment": toExperiment(e)}, nil
+}
+
+func (a *API) getExperimentByName(c *call) (any, error) {
+	var req struct {
+		ExperimentName string `json:"experiment_name"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := required("experiment_name", req.ExperimentName); err != nil {
+		return nil, err
+	}
+	e, err := a.o.Tracker.ExperimentByName(c.ctx, req.ExperimentName)
+	if err != nil {
+		c.searched()
+		return nil, notFound("Could not find experiment with name '%s'", req.ExperimentName)
+	}
+	if err := c.requireExperiment(e.ID); err != nil {
+		return nil, err
+	}
+	return map[string]any{"experiment": toExperiment(e)}, nil
+}
+
+type searchExperimentsReq struct {
+	MaxResults Int64    `json:"max_results"`
+	PageToken  string   `json:"page_token"`
+	Filter     string   `json:"filter"`
+	OrderBy    []string `json:"order_by"`
+	ViewType   Enum     `json:"view_type"`
+}
+
+func (a *API) searchExperiments(c *call) (any, error) {
+	var req searchExperimentsReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	c.searched()
+	view, err := viewType("view_type", string(req.ViewType))
+	if err != nil {
+		return nil, err
+	}
+	limit := int(req.MaxResults.V)
+	if req.MaxResults.Set && (req.MaxResults.V <= 0 || req.MaxResults.V > 50000) {
+		return nil, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to 50000", req.MaxResults.V)
+	}
+	exps, next, err := a.o.Tracker.SearchExperiments(c.ctx, track.ExperimentSearch{Filter: req.Filter, OrderBy: req.OrderBy,
+		View: view, Limit: limit, PageToken: req.PageToken})
+	if err != nil {
+		return nil, err
+	}
+	out := []experimentJSON{}
+	for i := range exps {
+		if c.canView(access.Resource{Kind: access.Experiment, Name: exps[i].ID}) {
+			out = append(out, toExperiment(&exps[i]))
+		}
+	}
+	resp := map[string]any{"experiments": out}
+	if next != "" {
+		resp["next_page_token"] = next
+	}
+	return resp, nil
+}
+
+func (a *API) updateExperiment(c *call) (any, error) {
+	var req struct {
+		ExperimentID string `json:"experiment_id"`
+		NewName      string `json:"new_name"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.experiment(req.ExperimentID); err != nil {
+		return nil, err
+	}
+	if err := checkExperimentName(req.NewName); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Tracker.RenameExperiment(c.ctx, req.ExperimentID, req.NewName)
+}
+
+func (a *API) deleteExperiment(c *call) (any, error) {
+	return a.experimentLifecycle(c, track.LifecycleDeleted)
+}
+
+func (a *API) restoreExperiment(c *call) (any, error) {
+	return a.experimentLifecycle(c, track.LifecycleActive)
+}
+
+func (a *API) experimentLifecycle(c *call, stage string) (any, error) {
+	var req experimentIDReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.experiment(req.ExperimentID); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Tracker.SetExperimentLifecycle(c.ctx, req.ExperimentID, stage)
+}
+
+func (a *API) setExperimentTag(c *call) (any, error) {
+	var req struct {
+		ExperimentID string `json:"experiment_id"`
+		Key          string `json:"key"`
+		Value        string `json:"value"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.experiment(req.ExperimentID); err != nil {
+		return nil, err
+	}
+	if err := checkKey("tag", req.Key); err != nil {
+		return nil, err
+	}
+	if err := checkLength("Tag value", req.Value, maxTagValue); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Tracker.SetExperimentTag(c.ctx, req.ExperimentID, req.Key, req.Value)
+}
+
+func (a *API) deleteExperimentTag(c *call) (any, error) {
+	var req struct {
+		ExperimentID string `json:"experiment_id"`
+		Key          string `json:"key"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.experiment(req.ExperimentID); err != nil {
+		return nil, err
+	}
+	if err := required("key", req.Key); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Tracker.DeleteExperimentTag(c.ctx, req.ExperimentID, req.Key)
+}
+
+// checkKey validates a metric, parameter or tag name as MLflow does:
+// alphanumerics, underscores, dashes, periods, spaces and slashes, at most
+// 250 characters, and not a path that would resolve to another name.
+func checkKey(kind, key string) error {
+	if key == "" {
+		return invalid("Invalid %s name: ''. A key name must be provided.", kind)
+	}
+	for _, r := range key {
+		ok := r == '_' || r == '-' || r == '.' || r == ' ' || r == '/' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' ||
+			r > 127 && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		if !ok {
+			return invalid("Invalid %s name: '%s'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), and slashes (/).", kind, key)
+		}
+	}
+	if utf8.RuneCountInString(key) > maxKey {
+		return invalid("%s name '%.250s' had length %d, which exceeded length limit of %d", kind, key, utf8.RuneCountInString(key), maxKey)
+	}
+	if key == "." || strings.HasPrefix(key, "/") || strings.Contains(key, "//") || strings.HasSuffix(key, "/") ||
+		key == ".." || strings.HasPrefix(key, "../") || strings.Contains(key, "/../") || strings.HasSuffix(key, "/..") ||
+		strings.HasPrefix(key, "./") || strings.Contains(key, "/./") || strings.HasSuffix(key, "/.") {
+		return invalid("Invalid %s name: '%s'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such.", kind, key)
+	}
+	return nil
+}
+
+func checkLength(what, v string, limit int) error {
+	if n := utf8.RuneCountInString(v); n > limit {
+		return invalid("%s '%.250s' had length %d, which exceeded length limit of %d", what, v, n, limit)
+	}
+	return nil
+}
+
+// tagMap validates tags and returns them as a map; field names the list.
+func tagMap(field string, tags []keyValue, maxValue int) (map[string]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if err := checkKey("tag", t.Key); err != nil {
+			return nil, err
+		}
+		if err := checkLength("Tag value", t.Value, maxValue); err != nil {
+			return nil, err
+		}
+		m[t.Key] = t.Value
+	}
+	return m, nil
+}

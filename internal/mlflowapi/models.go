@@ -1,0 +1,623 @@
+package mlflowapi
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/registry"
+)
+
+func (a *API) registerModels() {
+	const rm, mv = "mlflow/registered-models/", "mlflow/model-versions/"
+	a.add(http.MethodPost, rm+"create", access.Editor, access.Server, a.createModel)
+	a.add(http.MethodGet, rm+"get", access.Viewer, access.Model, a.getModel)
+	a.add(http.MethodPost, rm+"rename", access.Editor, access.Model, a.renameModel)
+	a.add(http.MethodPatch, rm+"update", access.Editor, access.Model, a.updateModel)
+	a.add(http.MethodDelete, rm+"delete", access.Editor, access.Model, a.deleteModel)
+	a.add(http.MethodGet, rm+"search", access.Viewer, access.Model, a.searchModels)
+	a.add(http.MethodPost, rm+"get-latest-versions", access.Viewer, access.Model, a.latestVersions)
+	a.add(http.MethodGet, rm+"get-latest-versions", access.Viewer, access.Model, a.latestVersions)
+	a.add(http.MethodPost, rm+"set-tag", access.Editor, access.Model, a.setModelTag)
+	a.add(http.MethodDelete, rm+"delete-tag", access.Editor, access.Model, a.deleteModelTag)
+	a.add(http.MethodPost, rm+"alias", access.Editor, access.Model, a.setAlias)
+	a.add(http.MethodDelete, rm+"alias", access.Editor, access.Model, a.deleteAlias)
+	a.add(http.MethodGet, rm+"alias", access.Viewer, access.Model, a.getByAlias)
+	a.add(http.MethodPost, mv+"create", access.Editor, access.Model, a.createVersion)
+	a.add(http.MethodGet, mv+"get", access.Viewer, access.Model, a.getVersion)
+	a.add(http.MethodPatch, mv+"update", access.Editor, access.Model, a.updateVersion)
+	a.add(http.MethodDelete, mv+"delete", access.Editor, access.Model, a.deleteVersion)
+	a.add(http.MethodGet, mv+"search", access.Viewer, access.Model, a.searchVersions)
+	a.add(http.MethodGet, mv+"get-download-uri", access.Viewer, access.Model, a.downloadURI)
+	a.add(http.MethodPost, mv+"transition-stage", access.Editor, access.Model, a.transitionStage)
+	a.add(http.MethodPost, mv+"set-tag", access.Editor, access.Model, a.setVersionTag)
+	a.add(http.MethodDelete, mv+"delete-tag", access.Editor, access.Model, a.deleteVersionTag)
+}
+
+// model checks the route's role on the named model and reads it.
+func (c *call) model(name string) (*registry.Model, error) {
+	if name == "" {
+		return nil, invalid("Registered model name cannot be empty.")
+	}
+	if err := c.requireModel(name); err != nil {
+		return nil, err
+	}
+	m, err := c.api.o.Registry.Model(c.ctx, name)
+	if err != nil {
+		return nil, notFoundAs(err, "Registered Model with name=%s not found", name)
+	}
+	return m, nil
+}
+
+// version checks the route's role on the model and reads the version.
+func (c *call) version(name string, ve Enum) (*registry.Version, error) {
+	version := string(ve)
+	if _, err := c.model(name); err != nil {
+		return nil, err
+	}
+	n, err := strconv.ParseInt(version, 10, 64)
+	if err != nil || n <= 0 {
+		return nil, invalid("Model version must be an integer, got '%s'", version)
+	}
+	v, err := c.api.o.Registry.Version(c.ctx, name, n)
+	if err != nil {
+		return nil, notFoundAs(err, "Model Version (name=%s, version=%d) not found", name, n)
+	}
+	return v, nil
+}
+
+func (a *API) modelJSON(c *call, m *registry.Model) (registeredModelJSON, error) {
+	latest, err := a.o.Registry.LatestVersions(c.ctx, m.Name, nil)
+	if err != nil {
+		return registeredModelJSON{}, err
+	}
+	var lv []modelVersionJSON
+	for i := range latest {
+		lv = append(lv, a.versionJSON(c, &latest[i]))
+	}
+	return toRegisteredModel(m, lv), nil
+}
+
+// versionJSON converts a version; a version registered by Gyre gets the
+// artifact URI of the run artifact holding its bundle as its source.
+func (a *API) versionJSON(c *call, v *registry.Version) modelVersionJSON {
+	src := v.Source
+	if src == "" {
+		src = "models:/" + v.Model + "/" + strconv.FormatInt(v.Version, 10)
+		if v.RunID != "" {
+			if ri, err := a.o.Tracker.Get(c.ctx, v.RunID); err == nil && ri.ID == v.RunID {
+				for _, art := range ri.Artifacts {
+					if art.Digest == v.Bundle.Digest {
+						src = runArtifactURI(ri.ExperimentID, ri.ID) + "/" + art.Name
+						break
+					}
+				}
+			}
+		}
+	}
+	return toModelVersion(v, src)
+}
+
+type modelReq struct {
+	Name        string     `json:"name"`
+	Tags        []keyValue `json:"tags"`
+	Description string     `json:"description"`
+}
+
+func (a *API) createModel(c *call) (any, error) {
+	var req modelReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if err := c.require(access.ServerResource); err != nil {
+		return nil, err
+	}
+	if req.Name == "" {
+		return nil, invalid("Registered model name cannot be empty.")
+	}
+	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.o.Registry.CreateModel(c.ctx, req.Name, req.Description, tags)
+	if err != nil {
+		return nil, existsAs(err, "Registered Model (name=%s) already exists.", req.Name)
+	}
+	rm, err := a.modelJSON(c, m)
+	return map[string]any{"registered_model": rm}, err
+}
+
+func existsAs(err error, format string, args ...any) error {
+	if isExists(err) {
+		return &apiError{code: "RESOURCE_ALREADY_EXISTS", status: http.StatusBadRequest, msg: sprintf(format, args...)}
+	}
+	return err
+}
+
+func (a *API) getModel(c *call) (any, error) {
+	var req modelReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	m, err := c.model(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := a.modelJSON(c, m)
+	return map[string]any{"registered_model": rm}, err
+}
+
+func (a *API) renameModel(c *call) (any, error) {
+	var req struct {
+		Name    string `json:"name"`
+		NewName string `json:"new_name"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if req.NewName == "" {
+		return nil, invalid("Registered model name cannot be empty.")
+	}
+	if err := a.o.Registry.RenameModel(c.ctx, req.Name, req.NewName); err != nil {
+		return nil, existsAs(err, "Registered Model (name=%s) already exists.", req.NewName)
+	}
+	m, err := a.o.Registry.Model(c.ctx, req.NewName)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := a.modelJSON(c, m)
+	return map[string]any{"registered_model": rm}, err
+}
+
+func (a *API) updateModel(c *call) (any, error) {
+	var req modelReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if err := a.o.Registry.SetDescription(c.ctx, req.Name, req.Description); err != nil {
+		return nil, err
+	}
+	m, err := a.o.Registry.Model(c.ctx, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := a.modelJSON(c, m)
+	return map[string]any{"registered_model": rm}, err
+}
+
+func (a *API) deleteModel(c *call) (any, error) {
+	var req modelReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Registry.DeleteModel(c.ctx, req.Name)
+}
+
+type searchReq struct {
+	Filter     string   `json:"filter"`
+	MaxResults Int64    `json:"max_results"`
+	OrderBy    []string `json:"order_by"`
+	PageToken  string   `json:"page_token"`
+}
+
+func (req searchReq) search(max int64) (registry.Search, error) {
+	s := registry.Search{Filter: req.Filter, OrderBy: req.OrderBy, PageToken: req.PageToken}
+	if req.MaxResults.Set {
+		if req.MaxResults.V <= 0 || req.MaxResults.V > max {
+			return s, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to %d", req.MaxResults.V, max)
+		}
+		s.Limit = int(req.MaxResults.V)
+	}
+	return s, nil
+}
+
+func (a *API) searchModels(c *call) (any, error) {
+	var req searchReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	c.searched()
+	s, err := req.search(1000)
+	if err != nil {
+		return nil, err
+	}
+	ms, next, err := a.o.Registry.SearchModels(c.ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	out := []registeredModelJSON{}
+	for i := range ms {
+		if !c.canView(access.Resource{Kind: access.Model, Name: ms[i].Name}) {
+			continue
+		}
+		rm, err := a.modelJSON(c, &ms[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rm)
+	}
+	resp := map[string]any{"registered_models": out}
+	if next != "" {
+		resp["next_page_token"] = next
+	}
+	return resp, nil
+}
+
+func (a *API) latestVersions(c *call) (any, error) {
+	var req struct {
+		Name   string   `json:"name"`
+		Stages []string `json:"stages"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	vs, err := a.o.Registry.LatestVersions(c.ctx, req.Name, req.Stages)
+	if err != nil {
+		return nil, err
+	}
+	out := []modelVersionJSON{}
+	for i := range vs {
+		out = append(out, a.versionJSON(c, &vs[i]))
+	}
+	return map[string]any{"model_versions": out}, nil
+}
+
+func (a *API) setModelTag(c *call) (any, error) {
+	var req struct {
+		Name  string `json:"name"`
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if err := checkKey("tag", req.Key); err != nil {
+		return nil, err
+	}
+	if err := checkLength("Registered model value", req.Value, maxTagValue); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Registry.SetTag(c.ctx, req.Name, req.Key, req.Value)
+}
+
+func (a *API) deleteModelTag(c *call) (any, error) {
+	var req struct {
+		Name string `json:"name"`
+		Key  string `json:"key"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if err := a.o.Registry.DeleteTag(c.ctx, req.Name, req.Key); err != nil {
+		return nil, notFoundAs(err, "No tag with key=%s on registered model %s", req.Key, req.Name)
+	}
+	return struct{}{}, nil
+}
+
+var (
+	aliasChars   = regexp.MustCompile(`^[\w\-]*$`)
+	aliasVersion = regexp.MustCompile(`^[vV]\d+$`)
+)
+
+// checkAlias applies MLflow's alias rules (and Gyre's: no bare numbers).
+func checkAlias(alias string) error {
+	switch {
+	case alias == "":
+		return invalid("Registered model alias name cannot be empty.")
+	case !aliasChars.MatchString(alias):
+		return invalid("Invalid alias name: '%s'. Names may only contain alphanumerics, underscores (_), and dashes (-).", alias)
+	case len(alias) > 255:
+		return invalid("Registered model alias name '%.250s' had length %d, which exceeded length limit of 255", alias, len(alias))
+	case strings.EqualFold(alias, "latest"):
+		return invalid("'latest' alias name (case insensitive) is reserved.")
+	case aliasVersion.MatchString(alias):
+		return invalid("Version alias name '%s' is reserved.", alias)
+	}
+	return nil
+}
+
+func (a *API) setAlias(c *call) (any, error) {
+	var req struct {
+		Name    string `json:"name"`
+		Alias   string `json:"alias"`
+		Version Enum   `json:"version"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAlias(req.Alias); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Registry.SetAlias(c.ctx, req.Name, req.Alias, v.Version)
+}
+
+func (a *API) deleteAlias(c *call) (any, error) {
+	var req struct {
+		Name  string `json:"name"`
+		Alias string `json:"alias"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if err := a.o.Registry.DeleteAlias(c.ctx, req.Name, req.Alias); err != nil {
+		return nil, notFoundAs(err, "Registered model alias %s not found.", req.Alias)
+	}
+	return struct{}{}, nil
+}
+
+func (a *API) getByAlias(c *call) (any, error) {
+	var req struct {
+		Name  string `json:"name"`
+		Alias string `json:"alias"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if err := checkAlias(req.Alias); err != nil {
+		return nil, err
+	}
+	v, err := a.o.Registry.Resolve(c.ctx, req.Name+"@"+req.Alias)
+	if err != nil {
+		return nil, notFoundAs(err, "Registered model alias %s not found.", req.Alias)
+	}
+	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
+}
+
+type createVersionReq struct {
+	Name        string     `json:"name"`
+	Source      string     `json:"source"`
+	RunID       string     `json:"run_id"`
+	Tags        []keyValue `json:"tags"`
+	RunLink     string     `json:"run_link"`
+	Description string     `json:"description"`
+}
+
+func (a *API) createVersion(c *call) (any, error) {
+	var req createVersionReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if _, err := c.model(req.Name); err != nil {
+		return nil, err
+	}
+	if err := required("source", req.Source); err != nil {
+		return nil, err
+	}
+	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	if err != nil {
+		return nil, err
+	}
+	o := registry.RegisterOptions{Source: req.Source, RunID: req.RunID, RunLink: req.RunLink, Tags: tags, Description: req.Description}
+	if ref, ok := a.sourceBundle(c, req.Source, req.RunID); ok {
+		o.BundleRef = ref
+	}
+	v, err := a.o.Registry.Register(c.ctx, req.Name, o)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
+}
+
+// sourceBundle finds the Gyre bundle a version's source names: a run
+// artifact (runs:/RUN/PATH or mlflow-artifacts:/EXP/RUN/artifacts/PATH)
+// whose name ends in .gyre. Other sources are recorded as given.
+func (a *API) sourceBundle(c *call, source, runID string) (blob.Ref, bool) {
+	var run, path string
+	switch {
+	case strings.HasPrefix(source, "runs:/"):
+		run, path, _ = strings.Cut(strings.TrimPrefix(source, "runs:/"), "/")
+	case strings.HasPrefix(source, "mlflow-artifacts:/"):
+		p, err := parseArtifactPath(strings.TrimPrefix(source, "mlflow-artifacts:/"))
+		if err != nil {
+			return blob.Ref{}, false
+		}
+		run, path = p.run, p.rel
+	default:
+		return blob.Ref{}, false
+	}
+	if run == "" {
+		run = runID
+	}
+	if !strings.HasSuffix(path, ".gyre") {
+		return blob.Ref{}, false
+	}
+	ri, err := a.o.Tracker.Get(c.ctx, run)
+	if err != nil || ri.ID != run {
+		return blob.Ref{}, false
+	}
+	for _, art := range ri.Artifacts {
+		if art.Name == path {
+			return art.Ref, true
+		}
+	}
+	return blob.Ref{}, false
+}
+
+type versionReq struct {
+	Name    string `json:"name"`
+	Version Enum   `json:"version"`
+}
+
+func (a *API) getVersion(c *call) (any, error) {
+	var req versionReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
+}
+
+func (a *API) updateVersion(c *call) (any, error) {
+	var req struct {
+		Name        string `json:"name"`
+		Version     Enum   `json:"version"`
+		Description string `json:"description"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.o.Registry.SetVersionDescription(c.ctx, v.Model, v.Version, req.Description); err != nil {
+		return nil, err
+	}
+	if v, err = a.o.Registry.Version(c.ctx, v.Model, v.Version); err != nil {
+		return nil, err
+	}
+	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
+}
+
+func (a *API) deleteVersion(c *call) (any, error) {
+	var req versionReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Registry.DeleteVersion(c.ctx, v.Model, v.Version)
+}
+
+func (a *API) searchVersions(c *call) (any, error) {
+	var req searchReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	c.searched()
+	s, err := req.search(10000)
+	if err != nil {
+		return nil, err
+	}
+	vs, next, err := a.o.Registry.SearchVersions(c.ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	out := []modelVersionJSON{}
+	for i := range vs {
+		if c.canView(access.Resource{Kind: access.Model, Name: vs[i].Model}) {
+			out = append(out, a.versionJSON(c, &vs[i]))
+		}
+	}
+	resp := map[string]any{"model_versions": out}
+	if next != "" {
+		resp["next_page_token"] = next
+	}
+	return resp, nil
+}
+
+func (a *API) downloadURI(c *call) (any, error) {
+	var req versionReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"artifact_uri": a.versionJSON(c, v).Source}, nil
+}
+
+func (a *API) transitionStage(c *call) (any, error) {
+	var req struct {
+		Name                    string `json:"name"`
+		Version                 Enum   `json:"version"`
+		Stage                   string `json:"stage"`
+		ArchiveExistingVersions Bool   `json:"archive_existing_versions"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := registry.ParseStage(req.Stage); err != nil {
+		return nil, invalid("Invalid Model Version stage: %s. Value must be one of None, Staging, Production, Archived.", req.Stage)
+	}
+	if err := a.o.Registry.TransitionStage(c.ctx, v.Model, v.Version, req.Stage, req.ArchiveExistingVersions.V); err != nil {
+		return nil, err
+	}
+	if v, err = a.o.Registry.Version(c.ctx, v.Model, v.Version); err != nil {
+		return nil, err
+	}
+	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
+}
+
+func (a *API) setVersionTag(c *call) (any, error) {
+	var req struct {
+		Name    string `json:"name"`
+		Version Enum   `json:"version"`
+		Key     string `json:"key"`
+		Value   string `json:"value"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey("tag", req.Key); err != nil {
+		return nil, err
+	}
+	if err := checkLength("Model version value", req.Value, maxTagValue); err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Registry.SetVersionTag(c.ctx, v.Model, v.Version, req.Key, req.Value)
+}
+
+func (a *API) deleteVersionTag(c *call) (any, error) {
+	var req struct {
+		Name    string `json:"name"`
+		Version Enum   `json:"version"`
+		Key     string `json:"key"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	v, err := c.version(req.Name, req.Version)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.o.Registry.DeleteVersionTag(c.ctx, v.Model, v.Version, req.Key); err != nil {
+		return nil, notFoundAs(err, "No tag with key=%s on model version %s/%d", req.Key, v.Model, v.Version)
+	}
+	return struct{}{}, nil
+}

@@ -1,0 +1,617 @@
+package mlflowapi
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/track"
+)
+
+func (a *API) registerRuns() {
+	a.add(http.MethodPost, "mlflow/runs/create", access.Editor, access.Experiment, a.createRun)
+	a.add(http.MethodGet, "mlflow/runs/get", access.Viewer, access.Experiment, a.getRun)
+	a.add(http.MethodPost, "mlflow/runs/update", access.Editor, access.Experiment, a.updateRun)
+	a.add(http.MethodPost, "mlflow/runs/delete", access.Editor, access.Experiment, a.deleteRun)
+	a.add(http.MethodPost, "mlflow/runs/restore", access.Editor, access.Experiment, a.restoreRun)
+	a.add(http.MethodPost, "mlflow/runs/search", access.Viewer, access.Experiment, a.searchRuns)
+	a.add(http.MethodGet, "mlflow/runs/search", access.Viewer, access.Experiment, a.searchRuns)
+	a.add(http.MethodPost, "mlflow/runs/log-metric", access.Editor, access.Experiment, a.logMetric)
+	a.add(http.MethodPost, "mlflow/runs/log-parameter", access.Editor, access.Experiment, a.logParam)
+	a.add(http.MethodPost, "mlflow/runs/log-batch", access.Editor, access.Experiment, a.logBatch)
+	a.add(http.MethodPost, "mlflow/runs/set-tag", access.Editor, access.Experiment, a.setTag)
+	a.add(http.MethodPost, "mlflow/runs/delete-tag", access.Editor, access.Experiment, a.deleteTag)
+	a.add(http.MethodPost, "mlflow/runs/log-inputs", access.Editor, access.Experiment, a.logInputs)
+	a.add(http.MethodPost, "mlflow/runs/log-model", access.Editor, access.Experiment, a.logModel)
+	a.add(http.MethodGet, "mlflow/metrics/get-history", access.Viewer, access.Experiment, a.getMetricHistory)
+}
+
+// run reads the run the request names (run_id, or the older run_uuid) and
+// checks the route's role on its experiment.
+func (c *call) run(runID, runUUID string) (*track.RunInfo, error) {
+	id := runID
+	if id == "" {
+		id = runUUID
+	}
+	if err := required("run_id", id); err != nil {
+		return nil, err
+	}
+	ri, err := c.api.o.Tracker.Get(c.ctx, id)
+	if err != nil || ri.ID != id {
+		// Only admins learn that a run does not exist.
+		if rerr := c.require(access.ServerResource); rerr != nil {
+			return nil, rerr
+		}
+		return nil, notFound("Run with id=%s not found", id)
+	}
+	return ri, c.requireExperiment(ri.ExperimentID)
+}
+
+// activeRun is run for writes: the run must not be deleted.
+func (c *call) activeRun(runID, runUUID string) (*track.Run, *track.RunInfo, error) {
+	ri, err := c.run(runID, runUUID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ri.Lifecycle != track.LifecycleActive {
+		return nil, nil, invalid("The run %s must be in the 'active' state. Current state is %s.", ri.ID, ri.Lifecycle)
+	}
+	r, err := c.api.o.Tracker.Resume(c.ctx, ri.ID)
+	return r, ri, err
+}
+
+func (a *API) runJSON(c *call, ri *track.RunInfo) runJSON {
+	return toRun(ri, func(name string, version int64) string {
+		if a.o.Datasets != nil {
+			if v, err := a.o.Datasets.Get(c.ctx, name+"@"+strconv.FormatInt(version, 10)); err == nil {
+				d := strings.TrimPrefix(v.Blob.Digest, "sha256:")
+				return d[:min(len(d), 16)]
+			}
+		}
+		return "v" + strconv.FormatInt(version, 10)
+	})
+}
+
+type createRunReq struct {
+	ExperimentID string     `json:"experiment_id"`
+	UserID       string     `json:"user_id"`
+	RunName      string     `json:"run_name"`
+	StartTime    Int64      `json:"start_time"`
+	Tags         []keyValue `json:"tags"`
+}
+
+func (a *API) createRun(c *call) (any, error) {
+	var req createRunReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	if req.ExperimentID == "" {
+		req.ExperimentID = track.DefaultExperimentID
+	}
+	if _, err := c.experiment(req.ExperimentID); err != nil {
+		return nil, err
+	}
+	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	if err != nil {
+		return nil, err
+	}
+	if req.StartTime.Set && req.StartTime.V < 0 {
+		return nil, invalid("field 'start_time': %d: want a nonnegative time in milliseconds", req.StartTime.V)
+	}
+	name := req.RunName
+	if n := tags[track.RunNameTag]; name == "" && n != "" {
+		name = n
+	} else if name != "" && n != "" && n != name {
+		return nil, invalid("Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='%s', mlflow.runName='%s').", name, n)
+	}
+	if name == "" {
+		name = runName()
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	tags[track.RunNameTag] = name
+	user := req.UserID
+	if user == "" {
+		user = tags[tagUser]
+	}
+	r, err := a.o.Tracker.Start(c.ctx, track.RunOptions{ExperimentID: req.ExperimentID, Name: name, Tags: tags,
+		Start: req.StartTime.V, User: user, ParentID: tags[tagParent], Command: tags[tagSource]})
+	if err != nil {
+		return nil, err
+	}
+	ri, err := a.o.Tracker.Get(c.ctx, r.ID())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"run": a.runJSON(c, ri)}, nil
+}
+
+var (
+	runAdjectives = []string{"amber", "brisk", "calm", "dapper", "eager", "fleet", "gentle", "hardy", "keen", "lucid", "mellow", "nimble", "quiet", "rapid", "sunny", "vivid"}
+	runNouns      = []string{"heron", "otter", "lynx", "finch", "badger", "crane", "gecko", "ibis", "koala", "marten", "newt", "orca", "puffin", "quail", "shrew", "wren"}
+)
+
+// runName makes a readable default run name, as MLflow does
+// ("brisk-otter-417").
+func runName() string {
+	id := track.NewID()
+	n, _ := strconv.ParseUint(id[:8], 16, 32)
+	return runAdjectives[n%16] + "-" + runNouns[(n/16)%16] + "-" + strconv.FormatUint((n/256)%1000, 10)
+}
+
+type runIDReq struct {
+	RunID   string `json:"run_id"`
+	RunUUID string `json:"run_uuid"`
+}
+
+func (a *API) getRun(c *call) (any, error) {
+	var req runIDReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	ri, err := c.run(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"run": a.runJSON(c, ri)}, nil
+}
+
+func (a *API) updateRun(c *call) (any, error) {
+	var req struct {
+		RunID   string `json:"run_id"`
+		RunUUID string `json:"run_uuid"`
+		Status  Enum   `json:"status"`
+		EndTime Int64  `json:"end_time"`
+		RunName string `json:"run_name"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	_, ri, err := c.activeRun(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	var u track.RunUpdate
+	if req.Status != "" {
+		st, err := runStatus(string(req.Status))
+		if err != nil {
+			return nil, err
+		}
+		u.Status = st
+	}
+	if req.EndTime.Set {
+		u.End = &req.EndTime.V
+	} else if u.Status != "" && u.Status != track.StatusRunning && u.Status != track.StatusScheduled && ri.End == nil {
+		now := time.Now().UnixMilli()
+		u.End = &now
+	}
+	if req.RunName != "" {
+		u.Name = &req.RunName
+	}
+	if err := a.o.Tracker.Update(c.ctx, ri.ID, u); err != nil {
+		return nil, err
+	}
+	ri, err = a.o.Tracker.Get(c.ctx, ri.ID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"run_info": toRunInfo(ri)}, nil
+}
+
+// runStatus parses MLflow's RunStatus by name or number.
+func runStatus(s string) (track.Status, error) {
+	switch strings.ToUpper(s) {
+	case "RUNNING", "1":
+		return track.StatusRunning, nil
+	case "SCHEDULED", "2":
+		return track.StatusScheduled, nil
+	case "FINISHED", "3":
+		return track.StatusFinished, nil
+	case "FAILED", "4":
+		return track.StatusFailed, nil
+	case "KILLED", "5":
+		return track.StatusKilled, nil
+	}
+	return "", invalid("field 'status': %q: want RUNNING, SCHEDULED, FINISHED, FAILED or KILLED", s)
+}
+
+func (a *API) deleteRun(c *call) (any, error)  { return a.runLifecycle(c, track.LifecycleDeleted) }
+func (a *API) restoreRun(c *call) (any, error) { return a.runLifecycle(c, track.LifecycleActive) }
+
+func (a *API) runLifecycle(c *call, stage string) (any, error) {
+	var req runIDReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	ri, err := c.run(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, a.o.Tracker.SetLifecycle(c.ctx, ri.ID, stage)
+}
+
+type searchRunsReq struct {
+	ExperimentIDs []string `json:"experiment_ids"`
+	Filter        string   `json:"filter"`
+	RunViewType   Enum     `json:"run_view_type"`
+	MaxResults    Int64    `json:"max_results"`
+	OrderBy       []string `json:"order_by"`
+	PageToken     string   `json:"page_token"`
+}
+
+func (a *API) searchRuns(c *call) (any, error) {
+	var req searchRunsReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	c.searched()
+	for _, id := range req.ExperimentIDs {
+		if err := c.requireExperiment(id); err != nil {
+			return nil, err
+		}
+	}
+	view, err := viewType("run_view_type", string(req.RunViewType))
+	if err != nil {
+		return nil, err
+	}
+	limit := 1000
+	if req.MaxResults.Set {
+		if req.MaxResults.V <= 0 || req.MaxResults.V > track.MaxLimit {
+			return nil, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to %d", req.MaxResults.V, track.MaxLimit)
+		}
+		limit = int(req.MaxResults.V)
+	}
+	page, err := a.o.Tracker.Search(c.ctx, track.SearchOptions{ExperimentIDs: req.ExperimentIDs, Filter: req.Filter, OrderBy: req.OrderBy,
+		OrderASC: true, View: view, Limit: limit, PageToken: req.PageToken})
+	if err != nil {
+		return nil, err
+	}
+	runs := []runJSON{}
+	for i := range page.Runs {
+		if c.canView(access.Resource{Kind: access.Experiment, Name: page.Runs[i].ExperimentID}) {
+			runs = append(runs, a.runJSON(c, &page.Runs[i]))
+		}
+	}
+	resp := map[string]any{"runs": runs}
+	if page.NextPageToken != "" {
+		resp["next_page_token"] = page.NextPageToken
+	}
+	return resp, nil
+}
+
+type metricReq struct {
+	Key       string `json:"key"`
+	Value     Float  `json:"value"`
+	Timestamp Int64  `json:"timestamp"`
+	Step      Int64  `json:"step"`
+}
+
+// metric validates one metric as MLflow does; field names where it sits.
+func (m metricReq) metric(field string) (track.Metric, error) {
+	if err := checkKey("metric", m.Key); err != nil {
+		return track.Metric{}, err
+	}
+	if !m.Value.Set {
+		return track.Metric{}, invalid("Missing value for required parameter '%s.value' (metric '%s')", field, m.Key)
+	}
+	if !m.Timestamp.Set {
+		return track.Metric{}, invalid("Missing value for required parameter '%s.timestamp' (metric '%s')", field, m.Key)
+	}
+	if m.Timestamp.V < 0 {
+		return track.Metric{}, invalid("Got invalid timestamp %d for metric '%s' (value=%v). Timestamp must be a nonnegative long (64-bit integer)",
+			m.Timestamp.V, m.Key, m.Value.V)
+	}
+	return track.Metric{Key: m.Key, Value: m.Value.V, Step: m.Step.V, Time: time.UnixMilli(m.Timestamp.V)}, nil
+}
+
+func (a *API) logMetric(c *call) (any, error) {
+	var req struct {
+		RunID   string `json:"run_id"`
+		RunUUID string `json:"run_uuid"`
+		metricReq
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := req.metric("metric")
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, r.LogMetrics(c.ctx, []track.Metric{m})
+}
+
+func (a *API) logParam(c *call) (any, error) {
+	var req struct {
+		RunID   string `json:"run_id"`
+		RunUUID string `json:"run_uuid"`
+		Key     string `json:"key"`
+		Value   string `json:"value"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkParam(req.Key, req.Value); err != nil {
+		return nil, err
+	}
+	return struct{}{}, paramErr(r.LogParams(c.ctx, map[string]string{req.Key: req.Value}))
+}
+
+func checkParam(k, v string) error {
+	if err := checkKey("parameter", k); err != nil {
+		return err
+	}
+	return checkLength("Param value", v, maxParamValue)
+}
+
+// paramErr words a changed parameter as MLflow does, naming the key.
+func paramErr(err error) error {
+	var pe *track.ParamChangedError
+	if asParamChanged(err, &pe) {
+		return invalid("Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run; attempted logging new value '%s'.",
+			pe.Key, pe.Old, pe.New)
+	}
+	return err
+}
+
+func (a *API) setTag(c *call) (any, error) {
+	var req struct {
+		RunID   string `json:"run_id"`
+		RunUUID string `json:"run_uuid"`
+		Key     string `json:"key"`
+		Value   string `json:"value"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey("tag", req.Key); err != nil {
+		return nil, err
+	}
+	if err := checkLength("Tag value", req.Value, maxTagValue); err != nil {
+		return nil, err
+	}
+	return struct{}{}, r.SetTags(c.ctx, map[string]string{req.Key: req.Value})
+}
+
+func (a *API) deleteTag(c *call) (any, error) {
+	var req struct {
+		RunID   string `json:"run_id"`
+		RunUUID string `json:"run_uuid"`
+		Key     string `json:"key"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("key", req.Key); err != nil {
+		return nil, err
+	}
+	if err := r.DeleteTag(c.ctx, req.Key); err != nil {
+		return nil, notFoundAs(err, "No tag with name: %s in run with id %s", req.Key, r.ID())
+	}
+	return struct{}{}, nil
+}
+
+type logBatchReq struct {
+	RunID   string      `json:"run_id"`
+	RunUUID string      `json:"run_uuid"`
+	Metrics []metricReq `json:"metrics"`
+	Params  []keyValue  `json:"params"`
+	Tags    []keyValue  `json:"tags"`
+}
+
+// batch validates a log-batch request against MLflow's limits and rules.
+func (req *logBatchReq) batch() (track.Batch, error) {
+	limit := func(what string, n, max int) error {
+		if n > max {
+			return invalid("A batch logging request can contain at most %d %s. Got %d %s. Please split up %s across multiple requests and try again.",
+				max, what, n, what, what)
+		}
+		return nil
+	}
+	if err := limit("metrics", len(req.Metrics), maxMetrics); err != nil {
+		return track.Batch{}, err
+	}
+	if err := limit("params", len(req.Params), maxParamsTags); err != nil {
+		return track.Batch{}, err
+	}
+	if err := limit("tags", len(req.Tags), maxParamsTags); err != nil {
+		return track.Batch{}, err
+	}
+	if err := limit("metrics, params, and tags", len(req.Metrics)+len(req.Params)+len(req.Tags), maxEntities); err != nil {
+		return track.Batch{}, err
+	}
+	var b track.Batch
+	for i, m := range req.Metrics {
+		p, err := m.metric("metrics[" + strconv.Itoa(i) + "]")
+		if err != nil {
+			return track.Batch{}, err
+		}
+		b.Metrics = append(b.Metrics, p)
+	}
+	if len(req.Params) > 0 {
+		b.Params = map[string]string{}
+		var dupes []string
+		for _, p := range req.Params {
+			if err := checkParam(p.Key, p.Value); err != nil {
+				return track.Batch{}, err
+			}
+			if _, dup := b.Params[p.Key]; dup {
+				dupes = append(dupes, p.Key)
+			}
+			b.Params[p.Key] = p.Value
+		}
+		if len(dupes) > 0 {
+			return track.Batch{}, invalid("Duplicate parameter keys have been submitted: %q. Please ensure the request contains only one param value per param key.", dupes)
+		}
+	}
+	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	if err != nil {
+		return track.Batch{}, err
+	}
+	b.Tags = tags
+	return b, nil
+}
+
+func (a *API) logBatch(c *call) (any, error) {
+	var req logBatchReq
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := req.batch()
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, paramErr(r.LogBatch(c.ctx, b))
+}
+
+type datasetInputReq struct {
+	Tags    []keyValue  `json:"tags"`
+	Dataset datasetJSON `json:"dataset"`
+}
+
+func (a *API) logInputs(c *call) (any, error) {
+	var req struct {
+		RunID    string            `json:"run_id"`
+		Datasets []datasetInputReq `json:"datasets"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, _, err := c.activeRun(req.RunID, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Datasets) > 1000 {
+		return nil, invalid("A batch logging request can contain at most 1000 datasets. Got %d datasets.", len(req.Datasets))
+	}
+	var ins []track.Input
+	for i, d := range req.Datasets {
+		ds := d.Dataset
+		field := "datasets[" + strconv.Itoa(i) + "].dataset"
+		for _, chk := range []struct {
+			name, v string
+			max     int
+		}{{"name", ds.Name, 500}, {"digest", ds.Digest, 36}, {"source_type", ds.SourceType, 500}, {"source", ds.Source, 65535},
+			{"schema", ds.Schema, 1048575}, {"profile", ds.Profile, 16777215}} {
+			if (chk.name == "name" || chk.name == "digest") && chk.v == "" {
+				return nil, invalid("Missing value for required parameter '%s.%s'", field, chk.name)
+			}
+			if len(chk.v) > chk.max {
+				return nil, invalid("field '%s.%s' had length %d, which exceeded length limit of %d", field, chk.name, len(chk.v), chk.max)
+			}
+		}
+		tags := map[string]string{}
+		for _, t := range d.Tags {
+			if t.Key == "" || len(t.Key) > 255 || len(t.Value) > 500 {
+				return nil, invalid("field 'datasets[%d].tags': key %q: want 1 to 255 characters and a value of at most 500", i, t.Key)
+			}
+			tags[t.Key] = t.Value
+		}
+		ins = append(ins, track.Input{Name: ds.Name, Digest: ds.Digest, SourceType: ds.SourceType, Source: ds.Source,
+			Schema: ds.Schema, Profile: ds.Profile, Tags: tags})
+	}
+	return struct{}{}, r.LogInputs(c.ctx, ins)
+}
+
+// logModelHistoryTag is where MLflow keeps the models logged by a run.
+const logModelHistoryTag = "mlflow.log-model.history"
+
+func (a *API) logModel(c *call) (any, error) {
+	var req struct {
+		RunID     string `json:"run_id"`
+		ModelJSON string `json:"model_json"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	r, ri, err := c.activeRun(req.RunID, "")
+	if err != nil {
+		return nil, err
+	}
+	var model map[string]any
+	if err := json.Unmarshal([]byte(req.ModelJSON), &model); err != nil {
+		return nil, invalid("field 'model_json': want a JSON object: %v", err)
+	}
+	var history []any
+	if old := ri.Tags[logModelHistoryTag]; old != "" {
+		_ = json.Unmarshal([]byte(old), &history)
+	}
+	history = append(history, model)
+	b, err := json.Marshal(history)
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, r.SetTags(c.ctx, map[string]string{logModelHistoryTag: string(b)})
+}
+
+func (a *API) getMetricHistory(c *call) (any, error) {
+	var req struct {
+		RunID      string `json:"run_id"`
+		RunUUID    string `json:"run_uuid"`
+		MetricKey  string `json:"metric_key"`
+		MaxResults Int64  `json:"max_results"`
+		PageToken  string `json:"page_token"`
+	}
+	if err := c.decode(&req); err != nil {
+		return nil, err
+	}
+	ri, err := c.run(req.RunID, req.RunUUID)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("metric_key", req.MetricKey); err != nil {
+		return nil, err
+	}
+	pts, err := a.o.Tracker.MetricHistory(c.ctx, ri.ID, req.MetricKey)
+	if err != nil {
+		return nil, err
+	}
+	start, limit := 0, len(pts)
+	if req.PageToken != "" {
+		n, err := strconv.Atoi(req.PageToken)
+		if err != nil || n < 0 || n > len(pts) {
+			return nil, invalid("Invalid page token %q: pass the next_page_token of a previous page", req.PageToken)
+		}
+		start = n
+	}
+	if req.MaxResults.Set {
+		if req.MaxResults.V <= 0 {
+			return nil, invalid("Invalid value %d for parameter 'max_results': want a positive number", req.MaxResults.V)
+		}
+		limit = int(min(req.MaxResults.V, math.MaxInt32))
+	}
+	end := min(len(pts), start+limit)
+	out := make([]metricJSON, 0, end-start)
+	for _, p := range pts[start:end] {
+		out = append(out, metricJSON{Key: p.Key, Value: Float{V: p.Value, Set: true}, Timestamp: p.Time.UnixMilli(), Step: p.Step})
+	}
+	resp := map[string]any{"metrics": out}
+	if end < len(pts) {
+		resp["next_page_token"] = strconv.Itoa(end)
+	}
+	return resp, nil
+}
