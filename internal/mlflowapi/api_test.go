@@ -188,7 +188,7 @@ func TestTrackingRoundTrip(t *testing.T) {
 			e.ok(t, "POST", api+"runs/set-tag", map[string]any{"run_id": runID, "key": "note", "value": "hello"})
 			e.ok(t, "POST", api+"runs/delete-tag", map[string]any{"run_id": runID, "key": "note"})
 			e.ok(t, "POST", api+"runs/log-inputs", map[string]any{"run_id": runID, "datasets": []map[string]any{{
-				"tags": []map[string]string{{"key": "mlflow.data.context", "value": "training"}},
+				"tags":    []map[string]string{{"key": "mlflow.data.context", "value": "training"}},
 				"dataset": map[string]string{"name": "churn-train", "digest": "abc123", "source_type": "local", "source": `{"uri":"/data/churn.csv"}`}}}})
 
 			// An artifact through the proxy, at the run's artifact_uri.
