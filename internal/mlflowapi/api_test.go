@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -294,4 +295,12 @@ func TestTrackingRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+func urlq(s string) string { return url.QueryEscape(s) }
+
+func newServer(t testing.TB, h http.Handler) *httptest.Server {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s
 }

@@ -44,7 +44,7 @@ func (n *Int64) parse(s string) error {
 		// 1.7e12 from a client that formats longs as doubles.
 		f, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
-			return fmt.Errorf("want a whole number, got %.40q", s)
+			return typeError(s, int64Type)
 		}
 		v = int64(f)
 	}
@@ -93,7 +93,7 @@ func (f *Float) parse(s string) error {
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil {
-		return fmt.Errorf("want a number, got %.40q", s)
+		return typeError(s, floatType)
 	}
 	*f = Float{V: v, Set: true}
 	return nil
@@ -133,10 +133,19 @@ func (b *Bool) UnmarshalJSON(data []byte) error {
 func (b *Bool) parse(s string) error {
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return fmt.Errorf("want true or false, got %.40q", s)
+		return typeError(s, boolType)
 	}
 	*b = Bool{V: v, Set: true}
 	return nil
+}
+
+// typeError is what the field types report: encoding/json adds the
+// field's path to it.
+func typeError(got string, t reflect.Type) error {
+	if len(got) > 40 {
+		got = got[:40] + "..."
+	}
+	return &json.UnmarshalTypeError{Value: strconv.Quote(got), Type: t}
 }
 
 // decode reads the request into v: the query string of a GET (and of any
@@ -190,6 +199,8 @@ func jsonError(err error) error {
 		return invalid("field '%s': want %s, got %s", field, kindName(te.Type), te.Value)
 	case errors.As(err, &se):
 		return invalid("request body: malformed JSON at byte %d: %v", se.Offset, se)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return invalid("request body: malformed JSON: it ends too early")
 	}
 	// Errors from the field types (Int64, Float, Bool) come wrapped with
 	// the field path by encoding/json.
@@ -265,6 +276,10 @@ func decodeQuery(v any, q url.Values) error {
 			fv.Set(reflect.ValueOf(append([]string(nil), vals...)))
 		default:
 			err = fmt.Errorf("cannot be given in the query string: send a JSON body")
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return invalid("parameter '%s': want %s, got %s", name, kindName(te.Type), te.Value)
 		}
 		if err != nil {
 			return invalid("parameter '%s': %v", name, err)

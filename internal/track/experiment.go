@@ -156,7 +156,8 @@ func (t *Tracker) experimentTags(ctx context.Context, es []*ExperimentInfo) erro
 // experimentChange runs change on an existing experiment inside a write
 // transaction and audits it; change returns the before and after values,
 // or nil, nil for no change.
-func (t *Tracker) experimentChange(ctx context.Context, op, action, id string, change func(tx *sqlstore.Tx, e *ExperimentInfo) (any, any, error)) error {
+func (t *Tracker) experimentChange(ctx context.Context, op, action, id string, change func(tx *sqlstore.Tx, e *ExperimentInfo, now int64) (any, any, error)) error {
+	now := t.nowMS()
 	err := t.db.Write(ctx, func(tx *sqlstore.Tx) error {
 		e, err := scanExperiment(tx.QueryRowContext(ctx, "SELECT "+experimentCols+" FROM experiments WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -165,11 +166,11 @@ func (t *Tracker) experimentChange(ctx context.Context, op, action, id string, c
 		if err != nil {
 			return err
 		}
-		before, after, err := change(tx, e)
+		before, after, err := change(tx, e, now)
 		if err != nil || (before == nil && after == nil) {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE experiments SET last_update_ms = ? WHERE id = ?", t.nowMS(), id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE experiments SET last_update_ms = ? WHERE id = ?", now, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, action, "experiment", id, before, after)
@@ -185,7 +186,7 @@ func (t *Tracker) RenameExperiment(ctx context.Context, id, name string) error {
 	if err := CheckKey("experiment", name); err != nil {
 		return fmt.Errorf("rename experiment %s: %w", id, err)
 	}
-	return t.experimentChange(ctx, "rename", "experiment.rename", id, func(tx *sqlstore.Tx, e *ExperimentInfo) (any, any, error) {
+	return t.experimentChange(ctx, "rename", "experiment.rename", id, func(tx *sqlstore.Tx, e *ExperimentInfo, now int64) (any, any, error) {
 		if e.Name == name {
 			return nil, nil, nil
 		}
@@ -216,8 +217,7 @@ func (t *Tracker) SetExperimentLifecycle(ctx context.Context, id, stage string) 
 	if stage == LifecycleActive {
 		action, op = "experiment.restore", "restore"
 	}
-	now := t.nowMS()
-	return t.experimentChange(ctx, op, action, id, func(tx *sqlstore.Tx, e *ExperimentInfo) (any, any, error) {
+	return t.experimentChange(ctx, op, action, id, func(tx *sqlstore.Tx, e *ExperimentInfo, now int64) (any, any, error) {
 		if e.Lifecycle == stage {
 			return nil, nil, fmt.Errorf("experiment %q is already %s: %w", e.Name, stage, ErrInvalid)
 		}
@@ -248,7 +248,7 @@ func (t *Tracker) SetExperimentTag(ctx context.Context, id, key, value string) e
 	if err := CheckKey("tag", key); err != nil {
 		return fmt.Errorf("set tag on experiment %s: %w", id, err)
 	}
-	return t.experimentChange(ctx, "set tag on", "experiment.tag.set", id, func(tx *sqlstore.Tx, e *ExperimentInfo) (any, any, error) {
+	return t.experimentChange(ctx, "set tag on", "experiment.tag.set", id, func(tx *sqlstore.Tx, e *ExperimentInfo, now int64) (any, any, error) {
 		if e.Lifecycle != LifecycleActive {
 			return nil, nil, fmt.Errorf("experiment %q is deleted: %w", e.Name, ErrDeleted)
 		}
@@ -272,7 +272,7 @@ func (t *Tracker) SetExperimentTag(ctx context.Context, id, key, value string) e
 
 // DeleteExperimentTag removes a tag from an experiment.
 func (t *Tracker) DeleteExperimentTag(ctx context.Context, id, key string) error {
-	return t.experimentChange(ctx, "delete tag of", "experiment.tag.delete", id, func(tx *sqlstore.Tx, e *ExperimentInfo) (any, any, error) {
+	return t.experimentChange(ctx, "delete tag of", "experiment.tag.delete", id, func(tx *sqlstore.Tx, e *ExperimentInfo, now int64) (any, any, error) {
 		var old string
 		err := tx.QueryRowContext(ctx, "SELECT value FROM experiment_tags WHERE experiment_id = ? AND key = ?", id, key).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {

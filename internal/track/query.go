@@ -333,6 +333,10 @@ const MaxLimit = 50000
 func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
 	q, args, limit, offset, err := buildSearch(t.db.Dialect(), o)
 	if err != nil {
+		var fe *FilterError
+		if !errors.As(err, &fe) && !errors.Is(err, ErrInvalid) {
+			err = invalidError{err}
+		}
 		return nil, fmt.Errorf("search runs: %w", err)
 	}
 	rows, err := t.db.QueryContext(ctx, q, args...)
@@ -366,6 +370,13 @@ func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
 	}
 	return page, nil
 }
+
+// invalidError marks an error as matching ErrInvalid too, keeping its
+// message.
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string   { return e.err.Error() }
+func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
 
 func encodeToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
