@@ -23,7 +23,9 @@ func TestBadInput(t *testing.T) {
 		}
 		return out
 	}
-	metric := func(i int) map[string]any { return map[string]any{"key": fmt.Sprint("m", i), "value": i, "timestamp": 1} }
+	metric := func(i int) map[string]any {
+		return map[string]any{"key": fmt.Sprint("m", i), "value": i, "timestamp": 1}
+	}
 	kv := func(i int) map[string]any { return map[string]any{"key": fmt.Sprint("k", i), "value": "v"} }
 	for _, c := range []struct {
 		name, method, path string

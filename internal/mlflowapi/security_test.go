@@ -9,7 +9,9 @@ import (
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 )
 
-func concretePath(p string) string { return strings.Replace(p, "{path...}", "0/abc/artifacts/f.txt", 1) }
+func concretePath(p string) string {
+	return strings.Replace(p, "{path...}", "0/abc/artifacts/f.txt", 1)
+}
 
 // TestEveryRouteChecksPermissions walks the route table: without
 // credentials every route answers 401, and every write route answers 403
