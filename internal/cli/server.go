@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/mlflowapi"
 	"github.com/gyre-ml/gyre/internal/web"
 )
 
@@ -89,7 +90,7 @@ connections and lets in-flight requests finish (--shutdown-timeout).`,
 			}
 			srv, err := web.New(web.Options{DB: st.DB, Blobs: st.Blobs, Access: acc, Tracker: st.Tracker, Registry: st.Registry,
 				Datasets: st.Datasets, AnonymousRead: anonRead, Logger: logger, Version: Version, ShutdownTimeout: shutdown,
-				TLS: tlsConf, Mounts: serverMounts(st)})
+				TLS: tlsConf, Mounts: serverMounts(st, logger)})
 			if err != nil {
 				return failed(err)
 			}
@@ -121,5 +122,9 @@ connections and lets in-flight requests finish (--shutdown-timeout).`,
 	return cmd
 }
 
-// serverMounts returns the route tables mounted beside Gyre's API.
-func serverMounts(st *stores) []web.Mount { return nil }
+// serverMounts returns the route tables mounted beside Gyre's API: the
+// MLflow REST API over the same stores.
+func serverMounts(st *stores, logger *slog.Logger) []web.Mount {
+	api := mlflowapi.New(mlflowapi.Options{Tracker: st.Tracker, Registry: st.Registry, Datasets: st.Datasets, Blobs: st.Blobs, Logger: logger})
+	return []web.Mount{web.MLflow(api)}
+}

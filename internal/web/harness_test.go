@@ -17,6 +17,10 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/access"
 	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/mlflowapi"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
@@ -95,6 +99,11 @@ func newHarness(t testing.TB, b sqlstoretest.Backend, o web.Options) *harness {
 	}
 	acc := access.New(db)
 	o.DB, o.Blobs, o.Access, o.Version = db, bs, acc, "test"
+	// The whole server's route table: Gyre's API and the MLflow API.
+	o.Tracker = track.New(db, bs)
+	o.Registry = registry.New(db, bs)
+	o.Datasets = dataset.New(db, bs)
+	o.Mounts = []web.Mount{web.MLflow(mlflowapi.New(mlflowapi.Options{Tracker: o.Tracker, Registry: o.Registry, Datasets: o.Datasets, Blobs: bs}))}
 	srv, err := web.New(o)
 	if err != nil {
 		t.Fatal(err)
