@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/metric"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/train"
 )
@@ -197,68 +200,6 @@ func TestExpectedROCAUC(t *testing.T) {
 	}
 }
 
-// testStores opens a fresh SQLite store, and the PostgreSQL store of
-// GYRE_TEST_POSTGRES when set.
-func testStores(t *testing.T) map[string]*sqlstore.DB {
-	t.Helper()
-	ctx := context.Background()
-	out := map[string]*sqlstore.DB{}
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "gyre.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	out["sqlite"] = db
-	if url := os.Getenv("GYRE_TEST_POSTGRES"); url != "" {
-		pg, err := sqlstore.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pg.Close() })
-		out["postgres"] = pg
-	}
-	return out
-}
-
-func TestLogRoundTrip(t *testing.T) {
-	for name, db := range testStores(t) {
-		t.Run(name, func(t *testing.T) { testLogRoundTrip(t, db) })
-	}
-}
-
-func testLogRoundTrip(t *testing.T, db *sqlstore.DB) {
-	ctx := context.Background()
-	l := NewLog(db)
-	model := fmt.Sprintf("m-%d", time.Now().UnixNano()) // PostgreSQL stores outlive a test
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var recs []Record
-	for i := 0; i < 450; i++ {
-		recs = append(recs, Record{Model: model, Version: "1", RequestID: fmt.Sprintf("r%d", i/10), Row: i % 10, Time: t0.Add(time.Duration(i) * time.Minute),
-			Input: json.RawMessage(fmt.Sprintf(`{"x": %d, "c": "a"}`, i)), Output: json.RawMessage(fmt.Sprintf(`{"prediction": %d}`, 2*i))})
-	}
-	if err := l.LogPredictions(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.LogPredictions(ctx, recs[:5]); err != nil { // duplicates are ignored
-		t.Fatal(err)
-	}
-	fb := []Feedback{{Model: model, RequestID: "r0", Row: 1, Label: json.RawMessage(`5`), Time: t0}, {Model: model, RequestID: "r0", Row: 1, Label: json.RawMessage(`7`), Time: t0}}
-	if err := l.LogFeedback(ctx, fb); err != nil {
-		t.Fatal(err)
-	}
-	got, err := l.Predictions(ctx, Query{Model: model, Since: t0.Add(time.Minute), Until: t0.Add(101 * time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 100 || got[0].Row != 1 || string(got[0].Label) != "7" || got[99].Time != t0.Add(100*time.Minute) {
-		t.Fatalf("window: %d rows, first %+v", len(got), got[0])
-	}
-	preds, labelled, err := l.Count(ctx, model, time.Time{})
-	if err != nil || preds != 450 || labelled != 1 {
-		t.Errorf("count: %d %d %v", preds, labelled, err)
-	}
-}
-
 func TestWebhookRetries(t *testing.T) {
 	var calls atomic.Int32
 	var body Payload
@@ -292,34 +233,128 @@ func TestWebhookRetries(t *testing.T) {
 	}
 }
 
-func TestRecordsDecode(t *testing.T) {
+// TestLoggedCurrent logs the titanic test set as gyre serve would (one
+// request of three rows at a time, batches out of order, one retried) with
+// labels for three rows in four, and checks that monitoring reads back the
+// frame, predictions and labels that were logged.
+func TestLoggedCurrent(t *testing.T) {
 	b, te := titanicModel(t)
-	var recs []Logged
-	for i := 0; i < 150; i++ {
-		in := map[string]any{}
-		for _, c := range te.Columns() {
-			if v, ok := frame.Value(c, i); ok && c.Kind().Numeric() {
-				in[c.Name()] = v
-			} else if !c.IsNull(i) {
-				in[c.Name()] = c.Format(i)
+	for name, l := range testLogs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			model := fmt.Sprintf("t-%d", time.Now().UnixNano()) // PostgreSQL stores outlive a test
+			t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+			feats, err := te.Drop(b.Manifest.Target)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		inJ, _ := json.Marshal(in)
-		recs = append(recs, Logged{Record: Record{RequestID: "x", Row: i, Time: time.Unix(int64(i), 0), Input: inJ,
-			Output: json.RawMessage(`{"prediction": "1", "probabilities": {"0": 0.25, "1": 0.75}}`)}, Label: json.RawMessage(`1`)})
+			pred, err := b.Predict(feats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sv, _ := te.Column(b.Manifest.Target)
+			n := te.NumRows()
+			var batches []*predlog.Batch
+			var fbs []predlog.Feedback
+			bld := predlog.NewBuilder(model, "2", b.Manifest.Input, b.Manifest.Classes)
+			k := len(b.Manifest.Classes)
+			for lo := 0; lo < n; lo += 3 {
+				hi := min(lo+3, n)
+				rows := seq(n)[lo:hi]
+				id := fmt.Sprintf("q%d", lo/3)
+				p := &bundle.Prediction{Values: pred.Values[lo:hi], Proba: pred.Proba[lo*k : hi*k], Classes: pred.Classes}
+				bld.AddFrame(id, t0.Add(time.Duration(lo)*time.Second), feats.Take(rows), p)
+				for i := lo; i < hi; i++ {
+					if i%4 != 0 {
+						fbs = append(fbs, predlog.Feedback{Model: model, RequestID: id, Row: i - lo, Label: sv.Format(i), Time: t0})
+					}
+				}
+				if bld.Len() >= 60 || hi == n {
+					batches = append(batches, bld.Batch())
+				}
+			}
+			for _, i := range append(seq(len(batches))[1:], 0, 0) {
+				if err := l.LogPredictions(ctx, batches[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.LogFeedback(ctx, fbs); err != nil {
+				t.Fatal(err)
+			}
+			cur, err := ReadCurrent(ctx, l, b, predlog.Query{Model: model})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Frame.NumRows() != n {
+				t.Fatalf("read %d rows, want %d", cur.Frame.NumRows(), n)
+			}
+			for _, fd := range b.Manifest.Input.Fields {
+				wc, err := feats.Column(fd.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gc, err := cur.Frame.Column(fd.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gc.Kind() != wc.Kind() {
+					t.Errorf("%s: kind %v, want %v", wc.Name(), gc.Kind(), wc.Kind())
+				}
+				for i := range n {
+					if gc.IsNull(i) != wc.IsNull(i) || gc.Format(i) != wc.Format(i) {
+						t.Fatalf("%s row %d: got %q, want %q", wc.Name(), i, gc.Format(i), wc.Format(i))
+					}
+				}
+			}
+			want := labels(t, b, te)
+			for i := range n {
+				if cur.Pred.Values[i] != pred.Values[i] || cur.Pred.Proba[i*k+1] != pred.Proba[i*k+1] || !cur.Times[i].Equal(t0.Add(time.Duration(i/3*3)*time.Second)) {
+					t.Fatalf("row %d: prediction %v (%v) at %v, want %v (%v)", i, cur.Pred.Values[i], cur.Pred.Proba[i*k:i*k+k], cur.Times[i], pred.Values[i], pred.Proba[i*k:i*k+k])
+				}
+				if w := want[i]; i%4 == 0 && !math.IsNaN(cur.Labels[i]) || i%4 != 0 && cur.Labels[i] != w {
+					t.Fatalf("label %d: %v, want %v", i, cur.Labels[i], w)
+				}
+			}
+			ref, err := BundleReference(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := AnalyzeLogged(ctx, l, b, model, time.Time{}, Options{})
+			if err != nil || rep.Performance == nil || rep.Performance.Labeled != n-(n+3)/4 || rep.Drift == nil || ref == nil {
+				t.Fatalf("analysis of the log: %v %+v", err, rep)
+			}
+			if _, err := AnalyzeLogged(ctx, l, b, model+"-none", time.Time{}, Options{}); !errors.Is(err, ErrNoLogged) {
+				t.Errorf("empty window: %v", err)
+			}
+		})
 	}
-	cur, err := Records(b, recs)
+}
+
+// testLogs opens a prediction log in a fresh SQLite store, and in the
+// PostgreSQL store of GYRE_TEST_POSTGRES when set.
+func testLogs(t *testing.T) map[string]*predlog.Log {
+	t.Helper()
+	ctx := context.Background()
+	blobs, err := blob.OpenDir(filepath.Join(t.TempDir(), "artifacts"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur.Frame.NumRows() != 150 || cur.Labels == nil || cur.Pred.Proba[1] != 0.75 {
-		t.Fatalf("decoded %d rows, labels %v, proba %v", cur.Frame.NumRows(), cur.Labels != nil, cur.Pred.Proba[:2])
+	out := map[string]*predlog.Log{}
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "gyre.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	age, _ := cur.Frame.Column("Age")
-	orig, _ := te.Column("Age")
-	if age.NullCount() != orig.Take(seq(150)).NullCount() {
-		t.Errorf("missing ages: %d vs %d", age.NullCount(), orig.Take(seq(150)).NullCount())
+	t.Cleanup(func() { db.Close() })
+	out["sqlite"] = predlog.New(db, blobs)
+	if url := os.Getenv("GYRE_TEST_POSTGRES"); url != "" {
+		pg, err := sqlstore.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pg.Close() })
+		out["postgres"] = predlog.New(pg, blobs)
 	}
+	return out
 }
 
 func seq(n int) []int {

@@ -1,0 +1,517 @@
+package predlog
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+)
+
+// Log is the prediction log of a metadata store and an artifact store. It
+// is safe for concurrent use, and several processes may share the stores.
+type Log struct {
+	db    *sqlstore.DB
+	blobs blob.Store
+
+	upgradeMu sync.Mutex
+	upgraded  bool
+}
+
+// New returns the prediction log kept in db (the index and the feedback)
+// and blobs (the batch files).
+func New(db *sqlstore.DB, blobs blob.Store) *Log { return &Log{db: db, blobs: blobs} }
+
+// LogPredictions stores a batch: its Parquet file goes to the artifact
+// store first, then its index row (model, version, time range, row count,
+// digest) to the metadata store, so a crash never indexes a missing file.
+// Storing the same batch twice stores it once.
+func (l *Log) LogPredictions(ctx context.Context, b *Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	if b.Model == "" {
+		return fmt.Errorf("log predictions: batch without a model name")
+	}
+	if err := l.Upgrade(ctx); err != nil {
+		return err
+	}
+	if err := l.store(ctx, b); err != nil {
+		return fmt.Errorf("log predictions of %s: %w", b.Model, err)
+	}
+	return nil
+}
+
+// store writes a batch's file and indexes it.
+func (l *Log) store(ctx context.Context, b *Batch) error {
+	ref, lo, hi, err := l.put(ctx, b)
+	if err != nil {
+		return err
+	}
+	return l.db.Write(ctx, func(tx *sqlstore.Tx) error { return indexBatch(ctx, tx, b, ref, lo, hi) })
+}
+
+// put writes a batch's Parquet file to the artifact store.
+func (l *Log) put(ctx context.Context, b *Batch) (ref blob.Ref, lo, hi int64, err error) {
+	f, err := toFrame(b)
+	if err != nil {
+		return ref, 0, 0, err
+	}
+	var buf bytes.Buffer
+	if err := parquetio.Write(&buf, f); err != nil {
+		return ref, 0, 0, fmt.Errorf("encode batch: %w", err)
+	}
+	if ref, err = l.blobs.Put(ctx, &buf); err != nil {
+		return ref, 0, 0, fmt.Errorf("store batch: %w", err)
+	}
+	lo, hi = b.Time[0], b.Time[0]
+	for _, t := range b.Time {
+		lo, hi = min(lo, t), max(hi, t)
+	}
+	return ref, lo, hi, nil
+}
+
+// indexBatch inserts a stored batch's index row.
+func indexBatch(ctx context.Context, tx *sqlstore.Tx, b *Batch, ref blob.Ref, lo, hi int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO prediction_log (digest, model, version, min_time_ms, max_time_ms, n, size, logged_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
+		ref.Digest, b.Model, b.Version, floorMs(lo), floorMs(hi), int64(b.Len()), ref.Size, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("index batch: %w", err)
+	}
+	return nil
+}
+
+// floorMs is a unix-nanosecond time in whole milliseconds, rounded down.
+func floorMs(ns int64) int64 {
+	ms := ns / 1e6
+	if ns < 0 && ns%1e6 != 0 {
+		ms--
+	}
+	return ms
+}
+
+// feedbackChunk bounds the rows of one INSERT (five parameters each).
+const feedbackChunk = 500
+
+// LogFeedback stores labels in the feedback table, one row per (model,
+// request id, row): a later label for a row replaces the earlier one.
+func (l *Log) LogFeedback(ctx context.Context, fbs []Feedback) error {
+	if len(fbs) == 0 {
+		return nil
+	}
+	if err := l.Upgrade(ctx); err != nil {
+		return err
+	}
+	err := l.db.Write(ctx, func(tx *sqlstore.Tx) error { return insertFeedback(ctx, tx, fbs, true) })
+	if err != nil {
+		return fmt.Errorf("log feedback: %w", err)
+	}
+	return nil
+}
+
+// insertFeedback upserts labels (replace: a label already stored for a
+// row gives way; otherwise it stays), the last of a row's labels in fbs
+// winning.
+func insertFeedback(ctx context.Context, tx *sqlstore.Tx, fbs []Feedback, replace bool) error {
+	type key struct {
+		model, id string
+		row       int
+	}
+	last := make(map[key]int, len(fbs))
+	for i, f := range fbs {
+		last[key{f.Model, f.RequestID, f.Row}] = i
+	}
+	conflict := " ON CONFLICT (model, request_id, row_index) DO NOTHING"
+	if replace {
+		conflict = " ON CONFLICT (model, request_id, row_index) DO UPDATE SET label = excluded.label, time_ms = excluded.time_ms"
+	}
+	var sb strings.Builder
+	args := make([]any, 0, 5*feedbackChunk)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		sb.WriteString(conflict)
+		_, err := tx.ExecContext(ctx, sb.String(), args...)
+		sb.Reset()
+		args = args[:0]
+		return err
+	}
+	for i, f := range fbs {
+		if last[key{f.Model, f.RequestID, f.Row}] != i {
+			continue
+		}
+		if len(args) == 0 {
+			sb.WriteString("INSERT INTO feedback (model, request_id, row_index, label, time_ms) VALUES (?, ?, ?, ?, ?)")
+		} else {
+			sb.WriteString(", (?, ?, ?, ?, ?)")
+		}
+		args = append(args, f.Model, f.RequestID, int64(f.Row), f.Label, f.Time.UnixMilli())
+		if len(args) == 5*feedbackChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// Query selects logged predictions.
+type Query struct {
+	// Model is the served model name (required).
+	Model string
+	// Version restricts to one model version ("" = all).
+	Version string
+	// Since and Until bound the prediction time: Since ≤ t < Until (zero =
+	// unbounded).
+	Since, Until time.Time
+	// Limit bounds the rows, newest kept (0 = all).
+	Limit int
+}
+
+// Logged is what a query read: the logged rows in time order, a row
+// logged twice (a retried write, a replayed write-ahead file) kept once,
+// typed by the reader's schema, with each row's latest label.
+type Logged struct {
+	Batch
+	// Labels holds each row's feedback label, "" when none arrived.
+	Labels []string
+	// Labeled counts the rows with a label.
+	Labeled int
+}
+
+// feedbackSlack is how long before a prediction its label may be stamped:
+// labels arrive after their predictions, a day absorbs clock skew between
+// the processes that log them.
+const feedbackSlack = 24 * time.Hour
+
+// Read returns the logged predictions matching q, inputs typed by schema
+// (columns matched by name and converted: a value that does not convert is
+// missing, a column a batch lacks is missing) and predictions by classes
+// (nil for regression; a class not among them is -1).
+func (l *Log) Read(ctx context.Context, q Query, schema frame.Schema, classes []string) (*Logged, error) {
+	if q.Model == "" {
+		return nil, fmt.Errorf("read prediction log: no model given")
+	}
+	if err := l.Upgrade(ctx); err != nil {
+		return nil, err
+	}
+	out, err := l.read(ctx, q, schema, classes)
+	if err != nil {
+		return nil, fmt.Errorf("read prediction log of %s: %w", q.Model, err)
+	}
+	return out, nil
+}
+
+// Count returns the number of logged predictions of a model since a time
+// (zero: all), each row counted once, and how many of them have a label.
+func (l *Log) Count(ctx context.Context, model string, since time.Time) (preds, labels int, err error) {
+	lg, err := l.Read(ctx, Query{Model: model, Since: since}, frame.Schema{}, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	return lg.Len(), lg.Labeled, nil
+}
+
+// batchRef is one indexed batch.
+type batchRef struct {
+	digest string
+	first  int64
+}
+
+func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []string) (*Logged, error) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.Since.IsZero() {
+		lo = q.Since.UnixNano()
+	}
+	if !q.Until.IsZero() {
+		hi = q.Until.UnixNano()
+	}
+	query := "SELECT digest, min_time_ms FROM prediction_log WHERE model = ? AND max_time_ms >= ? AND min_time_ms <= ?"
+	args := []any{q.Model, floorMs(lo), floorMs(hi)}
+	if q.Version != "" {
+		query += " AND version = ?"
+		args = append(args, q.Version)
+	}
+	rows, err := l.db.QueryContext(ctx, query+" ORDER BY min_time_ms, digest", args...)
+	if err != nil {
+		return nil, fmt.Errorf("query index: %w", err)
+	}
+	var refs []batchRef
+	for rows.Next() {
+		var r batchRef
+		if err := rows.Scan(&r.digest, &r.first); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("query index: %w", err)
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query index: %w", err)
+	}
+	files, err := l.load(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	sel := selectRows(files, lo, hi, q.Limit)
+	out := assemble(files, sel, schema, classes)
+	out.Model, out.Version = q.Model, q.Version
+	if out.Len() == 0 {
+		return out, nil
+	}
+	since := out.Time[0] - int64(feedbackSlack)
+	if err := l.labels(ctx, q.Model, since, sel.index, sel.offset, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// load reads and decodes batch files on all cores.
+func (l *Log) load(ctx context.Context, refs []batchRef) ([]*stored, error) {
+	files := make([]*stored, len(refs))
+	errs := make([]error, len(refs))
+	next := make(chan int, len(refs))
+	for i := range refs {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(refs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				files[i], errs[i] = l.loadOne(ctx, refs[i].digest)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: %w", refs[i].digest, err)
+		}
+	}
+	return files, nil
+}
+
+func (l *Log) loadOne(ctx context.Context, digest string) (*stored, error) {
+	rc, err := l.blobs.Get(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return nil, err
+	}
+	f, err := parquetio.Read(bytes.NewReader(data), int64(len(data)), digest)
+	if err != nil {
+		return nil, err
+	}
+	return openStored(f)
+}
+
+// rowKey identifies a logged row.
+type rowKey struct {
+	id  string
+	row int32
+}
+
+// run is a stretch of consecutive selected rows of one file.
+type run struct{ file, lo, hi int }
+
+// selection is the rows a query keeps, as runs of files, and the output
+// position of each row's key (less offset: the rows Limit cut).
+type selection struct {
+	runs   []run
+	times  []int64
+	index  map[rowKey]int
+	offset int
+}
+
+// selectRows picks the rows of files in [lo, hi) in time order, the first
+// of a key's rows kept, then the newest limit of them.
+func selectRows(files []*stored, lo, hi int64, limit int) *selection {
+	type ref struct {
+		t       int64
+		file, i int32
+	}
+	var refs []ref
+	for fi, f := range files {
+		for i, t := range f.times {
+			if t >= lo && t < hi {
+				refs = append(refs, ref{t, int32(fi), int32(i)})
+			}
+		}
+	}
+	byTime := func(a, b ref) int { return cmpInt64(a.t, b.t) }
+	if !slices.IsSortedFunc(refs, byTime) { // concurrent servers interleave batches
+		slices.SortStableFunc(refs, byTime)
+	}
+	sel := &selection{index: make(map[rowKey]int, len(refs))}
+	kept := refs[:0]
+	for _, r := range refs {
+		f := files[r.file]
+		k := rowKey{f.reqID(int(r.i)), f.row(int(r.i))}
+		if _, dup := sel.index[k]; dup {
+			continue
+		}
+		sel.index[k] = len(kept)
+		kept = append(kept, r)
+	}
+	if limit > 0 && len(kept) > limit {
+		sel.offset = len(kept) - limit
+		kept = kept[sel.offset:]
+	}
+	sel.times = make([]int64, len(kept))
+	for j, r := range kept {
+		sel.times[j] = r.t
+		if k := len(sel.runs) - 1; k >= 0 && sel.runs[k].file == int(r.file) && sel.runs[k].hi == int(r.i) {
+			sel.runs[k].hi++
+			continue
+		}
+		sel.runs = append(sel.runs, run{int(r.file), int(r.i), int(r.i) + 1})
+	}
+	return sel
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// assemble copies the selected rows into a batch typed by schema and
+// classes, one column per core at a time.
+func assemble(files []*stored, sel *selection, schema frame.Schema, classes []string) *Logged {
+	n := len(sel.times)
+	out := &Logged{Batch: Batch{Time: sel.times, RequestID: make([]string, n), Row: make([]int32, n)}}
+	fields := schema.Fields
+	cols := make([]frame.Column, len(fields))
+	pred := newPrediction(classes, n)
+	classIndex := make(map[string]int, len(classes))
+	for k, c := range classes {
+		classIndex[c] = k
+	}
+	parallel(len(fields)+2, func(t int) {
+		switch {
+		case t < len(fields):
+			c := newColumn(fields[t])
+			name := storedName(fields[t].Name)
+			for _, r := range sel.runs {
+				if src := colOf(files[r.file].f, name); src != nil {
+					c.appendRange(src, r.lo, r.hi)
+				} else {
+					c.appendNulls(r.hi - r.lo)
+				}
+			}
+			cols[t] = c.finish()
+		case t == len(fields):
+			j := 0
+			for _, r := range sel.runs {
+				f := files[r.file]
+				for i := r.lo; i < r.hi; i++ {
+					out.RequestID[j], out.Row[j] = f.reqID(i), f.row(i)
+					j++
+				}
+			}
+		default:
+			k := len(classes)
+			j := 0
+			for _, r := range sel.runs {
+				f := files[r.file].f
+				pred.Values = predictions(pred.Values, colOf(f, ColPrediction), r.lo, r.hi, classes, classIndex)
+				for ci, name := range classes {
+					pc, ok := colOf(f, ProbaPrefix+name).(*frame.Float)
+					if !ok {
+						continue
+					}
+					for i := r.lo; i < r.hi; i++ {
+						if pc.Valid.Valid(i) {
+							pred.Proba[(j+i-r.lo)*k+ci] = pc.Values[i]
+						}
+					}
+				}
+				j += r.hi - r.lo
+			}
+		}
+	})
+	out.Input = frame.MustNew(cols...)
+	out.Pred = pred
+	return out
+}
+
+// labels joins each selected row with its label from the feedback table
+// (stamped at or after since).
+func (l *Log) labels(ctx context.Context, model string, since int64, index map[rowKey]int, offset int, out *Logged) error {
+	out.Labels = make([]string, out.Len())
+	rows, err := l.db.QueryContext(ctx, "SELECT request_id, row_index, label FROM feedback WHERE model = ? AND time_ms >= ?", model, floorMs(since))
+	if err != nil {
+		return fmt.Errorf("query feedback: %w", err)
+	}
+	defer rows.Close()
+	intern := map[string]string{} // class labels repeat: keep each once
+	for rows.Next() {
+		var id, label sql.RawBytes
+		var row int64
+		if err := rows.Scan(&id, &row, &label); err != nil {
+			return fmt.Errorf("query feedback: %w", err)
+		}
+		j, ok := index[rowKey{string(id), int32(row)}]
+		if !ok || j < offset || len(label) == 0 {
+			continue
+		}
+		s, ok := intern[string(label)]
+		if !ok {
+			s = string(label)
+			if len(intern) < 10000 {
+				intern[s] = s
+			}
+		}
+		if out.Labels[j-offset] == "" {
+			out.Labeled++
+		}
+		out.Labels[j-offset] = s
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query feedback: %w", err)
+	}
+	return nil
+}
+
+// parallel calls fn(0..n-1) on all cores.
+func parallel(n int, fn func(i int)) {
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
