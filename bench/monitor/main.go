@@ -1,15 +1,15 @@
 // Command monitor-bench times the full monitoring path on N logged
 // predictions × 20 features: reading a day's window from the prediction log
-// in a SQLite store straight into a typed frame (columnar batches, labels
-// joined), and analysing drift, quality and windowed performance against a
-// stored 100,000-row reference.
+// (Parquet batches in a local artifact store, indexed in a SQLite store, with
+// labels in its feedback table) straight into a typed frame, and analysing
+// drift, quality and windowed performance against a stored 100,000-row
+// reference.
 //
 //	go run ./bench/monitor -n 1000000
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -20,18 +20,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/predlog"
+	"github.com/gyre-ml/gyre/internal/predlog/predlogtest"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 func main() {
 	n := flag.Int("n", 1_000_000, "logged predictions")
-	batch := flag.Int("batch", 1000, "records per logged batch (gyre serve logs up to 1000 at a time)")
-	viaJSON := flag.Bool("json", false, "also time the per-row JSON path (Predictions + Records)")
+	batch := flag.Int("batch", 8192, "records per logged batch (gyre serve logs up to 8192 at a time)")
 	store := flag.String("store", "", "metadata store: a postgres:// URL (default: a fresh SQLite file)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the read and analysis to this file")
 	flag.Parse()
@@ -50,6 +52,10 @@ func main() {
 		log.Fatal(err)
 	}
 	defer db.Close()
+	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	ref := frametest.Synthetic(100_000, 1, 0)
 	feats, _ := ref.Drop("y")
@@ -63,38 +69,15 @@ func main() {
 
 	// log n predictions with labels, one day's worth
 	cur := frametest.Synthetic(*n, 2, 0.3)
-	l := monitor.NewLog(db)
-	t0 := time.Now().Add(-23 * time.Hour)
+	curFeats, _ := cur.Drop("y")
+	y, _ := cur.Column("y")
+	l := predlog.New(db, blobs)
 	start := time.Now()
-	row := map[string]any{}
-	for lo := 0; lo < *n; lo += *batch {
-		hi := min(lo+*batch, *n)
-		recs := make([]monitor.Record, 0, hi-lo)
-		fbs := make([]monitor.Feedback, 0, hi-lo)
-		for i := lo; i < hi; i++ {
-			for _, c := range cur.Columns()[:20] {
-				if v, ok := frame.Value(c, i); ok && c.Kind() == frame.KindFloat {
-					row[c.Name()] = v
-				} else {
-					row[c.Name()] = c.Format(i)
-				}
-			}
-			in, _ := json.Marshal(row)
-			y, _ := frame.Value(cur.Columns()[20], i)
-			id := "r" + strconv.Itoa(i/10)
-			ts := t0.Add(time.Duration(i) * ((22 * time.Hour) / time.Duration(*n)))
-			recs = append(recs, monitor.Record{Model: model, Version: "1", RequestID: id, Row: i % 10, Time: ts, Input: in,
-				Output: json.RawMessage(fmt.Sprintf(`{"prediction": %g}`, 0.9*y))})
-			fbs = append(fbs, monitor.Feedback{Model: model, RequestID: id, Row: i % 10, Label: json.RawMessage(strconv.FormatFloat(y, 'g', -1, 64)), Time: ts})
-		}
-		if err := l.LogPredictions(ctx, recs); err != nil {
-			log.Fatal(err)
-		}
-		if err := l.LogFeedback(ctx, fbs); err != nil {
-			log.Fatal(err)
-		}
+	stored, err := predlogtest.Log(ctx, l, model, curFeats, frametestValues(y), time.Now().Add(-23*time.Hour), 22*time.Hour, *batch)
+	if err != nil {
+		log.Fatal(err)
 	}
-	fmt.Printf("logged %d predictions + labels in %.1fs (%.0f rows/s)\n", *n, time.Since(start).Seconds(), float64(*n)/time.Since(start).Seconds())
+	fmt.Printf("logged %d predictions + labels in %.1fs (storing %.1fs: %.0f rows/s)\n", *n, time.Since(start).Seconds(), stored.Seconds(), float64(*n)/stored.Seconds())
 
 	refProfile, err := monitor.BundleReference(b)
 	if err != nil {
@@ -112,7 +95,7 @@ func main() {
 	}
 	// the monitoring path: query the window straight into typed columns
 	t := time.Now()
-	c, err := l.Current(ctx, b, monitor.Query{Model: model, Since: time.Now().Add(-24 * time.Hour)})
+	c, err := monitor.ReadCurrent(ctx, l, b, predlog.Query{Model: model, Since: time.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -131,21 +114,11 @@ func main() {
 	}
 	fmt.Printf("rows %d (%d labelled): read into typed frame %.2fs, analyse %.2fs, total %.2fs; %d of %d features drifted, %d windows, %d alerts\n",
 		c.Frame.NumRows(), labelled, tq.Seconds(), ta.Seconds(), (tq + ta).Seconds(), rep.Drift.Drifted, rep.Drift.Tested, len(rep.Performance.Windows), len(rep.Alerts))
-	var size int64
-	if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(LENGTH(data)), 0) FROM prediction_chunks WHERE model = ?", model).Scan(&size); err == nil {
-		fmt.Printf("stored prediction batches: %.1f MB (%.0f bytes/row)\n", float64(size)/1e6, float64(size)/float64(*n))
-	}
-	if *viaJSON {
-		t = time.Now()
-		logged, err := l.Predictions(ctx, monitor.Query{Model: model, Since: time.Now().Add(-24 * time.Hour)})
-		if err != nil {
-			log.Fatal(err)
-		}
-		tq := time.Since(t)
-		t = time.Now()
-		if _, err := monitor.Records(b, logged); err != nil {
-			log.Fatal(err)
-		}
-		fmt.Printf("for comparison, rows rebuilt as JSON and decoded: query %.2fs, decode %.2fs\n", tq.Seconds(), time.Since(t).Seconds())
+	var size, files int64
+	if err := db.QueryRowContext(ctx, "SELECT COALESCE(SUM(size), 0), COUNT(*) FROM prediction_log WHERE model = ?", model).Scan(&size, &files); err == nil {
+		fmt.Printf("stored prediction batches: %d Parquet files, %.1f MB (%.0f bytes/row)\n", files, float64(size)/1e6, float64(size)/float64(*n))
 	}
 }
+
+// frametestValues returns a float column's values.
+func frametestValues(c frame.Column) []float64 { return c.(*frame.Float).Values }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -16,12 +15,13 @@ import (
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/profile"
 )
 
 func init() { register(newMonitorCmd) }
 
-var errNoLogged = errors.New("no logged predictions in the window: serve the model with --log-predictions, or pass --current")
+var errNoLogged = fmt.Errorf("%w: serve the model with --log-predictions, or pass --current", monitor.ErrNoLogged)
 
 type monitorFlags struct {
 	current, reference, html, project, webhook, metric, name string
@@ -135,8 +135,7 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 			return err
 		}
 		defer st.Close()
-		// The columnar log reads straight into a typed frame.
-		cur, err := monitor.NewLog(st.DB).Current(ctx, b, monitor.Query{Model: name, Since: time.Now().Add(-fl.window)})
+		cur, err := monitor.ReadCurrent(ctx, predlog.New(st.DB, st.Blobs), b, predlog.Query{Model: name, Since: time.Now().Add(-fl.window)})
 		if err != nil {
 			return failed(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
+	"github.com/gyre-ml/gyre/internal/predlog"
 )
 
 func init() { register(newPipelineCmd) }
@@ -206,8 +207,8 @@ func alertCheck(st *stores, p *pipeline.Project) func(ctx context.Context) (stri
 		if window <= 0 {
 			window = 24 * time.Hour
 		}
-		rep, err := monitorLogged(ctx, monitor.NewLog(st.DB), m.Bundle, p.Name, time.Now().Add(-window), opt)
-		if errors.Is(err, errNoLogged) {
+		rep, err := monitor.AnalyzeLogged(ctx, predlog.New(st.DB, st.Blobs), m.Bundle, p.Name, time.Now().Add(-window), opt)
+		if errors.Is(err, monitor.ErrNoLogged) {
 			return "", nil
 		}
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/serve"
 )
 
@@ -147,7 +148,7 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, err := serve.New([]serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}},
-		serve.Options{ReloadInterval: 100 * time.Millisecond, Resolver: reg, Log: predictionLog(st), Sample: 1})
+		serve.Options{ReloadInterval: 100 * time.Millisecond, Resolver: reg, Log: predlog.New(st.DB, st.Blobs), Sample: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	log := monitor.NewLog(st.DB)
+	log := predlog.New(st.DB, st.Blobs)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, labels, err := log.Count(ctx, "bike", time.Time{})
@@ -294,7 +295,8 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 
 	// the same figures as Prometheus gauges for 'gyre serve'
 	gctx, gcancel := context.WithCancel(ctx)
-	gauges := monitorGauges(gctx, st, []serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}}, time.Hour, time.Hour)
+	served := []serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}}
+	gauges := monitor.Gauges(gctx, predlog.New(st.DB, st.Blobs), gaugeModels(served, reg), time.Hour, time.Hour)
 	var gb strings.Builder
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		gb.Reset()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/serve"
 )
 
@@ -97,28 +101,27 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				}
 				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
 			}
-			var logStores *stores
+			var plog *predlog.Log
 			if logPreds {
 				st, err := app.openStores(ctx)
 				if err != nil {
 					return err
 				}
 				closers = append(closers, st.Close)
-				if predictionLog == nil {
-					return failed(fmt.Errorf("serve: this build cannot log predictions"))
+				plog = predlog.New(st.DB, st.Blobs)
+				if err := plog.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
+					return failed(err)
 				}
-				opt.Log = predictionLog(st)
-				logStores = st
-				opt.Sample = sample
+				opt.Log, opt.Sample = plog, sample
 			}
 			srv, err := serve.New(models, opt)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			if logStores != nil {
+			if plog != nil {
 				// Drift scores and estimated performance over the last day
 				// of logged predictions, as Prometheus gauges.
-				srv.SetGauges(monitorGauges(ctx, logStores, models, 24*time.Hour, time.Minute))
+				srv.SetGauges(monitor.Gauges(ctx, plog, gaugeModels(models, regModels), 24*time.Hour, time.Minute))
 			}
 			return srv.ListenAndServe(ctx, addr, func(a net.Addr) {
 				var names []string
@@ -143,6 +146,19 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	return cmd
 }
 
-// predictionLog builds the store-backed prediction log; wired by the
-// monitoring file.
-var predictionLog func(st *stores) serve.PredictionLog
+// gaugeModels are the served models as the drift gauges watch them: a
+// registry reference at the version it resolves to now.
+func gaugeModels(models []serve.Model, reg *registryModels) []monitor.GaugeModel {
+	out := make([]monitor.GaugeModel, len(models))
+	for i, m := range models {
+		out[i] = monitor.GaugeModel{Name: m.Name, Load: func(ctx context.Context) (*bundle.Bundle, string, error) {
+			if m.Reloadable && reg != nil {
+				if rm, err := reg.load(ctx, m.Ref); err == nil {
+					return rm.Bundle, rm.Version, nil
+				}
+			}
+			return m.Bundle, m.Version, nil
+		}}
+	}
+	return out
+}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -239,7 +241,7 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	if !q.Until.IsZero() {
 		hi = q.Until.UnixNano()
 	}
-	query := "SELECT digest, min_time_ms FROM prediction_log WHERE model = ? AND max_time_ms >= ? AND min_time_ms <= ?"
+	query := "SELECT digest, min_time_ms, n FROM prediction_log WHERE model = ? AND max_time_ms >= ? AND min_time_ms <= ?"
 	args := []any{q.Model, floorMs(lo), floorMs(hi)}
 	if q.Version != "" {
 		query += " AND version = ?"
@@ -250,31 +252,69 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 		return nil, fmt.Errorf("query index: %w", err)
 	}
 	var refs []batchRef
+	rowsHint := 0
 	for rows.Next() {
 		var r batchRef
-		if err := rows.Scan(&r.digest, &r.first); err != nil {
+		var n int
+		if err := rows.Scan(&r.digest, &r.first, &n); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("query index: %w", err)
 		}
 		refs = append(refs, r)
+		rowsHint += n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query index: %w", err)
 	}
+	// labels arrive after their predictions: with a lower time bound the
+	// feedback is read while the batch files are
+	keys := newRowHasher()
+	type fbResult struct {
+		labels map[rowHash]string
+		err    error
+	}
+	var early chan fbResult
+	if lo > math.MinInt64+int64(feedbackSlack) {
+		early = make(chan fbResult, 1)
+		go func() {
+			m, err := l.feedback(ctx, keys, q.Model, lo-int64(feedbackSlack), rowsHint)
+			early <- fbResult{m, err}
+		}()
+	}
 	files, err := l.load(ctx, refs)
 	if err != nil {
+		if early != nil {
+			<-early
+		}
 		return nil, err
 	}
 	sel := selectRows(files, lo, hi, q.Limit)
 	out := assemble(files, sel, schema, classes)
 	out.Model, out.Version = q.Model, q.Version
-	if out.Len() == 0 {
-		return out, nil
+	var labels map[rowHash]string
+	switch {
+	case early != nil:
+		r := <-early
+		labels, err = r.labels, r.err
+	case out.Len() > 0:
+		labels, err = l.feedback(ctx, keys, q.Model, out.Time[0]-int64(feedbackSlack), out.Len())
 	}
-	since := out.Time[0] - int64(feedbackSlack)
-	if err := l.labels(ctx, q.Model, since, sel.index, sel.offset, out); err != nil {
+	if err != nil {
 		return nil, err
+	}
+	out.Labels = make([]string, out.Len())
+	if len(labels) > 0 {
+		parallelRange(out.Len(), func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				out.Labels[j] = labels[keys.hash(out.RequestID[j], out.Row[j])]
+			}
+		})
+		for _, s := range out.Labels {
+			if s != "" {
+				out.Labeled++
+			}
+		}
 	}
 	return out, nil
 }
@@ -333,17 +373,16 @@ type rowKey struct {
 // run is a stretch of consecutive selected rows of one file.
 type run struct{ file, lo, hi int }
 
-// selection is the rows a query keeps, as runs of files, and the output
-// position of each row's key (less offset: the rows Limit cut).
+// selection is the rows a query keeps, as runs of files.
 type selection struct {
-	runs   []run
-	times  []int64
-	index  map[rowKey]int
-	offset int
+	runs  []run
+	times []int64
 }
 
-// selectRows picks the rows of files in [lo, hi) in time order, the first
-// of a key's rows kept, then the newest limit of them.
+// selectRows picks the rows of files in [lo, hi) in time order, a row
+// logged twice kept once, then the newest limit of them. A row logged twice
+// (a retried write, a replayed write-ahead file) carries the same time both
+// times, so only rows of equal times are compared.
 func selectRows(files []*stored, lo, hi int64, limit int) *selection {
 	type ref struct {
 		t       int64
@@ -361,22 +400,38 @@ func selectRows(files []*stored, lo, hi int64, limit int) *selection {
 	if !slices.IsSortedFunc(refs, byTime) { // concurrent servers interleave batches
 		slices.SortStableFunc(refs, byTime)
 	}
-	sel := &selection{index: make(map[rowKey]int, len(refs))}
-	kept := refs[:0]
-	for _, r := range refs {
+	key := func(r ref) rowKey {
 		f := files[r.file]
-		k := rowKey{f.reqID(int(r.i)), f.row(int(r.i))}
-		if _, dup := sel.index[k]; dup {
+		return rowKey{f.reqID(int(r.i)), f.row(int(r.i))}
+	}
+	kept := refs[:0]
+	var seen map[rowKey]bool
+	for g := 0; g < len(refs); {
+		e := g + 1
+		for e < len(refs) && refs[e].t == refs[g].t {
+			e++
+		}
+		if e == g+1 {
+			kept = append(kept, refs[g])
+			g = e
 			continue
 		}
-		sel.index[k] = len(kept)
-		kept = append(kept, r)
+		if seen == nil {
+			seen = map[rowKey]bool{}
+		}
+		clear(seen)
+		for _, r := range refs[g:e] {
+			if k := key(r); !seen[k] {
+				seen[k] = true
+				kept = append(kept, r)
+			}
+		}
+		g = e
 	}
 	if limit > 0 && len(kept) > limit {
-		sel.offset = len(kept) - limit
-		kept = kept[sel.offset:]
+		kept = kept[len(kept)-limit:]
 	}
-	sel.times = make([]int64, len(kept))
+	sel := &selection{times: make([]int64, len(kept))}
 	for j, r := range kept {
 		sel.times[j] = r.t
 		if k := len(sel.runs) - 1; k >= 0 && sel.runs[k].file == int(r.file) && sel.runs[k].hi == int(r.i) {
@@ -458,42 +513,62 @@ func assemble(files []*stored, sel *selection, schema frame.Schema, classes []st
 	return out
 }
 
-// labels joins each selected row with its label from the feedback table
-// (stamped at or after since).
-func (l *Log) labels(ctx context.Context, model string, since int64, index map[rowKey]int, offset int, out *Logged) error {
-	out.Labels = make([]string, out.Len())
-	rows, err := l.db.QueryContext(ctx, "SELECT request_id, row_index, label FROM feedback WHERE model = ? AND time_ms >= ?", model, floorMs(since))
+// rowHash is a 128-bit hash of a row's (request id, row) key: two
+// independently seeded 64-bit hashes. Joining on it instead of on the
+// request ids keeps a million-row join in compact maps; two distinct keys
+// among n rows collide with probability about n²/2¹²⁹.
+type rowHash struct{ h1, h2 uint64 }
+
+type rowHasher struct{ seed1, seed2 maphash.Seed }
+
+func newRowHasher() rowHasher { return rowHasher{maphash.MakeSeed(), maphash.MakeSeed()} }
+
+func (k rowHasher) hash(id string, row int32) rowHash {
+	r := uint64(row) + 1
+	return rowHash{maphash.String(k.seed1, id) ^ r*0x9E3779B97F4A7C15, maphash.String(k.seed2, id) ^ r*0xC2B2AE3D27D4EB4F}
+}
+
+func (k rowHasher) hashBytes(id []byte, row int64) rowHash {
+	r := uint64(row) + 1
+	return rowHash{maphash.Bytes(k.seed1, id) ^ r*0x9E3779B97F4A7C15, maphash.Bytes(k.seed2, id) ^ r*0xC2B2AE3D27D4EB4F}
+}
+
+// feedback reads a model's labels stamped at or after since, by row.
+func (l *Log) feedback(ctx context.Context, keys rowHasher, model string, since int64, sizeHint int) (map[rowHash]string, error) {
+	// one text column per label (request id, row and label joined by
+	// tabs, which request ids never hold) halves the driver's work per row
+	rows, err := l.db.QueryContext(ctx, "SELECT request_id || '\t' || row_index || '\t' || label FROM feedback WHERE model = ? AND time_ms >= ?", model, floorMs(since))
 	if err != nil {
-		return fmt.Errorf("query feedback: %w", err)
+		return nil, fmt.Errorf("query feedback: %w", err)
 	}
 	defer rows.Close()
-	intern := map[string]string{} // class labels repeat: keep each once
+	out := make(map[rowHash]string, sizeHint)
 	for rows.Next() {
-		var id, label sql.RawBytes
-		var row int64
-		if err := rows.Scan(&id, &row, &label); err != nil {
-			return fmt.Errorf("query feedback: %w", err)
+		var line sql.RawBytes
+		if err := rows.Scan(&line); err != nil {
+			return nil, fmt.Errorf("query feedback: %w", err)
 		}
-		j, ok := index[rowKey{string(id), int32(row)}]
-		if !ok || j < offset || len(label) == 0 {
+		t := bytes.LastIndexByte(line, '\t')
+		r := bytes.LastIndexByte(line[:max(t, 0)], '\t')
+		if r < 0 {
 			continue
 		}
-		s, ok := intern[string(label)]
-		if !ok {
-			s = string(label)
-			if len(intern) < 10000 {
-				intern[s] = s
-			}
+		row, err := strconv.ParseInt(string(line[r+1:t]), 10, 64)
+		if err != nil {
+			continue
 		}
-		if out.Labels[j-offset] == "" {
-			out.Labeled++
-		}
-		out.Labels[j-offset] = s
+		out[keys.hashBytes(line[:r], row)] = string(line[t+1:])
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query feedback: %w", err)
+		return nil, fmt.Errorf("query feedback: %w", err)
 	}
-	return nil
+	return out, nil
+}
+
+// parallelRange calls fn on GOMAXPROCS stretches of 0..n-1 at once.
+func parallelRange(n int, fn func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	parallel(w, func(k int) { fn(k*n/w, (k+1)*n/w) })
 }
 
 // parallel calls fn(0..n-1) on all cores.

@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/predlog"
 )
 
 // protocol selects the error envelope of an endpoint.
@@ -218,7 +218,7 @@ func (s *Server) run(e *entry, cur *loaded, f *frame.Frame, reqID string, at tim
 		s.metrics.countUnseen(e.name, pred.Unseen)
 	}
 	if s.sampled() {
-		s.enqueue(&predLog{model: e.name, version: cur.version, reqID: reqID, at: at, frame: f, pred: pred})
+		s.enqueue(newFrameLog(e.name, cur, reqID, at, f, pred))
 	}
 	return pred, nil
 }
@@ -254,111 +254,6 @@ func (s *Server) runRow(e *entry, cur *loaded, row *bundle.Row, reqID string, at
 		s.enqueue(newRowLog(e.name, cur, reqID, at, row, pred))
 	}
 	return nil
-}
-
-// predLog is one request's logged prediction, queued as raw values: the
-// logger goroutine builds the records' JSON, not the request.
-type predLog struct {
-	model, version, reqID string
-	at                    time.Time
-	frame                 *frame.Frame // the request's rows, or nil with row set
-	row                   *rowInput
-	pred                  *bundle.Prediction
-}
-
-// rowInput is a single-row request's input values, copied out of the
-// pooled row.
-type rowInput struct {
-	schema frame.Schema
-	num    []float64
-	text   []string
-	absent []bool
-}
-
-func newRowLog(model string, cur *loaded, reqID string, at time.Time, row *bundle.Row, pred *bundle.Prediction) *predLog {
-	n := len(cur.row.kinds)
-	in := &rowInput{schema: cur.row.schema, num: make([]float64, n), text: make([]string, n), absent: make([]bool, n)}
-	for i := range n {
-		num, text, present := row.Input(i)
-		in.num[i], in.absent[i] = num, !present
-		if present && text != nil {
-			in.text[i] = string(text)
-		}
-	}
-	p := &bundle.Prediction{Values: append([]float64(nil), pred.Values...), Classes: pred.Classes, Unseen: pred.Unseen}
-	if pred.Proba != nil {
-		p.Proba = append([]float64(nil), pred.Proba...)
-	}
-	return &predLog{model: model, version: cur.version, reqID: reqID, at: at, row: in, pred: p}
-}
-
-// records builds the log records (on the logger goroutine).
-func (l *predLog) records() []Record {
-	f := l.frame
-	if f == nil {
-		var err error
-		if f, err = l.row.frame(); err != nil {
-			return nil
-		}
-	}
-	return records(l.model, l.version, l.reqID, l.at, f, l.pred)
-}
-
-// frame rebuilds the one-row frame the general path decodes from the same
-// values, so the logged input is identical on both paths.
-func (in *rowInput) frame() (*frame.Frame, error) {
-	bs := newBuilders(in.schema, 1)
-	for i, b := range bs {
-		var v any
-		switch k := b.field.Kind; {
-		case in.absent[i]:
-		case k == frame.KindString || k == frame.KindCategorical:
-			v = in.text[i]
-		case k == frame.KindBool:
-			v = in.num[i] == 1
-		default:
-			v = json.Number(strconv.FormatFloat(in.num[i], 'g', -1, 64))
-		}
-		if err := b.add(v, 0); err != nil {
-			return nil, err
-		}
-	}
-	return buildFrame(bs)
-}
-
-// records turns a prediction into log records, one per row.
-func records(model, version, reqID string, at time.Time, f *frame.Frame, p *bundle.Prediction) []Record {
-	now := at.UTC()
-	out := make([]Record, f.NumRows())
-	for i := range out {
-		in := make(map[string]any, f.NumCols())
-		for _, c := range f.Columns() {
-			if c.IsNull(i) {
-				in[c.Name()] = nil
-			} else if v, ok := frame.Value(c, i); ok && c.Kind() != frame.KindTime {
-				in[c.Name()] = v
-			} else {
-				in[c.Name()] = c.Format(i)
-			}
-		}
-		inJSON, _ := json.Marshal(in)
-		outJSON, _ := json.Marshal(rowOutput(p, i))
-		out[i] = Record{Model: model, Version: version, RequestID: reqID, Row: i, Time: now, Input: inJSON, Output: outJSON}
-	}
-	return out
-}
-
-// rowOutput is one row's prediction as JSON-ready values.
-func rowOutput(p *bundle.Prediction, i int) map[string]any {
-	if p.Classes == nil {
-		return map[string]any{"prediction": p.Values[i]}
-	}
-	k := len(p.Classes)
-	probs := make(map[string]float64, k)
-	for c, name := range p.Classes {
-		probs[name] = p.Proba[i*k+c]
-	}
-	return map[string]any{"prediction": p.Label(i), "probabilities": probs}
 }
 
 // predictions renders point predictions: labels or values.
@@ -1013,13 +908,13 @@ func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now().UTC()
-	fbs := make([]Feedback, len(req.Feedback))
+	fbs := make([]predlog.Feedback, len(req.Feedback))
 	for i, f := range req.Feedback {
 		if f.RequestID == "" || f.Label == nil {
 			s.fail(w, protoGyre, &RequestError{Status: 400, Row: i + 1, Msg: fmt.Sprintf("feedback %d: request_id and label are required", i+1)})
 			return
 		}
-		fbs[i] = Feedback{Model: e.name, RequestID: f.RequestID, Row: f.Row, Label: f.Label, Time: now}
+		fbs[i] = predlog.Feedback{Model: e.name, RequestID: f.RequestID, Row: f.Row, Label: predlog.LabelText(f.Label), Time: now}
 	}
 	s.enqueue(fbs)
 	w.WriteHeader(http.StatusAccepted)

@@ -21,6 +21,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
@@ -283,20 +284,41 @@ func TestHotReloadUnderLoadFailsNoRequest(t *testing.T) {
 	}
 }
 
-// memLog collects logged predictions.
+// memLog collects logged predictions, one memRow per logged row.
 type memLog struct {
 	mu   sync.Mutex
-	recs []Record
-	fbs  []Feedback
+	recs []memRow
+	fbs  []predlog.Feedback
 }
 
-func (m *memLog) LogPredictions(_ context.Context, r []Record) error {
+// memRow is one logged row, its input and output rendered as text.
+type memRow struct {
+	Model, Version, RequestID string
+	Row                       int32
+	Time                      time.Time
+	Input, Output             string
+}
+
+func (m *memLog) LogPredictions(_ context.Context, b *predlog.Batch) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recs = append(m.recs, r...)
+	k := len(b.Pred.Classes)
+	for i := range b.Len() {
+		var in, out strings.Builder
+		for _, c := range b.Input.Columns() {
+			fmt.Fprintf(&in, "%s=%q(%v) ", c.Name(), c.Format(i), c.IsNull(i))
+		}
+		fmt.Fprintf(&out, "%v", b.Pred.Values[i])
+		if k > 0 {
+			fmt.Fprintf(&out, " %v", b.Pred.Proba[i*k:(i+1)*k])
+		}
+		m.recs = append(m.recs, memRow{Model: b.Model, Version: b.Version, RequestID: b.RequestID[i], Row: b.Row[i],
+			Time: time.Unix(0, b.Time[i]), Input: in.String(), Output: out.String()})
+	}
 	return nil
 }
-func (m *memLog) LogFeedback(_ context.Context, f []Feedback) error {
+
+func (m *memLog) LogFeedback(_ context.Context, f []predlog.Feedback) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fbs = append(m.fbs, f...)
@@ -330,7 +352,7 @@ func TestPredictionLogAndGracefulShutdown(t *testing.T) {
 	}
 	log.mu.Lock()
 	defer log.mu.Unlock()
-	if len(log.recs) != 2 || log.recs[0].RequestID != out["request_id"] || len(log.fbs) != 1 {
+	if len(log.recs) != 2 || log.recs[0].RequestID != out["request_id"] || log.recs[1].Row != 1 || len(log.fbs) != 1 || log.fbs[0].Label != "1" {
 		t.Errorf("logged %d predictions and %d feedback, want 2 and 1 flushed at shutdown", len(log.recs), len(log.fbs))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/predlog"
 )
 
 // Resolver resolves a model reference (a registry reference such as
@@ -32,31 +32,12 @@ type Resolver interface {
 	Resolve(ctx context.Context, ref string) (b *bundle.Bundle, version string, err error)
 }
 
-// PredictionLog receives sampled prediction records and feedback. Calls come
-// from one background goroutine, never from a request.
+// PredictionLog receives sampled predictions, in batches of one model
+// version, and feedback. Calls come from one background goroutine, never
+// from a request. *predlog.Log satisfies it.
 type PredictionLog interface {
-	LogPredictions(ctx context.Context, recs []Record) error
-	LogFeedback(ctx context.Context, fb []Feedback) error
-}
-
-// Record is one logged prediction.
-type Record struct {
-	Model     string          `json:"model"`
-	Version   string          `json:"version"`
-	RequestID string          `json:"request_id"`
-	Row       int             `json:"row"`
-	Time      time.Time       `json:"time"`
-	Input     json.RawMessage `json:"input"`
-	Output    json.RawMessage `json:"output"`
-}
-
-// Feedback is a ground-truth label for a logged prediction.
-type Feedback struct {
-	Model     string    `json:"model"`
-	RequestID string    `json:"request_id"`
-	Row       int       `json:"row"`
-	Label     any       `json:"label"`
-	Time      time.Time `json:"time"`
+	LogPredictions(ctx context.Context, b *predlog.Batch) error
+	LogFeedback(ctx context.Context, fb []predlog.Feedback) error
 }
 
 // Model is one model to serve.
@@ -127,6 +108,7 @@ type Server struct {
 	draining atomic.Bool
 	queue    chan any
 	dropped  atomic.Int64
+	stored   atomic.Int64
 	wg       sync.WaitGroup
 	mux      *http.ServeMux
 	// gauges, when set, writes extra Prometheus gauges (e.g. drift scores
@@ -203,6 +185,7 @@ func New(models []Model, opt Options) (*Server, error) {
 	s.metricsHandler = newMetricsHandler(s.metrics)
 	if opt.Log != nil {
 		s.queue = make(chan any, opt.QueueSize)
+		s.registerLogMetrics()
 	}
 	s.routes()
 	return s, nil
@@ -343,75 +326,6 @@ func (s *Server) reload(ctx context.Context, e *entry) (bool, error) {
 	s.metrics.reloads.Inc()
 	s.opt.Logger.Info("model reloaded", "model", e.name, "ref", e.ref, "version", v)
 	return true, nil
-}
-
-// enqueue offers a log item without ever blocking the request.
-func (s *Server) enqueue(item any) {
-	if s.queue == nil {
-		return
-	}
-	select {
-	case s.queue <- item:
-	default:
-		s.dropped.Add(1)
-	}
-}
-
-// logLoop drains the logging queue in batches until ctx ends, then flushes.
-func (s *Server) logLoop(ctx context.Context) {
-	defer s.wg.Done()
-	var recs []Record
-	var fbs []Feedback
-	flush := func() {
-		bctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if len(recs) > 0 {
-			if err := s.opt.Log.LogPredictions(bctx, recs); err != nil {
-				s.opt.Logger.Warn("prediction log write failed", "records", len(recs), "err", err)
-				s.dropped.Add(int64(len(recs)))
-			}
-			recs = recs[:0]
-		}
-		if len(fbs) > 0 {
-			if err := s.opt.Log.LogFeedback(bctx, fbs); err != nil {
-				s.opt.Logger.Warn("feedback write failed", "records", len(fbs), "err", err)
-			}
-			fbs = fbs[:0]
-		}
-	}
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	add := func(item any) {
-		switch x := item.(type) {
-		case *predLog:
-			recs = append(recs, x.records()...)
-		case []Record:
-			recs = append(recs, x...)
-		case []Feedback:
-			fbs = append(fbs, x...)
-		}
-		if len(recs) >= 1000 {
-			flush()
-		}
-	}
-	for {
-		select {
-		case item := <-s.queue:
-			add(item)
-		case <-tick.C:
-			flush()
-		case <-ctx.Done():
-			for {
-				select {
-				case item := <-s.queue:
-					add(item)
-				default:
-					flush()
-					return
-				}
-			}
-		}
-	}
 }
 
 // newRequestID returns 24 random hex digits from the runtime's ChaCha8

@@ -23,22 +23,22 @@ func Log(ctx context.Context, l *predlog.Log, model string, feats *frame.Frame, 
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
 		b := predlog.NewBuilder(model, "1", feats.Schema(), nil)
-		part := feats.Slice(lo, hi)
-		fbs := make([]predlog.Feedback, 0, hi-lo)
-		for r := 0; r < hi-lo; r += 10 {
-			e := min(r+10, hi-lo)
-			i := lo + r
-			id := "r" + strconv.Itoa(i/10)
-			ts := t0.Add(time.Duration(i) * (span / time.Duration(n)))
-			pred := make([]float64, e-r)
-			for k := range pred {
-				pred[k] = 0.9 * y[i+k]
-				fbs = append(fbs, predlog.Feedback{Model: model, RequestID: id, Row: k, Label: strconv.FormatFloat(y[i+k], 'g', -1, 64), Time: ts})
-			}
-			b.AddFrame(id, ts, part.Slice(r, e), &bundle.Prediction{Values: pred})
+		pred := make([]float64, hi-lo)
+		for i := range pred {
+			pred[i] = 0.9 * y[lo+i]
+		}
+		b.AddFrame("", t0, feats.Slice(lo, hi), &bundle.Prediction{Values: pred})
+		out := b.Batch()
+		fbs := make([]predlog.Feedback, hi-lo)
+		for j := range out.Len() {
+			i := lo + j
+			out.RequestID[j], out.Row[j] = "r"+strconv.Itoa(i/10), int32(i%10)
+			out.Time[j] = t0.Add(time.Duration(i) * (span / time.Duration(n))).UnixNano()
+			fbs[j] = predlog.Feedback{Model: model, RequestID: out.RequestID[j], Row: i % 10,
+				Label: strconv.FormatFloat(y[i], 'g', -1, 64), Time: time.Unix(0, out.Time[j])}
 		}
 		start := time.Now()
-		if err := l.LogPredictions(ctx, b.Batch()); err != nil {
+		if err := l.LogPredictions(ctx, out); err != nil {
 			return stored, fmt.Errorf("log rows %d-%d: %w", lo, hi, err)
 		}
 		if err := l.LogFeedback(ctx, fbs); err != nil {
