@@ -26,9 +26,6 @@ var longPending = map[string]string{
 	"internal/cli/automl.go:runAutoML":                                "thin CLI: budget arithmetic moves to automl",
 	"internal/cli/pipeline_e2e_test.go:TestMonitoringLoopBikeSharing": "thin CLI",
 	"internal/cli/server_test.go:serverSession":                       "thin CLI",
-	"internal/monitor/current.go:field":                               "prediction log on Parquet replaces it",
-	"internal/monitor/decode.go:Records":                              "prediction log on Parquet replaces it",
-	"internal/monitor/read.go:selectRows":                             "prediction log on Parquet replaces it",
 	"internal/access/store_test.go:TestAccountsTokensGrants":          "access suite",
 }
 

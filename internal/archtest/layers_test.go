@@ -61,16 +61,18 @@ var layers = map[string]string{
 	"internal/audit":           "2",
 	"internal/bundle":          "2b", // the artifact holds fitted learn.Models
 
-	"internal/automl":      "3",
-	"internal/track":       "3",
-	"internal/registry":    "3",
-	"internal/dataset":     "3",
-	"internal/report":      "3", // pages over metric, profile and validate values; monitor renders through it
-	"internal/onnx":        "3",
-	"internal/onnx/onnxpb": "3",
-	"internal/access":      "3",
-	"internal/score":       "3",  // streams a source through a bundle: ingest + bundle
-	"internal/train":       "3b", // Search runs automl
+	"internal/automl":              "3",
+	"internal/track":               "3",
+	"internal/registry":            "3",
+	"internal/dataset":             "3",
+	"internal/report":              "3", // pages over metric, profile and validate values; monitor renders through it
+	"internal/onnx":                "3",
+	"internal/onnx/onnxpb":         "3",
+	"internal/access":              "3",
+	"internal/score":               "3", // streams a source through a bundle: ingest + bundle
+	"internal/predlog":             "3", // the prediction log serve writes and monitor reads: bundle + parquetio + blob + sqlstore
+	"internal/predlog/predlogtest": "3",
+	"internal/train":               "3b", // Search runs automl
 
 	"internal/serve":     "4",
 	"internal/monitor":   "4",
