@@ -28,7 +28,7 @@ func OpenDir(dir string) (*Dir, error) {
 		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
 	}
 	for _, d := range []string{abs, filepath.Join(abs, "tmp"), filepath.Join(abs, "sha256")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("open blob store %s: %w", dir, err)
 		}
 	}
@@ -69,10 +69,12 @@ func (d *Dir) Put(ctx context.Context, r io.Reader) (Ref, error) {
 	if fi, err := os.Stat(final); err == nil && fi.Size() == n {
 		return ref, nil // already stored
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return Ref{}, fmt.Errorf("put blob %s: %w", ref.Digest, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o444); err != nil {
+	// Owner-only and read-only: blobs are private to the store's owner
+	// and immutable.
+	if err := os.Chmod(tmp.Name(), 0o400); err != nil {
 		return Ref{}, fmt.Errorf("put blob %s: %w", ref.Digest, err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {

@@ -3,7 +3,6 @@ package bundle
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -101,6 +100,9 @@ type Member struct {
 type Bundle struct {
 	Manifest Manifest
 	Members  []Member
+	// Integrity is what Decode verified: the digest over every entry and
+	// the signature, if any (see Verify).
+	Integrity Integrity
 	// Profile is the training data profile as JSON (the drift reference),
 	// or nil.
 	Profile json.RawMessage
@@ -197,30 +199,19 @@ func (b *Bundle) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("save bundle %s: encode manifest: %w", path, err)
 	}
-
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
-	write := func(name string, data []byte) error {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: m.Created})
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
+	files["manifest.json"] = manifest
+	order = append([]string{"manifest.json"}, order...)
+	rec, err := newIntegrity(files, nil)
+	if err != nil {
+		return fmt.Errorf("save bundle %s: integrity: %w", path, err)
 	}
-	if err := write("manifest.json", manifest); err != nil {
+	files[integrityEntry] = rec
+	order = append(order, integrityEntry)
+	data, err := writeZip(files, order, m.Created)
+	if err != nil {
 		return fmt.Errorf("save bundle %s: %w", path, err)
 	}
-	for _, name := range order {
-		if err := write(name, files[name]); err != nil {
-			return fmt.Errorf("save bundle %s: %w", path, err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("save bundle %s: %w", path, err)
-	}
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
+	if err := writeAtomic(path, data); err != nil {
 		return fmt.Errorf("save bundle %s: %w", path, err)
 	}
 	b.Manifest = m
@@ -313,6 +304,10 @@ func Decode(data []byte) (*Bundle, error) {
 	if _, err := m.checkCalibration(); err != nil {
 		return nil, fmt.Errorf("%w: manifest.json: %v", ErrCorrupt, err)
 	}
+	in, err := checkIntegrity(entries, &m)
+	if err != nil {
+		return nil, err
+	}
 	for name, want := range m.Files {
 		got, ok := entries[name]
 		if !ok {
@@ -323,7 +318,14 @@ func Decode(data []byte) (*Bundle, error) {
 			return nil, fmt.Errorf("%w: checksum mismatch in %s", ErrCorrupt, name)
 		}
 	}
-	b := &Bundle{Manifest: m, Profile: entries["profile.json"]}
+	for i := range m.Members {
+		for _, f := range []string{"prep.json", "model.bin"} {
+			if _, listed := m.Files[fmt.Sprintf("members/%d/%s", i, f)]; !listed {
+				return nil, fmt.Errorf("%w: member %d's %s is not in the manifest's file list", ErrCorrupt, i, f)
+			}
+		}
+	}
+	b := &Bundle{Manifest: m, Profile: entries["profile.json"], Integrity: in}
 	for i, info := range m.Members {
 		prepRaw, ok1 := entries[fmt.Sprintf("members/%d/prep.json", i)]
 		state, ok2 := entries[fmt.Sprintf("members/%d/model.bin", i)]

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -71,6 +72,9 @@ type registryModels struct {
 	reg   *registry.Registry
 	mu    sync.Mutex
 	cache map[string]*resolvedModel
+	// keys, when set, are the public keys a bundle must be signed with
+	// (gyre serve --verify-key): checked on every load, hot reloads too.
+	keys []ed25519.PublicKey
 }
 
 func (r *registryModels) load(ctx context.Context, ref string) (*resolvedModel, error) {
@@ -97,6 +101,11 @@ func (r *registryModels) load(ctx context.Context, ref string) (*resolvedModel, 
 	b, err := bundle.Decode(data)
 	if err != nil {
 		return nil, failed(fmt.Errorf("model %s: %w", v.Ref(), err))
+	}
+	if len(r.keys) > 0 {
+		if err := b.Verify(r.keys...); err != nil {
+			return nil, usageErrorf("model %s: %v", v.Ref(), err)
+		}
 	}
 	p, _ := registry.ParseRef(ref)
 	m := &resolvedModel{Bundle: b, Name: v.Model, Version: version, Ref: ref, Registry: p.Version == 0}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +27,7 @@ func newServeCmd(app *App) *cobra.Command {
 	var reload time.Duration
 	var maxBody int64
 	var maxConns int
+	var verifyKey string
 	cmd := &cobra.Command{
 		Use:   "serve MODEL_REF [MODEL_REF ...]",
 		Short: "Serve models over REST (Gyre, MLflow and Open Inference v2 protocols)",
@@ -83,6 +85,17 @@ and/or GOMEMLIMIT to choose otherwise.`,
 					c()
 				}
 			}()
+			var keys []ed25519.PublicKey
+			if verifyKey == "" {
+				verifyKey = os.Getenv("GYRE_VERIFY_KEY")
+			}
+			if verifyKey != "" {
+				k, err := bundle.ReadPublicKey(verifyKey)
+				if err != nil {
+					return usageErrorf("serve: --verify-key: %v", err)
+				}
+				keys = append(keys, k)
+			}
 			opt := serve.Options{ReloadInterval: reload, Version: Version, MaxBodyBytes: maxBody,
 				MaxConnsPerClient: maxConns, Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}
 			for _, ref := range args {
@@ -90,13 +103,18 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				if err != nil {
 					return err
 				}
+				if keys != nil {
+					if err := m.Bundle.Verify(keys...); err != nil {
+						return usageErrorf("serve %s: %v: the server was given a verify key and serves signed bundles only", ref, err)
+					}
+				}
 				if m.Version != "file" && regModels == nil {
 					st, err := app.openStores(ctx)
 					if err != nil {
 						return err
 					}
 					closers = append(closers, st.Close)
-					regModels = &registryModels{reg: st.Registry}
+					regModels = &registryModels{reg: st.Registry, keys: keys}
 					opt.Resolver = regModels
 				}
 				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
@@ -142,6 +160,7 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	f.Float64Var(&sample, "sample", 1, "share of requests logged with --log-predictions")
 	f.DurationVar(&reload, "reload", 2*time.Second, "how often registry references are re-resolved (0: never)")
 	f.Int64Var(&maxBody, "max-body-bytes", 16<<20, "largest request body accepted")
+	f.StringVar(&verifyKey, "verify-key", "", "serve only bundles signed with this Ed25519 public key ('gyre models keygen'; default $GYRE_VERIFY_KEY), on every load and reload")
 	f.IntVar(&maxConns, "max-conns-per-client", 256, "connections one client address may hold open (-1: no cap, e.g. behind a load balancer)")
 	return cmd
 }

@@ -104,9 +104,14 @@ func openSQLite(location string) (*DB, error) {
 		return nil, fmt.Errorf("open store %s: SQLite path must not contain '?' or '#'", location)
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
+	}
+	// A new database file is the owner's only (SQLite gives its -wal and
+	// -shm files the database file's mode).
+	if fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		fh.Close()
 	}
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))

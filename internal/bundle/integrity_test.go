@@ -1,0 +1,150 @@
+package bundle_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+)
+
+// rewrite returns data with entry name replaced by edit's result (nil
+// drops the entry).
+func rewrite(t *testing.T, data []byte, name string, edit func([]byte) []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == name {
+			if b = edit(b); b == nil {
+				continue
+			}
+		}
+		w, _ := zw.Create(f.Name)
+		w.Write(b)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestIntegrity(t *testing.T) {
+	legacy, err := os.ReadFile("testdata/legacy-titanic-tree.gyre")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := bundle.Decode(legacy)
+	if err != nil {
+		t.Fatalf("a bundle written before integrity records no longer loads: %v", err)
+	}
+	if old.Integrity.Digest != "" || old.Integrity.Signed() {
+		t.Errorf("legacy bundle integrity %+v", old.Integrity)
+	}
+	data, err := old.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Decode(data)
+	if err != nil || b.Integrity.Digest == "" {
+		t.Fatalf("re-saved: %v %+v", err, b.Integrity)
+	}
+	for _, c := range []struct {
+		name, entry string
+		edit        func([]byte) []byte
+		want        string
+	}{
+		{"classes edited", "manifest.json", func(m []byte) []byte {
+			return bytes.Replace(m, []byte(`"classes": [
+    "0",
+    "1"
+  ]`), []byte(`"classes": [
+    "1",
+    "0"
+  ]`), 1)
+		}, "manifest.json was edited"},
+		{"file list deleted", "manifest.json", func(m []byte) []byte {
+			i := bytes.Index(m, []byte(`"files"`))
+			return append(append([]byte{}, m[:i]...), []byte(`"files": {}}`)...)
+		}, "manifest.json was edited"},
+		{"model changed", "members/0/model.bin", func(m []byte) []byte { m[len(m)-1] ^= 1; return m }, "members/0/model.bin was changed"},
+		{"entry removed", "profile.json", func([]byte) []byte { return nil }, "profile.json is missing"},
+	} {
+		bad := rewrite(t, data, c.entry, c.edit)
+		if bytes.Equal(bad, data) {
+			t.Fatalf("%s: the edit changed nothing", c.name)
+		}
+		if _, err := bundle.Decode(bad); !errors.Is(err, bundle.ErrCorrupt) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// Without the integrity record, a manifest with no file list is
+	// refused rather than read unverified.
+	stripped := rewrite(t, rewrite(t, data, "integrity.json", func([]byte) []byte { return nil }), "manifest.json", func(m []byte) []byte {
+		i := bytes.Index(m, []byte(`"files"`))
+		return append(append([]byte{}, m[:i]...), []byte(`"files": {}}`)...)
+	})
+	if _, err := bundle.Decode(stripped); !errors.Is(err, bundle.ErrCorrupt) {
+		t.Errorf("no record and no file list: %v", err)
+	}
+}
+
+func TestSignAndVerify(t *testing.T) {
+	dir := t.TempDir()
+	privPEM, pubPEM, err := bundle.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "k"), privPEM, 0o600)
+	os.WriteFile(filepath.Join(dir, "k.pub"), pubPEM, 0o644)
+	priv, err := bundle.ReadPrivateKey(filepath.Join(dir, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := bundle.ReadPublicKey(filepath.Join(dir, "k.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherPEM, _ := bundle.GenerateKey()
+	os.WriteFile(filepath.Join(dir, "o.pub"), otherPEM, 0o644)
+	other, _ := bundle.ReadPublicKey(filepath.Join(dir, "o.pub"))
+
+	legacy, _ := os.ReadFile("testdata/legacy-titanic-tree.gyre")
+	unsigned, _ := bundle.Decode(legacy)
+	if err := unsigned.Verify(pub); !errors.Is(err, bundle.ErrUnsigned) {
+		t.Errorf("unsigned: %v", err)
+	}
+	signed, err := bundle.Sign(legacy, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Decode(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Verify(pub); err != nil {
+		t.Errorf("signed: %v", err)
+	}
+	if err := b.Verify(other); !errors.Is(err, bundle.ErrSignature) {
+		t.Errorf("another key: %v", err)
+	}
+	// Tampering with a signed bundle breaks its digest; re-computing the
+	// record (as an attacker without the key can) drops the signature.
+	tampered := rewrite(t, signed, "members/0/model.bin", func(m []byte) []byte { m[0] ^= 1; return m })
+	if _, err := bundle.Decode(tampered); !errors.Is(err, bundle.ErrCorrupt) {
+		t.Errorf("tampered signed bundle: %v", err)
+	}
+	if _, err := bundle.Sign(tampered, priv); err == nil {
+		t.Errorf("a tampered bundle was signed")
+	}
+}
