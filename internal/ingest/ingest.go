@@ -188,6 +188,18 @@ func read(ctx context.Context, source string, opt Options) (*frame.Frame, error)
 // readFile reads a local file. name is what errors call it; forced overrides
 // the extension-derived format when not fmtUnknown.
 func readFile(ctx context.Context, path, name string, opt Options, forced format) (*frame.Frame, error) {
+	plain, cleanup, err := decompressed(path, name)
+	if err != nil {
+		return nil, err
+	}
+	if plain != path {
+		defer cleanup()
+		inner := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(path), ".bz2"), ".zst"), ".zstd")
+		if f, _, _ := formatOf(inner); f != fmtUnknown && forced == fmtUnknown {
+			forced = f
+		}
+		path = plain
+	}
 	fmtName, _, tab := formatOf(path)
 	if forced != fmtUnknown {
 		fmtName = forced
@@ -225,6 +237,9 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 	case fmtParquet:
 		return readParquet(path, name)
 	case fmtJSONL:
+		if isJSONArray(path) {
+			return readJSONArray(ctx, path, name, opt)
+		}
 		return readJSONL(ctx, path, name, opt)
 	}
 	if tab && opt.Delimiter == 0 {
@@ -254,7 +269,7 @@ func sniffFormat(path string) (format, error) {
 		return fmtCSV, nil // gzip: the CSV reader decompresses; JSONL must be named .jsonl.gz
 	}
 	t := strings.TrimLeft(strings.TrimPrefix(string(head), "\ufeff"), " \t\r\n")
-	if strings.HasPrefix(t, "{") {
+	if strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
 		return fmtJSONL, nil
 	}
 	return fmtCSV, nil
