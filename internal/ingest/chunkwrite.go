@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
+	"github.com/gyre-ml/gyre/internal/ingest/sqlsource"
 )
 
 // ChunkWriter writes a table chunk by chunk, in the formats of Write: CSV
@@ -44,6 +46,10 @@ type ChunkWriter struct {
 	delim byte
 
 	pq     *parquetio.Writer
+	// sql, when set, is the database URL the rows go to at Close: chunks
+	// are spooled to a temporary Parquet file, then inserted as one new
+	// table in one transaction (nothing is visible before that commits).
+	sql    string
 	names  []string
 	kinds  []frame.Kind
 	rows   int
@@ -53,6 +59,20 @@ type ChunkWriter struct {
 
 // Create starts writing a file whose extension picks the format (see Write).
 func Create(dest string) (*ChunkWriter, error) {
+	if isSQLURL(dest) {
+		u, err := url.Parse(dest)
+		if err != nil || u.Query().Get("table") == "" {
+			return nil, fmt.Errorf("write %s: %w: name the table to create with ?table=NAME", redactURL(dest), ErrFormat)
+		}
+		tmp, err := os.CreateTemp("", "gyre-sql-*.parquet")
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", redactURL(dest), err)
+		}
+		w := &ChunkWriter{dest: tmp.Name(), tmp: tmp, fm: fmtParquet, delim: ',', sql: dest}
+		w.bw = bufio.NewWriterSize(tmp, 1<<20)
+		w.out = w.bw
+		return w, nil
+	}
 	fm, gz, tab := formatOf(dest)
 	switch fm {
 	case fmtParquet:
@@ -106,6 +126,9 @@ func NewChunkWriter(w io.Writer, format string) (*ChunkWriter, error) {
 func (w *ChunkWriter) Rows() int { return w.rows }
 
 func (w *ChunkWriter) name() string {
+	if w.sql != "" {
+		return redactURL(w.sql)
+	}
 	if w.dest == "" {
 		return "output"
 	}
@@ -252,6 +275,15 @@ func (w *ChunkWriter) finish() error {
 	}
 	if err := w.tmp.Close(); err != nil {
 		return err
+	}
+	if w.sql != "" {
+		defer os.Remove(w.tmp.Name())
+		f, err := parquetio.ReadFile(w.tmp.Name())
+		if err != nil {
+			return err
+		}
+		u, _ := url.Parse(w.sql)
+		return sqlsource.Write(context.Background(), w.sql, u.Query().Get("table"), f)
 	}
 	return os.Rename(w.tmp.Name(), w.dest)
 }

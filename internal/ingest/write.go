@@ -22,7 +22,14 @@ import (
 // .tsv, .txt (CSV), .csv.gz / .tsv.gz (gzip CSV), .parquet, .jsonl / .ndjson
 // / .json (JSON Lines, optionally .gz). The file appears atomically: it is
 // written to a temporary file in the same directory and renamed.
+//
+// A sqlite:// or postgres:// URL with ?table=NAME creates that table and
+// inserts every row in one transaction (the table must not exist), through
+// package sqlsource.
 func Write(ctx context.Context, f *frame.Frame, dest string) error {
+	if isSQLURL(dest) {
+		return writeSQL(ctx, f, dest)
+	}
 	fm, gz, tab := formatOf(dest)
 	switch fm {
 	case fmtParquet:
