@@ -45,7 +45,7 @@ type ChunkWriter struct {
 	fm    format
 	delim byte
 
-	pq     *parquetio.Writer
+	pq *parquetio.Writer
 	// sql, when set, is the database URL the rows go to at Close: chunks
 	// are spooled to a temporary Parquet file, then inserted as one new
 	// table in one transaction (nothing is visible before that commits).
