@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/distrib"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/train"
@@ -22,10 +24,10 @@ func init() { register(newAutoMLCmd) }
 
 type automlFlags struct {
 	target, task, metric, valid, test, out, html, eval, register string
-	search, space                                                string
+	search, space, engine                                        string
 	learners                                                     []string
 	budget, maxLatency                                           time.Duration
-	trials, maxModelBytes                                        int
+	trials, maxModelBytes, batch                                 int
 	seed                                                         uint64
 	noEnsemble, noCalibrate                                      bool
 }
@@ -87,6 +89,8 @@ reproducible mode: the same --seed and N give a bit-identical model.
 	f.StringVar(&fl.out, "out", "", "bundle path (default TARGET-automl.gyre)")
 	f.StringVar(&fl.html, "html", "", "write an HTML report of the search")
 	f.StringVar(&fl.register, "register", "", "register the model under this name")
+	f.StringVar(&fl.engine, "engine", "", "run the trials on Temporal workers: temporal://HOST:PORT[?namespace=N&task_queue=Q] (see 'gyre worker')")
+	f.IntVar(&fl.batch, "batch", 0, "trials proposed at once (default 1, 8 with --engine); results depend on it, not on where trials run")
 	return cmd
 }
 
@@ -151,6 +155,15 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if fl.budget == 0 && fl.trials == 0 {
 		fl.budget = 60 * time.Second
 	}
+	if fl.batch < 0 {
+		return usageErrorf("automl: --batch %d: want at least 1", fl.batch)
+	}
+	if fl.batch == 0 {
+		fl.batch = 1
+		if fl.engine != "" {
+			fl.batch = defaultEngineBatch
+		}
+	}
 	if fl.eval != "auto" && fl.eval != "cv" && fl.eval != "holdout" {
 		return usageErrorf("automl: --eval %q: want auto, cv or holdout", fl.eval)
 	}
@@ -197,11 +210,32 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	opts.Valid = valid.f
 	params := map[string]string{"learner": "automl", "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed),
 		"budget": fl.budget.String(), "trials": fmt.Sprint(fl.trials), "metric": fl.metric, "learners": strings.Join(fl.learners, ","), "eval": fl.eval}
+	if fl.batch != 1 {
+		params["batch"] = fmt.Sprint(fl.batch)
+	}
 	rl, err := startRunLog(ctx, app, source, "automl", params, fl.register != "")
 	if err != nil {
 		return err
 	}
 	opts.Recorder = rl.recorder()
+	opts.Batch = fl.batch
+	var engine *distrib.Executor
+	endEngine := func(error) {}
+	if fl.engine != "" {
+		var blobs blob.Store
+		runID := ""
+		if rl.st != nil {
+			blobs = rl.st.Blobs
+		}
+		if rl.run != nil {
+			runID = rl.run.ID()
+		}
+		if engine, endEngine, err = app.engineSearch(ctx, fl.engine, blobs, runID, source, fl); err != nil {
+			rl.fail(ctx)
+			return err
+		}
+		opts.Executor = engine
+	}
 	total := int64(fl.trials)
 	if fl.budget > 0 {
 		total = int64(fl.budget / time.Second)
@@ -215,6 +249,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 			bar.Add(1)
 		}
 		bar.Describe(fmt.Sprintf("automl: trial %d, best %s %.4f (%s)", t.ID+1, m.Name, m.Loss(best.Loss), best.Learner))
+		engineProgress(engine, m.Name, m.Loss, t, best)
 	}
 	// The budget covers the whole command: its deadline counts from the
 	// start, so loading is taken off the search, and the search keeps
@@ -236,6 +271,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		}
 	}
 	b, res, err := train.Search(searchCtx, p, opts)
+	endEngine(err)
 	cancel()
 	bar.Done()
 	if err != nil {
