@@ -269,3 +269,22 @@ type Importancer interface {
 type Explainer interface {
 	Explain(X *frame.Matrix) ([]float64, error)
 }
+
+// ArgMax returns, for each row of the row-major n×k scores, the index of
+// its largest value (the first on ties), as float64 class codes: how a
+// classifier turns class scores or probabilities into predictions.
+func ArgMax(scores []float64, k int) []float64 {
+	n := len(scores) / k
+	out := make([]float64, n)
+	for i := range out {
+		row := scores[i*k : (i+1)*k]
+		best := 0
+		for c := 1; c < k; c++ {
+			if row[c] > row[best] {
+				best = c
+			}
+		}
+		out[i] = float64(best)
+	}
+	return out
+}

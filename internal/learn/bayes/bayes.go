@@ -250,19 +250,7 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := m.Classes
-	out := make([]float64, X.Rows)
-	for i := range out {
-		row := jll[i*k : (i+1)*k]
-		best := 0
-		for c := range row {
-			if row[c] > row[best] {
-				best = c
-			}
-		}
-		out[i] = float64(best)
-	}
-	return out, nil
+	return learn.ArgMax(jll, m.Classes), nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler (JSON). Log-priors of

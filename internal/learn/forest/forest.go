@@ -264,7 +264,7 @@ func oobScore(ctx context.Context, m *Model, d *learn.Dataset, td *tree.Data, in
 				continue
 			}
 			cnt++
-			if tree.ArgMax(sum[i*k:(i+1)*k], k)[0] == td.Y[i] {
+			if learn.ArgMax(sum[i*k:(i+1)*k], k)[0] == td.Y[i] {
 				ok++
 			}
 		}

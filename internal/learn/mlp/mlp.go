@@ -576,18 +576,7 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 		}
 		return out, nil
 	case learn.Multiclass:
-		k := m.K
-		pred := make([]float64, X.Rows)
-		for i := range pred {
-			c := 0
-			for q := 1; q < k; q++ {
-				if out[i*k+q] > out[i*k+c] {
-					c = q
-				}
-			}
-			pred[i] = float64(c)
-		}
-		return pred, nil
+		return learn.ArgMax(out, m.K), nil
 	}
 	for i := range out {
 		out[i] = out[i]*m.YScale + m.YMean

@@ -132,25 +132,7 @@ func (e *Ensemble) Predict(X *frame.Matrix) ([]float64, error) {
 	if !e.Task.Classification() {
 		return p, nil
 	}
-	return ArgMax(p, e.K), nil
-}
-
-// ArgMax returns the index of the largest value of each row of the row-major
-// n×k slice p (the first on ties).
-func ArgMax(p []float64, k int) []float64 {
-	n := len(p) / k
-	out := make([]float64, n)
-	for i := 0; i < n; i++ {
-		row := p[i*k : (i+1)*k]
-		b := 0
-		for c := 1; c < k; c++ {
-			if row[c] > row[b] {
-				b = c
-			}
-		}
-		out[i] = float64(b)
-	}
-	return out
+	return learn.ArgMax(p, e.K), nil
 }
 
 // Importance returns the impurity importance per feature.
