@@ -1,34 +1,27 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/learn"
 )
 
 func init() { register(newExplainCmd) }
 
 type explanation struct {
-	Model   string  `json:"model"`
-	Member  string  `json:"member"`
-	Output  string  `json:"output"`
-	Rows    int     `json:"rows"`
-	Bias    float64 `json:"mean_bias"`
-	Summary []struct {
-		Feature     string  `json:"feature"`
-		MeanAbs     float64 `json:"mean_abs_contribution"`
-		MeanContrib float64 `json:"mean_contribution"`
-	} `json:"summary"`
-	Out  string `json:"out,omitempty"`
-	Note string `json:"note,omitempty"`
+	Model   string                       `json:"model"`
+	Member  string                       `json:"member"`
+	Output  string                       `json:"output"`
+	Rows    int                          `json:"rows"`
+	Bias    float64                      `json:"mean_bias"`
+	Summary []bundle.FeatureContribution `json:"summary"`
+	Out     string                       `json:"out,omitempty"`
+	Note    string                       `json:"note,omitempty"`
 }
 
 func newExplainCmd(app *App) *cobra.Command {
@@ -56,89 +49,25 @@ its highest-weight explainable member is explained.`,
 			if err != nil {
 				return err
 			}
-			best := -1
-			for i, m := range b.Members {
-				if _, ok := m.Model.(learn.Explainer); ok && (best < 0 || m.Info.Weight > b.Members[best].Info.Weight) {
-					best = i
-				}
-			}
-			if best < 0 {
-				return usageErrorf("explain: no member of %s can explain itself (learners: %s); train a gbdt model", ref, memberNames(b.Members))
-			}
-			m := b.Members[best]
-			X, _, err := m.Prep.Transform(f)
-			if err != nil {
+			e, err := b.Explain(f, class)
+			var ce *bundle.ClassError
+			switch {
+			case errors.Is(err, bundle.ErrNoExplainer):
+				return usageErrorf("%v in %s: train a gbdt model", err, ref)
+			case errors.As(err, &ce) && ce.Binary:
+				return usageErrorf("explain: binary models explain the log-odds of %q; --class %q is not it", ce.Classes[1], ce.Class)
+			case errors.As(err, &ce):
+				return usageErrorf("explain: --class %q: want one of %v (multiclass models explain one class at a time)", ce.Class, ce.Classes)
+			case err != nil:
 				return fmt.Errorf("explain %s: %w", args[1], err)
 			}
-			contrib, err := m.Model.(learn.Explainer).Explain(X)
-			if err != nil {
-				return failed(fmt.Errorf("explain: %w", err))
-			}
-			feats := m.Prep.Features()
-			n, p := X.Rows, len(feats)
-			outputs := len(contrib) / (n * (p + 1))
-			c, label := 0, "value"
-			if b.Manifest.Task.Classification() {
-				label = "log-odds of " + b.Manifest.Classes[len(b.Manifest.Classes)-1]
-				if outputs > 1 {
-					c = -1
-					for i, name := range b.Manifest.Classes {
-						if name == class {
-							c = i
-						}
-					}
-					if c < 0 {
-						return usageErrorf("explain: --class %q: want one of %v (multiclass models explain one class at a time)", class, b.Manifest.Classes)
-					}
-					label = "score of class " + class
-				} else if class != "" && class != b.Manifest.Classes[1] {
-					return usageErrorf("explain: binary models explain the log-odds of %q; --class %q is not it", b.Manifest.Classes[1], class)
-				}
-			}
-			ex := explanation{Model: ref, Member: m.Info.Learner, Output: label, Rows: n}
+			n, label := e.Rows, e.Output
+			ex := explanation{Model: ref, Member: e.Member, Output: label, Rows: n, Bias: e.Bias, Summary: e.Summary}
 			if len(b.Members) > 1 {
-				ex.Note = fmt.Sprintf("the model is an ensemble; this explains its %s member (weight %.2f)", m.Info.Learner, m.Info.Weight)
-			}
-			sumAbs := make([]float64, p)
-			sum := make([]float64, p)
-			for i := 0; i < n; i++ {
-				row := contrib[(c*n+i)*(p+1) : (c*n+i+1)*(p+1)]
-				for j := 0; j < p; j++ {
-					sumAbs[j] += math.Abs(row[j])
-					sum[j] += row[j]
-				}
-				ex.Bias += row[p] / float64(n)
-			}
-			order := make([]int, p)
-			for j := range order {
-				order[j] = j
-			}
-			sort.SliceStable(order, func(a, b int) bool { return sumAbs[order[a]] > sumAbs[order[b]] })
-			for _, j := range order {
-				ex.Summary = append(ex.Summary, struct {
-					Feature     string  `json:"feature"`
-					MeanAbs     float64 `json:"mean_abs_contribution"`
-					MeanContrib float64 `json:"mean_contribution"`
-				}{feats[j].Name, sumAbs[j] / float64(n), sum[j] / float64(n)})
+				ex.Note = fmt.Sprintf("the model is an ensemble; this explains its %s member (weight %.2f)", e.Member, e.Weight)
 			}
 			if out != "" {
-				cols := make([]frame.Column, p+1)
-				for j := 0; j <= p; j++ {
-					v := make([]float64, n)
-					for i := 0; i < n; i++ {
-						v[i] = contrib[(c*n+i)*(p+1)+j]
-					}
-					name := "bias"
-					if j < p {
-						name = "contrib_" + feats[j].Name
-					}
-					cols[j] = frame.NewFloat(name, v)
-				}
-				res, err := frame.New(cols...)
-				if err != nil {
-					return failed(err)
-				}
-				if err := ingest.Write(ctx, res, out); err != nil {
+				if err := ingest.Write(ctx, e.Contributions, out); err != nil {
 					return failed(err)
 				}
 				ex.Out = out
