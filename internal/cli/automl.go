@@ -386,3 +386,11 @@ func configString(c map[string]string) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// temperatureOr1 reads a bundle or AutoML temperature, where 0 means none.
+func temperatureOr1(t float64) float64 {
+	if t == 0 {
+		return 1
+	}
+	return t
+}

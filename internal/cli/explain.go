@@ -99,14 +99,3 @@ its highest-weight explainable member is explained.`,
 	cmd.Flags().IntVar(&top, "top", 20, "features to list (0: all)")
 	return cmd
 }
-
-func memberNames(ms []bundle.Member) string {
-	s := ""
-	for i, m := range ms {
-		if i > 0 {
-			s += ", "
-		}
-		s += m.Info.Learner
-	}
-	return s
-}

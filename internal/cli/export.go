@@ -1,16 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/frame"
-	"github.com/gyre-ml/gyre/internal/learn/gbdt"
 	"github.com/gyre-ml/gyre/internal/onnx"
 )
 
@@ -33,33 +31,17 @@ type exportResult struct {
 	Notes     []string     `json:"notes,omitempty"`
 }
 
+// exportCheck is onnx.Check on the named source.
+type exportCheck struct {
+	Source string `json:"source"`
+	onnx.Check
+}
+
 type exportTensor struct {
 	Name     string   `json:"name"`
 	Type     string   `json:"type"`
 	Features []string `json:"features"`
 }
-
-// exportCheck compares the exported graph (run by onnx.Evaluate) with the
-// bundle's own predictions.
-type exportCheck struct {
-	Source  string  `json:"source"`
-	Rows    int     `json:"rows"`
-	MaxDiff float64 `json:"max_difference"`
-	// Measure says what MaxDiff measures.
-	Measure string `json:"measure"`
-	// LabelMismatches counts rows whose predicted class differs.
-	LabelMismatches int `json:"label_mismatches,omitempty"`
-	// Rounding counts rows whose prediction moves by more than the
-	// tolerance when Gyre sees the unrounded float64 values instead of the
-	// float32 values a float-input ONNX model sees (values within float32
-	// precision of a split); always 0 with --precision double.
-	Rounding int  `json:"rows_sensitive_to_float32_rounding"`
-	OK       bool `json:"ok"`
-}
-
-// exportTolerance is the agreement the export check demands: absolute for
-// probabilities, relative (to max(1, |y|)) for regression values.
-const exportTolerance = 1e-5
 
 func newExportCmd(app *App) *cobra.Command {
 	var format, out, check, precision string
@@ -101,14 +83,6 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			if err != nil {
 				return err
 			}
-			if len(b.Members) != 1 {
-				return usageErrorf("export %s: the model is an ensemble of %d members (%s); only single-model bundles export to ONNX (train one with 'gyre train --learner gbdt')", ref, len(b.Members), memberNames(b.Members))
-			}
-			mem := b.Members[0]
-			m := gbdt.AsModel(mem.Model)
-			if m == nil {
-				return usageErrorf("export %s: the model is a %s model; only gbdt models export to ONNX", ref, mem.Info.Learner)
-			}
 			if out == "" {
 				base := filepath.Base(args[0])
 				if ext := filepath.Ext(base); ext == ".gyre" {
@@ -117,7 +91,6 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 				base = strings.NewReplacer("/", "-", "@", "-", ":", "-").Replace(base)
 				out = base + ".onnx"
 			}
-			feats := mem.Prep.Features()
 			opts := []onnx.Option{onnx.WithProducerVersion(Version),
 				onnx.WithDoc(fmt.Sprintf("Gyre %s model %s (target %q), exported by gyre %s", b.Manifest.Task, ref, b.Manifest.Target, Version)),
 				onnx.WithMetadata("gyre.target", b.Manifest.Target),
@@ -125,49 +98,40 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			if double {
 				opts = append(opts, onnx.WithDoubleInput())
 			}
-			if mem.Info.Smoothing != 0 {
-				return usageErrorf("export %s: the model's probabilities are smoothed (by %g, fitted by automl on log loss); ONNX export folds a temperature into the trees but cannot express smoothing: rerun automl with --no-calibrate for an exportable model", ref, mem.Info.Smoothing)
-			}
-			// A single member's own temperature and the bundle's compose:
-			// (p^(1/a))^(1/b) = p^(1/(a·b)).
-			if t := temperatureOr1(mem.Info.Temperature) * temperatureOr1(b.Manifest.Temperature); t != 1 {
-				opts = append(opts, onnx.WithTemperature(t))
-			}
-			data, err := onnx.ExportGBDT(m, feats, opts...)
-			if err != nil {
+			e, err := onnx.ExportBundle(b, opts...)
+			switch {
+			case errors.Is(err, onnx.ErrEnsemble):
+				return usageErrorf("export %s: %v (train one with 'gyre train --learner gbdt')", ref, err)
+			case errors.Is(err, onnx.ErrSmoothed):
+				return usageErrorf("export %s: %v: rerun automl with --no-calibrate for an exportable model", ref, err)
+			case errors.Is(err, onnx.ErrNotGBDT):
+				return usageErrorf("export %s: %v", ref, err)
+			case err != nil:
 				return failed(fmt.Errorf("export %s: %w", ref, err))
 			}
 			res := exportResult{
-				Model: ref, Learner: mem.Info.Learner, Format: "onnx", Out: out, Bytes: len(data),
-				Task: b.Manifest.Task.String(), Objective: m.Objective(), Trees: m.NumTrees(),
-				Opset: fmt.Sprintf("ai.onnx %d, ai.onnx.ml %d", onnx.OpsetONNX, onnx.OpsetML),
-				Input: exportTensor{Name: onnx.InputName, Type: fmt.Sprintf("%s[N, %d]", precision, len(feats))},
-			}
-			for _, f := range feats {
-				res.Input.Features = append(res.Input.Features, f.Name)
-			}
-			if b.Manifest.Task.Classification() {
-				res.Outputs = []string{onnx.OutputLabel, onnx.OutputProbability}
-			} else {
-				res.Outputs = []string{onnx.OutputValue}
-			}
-			if mem.Prep.Pipeline != nil {
-				res.Notes = append(res.Notes, "the bundle's fitted preprocessing pipeline is not part of the ONNX graph: feed it the pipeline's encoded output")
+				Model: ref, Learner: e.Learner, Format: "onnx", Out: out, Bytes: len(e.Data),
+				Task: b.Manifest.Task.String(), Objective: e.Objective, Trees: e.Trees,
+				Opset:   fmt.Sprintf("ai.onnx %d, ai.onnx.ml %d", onnx.OpsetONNX, onnx.OpsetML),
+				Input:   exportTensor{Name: onnx.InputName, Type: fmt.Sprintf("%s[N, %d]", precision, len(e.Features)), Features: e.Features},
+				Outputs: e.Outputs, Notes: e.Notes,
 			}
 			if check != "" {
 				f, err := app.loadFrame(ctx, check)
 				if err != nil {
 					return err
 				}
-				X, _, err := mem.Prep.Transform(f)
+				X, err := e.Encode(f)
 				if err != nil {
 					return fmt.Errorf("export --check %s: %w", check, err)
 				}
-				if res.Check, err = checkExport(m, data, X, double); err != nil {
+				c, err := e.Check(X)
+				if err != nil {
 					return failed(fmt.Errorf("export --check %s: %w", check, err))
 				}
-				res.Check.Source = check
+				res.Check = &exportCheck{Source: check, Check: *c}
 			}
+			data := e.Data
 			if err := writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 				return failed(fmt.Errorf("export: write %s: %w", out, err))
 			}
@@ -195,7 +159,7 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 				}
 			}
 			if res.Check != nil && !res.Check.OK {
-				return fmt.Errorf("export --check: the ONNX model differs from Gyre by %.3g (> %g) on %s: %w", res.Check.MaxDiff, exportTolerance, check, ErrCheckFailed)
+				return fmt.Errorf("export --check: the ONNX model differs from Gyre by %.3g (> %g) on %s: %w", res.Check.MaxDiff, onnx.CheckTolerance, check, ErrCheckFailed)
 			}
 			return nil
 		},
@@ -205,102 +169,4 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 	cmd.Flags().StringVar(&precision, "precision", "float", "input and threshold precision: float or double")
 	cmd.Flags().StringVar(&check, "check", "", "data to compare the export's predictions with the model's on")
 	return cmd
-}
-
-// checkExport runs the exported graph on X (rounded to float32 unless
-// double, as an ONNX runtime receives it) and compares it with m's
-// predictions on the same values.
-func checkExport(m *gbdt.Model, data []byte, X *frame.Matrix, double bool) (*exportCheck, error) {
-	n, p := X.Rows, X.Cols
-	X32 := frame.NewMatrix(n, p)
-	in := make([]float64, n*p)
-	for i := range n {
-		for j := range p {
-			v := X.At(i, j)
-			in[i*p+j] = v
-			if !double {
-				v = float64(float32(v))
-			}
-			X32.Set(i, j, v)
-		}
-	}
-	res, err := onnx.Evaluate(data, in, n, p)
-	if err != nil {
-		return nil, err
-	}
-	c := &exportCheck{Rows: n}
-	// values returns the comparable outputs of m on x: probabilities
-	// (row-major n×k) or regression values.
-	values := func(x *frame.Matrix) ([]float64, error) {
-		if m.Task().Classification() {
-			return m.Probabilities(x)
-		}
-		return m.Predict(x)
-	}
-	want, err := values(X32)
-	if err != nil {
-		return nil, err
-	}
-	full, err := values(X)
-	if err != nil {
-		return nil, err
-	}
-	// Regression values compare relative to the prediction scale: float32
-	// sums lose precision relative to the partial sums (base score and leaf
-	// values), not to a small final value.
-	scale := 0.0
-	for _, v := range want {
-		scale += math.Abs(v) / float64(len(want))
-	}
-	diff := func(a, b float64) float64 {
-		if m.Task().Classification() {
-			return math.Abs(a - b)
-		}
-		return math.Abs(a-b) / max(1, math.Abs(b), scale)
-	}
-	var got []float32
-	if m.Task().Classification() {
-		c.Measure = "probability difference"
-		got = res[onnx.OutputProbability].Floats
-		pred, err := m.Predict(X32)
-		if err != nil {
-			return nil, err
-		}
-		for i, l := range res[onnx.OutputLabel].Strings {
-			if l != m.Classes()[int(pred[i])] {
-				c.LabelMismatches++
-			}
-		}
-	} else {
-		c.Measure = "relative difference (to max(1, |prediction|, mean |prediction|))"
-		got = res[onnx.OutputValue].Floats
-	}
-	if len(got) != len(want) {
-		return nil, fmt.Errorf("the ONNX model gave %d values, want %d", len(got), len(want))
-	}
-	k := len(want) / max(n, 1)
-	moved := make([]bool, n)
-	for i := range want {
-		c.MaxDiff = max(c.MaxDiff, diff(float64(got[i]), want[i]))
-		if diff(full[i], want[i]) > exportTolerance {
-			moved[i/k] = true
-		}
-	}
-	for _, mv := range moved {
-		if mv {
-			c.Rounding++
-		}
-	}
-	// A label may flip only on a float32 near-tie; the probabilities check
-	// bounds those.
-	c.OK = c.MaxDiff <= exportTolerance
-	return c, nil
-}
-
-// temperatureOr1 reads a bundle or AutoML temperature, where 0 means none.
-func temperatureOr1(t float64) float64 {
-	if t == 0 {
-		return 1
-	}
-	return t
 }

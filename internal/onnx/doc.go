@@ -1,6 +1,12 @@
 // Package onnx exports fitted Gyre models to ONNX, so a Gyre model can run
 // anywhere ONNX runs (onnxruntime, ONNX.js, Triton, ...).
 //
+// [ExportBundle] holds the rules for a model bundle: one gbdt member,
+// its and the bundle's temperatures folded into the trees, smoothing
+// refused (ErrEnsemble, ErrNotGBDT, ErrSmoothed); [Export.Check] runs the
+// exported graph with [Evaluate] and compares it with the model's own
+// calibrated predictions within [CheckTolerance].
+//
 // [ExportGBDT] turns a fitted gradient-boosted ensemble (learn/gbdt) into
 // an ONNX model of one ai.onnx.ml TreeEnsembleRegressor or
 // TreeEnsembleClassifier node (opset 17, ai.onnx.ml 3, IR version 8):
