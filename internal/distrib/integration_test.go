@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -295,8 +296,19 @@ func TestIntegrationFanOut(t *testing.T) {
 	startWorker(t, hp, queue, "w1")
 	startWorker(t, hp, queue, "w2")
 	home := t.TempDir()
-	local := runAutoML(t, home, 60)
-	dist := runAutoML(t, home, 60, "--engine", "temporal://"+hp+"?task_queue="+queue+"&per_activity=2")
+	// The data and large results travel through S3-compatible storage
+	// when there is one (GYRE_TEST_S3), else a shared directory.
+	var store []string
+	if loc := os.Getenv("GYRE_TEST_S3"); loc != "" {
+		u, err := url.Parse(loc)
+		if err != nil {
+			t.Fatalf("GYRE_TEST_S3: %v", err)
+		}
+		u.Path = fmt.Sprintf("/distrib-%d", time.Now().UnixNano())
+		store = []string{"--artifacts", u.String()}
+	}
+	local := runAutoML(t, home, 60, store...)
+	dist := runAutoML(t, home, 60, append(store, "--engine", "temporal://"+hp+"?task_queue="+queue+"&per_activity=2")...)
 	sameSearch(t, local, dist)
 	per, _ := activityAttempts(t, hp, "gyre-automl-"+dist.RunID)
 	if per["w1"] == 0 || per["w2"] == 0 || per["w1"]+per["w2"] != 30 {
