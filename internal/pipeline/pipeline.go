@@ -12,8 +12,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/blob"
@@ -66,6 +68,16 @@ type Options struct {
 	// Trigger says why the pipeline runs ("manual", "schedule", "new data
 	// version", "alert: ...").
 	Trigger string
+	// ID continues the recorded pipeline run with this id (created when
+	// new) instead of starting one; ParentRunID, its tracked run. A run
+	// driven one step at a time by a workflow engine passes them on from
+	// step to step (Result.ID, Result.RunID).
+	ID, ParentRunID string
+	// Through stops the run after this step (one of Steps; "" runs them
+	// all): the steps before it are cache hits when an earlier call ran
+	// them. A run stopped early stays "running" unless it ended (a
+	// rejection at the gate ends it).
+	Through string
 }
 
 // StepResult is what one step did.
@@ -167,6 +179,7 @@ type runner struct {
 	res     *Result
 	parent  *track.Run
 	trigger string
+	through string // stop after this step ("" for none)
 	// lazily loaded data
 	loaded          bool
 	full, tr, holdo *frame.Frame
@@ -184,20 +197,38 @@ func Run(ctx context.Context, env *Env, p *Project, o Options) (*Result, error) 
 	if o.Trigger == "" {
 		o.Trigger = "manual"
 	}
+	if o.Through != "" && !slices.Contains(Steps, o.Through) {
+		return nil, fmt.Errorf("pipeline %s: no step %q (steps: %s)", p.Name, o.Through, strings.Join(Steps, ", "))
+	}
 	lk, err := acquire(ctx, env.DB, p.Name, o.Trigger)
 	if err != nil {
 		return nil, err
 	}
 	defer lk.release()
-	r := &runner{env: env, p: p, trigger: o.Trigger, res: &Result{ID: track.NewID(), Pipeline: p.Name, Trigger: o.Trigger, Steps: []StepResult{}}}
+	id := o.ID
+	if id == "" {
+		id = track.NewID()
+	}
+	r := &runner{env: env, p: p, trigger: o.Trigger, through: o.Through, res: &Result{ID: id, Pipeline: p.Name, Trigger: o.Trigger, Steps: []StepResult{}}}
+	if o.ParentRunID != "" {
+		if r.parent, err = env.Tracker.Resume(ctx, o.ParentRunID); err != nil {
+			return nil, fmt.Errorf("pipeline %s: run %s: %w", p.Name, o.ParentRunID, err)
+		}
+		r.res.RunID = o.ParentRunID
+	}
 	if err := env.DB.Write(ctx, func(tx *sqlstore.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO pipeline_runs (id, pipeline, trigger_by, status, start_ms) VALUES (?, ?, ?, 'running', ?)",
+		_, err := tx.ExecContext(ctx, "INSERT INTO pipeline_runs (id, pipeline, trigger_by, status, start_ms) VALUES (?, ?, ?, 'running', ?) ON CONFLICT (id) DO NOTHING",
 			r.res.ID, p.Name, o.Trigger, start.UnixMilli())
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 	}
 	err = r.run(ctx)
+	if err == nil && r.res.Status == "" {
+		// Stopped early (Options.Through): the run goes on in a later call.
+		r.res.Seconds = time.Since(start).Seconds()
+		return r.res, nil
+	}
 	r.res.Seconds = time.Since(start).Seconds()
 	detail := ""
 	if err != nil {
@@ -242,6 +273,9 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.add(StepResult{Step: "ingest", Status: ingestStatus, Key: ingestKey, Seconds: time.Since(t0).Seconds(),
 		Summary: fmt.Sprintf("%s (%d rows)", ver.Version.Ref(), ver.Summary.Rows)})
+	if r.through == "ingest" {
+		return nil
+	}
 
 	// validate: contract and drift against the production model's training data
 	contractHash := ""
@@ -266,6 +300,9 @@ func (r *runner) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if r.through == "validate" {
+		return nil
+	}
 
 	// prepare: the train/holdout split
 	var pout prepareOut
@@ -285,6 +322,9 @@ func (r *runner) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if r.through == "prepare" {
+		return nil
+	}
 
 	// train
 	tcfg, _ := json.Marshal(p.Train)
@@ -295,6 +335,9 @@ func (r *runner) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	if r.through == "train" {
+		return nil
+	}
 
 	// evaluate on the holdout
 	var eout evaluateOut
@@ -303,6 +346,9 @@ func (r *runner) run(ctx context.Context) error {
 		return r.evaluate(ctx, run, tout, &eout)
 	}); err != nil {
 		return err
+	}
+	if r.through == "evaluate" {
+		return nil
 	}
 
 	// gate: goals and the minimum gain over production on the same holdout
@@ -325,6 +371,9 @@ func (r *runner) run(ctx context.Context) error {
 		r.res.Status = "rejected"
 		return nil
 	}
+	if r.through == "gate" {
+		return nil
+	}
 
 	// register (idempotent: a bundle already registered is reused)
 	var rout registerOut
@@ -335,6 +384,9 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 	r.res.Version = rout.Version
+	if r.through == "register" {
+		return nil
+	}
 
 	// promote: move the alias to the registered version
 	var mout promoteOut

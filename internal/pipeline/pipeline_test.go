@@ -265,3 +265,48 @@ func TestResumeAfterInterruption(t *testing.T) {
 		t.Errorf("runs: %+v %v", runs, err)
 	}
 }
+
+// TestRunStepByStep drives a run one step at a time (Options.Through, ID,
+// ParentRunID), as a workflow engine's activities do: each call runs one
+// more step, the earlier ones are cache hits, and the run is one recorded
+// run that ends promoted.
+func TestRunStepByStep(t *testing.T) {
+	env := testEnv(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	rows := bikeRows(t)
+	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:3000])
+	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(bikeProject), 0o644)
+	p, err := Load(filepath.Join(dir, "gyre.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, env, p, Options{Through: "deploy"}); err == nil {
+		t.Error("an unknown step was accepted")
+	}
+	var id, parent string
+	var last *Result
+	for i, step := range Steps {
+		res, err := Run(ctx, env, p, Options{ID: id, ParentRunID: parent, Through: step, Trigger: "engine"})
+		if err != nil {
+			t.Fatalf("through %s: %v", step, err)
+		}
+		if got := res.Steps[len(res.Steps)-1]; got.Step != step || (i > 0 && res.Steps[i-1].Status != "cached") {
+			t.Fatalf("through %s: steps %+v", step, res.Steps)
+		}
+		if step != "promote" && res.Status != "" {
+			t.Fatalf("through %s: status %q before the last step", step, res.Status)
+		}
+		id, parent, last = res.ID, res.RunID, res
+	}
+	if last.Status != "promoted" || last.Version != 1 {
+		t.Fatalf("status %s version %d", last.Status, last.Version)
+	}
+	runs, err := Runs(ctx, env.DB, "bike", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].ID != id || runs[0].Status != "promoted" {
+		t.Fatalf("recorded runs %+v, want one promoted run %s", runs, id)
+	}
+}
