@@ -1046,7 +1046,7 @@ func setThreads(l learn.Learner, n int) error {
 	for _, p := range []string{"threads", "n_jobs"} {
 		if err := learn.SetParam(l, p, fmt.Sprint(n)); err == nil {
 			return nil
-		} else if !isUnknownParam(err) {
+		} else if !errors.Is(err, learn.ErrUnknownParam) {
 			return err
 		}
 	}
@@ -1069,14 +1069,10 @@ func (s *searcher) learner(st *learnerState, cfg Config) (learn.Learner, error) 
 			return nil, err
 		}
 	}
-	if err := learn.SetParam(l, "seed", fmt.Sprint(s.o.Seed)); err != nil && !isUnknownParam(err) {
+	if err := learn.SetParam(l, "seed", fmt.Sprint(s.o.Seed)); err != nil && !errors.Is(err, learn.ErrUnknownParam) {
 		return nil, err
 	}
 	return l, nil
-}
-
-func isUnknownParam(err error) bool {
-	return err != nil && len(err.Error()) > 0 && (contains(err.Error(), "unknown hyperparameter"))
 }
 
 // predictOut returns probabilities (n×k) for classifiers, values otherwise.

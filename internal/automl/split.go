@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 )
@@ -196,5 +195,3 @@ func (e *evalSplit) validX(st *learnerState, f int) *frame.Matrix {
 func (e *evalSplit) yValid(*searcher) []float64 { return e.yv }
 
 func sortStrings(s []string) { sort.Strings(s) }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

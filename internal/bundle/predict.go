@@ -1,8 +1,10 @@
 package bundle
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/gyre-ml/gyre/internal/feature"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 )
@@ -26,6 +28,14 @@ func (p *Prediction) Label(i int) string {
 		return ""
 	}
 	return p.Classes[int(p.Values[i])]
+}
+
+// IsInputError reports whether an error from Predict, a RowPredictor or
+// Explain is the input's fault: a column the model needs is missing
+// (frame.ErrNoColumn) or a value does not fit the training schema
+// (feature.ErrSchema). Anything else is the model's or the program's.
+func IsInputError(err error) bool {
+	return errors.Is(err, frame.ErrNoColumn) || errors.Is(err, feature.ErrSchema)
 }
 
 // Predict runs the bundle on raw rows: each member's preprocessing, then its

@@ -192,7 +192,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	}
 	p, err := train.NewProblem(f, fl.target, task)
 	if err != nil {
-		return fmt.Errorf("automl %s: %w", source, err)
+		return problemError("automl", source, err)
 	}
 	if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
 		return usageErrorf("automl: --metric: %v", err)

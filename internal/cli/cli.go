@@ -140,7 +140,39 @@ predictions over REST and watches production for drift.`,
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name() < cmds[j].Name() })
 	root.AddCommand(cmds...)
+	// Runnable, so that cobra checks the root's arguments with its Args
+	// (typeArgErrors) rather than an untyped error of its own.
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	root.SuggestionsMinimumDistance = 2
+	typeArgErrors(root)
 	return root
+}
+
+// typeArgErrors makes cobra's argument errors (a wrong argument count, an
+// unknown subcommand), which it does not type, usage errors (exit 2) that
+// point to the help, for c and every command under it.
+func typeArgErrors(c *cobra.Command) {
+	check := c.Args
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		var err error
+		switch {
+		case check != nil:
+			err = check(cmd, args)
+		case !cmd.HasParent() && cmd.HasSubCommands() && len(args) > 0:
+			// what cobra's default (legacyArgs) says for the root
+			err = fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				err = fmt.Errorf("%w (did you mean %s?)", err, strings.Join(s, ", "))
+			}
+		}
+		if err != nil {
+			return usageErrorf("%s: %w (see '%s --help')", cmd.CommandPath(), err, cmd.CommandPath())
+		}
+		return nil
+	}
+	for _, sub := range c.Commands() {
+		typeArgErrors(sub)
+	}
 }
 
 // Main runs the gyre command line and returns the process exit code.
@@ -155,9 +187,6 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	code := ExitCode(err)
-	if isCobraUsage(err) {
-		code = ExitUsage
-	}
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(stderr, "gyre: %s\n", msg)
 	// Under --json an error is also a JSON object on stdout, except a failed
@@ -168,18 +197,6 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		_ = enc.Encode(map[string]any{"error": msg, "exit_code": code})
 	}
 	return code
-}
-
-// isCobraUsage recognises cobra's own argument errors (unknown command,
-// wrong argument count), which it does not type.
-func isCobraUsage(err error) bool {
-	m := err.Error()
-	for _, s := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand", "invalid argument"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // printJSON writes v as indented JSON to the app's stdout.

@@ -58,8 +58,10 @@ its highest-weight explainable member is explained.`,
 				return usageErrorf("explain: binary models explain the log-odds of %q; --class %q is not it", ce.Classes[1], ce.Class)
 			case errors.As(err, &ce):
 				return usageErrorf("explain: --class %q: want one of %v (multiclass models explain one class at a time)", ce.Class, ce.Classes)
-			case err != nil:
+			case bundle.IsInputError(err):
 				return fmt.Errorf("explain %s: %w", args[1], err)
+			case err != nil:
+				return failed(fmt.Errorf("explain %s: %w", args[1], err))
 			}
 			n, label := e.Rows, e.Output
 			ex := explanation{Model: ref, Member: e.Member, Output: label, Rows: n, Bias: e.Bias, Summary: e.Summary}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -83,9 +84,9 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if err != nil {
 		return err
 	}
-	set, err := train.ParseSet(fl.set)
+	set, err := parseSet(fl.set)
 	if err != nil {
-		return usageErrorf("train: %v", err)
+		return err
 	}
 	if _, err := learn.Lookup(fl.learner); err != nil {
 		return usageErrorf("train: %v", err)
@@ -102,7 +103,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	}
 	p, err := train.NewProblem(f, fl.target, task)
 	if err != nil {
-		return fmt.Errorf("train %s: %w", source, err)
+		return problemError("train", source, err)
 	}
 	valid, err := loadSplit(ctx, app, fl.valid)
 	if err != nil {
@@ -261,4 +262,25 @@ func safeName(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// parseSet parses --set key=value settings.
+func parseSet(kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usageErrorf("train: --set %q: want key=value", kv)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
+// problemError words train.NewProblem's error for command on source.
+func problemError(command, source string, err error) error {
+	if errors.Is(err, train.ErrNotBinary) {
+		return usageErrorf("%s %s: %v: use --task multiclass", command, source, err)
+	}
+	return fmt.Errorf("%s %s: %w", command, source, err)
 }

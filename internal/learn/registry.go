@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -167,8 +168,12 @@ func SetParam(l Learner, name, value string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("unknown hyperparameter %q for learner %s (valid: %s)", name, l.Name(), strings.Join(names, ", "))
+	return fmt.Errorf("%w %q for learner %s (valid: %s)", ErrUnknownParam, name, l.Name(), strings.Join(names, ", "))
 }
+
+// ErrUnknownParam is returned (wrapped) by SetParam for a name the learner
+// has no hyperparameter of.
+var ErrUnknownParam = errors.New("unknown hyperparameter")
 
 func setValue(f reflect.Value, s string) error {
 	s = strings.TrimSpace(s)

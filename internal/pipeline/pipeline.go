@@ -558,27 +558,33 @@ func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateO
 		}
 		summary = "contract passed; "
 	}
-	if prodVersion > 0 {
-		b, err := r.loadRegistered(ctx, prodVersion)
-		if err != nil {
-			return "", err
-		}
-		if len(b.Profile) > 0 {
-			var ref profile.Profile
-			if err := json.Unmarshal(b.Profile, &ref); err == nil {
-				feats, _ := r.full.Drop(r.p.Problem.Target)
-				if feats != nil {
-					if d, err := validate.Drift(&ref, feats, validate.DriftOptions{}); err == nil {
-						out.DriftShare, out.Drifted = d.Share, d.Drifted
-						out.Against = fmt.Sprintf("%s/%d", r.p.Name, prodVersion)
-						summary += fmt.Sprintf("drift against the training data of %s: %d of %d features", out.Against, d.Drifted, d.Tested)
-						return summary, nil
-					}
-				}
-			}
-		}
+	if prodVersion == 0 {
+		return summary + "no production model to compare with", nil
 	}
-	return summary + "no production model to compare with", nil
+	b, err := r.loadRegistered(ctx, prodVersion)
+	if err != nil {
+		return "", err
+	}
+	against := fmt.Sprintf("%s/%d", r.p.Name, prodVersion)
+	if len(b.Profile) == 0 {
+		return summary + "production model " + against + " has no drift reference", nil
+	}
+	// A reference that does not decode or a drift test that fails is an
+	// error, not a missing model.
+	var ref profile.Profile
+	if err := json.Unmarshal(b.Profile, &ref); err != nil {
+		return "", fmt.Errorf("validate: drift reference of %s: %w", against, err)
+	}
+	feats := r.full
+	if f, err := r.full.Drop(r.p.Problem.Target); err == nil {
+		feats = f
+	}
+	d, err := validate.Drift(&ref, feats, validate.DriftOptions{})
+	if err != nil {
+		return "", fmt.Errorf("validate: drift against %s: %w", against, err)
+	}
+	out.DriftShare, out.Drifted, out.Against = d.Share, d.Drifted, against
+	return summary + fmt.Sprintf("drift against the training data of %s: %d of %d features", against, d.Drifted, d.Tested), nil
 }
 
 func trainParams(p *Project) map[string]string {

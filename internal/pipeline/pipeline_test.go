@@ -161,6 +161,37 @@ func TestRunCachesAndGates(t *testing.T) {
 		if s.Step == "train" && s.Status != "done" {
 			t.Errorf("train on new data: %s", s.Status)
 		}
+		if s.Step == "validate" && !strings.Contains(s.Summary, "drift against the training data of bike/1") {
+			t.Errorf("validate against production: %q", s.Summary)
+		}
+	}
+	// A production model whose drift reference does not decode fails the
+	// validate step; it is not "no production model".
+	r := &runner{env: env, p: p}
+	b, err := r.loadRegistered(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Profile = []byte(`{"columns": 7`)
+	bad := filepath.Join(dir, "bad.gyre")
+	if err := b.Save(bad); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := env.Registry.Register(ctx, "bike", registry.RegisterOptions{Bundle: fh})
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Registry.SetAlias(ctx, "bike", "production", v2.Version); err != nil {
+		t.Fatal(err)
+	}
+	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:len(early)+2500])
+	if _, err := Run(ctx, env, p, Options{}); err == nil || !strings.Contains(err.Error(), "drift reference of bike/") {
+		t.Errorf("corrupt production reference: %v", err)
 	}
 }
 

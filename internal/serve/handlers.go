@@ -226,7 +226,7 @@ func (s *Server) run(e *entry, cur *loaded, f *frame.Frame, reqID string, at tim
 // predictError classifies a prediction error: input that does not fit the
 // model's schema is the client's (400), anything else the server's.
 func predictError(err error) error {
-	if errors.Is(err, frame.ErrNoColumn) || strings.Contains(err.Error(), "schema") {
+	if bundle.IsInputError(err) {
 		return &RequestError{Status: 400, Msg: err.Error()}
 	}
 	return err
@@ -873,7 +873,7 @@ func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.queue == nil {
-		s.fail(w, protoGyre, &RequestError{Status: 409, Msg: "prediction logging is off: start the server with --log-predictions to take feedback"})
+		s.fail(w, protoGyre, &RequestError{Status: 409, Msg: "prediction logging is off on this server: it takes feedback only while it logs predictions"})
 		return
 	}
 	body, release, err := s.readBody(w, r)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -198,7 +199,7 @@ func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error
 		return nil, err
 	}
 	if task == learn.Binary && len(classes) > 2 {
-		return nil, fmt.Errorf("target %q has %d classes; binary needs 2 (use --task multiclass)", target, len(classes))
+		return nil, fmt.Errorf("target %q has %d classes: %w", target, len(classes), ErrNotBinary)
 	}
 	if task == learn.Multiclass && len(classes) == 2 {
 		task = learn.Binary
@@ -362,18 +363,9 @@ func Metrics(task learn.Task, k int, y, pred, proba []float64) (Scores, error) {
 	return s, nil
 }
 
-// ParseSet parses "key=value" settings.
-func ParseSet(kvs []string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("--set %q: want key=value", kv)
-		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return out, nil
-}
+// ErrNotBinary is returned by NewProblem when a binary task is asked for
+// and the target has more than two classes.
+var ErrNotBinary = errors.New("a binary task needs 2 (ask for a multiclass task)")
 
 // firstDifferent returns the first row whose value differs from row 0's,
 // or -1 when every row holds the same value.
