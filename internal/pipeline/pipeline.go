@@ -258,23 +258,9 @@ func Run(ctx context.Context, env *Env, p *Project, o Options) (*Result, error) 
 
 func (r *runner) run(ctx context.Context) error {
 	p := r.p
-	// ingest: version the source (a stat when unchanged)
-	src := p.Resolve(p.Data.Source)
-	t0 := time.Now()
-	ver, err := r.env.Datasets.Version(ctx, src, p.Data.Dataset)
-	if err != nil {
-		return fmt.Errorf("step ingest: %w", err)
-	}
-	r.ingest = ingestOut{Dataset: ver.Name, Version: ver.Version.Version, Digest: ver.Blob.Digest}
-	ingestKey := hashKey("ingest", ver.Blob.Digest)
-	ingestStatus := "cached"
-	if ver.Created {
-		ingestStatus = "done"
-	}
-	r.add(StepResult{Step: "ingest", Status: ingestStatus, Key: ingestKey, Seconds: time.Since(t0).Seconds(),
-		Summary: fmt.Sprintf("%s (%d rows)", ver.Version.Ref(), ver.Summary.Rows)})
-	if r.through == "ingest" {
-		return nil
+	ingestKey, err := r.ingestStep(ctx)
+	if err != nil || r.through == "ingest" {
+		return err
 	}
 
 	// validate: contract and drift against the production model's training data
@@ -407,6 +393,25 @@ func (r *runner) run(ctx context.Context) error {
 		r.res.Status = "unchanged"
 	}
 	return nil
+}
+
+// ingestStep versions the source (a stat when unchanged) and returns the
+// step's cache key.
+func (r *runner) ingestStep(ctx context.Context) (string, error) {
+	t0 := time.Now()
+	ver, err := r.env.Datasets.Version(ctx, r.p.Resolve(r.p.Data.Source), r.p.Data.Dataset)
+	if err != nil {
+		return "", fmt.Errorf("step ingest: %w", err)
+	}
+	r.ingest = ingestOut{Dataset: ver.Name, Version: ver.Version.Version, Digest: ver.Blob.Digest}
+	key := hashKey("ingest", ver.Blob.Digest)
+	status := "cached"
+	if ver.Created {
+		status = "done"
+	}
+	r.add(StepResult{Step: "ingest", Status: status, Key: key, Seconds: time.Since(t0).Seconds(),
+		Summary: fmt.Sprintf("%s (%d rows)", ver.Version.Ref(), ver.Summary.Rows)})
+	return key, nil
 }
 
 func (r *runner) add(s StepResult) {
