@@ -37,7 +37,7 @@ watching NAME@ALIAS switch to it). 'gyre init' writes a project file.`,
   gyre pipeline schedule gyre.yaml --cron "0 3 * * *"
   gyre pipeline status gyre.yaml`,
 	}
-	cmd.AddCommand(newPipelineRunCmd(app), newPipelineScheduleCmd(app), newPipelineStatusCmd(app))
+	cmd.AddCommand(newPipelineRunCmd(app), newPipelineScheduleCmd(app), newPipelineStatusCmd(app), newPipelineCancelCmd(app))
 	return cmd
 }
 
@@ -63,7 +63,7 @@ func (a *App) pipelineEnv(ctx context.Context) (*pipeline.Env, *stores, error) {
 }
 
 func newPipelineRunCmd(app *App) *cobra.Command {
-	var trigger string
+	var trigger, engine string
 	cmd := &cobra.Command{
 		Use:   "run [gyre.yaml]",
 		Short: "Run the pipeline once (unchanged steps are cached)",
@@ -75,6 +75,13 @@ func newPipelineRunCmd(app *App) *cobra.Command {
 			p, err := pipeline.Load(projectArg(args))
 			if err != nil {
 				return usageErrorf("pipeline run: %v", err)
+			}
+			if engine != "" {
+				res, err := app.runPipelineOnEngine(ctx, engine, projectArg(args), p, trigger)
+				if err != nil {
+					return err
+				}
+				return reportPipeline(app, res)
 			}
 			env, st, err := app.pipelineEnv(ctx)
 			if err != nil {
@@ -98,6 +105,7 @@ func newPipelineRunCmd(app *App) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&trigger, "trigger", "manual", "why the pipeline runs (recorded with the run)")
+	cmd.Flags().StringVar(&engine, "engine", "", "run each step as an activity on Temporal workers: temporal://HOST:PORT (see 'gyre worker')")
 	return cmd
 }
 
@@ -123,7 +131,7 @@ func reportPipeline(app *App, res *pipeline.Result) error {
 }
 
 func newPipelineScheduleCmd(app *App) *cobra.Command {
-	var cronSpec string
+	var cronSpec, engine string
 	var poll time.Duration
 	cmd := &cobra.Command{
 		Use:   "schedule [gyre.yaml]",
@@ -143,6 +151,19 @@ SIGTERM or Ctrl-C stops after the current run.`,
 			p, err := pipeline.Load(projectArg(args))
 			if err != nil {
 				return usageErrorf("pipeline schedule: %v", err)
+			}
+			if engine != "" {
+				spec := cronSpec
+				if spec == "" {
+					spec = p.Trigger.Schedule
+				}
+				if spec == "" {
+					return usageErrorf("pipeline schedule: --engine needs a cron expression (--cron or triggers.schedule)")
+				}
+				if err := pipeline.CheckCron(spec); err != nil {
+					return usageErrorf("pipeline schedule: --cron: %v", err)
+				}
+				return app.schedulePipelineOnEngine(ctx, engine, projectArg(args), p, spec)
 			}
 			env, st, err := app.pipelineEnv(ctx)
 			if err != nil {
@@ -183,6 +204,7 @@ SIGTERM or Ctrl-C stops after the current run.`,
 	}
 	cmd.Flags().StringVar(&cronSpec, "cron", "", `cron expression ("MIN HOUR DOM MON DOW", @daily, @every 6h); default triggers.schedule`)
 	cmd.Flags().DurationVar(&poll, "poll", 0, "how often new data and alerts are checked (default triggers.poll, else 1m)")
+	cmd.Flags().StringVar(&engine, "engine", "", "create a Temporal Schedule for the cron expression instead, and exit: temporal://HOST:PORT")
 	return cmd
 }
 

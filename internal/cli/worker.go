@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/distrib"
+	"github.com/gyre-ml/gyre/internal/pipeline"
 )
 
 func init() { register(newWorkerCmd) }
@@ -167,4 +169,125 @@ func engineProgress(x *distrib.Executor, metric string, loss func(float64) float
 	if x != nil {
 		x.SetProgress(distrib.Progress{Trials: t.ID + 1, Best: loss(best.Loss), Metric: metric, Learner: best.Learner})
 	}
+}
+
+// pipelineEngine connects the pipeline commands to --engine: the client
+// and the workflow input naming the project and this process's stores
+// (absolute, so that workers on the same file system open them too).
+func (a *App) pipelineEngine(ctx context.Context, engine, project, name, trigger string) (client.Client, distrib.Engine, distrib.PipelineInput, error) {
+	var in distrib.PipelineInput
+	eng, err := distrib.ParseEngine(engine)
+	if err != nil {
+		return nil, eng, in, usageErrorf("pipeline: --engine: %v", err)
+	}
+	db, artifacts := a.storeLocations()
+	if in.Store, err = storeLocation(db); err == nil {
+		in.Artifacts, err = storeLocation(artifacts)
+	}
+	if err == nil {
+		in.Project, err = filepath.Abs(project)
+	}
+	if err != nil {
+		return nil, eng, in, usageErrorf("pipeline: %v", err)
+	}
+	if strings.HasPrefix(db, "postgres") {
+		in.Store = db
+	}
+	in.Name, in.Trigger, in.Retries, in.GyreVersion = name, trigger, 3, Version
+	host, _ := os.Hostname()
+	c, err := distrib.Dial(ctx, eng, fmt.Sprintf("gyre-pipeline-%d@%s", os.Getpid(), host))
+	if err != nil {
+		return nil, eng, in, failed(fmt.Errorf("pipeline: %w", err))
+	}
+	return c, eng, in, nil
+}
+
+// runPipelineOnEngine starts (or, when a run is active, signals) the
+// pipeline's workflow and waits for the run; interrupting cancels it.
+func (a *App) runPipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, trigger string) (*pipeline.Result, error) {
+	c, eng, in, err := a.pipelineEngine(ctx, engine, project, p.Name, trigger)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	run, started, err := distrib.StartPipeline(ctx, c, eng.TaskQueue, p.Name, in)
+	if err != nil {
+		return nil, failed(err)
+	}
+	if !started {
+		return nil, failed(fmt.Errorf("pipeline %s: a run is active (workflow %s, run %s): trigger %q recorded, not started: %w",
+			p.Name, run.GetID(), run.GetRunID(), trigger, pipeline.ErrBusy))
+	}
+	a.infof("pipeline %s: run %s on %s (workflow %s)", p.Name, run.GetRunID(), eng.String(), run.GetID())
+	var out distrib.PipelineOutcome
+	if err := run.Get(ctx, &out); err != nil {
+		if ctx.Err() != nil {
+			cctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+			defer stop()
+			if cerr := c.CancelWorkflow(cctx, run.GetID(), run.GetRunID()); cerr != nil {
+				a.warnf("pipeline %s: cancel run %s: %v", p.Name, run.GetRunID(), cerr)
+			}
+		}
+		return nil, failed(fmt.Errorf("pipeline %s: run %s: %w", p.Name, run.GetRunID(), err))
+	}
+	for _, r := range out.Recorded {
+		a.infof("pipeline %s: trigger %q arrived during the run: recorded, not started", p.Name, r)
+	}
+	if out.Status == "busy" {
+		return nil, failed(fmt.Errorf("pipeline %s: another run holds the pipeline's lock: %w", p.Name, pipeline.ErrBusy))
+	}
+	return &out.Result, nil
+}
+
+// schedulePipelineOnEngine creates or replaces the pipeline's Temporal
+// Schedule.
+func (a *App) schedulePipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, spec string) error {
+	c, eng, in, err := a.pipelineEngine(ctx, engine, project, p.Name, "schedule")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id, err := distrib.SchedulePipeline(ctx, c, eng.TaskQueue, p.Name, spec, in)
+	if err != nil {
+		return failed(err)
+	}
+	if a.JSON {
+		return a.printJSON(map[string]string{"schedule": id, "pipeline": p.Name, "spec": spec, "engine": eng.String()})
+	}
+	fmt.Fprintf(a.Stdout, "scheduled pipeline %s on %s: %s (Temporal schedule %s; runs never overlap)\n", p.Name, eng.String(), spec, id)
+	return nil
+}
+
+func newPipelineCancelCmd(app *App) *cobra.Command {
+	var engine string
+	cmd := &cobra.Command{
+		Use:     "cancel RUN --engine temporal://HOST:PORT",
+		Short:   "Cancel a pipeline run on the engine (its running step with it)",
+		Example: `  gyre pipeline cancel 6f1c2d0e-8a4b-4c1e-9d7f-0b2a3c4d5e6f --engine temporal://127.0.0.1:7233`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if engine == "" {
+				return usageErrorf("pipeline cancel: --engine is required (runs without an engine stop with Ctrl-C)")
+			}
+			eng, err := distrib.ParseEngine(engine)
+			if err != nil {
+				return usageErrorf("pipeline cancel: --engine: %v", err)
+			}
+			c, err := distrib.Dial(cmd.Context(), eng, "")
+			if err != nil {
+				return failed(err)
+			}
+			defer c.Close()
+			if err := distrib.CancelPipeline(cmd.Context(), c, args[0]); err != nil {
+				return failed(err)
+			}
+			if app.JSON {
+				return app.printJSON(map[string]string{"cancelled": args[0]})
+			}
+			fmt.Fprintf(app.Stdout, "cancelled pipeline run %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&engine, "engine", "", "the Temporal engine the run is on: temporal://HOST:PORT")
+	return cmd
 }

@@ -129,7 +129,7 @@ func workflowEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, dataRef, aut
 	}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	register(env, newTrialActivities("test-worker", "", 1))
+	register(env, newTrialActivities("test-worker", "", 1), &pipelineActivities{})
 	return env, dataRef{Store: dir, Digest: ref.Digest}, p
 }
 

@@ -37,19 +37,21 @@ func NewWorker(c client.Client, o WorkerOptions) worker.Worker {
 		MaxConcurrentActivityExecutionSize: o.Slots,
 		Identity:                           o.Identity,
 	})
-	register(w, newTrialActivities(o.Identity, o.Artifacts, o.Slots))
+	register(w, newTrialActivities(o.Identity, o.Artifacts, o.Slots), &pipelineActivities{})
 	return w
 }
 
-// registry is what workers (and the SDK's test environment) register on.
-type registry interface {
+// registrar is what workers (and the SDK's test environment) register on.
+type registrar interface {
 	RegisterWorkflowWithOptions(w interface{}, options workflow.RegisterOptions)
 	RegisterActivityWithOptions(a interface{}, options activity.RegisterOptions)
 }
 
-func register(r registry, ta *trialActivities) {
+func register(r registrar, ta *trialActivities, pa *pipelineActivities) {
 	r.RegisterWorkflowWithOptions(AutoMLWorkflow, workflow.RegisterOptions{Name: AutoMLWorkflowName})
 	r.RegisterActivityWithOptions(ta.Trials, activity.RegisterOptions{Name: trialsActivityName})
+	r.RegisterWorkflowWithOptions(PipelineWorkflow, workflow.RegisterOptions{Name: PipelineWorkflowName})
+	r.RegisterActivityWithOptions(pa.Step, activity.RegisterOptions{Name: stepActivityName})
 }
 
 // RunWorker runs a worker until ctx ends, then stops it, letting running
