@@ -14,9 +14,11 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/distrib"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
@@ -133,58 +135,9 @@ type memberJSON struct {
 func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) error {
 	ctx := cmd.Context()
 	start := time.Now()
-	if fl.target == "" {
-		return usageErrorf("automl: --target is required (the column to predict)")
-	}
-	if fl.budget < 0 || fl.trials < 0 || cmd.Flags().Changed("budget") && fl.budget == 0 {
-		return usageErrorf("automl: --budget %v --trials %d: a budget must be positive (e.g. --budget 60s), and trials 1 or more", fl.budget, fl.trials)
-	}
-	for _, l := range fl.learners {
-		if _, err := learn.Lookup(l); err != nil {
-			return usageErrorf("automl: --learners: %v", err)
-		}
-	}
-	if err := checkRegisterName("automl", fl.register); err != nil {
-		return err
-	}
-	for _, o := range []struct{ flag, path string }{{"--out", fl.out}, {"--html", fl.html}} {
-		if err := checkOutPath("automl", o.flag, o.path); err != nil {
-			return err
-		}
-	}
-	if fl.budget == 0 && fl.trials == 0 {
-		fl.budget = 60 * time.Second
-	}
-	if fl.batch < 0 {
-		return usageErrorf("automl: --batch %d: want at least 1", fl.batch)
-	}
-	if fl.batch == 0 {
-		fl.batch = 1
-		if fl.engine != "" {
-			fl.batch = defaultEngineBatch
-		}
-	}
-	if fl.eval != "auto" && fl.eval != "cv" && fl.eval != "holdout" {
-		return usageErrorf("automl: --eval %q: want auto, cv or holdout", fl.eval)
-	}
-	task, err := parseTask(fl.task)
+	task, spaces, err := checkAutoMLFlags(cmd, &fl)
 	if err != nil {
 		return err
-	}
-	switch fl.search {
-	case "cfo", "tpe", "random", "grid":
-	default:
-		return usageErrorf("automl: --search %q: want cfo, tpe, random or grid", fl.search)
-	}
-	var spaces []automl.Space
-	if fl.space != "" {
-		data, err := os.ReadFile(fl.space)
-		if err != nil {
-			return usageErrorf("automl: --space: %v", err)
-		}
-		if spaces, err = automl.ParseSpaces(data, fl.space); err != nil {
-			return usageErrorf("automl: %v", err)
-		}
 	}
 	f, err := app.loadFrame(ctx, source)
 	if err != nil {
@@ -251,24 +204,10 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		bar.Describe(fmt.Sprintf("automl: trial %d, best %s %.4f (%s)", t.ID+1, m.Name, m.Loss(best.Loss), best.Learner))
 		engineProgress(engine, m.Name, m.Loss, t, best)
 	}
-	// The budget covers the whole command: its deadline counts from the
-	// start, so loading is taken off the search, and the search keeps
-	// time for what follows it (scoring the splits, saving, logging).
-	searchCtx, cancel := ctx, context.CancelFunc(func() {})
-	if fl.budget > 0 {
-		searchCtx, cancel = context.WithDeadline(ctx, start.Add(fl.budget))
-		scored := p.Frame.NumRows()
-		for _, f := range []*frame.Frame{valid.f, test.f} {
-			if f != nil {
-				scored += f.NumRows()
-			}
-		}
-		opts.PostCost = train.SaveAndScoreCost(scored, max(2*time.Second, fl.budget*8/100))
-		if left := fl.budget - time.Since(start); left <= opts.PostCost(automl.Output{}) {
-			cancel()
-			rl.fail(ctx)
-			return usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), fl.budget)
-		}
+	searchCtx, cancel, err := searchDeadline(ctx, start, fl.budget, p, &opts, valid, test)
+	if err != nil {
+		rl.fail(ctx)
+		return err
 	}
 	b, res, err := train.Search(searchCtx, p, opts)
 	endEngine(err)
@@ -293,18 +232,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if out == "" {
 		out = safeName(fl.target) + "-automl.gyre"
 	}
-	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
-		Dropped: p.Dropped, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
-		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Refitted: res.Refitted, Leaderboard: res.Leaderboard()}
-	if r.Ensembled {
-		r.Learner = "ensemble"
-	}
-	if res.Temperature != 0 {
-		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
-	}
-	for _, mem := range res.Members {
-		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing, Config: mem.Config})
-	}
+	r := automlResultOf(p, b, res, out)
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
 	}
@@ -318,6 +246,110 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if app.JSON {
 		return app.printJSON(r)
 	}
+	printAutoML(app, r, res, m, p.Frame.NumRows(), rl.trials)
+	return nil
+}
+
+// checkAutoMLFlags checks automl's flags before any data is read, fills in
+// their defaults and returns the task and the --space file's spaces.
+func checkAutoMLFlags(cmd *cobra.Command, fl *automlFlags) (learn.Task, []automl.Space, error) {
+	if fl.target == "" {
+		return 0, nil, usageErrorf("automl: --target is required (the column to predict)")
+	}
+	if fl.budget < 0 || fl.trials < 0 || cmd.Flags().Changed("budget") && fl.budget == 0 {
+		return 0, nil, usageErrorf("automl: --budget %v --trials %d: a budget must be positive (e.g. --budget 60s), and trials 1 or more", fl.budget, fl.trials)
+	}
+	for _, l := range fl.learners {
+		if _, err := learn.Lookup(l); err != nil {
+			return 0, nil, usageErrorf("automl: --learners: %v", err)
+		}
+	}
+	if err := checkRegisterName("automl", fl.register); err != nil {
+		return 0, nil, err
+	}
+	for _, o := range []struct{ flag, path string }{{"--out", fl.out}, {"--html", fl.html}} {
+		if err := checkOutPath("automl", o.flag, o.path); err != nil {
+			return 0, nil, err
+		}
+	}
+	if fl.budget == 0 && fl.trials == 0 {
+		fl.budget = 60 * time.Second
+	}
+	if fl.batch < 0 {
+		return 0, nil, usageErrorf("automl: --batch %d: want at least 1", fl.batch)
+	}
+	if fl.batch == 0 {
+		fl.batch = 1
+		if fl.engine != "" {
+			fl.batch = defaultEngineBatch
+		}
+	}
+	if fl.eval != "auto" && fl.eval != "cv" && fl.eval != "holdout" {
+		return 0, nil, usageErrorf("automl: --eval %q: want auto, cv or holdout", fl.eval)
+	}
+	task, err := parseTask(fl.task)
+	if err != nil {
+		return 0, nil, err
+	}
+	switch fl.search {
+	case "cfo", "tpe", "random", "grid":
+	default:
+		return 0, nil, usageErrorf("automl: --search %q: want cfo, tpe, random or grid", fl.search)
+	}
+	var spaces []automl.Space
+	if fl.space != "" {
+		data, err := os.ReadFile(fl.space)
+		if err != nil {
+			return 0, nil, usageErrorf("automl: --space: %v", err)
+		}
+		if spaces, err = automl.ParseSpaces(data, fl.space); err != nil {
+			return 0, nil, usageErrorf("automl: %v", err)
+		}
+	}
+	return task, spaces, nil
+}
+
+// searchDeadline returns the search's context: the budget covers the whole
+// command, so its deadline counts from the command's start (loading is
+// taken off the search), and the search keeps time for what follows it
+// (scoring the splits, saving, logging) through opts.PostCost.
+func searchDeadline(ctx context.Context, start time.Time, budget time.Duration, p *train.Problem, opts *train.SearchOptions, valid, test split) (context.Context, context.CancelFunc, error) {
+	if budget <= 0 {
+		return ctx, func() {}, nil
+	}
+	scored := p.Frame.NumRows()
+	for _, f := range []*frame.Frame{valid.f, test.f} {
+		if f != nil {
+			scored += f.NumRows()
+		}
+	}
+	opts.PostCost = train.SaveAndScoreCost(scored, max(2*time.Second, budget*8/100))
+	if left := budget - time.Since(start); left <= opts.PostCost(automl.Output{}) {
+		return nil, nil, usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), budget)
+	}
+	searchCtx, cancel := context.WithDeadline(ctx, start.Add(budget))
+	return searchCtx, cancel, nil
+}
+
+// automlResultOf is the --json output of a finished search.
+func automlResultOf(p *train.Problem, b *bundle.Bundle, res *automl.Result, out string) automlResult {
+	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
+		Dropped: p.Dropped, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
+		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Refitted: res.Refitted, Leaderboard: res.Leaderboard()}
+	if r.Ensembled {
+		r.Learner = "ensemble"
+	}
+	if res.Temperature != 0 {
+		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
+	}
+	for _, mem := range res.Members {
+		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing, Config: mem.Config})
+	}
+	return r
+}
+
+// printAutoML prints a finished search for people.
+func printAutoML(app *App, r automlResult, res *automl.Result, m metric.Metric, rows, logged int) {
 	eval := res.Eval
 	switch {
 	case res.Eval == "cv" && res.Repeats > 1:
@@ -358,17 +390,16 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f, cross-fitted)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
 	}
 	if !r.Refitted {
-		fmt.Fprintf(app.Stdout, "not refitted: the budget ran out before the final model was refitted on all %d rows; it is the best trial's own model, fitted during the search on part of its %d-row sample (raise --budget to refit)\n", p.Frame.NumRows(), res.Best.Sample)
+		fmt.Fprintf(app.Stdout, "not refitted: the budget ran out before the final model was refitted on all %d rows; it is the best trial's own model, fitted during the search on part of its %d-row sample (raise --budget to refit)\n", rows, res.Best.Sample)
 	}
-	printMetrics(app, b.Manifest.Metrics)
-	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", out, r.Seconds)
+	printMetrics(app, r.Metrics)
+	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", r.Model, r.Seconds)
 	if r.RunID != "" {
-		fmt.Fprintf(app.Stdout, "run: %s (%d trials logged as child runs)\n", r.RunID, rl.trials)
+		fmt.Fprintf(app.Stdout, "run: %s (%d trials logged as child runs)\n", r.RunID, logged)
 	}
 	if r.Registered != "" {
 		fmt.Fprintf(app.Stdout, "registered: %s\n", r.Registered)
 	}
-	return nil
 }
 
 func configString(c map[string]string) string {
