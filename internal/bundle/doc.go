@@ -8,6 +8,8 @@
 //	members/N/prep.json    member N's fitted feature preprocessing
 //	members/N/model.bin    member N's model state (learn.Model.MarshalBinary)
 //	profile.json           the training data profile (drift reference), optional
+//	integrity.json         SHA-256 of every other entry and a digest over them,
+//	                       optionally signed (see Sign and Verify)
 //
 // A bundle with one member is a single model; with several it is a weighted
 // ensemble (probabilities or values averaged with the members' weights),
@@ -23,6 +25,10 @@
 // Predict's; bundles whose members carry a fitted pipeline are not
 // compiled and use Predict.
 //
-// Format versions: Format is 1. Readers accept every version up to
-// FormatVersion and refuse newer ones with an error that says to upgrade.
+// Format versions: Save writes format 2 when the bundle carries probability
+// calibration (Manifest.Temperature, a member's Temperature or Smoothing)
+// and format 1 otherwise, so older builds keep reading what they can serve
+// correctly and refuse what they would serve uncalibrated. Readers accept
+// every version up to FormatVersion (2) and refuse newer ones with an error
+// that says to upgrade.
 package bundle

@@ -12,5 +12,8 @@
 // charts open quickly; builders keep data aggregated (bins, counts, sampled
 // points), never raw rows.
 //
-// ProfilePage and ValidationPage are the first two pages built with it.
+// Four pages are built with it here: ProfilePage (gyre profile),
+// ValidationPage (gyre validate), EvaluationPage (gyre evaluate) and
+// SearchPage (gyre automl, with the evaluation of its test data). The
+// monitoring report is built by package monitor from the same blocks.
 package report

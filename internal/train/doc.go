@@ -2,5 +2,6 @@
 // the task, encodes the target, fits each learner family's preprocessing on
 // the training rows only, fits one learner (Fit) or runs the AutoML search
 // (Search), and scores the result on held-out data (Score). The command
-// line, pipelines and the team server all train through it.
+// line (gyre train, gyre automl) and pipelines train through it; distributed
+// AutoML workers run automl trials on the problem it prepares.
 package train
