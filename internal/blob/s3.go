@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -24,11 +25,25 @@ type S3 struct {
 	where  string
 }
 
+// awsCredentials is the standard AWS credential chain (as
+// ingest.AWSCredentials; blob and ingest are one layer and do not import
+// each other): the environment (AWS_*, then MINIO_ROOT_*), the shared
+// credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
+// profile AWS_PROFILE), then IRSA web identity, the ECS container role or
+// the EC2 instance profile.
+func awsCredentials() *credentials.Credentials {
+	return credentials.NewChainCredentials([]credentials.Provider{
+		&credentials.EnvAWS{},
+		&credentials.EnvMinio{},
+		&credentials.FileAWSCredentials{},
+		&credentials.IAM{Client: &http.Client{Transport: http.DefaultTransport}},
+	})
+}
+
 // OpenS3 opens the store at an s3://bucket/prefix URL. Query parameters:
 // endpoint (host:port, default s3.amazonaws.com), insecure (true for plain
-// HTTP), region. Credentials come from AWS_ACCESS_KEY_ID and
-// AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN), else MINIO_ROOT_USER and
-// MINIO_ROOT_PASSWORD. The bucket is created when missing.
+// HTTP), region. Credentials come from the standard AWS chain (see
+// awsCredentials). The bucket is created when missing.
 func OpenS3(ctx context.Context, location string) (*S3, error) {
 	u, err := url.Parse(location)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
@@ -45,13 +60,8 @@ func OpenS3(ctx context.Context, location string) (*S3, error) {
 			return nil, fmt.Errorf("open blob store %s: insecure=%q: want true or false", location, v)
 		}
 	}
-	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	token := os.Getenv("AWS_SESSION_TOKEN")
-	if key == "" {
-		key, secret, token = os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD"), ""
-	}
 	client, err := minio.New(endpoint, &minio.Options{
-		Creds:        credentials.NewStaticV4(key, secret, token),
+		Creds:        awsCredentials(),
 		Secure:       !insecure,
 		Region:       q.Get("region"),
 		BucketLookup: minio.BucketLookupPath,

@@ -176,6 +176,8 @@ func read(ctx context.Context, source string, opt Options) (*frame.Frame, error)
 		return readStdin(ctx, opt)
 	case strings.HasPrefix(low, "http://"), strings.HasPrefix(low, "https://"):
 		return readHTTP(ctx, source, opt)
+	case strings.HasPrefix(low, "s3://"):
+		return readS3(ctx, source, opt)
 	case strings.HasPrefix(low, "sqlite://"), strings.HasPrefix(low, "sqlite3://"),
 		strings.HasPrefix(low, "postgres://"), strings.HasPrefix(low, "postgresql://"):
 		return readSQL(ctx, source)

@@ -1,0 +1,93 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/gyre-ml/gyre/internal/frame"
+)
+
+// AWSCredentials is the standard AWS credential chain, in the order the
+// AWS SDKs use: the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN), then MinIO's (MINIO_ROOT_USER/MINIO_ROOT_PASSWORD),
+// then the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+// ~/.aws/credentials, profile AWS_PROFILE), then a role: IRSA web identity
+// (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), the ECS container
+// endpoint or the EC2 instance profile. With none of them, requests are
+// anonymous (public buckets).
+func AWSCredentials() *credentials.Credentials {
+	return credentials.NewChainCredentials([]credentials.Provider{
+		&credentials.EnvAWS{},
+		&credentials.EnvMinio{},
+		&credentials.FileAWSCredentials{},
+		&credentials.IAM{Client: &http.Client{Transport: http.DefaultTransport}},
+	})
+}
+
+// readS3 downloads s3://bucket/key[?endpoint=host:port&insecure=true&region=R]
+// to a temporary file named like the key (its extension picks the format)
+// and reads it.
+func readS3(ctx context.Context, source string, opt Options) (*frame.Frame, error) {
+	u, err := url.Parse(source)
+	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return nil, fmt.Errorf("read %s: want s3://bucket/key[?endpoint=host:port&insecure=true&region=R]", source)
+	}
+	q := u.Query()
+	endpoint := q.Get("endpoint")
+	if endpoint == "" {
+		endpoint = "s3.amazonaws.com"
+	}
+	insecure := false
+	if v := q.Get("insecure"); v != "" {
+		if insecure, err = strconv.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("read %s: insecure=%q: want true or false", source, v)
+		}
+	}
+	lookup := minio.BucketLookupAuto
+	if q.Get("endpoint") != "" {
+		lookup = minio.BucketLookupPath // S3-compatible servers (MinIO) address buckets by path
+	}
+	client, err := minio.New(endpoint, &minio.Options{Creds: AWSCredentials(), Secure: !insecure, Region: q.Get("region"), BucketLookup: lookup})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", source, err)
+	}
+	key := strings.TrimPrefix(u.Path, "/")
+	name := "s3://" + u.Host + "/" + key
+	obj, err := client.GetObject(ctx, u.Host, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer obj.Close()
+	dir, err := os.MkdirTemp("", "gyre-s3-")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer os.RemoveAll(dir)
+	local := filepath.Join(dir, path.Base(key))
+	fh, err := os.Create(local)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if _, err := io.Copy(fh, obj); err != nil {
+		fh.Close()
+		if r := minio.ToErrorResponse(err); r.Code != "" {
+			return nil, fmt.Errorf("read %s: %s: %s", name, r.Code, r.Message)
+		}
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if err := fh.Close(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return readFile(ctx, local, name, opt, fmtUnknown)
+}

@@ -1,0 +1,78 @@
+package ingest
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// TestReadS3 reads titanic from an S3-compatible server (MinIO, from
+// GYRE_TEST_S3 as .ci/run starts it), first with credentials in the
+// environment, then with none there and a shared credentials file
+// instead (the AWS chain's second source).
+func TestReadS3(t *testing.T) {
+	loc := os.Getenv("GYRE_TEST_S3")
+	if loc == "" {
+		t.Skip("GYRE_TEST_S3 not set (see .ci/run)")
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	user, pass := os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD")
+	if user == "" {
+		user, pass = "minioadmin", "minioadmin"
+	}
+	ctx := context.Background()
+	client, err := minio.New(q.Get("endpoint"), &minio.Options{Creds: credentials.NewStaticV4(user, pass, ""), Secure: q.Get("insecure") != "true", BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := client.BucketExists(ctx, u.Host); !ok {
+		if err := client.MakeBucket(ctx, u.Host, minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := "../../examples/data/titanic/titanic.train.csv"
+	if _, err := client.FPutObject(ctx, u.Host, "ingest-test/titanic.csv", src, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := Read(ctx, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3url := "s3://" + u.Host + "/ingest-test/titanic.csv?" + q.Encode()
+	check := func(how string) {
+		t.Helper()
+		got, err := Read(ctx, s3url, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if got.NumRows() != want.NumRows() || strings.Join(got.Names(), ",") != strings.Join(want.Names(), ",") || got.Columns()[1].Format(5) != want.Columns()[1].Format(5) {
+			t.Errorf("%s: %d rows %v", how, got.NumRows(), got.Names())
+		}
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", user)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", pass)
+	check("environment")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	file := filepath.Join(t.TempDir(), "credentials")
+	os.WriteFile(file, []byte("[default]\naws_access_key_id = nobody\naws_secret_access_key = wrong\n\n[gyre]\naws_access_key_id = "+user+"\naws_secret_access_key = "+pass+"\n"), 0o600)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", file)
+	t.Setenv("AWS_PROFILE", "gyre")
+	check("shared credentials file")
+	t.Setenv("AWS_PROFILE", "default")
+	if _, err := Read(ctx, s3url, Options{}); err == nil || !strings.Contains(err.Error(), "s3://"+u.Host+"/ingest-test/titanic.csv") {
+		t.Errorf("wrong credentials: %v, want an error naming the object", err)
+	}
+}
