@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -192,5 +193,38 @@ func TestDockerfile(t *testing.T) {
 	}
 	if _, err := os.Stat("../.dockerignore"); err != nil {
 		t.Error("no .dockerignore")
+	}
+}
+
+// TestWorkerManifests checks the Temporal worker Deployment runs `gyre
+// worker` against a frontend, and its autoscaler targets it on CPU.
+func TestWorkerManifests(t *testing.T) {
+	docs := map[string]map[string]any{}
+	for _, f := range []string{"deployment.yaml", "hpa.yaml", "kustomization.yaml"} {
+		raw, err := os.ReadFile(filepath.Join("worker", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("worker/%s: %v", f, err)
+		}
+		docs[doc["kind"].(string)] = doc
+	}
+	c := get(t, docs["Deployment"], "spec", "template", "spec", "containers", 0)
+	cmd, _ := get(t, c, "command").([]any)
+	if len(cmd) != 2 || cmd[1] != "worker" {
+		t.Errorf("worker container command %v, want gyre worker", cmd)
+	}
+	args := fmt.Sprint(get(t, c, "args"))
+	if !strings.Contains(args, "--temporal=") {
+		t.Errorf("worker args %s name no --temporal frontend", args)
+	}
+	if get(t, c, "resources", "requests", "cpu") == nil {
+		t.Error("worker has no CPU request (the HPA needs it)")
+	}
+	hpa := docs["HorizontalPodAutoscaler"]
+	if get(t, hpa, "spec", "scaleTargetRef", "name") != get(t, docs["Deployment"], "metadata", "name") {
+		t.Errorf("HPA targets %v", get(t, hpa, "spec", "scaleTargetRef"))
 	}
 }

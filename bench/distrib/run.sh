@@ -1,0 +1,29 @@
+#!/bin/sh
+# Scaling of one 64-trial AutoML search on Temporal workers against the
+# local goroutine path (docs/distributed.md, docs/benchmarks.md "distrib").
+# Needs a Temporal dev server at $TEMPORAL (default 127.0.0.1:7240, e.g.
+# started by .ci/run) and the gyre binary at $GYRE (default: built here).
+set -eu
+TEMPORAL=${TEMPORAL:-127.0.0.1:7240}
+DATA=${DATA:-examples/data/titanic/titanic.train.csv}
+TARGET=${TARGET:-Survived}
+work=$(mktemp -d)
+GYRE=${GYRE:-$work/gyre}
+[ -x "$GYRE" ] || GOTOOLCHAIN=local go build -o "$GYRE" ./cmd/gyre
+search() {
+  GYRE_HOME=$work/home "$GYRE" automl "$DATA" --target "$TARGET" --trials 64 --seed 5 --batch 8 --json --out "$work/m.gyre" "$@" 2>/dev/null |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); print("wall %.2fs, %d trials, fits %.2fs" % (r["seconds"], len(r["leaderboard"]), sum(t["fit_time"] for t in r["leaderboard"])/1e9))'
+}
+echo "load: $(uptime | sed 's/.*average: //')"
+echo "local (goroutines): $(search)"
+for n in 1 2 4; do
+  pids=""
+  for i in $(seq 1 "$n"); do
+    "$GYRE" worker --temporal "$TEMPORAL" --task-queue "bench$n-$$" --identity "bench$n-$i" >/dev/null 2>&1 &
+    pids="$pids $!"
+  done
+  sleep 1
+  echo "$n worker(s): $(search --engine "temporal://$TEMPORAL?task_queue=bench$n-$$")  load $(uptime | sed 's/.*average: //')"
+  kill $pids; wait $pids 2>/dev/null || true
+done
+rm -rf "$work"
