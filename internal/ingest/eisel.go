@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
 )
 
@@ -22,41 +21,12 @@ const (
 	powMaxExp10 = 347
 )
 
-// powTable[e-powMinExp10] is 10^e as a 128-bit mantissa rounded down, with
-// its top bit set: {high, low}.
-var powTable = func() [powMaxExp10 - powMinExp10 + 1][2]uint64 {
-	var t [powMaxExp10 - powMinExp10 + 1][2]uint64
-	ten := big.NewInt(10)
-	mask := new(big.Int).SetUint64(math.MaxUint64)
-	for e := powMinExp10; e <= powMaxExp10; e++ {
-		p := new(big.Int).Exp(ten, big.NewInt(int64(abs(e))), nil)
-		var m *big.Int
-		if e >= 0 {
-			m = p
-			if n := m.BitLen(); n > 128 {
-				m.Rsh(m, uint(n-128))
-			} else {
-				m.Lsh(m, uint(128-n))
-			}
-		} else {
-			// floor(2^k / 10^-e) with k chosen for a 128-bit quotient.
-			k := 127 + p.BitLen()
-			m = new(big.Int).Lsh(big.NewInt(1), uint(k))
-			m.Quo(m, p)
-		}
-		lo := new(big.Int).And(m, mask).Uint64()
-		hi := new(big.Int).Rsh(m, 64).Uint64()
-		t[e-powMinExp10] = [2]uint64{hi, lo}
-	}
-	return t
-}()
-
-func abs(e int) int {
-	if e < 0 {
-		return -e
-	}
-	return e
-}
+// powTable[e-powMinExp10] is 10^e as a 128-bit mantissa rounded down,
+// with its top bit set: {high, low}. It is generated into eisel_table.go
+// (go generate; TestPowTable recomputes it with math/big), so no process
+// pays for building it at start-up.
+//
+//go:generate go run gen_eisel_table.go
 
 // eiselLemire returns man × 10^exp10 correctly rounded, negated when neg.
 // ok is false when the algorithm cannot decide (a halfway case, a

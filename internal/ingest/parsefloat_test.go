@@ -1,8 +1,12 @@
 package ingest
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 )
@@ -94,4 +98,28 @@ func FuzzParseFloat(f *testing.F) {
 			t.Fatalf("parseFloat(%q) = %v, strconv gives %v", s, got, want)
 		}
 	})
+}
+
+// TestPowTable checks that eisel_table.go is what gen_eisel_table.go
+// writes (the powers recomputed with math/big).
+func TestPowTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator")
+	}
+	out := filepath.Join(t.TempDir(), "table.go")
+	cmd := exec.Command("go", "run", "gen_eisel_table.go", "-o", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run gen_eisel_table.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("eisel_table.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("eisel_table.go is stale: run go generate in internal/ingest")
+	}
 }
