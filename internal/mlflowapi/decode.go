@@ -23,19 +23,29 @@ type Int64 struct {
 
 // UnmarshalJSON accepts 12, "12" and null.
 func (n *Int64) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
+	s, null, err := scalarText(b)
+	if err != nil || null {
 		*n = Int64{}
-		return nil
+		return err
+	}
+	return n.parse(s)
+}
+
+// scalarText is the text of a JSON number or string: the number as
+// written, the string unquoted; null reports JSON null.
+func scalarText(b []byte) (s string, null bool, err error) {
+	s = string(bytes.TrimSpace(b))
+	if s == "null" {
+		return "", true, nil
 	}
 	if len(s) >= 2 && s[0] == '"' {
 		var str string
 		if err := json.Unmarshal(b, &str); err != nil {
-			return err
+			return "", false, err
 		}
 		s = str
 	}
-	return n.parse(s)
+	return s, false, nil
 }
 
 func (n *Int64) parse(s string) error {
@@ -64,17 +74,10 @@ type Float struct {
 
 // UnmarshalJSON accepts numbers, numeric strings, "NaN" and the infinities.
 func (f *Float) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
+	s, null, err := scalarText(b)
+	if err != nil || null {
 		*f = Float{}
-		return nil
-	}
-	if len(s) >= 2 && s[0] == '"' {
-		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
-			return err
-		}
-		s = str
+		return err
 	}
 	return f.parse(s)
 }
@@ -213,11 +216,11 @@ func jsonError(err error) error {
 
 func kindName(t reflect.Type) string {
 	switch t {
-	case reflect.TypeOf(Int64{}):
+	case int64Type:
 		return "a whole number"
-	case reflect.TypeOf(Float{}):
+	case floatType:
 		return "a number"
-	case reflect.TypeOf(Bool{}):
+	case boolType:
 		return "true or false"
 	}
 	switch t.Kind() {
