@@ -57,6 +57,19 @@ type Route struct {
 
 type handlerFunc func(c *call) (any, error)
 
+// decoded is the handler that reads the request into a fresh Req (query
+// string or JSON body, see [call.decode]) and passes it to h: the shape of
+// every route but the artifact proxy's uploads and downloads.
+func decoded[Req any](h func(c *call, req *Req) (any, error)) handlerFunc {
+	return func(c *call) (any, error) {
+		var req Req
+		if err := c.decode(&req); err != nil {
+			return nil, err
+		}
+		return h(c, &req)
+	}
+}
+
 type route struct {
 	Route
 	rel string // path after the prefix

@@ -16,8 +16,8 @@ import (
 func (a *API) registerArtifacts() {
 	a.add(http.MethodPut, artifactsRel+"/{path...}", access.Editor, access.Experiment, a.uploadArtifact)
 	a.add(http.MethodGet, artifactsRel+"/{path...}", access.Viewer, access.Experiment, a.downloadArtifact)
-	a.add(http.MethodGet, artifactsRel, access.Viewer, access.Experiment, a.listProxyArtifacts)
-	a.add(http.MethodGet, "mlflow/artifacts/list", access.Viewer, access.Experiment, a.listRunArtifacts)
+	a.add(http.MethodGet, artifactsRel, access.Viewer, access.Experiment, decoded(a.listProxyArtifacts))
+	a.add(http.MethodGet, "mlflow/artifacts/list", access.Viewer, access.Experiment, decoded(a.listRunArtifacts))
 }
 
 // artifactPath is a path under the proxy's root: EXP/RUN/artifacts/REL.
@@ -202,13 +202,11 @@ func listDir(ri *track.RunInfo, dir string, full bool) []fileInfoJSON {
 	return out
 }
 
-func (a *API) listProxyArtifacts(c *call) (any, error) {
-	var req struct {
-		Path string `json:"path"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type listProxyArtifactsReq struct {
+	Path string `json:"path"`
+}
+
+func (a *API) listProxyArtifacts(c *call, req *listProxyArtifactsReq) (any, error) {
 	p, err := parseArtifactPath(strings.Trim(req.Path, "/"))
 	if err != nil {
 		return nil, err
@@ -220,16 +218,14 @@ func (a *API) listProxyArtifacts(c *call) (any, error) {
 	return map[string]any{"files": listDir(ri, p.rel, false)}, nil
 }
 
-func (a *API) listRunArtifacts(c *call) (any, error) {
-	var req struct {
-		RunID     string `json:"run_id"`
-		RunUUID   string `json:"run_uuid"`
-		Path      string `json:"path"`
-		PageToken string `json:"page_token"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type listRunArtifactsReq struct {
+	RunID     string `json:"run_id"`
+	RunUUID   string `json:"run_uuid"`
+	Path      string `json:"path"`
+	PageToken string `json:"page_token"`
+}
+
+func (a *API) listRunArtifacts(c *call, req *listRunArtifactsReq) (any, error) {
 	ri, err := c.run(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err

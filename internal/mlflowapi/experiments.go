@@ -60,17 +60,17 @@ func checkExperimentName(name string) error {
 }
 
 func (a *API) registerExperiments() {
-	a.add(http.MethodPost, "mlflow/experiments/create", access.Editor, access.Server, a.createExperiment)
-	a.add(http.MethodGet, "mlflow/experiments/get", access.Viewer, access.Experiment, a.getExperiment)
-	a.add(http.MethodGet, "mlflow/experiments/get-by-name", access.Viewer, access.Experiment, a.getExperimentByName)
-	a.add(http.MethodPost, "mlflow/experiments/search", access.Viewer, access.Experiment, a.searchExperiments)
-	a.add(http.MethodGet, "mlflow/experiments/search", access.Viewer, access.Experiment, a.searchExperiments)
-	a.add(http.MethodGet, "mlflow/experiments/list", access.Viewer, access.Experiment, a.searchExperiments)
-	a.add(http.MethodPost, "mlflow/experiments/update", access.Editor, access.Experiment, a.updateExperiment)
-	a.add(http.MethodPost, "mlflow/experiments/delete", access.Editor, access.Experiment, a.deleteExperiment)
-	a.add(http.MethodPost, "mlflow/experiments/restore", access.Editor, access.Experiment, a.restoreExperiment)
-	a.add(http.MethodPost, "mlflow/experiments/set-experiment-tag", access.Editor, access.Experiment, a.setExperimentTag)
-	a.add(http.MethodPost, "mlflow/experiments/delete-experiment-tag", access.Editor, access.Experiment, a.deleteExperimentTag)
+	a.add(http.MethodPost, "mlflow/experiments/create", access.Editor, access.Server, decoded(a.createExperiment))
+	a.add(http.MethodGet, "mlflow/experiments/get", access.Viewer, access.Experiment, decoded(a.getExperiment))
+	a.add(http.MethodGet, "mlflow/experiments/get-by-name", access.Viewer, access.Experiment, decoded(a.getExperimentByName))
+	a.add(http.MethodPost, "mlflow/experiments/search", access.Viewer, access.Experiment, decoded(a.searchExperiments))
+	a.add(http.MethodGet, "mlflow/experiments/search", access.Viewer, access.Experiment, decoded(a.searchExperiments))
+	a.add(http.MethodGet, "mlflow/experiments/list", access.Viewer, access.Experiment, decoded(a.searchExperiments))
+	a.add(http.MethodPost, "mlflow/experiments/update", access.Editor, access.Experiment, decoded(a.updateExperiment))
+	a.add(http.MethodPost, "mlflow/experiments/delete", access.Editor, access.Experiment, decoded(a.experimentLifecycle(track.LifecycleDeleted)))
+	a.add(http.MethodPost, "mlflow/experiments/restore", access.Editor, access.Experiment, decoded(a.experimentLifecycle(track.LifecycleActive)))
+	a.add(http.MethodPost, "mlflow/experiments/set-experiment-tag", access.Editor, access.Experiment, decoded(a.setExperimentTag))
+	a.add(http.MethodPost, "mlflow/experiments/delete-experiment-tag", access.Editor, access.Experiment, decoded(a.deleteExperimentTag))
 }
 
 type createExperimentReq struct {
@@ -79,11 +79,7 @@ type createExperimentReq struct {
 	Tags             []keyValue `json:"tags"`
 }
 
-func (a *API) createExperiment(c *call) (any, error) {
-	var req createExperimentReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) createExperiment(c *call, req *createExperimentReq) (any, error) {
 	if err := c.require(access.ServerResource); err != nil {
 		return nil, err
 	}
@@ -126,11 +122,7 @@ func (c *call) experiment(id string) (*track.ExperimentInfo, error) {
 	return e, c.requireExperiment(e.ID)
 }
 
-func (a *API) getExperiment(c *call) (any, error) {
-	var req experimentIDReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) getExperiment(c *call, req *experimentIDReq) (any, error) {
 	e, err := c.experiment(req.ExperimentID)
 	if err != nil {
 		return nil, err
@@ -138,13 +130,11 @@ func (a *API) getExperiment(c *call) (any, error) {
 	return map[string]any{"experiment": toExperiment(e)}, nil
 }
 
-func (a *API) getExperimentByName(c *call) (any, error) {
-	var req struct {
-		ExperimentName string `json:"experiment_name"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type getExperimentByNameReq struct {
+	ExperimentName string `json:"experiment_name"`
+}
+
+func (a *API) getExperimentByName(c *call, req *getExperimentByNameReq) (any, error) {
 	if err := required("experiment_name", req.ExperimentName); err != nil {
 		return nil, err
 	}
@@ -167,11 +157,7 @@ type searchExperimentsReq struct {
 	ViewType   Enum     `json:"view_type"`
 }
 
-func (a *API) searchExperiments(c *call) (any, error) {
-	var req searchExperimentsReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) searchExperiments(c *call, req *searchExperimentsReq) (any, error) {
 	c.searched()
 	view, err := viewType("view_type", string(req.ViewType))
 	if err != nil {
@@ -199,14 +185,12 @@ func (a *API) searchExperiments(c *call) (any, error) {
 	return resp, nil
 }
 
-func (a *API) updateExperiment(c *call) (any, error) {
-	var req struct {
-		ExperimentID string `json:"experiment_id"`
-		NewName      string `json:"new_name"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type updateExperimentReq struct {
+	ExperimentID string `json:"experiment_id"`
+	NewName      string `json:"new_name"`
+}
+
+func (a *API) updateExperiment(c *call, req *updateExperimentReq) (any, error) {
 	if _, err := c.experiment(req.ExperimentID); err != nil {
 		return nil, err
 	}
@@ -216,34 +200,24 @@ func (a *API) updateExperiment(c *call) (any, error) {
 	return struct{}{}, a.o.Tracker.RenameExperiment(c.ctx, req.ExperimentID, req.NewName)
 }
 
-func (a *API) deleteExperiment(c *call) (any, error) {
-	return a.experimentLifecycle(c, track.LifecycleDeleted)
+// experimentLifecycle is the handler that moves the named experiment to
+// stage (delete, restore).
+func (a *API) experimentLifecycle(stage string) func(c *call, req *experimentIDReq) (any, error) {
+	return func(c *call, req *experimentIDReq) (any, error) {
+		if _, err := c.experiment(req.ExperimentID); err != nil {
+			return nil, err
+		}
+		return struct{}{}, a.o.Tracker.SetExperimentLifecycle(c.ctx, req.ExperimentID, stage)
+	}
 }
 
-func (a *API) restoreExperiment(c *call) (any, error) {
-	return a.experimentLifecycle(c, track.LifecycleActive)
+type setExperimentTagReq struct {
+	ExperimentID string `json:"experiment_id"`
+	Key          string `json:"key"`
+	Value        string `json:"value"`
 }
 
-func (a *API) experimentLifecycle(c *call, stage string) (any, error) {
-	var req experimentIDReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
-	if _, err := c.experiment(req.ExperimentID); err != nil {
-		return nil, err
-	}
-	return struct{}{}, a.o.Tracker.SetExperimentLifecycle(c.ctx, req.ExperimentID, stage)
-}
-
-func (a *API) setExperimentTag(c *call) (any, error) {
-	var req struct {
-		ExperimentID string `json:"experiment_id"`
-		Key          string `json:"key"`
-		Value        string `json:"value"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) setExperimentTag(c *call, req *setExperimentTagReq) (any, error) {
 	if _, err := c.experiment(req.ExperimentID); err != nil {
 		return nil, err
 	}
@@ -256,14 +230,12 @@ func (a *API) setExperimentTag(c *call) (any, error) {
 	return struct{}{}, a.o.Tracker.SetExperimentTag(c.ctx, req.ExperimentID, req.Key, req.Value)
 }
 
-func (a *API) deleteExperimentTag(c *call) (any, error) {
-	var req struct {
-		ExperimentID string `json:"experiment_id"`
-		Key          string `json:"key"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type deleteExperimentTagReq struct {
+	ExperimentID string `json:"experiment_id"`
+	Key          string `json:"key"`
+}
+
+func (a *API) deleteExperimentTag(c *call, req *deleteExperimentTagReq) (any, error) {
 	if _, err := c.experiment(req.ExperimentID); err != nil {
 		return nil, err
 	}

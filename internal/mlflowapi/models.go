@@ -13,28 +13,28 @@ import (
 
 func (a *API) registerModels() {
 	const rm, mv = "mlflow/registered-models/", "mlflow/model-versions/"
-	a.add(http.MethodPost, rm+"create", access.Editor, access.Server, a.createModel)
-	a.add(http.MethodGet, rm+"get", access.Viewer, access.Model, a.getModel)
-	a.add(http.MethodPost, rm+"rename", access.Editor, access.Model, a.renameModel)
-	a.add(http.MethodPatch, rm+"update", access.Editor, access.Model, a.updateModel)
-	a.add(http.MethodDelete, rm+"delete", access.Editor, access.Model, a.deleteModel)
-	a.add(http.MethodGet, rm+"search", access.Viewer, access.Model, a.searchModels)
-	a.add(http.MethodPost, rm+"get-latest-versions", access.Viewer, access.Model, a.latestVersions)
-	a.add(http.MethodGet, rm+"get-latest-versions", access.Viewer, access.Model, a.latestVersions)
-	a.add(http.MethodPost, rm+"set-tag", access.Editor, access.Model, a.setModelTag)
-	a.add(http.MethodDelete, rm+"delete-tag", access.Editor, access.Model, a.deleteModelTag)
-	a.add(http.MethodPost, rm+"alias", access.Editor, access.Model, a.setAlias)
-	a.add(http.MethodDelete, rm+"alias", access.Editor, access.Model, a.deleteAlias)
-	a.add(http.MethodGet, rm+"alias", access.Viewer, access.Model, a.getByAlias)
-	a.add(http.MethodPost, mv+"create", access.Editor, access.Model, a.createVersion)
-	a.add(http.MethodGet, mv+"get", access.Viewer, access.Model, a.getVersion)
-	a.add(http.MethodPatch, mv+"update", access.Editor, access.Model, a.updateVersion)
-	a.add(http.MethodDelete, mv+"delete", access.Editor, access.Model, a.deleteVersion)
-	a.add(http.MethodGet, mv+"search", access.Viewer, access.Model, a.searchVersions)
-	a.add(http.MethodGet, mv+"get-download-uri", access.Viewer, access.Model, a.downloadURI)
-	a.add(http.MethodPost, mv+"transition-stage", access.Editor, access.Model, a.transitionStage)
-	a.add(http.MethodPost, mv+"set-tag", access.Editor, access.Model, a.setVersionTag)
-	a.add(http.MethodDelete, mv+"delete-tag", access.Editor, access.Model, a.deleteVersionTag)
+	a.add(http.MethodPost, rm+"create", access.Editor, access.Server, decoded(a.createModel))
+	a.add(http.MethodGet, rm+"get", access.Viewer, access.Model, decoded(a.getModel))
+	a.add(http.MethodPost, rm+"rename", access.Editor, access.Model, decoded(a.renameModel))
+	a.add(http.MethodPatch, rm+"update", access.Editor, access.Model, decoded(a.updateModel))
+	a.add(http.MethodDelete, rm+"delete", access.Editor, access.Model, decoded(a.deleteModel))
+	a.add(http.MethodGet, rm+"search", access.Viewer, access.Model, decoded(a.searchModels))
+	a.add(http.MethodPost, rm+"get-latest-versions", access.Viewer, access.Model, decoded(a.latestVersions))
+	a.add(http.MethodGet, rm+"get-latest-versions", access.Viewer, access.Model, decoded(a.latestVersions))
+	a.add(http.MethodPost, rm+"set-tag", access.Editor, access.Model, decoded(a.setModelTag))
+	a.add(http.MethodDelete, rm+"delete-tag", access.Editor, access.Model, decoded(a.deleteModelTag))
+	a.add(http.MethodPost, rm+"alias", access.Editor, access.Model, decoded(a.setAlias))
+	a.add(http.MethodDelete, rm+"alias", access.Editor, access.Model, decoded(a.deleteAlias))
+	a.add(http.MethodGet, rm+"alias", access.Viewer, access.Model, decoded(a.getByAlias))
+	a.add(http.MethodPost, mv+"create", access.Editor, access.Model, decoded(a.createVersion))
+	a.add(http.MethodGet, mv+"get", access.Viewer, access.Model, decoded(a.getVersion))
+	a.add(http.MethodPatch, mv+"update", access.Editor, access.Model, decoded(a.updateVersion))
+	a.add(http.MethodDelete, mv+"delete", access.Editor, access.Model, decoded(a.deleteVersion))
+	a.add(http.MethodGet, mv+"search", access.Viewer, access.Model, decoded(a.searchVersions))
+	a.add(http.MethodGet, mv+"get-download-uri", access.Viewer, access.Model, decoded(a.downloadURI))
+	a.add(http.MethodPost, mv+"transition-stage", access.Editor, access.Model, decoded(a.transitionStage))
+	a.add(http.MethodPost, mv+"set-tag", access.Editor, access.Model, decoded(a.setVersionTag))
+	a.add(http.MethodDelete, mv+"delete-tag", access.Editor, access.Model, decoded(a.deleteVersionTag))
 }
 
 // model checks the route's role on the named model and reads it.
@@ -107,11 +107,7 @@ type modelReq struct {
 	Description string     `json:"description"`
 }
 
-func (a *API) createModel(c *call) (any, error) {
-	var req modelReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) createModel(c *call, req *modelReq) (any, error) {
 	if err := c.require(access.ServerResource); err != nil {
 		return nil, err
 	}
@@ -137,11 +133,7 @@ func existsAs(err error, format string, args ...any) error {
 	return err
 }
 
-func (a *API) getModel(c *call) (any, error) {
-	var req modelReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) getModel(c *call, req *modelReq) (any, error) {
 	m, err := c.model(req.Name)
 	if err != nil {
 		return nil, err
@@ -150,14 +142,12 @@ func (a *API) getModel(c *call) (any, error) {
 	return map[string]any{"registered_model": rm}, err
 }
 
-func (a *API) renameModel(c *call) (any, error) {
-	var req struct {
-		Name    string `json:"name"`
-		NewName string `json:"new_name"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type renameModelReq struct {
+	Name    string `json:"name"`
+	NewName string `json:"new_name"`
+}
+
+func (a *API) renameModel(c *call, req *renameModelReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -175,11 +165,7 @@ func (a *API) renameModel(c *call) (any, error) {
 	return map[string]any{"registered_model": rm}, err
 }
 
-func (a *API) updateModel(c *call) (any, error) {
-	var req modelReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) updateModel(c *call, req *modelReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -194,11 +180,7 @@ func (a *API) updateModel(c *call) (any, error) {
 	return map[string]any{"registered_model": rm}, err
 }
 
-func (a *API) deleteModel(c *call) (any, error) {
-	var req modelReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) deleteModel(c *call, req *modelReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -223,11 +205,7 @@ func (req searchReq) search(max int64) (registry.Search, error) {
 	return s, nil
 }
 
-func (a *API) searchModels(c *call) (any, error) {
-	var req searchReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) searchModels(c *call, req *searchReq) (any, error) {
 	c.searched()
 	s, err := req.search(1000)
 	if err != nil {
@@ -255,14 +233,12 @@ func (a *API) searchModels(c *call) (any, error) {
 	return resp, nil
 }
 
-func (a *API) latestVersions(c *call) (any, error) {
-	var req struct {
-		Name   string   `json:"name"`
-		Stages []string `json:"stages"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type latestVersionsReq struct {
+	Name   string   `json:"name"`
+	Stages []string `json:"stages"`
+}
+
+func (a *API) latestVersions(c *call, req *latestVersionsReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -277,15 +253,13 @@ func (a *API) latestVersions(c *call) (any, error) {
 	return map[string]any{"model_versions": out}, nil
 }
 
-func (a *API) setModelTag(c *call) (any, error) {
-	var req struct {
-		Name  string `json:"name"`
-		Key   string `json:"key"`
-		Value string `json:"value"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type setModelTagReq struct {
+	Name  string `json:"name"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+func (a *API) setModelTag(c *call, req *setModelTagReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -298,14 +272,12 @@ func (a *API) setModelTag(c *call) (any, error) {
 	return struct{}{}, a.o.Registry.SetTag(c.ctx, req.Name, req.Key, req.Value)
 }
 
-func (a *API) deleteModelTag(c *call) (any, error) {
-	var req struct {
-		Name string `json:"name"`
-		Key  string `json:"key"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type deleteModelTagReq struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+func (a *API) deleteModelTag(c *call, req *deleteModelTagReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -337,15 +309,13 @@ func checkAlias(alias string) error {
 	return nil
 }
 
-func (a *API) setAlias(c *call) (any, error) {
-	var req struct {
-		Name    string `json:"name"`
-		Alias   string `json:"alias"`
-		Version Enum   `json:"version"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type setAliasReq struct {
+	Name    string `json:"name"`
+	Alias   string `json:"alias"`
+	Version Enum   `json:"version"`
+}
+
+func (a *API) setAlias(c *call, req *setAliasReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -356,14 +326,12 @@ func (a *API) setAlias(c *call) (any, error) {
 	return struct{}{}, a.o.Registry.SetAlias(c.ctx, req.Name, req.Alias, v.Version)
 }
 
-func (a *API) deleteAlias(c *call) (any, error) {
-	var req struct {
-		Name  string `json:"name"`
-		Alias string `json:"alias"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type deleteAliasReq struct {
+	Name  string `json:"name"`
+	Alias string `json:"alias"`
+}
+
+func (a *API) deleteAlias(c *call, req *deleteAliasReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -373,14 +341,12 @@ func (a *API) deleteAlias(c *call) (any, error) {
 	return struct{}{}, nil
 }
 
-func (a *API) getByAlias(c *call) (any, error) {
-	var req struct {
-		Name  string `json:"name"`
-		Alias string `json:"alias"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type getByAliasReq struct {
+	Name  string `json:"name"`
+	Alias string `json:"alias"`
+}
+
+func (a *API) getByAlias(c *call, req *getByAliasReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -403,11 +369,7 @@ type createVersionReq struct {
 	Description string     `json:"description"`
 }
 
-func (a *API) createVersion(c *call) (any, error) {
-	var req createVersionReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) createVersion(c *call, req *createVersionReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -469,11 +431,7 @@ type versionReq struct {
 	Version Enum   `json:"version"`
 }
 
-func (a *API) getVersion(c *call) (any, error) {
-	var req versionReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) getVersion(c *call, req *versionReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -481,15 +439,13 @@ func (a *API) getVersion(c *call) (any, error) {
 	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
 }
 
-func (a *API) updateVersion(c *call) (any, error) {
-	var req struct {
-		Name        string `json:"name"`
-		Version     Enum   `json:"version"`
-		Description string `json:"description"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type updateVersionReq struct {
+	Name        string `json:"name"`
+	Version     Enum   `json:"version"`
+	Description string `json:"description"`
+}
+
+func (a *API) updateVersion(c *call, req *updateVersionReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -503,11 +459,7 @@ func (a *API) updateVersion(c *call) (any, error) {
 	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
 }
 
-func (a *API) deleteVersion(c *call) (any, error) {
-	var req versionReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) deleteVersion(c *call, req *versionReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -515,11 +467,7 @@ func (a *API) deleteVersion(c *call) (any, error) {
 	return struct{}{}, a.o.Registry.DeleteVersion(c.ctx, v.Model, v.Version)
 }
 
-func (a *API) searchVersions(c *call) (any, error) {
-	var req searchReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) searchVersions(c *call, req *searchReq) (any, error) {
 	c.searched()
 	s, err := req.search(10000)
 	if err != nil {
@@ -542,11 +490,7 @@ func (a *API) searchVersions(c *call) (any, error) {
 	return resp, nil
 }
 
-func (a *API) downloadURI(c *call) (any, error) {
-	var req versionReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) downloadURI(c *call, req *versionReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -554,16 +498,14 @@ func (a *API) downloadURI(c *call) (any, error) {
 	return map[string]string{"artifact_uri": a.versionJSON(c, v).Source}, nil
 }
 
-func (a *API) transitionStage(c *call) (any, error) {
-	var req struct {
-		Name                    string `json:"name"`
-		Version                 Enum   `json:"version"`
-		Stage                   string `json:"stage"`
-		ArchiveExistingVersions Bool   `json:"archive_existing_versions"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type transitionStageReq struct {
+	Name                    string `json:"name"`
+	Version                 Enum   `json:"version"`
+	Stage                   string `json:"stage"`
+	ArchiveExistingVersions Bool   `json:"archive_existing_versions"`
+}
+
+func (a *API) transitionStage(c *call, req *transitionStageReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -580,16 +522,14 @@ func (a *API) transitionStage(c *call) (any, error) {
 	return map[string]any{"model_version": a.versionJSON(c, v)}, nil
 }
 
-func (a *API) setVersionTag(c *call) (any, error) {
-	var req struct {
-		Name    string `json:"name"`
-		Version Enum   `json:"version"`
-		Key     string `json:"key"`
-		Value   string `json:"value"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type setVersionTagReq struct {
+	Name    string `json:"name"`
+	Version Enum   `json:"version"`
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+}
+
+func (a *API) setVersionTag(c *call, req *setVersionTagReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err
@@ -603,15 +543,13 @@ func (a *API) setVersionTag(c *call) (any, error) {
 	return struct{}{}, a.o.Registry.SetVersionTag(c.ctx, v.Model, v.Version, req.Key, req.Value)
 }
 
-func (a *API) deleteVersionTag(c *call) (any, error) {
-	var req struct {
-		Name    string `json:"name"`
-		Version Enum   `json:"version"`
-		Key     string `json:"key"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type deleteVersionTagReq struct {
+	Name    string `json:"name"`
+	Version Enum   `json:"version"`
+	Key     string `json:"key"`
+}
+
+func (a *API) deleteVersionTag(c *call, req *deleteVersionTagReq) (any, error) {
 	v, err := c.version(req.Name, req.Version)
 	if err != nil {
 		return nil, err

@@ -13,21 +13,21 @@ import (
 )
 
 func (a *API) registerRuns() {
-	a.add(http.MethodPost, "mlflow/runs/create", access.Editor, access.Experiment, a.createRun)
-	a.add(http.MethodGet, "mlflow/runs/get", access.Viewer, access.Experiment, a.getRun)
-	a.add(http.MethodPost, "mlflow/runs/update", access.Editor, access.Experiment, a.updateRun)
-	a.add(http.MethodPost, "mlflow/runs/delete", access.Editor, access.Experiment, a.deleteRun)
-	a.add(http.MethodPost, "mlflow/runs/restore", access.Editor, access.Experiment, a.restoreRun)
-	a.add(http.MethodPost, "mlflow/runs/search", access.Viewer, access.Experiment, a.searchRuns)
-	a.add(http.MethodGet, "mlflow/runs/search", access.Viewer, access.Experiment, a.searchRuns)
-	a.add(http.MethodPost, "mlflow/runs/log-metric", access.Editor, access.Experiment, a.logMetric)
-	a.add(http.MethodPost, "mlflow/runs/log-parameter", access.Editor, access.Experiment, a.logParam)
-	a.add(http.MethodPost, "mlflow/runs/log-batch", access.Editor, access.Experiment, a.logBatch)
-	a.add(http.MethodPost, "mlflow/runs/set-tag", access.Editor, access.Experiment, a.setTag)
-	a.add(http.MethodPost, "mlflow/runs/delete-tag", access.Editor, access.Experiment, a.deleteTag)
-	a.add(http.MethodPost, "mlflow/runs/log-inputs", access.Editor, access.Experiment, a.logInputs)
-	a.add(http.MethodPost, "mlflow/runs/log-model", access.Editor, access.Experiment, a.logModel)
-	a.add(http.MethodGet, "mlflow/metrics/get-history", access.Viewer, access.Experiment, a.getMetricHistory)
+	a.add(http.MethodPost, "mlflow/runs/create", access.Editor, access.Experiment, decoded(a.createRun))
+	a.add(http.MethodGet, "mlflow/runs/get", access.Viewer, access.Experiment, decoded(a.getRun))
+	a.add(http.MethodPost, "mlflow/runs/update", access.Editor, access.Experiment, decoded(a.updateRun))
+	a.add(http.MethodPost, "mlflow/runs/delete", access.Editor, access.Experiment, decoded(a.runLifecycle(track.LifecycleDeleted)))
+	a.add(http.MethodPost, "mlflow/runs/restore", access.Editor, access.Experiment, decoded(a.runLifecycle(track.LifecycleActive)))
+	a.add(http.MethodPost, "mlflow/runs/search", access.Viewer, access.Experiment, decoded(a.searchRuns))
+	a.add(http.MethodGet, "mlflow/runs/search", access.Viewer, access.Experiment, decoded(a.searchRuns))
+	a.add(http.MethodPost, "mlflow/runs/log-metric", access.Editor, access.Experiment, decoded(a.logMetric))
+	a.add(http.MethodPost, "mlflow/runs/log-parameter", access.Editor, access.Experiment, decoded(a.logParam))
+	a.add(http.MethodPost, "mlflow/runs/log-batch", access.Editor, access.Experiment, decoded(a.logBatch))
+	a.add(http.MethodPost, "mlflow/runs/set-tag", access.Editor, access.Experiment, decoded(a.setTag))
+	a.add(http.MethodPost, "mlflow/runs/delete-tag", access.Editor, access.Experiment, decoded(a.deleteTag))
+	a.add(http.MethodPost, "mlflow/runs/log-inputs", access.Editor, access.Experiment, decoded(a.logInputs))
+	a.add(http.MethodPost, "mlflow/runs/log-model", access.Editor, access.Experiment, decoded(a.logModel))
+	a.add(http.MethodGet, "mlflow/metrics/get-history", access.Viewer, access.Experiment, decoded(a.getMetricHistory))
 }
 
 // run reads the run the request names (run_id, or the older run_uuid) and
@@ -84,11 +84,7 @@ type createRunReq struct {
 	Tags         []keyValue `json:"tags"`
 }
 
-func (a *API) createRun(c *call) (any, error) {
-	var req createRunReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) createRun(c *call, req *createRunReq) (any, error) {
 	if req.ExperimentID == "" {
 		req.ExperimentID = track.DefaultExperimentID
 	}
@@ -149,11 +145,7 @@ type runIDReq struct {
 	RunUUID string `json:"run_uuid"`
 }
 
-func (a *API) getRun(c *call) (any, error) {
-	var req runIDReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) getRun(c *call, req *runIDReq) (any, error) {
 	ri, err := c.run(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -161,17 +153,15 @@ func (a *API) getRun(c *call) (any, error) {
 	return map[string]any{"run": a.runJSON(c, ri)}, nil
 }
 
-func (a *API) updateRun(c *call) (any, error) {
-	var req struct {
-		RunID   string `json:"run_id"`
-		RunUUID string `json:"run_uuid"`
-		Status  Enum   `json:"status"`
-		EndTime Int64  `json:"end_time"`
-		RunName string `json:"run_name"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type updateRunReq struct {
+	RunID   string `json:"run_id"`
+	RunUUID string `json:"run_uuid"`
+	Status  Enum   `json:"status"`
+	EndTime Int64  `json:"end_time"`
+	RunName string `json:"run_name"`
+}
+
+func (a *API) updateRun(c *call, req *updateRunReq) (any, error) {
 	_, ri, err := c.activeRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -220,19 +210,16 @@ func runStatus(s string) (track.Status, error) {
 	return "", invalid("field 'status': %q: want RUNNING, SCHEDULED, FINISHED, FAILED or KILLED", s)
 }
 
-func (a *API) deleteRun(c *call) (any, error)  { return a.runLifecycle(c, track.LifecycleDeleted) }
-func (a *API) restoreRun(c *call) (any, error) { return a.runLifecycle(c, track.LifecycleActive) }
-
-func (a *API) runLifecycle(c *call, stage string) (any, error) {
-	var req runIDReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
+// runLifecycle is the handler that moves the named run to stage (delete,
+// restore).
+func (a *API) runLifecycle(stage string) func(c *call, req *runIDReq) (any, error) {
+	return func(c *call, req *runIDReq) (any, error) {
+		ri, err := c.run(req.RunID, req.RunUUID)
+		if err != nil {
+			return nil, err
+		}
+		return struct{}{}, a.o.Tracker.SetLifecycle(c.ctx, ri.ID, stage)
 	}
-	ri, err := c.run(req.RunID, req.RunUUID)
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, a.o.Tracker.SetLifecycle(c.ctx, ri.ID, stage)
 }
 
 type searchRunsReq struct {
@@ -244,11 +231,7 @@ type searchRunsReq struct {
 	PageToken     string   `json:"page_token"`
 }
 
-func (a *API) searchRuns(c *call) (any, error) {
-	var req searchRunsReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) searchRuns(c *call, req *searchRunsReq) (any, error) {
 	c.searched()
 	for _, id := range req.ExperimentIDs {
 		if err := c.requireExperiment(id); err != nil {
@@ -309,15 +292,13 @@ func (m metricReq) metric(field string) (track.Metric, error) {
 	return track.Metric{Key: m.Key, Value: m.Value.V, Step: m.Step.V, Time: time.UnixMilli(m.Timestamp.V)}, nil
 }
 
-func (a *API) logMetric(c *call) (any, error) {
-	var req struct {
-		RunID   string `json:"run_id"`
-		RunUUID string `json:"run_uuid"`
-		metricReq
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type logMetricReq struct {
+	RunID   string `json:"run_id"`
+	RunUUID string `json:"run_uuid"`
+	metricReq
+}
+
+func (a *API) logMetric(c *call, req *logMetricReq) (any, error) {
 	r, _, err := c.activeRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -329,16 +310,14 @@ func (a *API) logMetric(c *call) (any, error) {
 	return struct{}{}, r.LogMetrics(c.ctx, []track.Metric{m})
 }
 
-func (a *API) logParam(c *call) (any, error) {
-	var req struct {
-		RunID   string `json:"run_id"`
-		RunUUID string `json:"run_uuid"`
-		Key     string `json:"key"`
-		Value   string `json:"value"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type logParamReq struct {
+	RunID   string `json:"run_id"`
+	RunUUID string `json:"run_uuid"`
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+}
+
+func (a *API) logParam(c *call, req *logParamReq) (any, error) {
 	r, _, err := c.activeRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -366,16 +345,14 @@ func paramErr(err error) error {
 	return err
 }
 
-func (a *API) setTag(c *call) (any, error) {
-	var req struct {
-		RunID   string `json:"run_id"`
-		RunUUID string `json:"run_uuid"`
-		Key     string `json:"key"`
-		Value   string `json:"value"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type setTagReq struct {
+	RunID   string `json:"run_id"`
+	RunUUID string `json:"run_uuid"`
+	Key     string `json:"key"`
+	Value   string `json:"value"`
+}
+
+func (a *API) setTag(c *call, req *setTagReq) (any, error) {
 	r, _, err := c.activeRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -389,15 +366,13 @@ func (a *API) setTag(c *call) (any, error) {
 	return struct{}{}, r.SetTags(c.ctx, map[string]string{req.Key: req.Value})
 }
 
-func (a *API) deleteTag(c *call) (any, error) {
-	var req struct {
-		RunID   string `json:"run_id"`
-		RunUUID string `json:"run_uuid"`
-		Key     string `json:"key"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type deleteTagReq struct {
+	RunID   string `json:"run_id"`
+	RunUUID string `json:"run_uuid"`
+	Key     string `json:"key"`
+}
+
+func (a *API) deleteTag(c *call, req *deleteTagReq) (any, error) {
 	r, _, err := c.activeRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -472,11 +447,7 @@ func (req *logBatchReq) batch() (track.Batch, error) {
 	return b, nil
 }
 
-func (a *API) logBatch(c *call) (any, error) {
-	var req logBatchReq
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+func (a *API) logBatch(c *call, req *logBatchReq) (any, error) {
 	r, _, err := c.activeRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
@@ -493,14 +464,12 @@ type datasetInputReq struct {
 	Dataset datasetJSON `json:"dataset"`
 }
 
-func (a *API) logInputs(c *call) (any, error) {
-	var req struct {
-		RunID    string            `json:"run_id"`
-		Datasets []datasetInputReq `json:"datasets"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type logInputsReq struct {
+	RunID    string            `json:"run_id"`
+	Datasets []datasetInputReq `json:"datasets"`
+}
+
+func (a *API) logInputs(c *call, req *logInputsReq) (any, error) {
 	r, _, err := c.activeRun(req.RunID, "")
 	if err != nil {
 		return nil, err
@@ -540,14 +509,12 @@ func (a *API) logInputs(c *call) (any, error) {
 // logModelHistoryTag is where MLflow keeps the models logged by a run.
 const logModelHistoryTag = "mlflow.log-model.history"
 
-func (a *API) logModel(c *call) (any, error) {
-	var req struct {
-		RunID     string `json:"run_id"`
-		ModelJSON string `json:"model_json"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type logModelReq struct {
+	RunID     string `json:"run_id"`
+	ModelJSON string `json:"model_json"`
+}
+
+func (a *API) logModel(c *call, req *logModelReq) (any, error) {
 	r, ri, err := c.activeRun(req.RunID, "")
 	if err != nil {
 		return nil, err
@@ -568,17 +535,15 @@ func (a *API) logModel(c *call) (any, error) {
 	return struct{}{}, r.SetTags(c.ctx, map[string]string{logModelHistoryTag: string(b)})
 }
 
-func (a *API) getMetricHistory(c *call) (any, error) {
-	var req struct {
-		RunID      string `json:"run_id"`
-		RunUUID    string `json:"run_uuid"`
-		MetricKey  string `json:"metric_key"`
-		MaxResults Int64  `json:"max_results"`
-		PageToken  string `json:"page_token"`
-	}
-	if err := c.decode(&req); err != nil {
-		return nil, err
-	}
+type getMetricHistoryReq struct {
+	RunID      string `json:"run_id"`
+	RunUUID    string `json:"run_uuid"`
+	MetricKey  string `json:"metric_key"`
+	MaxResults Int64  `json:"max_results"`
+	PageToken  string `json:"page_token"`
+}
+
+func (a *API) getMetricHistory(c *call, req *getMetricHistoryReq) (any, error) {
 	ri, err := c.run(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
