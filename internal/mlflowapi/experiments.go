@@ -89,7 +89,7 @@ func (a *API) createExperiment(c *call, req *createExperimentReq) (any, error) {
 	if strings.HasPrefix(req.ArtifactLocation, "runs:") {
 		return nil, invalid("Artifact location cannot be a runs:/ URI. Given: '%s'", req.ArtifactLocation)
 	}
-	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	tags, err := tagMap(req.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +221,7 @@ func (a *API) setExperimentTag(c *call, req *setExperimentTagReq) (any, error) {
 	if _, err := c.experiment(req.ExperimentID); err != nil {
 		return nil, err
 	}
-	if err := checkKey("tag", req.Key); err != nil {
-		return nil, err
-	}
-	if err := checkLength("Tag value", req.Value, maxTagValue); err != nil {
+	if err := checkTag("Tag value", req.Key, req.Value); err != nil {
 		return nil, err
 	}
 	return struct{}{}, a.o.Tracker.SetExperimentTag(c.ctx, req.ExperimentID, req.Key, req.Value)
@@ -277,17 +274,23 @@ func checkLength(what, v string, limit int) error {
 	return nil
 }
 
-// tagMap validates tags and returns them as a map; field names the list.
-func tagMap(field string, tags []keyValue, maxValue int) (map[string]string, error) {
+// checkTag validates a tag's key and value as MLflow does; what names the
+// value in the message ("Tag value", "Model version value").
+func checkTag(what, key, value string) error {
+	if err := checkKey("tag", key); err != nil {
+		return err
+	}
+	return checkLength(what, value, maxTagValue)
+}
+
+// tagMap validates a request's tags and returns them as a map.
+func tagMap(tags []keyValue) (map[string]string, error) {
 	if len(tags) == 0 {
 		return nil, nil
 	}
 	m := make(map[string]string, len(tags))
 	for _, t := range tags {
-		if err := checkKey("tag", t.Key); err != nil {
-			return nil, err
-		}
-		if err := checkLength("Tag value", t.Value, maxValue); err != nil {
+		if err := checkTag("Tag value", t.Key, t.Value); err != nil {
 			return nil, err
 		}
 		m[t.Key] = t.Value

@@ -114,7 +114,7 @@ func (a *API) createModel(c *call, req *modelReq) (any, error) {
 	if req.Name == "" {
 		return nil, invalid("Registered model name cannot be empty.")
 	}
-	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	tags, err := tagMap(req.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -263,10 +263,7 @@ func (a *API) setModelTag(c *call, req *setModelTagReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
-	if err := checkKey("tag", req.Key); err != nil {
-		return nil, err
-	}
-	if err := checkLength("Registered model value", req.Value, maxTagValue); err != nil {
+	if err := checkTag("Registered model value", req.Key, req.Value); err != nil {
 		return nil, err
 	}
 	return struct{}{}, a.o.Registry.SetTag(c.ctx, req.Name, req.Key, req.Value)
@@ -376,7 +373,7 @@ func (a *API) createVersion(c *call, req *createVersionReq) (any, error) {
 	if err := required("source", req.Source); err != nil {
 		return nil, err
 	}
-	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	tags, err := tagMap(req.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -534,10 +531,7 @@ func (a *API) setVersionTag(c *call, req *setVersionTagReq) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkKey("tag", req.Key); err != nil {
-		return nil, err
-	}
-	if err := checkLength("Model version value", req.Value, maxTagValue); err != nil {
+	if err := checkTag("Model version value", req.Key, req.Value); err != nil {
 		return nil, err
 	}
 	return struct{}{}, a.o.Registry.SetVersionTag(c.ctx, v.Model, v.Version, req.Key, req.Value)

@@ -91,7 +91,7 @@ func (a *API) createRun(c *call, req *createRunReq) (any, error) {
 	if _, err := c.experiment(req.ExperimentID); err != nil {
 		return nil, err
 	}
-	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	tags, err := tagMap(req.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -357,10 +357,7 @@ func (a *API) setTag(c *call, req *setTagReq) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkKey("tag", req.Key); err != nil {
-		return nil, err
-	}
-	if err := checkLength("Tag value", req.Value, maxTagValue); err != nil {
+	if err := checkTag("Tag value", req.Key, req.Value); err != nil {
 		return nil, err
 	}
 	return struct{}{}, r.SetTags(c.ctx, map[string]string{req.Key: req.Value})
@@ -439,7 +436,7 @@ func (req *logBatchReq) batch() (track.Batch, error) {
 			return track.Batch{}, invalid("Duplicate parameter keys have been submitted: %q. Please ensure the request contains only one param value per param key.", dupes)
 		}
 	}
-	tags, err := tagMap("tags", req.Tags, maxTagValue)
+	tags, err := tagMap(req.Tags)
 	if err != nil {
 		return track.Batch{}, err
 	}
