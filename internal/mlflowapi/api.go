@@ -247,6 +247,16 @@ func (c *call) canView(r access.Resource) bool {
 	return access.PrincipalFrom(c.ctx).RoleOn(r) >= access.Viewer
 }
 
+// page is a search response: the items under key, and next_page_token
+// when there is a next page.
+func page(key string, items any, next string) map[string]any {
+	resp := map[string]any{key: items}
+	if next != "" {
+		resp["next_page_token"] = next
+	}
+	return resp
+}
+
 // apiError is an error with MLflow's code and HTTP status.
 type apiError struct {
 	code   string

@@ -65,6 +65,17 @@ func (n *Int64) parse(s string) error {
 // MarshalJSON writes the number.
 func (n Int64) MarshalJSON() ([]byte, error) { return strconv.AppendInt(nil, n.V, 10), nil }
 
+// limit reads n as a search's max_results: def when absent, else 1 to max.
+func (n Int64) limit(def int, max int64) (int, error) {
+	if !n.Set {
+		return def, nil
+	}
+	if n.V <= 0 || n.V > max {
+		return 0, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to %d", n.V, max)
+	}
+	return int(n.V), nil
+}
+
 // Float is a proto double in JSON: a number, or the strings "NaN",
 // "Infinity", "-Infinity" or a numeric string.
 type Float struct {

@@ -163,9 +163,9 @@ func (a *API) searchExperiments(c *call, req *searchExperimentsReq) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	limit := int(req.MaxResults.V)
-	if req.MaxResults.Set && (req.MaxResults.V <= 0 || req.MaxResults.V > 50000) {
-		return nil, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to 50000", req.MaxResults.V)
+	limit, err := req.MaxResults.limit(0, 50000)
+	if err != nil {
+		return nil, err
 	}
 	exps, next, err := a.o.Tracker.SearchExperiments(c.ctx, track.ExperimentSearch{Filter: req.Filter, OrderBy: req.OrderBy,
 		View: view, Limit: limit, PageToken: req.PageToken})
@@ -178,11 +178,7 @@ func (a *API) searchExperiments(c *call, req *searchExperimentsReq) (any, error)
 			out = append(out, toExperiment(&exps[i]))
 		}
 	}
-	resp := map[string]any{"experiments": out}
-	if next != "" {
-		resp["next_page_token"] = next
-	}
-	return resp, nil
+	return page("experiments", out, next), nil
 }
 
 type updateExperimentReq struct {

@@ -195,14 +195,8 @@ type searchReq struct {
 }
 
 func (req searchReq) search(max int64) (registry.Search, error) {
-	s := registry.Search{Filter: req.Filter, OrderBy: req.OrderBy, PageToken: req.PageToken}
-	if req.MaxResults.Set {
-		if req.MaxResults.V <= 0 || req.MaxResults.V > max {
-			return s, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to %d", req.MaxResults.V, max)
-		}
-		s.Limit = int(req.MaxResults.V)
-	}
-	return s, nil
+	limit, err := req.MaxResults.limit(0, max)
+	return registry.Search{Filter: req.Filter, OrderBy: req.OrderBy, PageToken: req.PageToken, Limit: limit}, err
 }
 
 func (a *API) searchModels(c *call, req *searchReq) (any, error) {
@@ -226,11 +220,7 @@ func (a *API) searchModels(c *call, req *searchReq) (any, error) {
 		}
 		out = append(out, rm)
 	}
-	resp := map[string]any{"registered_models": out}
-	if next != "" {
-		resp["next_page_token"] = next
-	}
-	return resp, nil
+	return page("registered_models", out, next), nil
 }
 
 type latestVersionsReq struct {
@@ -480,11 +470,7 @@ func (a *API) searchVersions(c *call, req *searchReq) (any, error) {
 			out = append(out, a.versionJSON(c, &vs[i]))
 		}
 	}
-	resp := map[string]any{"model_versions": out}
-	if next != "" {
-		resp["next_page_token"] = next
-	}
-	return resp, nil
+	return page("model_versions", out, next), nil
 }
 
 func (a *API) downloadURI(c *call, req *versionReq) (any, error) {

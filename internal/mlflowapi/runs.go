@@ -242,29 +242,22 @@ func (a *API) searchRuns(c *call, req *searchRunsReq) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := 1000
-	if req.MaxResults.Set {
-		if req.MaxResults.V <= 0 || req.MaxResults.V > track.MaxLimit {
-			return nil, invalid("Invalid value %d for parameter 'max_results' supplied: want 1 to %d", req.MaxResults.V, track.MaxLimit)
-		}
-		limit = int(req.MaxResults.V)
+	limit, err := req.MaxResults.limit(1000, track.MaxLimit)
+	if err != nil {
+		return nil, err
 	}
-	page, err := a.o.Tracker.Search(c.ctx, track.SearchOptions{ExperimentIDs: req.ExperimentIDs, Filter: req.Filter, OrderBy: req.OrderBy,
+	res, err := a.o.Tracker.Search(c.ctx, track.SearchOptions{ExperimentIDs: req.ExperimentIDs, Filter: req.Filter, OrderBy: req.OrderBy,
 		OrderASC: true, View: view, Limit: limit, PageToken: req.PageToken})
 	if err != nil {
 		return nil, err
 	}
 	runs := []runJSON{}
-	for i := range page.Runs {
-		if c.canView(access.Resource{Kind: access.Experiment, Name: page.Runs[i].ExperimentID}) {
-			runs = append(runs, a.runJSON(c, &page.Runs[i]))
+	for i := range res.Runs {
+		if c.canView(access.Resource{Kind: access.Experiment, Name: res.Runs[i].ExperimentID}) {
+			runs = append(runs, a.runJSON(c, &res.Runs[i]))
 		}
 	}
-	resp := map[string]any{"runs": runs}
-	if page.NextPageToken != "" {
-		resp["next_page_token"] = page.NextPageToken
-	}
-	return resp, nil
+	return page("runs", runs, res.NextPageToken), nil
 }
 
 type metricReq struct {
@@ -571,9 +564,9 @@ func (a *API) getMetricHistory(c *call, req *getMetricHistoryReq) (any, error) {
 	for _, p := range pts[start:end] {
 		out = append(out, metricJSON{Key: p.Key, Value: Float{V: p.Value, Set: true}, Timestamp: p.Time.UnixMilli(), Step: p.Step})
 	}
-	resp := map[string]any{"metrics": out}
+	next := ""
 	if end < len(pts) {
-		resp["next_page_token"] = strconv.Itoa(end)
+		next = strconv.Itoa(end)
 	}
-	return resp, nil
+	return page("metrics", out, next), nil
 }
