@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,21 +108,27 @@ func (a *API) uploadArtifact(c *call) (any, error) {
 	if p.rel == "" {
 		return nil, invalid("artifact path: want EXPERIMENT_ID/RUN_ID/artifacts/PATH with a file name after artifacts/")
 	}
-	if ri.Lifecycle != track.LifecycleActive {
-		return nil, invalid("The run %s must be in the 'active' state. Current state is %s.", ri.ID, ri.Lifecycle)
+	run, err := c.resume(ri)
+	if err != nil {
+		return nil, err
 	}
 	if err := track.CheckKey("artifact", p.rel); err != nil {
 		return nil, invalid("artifact path '%s': %v", p.rel, err)
-	}
-	run, err := a.o.Tracker.Resume(c.ctx, ri.ID)
-	if err != nil {
-		return nil, err
 	}
 	ref, err := a.o.Blobs.Put(c.ctx, c.r.Body)
 	if err != nil {
 		return nil, err
 	}
 	return struct{}{}, run.LogArtifactRef(c.ctx, p.rel, ref)
+}
+
+// artifactNamed finds the run's artifact called name.
+func artifactNamed(ri *track.RunInfo, name string) (track.Artifact, bool) {
+	i := slices.IndexFunc(ri.Artifacts, func(art track.Artifact) bool { return art.Name == name })
+	if i < 0 {
+		return track.Artifact{}, false
+	}
+	return ri.Artifacts[i], true
 }
 
 func (a *API) downloadArtifact(c *call) (any, error) {
@@ -133,33 +140,31 @@ func (a *API) downloadArtifact(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, art := range ri.Artifacts {
-		if art.Name != p.rel {
-			continue
-		}
-		rc, err := a.o.Blobs.Get(c.ctx, art.Digest)
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		ct := mime.TypeByExtension(path.Ext(art.Name))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		h := c.w.Header()
-		h.Set("Content-Type", ct)
-		h.Set("Content-Length", strconv.FormatInt(art.Size, 10))
-		h.Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(path.Base(art.Name), `"`, "")+`"`)
-		c.wrote = true
-		c.w.WriteHeader(http.StatusOK)
-		if c.r.Method != http.MethodHead {
-			if _, err := io.Copy(c.w, rc); err != nil {
-				a.log.Warn("mlflow api: artifact download cut short", "run", ri.ID, "artifact", art.Name, "err", err)
-			}
-		}
-		return nil, nil
+	art, ok := artifactNamed(ri, p.rel)
+	if !ok {
+		return nil, notFound("No artifact '%s' in run %s", p.rel, ri.ID)
 	}
-	return nil, notFound("No artifact '%s' in run %s", p.rel, ri.ID)
+	rc, err := a.o.Blobs.Get(c.ctx, art.Digest)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	ct := mime.TypeByExtension(path.Ext(art.Name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.FormatInt(art.Size, 10))
+	h.Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(path.Base(art.Name), `"`, "")+`"`)
+	c.wrote = true
+	c.w.WriteHeader(http.StatusOK)
+	if c.r.Method != http.MethodHead {
+		if _, err := io.Copy(c.w, rc); err != nil {
+			a.log.Warn("mlflow api: artifact download cut short", "run", ri.ID, "artifact", art.Name, "err", err)
+		}
+	}
+	return nil, nil
 }
 
 type fileInfoJSON struct {

@@ -88,7 +88,7 @@ func (a *API) versionJSON(c *call, v *registry.Version) modelVersionJSON {
 	if src == "" {
 		src = "models:/" + v.Model + "/" + strconv.FormatInt(v.Version, 10)
 		if v.RunID != "" {
-			if ri, err := a.o.Tracker.Get(c.ctx, v.RunID); err == nil && ri.ID == v.RunID {
+			if ri, err := a.runByID(c.ctx, v.RunID); err == nil {
 				for _, art := range ri.Artifacts {
 					if art.Digest == v.Bundle.Digest {
 						src = runArtifactURI(ri.ExperimentID, ri.ID) + "/" + art.Name
@@ -401,16 +401,12 @@ func (a *API) sourceBundle(c *call, source, runID string) (blob.Ref, bool) {
 	if !strings.HasSuffix(path, ".gyre") {
 		return blob.Ref{}, false
 	}
-	ri, err := a.o.Tracker.Get(c.ctx, run)
-	if err != nil || ri.ID != run {
+	ri, err := a.runByID(c.ctx, run)
+	if err != nil {
 		return blob.Ref{}, false
 	}
-	for _, art := range ri.Artifacts {
-		if art.Name == path {
-			return art.Ref, true
-		}
-	}
-	return blob.Ref{}, false
+	art, ok := artifactNamed(ri, path)
+	return art.Ref, ok
 }
 
 type versionReq struct {

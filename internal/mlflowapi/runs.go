@@ -1,7 +1,9 @@
 package mlflowapi
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -40,8 +42,8 @@ func (c *call) run(runID, runUUID string) (*track.RunInfo, error) {
 	if err := required("run_id", id); err != nil {
 		return nil, err
 	}
-	ri, err := c.api.o.Tracker.Get(c.ctx, id)
-	if err != nil || ri.ID != id {
+	ri, err := c.api.runByID(c.ctx, id)
+	if err != nil {
 		// Only admins learn that a run does not exist.
 		if rerr := c.require(access.ServerResource); rerr != nil {
 			return nil, rerr
@@ -51,17 +53,33 @@ func (c *call) run(runID, runUUID string) (*track.RunInfo, error) {
 	return ri, c.requireExperiment(ri.ExperimentID)
 }
 
+// runByID reads the run whose id is exactly id (Tracker.Get also takes a
+// unique prefix, which an MLflow run id never is).
+func (a *API) runByID(ctx context.Context, id string) (*track.RunInfo, error) {
+	ri, err := a.o.Tracker.Get(ctx, id)
+	if err == nil && ri.ID != id {
+		err = fmt.Errorf("run %s: %w", id, track.ErrNotFound)
+	}
+	return ri, err
+}
+
 // activeRun is run for writes: the run must not be deleted.
 func (c *call) activeRun(runID, runUUID string) (*track.Run, *track.RunInfo, error) {
 	ri, err := c.run(runID, runUUID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if ri.Lifecycle != track.LifecycleActive {
-		return nil, nil, invalid("The run %s must be in the 'active' state. Current state is %s.", ri.ID, ri.Lifecycle)
-	}
-	r, err := c.api.o.Tracker.Resume(c.ctx, ri.ID)
+	r, err := c.resume(ri)
 	return r, ri, err
+}
+
+// resume opens an active run for writing; a deleted run is refused as
+// MLflow refuses it.
+func (c *call) resume(ri *track.RunInfo) (*track.Run, error) {
+	if ri.Lifecycle != track.LifecycleActive {
+		return nil, invalid("The run %s must be in the 'active' state. Current state is %s.", ri.ID, ri.Lifecycle)
+	}
+	return c.api.o.Tracker.Resume(c.ctx, ri.ID)
 }
 
 func (a *API) runJSON(c *call, ri *track.RunInfo) runJSON {
