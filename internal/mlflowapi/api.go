@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -81,6 +83,7 @@ type API struct {
 	o      Options
 	log    *slog.Logger
 	routes map[string]map[string]*route // rel path → method → route
+	allow  map[string]string            // rel path → its methods, for 405's Allow
 	list   []*route
 }
 
@@ -91,7 +94,7 @@ func New(o Options) *API {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 16 << 20
 	}
-	a := &API{o: o, log: o.Logger, routes: map[string]map[string]*route{}}
+	a := &API{o: o, log: o.Logger, routes: map[string]map[string]*route{}, allow: map[string]string{}}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -105,6 +108,7 @@ func (a *API) add(method, rel string, need access.Role, scope access.Kind, h han
 		a.routes[rel] = map[string]*route{}
 	}
 	a.routes[rel][method] = rt
+	a.allow[rel] = strings.Join(slices.Sorted(maps.Keys(a.routes[rel])), ", ")
 	a.list = append(a.list, rt)
 }
 
@@ -156,14 +160,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt := methods[method]
 	if rt == nil {
-		var allow []string
-		for m := range methods {
-			allow = append(allow, m)
-		}
-		sort.Strings(allow)
-		w.Header().Set("Allow", strings.Join(allow, ", "))
+		allow := a.allow[key]
+		w.Header().Set("Allow", allow)
 		writeError(w, &apiError{code: "BAD_REQUEST", status: http.StatusMethodNotAllowed,
-			msg: fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+			msg: fmt.Sprintf("%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, allow)})
 		return
 	}
 	c := &call{api: a, route: rt, r: r, w: w, ctx: r.Context(), rel: rel}
@@ -318,7 +318,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-func asParamChanged(err error, pe **track.ParamChangedError) bool { return errors.As(err, pe) }
+// existsAs rewords an already-exists error from the stores as MLflow
+// words it.
+func existsAs(err error, format string, args ...any) error {
+	if errors.Is(err, track.ErrExists) || errors.Is(err, registry.ErrExists) {
+		return &apiError{code: "RESOURCE_ALREADY_EXISTS", status: http.StatusBadRequest, msg: fmt.Sprintf(format, args...)}
+	}
+	return err
+}
 
 // notFoundAs rewords a not-found error from the stores as MLflow words it.
 func notFoundAs(err error, format string, args ...any) error {
@@ -334,9 +341,3 @@ func (a *API) register() {
 	a.registerModels()
 	a.registerArtifacts()
 }
-
-func isExists(err error) bool {
-	return errors.Is(err, track.ErrExists) || errors.Is(err, registry.ErrExists)
-}
-
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

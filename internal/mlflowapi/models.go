@@ -126,13 +126,6 @@ func (a *API) createModel(c *call, req *modelReq) (any, error) {
 	return map[string]any{"registered_model": rm}, err
 }
 
-func existsAs(err error, format string, args ...any) error {
-	if isExists(err) {
-		return &apiError{code: "RESOURCE_ALREADY_EXISTS", status: http.StatusBadRequest, msg: sprintf(format, args...)}
-	}
-	return err
-}
-
 func (a *API) getModel(c *call, req *modelReq) (any, error) {
 	m, err := c.model(req.Name)
 	if err != nil {

@@ -3,6 +3,7 @@ package mlflowapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -349,7 +350,7 @@ func checkParam(k, v string) error {
 // paramErr words a changed parameter as MLflow does, naming the key.
 func paramErr(err error) error {
 	var pe *track.ParamChangedError
-	if asParamChanged(err, &pe) {
+	if errors.As(err, &pe) {
 		return invalid("Changing param values is not allowed. Param with key='%s' was already logged with value='%s' for run; attempted logging new value '%s'.",
 			pe.Key, pe.Old, pe.New)
 	}
