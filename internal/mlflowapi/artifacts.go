@@ -96,12 +96,19 @@ func (c *call) artifactRun(p artifactPath) (*track.RunInfo, error) {
 	return ri, nil
 }
 
-func (a *API) uploadArtifact(c *call) (any, error) {
+// proxyRun reads the path of a proxy upload or download and the run it
+// names, checking the route's role on the run's experiment.
+func (c *call) proxyRun() (artifactPath, *track.RunInfo, error) {
 	p, err := c.proxyPath()
 	if err != nil {
-		return nil, err
+		return p, nil, err
 	}
 	ri, err := c.artifactRun(p)
+	return p, ri, err
+}
+
+func (a *API) uploadArtifact(c *call) (any, error) {
+	p, ri, err := c.proxyRun()
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +139,7 @@ func artifactNamed(ri *track.RunInfo, name string) (track.Artifact, bool) {
 }
 
 func (a *API) downloadArtifact(c *call) (any, error) {
-	p, err := c.proxyPath()
-	if err != nil {
-		return nil, err
-	}
-	ri, err := c.artifactRun(p)
+	p, ri, err := c.proxyRun()
 	if err != nil {
 		return nil, err
 	}
