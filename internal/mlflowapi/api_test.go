@@ -217,6 +217,19 @@ func TestTrackingRoundTrip(t *testing.T) {
 			if ms := hist["metrics"].([]any); len(ms) != 5 || get(ms[4], "step") != 4.0 || get(ms[4], "value") != 0.2 {
 				t.Errorf("history: %v", hist)
 			}
+			// The history in pages of 3: steps 0-2, then 3-4 and no further token.
+			p1 := e.ok(t, "GET", api+"metrics/get-history?run_id="+runID+"&metric_key=loss&max_results=3", nil)
+			tok, _ := p1["next_page_token"].(string)
+			if ms := p1["metrics"].([]any); len(ms) != 3 || get(ms[2], "step") != 2.0 || tok == "" {
+				t.Fatalf("history page 1: %v", p1)
+			}
+			p2 := e.ok(t, "GET", api+"metrics/get-history?run_id="+runID+"&metric_key=loss&max_results=3&page_token="+urlq(tok), nil)
+			if ms := p2["metrics"].([]any); len(ms) != 2 || get(ms[0], "step") != 3.0 || p2["next_page_token"] != nil {
+				t.Errorf("history page 2: %v", p2)
+			}
+			if st, out := e.do(t, "GET", api+"metrics/get-history?run_id="+runID+"&metric_key=loss&page_token=3", nil); st != 400 || out["error_code"] != "INVALID_PARAMETER_VALUE" {
+				t.Errorf("history with a forged page token: %d %v", st, out)
+			}
 
 			// A second run to search over.
 			run2 := e.ok(t, "POST", api+"runs/create", map[string]any{"experiment_id": expID})

@@ -566,8 +566,8 @@ func (a *API) getMetricHistory(c *call, req *getMetricHistoryReq) (any, error) {
 	}
 	start, limit := 0, len(pts)
 	if req.PageToken != "" {
-		n, err := strconv.Atoi(req.PageToken)
-		if err != nil || n < 0 || n > len(pts) {
+		n, err := track.DecodePageToken(req.PageToken)
+		if err != nil || n > len(pts) {
 			return nil, invalid("Invalid page token %q: pass the next_page_token of a previous page", req.PageToken)
 		}
 		start = n
@@ -585,7 +585,7 @@ func (a *API) getMetricHistory(c *call, req *getMetricHistoryReq) (any, error) {
 	}
 	next := ""
 	if end < len(pts) {
-		next = strconv.Itoa(end)
+		next = track.EncodePageToken(end)
 	}
 	return page("metrics", out, next), nil
 }

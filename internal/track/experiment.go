@@ -338,7 +338,7 @@ func (t *Tracker) SearchExperiments(ctx context.Context, s ExperimentSearch) ([]
 	offset := 0
 	if s.PageToken != "" {
 		var err error
-		if offset, err = decodeToken(s.PageToken); err != nil {
+		if offset, err = DecodePageToken(s.PageToken); err != nil {
 			return nil, "", fmt.Errorf("search experiments: %w: %w", err, ErrInvalid)
 		}
 	}
@@ -433,7 +433,7 @@ func (t *Tracker) SearchExperiments(ctx context.Context, s ExperimentSearch) ([]
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = encodeToken(offset + limit)
+		next = EncodePageToken(offset + limit)
 	}
 	if err := t.experimentTags(ctx, out); err != nil {
 		return nil, "", err

@@ -359,7 +359,7 @@ func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
 	page := &Page{}
 	if len(ids) > limit {
 		ids = ids[:limit]
-		page.NextPageToken = encodeToken(offset + limit)
+		page.NextPageToken = EncodePageToken(offset + limit)
 	}
 	page.Runs, err = t.load(ctx, ids)
 	if err != nil {
@@ -378,11 +378,14 @@ type invalidError struct{ err error }
 func (e invalidError) Error() string   { return e.err.Error() }
 func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
 
-func encodeToken(offset int) string {
+// EncodePageToken is the opaque next_page_token of a page that ends at
+// offset; [DecodePageToken] reads it back.
+func EncodePageToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
 }
 
-func decodeToken(tok string) (int, error) {
+// DecodePageToken reads the offset from a token [EncodePageToken] made.
+func DecodePageToken(tok string) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err == nil {
 		if s, ok := strings.CutPrefix(string(b), "offset:"); ok {
@@ -434,7 +437,7 @@ func buildSearch(d sqlstore.Dialect, o SearchOptions) (query string, args []any,
 		return "", nil, 0, 0, fmt.Errorf("limit %d: at most %d runs per page", limit, MaxLimit)
 	}
 	if o.PageToken != "" {
-		if offset, err = decodeToken(o.PageToken); err != nil {
+		if offset, err = DecodePageToken(o.PageToken); err != nil {
 			return "", nil, 0, 0, err
 		}
 	}
