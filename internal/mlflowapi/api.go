@@ -303,6 +303,20 @@ func (a *API) toAPIError(r *http.Request, err error) *apiError {
 	return &apiError{code: "INTERNAL_ERROR", status: http.StatusInternalServerError, msg: err.Error()}
 }
 
+// WriteRefusal writes, in MLflow's error envelope, a refusal the team
+// server makes before the API's handler runs: err wraps
+// access.ErrUnauthenticated (401 UNAUTHENTICATED, with the server's
+// WWW-Authenticate challenge) or is taken as access.ErrForbidden (403
+// PERMISSION_DENIED).
+func WriteRefusal(w http.ResponseWriter, _ *http.Request, err error) {
+	e := &apiError{code: "PERMISSION_DENIED", status: http.StatusForbidden, msg: err.Error()}
+	if errors.Is(err, access.ErrUnauthenticated) {
+		e.code, e.status = "UNAUTHENTICATED", http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gyre", Basic realm="gyre"`)
+	}
+	writeError(w, e)
+}
+
 func writeError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.status, map[string]string{"error_code": e.code, "message": e.msg})
 }

@@ -1,11 +1,15 @@
 package mlflowapi_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/mlflowapi"
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 )
 
@@ -78,4 +82,27 @@ func TestGrantsScopeResults(t *testing.T) {
 		t.Errorf("search shows %v", out)
 	}
 	_ = srv
+}
+
+// TestWriteRefusal: the team server's refusals before the handler runs
+// come in MLflow's envelope, 401 with the server's challenge.
+func TestWriteRefusal(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{fmt.Errorf("GET /x needs credentials: %w", access.ErrUnauthenticated), http.StatusUnauthorized, "UNAUTHENTICATED"},
+		{fmt.Errorf("ann is viewer: %w", access.ErrForbidden), http.StatusForbidden, "PERMISSION_DENIED"},
+	} {
+		w := httptest.NewRecorder()
+		mlflowapi.WriteRefusal(w, httptest.NewRequest("GET", "/api/2.0/mlflow/runs/get", nil), c.err)
+		var out map[string]string
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != c.status || out["error_code"] != c.code || out["message"] != c.err.Error() {
+			t.Errorf("%v: %d %q (%v); want %d %s", c.err, w.Code, w.Body.String(), err, c.status, c.code)
+		}
+		if got := w.Header().Get("WWW-Authenticate"); (c.status == http.StatusUnauthorized) != (got != "") {
+			t.Errorf("%v: WWW-Authenticate %q", c.err, got)
+		}
+	}
 }
