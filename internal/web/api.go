@@ -18,11 +18,81 @@ func (f handlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// The adapters below give the API handlers one shape: a function of the
+// request that returns what to answer, or an error for the envelope. Only
+// the handlers that stream or set headers take the ResponseWriter.
+
+// ok answers f's value as JSON with 200.
+func ok[T any](f func(*http.Request) (T, error)) handlerFunc { return answer(http.StatusOK, f) }
+
+// created answers f's value as JSON with 201.
+func created[T any](f func(*http.Request) (T, error)) handlerFunc {
+	return answer(http.StatusCreated, f)
+}
+
+func answer[T any](status int, f func(*http.Request) (T, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := f(r)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, v)
+		return nil
+	}
+}
+
+// done answers 204 No Content when f succeeds.
+func done(f func(*http.Request) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := f(r); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// listed answers f's items as one List, unpaged.
+func listed[T any](f func(*http.Request) ([]T, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		items, err := f(r)
+		if err != nil {
+			return err
+		}
+		writeList(w, items, "")
+		return nil
+	}
+}
+
+// paged answers one page of f's items (max_results, page_token); the
+// paging parameters are checked before f runs.
+func paged[T any](f func(*http.Request) ([]T, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := pageParams(r)
+		if err != nil {
+			return err
+		}
+		all, err := f(r)
+		if err != nil {
+			return err
+		}
+		items, next, err := paginate(all, p)
+		if err != nil {
+			return err
+		}
+		writeList(w, items, next)
+		return nil
+	}
+}
+
+// pageQuery documents the paging parameters of the paged lists.
+var pageQuery = []Param{{"max_results", "page size (1-1000, default 100)"}, {"page_token", "next_page_token of the previous page"}}
+
 // apiRoutes is Gyre's own API: one list per area.
 func (s *Server) apiRoutes() []Route {
 	var rs []Route
 	rs = append(rs, Route{Method: "GET", Pattern: "/api/v1/whoami", Role: access.Viewer, Self: true,
-		Summary: "The caller's name and roles.", Response: Whoami{}, Handler: http.HandlerFunc(s.whoami)})
+		Summary: "The caller's name and roles.", Response: Whoami{}, Handler: ok(s.whoami)})
 	rs = append(rs, s.runRoutes()...)
 	rs = append(rs, s.modelRoutes()...)
 	rs = append(rs, s.datasetRoutes()...)

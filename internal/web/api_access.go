@@ -49,36 +49,36 @@ type GrantRequest struct {
 func (s *Server) accessRoutes() []Route {
 	return []Route{
 		{Method: "GET", Pattern: "/api/v1/accounts", Role: access.Admin, Summary: "List accounts with their grants.",
-			Response: List[access.Account]{}, Handler: handlerFunc(s.listAccounts)},
+			Response: List[access.Account]{}, Handler: listed(s.listAccounts)},
 		{Method: "POST", Pattern: "/api/v1/accounts", Role: access.Admin, Summary: "Create a user or service account.",
-			Body: CreateAccountRequest{}, Response: access.Account{}, Handler: handlerFunc(s.createAccount)},
+			Body: CreateAccountRequest{}, Response: access.Account{}, Handler: created(s.createAccount)},
 		{Method: "GET", Pattern: "/api/v1/accounts/{name}", Role: access.Admin, Summary: "Get an account with its grants.",
-			Response: access.Account{}, Handler: handlerFunc(s.getAccount)},
+			Response: access.Account{}, Handler: ok(s.getAccount)},
 		{Method: "DELETE", Pattern: "/api/v1/accounts/{name}", Role: access.Admin, Summary: "Delete an account with its tokens and grants.",
-			Handler: handlerFunc(s.deleteAccount)},
+			Handler: done(s.deleteAccount)},
 		{Method: "PUT", Pattern: "/api/v1/accounts/{name}/password", Role: access.Admin, Summary: "Set or remove a user's password.",
-			Body: SetPasswordRequest{}, Handler: handlerFunc(s.setPassword)},
+			Body: SetPasswordRequest{}, Handler: done(s.setPassword)},
 		{Method: "GET", Pattern: "/api/v1/accounts/{name}/tokens", Role: access.Admin, Summary: "List an account's tokens (never their secrets).",
-			Response: List[access.Token]{}, Handler: handlerFunc(s.listTokens)},
+			Response: List[access.Token]{}, Handler: listed(s.listTokens)},
 		{Method: "POST", Pattern: "/api/v1/accounts/{name}/tokens", Role: access.Admin, Summary: "Make a token for an account; the secret is in this answer only.",
 			Body: CreateTokenRequest{}, Response: CreatedToken{}, Handler: handlerFunc(s.createToken)},
 		{Method: "DELETE", Pattern: "/api/v1/tokens/{id}", Role: access.Admin, Summary: "Revoke a token.",
-			Handler: handlerFunc(s.revokeToken)},
+			Handler: done(s.revokeToken)},
 		{Method: "GET", Pattern: "/api/v1/grants", Role: access.Admin, Summary: "List grants, of one resource or all (admins of a model or experiment see its grants).",
-			Query: []Param{{"resource", "server, experiment:ID or model:NAME"}}, Response: List[access.Grant]{}, Handler: handlerFunc(s.listGrants)},
+			Query: []Param{{"resource", "server, experiment:ID or model:NAME"}}, Response: List[access.Grant]{}, Handler: listed(s.listGrants)},
 		{Method: "PUT", Pattern: "/api/v1/accounts/{name}/grants/{resource}", Role: access.Admin, Summary: "Grant a role on a resource (server, experiment:ID, model:NAME); needs admin on it.",
-			Body: GrantRequest{}, Handler: handlerFunc(s.grant)},
+			Body: GrantRequest{}, Handler: done(s.grant)},
 		{Method: "DELETE", Pattern: "/api/v1/accounts/{name}/grants/{resource}", Role: access.Admin, Summary: "Revoke a role on a resource; needs admin on it.",
-			Handler: handlerFunc(s.revokeGrant)},
+			Handler: done(s.revokeGrant)},
 
 		{Method: "GET", Pattern: "/api/v1/me/tokens", Role: access.Viewer, Self: true, Summary: "List the caller's own tokens.",
-			Response: List[access.Token]{}, Handler: handlerFunc(s.listMyTokens)},
+			Response: List[access.Token]{}, Handler: listed(s.listMyTokens)},
 		{Method: "POST", Pattern: "/api/v1/me/tokens", Role: access.Viewer, Self: true, Summary: "Make a token for the caller (gyre login); it carries the caller's roles.",
 			Body: CreateTokenRequest{}, Response: CreatedToken{}, Handler: handlerFunc(s.createMyToken)},
 		{Method: "DELETE", Pattern: "/api/v1/me/tokens/{id}", Role: access.Viewer, Self: true, Summary: "Revoke one of the caller's tokens.",
-			Handler: handlerFunc(s.revokeMyToken)},
+			Handler: done(s.revokeMyToken)},
 		{Method: "PUT", Pattern: "/api/v1/me/password", Role: access.Viewer, Self: true, Summary: "Change the caller's password.",
-			Body: SetPasswordRequest{}, Handler: handlerFunc(s.setMyPassword)},
+			Body: SetPasswordRequest{}, Handler: done(s.setMyPassword)},
 	}
 }
 
@@ -94,56 +94,47 @@ func accountName(r *http.Request) (string, error) {
 	return name, nil
 }
 
-func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) listAccounts(r *http.Request) ([]access.Account, error) {
 	if err := requireAdmin(r.Context()); err != nil {
-		return err
+		return nil, err
 	}
-	as, err := s.o.Access.Accounts(r.Context())
-	if err != nil {
-		return err
-	}
-	writeList(w, as, "")
-	return nil
+	return s.o.Access.Accounts(r.Context())
 }
 
-func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) createAccount(r *http.Request) (*access.Account, error) {
 	if err := requireAdmin(r.Context()); err != nil {
-		return err
+		return nil, err
 	}
 	var req CreateAccountRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return err
+		return nil, err
 	}
 	o := access.AccountOptions{Kind: access.AccountKind(req.Kind), Password: req.Password}
 	if req.Role != "" {
 		role, err := access.ParseRole(req.Role)
 		if err != nil {
-			return invalid("role", err)
+			return nil, invalid("role", err)
 		}
 		o.Role = role
 	}
-	a, err := s.o.Access.CreateAccount(r.Context(), req.Name, o)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, a)
-	return nil
+	return s.o.Access.CreateAccount(r.Context(), req.Name, o)
 }
 
-func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) error {
+// adminAccount checks the caller is a server admin and validates the
+// {name} path value.
+func adminAccount(r *http.Request) (string, error) {
 	if err := requireAdmin(r.Context()); err != nil {
-		return err
+		return "", err
 	}
-	name, err := accountName(r)
+	return accountName(r)
+}
+
+func (s *Server) getAccount(r *http.Request) (*access.Account, error) {
+	name, err := adminAccount(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a, err := s.o.Access.Account(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return s.o.Access.Account(r.Context(), name)
 }
 
 // keepAnAdmin refuses a change that would leave the server without an
@@ -167,71 +158,46 @@ func (s *Server) keepAnAdmin(ctx context.Context, name string) error {
 	return nil
 }
 
-func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r.Context()); err != nil {
-		return err
-	}
-	name, err := accountName(r)
+func (s *Server) deleteAccount(r *http.Request) error {
+	name, err := adminAccount(r)
 	if err != nil {
 		return err
 	}
 	if err := s.keepAnAdmin(r.Context(), name); err != nil {
 		return err
 	}
-	if err := s.o.Access.DeleteAccount(r.Context(), name); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Access.DeleteAccount(r.Context(), name)
 }
 
-func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r.Context()); err != nil {
-		return err
-	}
-	name, err := accountName(r)
+func (s *Server) setPassword(r *http.Request) error {
+	name, err := adminAccount(r)
 	if err != nil {
 		return err
 	}
-	return s.doSetPassword(w, r, name)
+	return s.doSetPassword(r, name)
 }
 
-func (s *Server) doSetPassword(w http.ResponseWriter, r *http.Request, name string) error {
+func (s *Server) doSetPassword(r *http.Request, name string) error {
 	var req SetPasswordRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if err := s.o.Access.SetPassword(r.Context(), name, req.Password); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Access.SetPassword(r.Context(), name, req.Password)
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r.Context()); err != nil {
-		return err
-	}
-	name, err := accountName(r)
+func (s *Server) listTokens(r *http.Request) ([]access.Token, error) {
+	name, err := adminAccount(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := s.o.Access.Account(r.Context(), name); err != nil {
-		return err
+		return nil, err
 	}
-	ts, err := s.o.Access.Tokens(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	writeList(w, ts, "")
-	return nil
+	return s.o.Access.Tokens(r.Context(), name)
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r.Context()); err != nil {
-		return err
-	}
-	name, err := accountName(r)
+	name, err := adminAccount(r)
 	if err != nil {
 		return err
 	}
@@ -283,7 +249,7 @@ func tokenID(r *http.Request) (string, error) {
 	return id, nil
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) revokeToken(r *http.Request) error {
 	if err := requireAdmin(r.Context()); err != nil {
 		return err
 	}
@@ -291,35 +257,23 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.o.Access.RevokeToken(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Access.RevokeToken(r.Context(), id)
 }
 
-func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) listGrants(r *http.Request) ([]access.Grant, error) {
 	var res *access.Resource
+	need := access.ServerResource
 	if q := r.URL.Query().Get("resource"); q != "" {
 		rr, err := access.ParseResource(q)
 		if err != nil {
-			return invalid("resource", err)
+			return nil, invalid("resource", err)
 		}
-		res = &rr
-	}
-	need := access.ServerResource
-	if res != nil {
-		need = *res
+		res, need = &rr, rr
 	}
 	if err := access.Require(r.Context(), access.Admin, need); err != nil {
-		return err
+		return nil, err
 	}
-	gs, err := s.o.Access.Grants(r.Context(), res)
-	if err != nil {
-		return err
-	}
-	writeList(w, gs, "")
-	return nil
+	return s.o.Access.Grants(r.Context(), res)
 }
 
 func grantTarget(r *http.Request) (string, access.Resource, error) {
@@ -341,7 +295,7 @@ func grantTarget(r *http.Request) (string, access.Resource, error) {
 	return name, res, access.Require(r.Context(), access.Admin, res)
 }
 
-func (s *Server) grant(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) grant(r *http.Request) error {
 	name, res, err := grantTarget(r)
 	if err != nil {
 		return err
@@ -359,14 +313,10 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.o.Access.Grant(r.Context(), name, res, role); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Access.Grant(r.Context(), name, res, role)
 }
 
-func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) revokeGrant(r *http.Request) error {
 	name, res, err := grantTarget(r)
 	if err != nil {
 		return err
@@ -376,29 +326,20 @@ func (s *Server) revokeGrant(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.o.Access.Revoke(r.Context(), name, res); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Access.Revoke(r.Context(), name, res)
 }
 
 func self(ctx context.Context) string { return access.PrincipalFrom(ctx).Name }
 
-func (s *Server) listMyTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.o.Access.Tokens(r.Context(), self(r.Context()))
-	if err != nil {
-		return err
-	}
-	writeList(w, ts, "")
-	return nil
+func (s *Server) listMyTokens(r *http.Request) ([]access.Token, error) {
+	return s.o.Access.Tokens(r.Context(), self(r.Context()))
 }
 
 func (s *Server) createMyToken(w http.ResponseWriter, r *http.Request) error {
 	return s.doCreateToken(w, r, self(r.Context()))
 }
 
-func (s *Server) revokeMyToken(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) revokeMyToken(r *http.Request) error {
 	id, err := tokenID(r)
 	if err != nil {
 		return err
@@ -411,15 +352,11 @@ func (s *Server) revokeMyToken(w http.ResponseWriter, r *http.Request) error {
 		// Another account's token: the caller learns nothing about it.
 		return errorf(KindNotFound, "id", "token %s: %v", id, access.ErrNotFound)
 	}
-	if err := s.o.Access.RevokeToken(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Access.RevokeToken(r.Context(), id)
 }
 
-func (s *Server) setMyPassword(w http.ResponseWriter, r *http.Request) error {
-	return s.doSetPassword(w, r, self(r.Context()))
+func (s *Server) setMyPassword(r *http.Request) error {
+	return s.doSetPassword(r, self(r.Context()))
 }
 
 func (s *Server) auditRoutes() []Route {

@@ -94,43 +94,42 @@ func TraceLineage(ctx context.Context, tr *track.Tracker, reg *registry.Registry
 func modelRes(name string) access.Resource { return access.Resource{Kind: access.Model, Name: name} }
 
 func (s *Server) modelRoutes() []Route {
-	pageQ := []Param{{"max_results", "page size (1-1000, default 100)"}, {"page_token", "next_page_token of the previous page"}}
 	return []Route{
 		{Method: "GET", Pattern: "/api/v1/models", Role: access.Viewer, Summary: "List registered models (those the caller may read).",
-			Query: pageQ, Response: List[registry.Model]{}, Handler: handlerFunc(s.listModels)},
+			Query: pageQuery, Response: List[registry.Model]{}, Handler: paged(s.listModels)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}", Role: access.Viewer, Summary: "Get a registered model.",
-			Response: registry.Model{}, Handler: handlerFunc(s.getModel)},
+			Response: registry.Model{}, Handler: ok(s.getModel)},
 		{Method: "PATCH", Pattern: "/api/v1/models/{name}", Role: access.Editor, Summary: "Change a model's description.",
-			Body: UpdateModelRequest{}, Response: registry.Model{}, Handler: handlerFunc(s.updateModel)},
+			Body: UpdateModelRequest{}, Response: registry.Model{}, Handler: ok(s.updateModel)},
 		{Method: "DELETE", Pattern: "/api/v1/models/{name}", Role: access.Admin, Summary: "Delete a model with all its versions (admin of the model).",
-			Handler: handlerFunc(s.deleteModel)},
+			Handler: done(s.deleteModel)},
 		{Method: "PUT", Pattern: "/api/v1/models/{name}/tags/{key}", Role: access.Editor, Summary: "Set a model tag.",
-			Body: SetTagRequest{}, Handler: handlerFunc(s.setModelTag)},
+			Body: SetTagRequest{}, Handler: done(s.setModelTag)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/versions", Role: access.Viewer, Summary: "List a model's versions.",
-			Query: pageQ, Response: List[registry.Version]{}, Handler: handlerFunc(s.listVersions)},
+			Query: pageQuery, Response: List[registry.Version]{}, Handler: paged(s.listVersions)},
 		{Method: "POST", Pattern: "/api/v1/models/{name}/versions", Role: access.Editor, Summary: "Register a new version: the body is the bundle file.",
 			Query:   []Param{{"run_id", "the run that produced it"}, {"description", "the version's description"}, {"dataset", "NAME@VERSION it was trained on (repeatable)"}},
 			RawBody: "application/octet-stream", Response: registry.Version{}, Handler: handlerFunc(s.registerVersion)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/versions/{version}", Role: access.Viewer, Summary: "Get a model version.",
-			Response: registry.Version{}, Handler: handlerFunc(s.getVersion)},
+			Response: registry.Version{}, Handler: ok(s.getVersion)},
 		{Method: "DELETE", Pattern: "/api/v1/models/{name}/versions/{version}", Role: access.Editor, Summary: "Delete a model version.",
-			Handler: handlerFunc(s.deleteVersion)},
+			Handler: done(s.deleteVersion)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/versions/{version}/bundle", Role: access.Viewer, Summary: "Download a version's bundle.",
 			RawResponse: "application/octet-stream", Handler: handlerFunc(s.getBundle)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/versions/{version}/lineage", Role: access.Viewer, Summary: "A version's run and data set versions.",
-			Response: Lineage{}, Handler: handlerFunc(s.versionLineage)},
+			Response: Lineage{}, Handler: ok(s.versionLineage)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/aliases/{alias}", Role: access.Viewer, Summary: "The version an alias points at.",
-			Response: registry.Version{}, Handler: handlerFunc(s.getAlias)},
+			Response: registry.Version{}, Handler: ok(s.getAlias)},
 		{Method: "PUT", Pattern: "/api/v1/models/{name}/aliases/{alias}", Role: access.Editor, Summary: "Point an alias at a version (promote).",
-			Body: SetAliasRequest{}, Response: registry.Version{}, Handler: handlerFunc(s.setAlias)},
+			Body: SetAliasRequest{}, Response: registry.Version{}, Handler: ok(s.setAlias)},
 		{Method: "DELETE", Pattern: "/api/v1/models/{name}/aliases/{alias}", Role: access.Editor, Summary: "Remove an alias.",
-			Handler: handlerFunc(s.deleteAlias)},
+			Handler: done(s.deleteAlias)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/alias-history", Role: access.Viewer, Summary: "Every move of the model's aliases.",
-			Response: List[registry.AliasEvent]{}, Handler: handlerFunc(s.aliasHistory)},
+			Response: List[registry.AliasEvent]{}, Handler: listed(s.aliasHistory)},
 		{Method: "GET", Pattern: "/api/v1/resolve", Role: access.Viewer, Summary: "Resolve a model reference (NAME, NAME/VERSION, NAME@ALIAS, models:/...).",
-			Query: []Param{{"ref", "the model reference"}}, Response: registry.Version{}, Handler: handlerFunc(s.resolve)},
+			Query: []Param{{"ref", "the model reference"}}, Response: registry.Version{}, Handler: ok(s.resolve)},
 		{Method: "GET", Pattern: "/api/v1/lineage", Role: access.Viewer, Summary: "Trace a model reference to its run and data set versions.",
-			Query: []Param{{"ref", "the model reference"}}, Response: Lineage{}, Handler: handlerFunc(s.lineage)},
+			Query: []Param{{"ref", "the model reference"}}, Response: Lineage{}, Handler: ok(s.lineage)},
 	}
 }
 
@@ -153,76 +152,52 @@ func versionNumber(r *http.Request) (int64, error) {
 	return v, nil
 }
 
-func (s *Server) listModels(w http.ResponseWriter, r *http.Request) error {
-	p, err := pageParams(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) listModels(r *http.Request) ([]registry.Model, error) {
 	ms, err := s.o.Registry.Models(r.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ms = filterVisible(r.Context(), ms, func(m registry.Model) access.Resource { return modelRes(m.Name) })
-	items, next, err := paginate(ms, p)
-	if err != nil {
-		return err
-	}
-	writeList(w, items, next)
-	return nil
+	return filterVisible(r.Context(), ms, func(m registry.Model) access.Resource { return modelRes(m.Name) }), nil
 }
 
-func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) getModel(r *http.Request) (*registry.Model, error) {
 	name, err := modelName(r, access.Viewer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m, err := s.o.Registry.Model(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return s.o.Registry.Model(r.Context(), name)
 }
 
-func (s *Server) updateModel(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) updateModel(r *http.Request) (*registry.Model, error) {
 	name, err := modelName(r, access.Editor)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var req UpdateModelRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return err
+		return nil, err
 	}
 	if req.Description == nil {
-		return errorf(KindInvalid, "description", "nothing to change: give description")
+		return nil, errorf(KindInvalid, "description", "nothing to change: give description")
 	}
 	if len(*req.Description) > maxValueLen {
-		return errorf(KindInvalid, "description", "description: at most %d bytes", maxValueLen)
+		return nil, errorf(KindInvalid, "description", "description: at most %d bytes", maxValueLen)
 	}
 	if err := s.o.Registry.SetDescription(r.Context(), name, *req.Description); err != nil {
-		return err
+		return nil, err
 	}
-	m, err := s.o.Registry.Model(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return s.o.Registry.Model(r.Context(), name)
 }
 
-func (s *Server) deleteModel(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) deleteModel(r *http.Request) error {
 	name, err := modelName(r, access.Admin)
 	if err != nil {
 		return err
 	}
-	if err := s.o.Registry.DeleteModel(r.Context(), name); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Registry.DeleteModel(r.Context(), name)
 }
 
-func (s *Server) setModelTag(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) setModelTag(r *http.Request) error {
 	name, err := modelName(r, access.Editor)
 	if err != nil {
 		return err
@@ -238,32 +213,15 @@ func (s *Server) setModelTag(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Value) > maxValueLen {
 		return errorf(KindInvalid, "value", "value: at most %d bytes", maxValueLen)
 	}
-	if err := s.o.Registry.SetTag(r.Context(), name, key, req.Value); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Registry.SetTag(r.Context(), name, key, req.Value)
 }
 
-func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) listVersions(r *http.Request) ([]registry.Version, error) {
 	name, err := modelName(r, access.Viewer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	vs, err := s.o.Registry.Versions(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	items, next, err := paginate(vs, p)
-	if err != nil {
-		return err
-	}
-	writeList(w, items, next)
-	return nil
+	return s.o.Registry.Versions(r.Context(), name)
 }
 
 func (s *Server) registerVersion(w http.ResponseWriter, r *http.Request) error {
@@ -328,25 +286,16 @@ func (s *Server) version(r *http.Request, need access.Role) (*registry.Version, 
 	return s.o.Registry.Version(r.Context(), name, v)
 }
 
-func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.version(r, access.Viewer)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+func (s *Server) getVersion(r *http.Request) (*registry.Version, error) {
+	return s.version(r, access.Viewer)
 }
 
-func (s *Server) deleteVersion(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) deleteVersion(r *http.Request) error {
 	v, err := s.version(r, access.Editor)
 	if err != nil {
 		return err
 	}
-	if err := s.o.Registry.DeleteVersion(r.Context(), v.Model, v.Version); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Registry.DeleteVersion(r.Context(), v.Model, v.Version)
 }
 
 func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) error {
@@ -357,17 +306,12 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) error {
 	return s.streamBlob(w, r, v.Bundle.Digest, v.Bundle.Size, fmt.Sprintf("%s-%d.gyre", v.Model, v.Version))
 }
 
-func (s *Server) versionLineage(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) versionLineage(r *http.Request) (*Lineage, error) {
 	v, err := s.version(r, access.Viewer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := TraceLineage(r.Context(), s.o.Tracker, s.o.Registry, s.o.Datasets, v.Ref())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return TraceLineage(r.Context(), s.o.Tracker, s.o.Registry, s.o.Datasets, v.Ref())
 }
 
 func aliasName(r *http.Request) (string, error) {
@@ -381,77 +325,58 @@ func aliasName(r *http.Request) (string, error) {
 	return a, nil
 }
 
-func (s *Server) getAlias(w http.ResponseWriter, r *http.Request) error {
-	name, err := modelName(r, access.Viewer)
-	if err != nil {
-		return err
+// modelAlias validates the {name} and {alias} path values and checks the
+// caller's role on the model.
+func modelAlias(r *http.Request, need access.Role) (name, alias string, err error) {
+	if name, err = modelName(r, need); err != nil {
+		return "", "", err
 	}
-	alias, err := aliasName(r)
-	if err != nil {
-		return err
+	if alias, err = aliasName(r); err != nil {
+		return "", "", err
 	}
-	v, err := s.o.Registry.Resolve(r.Context(), name+"@"+alias)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return name, alias, nil
 }
 
-func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) error {
-	name, err := modelName(r, access.Editor)
+func (s *Server) getAlias(r *http.Request) (*registry.Version, error) {
+	name, alias, err := modelAlias(r, access.Viewer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	alias, err := aliasName(r)
+	return s.o.Registry.Resolve(r.Context(), name+"@"+alias)
+}
+
+func (s *Server) setAlias(r *http.Request) (*registry.Version, error) {
+	name, alias, err := modelAlias(r, access.Editor)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var req SetAliasRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return err
+		return nil, err
 	}
 	if req.Version < 1 {
-		return errorf(KindInvalid, "version", "version %d: want a positive version number", req.Version)
+		return nil, errorf(KindInvalid, "version", "version %d: want a positive version number", req.Version)
 	}
 	if err := s.o.Registry.SetAlias(r.Context(), name, alias, req.Version); err != nil {
-		return err
+		return nil, err
 	}
-	v, err := s.o.Registry.Version(r.Context(), name, req.Version)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return s.o.Registry.Version(r.Context(), name, req.Version)
 }
 
-func (s *Server) deleteAlias(w http.ResponseWriter, r *http.Request) error {
-	name, err := modelName(r, access.Editor)
+func (s *Server) deleteAlias(r *http.Request) error {
+	name, alias, err := modelAlias(r, access.Editor)
 	if err != nil {
 		return err
 	}
-	alias, err := aliasName(r)
-	if err != nil {
-		return err
-	}
-	if err := s.o.Registry.DeleteAlias(r.Context(), name, alias); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Registry.DeleteAlias(r.Context(), name, alias)
 }
 
-func (s *Server) aliasHistory(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) aliasHistory(r *http.Request) ([]registry.AliasEvent, error) {
 	name, err := modelName(r, access.Viewer)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	evs, err := s.o.Registry.AliasHistory(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	writeList(w, evs, "")
-	return nil
+	return s.o.Registry.AliasHistory(r.Context(), name)
 }
 
 // refModel resolves the ref query parameter's model name and checks the
@@ -471,28 +396,18 @@ func refModel(r *http.Request) (string, error) {
 	return ref, nil
 }
 
-func (s *Server) resolve(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) resolve(r *http.Request) (*registry.Version, error) {
 	ref, err := refModel(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	v, err := s.o.Registry.Resolve(r.Context(), ref)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return s.o.Registry.Resolve(r.Context(), ref)
 }
 
-func (s *Server) lineage(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) lineage(r *http.Request) (*Lineage, error) {
 	ref, err := refModel(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l, err := TraceLineage(r.Context(), s.o.Tracker, s.o.Registry, s.o.Datasets, ref)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, l)
-	return nil
+	return TraceLineage(r.Context(), s.o.Tracker, s.o.Registry, s.o.Datasets, ref)
 }

@@ -72,36 +72,35 @@ const (
 )
 
 func (s *Server) runRoutes() []Route {
-	pageQ := []Param{{"max_results", "page size (1-1000, default 100)"}, {"page_token", "next_page_token of the previous page"}}
 	return []Route{
 		{Method: "GET", Pattern: "/api/v1/experiments", Role: access.Viewer, Summary: "List experiments (those the caller may read).",
-			Query: pageQ, Response: List[track.Experiment]{}, Handler: handlerFunc(s.listExperiments)},
+			Query: pageQuery, Response: List[track.Experiment]{}, Handler: paged(s.listExperiments)},
 		{Method: "GET", Pattern: "/api/v1/experiments/{experiment}", Role: access.Viewer, Summary: "Get an experiment by id or name.",
-			Response: track.Experiment{}, Handler: handlerFunc(s.getExperiment)},
+			Response: track.Experiment{}, Handler: ok(s.getExperiment)},
 		{Method: "GET", Pattern: "/api/v1/runs", Role: access.Viewer, Summary: "Search runs: filter, order, page.",
 			Query: append([]Param{{"experiment", "experiment name (repeatable)"}, {"filter", `filter, e.g. metrics.roc_auc > 0.9 and params.learner = 'gbdt'`},
-				{"order_by", "order term, e.g. metrics.roc_auc DESC (repeatable)"}}, pageQ...),
-			Response: track.Page{}, Handler: handlerFunc(s.searchRuns)},
+				{"order_by", "order term, e.g. metrics.roc_auc DESC (repeatable)"}}, pageQuery...),
+			Response: track.Page{}, Handler: ok(s.searchRuns)},
 		{Method: "POST", Pattern: "/api/v1/runs", Role: access.Editor, Summary: "Start a run.",
-			Body: CreateRunRequest{}, Response: track.RunInfo{}, Handler: handlerFunc(s.createRun)},
+			Body: CreateRunRequest{}, Response: track.RunInfo{}, Handler: created(s.createRun)},
 		{Method: "GET", Pattern: "/api/v1/runs/{run_id}", Role: access.Viewer, Summary: "Get a run by id or unique id prefix.",
-			Response: track.RunInfo{}, Handler: handlerFunc(s.getRun)},
+			Response: track.RunInfo{}, Handler: ok(s.getRun)},
 		{Method: "DELETE", Pattern: "/api/v1/runs/{run_id}", Role: access.Editor, Summary: "Delete a run.",
-			Handler: handlerFunc(s.deleteRun)},
+			Handler: done(s.deleteRun)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/metrics", Role: access.Editor, Summary: "Log metric points (at most 1,000 a request).",
-			Body: LogMetricsRequest{}, Handler: handlerFunc(s.logMetrics)},
+			Body: LogMetricsRequest{}, Handler: done(s.logMetrics)},
 		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/metrics/{key}", Role: access.Viewer, Summary: "A metric's full history.",
-			Response: List[track.Metric]{}, Handler: handlerFunc(s.metricHistory)},
+			Response: List[track.Metric]{}, Handler: listed(s.metricHistory)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/params", Role: access.Editor, Summary: "Log parameters (write-once; at most 100 a request).",
-			Body: LogParamsRequest{}, Handler: handlerFunc(s.logParams)},
+			Body: LogParamsRequest{}, Handler: done(s.logParams)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/tags", Role: access.Editor, Summary: "Set tags (at most 100 a request).",
-			Body: SetTagsRequest{}, Handler: handlerFunc(s.setTags)},
+			Body: SetTagsRequest{}, Handler: done(s.setTags)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/end", Role: access.Editor, Summary: "End a run: FINISHED, FAILED or KILLED.",
-			Body: EndRunRequest{}, Response: track.RunInfo{}, Handler: handlerFunc(s.endRun)},
+			Body: EndRunRequest{}, Response: track.RunInfo{}, Handler: ok(s.endRun)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/datasets", Role: access.Editor, Summary: "Record a data set version the run used.",
-			Body: LogDatasetRequest{}, Handler: handlerFunc(s.logDataset)},
+			Body: LogDatasetRequest{}, Handler: done(s.logDataset)},
 		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/artifacts", Role: access.Viewer, Summary: "List a run's artifacts.",
-			Response: List[track.Artifact]{}, Handler: handlerFunc(s.listArtifacts)},
+			Response: List[track.Artifact]{}, Handler: listed(s.listArtifacts)},
 		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/artifacts/{path...}", Role: access.Viewer, Summary: "Download an artifact.",
 			RawResponse: "application/octet-stream", Handler: handlerFunc(s.getArtifact)},
 		{Method: "PUT", Pattern: "/api/v1/runs/{run_id}/artifacts/{path...}", Role: access.Editor, Summary: "Upload an artifact (the body is its bytes).",
@@ -109,48 +108,37 @@ func (s *Server) runRoutes() []Route {
 	}
 }
 
-func (s *Server) listExperiments(w http.ResponseWriter, r *http.Request) error {
-	p, err := pageParams(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) listExperiments(r *http.Request) ([]track.Experiment, error) {
 	exps, err := s.o.Tracker.Experiments(r.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	exps = filterVisible(r.Context(), exps, func(e track.Experiment) access.Resource {
+	return filterVisible(r.Context(), exps, func(e track.Experiment) access.Resource {
 		return access.Resource{Kind: access.Experiment, Name: e.ID}
-	})
-	items, next, err := paginate(exps, p)
-	if err != nil {
-		return err
-	}
-	writeList(w, items, next)
-	return nil
+	}), nil
 }
 
-func (s *Server) getExperiment(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) getExperiment(r *http.Request) (*track.Experiment, error) {
 	key := r.PathValue("experiment")
 	exps, err := s.o.Tracker.Experiments(r.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, e := range exps {
 		if e.ID == key || e.Name == key {
 			if err := access.Require(r.Context(), access.Viewer, access.Resource{Kind: access.Experiment, Name: e.ID}); err != nil {
-				return err
+				return nil, err
 			}
-			writeJSON(w, http.StatusOK, e)
-			return nil
+			return &e, nil
 		}
 	}
-	return errorf(KindNotFound, "experiment", "experiment %q: %v", key, track.ErrNotFound)
+	return nil, errorf(KindNotFound, "experiment", "experiment %q: %v", key, track.ErrNotFound)
 }
 
-func (s *Server) searchRuns(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) searchRuns(r *http.Request) (*track.Page, error) {
 	p, err := pageParams(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	q := r.URL.Query()
 	o := track.SearchOptions{Filter: q.Get("filter"), OrderBy: q["order_by"], Limit: p.Limit, PageToken: p.Token}
@@ -162,16 +150,16 @@ func (s *Server) searchRuns(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if _, err := track.ParseFilter(o.Filter); err != nil {
-		return invalid("filter", err)
+		return nil, invalid("filter", err)
 	}
 	for _, ob := range o.OrderBy {
 		if _, err := track.ParseOrderBy(ob); err != nil {
-			return invalid("order_by", err)
+			return nil, invalid("order_by", err)
 		}
 	}
 	visible, err := s.visibleExperiments(r.Context())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if visible != nil {
 		if len(o.Experiments) == 0 {
@@ -180,22 +168,17 @@ func (s *Server) searchRuns(w http.ResponseWriter, r *http.Request) error {
 			o.Experiments = slicesIntersect(o.Experiments, visible)
 		}
 		if len(o.Experiments) == 0 {
-			writeJSON(w, http.StatusOK, track.Page{Runs: []track.RunInfo{}})
-			return nil
+			return &track.Page{Runs: []track.RunInfo{}}, nil
 		}
 	}
 	page, err := s.o.Tracker.Search(r.Context(), o)
 	if err != nil {
 		if strings.Contains(err.Error(), "page token") {
-			return errorf(KindInvalid, "page_token", "%v", err)
+			return nil, errorf(KindInvalid, "page_token", "%v", err)
 		}
-		return err
+		return nil, err
 	}
-	if page.Runs == nil {
-		page.Runs = []track.RunInfo{}
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return page, nil
 }
 
 func slicesIntersect(a, b []string) []string {
@@ -227,28 +210,28 @@ func checkKV(field string, m map[string]string, limit int) error {
 	return nil
 }
 
-func (s *Server) createRun(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) createRun(r *http.Request) (*track.RunInfo, error) {
 	var req CreateRunRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return err
+		return nil, err
 	}
 	if req.Experiment != "" {
 		if err := checkKey("experiment", req.Experiment); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := checkKV("params", req.Params, MaxParamsPerBatch); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkKV("tags", req.Tags, MaxTagsPerBatch); err != nil {
-		return err
+		return nil, err
 	}
 	ctx := r.Context()
 	exp := req.Experiment
 	if req.ParentID != "" {
 		parent, err := s.runFor(ctx, access.Editor, req.ParentID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.ParentID = parent.ID
 		if exp == "" {
@@ -259,7 +242,7 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) error {
 		exp = track.DefaultExperiment
 	}
 	if err := s.requireExperiment(ctx, access.Editor, exp); err != nil {
-		return err
+		return nil, err
 	}
 	if req.Command == "" {
 		req.Command = "gyre server API"
@@ -267,35 +250,21 @@ func (s *Server) createRun(w http.ResponseWriter, r *http.Request) error {
 	run, err := s.o.Tracker.Start(ctx, track.RunOptions{Experiment: exp, Name: req.Name, ParentID: req.ParentID,
 		Command: req.Command, Params: req.Params, Tags: req.Tags})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	info, err := s.o.Tracker.Get(ctx, run.ID())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, info)
-	return nil
+	return s.o.Tracker.Get(ctx, run.ID())
 }
 
-func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
-	run, err := s.runFor(r.Context(), access.Viewer, r.PathValue("run_id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, run)
-	return nil
+func (s *Server) getRun(r *http.Request) (*track.RunInfo, error) {
+	return s.runFor(r.Context(), access.Viewer, r.PathValue("run_id"))
 }
 
-func (s *Server) deleteRun(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) deleteRun(r *http.Request) error {
 	run, err := s.runFor(r.Context(), access.Editor, r.PathValue("run_id"))
 	if err != nil {
 		return err
 	}
-	if err := s.o.Tracker.Delete(r.Context(), run.ID); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.o.Tracker.Delete(r.Context(), run.ID)
 }
 
 func (s *Server) resume(r *http.Request) (*track.Run, error) {
@@ -306,7 +275,7 @@ func (s *Server) resume(r *http.Request) (*track.Run, error) {
 	return s.o.Tracker.Resume(r.Context(), info.ID)
 }
 
-func (s *Server) logMetrics(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) logMetrics(r *http.Request) error {
 	var req LogMetricsRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -339,31 +308,22 @@ func (s *Server) logMetrics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := run.LogMetrics(r.Context(), pts); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return run.LogMetrics(r.Context(), pts)
 }
 
-func (s *Server) metricHistory(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) metricHistory(r *http.Request) ([]track.Metric, error) {
 	key := r.PathValue("key")
 	if err := checkKey("key", key); err != nil {
-		return err
+		return nil, err
 	}
 	run, err := s.runFor(r.Context(), access.Viewer, r.PathValue("run_id"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ms, err := s.o.Tracker.MetricHistory(r.Context(), run.ID, key)
-	if err != nil {
-		return err
-	}
-	writeList(w, ms, "")
-	return nil
+	return s.o.Tracker.MetricHistory(r.Context(), run.ID, key)
 }
 
-func (s *Server) logParams(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) logParams(r *http.Request) error {
 	var req LogParamsRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -375,14 +335,10 @@ func (s *Server) logParams(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := run.LogParams(r.Context(), req.Params); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return run.LogParams(r.Context(), req.Params)
 }
 
-func (s *Server) setTags(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) setTags(r *http.Request) error {
 	var req SetTagsRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -394,40 +350,31 @@ func (s *Server) setTags(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := run.SetTags(r.Context(), req.Tags); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return run.SetTags(r.Context(), req.Tags)
 }
 
-func (s *Server) endRun(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) endRun(r *http.Request) (*track.RunInfo, error) {
 	var req EndRunRequest
 	if err := decodeJSON(r, &req); err != nil {
-		return err
+		return nil, err
 	}
 	st := track.Status(req.Status)
 	switch st {
 	case track.StatusFinished, track.StatusFailed, track.StatusKilled:
 	default:
-		return errorf(KindInvalid, "status", "status %q: want FINISHED, FAILED or KILLED", req.Status)
+		return nil, errorf(KindInvalid, "status", "status %q: want FINISHED, FAILED or KILLED", req.Status)
 	}
 	run, err := s.resume(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := run.End(r.Context(), st); err != nil {
-		return err
+		return nil, err
 	}
-	info, err := s.o.Tracker.Get(r.Context(), run.ID())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, info)
-	return nil
+	return s.o.Tracker.Get(r.Context(), run.ID())
 }
 
-func (s *Server) logDataset(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) logDataset(r *http.Request) error {
 	var req LogDatasetRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
@@ -448,20 +395,15 @@ func (s *Server) logDataset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := run.LogDataset(r.Context(), req.Name, req.Version, req.Role); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return run.LogDataset(r.Context(), req.Name, req.Version, req.Role)
 }
 
-func (s *Server) listArtifacts(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) listArtifacts(r *http.Request) ([]track.Artifact, error) {
 	run, err := s.runFor(r.Context(), access.Viewer, r.PathValue("run_id"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	writeList(w, run.Artifacts, "")
-	return nil
+	return run.Artifacts, nil
 }
 
 func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request) error {

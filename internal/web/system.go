@@ -65,7 +65,7 @@ type Whoami struct {
 	Grants    map[access.Resource]access.Role `json:"grants,omitempty"`
 }
 
-func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
+func (s *Server) whoami(r *http.Request) (Whoami, error) {
 	p := access.PrincipalFrom(r.Context())
-	writeJSON(w, http.StatusOK, Whoami{Name: p.Name, Service: p.Service, Anonymous: p.Anonymous, Role: p.Role, Grants: p.Grants})
+	return Whoami{Name: p.Name, Service: p.Service, Anonymous: p.Anonymous, Role: p.Role, Grants: p.Grants}, nil
 }
