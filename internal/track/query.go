@@ -384,6 +384,9 @@ func EncodePageToken(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
 }
 
+// ErrBadPageToken reports a page token that [EncodePageToken] did not make.
+var ErrBadPageToken = errors.New("invalid page token")
+
 // DecodePageToken reads the offset from a token [EncodePageToken] made.
 func DecodePageToken(tok string) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
@@ -394,7 +397,7 @@ func DecodePageToken(tok string) (int, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("invalid page token %q: pass the next_page_token of a previous page", tok)
+	return 0, fmt.Errorf("%w %q: pass the next_page_token of a previous page", ErrBadPageToken, tok)
 }
 
 // queryBuilder assembles the search query: joins first, then conditions,

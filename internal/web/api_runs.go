@@ -171,14 +171,7 @@ func (s *Server) searchRuns(r *http.Request) (*track.Page, error) {
 			return &track.Page{Runs: []track.RunInfo{}}, nil
 		}
 	}
-	page, err := s.o.Tracker.Search(r.Context(), o)
-	if err != nil {
-		if strings.Contains(err.Error(), "page token") {
-			return nil, errorf(KindInvalid, "page_token", "%v", err)
-		}
-		return nil, err
-	}
-	return page, nil
+	return s.o.Tracker.Search(r.Context(), o)
 }
 
 func slicesIntersect(a, b []string) []string {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,26 +103,19 @@ func pageParams(r *http.Request) (page, error) {
 	return p, nil
 }
 
-var errBadPageToken = errors.New("invalid page token")
-
-// offsetToken and parseOffset page lists held in memory: the token is the
-// offset of the next item, base64-encoded so that clients treat it as
-// opaque.
-func offsetToken(next int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o" + strconv.Itoa(next)))
-}
+// offsetToken and parseOffset page lists held in memory, with track's
+// offset tokens; a bad token is an invalid_argument naming page_token.
+func offsetToken(next int) string { return track.EncodePageToken(next) }
 
 func parseOffset(tok string) (int, error) {
 	if tok == "" {
 		return 0, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err == nil && len(b) > 1 && b[0] == 'o' {
-		if n, err := strconv.Atoi(string(b[1:])); err == nil && n >= 0 {
-			return n, nil
-		}
+	n, err := track.DecodePageToken(tok)
+	if err != nil {
+		return 0, &Error{Kind: KindInvalid, Field: "page_token", Message: fmt.Sprintf("page token %q was not issued by this server", tok), err: err}
 	}
-	return 0, &Error{Kind: KindInvalid, Field: "page_token", Message: fmt.Sprintf("page token %q was not issued by this server", tok), err: errBadPageToken}
+	return n, nil
 }
 
 // paginate cuts one page from items.

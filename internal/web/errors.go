@@ -107,12 +107,15 @@ func classify(err error) *Error {
 		kind = KindConflict
 	case errors.Is(err, access.ErrInvalid), errors.Is(err, access.ErrInvalidRole), errors.Is(err, registry.ErrInvalidName),
 		errors.Is(err, registry.ErrInvalidRef), errors.Is(err, dataset.ErrInvalidName), errors.Is(err, track.ErrAmbiguous),
-		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, errBadPageToken):
+		errors.Is(err, audit.ErrBadPageToken), errors.Is(err, track.ErrBadPageToken):
 		kind = KindInvalid
 	}
 	var fe *track.FilterError
 	if errors.As(err, &fe) {
 		return &Error{Kind: KindInvalid, Field: "filter", Message: err.Error(), err: err}
+	}
+	if errors.Is(err, audit.ErrBadPageToken) || errors.Is(err, track.ErrBadPageToken) {
+		return &Error{Kind: KindInvalid, Field: "page_token", Message: err.Error(), err: err}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
