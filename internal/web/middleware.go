@@ -17,7 +17,7 @@ type reqInfo struct {
 	id    string
 	route string // the matched route's pattern
 	user  string
-	log   *slog.Logger
+	log   *slog.Logger // the server's, without the request id
 }
 
 type infoKey struct{}
@@ -34,9 +34,12 @@ func requestID(ctx context.Context) string {
 	return ""
 }
 
+// logFrom returns the request's logger, with its id. The request line
+// itself adds the id as an attribute: no logger is derived for requests
+// that log nothing else.
 func logFrom(ctx context.Context) *slog.Logger {
 	if i := infoFrom(ctx); i != nil && i.log != nil {
-		return i.log
+		return i.log.With("request_id", i.id)
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -98,8 +101,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		info := &reqInfo{id: id}
-		info.log = s.o.Logger.With("request_id", id)
+		info := &reqInfo{id: id, log: s.o.Logger}
+		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		s.inflight.Inc()
@@ -109,10 +112,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				info.log.Error("panic", "panic", v, "stack", string(debug.Stack()))
+				logFrom(ctx).Error("panic", "panic", v, "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					writeError(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)),
-						&Error{Kind: KindInternal, Message: "panic", err: errors.New("panic")})
+					writeError(sw, r.WithContext(ctx), &Error{Kind: KindInternal, Message: "panic", err: errors.New("panic")})
 				}
 			}
 			route := info.route
@@ -130,11 +132,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			info.log.LogAttrs(r.Context(), level, "request",
+			info.log.LogAttrs(ctx, level, "request", slog.String("request_id", id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 				slog.Int("status", status), slog.Int64("bytes", sw.bytes), slog.Duration("duration", d),
 				slog.String("user", info.user), slog.String("remote", r.RemoteAddr))
 		}()
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }
