@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,8 +57,7 @@ for); locally it reads the store.`,
 				fmt.Fprintln(app.Stdout, "no audit entries")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tWHO\tFROM\tACTION\tRESOURCE\tCHANGE")
+			tw := app.table("TIME", "WHO", "FROM", "ACTION", "RESOURCE", "CHANGE")
 			for _, e := range es {
 				from := e.Actor.Remote
 				if from == "" {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -358,7 +357,7 @@ func printAutoML(app *App, r automlResult, res *automl.Result, m metric.Metric, 
 		eval = fmt.Sprintf("%d-fold cv", res.Folds)
 	}
 	fmt.Fprintf(app.Stdout, "automl: %d trials in %.1fs on %d rows (%s, %s by %s)\n\n", r.Trials, res.Elapsed.Seconds(), r.Rows, r.Task, m.Name, eval)
-	tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+	tw := app.table()
 	fmt.Fprintf(tw, "rank\tlearner\t%s\tfit s\tpredict µs/row\tconfig\n", m.Name)
 	for i, t := range r.Leaderboard {
 		if i == 10 {

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 )
@@ -197,6 +198,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		_ = enc.Encode(map[string]any{"error": msg, "exit_code": code})
 	}
 	return code
+}
+
+// table returns the writer of a table on stdout, columns aligned two
+// spaces apart, with the header row written when columns are given. The
+// caller writes the rows, tab-separated, and flushes it.
+func (a *App) table(columns ...string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(a.Stdout, 0, 0, 2, ' ', 0)
+	if len(columns) > 0 {
+		fmt.Fprintln(tw, strings.Join(columns, "\t"))
+	}
+	return tw
 }
 
 // printJSON writes v as indented JSON to the app's stdout.

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 )
@@ -65,8 +64,7 @@ func newDataLogCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(vs)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tROWS\tCOLUMNS\tSIZE\tDIGEST\tSOURCE")
+			tw := app.table("VERSION", "CREATED", "BY", "ROWS", "COLUMNS", "SIZE", "DIGEST", "SOURCE")
 			for _, v := range vs {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", v.Ref(), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, v.Summary.Rows, len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), v.Source)
 			}

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -81,8 +80,7 @@ its highest-weight explainable member is explained.`,
 			if ex.Note != "" {
 				fmt.Fprintf(app.Stdout, "note: %s\n", ex.Note)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "rank\tfeature\tmean |contribution|\tmean contribution")
+			tw := app.table("rank", "feature", "mean |contribution|", "mean contribution")
 			for i, s := range ex.Summary {
 				if top > 0 && i == top {
 					break

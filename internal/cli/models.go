@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
@@ -52,8 +51,7 @@ func newModelsListCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout, "no registered models (gyre models register NAME BUNDLE)")
 				return nil
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "MODEL\tLATEST\tALIASES\tUPDATED\tDESCRIPTION")
+			tw := app.table("MODEL", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION")
 			for _, m := range ms {
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", m.Name, m.LatestVersion, aliasList(m.Aliases), m.Updated.Local().Format("2006-01-02 15:04"), m.Description)
 			}
@@ -123,8 +121,7 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				return app.printJSON(map[string]any{"model": m, "versions": vs, "alias_history": hist})
 			}
 			fmt.Fprintf(app.Stdout, "model %s: %s\n", m.Name, m.Description)
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "VERSION\tALIASES\tRUN\tCREATED\tBY\tBUNDLE")
+			tw := app.table("VERSION", "ALIASES", "RUN", "CREATED", "BY", "BUNDLE")
 			for _, v := range vs {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, strings.Join(v.Aliases, ","), short(v.RunID), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))
 			}

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/track"
@@ -61,7 +60,7 @@ IN (...) (text).`,
 			if len(cols) == 0 {
 				cols = defaultColumns(page.Runs)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			tw := app.table()
 			fmt.Fprintf(tw, "RUN\tEXPERIMENT\tSTATUS\tSTARTED\tDURATION")
 			for _, c := range cols {
 				fmt.Fprintf(tw, "\t%s", c)
@@ -218,7 +217,7 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(c)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+			tw := app.table()
 			fmt.Fprint(tw, "KEY")
 			for _, r := range runs {
 				fmt.Fprintf(tw, "\t%s", r.ID[:12])

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -231,7 +230,7 @@ func printMetrics(app *App, ms map[string]map[string]float64) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
+	tw := app.table()
 	fmt.Fprint(tw, "metric")
 	for _, s := range splits {
 		fmt.Fprintf(tw, "\t%s", s)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,8 +101,7 @@ the machine that holds it, e.g. to recover a lost admin token).`,
 			if app.JSON {
 				return app.printJSON(as)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tPASSWORD\tCREATED\tROLES")
+			tw := app.table("NAME", "KIND", "PASSWORD", "CREATED", "ROLES")
 			for _, a := range as {
 				var roles []string
 				for _, g := range a.Grants {
@@ -198,8 +196,7 @@ the server keeps only its hash.`,
 			if app.JSON {
 				return app.printJSON(ts)
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tDESCRIPTION\tCREATED\tEXPIRES\tLAST USED\tSTATE")
+			tw := app.table("ID", "DESCRIPTION", "CREATED", "EXPIRES", "LAST USED", "STATE")
 			now := time.Now()
 			for _, t := range ts {
 				state := "active"
