@@ -97,12 +97,10 @@ type remoteAdmin struct{ c *apiClient }
 func accountPath(name string) string { return "/api/v1/accounts/" + url.PathEscape(name) }
 
 func (r remoteAdmin) Accounts(ctx context.Context) ([]access.Account, error) {
-	var l web.List[access.Account]
-	return l.Items, r.c.do(ctx, "GET", "/api/v1/accounts", nil, nil, &l)
+	return items[access.Account](ctx, r.c, "/api/v1/accounts")
 }
 func (r remoteAdmin) CreateAccount(ctx context.Context, req web.CreateAccountRequest) (*access.Account, error) {
-	var a access.Account
-	return &a, r.c.do(ctx, "POST", "/api/v1/accounts", nil, req, &a)
+	return call[access.Account](ctx, r.c, "POST", "/api/v1/accounts", nil, req)
 }
 func (r remoteAdmin) DeleteAccount(ctx context.Context, name string) error {
 	return r.c.do(ctx, "DELETE", accountPath(name), nil, nil, nil)
@@ -111,12 +109,10 @@ func (r remoteAdmin) SetPassword(ctx context.Context, name, pw string) error {
 	return r.c.do(ctx, "PUT", accountPath(name)+"/password", nil, web.SetPasswordRequest{Password: pw}, nil)
 }
 func (r remoteAdmin) Tokens(ctx context.Context, account string) ([]access.Token, error) {
-	var l web.List[access.Token]
-	return l.Items, r.c.do(ctx, "GET", accountPath(account)+"/tokens", nil, nil, &l)
+	return items[access.Token](ctx, r.c, accountPath(account)+"/tokens")
 }
 func (r remoteAdmin) CreateToken(ctx context.Context, account string, req web.CreateTokenRequest) (*web.CreatedToken, error) {
-	var t web.CreatedToken
-	return &t, r.c.do(ctx, "POST", accountPath(account)+"/tokens", nil, req, &t)
+	return call[web.CreatedToken](ctx, r.c, "POST", accountPath(account)+"/tokens", nil, req)
 }
 func (r remoteAdmin) RevokeToken(ctx context.Context, id string) error {
 	return r.c.do(ctx, "DELETE", "/api/v1/tokens/"+url.PathEscape(id), nil, nil, nil)

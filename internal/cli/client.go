@@ -117,6 +117,24 @@ func (c *apiClient) do(ctx context.Context, method, path string, q url.Values, b
 	return nil
 }
 
+// call sends a request and decodes its JSON answer into a new T.
+func call[T any](ctx context.Context, c *apiClient, method, path string, q url.Values, body any) (*T, error) {
+	v := new(T)
+	if err := c.do(ctx, method, path, q, body, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// items returns the items of an unpaged list endpoint.
+func items[T any](ctx context.Context, c *apiClient, path string) ([]T, error) {
+	l, err := call[web.List[T]](ctx, c, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return l.Items, nil
+}
+
 // send sends a request and returns a successful response, or the server's
 // error.
 func (c *apiClient) send(ctx context.Context, method, path string, q url.Values, body any) (*http.Response, error) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -53,14 +54,14 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 				c := newAPIClient(base, "")
 				c.http.Transport = basicAuth{user: user, pass: pw}
 				host, _ := os.Hostname()
-				var t web.CreatedToken
-				if err := c.do(ctx, "POST", "/api/v1/me/tokens", nil, web.CreateTokenRequest{Description: "gyre login on " + host}, &t); err != nil {
+				t, err := call[web.CreatedToken](ctx, c, "POST", "/api/v1/me/tokens", nil, web.CreateTokenRequest{Description: "gyre login on " + host})
+				if err != nil {
 					return err
 				}
 				token = t.Token
 			}
-			var who web.Whoami
-			if err := newAPIClient(base, token).do(ctx, "GET", "/api/v1/whoami", nil, nil, &who); err != nil {
+			who, err := whoami(ctx, newAPIClient(base, token))
+			if err != nil {
 				return err
 			}
 			ls, err := loadLogins()
@@ -84,6 +85,10 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 	f.StringVar(&token, "token", "", "an API token to keep (default $GYRE_TOKEN)")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin")
 	return cmd
+}
+
+func whoami(ctx context.Context, c *apiClient) (*web.Whoami, error) {
+	return call[web.Whoami](ctx, c, "GET", "/api/v1/whoami", nil, nil)
 }
 
 // basicAuth sends Basic credentials on every request.
@@ -157,8 +162,8 @@ func newWhoamiCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var who web.Whoami
-			if err := c.do(cmd.Context(), "GET", "/api/v1/whoami", nil, nil, &who); err != nil {
+			who, err := whoami(cmd.Context(), c)
+			if err != nil {
 				return err
 			}
 			if app.JSON {

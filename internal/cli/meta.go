@@ -166,13 +166,11 @@ func (r *remoteMeta) SearchRuns(ctx context.Context, o track.SearchOptions) (*tr
 	if o.PageToken != "" {
 		q.Set("page_token", o.PageToken)
 	}
-	var p track.Page
-	return &p, r.c.do(ctx, "GET", "/api/v1/runs", q, nil, &p)
+	return call[track.Page](ctx, r.c, "GET", "/api/v1/runs", q, nil)
 }
 
 func (r *remoteMeta) GetRun(ctx context.Context, id string) (*track.RunInfo, error) {
-	var run track.RunInfo
-	return &run, r.c.do(ctx, "GET", "/api/v1/runs/"+url.PathEscape(id), nil, nil, &run)
+	return call[track.RunInfo](ctx, r.c, "GET", "/api/v1/runs/"+url.PathEscape(id), nil, nil)
 }
 
 func (r *remoteMeta) DeleteRun(ctx context.Context, id string) error {
@@ -184,8 +182,8 @@ func all[T any](ctx context.Context, c *apiClient, path string) ([]T, error) {
 	var out []T
 	q := url.Values{"max_results": {strconv.Itoa(web.MaxPageSize)}}
 	for {
-		var l web.List[T]
-		if err := c.do(ctx, "GET", path, q, nil, &l); err != nil {
+		l, err := call[web.List[T]](ctx, c, "GET", path, q, nil)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, l.Items...)
@@ -202,19 +200,16 @@ func (r *remoteMeta) Models(ctx context.Context) ([]registry.Model, error) {
 	return all[registry.Model](ctx, r.c, "/api/v1/models")
 }
 func (r *remoteMeta) Model(ctx context.Context, name string) (*registry.Model, error) {
-	var m registry.Model
-	return &m, r.c.do(ctx, "GET", modelPath(name), nil, nil, &m)
+	return call[registry.Model](ctx, r.c, "GET", modelPath(name), nil, nil)
 }
 func (r *remoteMeta) Versions(ctx context.Context, name string) ([]registry.Version, error) {
 	return all[registry.Version](ctx, r.c, modelPath(name)+"/versions")
 }
 func (r *remoteMeta) Resolve(ctx context.Context, ref string) (*registry.Version, error) {
-	var v registry.Version
-	return &v, r.c.do(ctx, "GET", "/api/v1/resolve", url.Values{"ref": {ref}}, nil, &v)
+	return call[registry.Version](ctx, r.c, "GET", "/api/v1/resolve", url.Values{"ref": {ref}}, nil)
 }
 func (r *remoteMeta) AliasHistory(ctx context.Context, name string) ([]registry.AliasEvent, error) {
-	var l web.List[registry.AliasEvent]
-	return l.Items, r.c.do(ctx, "GET", modelPath(name)+"/alias-history", nil, nil, &l)
+	return items[registry.AliasEvent](ctx, r.c, modelPath(name)+"/alias-history")
 }
 func (r *remoteMeta) Register(ctx context.Context, name, path string, o registry.RegisterOptions) (*registry.Version, error) {
 	f, err := os.Open(path)
@@ -232,8 +227,7 @@ func (r *remoteMeta) Register(ctx context.Context, name, path string, o registry
 	for _, d := range o.Datasets {
 		q.Add("dataset", fmt.Sprintf("%s@%d", d.Name, d.Version))
 	}
-	var v registry.Version
-	return &v, r.c.do(ctx, "POST", modelPath(name)+"/versions", q, f, &v)
+	return call[registry.Version](ctx, r.c, "POST", modelPath(name)+"/versions", q, f)
 }
 func (r *remoteMeta) SetAlias(ctx context.Context, name, alias string, version int64) error {
 	return r.c.do(ctx, "PUT", modelPath(name)+"/aliases/"+url.PathEscape(alias), nil, web.SetAliasRequest{Version: version}, nil)
@@ -248,8 +242,7 @@ func (r *remoteMeta) DeleteModel(ctx context.Context, name string) error {
 	return r.c.do(ctx, "DELETE", modelPath(name), nil, nil, nil)
 }
 func (r *remoteMeta) Lineage(ctx context.Context, ref string) (*web.Lineage, error) {
-	var l web.Lineage
-	return &l, r.c.do(ctx, "GET", "/api/v1/lineage", url.Values{"ref": {ref}}, nil, &l)
+	return call[web.Lineage](ctx, r.c, "GET", "/api/v1/lineage", url.Values{"ref": {ref}}, nil)
 }
 func (r *remoteMeta) Datasets(ctx context.Context) ([]dataset.Info, error) {
 	return all[dataset.Info](ctx, r.c, "/api/v1/datasets")
@@ -272,8 +265,7 @@ func (r *remoteMeta) GetDataset(ctx context.Context, ref string) (*dataset.Versi
 		}
 		return &vs[0], nil
 	}
-	var d dataset.Version
-	return &d, r.c.do(ctx, "GET", fmt.Sprintf("/api/v1/datasets/%s/versions/%d", url.PathEscape(name), v), nil, nil, &d)
+	return call[dataset.Version](ctx, r.c, "GET", fmt.Sprintf("/api/v1/datasets/%s/versions/%d", url.PathEscape(name), v), nil, nil)
 }
 func (r *remoteMeta) Audit(ctx context.Context, q audit.Query) ([]audit.Entry, string, error) {
 	v := url.Values{}
@@ -302,8 +294,11 @@ func (r *remoteMeta) Audit(ctx context.Context, q audit.Query) ([]audit.Entry, s
 		set("max_results", strconv.Itoa(q.Limit))
 	}
 	set("page_token", q.PageToken)
-	var l web.List[audit.Entry]
-	return l.Items, l.NextPageToken, r.c.do(ctx, "GET", "/api/v1/audit", v, nil, &l)
+	l, err := call[web.List[audit.Entry]](ctx, r.c, "GET", "/api/v1/audit", v, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return l.Items, l.NextPageToken, nil
 }
 func (r *remoteMeta) Where() string { return r.c.base }
 func (r *remoteMeta) Close() error  { return nil }
