@@ -238,6 +238,13 @@ func TestTrackingRoundTrip(t *testing.T) {
 				t.Errorf("run without a name got none: %v", run2)
 			}
 			e.ok(t, "POST", api+"runs/log-metric", map[string]any{"run_id": run2ID, "key": "auc", "value": 0.80, "timestamp": 1, "step": 0})
+			// Without a body the query string is read, the metric's own
+			// fields (an embedded struct) included.
+			e.ok(t, "POST", api+"runs/log-metric?run_id="+run2ID+"&key=qs&value=0.5&timestamp=7&step=2", nil)
+			if h := e.ok(t, "GET", api+"metrics/get-history?run_id="+run2ID+"&metric_key=qs", nil); len(h["metrics"].([]any)) != 1 ||
+				get(h["metrics"].([]any)[0], "value") != 0.5 || get(h["metrics"].([]any)[0], "step") != 2.0 {
+				t.Errorf("metric logged from the query string: %v", h)
+			}
 			sr := e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}, "filter": "metrics.auc > 0.85 and params.lr = '0.1'"})
 			if rs := sr["runs"].([]any); len(rs) != 1 || get(rs[0], "info", "run_id") != runID {
 				t.Errorf("filtered search: %v", sr)

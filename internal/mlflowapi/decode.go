@@ -257,10 +257,21 @@ var (
 // its fields' json tags: strings, lists of strings (repeated parameters),
 // Int64, Float and Bool.
 func decodeQuery(v any, q url.Values) error {
-	rv := reflect.ValueOf(v).Elem()
+	return decodeQueryStruct(reflect.ValueOf(v).Elem(), q)
+}
+
+// decodeQueryStruct fills rv's fields, and those of its embedded structs
+// (whose fields JSON promotes too), from q.
+func decodeQueryStruct(rv reflect.Value, q url.Values) error {
 	rt := rv.Type()
 	for i := 0; i < rt.NumField(); i++ {
 		f := rt.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			if err := decodeQueryStruct(rv.Field(i), q); err != nil {
+				return err
+			}
+			continue
+		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			continue
