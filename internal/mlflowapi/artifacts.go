@@ -26,37 +26,12 @@ type artifactPath struct {
 	exp, run, rel string
 }
 
-// checkRelPath refuses artifact paths that could leave their run: empty,
-// "." or ".." segments, absolute paths, backslashes and control bytes.
-func checkRelPath(p string) error {
-	if strings.HasPrefix(p, "/") {
-		return invalid("artifact path '%s': absolute paths are not allowed", p)
-	}
-	if strings.ContainsAny(p, "\\\x00") {
-		return invalid("artifact path %q: backslashes and NUL are not allowed", p)
-	}
-	for _, seg := range strings.Split(p, "/") {
-		switch seg {
-		case "":
-			return invalid("artifact path '%s': empty path segment", p)
-		case ".", "..":
-			return invalid("artifact path '%s': '%s' segments are not allowed", p, seg)
-		}
-		for _, r := range seg {
-			if r < 0x20 || r == 0x7f {
-				return invalid("artifact path %q: control characters are not allowed", p)
-			}
-		}
-	}
-	return nil
-}
-
 // parseArtifactPath splits and checks EXP/RUN/artifacts[/REL].
 func parseArtifactPath(p string) (artifactPath, error) {
 	if p == "" {
 		return artifactPath{}, invalid("artifact path: want EXPERIMENT_ID/RUN_ID/artifacts/PATH")
 	}
-	if err := checkRelPath(p); err != nil {
+	if err := track.CheckRelPath(p); err != nil {
 		return artifactPath{}, err
 	}
 	parts := strings.SplitN(p, "/", 4)
@@ -240,7 +215,7 @@ func (a *API) listRunArtifacts(c *call, req *listRunArtifactsReq) (any, error) {
 	}
 	dir := strings.TrimSuffix(req.Path, "/")
 	if dir != "" {
-		if err := checkRelPath(dir); err != nil {
+		if err := track.CheckRelPath(dir); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
@@ -114,6 +115,30 @@ func CheckKey(kind, key string) error {
 	for _, r := range key {
 		if !unicode.IsPrint(r) {
 			return fmt.Errorf("invalid %s name %q: contains a control character: %w", kind, key, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// CheckRelPath validates a path that must stay under the directory it is
+// joined to (an artifact path, a run's artifact directory): valid UTF-8,
+// relative, slash-separated, with no empty, "." or ".." segment and no
+// backslash or control character. The error matches ErrInvalid.
+func CheckRelPath(p string) error {
+	if !utf8.ValidString(p) {
+		return invalidError{fmt.Errorf("artifact path %q: want UTF-8", p)}
+	}
+	if strings.HasPrefix(p, "/") {
+		return invalidError{fmt.Errorf("artifact path %q: want a relative path, not an absolute one", p)}
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return invalidError{fmt.Errorf("artifact path %q: contains %q: want no control characters or backslashes", p, c)}
+		}
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return invalidError{fmt.Errorf("artifact path %q: segment %q: want no empty, '.' or '..' segments", p, seg)}
 		}
 	}
 	return nil

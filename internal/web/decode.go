@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/track"
@@ -185,21 +184,11 @@ func pathNotUnique(name string) bool {
 // after URL decoding, so "../", absolute and encoded paths never reach a
 // store.
 func CheckArtifactPath(p string) error {
-	if p == "" || len(p) > 250 || !utf8.ValidString(p) {
+	if p == "" || len(p) > 250 {
 		return errorf(KindInvalid, "path", "artifact path %q: want 1 to 250 bytes of UTF-8", p)
 	}
-	if strings.HasPrefix(p, "/") {
-		return errorf(KindInvalid, "path", "artifact path %q: want a relative path, not an absolute one", p)
-	}
-	for _, c := range p {
-		if c < 0x20 || c == 0x7f || c == '\\' {
-			return errorf(KindInvalid, "path", "artifact path %q: contains %q: want no control characters or backslashes", p, c)
-		}
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return errorf(KindInvalid, "path", "artifact path %q: segment %q: want no empty, '.' or '..' segments", p, seg)
-		}
+	if err := track.CheckRelPath(p); err != nil {
+		return invalid("path", err)
 	}
 	return nil
 }
