@@ -3,12 +3,14 @@ package mlflowapi
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gyre-ml/gyre/internal/access"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/track"
 )
 
 func (a *API) registerModels() {
@@ -86,19 +88,22 @@ func (a *API) modelJSON(c *call, m *registry.Model) (registeredModelJSON, error)
 func (a *API) versionJSON(c *call, v *registry.Version) modelVersionJSON {
 	src := v.Source
 	if src == "" {
-		src = "models:/" + v.Model + "/" + strconv.FormatInt(v.Version, 10)
-		if v.RunID != "" {
-			if ri, err := a.runByID(c.ctx, v.RunID); err == nil {
-				for _, art := range ri.Artifacts {
-					if art.Digest == v.Bundle.Digest {
-						src = runArtifactURI(ri.ExperimentID, ri.ID) + "/" + art.Name
-						break
-					}
-				}
+		src = a.bundleSource(c, v)
+	}
+	return toModelVersion(v, src)
+}
+
+// bundleSource is the source of a version Gyre registered: the artifact
+// URI of its run's artifact holding the bundle, else its models:/ URI.
+func (a *API) bundleSource(c *call, v *registry.Version) string {
+	if v.RunID != "" {
+		if ri, err := a.runByID(c.ctx, v.RunID); err == nil {
+			if i := slices.IndexFunc(ri.Artifacts, func(art track.Artifact) bool { return art.Digest == v.Bundle.Digest }); i >= 0 {
+				return runArtifactURI(ri.ExperimentID, ri.ID) + "/" + ri.Artifacts[i].Name
 			}
 		}
 	}
-	return toModelVersion(v, src)
+	return "models:/" + v.Model + "/" + strconv.FormatInt(v.Version, 10)
 }
 
 type modelReq struct {
@@ -306,12 +311,13 @@ func (a *API) setAlias(c *call, req *setAliasReq) (any, error) {
 	return struct{}{}, a.o.Registry.SetAlias(c.ctx, req.Name, req.Alias, v.Version)
 }
 
-type deleteAliasReq struct {
+// aliasReq names an alias of a registered model (delete-alias, get-by-alias).
+type aliasReq struct {
 	Name  string `json:"name"`
 	Alias string `json:"alias"`
 }
 
-func (a *API) deleteAlias(c *call, req *deleteAliasReq) (any, error) {
+func (a *API) deleteAlias(c *call, req *aliasReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
@@ -321,12 +327,7 @@ func (a *API) deleteAlias(c *call, req *deleteAliasReq) (any, error) {
 	return struct{}{}, nil
 }
 
-type getByAliasReq struct {
-	Name  string `json:"name"`
-	Alias string `json:"alias"`
-}
-
-func (a *API) getByAlias(c *call, req *getByAliasReq) (any, error) {
+func (a *API) getByAlias(c *call, req *aliasReq) (any, error) {
 	if _, err := c.model(req.Name); err != nil {
 		return nil, err
 	}
