@@ -1,6 +1,7 @@
 package mlflowapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -321,15 +322,21 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.status, map[string]string{"error_code": e.code, "message": e.msg})
 }
 
+// writeJSON writes v as JSON with a status. Like MLflow's server, it does
+// not escape <, > and & (a filter such as "metrics.x > 1" comes back as
+// written, not as \u003e).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"error_code":"INTERNAL_ERROR","message":"encode response"}`)
+		buf.Reset()
+		buf.WriteString(`{"error_code":"INTERNAL_ERROR","message":"encode response"}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // existsAs rewords an already-exists error from the stores as MLflow

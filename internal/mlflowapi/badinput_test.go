@@ -2,6 +2,7 @@ package mlflowapi_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,5 +118,21 @@ func TestArtifactPathTraversal(t *testing.T) {
 	ri, _ := e.tr.Get(t.Context(), runID)
 	if len(ri.Artifacts) != 0 {
 		t.Errorf("artifacts stored: %+v", ri.Artifacts)
+	}
+}
+
+// TestAnswersNotHTMLEscaped: as MLflow's server, answers keep <, > and &
+// as written (a refused filter is quoted back readable).
+func TestAnswersNotHTMLEscaped(t *testing.T) {
+	e := newEnv(t, sqlstoretest.Backends(t)[0])
+	resp, err := http.Post(e.srv.URL+"/api/2.0/mlflow/runs/search", "application/json",
+		strings.NewReader(`{"experiment_ids": ["0"], "filter": "metrics.x > & <"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `metrics.x > & <`) || strings.Contains(string(raw), `\u003e`) {
+		t.Fatalf("got %d %s, want 400 quoting the filter unescaped", resp.StatusCode, raw)
 	}
 }
