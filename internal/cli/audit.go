@@ -40,10 +40,10 @@ for); locally it reads the store.`,
 			}
 			now := time.Now()
 			var err error
-			if q.Since, err = parseWhen(since, now); err != nil {
+			if q.Since, err = web.ParseWhen(since, now, time.Local); err != nil {
 				return usageErrorf("audit: --since: %v", err)
 			}
-			if q.Until, err = parseWhen(until, now); err != nil {
+			if q.Until, err = web.ParseWhen(until, now, time.Local); err != nil {
 				return usageErrorf("audit: --until: %v", err)
 			}
 			es, next, err := m.Audit(cmd.Context(), q)
@@ -83,24 +83,6 @@ for); locally it reads the store.`,
 	f.IntVar(&limit, "limit", 100, "entries per page (at most 1000)")
 	f.StringVar(&pageToken, "page-token", "", "continue after a previous page")
 	return cmd
-}
-
-// parseWhen parses RFC 3339, a date, or an age back from now.
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
-		return t, nil
-	}
-	d, err := web.ParseAge(s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q: want RFC 3339, a date (2006-01-02) or an age like 7d", s)
-	}
-	return now.Add(-d), nil
 }
 
 // change renders before → after compactly.

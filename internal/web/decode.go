@@ -193,21 +193,31 @@ func CheckArtifactPath(p string) error {
 	return nil
 }
 
-// parseSince parses a time bound: RFC 3339, a date (2006-01-02) or a
-// duration back from now ("90d", "12h", "30m").
+// parseSince parses a time bound of a query parameter (see [ParseWhen];
+// dates are UTC).
 func parseSince(field, s string, now time.Time) (time.Time, error) {
+	t, err := ParseWhen(s, now, time.UTC)
+	if err != nil {
+		return time.Time{}, errorf(KindInvalid, field, "%s %v", field, err)
+	}
+	return t, nil
+}
+
+// ParseWhen parses a time bound: RFC 3339, a date (2006-01-02, midnight in
+// loc) or an age back from now ("90d", "12h", "30m"); "" is the zero time.
+func ParseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return t, nil
 	}
 	d, err := ParseAge(s)
 	if err != nil {
-		return time.Time{}, errorf(KindInvalid, field, "%s %q: want RFC 3339, a date (2006-01-02) or an age like 90d or 12h", field, s)
+		return time.Time{}, fmt.Errorf("%q: want RFC 3339, a date (2006-01-02) or an age like 90d or 12h", s)
 	}
 	return now.Add(-d), nil
 }
