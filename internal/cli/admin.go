@@ -47,13 +47,9 @@ type localAdmin struct {
 
 func (l localAdmin) Accounts(ctx context.Context) ([]access.Account, error) { return l.s.Accounts(ctx) }
 func (l localAdmin) CreateAccount(ctx context.Context, req web.CreateAccountRequest) (*access.Account, error) {
-	o := access.AccountOptions{Kind: access.AccountKind(req.Kind), Password: req.Password}
-	if req.Role != "" {
-		r, err := access.ParseRole(req.Role)
-		if err != nil {
-			return nil, err
-		}
-		o.Role = r
+	o, err := req.Options()
+	if err != nil {
+		return nil, err
 	}
 	return l.s.CreateAccount(ctx, req.Name, o)
 }

@@ -20,6 +20,20 @@ type CreateAccountRequest struct {
 	Role string `json:"role,omitempty"`
 }
 
+// Options returns the account options the request asks for; a bad role
+// is an invalid_argument naming role.
+func (req CreateAccountRequest) Options() (access.AccountOptions, error) {
+	o := access.AccountOptions{Kind: access.AccountKind(req.Kind), Password: req.Password}
+	if req.Role != "" {
+		role, err := access.ParseRole(req.Role)
+		if err != nil {
+			return o, invalid("role", err)
+		}
+		o.Role = role
+	}
+	return o, nil
+}
+
 // SetPasswordRequest sets or (with "") removes a password.
 type SetPasswordRequest struct {
 	Password string `json:"password"`
@@ -109,13 +123,9 @@ func (s *Server) createAccount(r *http.Request) (*access.Account, error) {
 	if err := decodeJSON(r, &req); err != nil {
 		return nil, err
 	}
-	o := access.AccountOptions{Kind: access.AccountKind(req.Kind), Password: req.Password}
-	if req.Role != "" {
-		role, err := access.ParseRole(req.Role)
-		if err != nil {
-			return nil, invalid("role", err)
-		}
-		o.Role = role
+	o, err := req.Options()
+	if err != nil {
+		return nil, err
 	}
 	return s.o.Access.CreateAccount(r.Context(), req.Name, o)
 }
