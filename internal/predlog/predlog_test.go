@@ -114,6 +114,48 @@ func TestLogRoundTrip(t *testing.T) {
 	}
 }
 
+// TestFeedbackAnyText joins labels whose request ids and texts hold the
+// characters an encoding might split on, and labels spread over a long time
+// range (read in several stretches).
+func TestFeedbackAnyText(t *testing.T) {
+	for name, l := range testLogs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			model := fmt.Sprintf("m-%d", time.Now().UnixNano())
+			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			const n = 200_000 // past feedbackChunkRows: several stretches
+			schema := frame.Schema{Fields: []frame.Field{{Name: "x", Kind: frame.KindFloat}}}
+			b := NewBuilder(model, "1", schema, []string{"a\tb", "c,1,2,"})
+			fbs := make([]Feedback, n)
+			labels := []string{"a\tb", "c,1,2,", "ü\n", ""}
+			for i := range n {
+				id := "r\t" + strconv.Itoa(i) + ",9,"
+				at := t0.Add(time.Duration(i) * time.Minute)
+				b.AddRow(id, at, []float64{1}, []string{""}, []bool{true}, &bundle.Prediction{Values: []float64{float64(i % 2)}, Proba: []float64{0.5, 0.5}})
+				fbs[i] = Feedback{Model: model, RequestID: id, Label: labels[i%len(labels)], Time: at}
+			}
+			if err := l.LogPredictions(ctx, b.Batch()); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.LogFeedback(ctx, fbs); err != nil {
+				t.Fatal(err)
+			}
+			got, err := l.Read(ctx, Query{Model: model}, schema, []string{"a\tb", "c,1,2,"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Len() != n || got.Labeled != n-n/len(labels) {
+				t.Fatalf("%d rows, %d labelled, want %d and %d", got.Len(), got.Labeled, n, n-n/len(labels))
+			}
+			for i := range n {
+				if got.Labels[i] != labels[i%len(labels)] {
+					t.Fatalf("row %d (%q): label %q, want %q", i, got.RequestID[i], got.Labels[i], labels[i%len(labels)])
+				}
+			}
+		})
+	}
+}
+
 // TestReadConverts reads a classifier's batch with a schema of other kinds,
 // as monitoring a version whose inputs changed does.
 func TestReadConverts(t *testing.T) {
