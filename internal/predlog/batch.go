@@ -309,23 +309,13 @@ func (c *column) appendText(s string, ok bool) {
 
 // appendRange appends rows lo..hi of src, converted to the field's kind.
 func (c *column) appendRange(src frame.Column, lo, hi int) {
-	base := c.n
-	copyValid := func(v frame.Validity) {
-		if v == nil {
-			return
-		}
-		for i := lo; i < hi; i++ {
-			if !v.Valid(i) {
-				c.setNull(base + i - lo)
-			}
-		}
-	}
+	k := c.field.Kind
+	numeric := k == frame.KindFloat || k == frame.KindInt || k == frame.KindBool
 	switch s := src.(type) {
 	case *frame.Float:
-		if c.field.Kind == frame.KindFloat {
-			c.grow(hi - lo)
-			c.floats = append(c.floats, s.Values[lo:hi]...)
-			copyValid(s.Valid)
+		if k == frame.KindFloat {
+			base := c.n
+			c.floats = appendSame(c, c.floats, s.Values, s.Valid, lo, hi)
 			for i, v := range s.Values[lo:hi] {
 				if math.IsNaN(v) {
 					c.setNull(base + i)
@@ -333,53 +323,29 @@ func (c *column) appendRange(src frame.Column, lo, hi int) {
 			}
 			return
 		}
-		for i := lo; i < hi; i++ {
-			c.appendNumber(s.Values[i], s.Valid.Valid(i))
-		}
+		c.appendNumbers(src, lo, hi) // numbers are text too
 		return
 	case *frame.Int:
-		if c.field.Kind == frame.KindInt {
-			c.grow(hi - lo)
-			c.ints = append(c.ints, s.Values[lo:hi]...)
-			copyValid(s.Valid)
-			return
-		}
-		if c.field.Kind == frame.KindFloat || c.field.Kind == frame.KindBool {
-			for i := lo; i < hi; i++ {
-				c.appendNumber(float64(s.Values[i]), s.Valid.Valid(i))
-			}
+		if k == frame.KindInt {
+			c.ints = appendSame(c, c.ints, s.Values, s.Valid, lo, hi)
 			return
 		}
 	case *frame.Bool:
-		if c.field.Kind == frame.KindBool {
-			c.grow(hi - lo)
-			c.bools = append(c.bools, s.Values[lo:hi]...)
-			copyValid(s.Valid)
-			return
-		}
-		if c.field.Kind == frame.KindFloat || c.field.Kind == frame.KindInt {
-			for i := lo; i < hi; i++ {
-				v := 0.0
-				if s.Values[i] {
-					v = 1
-				}
-				c.appendNumber(v, s.Valid.Valid(i))
-			}
+		if k == frame.KindBool {
+			c.bools = appendSame(c, c.bools, s.Values, s.Valid, lo, hi)
 			return
 		}
 	case *frame.Time:
-		if c.field.Kind == frame.KindTime {
-			c.grow(hi - lo)
-			c.ints = append(c.ints, s.Values[lo:hi]...)
-			copyValid(s.Valid)
+		if k == frame.KindTime {
+			c.ints = appendSame(c, c.ints, s.Values, s.Valid, lo, hi)
 			return
 		}
-		if c.field.Kind == frame.KindFloat || c.field.Kind == frame.KindInt || c.field.Kind == frame.KindBool {
+		if numeric {
 			c.appendNulls(hi - lo) // times are not numbers or booleans
 			return
 		}
 	case *frame.Categorical:
-		if c.field.Kind == frame.KindCategorical {
+		if k == frame.KindCategorical {
 			m, ok := c.remap[s]
 			if !ok {
 				m = make([]int32, len(s.Levels))
@@ -399,16 +365,40 @@ func (c *column) appendRange(src frame.Column, lo, hi int) {
 			return
 		}
 	case *frame.String:
-		if c.field.Kind == frame.KindString {
-			c.grow(hi - lo)
-			c.texts = append(c.texts, s.Values[lo:hi]...)
-			copyValid(s.Valid)
+		if k == frame.KindString {
+			c.texts = appendSame(c, c.texts, s.Values, s.Valid, lo, hi)
 			return
 		}
+	}
+	if sk := src.Kind(); numeric && (sk == frame.KindInt || sk == frame.KindBool) {
+		c.appendNumbers(src, lo, hi) // integers and booleans to numbers
+		return
 	}
 	for i := lo; i < hi; i++ {
 		c.appendText(src.Format(i), !src.IsNull(i))
 	}
+}
+
+// appendNumbers appends rows lo..hi of a numeric column (bools as 1 or 0).
+func (c *column) appendNumbers(src frame.Column, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		c.appendNumber(frame.Value(src, i))
+	}
+}
+
+// appendSame appends rows lo..hi of a source of the field's own kind,
+// its values and its missing rows, to dst (one of c's value slices).
+func appendSame[T any](c *column, dst, vals []T, valid frame.Validity, lo, hi int) []T {
+	base := c.n
+	c.grow(hi - lo)
+	if valid != nil {
+		for i := lo; i < hi; i++ {
+			if !valid.Valid(i) {
+				c.setNull(base + i - lo)
+			}
+		}
+	}
+	return append(dst, vals[lo:hi]...)
 }
 
 // finish returns the accumulated column and empties c.
