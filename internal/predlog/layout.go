@@ -93,11 +93,10 @@ func constant(name, v string, n int) *frame.Categorical {
 // stored is one batch file read back: its table and the columns every
 // logged file has.
 type stored struct {
-	f       *frame.Frame
-	times   []int64
-	reqID   func(i int) string
-	row     func(i int) int32
-	version string
+	f     *frame.Frame
+	times []int64
+	reqID func(i int) string
+	row   func(i int) int32
 }
 
 // openStored checks a table read from a batch file.
@@ -125,9 +124,6 @@ func openStored(f *frame.Frame) (*stored, error) {
 		s.row = func(i int) int32 { return int32(c.Values[i]) }
 	default:
 		return nil, fmt.Errorf("not a prediction log file: no integer column %s", ColRow)
-	}
-	if c := colOf(f, ColVersion); c != nil && c.Len() > 0 {
-		s.version = c.Format(0)
 	}
 	return s, nil
 }

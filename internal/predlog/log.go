@@ -2,6 +2,7 @@ package predlog
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -227,12 +228,6 @@ func (l *Log) Count(ctx context.Context, model string, since time.Time) (preds, 
 	return lg.Len(), lg.Labeled, nil
 }
 
-// batchRef is one indexed batch.
-type batchRef struct {
-	digest string
-	first  int64
-}
-
 func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []string) (*Logged, error) {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if !q.Since.IsZero() {
@@ -241,7 +236,7 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	if !q.Until.IsZero() {
 		hi = q.Until.UnixNano()
 	}
-	query := "SELECT digest, min_time_ms, n FROM prediction_log WHERE model = ? AND max_time_ms >= ? AND min_time_ms <= ?"
+	query := "SELECT digest, n FROM prediction_log WHERE model = ? AND max_time_ms >= ? AND min_time_ms <= ?"
 	args := []any{q.Model, floorMs(lo), floorMs(hi)}
 	if q.Version != "" {
 		query += " AND version = ?"
@@ -251,16 +246,16 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	if err != nil {
 		return nil, fmt.Errorf("query index: %w", err)
 	}
-	var refs []batchRef
+	var digests []string
 	rowsHint := 0
 	for rows.Next() {
-		var r batchRef
+		var d string
 		var n int
-		if err := rows.Scan(&r.digest, &r.first, &n); err != nil {
+		if err := rows.Scan(&d, &n); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("query index: %w", err)
 		}
-		refs = append(refs, r)
+		digests = append(digests, d)
 		rowsHint += n
 	}
 	rows.Close()
@@ -282,7 +277,7 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 			early <- fbResult{m, err}
 		}()
 	}
-	files, err := l.load(ctx, refs)
+	files, err := l.load(ctx, digests)
 	if err != nil {
 		if early != nil {
 			<-early
@@ -320,28 +315,13 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 }
 
 // load reads and decodes batch files on all cores.
-func (l *Log) load(ctx context.Context, refs []batchRef) ([]*stored, error) {
-	files := make([]*stored, len(refs))
-	errs := make([]error, len(refs))
-	next := make(chan int, len(refs))
-	for i := range refs {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(refs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				files[i], errs[i] = l.loadOne(ctx, refs[i].digest)
-			}
-		}()
-	}
-	wg.Wait()
+func (l *Log) load(ctx context.Context, digests []string) ([]*stored, error) {
+	files := make([]*stored, len(digests))
+	errs := make([]error, len(digests))
+	parallel(len(digests), func(i int) { files[i], errs[i] = l.loadOne(ctx, digests[i]) })
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("batch %s: %w", refs[i].digest, err)
+			return nil, fmt.Errorf("batch %s: %w", digests[i], err)
 		}
 	}
 	return files, nil
@@ -396,7 +376,7 @@ func selectRows(files []*stored, lo, hi int64, limit int) *selection {
 			}
 		}
 	}
-	byTime := func(a, b ref) int { return cmpInt64(a.t, b.t) }
+	byTime := func(a, b ref) int { return cmp.Compare(a.t, b.t) }
 	if !slices.IsSortedFunc(refs, byTime) { // concurrent servers interleave batches
 		slices.SortStableFunc(refs, byTime)
 	}
@@ -441,16 +421,6 @@ func selectRows(files []*stored, lo, hi int64, limit int) *selection {
 		sel.runs = append(sel.runs, run{int(r.file), int(r.i), int(r.i) + 1})
 	}
 	return sel
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // assemble copies the selected rows into a batch typed by schema and
