@@ -266,7 +266,7 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	// feedback is read while the batch files are
 	keys := newRowHasher()
 	type fbResult struct {
-		labels map[rowHash]string
+		labels *labelIndex
 		err    error
 	}
 	var early chan fbResult
@@ -287,7 +287,7 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	sel := selectRows(files, lo, hi, q.Limit)
 	out := assemble(files, sel, schema, classes)
 	out.Model, out.Version = q.Model, q.Version
-	var labels map[rowHash]string
+	var labels *labelIndex
 	switch {
 	case early != nil:
 		r := <-early
@@ -299,10 +299,10 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 		return nil, err
 	}
 	out.Labels = make([]string, out.Len())
-	if len(labels) > 0 {
+	if labels != nil && labels.len() > 0 {
 		parallelRange(out.Len(), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
-				out.Labels[j] = labels[keys.hash(out.RequestID[j], out.Row[j])]
+				out.Labels[j] = labels.get(keys.hash(out.RequestID[j], out.Row[j]))
 			}
 		})
 		for _, s := range out.Labels {
@@ -502,14 +502,31 @@ func (k rowHasher) hash(id string, row int32) rowHash {
 // query returns (about 40 bytes each).
 const feedbackChunkRows = 1 << 16
 
+// labelShards is how many maps a label index is split into, built at once.
+const labelShards = 16
+
+// labelIndex holds labels by row, in maps sharded by the row's hash.
+type labelIndex [labelShards]map[rowHash]string
+
+func (x *labelIndex) get(h rowHash) string { return x[h.h1%labelShards][h] }
+
+// len is the number of labels.
+func (x *labelIndex) len() int {
+	n := 0
+	for _, m := range x {
+		n += len(m)
+	}
+	return n
+}
+
 // feedback reads a model's labels stamped at or after since, by row. The
 // labels are read as a few aggregated texts rather than a row each: a
-// query's rows come back as one string of length-prefixed records, which
-// spares the driver its per-row cost (about half the read of a million
-// labels) and lets each label be a substring of that string, not an
-// allocation of its own. The time range is split into as many equal
-// stretches as sizeHint (the rows the labels are for) calls for.
-func (l *Log) feedback(ctx context.Context, keys rowHasher, model string, since int64, sizeHint int) (map[rowHash]string, error) {
+// query's rows come back as one string of length-prefixed records, each
+// label a substring of it rather than an allocation of its own. The time
+// range is split into as many equal stretches as sizeHint (the rows the
+// labels are for) calls for, read on all cores, and the index is built one
+// shard per core.
+func (l *Log) feedback(ctx context.Context, keys rowHasher, model string, since int64, sizeHint int) (*labelIndex, error) {
 	var first, last sql.NullInt64
 	err := l.db.QueryRowContext(ctx, `SELECT
 		(SELECT MIN(time_ms) FROM feedback WHERE model = ? AND time_ms >= ?),
@@ -518,29 +535,55 @@ func (l *Log) feedback(ctx context.Context, keys rowHasher, model string, since 
 	if err != nil {
 		return nil, fmt.Errorf("query feedback: %w", err)
 	}
-	out := make(map[rowHash]string, sizeHint)
+	out := &labelIndex{}
 	if !first.Valid || !last.Valid {
 		return out, nil
 	}
 	k := int64(min(64, max(1, sizeHint/feedbackChunkRows)))
 	width := (last.Int64 - first.Int64 + k) / k
-	for lo := first.Int64; lo <= last.Int64; lo += width {
+	parts := make([][labelShards][]labelPair, k)
+	errs := make([]error, k)
+	parallel(int(k), func(i int) {
+		lo := first.Int64 + int64(i)*width
 		var agg sql.NullString
 		// each record: <id bytes>,<label bytes>,<row>,<id><label>
 		err := l.db.QueryRowContext(ctx, `SELECT string_agg(octet_length(request_id) || ',' || octet_length(label) || ',' || row_index || ',' || request_id || label, '')
 			FROM feedback WHERE model = ? AND time_ms >= ? AND time_ms < ?`, model, lo, lo+width).Scan(&agg)
+		if err == nil {
+			err = parseFeedback(agg.String, keys, &parts[i])
+		}
+		errs[i] = err
+	})
+	for _, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("query feedback: %w", err)
 		}
-		if err := parseFeedback(agg.String, keys, out); err != nil {
-			return nil, fmt.Errorf("query feedback: %w", err)
-		}
 	}
+	parallel(labelShards, func(s int) {
+		n := 0
+		for i := range parts {
+			n += len(parts[i][s])
+		}
+		m := make(map[rowHash]string, n)
+		for i := range parts {
+			for _, p := range parts[i][s] {
+				m[p.h] = p.label
+			}
+		}
+		out[s] = m
+	})
 	return out, nil
 }
 
-// parseFeedback adds the labels of an aggregated feedback text to out.
-func parseFeedback(s string, keys rowHasher, out map[rowHash]string) error {
+// labelPair is one label read, by its row's hash.
+type labelPair struct {
+	h     rowHash
+	label string
+}
+
+// parseFeedback appends the labels of an aggregated feedback text to out,
+// by shard.
+func parseFeedback(s string, keys rowHasher, out *[labelShards][]labelPair) error {
 	for p := 0; p < len(s); {
 		var f [3]int64
 		for j := range f {
@@ -558,7 +601,8 @@ func parseFeedback(s string, keys rowHasher, out map[rowHash]string) error {
 		if idLen < 0 || labelLen < 0 || idLen+labelLen > len(s)-p {
 			return fmt.Errorf("malformed feedback record at byte %d: lengths %d and %d", p, idLen, labelLen)
 		}
-		out[keys.hash(s[p:p+idLen], int32(f[2]))] = s[p+idLen : p+idLen+labelLen]
+		h := keys.hash(s[p:p+idLen], int32(f[2]))
+		out[h.h1%labelShards] = append(out[h.h1%labelShards], labelPair{h, s[p+idLen : p+idLen+labelLen]})
 		p += idLen + labelLen
 	}
 	return nil
