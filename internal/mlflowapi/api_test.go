@@ -282,38 +282,45 @@ func TestTrackingRoundTrip(t *testing.T) {
 				t.Errorf("audit of the run: %d entries, %v", len(es), err)
 			}
 
-			// Soft delete hides the run from searches; restore brings it back.
-			e.ok(t, "POST", api+"runs/delete", map[string]any{"run_id": run2ID})
-			sr = e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}})
-			if rs := sr["runs"].([]any); len(rs) != 1 {
-				t.Errorf("after delete: %d runs", len(rs))
-			}
-			sr = e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}, "run_view_type": "DELETED_ONLY"})
-			if rs := sr["runs"].([]any); len(rs) != 1 || get(rs[0], "info", "lifecycle_stage") != "deleted" {
-				t.Errorf("deleted only: %v", sr)
-			}
-			if st, out := e.do(t, "POST", api+"runs/log-metric", map[string]any{"run_id": run2ID, "key": "x", "value": 1, "timestamp": 1}); st != 400 {
-				t.Errorf("log into a deleted run: %d %v", st, out)
-			}
-			e.ok(t, "POST", api+"runs/restore", map[string]any{"run_id": run2ID})
-
-			// Experiments: rename, tag, search, delete, restore.
-			e.ok(t, "POST", api+"experiments/update", map[string]any{"experiment_id": expID, "new_name": "churn-2"})
-			e.ok(t, "POST", api+"experiments/set-experiment-tag", map[string]any{"experiment_id": expID, "key": "owner", "value": "ops"})
-			se := e.ok(t, "POST", api+"experiments/search", map[string]any{"filter": "name LIKE 'churn%' AND tags.owner = 'ops'"})
-			if xs := se["experiments"].([]any); len(xs) != 1 || get(xs[0], "name") != "churn-2" {
-				t.Errorf("experiment search: %v", se)
-			}
-			e.ok(t, "POST", api+"experiments/delete", map[string]any{"experiment_id": expID})
-			if l := e.ok(t, "GET", api+"experiments/list", nil); len(l["experiments"].([]any)) != 1 { // Default only
-				t.Errorf("list after delete: %v", l)
-			}
-			e.ok(t, "POST", api+"experiments/restore", map[string]any{"experiment_id": expID})
-			sr = e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}})
-			if rs := sr["runs"].([]any); len(rs) != 2 {
-				t.Errorf("runs after restoring the experiment: %d", len(rs))
-			}
+			checkLifecycle(t, e, expID, run2ID)
 		})
+	}
+}
+
+// checkLifecycle: soft delete and restore of a run and of its experiment,
+// with MLflow's view types and the write refused on a deleted run.
+func checkLifecycle(t *testing.T, e *env, expID, run2ID string) {
+	t.Helper()
+	// Soft delete hides the run from searches; restore brings it back.
+	e.ok(t, "POST", api+"runs/delete", map[string]any{"run_id": run2ID})
+	sr := e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}})
+	if rs := sr["runs"].([]any); len(rs) != 1 {
+		t.Errorf("after delete: %d runs", len(rs))
+	}
+	sr = e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}, "run_view_type": "DELETED_ONLY"})
+	if rs := sr["runs"].([]any); len(rs) != 1 || get(rs[0], "info", "lifecycle_stage") != "deleted" {
+		t.Errorf("deleted only: %v", sr)
+	}
+	if st, out := e.do(t, "POST", api+"runs/log-metric", map[string]any{"run_id": run2ID, "key": "x", "value": 1, "timestamp": 1}); st != 400 {
+		t.Errorf("log into a deleted run: %d %v", st, out)
+	}
+	e.ok(t, "POST", api+"runs/restore", map[string]any{"run_id": run2ID})
+
+	// Experiments: rename, tag, search, delete, restore.
+	e.ok(t, "POST", api+"experiments/update", map[string]any{"experiment_id": expID, "new_name": "churn-2"})
+	e.ok(t, "POST", api+"experiments/set-experiment-tag", map[string]any{"experiment_id": expID, "key": "owner", "value": "ops"})
+	se := e.ok(t, "POST", api+"experiments/search", map[string]any{"filter": "name LIKE 'churn%' AND tags.owner = 'ops'"})
+	if xs := se["experiments"].([]any); len(xs) != 1 || get(xs[0], "name") != "churn-2" {
+		t.Errorf("experiment search: %v", se)
+	}
+	e.ok(t, "POST", api+"experiments/delete", map[string]any{"experiment_id": expID})
+	if l := e.ok(t, "GET", api+"experiments/list", nil); len(l["experiments"].([]any)) != 1 { // Default only
+		t.Errorf("list after delete: %v", l)
+	}
+	e.ok(t, "POST", api+"experiments/restore", map[string]any{"experiment_id": expID})
+	sr = e.ok(t, "POST", api+"runs/search", map[string]any{"experiment_ids": []string{expID}})
+	if rs := sr["runs"].([]any); len(rs) != 2 {
+		t.Errorf("runs after restoring the experiment: %d", len(rs))
 	}
 }
 
