@@ -32,19 +32,21 @@ var layers = map[string]string{
 	"internal/frame/frametest": "0",
 	"internal/metric":          "0b", // silhouette runs on parallel
 
-	"internal/ingest":                "1",
-	"internal/ingest/parquetio":      "1",
-	"internal/ingest/sqlsource":      "1",
-	"internal/ingest/mongo":          "1",
-	"internal/ingest/kafka":          "1",
-	"internal/ingest/cassandra":      "1",
-	"internal/profile":               "1",
-	"internal/feature":               "1",
-	"internal/blob":                  "1",
-	"internal/blob/blobtest":         "1",
-	"internal/sqlstore":              "1",
-	"internal/sqlstore/sqlstoretest": "1",
-	"internal/validate":              "1b", // drift tests take a profile as their reference
+	"internal/ingest":                 "1",
+	"internal/ingest/parquetio":       "1",
+	"internal/ingest/sqlsource":       "1",
+	"internal/ingest/docframe":        "1", // typed columns from self-typed documents (BSON, JSON messages)
+	"internal/ingest/mongosource":     "1",
+	"internal/ingest/kafkasource":     "1",
+	"internal/ingest/cassandrasource": "1",
+	"internal/ingest/httpsource":      "1",
+	"internal/profile":                "1",
+	"internal/feature":                "1",
+	"internal/blob":                   "1",
+	"internal/blob/blobtest":          "1",
+	"internal/sqlstore":               "1",
+	"internal/sqlstore/sqlstoretest":  "1",
+	"internal/validate":               "1b", // drift tests take a profile as their reference
 
 	"internal/learn":           "2",
 	"internal/learn/all":       "2",

@@ -7,6 +7,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/train"
@@ -67,7 +68,7 @@ func writeSearchReport(path string, b *bundle.Bundle, res *automl.Result, metric
 		}
 		return loss
 	}
-	s := &report.Search{Source: sr.source, Target: b.Manifest.Target, Task: b.Manifest.Task.String(), Metric: metricName, HigherIsBetter: higher,
+	s := &report.Search{Source: ingest.Redact(sr.source), Target: b.Manifest.Target, Task: b.Manifest.Task.String(), Metric: metricName, HigherIsBetter: higher,
 		Rows: sr.rows, Eval: res.Eval, Budget: sr.budget, Seconds: res.Elapsed.Seconds(), ValidScore: orient(res.ValidLoss), Final: res.Best.Learner}
 	for _, t := range res.Trials {
 		s.Trials = append(s.Trials, report.SearchTrial{ID: t.ID, Learner: t.Learner, Config: t.Config, Score: orient(t.Loss),

@@ -12,6 +12,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/track"
@@ -52,11 +53,12 @@ func startRunLog(ctx context.Context, app *App, source, command string, params m
 			rl.data = res.Version
 		}
 	}
-	tags := map[string]string{"gyre.command": command, "gyre.source": source}
+	// The source as recorded: a URL's credentials removed.
+	tags := map[string]string{"gyre.command": command, "gyre.source": ingest.Redact(source)}
 	if rl.data != nil {
 		tags["gyre.dataset"] = rl.data.Ref()
 	}
-	experiment := datasetName(source)
+	experiment := datasetName(ingest.Redact(source))
 	if rl.data != nil {
 		experiment = rl.data.Name
 	}

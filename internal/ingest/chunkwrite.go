@@ -45,6 +45,9 @@ type ChunkWriter struct {
 	fm    format
 	delim byte
 
+	sink     Sink   // a registered destination (mongodb://, kafka://)
+	sinkName string // dest with credentials removed
+
 	pq *parquetio.Writer
 	// sql, when set, is the database URL the rows go to at Close: chunks
 	// are spooled to a temporary Parquet file, then inserted as one new
@@ -57,8 +60,13 @@ type ChunkWriter struct {
 	err    error
 }
 
-// Create starts writing a file whose extension picks the format (see Write).
+// Create starts writing a file whose extension picks the format (see Write),
+// or a destination of a registered scheme (mongodb://, kafka://) that
+// can be written to.
 func Create(dest string) (*ChunkWriter, error) {
+	if s, ok := schemeOf(dest); ok {
+		return createSink(context.Background(), s, dest)
+	}
 	if isSQLURL(dest) {
 		u, err := url.Parse(dest)
 		if err != nil || u.Query().Get("table") == "" {
@@ -126,6 +134,9 @@ func NewChunkWriter(w io.Writer, format string) (*ChunkWriter, error) {
 func (w *ChunkWriter) Rows() int { return w.rows }
 
 func (w *ChunkWriter) name() string {
+	if w.sink != nil {
+		return w.sinkName
+	}
 	if w.sql != "" {
 		return redactURL(w.sql)
 	}
@@ -189,12 +200,13 @@ func (w *ChunkWriter) write(e *Encoded) error {
 			return errors.New("the table has no columns")
 		}
 		w.names, w.kinds = f.Names(), kindsOf(f)
-		switch w.fm {
-		case fmtCSV:
+		switch {
+		case w.sink != nil:
+		case w.fm == fmtCSV:
 			if _, err := w.out.Write(appendCSVHeader(nil, f, w.delim)); err != nil {
 				return err
 			}
-		case fmtParquet:
+		case w.fm == fmtParquet:
 			pq, err := parquetio.NewWriter(w.out, f)
 			if err != nil {
 				return err
@@ -211,7 +223,11 @@ func (w *ChunkWriter) write(e *Encoded) error {
 			}
 		}
 	}
-	if w.pq != nil {
+	if w.sink != nil {
+		if err := w.sink.WriteChunk(context.Background(), f, e.text); err != nil {
+			return err
+		}
+	} else if w.pq != nil {
 		if err := w.pq.Write(f); err != nil {
 			return err
 		}
@@ -238,6 +254,9 @@ func (w *ChunkWriter) Close() error {
 	w.closed = true
 	if err := w.finish(); err != nil {
 		w.err = fmt.Errorf("write %s: %w", w.name(), err)
+		if w.sink != nil {
+			w.sink.Abort()
+		}
 		if w.tmp != nil {
 			w.tmp.Close()
 			os.Remove(w.tmp.Name())
@@ -248,6 +267,9 @@ func (w *ChunkWriter) Close() error {
 }
 
 func (w *ChunkWriter) finish() error {
+	if w.sink != nil {
+		return w.sink.Close()
+	}
 	if w.names == nil && w.fm == fmtParquet {
 		return errors.New("no chunk was written (Parquet needs the columns)")
 	}
@@ -297,6 +319,9 @@ func (w *ChunkWriter) Abort() {
 	w.closed = true
 	if w.err == nil {
 		w.err = fmt.Errorf("write %s: aborted", w.name())
+	}
+	if w.sink != nil {
+		w.sink.Abort()
 	}
 	if w.tmp != nil {
 		w.tmp.Close()

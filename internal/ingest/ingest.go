@@ -63,6 +63,10 @@ type Options struct {
 	// of refusing the file: which of two same-named columns a schema or a
 	// model means is otherwise a guess.
 	RenameDuplicates bool
+	// Stop, when closed, ends a stream that would otherwise not end (see
+	// Follows): the source delivers no more chunks and Stream returns nil.
+	// Other sources ignore it.
+	Stop <-chan struct{}
 }
 
 // DefaultCategoricalMax is the default for Options.CategoricalMax.
@@ -170,6 +174,9 @@ func Read(ctx context.Context, source string, opt Options) (*frame.Frame, error)
 }
 
 func read(ctx context.Context, source string, opt Options) (*frame.Frame, error) {
+	if s, ok := schemeOf(source); ok {
+		return s.Read(ctx, source, opt)
+	}
 	low := strings.ToLower(source)
 	switch {
 	case source == "-":

@@ -31,6 +31,11 @@ type Chunk struct {
 	// file for CSV and JSON Lines and in rows for Parquet; Total is 0 when
 	// unknown.
 	Done, Total int64
+	// Commit, when not nil, is to be called once the chunk's output is
+	// stored: a source with consumer positions (a Kafka consumer group)
+	// records there that the chunk was processed, so a restart resumes
+	// after it (at-least-once). Chunks are committed in order.
+	Commit func(context.Context) error
 }
 
 // Stream reads a source chunk by chunk in bounded memory, calling fn with
@@ -57,6 +62,9 @@ type Chunk struct {
 func Stream(ctx context.Context, source string, opt Options, chunkRows int, fn func(*Chunk) error) error {
 	if chunkRows <= 0 {
 		chunkRows = DefaultChunkRows
+	}
+	if s, ok := schemeOf(source); ok {
+		return streamScheme(ctx, s, source, opt, chunkRows, fn)
 	}
 	low := strings.ToLower(source)
 	switch {

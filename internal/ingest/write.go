@@ -25,8 +25,20 @@ import (
 //
 // A sqlite:// or postgres:// URL with ?table=NAME creates that table and
 // inserts every row in one transaction (the table must not exist), through
-// package sqlsource.
+// package sqlsource. A destination of a registered scheme that can be
+// written to (mongodb://) is written through its Sink: see Create.
 func Write(ctx context.Context, f *frame.Frame, dest string) error {
+	if _, ok := schemeOf(dest); ok {
+		w, err := Create(dest)
+		if err != nil {
+			return err
+		}
+		defer w.Abort()
+		if err := w.Write(ctx, f); err != nil {
+			return err
+		}
+		return w.Close()
+	}
 	if isSQLURL(dest) {
 		return writeSQL(ctx, f, dest)
 	}
@@ -269,6 +281,11 @@ func appendJSONLRows(line []byte, f *frame.Frame, lo, hi int) []byte {
 	}
 	return line
 }
+
+// AppendJSONString appends s as a JSON string (invalid UTF-8 as U+FFFD),
+// for sources that render nested values as JSON text (mongosource's
+// arrays).
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
 
 func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
