@@ -357,13 +357,11 @@ func (g *grower) quantize(gp []gpair) int64 {
 		defer func() { total.Add(sum) }()
 		for _, r := range rows[lo:hi] {
 			p := gp[r]
+			// Round half away from zero without a branch on the sign
+			// (gradient signs are unpredictable): x ± 0.5 truncated, the
+			// same integers as the branching form, -0 included.
 			x := float64(p.g) * ig
-			var gq int64
-			if x >= 0 {
-				gq = int64(x + 0.5)
-			} else {
-				gq = int64(x - 0.5)
-			}
+			gq := int64(x + math.Copysign(0.5, x))
 			hq := int64(float64(p.h)*ih + 0.5)
 			v := gq<<32 + hq
 			qp[r] = v

@@ -290,6 +290,10 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		// chunk is in cache (the trees' quantisation scales need them).
 		chunks := wp.chunked(len(inBag), min(threads, maxChunks), 1<<12, func(ci, lo, hi int) {
 			rows := inBag[lo:hi]
+			if k == 1 {
+				chunkMax[2*ci], chunkMax[2*ci+1] = obj.gradientsMax(gp, score, d.Y, d.Weight, rows, N)
+				return
+			}
 			obj.gradients(gp, score, d.Y, d.Weight, rows, N)
 			for c := range k {
 				a, b := gradMax(gp[c*N:(c+1)*N], rows)

@@ -158,6 +158,25 @@ func (o *objective) gradients(gp []gpair, score, y, w []float64, rows []int32, n
 	}
 }
 
+// gradientsMax is gradients for one output (k = 1) that also returns
+// gradMax(gp, rows), computed in the same pass for the common unweighted
+// binary objective (the values are the same as a separate gradMax pass:
+// max is exact).
+func (o *objective) gradientsMax(gp []gpair, score, y, w []float64, rows []int32, n int) (a, b float32) {
+	if o.name != ObjBinary || w != nil {
+		o.gradients(gp, score, y, w, rows, n)
+		return gradMax(gp, rows)
+	}
+	for _, r := range rows {
+		p := 1 / (1 + math.Exp(-score[r]))
+		g, h := float32(p-y[r]), float32(max(p*(1-p), 1e-16))
+		gp[r] = gpair{g, h}
+		a = max(a, g, -g)
+		b = max(b, h)
+	}
+	return a, b
+}
+
 // softmaxBlock is the number of rows softmaxGradients handles per pass over
 // the k class score columns.
 const softmaxBlock = 128
