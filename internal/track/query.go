@@ -137,6 +137,7 @@ func (t *Tracker) resolveID(ctx context.Context, id string) (string, error) {
 // Get returns a run by id or unique id prefix, with its parameters, latest
 // metrics, tags, artifacts and data sets.
 func (t *Tracker) Get(ctx context.Context, id string) (*RunInfo, error) {
+	t.maybeReap(ctx)
 	full, err := t.resolveID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -331,6 +332,7 @@ const MaxLimit = 50000
 // filter and ordering run in the database, on indexed latest-metric,
 // parameter and tag tables, with every value bound as a parameter.
 func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
+	t.maybeReap(ctx)
 	q, args, limit, offset, err := buildSearch(t.db.Dialect(), o)
 	if err != nil {
 		var fe *FilterError

@@ -186,6 +186,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	livenessChildMain()
 	if url := os.Getenv(helperEnv); url != "" {
 		os.Exit(helperLog(url))
 	}

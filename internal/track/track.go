@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -76,6 +77,9 @@ type Tracker struct {
 	User string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+
+	reapMu   sync.Mutex
+	lastReap time.Time
 }
 
 // New returns a Tracker writing into db and blobs. blobs may be nil when no
@@ -173,6 +177,8 @@ type RunOptions struct {
 type Run struct {
 	t  *Tracker
 	id string
+	// stop ends the heartbeat of a run this process started.
+	stop func()
 }
 
 // ID returns the run's identifier.
@@ -219,7 +225,8 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 		start = o.Start
 	}
 	user := t.author(ctx)
-	if o.User != "" && audit.ActorFrom(ctx).Kind == audit.KindLocal {
+	local := audit.ActorFrom(ctx).Kind == audit.KindLocal
+	if o.User != "" && local {
 		user = o.User
 	}
 	if name, ok := o.Tags[RunNameTag]; ok && o.Name == "" {
@@ -231,7 +238,7 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 				return err
 			}
 			return t.insertRun(ctx, tx, newRun{id: id, expID: o.ExperimentID, parentID: o.ParentID, name: o.Name, start: start,
-				command: o.Command, user: user, params: o.Params, tags: o.Tags})
+				command: o.Command, user: user, params: o.Params, tags: o.Tags, local: local})
 		}
 		exp := o.Experiment
 		if o.ParentID != "" {
@@ -255,12 +262,16 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 			return err
 		}
 		return t.insertRun(ctx, tx, newRun{id: id, expID: expID, parentID: o.ParentID, name: o.Name, start: start,
-			command: o.Command, user: user, params: o.Params, tags: o.Tags})
+			command: o.Command, user: user, params: o.Params, tags: o.Tags, local: local})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start run: %w", err)
 	}
-	return &Run{t: t, id: id}, nil
+	r := &Run{t: t, id: id}
+	if local {
+		r.stop = r.heartbeat(HeartbeatInterval)
+	}
+	return r, nil
 }
 
 // newRun is a run row to insert.
@@ -269,6 +280,8 @@ type newRun struct {
 	start                     int64
 	command, user             string
 	params, tags              map[string]string
+	// local records this process as the run's owner (liveness).
+	local bool
 }
 
 // runAudit is a run's audited creation.
@@ -287,9 +300,16 @@ func (t *Tracker) insertRun(ctx context.Context, tx *sqlstore.Tx, r newRun) erro
 	if r.parentID != "" {
 		parent = r.parentID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, experiment_id, parent_id, name, status, start_ms, command, gyre_version, git_commit, user_name)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.expID, parent, r.name, string(StatusRunning), r.start, r.command, t.Version, t.GitCommit, r.user); err != nil {
+	host, pid, pstart := "", 0, ""
+	var beat *int64
+	if r.local {
+		host, pid, pstart = owner()
+		now := t.nowMS()
+		beat = &now
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO runs (id, experiment_id, parent_id, name, status, start_ms, command, gyre_version, git_commit, user_name,
+		host, pid, proc_start, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.expID, parent, r.name, string(StatusRunning), r.start, r.command, t.Version, t.GitCommit, r.user, host, pid, pstart, beat); err != nil {
 		return err
 	}
 	if _, err := insertParams(ctx, tx, r.id, r.params); err != nil {
@@ -705,6 +725,9 @@ func (r *Run) End(ctx context.Context, status Status) error {
 	case StatusFinished, StatusFailed, StatusKilled:
 	default:
 		return fmt.Errorf("end run %s: status %q: want FINISHED, FAILED or KILLED", r.id, status)
+	}
+	if r.stop != nil {
+		r.stop()
 	}
 	end := r.t.nowMS()
 	if err := r.t.Update(ctx, r.id, RunUpdate{Status: status, End: &end}); err != nil {
