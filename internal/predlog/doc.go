@@ -31,6 +31,12 @@
 // typed by the reader's schema, converted where a batch logged another kind
 // (a model version with another schema, or an old log).
 //
+// A WAL (durable mode) is a local write-ahead directory the server's logger
+// adds each sampled request to and fsyncs before the request is answered;
+// a segment is removed once its batches are stored, and the segments a
+// killed process left are stored at the next start (WAL.Replay), a torn
+// tail dropped and counted. See wal.go for the file format.
+//
 // Upgrade converts the logs of older versions (migrations 0003 and 0004:
 // text lines and a private columnar encoding in SQL) into this form the
 // first time a Log is used.
