@@ -285,21 +285,7 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		if l.ColSample < 1 {
 			feats = colSample(rng, len(allFeats), l.ColSample)
 		}
-		// Gradients over in-bag rows, parallel over row chunks, with each
-		// chunk's largest |gradient| and hessian per class taken while the
-		// chunk is in cache (the trees' quantisation scales need them).
-		chunks := wp.chunked(len(inBag), min(threads, maxChunks), 1<<12, func(ci, lo, hi int) {
-			rows := inBag[lo:hi]
-			if k == 1 {
-				chunkMax[2*ci], chunkMax[2*ci+1] = obj.gradientsMax(gp, score, d.Y, d.Weight, rows, N)
-				return
-			}
-			obj.gradients(gp, score, d.Y, d.Weight, rows, N)
-			for c := range k {
-				a, b := gradMax(gp[c*N:(c+1)*N], rows)
-				chunkMax[(ci*k+c)*2], chunkMax[(ci*k+c)*2+1] = a, b
-			}
-		})
+		chunks := roundGradients(wp, obj, gp, chunkMax, score, d, inBag, threads, k, N)
 		wp.run(k, func(c int) {
 			gw := <-growers
 			defer func() { growers <- gw }()
@@ -344,6 +330,26 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		features: slices.Clone(d.Features), base: base, trees: append(slices.Clone(prior), trees...)}
 	m.init()
 	return m, nil
+}
+
+// roundGradients computes the gradients of the in-bag rows, parallel over
+// row chunks, with each chunk's largest |gradient| and hessian per class
+// taken while the chunk is in cache (the trees' quantisation scales need
+// them) into chunkMax[(chunk·k+class)·2 : +2]; it returns the number of
+// chunks.
+func roundGradients(wp *workPool, obj *objective, gp []gpair, chunkMax []float32, score []float64, d *learn.Dataset, inBag []int32, threads, k, N int) int {
+	return wp.chunked(len(inBag), min(threads, maxChunks), 1<<12, func(ci, lo, hi int) {
+		rows := inBag[lo:hi]
+		if k == 1 {
+			chunkMax[2*ci], chunkMax[2*ci+1] = obj.gradientsMax(gp, score, d.Y, d.Weight, rows, N)
+			return
+		}
+		obj.gradients(gp, score, d.Y, d.Weight, rows, N)
+		for c := range k {
+			a, b := gradMax(gp[c*N:(c+1)*N], rows)
+			chunkMax[(ci*k+c)*2], chunkMax[(ci*k+c)*2+1] = a, b
+		}
+	})
 }
 
 // newGrowers returns a pool of n growers, each with room for rows row
