@@ -82,7 +82,8 @@ var layers = map[string]string{
 	"internal/mlflowapi": "4",
 	"internal/distrib":   "4b", // runs pipeline steps as activities
 
-	"internal/web": "5",
+	"internal/web":    "5",
+	"internal/web/ui": "5b", // the pages: mounted on web's server
 
 	"internal/cli": "6",
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/access"
 	"github.com/gyre-ml/gyre/internal/mlflowapi"
 	"github.com/gyre-ml/gyre/internal/web"
+	"github.com/gyre-ml/gyre/internal/web/ui"
 )
 
 func init() { register(newServerCmd) }
@@ -31,6 +32,7 @@ teams) that a team and its MLflow clients work against:
 
   /api/v1/...               Gyre's JSON API (OpenAPI document at /api/v1/openapi.json)
   /api/2.0/mlflow/...       the MLflow REST API (also under /ajax-api/2.0/)
+  /                         the web UI (log in with a password or an API token)
   /healthz  /readyz         liveness; readiness (stores reachable)
   /metrics                  Prometheus
 
@@ -88,9 +90,13 @@ connections and lets in-flight requests finish (--shutdown-timeout).`,
 					fmt.Fprintf(app.Stdout, "admin %s created; its token (shown once, keep it safe):\n%s\n", bootstrap, secret)
 				}
 			}
+			mounts, err := serverMounts(st, acc, logger)
+			if err != nil {
+				return failed(err)
+			}
 			srv, err := web.New(web.Options{DB: st.DB, Blobs: st.Blobs, Access: acc, Tracker: st.Tracker, Registry: st.Registry,
 				Datasets: st.Datasets, AnonymousRead: anonRead, Logger: logger, Version: Version, ShutdownTimeout: shutdown,
-				TLS: tlsConf, Mounts: serverMounts(st, logger)})
+				TLS: tlsConf, Mounts: mounts})
 			if err != nil {
 				return failed(err)
 			}
@@ -123,8 +129,12 @@ connections and lets in-flight requests finish (--shutdown-timeout).`,
 }
 
 // serverMounts returns the route tables mounted beside Gyre's API: the
-// MLflow REST API over the same stores.
-func serverMounts(st *stores, logger *slog.Logger) []web.Mount {
+// MLflow REST API over the same stores, and the web UI.
+func serverMounts(st *stores, acc *access.Store, logger *slog.Logger) ([]web.Mount, error) {
 	api := mlflowapi.New(mlflowapi.Options{Tracker: st.Tracker, Registry: st.Registry, Datasets: st.Datasets, Blobs: st.Blobs, Logger: logger})
-	return []web.Mount{web.MLflow(api)}
+	pages, err := ui.New(ui.Options{Access: acc, Version: Version, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return []web.Mount{web.MLflow(api), pages.Mount()}, nil
 }

@@ -101,7 +101,8 @@ func (s *Server) runRoutes() []Route {
 			Body: LogDatasetRequest{}, Handler: done(s.logDataset)},
 		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/artifacts", Role: access.Viewer, Summary: "List a run's artifacts.",
 			Response: List[track.Artifact]{}, Handler: listed(s.listArtifacts)},
-		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/artifacts/{path...}", Role: access.Viewer, Summary: "Download an artifact.",
+		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/artifacts/{path...}", Role: access.Viewer, Summary: "Download an artifact (inline=1: HTML, text and images for display, sandboxed).",
+			Query:       []Param{{"inline", "1 to display HTML, text and images in the browser"}},
 			RawResponse: "application/octet-stream", Handler: handlerFunc(s.getArtifact)},
 		{Method: "PUT", Pattern: "/api/v1/runs/{run_id}/artifacts/{path...}", Role: access.Editor, Summary: "Upload an artifact (the body is its bytes).",
 			RawBody: "application/octet-stream", Response: track.Artifact{}, Handler: handlerFunc(s.putArtifact)},
@@ -410,6 +411,9 @@ func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, a := range run.Artifacts {
 		if a.Name == name {
+			if r.URL.Query().Get("inline") != "" {
+				return s.streamInline(w, r, a.Digest, a.Size, name)
+			}
 			return s.streamBlob(w, r, a.Digest, a.Size, path.Base(name))
 		}
 	}
@@ -429,6 +433,42 @@ func (s *Server) streamBlob(w http.ResponseWriter, r *http.Request, digest strin
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 	if _, err := io.Copy(w, rc); err != nil {
 		// Headers are gone; the client sees a short body.
+		logFrom(r.Context()).Warn("stream blob", "digest", digest, "err", err.Error())
+	}
+	return nil
+}
+
+// inlineTypes are the artifact types shown in a browser (?inline=1); any
+// other is sent as an attachment.
+var inlineTypes = map[string]string{
+	".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
+	".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
+	".json": "text/plain; charset=utf-8", ".csv": "text/plain; charset=utf-8", ".yaml": "text/plain; charset=utf-8",
+	".yml": "text/plain; charset=utf-8", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml",
+}
+
+// streamInline answers an artifact for display in the browser (the web
+// UI's report frame). The page is sandboxed by its Content-Security-Policy:
+// it runs in an opaque origin, so an artifact's scripts (an HTML report's
+// charts) cannot read the server's cookies or call its API as the viewer,
+// and it may load nothing from any host.
+func (s *Server) streamInline(w http.ResponseWriter, r *http.Request, digest string, size int64, name string) error {
+	ct, ok := inlineTypes[strings.ToLower(path.Ext(name))]
+	if !ok {
+		return s.streamBlob(w, r, digest, size, path.Base(name))
+	}
+	rc, err := s.o.Blobs.Get(r.Context(), digest)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", fmt.Sprint(size))
+	h.Set("ETag", `"`+digest+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:")
+	if _, err := io.Copy(w, rc); err != nil {
 		logFrom(r.Context()).Warn("stream blob", "digest", digest, "err", err.Error())
 	}
 	return nil

@@ -18,6 +18,9 @@ func (s *Server) OpenAPI() map[string]any {
 	g := &schemaGen{defs: map[string]any{}}
 	paths := map[string]map[string]any{}
 	for _, rt := range s.routes {
+		if rt.Page {
+			continue
+		}
 		path := strings.ReplaceAll(rt.Pattern, "...}", "}")
 		op := map[string]any{
 			"summary":     rt.Summary,

@@ -43,6 +43,10 @@ type Route struct {
 	Mount string `json:"mount,omitempty"`
 	// Handler serves the route.
 	Handler http.Handler `json:"-"`
+	// Page marks a route that is not part of the API (the web UI's pages
+	// and assets): it is guarded like every route but left out of the
+	// OpenAPI document.
+	Page bool `json:"page,omitempty"`
 
 	writeError func(http.ResponseWriter, *http.Request, error)
 }
@@ -74,7 +78,7 @@ func (s *Server) guard(rt Route) http.Handler {
 			rt.Handler.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.o.Access.Authenticate(r)
+		p, err := s.authenticate(r)
 		if err != nil {
 			// Wrong credentials are refused even where anonymous
 			// callers may read: a client with a revoked token must learn
