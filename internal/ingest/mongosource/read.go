@@ -115,6 +115,21 @@ func (s *source) checkCollection(ctx context.Context, c *mongo.Client) error {
 	return &Error{s.display, "find", fmt.Errorf("no collection %q in database %q (%s)", s.coll, s.db, have)}
 }
 
+// count returns the collection's document count from its statistics, for
+// progress; 0 when the server does not say. Not the count command: FerretDB
+// answers it (and estimatedDocumentCount) by scanning every document.
+func (s *source) count(ctx context.Context, c *mongo.Client) int64 {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var st struct {
+		Count int64 `bson:"count"`
+	}
+	if err := c.Database(s.db).RunCommand(ctx, bson.D{{Key: "collStats", Value: s.coll}}).Decode(&st); err != nil {
+		return 0
+	}
+	return st.Count
+}
+
 // Read implements ingest.Source: every matching document as one frame.
 func (Source) Read(ctx context.Context, raw string, opt ingest.Options) (*frame.Frame, error) {
 	var out *frame.Frame
@@ -145,9 +160,12 @@ func scan(ctx context.Context, raw string, opt ingest.Options, chunkRows int, fn
 	coll := c.Database(s.db).Collection(s.coll)
 	var total int64
 	if len(s.filter) == 0 {
-		total, _ = coll.EstimatedDocumentCount(ctx)
+		total = s.count(ctx, c)
 	}
-	fo := options.Find().SetBatchSize(s.batch)
+	fo := options.Find()
+	if s.batch > 0 {
+		fo.SetBatchSize(s.batch)
+	}
 	if len(s.projection) > 0 {
 		fo.SetProjection(s.projection)
 	}

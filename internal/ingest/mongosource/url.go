@@ -25,8 +25,8 @@ type source struct {
 	filter     bson.D
 	projection bson.D
 	sample     int
-	explode    bool // arrays as positional columns a.0, a.1 (else JSON text)
-	batch      int32
+	explode    bool   // arrays as positional columns a.0, a.1 (else JSON text)
+	batch      int32  // documents per reply; 0: the server's default
 	replace    bool   // writing: replace an existing collection
 	password   string // from password-env= or password-file=
 	hasPass    bool
@@ -42,7 +42,7 @@ func parseURL(raw string, write bool) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mongodb: bad URL %s: %v", display, redactErr(err, raw, display))
 	}
-	s := &source{display: display, batch: 8192}
+	s := &source{display: display}
 	q := u.Query()
 	s.db = strings.Trim(u.Path, "/")
 	if s.db == "" || strings.Contains(s.db, "/") {
