@@ -17,6 +17,10 @@ type TreeNode struct {
 	LeftCodes   []int
 	DefaultLeft bool
 	Left, Right int
+	// Gain is the split's loss reduction (importance) and Cover the
+	// training weight (rows, or hessian sum for imported models) reaching
+	// the node (TreeSHAP).
+	Gain, Cover float64
 }
 
 // ExportedTree is a read-only copy of one fitted tree. Nodes[0] is the root
@@ -27,6 +31,8 @@ type ExportedTree struct {
 	Output int
 	Nodes  []TreeNode
 	Leaves []float64
+	// LeafCover is the training weight reaching each leaf (TreeSHAP).
+	LeafCover []float64
 }
 
 // ExportTrees returns a copy of the model's trees in prediction order. The
@@ -37,7 +43,7 @@ type ExportedTree struct {
 func (m *Model) ExportTrees() []ExportedTree {
 	out := make([]ExportedTree, len(m.trees))
 	for ti, t := range m.trees {
-		e := ExportedTree{Output: ti % m.k, Leaves: append([]float64(nil), t.Value...)}
+		e := ExportedTree{Output: ti % m.k, Leaves: append([]float64(nil), t.Value...), LeafCover: append([]float64(nil), t.LeafCover...)}
 		e.Nodes = make([]TreeNode, len(t.Feature))
 		for i := range t.Feature {
 			n := TreeNode{
@@ -47,6 +53,8 @@ func (m *Model) ExportTrees() []ExportedTree {
 				DefaultLeft: t.Flags[i]&flagDefaultLeft != 0,
 				Left:        int(t.Left[i]),
 				Right:       int(t.Right[i]),
+				Gain:        t.Gain[i],
+				Cover:       t.Cover[i],
 			}
 			if n.Categorical {
 				words := t.CatBits[t.CatStart[i] : t.CatStart[i]+t.CatLen[i]]
