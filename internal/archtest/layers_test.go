@@ -80,6 +80,7 @@ var layers = map[string]string{
 	"internal/monitor":   "4",
 	"internal/pipeline":  "4",
 	"internal/mlflowapi": "4",
+	"internal/retention": "4",  // gc: composes track, registry and predlog
 	"internal/distrib":   "4b", // runs pipeline steps as activities
 
 	"internal/web":    "5",

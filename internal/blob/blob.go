@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned (wrapped) when no object has the requested digest.
@@ -40,6 +41,24 @@ type Store interface {
 	Delete(ctx context.Context, digest string) error
 	// String describes the store's location without credentials.
 	String() string
+}
+
+// Object is one stored object as a listing shows it.
+type Object struct {
+	Ref
+	// Modified is when the object was last written, or last put again
+	// (a put of content already stored refreshes it, so that a collector
+	// sparing recent objects spares content a writer is about to
+	// reference).
+	Modified time.Time
+}
+
+// Lister is a [Store] that can enumerate its objects; every backend here
+// implements it (the conformance suite checks), for garbage collection.
+type Lister interface {
+	// List calls fn for each stored object, in no particular order; an
+	// error from fn stops the listing and is returned.
+	List(ctx context.Context, fn func(Object) error) error
 }
 
 // Exists reports whether s holds an object with the given digest.

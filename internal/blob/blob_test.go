@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/blob/blobtest"
@@ -91,5 +92,50 @@ func TestOpenErrors(t *testing.T) {
 		if _, err := blob.Open(context.Background(), loc); err == nil {
 			t.Errorf("Open(%q) succeeded; want an error", loc)
 		}
+	}
+}
+
+// TestDirPutRefreshesAndRemoveTemp: putting content already stored
+// refreshes its time (a collector spares it), and RemoveTemp clears what
+// a killed put left in tmp/ while sparing a put in progress.
+func TestDirPutRefreshesAndRemoveTemp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := blob.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := s.Put(ctx, strings.NewReader("same bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hx, _ := blob.ParseDigest(ref.Digest)
+	obj := filepath.Join(dir, "sha256", hx[:2], hx[2:])
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(obj, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, strings.NewReader("same bytes")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(obj); time.Since(fi.ModTime()) > time.Minute {
+		t.Errorf("a second put left the object's time at %v", fi.ModTime())
+	}
+	stale := filepath.Join(dir, "tmp", "put-killed")
+	fresh := filepath.Join(dir, "tmp", "put-in-progress")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := s.RemoveTemp(ctx, time.Now().Add(-time.Hour))
+	if err != nil || len(removed) != 1 || removed[0] != stale {
+		t.Fatalf("RemoveTemp = %v, %v; want [%s]", removed, err, stale)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a recent temp file was removed: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Dir is a [Store] in a local directory.
@@ -67,7 +68,13 @@ func (d *Dir) Put(ctx context.Context, r io.Reader) (Ref, error) {
 	ref := Ref{Digest: digestPrefix + hx, Size: n}
 	final := d.path(hx)
 	if fi, err := os.Stat(final); err == nil && fi.Size() == n {
-		return ref, nil // already stored
+		// Already stored: refresh its time so that a collector sparing
+		// recent objects spares it until the caller references it.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err != nil {
+			return Ref{}, fmt.Errorf("put blob %s: %w", ref.Digest, err)
+		}
+		return ref, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return Ref{}, fmt.Errorf("put blob %s: %w", ref.Digest, err)
@@ -139,6 +146,71 @@ func (d *Dir) Delete(ctx context.Context, digest string) error {
 	return nil
 }
 
+// List implements [Lister]: it walks the sha256 fan-out directories.
+func (d *Dir) List(ctx context.Context, fn func(Object) error) error {
+	top := filepath.Join(d.root, "sha256")
+	fans, err := os.ReadDir(top)
+	if err != nil {
+		return fmt.Errorf("list blobs in %s: %w", d.root, err)
+	}
+	for _, fan := range fans {
+		if !fan.IsDir() || len(fan.Name()) != 2 {
+			continue
+		}
+		ents, err := os.ReadDir(filepath.Join(top, fan.Name()))
+		if err != nil {
+			return fmt.Errorf("list blobs in %s: %w", d.root, err)
+		}
+		for _, e := range ents {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			digest := digestPrefix + fan.Name() + e.Name()
+			if _, err := ParseDigest(digest); err != nil || !e.Type().IsRegular() {
+				continue // not an object of this store
+			}
+			fi, err := e.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return fmt.Errorf("list blobs in %s: %w", d.root, err)
+			}
+			if err := fn(Object{Ref: Ref{Digest: digest, Size: fi.Size()}, Modified: fi.ModTime()}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveTemp removes the temporary files of puts that were interrupted
+// (a killed process leaves them in the store's tmp directory) last
+// written before before, and returns their paths.
+func (d *Dir) RemoveTemp(ctx context.Context, before time.Time) ([]string, error) {
+	dir := filepath.Join(d.root, "tmp")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("clean blob store %s: %w", d.root, err)
+	}
+	var removed []string
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() || !fi.ModTime().Before(before) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("clean blob store %s: %w", d.root, err)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
 // ctxReader stops a copy when its context ends.
 type ctxReader struct {
 	ctx context.Context
@@ -152,4 +224,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-var _ Store = (*Dir)(nil)
+var (
+	_ Store  = (*Dir)(nil)
+	_ Lister = (*Dir)(nil)
+)

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -118,7 +119,19 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (Ref, error) {
 	}
 	hx := hex.EncodeToString(h.Sum(nil))
 	ref := Ref{Digest: digestPrefix + hx, Size: n}
-	if got, err := s.Stat(ctx, ref.Digest); err == nil && got.Size == n {
+	if info, err := s.client.StatObject(ctx, s.bucket, s.key(hx), minio.StatObjectOptions{}); err == nil && info.Size == n {
+		// Already stored: refresh its time (S3 has no touch; a copy onto
+		// itself with replaced metadata is one) so that a collector
+		// sparing recent objects spares it until the caller references it.
+		if time.Since(info.LastModified) > refreshAfter {
+			_, err := s.client.CopyObject(ctx,
+				minio.CopyDestOptions{Bucket: s.bucket, Object: s.key(hx), ReplaceMetadata: true,
+					UserMetadata: map[string]string{"Gyre-Digest": ref.Digest}},
+				minio.CopySrcOptions{Bucket: s.bucket, Object: s.key(hx)})
+			if err != nil {
+				return Ref{}, fmt.Errorf("put blob %s in %s: refresh: %w", ref.Digest, s.where, err)
+			}
+		}
 		return ref, nil
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -137,6 +150,30 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (Ref, error) {
 func isNoSuchKey(err error) bool {
 	code := minio.ToErrorResponse(err).Code
 	return code == "NoSuchKey" || code == "NotFound"
+}
+
+// refreshAfter is how old an object must be before a put of the same
+// content refreshes its time (a collector spares far younger objects).
+const refreshAfter = 10 * time.Minute
+
+// List implements [Lister].
+func (s *S3) List(ctx context.Context, fn func(Object) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing goroutine when fn fails
+	top := s.prefix + "sha256/"
+	for info := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: top, Recursive: true}) {
+		if info.Err != nil {
+			return fmt.Errorf("list blobs in %s: %w", s.where, info.Err)
+		}
+		digest := digestPrefix + strings.ReplaceAll(strings.TrimPrefix(info.Key, top), "/", "")
+		if _, err := ParseDigest(digest); err != nil {
+			continue // not an object of this store
+		}
+		if err := fn(Object{Ref: Ref{Digest: digest, Size: info.Size}, Modified: info.LastModified}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
 }
 
 // Get implements [Store].
@@ -189,4 +226,7 @@ func (s *S3) Delete(ctx context.Context, digest string) error {
 	return nil
 }
 
-var _ Store = (*S3)(nil)
+var (
+	_ Store  = (*S3)(nil)
+	_ Lister = (*S3)(nil)
+)

@@ -200,25 +200,34 @@ func (r *Registry) DeleteVersion(ctx context.Context, name string, version int64
 	now := r.Now().UnixMilli()
 	user := r.author(ctx)
 	err := r.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		v, err := versionRow(ctx, tx, name, version)
-		if err != nil {
-			return err
-		}
-		if err := logAliasRemovals(ctx, tx, name, "AND version = ?", []any{version}, user, now); err != nil {
-			return err
-		}
-		for _, q := range []string{"DELETE FROM model_aliases WHERE model = ? AND version = ?", "DELETE FROM model_version_datasets WHERE model = ? AND version = ?",
-			"DELETE FROM model_version_tags WHERE model = ? AND version = ?", "DELETE FROM model_versions WHERE model = ? AND version = ?"} {
-			if _, err := tx.ExecContext(ctx, q, name, version); err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, "model.version.delete", "model", name, v, nil)
+		return DeleteVersionTx(ctx, tx, name, version, user, now)
 	})
 	if err != nil {
 		return fmt.Errorf("delete model %s version %d: %w", name, version, err)
 	}
 	return nil
+}
+
+// DeleteVersionTx deletes one version and the aliases pointing at it
+// inside tx, recording the alias removals (by user, at now in unix
+// milliseconds) and a "model.version.delete" audit entry. It is
+// [Registry.DeleteVersion] for callers that check more in the same
+// transaction (retention).
+func DeleteVersionTx(ctx context.Context, tx *sqlstore.Tx, name string, version int64, user string, now int64) error {
+	v, err := versionRow(ctx, tx, name, version)
+	if err != nil {
+		return err
+	}
+	if err := logAliasRemovals(ctx, tx, name, "AND version = ?", []any{version}, user, now); err != nil {
+		return err
+	}
+	for _, q := range []string{"DELETE FROM model_aliases WHERE model = ? AND version = ?", "DELETE FROM model_version_datasets WHERE model = ? AND version = ?",
+		"DELETE FROM model_version_tags WHERE model = ? AND version = ?", "DELETE FROM model_versions WHERE model = ? AND version = ?"} {
+		if _, err := tx.ExecContext(ctx, q, name, version); err != nil {
+			return err
+		}
+	}
+	return audit.Record(ctx, tx, "model.version.delete", "model", name, v, nil)
 }
 
 // versionRow reads a version's audited fields inside tx.

@@ -207,44 +207,55 @@ func (t *Tracker) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("delete run: %w", err)
 	}
 	err = t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		todo := []string{full}
-		for len(todo) > 0 {
-			cur := todo[len(todo)-1]
-			todo = todo[:len(todo)-1]
-			rows, err := tx.QueryContext(ctx, "SELECT id FROM runs WHERE parent_id = ?", cur)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var c string
-				if err := rows.Scan(&c); err != nil {
-					rows.Close()
-					return err
-				}
-				todo = append(todo, c)
-			}
-			rows.Close()
-			var before runAudit
-			var parent sql.NullString
-			var st string
-			if err := tx.QueryRowContext(ctx, "SELECT experiment_id, parent_id, name, status, user_name FROM runs WHERE id = ?", cur).
-				Scan(&before.Experiment, &parent, &before.Name, &st, &before.User); err != nil {
-				return err
-			}
-			before.Parent, before.Status = parent.String, Status(st)
-			if _, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ?", cur); err != nil {
-				return err
-			}
-			if err := audit.Record(ctx, tx, "run.purge", "run", cur, before, nil); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := PurgeTx(ctx, tx, full)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete run %s: %w", full, err)
 	}
 	return nil
+}
+
+// PurgeTx deletes run id, its descendants and everything they logged
+// inside tx, recording a "run.purge" audit entry per run, and returns the
+// ids it deleted (children before their parents). It is [Tracker.Delete]
+// for callers that check more in the same transaction (retention).
+func PurgeTx(ctx context.Context, tx *sqlstore.Tx, id string) ([]string, error) {
+	var done []string
+	todo := []string{id}
+	for len(todo) > 0 {
+		cur := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM runs WHERE parent_id = ?", cur)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			todo = append(todo, c)
+		}
+		rows.Close()
+		var before runAudit
+		var parent sql.NullString
+		var st string
+		if err := tx.QueryRowContext(ctx, "SELECT experiment_id, parent_id, name, status, user_name FROM runs WHERE id = ?", cur).
+			Scan(&before.Experiment, &parent, &before.Name, &st, &before.User); err != nil {
+			return nil, fmt.Errorf("run %s: %w", cur, err)
+		}
+		before.Parent, before.Status = parent.String, Status(st)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ?", cur); err != nil {
+			return nil, err
+		}
+		if err := audit.Record(ctx, tx, "run.purge", "run", cur, before, nil); err != nil {
+			return nil, err
+		}
+		done = append(done, cur)
+	}
+	return done, nil
 }
 
 // SetLifecycle deletes a run softly (stage LifecycleDeleted: hidden from

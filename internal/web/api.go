@@ -98,6 +98,7 @@ func (s *Server) apiRoutes() []Route {
 	rs = append(rs, s.datasetRoutes()...)
 	rs = append(rs, s.accessRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
+	rs = append(rs, s.gcRoutes()...)
 	return rs
 }
 

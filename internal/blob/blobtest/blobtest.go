@@ -9,10 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/blob"
 )
@@ -137,6 +139,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 			t.Fatalf("read back %d bytes, %v", len(got), err)
 		}
 	})
+	t.Run("List", func(t *testing.T) { testList(t, open(t), payload) })
 	t.Run("FailedPutLeavesNothing", func(t *testing.T) {
 		s := open(t)
 		data := payload(10000)
@@ -157,3 +160,54 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// testList checks that a store lists what it holds, stops when the
+// callback fails, and forgets deleted objects.
+func testList(t *testing.T, s blob.Store, payload func(int) []byte) {
+	ctx := context.Background()
+	l, ok := s.(blob.Lister)
+	if !ok {
+		t.Fatalf("%T does not implement blob.Lister (garbage collection needs it)", s)
+	}
+	want := map[string]int64{}
+	before := time.Now().Add(-time.Minute)
+	for _, n := range []int{0, 10, 5000} {
+		ref, err := s.Put(ctx, bytes.NewReader(payload(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ref.Digest] = ref.Size
+	}
+	got := map[string]int64{}
+	err := l.List(ctx, func(o blob.Object) error {
+		if o.Modified.Before(before) || o.Modified.After(time.Now().Add(time.Minute)) {
+			t.Errorf("object %s modified %v: want about now", o.Digest, o.Modified)
+		}
+		got[o.Digest] = o.Size
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("List gave %v; want %v", got, want)
+	}
+	for d, n := range want {
+		if got[d] != n {
+			t.Fatalf("List gave %v; want %v", got, want)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := l.List(ctx, func(blob.Object) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("List with a failing callback: %v after %d calls; want its error after 1", err, calls)
+	}
+	for d := range want {
+		if err := s.Delete(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.List(ctx, func(o blob.Object) error { return fmt.Errorf("deleted object %s listed", o.Digest) }); err != nil {
+		t.Fatal(err)
+	}
+}
