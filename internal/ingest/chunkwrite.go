@@ -94,7 +94,7 @@ func Create(dest string) (*ChunkWriter, error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := createOutputTemp(dir, base)
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", dest, err)
 	}

@@ -56,7 +56,7 @@ func Write(ctx context.Context, f *frame.Frame, dest string) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	tmp, err := createOutputTemp(dir, base)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", dest, err)
 	}
