@@ -81,6 +81,8 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 			excluded[ms[worst].Learner+"|"+ms[worst].Config.key()] = true
 		}
 	}
+	res.Baselines = s.baselines
+	res.GroupLosses = s.groupLosses(s.membersOOF(members))
 	// Out-of-fold predictions and fitted models are search internals: drop
 	// them so the result does not pin their memory.
 	defer func() {

@@ -105,6 +105,13 @@ type Options struct {
 	Executor Executor
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Simple is the simple model scored beside the dummy as a baseline
+	// (Result.Baselines) with its default hyperparameters, before the
+	// search; its Family's data must be in Problem.Data. Zero: the dummy
+	// only.
+	Simple Space
+	// NoBaselines skips the baselines.
+	NoBaselines bool
 }
 
 // Output describes a candidate final model to Options.PostCost: the
@@ -198,6 +205,14 @@ type Result struct {
 	// kept).
 	Refitted bool
 	Elapsed  time.Duration
+	// Baselines are the dummy and the simple model scored on the same
+	// evaluation split (see Options.Simple).
+	Baselines []Baseline
+	// GroupLosses are the final model's losses on the evaluation groups:
+	// the first repeat's folds with cross-validation, else evalGroups
+	// systematic groups of the holdout or validation rows (before the
+	// final calibration). Baselines' GroupLosses are on the same groups.
+	GroupLosses []float64
 }
 
 // ErrNoTrial is returned when not even one trial could finish before the
@@ -281,6 +296,7 @@ type searcher struct {
 	lossCount int
 	results   []Trial
 	best      *Trial
+	baselines []Baseline
 }
 
 func newSearcher(p Problem, o Options) (*searcher, error) {
@@ -387,6 +403,7 @@ func (s *searcher) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	s.split = s.makeSplit()
+	s.scoreBaselines(ctx)
 	if pr, ok := s.o.Executor.(Preparer); ok {
 		if err := pr.Prepare(ctx, s.p, s.plan()); err != nil {
 			return nil, fmt.Errorf("automl: prepare trials: %w", err)

@@ -232,6 +232,9 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		out = safeName(fl.target) + "-automl.gyre"
 	}
 	r := automlResultOf(p, b, res, out)
+	if r.Comparison, err = train.CompareSearch(opts.Metric, p.Task, res); err != nil {
+		return failed(fmt.Errorf("automl: compare with the baselines: %w", err))
+	}
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
 	}
@@ -392,6 +395,7 @@ func printAutoML(app *App, r automlResult, res *automl.Result, m metric.Metric, 
 		fmt.Fprintf(app.Stdout, "not refitted: the budget ran out before the final model was refitted on all %d rows; it is the best trial's own model, fitted during the search on part of its %d-row sample (raise --budget to refit)\n", rows, res.Best.Sample)
 	}
 	printMetrics(app, r.Metrics)
+	printComparison(app, r.Comparison)
 	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", r.Model, r.Seconds)
 	if r.RunID != "" {
 		fmt.Fprintf(app.Stdout, "run: %s (%d trials logged as child runs)\n", r.RunID, logged)

@@ -23,6 +23,7 @@ type trainFlags struct {
 	target, learner, task, valid, test, out, register string
 	set                                               []string
 	seed                                              uint64
+	cv                                                int
 }
 
 func newTrainCmd(app *App) *cobra.Command {
@@ -54,6 +55,7 @@ See 'gyre learners' for learners and their hyperparameters.`,
 	f.StringVar(&fl.out, "out", "", "bundle path (default TARGET-LEARNER.gyre)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
 	f.StringVar(&fl.register, "register", "", "register the bundle in the model registry under this name")
+	f.IntVar(&fl.cv, "cv", 0, "cross-validate with K folds (default: 5-fold when the data are small enough, else a 10% holdout; --valid replaces both)")
 	return cmd
 }
 
@@ -72,6 +74,12 @@ type trainResult struct {
 	Params     map[string]string             `json:"params,omitempty"`
 	FitSeconds float64                       `json:"fit_seconds"`
 	Metrics    map[string]map[string]float64 `json:"metrics"`
+	// Comparison is the model next to the dummy and the simple model on
+	// one evaluation split.
+	Comparison *train.Comparison `json:"comparison,omitempty"`
+	// CV are every metric of the learner's cross-validated (or validation)
+	// predictions (train only).
+	CV train.Scores `json:"cv,omitempty"`
 }
 
 func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error {
@@ -95,6 +103,9 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	}
 	if err := checkOutPath("train", "--out", fl.out); err != nil {
 		return err
+	}
+	if fl.cv < 0 || fl.cv == 1 {
+		return usageErrorf("train: --cv %d: want 2 folds or more", fl.cv)
 	}
 	f, err := app.loadFrame(ctx, source)
 	if err != nil {
@@ -129,6 +140,13 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		return fmt.Errorf("train: %w", err)
 	}
 	fit := time.Since(start)
+	bar = app.progress(-1, "scoring "+fl.learner+" against the baselines")
+	cmp, cvScores, err := train.CrossValidate(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed}, train.CVOptions{Folds: fl.cv, Valid: valid.f})
+	bar.Done()
+	if err != nil {
+		rl.fail(ctx)
+		return fmt.Errorf("train: compare with the baselines: %w", err)
+	}
 	if err := scoreSplits(b, p.Frame, valid, test); err != nil {
 		rl.fail(ctx)
 		return err
@@ -139,7 +157,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		out = fmt.Sprintf("%s-%s.gyre", safeName(fl.target), fl.learner)
 	}
 	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored,
-		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics}
+		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics, Comparison: cmp, CV: cvScores}
 	if err := rl.finish(ctx, b, out, fl.register, &res); err != nil {
 		return err
 	}
@@ -154,6 +172,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		fmt.Fprintf(app.Stdout, "ignored identifier-like text columns: %s\n", strings.Join(p.Ignored, ", "))
 	}
 	printMetrics(app, b.Manifest.Metrics)
+	printComparison(app, cmp)
 	fmt.Fprintf(app.Stdout, "model: %s\n", out)
 	if res.RunID != "" {
 		fmt.Fprintf(app.Stdout, "run: %s\n", res.RunID)
@@ -282,4 +301,39 @@ func problemError(command, source string, err error) error {
 		return usageErrorf("%s %s: %v: use --task multiclass", command, source, err)
 	}
 	return fmt.Errorf("%s %s: %w", command, source, err)
+}
+
+// printComparison prints the model next to the baselines, and the
+// warnings.
+func printComparison(app *App, c *train.Comparison) {
+	if c == nil {
+		return
+	}
+	eval := c.Eval
+	switch {
+	case c.Eval == "cv" && c.Repeats > 1:
+		eval = fmt.Sprintf("%d×%d-fold cv", c.Repeats, c.Folds)
+	case c.Eval == "cv":
+		eval = fmt.Sprintf("%d-fold cv", c.Folds)
+	}
+	fmt.Fprintf(app.Stdout, "\nagainst baselines (%s, %s; ± is the spread over the groups scored):\n", c.Metric, eval)
+	tw := app.table()
+	fmt.Fprintf(tw, "model\t%s\tgain\tmeaningful\n", c.Metric)
+	fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t\t\n", c.Model.Name, c.Model.Score, c.Model.Spread)
+	for _, b := range c.Baselines {
+		if b.Err != "" {
+			fmt.Fprintf(tw, "%s\t-\t\t(%s)\n", b.Name, b.Err)
+			continue
+		}
+		yes := "yes"
+		if !b.Meaningful {
+			yes = "NO"
+		}
+		fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t%+.4f ± %.4f\t%s\n", b.Name, b.Score, b.Spread, b.Gain, b.GainSpread, yes)
+	}
+	tw.Flush()
+	for _, w := range c.Warnings {
+		fmt.Fprintf(app.Stderr, "warning: %s\n", w)
+	}
+	fmt.Fprintln(app.Stdout)
 }

@@ -120,54 +120,13 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	if len(spaces) == 0 {
 		return nil, nil, fmt.Errorf("no learner available for %v tasks", p.Task)
 	}
-	preps := map[string]*bundle.Prep{}
-	data := map[string]*learn.Dataset{}
-	var valid map[string]*learn.Dataset
-	var yValid []float64
-	if o.Valid != nil {
-		c, err := o.Valid.Column(p.Target)
-		if err != nil {
-			return nil, nil, fmt.Errorf("validation data: %w", err)
-		}
-		if p.Task.Classification() {
-			yValid, err = feature.EncodeLabels(c, p.Classes)
-		} else {
-			yValid, _, err = feature.EncodeTarget(o.Valid, p.Target, false)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("validation data: %w", err)
-		}
-		valid = map[string]*learn.Dataset{}
+	simple := automl.Space{Learner: SimpleLearner(p.Task), Family: bundle.FamilyOf(SimpleLearner(p.Task))}
+	ap, preps, err := p.searchProblem(append(slices.Clip(spaces), simple), o.Valid, m)
+	if err != nil {
+		return nil, nil, err
 	}
-	for _, s := range spaces {
-		if _, ok := data[s.Family]; ok {
-			continue
-		}
-		prep, d, err := p.Dataset(s.Family)
-		if err != nil {
-			return nil, nil, err
-		}
-		preps[s.Family], data[s.Family] = prep, d
-		if o.Valid != nil {
-			X, _, err := prep.Transform(o.Valid)
-			if err != nil {
-				return nil, nil, fmt.Errorf("validation data: %w", err)
-			}
-			valid[s.Family] = &learn.Dataset{X: X, Features: d.Features, Task: p.Task, Y: yValid, Classes: p.Classes}
-		}
-	}
-	loss := func(y, pred, proba []float64, k int) float64 {
-		in := metric.Input{Y: y, Pred: pred, Proba: proba, K: k}
-		if p.Task.Classification() {
-			in.Pred = nil // derive from probabilities, as evaluation does
-		}
-		v, err := m.Score(in)
-		if err != nil {
-			return inf
-		}
-		return m.Loss(v)
-	}
-	res, err := automl.Run(ctx, automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, automl.Options{
+	res, err := automl.Run(ctx, ap, automl.Options{
+		Simple: simple,
 		Trials: o.Trials, PostCost: o.PostCost, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
 		CalibrateTrials: !o.NoCalibrate && (m.Name == "log_loss" || m.Name == "brier"),
 		MaxLatency:      o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
@@ -195,3 +154,57 @@ var inf = 1e300
 // ErrNoSpace: a learner asked for by name has no search space for the
 // task (an input error, not a failed search).
 var ErrNoSpace = errors.New("no search space")
+
+// searchProblem prepares the data of every family of spaces (fitted on the
+// training rows) and the user's validation frame (nil: none) for AutoML,
+// with m as the loss.
+func (p *Problem) searchProblem(spaces []automl.Space, valid0 *frame.Frame, m metric.Metric) (automl.Problem, map[string]*bundle.Prep, error) {
+	preps := map[string]*bundle.Prep{}
+	data := map[string]*learn.Dataset{}
+	var valid map[string]*learn.Dataset
+	var yValid []float64
+	if valid0 != nil {
+		c, err := valid0.Column(p.Target)
+		if err != nil {
+			return automl.Problem{}, nil, fmt.Errorf("validation data: %w", err)
+		}
+		if p.Task.Classification() {
+			yValid, err = feature.EncodeLabels(c, p.Classes)
+		} else {
+			yValid, _, err = feature.EncodeTarget(valid0, p.Target, false)
+		}
+		if err != nil {
+			return automl.Problem{}, nil, fmt.Errorf("validation data: %w", err)
+		}
+		valid = map[string]*learn.Dataset{}
+	}
+	for _, s := range spaces {
+		if _, ok := data[s.Family]; ok {
+			continue
+		}
+		prep, d, err := p.Dataset(s.Family)
+		if err != nil {
+			return automl.Problem{}, nil, err
+		}
+		preps[s.Family], data[s.Family] = prep, d
+		if valid0 != nil {
+			X, _, err := prep.Transform(valid0)
+			if err != nil {
+				return automl.Problem{}, nil, fmt.Errorf("validation data: %w", err)
+			}
+			valid[s.Family] = &learn.Dataset{X: X, Features: d.Features, Task: p.Task, Y: yValid, Classes: p.Classes}
+		}
+	}
+	loss := func(y, pred, proba []float64, k int) float64 {
+		in := metric.Input{Y: y, Pred: pred, Proba: proba, K: k}
+		if p.Task.Classification() {
+			in.Pred = nil // derive from probabilities, as evaluation does
+		}
+		v, err := m.Score(in)
+		if err != nil {
+			return inf
+		}
+		return m.Loss(v)
+	}
+	return automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, preps, nil
+}

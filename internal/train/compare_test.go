@@ -1,0 +1,82 @@
+package train_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/metric"
+	"github.com/gyre-ml/gyre/internal/train"
+)
+
+// TestCompareRule: a gain is meaningful when positive and larger than the
+// spread of the paired per-group gains; otherwise a warning names the
+// baseline.
+func TestCompareRule(t *testing.T) {
+	m, _ := metric.Lookup("roc_auc")
+	model := []float64{-0.80, -0.82, -0.78, -0.81, -0.79} // losses: −AUC
+	steady := automl.Baseline{Name: "dummy", Loss: -0.5, GroupLosses: []float64{-0.5, -0.5, -0.5, -0.5, -0.5}}
+	noisy := automl.Baseline{Name: "logistic_regression", Loss: -0.79, GroupLosses: []float64{-0.85, -0.75, -0.80, -0.77, -0.82}}
+	c := train.Compare(m, "gbdt", "cv", -0.80, model, []automl.Baseline{steady, noisy})
+	if c.Model.Score != 0.80 || !c.Baselines[0].Meaningful || c.Baselines[1].Meaningful {
+		t.Fatalf("comparison %+v", c)
+	}
+	if math.Abs(c.Baselines[0].Gain-0.30) > 1e-9 {
+		t.Errorf("gain over the dummy %v, want 0.30", c.Baselines[0].Gain)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "logistic_regression") {
+		t.Errorf("warnings %q, want one naming logistic_regression", c.Warnings)
+	}
+}
+
+// TestCrossValidateBaselines: on titanic, gradient boosting is scored with
+// the dummy and logistic regression on the same folds; the dummy ranks
+// nothing (AUC ≈ 0.5) and the learner is clearly above it.
+func TestCrossValidateBaselines(t *testing.T) {
+	p, err := train.NewProblem(read(t, titanic+".train.csv"), "Survived", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, scores, err := train.CrossValidate(context.Background(), p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "50"}}, train.CVOptions{Folds: 4, Repeats: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Eval != "cv" || c.Folds != 4 || len(c.Baselines) != 2 {
+		t.Fatalf("comparison %+v", c)
+	}
+	dummy, simple := c.Baselines[0], c.Baselines[1]
+	if dummy.Name != "dummy" || math.Abs(dummy.Score-0.5) > 0.05 || !dummy.Meaningful {
+		t.Errorf("dummy %+v: want AUC ≈ 0.5 and the model meaningfully above it", dummy)
+	}
+	if simple.Name != "logistic_regression" || simple.Err != "" || simple.Score < 0.75 {
+		t.Errorf("simple model %+v: want logistic regression at AUC ≥ 0.75", simple)
+	}
+	if c.Model.Score < 0.8 || c.Model.Spread <= 0 || math.Abs(scores["roc_auc"]-c.Model.Score) > 1e-12 {
+		t.Errorf("model %+v (cv scores %v)", c.Model, scores)
+	}
+}
+
+// TestSearchBaselines: a search scores the dummy and the simple model on
+// its own split, and the comparison reads them against the final model.
+func TestSearchBaselines(t *testing.T) {
+	p, err := train.NewProblem(read(t, titanic+".train.csv"), "Survived", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := train.Search(context.Background(), p, train.SearchOptions{Trials: 4, Learners: []string{"gbdt"}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Baselines) != 2 || res.Baselines[1].Name != "logistic_regression" || len(res.GroupLosses) != res.Folds {
+		t.Fatalf("baselines %+v, group losses %v (folds %d)", res.Baselines, res.GroupLosses, res.Folds)
+	}
+	c, err := train.CompareSearch("", p.Task, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Baselines[0].Meaningful || c.Model.Score <= c.Baselines[0].Score {
+		t.Errorf("comparison %+v: the search should be meaningfully above the dummy", c)
+	}
+}
