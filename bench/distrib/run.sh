@@ -5,16 +5,42 @@
 # started by .ci/run) and the gyre binary at $GYRE (default: built here).
 set -eu
 TEMPORAL=${TEMPORAL:-127.0.0.1:7240}
-DATA=${DATA:-examples/data/titanic/titanic.train.csv}
-TARGET=${TARGET:-Survived}
+# MODE=scaling (default): titanic, 64 trials on 1, 2 and 4 workers.
+# MODE=overhead: the issue's "under 5 % of a ~60 s search on one worker":
+# adult (39k rows, trials of seconds), the local and the one-worker search
+# alternated REPEAT times (default 2), wall times and the ratio printed.
+MODE=${MODE:-scaling}
+if [ "$MODE" = overhead ]; then
+  DATA=${DATA:-../shared/datasets/adult/adult.train.csv}
+  TARGET=${TARGET:-class}
+  TRIALS=${TRIALS:-32}
+  BATCH=${BATCH:-4}
+else
+  DATA=${DATA:-examples/data/titanic/titanic.train.csv}
+  TARGET=${TARGET:-Survived}
+  TRIALS=${TRIALS:-64}
+  BATCH=${BATCH:-8}
+fi
 work=$(mktemp -d)
 GYRE=${GYRE:-$work/gyre}
 [ -x "$GYRE" ] || GOTOOLCHAIN=local go build -o "$GYRE" ./cmd/gyre
 search() {
-  GYRE_HOME=$work/home "$GYRE" automl "$DATA" --target "$TARGET" --trials 64 --seed 5 --batch 8 --json --out "$work/m.gyre" "$@" 2>/dev/null |
+  GYRE_HOME=$work/home "$GYRE" automl "$DATA" --target "$TARGET" --trials "$TRIALS" --seed 5 --batch "$BATCH" --json --out "$work/m.gyre" "$@" 2>/dev/null |
     python3 -c 'import json,sys; r=json.load(sys.stdin); print("wall %.2fs, %d trials, fits %.2fs" % (r["seconds"], len(r["leaderboard"]), sum(t["fit_time"] for t in r["leaderboard"])/1e9))'
 }
 echo "load: $(uptime | sed 's/.*average: //')"
+if [ "$MODE" = overhead ]; then
+  "$GYRE" worker --temporal "$TEMPORAL" --task-queue "overhead-$$" --identity overhead-1 >/dev/null 2>&1 &
+  wpid=$!
+  sleep 1
+  for i in $(seq 1 "${REPEAT:-2}"); do
+    echo "local (goroutines): $(search)  load $(uptime | sed 's/.*average: //')"
+    echo "1 worker:           $(search --engine "temporal://$TEMPORAL?task_queue=overhead-$$")  load $(uptime | sed 's/.*average: //')"
+  done
+  kill $wpid; wait $wpid 2>/dev/null || true
+  rm -rf "$work"
+  exit 0
+fi
 echo "local (goroutines): $(search)"
 for n in 1 2 4; do
   pids=""
