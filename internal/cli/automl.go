@@ -31,6 +31,7 @@ type automlFlags struct {
 	trials, maxModelBytes, batch                                 int
 	seed                                                         uint64
 	noEnsemble, noCalibrate                                      bool
+	columns                                                      columnFlags
 }
 
 func newAutoMLCmd(app *App) *cobra.Command {
@@ -91,6 +92,7 @@ reproducible mode: the same --seed and N give a bit-identical model.
 	f.StringVar(&fl.html, "html", "", "write an HTML report of the search")
 	f.StringVar(&fl.register, "register", "", "register the model under this name")
 	f.StringVar(&fl.engine, "engine", "", "run the trials on Temporal workers: temporal://HOST:PORT[?namespace=N&task_queue=Q] (see 'gyre worker')")
+	fl.columns.add(cmd)
 	f.IntVar(&fl.batch, "batch", 0, "trials proposed at once (default 1, 8 with --engine); results depend on it, not on where trials run")
 	return cmd
 }
@@ -142,10 +144,11 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if err != nil {
 		return err
 	}
-	p, err := train.NewProblem(f, fl.target, task)
+	p, err := train.NewProblemWith(f, fl.target, task, fl.columns.options())
 	if err != nil {
 		return problemError("automl", source, err)
 	}
+	printProblemNotes(app, p)
 	if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
 		return usageErrorf("automl: --metric: %v", err)
 	}
@@ -165,6 +168,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if fl.batch != 1 {
 		params["batch"] = fmt.Sprint(fl.batch)
 	}
+	problemParams(params, p)
 	rl, err := startRunLog(ctx, app, source, "automl", params, fl.register != "")
 	if err != nil {
 		return err
@@ -336,7 +340,7 @@ func searchDeadline(ctx context.Context, start time.Time, budget time.Duration, 
 // automlResultOf is the --json output of a finished search.
 func automlResultOf(p *train.Problem, b *bundle.Bundle, res *automl.Result, out string) automlResult {
 	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
-		Dropped: p.Dropped, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
+		Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
 		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Refitted: res.Refitted, Leaderboard: res.Leaderboard()}
 	if r.Ensembled {
 		r.Learner = "ensemble"

@@ -24,6 +24,44 @@ type trainFlags struct {
 	set                                               []string
 	seed                                              uint64
 	cv                                                int
+	columns                                           columnFlags
+}
+
+// columnFlags override which columns train and automl leave out.
+type columnFlags struct{ keep, drop []string }
+
+func (c *columnFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&c.keep, "keep-column", nil, "use this column as a feature even if it looks like an identifier or free text (repeatable)")
+	f.StringSliceVar(&c.drop, "drop-column", nil, "leave this column out of the features (repeatable)")
+}
+
+func (c columnFlags) options() train.ColumnOptions {
+	return train.ColumnOptions{Keep: c.keep, Drop: c.drop}
+}
+
+// problemParams are the run parameters recording the columns left out.
+func problemParams(params map[string]string, p *train.Problem) {
+	if len(p.Ignored) > 0 {
+		params["excluded_columns"] = strings.Join(p.Ignored, ",")
+	}
+}
+
+// printProblemNotes prints the columns left out (and why) and the
+// problem's warnings.
+func printProblemNotes(app *App, p *train.Problem) {
+	if app.JSON {
+		for _, w := range p.Warnings {
+			fmt.Fprintf(app.Stderr, "warning: %s\n", w)
+		}
+		return
+	}
+	for _, e := range p.Excluded {
+		fmt.Fprintf(app.Stdout, "excluded column %s: %s (--keep-column %s to use it)\n", e.Column, e.Reason, e.Column)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(app.Stderr, "warning: %s\n", w)
+	}
 }
 
 func newTrainCmd(app *App) *cobra.Command {
@@ -55,6 +93,7 @@ See 'gyre learners' for learners and their hyperparameters.`,
 	f.StringVar(&fl.out, "out", "", "bundle path (default TARGET-LEARNER.gyre)")
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
 	f.StringVar(&fl.register, "register", "", "register the bundle in the model registry under this name")
+	fl.columns.add(cmd)
 	f.IntVar(&fl.cv, "cv", 0, "cross-validate with K folds (default: 5-fold when the data are small enough, else a 10% holdout; --valid replaces both)")
 	return cmd
 }
@@ -70,6 +109,8 @@ type trainResult struct {
 	Rows       int                           `json:"rows"`
 	Dropped    int                           `json:"dropped_rows,omitempty"`
 	Ignored    []string                      `json:"ignored_columns,omitempty"`
+	Excluded   []train.Exclusion             `json:"excluded_columns,omitempty"`
+	Warnings   []string                      `json:"warnings,omitempty"`
 	Learner    string                        `json:"learner"`
 	Params     map[string]string             `json:"params,omitempty"`
 	FitSeconds float64                       `json:"fit_seconds"`
@@ -111,10 +152,11 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if err != nil {
 		return err
 	}
-	p, err := train.NewProblem(f, fl.target, task)
+	p, err := train.NewProblemWith(f, fl.target, task, fl.columns.options())
 	if err != nil {
 		return problemError("train", source, err)
 	}
+	printProblemNotes(app, p)
 	valid, err := loadSplit(ctx, app, fl.valid)
 	if err != nil {
 		return err
@@ -127,6 +169,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	for k, v := range set {
 		params[k] = v
 	}
+	problemParams(params, p)
 	rl, err := startRunLog(ctx, app, source, "train", params, fl.register != "")
 	if err != nil {
 		return err
@@ -156,7 +199,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.gyre", safeName(fl.target), fl.learner)
 	}
-	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored,
+	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings,
 		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics, Comparison: cmp, CV: cvScores}
 	if err := rl.finish(ctx, b, out, fl.register, &res); err != nil {
 		return err
@@ -167,9 +210,6 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s, target %q) in %.2fs\n", fl.learner, res.Rows, res.Task, res.Target, res.FitSeconds)
 	if res.Dropped > 0 {
 		fmt.Fprintf(app.Stdout, "dropped %d rows with a missing target\n", res.Dropped)
-	}
-	if len(p.Ignored) > 0 {
-		fmt.Fprintf(app.Stdout, "ignored identifier-like text columns: %s\n", strings.Join(p.Ignored, ", "))
 	}
 	printMetrics(app, b.Manifest.Metrics)
 	printComparison(app, cmp)

@@ -3,10 +3,12 @@ package train_test
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/train"
 )
@@ -78,5 +80,66 @@ func TestSearchBaselines(t *testing.T) {
 	}
 	if !c.Baselines[0].Meaningful || c.Model.Score <= c.Baselines[0].Score {
 		t.Errorf("comparison %+v: the search should be meaningfully above the dummy", c)
+	}
+}
+
+// TestExclusionsAndOverrides: on titanic the name and ticket are left out with their reasons; --keep-column brings one back and
+// --drop-column removes another.
+func TestExclusionsAndOverrides(t *testing.T) {
+	p, err := train.NewProblem(read(t, titanic+".train.csv"), "Survived", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range p.Excluded {
+		got[e.Column] = e.Reason
+	}
+	for _, c := range []string{"Name", "Ticket"} {
+		if got[c] == "" {
+			t.Errorf("%s not excluded (excluded: %v)", c, got)
+		}
+	}
+	if !strings.Contains(got["Name"], "all 713 values are distinct") {
+		t.Errorf("Name reason %q", got["Name"])
+	}
+	p, err = train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ColumnOptions{Keep: []string{"Ticket"}, Drop: []string{"Fare"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(p.Ignored, "Ticket") || !slices.Contains(p.Ignored, "Fare") || !slices.Contains(p.Ignored, "Name") {
+		t.Errorf("ignored %v: want Fare and Name, not Ticket", p.Ignored)
+	}
+	if _, err := train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ColumnOptions{Drop: []string{"Fare "}}); err == nil || !strings.Contains(err.Error(), "Fare ") {
+		t.Errorf("unknown column override: err = %v", err)
+	}
+}
+
+// TestProblemWarnings: 15 rows, and a numeric target with a few integer
+// values, are questioned rather than silently regressed.
+func TestProblemWarnings(t *testing.T) {
+	f := read(t, titanic+".train.csv")
+	rows := make([]int, 15)
+	for i := range rows {
+		rows[i] = i
+	}
+	p, err := train.NewProblem(f.Take(rows), "Survived", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) == 0 || !strings.Contains(p.Warnings[0], "only 15 rows") {
+		t.Errorf("15 rows: warnings %q", p.Warnings)
+	}
+	// Pclass (1, 2, 3) over 891 rows is detected as classes; over 40 rows
+	// it is below DetectTask's 5 % rule and would be regressed: a question.
+	rows = make([]int, 40)
+	for i := range rows {
+		rows[i] = i
+	}
+	p, err = train.NewProblem(f.Take(rows), "Pclass", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Task != learn.Regression || !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "class label") && strings.Contains(w, "1, 2, 3") }) {
+		t.Errorf("Pclass on 40 rows: task %v, warnings %q", p.Task, p.Warnings)
 	}
 }

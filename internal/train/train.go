@@ -27,44 +27,13 @@ type Problem struct {
 	Classes []string
 	// Dropped counts rows dropped because their target was missing.
 	Dropped int
-	// Ignored lists text columns left out as identifiers or free text
-	// (nearly one distinct value per row: names, ticket numbers, ids).
-	Ignored []string
-}
-
-// ignoreIdentifiers marks text feature columns whose values are nearly all
-// distinct (over half the rows distinct and more than 50 values, or every
-// value distinct over at least 20 rows) as ignored: as categories they only
-// memorise the training rows. Integer columns are ignored only when their
-// name says they are identifiers (idName) and every value is distinct over
-// at least 20 rows: a row number carries no signal, while other integer
-// columns with many distinct values (counts, weights) often do. It returns
-// their names.
-func ignoreIdentifiers(f *frame.Frame) []string {
-	var out []string
-	n := f.NumRows()
-	for i, c := range f.Columns() {
-		if f.Role(i) != frame.RoleFeature {
-			continue
-		}
-		if c.Kind() == frame.KindInt && idName(c.Name()) {
-			if present := n - c.NullCount(); present >= 20 && distinctCount(c) == present {
-				_ = f.SetRole(c.Name(), frame.RoleIgnore)
-				out = append(out, c.Name())
-			}
-			continue
-		}
-		if c.Kind() != frame.KindString && c.Kind() != frame.KindCategorical {
-			continue
-		}
-		distinct := distinctCount(c)
-		present := n - c.NullCount()
-		if distinct > 50 && float64(distinct) > 0.5*float64(present) || distinct == present && present >= 20 {
-			_ = f.SetRole(c.Name(), frame.RoleIgnore)
-			out = append(out, c.Name())
-		}
-	}
-	return out
+	// Ignored lists the columns left out as identifiers or free text
+	// (see Exclusions), Excluded the same with the reason.
+	Ignored  []string
+	Excluded []Exclusion
+	// Warnings are questions about the problem worth a user's look (too
+	// few rows, a class label stored as numbers); see ProblemWarnings.
+	Warnings []string
 }
 
 // distinctCount returns the number of distinct present values of c.
@@ -155,6 +124,12 @@ func DetectTask(c frame.Column) learn.Task {
 // rows whose target is missing, detects the task (unless task is given) and
 // encodes the target.
 func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error) {
+	return NewProblemWith(f, target, task, ColumnOptions{})
+}
+
+// NewProblemWith is NewProblem with the columns' exclusion overridden: see
+// ColumnOptions.
+func NewProblemWith(f *frame.Frame, target string, task learn.Task, co ColumnOptions) (*Problem, error) {
 	c, err := f.Column(target)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
@@ -177,7 +152,8 @@ func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error
 	if i := firstDifferent(c); i < 0 {
 		return nil, fmt.Errorf("target %q has the one value %q in all %d rows: there is nothing to learn; check the target column (or the rows kept)", target, c.Format(0), c.Len())
 	}
-	if task == learn.TaskInvalid {
+	detected := task == learn.TaskInvalid
+	if detected {
 		task = DetectTask(c)
 	}
 	if task == learn.Clustering {
@@ -186,7 +162,9 @@ func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error
 	if err := f.SetRole(target, frame.RoleTarget); err != nil {
 		return nil, err
 	}
-	p.Ignored = ignoreIdentifiers(f)
+	if err := p.excludeColumns(f, co); err != nil {
+		return nil, err
+	}
 	if !hasUsableFeature(f) {
 		msg := "every other column is constant or missing in every row"
 		if len(p.Ignored) > 0 {
@@ -205,6 +183,7 @@ func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error
 		task = learn.Binary
 	}
 	p.Frame, p.Task, p.Y, p.Classes = f, task, y, classes
+	p.Warnings = ProblemWarnings(c, task, detected)
 	return p, nil
 }
 

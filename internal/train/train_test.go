@@ -105,6 +105,7 @@ func TestNewProblemNoUsableFeatures(t *testing.T) {
 		{"all missing", frame.MustNew(allMissing, y), "constant or missing"},
 		{"identifier", frame.MustNew(frame.NewString("id", ids), frame.NewCategorical("y", labels, nil)), "identifier (ignored: id)"},
 		{"integer identifier", frame.MustNew(frame.NewInt("PassengerId", rowNumbers), frame.NewCategorical("y", labels, nil)), "identifier (ignored: PassengerId)"},
+		{"row number", frame.MustNew(frame.NewInt("n", rowNumbers), frame.NewCategorical("y", labels, nil)), "identifier (ignored: n)"},
 	} {
 		_, err := train.NewProblem(c.f, "y", learn.TaskInvalid)
 		if err == nil || !strings.Contains(err.Error(), "no usable feature columns") || !strings.Contains(err.Error(), c.want) {
@@ -119,8 +120,13 @@ func TestNewProblemNoUsableFeatures(t *testing.T) {
 		t.Errorf("partly missing constant column rejected: %v", err)
 	}
 	// An integer column with all values distinct is a feature unless its
-	// name says it is an identifier (counts and weights often are unique).
-	if p, err := train.NewProblem(frame.MustNew(frame.NewInt("weight", rowNumbers), frame.NewCategorical("y", labels, nil)), "y", learn.TaskInvalid); err != nil {
+	// name says it is an identifier or it is monotone in row order (a row
+	// number): counts and weights often are unique.
+	weights := make([]int64, len(rowNumbers))
+	for i := range weights {
+		weights[i] = int64((i * 7) % len(rowNumbers))
+	}
+	if p, err := train.NewProblem(frame.MustNew(frame.NewInt("weight", weights), frame.NewCategorical("y", labels, nil)), "y", learn.TaskInvalid); err != nil {
 		t.Errorf("distinct integer feature: %v; want it kept", err)
 	} else if len(p.Ignored) != 0 {
 		t.Errorf("distinct integer feature: ignored %v; want it kept", p.Ignored)
