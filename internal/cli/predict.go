@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -20,6 +21,33 @@ type predictResult struct {
 	Seconds          float64        `json:"seconds"`
 	RowsPerSecond    float64        `json:"rows_per_second"`
 	UnseenCategories map[string]int `json:"unseen_categories"`
+	SkippedRecords   int            `json:"skipped_records,omitempty"`
+}
+
+// followStop, for a source that does not end by itself (a Kafka topic read
+// without a bound), turns the end of ctx (the first SIGINT or SIGTERM) into
+// a graceful stop: the source stops reading, and what it read is scored,
+// written and committed. The returned context ends 30 s after the signal if
+// that takes longer, or when release is called.
+func followStop(ctx context.Context, source string) (run context.Context, stop <-chan struct{}, release func()) {
+	if !ingest.Follows(source) {
+		return ctx, nil, func() {}
+	}
+	ch := make(chan struct{})
+	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+			close(ch)
+			select {
+			case <-time.After(30 * time.Second):
+				cancel()
+			case <-run.Done():
+			}
+		case <-run.Done():
+		}
+	}()
+	return run, ch, cancel
 }
 
 func newPredictCmd(app *App) *cobra.Command {
@@ -47,12 +75,13 @@ when complete: on any error no output file is left behind.`,
 			if chunkRows < 0 || workers < 0 {
 				return usageErrorf("--chunk-rows and --workers must not be negative")
 			}
-			ctx := cmd.Context()
+			ctx, stop, release := followStop(cmd.Context(), args[1])
+			defer release()
 			b, _, err := app.loadBundle(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			opt := ingest.Options{Stdin: app.Stdin, Schema: score.Schema(b), RenameDuplicates: app.RenameDuplicates}
+			opt := ingest.Options{Stdin: app.Stdin, Schema: score.Schema(b), RenameDuplicates: app.RenameDuplicates, Stop: stop}
 			if !app.JSON && !app.Quiet {
 				opt.Warn = func(msg string) { fmt.Fprintf(app.Stderr, "gyre: note: %s\n", msg) }
 			}
@@ -92,8 +121,16 @@ when complete: on any error no output file is left behind.`,
 			if err := w.Close(); err != nil {
 				return failed(err)
 			}
+			if st.Commit != nil {
+				if err := st.Commit(ctx); err != nil {
+					return failed(err)
+				}
+			}
 			el := time.Since(start)
-			res := predictResult{Rows: w.Rows(), Out: out, Seconds: seconds(el), UnseenCategories: st.Unseen}
+			res := predictResult{Rows: w.Rows(), Out: ingest.Redact(out), Seconds: seconds(el), UnseenCategories: st.Unseen, SkippedRecords: st.Skipped}
+			if st.Skipped > 0 {
+				app.warnf("%d unreadable records of %s were left out (the source's bad= choice)", st.Skipped, ingest.Redact(args[1]))
+			}
 			if el > 0 {
 				res.RowsPerSecond = float64(res.Rows) / el.Seconds()
 			}
@@ -106,7 +143,7 @@ when complete: on any error no output file is left behind.`,
 				return app.printJSON(res)
 			}
 			if out != "-" {
-				fmt.Fprintf(app.Stderr, "wrote %d predictions to %s in %.1fs (%.0f rows/s)\n", res.Rows, out, el.Seconds(), res.RowsPerSecond)
+				fmt.Fprintf(app.Stderr, "wrote %d predictions to %s in %.1fs (%.0f rows/s)\n", res.Rows, res.Out, el.Seconds(), res.RowsPerSecond)
 			}
 			return nil
 		},

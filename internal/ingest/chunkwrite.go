@@ -133,6 +133,13 @@ func NewChunkWriter(w io.Writer, format string) (*ChunkWriter, error) {
 // Rows returns the number of rows written so far.
 func (w *ChunkWriter) Rows() int { return w.rows }
 
+// Stored reports whether each chunk is stored when Write returns (a
+// registered destination such as a Kafka topic), rather than only when
+// Close renames or commits the whole output (files, SQL tables): a stream
+// that commits its input positions does so per chunk in the first case
+// and after Close in the second.
+func (w *ChunkWriter) Stored() bool { return w.sink != nil }
+
 func (w *ChunkWriter) name() string {
 	if w.sink != nil {
 		return w.sinkName

@@ -36,6 +36,10 @@ type Chunk struct {
 	// records there that the chunk was processed, so a restart resumes
 	// after it (at-least-once). Chunks are committed in order.
 	Commit func(context.Context) error
+	// Skipped counts the source's records left out of this chunk because
+	// they could not be read (a poison message skipped or dead-lettered
+	// by the source's choice).
+	Skipped int
 }
 
 // Stream reads a source chunk by chunk in bounded memory, calling fn with

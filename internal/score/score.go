@@ -44,6 +44,14 @@ type Stats struct {
 	// Unseen counts, per input column, values of categories the model did
 	// not see in training.
 	Unseen map[string]int
+	// Skipped counts the source's records it could not read and left out
+	// (poison messages skipped or dead-lettered, by the source's choice).
+	Skipped int
+	// Commit, when set, commits the source's position up to the last
+	// chunk written: the caller calls it after closing the writer (the
+	// output was stored only then). When the writer stores each chunk as
+	// it is written (ChunkWriter.Stored), Stream commits as it goes.
+	Commit func(context.Context) error
 }
 
 // OutputError marks a failure to build or write the output, as opposed to
@@ -99,7 +107,8 @@ func Stream(ctx context.Context, b *bundle.Bundle, source string, w *ingest.Chun
 			defer wg.Done()
 			for j := range jobs {
 				j.enc, j.unseen, j.err = chunk(ctx, b, source, j.chunk, o.Keep, w)
-				j.chunk = &ingest.Chunk{Row: j.chunk.Row, Done: j.chunk.Done, Total: j.chunk.Total} // drop the input
+				c := j.chunk
+				j.chunk = &ingest.Chunk{Row: c.Row, Done: c.Done, Total: c.Total, Commit: c.Commit, Skipped: c.Skipped} // drop the input
 				close(j.done)
 			}
 		}()
@@ -131,6 +140,17 @@ func Stream(ctx context.Context, b *bundle.Bundle, source string, w *ingest.Chun
 			}
 			for c, n := range j.unseen {
 				st.Unseen[c] += n
+			}
+			st.Skipped += j.chunk.Skipped
+			if c := j.chunk.Commit; c != nil && w.Stored() {
+				// At least once: the input is committed after its output.
+				if err := c(ctx); err != nil {
+					pipeErr = err
+					cancel()
+					continue
+				}
+			} else if c != nil {
+				st.Commit = c
 			}
 			if o.Progress != nil {
 				o.Progress(j.chunk.Done, j.chunk.Total)

@@ -180,6 +180,49 @@ func (b *Builder) Kind(name string) frame.Kind {
 // StartRow begins a document.
 func (b *Builder) StartRow() { b.row++ }
 
+// DropRow discards the document begun by the last StartRow: the values it
+// gave any column are removed, so a document that fails part way (a poison
+// message skipped by a stream) leaves no trace. Columns it introduced stay,
+// with no value for it.
+func (b *Builder) DropRow() {
+	r := b.row - 1
+	if r < 0 {
+		return
+	}
+	for _, c := range b.cols {
+		if c.n > r {
+			c.truncate(r)
+		}
+	}
+	b.row--
+}
+
+// truncate shortens the column to n rows.
+func (c *column) truncate(n int) {
+	for i := n; i < c.n; i++ {
+		if c.valid[i>>6]&(1<<uint(i&63)) == 0 {
+			c.nulls--
+		}
+		c.valid[i>>6] &^= 1 << uint(i&63)
+	}
+	c.n = n
+	c.valid = c.valid[:(n+63)>>6]
+	switch {
+	case c.f != nil && len(c.f) > n:
+		c.f = c.f[:n]
+	case c.i != nil && len(c.i) > n:
+		c.i = c.i[:n]
+	case c.b != nil && len(c.b) > n:
+		c.b = c.b[:n]
+	}
+	if len(c.codes) > n {
+		c.codes = c.codes[:n]
+	}
+	if len(c.s) > n {
+		c.s = c.s[:n]
+	}
+}
+
 // col finds or adds the column for a field; nil when the builder is fixed
 // and the field unknown.
 func (b *Builder) col(name []byte, force bool) *column {

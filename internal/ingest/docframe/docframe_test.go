@@ -160,3 +160,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestAddJSON(t *testing.T) {
+	b := New(0)
+	msgs := []string{
+		`{"a":{"b":1,"c":"x\"y\u00e9\ud83d\ude00"},"arr":[1,{"k":[2]}],"f":-1.5e2,"t":true,"z":null}`,
+		`{"a":{"b":2},"arr":[],"f":3}`,
+		`{"a":{"b":3}, "f": 1,}`,    // malformed: dropped
+		`{"a":{"b":"three"},"f":1}`, // b becomes text during the sample
+	}
+	var bad int
+	for _, m := range msgs {
+		if err := b.AddJSON([]byte(m), false); err != nil {
+			if !errors.Is(err, ErrJSON) {
+				t.Errorf("%s: got %v, want ErrJSON", m, err)
+			}
+			bad++
+		}
+	}
+	f, err := b.Frame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad != 1 || f.NumRows() != 3 {
+		t.Fatalf("got %d bad, %d rows; want 1 and 3", bad, f.NumRows())
+	}
+	check := map[string][3]string{
+		"a.b": {"1", "2", "three"},
+		"a.c": {`x"yé😀`, "", ""},
+		"arr": {`[1,{"k":[2]}]`, "[]", ""},
+		"f":   {"-150", "3", "1"},
+		"t":   {"true", "", ""},
+	}
+	for name, want := range check {
+		c := f.Col(f.Index(name))
+		for i, w := range want {
+			if got := c.Format(i); got != w {
+				t.Errorf("%s[%d]: got %q, want %q", name, i, got, w)
+			}
+		}
+	}
+	e := New(0)
+	if err := e.AddJSON([]byte(`{"tags":["a","b"]}`), true); err != nil || e.Kind("tags.1") != frame.KindCategorical {
+		t.Errorf("explode: %v, kinds %v", err, e.Names())
+	}
+}
