@@ -2,43 +2,17 @@ package cli
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
-// importance returns feature importance from the bundle's first member that
-// reports it, keyed by design-matrix column name, and which member it was.
-func importance(b *bundle.Bundle) (map[string]float64, string) {
-	for _, m := range b.Members {
-		imp, ok := m.Model.(learn.Importancer)
-		if !ok {
-			continue
-		}
-		vals := imp.Importance()
-		feats := m.Prep.Features()
-		if len(vals) != len(feats) {
-			continue
-		}
-		out := make(map[string]float64, len(vals))
-		for i, f := range feats {
-			if !math.IsNaN(vals[i]) {
-				out[f.Name] = vals[i]
-			}
-		}
-		return out, m.Info.Learner
-	}
-	return nil, ""
-}
-
 func evaluationOf(b *bundle.Bundle, model, data string, metrics map[string]float64, y []float64, pred *bundle.Prediction) *report.Evaluation {
-	imp, src := importance(b)
+	imp, src := b.Importance()
 	return &report.Evaluation{Model: model, Data: data, Task: b.Manifest.Task.String(), Classes: b.Manifest.Classes,
 		Y: y, Pred: pred.Values, Proba: pred.Proba, Metrics: metrics, TrainMetrics: b.Manifest.Metrics["train"],
 		Importance: imp, ImportanceSource: src}

@@ -95,6 +95,7 @@ func (s *Server) apiRoutes() []Route {
 		Summary: "The caller's name and roles.", Response: Whoami{}, Handler: ok(s.whoami)})
 	rs = append(rs, s.runRoutes()...)
 	rs = append(rs, s.modelRoutes()...)
+	rs = append(rs, s.cardRoutes()...)
 	rs = append(rs, s.datasetRoutes()...)
 	rs = append(rs, s.accessRoutes()...)
 	rs = append(rs, s.auditRoutes()...)

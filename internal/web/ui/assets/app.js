@@ -142,15 +142,19 @@ function md(src) {
 }
 window.gyreMarkdown = md; // for tests
 
-// confirmDialog asks before a write; resolves true when confirmed.
-function confirmDialog(title, text, okText) {
+// confirmDialog asks before a write; resolves true when confirmed. With
+// field, the dialog has a text input (its initial value) and resolves the
+// value typed, or null when cancelled.
+function confirmDialog(title, text, okText, field) {
   return new Promise((resolve) => {
+    const input = field ? el('input', { id: 'dlg-input', 'aria-label': field.label, value: field.value, required: true }) : null;
     const d = el('dialog', { 'aria-labelledby': 'dlg-h' },
       el('h2', { id: 'dlg-h', text: title }), el('p', { text: text }),
-      el('form', { method: 'dialog', class: 'row' },
-        el('button', { value: 'cancel', text: 'Cancel' }),
-        el('button', { value: 'ok', class: 'primary', id: 'dlg-ok', text: okText || 'Confirm' })));
-    d.addEventListener('close', () => { resolve(d.returnValue === 'ok'); d.remove(); });
+      el('form', { method: 'dialog' }, input ? el('p', {}, el('label', { for: 'dlg-input', text: field.label + ' ' }), input) : null,
+        el('div', { class: 'row' },
+          el('button', { value: 'cancel', formnovalidate: true, text: 'Cancel' }),
+          el('button', { value: 'ok', class: 'primary', id: 'dlg-ok', text: okText || 'Confirm' }))));
+    d.addEventListener('close', () => { const ok = d.returnValue === 'ok'; resolve(field ? (ok ? input.value.trim() : null) : ok); d.remove(); });
     document.body.append(d);
     d.showModal();
   });
@@ -267,10 +271,370 @@ pages.runs = async function () {
   await load();
 };
 
+
+// ---- run ----
+const NOTE_TAG = 'mlflow.note.content'; // MLflow's note tag
+pages.run = async function () {
+  const node = $('run');
+  const run = await api('/runs/' + encodeURIComponent(ARGS.run_id));
+  const canEdit = CAN_EDIT; // the server refuses writes below editor on the experiment
+  document.title = (run.name || run.run_id.slice(0, 8)) + ' · Gyre';
+  const head = el('div', {},
+    el('h1', {}, 'Run ', el('span', { text: run.name || run.run_id.slice(0, 8) })),
+    el('p', { class: 'muted' }, 'experiment ', el('a', { href: '/experiments/' + encodeURIComponent(run.experiment_id), text: run.experiment }),
+      ' · ', run.status, ' · started ', when(run.start_time), run.end_time ? ' · took ' + dur(run.start_time, run.end_time) : '',
+      run.user ? ' · by ' + run.user : '', run.parent_id ? ' · parent ' : '', run.parent_id ? runLink(run.parent_id) : ''));
+  const metricKeys = Object.keys(run.metrics || {}).sort();
+  const chartsNode = el('div', { class: 'grid', id: 'metric-charts' });
+  const noteView = el('div', { class: 'note card', id: 'note-view' });
+  const tags = Object.assign({}, run.tags || {});
+  const note = tags[NOTE_TAG] || '';
+  delete tags[NOTE_TAG];
+  const showNote = (text) => { if (text) noteView.innerHTML = md(text); else fill(noteView, el('p', { class: 'muted', text: 'No notes.' })); };
+  showNote(note);
+  const noteBox = el('div', {}, el('h2', { text: 'Notes' }), noteView);
+  if (canEdit) {
+    const area = el('textarea', { id: 'note-edit', 'aria-label': 'notes (markdown)', maxlength: '6000' });
+    area.value = note;
+    const form = el('form', { hidden: true, id: 'note-form' }, area, el('div', { class: 'row' },
+      el('button', { type: 'submit', class: 'primary', id: 'note-save', text: 'Save notes' }), el('button', { type: 'button', text: 'Cancel', onclick: () => { form.hidden = true; } })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try { await api('/runs/' + run.run_id + '/tags', { method: 'POST', body: { tags: { [NOTE_TAG]: area.value } } }); showNote(area.value); form.hidden = true; }
+      catch (e) { showError(noteView, e); }
+    });
+    noteBox.append(el('button', { type: 'button', id: 'note-edit-btn', text: 'Edit notes', onclick: () => { form.hidden = false; area.focus(); } }), form);
+  }
+  const arts = run.artifacts || [];
+  const artList = arts.length ? table([
+    { head: 'artifact', cell: (a) => el('a', { href: '/api/v1/runs/' + run.run_id + '/artifacts/' + a.name.split('/').map(encodeURIComponent).join('/'), text: a.name }) },
+    { head: 'size', cell: (a) => a.size, num: true },
+    { head: '', cell: (a) => /\.(html?|txt|json|csv|ya?ml|md|log|png|svg)$/i.test(a.name) ? el('button', { type: 'button', class: 'link', text: 'view', onclick: () => view(a.name) }) : '' },
+  ], arts, { label: 'Artifacts' }) : el('p', { class: 'muted', text: 'No artifacts.' });
+  const frame = el('div', { id: 'artifact-view' });
+  function view(name) {
+    fill(frame, el('h3', { text: name }), el('iframe', { class: 'report', title: 'artifact ' + name, sandbox: 'allow-scripts',
+      src: '/api/v1/runs/' + run.run_id + '/artifacts/' + name.split('/').map(encodeURIComponent).join('/') + '?inline=1' }));
+  }
+  const lineage = el('div', { class: 'lineage' },
+    (run.datasets || []).map((d) => el('a', { class: 'node', href: '/data/' + encodeURIComponent(d.name), text: d.name + '@' + d.version + (d.role ? ' (' + d.role + ')' : '') })),
+    (run.datasets || []).length ? el('span', { class: 'arrow', text: '→' }) : null,
+    el('span', { class: 'node', text: 'this run' }));
+  const board = el('div', { id: 'leaderboard' });
+  fill(node, head,
+    el('h2', { text: 'Metrics' }), kvTable(run.metrics, 'Metrics'), chartsNode,
+    el('h2', { text: 'Parameters' }), kvTable(run.params, 'Parameters'),
+    noteBox,
+    el('h2', { text: 'Lineage' }), lineage,
+    board,
+    el('h2', { text: 'Artifacts' }), artList, frame,
+    el('h2', { text: 'Tags' }), kvTable(tags, 'Tags'));
+  const report = arts.find((a) => /report.*\.html$|\.html$/i.test(a.name));
+  if (report) view(report.name);
+  // Metric histories: one chart per metric logged at more than one step.
+  for (const k of metricKeys.slice(0, 24)) {
+    const hist = await api('/runs/' + run.run_id + '/metrics/' + encodeURIComponent(k));
+    const pts = (hist.items || []).filter((m) => m.value !== null).map((m) => [m.step, m.value]);
+    if (pts.length < 2) continue;
+    const box = chartBox('metric ' + k + ' over steps');
+    chartsNode.append(box);
+    chart(box, lineOption(k, [{ name: k, data: pts }]));
+  }
+  // AutoML: child runs are the trials.
+  const kids = await api('/runs?' + new URLSearchParams({ filter: "attributes.parent_id = '" + run.run_id + "'", max_results: 1000 }));
+  const trials = kids.runs || [];
+  if (trials.length) {
+    const mk = Object.keys(trials[0].metrics || {}).sort();
+    const score = mk.find((k) => /^(valid|val|cv)[._]/.test(k)) || mk[0];
+    fill(board, el('h2', { text: 'AutoML trials (' + trials.length + ')' }));
+    if (score) {
+      const byTime = trials.slice().sort((a, b) => new Date(a.start_time) - new Date(b.start_time));
+      const pts = byTime.map((t, i) => [i + 1, t.metrics[score]]).filter((p) => p[1] !== undefined && p[1] !== null);
+      const box = chartBox('search trajectory of ' + score);
+      board.append(box);
+      chart(box, Object.assign(lineOption('search trajectory: ' + score, [{ name: score, data: pts }], 'trial'), { series: [{ name: score, type: 'scatter', data: pts, symbolSize: 6 }] }));
+      const higher = !/loss|error|rmse|mae|mse/i.test(score);
+      trials.sort((a, b) => ((b.metrics[score] ?? -Infinity) - (a.metrics[score] ?? -Infinity)) * (higher ? 1 : -1));
+    }
+    const pk = [...new Set(trials.flatMap((t) => Object.keys(t.params || {})))].sort().slice(0, 6);
+    board.append(el('div', { class: 'table-wrap card' }, table([
+      { head: '#', cell: (t, i) => i + 1, num: true },
+      { head: 'trial', cell: (t) => runLink(t.run_id, t.name) },
+      ...mk.slice(0, 5).map((k) => ({ head: k, cell: (t) => t.metrics[k], num: true })),
+      ...pk.map((k) => ({ head: k, cell: (t) => t.params[k] })),
+    ], trials.slice(0, 200), { label: 'AutoML leaderboard' })));
+  }
+};
+
+// ---- compare ----
+pages.compare = async function () {
+  const node = $('compare');
+  const ids = (params().get('runs') || '').split(',').filter(Boolean);
+  if (ids.length < 2) { fill(node, el('p', { class: 'muted', text: 'Select two or more runs in a runs table to compare them.' })); return; }
+  const runs = await Promise.all(ids.map((id) => api('/runs/' + encodeURIComponent(id))));
+  const label = (r) => r.name || r.run_id.slice(0, 8);
+  const pkeys = [...new Set(runs.flatMap((r) => Object.keys(r.params || {})))].sort();
+  const mkeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics || {})))].sort();
+  const differs = (k, ent) => new Set(runs.map((r) => JSON.stringify((r[ent] || {})[k]))).size > 1;
+  const runCols = runs.map((r) => ({ head: runLink(r.run_id, label(r)), cell: (k) => k.v(r) }));
+  const rowsP = pkeys.map((k) => ({ k: k, diff: differs(k, 'params'), v: (r) => (r.params || {})[k] ?? '—' }));
+  const rowsM = mkeys.map((k) => ({ k: k, diff: differs(k, 'metrics'), num: true, v: (r) => (r.metrics || {})[k] ?? '—' }));
+  const onlyDiff = el('input', { type: 'checkbox', id: 'only-diff', checked: params().get('diff') === '1' });
+  const ptab = el('div', { class: 'table-wrap card', id: 'param-table' });
+  const drawParams = () => {
+    const rows = onlyDiff.checked ? rowsP.filter((r) => r.diff) : rowsP;
+    fill(ptab, table([{ head: 'parameter', cell: (k) => k.diff ? el('strong', { text: k.k + ' ≠' }) : k.k }, ...runCols], rows, { label: 'Parameters side by side', rowClass: (k) => k.diff ? 'diff' : null }));
+  };
+  onlyDiff.addEventListener('change', () => { const p = params(); if (onlyDiff.checked) p.set('diff', '1'); else p.delete('diff'); setQuery(p); drawParams(); });
+  const curves = el('div', { class: 'grid', id: 'curves' });
+  const metricSel = el('select', { id: 'pc-metric', 'aria-label': 'metric for the parallel coordinates' }, mkeys.map((k) => el('option', { value: k, text: k })));
+  const sx = el('select', { id: 'sc-param', 'aria-label': 'parameter on the x axis' }, pkeys.map((k) => el('option', { value: k, text: k })));
+  const sy = el('select', { id: 'sc-metric', 'aria-label': 'metric on the y axis' }, mkeys.map((k) => el('option', { value: k, text: k })));
+  const q = params();
+  if (q.get('metric') && mkeys.includes(q.get('metric'))) { metricSel.value = q.get('metric'); sy.value = q.get('metric'); }
+  if (q.get('param') && pkeys.includes(q.get('param'))) sx.value = q.get('param');
+  const pc = chartBox('parallel coordinates of parameters against the metric', 'tall');
+  const sc = chartBox('parameter against metric scatter', 'tall');
+  fill(node,
+    el('h2', { text: 'Parameters' }), el('label', {}, onlyDiff, ' only differences'), ptab,
+    el('h2', { text: 'Metrics' }), el('div', { class: 'table-wrap card' }, table([{ head: 'metric', cell: (k) => k.diff ? el('strong', { text: k.k }) : k.k }, ...runCols], rowsM, { label: 'Metrics side by side', rowClass: (k) => k.diff ? 'diff' : null })),
+    el('h2', { text: 'Metric curves' }), curves,
+    el('h2', { text: 'Parallel coordinates' }), el('div', { class: 'row' }, el('label', { for: 'pc-metric', text: 'metric' }), metricSel), pc,
+    el('h2', { text: 'Parameter against metric' }), el('div', { class: 'row' }, el('label', { for: 'sc-param', text: 'x' }), sx, el('label', { for: 'sc-metric', text: 'y' }), sy), sc);
+  drawParams();
+  const num = (v) => { const n = parseFloat(v); return isFinite(n) && String(v).trim() !== '' ? n : null; };
+  let pcChart = null, scChart = null;
+  const drawPC = () => {
+    const m = metricSel.value;
+    const dims = pkeys.filter((k) => runs.some((r) => (r.params || {})[k] !== undefined)).slice(0, 12);
+    const axes = dims.map((k, i) => {
+      const vals = runs.map((r) => (r.params || {})[k]);
+      const numeric = vals.every((v) => v === undefined || num(v) !== null);
+      return numeric ? { dim: i, name: k } : { dim: i, name: k, type: 'category', data: [...new Set(vals.map((v) => v ?? '—'))] };
+    });
+    axes.push({ dim: dims.length, name: m });
+    const data = runs.map((r) => ({ name: label(r), value: [...dims.map((k, i) => { const v = (r.params || {})[k]; return axes[i].type === 'category' ? (v ?? '—') : num(v); }), (r.metrics || {})[m] ?? null] }));
+    const opt = { tooltip: {}, parallelAxis: axes, parallel: { left: 60, right: 80, top: 40, bottom: 30 }, series: [{ type: 'parallel', lineStyle: { width: 2 }, data: data }] };
+    if (pcChart) pcChart.setOption(opt, true); else pcChart = chart(pc, opt);
+  };
+  const drawSC = () => {
+    const x = sx.value, y = sy.value;
+    const vals = runs.map((r) => (r.params || {})[x]);
+    const numeric = vals.every((v) => v === undefined || num(v) !== null);
+    const data = runs.map((r) => ({ name: label(r), value: [numeric ? num((r.params || {})[x]) : ((r.params || {})[x] ?? '—'), (r.metrics || {})[y] ?? null] }));
+    const opt = { tooltip: { formatter: (p) => p.name + ': ' + p.value.join(', ') }, grid: { left: 60, right: 20, top: 20, bottom: 40 },
+      xAxis: numeric ? { type: 'value', name: x, scale: true, nameLocation: 'middle', nameGap: 24 } : { type: 'category', name: x, data: [...new Set(vals.map((v) => v ?? '—'))] },
+      yAxis: { type: 'value', name: y, scale: true }, series: [{ type: 'scatter', symbolSize: 10, data: data }] };
+    if (scChart) scChart.setOption(opt, true); else scChart = chart(sc, opt);
+  };
+  const keep = () => { const p = params(); p.set('metric', metricSel.value); p.set('param', sx.value); setQuery(p); };
+  metricSel.addEventListener('change', () => { keep(); drawPC(); });
+  sx.addEventListener('change', () => { keep(); drawSC(); });
+  sy.addEventListener('change', () => { keep(); drawSC(); });
+  if (mkeys.length) { drawPC(); if (pkeys.length) drawSC(); }
+  // Curves: every metric any run logged at more than one step, overlaid.
+  const hists = await Promise.all(runs.map((r) => Promise.all(Object.keys(r.metrics || {}).sort().map((k) =>
+    api('/runs/' + r.run_id + '/metrics/' + encodeURIComponent(k)).then((h) => [k, (h.items || []).filter((m) => m.value !== null).map((m) => [m.step, m.value])])))));
+  let drawn = 0;
+  for (const k of mkeys) {
+    const series = runs.map((r, i) => ({ name: label(r), data: (hists[i].find((h) => h[0] === k) || [k, []])[1] })).filter((s) => s.data.length);
+    if (!series.some((s) => s.data.length > 1)) continue;
+    const box = chartBox('curves of ' + k + ' for the compared runs');
+    box.dataset.metric = k;
+    curves.append(box);
+    chart(box, lineOption(k, series));
+    drawn++;
+  }
+  if (!drawn) curves.append(el('p', { class: 'muted', text: 'No metric was logged at more than one step.' }));
+};
+
+// ---- models ----
+pages.models = async function () {
+  const node = $('models');
+  const models = await all('/models');
+  if (!models.length) { fill(node, el('p', { class: 'muted', text: 'No registered models: `gyre train --register NAME` makes one.' })); return; }
+  fill(node, table([
+    { head: 'model', cell: (m) => el('a', { href: '/models/' + encodeURIComponent(m.name), text: m.name }) },
+    { head: 'latest', cell: (m) => m.latest_version, num: true },
+    { head: 'aliases', cell: (m) => el('span', {}, Object.entries(m.aliases || {}).map(([a, v]) => el('span', { class: 'badge alias', text: a + ' → ' + v }))) },
+    { head: 'description', cell: (m) => m.description || '' },
+    { head: 'updated', cell: (m) => when(m.updated) },
+  ], models, { label: 'Registered models' }));
+};
+
+pages.model = async function () {
+  const node = $('model');
+  const name = ARGS.name;
+  const canEdit = ARGS.can_edit_model === 'true';
+  document.title = name + ' · Gyre';
+  const [model, versions, history] = await Promise.all([api('/models/' + encodeURIComponent(name)), all('/models/' + encodeURIComponent(name) + '/versions'), api('/models/' + encodeURIComponent(name) + '/alias-history')]);
+  const runs = {};
+  await Promise.all(versions.filter((v) => v.run_id).map((v) => api('/runs/' + v.run_id).then((r) => { runs[v.version] = r; }, () => {})));
+  const mkeys = [...new Set(Object.values(runs).flatMap((r) => Object.keys(r.metrics || {})))].sort().slice(0, 6);
+  const status = el('p', { id: 'model-status', role: 'status' });
+  async function promote(v) {
+    const aliases = Object.entries(model.aliases || {}).map(([a, n]) => '@' + a + ' → v' + n).join(', ') || 'none yet';
+    const alias = await confirmDialog('Promote ' + name + ' version ' + v.version, 'Point an alias at version ' + v.version + ' (aliases now: ' + aliases + '). Serving that resolves ' + name + '@ALIAS will use it. This is recorded in the audit trail.', 'Move alias', { label: 'alias', value: 'production' });
+    if (!alias) return;
+    try { await api('/models/' + encodeURIComponent(name) + '/aliases/' + encodeURIComponent(alias), { method: 'PUT', body: { version: v.version } }); location.reload(); }
+    catch (e) { status.textContent = e.message; status.className = 'error'; }
+  }
+  async function archive(v) {
+    const ok = await confirmDialog('Archive version ' + v.version, 'Move ' + name + ' version ' + v.version + ' to the Archived stage? Its aliases stay; this is recorded in the audit trail.', 'Archive');
+    if (!ok) return;
+    try { await api('/models/' + encodeURIComponent(name) + '/versions/' + v.version + '/stage', { method: 'PUT', body: { stage: 'Archived' } }); location.reload(); }
+    catch (e) { status.textContent = e.message; status.className = 'error'; }
+  }
+  const cols = [
+    { head: 'version', cell: (v) => el('a', { href: '/models/' + encodeURIComponent(name) + '/versions/' + v.version, text: 'v' + v.version }) },
+    { head: 'aliases', cell: (v) => el('span', {}, (v.aliases || []).map((a) => el('span', { class: 'badge alias', text: '@' + a }))) },
+    { head: 'stage', cell: (v) => v.stage },
+    ...mkeys.map((k) => ({ head: k, num: true, cell: (v) => (runs[v.version] ? runs[v.version].metrics[k] : undefined) })),
+    { head: 'run', cell: (v) => v.run_id ? runLink(v.run_id) : '' },
+    { head: 'created', cell: (v) => when(v.created) + (v.created_by ? ' by ' + v.created_by : '') },
+  ];
+  if (canEdit) cols.push({ head: 'actions', cell: (v) => el('span', { class: 'row' },
+    el('button', { type: 'button', class: 'promote', 'data-version': v.version, text: 'Promote…', onclick: () => promote(v) }),
+    v.stage !== 'Archived' ? el('button', { type: 'button', class: 'archive danger', 'data-version': v.version, text: 'Archive', onclick: () => archive(v) }) : null) });
+  const audit = el('div', { id: 'model-audit' });
+  fill(node, el('h1', { text: name }), model.description ? el('p', { text: model.description }) : null, status,
+    el('h2', { text: 'Versions' }), el('div', { class: 'card table-wrap' }, table(cols, versions, { label: 'Versions' })),
+    el('h2', { text: 'Alias history' }), (history.items || []).length ? table([
+      { head: 'when', cell: (h) => when(h.time) }, { head: 'alias', cell: (h) => '@' + h.alias },
+      { head: 'from', cell: (h) => h.from_version || '—' }, { head: 'to', cell: (h) => h.to_version || 'removed' }, { head: 'by', cell: (h) => h.user }], history.items, { label: 'Alias history' }) : el('p', { class: 'muted', text: 'No alias has been set.' }),
+    audit);
+  if (IS_ADMIN) {
+    const entries = await api('/audit?model=' + encodeURIComponent(name) + '&max_results=50');
+    fill(audit, el('h2', { text: 'Audit trail' }), auditTable(entries.items || []));
+  }
+};
+
+function auditTable(items) {
+  if (!items.length) return el('p', { class: 'muted', text: 'No entries.' });
+  const short = (j) => { if (!j) return ''; const s = JSON.stringify(j); return s.length > 120 ? s.slice(0, 117) + '…' : s; };
+  return el('div', { class: 'table-wrap card' }, table([
+    { head: 'when', cell: (e) => when(e.time) }, { head: 'who', cell: (e) => e.actor.name + (e.actor.kind ? ' (' + e.actor.kind + ')' : '') },
+    { head: 'action', cell: (e) => e.action }, { head: 'resource', cell: (e) => e.resource_kind + ' ' + e.resource },
+    { head: 'before', cell: (e) => short(e.before) }, { head: 'after', cell: (e) => short(e.after) }], items, { label: 'Audit trail' }));
+}
+
+pages.version = async function () {
+  const node = $('version');
+  const name = ARGS.name, ver = ARGS.version;
+  const base = '/models/' + encodeURIComponent(name) + '/versions/' + encodeURIComponent(ver);
+  const [v, lin] = await Promise.all([api(base), api(base + '/lineage')]);
+  let card = null, cardErr = null;
+  try { card = await api(base + '/card'); } catch (e) { cardErr = e; }
+  document.title = name + ' v' + ver + ' · Gyre';
+  const run = lin.run;
+  const graph = el('div', { class: 'lineage', id: 'lineage', role: 'list', 'aria-label': 'lineage' },
+    (lin.datasets || []).map((d) => el('a', { role: 'listitem', class: 'node', href: '/data/' + encodeURIComponent(d.name), text: 'data ' + d.name + '@' + d.version })),
+    (lin.datasets || []).length ? el('span', { class: 'arrow', text: '→' }) : null,
+    run ? el('a', { role: 'listitem', class: 'node', href: '/runs/' + run.run_id, text: 'run ' + (run.name || run.run_id.slice(0, 8)) }) : null,
+    run ? el('span', { class: 'arrow', text: '→' }) : null,
+    el('span', { role: 'listitem', class: 'node', text: name + ' v' + ver }),
+    (v.aliases || []).length ? el('span', { class: 'arrow', text: '→' }) : null,
+    (v.aliases || []).map((a) => el('span', { role: 'listitem', class: 'node badge alias', text: '@' + a })));
+  const parts = [el('h1', { text: name + ' version ' + ver }),
+    el('p', { class: 'muted', text: 'stage ' + v.stage + ' · registered ' + when(v.created) + (v.created_by ? ' by ' + v.created_by : '') }),
+    el('h2', { text: 'Lineage' }), graph, (lin.missing || []).length ? el('p', { class: 'warn', text: 'missing: ' + lin.missing.join(', ') }) : null];
+  if (card) {
+    const splits = Object.keys(card.metrics || {}).sort();
+    const mnames = [...new Set(splits.flatMap((s) => Object.keys(card.metrics[s])))].sort();
+    parts.push(el('h2', { text: 'Scores at training' }), mnames.length ? table([{ head: 'metric', cell: (m) => m }, ...splits.map((s) => ({ head: s, num: true, cell: (m) => card.metrics[s][m] }))], mnames, { label: 'Scores' }) : el('p', { class: 'muted', text: 'None recorded.' }));
+    parts.push(el('p', { class: 'muted', text: card.task + ' of ' + card.target + (card.classes ? ' (' + card.classes.join(', ') + ')' : '') + (card.train_rows ? ' · ' + card.train_rows + ' training rows' : '') + ' · ' + (card.signed ? 'signed' : 'unsigned') + (card.reference ? ' · carries its drift reference' : '') }));
+    const imp = Object.entries(card.importance || {}).sort((a, b) => b[1] - a[1]).slice(0, 25);
+    if (imp.length) {
+      const box = chartBox('feature importance', 'tall');
+      box.id = 'importance';
+      parts.push(el('h2', { text: 'Feature importance (' + card.importance_source + ')' }), box);
+      setTimeout(() => chart(box, { grid: { left: 160, right: 20, top: 10, bottom: 30 }, tooltip: {}, xAxis: { type: 'value' }, yAxis: { type: 'category', inverse: true, data: imp.map((p) => p[0]) }, series: [{ type: 'bar', data: imp.map((p) => p[1]) }] }), 0);
+    }
+    parts.push(el('h2', { text: 'Input schema' }), table([{ head: 'column', cell: (f) => f.name }, { head: 'type', cell: (f) => f.type }, { head: 'role', cell: (f) => f.role }], card.input || [], { label: 'Input schema' }));
+    parts.push(el('h2', { text: 'Members' }), table([{ head: 'learner', cell: (m) => m.learner }, { head: 'weight', cell: (m) => m.weight, num: true }, { head: 'params', cell: (m) => Object.entries(m.params || {}).map(([k, x]) => k + '=' + x).join(' ') }], card.members || [], { label: 'Members' }));
+  } else if (cardErr) {
+    parts.push(el('p', { class: 'muted', text: 'No model card: ' + cardErr.message }));
+  }
+  if (run) parts.push(el('h2', { text: 'Training run metrics' }), kvTable(run.metrics, 'Run metrics'));
+  fill(node, parts);
+};
+
+// ---- data ----
+pages.data = async function () {
+  const node = $('datasets');
+  const sets = await all('/datasets');
+  if (!sets.length) { fill(node, el('p', { class: 'muted', text: 'No data set versions: `gyre data version FILE` makes one.' })); return; }
+  const cols = Object.keys(sets[0]);
+  fill(node, table([{ head: 'data set', cell: (d) => el('a', { href: '/data/' + encodeURIComponent(d.name), text: d.name }) },
+    ...cols.filter((c) => c !== 'name').map((c) => ({ head: c.replace(/_/g, ' '), cell: (d) => /time|created|updated|latest_at/.test(c) ? when(d[c]) : (typeof d[c] === 'object' ? JSON.stringify(d[c]) : d[c]) }))], sets, { label: 'Data sets' }));
+};
+
+pages.dataset = async function () {
+  const node = $('dataset');
+  const name = ARGS.name;
+  document.title = name + ' · Gyre';
+  const versions = await all('/datasets/' + encodeURIComponent(name) + '/versions');
+  const q = params();
+  const sel = parseInt(q.get('version') || (versions[0] && versions[0].version) || '0', 10);
+  const cur = versions.find((v) => v.version === sel) || versions[0];
+  const parts = [el('h1', { text: 'Data set ' + name }), table([
+    { head: 'version', cell: (v) => el('a', { href: '?version=' + v.version, 'aria-current': v.version === cur.version ? 'true' : null, text: 'v' + v.version }) },
+    { head: 'rows', cell: (v) => v.summary.rows, num: true }, { head: 'columns', cell: (v) => (v.summary.columns || []).length, num: true },
+    { head: 'source', cell: (v) => v.source }, { head: 'format', cell: (v) => v.format }, { head: 'created', cell: (v) => when(v.created) + (v.created_by ? ' by ' + v.created_by : '') }], versions, { label: 'Versions' })];
+  if (cur) {
+    const cs = cur.summary.columns || [];
+    parts.push(el('h2', { text: 'Profile of v' + cur.version + ' (' + cur.summary.rows + ' rows)' }), cur.summary.note ? el('p', { class: 'muted', text: cur.summary.note }) : null,
+      el('div', { class: 'table-wrap card' }, table([{ head: 'column', cell: (c) => c.name }, { head: 'kind', cell: (c) => c.kind }, { head: 'missing', num: true, cell: (c) => c.missing },
+        { head: 'distinct', num: true, cell: (c) => c.distinct }, { head: 'mean', num: true, cell: (c) => c.mean }, { head: 'std', num: true, cell: (c) => c.std },
+        { head: 'min', num: true, cell: (c) => c.min }, { head: 'max', num: true, cell: (c) => c.max }, { head: 'top', cell: (c) => c.top }], cs, { label: 'Column profile' })));
+    const box = chartBox('missing share by column');
+    box.id = 'missing-chart';
+    parts.push(box);
+    setTimeout(() => chart(box, { title: { text: 'missing values by column', textStyle: { fontSize: 13 } }, grid: { left: 50, right: 10, top: 32, bottom: 60 }, tooltip: {}, xAxis: { type: 'category', data: cs.map((c) => c.name), axisLabel: { rotate: 30 } }, yAxis: { type: 'value' }, series: [{ type: 'bar', data: cs.map((c) => c.missing) }] }), 0);
+    const prev = versions.find((v) => v.version < cur.version);
+    if (prev) {
+      const d = await api('/datasets/' + encodeURIComponent(name) + '/diff?from=' + prev.version + '&to=' + cur.version);
+      parts.push(el('h2', { text: 'Changes from v' + prev.version + ' to v' + cur.version }),
+        el('p', { text: d.same_content ? 'Same bytes.' : 'rows ' + d.rows_from + ' → ' + d.rows_to + (d.added_columns ? ' · added ' + d.added_columns.join(', ') : '') + (d.removed_columns ? ' · removed ' + d.removed_columns.join(', ') : '') }),
+        (d.changed_columns || []).length ? table([{ head: 'column', cell: (c) => c.column }, { head: 'changes', cell: (c) => c.changes.map((x) => x.stat + ' ' + x.from + ' → ' + x.to).join('; ') }], d.changed_columns, { label: 'Changed columns' }) : null);
+    }
+  }
+  fill(node, parts);
+};
+
+// ---- admin ----
+pages.admin = async function () {
+  const node = $('admin');
+  const q = params();
+  const [accounts, audit] = await Promise.all([all('/accounts'), api('/audit?' + new URLSearchParams(Object.assign({ max_results: '100' }, q.get('action') ? { action: q.get('action') } : {}, q.get('user') ? { user: q.get('user') } : {})))]);
+  const tokens = {};
+  await Promise.all(accounts.map((a) => api('/accounts/' + encodeURIComponent(a.name) + '/tokens').then((t) => { tokens[a.name] = t.items || []; })));
+  const now = Date.now();
+  const af = el('form', { class: 'filter', role: 'search' },
+    el('label', { for: 'audit-user', text: 'user' }), el('input', { id: 'audit-user', name: 'user', value: q.get('user') || '' }),
+    el('label', { for: 'audit-action', text: 'action' }), el('input', { id: 'audit-action', name: 'action', value: q.get('action') || '', placeholder: 'model.alias' }),
+    el('button', { type: 'submit', text: 'Filter' }));
+  fill(node,
+    el('h2', { text: 'Accounts' }), el('div', { class: 'card table-wrap' }, table([
+      { head: 'account', cell: (a) => a.name }, { head: 'kind', cell: (a) => a.kind }, { head: 'roles', cell: (a) => (a.grants || []).map((g) => g.role + (g.resource === 'server' ? '' : ' on ' + g.resource)).join(', ') },
+      { head: 'password', cell: (a) => a.has_password ? 'yes' : 'no' },
+      { head: 'active tokens', num: true, cell: (a) => (tokens[a.name] || []).filter((t) => !t.revoked && (!t.expires || new Date(t.expires) > now)).length },
+      { head: 'created', cell: (a) => when(a.created) }], accounts, { label: 'Accounts' })),
+    el('h2', { text: 'Tokens' }), el('div', { class: 'card table-wrap' }, table([
+      { head: 'id', cell: (t) => t.id }, { head: 'account', cell: (t) => t.account }, { head: 'description', cell: (t) => t.description || '' },
+      { head: 'state', cell: (t) => t.revoked ? 'revoked' : (t.expires && new Date(t.expires) <= now ? 'expired' : 'active') },
+      { head: 'expires', cell: (t) => when(t.expires) }, { head: 'last used', cell: (t) => when(t.last_used) }], Object.values(tokens).flat(), { label: 'Tokens' })),
+    el('h2', { text: 'Audit trail' }), af, auditTable(audit.items || []));
+};
+
 // ---- start ----
 const fn = pages[B.page];
 if (fn) {
-  fn().catch((e) => { const m = document.getElementById('main'); if (!(e instanceof APIError && e.status === 401)) m.prepend(el('p', { class: 'error', role: 'alert', text: String(e.message || e) })); });
+  fn().catch((e) => {
+    if (e instanceof APIError && e.status === 401) return;
+    if (!(e instanceof APIError)) console.error(e); // a bug, not a refusal
+    document.getElementById('main').prepend(el('p', { class: 'error', role: 'alert', text: String(e.message || e) }));
+  });
 }
 window.gyrePages = pages;
 })();

@@ -1,0 +1,325 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium (GYRE_CHROMIUM overrides).
+func chromiumPath() string {
+	if p := os.Getenv("GYRE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	p, _ := exec.LookPath("chromium")
+	return p
+}
+
+// browser is one headless Chromium with a tab, recording what every page
+// does wrong: console errors, uncaught exceptions and requests to any host
+// but the server.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	dir  string // screenshots
+
+	mu       sync.Mutex
+	problems []string
+	allow    []string // substrings of expected errors (a 403 the test asks for)
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	exe := chromiumPath()
+	if exe == "" {
+		t.Skip("browser tests need Chromium (apt-get install chromium, or GYRE_CHROMIUM=path): skipped")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1360, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("no-pings", true), chromedp.Flag("disable-default-apps", true),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	b := &browser{t: t, base: base, dir: shotDir(t)}
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
+	t.Cleanup(func() { cancel(); cancelA() })
+	b.ctx = ctx
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium %s: %v", exe, err)
+	}
+	return b
+}
+
+func (b *browser) listen(ev any) {
+	var p string
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			p = "console.error: " + strings.Join(parts, " ")
+		}
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		p = fmt.Sprintf("exception: %s %s:%d", d.Text, d.URL, d.LineNumber)
+		if d.Exception != nil {
+			p += " " + d.Exception.Description
+		}
+	case *log.EventEntryAdded:
+		if ev.Entry.Level == log.EntryLevelError {
+			p = "log error: " + ev.Entry.Text + " " + ev.Entry.URL
+		}
+	case *network.EventRequestWillBeSent:
+		u := ev.Request.URL
+		if !strings.HasPrefix(u, b.base) && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") && u != "about:blank" {
+			p = "request to another host: " + u
+		}
+	}
+	if p == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, a := range b.allow {
+		if strings.Contains(p, a) {
+			return
+		}
+	}
+	b.problems = append(b.problems, p)
+}
+
+// check fails the test with every problem seen so far, and clears them.
+func (b *browser) check(step string) {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("%s: %s", step, p)
+	}
+	b.problems = nil
+}
+
+func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.shot("failed-" + step)
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// eval evaluates a JavaScript expression (awaiting a promise).
+func eval[T any](b *browser, step, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.shot("failed-" + step)
+		b.t.Fatalf("%s: evaluate %s: %v", step, expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is true, across page
+// loads (an evaluation during a navigation fails and is retried).
+func (b *browser) waitFor(step, pred string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+pred+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.shot("failed-" + step)
+	b.t.Fatalf("%s: waiting for %s: %v", step, pred, last)
+}
+
+func (b *browser) shot(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, name+".png"), png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+func (b *browser) open(step, path, ready string) {
+	b.t.Helper()
+	b.do(step, chromedp.Navigate(b.base+path))
+	b.waitFor(step, ready)
+}
+
+// drawn is a predicate: the ECharts canvases inside sel exist and have
+// painted pixels (not only that the page loaded).
+func drawn(sel string, min int) string {
+	return fmt.Sprintf(`(() => { const cs = [...document.querySelectorAll(%q)]; if (cs.length < %d) return false;
+	  return cs.every((c) => { const g = c.getContext('2d'); const d = g.getImageData(0, 0, c.width, c.height).data;
+	    let n = 0; for (let i = 3; i < d.length; i += 16) if (d[i] > 0) n++; return n > 200; }); })()`, sel+" canvas", min)
+}
+
+func (b *browser) login(name, password string) {
+	b.t.Helper()
+	b.open("login page", "/experiments", `location.pathname === '/login' && !!document.querySelector('#password')`)
+	b.shot("login")
+	b.do("log in as "+name, chromedp.SetValue(chromedp.ID("name"), name), chromedp.SetValue(chromedp.ID("password"), password),
+		chromedp.Submit(chromedp.ID("password")))
+	b.waitFor("logged in as "+name, `location.pathname === '/experiments' && document.querySelectorAll('#experiments table tbody tr').length > 0`)
+}
+
+// TestBrowser drives the UI in headless Chromium on a seeded store: log in,
+// filter runs, open a run, compare two runs and see both curves drawn,
+// promote a version and see the audit row, and as a viewer see no promote
+// button and get 403 from the API; no page logs an error or asks another
+// host for anything.
+func TestBrowser(t *testing.T) {
+	e := newEnv(t)
+	s := e.seed()
+	b := newBrowser(t, e.URL)
+
+	b.login("alice", "password-of-alice")
+	b.shot("experiments")
+	b.check("experiments")
+
+	// Runs: the table, then a filter (kept in the URL), then a bad filter.
+	b.open("runs", "/experiments/"+s.experimentID, `document.querySelectorAll('#runs tbody tr').length === 15`)
+	b.shot("runs")
+	b.do("filter runs", chromedp.SetValue(chromedp.ID("filter"), "params.learner = 'gbdt' and metrics.valid_roc_auc > 0.815"),
+		chromedp.Submit(chromedp.ID("filter")))
+	b.waitFor("filtered runs", `document.querySelectorAll('#runs tbody tr').length === 2`)
+	if u := eval[string](b, "filter url", `location.search`); !strings.Contains(u, "filter=params.learner") {
+		t.Errorf("the filter is not in the URL: %q", u)
+	}
+	b.mu.Lock()
+	b.allow = append(b.allow, "status of 400")
+	b.mu.Unlock()
+	b.do("bad filter", chromedp.SetValue(chromedp.ID("filter"), "metrics.x >>> 1"), chromedp.Submit(chromedp.ID("filter")))
+	b.waitFor("bad filter message", `!document.getElementById('filter-error').hidden && document.getElementById('filter-error').textContent.length > 0`)
+	b.check("runs")
+	b.mu.Lock()
+	b.allow = nil
+	b.mu.Unlock()
+
+	// A shared URL gives the same view: sorted, filtered, with columns.
+	b.open("shared runs url", "/experiments/"+s.experimentID+"?filter="+strings.ReplaceAll("params.learner = 'random_forest'", " ", "+")+"&order=metrics.%60valid_roc_auc%60+ASC&cols=metrics.valid_roc_auc,params.learning_rate",
+		`document.querySelectorAll('#runs tbody tr').length === 4`)
+	if v := eval[bool](b, "sorted", `(() => { const cells = [...document.querySelectorAll('#runs tbody tr')].map((r) => parseFloat(r.cells[5].textContent)); return cells.every((v, i) => i === 0 || cells[i-1] <= v); })()`); !v {
+		t.Error("the runs are not sorted ascending by valid_roc_auc")
+	}
+	b.check("shared runs url")
+
+	// A run: metric charts drawn, the report inline, a markdown note saved.
+	b.open("run", "/runs/"+s.runs[0], drawn("#metric-charts .chart", 2)+` && !!document.querySelector('iframe.report')`)
+	b.do("edit note", chromedp.Click(chromedp.ID("note-edit-btn")),
+		chromedp.SetValue(chromedp.ID("note-edit"), "# Findings\n\n**lr 0.05** wins; <script>alert(1)</script>"),
+		chromedp.Click(chromedp.ID("note-save")))
+	b.waitFor("note saved", `!!document.querySelector('#note-view h2') && document.querySelector('#note-view strong').textContent === 'lr 0.05'`)
+	if n := eval[int](b, "note safe", `document.querySelectorAll('#note-view script').length`); n != 0 {
+		t.Error("the note's <script> became an element")
+	}
+	got, err := e.tr.Get(context.Background(), s.runs[0])
+	if err != nil || !strings.HasPrefix(got.Tags["mlflow.note.content"], "# Findings") {
+		t.Errorf("note not stored as mlflow.note.content: %v %q", err, got.Tags["mlflow.note.content"])
+	}
+	b.shot("run")
+	b.check("run")
+
+	// The AutoML search: leaderboard and trajectory.
+	b.open("automl run", "/runs/"+s.search, drawn("#leaderboard .chart", 1)+` && document.querySelectorAll('#leaderboard tbody tr').length === 6`)
+	b.shot("automl")
+	b.check("automl")
+
+	// Compare two runs: both curves overlaid on each metric's chart.
+	b.open("compare", "/compare?runs="+s.runs[0]+","+s.runs[5], drawn("#curves .chart", 2)+" && "+drawn("#compare .chart.tall", 2))
+	series := eval[int](b, "curve series", `echarts.getInstanceByDom(document.querySelector('#curves .chart[data-metric=valid_roc_auc]')).getOption().series.filter((s) => s.data.length === 40).length`)
+	if series != 2 {
+		t.Errorf("valid_roc_auc chart has %d curves of 40 steps, want 2", series)
+	}
+	if n := eval[int](b, "param diffs", `document.querySelectorAll('#param-table tr.diff').length`); n != 3 {
+		t.Errorf("%d parameters marked different, want 3 (learner, learning_rate, num_leaves)", n)
+	}
+	b.shot("compare")
+	b.check("compare")
+
+	// Models: promote version 2 to @production with the confirmation, then
+	// see the audit row.
+	b.open("models", "/models", `document.querySelectorAll('#models tbody tr').length === 1`)
+	b.shot("models")
+	b.open("model", "/models/titanic", `document.querySelectorAll('button.promote').length === 2`)
+	b.do("promote", chromedp.Click(chromedp.CSS(`button.promote[data-version="2"]`)))
+	b.waitFor("confirmation", `!!document.querySelector('dialog[open] #dlg-input')`)
+	b.shot("promote-confirm")
+	b.do("confirm", chromedp.Click(chromedp.ID("dlg-ok")))
+	b.waitFor("audit row", `[...document.querySelectorAll('#model-audit tbody tr')].some((r) => r.textContent.includes('model.alias.set') && r.textContent.includes('alice'))`)
+	if v, err := e.reg.Resolve(context.Background(), "titanic@production"); err != nil || v.Version != 2 {
+		t.Errorf("titanic@production after promote: %v %v", v, err)
+	}
+	b.shot("model")
+	b.check("model")
+
+	// A version page: importance drawn, input schema, lineage.
+	b.open("version", "/models/titanic/versions/2", drawn("#importance", 1)+` && document.querySelectorAll('#lineage .node').length >= 3`)
+	b.shot("version")
+	b.check("version")
+
+	// Data and admin.
+	b.open("data", "/data", `document.querySelectorAll('#datasets tbody tr').length === 1`)
+	b.open("dataset", "/data/titanic", drawn("#missing-chart", 1))
+	b.shot("dataset")
+	b.open("admin", "/admin", `[...document.querySelectorAll('#admin tbody tr')].some((r) => r.textContent.includes('model.alias.set'))`)
+	b.shot("admin")
+	b.check("data and admin")
+
+	// A viewer: no promote button, and the API refuses the write.
+	b.do("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	b.waitFor("logged out", `location.pathname === '/login'`)
+	b.login("vic", "password-of-vic")
+	b.open("model as viewer", "/models/titanic", `document.querySelectorAll('#model table[aria-label=Versions] tbody tr').length === 2`)
+	if n := eval[int](b, "promote buttons", `document.querySelectorAll('button.promote, button.archive').length`); n != 0 {
+		t.Errorf("a viewer sees %d promote/archive buttons", n)
+	}
+	if n := eval[int](b, "admin link", `document.querySelectorAll('a[href="/admin"]').length`); n != 0 {
+		t.Error("a viewer sees the Admin link")
+	}
+	b.mu.Lock()
+	b.allow = append(b.allow, "status of 403")
+	b.mu.Unlock()
+	code := eval[int](b, "viewer write", `fetch('/api/v1/models/titanic/aliases/production', {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({version: 1})}).then((r) => r.status)`)
+	if code != 403 {
+		t.Errorf("a viewer's alias move: %d, want 403", code)
+	}
+	b.shot("model-viewer")
+	b.check("viewer")
+}

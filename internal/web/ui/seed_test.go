@@ -1,0 +1,169 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/learn"
+	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/report"
+	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/gyre-ml/gyre/internal/train"
+)
+
+const titanic = "../../../examples/data/titanic/titanic.train.csv"
+
+var (
+	bundleOnce sync.Once
+	bundleData []byte
+	bundleErr  error
+)
+
+// titanicBundle is a real model: gradient boosting fitted on titanic.
+func titanicBundle(t testing.TB) []byte {
+	t.Helper()
+	bundleOnce.Do(func() {
+		ctx := context.Background()
+		f, err := ingest.Read(ctx, titanic, ingest.Options{})
+		if err != nil {
+			bundleErr = err
+			return
+		}
+		p, err := train.NewProblem(f, "Survived", learn.TaskInvalid)
+		if err != nil {
+			bundleErr = err
+			return
+		}
+		b, err := train.Fit(ctx, p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "20"}})
+		if err != nil {
+			bundleErr = err
+			return
+		}
+		bundleData, bundleErr = b.Encode()
+	})
+	if bundleErr != nil {
+		t.Fatal(bundleErr)
+	}
+	return bundleData
+}
+
+// seeded names what seed made.
+type seeded struct {
+	experimentID string
+	runs         []string // gbdt runs first, then forest runs
+	search       string   // the AutoML parent run
+}
+
+// seed fills the store as a small project would: an experiment with runs
+// of two learners (params, metric curves over steps, an HTML report), an
+// AutoML search with trials, a data set version of titanic, and a model
+// with two versions trained from the runs.
+func (e *env) seed() *seeded {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	s := &seeded{}
+	dv, err := e.ds.Version(ctx, titanic, "titanic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 8; i++ {
+		learner := "gbdt"
+		if i >= 4 {
+			learner = "random_forest"
+		}
+		lr := []string{"0.05", "0.1", "0.2", "0.3"}[i%4]
+		run, err := e.tr.Start(ctx, track.RunOptions{Experiment: "titanic", Name: fmt.Sprintf("%s-%d", learner, i), Command: "gyre train",
+			Params: map[string]string{"learner": learner, "learning_rate": lr, "num_leaves": fmt.Sprint(15 + 8*i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pts []track.Metric
+		final := 0.80 + 0.01*float64(i%4) + 0.005*rng.Float64()
+		for step := int64(0); step < 40; step++ {
+			v := final - 0.3*math.Exp(-float64(step)/8)
+			pts = append(pts, track.Metric{Key: "valid_roc_auc", Value: v, Step: step}, track.Metric{Key: "train_logloss", Value: 0.7 * math.Exp(-float64(step)/15), Step: step})
+		}
+		if err := run.LogMetrics(ctx, pts); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.LogDataset(ctx, "titanic", dv.Version.Version, "train"); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			var page bytes.Buffer
+			pg := &report.Page{Title: "Evaluation of gbdt-0", Sections: []*report.Section{{Title: "Scores", Blocks: []report.Block{
+				report.Cards{{Label: "ROC AUC", Value: fmt.Sprintf("%.3f", final)}},
+				report.Chart{Title: "curve", Option: map[string]any{"xAxis": map[string]any{"type": "category", "data": []int{1, 2, 3}}, "yAxis": map[string]any{"type": "value"},
+					"series": []any{map[string]any{"type": "line", "data": []float64{0.5, 0.7, final}}}}},
+			}}}}
+			if err := pg.Render(&page); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := run.LogArtifact(ctx, "report.html", &page); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := run.End(ctx, track.StatusFinished); err != nil {
+			t.Fatal(err)
+		}
+		s.runs = append(s.runs, run.ID())
+	}
+	search, err := e.tr.Start(ctx, track.RunOptions{Experiment: "titanic", Name: "automl-search", Command: "gyre automl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ {
+		trial, err := e.tr.Start(ctx, track.RunOptions{ParentID: search.ID(), Name: fmt.Sprintf("trial-%d", i),
+			Params: map[string]string{"learner": []string{"gbdt", "extra_trees"}[i%2], "num_leaves": fmt.Sprint(4 << i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := trial.LogMetric(ctx, "valid_roc_auc", 0.7+0.02*float64(i), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := trial.End(ctx, track.StatusFinished); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := search.End(ctx, track.StatusFinished); err != nil {
+		t.Fatal(err)
+	}
+	s.search = search.ID()
+	exp, err := e.tr.ExperimentByName(ctx, "titanic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.experimentID = exp.ID
+	data := titanicBundle(t)
+	for _, run := range s.runs[:2] {
+		if _, err := e.reg.Register(ctx, "titanic", registry.RegisterOptions{Bundle: bytes.NewReader(data), RunID: run,
+			Datasets: []registry.DatasetVersion{{Name: "titanic", Version: dv.Version.Version}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// shotDir is where the browser tests save screenshots: GYRE_UI_SCREENSHOTS
+// when set (docs/ui/ is refreshed that way), else a temporary directory.
+func shotDir(t testing.TB) string {
+	if d := os.Getenv("GYRE_UI_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs(d)
+		return abs
+	}
+	return t.TempDir()
+}
