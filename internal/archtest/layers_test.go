@@ -75,6 +75,7 @@ var layers = map[string]string{
 	"internal/predlog":             "3", // the prediction log serve writes and monitor reads: bundle + parquetio + blob + sqlstore
 	"internal/predlog/predlogtest": "3",
 	"internal/train":               "3b", // Search runs automl
+	"internal/modelimport":         "3b", // XGBoost, LightGBM and ONNX models as bundles: bundle + gbdt + onnx
 
 	"internal/serve":     "4",
 	"internal/monitor":   "4",

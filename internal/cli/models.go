@@ -29,7 +29,8 @@ NAME@ALIAS, models:/NAME/VERSION, models:/NAME@ALIAS.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newModelsListCmd(app), newModelsShowCmd(app), newModelsRegisterCmd(app), newModelsAliasCmd(app),
-		newModelsUnaliasCmd(app), newModelsDeleteCmd(app), newModelsKeygenCmd(app), newModelsSignCmd(app))
+		newModelsUnaliasCmd(app), newModelsDeleteCmd(app), newModelsKeygenCmd(app), newModelsSignCmd(app),
+		newModelsImportCmd(app))
 	return cmd
 }
 

@@ -126,7 +126,7 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 		a[at.GetName()] = at
 	}
 	ints := func(k string) []int64 { return a[k].GetInts() }
-	reals := func(k string) ([]float64, error) { return attrReals(a, k) }
+	reals := func(k string) ([]float64, error) { return AttrReals(a, k) }
 	str := func(k, def string) string {
 		if at := a[k]; at != nil {
 			return string(at.GetS())
@@ -263,9 +263,9 @@ func evalTrees(nd *onnxpb.NodeProto, x *Tensor) ([]*Tensor, error) {
 	return classify(scores, labels, outputs, post, allPos)
 }
 
-// attrReals reads a FLOATS attribute k or a tensor attribute k_as_tensor
+// AttrReals reads a FLOATS attribute k or a tensor attribute k_as_tensor
 // (double or float) as float64s.
-func attrReals(a map[string]*onnxpb.AttributeProto, k string) ([]float64, error) {
+func AttrReals(a map[string]*onnxpb.AttributeProto, k string) ([]float64, error) {
 	if at := a[k+"_as_tensor"]; at != nil {
 		t := at.GetT()
 		switch onnxpb.TensorProto_DataType(t.GetDataType()) {

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/serve"
+)
+
+const importDir = "../../testdata/modelimport"
+
+// An imported XGBoost model registers, predicts through the registry
+// reference as the original did, serves over the MLflow protocol and
+// monitors against the reference profile stored at import.
+func TestModelsImport(t *testing.T) {
+	dir := isolate(t)
+	out := filepath.Join(dir, "penguins.gyre")
+	code, stdout, errs := runCLI(t, "models", "import", filepath.Join(importDir, "xgb_multi.ubj"), "--target", "species",
+		"--classes", "Adelie,Chinstrap,Gentoo", "--out", out, "--register", "penguins-xgb",
+		"--reference", filepath.Join(importDir, "penguins.csv"), "--json")
+	if code != 0 {
+		t.Fatalf("import exit %d: %s %s", code, stdout, errs)
+	}
+	var res importResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Format != "xgboost-ubj" || res.Registered != "penguins-xgb/1" || res.Trees != 30 || len(res.Features) != 4 {
+		t.Errorf("import result %+v", res)
+	}
+
+	preds := filepath.Join(dir, "p.csv")
+	if code, _, errs := runCLI(t, "predict", "penguins-xgb", filepath.Join(importDir, "penguins.csv"), "--out", preds); code != 0 {
+		t.Fatalf("predict exit %d: %s", code, errs)
+	}
+	got := readCSV(t, preds)
+	want := readCSV(t, filepath.Join(importDir, "xgb_multi.pred.csv"))
+	if len(got) != len(want) || strings.Join(got[0], ",") != "prediction,proba_Adelie,proba_Chinstrap,proba_Gentoo" {
+		t.Fatalf("predictions: %d rows, header %v", len(got), got[0])
+	}
+	for i := 1; i < len(got); i++ {
+		for c := range 3 {
+			g, _ := strconv.ParseFloat(got[i][1+c], 64)
+			w, _ := strconv.ParseFloat(want[i][3+c], 64)
+			if math.Abs(g-w) > 1e-6 {
+				t.Fatalf("row %d class %d: %v, xgboost %v", i, c, g, w)
+			}
+		}
+	}
+
+	// Served like a native bundle.
+	b, err := bundle.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serve.New([]serve.Model{{Name: "penguins", Ref: out, Bundle: b}}, serve.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	body := `{"dataframe_split": {"columns": ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"], "data": [[39.1, 18.7, 181, 3750], [NaN, NaN, NaN, NaN]]}}`
+	resp, err := ts.Client().Post(ts.URL+"/invocations", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("invocations: %d %v %v", resp.StatusCode, answer, err)
+	}
+	if p, _ := answer["predictions"].([]any); len(p) != 2 || p[0] != "Adelie" {
+		t.Errorf("invocations answer %v", answer)
+	}
+
+	// Monitored against the reference stored at import: the same rows do
+	// not drift.
+	code, stdout, errs = runCLI(t, "monitor", out, "--current", filepath.Join(importDir, "penguins.csv"), "--json")
+	if code != 0 || !strings.Contains(stdout, "drift") {
+		t.Fatalf("monitor exit %d: %s %s", code, stdout, errs)
+	}
+}
+
+// A file that is not a model is a usage error naming the file and the
+// formats tried; a bad --format or --register name is refused first.
+func TestModelsImportBadInput(t *testing.T) {
+	dir := isolate(t)
+	junk := filepath.Join(dir, "junk.json")
+	if err := os.WriteFile(junk, []byte(`{"not": "a model"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"models", "import", junk},
+		{"models", "import", filepath.Join(importDir, "pima.csv")},
+		{"models", "import", filepath.Join(importDir, "xgb_categorical.json"), "--out", filepath.Join(dir, "c.gyre")},
+		{"models", "import", filepath.Join(importDir, "xgb_reg.json"), "--format", "pickle"},
+		{"models", "import", filepath.Join(importDir, "xgb_reg.json"), "--register", "../evil"},
+		{"models", "import", filepath.Join(dir, "absent.json")},
+	} {
+		code, _, errs := runCLI(t, args...)
+		if code != ExitUsage || !strings.Contains(errs, filepath.Base(args[2])) && !strings.Contains(errs, args[len(args)-1]) {
+			t.Errorf("%v: exit %d, %s", args, code, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.gyre")); err == nil {
+		t.Error("a refused import left a bundle behind")
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}

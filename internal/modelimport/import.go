@@ -1,0 +1,230 @@
+package modelimport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/feature"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/gbdt"
+)
+
+// Formats Import reads.
+const (
+	XGBoostJSON = "xgboost-json"
+	XGBoostUBJ  = "xgboost-ubj"
+	LightGBM    = "lightgbm"
+	ONNX        = "onnx"
+)
+
+// Formats lists the formats Import reads, in detection order.
+var Formats = []string{XGBoostJSON, XGBoostUBJ, LightGBM, ONNX}
+
+// ErrFormat is returned (wrapped) when a file is not a model in the format
+// given or in any format Import detects; ErrUnsupported when it is one but
+// uses something Gyre cannot represent (a categorical split, an objective
+// without a Gyre link).
+var (
+	ErrFormat      = errors.New("not a model file of a supported format")
+	ErrUnsupported = errors.New("model uses a feature Gyre does not import")
+)
+
+// Options are the choices Import leaves to the caller.
+type Options struct {
+	// Format is one of Formats; empty detects it from the file's content.
+	Format string
+	// Target names the predicted column in the bundle (default "target").
+	Target string
+	// Classes names a classifier's classes in output order; default: the
+	// labels the model stores (ONNX), else "0", "1", ....
+	Classes []string
+	// Features renames the input columns, in the model's feature order;
+	// default: the names the model stores, else f0, f1, ....
+	Features []string
+}
+
+// Result is an imported model.
+type Result struct {
+	Bundle *bundle.Bundle
+	// Format is the format read; Source the producing library and version
+	// when the file says ("xgboost 1.7.4").
+	Format string
+	Source string
+	// Objective is the model's own objective or operator name.
+	Objective string
+	Trees     int
+	// Notes say what the import changed or left out.
+	Notes []string
+}
+
+// parsed is what a format reader produces: the ensemble with numbered
+// features, before names and classes are settled.
+type parsed struct {
+	spec      gbdt.ModelSpec
+	names     []string // feature names stored in the model
+	classes   int      // number of classes (0: regression)
+	labels    []string // class labels stored in the model, if any
+	objective string
+	source    string
+	rounds    int
+	sigmoid   float64 // LightGBM's binary sigmoid scale
+	notes     []string
+}
+
+// ImportFile reads the model file at path (see Import).
+func ImportFile(path string, o Options) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("import model: %w", err)
+	}
+	return Import(data, path, o)
+}
+
+// Import turns a model made by another library into a single-member gbdt
+// bundle whose predictions match the original's: an XGBoost model saved as
+// JSON or UBJSON (gbtree or dart boosters), a LightGBM text model, or an
+// ONNX graph of one ai.onnx.ml TreeEnsembleRegressor/Classifier. name
+// (the file's path) is used in errors and the bundle's lineage.
+func Import(data []byte, name string, o Options) (*Result, error) {
+	format := strings.ToLower(o.Format)
+	if format == "" {
+		format = Detect(data)
+		if format == "" {
+			return nil, fmt.Errorf("import model %s: %w: tried %s (the file starts with %q)", name, ErrFormat, strings.Join(Formats, ", "), head(data))
+		}
+	}
+	var p *parsed
+	var err error
+	switch format {
+	case XGBoostJSON:
+		var v any
+		if v, err = decodeJSON(data); err != nil {
+			return nil, fmt.Errorf("import model %s: %w: want an XGBoost JSON model (Booster.save_model(\"model.json\")): %w", name, ErrFormat, err)
+		}
+		p, err = parseXGBoost(node{v: v})
+	case XGBoostUBJ:
+		var v any
+		if v, err = decodeUBJSON(data); err != nil {
+			return nil, fmt.Errorf("import model %s: %w: want an XGBoost UBJSON model (Booster.save_model(\"model.ubj\")): %w", name, ErrFormat, err)
+		}
+		p, err = parseXGBoost(node{v: v})
+	case LightGBM:
+		p, err = parseLightGBM(data)
+	case ONNX:
+		p, err = parseONNX(data)
+	default:
+		return nil, fmt.Errorf("import model %s: unknown format %q (want one of %s)", name, o.Format, strings.Join(Formats, ", "))
+	}
+	if err != nil {
+		if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrUnsupported) {
+			err = fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+		return nil, fmt.Errorf("import model %s (%s): %w", name, format, err)
+	}
+	b, err := p.bundle(name, format, o)
+	if err != nil {
+		return nil, fmt.Errorf("import model %s (%s): %w", name, format, err)
+	}
+	return &Result{Bundle: b, Format: format, Source: p.source, Objective: p.objective,
+		Trees: len(p.spec.Trees), Notes: p.notes}, nil
+}
+
+// Detect names the format of a model file from its first bytes, or "".
+func Detect(data []byte) string {
+	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	switch {
+	case len(t) > 1 && t[0] == '{' && (t[1] == '"' || t[1] == ' ' || t[1] == '\n' || t[1] == '\r' || t[1] == '\t' || t[1] == '}'):
+		return XGBoostJSON
+	case len(data) > 2 && data[0] == '{' && strings.IndexByte("iUIlL$#}", data[1]) >= 0:
+		return XGBoostUBJ
+	case bytes.HasPrefix(t, []byte("tree\n")) || bytes.HasPrefix(t, []byte("tree\r\n")):
+		return LightGBM
+	case len(data) > 2 && data[0] == 0x08 && looksONNX(data):
+		return ONNX
+	}
+	return ""
+}
+
+func head(data []byte) string {
+	if len(data) > 16 {
+		data = data[:16]
+	}
+	return string(data)
+}
+
+// bundle assembles the bundle: float input columns, the encoder that
+// passes them through, and the model.
+func (p *parsed) bundle(name, format string, o Options) (*bundle.Bundle, error) {
+	names := p.names
+	if len(o.Features) > 0 {
+		if len(o.Features) != len(names) {
+			return nil, fmt.Errorf("%d feature names given for a model of %d features (%s)", len(o.Features), len(names), strings.Join(names, ", "))
+		}
+		names = o.Features
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" || seen[n] {
+			return nil, fmt.Errorf("feature names must be distinct and non-empty: %q appears twice or is empty (rename with --features)", n)
+		}
+		seen[n] = true
+	}
+	target := o.Target
+	if target == "" {
+		target = "target"
+	}
+	if seen[target] {
+		return nil, fmt.Errorf("target %q is also a feature name (choose another with --target)", target)
+	}
+	var classes []string
+	if p.classes > 0 {
+		classes = p.labels
+		if len(o.Classes) > 0 {
+			classes = o.Classes
+		}
+		if classes == nil {
+			for c := range p.classes {
+				classes = append(classes, strconv.Itoa(c))
+			}
+		}
+		if len(classes) != p.classes {
+			return nil, fmt.Errorf("%d class names given for a model of %d classes", len(classes), p.classes)
+		}
+	} else if len(o.Classes) > 0 {
+		return nil, fmt.Errorf("class names given for a regression model")
+	}
+	spec := p.spec
+	spec.Classes = classes
+	spec.Features = make([]learn.Feature, len(names))
+	schema := frame.Schema{}
+	enc := &feature.Encoder{}
+	for j, n := range names {
+		spec.Features[j] = learn.Feature{Name: n}
+		schema.Fields = append(schema.Fields, frame.Field{Name: n, Kind: frame.KindFloat, Role: frame.RoleFeature})
+		enc.Fields = append(enc.Fields, feature.EncodedField{Name: n, Kind: frame.KindFloat})
+	}
+	m, err := gbdt.FromTrees(spec)
+	if err != nil {
+		return nil, err
+	}
+	params := map[string]string{"imported_from": format, "source_file": filepath.Base(name), "source_objective": p.objective}
+	if p.source != "" {
+		params["source_library"] = p.source
+	}
+	b := &bundle.Bundle{
+		Manifest: bundle.Manifest{Task: spec.Task, Target: target, Classes: classes, Input: schema},
+		Members: []bundle.Member{{
+			Info:  bundle.MemberInfo{Learner: gbdt.Kind, Family: "trees", Params: params, Weight: 1},
+			Prep:  &bundle.Prep{Encoder: enc},
+			Model: m.Learned(),
+		}},
+	}
+	return b, nil
+}

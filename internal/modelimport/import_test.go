@@ -1,0 +1,274 @@
+package modelimport
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/learn/gbdt"
+)
+
+// dir holds the fixtures make_fixtures.py wrote, with the originals'
+// predictions.
+var dir = filepath.Join("..", "..", "testdata", "modelimport")
+
+// tolerance is the agreement demanded with the original library's
+// predictions: absolute for probabilities, relative to max(1, |y|) for
+// values (XGBoost sums its trees in float32, Gyre in float64).
+const tolerance = 1e-6
+
+// reference reads a *.pred.csv: per row, the margins then the predictions.
+func reference(t *testing.T, name string) (cols []string, rows [][]float64) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[1:] {
+		row := make([]float64, len(r))
+		for j, s := range r {
+			if row[j], err = strconv.ParseFloat(s, 64); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return recs[0], rows
+}
+
+func readRows(t *testing.T, name string) *frame.Frame {
+	t.Helper()
+	f, err := ingest.Read(context.Background(), filepath.Join(dir, name), ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// checkAgainst imports model, saves and reloads the bundle, predicts the
+// rows and compares margins and predictions with the original's.
+func checkAgainst(t *testing.T, model, rows, preds string, o Options) *Result {
+	t.Helper()
+	res, err := ImportFile(filepath.Join(dir, model), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.gyre")
+	if err := res.Bundle.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := readRows(t, rows)
+	cols, ref := reference(t, preds)
+	nm := 0
+	for _, c := range cols {
+		if strings.HasPrefix(c, "margin") {
+			nm++
+		}
+	}
+	if len(ref) != f.NumRows() {
+		t.Fatalf("%d reference rows for %d rows", len(ref), f.NumRows())
+	}
+	// Margins, from the model itself.
+	X, _, err := b.Members[0].Prep.Transform(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := gbdt.AsModel(b.Members[0].Model).Raw(X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := len(raw) / f.NumRows()
+	p, err := b.Predict(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i, r := range ref {
+		for c := range nm {
+			want := r[c]
+			if k == 1 && nm == 2 { // a 2-class softmax reference: the margin is their difference
+				want = r[1] - r[0]
+			}
+			if c >= k {
+				break
+			}
+			d := math.Abs(raw[i*k+c]-want) / max(1, math.Abs(want))
+			worst = max(worst, d)
+			if d > tolerance {
+				t.Fatalf("row %d margin %d: %.9g, original %.9g", i+1, c, raw[i*k+c], want)
+			}
+		}
+		pr := r[nm:]
+		switch {
+		case p.Proba == nil:
+			d := math.Abs(p.Values[i]-pr[0]) / max(1, math.Abs(pr[0]))
+			worst = max(worst, d)
+			if d > tolerance {
+				t.Fatalf("row %d: predicted %.9g, original %.9g", i+1, p.Values[i], pr[0])
+			}
+		case len(pr) == 1: // binary: the positive class's probability
+			d := math.Abs(p.Proba[2*i+1] - pr[0])
+			worst = max(worst, d)
+			if d > tolerance {
+				t.Fatalf("row %d: P(positive) %.9g, original %.9g", i+1, p.Proba[2*i+1], pr[0])
+			}
+		default:
+			kk := len(pr)
+			for c := range kk {
+				d := math.Abs(p.Proba[i*kk+c] - pr[c])
+				worst = max(worst, d)
+				if d > tolerance {
+					t.Fatalf("row %d class %d: %.9g, original %.9g", i+1, c, p.Proba[i*kk+c], pr[c])
+				}
+			}
+		}
+	}
+	t.Logf("%s: %d rows, %d trees, largest difference %.3g", model, len(ref), res.Trees, worst)
+	return res
+}
+
+func TestXGBoostBinary(t *testing.T) {
+	for _, file := range []string{"xgb_binary.json", "xgb_binary.ubj"} {
+		t.Run(file, func(t *testing.T) {
+			res := checkAgainst(t, file, "pima.csv", "xgb_binary.pred.csv", Options{Target: "class"})
+			m := res.Bundle.Manifest
+			if m.Task.String() != "binary" || strings.Join(m.Classes, ",") != "0,1" || m.Target != "class" {
+				t.Errorf("manifest: task %s, classes %v, target %q", m.Task, m.Classes, m.Target)
+			}
+			if got := m.Input.Fields[1].Name; got != "glucose" {
+				t.Errorf("feature 1 is %q, want glucose (the model's feature_names)", got)
+			}
+			if res.Source != "xgboost 1.7.4" || res.Trees != 30 {
+				t.Errorf("source %q, %d trees", res.Source, res.Trees)
+			}
+		})
+	}
+}
+
+func TestXGBoostMulticlass(t *testing.T) {
+	for _, file := range []string{"xgb_multi.json", "xgb_multi.ubj"} {
+		t.Run(file, func(t *testing.T) {
+			res := checkAgainst(t, file, "penguins.csv", "xgb_multi.pred.csv",
+				Options{Target: "species", Classes: []string{"Adelie", "Chinstrap", "Gentoo"}})
+			if got := strings.Join(res.Bundle.Manifest.Classes, ","); got != "Adelie,Chinstrap,Gentoo" {
+				t.Errorf("classes %s", got)
+			}
+		})
+	}
+}
+
+func TestXGBoostRegression(t *testing.T) {
+	checkAgainst(t, "xgb_reg.json", "auto_mpg.csv", "xgb_reg.pred.csv", Options{Target: "mpg"})
+	checkAgainst(t, "xgb_dart.json", "auto_mpg.csv", "xgb_dart.pred.csv", Options{Target: "mpg"})
+	res := checkAgainst(t, "xgb_poisson.json", "auto_mpg.csv", "xgb_poisson.pred.csv", Options{Target: "cylinders"})
+	if res.Bundle.Members[0].Info.Params["source_objective"] != "count:poisson" {
+		t.Errorf("params %v", res.Bundle.Members[0].Info.Params)
+	}
+}
+
+func TestLightGBMBinary(t *testing.T) {
+	res := checkAgainst(t, "lgb_binary.txt", "pima.csv", "lgb_binary.pred.csv", Options{Target: "class"})
+	if res.Format != LightGBM || res.Trees != 20 {
+		t.Errorf("format %s, %d trees", res.Format, res.Trees)
+	}
+}
+
+// Categorical splits are refused with an error naming the file and what
+// is not supported.
+func TestCategoricalRefused(t *testing.T) {
+	_, err := ImportFile(filepath.Join(dir, "xgb_categorical.json"), Options{})
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "xgb_categorical.json") || !strings.Contains(err.Error(), "categorical") {
+		t.Fatalf("got %v", err)
+	}
+	t.Log(err)
+}
+
+// Truncated, corrupted and foreign files fail with an error naming the
+// file and the format expected, never a panic.
+func TestBadFiles(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	js, ubj, lgb := read("xgb_binary.json"), read("xgb_binary.ubj"), read("lgb_binary.txt")
+	cases := []struct {
+		name, format string
+		data         []byte
+		want         string
+	}{
+		{"empty.json", "", nil, "tried xgboost-json"},
+		{"random.bin", "", []byte("\x93\x11\xfe\x00garbage bytes here"), "tried xgboost-json, xgboost-ubj, lightgbm, onnx"},
+		{"model.csv", "", []byte("a,b,c\n1,2,3\n"), "tried"},
+		{"half.json", "", js[:len(js)/2], "want an XGBoost JSON model"},
+		{"half.ubj", "", ubj[:len(ubj)/2], "want an XGBoost UBJSON model"},
+		{"half.txt", "", lgb[:len(lgb)/2], "before \"end of trees\""},
+		{"other.json", "", []byte(`{"model": 1}`), "learner"},
+		{"forced.json", XGBoostJSON, lgb, "want an XGBoost JSON model"},
+		{"forced.onnx", ONNX, js, "decode ONNX protobuf"},
+		{"forced.txt", LightGBM, js, "starts with the line \"tree\""},
+		{"m.json", "pickle", js, "unknown format"},
+	}
+	for _, c := range cases {
+		_, err := Import(c.data, c.name, Options{Format: c.format})
+		if err == nil {
+			t.Errorf("%s: imported", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %q does not name the file and %q", c.name, err, c.want)
+		}
+		if c.format != "pickle" && !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v is not ErrFormat", c.name, err)
+		}
+	}
+	// Every truncation of the UBJ and LightGBM files fails cleanly (what
+	// follows LightGBM's "end of trees" is optional).
+	lgbTrees := lgb[:bytes.Index(lgb, []byte("end of trees"))+len("end of trees")]
+	for _, data := range [][]byte{ubj, js, lgbTrees} {
+		for n := 0; n < len(data)-1; n += 97 {
+			if _, err := Import(data[:n], "cut", Options{}); err == nil {
+				t.Fatalf("a file cut at %d bytes imported", n)
+			}
+		}
+	}
+}
+
+// Names and classes given by the caller must fit the model.
+func TestOptionsChecked(t *testing.T) {
+	path := filepath.Join(dir, "xgb_binary.json")
+	for _, o := range []Options{
+		{Features: []string{"a", "b"}},
+		{Classes: []string{"no", "yes", "maybe"}},
+		{Target: "glucose"},
+		{Features: []string{"a", "a", "b", "c", "d", "e", "f", "g"}},
+	} {
+		if _, err := ImportFile(path, o); err == nil {
+			t.Errorf("%+v: imported", o)
+		}
+	}
+	if _, err := ImportFile(filepath.Join(dir, "xgb_reg.json"), Options{Classes: []string{"a", "b"}}); err == nil {
+		t.Error("classes accepted for a regression model")
+	}
+}

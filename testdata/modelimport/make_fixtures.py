@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Makes the model-import fixtures: XGBoost models (JSON and UBJ) and a
+LightGBM text model, each with the originals' predictions on held-out rows.
+
+Run with Debian's python3 (xgboost 1.7, scikit-learn 1.2, pandas):
+
+    /usr/bin/python3 testdata/modelimport/make_fixtures.py [DATASETS_DIR]
+
+DATASETS_DIR (default ../shared/datasets) holds the pima_diabetes, penguins
+and auto_mpg train/test CSVs. Outputs go next to this script:
+
+  pima.csv, penguins.csv, auto_mpg.csv   the held-out rows (missing = empty)
+  xgb_binary.{json,ubj}   binary:logistic on pima (zeros that mean "not
+                          measured" made missing), base_score 0.35
+  xgb_multi.{json,ubj}    multi:softprob on penguins (3 species)
+  xgb_reg.json            reg:squarederror on auto_mpg (base_score 0.5)
+  xgb_dart.json           reg:squarederror, dart booster (weight_drop)
+  xgb_poisson.json        count:poisson on auto_mpg's cylinders
+  xgb_categorical.json    a categorical split (refused on import)
+  *.pred.csv              the originals' predictions: margin per output and
+                          the transformed prediction per output, repr'd
+  lgb_binary.txt          a LightGBM v3 text model (see below)
+
+LightGBM is not installed here (no python3-lightgbm in Debian 12), so
+lgb_binary.txt is written by this script from the LightGBM text format
+("tree", version=v3, Tree=N blocks with split_feature, threshold,
+decision_type, left_child/right_child as ~leaf, leaf_value, ...): the trees
+are those of a scikit-learn HistGradientBoostingClassifier, whose splits
+have LightGBM's semantics (x <= threshold in double, a learned side for
+missing values), so sklearn's predict_proba is the reference.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "datasets")
+
+
+def load(name):
+    tr = pd.read_csv(os.path.join(DATA, name, name + ".train.csv"))
+    te = pd.read_csv(os.path.join(DATA, name, name + ".test.csv"))
+    return tr, te
+
+
+def write_rows(df, name):
+    df.to_csv(os.path.join(HERE, name), index=False, float_format="%.17g")
+
+
+def write_preds(name, margin, pred):
+    margin = np.asarray(margin, dtype=np.float64).reshape(len(margin), -1)
+    pred = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+    cols = [f"margin{j}" for j in range(margin.shape[1])] + [f"pred{j}" for j in range(pred.shape[1])]
+    with open(os.path.join(HERE, name), "w") as f:
+        f.write(",".join(cols) + "\n")
+        for m, p in zip(margin, pred):
+            f.write(",".join(repr(float(v)) for v in list(m) + list(p)) + "\n")
+
+
+def save(bst, stem, ubj=False):
+    bst.save_model(os.path.join(HERE, stem + ".json"))
+    if ubj:
+        bst.save_model(os.path.join(HERE, stem + ".ubj"))
+
+
+def xgb_fixtures():
+    # Binary: pima. A zero glucose, pressure, skin fold, insulin or BMI means
+    # "not measured": make it missing so default directions are learned.
+    tr, te = load("pima_diabetes")
+    for c in ["glucose", "blood_pressure", "skin_thickness", "insulin", "bmi"]:
+        tr[c] = tr[c].replace(0, np.nan)
+        te[c] = te[c].replace(0, np.nan)
+    feats = [c for c in tr.columns if c != "class"]
+    write_rows(te, "pima.csv")
+    dtr = xgb.DMatrix(tr[feats], label=tr["class"], feature_names=feats)
+    dte = xgb.DMatrix(te[feats], feature_names=feats)
+    bst = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "base_score": 0.35,
+                     "tree_method": "hist", "seed": 0}, dtr, num_boost_round=30)
+    save(bst, "xgb_binary", ubj=True)
+    write_preds("xgb_binary.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
+
+    # Multiclass: penguins' four measurements (with their missing values).
+    tr, te = load("penguins")
+    feats = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+    species = sorted(tr["species"].unique())
+    write_rows(te[feats + ["species"]], "penguins.csv")
+    ytr = tr["species"].map({s: i for i, s in enumerate(species)})
+    dtr = xgb.DMatrix(tr[feats], label=ytr, feature_names=feats)
+    dte = xgb.DMatrix(te[feats], feature_names=feats)
+    bst = xgb.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 3, "eta": 0.3,
+                     "tree_method": "hist", "seed": 0}, dtr, num_boost_round=10)
+    save(bst, "xgb_multi", ubj=True)
+    write_preds("xgb_multi.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
+
+    # Regression: auto_mpg (horsepower has missing values).
+    tr, te = load("auto_mpg")
+    feats = ["cylinders", "displacement", "horsepower", "weight", "acceleration", "model_year"]
+    write_rows(te[feats + ["mpg"]], "auto_mpg.csv")
+    dtr = xgb.DMatrix(tr[feats], label=tr["mpg"], feature_names=feats)
+    dte = xgb.DMatrix(te[feats], feature_names=feats)
+    bst = xgb.train({"objective": "reg:squarederror", "max_depth": 4, "eta": 0.3, "tree_method": "hist",
+                     "seed": 0}, dtr, num_boost_round=30)
+    save(bst, "xgb_reg")
+    write_preds("xgb_reg.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
+
+    bst = xgb.train({"objective": "reg:squarederror", "booster": "dart", "rate_drop": 0.3, "max_depth": 3,
+                     "eta": 0.3, "tree_method": "hist", "seed": 0}, dtr, num_boost_round=10)
+    save(bst, "xgb_dart")
+    write_preds("xgb_dart.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
+
+    dtr = xgb.DMatrix(tr[feats[1:]], label=tr["cylinders"], feature_names=feats[1:])
+    dte = xgb.DMatrix(te[feats[1:]], feature_names=feats[1:])
+    bst = xgb.train({"objective": "count:poisson", "max_depth": 3, "eta": 0.3, "tree_method": "hist",
+                     "seed": 0}, dtr, num_boost_round=10)
+    save(bst, "xgb_poisson")
+    write_preds("xgb_poisson.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
+
+    # A categorical split (XGBoost's native categorical support): refused.
+    tr, _ = load("penguins")
+    X = tr[["island", "bill_length_mm"]].copy()
+    X["island"] = X["island"].astype("category")
+    dtr = xgb.DMatrix(X, label=(tr["species"] == "Gentoo").astype(int), enable_categorical=True)
+    bst = xgb.train({"objective": "binary:logistic", "max_depth": 2, "tree_method": "hist", "seed": 0},
+                    dtr, num_boost_round=2)
+    bst.save_model(os.path.join(HERE, "xgb_categorical.json"))
+
+
+def lgb_fixture():
+    # HistGradientBoosting's trees written as a LightGBM v3 text model.
+    tr, te = load("pima_diabetes")
+    for c in ["glucose", "blood_pressure", "skin_thickness", "insulin", "bmi"]:
+        tr[c] = tr[c].replace(0, np.nan)
+        te[c] = te[c].replace(0, np.nan)
+    feats = [c for c in tr.columns if c != "class"]
+    clf = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=8, learning_rate=0.2, random_state=0)
+    clf.fit(tr[feats].to_numpy(), tr["class"].to_numpy())
+    base = float(np.ravel(clf._baseline_prediction)[0])
+    blocks, sizes = [], []
+    for i, (pred,) in enumerate(clf._predictors):
+        nodes = pred.nodes
+        internal = [j for j in range(len(nodes)) if not nodes[j]["is_leaf"]]
+        leaves = [j for j in range(len(nodes)) if nodes[j]["is_leaf"]]
+        ii = {j: k for k, j in enumerate(internal)}
+        li = {j: k for k, j in enumerate(leaves)}
+
+        def child(j):
+            return ii[j] if not nodes[j]["is_leaf"] else -(li[j] + 1)
+
+        vals = [float(nodes[j]["value"]) for j in leaves]
+        if i == 0:
+            # LightGBM has no base score: boost_from_average folds it into
+            # the first tree's leaves.
+            vals = [v + base for v in vals]
+        # decision_type: bit 1 default_left, bits 2-3 missing type (2 = NaN).
+        dt = [(2 if nodes[j]["missing_go_to_left"] else 0) | (2 << 2) for j in internal]
+        lines = [f"Tree={i}", f"num_leaves={len(leaves)}", "num_cat=0",
+                 "split_feature=" + " ".join(str(int(nodes[j]["feature_idx"])) for j in internal),
+                 "split_gain=" + " ".join(repr(float(nodes[j]["gain"])) for j in internal),
+                 "threshold=" + " ".join(repr(float(nodes[j]["num_threshold"])) for j in internal),
+                 "decision_type=" + " ".join(str(d) for d in dt),
+                 "left_child=" + " ".join(str(child(int(nodes[j]["left"]))) for j in internal),
+                 "right_child=" + " ".join(str(child(int(nodes[j]["right"]))) for j in internal),
+                 "leaf_value=" + " ".join(repr(v) for v in vals),
+                 "leaf_weight=" + " ".join(repr(float(nodes[j]["count"])) for j in leaves),
+                 "leaf_count=" + " ".join(str(int(nodes[j]["count"])) for j in leaves),
+                 "internal_value=" + " ".join(repr(float(nodes[j]["value"])) for j in internal),
+                 "internal_weight=" + " ".join(repr(float(nodes[j]["count"])) for j in internal),
+                 "internal_count=" + " ".join(str(int(nodes[j]["count"])) for j in internal),
+                 "is_linear=0", "shrinkage=0.2", "", ""]
+        block = "\n".join(lines)
+        blocks.append(block)
+        sizes.append(len(block) + 1)
+    infos = []
+    for j in range(len(feats)):
+        col = tr[feats[j]].dropna()
+        infos.append(f"[{col.min():g}:{col.max():g}]")
+    head = ["tree", "version=v3", "num_class=1", "num_tree_per_iteration=1", "label_index=0",
+            f"max_feature_idx={len(feats) - 1}", "objective=binary sigmoid:1",
+            "feature_names=" + " ".join(feats), "feature_infos=" + " ".join(infos),
+            "tree_sizes=" + " ".join(str(s) for s in sizes), "", ""]
+    with open(os.path.join(HERE, "lgb_binary.txt"), "w") as f:
+        f.write("\n".join(head))
+        f.write("\n".join(blocks))
+        f.write("\nend of trees\n\nfeature_importances:\n\nparameters:\n[boosting: gbdt]\n"
+                "[objective: binary]\nend of parameters\n\npandas_categorical:null\n")
+    X = te[feats].to_numpy()
+    write_preds("lgb_binary.pred.csv", clf.decision_function(X), clf.predict_proba(X)[:, 1])
+
+
+if __name__ == "__main__":
+    xgb_fixtures()
+    lgb_fixture()
