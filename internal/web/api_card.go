@@ -1,8 +1,6 @@
 package web
 
 import (
-	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -61,21 +59,9 @@ func (s *Server) modelCard(r *http.Request) (*ModelCard, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v.Bundle.Digest == "" {
-		return nil, errorf(KindNotFound, "version", "%s holds no Gyre bundle (registered by an MLflow client from %q)", v.Ref(), v.Source)
-	}
-	rc, err := s.o.Registry.OpenBundle(r.Context(), v)
+	b, err := s.loadBundle(r, v)
 	if err != nil {
 		return nil, err
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return nil, fmt.Errorf("model card %s: read bundle: %w", v.Ref(), err)
-	}
-	b, err := bundle.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("model card %s: %w", v.Ref(), err)
 	}
 	m := b.Manifest
 	c := &ModelCard{Model: v.Model, Version: v.Version, Task: m.Task.String(), Target: m.Target, Classes: m.Classes,

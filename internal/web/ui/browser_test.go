@@ -207,6 +207,7 @@ func (b *browser) login(name, password string) {
 func TestBrowser(t *testing.T) {
 	e := newEnv(t)
 	s := e.seed()
+	e.seedProduction(7)
 	b := newBrowser(t, e.URL)
 
 	b.login("alice", "password-of-alice")
@@ -293,6 +294,23 @@ func TestBrowser(t *testing.T) {
 	b.open("version", "/models/titanic/versions/2", drawn("#importance", 1)+` && document.querySelectorAll('#lineage .node').length >= 3`)
 	b.shot("version")
 	b.check("version")
+
+	// Production: volume, the drift heat strip and performance with the
+	// goal drawn; Age and Fare drift on the last four days only.
+	b.open("monitoring", "/production/titanic?days=14&goal=roc_auc+%3E%3D+0.85", drawn("#volume", 1)+" && "+drawn("#drift-heat", 1)+" && "+drawn("#performance", 1))
+	heat := eval[[]float64](b, "drift cells", `(() => { const o = echarts.getInstanceByDom(document.getElementById('drift-heat')).getOption();
+	  const f = o.yAxis[0].data; const a = f.indexOf('Age'), s = f.indexOf('Sex');
+	  const v = (x, y) => { const c = o.series[0].data.find((d) => d[0] === x && d[1] === y); return c && c[2] !== '-' ? c[2] : -1; };
+	  return [v(0, a), v(6, a), v(6, s), o.xAxis[0].data.length]; })()`)
+	if len(heat) != 4 || heat[3] != 7 || heat[0] >= 1 || heat[1] <= 1 || heat[2] >= 1 {
+		t.Errorf("drift heat strip [Age day 1, Age day 7, Sex day 7, days] = %v: want Age under 1 then over 1, Sex under 1, 7 days", heat)
+	}
+	if n := eval[int](b, "goal line", `echarts.getInstanceByDom(document.getElementById('performance')).getOption().series[0].markLine.data.length`); n < 1 {
+		t.Error("the performance chart has no goal line")
+	}
+	b.shot("monitoring")
+	b.open("production", "/production", `document.querySelectorAll('#production tbody tr').length === 1`)
+	b.check("production")
 
 	// Data and admin.
 	b.open("data", "/data", `document.querySelectorAll('#datasets tbody tr').length === 1`)

@@ -3,17 +3,23 @@ package ui_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
+	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/track"
@@ -45,6 +51,10 @@ func titanicBundle(t testing.TB) []byte {
 		}
 		b, err := train.Fit(ctx, p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "20"}})
 		if err != nil {
+			bundleErr = err
+			return
+		}
+		if b.Profile, err = monitor.ReferenceProfile(ctx, p.Frame, p.Target); err != nil {
 			bundleErr = err
 			return
 		}
@@ -166,4 +176,86 @@ func shotDir(t testing.TB) string {
 		return abs
 	}
 	return t.TempDir()
+}
+
+// seedProduction logs a week of production traffic for titanic (as gyre
+// serve would, with feedback labels): 120 passengers a day, and from four
+// days ago on, older passengers paying higher fares (Age + 25, Fare × 3),
+// so Age and Fare drift and the others do not.
+func (e *env) seedProduction(days int) {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	b, err := bundle.Decode(titanicBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(titanic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := recs[0]
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	lg := predlog.New(e.db, e.blobs)
+	dir := t.TempDir()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for d := 0; d < days; d++ {
+		day := today.Add(-time.Duration(days-1-d) * 24 * time.Hour)
+		shift := d >= days-4
+		rows := [][]string{head}
+		for i := 0; i < 120; i++ {
+			r := append([]string(nil), recs[1+(d*120+i)%(len(recs)-1)]...)
+			if shift {
+				if a, err := strconv.ParseFloat(r[col["Age"]], 64); err == nil {
+					r[col["Age"]] = strconv.FormatFloat(a+25, 'f', 1, 64)
+				}
+				if v, err := strconv.ParseFloat(r[col["Fare"]], 64); err == nil {
+					r[col["Fare"]] = strconv.FormatFloat(v*3, 'f', 2, 64)
+				}
+			}
+			rows = append(rows, r)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("day%d.csv", d))
+		out, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := csv.NewWriter(out).WriteAll(rows); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+		fr, err := ingest.Read(ctx, path, ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred, err := b.Predict(fr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bl := predlog.NewBuilder("titanic", "2", b.Manifest.Input, b.Manifest.Classes)
+		at := day.Add(9 * time.Hour)
+		bl.AddFrame("req-"+strconv.Itoa(d), at, fr, pred)
+		batch := bl.Batch()
+		var fbs []predlog.Feedback
+		for j := range batch.Len() {
+			ts := at.Add(time.Duration(j) * time.Minute)
+			batch.RequestID[j], batch.Row[j] = fmt.Sprintf("d%d-r%d", d, j), 0
+			batch.Time[j] = ts.UnixNano()
+			fbs = append(fbs, predlog.Feedback{Model: "titanic", RequestID: batch.RequestID[j], Label: rows[1+j][col["Survived"]], Time: ts})
+		}
+		if err := lg.LogPredictions(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if err := lg.LogFeedback(ctx, fbs); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

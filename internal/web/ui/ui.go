@@ -149,6 +149,8 @@ var pages = []page{
 	{"/models/{name}/versions/{version}", "version", "Model version", "models", access.Viewer},
 	{"/data", "data", "Data sets", "data", access.Viewer},
 	{"/data/{name}", "dataset", "Data set", "data", access.Viewer},
+	{"/production", "production", "Production", "production", access.Viewer},
+	{"/production/{name}", "monitoring", "Production", "production", access.Viewer},
 	{"/admin", "admin", "Administration", "admin", access.Admin},
 }
 

@@ -340,10 +340,17 @@ pages.run = async function () {
     chartsNode.append(box);
     chart(box, lineOption(k, [{ name: k, data: pts }]));
   }
-  // AutoML: child runs are the trials.
+  // Child runs: a pipeline's steps, or an AutoML search's trials.
   const kids = await api('/runs?' + new URLSearchParams({ filter: "attributes.parent_id = '" + run.run_id + "'", max_results: 1000 }));
   const trials = kids.runs || [];
-  if (trials.length) {
+  if (trials.length && run.tags['gyre.pipeline']) {
+    trials.sort((a, b) => new Date(a.start_time) - new Date(b.start_time));
+    fill(board, el('h2', { text: 'Pipeline ' + run.tags['gyre.pipeline'] + ': steps' }), el('div', { class: 'table-wrap card', id: 'steps' }, table([
+      { head: 'step', cell: (t) => runLink(t.run_id, t.tags['gyre.step'] || t.name) }, { head: 'status', cell: (t) => t.status },
+      { head: 'took', cell: (t) => dur(t.start_time, t.end_time) },
+      { head: 'gate', cell: (t) => t.tags['gyre.gate.passed'] === undefined ? '' : (t.tags['gyre.gate.passed'] === 'true' ? el('strong', { class: 'good', text: 'passed' }) : el('strong', { class: 'error', text: 'rejected' })) },
+      { head: 'summary', cell: (t) => t.tags['gyre.error'] ? el('span', { class: 'error', text: t.tags['gyre.error'] }) : (t.tags['gyre.summary'] || '') }], trials, { label: 'Pipeline steps' })));
+  } else if (trials.length) {
     const mk = Object.keys(trials[0].metrics || {}).sort();
     const score = mk.find((k) => /^(valid|val|cv)[._]/.test(k)) || mk[0];
     fill(board, el('h2', { text: 'AutoML trials (' + trials.length + ')' }));
@@ -625,6 +632,96 @@ pages.admin = async function () {
       { head: 'state', cell: (t) => t.revoked ? 'revoked' : (t.expires && new Date(t.expires) <= now ? 'expired' : 'active') },
       { head: 'expires', cell: (t) => when(t.expires) }, { head: 'last used', cell: (t) => when(t.last_used) }], Object.values(tokens).flat(), { label: 'Tokens' })),
     el('h2', { text: 'Audit trail' }), af, auditTable(audit.items || []));
+};
+
+
+// ---- production ----
+pages.production = async function () {
+  const node = $('production');
+  const models = await all('/models');
+  if (!models.length) fill(node, el('p', { class: 'muted', text: 'No registered models.' }));
+  else fill(node, table([
+    { head: 'model', cell: (m) => el('a', { href: '/production/' + encodeURIComponent(m.name), text: m.name }) },
+    { head: 'aliases', cell: (m) => el('span', {}, Object.entries(m.aliases || {}).map(([a, v]) => el('span', { class: 'badge alias', text: '@' + a + ' → v' + v }))) },
+    { head: 'latest', num: true, cell: (m) => m.latest_version }], models, { label: 'Models' }));
+  const pn = $('pipelines');
+  const runs = await api('/runs?' + new URLSearchParams({ filter: "tags.`gyre.pipeline.run` LIKE '%'", max_results: 50 }));
+  const rs = runs.runs || [];
+  if (!rs.length) { fill(pn, el('p', { class: 'muted', text: 'No pipeline runs: `gyre pipeline run` makes them.' })); return; }
+  fill(pn, table([
+    { head: 'pipeline', cell: (r) => r.tags['gyre.pipeline'] }, { head: 'run', cell: (r) => runLink(r.run_id, r.name) },
+    { head: 'status', cell: (r) => r.tags['gyre.pipeline.status'] || r.status }, { head: 'trigger', cell: (r) => r.tags['gyre.trigger'] || '' },
+    { head: 'started', cell: (r) => when(r.start_time) }, { head: 'took', cell: (r) => dur(r.start_time, r.end_time) }], rs, { label: 'Pipeline runs' }));
+};
+
+pages.monitoring = async function () {
+  const node = $('monitoring');
+  const name = ARGS.name;
+  $('mon-title').textContent = 'Production: ' + name;
+  document.title = name + ' in production · Gyre';
+  const q = params();
+  if (q.get('days')) $('mon-days').value = q.get('days');
+  $('mon-goal').value = q.getAll('goal').join('; ');
+  $('mon-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const p = new URLSearchParams();
+    p.set('days', $('mon-days').value);
+    $('mon-goal').value.split(';').map((g) => g.trim()).filter(Boolean).forEach((g) => p.append('goal', g));
+    if (q.get('version')) p.set('version', q.get('version'));
+    location.search = p.toString();
+  });
+  const p = new URLSearchParams({ days: q.get('days') || '14' });
+  q.getAll('goal').forEach((g) => p.append('goal', g));
+  if (q.get('version')) p.set('version', q.get('version'));
+  const m = await api('/models/' + encodeURIComponent(name) + '/monitoring?' + p);
+  const parts = [el('p', { class: 'muted' }, 'version ', el('a', { href: '/models/' + encodeURIComponent(name) + '/versions/' + m.version, text: 'v' + m.version }),
+    ' · ' + m.rows + ' predictions from ' + when(m.since) + ' to ' + when(m.until))];
+  if (m.note) { parts.push(el('p', { class: 'warn', text: m.note })); fill(node, parts); return; }
+  const rep = m.report;
+  const alerts = rep.alerts || [];
+  parts.push(el('h2', { text: 'Alerts' }), alerts.length ? el('ul', { id: 'alerts' }, alerts.map((a) => el('li', { class: 'error', text: a.kind + ': ' + a.message }))) : el('p', { class: 'good', id: 'alerts', text: 'No alert fired.' }));
+  const days = m.days.map((d) => d.day.slice(0, 10));
+  const vol = chartBox('predictions per day');
+  vol.id = 'volume';
+  parts.push(el('h2', { text: 'Prediction volume' }), vol,
+    el('p', { class: 'hint', text: 'Latency is not kept in the prediction log: gyre serve exports it on /metrics (gyre_serve_request_duration_seconds) for Prometheus.' }));
+  const features = [...new Set(m.days.flatMap((d) => Object.keys(d.drift || {})))].sort();
+  const heat = chartBox('drift score by day and feature: 1 is the test threshold', 'tall');
+  heat.id = 'drift-heat';
+  heat.style.height = Math.max(220, 28 * features.length + 90) + 'px';
+  parts.push(el('h2', { text: 'Drift by day and feature' }), el('p', { class: 'hint', text: 'Each cell is the day\'s drift test against the training profile, scaled so 1 is the threshold (above 1: drifted).' }), heat);
+  const perf = chartBox('performance over time with the goals as lines', 'tall');
+  perf.id = 'performance';
+  parts.push(el('h2', { text: 'Performance over time' }), perf);
+  const dr = (rep.drift && rep.drift.columns) || [];
+  parts.push(el('h2', { text: 'Drift over the whole span' }), el('div', { class: 'table-wrap card' }, table([
+    { head: 'feature', cell: (c) => c.column }, { head: 'method', cell: (c) => c.method }, { head: 'statistic', num: true, cell: (c) => c.statistic },
+    { head: 'threshold', num: true, cell: (c) => c.threshold }, { head: 'drifted', cell: (c) => c.skipped ? 'skipped: ' + c.skipped : (c.drifted ? el('strong', { class: 'error', text: 'yes' }) : 'no') }],
+    dr, { label: 'Drift per feature', rowClass: (c) => c.drifted ? 'diff' : null })));
+  const ql = rep.quality || [];
+  parts.push(el('h2', { text: 'Data quality' }), el('div', { class: 'table-wrap card' }, table([
+    { head: 'feature', cell: (c) => c.column }, { head: 'missing', num: true, cell: (c) => c.missing_share }, { head: 'missing at training', num: true, cell: (c) => c.ref_missing_share },
+    { head: 'out of range', num: true, cell: (c) => c.out_of_range || 0 }, { head: 'unseen categories', cell: (c) => (c.unseen || 0) + (c.unseen_values ? ' (' + c.unseen_values.join(', ') + ')' : '') }], ql, { label: 'Data quality' })));
+  fill(node, parts);
+  chart(vol, { grid: { left: 50, right: 10, top: 20, bottom: 30 }, tooltip: { trigger: 'axis' }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value', name: 'predictions' }, series: [{ type: 'bar', name: 'predictions', data: m.days.map((d) => d.rows) }] });
+  const cells = [];
+  m.days.forEach((d, i) => features.forEach((f, j) => { const v = (d.drift || {})[f]; cells.push([i, j, v === null || v === undefined ? '-' : +v.toFixed(3)]); }));
+  chart(heat, { tooltip: { formatter: (p) => days[p.value[0]] + ' · ' + features[p.value[1]] + ': ' + p.value[2] }, grid: { left: 120, right: 20, top: 10, bottom: 70 },
+    xAxis: { type: 'category', data: days, splitArea: { show: true } }, yAxis: { type: 'category', data: features, splitArea: { show: true } },
+    visualMap: { min: 0, max: 3, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, inRange: { color: ['#e8f5e9', '#fff59d', '#ef6c00', '#b71c1c'] } },
+    series: [{ type: 'heatmap', data: cells, label: { show: false } }] });
+  const series = [];
+  const win = (w) => [w.start.slice(0, 10), w.value];
+  if (rep.performance) series.push({ name: rep.performance.metric + ' (labelled)', type: 'line', data: (rep.performance.windows || []).map(win) });
+  if (rep.estimated) series.push({ name: 'roc_auc estimated without labels (CBPE)', type: 'line', lineStyle: { type: 'dashed' }, data: (rep.estimated.windows || []).map(win) });
+  // Goals on the charted metric become lines (a goal on another metric is
+  // checked by the monitor and shows as an alert, not here).
+  const charted = rep.performance ? rep.performance.metric : 'roc_auc';
+  const goals = (m.goals || []).map((g) => { const mm = g.match(/^\s*(\S+)\s*(>=|<=|>|<)\s*([-\d.eE]+)/); return mm && mm[1] === charted ? { name: g, yAxis: parseFloat(mm[3]) } : null; }).filter(Boolean);
+  if (rep.performance && rep.performance.reference !== null && rep.performance.reference !== undefined && isFinite(rep.performance.reference)) goals.push({ name: 'reference ' + fmt(rep.performance.reference), yAxis: rep.performance.reference });
+  if (series.length && goals.length) series[0].markLine = { symbol: 'none', label: { formatter: (p) => p.name }, lineStyle: { color: '#b42318' }, data: goals };
+  if (series.length) chart(perf, { tooltip: { trigger: 'axis' }, legend: { bottom: 0 }, grid: { left: 50, right: 120, top: 20, bottom: 40 }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value', scale: true }, series: series });
+  else perf.replaceWith(el('p', { class: 'muted', text: 'No feedback labels and no probabilities: no performance over time.' }));
 };
 
 // ---- start ----
