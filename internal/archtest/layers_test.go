@@ -85,8 +85,10 @@ var layers = map[string]string{
 	"internal/retention": "4",  // gc: composes track, registry and predlog
 	"internal/distrib":   "4b", // runs pipeline steps as activities
 
-	"internal/web":    "5",
-	"internal/web/ui": "5b", // the pages: mounted on web's server
+	"internal/web":       "5",
+	"internal/web/ui":    "5b", // the pages: mounted on web's server
+	"internal/web":       "5",
+	"internal/apiclient": "5b", // the client of web's /api/v1, returning the stores' own types
 
 	"internal/cli": "6",
 

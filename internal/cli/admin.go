@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"net/url"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/access"
+	"github.com/gyre-ml/gyre/internal/apiclient"
 	"github.com/gyre-ml/gyre/internal/web"
 )
 
@@ -22,28 +22,10 @@ type admin interface {
 	RevokeToken(ctx context.Context, id string) error
 	Grant(ctx context.Context, account string, r access.Resource, role access.Role) error
 	Revoke(ctx context.Context, account string, r access.Resource) error
-	Close() error
 }
 
-func (a *App) openAdmin(ctx context.Context) (admin, error) {
-	if a.serverURL() != "" {
-		c, err := a.client()
-		if err != nil {
-			return nil, err
-		}
-		return remoteAdmin{c}, nil
-	}
-	st, err := a.openStores(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return localAdmin{access.New(st.DB), st}, nil
-}
-
-type localAdmin struct {
-	s  *access.Store
-	st *stores
-}
+// localAdmin is the local store's accounts.
+type localAdmin struct{ s *access.Store }
 
 func (l localAdmin) Accounts(ctx context.Context) ([]access.Account, error) { return l.s.Accounts(ctx) }
 func (l localAdmin) CreateAccount(ctx context.Context, req web.CreateAccountRequest) (*access.Account, error) {
@@ -86,42 +68,8 @@ func (l localAdmin) Grant(ctx context.Context, account string, r access.Resource
 func (l localAdmin) Revoke(ctx context.Context, account string, r access.Resource) error {
 	return l.s.Revoke(ctx, account, r)
 }
-func (l localAdmin) Close() error { return l.st.Close() }
-
-type remoteAdmin struct{ c *apiClient }
-
-func accountPath(name string) string { return "/api/v1/accounts/" + url.PathEscape(name) }
-
-func (r remoteAdmin) Accounts(ctx context.Context) ([]access.Account, error) {
-	return items[access.Account](ctx, r.c, "/api/v1/accounts")
-}
-func (r remoteAdmin) CreateAccount(ctx context.Context, req web.CreateAccountRequest) (*access.Account, error) {
-	return call[access.Account](ctx, r.c, "POST", "/api/v1/accounts", nil, req)
-}
-func (r remoteAdmin) DeleteAccount(ctx context.Context, name string) error {
-	return r.c.do(ctx, "DELETE", accountPath(name), nil, nil, nil)
-}
-func (r remoteAdmin) SetPassword(ctx context.Context, name, pw string) error {
-	return r.c.do(ctx, "PUT", accountPath(name)+"/password", nil, web.SetPasswordRequest{Password: pw}, nil)
-}
-func (r remoteAdmin) Tokens(ctx context.Context, account string) ([]access.Token, error) {
-	return items[access.Token](ctx, r.c, accountPath(account)+"/tokens")
-}
-func (r remoteAdmin) CreateToken(ctx context.Context, account string, req web.CreateTokenRequest) (*web.CreatedToken, error) {
-	return call[web.CreatedToken](ctx, r.c, "POST", accountPath(account)+"/tokens", nil, req)
-}
-func (r remoteAdmin) RevokeToken(ctx context.Context, id string) error {
-	return r.c.do(ctx, "DELETE", "/api/v1/tokens/"+url.PathEscape(id), nil, nil, nil)
-}
-func (r remoteAdmin) Grant(ctx context.Context, account string, res access.Resource, role access.Role) error {
-	return r.c.do(ctx, "PUT", accountPath(account)+"/grants/"+url.PathEscape(res.String()), nil, web.GrantRequest{Role: role.String()}, nil)
-}
-func (r remoteAdmin) Revoke(ctx context.Context, account string, res access.Resource) error {
-	return r.c.do(ctx, "DELETE", accountPath(account)+"/grants/"+url.PathEscape(res.String()), nil, nil, nil)
-}
-func (r remoteAdmin) Close() error { return nil }
 
 var (
 	_ admin = localAdmin{}
-	_ admin = remoteAdmin{}
+	_ admin = (*apiclient.Accounts)(nil)
 )

@@ -27,7 +27,7 @@ for); locally it reads the store.`,
   gyre audit --user alice --since 7d
   gyre audit --action token. --json`,
 		Args: cobra.NoArgs,
-		RunE: app.withMeta(func(cmd *cobra.Command, _ []string, m metadata) error {
+		RunE: app.withBackend(func(cmd *cobra.Command, _ []string, b *backend) error {
 			q := audit.Query{Actor: user, ActionPrefix: action, Limit: limit, PageToken: pageToken}
 			if model != "" && experiment != "" {
 				return usageErrorf("audit: give --model or --experiment, not both")
@@ -46,7 +46,7 @@ for); locally it reads the store.`,
 			if q.Until, err = web.ParseWhen(until, now, time.Local); err != nil {
 				return usageErrorf("audit: --until: %v", err)
 			}
-			es, next, err := m.Audit(cmd.Context(), q)
+			es, next, err := b.Audit.List(cmd.Context(), q)
 			if err != nil {
 				return storeError(err)
 			}

@@ -180,8 +180,8 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if fl.engine != "" {
 		var blobs blob.Store
 		runID := ""
-		if rl.st != nil {
-			blobs = rl.st.Blobs
+		if rl.st != nil && rl.st.Local != nil {
+			blobs = rl.st.Local.Blobs
 		}
 		if rl.run != nil {
 			runID = rl.run.ID()

@@ -101,6 +101,10 @@ func ExitCode(err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	var f failure
+	if errors.As(err, &f) && f.Failure() {
+		return ExitFailed
+	}
 	if errors.Is(err, ErrCheckFailed) {
 		return ExitFailed
 	}

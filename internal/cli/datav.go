@@ -26,12 +26,12 @@ and modification time) is not even rehashed.`,
 			if name == "" {
 				return usageErrorf("data version: --name is required, e.g. --name adult")
 			}
-			st, err := app.openStores(cmd.Context())
+			b, err := app.openBackend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			res, err := st.Datasets.Version(cmd.Context(), args[0], name)
+			defer b.Close()
+			res, err := b.Data.Version(cmd.Context(), args[0], name)
 			if err != nil {
 				return storeError(err)
 			}
@@ -56,8 +56,8 @@ func newDataLogCmd(app *App) *cobra.Command {
 		Short:   "List a data set's versions",
 		Example: "  gyre data log adult",
 		Args:    cobra.ExactArgs(1),
-		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
-			vs, err := m.DatasetLog(cmd.Context(), args[0])
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			vs, err := b.Data.Log(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
 			}
@@ -79,8 +79,8 @@ func newDataDiffCmd(app *App) *cobra.Command {
 		Short:   "Compare two data set versions: schema, rows, column statistics",
 		Example: "  gyre data diff adult@1 adult@2",
 		Args:    cobra.ExactArgs(2),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
-			d, err := st.Datasets.Diff(cmd.Context(), args[0], args[1])
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			d, err := b.Data.Diff(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return storeError(err)
 			}
@@ -117,8 +117,8 @@ func newDataGetCmd(app *App) *cobra.Command {
 		Short:   "Write a data set version's file to OUT",
 		Example: "  gyre data get adult@1 adult-v1.csv",
 		Args:    cobra.ExactArgs(2),
-		RunE: app.withStores(func(cmd *cobra.Command, args []string, st *stores) error {
-			v, err := st.Datasets.Export(cmd.Context(), args[0], args[1])
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			v, err := b.Data.Export(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return storeError(err)
 			}

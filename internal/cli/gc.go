@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +46,7 @@ Against a team server this needs the server-wide admin role.`,
 				if err != nil {
 					return err
 				}
-				if rep, err = call[retention.Report](cmd.Context(), c, http.MethodPost, "/api/v1/gc", nil, req); err != nil {
+				if rep, err = c.GC(cmd.Context(), req); err != nil {
 					return err
 				}
 			} else {

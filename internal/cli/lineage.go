@@ -16,8 +16,8 @@ func newLineageCmd(app *App) *cobra.Command {
 		Example: `  gyre lineage adult-income@production
   gyre lineage models:/adult-income/3 --json`,
 		Args: cobra.ExactArgs(1),
-		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
-			l, err := m.Lineage(cmd.Context(), args[0])
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			l, err := b.Lineage(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
 			}

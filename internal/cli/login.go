@@ -2,10 +2,7 @@ package cli
 
 import (
 	"bufio"
-	"context"
-	"encoding/base64"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -13,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/gyre-ml/gyre/internal/apiclient"
 	"github.com/gyre-ml/gyre/internal/web"
 )
 
@@ -51,28 +49,35 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 				if err != nil {
 					return err
 				}
-				c := newAPIClient(base, "")
-				c.http.Transport = basicAuth{user: user, pass: pw}
+				c, err := newClient(base, "")
+				if err != nil {
+					return err
+				}
+				c.BasicAuth(user, pw)
 				host, _ := os.Hostname()
-				t, err := call[web.CreatedToken](ctx, c, "POST", "/api/v1/me/tokens", nil, web.CreateTokenRequest{Description: "gyre login on " + host})
+				t, err := c.CreateOwnToken(ctx, web.CreateTokenRequest{Description: "gyre login on " + host})
 				if err != nil {
 					return err
 				}
 				token = t.Token
 			}
-			who, err := whoami(ctx, newAPIClient(base, token))
+			c, err := newClient(base, token)
 			if err != nil {
 				return err
 			}
-			ls, err := loadLogins()
+			who, err := c.Whoami(ctx)
 			if err != nil {
 				return err
 			}
-			ls.Servers[base] = login{User: who.Name, Token: token, Saved: time.Now().UTC()}
-			if err := ls.save(); err != nil {
+			ls, err := apiclient.LoadLogins()
+			if err != nil {
 				return err
 			}
-			p, _ := loginsPath()
+			ls.Servers[base] = apiclient.Login{User: who.Name, Token: token, Saved: time.Now().UTC()}
+			if err := ls.Save(); err != nil {
+				return err
+			}
+			p, _ := apiclient.LoginsPath()
 			if app.JSON {
 				return app.printJSON(map[string]any{"server": base, "user": who.Name, "role": who.Role, "saved": p})
 			}
@@ -85,19 +90,6 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 	f.StringVar(&token, "token", "", "an API token to keep (default $GYRE_TOKEN)")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin")
 	return cmd
-}
-
-func whoami(ctx context.Context, c *apiClient) (*web.Whoami, error) {
-	return call[web.Whoami](ctx, c, "GET", "/api/v1/whoami", nil, nil)
-}
-
-// basicAuth sends Basic credentials on every request.
-type basicAuth struct{ user, pass string }
-
-func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(b.user+":"+b.pass)))
-	return http.DefaultTransport.RoundTrip(r)
 }
 
 func readPassword(app *App, fromStdin bool) (string, error) {
@@ -131,7 +123,7 @@ func newLogoutCmd(app *App) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			base := strings.TrimRight(args[0], "/")
-			ls, err := loadLogins()
+			ls, err := apiclient.LoadLogins()
 			if err != nil {
 				return err
 			}
@@ -139,7 +131,7 @@ func newLogoutCmd(app *App) *cobra.Command {
 				return usageErrorf("logout: no token kept for %s", base)
 			}
 			delete(ls.Servers, base)
-			if err := ls.save(); err != nil {
+			if err := ls.Save(); err != nil {
 				return err
 			}
 			fmt.Fprintf(app.Stdout, "forgot the token for %s (it stays valid on the server until revoked: gyre tokens revoke)\n", base)
@@ -162,14 +154,14 @@ func newWhoamiCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			who, err := whoami(cmd.Context(), c)
+			who, err := c.Whoami(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if app.JSON {
 				return app.printJSON(who)
 			}
-			fmt.Fprintf(app.Stdout, "%s on %s: %s server-wide\n", who.Name, c.base, who.Role)
+			fmt.Fprintf(app.Stdout, "%s on %s: %s server-wide\n", who.Name, c, who.Role)
 			for r, role := range who.Grants {
 				fmt.Fprintf(app.Stdout, "  %s on %s\n", role, r)
 			}

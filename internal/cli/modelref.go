@@ -57,19 +57,19 @@ func (a *App) resolveModel(ctx context.Context, ref string) (*resolvedModel, err
 	if _, err := registry.ParseRef(ref); err != nil {
 		return nil, fmt.Errorf("model %q: not a bundle file, and %w", ref, err)
 	}
-	stores, err := a.openStores(ctx)
+	b, err := a.openBackend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer stores.Close()
-	return (&registryModels{reg: stores.Registry}).load(ctx, ref)
+	defer b.Close()
+	return (&registryModels{reg: b.Models}).load(ctx, ref)
 }
 
 // registryModels loads bundles from the registry, caching the last loaded
 // version per reference so that re-resolving an unchanged alias costs one
 // query, not a bundle download.
 type registryModels struct {
-	reg   *registry.Registry
+	reg   modelStore
 	mu    sync.Mutex
 	cache map[string]*resolvedModel
 	// keys, when set, are the public keys a bundle must be signed with

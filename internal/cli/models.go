@@ -40,8 +40,8 @@ func newModelsListCmd(app *App) *cobra.Command {
 		Short:   "List registered models",
 		Example: "  gyre models list\n  gyre models list --json",
 		Args:    cobra.NoArgs,
-		RunE: app.withMeta(func(cmd *cobra.Command, _ []string, meta metadata) error {
-			ms, err := meta.Models(cmd.Context())
+		RunE: app.withBackend(func(cmd *cobra.Command, _ []string, b *backend) error {
+			ms, err := b.Models.Models(cmd.Context())
 			if err != nil {
 				return storeError(err)
 			}
@@ -86,17 +86,17 @@ func newModelsShowCmd(app *App) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := app.openMeta(ctx)
+			b, err := app.openBackend(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer b.Close()
 			ref, err := registry.ParseRef(args[0])
 			if err != nil {
 				return err
 			}
 			if ref.Version > 0 || ref.Alias != "" {
-				v, err := st.Resolve(ctx, args[0])
+				v, err := b.Models.Resolve(ctx, args[0])
 				if err != nil {
 					return storeError(err)
 				}
@@ -106,15 +106,15 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				printVersion(app, v)
 				return nil
 			}
-			m, err := st.Model(ctx, ref.Name)
+			m, err := b.Models.Model(ctx, ref.Name)
 			if err != nil {
 				return storeError(err)
 			}
-			vs, err := st.Versions(ctx, ref.Name)
+			vs, err := b.Models.Versions(ctx, ref.Name)
 			if err != nil {
 				return storeError(err)
 			}
-			hist, err := st.AliasHistory(ctx, ref.Name)
+			hist, err := b.Models.AliasHistory(ctx, ref.Name)
 			if err != nil {
 				return storeError(err)
 			}
@@ -189,14 +189,14 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 			if _, err := bundle.Load(args[1]); err != nil {
 				return usageErrorf("register %s: %s is not a valid Gyre bundle: %v", args[0], args[1], err)
 			}
-			st, err := app.openMeta(ctx)
+			b, err := app.openBackend(ctx)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer b.Close()
 			o := registry.RegisterOptions{Description: desc}
 			if runID != "" {
-				r, err := st.GetRun(ctx, runID)
+				r, err := b.Runs.Get(ctx, runID)
 				if err != nil {
 					return storeError(err)
 				}
@@ -206,13 +206,19 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 				}
 			}
 			for _, d := range datasets {
-				v, err := st.GetDataset(ctx, d)
+				v, err := b.Data.Get(ctx, d)
 				if err != nil {
 					return storeError(fmt.Errorf("--dataset: %w", err))
 				}
 				o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
 			}
-			v, err := st.Register(ctx, args[0], args[1], o)
+			f, err := os.Open(args[1])
+			if err != nil {
+				return fmt.Errorf("register %s: %w", args[0], err)
+			}
+			defer f.Close()
+			o.Bundle = f
+			v, err := b.Models.Register(ctx, args[0], o)
 			if err != nil {
 				return storeError(err)
 			}
@@ -241,12 +247,12 @@ func newModelsAliasCmd(app *App) *cobra.Command {
 			if err != nil || v <= 0 {
 				return usageErrorf("models alias: version %q: want a positive number", args[1])
 			}
-			st, err := app.openMeta(cmd.Context())
+			b, err := app.openBackend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			if err := st.SetAlias(cmd.Context(), args[0], args[2], v); err != nil {
+			defer b.Close()
+			if err := b.Models.SetAlias(cmd.Context(), args[0], args[2], v); err != nil {
 				return storeError(err)
 			}
 			if app.JSON {
@@ -264,8 +270,8 @@ func newModelsUnaliasCmd(app *App) *cobra.Command {
 		Short:   "Remove an alias",
 		Example: "  gyre models unalias adult-income staging",
 		Args:    cobra.ExactArgs(2),
-		RunE: app.withMeta(func(cmd *cobra.Command, args []string, st metadata) error {
-			if err := st.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			if err := b.Models.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
 				return storeError(err)
 			}
 			if app.JSON {
@@ -291,15 +297,15 @@ func newModelsDeleteCmd(app *App) *cobra.Command {
 			if ref.Alias != "" {
 				return usageErrorf("models delete %s: give NAME or NAME/VERSION, not an alias", args[0])
 			}
-			st, err := app.openMeta(cmd.Context())
+			b, err := app.openBackend(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer b.Close()
 			if ref.Version > 0 {
-				err = st.DeleteVersion(cmd.Context(), ref.Name, ref.Version)
+				err = b.Models.DeleteVersion(cmd.Context(), ref.Name, ref.Version)
 			} else {
-				err = st.DeleteModel(cmd.Context(), ref.Name)
+				err = b.Models.DeleteModel(cmd.Context(), ref.Name)
 			}
 			if err != nil {
 				return storeError(err)

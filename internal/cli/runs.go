@@ -45,8 +45,8 @@ IN (...) (text).`,
   gyre runs list --filter "metrics.roc_auc > 0.9 and params.learner = 'gbdt'" --order-by metrics.roc_auc
   gyre runs list --experiment adult --limit 20 --page-token <token from the previous page> --json`,
 		Args: cobra.NoArgs,
-		RunE: app.withMeta(func(cmd *cobra.Command, _ []string, m metadata) error {
-			page, err := m.SearchRuns(cmd.Context(), o)
+		RunE: app.withBackend(func(cmd *cobra.Command, _ []string, b *backend) error {
+			page, err := b.Runs.Search(cmd.Context(), o)
 			if err != nil {
 				return storeError(err)
 			}
@@ -149,8 +149,8 @@ func newRunsShowCmd(app *App) *cobra.Command {
 		Short:   "Show one run: params, metrics, tags, artifacts, data sets, provenance",
 		Example: "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
-			r, err := m.GetRun(cmd.Context(), args[0])
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			r, err := b.Runs.Get(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
 			}
@@ -204,10 +204,10 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 		Short:   "Compare runs' params and metrics side by side",
 		Example: "  gyre runs compare 3f2a9c 81bd07\n  gyre runs compare 3f2a9c 81bd07 --all --json",
 		Args:    cobra.MinimumNArgs(2),
-		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			var runs []track.RunInfo
 			for _, id := range args {
-				r, err := m.GetRun(cmd.Context(), id)
+				r, err := b.Runs.Get(cmd.Context(), id)
 				if err != nil {
 					return storeError(err)
 				}
@@ -257,9 +257,9 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 		Short:   "Delete runs with their child runs and logged data",
 		Example: "  gyre runs delete 3f2a9c",
 		Args:    cobra.MinimumNArgs(1),
-		RunE: app.withMeta(func(cmd *cobra.Command, args []string, m metadata) error {
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			for _, id := range args {
-				if err := m.DeleteRun(cmd.Context(), id); err != nil {
+				if err := b.Runs.Delete(cmd.Context(), id); err != nil {
 					return storeError(err)
 				}
 			}

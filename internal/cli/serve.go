@@ -109,18 +109,21 @@ and/or GOMEMLIMIT to choose otherwise.`,
 					}
 				}
 				if m.Version != "file" && regModels == nil {
-					st, err := app.openStores(ctx)
+					b, err := app.openBackend(ctx)
 					if err != nil {
 						return err
 					}
-					closers = append(closers, st.Close)
-					regModels = &registryModels{reg: st.Registry, keys: keys}
+					closers = append(closers, b.Close)
+					regModels = &registryModels{reg: b.Models, keys: keys}
 					opt.Resolver = regModels
 				}
 				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
 			}
 			var plog *predlog.Log
 			if logPreds {
+				if err := app.localOnly("serve --log-predictions"); err != nil {
+					return err
+				}
 				st, err := app.openStores(ctx)
 				if err != nil {
 					return err

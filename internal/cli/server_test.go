@@ -176,6 +176,63 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 	}
 	gyre(2, "", append([]string{"audit", "--model", "titanic"}, srvFlag...)...) // bob is no admin
 
+	// Training through the server: the run with its params and metrics, the
+	// bundle as its artifact, the registered version and the training data
+	// set version are all the server's; none is in a store of the client's.
+	clientEnv := append(env, "GYRE_STORE="+filepath.Join(home, "client", "gyre.db"), "GYRE_ARTIFACTS="+filepath.Join(home, "client", "artifacts"))
+	viaServer := func(wantCode int, args ...string) string {
+		t.Helper()
+		saved := env
+		env = clientEnv
+		defer func() { env = saved }()
+		return gyre(wantCode, adminToken, append(args, srvFlag...)...)
+	}
+	var trained struct {
+		RunID      string `json:"run_id"`
+		Registered string `json:"registered"`
+	}
+	out = viaServer(0, "train", "../../examples/data/titanic/titanic.train.csv", "--target", "Survived", "--learner", "decision_tree",
+		"--out", filepath.Join(home, "remote.gyre"), "--register", "titanic-remote", "--json")
+	if err := json.Unmarshal([]byte(out), &trained); err != nil || trained.RunID == "" || trained.Registered != "titanic-remote/1" {
+		t.Fatalf("train through the server: %v: %s", err, out)
+	}
+	var shown struct {
+		Params    map[string]string       `json:"params"`
+		Metrics   map[string]float64      `json:"metrics"`
+		Datasets  []struct{ Name string } `json:"datasets"`
+		Artifacts []struct{ Name string } `json:"artifacts"`
+	}
+	out = gyre(0, "", "runs", "show", trained.RunID, "--json") // the server's own store
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Params["learner"] != "decision_tree" || shown.Metrics["train_accuracy"] == 0 ||
+		len(shown.Artifacts) != 1 || shown.Artifacts[0].Name != "model.gyre" || len(shown.Datasets) != 1 || shown.Datasets[0].Name != "titanic.train" {
+		t.Fatalf("the server's run %s: %v: %s", trained.RunID, err, out)
+	}
+	if l := viaServer(0, "runs", "list", "--experiment", "titanic.train"); !strings.Contains(l, trained.RunID[:12]) {
+		t.Fatalf("runs list through the server lacks %s: %s", trained.RunID, l)
+	}
+	if l := viaServer(0, "data", "log", "titanic.train"); !strings.Contains(l, "titanic.train@1") {
+		t.Fatalf("data log through the server: %s", l)
+	}
+	if _, err := os.Stat(filepath.Join(home, "client", "gyre.db")); err == nil {
+		t.Fatal("client mode opened a local store")
+	}
+	// data version uploads; the same content again is the same version.
+	for i, want := range []string{"new version", "unchanged"} {
+		if v := viaServer(0, "data", "version", "../../examples/data/titanic/titanic.test.csv", "--name", "titanic-test"); !strings.Contains(v, "titanic-test@1  "+want) {
+			t.Fatalf("data version through the server (%d): %s", i, v)
+		}
+	}
+	viaServer(0, "data", "get", "titanic-test@1", filepath.Join(home, "test-copy.csv"))
+	if a, b := readFile(t, filepath.Join(home, "test-copy.csv")), readFile(t, "../../examples/data/titanic/titanic.test.csv"); a != b {
+		t.Fatal("data get through the server: the bytes differ")
+	}
+	// predict by registry reference downloads the server's bundle.
+	remotePreds := viaServer(0, "predict", "titanic-remote/1", "../../examples/data/titanic/titanic.test.csv")
+	localPreds := gyre(0, "", "predict", filepath.Join(home, "remote.gyre"), "../../examples/data/titanic/titanic.test.csv")
+	if remotePreds != localPreds || strings.Count(remotePreds, "\n") < 100 {
+		t.Fatalf("predict through the server differs from the bundle file's: %.300s", remotePreds)
+	}
+
 	// Graceful shutdown: an upload in flight when SIGTERM arrives finishes.
 	var run struct {
 		ID string `json:"run_id"`
@@ -228,6 +285,15 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 	if !strings.Contains(out, "big.bin") {
 		t.Fatalf("uploaded artifact not in the run: %s", out)
 	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func waitReady(t *testing.T, url string) {

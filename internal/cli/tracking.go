@@ -25,8 +25,8 @@ import (
 // asked to register the model.
 type runLog struct {
 	app    *App
-	st     *stores
-	run    *track.Run
+	st     *backend
+	run    runLogger
 	data   *dataset.Version
 	source string
 	trials int
@@ -36,7 +36,7 @@ type runLog struct {
 // and starts the run.
 func startRunLog(ctx context.Context, app *App, source, command string, params map[string]string, mustWork bool) (*runLog, error) {
 	rl := &runLog{app: app, source: source}
-	st, err := app.openStores(ctx)
+	st, err := app.openBackend(ctx)
 	if err != nil {
 		if mustWork {
 			return nil, err
@@ -46,7 +46,7 @@ func startRunLog(ctx context.Context, app *App, source, command string, params m
 	}
 	rl.st = st
 	if fi, err := os.Stat(source); err == nil && !fi.IsDir() {
-		res, err := st.Datasets.Version(ctx, source, datasetName(source))
+		res, err := st.Data.Version(ctx, source, datasetName(source))
 		if err != nil {
 			app.warnf("not versioning %s: %v", source, err)
 		} else {
@@ -62,7 +62,7 @@ func startRunLog(ctx context.Context, app *App, source, command string, params m
 	if rl.data != nil {
 		experiment = rl.data.Name
 	}
-	run, err := st.Tracker.Start(ctx, track.RunOptions{Experiment: experiment, Name: command, Params: params, Tags: tags})
+	run, err := st.StartRun(ctx, track.RunOptions{Experiment: experiment, Name: command, Params: params, Tags: tags})
 	if err != nil {
 		st.Close()
 		rl.st = nil
@@ -111,7 +111,7 @@ func (rl *runLog) RecordTrial(ctx context.Context, t automl.Trial) error {
 	for k, v := range t.Config {
 		params[k] = v
 	}
-	child, err := rl.st.Tracker.Start(ctx, track.RunOptions{ParentID: rl.run.ID(), Name: fmt.Sprintf("trial %d", t.ID), Params: params,
+	child, err := rl.st.StartRun(ctx, track.RunOptions{ParentID: rl.run.ID(), Name: fmt.Sprintf("trial %d", t.ID), Params: params,
 		Tags: map[string]string{"gyre.trial": fmt.Sprint(t.ID)}})
 	if err != nil {
 		return err
@@ -195,7 +195,7 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs 
 		if rl.data != nil {
 			ds = append(ds, registry.DatasetVersion{Name: rl.data.Name, Version: rl.data.Version})
 		}
-		v, err := rl.st.Registry.Register(ctx, registerAs, registry.RegisterOptions{BundleRef: ref, RunID: rl.run.ID(), Datasets: ds})
+		v, err := rl.st.Models.Register(ctx, registerAs, registry.RegisterOptions{BundleRef: ref, RunID: rl.run.ID(), Datasets: ds})
 		if err != nil {
 			rl.fail(ctx)
 			return storeError(err)

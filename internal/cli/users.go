@@ -32,12 +32,12 @@ func adminError(err error) error {
 
 func (a *App) withAdmin(fn func(cmd *cobra.Command, args []string, ad admin) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		ad, err := a.openAdmin(cmd.Context())
+		b, err := a.openBackend(cmd.Context())
 		if err != nil {
 			return err
 		}
-		defer ad.Close()
-		return adminError(fn(cmd, args, ad))
+		defer b.Close()
+		return adminError(fn(cmd, args, b.Accounts))
 	}
 }
 

@@ -228,6 +228,43 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 	if err != nil {
 		return nil, fmt.Errorf("version %s: %w", path, err)
 	}
+	return c.record(ctx, name, path, abs, abs, ref, cached)
+}
+
+// Upload stores the bytes read from r as a new version of the named data
+// set (or returns the latest version when they are its content), recorded
+// as coming from source: the file's location where it was read (the team
+// server's clients send theirs), whose extension gives the format.
+func (c *Catalog) Upload(ctx context.Context, name, source string, r io.Reader) (*Result, error) {
+	if err := CheckName(name); err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	base := filepath.Base(filepath.Clean("/" + source)) // keeps the extensions, never a directory
+	if base == string(filepath.Separator) {
+		base = "upload"
+	}
+	tmp, err := os.CreateTemp("", "gyre-dataset-*-"+base)
+	if err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if _, err := io.Copy(tmp, r); err != nil {
+		return nil, fmt.Errorf("version %s: read: %w", source, err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	ref, err := c.blobs.Put(ctx, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	return c.record(ctx, name, source, tmp.Name(), source, ref, false)
+}
+
+// record makes ref (the bytes of file, named path in messages) a new
+// version of name from source, unless it is the latest version's content.
+func (c *Catalog) record(ctx context.Context, name, path, file, source string, ref blob.Ref, cached bool) (*Result, error) {
 	if latest, err := c.Get(ctx, name); err == nil && latest.Blob.Digest == ref.Digest {
 		return &Result{Version: latest, Cached: cached}, nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
@@ -235,7 +272,7 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 	}
 	var sum Summary
 	if c.Summarize != nil {
-		s, err := c.Summarize(ctx, abs)
+		s, err := c.Summarize(ctx, file)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("version %s: %w", path, ctx.Err())
@@ -250,7 +287,7 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 	if err != nil {
 		return nil, fmt.Errorf("version %s: %w", path, err)
 	}
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(abs)), ".")
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(source)), ".")
 	now := c.Now().UnixMilli()
 	user := c.author(ctx)
 	var version int64
@@ -277,7 +314,7 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (dataset, version, digest, size, source, format, num_rows, summary, created_ms, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, abs, format, sum.Rows, string(sumJSON), now, user); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, source, format, sum.Rows, string(sumJSON), now, user); err != nil {
 			return err
 		}
 		var before any
@@ -285,7 +322,7 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 			before = map[string]string{"digest": last.String}
 		}
 		return audit.Record(ctx, tx, "dataset.version.create", "dataset", name, before, map[string]any{"version": version,
-			"digest": ref.Digest, "size": ref.Size, "source": abs, "format": format, "rows": sum.Rows, "user": user})
+			"digest": ref.Digest, "size": ref.Size, "source": source, "format": format, "rows": sum.Rows, "user": user})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("version %s as %s: %w", path, name, err)

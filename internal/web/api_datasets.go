@@ -15,6 +15,9 @@ func (s *Server) datasetRoutes() []Route {
 			Query: pageQuery, Response: List[dataset.Info]{}, Handler: paged(s.listDatasets)},
 		{Method: "GET", Pattern: "/api/v1/datasets/{name}/versions", Role: access.Viewer, Summary: "A data set's versions, newest first.",
 			Query: pageQuery, Response: List[dataset.Version]{}, Handler: paged(s.datasetLog)},
+		{Method: "POST", Pattern: "/api/v1/datasets/{name}/versions", Role: access.Editor, Summary: "Version a data file: the body is its bytes (unchanged content returns the latest version).",
+			Query: []Param{{"source", "where the file was read (its extension gives the format)"}}, RawBody: "application/octet-stream",
+			Response: dataset.Result{}, Handler: handlerFunc(s.uploadDataset)},
 		{Method: "GET", Pattern: "/api/v1/datasets/{name}/versions/{version}", Role: access.Viewer, Summary: "One data set version with its summary.",
 			Response: dataset.Version{}, Handler: ok(s.datasetVersion)},
 		{Method: "GET", Pattern: "/api/v1/datasets/{name}/versions/{version}/data", Role: access.Viewer, Summary: "Download a data set version's bytes.",
@@ -46,6 +49,30 @@ func (s *Server) datasetLog(r *http.Request) ([]dataset.Version, error) {
 		return nil, err
 	}
 	return s.o.Datasets.Log(r.Context(), name)
+}
+
+func (s *Server) uploadDataset(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := checkName("name", name); err != nil {
+		return err
+	}
+	if err := access.Require(r.Context(), access.Editor, access.ServerResource); err != nil {
+		return err
+	}
+	source := r.URL.Query().Get("source")
+	if len(source) > 1024 {
+		return errorf(KindInvalid, "source", "source: at most 1024 bytes")
+	}
+	res, err := s.o.Datasets.Upload(r.Context(), name, source, http.MaxBytesReader(w, r.Body, s.o.MaxUpload))
+	if err != nil {
+		return classify(err)
+	}
+	code := http.StatusOK
+	if res.Created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, res)
+	return nil
 }
 
 func (s *Server) datasetVersion(r *http.Request) (*dataset.Version, error) {

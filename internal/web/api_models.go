@@ -108,7 +108,8 @@ func (s *Server) modelRoutes() []Route {
 		{Method: "GET", Pattern: "/api/v1/models/{name}/versions", Role: access.Viewer, Summary: "List a model's versions.",
 			Query: pageQuery, Response: List[registry.Version]{}, Handler: paged(s.listVersions)},
 		{Method: "POST", Pattern: "/api/v1/models/{name}/versions", Role: access.Editor, Summary: "Register a new version: the body is the bundle file.",
-			Query:   []Param{{"run_id", "the run that produced it"}, {"description", "the version's description"}, {"dataset", "NAME@VERSION it was trained on (repeatable)"}},
+			Query: []Param{{"run_id", "the run that produced it"}, {"description", "the version's description"}, {"dataset", "NAME@VERSION it was trained on (repeatable)"},
+				{"bundle_digest", "register the run's artifact with this digest instead of a body"}},
 			RawBody: "application/octet-stream", Response: registry.Version{}, Handler: handlerFunc(s.registerVersion)},
 		{Method: "GET", Pattern: "/api/v1/models/{name}/versions/{version}", Role: access.Viewer, Summary: "Get a model version.",
 			Response: registry.Version{}, Handler: ok(s.getVersion)},
@@ -248,6 +249,9 @@ func (s *Server) registerVersion(w http.ResponseWriter, r *http.Request) error {
 		}
 		o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: dn, Version: dv})
 	}
+	if d := q.Get("bundle_digest"); d != "" {
+		return s.registerArtifact(w, r, name, d, o)
+	}
 	// Spool and check the bundle before it is stored: a version must be a
 	// bundle Gyre can load.
 	f, err := os.CreateTemp("", "gyre-upload-*.gyre")
@@ -272,6 +276,44 @@ func (s *Server) registerVersion(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, v)
 	return nil
+}
+
+// registerArtifact registers the run's artifact with the given digest (a
+// bundle the client has uploaded to the run already) without its bytes
+// being sent again.
+func (s *Server) registerArtifact(w http.ResponseWriter, r *http.Request, name, digest string, o registry.RegisterOptions) error {
+	if o.RunID == "" {
+		return errorf(KindInvalid, "bundle_digest", "bundle_digest: give run_id too: the bundle must be one of the run's artifacts")
+	}
+	run, err := s.o.Tracker.Get(r.Context(), o.RunID)
+	if err != nil {
+		return err
+	}
+	for _, a := range run.Artifacts {
+		if a.Digest != digest {
+			continue
+		}
+		rc, err := s.o.Blobs.Get(r.Context(), digest)
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("register %s: read artifact %s: %w", name, a.Name, err)
+		}
+		if _, err := bundle.Decode(data); err != nil {
+			return errorf(KindInvalid, "bundle_digest", "register %s: run %s's artifact %s is not a loadable Gyre bundle: %v", name, run.ID, a.Name, err)
+		}
+		o.BundleRef = a.Ref
+		v, err := s.o.Registry.Register(r.Context(), name, o)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, v)
+		return nil
+	}
+	return errorf(KindNotFound, "bundle_digest", "run %s has no artifact with digest %s", run.ID, digest)
 }
 
 func (s *Server) version(r *http.Request, need access.Role) (*registry.Version, error) {
