@@ -87,7 +87,6 @@ var layers = map[string]string{
 
 	"internal/web":       "5",
 	"internal/web/ui":    "5b", // the pages: mounted on web's server
-	"internal/web":       "5",
 	"internal/apiclient": "5b", // the client of web's /api/v1, returning the stores' own types
 
 	"internal/cli": "6",
