@@ -101,12 +101,12 @@ profile as the drift reference 'gyre monitor' and 'gyre serve' compare with.`,
 				r.Features = append(r.Features, f.Name)
 			}
 			if register != "" {
-				st, err := app.openMeta(ctx)
+				st, err := app.openBackend(ctx)
 				if err != nil {
 					return err
 				}
 				defer st.Close()
-				v, err := st.Register(ctx, register, out, registry.RegisterOptions{Description: fmt.Sprintf("imported from %s (%s)", filepath.Base(file), res.Format)})
+				v, err := st.registerFile(ctx, register, out, registry.RegisterOptions{Description: fmt.Sprintf("imported from %s (%s)", filepath.Base(file), res.Format)})
 				if err != nil {
 					return storeError(err)
 				}

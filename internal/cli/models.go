@@ -212,13 +212,7 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 				}
 				o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
 			}
-			f, err := os.Open(args[1])
-			if err != nil {
-				return fmt.Errorf("register %s: %w", args[0], err)
-			}
-			defer f.Close()
-			o.Bundle = f
-			v, err := b.Models.Register(ctx, args[0], o)
+			v, err := b.registerFile(ctx, args[0], args[1], o)
 			if err != nil {
 				return storeError(err)
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -264,3 +265,14 @@ func storeError(err error) error {
 // failure is what ExitCode reads on errors of lower packages that are not
 // the input's fault (apiclient's 5xx and network errors).
 type failure interface{ Failure() bool }
+
+// registerFile registers the bundle file at path as a new version of name.
+func (b *backend) registerFile(ctx context.Context, name, path string, o registry.RegisterOptions) (*registry.Version, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("register %s: %w", name, err)
+	}
+	defer f.Close()
+	o.Bundle = f
+	return b.Models.Register(ctx, name, o)
+}
