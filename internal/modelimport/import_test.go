@@ -272,3 +272,17 @@ func TestOptionsChecked(t *testing.T) {
 		t.Error("classes accepted for a regression model")
 	}
 }
+
+func TestONNX(t *testing.T) {
+	// Double input: scikit-learn's probabilities (onnxruntime agrees to 8e-8).
+	res := checkAgainst(t, "hgb_multi_double.onnx", "penguins.csv", "hgb_multi_double.pred.csv", Options{Target: "species",
+		Features: []string{"bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"}})
+	if got := strings.Join(res.Bundle.Manifest.Classes, ","); got != "Adelie,Chinstrap,Gentoo" {
+		t.Errorf("classes %s (want the graph's classlabels_strings)", got)
+	}
+	// Float comparisons (BRANCH_GT; a Cast then BRANCH_LT): onnxruntime's outputs.
+	checkAgainst(t, "hgb_reg_float.onnx", "auto_mpg.csv", "hgb_reg_float.pred.csv", Options{Target: "mpg",
+		Features: []string{"cylinders", "displacement", "horsepower", "weight", "acceleration", "model_year"}})
+	checkAgainst(t, "hgb_binary_cast.onnx", "pima.csv", "hgb_binary_cast.pred.csv", Options{Target: "class",
+		Features: []string{"pregnancies", "glucose", "blood_pressure", "skin_thickness", "insulin", "bmi", "diabetes_pedigree", "age"}})
+}

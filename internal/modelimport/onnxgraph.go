@@ -64,17 +64,22 @@ func parseONNX(data []byte) (*parsed, error) {
 			}
 		}
 	}
+	for _, m := range meta {
+		if m.Categorical {
+			return nil, fmt.Errorf("feature %q is categorical (Gyre exports its splits as BRANCH_EQ chains on category codes): %w: only numeric features import", m.Name, ErrUnsupported)
+		}
+	}
 	a := map[string]*onnxpb.AttributeProto{}
 	for _, at := range ens.node.GetAttribute() {
 		a[at.GetName()] = at
 	}
 	trees, width, err := onnxTrees(a, ens)
 	if err != nil {
-		return nil, fmt.Errorf("node %s (%s): %w", ens.node.GetName(), ens.node.GetOpType(), err)
+		return nil, fmt.Errorf("%s: %w", nodeName(ens.node), err)
 	}
 	if ens.p > 0 {
 		if width > ens.p {
-			return nil, fmt.Errorf("node %s splits on feature %d, the input has %d", ens.node.GetName(), width-1, ens.p)
+			return nil, fmt.Errorf("%s splits on feature %d, the input has %d", nodeName(ens.node), width-1, ens.p)
 		}
 		width = ens.p
 	}
@@ -83,9 +88,6 @@ func parseONNX(data []byte) (*parsed, error) {
 			return nil, fmt.Errorf("metadata gyre.features names %d features for an input of %d", len(meta), width)
 		}
 		for _, m := range meta {
-			if m.Categorical {
-				return nil, fmt.Errorf("feature %q is categorical (BRANCH_EQ splits on category codes): %w", m.Name, ErrUnsupported)
-			}
 			p.names = append(p.names, m.Name)
 		}
 	} else {
@@ -99,7 +101,7 @@ func parseONNX(data []byte) (*parsed, error) {
 		err = p.onnxClassifier(a, trees)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("node %s (%s): %w", ens.node.GetName(), ens.node.GetOpType(), err)
+		return nil, fmt.Errorf("%s: %w", nodeName(ens.node), err)
 	}
 	p.notes = append(p.notes, "the ONNX graph records no node covers: explanations (TreeSHAP) weight every leaf alike")
 	return p, nil
@@ -154,7 +156,7 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 					after[nd.GetOutput()[0]] = after[src]
 					continue
 				}
-				return nil, fmt.Errorf("%w: node %s (%s) does not read the graph input", ErrUnsupported, nd.GetName(), op)
+				return nil, fmt.Errorf("%w: %s does not read the graph input", ErrUnsupported, nodeName(nd))
 			}
 			if op == "Cast" {
 				for _, at := range nd.GetAttribute() {
@@ -165,7 +167,7 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 						case onnxpb.TensorProto_DOUBLE:
 							f32 = f32 && false
 						default:
-							return nil, fmt.Errorf("%w: node %s casts the input to %s", ErrUnsupported, nd.GetName(), onnxpb.TensorProto_DataType(at.GetI()))
+							return nil, fmt.Errorf("%w: %s casts the input to %s", ErrUnsupported, nodeName(nd), onnxpb.TensorProto_DataType(at.GetI()))
 						}
 					}
 				}
@@ -177,7 +179,7 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 			}
 			f32, ok := derived[src]
 			if !ok {
-				return nil, fmt.Errorf("%w: node %s does not read the graph input", ErrUnsupported, nd.GetName())
+				return nil, fmt.Errorf("%w: %s does not read the graph input", ErrUnsupported, nodeName(nd))
 			}
 			ens.node, ens.float32 = nd, f32
 			for _, o := range nd.GetOutput() {
@@ -185,19 +187,19 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 			}
 		case "Exp":
 			if after[src] != "TreeEnsembleRegressor" {
-				return nil, fmt.Errorf("%w: node %s (Exp) does not follow a TreeEnsembleRegressor", ErrUnsupported, nd.GetName())
+				return nil, fmt.Errorf("%w: %s does not follow a TreeEnsembleRegressor", ErrUnsupported, nodeName(nd))
 			}
 			ens.exp = true
 			after[nd.GetOutput()[0]] = "Exp"
 		case "ZipMap":
 			if after[src] != "TreeEnsembleClassifier" {
-				return nil, fmt.Errorf("%w: node %s (ZipMap) does not follow a TreeEnsembleClassifier", ErrUnsupported, nd.GetName())
+				return nil, fmt.Errorf("%w: %s does not follow a TreeEnsembleClassifier", ErrUnsupported, nodeName(nd))
 			}
 			after[nd.GetOutput()[0]] = "ZipMap"
 		case "TreeEnsemble":
-			return nil, fmt.Errorf("%w: node %s: ai.onnx.ml opset 5's TreeEnsemble operator is not read yet (export with TreeEnsembleRegressor/Classifier, ai.onnx.ml ≤ 4)", ErrUnsupported, nd.GetName())
+			return nil, fmt.Errorf("%w: %s: ai.onnx.ml opset 5's TreeEnsemble operator is not read yet (export with TreeEnsembleRegressor/Classifier, ai.onnx.ml ≤ 4)", ErrUnsupported, nodeName(nd))
 		default:
-			return nil, fmt.Errorf("%w: node %s: operator %s (import reads graphs of one TreeEnsembleRegressor/Classifier with optional Cast, Identity, Exp and ZipMap)", ErrUnsupported, nd.GetName(), op)
+			return nil, fmt.Errorf("%w: %s: import reads graphs of one TreeEnsembleRegressor/Classifier with optional Cast, Identity, Exp and ZipMap", ErrUnsupported, nodeName(nd))
 		}
 	}
 	if ens.node == nil {
@@ -537,4 +539,13 @@ func (p *parsed) onnxClassifier(a map[string]*onnxpb.AttributeProto, trees []*on
 	}
 	p.spec.Trees, err = expand(trees, 1, out)
 	return err
+}
+
+// nodeName names a graph node for errors: its op type and, when it has
+// one, its name.
+func nodeName(nd *onnxpb.NodeProto) string {
+	if nd.GetName() == "" {
+		return "node " + nd.GetOpType()
+	}
+	return fmt.Sprintf("node %q (%s)", nd.GetName(), nd.GetOpType())
 }

@@ -20,6 +20,23 @@ and auto_mpg train/test CSVs. Outputs go next to this script:
   *.pred.csv              the originals' predictions: margin per output and
                           the transformed prediction per output, repr'd
   lgb_binary.txt          a LightGBM v3 text model (see below)
+  hgb_multi_double.onnx   a TreeEnsembleClassifier (SOFTMAX, double input,
+                          *_as_tensor doubles) of a scikit-learn
+                          HistGradientBoostingClassifier on penguins;
+                          reference: sklearn's predict_proba
+  hgb_reg_float.onnx      a TreeEnsembleRegressor over float (BRANCH_GT
+                          nodes) of a HistGradientBoostingRegressor on
+                          auto_mpg; reference: onnxruntime (ort_ref.js)
+  hgb_binary_cast.onnx    double input, Cast to float, a binary
+                          TreeEnsembleClassifier (LOGISTIC, BRANCH_LT nodes)
+                          on pima; reference: onnxruntime (ort_ref.js)
+
+The ONNX graphs are written with the onnx package's helpers (python3-onnx;
+no skl2onnx in Debian). The onnxruntime references come from
+ort_ref.js, run with npm's onnxruntime-node@1.30.0:
+
+    (cd /tmp/ort && npm install --ignore-scripts onnxruntime-node@1.30.0)
+    NODE_PATH=/tmp/ort/node_modules node testdata/modelimport/ort_ref.js
 
 LightGBM is not installed here (no python3-lightgbm in Debian 12), so
 lgb_binary.txt is written by this script from the LightGBM text format
@@ -36,7 +53,9 @@ import sys
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.ensemble import HistGradientBoostingClassifier
+import onnx
+from onnx import TensorProto, helper
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "datasets")
@@ -192,6 +211,122 @@ def lgb_fixture():
     write_preds("lgb_binary.pred.csv", clf.decision_function(X), clf.predict_proba(X)[:, 1])
 
 
+def onnx_ensemble(op, predictors, classes, base, mode, f32, post, n_features):
+    """predictors: [(tree, output id)]; mode: how a split is written."""
+    a = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
+                         "nodes_truenodeids", "nodes_falsenodeids", "nodes_missing_value_tracks_true",
+                         "w_treeids", "w_nodeids", "w_ids", "w_weights"]}
+    for tid, (pred, out) in enumerate(predictors):
+        for j, nd in enumerate(pred.nodes):
+            a["nodes_treeids"].append(tid)
+            a["nodes_nodeids"].append(j)
+            if nd["is_leaf"]:
+                a["nodes_featureids"].append(0)
+                a["nodes_values"].append(0.0)
+                a["nodes_modes"].append("LEAF")
+                a["nodes_truenodeids"].append(0)
+                a["nodes_falsenodeids"].append(0)
+                a["nodes_missing_value_tracks_true"].append(0)
+                a["w_treeids"].append(tid)
+                a["w_nodeids"].append(j)
+                a["w_ids"].append(out)
+                a["w_weights"].append(float(nd["value"]))
+                continue
+            t, left, right, ml = float(nd["num_threshold"]), int(nd["left"]), int(nd["right"]), bool(nd["missing_go_to_left"])
+            a["nodes_featureids"].append(int(nd["feature_idx"]))
+            if mode == "BRANCH_LEQ":
+                a["nodes_values"].append(t)
+                tr, fa, mt = left, right, ml
+            elif mode == "BRANCH_GT":  # x > t: the true branch is sklearn's right
+                a["nodes_values"].append(t)
+                tr, fa, mt = right, left, not ml
+            else:  # BRANCH_LT on the float32 above t: x < next(t) ⟺ x <= t in float32
+                a["nodes_values"].append(float(np.nextafter(np.float32(t), np.float32(np.inf))))
+                tr, fa, mt = left, right, ml
+            a["nodes_modes"].append(mode)
+            a["nodes_truenodeids"].append(tr)
+            a["nodes_falsenodeids"].append(fa)
+            a["nodes_missing_value_tracks_true"].append(int(mt))
+    pre = "class_" if op == "TreeEnsembleClassifier" else "target_"
+    attrs = dict(nodes_treeids=a["nodes_treeids"], nodes_nodeids=a["nodes_nodeids"],
+                 nodes_featureids=a["nodes_featureids"], nodes_modes=a["nodes_modes"],
+                 nodes_truenodeids=a["nodes_truenodeids"], nodes_falsenodeids=a["nodes_falsenodeids"],
+                 nodes_missing_value_tracks_true=a["nodes_missing_value_tracks_true"],
+                 post_transform=post)
+    attrs[pre + "treeids"] = a["w_treeids"]
+    attrs[pre + "nodeids"] = a["w_nodeids"]
+    attrs[pre + "ids"] = a["w_ids"]
+    if f32:
+        attrs["nodes_values"] = [float(np.float32(v)) for v in a["nodes_values"]]
+        attrs[pre + "weights"] = a["w_weights"]
+        attrs["base_values"] = list(base)
+    else:
+        dbl = lambda name, v: helper.make_tensor(name, TensorProto.DOUBLE, [len(v)], list(v))
+        attrs["nodes_values_as_tensor"] = dbl("nodes_values", a["nodes_values"])
+        attrs[pre + "weights_as_tensor"] = dbl("weights", a["w_weights"])
+        attrs["base_values_as_tensor"] = dbl("base_values", list(base))
+    if op == "TreeEnsembleClassifier":
+        attrs["classlabels_strings"] = classes
+        outs = ["label", "probabilities"]
+    else:
+        attrs["n_targets"] = 1
+        attrs["aggregate_function"] = "SUM"
+        outs = ["variable"]
+    return helper.make_node(op, ["X" if not f32 or op != "TreeEnsembleClassifier" else "Xf"], outs,
+                            domain="ai.onnx.ml", name="ensemble", **attrs), outs
+
+
+def save_onnx(name, nodes, in_type, p, outs, out_types):
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("X", in_type, [None, p])],
+                          [helper.make_tensor_value_info(o, t, s) for o, (t, s) in zip(outs, out_types)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 3)],
+                          producer_name="make_fixtures.py")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(HERE, name))
+
+
+def onnx_fixtures():
+    # Multiclass, double input: sklearn's probabilities are the reference.
+    tr, te = load("penguins")
+    feats = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+    clf = HistGradientBoostingClassifier(max_iter=10, max_leaf_nodes=6, learning_rate=0.3, random_state=0)
+    clf.fit(tr[feats].to_numpy(), tr["species"].to_numpy())
+    preds = [(pr, c) for it in clf._predictors for c, pr in enumerate(it)]
+    base = np.ravel(clf._baseline_prediction).tolist()
+    node, outs = onnx_ensemble("TreeEnsembleClassifier", preds, [str(c) for c in clf.classes_], base,
+                               "BRANCH_LEQ", False, "SOFTMAX", len(feats))
+    save_onnx("hgb_multi_double.onnx", [node], TensorProto.DOUBLE, len(feats), outs,
+              [(TensorProto.STRING, [None]), (TensorProto.FLOAT, [None, 3])])
+    X = te[feats].to_numpy()
+    write_preds("hgb_multi_double.pred.csv", np.zeros((len(X), 0)), clf.predict_proba(X))
+
+    # Regression over float, BRANCH_GT nodes (reference: onnxruntime).
+    tr, te = load("auto_mpg")
+    feats = ["cylinders", "displacement", "horsepower", "weight", "acceleration", "model_year"]
+    reg = HistGradientBoostingRegressor(max_iter=15, max_leaf_nodes=8, learning_rate=0.3, random_state=0)
+    reg.fit(tr[feats].to_numpy(), tr["mpg"].to_numpy())
+    preds = [(it[0], 0) for it in reg._predictors]
+    node, outs = onnx_ensemble("TreeEnsembleRegressor", preds, None, [float(np.ravel(reg._baseline_prediction)[0])],
+                               "BRANCH_GT", True, "NONE", len(feats))
+    save_onnx("hgb_reg_float.onnx", [node], TensorProto.FLOAT, len(feats), outs, [(TensorProto.FLOAT, [None, 1])])
+
+    # Binary: double input cast to float, BRANCH_LT nodes, LOGISTIC.
+    tr, te = load("pima_diabetes")
+    for c in ["glucose", "blood_pressure", "skin_thickness", "insulin", "bmi"]:
+        tr[c] = tr[c].replace(0, np.nan)
+    feats = [c for c in tr.columns if c != "class"]
+    clf = HistGradientBoostingClassifier(max_iter=15, max_leaf_nodes=8, learning_rate=0.3, random_state=0)
+    clf.fit(tr[feats].to_numpy(), tr["class"].to_numpy())
+    preds = [(it[0], 0) for it in clf._predictors]
+    node, outs = onnx_ensemble("TreeEnsembleClassifier", preds, ["negative", "positive"],
+                               [float(np.ravel(clf._baseline_prediction)[0])], "BRANCH_LT", True, "LOGISTIC", len(feats))
+    cast = helper.make_node("Cast", ["X"], ["Xf"], to=TensorProto.FLOAT, name="cast")
+    save_onnx("hgb_binary_cast.onnx", [cast, node], TensorProto.DOUBLE, len(feats), outs,
+              [(TensorProto.STRING, [None]), (TensorProto.FLOAT, [None, 2])])
+
+
 if __name__ == "__main__":
     xgb_fixtures()
     lgb_fixture()
+    onnx_fixtures()

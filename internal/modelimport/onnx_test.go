@@ -1,0 +1,151 @@
+package modelimport
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/learn/gbdt"
+	"github.com/gyre-ml/gyre/internal/learn/learntest"
+	"github.com/gyre-ml/gyre/internal/onnx"
+	"github.com/gyre-ml/gyre/internal/onnx/onnxpb"
+)
+
+// Gyre's own ONNX exports (float and double inputs, every task) import
+// back into models that score as the original: exactly with a double
+// input, within float32 summation with a float one (on float32 inputs,
+// which a float graph sees).
+func TestONNXRoundTrip(t *testing.T) {
+	for _, task := range []learn.Task{learn.Regression, learn.Binary, learn.Multiclass} {
+		d := numericToy(task, 400, 3)
+		for j := range d.X.Data {
+			if j%17 == 0 {
+				d.X.Data[j] = math.NaN()
+			}
+			d.X.Data[j] = float64(float32(d.X.Data[j]))
+		}
+		l := gbdt.New()
+		l.NumTrees = 15
+		lm, err := l.Fit(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := gbdt.AsModel(lm)
+		want, _ := m.Raw(d.X)
+		for _, double := range []bool{false, true} {
+			var opts []onnx.Option
+			tol := 1e-5
+			if double {
+				opts, tol = append(opts, onnx.WithDoubleInput()), 1e-12
+			}
+			data, err := onnx.ExportGBDT(m, m.Features(), opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Import(data, "gyre.onnx", Options{})
+			if err != nil {
+				t.Fatalf("%s double=%v: %v", task, double, err)
+			}
+			got, err := gbdt.AsModel(res.Bundle.Members[0].Model).Raw(d.X)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Objective() == gbdt.ObjSoftmax {
+				// Softmax scores are defined up to a shift per row: compare
+				// differences to class 0.
+				k := len(m.Classes())
+				for i := 0; i < len(got); i += k {
+					for c := k - 1; c >= 0; c-- {
+						got[i+c] -= got[i]
+						want[i+c] -= want[i]
+					}
+				}
+			}
+			for i := range want {
+				if d := math.Abs(got[i]-want[i]) / max(1, math.Abs(want[i])); d > tol {
+					t.Fatalf("%s double=%v: score %d: %v, Gyre %v", task, double, i, got[i], want[i])
+				}
+			}
+			if names := res.Bundle.Manifest.Input.Fields; names[0].Name != m.Features()[0].Name {
+				t.Errorf("feature names %v, want the gyre.features metadata", names)
+			}
+		}
+	}
+}
+
+// Graphs beyond one tree ensemble are refused with what was found; a
+// ZipMap after the classifier is accepted.
+func TestONNXGraphShapes(t *testing.T) {
+	d := numericToy(learn.Binary, 200, 1)
+	l := gbdt.New()
+	l.NumTrees = 3
+	lm, err := l.Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := gbdt.AsModel(lm)
+	data, err := onnx.ExportGBDT(m, m.Features())
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(g *onnxpb.GraphProto)) []byte {
+		var mp onnxpb.ModelProto
+		if err := proto.Unmarshal(data, &mp); err != nil {
+			t.Fatal(err)
+		}
+		f(mp.Graph)
+		b, err := proto.Marshal(&mp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	zip := edit(func(g *onnxpb.GraphProto) {
+		g.Node = append(g.Node, &onnxpb.NodeProto{OpType: proto.String("ZipMap"), Domain: proto.String("ai.onnx.ml"),
+			Input: []string{onnx.OutputProbability}, Output: []string{"zipped"}})
+	})
+	if _, err := Import(zip, "zip.onnx", Options{}); err != nil {
+		t.Errorf("a ZipMap after the classifier: %v", err)
+	}
+	for name, bad := range map[string][]byte{
+		"relu.onnx": edit(func(g *onnxpb.GraphProto) {
+			g.Node = append([]*onnxpb.NodeProto{{OpType: proto.String("Relu"), Input: []string{onnx.InputName}, Output: []string{"r"}}}, g.Node...)
+		}),
+		"two.onnx": edit(func(g *onnxpb.GraphProto) { g.Node = append(g.Node, g.Node[0]) }),
+		"none.onnx": edit(func(g *onnxpb.GraphProto) {
+			g.Node = []*onnxpb.NodeProto{{OpType: proto.String("Identity"), Input: []string{onnx.InputName}, Output: []string{"y"}}}
+		}),
+		"int.onnx": edit(func(g *onnxpb.GraphProto) {
+			g.Input[0].Type.GetTensorType().ElemType = proto.Int32(int32(onnxpb.TensorProto_INT64))
+		}),
+	} {
+		_, err := Import(bad, name, Options{})
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+	// Every truncation fails cleanly.
+	for n := 1; n < len(data); n += 131 {
+		if _, err := Import(data[:n], "cut.onnx", Options{Format: ONNX}); err == nil {
+			t.Fatalf("an ONNX file cut at %d of %d bytes imported", n, len(data))
+		}
+	}
+}
+
+// numericToy is learntest's toy set with its category codes read as
+// numbers (Gyre exports categorical splits as BRANCH_EQ chains, which
+// import refuses).
+func numericToy(task learn.Task, n int, seed uint64) *learn.Dataset {
+	d := learntest.Toy(task, n, seed)
+	for j := range d.Features {
+		d.Features[j] = learn.Feature{Name: d.Features[j].Name}
+	}
+	return d
+}
