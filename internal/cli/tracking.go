@@ -81,6 +81,28 @@ func startRunLog(ctx context.Context, app *App, source, command string, params m
 	return rl, nil
 }
 
+// startRunLogAsync runs startRunLog on its own goroutine and returns the
+// function that waits for its result.
+func startRunLogAsync(ctx context.Context, app *App, source, command string, params map[string]string, mustWork bool) func() (*runLog, error) {
+	type result struct {
+		rl  *runLog
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		rl, err := startRunLog(ctx, app, source, command, params, mustWork)
+		ch <- result{rl, err}
+	}()
+	var res *result
+	return func() (*runLog, error) {
+		if res == nil {
+			r := <-ch
+			res = &r
+		}
+		return res.rl, res.err
+	}
+}
+
 // datasetName derives a data set name from a file name: its base name
 // without extensions, with characters outside [A-Za-z0-9._-] replaced.
 func datasetName(source string) string {

@@ -313,12 +313,44 @@ func Score(b *bundle.Bundle, f *frame.Frame) (Scores, *bundle.Prediction, []floa
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("score: %w", err)
 	}
-	pred, err := b.Predict(f)
+	pred, err := predictChunked(b, f, scoreChunkRows)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("score: %w", err)
 	}
 	s, err := Metrics(b.Manifest.Task, len(b.Manifest.Classes), y, pred.Values, pred.Proba)
 	return s, pred, y, err
+}
+
+// scoreChunkRows is the number of rows Score predicts at a time.
+const scoreChunkRows = 1 << 16
+
+// predictChunked is b.Predict(f) over chunks of at most chunk rows, so
+// scoring a large frame (the training split, after the fit) holds one
+// chunk's design matrix at a time instead of a second copy of the whole
+// data. Rows are predicted independently, so the result is Predict's.
+func predictChunked(b *bundle.Bundle, f *frame.Frame, chunk int) (*bundle.Prediction, error) {
+	n := f.NumRows()
+	if n <= chunk {
+		return b.Predict(f)
+	}
+	out := &bundle.Prediction{Classes: b.Manifest.Classes, Unseen: map[string]int{}, Values: make([]float64, 0, n)}
+	for lo := 0; lo < n; lo += chunk {
+		p, err := b.Predict(f.Slice(lo, min(lo+chunk, n)))
+		if err != nil {
+			return nil, err
+		}
+		out.Values = append(out.Values, p.Values...)
+		if p.Proba != nil {
+			if out.Proba == nil {
+				out.Proba = make([]float64, 0, n*len(p.Proba)/len(p.Values))
+			}
+			out.Proba = append(out.Proba, p.Proba...)
+		}
+		for c, v := range p.Unseen {
+			out.Unseen[c] += v
+		}
+	}
+	return out, nil
 }
 
 // Metrics computes every metric of the task that is defined on the data

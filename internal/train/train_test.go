@@ -3,6 +3,8 @@ package train_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,5 +166,35 @@ func TestFitAndScoreTitanic(t *testing.T) {
 	}
 	if _, err := train.Fit(context.Background(), p, train.Options{Learner: "decision_tree", Params: map[string]string{"depth": "5"}}); err == nil || !strings.Contains(err.Error(), "max_depth") {
 		t.Errorf("unknown hyperparameter error should list valid names, got %v", err)
+	}
+}
+
+// TestScoreInChunksIsPredict checks that scoring a frame chunk by chunk (as
+// Score does on large frames, to bound memory) gives exactly the whole-frame
+// prediction: values, probabilities and unseen-category counts.
+func TestScoreInChunksIsPredict(t *testing.T) {
+	f := read(t, "../../examples/data/adult/adult.train.csv")
+	p, err := train.NewProblem(f, "class", learn.TaskInvalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.Fit(context.Background(), p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := read(t, "../../examples/data/adult/adult.test.csv")
+	whole, err := b.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunked, err := train.PredictChunked(b, test, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(whole.Values, chunked.Values) || !slices.Equal(whole.Proba, chunked.Proba) {
+		t.Fatalf("chunked prediction differs from the whole-frame prediction")
+	}
+	if !maps.Equal(whole.Unseen, chunked.Unseen) {
+		t.Errorf("unseen counts: chunked %v, whole %v", chunked.Unseen, whole.Unseen)
 	}
 }

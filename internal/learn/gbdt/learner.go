@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 )
 
@@ -242,6 +243,9 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		return nil, err
 	}
 	valScore, valRows := l.validationScores(val, base, k)
+	if l.Binned == nil && d.Shared == nil {
+		d, bd = releaseMatrix(d, bd)
+	}
 
 	var mono []int8
 	for j, c := range l.MonotoneConstraints {
@@ -330,6 +334,18 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 		features: slices.Clone(d.Features), base: base, trees: append(slices.Clone(prior), trees...)}
 	m.init()
 	return m, nil
+}
+
+// releaseMatrix returns d with a matrix of the same shape but no values,
+// and bd (private to this fit) without its reference to the matrix: from
+// here on the fit reads only bins, so a caller that keeps no reference of
+// its own (train.Fit) lets the float matrix go while the trees grow,
+// instead of holding it beside the binned copy.
+func releaseMatrix(d *learn.Dataset, bd *Binned) (*learn.Dataset, *Binned) {
+	dd := *d
+	dd.X = &frame.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}
+	bd.X = nil
+	return &dd, bd
 }
 
 // roundGradients computes the gradients of the in-bag rows, parallel over
