@@ -21,6 +21,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/ingest/httpsource"
 )
 
 // Version is the Gyre version, set at build time with
@@ -45,6 +47,10 @@ type App struct {
 	// RenameDuplicates numbers repeated CSV header names instead of
 	// refusing the file (--rename-duplicates).
 	RenameDuplicates bool
+	// API configures http(s) sources that are paged JSON APIs
+	// (--paginate, --items, --header-env, --rate-limit, --retries,
+	// --max-pages).
+	API httpsource.Options
 }
 
 // command constructors registered by the subcommand files' init functions.
@@ -135,6 +141,12 @@ predictions over REST and watches production for drift.`,
 	pf.StringVar(&app.Store, "store", "", "metadata store: a SQLite path or postgres:// URL (default $GYRE_STORE or $GYRE_HOME/gyre.db)")
 	pf.StringVar(&app.Artifacts, "artifacts", "", "artifact store: a path or s3://bucket?endpoint=... URL (default $GYRE_ARTIFACTS or $GYRE_HOME/artifacts)")
 	pf.BoolVar(&app.RenameDuplicates, "rename-duplicates", false, "read a CSV whose header repeats a name, numbering the repeats (a, a.1), instead of refusing it")
+	pf.StringVar(&app.API.Paginate, "paginate", "", "read an http(s) source as a paged JSON API: link (the Link header), cursor:FIELD[:PARAM], offset[:OFFSET_PARAM:LIMIT_PARAM] or page")
+	pf.StringVar(&app.API.Items, "items", "", "with --paginate: the dotted path of the records array in each page (default: found)")
+	pf.StringToStringVar(&app.API.HeaderEnv, "header-env", nil, "send an http(s) request header from an environment variable: NAME=VAR (e.g. Authorization=API_TOKEN); repeatable")
+	pf.Float64Var(&app.API.Rate, "rate-limit", 0, "with --paginate: the most requests per second (0: no limit)")
+	pf.IntVar(&app.API.Retries, "retries", 4, "with --paginate: retries of a request answered 429/5xx or failing on the network, with exponential backoff")
+	pf.IntVar(&app.API.MaxPages, "max-pages", 0, "with --paginate: stop after this many pages (0: all)")
 	pf.StringVar(&app.Server, "server", "", "work against this team server (http(s)://...) instead of the local store (default $GYRE_SERVER)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())

@@ -35,7 +35,7 @@ func (rf *readFlags) add(cmd *cobra.Command) {
 
 // options translates the flags into ingest.Options.
 func (rf *readFlags) options(app *App) (ingest.Options, error) {
-	opt := ingest.Options{Missing: rf.missing, Stdin: app.Stdin, RenameDuplicates: app.RenameDuplicates}
+	opt := ingest.Options{Missing: rf.missing, Stdin: app.Stdin, RenameDuplicates: app.RenameDuplicates, API: app.API}
 	if !app.Quiet {
 		opt.Warn = func(msg string) { fmt.Fprintf(app.Stderr, "gyre: note: %s\n", msg) }
 	}

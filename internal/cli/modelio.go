@@ -16,7 +16,7 @@ import (
 // loadFrame reads a data source with default options, sending ingest's
 // notes to stderr unless output is JSON or quiet.
 func (a *App) loadFrame(ctx context.Context, source string) (*frame.Frame, error) {
-	opt := ingest.Options{Stdin: a.Stdin, RenameDuplicates: a.RenameDuplicates}
+	opt := ingest.Options{Stdin: a.Stdin, RenameDuplicates: a.RenameDuplicates, API: a.API}
 	if !a.JSON && !a.Quiet {
 		opt.Warn = func(msg string) { fmt.Fprintf(a.Stderr, "gyre: note: %s\n", msg) }
 	}

@@ -81,7 +81,7 @@ when complete: on any error no output file is left behind.`,
 			if err != nil {
 				return err
 			}
-			opt := ingest.Options{Stdin: app.Stdin, Schema: score.Schema(b), RenameDuplicates: app.RenameDuplicates, Stop: stop}
+			opt := ingest.Options{Stdin: app.Stdin, Schema: score.Schema(b), RenameDuplicates: app.RenameDuplicates, Stop: stop, API: app.API}
 			if !app.JSON && !app.Quiet {
 				opt.Warn = func(msg string) { fmt.Fprintf(app.Stderr, "gyre: note: %s\n", msg) }
 			}

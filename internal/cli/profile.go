@@ -94,7 +94,7 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 // readData reads a source with default ingest options; input errors stay
 // unmarked (exit 2), cancellation exits 1.
 func readData(cmd *cobra.Command, app *App, source string) (*frame.Frame, error) {
-	f, err := ingest.Read(cmd.Context(), source, ingest.Options{RenameDuplicates: app.RenameDuplicates})
+	f, err := ingest.Read(cmd.Context(), source, ingest.Options{RenameDuplicates: app.RenameDuplicates, API: app.API})
 	if err != nil {
 		if cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
 			return nil, failed(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/httpsource"
 )
 
 // FieldOverride fixes the type and/or role of one column, overriding
@@ -49,6 +50,11 @@ type Options struct {
 	CategoricalMax int
 	// Workers is the number of parsing goroutines; 0 means GOMAXPROCS.
 	Workers int
+	// API, for http(s) sources, sends headers from environment variables
+	// with the request and, with API.Paginate, pulls every page of a JSON
+	// API (package httpsource: link, cursor, offset or page pagination,
+	// rate limit, retries with backoff), the records read as JSON Lines.
+	API httpsource.Options
 	// HTTPTimeout bounds an http(s) download; 0 means 5 minutes.
 	HTTPTimeout time.Duration
 	// MaxDownload caps the size of an http(s) download in bytes; 0 means

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/httpsource"
 	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
 )
 
@@ -47,7 +49,7 @@ func readHTTP(ctx context.Context, source string, opt Options) (*frame.Frame, er
 		return nil, err
 	}
 	defer cleanup()
-	return readFile(ctx, path, source, opt, forced)
+	return readFile(ctx, path, Redact(source), opt, forced)
 }
 
 // download fetches a URL into a temporary file (bounded by
@@ -55,6 +57,10 @@ func readHTTP(ctx context.Context, source string, opt Options) (*frame.Frame, er
 // format the URL's extension or Content-Type names (fmtUnknown: sniff), and a
 // function that removes the file.
 func download(ctx context.Context, source string, opt Options) (file string, forced format, cleanup func(), err error) {
+	if opt.API.Paginate != "" || opt.API.Items != "" {
+		return pullAPI(ctx, source, opt)
+	}
+	shown := Redact(source)
 	timeout := opt.HTTPTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
@@ -67,19 +73,30 @@ func download(ctx context.Context, source string, opt Options) (file string, for
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, source, nil)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
+		return "", 0, nil, fmt.Errorf("download %s: %w", shown, err)
 	}
 	req.Header.Set("User-Agent", "gyre")
+	for name, env := range opt.API.HeaderEnv {
+		v, ok := os.LookupEnv(env)
+		if !ok {
+			return "", 0, nil, fmt.Errorf("download %s: header %s: the environment variable %s is not set", shown, name, env)
+		}
+		req.Header.Set(name, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // it quotes the URL, credentials and all
+		}
+		return "", 0, nil, fmt.Errorf("download %s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", 0, nil, &HTTPError{URL: source, Status: resp.Status}
+		return "", 0, nil, &HTTPError{URL: shown, Status: resp.Status}
 	}
 	if resp.ContentLength > limit {
-		return "", 0, nil, fmt.Errorf("download %s: %d bytes is more than the %d-byte limit", source, resp.ContentLength, limit)
+		return "", 0, nil, fmt.Errorf("download %s: %d bytes is more than the %d-byte limit", shown, resp.ContentLength, limit)
 	}
 	u, _ := url.Parse(source)
 	base := path.Base(u.Path)
@@ -96,7 +113,7 @@ func download(ctx context.Context, source string, opt Options) (file string, for
 	}
 	tmp, err := os.CreateTemp("", "gyre-download-*"+ext)
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
+		return "", 0, nil, fmt.Errorf("download %s: %w", shown, err)
 	}
 	cleanup = func() { os.Remove(tmp.Name()) }
 	n, err := io.Copy(tmp, io.LimitReader(resp.Body, limit+1))
@@ -105,13 +122,37 @@ func download(ctx context.Context, source string, opt Options) (file string, for
 	}
 	if err != nil {
 		cleanup()
-		return "", 0, nil, fmt.Errorf("download %s: %w", source, err)
+		return "", 0, nil, fmt.Errorf("download %s: %w", shown, err)
 	}
 	if n > limit {
 		cleanup()
-		return "", 0, nil, fmt.Errorf("download %s: more than the %d-byte limit", source, limit)
+		return "", 0, nil, fmt.Errorf("download %s: more than the %d-byte limit", shown, limit)
 	}
 	return tmp.Name(), forced, cleanup, nil
+}
+
+// pullAPI pulls every page of a paged JSON API (opt.API) into a temporary
+// JSON Lines file, through package httpsource.
+func pullAPI(ctx context.Context, source string, opt Options) (string, format, func(), error) {
+	tmp, err := os.CreateTemp("", "gyre-pull-*.jsonl")
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("pull %s: %w", Redact(source), err)
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	o := opt.API
+	o.Redact = Redact
+	st, err := httpsource.Pull(ctx, source, o, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", 0, nil, err
+	}
+	if opt.Warn != nil && st.Retries > 0 {
+		opt.warnf("pull %s: %d pages, %d records, %d retried requests", Redact(source), st.Pages, st.Records, st.Retries)
+	}
+	return tmp.Name(), fmtJSONL, cleanup, nil
 }
 
 func formatOfContentType(ct string) format {

@@ -85,7 +85,7 @@ func Stream(ctx context.Context, source string, opt Options, chunkRows int, fn f
 			return err
 		}
 		defer cleanup()
-		return streamFile(ctx, path, source, opt, chunkRows, forced, fn)
+		return streamFile(ctx, path, Redact(source), opt, chunkRows, forced, fn)
 	case strings.HasPrefix(low, "sqlite://"), strings.HasPrefix(low, "sqlite3://"),
 		strings.HasPrefix(low, "postgres://"), strings.HasPrefix(low, "postgresql://"):
 		f, err := Read(ctx, source, opt)
