@@ -77,6 +77,7 @@ var layers = map[string]string{
 	"internal/train":               "3b", // Search runs automl
 	"internal/modelimport":         "3b", // XGBoost, LightGBM and ONNX models as bundles: bundle + gbdt + onnx
 	"internal/study":               "3c", // the preliminary study fits through train
+	"internal/governance":          "3b", // PII masking of predlog batches and frames
 
 	"internal/serve":     "4",
 	"internal/monitor":   "4",

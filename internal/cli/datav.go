@@ -64,9 +64,10 @@ func newDataLogCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(vs)
 			}
-			tw := app.table("VERSION", "CREATED", "BY", "ROWS", "COLUMNS", "SIZE", "DIGEST", "SOURCE")
+			tw := app.table("VERSION", "CREATED", "BY", "ROWS", "COLUMNS", "SIZE", "DIGEST", "CLASS", "SOURCE")
 			for _, v := range vs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", v.Ref(), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, v.Summary.Rows, len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), v.Source)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", v.Ref(), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, v.Summary.Rows,
+					len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), orDash(string(v.Classification)), v.Source)
 			}
 			return tw.Flush()
 		}),

@@ -30,6 +30,9 @@ func newLineageCmd(app *App) *cobra.Command {
 			if len(v.Aliases) > 0 {
 				fmt.Fprintf(w, " (%v)", v.Aliases)
 			}
+			if l.Classification != "" {
+				fmt.Fprintf(w, " [%s]", l.Classification)
+			}
 			fmt.Fprintf(w, "  bundle %s, registered %s by %s\n", short(v.Bundle.Digest[7:]), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy)
 			if r := l.Run; r != nil {
 				fmt.Fprintf(w, "  ← run %s  experiment %s, %s, %s\n", r.ID, r.Experiment, r.Status, r.Start.Local().Format("2006-01-02 15:04:05"))
@@ -46,7 +49,11 @@ func newLineageCmd(app *App) *cobra.Command {
 				}
 			}
 			for _, d := range l.Datasets {
-				fmt.Fprintf(w, "  ← data set %s  %s, %d rows × %d columns, %s\n", d.Ref(), short(d.Blob.Digest[7:]), d.Summary.Rows, len(d.Summary.Columns), d.Source)
+				class := ""
+				if d.Classification != "" {
+					class = " [" + string(d.Classification) + "]"
+				}
+				fmt.Fprintf(w, "  ← data set %s%s  %s, %d rows × %d columns, %s\n", d.Ref(), class, short(d.Blob.Digest[7:]), d.Summary.Rows, len(d.Summary.Columns), d.Source)
 			}
 			for _, m := range l.Missing {
 				fmt.Fprintf(w, "  ← missing: %s\n", m)

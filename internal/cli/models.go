@@ -30,7 +30,7 @@ NAME@ALIAS, models:/NAME/VERSION, models:/NAME@ALIAS.`,
 	}
 	cmd.AddCommand(newModelsListCmd(app), newModelsShowCmd(app), newModelsRegisterCmd(app), newModelsAliasCmd(app),
 		newModelsUnaliasCmd(app), newModelsDeleteCmd(app), newModelsKeygenCmd(app), newModelsSignCmd(app),
-		newModelsImportCmd(app))
+		newModelsImportCmd(app), newModelsClassifyCmd(app))
 	return cmd
 }
 
@@ -52,9 +52,10 @@ func newModelsListCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout, "no registered models (gyre models register NAME BUNDLE)")
 				return nil
 			}
-			tw := app.table("MODEL", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION")
+			tw := app.table("MODEL", "LATEST", "ALIASES", "UPDATED", "CLASS", "DESCRIPTION")
 			for _, m := range ms {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", m.Name, m.LatestVersion, aliasList(m.Aliases), m.Updated.Local().Format("2006-01-02 15:04"), m.Description)
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.LatestVersion, aliasList(m.Aliases), m.Updated.Local().Format("2006-01-02 15:04"),
+					orDash(string(m.Classification)), m.Description)
 			}
 			return tw.Flush()
 		}),
@@ -122,6 +123,9 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				return app.printJSON(map[string]any{"model": m, "versions": vs, "alias_history": hist})
 			}
 			fmt.Fprintf(app.Stdout, "model %s: %s\n", m.Name, m.Description)
+			if m.Classification != "" {
+				fmt.Fprintf(app.Stdout, "classification: %s\n", m.Classification)
+			}
 			tw := app.table("VERSION", "ALIASES", "RUN", "CREATED", "BY", "BUNDLE")
 			for _, v := range vs {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, strings.Join(v.Aliases, ","), short(v.RunID), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))

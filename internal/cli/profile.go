@@ -22,6 +22,7 @@ func init() { register(newProfileCmd) }
 func newProfileCmd(app *App) *cobra.Command {
 	var (
 		target, htmlOut, save string
+		contract              string
 		seed                  uint64
 		bins                  int
 		noRelations           bool
@@ -46,6 +47,22 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 			f, err := readData(cmd, app, args[0])
 			if err != nil {
 				return err
+			}
+			if contract != "" { // PII columns masked before anything is computed
+				st, err := app.openStores(cmd.Context())
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				masker, err := contractMasker(cmd.Context(), contract, st)
+				if err != nil {
+					return err
+				}
+				if masker != nil {
+					if f, err = masker.Frame(f); err != nil {
+						return failed(err)
+					}
+				}
 			}
 			if f.NumRows() == 0 {
 				return usageErrorf("profile %s: no data rows (only a header naming %d columns): nothing to profile", args[0], f.NumCols())
@@ -88,6 +105,7 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 	fl.Uint64Var(&seed, "seed", 0, "seed for sampling")
 	fl.IntVar(&bins, "bins", profile.HistogramBins, "histogram bins")
 	fl.BoolVar(&noRelations, "no-relations", false, "skip pairwise correlations (faster on wide data)")
+	fl.StringVar(&contract, "contract", "", "data contract whose PII columns (pii: hash|drop) are masked in the profile and report")
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/governance"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/serve"
@@ -23,6 +24,7 @@ func init() { register(newServeCmd) }
 func newServeCmd(app *App) *cobra.Command {
 	var addr string
 	var logPreds bool
+	var contract string
 	var sample float64
 	var reload time.Duration
 	var maxBody int64
@@ -119,21 +121,12 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				}
 				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
 			}
-			var plog *predlog.Log
-			if logPreds {
-				if err := app.localOnly("serve --log-predictions"); err != nil {
-					return err
-				}
-				st, err := app.openStores(ctx)
-				if err != nil {
-					return err
-				}
-				closers = append(closers, st.Close)
-				plog = predlog.New(st.DB, st.Blobs)
-				if err := plog.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
-					return failed(err)
-				}
-				opt.Log, opt.Sample = plog, sample
+			plog, closeLog, err := app.openServeLog(ctx, logPreds, contract, sample, &opt)
+			if err != nil {
+				return err
+			}
+			if closeLog != nil {
+				closers = append(closers, closeLog)
 			}
 			srv, err := serve.New(models, opt)
 			if err != nil {
@@ -160,6 +153,7 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
 	f.BoolVar(&logPreds, "log-predictions", false, "log inputs and predictions to the store for monitoring (and take feedback)")
+	f.StringVar(&contract, "contract", "", "data contract whose PII columns (pii: hash|drop) are masked in the prediction log")
 	f.Float64Var(&sample, "sample", 1, "share of requests logged with --log-predictions")
 	f.DurationVar(&reload, "reload", 2*time.Second, "how often registry references are re-resolved (0: never)")
 	f.Int64Var(&maxBody, "max-body-bytes", 16<<20, "largest request body accepted")
@@ -183,4 +177,39 @@ func gaugeModels(models []serve.Model, reg *registryModels) []monitor.GaugeModel
 		}}
 	}
 	return out
+}
+
+// openServeLog opens the prediction log serve writes to when logPreds is
+// set, masking the PII columns of the contract at contract path (if any)
+// before it stores a batch, and sets opt's Log and Sample. It returns the
+// log and the function that closes its store.
+func (a *App) openServeLog(ctx context.Context, logPreds bool, contract string, sample float64, opt *serve.Options) (*predlog.Log, func() error, error) {
+	if !logPreds {
+		if contract != "" {
+			return nil, nil, usageErrorf("serve: --contract masks the prediction log's PII columns: it needs --log-predictions")
+		}
+		return nil, nil, nil
+	}
+	if err := a.localOnly("serve --log-predictions"); err != nil {
+		return nil, nil, err
+	}
+	st, err := a.openStores(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	plog := predlog.New(st.DB, st.Blobs)
+	if err := plog.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
+		st.Close()
+		return nil, nil, failed(err)
+	}
+	opt.Log, opt.Sample = plog, sample
+	masker, err := contractMasker(ctx, contract, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if masker != nil { // PII columns are masked before the log stores them
+		opt.Log = &governance.MaskingLog{Next: plog, Masker: masker}
+	}
+	return plog, st.Close, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 // Errors callers can match with errors.Is.
@@ -136,6 +137,9 @@ type Version struct {
 	Summary   Summary   `json:"summary"`
 	Created   time.Time `json:"created"`
 	CreatedBy string    `json:"created_by,omitempty"`
+	// Classification is public, internal or pii; empty when unclassified.
+	// A new version inherits the previous version's.
+	Classification validate.Classification `json:"classification,omitempty"`
 }
 
 // Ref returns NAME@VERSION.
@@ -313,8 +317,9 @@ func (c *Catalog) record(ctx context.Context, name, path, file, source string, r
 		if err := tx.QueryRowContext(ctx, "UPDATE datasets SET latest_version = latest_version + 1 WHERE name = ? RETURNING latest_version", name).Scan(&version); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (dataset, version, digest, size, source, format, num_rows, summary, created_ms, created_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, name, version, ref.Digest, ref.Size, source, format, sum.Rows, string(sumJSON), now, user); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dataset_versions (dataset, version, digest, size, source, format, num_rows, summary, created_ms, created_by, classification)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT p.classification FROM dataset_versions p WHERE p.dataset = ? AND p.version = ?), ''))`,
+			name, version, ref.Digest, ref.Size, source, format, sum.Rows, string(sumJSON), now, user, name, version-1); err != nil {
 			return err
 		}
 		var before any
@@ -341,13 +346,13 @@ func (c *Catalog) record(ctx context.Context, name, path, file, source string, r
 	return &Result{Version: v, Created: true, Cached: cached}, nil
 }
 
-const versionCols = "dataset, version, digest, size, source, format, summary, created_ms, created_by"
+const versionCols = "dataset, version, digest, size, source, format, summary, created_ms, created_by, classification"
 
 func scanVersion(sc interface{ Scan(...any) error }) (*Version, error) {
 	v := &Version{}
 	var sum string
 	var ms int64
-	if err := sc.Scan(&v.Name, &v.Version, &v.Blob.Digest, &v.Blob.Size, &v.Source, &v.Format, &sum, &ms, &v.CreatedBy); err != nil {
+	if err := sc.Scan(&v.Name, &v.Version, &v.Blob.Digest, &v.Blob.Size, &v.Source, &v.Format, &sum, &ms, &v.CreatedBy, &v.Classification); err != nil {
 		return nil, err
 	}
 	v.Created = time.UnixMilli(ms).UTC()
@@ -356,6 +361,38 @@ func scanVersion(sc interface{ Scan(...any) error }) (*Version, error) {
 			return nil, fmt.Errorf("data set %s@%d: bad summary: %w", v.Name, v.Version, err)
 		}
 	}
+	return v, nil
+}
+
+// Classify sets the classification of the version ref names (NAME is the
+// latest; public, internal or pii, "" to clear), recorded in the audit
+// trail, and returns the version. Later versions inherit it.
+func (c *Catalog) Classify(ctx context.Context, ref string, cl validate.Classification) (*Version, error) {
+	if _, err := validate.ParseClassification(string(cl)); err != nil {
+		return nil, fmt.Errorf("classify data set %s: %w", ref, err)
+	}
+	v, err := c.Get(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("classify data set %s: %w", ref, err)
+	}
+	err = c.db.Write(ctx, func(tx *sqlstore.Tx) error {
+		var old string
+		if err := tx.QueryRowContext(ctx, "SELECT classification FROM dataset_versions WHERE dataset = ? AND version = ?", v.Name, v.Version).Scan(&old); err != nil {
+			return err
+		}
+		if old == string(cl) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE dataset_versions SET classification = ? WHERE dataset = ? AND version = ?", string(cl), v.Name, v.Version); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, "dataset.classify", "dataset", v.Name,
+			map[string]any{"version": v.Version, "classification": old}, map[string]any{"version": v.Version, "classification": string(cl)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("classify data set %s: %w", v.Ref(), err)
+	}
+	v.Classification = cl
 	return v, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 // CreateModel registers a model without versions. A taken name fails with
@@ -87,6 +88,25 @@ func (r *Registry) SetDescription(ctx context.Context, name, description string)
 	})
 }
 
+// SetClassification classifies a model (public, internal or pii; "" clears
+// it), recorded in the audit trail.
+func (r *Registry) SetClassification(ctx context.Context, name string, c validate.Classification) error {
+	if _, err := validate.ParseClassification(string(c)); err != nil {
+		return fmt.Errorf("classify model %s: %w: %w", name, ErrInvalid, err)
+	}
+	return r.modelChange(ctx, "classify", "model.classify", name, func(tx *sqlstore.Tx) (any, any, error) {
+		var old string
+		if err := tx.QueryRowContext(ctx, "SELECT classification FROM registered_models WHERE name = ?", name).Scan(&old); err != nil {
+			return nil, nil, err
+		}
+		if old == string(c) {
+			return nil, nil, nil
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE registered_models SET classification = ? WHERE name = ?", string(c), name)
+		return map[string]string{"classification": old}, map[string]string{"classification": string(c)}, err
+	})
+}
+
 // SetTag sets a model tag.
 func (r *Registry) SetTag(ctx context.Context, name, key, value string) error {
 	if key == "" {
@@ -158,8 +178,8 @@ func (r *Registry) RenameModel(ctx context.Context, name, newName string) error 
 		// delete the old ones, children first: neither backend cascades a
 		// key update, and both check foreign keys at each statement.
 		for _, q := range []string{
-			`INSERT INTO registered_models (name, description, latest_version, created_ms, updated_ms)
-				SELECT ?, description, latest_version, created_ms, updated_ms FROM registered_models WHERE name = ?`,
+			`INSERT INTO registered_models (name, description, latest_version, created_ms, updated_ms, classification)
+				SELECT ?, description, latest_version, created_ms, updated_ms, classification FROM registered_models WHERE name = ?`,
 			`INSERT INTO model_tags (model, key, value) SELECT ?, key, value FROM model_tags WHERE model = ?`,
 			`INSERT INTO model_versions (model, version, digest, size, run_id, description, created_ms, created_by, source, stage, updated_ms, run_link)
 				SELECT ?, version, digest, size, run_id, description, created_ms, created_by, source, stage, updated_ms, run_link FROM model_versions WHERE model = ?`,

@@ -15,6 +15,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 // Errors callers can match with errors.Is.
@@ -81,8 +82,10 @@ type Model struct {
 	Tags          map[string]string `json:"tags,omitempty"`
 	LatestVersion int64             `json:"latest_version"`
 	Aliases       map[string]int64  `json:"aliases,omitempty"`
-	Created       time.Time         `json:"created"`
-	Updated       time.Time         `json:"updated"`
+	// Classification is public, internal or pii; empty when unclassified.
+	Classification validate.Classification `json:"classification,omitempty"`
+	Created        time.Time               `json:"created"`
+	Updated        time.Time               `json:"updated"`
 }
 
 // DatasetVersion names a data set version a model version was trained on.
@@ -282,8 +285,8 @@ func (r *Registry) Models(ctx context.Context) ([]Model, error) {
 func (r *Registry) Model(ctx context.Context, name string) (*Model, error) {
 	m := &Model{Name: name, Tags: map[string]string{}, Aliases: map[string]int64{}}
 	var c, u int64
-	err := r.db.QueryRowContext(ctx, "SELECT description, latest_version, created_ms, updated_ms FROM registered_models WHERE name = ?", name).
-		Scan(&m.Description, &m.LatestVersion, &c, &u)
+	err := r.db.QueryRowContext(ctx, "SELECT description, latest_version, created_ms, updated_ms, classification FROM registered_models WHERE name = ?", name).
+		Scan(&m.Description, &m.LatestVersion, &c, &u, &m.Classification)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("model %s: %w", name, ErrNotFound)
 	}

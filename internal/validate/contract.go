@@ -60,6 +60,9 @@ type ColumnContract struct {
 	MaxOutOfRangeShare float64 `yaml:"max_out_of_range_share,omitempty" json:"max_out_of_range_share,omitempty"`
 	// Unique requires distinct non-missing values.
 	Unique bool `yaml:"unique,omitempty" json:"unique,omitempty"`
+	// PII marks a column holding personal data and says how it is masked
+	// in the prediction log and in reports: hash or drop.
+	PII Mask `yaml:"pii,omitempty" json:"pii,omitempty"`
 }
 
 // DeriveOptions configures Derive.
@@ -158,6 +161,9 @@ func ParseContract(data []byte, name string) (*Contract, error) {
 		}
 		if s := col.MaxOutOfRangeShare; s < 0 || s > 1 {
 			return nil, fmt.Errorf("contract %s: line %d: column %q: field max_out_of_range_share: got %g, want 0..1", name, line(i, "max_out_of_range_share"), col.Name, s)
+		}
+		if col.PII != "" && col.PII != MaskHash && col.PII != MaskDrop {
+			return nil, fmt.Errorf("contract %s: line %d: column %q: field pii: got %q, want hash or drop", name, line(i, "pii"), col.Name, col.PII)
 		}
 		if r := col.Range; r != nil && r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 			return nil, fmt.Errorf("contract %s: line %d: column %q: field range: min %g > max %g", name, line(i, "range"), col.Name, *r.Min, *r.Max)

@@ -101,6 +101,7 @@ func (s *Server) apiRoutes() []Route {
 	rs = append(rs, s.accessRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
 	rs = append(rs, s.gcRoutes()...)
+	rs = append(rs, s.governanceRoutes()...)
 	return rs
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/dataset"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 // UpdateModelRequest changes a registered model.
@@ -36,10 +37,13 @@ type SetAliasRequest struct {
 // data set versions it was trained on. Missing lists what it names but the
 // store no longer holds.
 type Lineage struct {
-	Model    *registry.Version  `json:"model_version"`
-	Run      *track.RunInfo     `json:"run,omitempty"`
-	Datasets []*dataset.Version `json:"datasets,omitempty"`
-	Missing  []string           `json:"missing,omitempty"`
+	Model *registry.Version `json:"model_version"`
+	// Classification is the registered model's (each data set version
+	// carries its own).
+	Classification validate.Classification `json:"classification,omitempty"`
+	Run            *track.RunInfo          `json:"run,omitempty"`
+	Datasets       []*dataset.Version      `json:"datasets,omitempty"`
+	Missing        []string                `json:"missing,omitempty"`
 }
 
 // TraceLineage resolves a model reference and follows it to its run and
@@ -50,6 +54,9 @@ func TraceLineage(ctx context.Context, tr *track.Tracker, reg *registry.Registry
 		return nil, err
 	}
 	l := &Lineage{Model: v}
+	if m, err := reg.Model(ctx, v.Model); err == nil {
+		l.Classification = m.Classification
+	}
 	seen := map[string]bool{}
 	var refs []string
 	add := func(name string, version int64) {

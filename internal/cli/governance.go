@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/apiclient"
+	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/governance"
+	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/validate"
+)
+
+func init() { dataSubcommands = append(dataSubcommands, newDataClassifyCmd) }
+
+const classifyLong = `Classifications are public, internal or pii ("none" clears one). They show
+in listings and lineage, and every change is in the audit trail. Against a team
+server this needs the admin role (of the model; server-wide for data sets).`
+
+// The classifying stores, local (registry.Registry, dataset.Catalog) or a
+// team server's (apiclient).
+type (
+	modelClassifier interface {
+		SetClassification(ctx context.Context, name string, c validate.Classification) error
+	}
+	dataClassifier interface {
+		Classify(ctx context.Context, ref string, c validate.Classification) (*dataset.Version, error)
+	}
+)
+
+// Both backends classify (the commands assert these).
+var (
+	_ modelClassifier = (*registry.Registry)(nil)
+	_ modelClassifier = (*apiclient.Registry)(nil)
+	_ dataClassifier  = (*dataset.Catalog)(nil)
+	_ dataClassifier  = (*apiclient.Datasets)(nil)
+)
+
+func newDataClassifyCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "classify NAME[@VERSION] public|internal|pii|none",
+		Short:   "Classify a data set version (later versions inherit it)",
+		Long:    classifyLong,
+		Example: "  gyre data classify customers pii\n  gyre data classify customers@3 internal",
+		Args:    cobra.ExactArgs(2),
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			c, err := validate.ParseClassification(args[1])
+			if err != nil {
+				return usageErrorf("data classify: %v", err)
+			}
+			if _, _, err := dataset.ParseRef(args[0]); err != nil {
+				return usageErrorf("data classify: %v", err)
+			}
+			v, err := b.Data.(dataClassifier).Classify(cmd.Context(), args[0], c)
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(v)
+			}
+			fmt.Fprintf(app.Stdout, "data set %s: %s\n", v.Ref(), orDash(string(v.Classification)))
+			return nil
+		}),
+	}
+}
+
+func newModelsClassifyCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:     "classify NAME public|internal|pii|none",
+		Short:   "Classify a registered model",
+		Long:    classifyLong,
+		Example: "  gyre models classify churn pii",
+		Args:    cobra.ExactArgs(2),
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			c, err := validate.ParseClassification(args[1])
+			if err != nil {
+				return usageErrorf("models classify: %v", err)
+			}
+			if err := registry.CheckName("model", args[0]); err != nil {
+				return usageErrorf("models classify: %v", err)
+			}
+			if err := b.Models.(modelClassifier).SetClassification(cmd.Context(), args[0], c); err != nil {
+				return storeError(err)
+			}
+			m, err := b.Models.Model(cmd.Context(), args[0])
+			if err != nil {
+				return storeError(err)
+			}
+			if app.JSON {
+				return app.printJSON(m)
+			}
+			fmt.Fprintf(app.Stdout, "model %s: %s\n", m.Name, orDash(string(m.Classification)))
+			return nil
+		}),
+	}
+}
+
+// contractMasker returns the masker of the PII columns the contract at
+// path declares, keyed with the salt of st's store, or nil when path is
+// empty or the contract declares none.
+func contractMasker(ctx context.Context, path string, st *stores) (*governance.Masker, error) {
+	if path == "" {
+		return nil, nil
+	}
+	c, err := validate.LoadContract(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := governance.ForContract(ctx, st.DB, c)
+	if err != nil {
+		return nil, failed(err)
+	}
+	return m, nil
+}
