@@ -23,8 +23,10 @@ import (
 // Format 2 added probability calibration (Manifest.Temperature, members'
 // Temperature and Smoothing); a bundle without any is still written as
 // format 1, so that older builds keep reading it, while a calibrated one is
-// refused by them instead of being served uncalibrated.
-const FormatVersion = 2
+// refused by them instead of being served uncalibrated. Format 3 added the
+// bundle's recipe (Bundle.Recipe, entry recipe.json), applied to raw rows
+// before every member; a bundle without one keeps its older format.
+const FormatVersion = 3
 
 // Manifest describes a bundle. It is stored as manifest.json.
 type Manifest struct {
@@ -106,6 +108,10 @@ type Bundle struct {
 	// Profile is the training data profile as JSON (the drift reference),
 	// or nil.
 	Profile json.RawMessage
+	// Recipe is the user's fitted recipe (`--recipe`), applied to the raw
+	// input rows before any member's preprocessing; nil: none. Its input
+	// is what Manifest.Input describes.
+	Recipe *feature.FittedPipeline
 }
 
 // checkCalibration reports a temperature or smoothing no prediction could
@@ -171,6 +177,9 @@ func (b *Bundle) Save(path string) error {
 	if calibrated {
 		m.Format = 2
 	}
+	if b.Recipe != nil {
+		m.Format = 3
+	}
 	m.Files = map[string]string{}
 	files := map[string][]byte{}
 	var order []string
@@ -194,6 +203,13 @@ func (b *Bundle) Save(path string) error {
 	}
 	if b.Profile != nil {
 		add("profile.json", b.Profile)
+	}
+	if b.Recipe != nil {
+		recipe, err := json.Marshal(b.Recipe)
+		if err != nil {
+			return fmt.Errorf("save bundle %s: encode the recipe: %w", path, err)
+		}
+		add(recipeEntry, recipe)
 	}
 	manifest, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -256,6 +272,22 @@ func writeAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// recipeEntry is the archive entry of the bundle's fitted recipe.
+const recipeEntry = "recipe.json"
+
+// Raw applies the bundle's recipe to raw rows (f itself when it has none):
+// what every member's preprocessing reads.
+func (b *Bundle) Raw(f *frame.Frame) (*frame.Frame, error) {
+	if b.Recipe == nil {
+		return f, nil
+	}
+	out, err := b.Recipe.Transform(f)
+	if err != nil {
+		return nil, fmt.Errorf("recipe: %w", err)
+	}
+	return out, nil
 }
 
 // Load reads a bundle file.
@@ -326,6 +358,14 @@ func Decode(data []byte) (*Bundle, error) {
 		}
 	}
 	b := &Bundle{Manifest: m, Profile: entries["profile.json"], Integrity: in}
+	if _, listed := m.Files[recipeEntry]; listed {
+		b.Recipe = &feature.FittedPipeline{}
+		if err := json.Unmarshal(entries[recipeEntry], b.Recipe); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, recipeEntry, err)
+		}
+	} else if m.Format >= 3 {
+		return nil, fmt.Errorf("%w: a format 3 bundle without its %s", ErrCorrupt, recipeEntry)
+	}
 	for i, info := range m.Members {
 		prepRaw, ok1 := entries[fmt.Sprintf("members/%d/prep.json", i)]
 		state, ok2 := entries[fmt.Sprintf("members/%d/model.bin", i)]

@@ -78,6 +78,10 @@ func (b *Bundle) Explain(f *frame.Frame, class string) (*Explanation, error) {
 		return nil, fmt.Errorf("explain: %w (learners: %s)", ErrNoExplainer, strings.Join(names, ", "))
 	}
 	m := b.Members[best]
+	f, err := b.Raw(f)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
 	X, _, err := m.Prep.Transform(f)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)

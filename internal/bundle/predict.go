@@ -44,6 +44,10 @@ func IsInputError(err error) bool {
 func (b *Bundle) Predict(f *frame.Frame) (*Prediction, error) {
 	task := b.Manifest.Task
 	k := len(b.Manifest.Classes)
+	f, err := b.Raw(f)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
 	out := &Prediction{Classes: b.Manifest.Classes, Unseen: map[string]int{}}
 	n := f.NumRows()
 	for mi, m := range b.Members {

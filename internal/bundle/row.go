@@ -62,11 +62,11 @@ type Row struct {
 }
 
 // NewRowPredictor compiles the bundle's single-row prediction path, or
-// reports false when the bundle needs the frame path (a member with a fitted
-// pipeline, an input of another kind, or a member that cannot predict).
+// reports false when the bundle needs the frame path (a recipe, a member
+// with a fitted pipeline, an input of another kind, or a member that cannot predict).
 func NewRowPredictor(b *Bundle) (*RowPredictor, bool) {
 	in := b.Manifest.Input
-	if len(b.Members) == 0 {
+	if len(b.Members) == 0 || b.Recipe != nil {
 		return nil, false
 	}
 	for _, f := range in.Fields {

@@ -31,7 +31,7 @@ type automlFlags struct {
 	trials, maxModelBytes, batch                                 int
 	seed                                                         uint64
 	noEnsemble, noCalibrate                                      bool
-	columns                                                      columnFlags
+	columns                                                      problemFlags
 }
 
 func newAutoMLCmd(app *App) *cobra.Command {
@@ -144,7 +144,11 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if err != nil {
 		return err
 	}
-	p, err := train.NewProblemWith(f, fl.target, task, fl.columns.options())
+	po, err := fl.columns.options()
+	if err != nil {
+		return err
+	}
+	p, err := train.NewProblemWith(f, fl.target, task, po)
 	if err != nil {
 		return problemError("automl", source, err)
 	}
@@ -168,7 +172,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if fl.batch != 1 {
 		params["batch"] = fmt.Sprint(fl.batch)
 	}
-	problemParams(params, p)
+	problemParams(params, p, fl.columns)
 	rl, err := startRunLog(ctx, app, source, "automl", params, fl.register != "")
 	if err != nil {
 		return err
@@ -226,7 +230,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		}
 		return failed(fmt.Errorf("automl: %w", err))
 	}
-	if err := scoreSplits(b, p.Frame, valid, test); err != nil {
+	if err := scoreSplits(b, p.Input(), valid, test); err != nil {
 		rl.fail(ctx)
 		return err
 	}

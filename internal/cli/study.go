@@ -18,7 +18,7 @@ func newStudyCmd(app *App) *cobra.Command {
 		seed                     uint64
 		repeats                  int
 		budget                   time.Duration
-		columns                  columnFlags
+		columns                  problemFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "study SOURCE --target COL",
@@ -44,12 +44,16 @@ label stored as numbers), and a suggested metric and validation scheme.`,
 			if err != nil {
 				return err
 			}
+			po, err := columns.options()
+			if err != nil {
+				return err
+			}
 			f, err := app.loadFrame(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			bar := app.progress(-1, "studying")
-			r, err := study.Run(cmd.Context(), f, target, study.Options{Task: t, Metric: metricName, Seed: seed, Repeats: repeats, Budget: budget, Columns: columns.options()})
+			r, err := study.Run(cmd.Context(), f, target, study.Options{Task: t, Metric: metricName, Seed: seed, Repeats: repeats, Budget: budget, Columns: po})
 			bar.Done()
 			if err != nil {
 				return problemError("study", args[0], err)

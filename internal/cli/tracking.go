@@ -234,7 +234,11 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs 
 // reference 'gyre monitor' and 'gyre serve' compare production data with,
 // so monitoring never needs the training data.
 func attachReference(ctx context.Context, app *App, b *bundle.Bundle, p *train.Problem) {
-	ref, err := monitor.ReferenceProfile(ctx, p.Frame, p.Target)
+	f := p.Frame
+	if p.Raw != nil {
+		f = p.Raw // the model is given raw rows: drift is measured on them
+	}
+	ref, err := monitor.ReferenceProfile(ctx, f, p.Target)
 	if err != nil {
 		app.warnf("the model has no drift reference: %v", err)
 		return

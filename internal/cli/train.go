@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/feature"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all" // the built-in learners
@@ -26,24 +27,43 @@ type trainFlags struct {
 	set                                               []string
 	seed                                              uint64
 	cv                                                int
-	columns                                           columnFlags
+	columns                                           problemFlags
 }
 
-// columnFlags override which columns train and automl leave out.
-type columnFlags struct{ keep, drop []string }
+// problemFlags override which columns train and automl leave out, and
+// give the recipe fitted into the model.
+type problemFlags struct {
+	keep, drop []string
+	recipe     string
+}
 
-func (c *columnFlags) add(cmd *cobra.Command) {
+func (c *problemFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringSliceVar(&c.keep, "keep-column", nil, "use this column as a feature even if it looks like an identifier or free text (repeatable)")
 	f.StringSliceVar(&c.drop, "drop-column", nil, "leave this column out of the features (repeatable)")
+	if cmd.Name() != "study" {
+		f.StringVar(&c.recipe, "recipe", "", "recipe (YAML, see 'gyre prepare') fitted on the training rows and stored in the model: predict, serve and monitor apply it to raw rows")
+	}
 }
 
-func (c columnFlags) options() train.ColumnOptions {
-	return train.ColumnOptions{Keep: c.keep, Drop: c.drop}
+// options reads the recipe file, if any, into the problem's options.
+func (c problemFlags) options() (train.ProblemOptions, error) {
+	o := train.ProblemOptions{Keep: c.keep, Drop: c.drop}
+	if c.recipe != "" {
+		r, err := feature.LoadRecipe(c.recipe)
+		if err != nil {
+			return o, usageErrorf("--recipe: %w", err)
+		}
+		o.Recipe = &r
+	}
+	return o, nil
 }
 
 // problemParams are the run parameters recording the columns left out.
-func problemParams(params map[string]string, p *train.Problem) {
+func problemParams(params map[string]string, p *train.Problem, fl problemFlags) {
+	if fl.recipe != "" {
+		params["recipe"] = fl.recipe
+	}
 	if len(p.Ignored) > 0 {
 		params["excluded_columns"] = strings.Join(p.Ignored, ",")
 	}
@@ -155,7 +175,11 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if err != nil {
 		return err
 	}
-	p, err := train.NewProblemWith(f, fl.target, task, fl.columns.options())
+	po, err := fl.columns.options()
+	if err != nil {
+		return err
+	}
+	p, err := train.NewProblemWith(f, fl.target, task, po)
 	if err != nil {
 		return problemError("train", source, err)
 	}
@@ -172,7 +196,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	for k, v := range set {
 		params[k] = v
 	}
-	problemParams(params, p)
+	problemParams(params, p, fl.columns)
 	// Versioning hashes, copies and syncs the source file: I/O the fit need
 	// not wait for, so the run log starts beside it (first, with
 	// --register, whose store must work before any training is done).
@@ -204,7 +228,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		rl.fail(ctx)
 		return fmt.Errorf("train: compare with the baselines: %w", err)
 	}
-	if err := scoreSplits(b, p.Frame, valid, test); err != nil {
+	if err := scoreSplits(b, p.Input(), valid, test); err != nil {
 		rl.fail(ctx)
 		return err
 	}

@@ -65,7 +65,7 @@ column, a contract violation), 2 for bad input.`,
 			if against == "" && contractPath == "" {
 				return usageErrorf("validate: give --against REFERENCE or --contract FILE (or --derive REFERENCE)")
 			}
-			opts := validate.Options{Drift: validate.DriftOptions{DriftShare: driftShare, Columns: map[string]validate.ColumnOptions{}}, Seed: seed}
+			opts := validate.Options{Drift: validate.DriftOptions{DriftShare: driftShare, Columns: map[string]validate.ProblemOptions{}}, Seed: seed}
 			var contract *validate.Contract
 			if contractPath != "" {
 				c, err := validate.LoadContract(contractPath)
@@ -163,24 +163,24 @@ func resummarise(r *validate.Report) *validate.Report {
 	return r
 }
 
-func parseMethodFlag(s string) (string, validate.ColumnOptions, error) {
+func parseMethodFlag(s string) (string, validate.ProblemOptions, error) {
 	col, spec, ok := strings.Cut(s, "=")
 	if !ok || col == "" || spec == "" {
-		return "", validate.ColumnOptions{}, fmt.Errorf("want COLUMN=METHOD[:THRESHOLD]")
+		return "", validate.ProblemOptions{}, fmt.Errorf("want COLUMN=METHOD[:THRESHOLD]")
 	}
 	if spec == "skip" {
-		return col, validate.ColumnOptions{Skip: true}, nil
+		return col, validate.ProblemOptions{Skip: true}, nil
 	}
 	name, thr, hasThr := strings.Cut(spec, ":")
 	m, err := validate.ParseMethod(name)
 	if err != nil {
-		return "", validate.ColumnOptions{}, err
+		return "", validate.ProblemOptions{}, err
 	}
-	o := validate.ColumnOptions{Method: m}
+	o := validate.ProblemOptions{Method: m}
 	if hasThr {
 		v, err := strconv.ParseFloat(thr, 64)
 		if err != nil || v <= 0 {
-			return "", validate.ColumnOptions{}, fmt.Errorf("threshold %q: want a positive number", thr)
+			return "", validate.ProblemOptions{}, fmt.Errorf("threshold %q: want a positive number", thr)
 		}
 		o.Threshold = v
 	}

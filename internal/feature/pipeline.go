@@ -191,16 +191,7 @@ func (fp *FittedPipeline) Transform(f *frame.Frame) (*frame.Frame, error) {
 		return nil, fmt.Errorf("transform: no data")
 	}
 	// Columns removed by leading drop steps are never read: not required.
-	optional := map[string]bool{}
-	for _, s := range fp.Steps {
-		sel, ok := s.(*Selected)
-		if !ok || sel.Kind != "drop" {
-			break
-		}
-		for _, n := range sel.Drop {
-			optional[n] = true
-		}
-	}
+	optional := fp.leadingDrops()
 	for _, fld := range fp.Input {
 		if f.Index(fld.Name) < 0 && !optional[fld.Name] {
 			return nil, fmt.Errorf("transform: column %q was seen in training (%s) but is missing: %w", fld.Name, fld.Kind, frame.ErrNoColumn)
@@ -231,6 +222,35 @@ func (fp *FittedPipeline) Transform(f *frame.Frame) (*frame.Frame, error) {
 		return nil, fmt.Errorf("transform: %w", err)
 	}
 	return out, nil
+}
+
+// RequiredInput lists the input columns Transform needs: those seen at
+// fit, less the target and the columns a leading drop step removes.
+func (fp *FittedPipeline) RequiredInput() []frame.Field {
+	optional := fp.leadingDrops()
+	var out []frame.Field
+	for _, fld := range fp.Input {
+		if fld.Name != fp.Target && !optional[fld.Name] {
+			out = append(out, fld)
+		}
+	}
+	return out
+}
+
+// leadingDrops are the columns removed by the drop steps the pipeline
+// starts with: Transform never reads them.
+func (fp *FittedPipeline) leadingDrops() map[string]bool {
+	optional := map[string]bool{}
+	for _, s := range fp.Steps {
+		sel, ok := s.(*Selected)
+		if !ok || sel.Kind != "drop" {
+			break
+		}
+		for _, n := range sel.Drop {
+			optional[n] = true
+		}
+	}
+	return optional
 }
 
 // applyRoles returns a shallow copy of f with the pipeline's roles set.

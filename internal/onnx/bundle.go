@@ -91,6 +91,9 @@ func ExportBundle(b *bundle.Bundle, opts ...Option) (*Export, error) {
 	if b.Manifest.Task.Classification() {
 		e.Outputs = []string{OutputLabel, OutputProbability}
 	}
+	if b.Recipe != nil {
+		e.Notes = append(e.Notes, "the bundle's recipe is not part of the ONNX graph: feed it rows the recipe has prepared (gyre prepare)")
+	}
 	if mem.Prep.Pipeline != nil {
 		e.Notes = append(e.Notes, "the bundle's fitted preprocessing pipeline is not part of the ONNX graph: feed it the pipeline's encoded output")
 	}

@@ -31,8 +31,12 @@ type Project struct {
 	// Goals are requirements such as "roc_auc >= 0.90", "p99_latency <=
 	// 20ms" or "model_size <= 50MB": the gate requires them and monitoring
 	// alerts when a metric goal is missed.
-	Goals   Goals    `yaml:"goals,omitempty" json:"goals,omitempty"`
-	Train   Train    `yaml:"train" json:"train"`
+	Goals Goals `yaml:"goals,omitempty" json:"goals,omitempty"`
+	Train Train `yaml:"train" json:"train"`
+	// Recipe is an optional recipe file (see 'gyre prepare') fitted on the
+	// training rows and stored in the model, so serving and monitoring
+	// apply it to raw rows.
+	Recipe  string   `yaml:"recipe,omitempty" json:"recipe,omitempty"`
 	Gate    Gate     `yaml:"gate,omitempty" json:"gate"`
 	Monitor Monitor  `yaml:"monitor,omitempty" json:"monitor"`
 	Trigger Triggers `yaml:"triggers,omitempty" json:"triggers"`

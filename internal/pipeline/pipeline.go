@@ -315,7 +315,19 @@ func (r *runner) run(ctx context.Context) error {
 	// train
 	tcfg, _ := json.Marshal(p.Train)
 	var tout trainOut
-	trainKey := hashKey("train", prepareKey, string(tcfg), p.Problem.Task)
+	recipeHash := ""
+	if p.Recipe != "" {
+		b, err := os.ReadFile(p.Resolve(p.Recipe))
+		if err != nil {
+			return fmt.Errorf("step train: recipe: %w", err)
+		}
+		recipeHash = digestBytes(b)
+	}
+	trainParts := []string{"train", prepareKey, string(tcfg), p.Problem.Task}
+	if recipeHash != "" {
+		trainParts = append(trainParts, "recipe", recipeHash) // keys without a recipe stay as they were
+	}
+	trainKey := hashKey(trainParts...)
 	if err := r.step(ctx, "train", trainKey, trainParams(p), &tout, func(run *track.Run) (string, error) {
 		return r.train(ctx, run, &tout)
 	}); err != nil {
@@ -621,7 +633,15 @@ func (r *runner) train(ctx context.Context, run *track.Run, out *trainOut) (stri
 	if err != nil {
 		return "", err
 	}
-	prob, err := train.NewProblem(r.tr, r.p.Problem.Target, task)
+	var po train.ProblemOptions
+	if r.p.Recipe != "" {
+		rc, err := feature.LoadRecipe(r.p.Resolve(r.p.Recipe))
+		if err != nil {
+			return "", err
+		}
+		po.Recipe = &rc
+	}
+	prob, err := train.NewProblemWith(r.tr, r.p.Problem.Target, task, po)
 	if err != nil {
 		return "", err
 	}
@@ -648,12 +668,12 @@ func (r *runner) train(ctx context.Context, run *track.Run, out *trainOut) (stri
 	if b.Manifest.Metrics == nil {
 		b.Manifest.Metrics = map[string]map[string]float64{}
 	}
-	s, _, _, err := train.Score(b, prob.Frame)
+	s, _, _, err := train.Score(b, prob.Input())
 	if err != nil {
 		return "", fmt.Errorf("score training data: %w", err)
 	}
 	b.Manifest.Metrics["train"] = s
-	if b.Profile, err = referenceProfile(ctx, prob.Frame, r.p.Problem.Target); err != nil {
+	if b.Profile, err = referenceProfile(ctx, prob.Input(), r.p.Problem.Target); err != nil {
 		return "", err
 	}
 	b.Manifest.RunID = run.ID()

@@ -35,7 +35,7 @@ type Options struct {
 	// (Report.Curve then stops early and CurveCut says so).
 	Budget time.Duration
 	// Columns override the identifier and free-text exclusions.
-	Columns train.ColumnOptions
+	Columns train.ProblemOptions
 }
 
 // Report is the study of one problem.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gyre-ml/gyre/internal/feature"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 )
@@ -17,8 +18,13 @@ type Exclusion struct {
 	Reason string `json:"reason"`
 }
 
-// ColumnOptions override which columns NewProblemWith leaves out.
-type ColumnOptions struct {
+// ProblemOptions override which columns NewProblemWith leaves out, and
+// give the user's recipe.
+type ProblemOptions struct {
+	// Recipe, when set, is fitted on the training rows (its target set to
+	// the problem's) before anything else: the problem is learned on its
+	// output, and the fitted recipe travels in the bundle (Problem.Recipe).
+	Recipe *feature.Pipeline
 	// Keep lists columns to use as features even when they look like
 	// identifiers or free text.
 	Keep []string
@@ -85,7 +91,7 @@ func monotone(c frame.Column) bool {
 
 // excludeColumns applies Exclusions and the overrides to f's roles and
 // records them in p.
-func (p *Problem) excludeColumns(f *frame.Frame, co ColumnOptions) error {
+func (p *Problem) excludeColumns(f *frame.Frame, co ProblemOptions) error {
 	for _, name := range append(slices.Clone(co.Keep), co.Drop...) {
 		if _, err := f.Column(name); err != nil {
 			return fmt.Errorf("column override: %w", err)
@@ -207,4 +213,26 @@ func num(c frame.Column, r int) float64 {
 		return c.Values[r]
 	}
 	return math.NaN()
+}
+
+// fitRecipe fits the user's recipe on the training frame f (rows with a
+// target) and returns its output.
+func (p *Problem) fitRecipe(f *frame.Frame, r *feature.Pipeline) (*frame.Frame, error) {
+	if r.Target != "" && r.Target != p.Target {
+		return nil, fmt.Errorf("recipe: its target is %q but the problem's is %q", r.Target, p.Target)
+	}
+	rc := *r
+	rc.Target = p.Target
+	fp, out, err := rc.Fit(f)
+	if err != nil {
+		return nil, fmt.Errorf("recipe: %w", err)
+	}
+	if out.Index(p.Target) < 0 {
+		return nil, fmt.Errorf("recipe: its steps remove the target column %q", p.Target)
+	}
+	if out.NumRows() == 0 {
+		return nil, fmt.Errorf("recipe: its steps leave no training rows")
+	}
+	p.Recipe, p.Raw = fp, f
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/automl"
+	"github.com/gyre-ml/gyre/internal/feature"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/train"
@@ -102,14 +103,14 @@ func TestExclusionsAndOverrides(t *testing.T) {
 	if !strings.Contains(got["Name"], "all 713 values are distinct") {
 		t.Errorf("Name reason %q", got["Name"])
 	}
-	p, err = train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ColumnOptions{Keep: []string{"Ticket"}, Drop: []string{"Fare"}})
+	p, err = train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ProblemOptions{Keep: []string{"Ticket"}, Drop: []string{"Fare"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if slices.Contains(p.Ignored, "Ticket") || !slices.Contains(p.Ignored, "Fare") || !slices.Contains(p.Ignored, "Name") {
 		t.Errorf("ignored %v: want Fare and Name, not Ticket", p.Ignored)
 	}
-	if _, err := train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ColumnOptions{Drop: []string{"Fare "}}); err == nil || !strings.Contains(err.Error(), "Fare ") {
+	if _, err := train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ProblemOptions{Drop: []string{"Fare "}}); err == nil || !strings.Contains(err.Error(), "Fare ") {
 		t.Errorf("unknown column override: err = %v", err)
 	}
 }
@@ -141,5 +142,33 @@ func TestProblemWarnings(t *testing.T) {
 	}
 	if p.Task != learn.Regression || !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "class label") && strings.Contains(w, "1, 2, 3") }) {
 		t.Errorf("Pclass on 40 rows: task %v, warnings %q", p.Task, p.Warnings)
+	}
+}
+
+// TestSearchWithRecipe: AutoML learns on the recipe's output, validates on
+// raw rows through it, and the bundle's input is the raw schema.
+func TestSearchWithRecipe(t *testing.T) {
+	r, err := feature.LoadRecipe("../../examples/recipes/titanic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", 0, train.ProblemOptions{Recipe: &r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Frame.Index("Sex=male") < 0 && p.Frame.Index("Sex_male") < 0 && p.Frame.Index("Sex") >= 0 {
+		t.Errorf("the problem is not learned on the recipe's output: %v", p.Frame.Names())
+	}
+	test := read(t, titanic+".test.csv")
+	b, _, err := train.Search(context.Background(), p, train.SearchOptions{Trials: 3, Learners: []string{"gbdt", "logistic_regression"}, Valid: test})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Recipe == nil || b.Manifest.Input.Names()[0] != "Pclass" || slices.Contains(b.Manifest.Input.Names(), "Name") {
+		t.Errorf("bundle input %v (recipe %v): want the raw columns the recipe reads", b.Manifest.Input.Names(), b.Recipe != nil)
+	}
+	s, _, _, err := train.Score(b, test)
+	if err != nil || s["roc_auc"] < 0.8 {
+		t.Errorf("raw test rows: %v %v", s["roc_auc"], err)
 	}
 }

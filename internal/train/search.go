@@ -135,7 +135,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	if err != nil {
 		return nil, nil, err
 	}
-	b := &bundle.Bundle{Manifest: p.manifest()}
+	b := p.bundleOf()
 	b.Manifest.Metric = m.Name
 	b.Manifest.Metrics = map[string]map[string]float64{"valid": {m.Name: m.Loss(res.ValidLoss)}}
 	b.Manifest.Temperature = res.Temperature
@@ -163,6 +163,10 @@ func (p *Problem) searchProblem(spaces []automl.Space, valid0 *frame.Frame, m me
 	data := map[string]*learn.Dataset{}
 	var valid map[string]*learn.Dataset
 	var yValid []float64
+	valid0, err := p.prepared(valid0)
+	if err != nil {
+		return automl.Problem{}, nil, fmt.Errorf("validation data: %w", err)
+	}
 	if valid0 != nil {
 		c, err := valid0.Column(p.Target)
 		if err != nil {

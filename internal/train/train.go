@@ -34,6 +34,11 @@ type Problem struct {
 	// Warnings are questions about the problem worth a user's look (too
 	// few rows, a class label stored as numbers); see ProblemWarnings.
 	Warnings []string
+	// Recipe is the user's fitted recipe (nil: none); Frame is then its
+	// output and Raw the rows it was fitted on (the raw input the model
+	// will be given).
+	Recipe *feature.FittedPipeline
+	Raw    *frame.Frame
 }
 
 // distinctCount returns the number of distinct present values of c.
@@ -124,12 +129,12 @@ func DetectTask(c frame.Column) learn.Task {
 // rows whose target is missing, detects the task (unless task is given) and
 // encodes the target.
 func NewProblem(f *frame.Frame, target string, task learn.Task) (*Problem, error) {
-	return NewProblemWith(f, target, task, ColumnOptions{})
+	return NewProblemWith(f, target, task, ProblemOptions{})
 }
 
 // NewProblemWith is NewProblem with the columns' exclusion overridden: see
-// ColumnOptions.
-func NewProblemWith(f *frame.Frame, target string, task learn.Task, co ColumnOptions) (*Problem, error) {
+// ProblemOptions.
+func NewProblemWith(f *frame.Frame, target string, task learn.Task, co ProblemOptions) (*Problem, error) {
 	c, err := f.Column(target)
 	if err != nil {
 		return nil, fmt.Errorf("target: %w", err)
@@ -147,6 +152,12 @@ func NewProblemWith(f *frame.Frame, target string, task learn.Task, co ColumnOpt
 		}
 		f = f.Take(keep)
 		p.Dropped = nulls
+		c, _ = f.Column(target)
+	}
+	if co.Recipe != nil {
+		if f, err = p.fitRecipe(f, co.Recipe); err != nil {
+			return nil, err
+		}
 		c, _ = f.Column(target)
 	}
 	if i := firstDifferent(c); i < 0 {
@@ -248,21 +259,49 @@ func Fit(ctx context.Context, p *Problem, o Options) (*bundle.Bundle, error) {
 	for _, pr := range learn.Params(l) {
 		all[pr.Name] = pr.Default
 	}
-	b := &bundle.Bundle{
-		Manifest: p.manifest(),
-		Members:  []bundle.Member{{Info: bundle.MemberInfo{Learner: o.Learner, Family: family, Params: all, Weight: 1}, Prep: prep, Model: m}},
-	}
+	b := p.bundleOf()
+	b.Members = []bundle.Member{{Info: bundle.MemberInfo{Learner: o.Learner, Family: family, Params: all, Weight: 1}, Prep: prep, Model: m}}
 	return b, nil
 }
 
 func (p *Problem) manifest() bundle.Manifest {
 	var input frame.Schema
-	for _, fld := range p.Frame.Schema().Fields {
-		if fld.Role == frame.RoleFeature || fld.Role == frame.RoleTime {
-			input.Fields = append(input.Fields, fld)
+	if p.Recipe != nil {
+		input.Fields = p.Recipe.RequiredInput()
+	} else {
+		for _, fld := range p.Frame.Schema().Fields {
+			if fld.Role == frame.RoleFeature || fld.Role == frame.RoleTime {
+				input.Fields = append(input.Fields, fld)
+			}
 		}
 	}
 	return bundle.Manifest{Task: p.Task, Target: p.Target, Classes: p.Classes, Input: input, TrainRows: p.Frame.NumRows()}
+}
+
+// Input is the training rows as the model takes them: Raw with a recipe,
+// else Frame.
+func (p *Problem) Input() *frame.Frame {
+	if p.Raw != nil {
+		return p.Raw
+	}
+	return p.Frame
+}
+
+// bundleOf starts the problem's bundle: its manifest and recipe.
+func (p *Problem) bundleOf() *bundle.Bundle {
+	return &bundle.Bundle{Manifest: p.manifest(), Recipe: p.Recipe}
+}
+
+// prepared applies the problem's recipe to a raw frame (a validation set).
+func (p *Problem) prepared(f *frame.Frame) (*frame.Frame, error) {
+	if p.Recipe == nil || f == nil {
+		return f, nil
+	}
+	out, err := p.Recipe.Transform(f)
+	if err != nil {
+		return nil, fmt.Errorf("recipe: %w", err)
+	}
+	return out, nil
 }
 
 func hasParam(l learn.Learner, name string) bool {

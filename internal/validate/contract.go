@@ -30,7 +30,7 @@ type Contract struct {
 	AllowExtraColumns bool `yaml:"allow_extra_columns,omitempty" json:"allow_extra_columns,omitempty"`
 	// Drift overrides drift tests per column when validating against a
 	// reference.
-	Drift map[string]ColumnOptions `yaml:"drift,omitempty" json:"drift,omitempty"`
+	Drift map[string]ProblemOptions `yaml:"drift,omitempty" json:"drift,omitempty"`
 }
 
 // Bounds is an inclusive numeric range; a nil end is unbounded.

@@ -53,8 +53,8 @@ func ParseMethod(s string) (Method, error) {
 // (KS, chi-square, z-test) are the default.
 const SmallReference = 1000
 
-// ColumnOptions overrides the drift test of one column.
-type ColumnOptions struct {
+// ProblemOptions overrides the drift test of one column.
+type ProblemOptions struct {
 	Method    Method  `json:"method,omitempty" yaml:"method,omitempty"`
 	Threshold float64 `json:"threshold,omitempty" yaml:"threshold,omitempty"`
 	// Skip excludes the column from drift tests.
@@ -64,7 +64,7 @@ type ColumnOptions struct {
 // DriftOptions configures Drift.
 type DriftOptions struct {
 	// Columns overrides methods and thresholds per column.
-	Columns map[string]ColumnOptions
+	Columns map[string]ProblemOptions
 	// DriftShare is the share of drifted columns at which the data set
 	// drifts (default 0.5).
 	DriftShare float64
@@ -357,7 +357,7 @@ func union(a, b map[string]int) []string {
 	return out
 }
 
-func testColumn(cd *ColumnDrift, rc *profile.Column, ref, cur *side, refRows int, co ColumnOptions) error {
+func testColumn(cd *ColumnDrift, rc *profile.Column, ref, cur *side, refRows int, co ProblemOptions) error {
 	m := co.Method
 	if m == MethodAuto {
 		m = defaultMethod(rc, ref, cur, refRows)

@@ -284,7 +284,7 @@ func TestDriftOverridesAndErrors(t *testing.T) {
 	ref := sampleFrame(rng, 5000, 0, []float64{0.5, 0.5}, 0.5)
 	cur := sampleFrame(rng, 5000, 0.05, []float64{0.5, 0.5}, 0.5)
 	rp, _ := profile.Compute(context.Background(), ref, profile.Options{NoRelations: true})
-	rep, err := Drift(rp, cur, DriftOptions{Columns: map[string]ColumnOptions{
+	rep, err := Drift(rp, cur, DriftOptions{Columns: map[string]ProblemOptions{
 		"x": {Method: MethodPSI, Threshold: 0.001}, "c": {Skip: true}, "b": {Method: MethodZTest}}})
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +299,7 @@ func TestDriftOverridesAndErrors(t *testing.T) {
 	if _, err := Drift(rp, other, DriftOptions{}); err == nil || !strings.Contains(err.Error(), "no column in common") {
 		t.Errorf("no overlap: got %v", err)
 	}
-	if _, err := Drift(rp, cur, DriftOptions{Columns: map[string]ColumnOptions{"c": {Method: MethodKS}}}); err == nil {
+	if _, err := Drift(rp, cur, DriftOptions{Columns: map[string]ProblemOptions{"c": {Method: MethodKS}}}); err == nil {
 		t.Error("KS on a categorical column: want an error")
 	}
 }
