@@ -75,6 +75,7 @@ var layers = map[string]string{
 	"internal/predlog":             "3", // the prediction log serve writes and monitor reads: bundle + parquetio + blob + sqlstore
 	"internal/predlog/predlogtest": "3",
 	"internal/train":               "3b", // Search runs automl
+	"internal/trainlog":            "3b", // a training command's run, trials, bundle and registration: automl, bundle, track, registry, dataset
 	"internal/modelimport":         "3b", // XGBoost, LightGBM and ONNX models as bundles: bundle + gbdt + onnx
 	"internal/study":               "3c", // the preliminary study fits through train
 	"internal/governance":          "3b", // PII masking of predlog batches and frames

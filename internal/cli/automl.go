@@ -19,6 +19,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
 func init() { register(newAutoMLCmd) }
@@ -187,9 +188,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		if rl.st != nil && rl.st.Local != nil {
 			blobs = rl.st.Local.Blobs
 		}
-		if rl.run != nil {
-			runID = rl.run.ID()
-		}
+		runID = rl.log.RunID()
 		if engine, endEngine, err = app.engineSearch(ctx, fl.engine, blobs, runID, source, fl); err != nil {
 			rl.fail(ctx)
 			return err
@@ -237,7 +236,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	attachReference(ctx, app, b, p)
 	out := fl.out
 	if out == "" {
-		out = safeName(fl.target) + "-automl.gyre"
+		out = trainlog.SafeName(fl.target) + "-automl.gyre"
 	}
 	r := automlResultOf(p, b, res, out)
 	if r.Comparison, err = train.CompareSearch(opts.Metric, p.Task, res); err != nil {
@@ -256,7 +255,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if app.JSON {
 		return app.printJSON(r)
 	}
-	printAutoML(app, r, res, m, p.Frame.NumRows(), rl.trials)
+	printAutoML(app, r, res, m, p.Frame.NumRows(), rl.log.Trials())
 	return nil
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +55,7 @@ triggers. 'gyre pipeline run' runs it; 'gyre monitor --project' alerts on it.`,
 				return usageErrorf("init %s: %v", source, err)
 			}
 			if name == "" {
-				name = datasetName(source)
+				name = trainlog.DatasetName(source)
 			}
 			if err := pipeline.CheckName(name); err != nil {
 				return usageErrorf("init: --name: %v", err)

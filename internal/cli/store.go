@@ -19,6 +19,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 	"github.com/gyre-ml/gyre/internal/web"
 )
 
@@ -57,16 +58,6 @@ type (
 	auditTrail interface {
 		List(ctx context.Context, q audit.Query) ([]audit.Entry, string, error)
 	}
-	// runLogger is a started run, as training logs to it (*track.Run,
-	// *apiclient.Run).
-	runLogger interface {
-		ID() string
-		LogMetrics(ctx context.Context, points []track.Metric) error
-		SetTag(ctx context.Context, key, value string) error
-		LogDataset(ctx context.Context, name string, version int64, role string) error
-		LogArtifact(ctx context.Context, name string, rd io.Reader) (blob.Ref, error)
-		End(ctx context.Context, status track.Status) error
-	}
 )
 
 // backend is what a command works against: the local store, or a team
@@ -79,7 +70,7 @@ type backend struct {
 	Audit    auditTrail
 	Accounts admin
 	// StartRun starts a tracked run.
-	StartRun func(ctx context.Context, o track.RunOptions) (runLogger, error)
+	StartRun func(ctx context.Context, o track.RunOptions) (trainlog.Run, error)
 	// Lineage traces a model reference to its run and data set versions.
 	Lineage func(ctx context.Context, ref string) (*web.Lineage, error)
 	// Where says what the commands work against, for messages.
@@ -161,7 +152,7 @@ func (a *App) openBackend(ctx context.Context) (*backend, error) {
 		}
 		tr := c.Tracker()
 		return &backend{Runs: tr, Models: c.Registry(), Data: c.Datasets(), Audit: c.Audit(), Accounts: c.Accounts(),
-			StartRun: func(ctx context.Context, o track.RunOptions) (runLogger, error) { return tr.Start(ctx, o) },
+			StartRun: func(ctx context.Context, o track.RunOptions) (trainlog.Run, error) { return tr.Start(ctx, o) },
 			Lineage:  c.Registry().Lineage, Where: c.String()}, nil
 	}
 	st, err := a.openStores(ctx)
@@ -169,7 +160,7 @@ func (a *App) openBackend(ctx context.Context) (*backend, error) {
 		return nil, err
 	}
 	return &backend{Runs: st.Tracker, Models: st.Registry, Data: st.Datasets, Audit: localAudit{st.DB}, Accounts: localAdmin{access.New(st.DB)},
-		StartRun: func(ctx context.Context, o track.RunOptions) (runLogger, error) { return st.Tracker.Start(ctx, o) },
+		StartRun: func(ctx context.Context, o track.RunOptions) (trainlog.Run, error) { return st.Tracker.Start(ctx, o) },
 		Lineage: func(ctx context.Context, ref string) (*web.Lineage, error) {
 			return web.TraceLineage(ctx, st.Tracker, st.Registry, st.Datasets, ref)
 		}, Where: st.DB.String(), Local: st}, nil

@@ -3,80 +3,45 @@ package cli
 import (
 	"context"
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/dataset"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/monitor"
-	"github.com/gyre-ml/gyre/internal/registry"
-	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
-// runLog tracks one training command: the store, the run, and the data set
-// version it trained on. Every train and automl command logs a run without
-// being asked; a store that cannot be opened is a warning, unless the user
-// asked to register the model.
+// runLog tracks one training command through trainlog, on the backend
+// (the local store or a team server). Every train and automl command logs
+// a run without being asked; a store that cannot be opened is a warning,
+// unless the user asked to register the model.
 type runLog struct {
-	app    *App
-	st     *backend
-	run    runLogger
-	data   *dataset.Version
-	source string
-	trials int
+	app *App
+	st  *backend
+	log *trainlog.Log
 }
 
-// startRunLog opens the store, versions the training file (plain files only)
-// and starts the run.
+// startRunLog opens the backend, versions the training file and starts
+// the run.
 func startRunLog(ctx context.Context, app *App, source, command string, params map[string]string, mustWork bool) (*runLog, error) {
-	rl := &runLog{app: app, source: source}
+	rl := &runLog{app: app}
 	st, err := app.openBackend(ctx)
+	if err == nil {
+		rl.st = st
+		rl.log, err = trainlog.Start(ctx, &trainlog.Stores{StartRun: st.StartRun, Datasets: st.Data, Models: st.Models},
+			trainlog.Options{Source: source, Display: ingest.Redact(source), Command: command, Params: params, GyreVersion: Version, Warn: app.warnf})
+		if err != nil {
+			st.Close()
+			rl.st = nil
+			err = failed(err)
+		}
+	}
 	if err != nil {
 		if mustWork {
 			return nil, err
 		}
 		app.warnf("not tracking this run: %v", err)
-		return rl, nil
-	}
-	rl.st = st
-	if fi, err := os.Stat(source); err == nil && !fi.IsDir() {
-		res, err := st.Data.Version(ctx, source, datasetName(source))
-		if err != nil {
-			app.warnf("not versioning %s: %v", source, err)
-		} else {
-			rl.data = res.Version
-		}
-	}
-	// The source as recorded: a URL's credentials removed.
-	tags := map[string]string{"gyre.command": command, "gyre.source": ingest.Redact(source)}
-	if rl.data != nil {
-		tags["gyre.dataset"] = rl.data.Ref()
-	}
-	experiment := datasetName(ingest.Redact(source))
-	if rl.data != nil {
-		experiment = rl.data.Name
-	}
-	run, err := st.StartRun(ctx, track.RunOptions{Experiment: experiment, Name: command, Params: params, Tags: tags})
-	if err != nil {
-		st.Close()
-		rl.st = nil
-		if mustWork {
-			return nil, failed(err)
-		}
-		app.warnf("not tracking this run: %v", err)
-		return rl, nil
-	}
-	rl.run = run
-	if rl.data != nil {
-		if err := run.LogDataset(ctx, rl.data.Name, rl.data.Version, "train"); err != nil {
-			app.warnf("run %s: %v", run.ID(), err)
-		}
 	}
 	return rl, nil
 }
@@ -103,20 +68,6 @@ func startRunLogAsync(ctx context.Context, app *App, source, command string, par
 	}
 }
 
-// datasetName derives a data set name from a file name: its base name
-// without extensions, with characters outside [A-Za-z0-9._-] replaced.
-func datasetName(source string) string {
-	base := filepath.Base(source)
-	for _, ext := range []string{".gz", ".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson", ".json"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	name := safeName(base)
-	if name == "" || dataset.CheckName(name) != nil {
-		return "data"
-	}
-	return name
-}
-
 // warnf prints a note on stderr unless output is JSON or quiet.
 func (a *App) warnf(format string, args ...any) {
 	if !a.JSON && !a.Quiet {
@@ -124,109 +75,28 @@ func (a *App) warnf(format string, args ...any) {
 	}
 }
 
-// RecordTrial implements automl.Recorder: one child run per trial.
-func (rl *runLog) RecordTrial(ctx context.Context, t automl.Trial) error {
-	if rl.run == nil {
-		return nil
-	}
-	params := map[string]string{"learner": t.Learner}
-	for k, v := range t.Config {
-		params[k] = v
-	}
-	child, err := rl.st.StartRun(ctx, track.RunOptions{ParentID: rl.run.ID(), Name: fmt.Sprintf("trial %d", t.ID), Params: params,
-		Tags: map[string]string{"gyre.trial": fmt.Sprint(t.ID)}})
-	if err != nil {
-		return err
-	}
-	pts := []track.Metric{{Key: "fit_seconds", Value: t.FitTime.Seconds()}, {Key: "sample_rows", Value: float64(t.Sample)}}
-	if !math.IsInf(t.Loss, 0) {
-		pts = append(pts, track.Metric{Key: "loss", Value: t.Loss})
-	}
-	if err := child.LogMetrics(ctx, pts); err != nil {
-		return err
-	}
-	status := track.StatusFinished
-	if t.Err != "" {
-		status = track.StatusFailed
-		_ = child.SetTag(ctx, "gyre.error", t.Err)
-	}
-	rl.trials++
-	return child.End(ctx, status)
-}
-
 // recorder returns the AutoML recorder, or nil when not tracking.
-func (rl *runLog) recorder() automl.Recorder {
-	if rl.run == nil {
-		return nil
-	}
-	return rl
-}
+func (rl *runLog) recorder() automl.Recorder { return rl.log.Recorder() }
 
 // finish stamps the bundle's lineage, saves it to out, logs metrics and the
 // bundle to the run, registers it when asked, and ends the run.
 func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs string, res *trainResult) error {
 	b.Manifest.GyreVersion = Version
-	if rl.run != nil {
-		b.Manifest.RunID = rl.run.ID()
-	}
-	if rl.data != nil {
-		b.Manifest.DatasetVersion = rl.data.Ref()
-	}
-	if wd, err := os.Getwd(); err == nil {
-		b.Manifest.GitCommit = track.GitCommit(wd)
-	}
+	rl.log.Stamp(b)
 	if err := b.Save(out); err != nil {
 		rl.fail(ctx)
 		return failed(err)
 	}
-	if rl.run == nil {
+	if rl.st == nil {
 		return nil
 	}
 	defer rl.st.Close()
-	res.RunID = rl.run.ID()
-	var pts []track.Metric
-	splits := make([]string, 0, len(b.Manifest.Metrics))
-	for s := range b.Manifest.Metrics {
-		splits = append(splits, s)
-	}
-	sort.Strings(splits)
-	for _, s := range splits {
-		for k, v := range b.Manifest.Metrics[s] {
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				pts = append(pts, track.Metric{Key: s + "_" + k, Value: v})
-			}
-		}
-	}
-	if err := rl.run.LogMetrics(ctx, pts); err != nil {
-		rl.fail(ctx)
-		return failed(err)
-	}
-	f, err := os.Open(out)
+	res.RunID = rl.log.RunID()
+	reg, err := rl.log.Finish(ctx, b, out, registerAs)
 	if err != nil {
-		rl.fail(ctx)
-		return failed(err)
+		return storeError(err)
 	}
-	ref, err := rl.run.LogArtifact(ctx, "model.gyre", f)
-	f.Close()
-	if err != nil {
-		rl.fail(ctx)
-		return failed(err)
-	}
-	if registerAs != "" {
-		var ds []registry.DatasetVersion
-		if rl.data != nil {
-			ds = append(ds, registry.DatasetVersion{Name: rl.data.Name, Version: rl.data.Version})
-		}
-		v, err := rl.st.Models.Register(ctx, registerAs, registry.RegisterOptions{BundleRef: ref, RunID: rl.run.ID(), Datasets: ds})
-		if err != nil {
-			rl.fail(ctx)
-			return storeError(err)
-		}
-		res.Registered = v.Ref()
-	}
-	if err := rl.run.End(ctx, track.StatusFinished); err != nil {
-		return failed(err)
-	}
+	res.Registered = reg
 	return nil
 }
 
@@ -248,10 +118,9 @@ func attachReference(ctx context.Context, app *App, b *bundle.Bundle, p *train.P
 
 // fail ends the run as failed (best effort) and closes the store.
 func (rl *runLog) fail(ctx context.Context) {
-	if rl.run == nil {
-		return
+	rl.log.Fail(ctx)
+	if rl.st != nil {
+		rl.st.Close()
+		rl.st = nil
 	}
-	_ = rl.run.End(context.WithoutCancel(ctx), track.StatusFailed)
-	rl.st.Close()
-	rl.run = nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all" // the built-in learners
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
 func init() { register(newTrainCmd) }
@@ -235,7 +236,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	attachReference(ctx, app, b, p)
 	out := fl.out
 	if out == "" {
-		out = fmt.Sprintf("%s-%s.gyre", safeName(fl.target), fl.learner)
+		out = fmt.Sprintf("%s-%s.gyre", trainlog.SafeName(fl.target), fl.learner)
 	}
 	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings,
 		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics, Comparison: cmp, CV: cvScores}
@@ -360,19 +361,6 @@ func printMetrics(app *App, ms map[string]map[string]float64) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-}
-
-// safeName turns a column name into a file-name fragment.
-func safeName(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-			out = append(out, r)
-		} else {
-			out = append(out, '_')
-		}
-	}
-	return string(out)
 }
 
 // parseSet parses --set key=value settings.
