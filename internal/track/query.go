@@ -495,7 +495,12 @@ func buildSearch(d sqlstore.Dialect, o SearchOptions) (query string, args []any,
 			b.whereArgs = append(b.whereArgs, vals[0])
 		}
 	}
-	if len(o.Experiments) > 0 {
+	if len(o.Experiments) == 1 {
+		// One experiment: an equality, so the (experiment, stage, start)
+		// index gives the default order without a sort.
+		b.where = append(b.where, "r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
+		b.whereArgs = append(b.whereArgs, o.Experiments[0])
+	} else if len(o.Experiments) > 1 {
 		ph := strings.TrimSuffix(strings.Repeat("?, ", len(o.Experiments)), ", ")
 		b.where = append(b.where, "r.experiment_id IN (SELECT id FROM experiments WHERE name IN ("+ph+"))")
 		for _, e := range o.Experiments {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -35,7 +36,7 @@ func chromiumPath() string {
 // does wrong: console errors, uncaught exceptions and requests to any host
 // but the server.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	base string
 	dir  string // screenshots
@@ -45,7 +46,7 @@ type browser struct {
 	allow    []string // substrings of expected errors (a 403 the test asks for)
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+func newBrowser(t testing.TB, base string) *browser {
 	t.Helper()
 	exe := chromiumPath()
 	if exe == "" {
@@ -309,7 +310,13 @@ func TestBrowser(t *testing.T) {
 		t.Error("the performance chart has no goal line")
 	}
 	b.shot("monitoring")
-	b.open("production", "/production", `document.querySelectorAll('#production tbody tr').length === 1`)
+	b.open("production", "/production", `document.querySelectorAll('#production tbody tr').length === 1 && document.querySelectorAll('#pipelines tbody tr').length === 1`)
+	b.shot("production")
+	b.open("pipeline run", "/runs/"+s.pipeline, `document.querySelectorAll('#steps tbody tr').length === 5`)
+	if txt := eval[string](b, "gate", `document.querySelector('#steps tbody tr:last-child').textContent`); !strings.Contains(txt, "rejected") || !strings.Contains(txt, "gain -0.005") {
+		t.Errorf("the gate step reads %q: want the rejection and its reason", txt)
+	}
+	b.shot("pipeline")
 	b.check("production")
 
 	// Data and admin.
@@ -340,4 +347,15 @@ func TestBrowser(t *testing.T) {
 	}
 	b.shot("model-viewer")
 	b.check("viewer")
+}
+
+// newBenchBrowser is the benchmarks' browser.
+func newBenchBrowser(b *testing.B, base string) *browser { return newBrowser(b, base) }
+
+// clearCache empties the browser's HTTP cache, so a load is a first load.
+func clearCache() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, network.ClearBrowserCache, cdp.Empty{})
+		return chromedp.Void{}, err
+	}
 }

@@ -71,6 +71,7 @@ type seeded struct {
 	experimentID string
 	runs         []string // gbdt runs first, then forest runs
 	search       string   // the AutoML parent run
+	pipeline     string   // a pipeline run
 }
 
 // seed fills the store as a small project would: an experiment with runs
@@ -150,6 +151,38 @@ func (e *env) seed() *seeded {
 		t.Fatal(err)
 	}
 	s.search = search.ID()
+	// A pipeline run as internal/pipeline records one: a parent run tagged
+	// with the pipeline, a child run per step with its summary, the gate's
+	// decision on the gate step.
+	pipe, err := e.tr.Start(ctx, track.RunOptions{Experiment: "pipeline-titanic", Name: "pipeline titanic",
+		Tags: map[string]string{"gyre.pipeline": "titanic", "gyre.trigger": "schedule", "gyre.pipeline.run": "p1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []struct{ step, summary, gate string }{
+		{"ingest", "891 rows, 12 columns: titanic@1", ""}, {"validate", "contract passed: 0 errors, 1 warning", ""},
+		{"train", "gbdt, 20 trees", ""}, {"evaluate", "roc_auc 0.861 on the holdout", ""},
+		{"gate", "rejected: roc_auc 0.861 vs production v1 0.866 (gain -0.005, minimum 0.002)", "false"},
+	} {
+		tags := map[string]string{"gyre.pipeline": "titanic", "gyre.step": st.step, "gyre.summary": st.summary}
+		if st.gate != "" {
+			tags["gyre.gate.passed"] = st.gate
+		}
+		r, err := e.tr.Start(ctx, track.RunOptions{ParentID: pipe.ID(), Name: st.step, Tags: tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.End(ctx, track.StatusFinished); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pipe.SetTag(ctx, "gyre.pipeline.status", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pipe.End(ctx, track.StatusFinished); err != nil {
+		t.Fatal(err)
+	}
+	s.pipeline = pipe.ID()
 	exp, err := e.tr.ExperimentByName(ctx, "titanic")
 	if err != nil {
 		t.Fatal(err)
