@@ -16,8 +16,12 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
+// pipelineProject is the test's gyre.yaml; %s is the pipeline's name,
+// unique per test run because a pipeline's schedule and workflow IDs are
+// named after it and the dev server may outlive a run (.ci/run reuses one
+// already listening).
 const pipelineProject = `version: 1
-name: bike
+name: %s
 problem:
   target: cnt
   task: regression
@@ -77,6 +81,28 @@ func scheduleState(c client.Client, name string) string {
 	return b.String()
 }
 
+// deleteSchedule deletes the pipeline's schedule and terminates the runs
+// it started that still run, so that nothing of the test stays on a
+// server that outlives it.
+func deleteSchedule(t *testing.T, c client.Client, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := c.ScheduleClient().GetHandle(ctx, PipelineWorkflowID(name)+"-schedule")
+	if err := h.Pause(ctx, client.SchedulePauseOptions{Note: "test cleanup"}); err != nil {
+		t.Logf("pause schedule: %v", err)
+	}
+	if d, err := h.Describe(ctx); err == nil {
+		for _, w := range d.Info.RunningWorkflows {
+			if err := c.TerminateWorkflow(ctx, w.WorkflowID, "", "test cleanup"); err != nil {
+				t.Logf("terminate %s: %v", w.WorkflowID, err)
+			}
+		}
+	}
+	if err := h.Delete(ctx); err != nil {
+		t.Logf("delete schedule: %v", err)
+	}
+}
+
 // pipelineRuns reads the project's recorded runs.
 func pipelineRuns(t *testing.T, home, project string) []map[string]any {
 	t.Helper()
@@ -111,7 +137,8 @@ func TestIntegrationPipeline(t *testing.T) {
 	csv.NewWriter(f).WriteAll(rows[:2500])
 	f.Close()
 	project := filepath.Join(dir, "gyre.yaml")
-	os.WriteFile(project, []byte(pipelineProject), 0o644)
+	name := fmt.Sprintf("bike%d", time.Now().UnixNano()%1e9)
+	os.WriteFile(project, []byte(fmt.Sprintf(pipelineProject, name)), 0o644)
 	engine := "temporal://" + hp + "?task_queue=" + queue
 
 	var res struct {
@@ -140,10 +167,10 @@ func TestIntegrationPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	t.Cleanup(func() {
-		c.ScheduleClient().GetHandle(context.Background(), PipelineWorkflowID("bike")+"-schedule").Delete(context.Background())
-	})
+	// Cleanups run last first: the schedule goes before the client closes
+	// (a deferred Close ran before them and left the schedule firing).
+	t.Cleanup(c.Close)
+	t.Cleanup(func() { deleteSchedule(t, c, name) })
 	deadline := time.Now().Add(scheduleWait)
 	for {
 		var scheduled []map[string]any
@@ -159,7 +186,7 @@ func TestIntegrationPipeline(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no scheduled run recorded within %v: runs %v\n%s", scheduleWait, pipelineRuns(t, home, project), scheduleState(c, "bike"))
+			t.Fatalf("no scheduled run recorded within %v: runs %v\n%s", scheduleWait, pipelineRuns(t, home, project), scheduleState(c, name))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
