@@ -129,3 +129,39 @@ func waitRecords(t *testing.T, addr, topic string, want int) []*kgo.Record {
 	}
 	return out
 }
+
+// TestPredictSkipsPoisonMessages: with &bad=skip a message that is not
+// JSON, or whose field has the wrong type, is left out and counted, and
+// the rest is scored; with the default the command fails with exit 2.
+func TestPredictSkipsPoisonMessages(t *testing.T) {
+	dir := isolate(t)
+	model := trainAdult(t, dir)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	addr := c.ListenAddrs()[0]
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	good := `{"age":39,"workclass":"State-gov","fnlwgt":77516,"education":"Bachelors","education-num":13,"marital-status":"Never-married","occupation":"Adm-clerical","relationship":"Not-in-family","race":"White","sex":"Male","capital-gain":2174,"capital-loss":0,"hours-per-week":40,"native-country":"United-States"}`
+	for _, m := range []string{good, good, `{"age":`, strings.Replace(good, `"age":39`, `"age":"old"`, 1), good} {
+		cl.Produce(t.Context(), &kgo.Record{Value: []byte(m)}, nil)
+	}
+	if err := cl.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	out := dir + "/p.csv"
+	code, stdout, errs := runCLI(t, "predict", model, "kafka://"+addr+"/in?follow=false&bad=skip", "--out", out, "--json")
+	var res predictResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Rows != 3 || res.SkippedRecords != 2 {
+		t.Fatalf("bad=skip: exit %d, %s %s; want 3 rows and 2 skipped", code, stdout, errs)
+	}
+	code, _, errs = runCLI(t, "predict", model, "kafka://"+addr+"/in?follow=false", "--out", dir+"/q.csv")
+	if code != 2 || !strings.Contains(errs, "partition 0 offset 2") {
+		t.Errorf("default: exit %d, %s; want 2 and the message's partition and offset", code, errs)
+	}
+}

@@ -71,6 +71,12 @@ func TestReadBoundedJSON(t *testing.T) {
 	if err != nil || f.NumRows() != 120 {
 		t.Fatalf("max-records=120: %v rows, %v", rows(f), err)
 	}
+	// A sliding window of the newest records: last= splits over the 3
+	// partitions (34 each, rounded up), and the newest are the highest n.
+	f, err = ingest.Read(ctx, src+"?last=100", ingest.Options{})
+	if err != nil || f.NumRows() < 100 || f.NumRows() > 102 || rowOf(f, "499") < 0 || rowOf(f, "0") >= 0 {
+		t.Fatalf("last=100: %v rows, %v", rows(f), err)
+	}
 	f, err = ingest.Read(ctx, src+"?until="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), ingest.Options{})
 	if err != nil || f.NumRows() != 0 {
 		t.Fatalf("until an hour ago: %v rows, %v", rows(f), err)

@@ -52,7 +52,8 @@ func (e *Error) InputError() bool { return true }
 const connectTimeout = 10 * time.Second
 
 // Follows implements ingest.Follower: a topic read with no bound
-// (max-records=, until=, follow=false) is followed until Options.Stop.
+// (max-records=, last=, until=, follow=false) is followed until
+// Options.Stop.
 func (Source) Follows(raw string) bool {
 	s, err := parseURL(raw, false)
 	return err == nil && s.follow
@@ -165,6 +166,7 @@ func (s *source) planBounds(ctx context.Context, cl *kgo.Client) (*bounds, map[i
 	}
 	b := &bounds{end: map[int32]int64{}}
 	from := map[int32]kgo.Offset{}
+	parts := int64(len(ends[s.topic]))
 	ends.Each(func(o kadm.ListedOffset) {
 		start := starts[o.Topic][o.Partition].Offset
 		if s.fromLatest {
@@ -172,6 +174,10 @@ func (s *source) planBounds(ctx context.Context, cl *kgo.Client) (*bounds, map[i
 		}
 		if c, ok := committed.Lookup(o.Topic, o.Partition); ok && c.Err == nil && c.At >= 0 {
 			start = c.At
+		}
+		if s.last > 0 {
+			// A sliding window: each partition's newest share of last=.
+			start = max(starts[o.Topic][o.Partition].Offset, o.Offset-(s.last+parts-1)/parts)
 		}
 		from[o.Partition] = kgo.NewOffset().At(start)
 		b.end[o.Partition] = o.Offset

@@ -34,6 +34,7 @@ type source struct {
 	explode    bool
 	fromLatest bool
 	maxRecords int64
+	last       int64 // read the newest N records (split over the partitions)
 	until      time.Time
 	follow     bool // set: run until stopped (no bound given)
 	readOnly   bool // Read: offer no commits
@@ -73,7 +74,7 @@ func parseURL(raw string, write bool) (*source, error) {
 	q := u.Query()
 	for k := range q {
 		if !known[k] {
-			return nil, fmt.Errorf("kafka %s: unknown parameter %q (known: group, format, columns, from, max-records, until, follow, bad, dead-letter, arrays, sample, key, user, password-env, password-file, sasl, tls)", display, k)
+			return nil, fmt.Errorf("kafka %s: unknown parameter %q (known: group, format, columns, from, max-records, last, until, follow, bad, dead-letter, arrays, sample, key, user, password-env, password-file, sasl, tls)", display, k)
 		}
 	}
 	s.group = q.Get("group")
@@ -104,6 +105,13 @@ func parseURL(raw string, write bool) (*source, error) {
 		}
 		s.maxRecords, s.follow = n, false
 	}
+	if v := q.Get("last"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("kafka %s: last=%q: want a positive number of records", display, v)
+		}
+		s.last, s.follow = n, false
+	}
 	if v := q.Get("until"); v != "" {
 		t, err := parseTime(v)
 		if err != nil {
@@ -116,7 +124,7 @@ func parseURL(raw string, write bool) (*source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("kafka %s: follow=%q: want true or false", display, v)
 		}
-		s.follow = b && s.maxRecords == 0 && s.until.IsZero()
+		s.follow = b && s.maxRecords == 0 && s.until.IsZero() && s.last == 0
 	}
 	switch v := q.Get("bad"); v {
 	case "", badFail:
@@ -156,7 +164,7 @@ func parseURL(raw string, write bool) (*source, error) {
 }
 
 var known = map[string]bool{"group": true, "format": true, "columns": true, "from": true, "max-records": true,
-	"until": true, "follow": true, "bad": true, "dead-letter": true, "arrays": true, "sample": true, "key": true,
+	"until": true, "last": true, "follow": true, "bad": true, "dead-letter": true, "arrays": true, "sample": true, "key": true,
 	"user": true, "password-env": true, "password-file": true, "sasl": true, "tls": true}
 
 // security sets SASL and TLS from the URL: the user from user= or the
