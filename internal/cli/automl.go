@@ -242,6 +242,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if r.Comparison, err = train.CompareSearch(opts.Metric, p.Task, res); err != nil {
 		return failed(fmt.Errorf("automl: compare with the baselines: %w", err))
 	}
+	rl.linkSplits(ctx, valid, test)
 	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
 		return err
 	}

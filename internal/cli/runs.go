@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -25,7 +26,7 @@ artifacts, data set versions, the command line, Gyre version and git commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newRunsListCmd(app), newRunsShowCmd(app), newRunsCompareCmd(app), newRunsDeleteCmd(app))
+	cmd.AddCommand(newRunsListCmd(app), newRunsShowCmd(app), newRunsCompareCmd(app), newRunsDeleteCmd(app), newRunsNoteCmd(app))
 	return cmd
 }
 
@@ -270,4 +271,60 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 			return nil
 		}),
 	}
+}
+
+// noteTag is where a run's note is kept: MLflow's convention, which its
+// UI (and Gyre's) shows as the run's description.
+const noteTag = "mlflow.note.content"
+
+// runResumer is a run store that can log into an existing run (the local
+// tracker).
+type runResumer interface {
+	Resume(ctx context.Context, id string) (*track.Run, error)
+}
+
+func newRunsNoteCmd(app *App) *cobra.Command {
+	var appendNote bool
+	cmd := &cobra.Command{
+		Use:   "note RUN_ID TEXT",
+		Short: "Attach a note to a run (MLflow's mlflow.note.content tag)",
+		Long: `Attach a note to a run: what was tried and why, what to remember. It is kept
+as the run's mlflow.note.content tag, where MLflow's UI shows a run's
+description. The note replaces an earlier one unless --append is given.`,
+		Example: `  gyre runs note 3f2a9c "baseline before the recipe; Fare capped at p99"
+  gyre runs note 3f2a9c --append "promoted after review"`,
+		Args: cobra.ExactArgs(2),
+		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			ctx := cmd.Context()
+			text := strings.TrimSpace(args[1])
+			if text == "" {
+				return usageErrorf("runs note: the note is empty")
+			}
+			rs, ok := b.Runs.(runResumer)
+			if !ok {
+				return usageErrorf("runs note: not available through a team server; set the tag %s with the MLflow API (set-tag) instead", noteTag)
+			}
+			info, err := b.Runs.Get(ctx, args[0])
+			if err != nil {
+				return storeError(err)
+			}
+			if appendNote && info.Tags[noteTag] != "" {
+				text = info.Tags[noteTag] + "\n" + text
+			}
+			run, err := rs.Resume(ctx, info.ID)
+			if err != nil {
+				return storeError(err)
+			}
+			if err := run.SetTag(ctx, noteTag, text); err != nil {
+				return failed(fmt.Errorf("runs note %s: %w", info.ID, err))
+			}
+			if app.JSON {
+				return app.printJSON(map[string]string{"run_id": info.ID, "note": text})
+			}
+			fmt.Fprintf(app.Stdout, "noted run %s\n", info.ID)
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&appendNote, "append", false, "add to the run's note instead of replacing it")
+	return cmd
 }

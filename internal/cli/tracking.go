@@ -78,6 +78,13 @@ func (a *App) warnf(format string, args ...any) {
 // recorder returns the AutoML recorder, or nil when not tracking.
 func (rl *runLog) recorder() automl.Recorder { return rl.log.Recorder() }
 
+// linkSplits versions the validation and test files and links them to
+// the run (roles validation and test).
+func (rl *runLog) linkSplits(ctx context.Context, valid, test split) {
+	rl.log.LinkDataset(ctx, valid.src, "validation")
+	rl.log.LinkDataset(ctx, test.src, "test")
+}
+
 // finish stamps the bundle's lineage, saves it to out, logs metrics and the
 // bundle to the run, registers it when asked, and ends the run.
 func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out, registerAs string, res *trainResult) error {

@@ -240,6 +240,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	}
 	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings,
 		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics, Comparison: cmp, CV: cvScores}
+	rl.linkSplits(ctx, valid, test)
 	if err := rl.finish(ctx, b, out, fl.register, &res); err != nil {
 		return err
 	}

@@ -1,11 +1,13 @@
 package train_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/feature"
@@ -170,5 +172,29 @@ func TestSearchWithRecipe(t *testing.T) {
 	s, _, _, err := train.Score(b, test)
 	if err != nil || s["roc_auc"] < 0.8 {
 		t.Errorf("raw test rows: %v %v", s["roc_auc"], err)
+	}
+}
+
+// TestSearchBundleBytesReproducible: the same seed and trial count give
+// the same bundle bytes (with the same creation time), not only the same
+// predictions.
+func TestSearchBundleBytesReproducible(t *testing.T) {
+	var enc [2][]byte
+	for i := range enc {
+		p, err := train.NewProblem(read(t, titanic+".train.csv"), "Survived", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := train.Search(context.Background(), p, train.SearchOptions{Trials: 5, Seed: 3, Learners: []string{"gbdt", "extra_trees", "logistic_regression"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Manifest.Created = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+		if enc[i], err = b.Encode(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(enc[0], enc[1]) {
+		t.Errorf("bundles differ (%d and %d bytes)", len(enc[0]), len(enc[1]))
 	}
 }

@@ -140,8 +140,12 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	b.Manifest.Metrics = map[string]map[string]float64{"valid": {m.Name: m.Loss(res.ValidLoss)}}
 	b.Manifest.Temperature = res.Temperature
 	for _, mem := range res.Members {
+		params, err := FullParams(mem.Learner, mem.Config, o.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
 		b.Members = append(b.Members, bundle.Member{
-			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: mem.Config, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing},
+			Info:  bundle.MemberInfo{Learner: mem.Learner, Family: mem.Family, Params: params, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing},
 			Prep:  preps[mem.Family],
 			Model: mem.Model,
 		})
@@ -211,4 +215,30 @@ func (p *Problem) searchProblem(spaces []automl.Space, valid0 *frame.Frame, m me
 		return m.Loss(v)
 	}
 	return automl.Problem{Task: p.Task, Classes: p.Classes, Data: data, Valid: valid, Loss: loss}, preps, nil
+}
+
+// FullParams is every hyperparameter of a learner configured with cfg (and
+// the seed, when it has one), defaults included: what the model was fitted
+// with.
+func FullParams(learner string, cfg map[string]string, seed uint64) (map[string]string, error) {
+	l, err := learn.New(learner)
+	if err != nil {
+		return nil, err
+	}
+	keys := sortedKeys(cfg)
+	for _, k := range keys {
+		if err := learn.SetParam(l, k, cfg[k]); err != nil {
+			return nil, fmt.Errorf("parameters of %s: %w", learner, err)
+		}
+	}
+	if hasParam(l, "seed") {
+		if err := learn.SetParam(l, "seed", fmt.Sprint(seed)); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]string{}
+	for _, p := range learn.Params(l) {
+		out[p.Name] = p.Default
+	}
+	return out, nil
 }

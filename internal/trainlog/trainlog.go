@@ -30,6 +30,7 @@ import (
 type Run interface {
 	ID() string
 	LogMetrics(ctx context.Context, points []track.Metric) error
+	LogParams(ctx context.Context, params map[string]string) error
 	SetTag(ctx context.Context, key, value string) error
 	LogDataset(ctx context.Context, name string, version int64, role string) error
 	LogArtifact(ctx context.Context, name string, rd io.Reader) (blob.Ref, error)
@@ -108,6 +109,44 @@ func Start(ctx context.Context, st *Stores, o Options) (*Log, error) {
 		}
 	}
 	return l, nil
+}
+
+// LinkDataset versions another file the run used (plain files only: a
+// validation or test set) and links it to the run with its role.
+func (l *Log) LinkDataset(ctx context.Context, path, role string) {
+	if l == nil || l.run == nil || path == "" {
+		return
+	}
+	if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+		return
+	}
+	res, err := l.st.Datasets.Version(ctx, path, DatasetName(path))
+	if err != nil {
+		l.o.Warn("not versioning %s: %v", path, err)
+		return
+	}
+	if err := l.run.LogDataset(ctx, res.Version.Name, res.Version.Version, role); err != nil {
+		l.o.Warn("run %s: %v", l.run.ID(), err)
+	}
+}
+
+// ModelParams are every hyperparameter of the bundle's members, defaults
+// included: "model.NAME" for a single model, "mI.NAME" (and "mI.learner",
+// "mI.weight") for ensemble member I.
+func ModelParams(b *bundle.Bundle) map[string]string {
+	out := map[string]string{}
+	for i, m := range b.Members {
+		prefix := "model."
+		if len(b.Members) > 1 {
+			prefix = fmt.Sprintf("m%d.", i)
+			out[prefix+"learner"] = m.Info.Learner
+			out[prefix+"weight"] = fmt.Sprintf("%.6g", m.Info.Weight)
+		}
+		for k, v := range m.Info.Params {
+			out[prefix+k] = v
+		}
+	}
+	return out
 }
 
 // DatasetName derives a data set name from a file name: its base name
@@ -216,6 +255,10 @@ func (l *Log) Finish(ctx context.Context, b *bundle.Bundle, path, registerAs str
 	}
 	ref, err := l.logBundle(ctx, b, path)
 	if err != nil {
+		l.Fail(ctx)
+		return "", err
+	}
+	if err := l.run.LogParams(ctx, ModelParams(b)); err != nil {
 		l.Fail(ctx)
 		return "", err
 	}
