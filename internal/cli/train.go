@@ -398,6 +398,9 @@ func printComparison(app *App, c *train.Comparison) {
 	case c.Eval == "cv":
 		eval = fmt.Sprintf("%d-fold cv", c.Folds)
 	}
+	if c.SampleRows > 0 {
+		eval += fmt.Sprintf(" of a %d-row sample", c.SampleRows)
+	}
 	fmt.Fprintf(app.Stdout, "\nagainst baselines (%s, %s; ± is the spread over the groups scored):\n", c.Metric, eval)
 	tw := app.table()
 	fmt.Fprintf(tw, "model\t%s\tgain\tmeaningful\n", c.Metric)

@@ -47,11 +47,14 @@ type Reference struct {
 type Comparison struct {
 	Metric string `json:"metric"`
 	// Eval is "cv" (Folds × Repeats), "holdout" or "valid".
-	Eval      string      `json:"eval"`
-	Folds     int         `json:"folds,omitempty"`
-	Repeats   int         `json:"repeats,omitempty"`
-	Model     Reference   `json:"model"`
-	Baselines []Reference `json:"baselines"`
+	Eval    string `json:"eval"`
+	Folds   int    `json:"folds,omitempty"`
+	Repeats int    `json:"repeats,omitempty"`
+	// SampleRows, when set, is the size of the evenly spaced sample of a
+	// large training set the comparison ran on (compareMaxRows).
+	SampleRows int         `json:"sample_rows,omitempty"`
+	Model      Reference   `json:"model"`
+	Baselines  []Reference `json:"baselines"`
 	// Warnings say when the model is not meaningfully better than a
 	// baseline.
 	Warnings []string `json:"warnings,omitempty"`
@@ -180,6 +183,31 @@ type CVOptions struct {
 	Valid *frame.Frame
 }
 
+// compareMaxRows caps the rows CrossValidate's automatic evaluation fits
+// on: on a larger training set it compares the learner with the baselines
+// on an evenly spaced sample of this many rows (its 10% holdout still
+// scores 10,000 rows), so the check costs a fraction of the real fit
+// instead of two more fits of the whole data (issue 24).
+const compareMaxRows = 100_000
+
+// sample returns p restricted to at most n evenly spaced rows (p itself
+// when it has no more).
+func (p *Problem) sample(n int) *Problem {
+	total := p.Frame.NumRows()
+	if total <= n {
+		return p
+	}
+	rows := make([]int, n)
+	y := make([]float64, n)
+	for i := range rows {
+		rows[i] = int(int64(i) * int64(total) / int64(n))
+		y[i] = p.Y[rows[i]]
+	}
+	q := *p
+	q.Frame, q.Y = p.Frame.Take(rows), y
+	return &q
+}
+
 // CrossValidate scores one learner (o) with the dummy and the simple model
 // on one evaluation split: k-fold cross-validation (cv.Folds), AutoML's
 // automatic choice, or the user's validation data. It returns the
@@ -192,6 +220,10 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	}
 	if _, err := learn.Lookup(o.Learner); err != nil {
 		return nil, nil, err
+	}
+	full := p
+	if cv.Valid == nil && cv.Folds == 0 {
+		p = p.sample(compareMaxRows)
 	}
 	simple := automl.Space{Learner: SimpleLearner(p.Task), Family: bundle.FamilyOf(SimpleLearner(p.Task))}
 	sp := automl.Space{Learner: o.Learner, Family: bundle.FamilyOf(o.Learner)}
@@ -213,6 +245,9 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	}
 	c := Compare(m, o.Learner, r.Eval, r.Loss, r.GroupLosses, r.Baselines)
 	c.Folds, c.Repeats = r.Folds, r.Repeats
+	if p != full {
+		c.SampleRows = p.Frame.NumRows()
+	}
 	k := len(p.Classes)
 	y := r.Y
 	var pred, proba []float64

@@ -5,3 +5,6 @@ var IDName = idName
 
 // PredictChunked exposes predictChunked to the external tests.
 var PredictChunked = predictChunked
+
+// SampleProblem exposes (*Problem).sample to the external tests.
+func SampleProblem(p *Problem, n int) *Problem { return p.sample(n) }

@@ -198,3 +198,29 @@ func TestScoreInChunksIsPredict(t *testing.T) {
 		t.Errorf("unseen counts: chunked %v, whole %v", chunked.Unseen, whole.Unseen)
 	}
 }
+
+// TestSampleKeepsRowsAligned checks the comparison's sample of a large
+// problem: evenly spaced rows, targets aligned with their frame rows, and
+// the problem itself when it is small enough.
+func TestSampleKeepsRowsAligned(t *testing.T) {
+	p, err := train.NewProblem(read(t, "../../examples/data/adult/adult.train.csv"), "class", learn.TaskInvalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.SampleProblem(p, p.Frame.NumRows()) != p {
+		t.Error("a problem within the cap should be used as is")
+	}
+	q := train.SampleProblem(p, 1000)
+	if q.Frame.NumRows() != 1000 || len(q.Y) != 1000 {
+		t.Fatalf("sample has %d rows and %d targets, want 1000", q.Frame.NumRows(), len(q.Y))
+	}
+	src, _ := p.Frame.Column("age")
+	dst, _ := q.Frame.Column("age")
+	n := p.Frame.NumRows()
+	for i := range 1000 {
+		r := i * n / 1000
+		if q.Y[i] != p.Y[r] || dst.Format(i) != src.Format(r) {
+			t.Fatalf("sample row %d is not source row %d", i, r)
+		}
+	}
+}
