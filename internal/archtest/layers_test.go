@@ -77,6 +77,7 @@ var layers = map[string]string{
 	"internal/train":               "3b", // Search runs automl
 	"internal/trainlog":            "3b", // a training command's run, trials, bundle and registration: automl, bundle, track, registry, dataset
 	"internal/modelimport":         "3b", // XGBoost, LightGBM and ONNX models as bundles: bundle + gbdt + onnx
+	"internal/mlflowmodel":         "3b", // MLflow model directories around the ONNX export: bundle + onnx + profile
 	"internal/study":               "3c", // the preliminary study fits through train
 	"internal/governance":          "3b", // PII masking of predlog batches and frames
 

@@ -46,8 +46,8 @@ type exportTensor struct {
 func newExportCmd(app *App) *cobra.Command {
 	var format, out, check, precision string
 	cmd := &cobra.Command{
-		Use:   "export MODEL --format onnx [--out model.onnx] [--check SOURCE]",
-		Short: "Export a model to ONNX, to run wherever ONNX runs",
+		Use:   "export MODEL --format onnx|mlflow [--out model.onnx|DIR] [--check SOURCE]",
+		Short: "Export a model to ONNX or an MLflow model directory",
 		Long: `Export MODEL (a bundle file or registry reference) to another format.
 
 --format onnx writes the fitted gbdt ensemble as an ONNX model (opset 17,
@@ -66,14 +66,25 @@ input is the most portable and sums trees in float32 (about 1e-6 relative).
 
 --check SOURCE runs the exported graph on SOURCE's rows with Gyre's built-in
 ONNX interpreter and compares it with the bundle's predictions (tolerance
-1e-5); a mismatch fails the command. Only single-member gbdt bundles export.`,
+1e-5); a mismatch fails the command. Only single-member gbdt bundles export.
+
+--format mlflow writes an MLflow model directory --out DIR (default
+MODEL-mlflow): MLmodel with the onnx and python_function flavors
+(loader_module mlflow.onnx), model.onnx, conda.yaml, python_env.yaml,
+requirements.txt, input_example.json and a column-based signature, so
+'mlflow models serve -m DIR' or a registry can take the model. Its graph has
+one output per class probability (proba_CLASS) beside "label", as MLflow's
+ONNX pyfunc returns one column per output. --check SOURCE gives the input
+example's rows (else the reference profile's medians) and checks the graph.`,
 		Example: "  gyre export adult.gyre --format onnx --out adult.onnx\n" +
-			"  gyre export churn@production --format onnx --out churn.onnx --check data/churn.test.csv --json",
+			"  gyre export churn@production --format onnx --out churn.onnx --check data/churn.test.csv --json\n" +
+			"  gyre export churn@production --format mlflow --out churn-mlflow --check data/churn.test.csv",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if strings.ToLower(format) != "onnx" {
-				return usageErrorf("export: --format %q is not supported (want onnx)", format)
+			format = strings.ToLower(format)
+			if format != "onnx" && format != "mlflow" {
+				return usageErrorf("export: --format %q is not supported (want onnx or mlflow)", format)
 			}
 			if precision != "float" && precision != "double" {
 				return usageErrorf("export: --precision %q: want float or double", precision)
@@ -82,6 +93,9 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			b, ref, err := app.loadBundle(ctx, args[0])
 			if err != nil {
 				return err
+			}
+			if format == "mlflow" {
+				return exportMLflow(app, cmd, b, ref, out, double, check)
 			}
 			if out == "" {
 				base := filepath.Base(args[0])
@@ -164,8 +178,8 @@ ONNX interpreter and compares it with the bundle's predictions (tolerance
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "onnx", "export format (onnx)")
-	cmd.Flags().StringVar(&out, "out", "", "output file (default MODEL.onnx in the current directory)")
+	cmd.Flags().StringVar(&format, "format", "onnx", "export format: onnx or mlflow")
+	cmd.Flags().StringVar(&out, "out", "", "output file, or directory for mlflow (default MODEL.onnx or MODEL-mlflow in the current directory)")
 	cmd.Flags().StringVar(&precision, "precision", "float", "input and threshold precision: float or double")
 	cmd.Flags().StringVar(&check, "check", "", "data to compare the export's predictions with the model's on")
 	return cmd

@@ -102,7 +102,7 @@ func TestExportErrors(t *testing.T) {
 		msg  string
 	}{
 		{"not gbdt", []string{"export", model, "--out", filepath.Join(dir, "x.onnx")}, 2, "only gbdt models export to ONNX"},
-		{"bad format", []string{"export", model, "--format", "pmml"}, 2, `--format "pmml" is not supported (want onnx)`},
+		{"bad format", []string{"export", model, "--format", "pmml"}, 2, `--format "pmml" is not supported (want onnx or mlflow)`},
 		{"no model", []string{"export", filepath.Join(dir, "missing.gyre")}, 2, "missing.gyre"},
 		{"no args", []string{"export"}, 2, "accepts 1 arg"},
 		{"bad precision", []string{"export", model, "--precision", "half"}, 2, `--precision "half": want float or double`},

@@ -128,3 +128,33 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return recs
 }
+
+// An imported model exports as an MLflow model directory; a second export
+// to the same directory is refused.
+func TestExportMLflow(t *testing.T) {
+	dir := isolate(t)
+	model := filepath.Join(dir, "reg.gyre")
+	if code, _, errs := runCLI(t, "models", "import", filepath.Join(importDir, "xgb_reg.json"), "--target", "mpg", "--out", model); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	out := filepath.Join(dir, "reg-mlflow")
+	code, stdout, errs := runCLI(t, "export", model, "--format", "mlflow", "--out", out, "--check", filepath.Join(importDir, "auto_mpg.csv"), "--json")
+	if code != 0 {
+		t.Fatalf("export exit %d: %s %s", code, stdout, errs)
+	}
+	var res mlflowExportResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Check == nil || !res.Check.OK || res.ExampleRows != 5 || len(res.Outputs) != 1 || res.Outputs[0].Name != "variable" {
+		t.Errorf("export result %+v", res)
+	}
+	for _, f := range []string{"MLmodel", "model.onnx", "conda.yaml", "python_env.yaml", "requirements.txt", "input_example.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, errs := runCLI(t, "export", model, "--format", "mlflow", "--out", out); code != ExitUsage || !strings.Contains(errs, "already exists") {
+		t.Errorf("second export: exit %d, %s", code, errs)
+	}
+}

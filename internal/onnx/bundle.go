@@ -90,6 +90,12 @@ func ExportBundle(b *bundle.Bundle, opts ...Option) (*Export, error) {
 	e.Outputs = []string{OutputValue}
 	if b.Manifest.Task.Classification() {
 		e.Outputs = []string{OutputLabel, OutputProbability}
+		if o.columns {
+			e.Outputs = e.Outputs[:1]
+			for _, c := range m.Classes() {
+				e.Outputs = append(e.Outputs, ProbabilityColumn(c))
+			}
+		}
 	}
 	if b.Recipe != nil {
 		e.Notes = append(e.Notes, "the bundle's recipe is not part of the ONNX graph: feed it rows the recipe has prepared (gyre prepare)")
@@ -131,6 +137,27 @@ type Check struct {
 func (e *Export) Encode(f *frame.Frame) (*frame.Matrix, error) {
 	X, _, err := e.prep.Transform(f)
 	return X, err
+}
+
+// probabilities returns a classifier graph's [N, classes] probabilities,
+// joined from its per-class outputs when it has them
+// (WithProbabilityColumns).
+func probabilities(res map[string]*Tensor, classes []string, n int) []float32 {
+	if t := res[OutputProbability]; t != nil {
+		return t.Floats
+	}
+	k := len(classes)
+	out := make([]float32, 0, n*k)
+	for r := range n {
+		for _, c := range classes {
+			t := res[ProbabilityColumn(c)]
+			if t == nil || len(t.Floats) != n {
+				return nil
+			}
+			out = append(out, t.Floats[r])
+		}
+	}
+	return out
 }
 
 // Check runs the exported graph on X (rounded to float32 unless the input
@@ -193,7 +220,7 @@ func (e *Export) Check(X *frame.Matrix) (*Check, error) {
 	var got []float32
 	if m.Task().Classification() {
 		c.Measure = "probability difference"
-		got = res[OutputProbability].Floats
+		got = probabilities(res, m.Classes(), n)
 		pred, err := m.Predict(X32)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: check: %w", err)

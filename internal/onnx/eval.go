@@ -80,6 +80,8 @@ func Evaluate(model []byte, x []float64, n, p int) (map[string]*Tensor, error) {
 			outs = []*Tensor{o}
 		case "TreeEnsembleRegressor", "TreeEnsembleClassifier":
 			outs, err = evalTrees(nd, in[0])
+		case "Split":
+			outs, err = evalSplit(nd, in[0])
 		default:
 			err = fmt.Errorf("operator %s is not supported", nd.GetOpType())
 		}
@@ -380,6 +382,30 @@ func classify(scores []float32, labels []string, outputs int, post string, allPo
 		return nil, fmt.Errorf("classifier with %d labels, %d score columns and post_transform %s is not supported", k, outputs, post)
 	}
 	return []*Tensor{lab, prob}, nil
+}
+
+// evalSplit splits a [N, k] float tensor along axis 1 into len(outputs)
+// equal parts (opset 13–17 Split without a split input).
+func evalSplit(nd *onnxpb.NodeProto, t *Tensor) ([]*Tensor, error) {
+	for _, at := range nd.GetAttribute() {
+		if at.GetName() == "axis" && at.GetI() != 1 {
+			return nil, fmt.Errorf("split on axis %d is not supported", at.GetI())
+		}
+	}
+	parts := len(nd.GetOutput())
+	if len(t.Shape) != 2 || parts == 0 || t.Shape[1]%parts != 0 || len(nd.GetInput()) != 1 {
+		return nil, fmt.Errorf("cannot split shape %v into %d parts", t.Shape, parts)
+	}
+	n, k := t.Shape[0], t.Shape[1]
+	w := k / parts
+	outs := make([]*Tensor, parts)
+	for o := range outs {
+		outs[o] = &Tensor{Shape: []int{n, w}, Floats: make([]float32, n*w)}
+		for r := range n {
+			copy(outs[o].Floats[r*w:(r+1)*w], t.Floats[r*k+o*w:r*k+(o+1)*w])
+		}
+	}
+	return outs, nil
 }
 
 func b2i(b bool) int {

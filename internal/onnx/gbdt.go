@@ -40,6 +40,7 @@ type options struct {
 	name, doc, version string
 	meta               [][2]string
 	double             bool
+	columns            bool
 	temperature        float64
 }
 
@@ -66,6 +67,17 @@ func WithDoubleInput() Option { return func(o *options) { o.double = true } }
 // raw scores by t before the logistic or softmax, so the exported graph folds
 // 1/t into the leaf weights and base values. 0 and 1 mean no calibration.
 func WithTemperature(t float64) Option { return func(o *options) { o.temperature = t } }
+
+// WithProbabilityColumns replaces a classifier's [N, classes]
+// "probabilities" output with one [N, 1] output per class, named
+// ProbabilityColumn(class), split off it by a Split node: runtimes that turn
+// every output into one table column (MLflow's ONNX pyfunc flattens each
+// output) can then return a row per input row.
+func WithProbabilityColumns() Option { return func(o *options) { o.columns = true } }
+
+// ProbabilityColumn names the per-class output WithProbabilityColumns
+// writes: "proba_" + class, as gyre predict names its columns.
+func ProbabilityColumn(class string) string { return "proba_" + class }
 
 // WithMetadata adds a metadata_props entry.
 func WithMetadata(key, value string) Option {
@@ -230,6 +242,15 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 		g.Output = []*onnxpb.ValueInfoProto{
 			tensorInfo(OutputLabel, onnxpb.TensorProto_STRING, "N"),
 			tensorInfo(OutputProbability, onnxpb.TensorProto_FLOAT, "N", int64(nc)),
+		}
+		if o.columns {
+			g.Output = g.Output[:1]
+			cols := make([]string, nc)
+			for c, name := range classes {
+				cols[c] = ProbabilityColumn(name)
+				g.Output = append(g.Output, tensorInfo(cols[c], onnxpb.TensorProto_FLOAT, "N", 1))
+			}
+			g.Node = append(g.Node, node("Split", "", []string{OutputProbability}, cols, []*onnxpb.AttributeProto{intAttr("axis", 1)}))
 		}
 	default:
 		return nil, fmt.Errorf("onnx export: objective %q is not supported (want squared, absolute, huber, poisson, binary or softmax)", obj)
