@@ -243,15 +243,7 @@ func BuildGBDT(m *gbdt.Model, features []learn.Feature, opts ...Option) (*onnxpb
 			tensorInfo(OutputLabel, onnxpb.TensorProto_STRING, "N"),
 			tensorInfo(OutputProbability, onnxpb.TensorProto_FLOAT, "N", int64(nc)),
 		}
-		if o.columns {
-			g.Output = g.Output[:1]
-			cols := make([]string, nc)
-			for c, name := range classes {
-				cols[c] = ProbabilityColumn(name)
-				g.Output = append(g.Output, tensorInfo(cols[c], onnxpb.TensorProto_FLOAT, "N", 1))
-			}
-			g.Node = append(g.Node, node("Split", "", []string{OutputProbability}, cols, []*onnxpb.AttributeProto{intAttr("axis", 1)}))
-		}
+		splitProbabilities(g, classes, o.columns)
 	default:
 		return nil, fmt.Errorf("onnx export: objective %q is not supported (want squared, absolute, huber, poisson, binary or softmax)", obj)
 	}
@@ -488,6 +480,22 @@ func toFloat32(v []float64) []float32 {
 		out[i] = float32(x)
 	}
 	return out
+}
+
+// splitProbabilities replaces a classifier graph's probabilities output
+// with one [N, 1] output per class, split off it, when on
+// (WithProbabilityColumns).
+func splitProbabilities(g *onnxpb.GraphProto, classes []string, on bool) {
+	if !on {
+		return
+	}
+	g.Output = g.Output[:1]
+	cols := make([]string, len(classes))
+	for c, name := range classes {
+		cols[c] = ProbabilityColumn(name)
+		g.Output = append(g.Output, tensorInfo(cols[c], onnxpb.TensorProto_FLOAT, "N", 1))
+	}
+	g.Node = append(g.Node, node("Split", "", []string{OutputProbability}, cols, []*onnxpb.AttributeProto{intAttr("axis", 1)}))
 }
 
 func node(op, domain string, in, out []string, attrs []*onnxpb.AttributeProto) *onnxpb.NodeProto {
