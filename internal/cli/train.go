@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -148,8 +149,16 @@ type trainResult struct {
 
 func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error {
 	ctx := cmd.Context()
-	if fl.target == "" {
-		return usageErrorf("train: --target is required (the column to predict)")
+	spec, err := learn.Lookup(fl.learner)
+	if err != nil {
+		return usageErrorf("train: %v", err)
+	}
+	clustering := slices.Equal(spec.Tasks, []learn.Task{learn.Clustering})
+	switch {
+	case clustering && fl.target != "":
+		return usageErrorf("train: %s clusters rows without a target: drop --target %s (or --drop-column it to leave it out of the features)", fl.learner, fl.target)
+	case !clustering && fl.target == "":
+		return usageErrorf("train: --target is required (the column to predict; only a clustering learner such as kmeans trains without one)")
 	}
 	task, err := parseTask(fl.task)
 	if err != nil {
@@ -158,9 +167,6 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	set, err := parseSet(fl.set)
 	if err != nil {
 		return err
-	}
-	if _, err := learn.Lookup(fl.learner); err != nil {
-		return usageErrorf("train: %v", err)
 	}
 	if err := checkRegisterName("train", fl.register); err != nil {
 		return err
@@ -180,7 +186,12 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if err != nil {
 		return err
 	}
-	p, err := train.NewProblemWith(f, fl.target, task, po)
+	var p *train.Problem
+	if clustering {
+		p, err = train.NewClustering(f, po)
+	} else {
+		p, err = train.NewProblemWith(f, fl.target, task, po)
+	}
 	if err != nil {
 		return problemError("train", source, err)
 	}
@@ -222,21 +233,35 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		rl.fail(ctx)
 		return fmt.Errorf("train: %w", err)
 	}
-	bar = app.progress(-1, "scoring "+fl.learner+" against the baselines")
-	cmp, cvScores, err := train.CrossValidate(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed}, train.CVOptions{Folds: fl.cv, Valid: valid.f})
-	bar.Done()
-	if err != nil {
-		rl.fail(ctx)
-		return fmt.Errorf("train: compare with the baselines: %w", err)
-	}
-	if err := scoreSplits(b, p.Input(), valid, test); err != nil {
-		rl.fail(ctx)
-		return err
+	var cmp *train.Comparison
+	var cvScores train.Scores
+	if clustering {
+		s, err := train.ClusterScores(b, p.Input())
+		if err != nil {
+			rl.fail(ctx)
+			return failed(fmt.Errorf("train: %w", err))
+		}
+		b.Manifest.Metrics = map[string]map[string]float64{"train": s}
+	} else {
+		bar = app.progress(-1, "scoring "+fl.learner+" against the baselines")
+		cmp, cvScores, err = train.CrossValidate(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed}, train.CVOptions{Folds: fl.cv, Valid: valid.f})
+		bar.Done()
+		if err != nil {
+			rl.fail(ctx)
+			return fmt.Errorf("train: compare with the baselines: %w", err)
+		}
+		if err := scoreSplits(b, p.Input(), valid, test); err != nil {
+			rl.fail(ctx)
+			return err
+		}
 	}
 	attachReference(ctx, app, b, p)
 	out := fl.out
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.gyre", trainlog.SafeName(fl.target), fl.learner)
+		if clustering {
+			out = fl.learner + ".gyre"
+		}
 	}
 	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings,
 		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics, Comparison: cmp, CV: cvScores}
@@ -247,7 +272,11 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if app.JSON {
 		return app.printJSON(res)
 	}
-	fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s, target %q) in %.2fs\n", fl.learner, res.Rows, res.Task, res.Target, res.FitSeconds)
+	if res.Target == "" {
+		fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s) in %.2fs\n", fl.learner, res.Rows, res.Task, res.FitSeconds)
+	} else {
+		fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s, target %q) in %.2fs\n", fl.learner, res.Rows, res.Task, res.Target, res.FitSeconds)
+	}
 	if res.Dropped > 0 {
 		fmt.Fprintf(app.Stdout, "dropped %d rows with a missing target\n", res.Dropped)
 	}
