@@ -227,6 +227,22 @@ func (a *App) table(columns ...string) *tabwriter.Writer {
 	return tw
 }
 
+// command is a subcommand: its usage line, one-line help, examples,
+// argument check and body (the one shape every leaf command has).
+func command(use, short, example string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Example: example, Args: args, RunE: run}
+}
+
+// done reports what a command did: v as JSON under --json, else the line
+// format and args make.
+func (a *App) done(v any, format string, args ...any) error {
+	if a.JSON {
+		return a.printJSON(v)
+	}
+	fmt.Fprintf(a.Stdout, format+"\n", args...)
+	return nil
+}
+
 // printJSON writes v as indented JSON to the app's stdout.
 func (a *App) printJSON(v any) error {
 	enc := json.NewEncoder(a.Stdout)

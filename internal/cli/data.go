@@ -267,11 +267,7 @@ values. DEST is replaced atomically.`,
 				}
 				return failed(err)
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"source": args[0], "dest": args[1], "rows": f.NumRows(), "columns": f.NumCols()})
-			}
-			fmt.Fprintf(app.Stdout, "wrote %s: %d rows × %d columns\n", args[1], f.NumRows(), f.NumCols())
-			return nil
+			return app.done(map[string]any{"source": args[0], "dest": args[1], "rows": f.NumRows(), "columns": f.NumCols()}, "wrote %s: %d rows × %d columns", args[1], f.NumRows(), f.NumCols())
 		},
 	}
 	rf.add(cmd)

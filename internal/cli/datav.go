@@ -51,12 +51,8 @@ and modification time) is not even rehashed.`,
 }
 
 func newDataLogCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "log NAME",
-		Short:   "List a data set's versions",
-		Example: "  gyre data log adult",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	return command("log NAME", "List a data set's versions", "  gyre data log adult", cobra.ExactArgs(1),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			vs, err := b.Data.Log(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
@@ -70,17 +66,12 @@ func newDataLogCmd(app *App) *cobra.Command {
 					len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), orDash(string(v.Classification)), v.Source)
 			}
 			return tw.Flush()
-		}),
-	}
+		}))
 }
 
 func newDataDiffCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "diff NAME@V1 NAME@V2",
-		Short:   "Compare two data set versions: schema, rows, column statistics",
-		Example: "  gyre data diff adult@1 adult@2",
-		Args:    cobra.ExactArgs(2),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	return command("diff NAME@V1 NAME@V2", "Compare two data set versions: schema, rows, column statistics", "  gyre data diff adult@1 adult@2", cobra.ExactArgs(2),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			d, err := b.Data.Diff(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return storeError(err)
@@ -108,26 +99,16 @@ func newDataDiffCmd(app *App) *cobra.Command {
 				}
 			}
 			return nil
-		}),
-	}
+		}))
 }
 
 func newDataGetCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "get NAME[@VERSION] OUT",
-		Short:   "Write a data set version's file to OUT",
-		Example: "  gyre data get adult@1 adult-v1.csv",
-		Args:    cobra.ExactArgs(2),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	return command("get NAME[@VERSION] OUT", "Write a data set version's file to OUT", "  gyre data get adult@1 adult-v1.csv", cobra.ExactArgs(2),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			v, err := b.Data.Export(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"dataset": v.Ref(), "out": args[1], "digest": v.Blob.Digest, "size": v.Blob.Size})
-			}
-			fmt.Fprintf(app.Stdout, "wrote %s to %s (%d bytes)\n", v.Ref(), args[1], v.Blob.Size)
-			return nil
-		}),
-	}
+			return app.done(map[string]any{"dataset": v.Ref(), "out": args[1], "digest": v.Blob.Digest, "size": v.Blob.Size}, "wrote %s to %s (%d bytes)", v.Ref(), args[1], v.Blob.Size)
+		}))
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -57,11 +56,7 @@ func newDataClassifyCmd(app *App) *cobra.Command {
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(v)
-			}
-			fmt.Fprintf(app.Stdout, "data set %s: %s\n", v.Ref(), orDash(string(v.Classification)))
-			return nil
+			return app.done(v, "data set %s: %s", v.Ref(), orDash(string(v.Classification)))
 		}),
 	}
 }
@@ -88,11 +83,7 @@ func newModelsClassifyCmd(app *App) *cobra.Command {
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(m)
-			}
-			fmt.Fprintf(app.Stdout, "model %s: %s\n", m.Name, orDash(string(m.Classification)))
-			return nil
+			return app.done(m, "model %s: %s", m.Name, orDash(string(m.Classification)))
 		}),
 	}
 }

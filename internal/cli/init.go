@@ -85,11 +85,7 @@ triggers. 'gyre pipeline run' runs it; 'gyre monitor --project' alerts on it.`,
 			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 				return failed(fmt.Errorf("init: %w", err))
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"project": out, "name": name, "task": p.Task.String(), "target": target, "source": rel})
-			}
-			fmt.Fprintf(app.Stdout, "wrote %s (%s on %q, %d rows): edit the goals, then run 'gyre pipeline run %s'\n", out, p.Task, target, f.NumRows(), out)
-			return nil
+			return app.done(map[string]any{"project": out, "name": name, "task": p.Task.String(), "target": target, "source": rel}, "wrote %s (%s on %q, %d rows): edit the goals, then run 'gyre pipeline run %s'", out, p.Task, target, f.NumRows(), out)
 		},
 	}
 	fl := cmd.Flags()

@@ -12,12 +12,8 @@ import (
 func init() { register(newLearnersCmd) }
 
 func newLearnersCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "learners [NAME]",
-		Short:   "List learners and their hyperparameters",
-		Example: "  gyre learners\n  gyre learners gbdt\n  gyre learners --json",
-		Args:    cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return command("learners [NAME]", "List learners and their hyperparameters", "  gyre learners\n  gyre learners gbdt\n  gyre learners --json", cobra.MaximumNArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			names := learn.Names()
 			if len(args) == 1 {
 				if _, err := learn.Lookup(args[0]); err != nil {
@@ -51,6 +47,5 @@ func newLearnersCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout)
 			}
 			return nil
-		},
-	}
+		})
 }

@@ -78,11 +78,7 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 				return err
 			}
 			p, _ := apiclient.LoginsPath()
-			if app.JSON {
-				return app.printJSON(map[string]any{"server": base, "user": who.Name, "role": who.Role, "saved": p})
-			}
-			fmt.Fprintf(app.Stdout, "logged in to %s as %s (%s); token saved in %s\nuse it with --server %s or GYRE_SERVER=%s\n", base, who.Name, who.Role, p, base, base)
-			return nil
+			return app.done(map[string]any{"server": base, "user": who.Name, "role": who.Role, "saved": p}, "logged in to %s as %s (%s); token saved in %s\nuse it with --server %s or GYRE_SERVER=%s", base, who.Name, who.Role, p, base, base)
 		},
 	}
 	f := cmd.Flags()
@@ -116,12 +112,8 @@ func readPassword(app *App, fromStdin bool) (string, error) {
 }
 
 func newLogoutCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "logout SERVER_URL",
-		Short:   "Forget the token kept for a team server",
-		Example: "  gyre logout https://gyre.example.com",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return command("logout SERVER_URL", "Forget the token kept for a team server", "  gyre logout https://gyre.example.com", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			base := strings.TrimRight(args[0], "/")
 			ls, err := apiclient.LoadLogins()
 			if err != nil {
@@ -136,17 +128,12 @@ func newLogoutCmd(app *App) *cobra.Command {
 			}
 			fmt.Fprintf(app.Stdout, "forgot the token for %s (it stays valid on the server until revoked: gyre tokens revoke)\n", base)
 			return nil
-		},
-	}
+		})
 }
 
 func newWhoamiCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "whoami",
-		Short:   "Show who the team server knows you as, and your roles",
-		Example: "  gyre whoami --server https://gyre.example.com",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	return command("whoami", "Show who the team server knows you as, and your roles", "  gyre whoami --server https://gyre.example.com", cobra.NoArgs,
+		func(cmd *cobra.Command, _ []string) error {
 			if app.serverURL() == "" {
 				return usageErrorf("whoami: no team server: give --server URL or set GYRE_SERVER")
 			}
@@ -166,6 +153,5 @@ func newWhoamiCmd(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stdout, "  %s on %s\n", role, r)
 			}
 			return nil
-		},
-	}
+		})
 }

@@ -35,12 +35,8 @@ NAME@ALIAS, models:/NAME/VERSION, models:/NAME@ALIAS.`,
 }
 
 func newModelsListCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "list",
-		Short:   "List registered models",
-		Example: "  gyre models list\n  gyre models list --json",
-		Args:    cobra.NoArgs,
-		RunE: app.withBackend(func(cmd *cobra.Command, _ []string, b *backend) error {
+	return command("list", "List registered models", "  gyre models list\n  gyre models list --json", cobra.NoArgs,
+		app.withBackend(func(cmd *cobra.Command, _ []string, b *backend) error {
 			ms, err := b.Models.Models(cmd.Context())
 			if err != nil {
 				return storeError(err)
@@ -58,8 +54,7 @@ func newModelsListCmd(app *App) *cobra.Command {
 					orDash(string(m.Classification)), m.Description)
 			}
 			return tw.Flush()
-		}),
-	}
+		}))
 }
 
 func aliasList(m map[string]int64) string {
@@ -80,12 +75,8 @@ func sortStrings(s []string) {
 }
 
 func newModelsShowCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "show NAME|REF",
-		Short:   "Show a model's versions and alias history, or one version",
-		Example: "  gyre models show adult-income\n  gyre models show adult-income@production --json",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return command("show NAME|REF", "Show a model's versions and alias history, or one version", "  gyre models show adult-income\n  gyre models show adult-income@production --json", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			b, err := app.openBackend(ctx)
 			if err != nil {
@@ -138,8 +129,7 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				}
 			}
 			return nil
-		},
-	}
+		})
 }
 
 func verOrDash(v int64) string {
@@ -220,11 +210,7 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(v)
-			}
-			fmt.Fprintf(app.Stdout, "registered %s (bundle %s)\n", v.Ref(), short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))
-			return nil
+			return app.done(v, "registered %s (bundle %s)", v.Ref(), short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))
 		},
 	}
 	f := cmd.Flags()
@@ -235,12 +221,8 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 }
 
 func newModelsAliasCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "alias NAME VERSION ALIAS",
-		Short:   "Point an alias (staging, production, ...) at a version",
-		Example: "  gyre models alias adult-income 3 production",
-		Args:    cobra.ExactArgs(3),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return command("alias NAME VERSION ALIAS", "Point an alias (staging, production, ...) at a version", "  gyre models alias adult-income 3 production", cobra.ExactArgs(3),
+		func(cmd *cobra.Command, args []string) error {
 			v, err := strconv.ParseInt(args[1], 10, 64)
 			if err != nil || v <= 0 {
 				return usageErrorf("models alias: version %q: want a positive number", args[1])
@@ -253,41 +235,23 @@ func newModelsAliasCmd(app *App) *cobra.Command {
 			if err := b.Models.SetAlias(cmd.Context(), args[0], args[2], v); err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"model": args[0], "alias": args[2], "version": v})
-			}
-			fmt.Fprintf(app.Stdout, "%s@%s → version %d\n", args[0], args[2], v)
-			return nil
-		},
-	}
+			return app.done(map[string]any{"model": args[0], "alias": args[2], "version": v}, "%s@%s → version %d", args[0], args[2], v)
+		})
 }
 
 func newModelsUnaliasCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "unalias NAME ALIAS",
-		Short:   "Remove an alias",
-		Example: "  gyre models unalias adult-income staging",
-		Args:    cobra.ExactArgs(2),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	return command("unalias NAME ALIAS", "Remove an alias", "  gyre models unalias adult-income staging", cobra.ExactArgs(2),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			if err := b.Models.DeleteAlias(cmd.Context(), args[0], args[1]); err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"model": args[0], "removed_alias": args[1]})
-			}
-			fmt.Fprintf(app.Stdout, "removed %s@%s\n", args[0], args[1])
-			return nil
-		}),
-	}
+			return app.done(map[string]any{"model": args[0], "removed_alias": args[1]}, "removed %s@%s", args[0], args[1])
+		}))
 }
 
 func newModelsDeleteCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "delete NAME[/VERSION]",
-		Short:   "Delete a model version, or a whole model",
-		Example: "  gyre models delete adult-income/2\n  gyre models delete adult-income",
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return command("delete NAME[/VERSION]", "Delete a model version, or a whole model", "  gyre models delete adult-income/2\n  gyre models delete adult-income", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, args []string) error {
 			ref, err := registry.ParseRef(args[0])
 			if err != nil {
 				return err
@@ -308,11 +272,6 @@ func newModelsDeleteCmd(app *App) *cobra.Command {
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"deleted": ref.String()})
-			}
-			fmt.Fprintf(app.Stdout, "deleted %s\n", ref)
-			return nil
-		},
-	}
+			return app.done(map[string]any{"deleted": ref.String()}, "deleted %s", ref)
+		})
 }

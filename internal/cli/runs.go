@@ -145,12 +145,8 @@ func columnValue(r track.RunInfo, col string) string {
 }
 
 func newRunsShowCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "show RUN_ID",
-		Short:   "Show one run: params, metrics, tags, artifacts, data sets, provenance",
-		Example: "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	return command("show RUN_ID", "Show one run: params, metrics, tags, artifacts, data sets, provenance", "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json", cobra.ExactArgs(1),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			r, err := b.Runs.Get(cmd.Context(), args[0])
 			if err != nil {
 				return storeError(err)
@@ -194,18 +190,13 @@ func newRunsShowCmd(app *App) *cobra.Command {
 				fmt.Fprintf(w, "artifact    %s %s (%d bytes)\n", a.Name, a.Digest, a.Size)
 			}
 			return nil
-		}),
-	}
+		}))
 }
 
 func newRunsCompareCmd(app *App) *cobra.Command {
 	var all bool
-	cmd := &cobra.Command{
-		Use:     "compare RUN_ID RUN_ID...",
-		Short:   "Compare runs' params and metrics side by side",
-		Example: "  gyre runs compare 3f2a9c 81bd07\n  gyre runs compare 3f2a9c 81bd07 --all --json",
-		Args:    cobra.MinimumNArgs(2),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	cmd := command("compare RUN_ID RUN_ID...", "Compare runs' params and metrics side by side", "  gyre runs compare 3f2a9c 81bd07\n  gyre runs compare 3f2a9c 81bd07 --all --json", cobra.MinimumNArgs(2),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			var runs []track.RunInfo
 			for _, id := range args {
 				r, err := b.Runs.Get(cmd.Context(), id)
@@ -246,31 +237,21 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 				fmt.Fprintln(app.Stdout, "(identical params hidden: --all shows them; * marks the highest metric)")
 			}
 			return nil
-		}),
-	}
+		}))
 	cmd.Flags().BoolVar(&all, "all", false, "also show params that are the same in every run")
 	return cmd
 }
 
 func newRunsDeleteCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "delete RUN_ID...",
-		Short:   "Delete runs with their child runs and logged data",
-		Example: "  gyre runs delete 3f2a9c",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+	return command("delete RUN_ID...", "Delete runs with their child runs and logged data", "  gyre runs delete 3f2a9c", cobra.MinimumNArgs(1),
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
 			for _, id := range args {
 				if err := b.Runs.Delete(cmd.Context(), id); err != nil {
 					return storeError(err)
 				}
 			}
-			if app.JSON {
-				return app.printJSON(map[string]any{"deleted": args})
-			}
-			fmt.Fprintf(app.Stdout, "deleted %d run(s)\n", len(args))
-			return nil
-		}),
-	}
+			return app.done(map[string]any{"deleted": args}, "deleted %d run(s)", len(args))
+		}))
 }
 
 // noteTag is where a run's note is kept: MLflow's convention, which its

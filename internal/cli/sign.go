@@ -41,11 +41,7 @@ func newModelsKeygenCmd(app *App) *cobra.Command {
 					return failed(fmt.Errorf("keygen: %w", err))
 				}
 			}
-			if app.JSON {
-				return app.printJSON(map[string]string{"private": args[0] + ".key", "public": args[0] + ".pub"})
-			}
-			fmt.Fprintf(app.Stdout, "wrote %s.key (keep it secret) and %s.pub (give it to servers: --verify-key)\n", args[0], args[0])
-			return nil
+			return app.done(map[string]string{"private": args[0] + ".key", "public": args[0] + ".pub"}, "wrote %s.key (keep it secret) and %s.pub (give it to servers: --verify-key)", args[0], args[0])
 		},
 	}
 }
@@ -81,11 +77,7 @@ func newModelsSignCmd(app *App) *cobra.Command {
 				return failed(fmt.Errorf("sign: write %s: %w", out, err))
 			}
 			b, _ := bundle.Decode(signed)
-			if app.JSON {
-				return app.printJSON(map[string]string{"bundle": out, "digest": b.Integrity.Digest, "key_id": b.Integrity.KeyID})
-			}
-			fmt.Fprintf(app.Stdout, "signed %s (key %s, digest %s)\n", out, b.Integrity.KeyID, short(b.Integrity.Digest))
-			return nil
+			return app.done(map[string]string{"bundle": out, "digest": b.Integrity.Digest, "key_id": b.Integrity.KeyID}, "signed %s (key %s, digest %s)", out, b.Integrity.KeyID, short(b.Integrity.Digest))
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "", "Ed25519 private key file ('gyre models keygen')")

@@ -57,12 +57,8 @@ the machine that holds it, e.g. to recover a lost admin token).`,
 	var kindService bool
 	var role string
 	var pwStdin bool
-	create := &cobra.Command{
-		Use:     "create NAME",
-		Short:   "Create a user (or with --service a service account)",
-		Example: "  gyre users create bob --role editor\n  echo 'a long password' | gyre users create bob --password-stdin",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+	create := command("create NAME", "Create a user (or with --service a service account)", "  gyre users create bob --role editor\n  echo 'a long password' | gyre users create bob --password-stdin", cobra.ExactArgs(1),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			req := web.CreateAccountRequest{Name: args[0], Kind: "user", Role: role}
 			if kindService {
 				req.Kind = "service"
@@ -78,22 +74,13 @@ the machine that holds it, e.g. to recover a lost admin token).`,
 			if err != nil {
 				return err
 			}
-			if app.JSON {
-				return app.printJSON(a)
-			}
-			fmt.Fprintf(app.Stdout, "created %s %s; make it a token: gyre tokens create %s\n", a.Kind, a.Name, a.Name)
-			return nil
-		}),
-	}
+			return app.done(a, "created %s %s; make it a token: gyre tokens create %s", a.Kind, a.Name, a.Name)
+		}))
 	create.Flags().BoolVar(&kindService, "service", false, "a service account (tokens only, no password)")
 	create.Flags().StringVar(&role, "role", "", "grant this role server-wide: viewer, editor or admin")
 	create.Flags().BoolVar(&pwStdin, "password-stdin", false, "read a password from stdin (users only)")
-	list := &cobra.Command{
-		Use:     "list",
-		Short:   "List accounts and their roles",
-		Example: "  gyre users list",
-		Args:    cobra.NoArgs,
-		RunE: app.withAdmin(func(cmd *cobra.Command, _ []string, ad admin) error {
+	list := command("list", "List accounts and their roles", "  gyre users list", cobra.NoArgs,
+		app.withAdmin(func(cmd *cobra.Command, _ []string, ad admin) error {
 			as, err := ad.Accounts(cmd.Context())
 			if err != nil {
 				return err
@@ -110,27 +97,16 @@ the machine that holds it, e.g. to recover a lost admin token).`,
 				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", a.Name, a.Kind, a.HasPassword, a.Created.Local().Format("2006-01-02"), strings.Join(roles, ", "))
 			}
 			return tw.Flush()
-		}),
-	}
-	del := &cobra.Command{
-		Use:     "delete NAME",
-		Short:   "Delete an account with its tokens and grants",
-		Example: "  gyre users delete bob",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+		}))
+	del := command("delete NAME", "Delete an account with its tokens and grants", "  gyre users delete bob", cobra.ExactArgs(1),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			if err := ad.DeleteAccount(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "deleted %s\n", args[0])
-			return nil
-		}),
-	}
-	passwd := &cobra.Command{
-		Use:     "password NAME",
-		Short:   "Set a user's password from stdin (an empty line removes it)",
-		Example: "  echo 'a long password' | gyre users password bob",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			return app.done(map[string]string{"deleted": args[0]}, "deleted %s", args[0])
+		}))
+	passwd := command("password NAME", "Set a user's password from stdin (an empty line removes it)", "  echo 'a long password' | gyre users password bob", cobra.ExactArgs(1),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			pw, err := readPassword(app, true)
 			if err != nil {
 				return err
@@ -138,10 +114,8 @@ the machine that holds it, e.g. to recover a lost admin token).`,
 			if err := ad.SetPassword(cmd.Context(), args[0], pw); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "password of %s set\n", args[0])
-			return nil
-		}),
-	}
+			return app.done(map[string]any{"account": args[0], "password": pw != ""}, "password of %s set", args[0])
+		}))
 	cmd.AddCommand(create, list, del, passwd)
 	return cmd
 }
@@ -160,12 +134,8 @@ the server keeps only its hash.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var desc, expiresIn string
-	create := &cobra.Command{
-		Use:     "create ACCOUNT",
-		Short:   "Make a token for an account and print it once",
-		Example: "  gyre tokens create ci --description CI --expires-in 90d",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+	create := command("create ACCOUNT", "Make a token for an account and print it once", "  gyre tokens create ci --description CI --expires-in 90d", cobra.ExactArgs(1),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			t, err := ad.CreateToken(cmd.Context(), args[0], web.CreateTokenRequest{Description: desc, ExpiresIn: expiresIn})
 			if err != nil {
 				return err
@@ -179,16 +149,11 @@ the server keeps only its hash.`,
 			}
 			fmt.Fprintf(app.Stdout, "token %s for %s (%s); shown once, keep it safe:\n%s\n", t.Info.ID, args[0], exp, t.Token)
 			return nil
-		}),
-	}
+		}))
 	create.Flags().StringVar(&desc, "description", "", "what the token is for")
 	create.Flags().StringVar(&expiresIn, "expires-in", "", "expire after this age (90d, 12h); default never")
-	list := &cobra.Command{
-		Use:     "list ACCOUNT",
-		Short:   "List an account's tokens (never their secrets)",
-		Example: "  gyre tokens list ci",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+	list := command("list ACCOUNT", "List an account's tokens (never their secrets)", "  gyre tokens list ci", cobra.ExactArgs(1),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			ts, err := ad.Tokens(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -209,21 +174,14 @@ the server keeps only its hash.`,
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Description), t.Created.Local().Format("2006-01-02 15:04"), timeOrDash(t.Expires), timeOrDash(t.LastUsed), state)
 			}
 			return tw.Flush()
-		}),
-	}
-	revoke := &cobra.Command{
-		Use:     "revoke TOKEN_ID",
-		Short:   "Revoke a token: it stops working at once",
-		Example: "  gyre tokens revoke 3f2a9c1b0d4e",
-		Args:    cobra.ExactArgs(1),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+		}))
+	revoke := command("revoke TOKEN_ID", "Revoke a token: it stops working at once", "  gyre tokens revoke 3f2a9c1b0d4e", cobra.ExactArgs(1),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			if err := ad.RevokeToken(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "revoked token %s\n", args[0])
-			return nil
-		}),
-	}
+			return app.done(map[string]string{"revoked": args[0]}, "revoked token %s", args[0])
+		}))
 	cmd.AddCommand(create, list, revoke)
 	return cmd
 }
@@ -261,19 +219,14 @@ that model.`,
 			if err := ad.Grant(cmd.Context(), args[0], res, role); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "%s is %s on %s\n", args[0], role, res)
-			return nil
+			return app.done(map[string]string{"account": args[0], "role": role.String(), "resource": res.String()}, "%s is %s on %s", args[0], role, res)
 		}),
 	}
 }
 
 func newRevokeCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "revoke ACCOUNT [server|experiment:ID|model:NAME]",
-		Short:   "Take away an account's role on the server or on one experiment or model",
-		Example: "  gyre revoke carol model:adult-income\n  gyre revoke bob",
-		Args:    cobra.RangeArgs(1, 2),
-		RunE: app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+	return command("revoke ACCOUNT [server|experiment:ID|model:NAME]", "Take away an account's role on the server or on one experiment or model", "  gyre revoke carol model:adult-income\n  gyre revoke bob", cobra.RangeArgs(1, 2),
+		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
 			res := access.ServerResource
 			if len(args) == 2 {
 				var err error
@@ -284,8 +237,6 @@ func newRevokeCmd(app *App) *cobra.Command {
 			if err := ad.Revoke(cmd.Context(), args[0], res); err != nil {
 				return err
 			}
-			fmt.Fprintf(app.Stdout, "%s has no role on %s now\n", args[0], res)
-			return nil
-		}),
-	}
+			return app.done(map[string]string{"account": args[0], "revoked": res.String()}, "%s has no role on %s now", args[0], res)
+		}))
 }

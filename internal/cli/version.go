@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -10,17 +9,8 @@ import (
 func init() { register(newVersionCmd) }
 
 func newVersionCmd(app *App) *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print the Gyre version",
-		Example: "  gyre version\n  gyre version --json",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if app.JSON {
-				return app.printJSON(map[string]string{"version": Version, "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH})
-			}
-			fmt.Fprintf(app.Stdout, "gyre %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return nil
-		},
-	}
+	return command("version", "Print the Gyre version", "  gyre version\n  gyre version --json", cobra.NoArgs,
+		func(cmd *cobra.Command, _ []string) error {
+			return app.done(map[string]string{"version": Version, "go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH}, "gyre %s (%s %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		})
 }

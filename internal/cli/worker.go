@@ -281,11 +281,7 @@ func newPipelineCancelCmd(app *App) *cobra.Command {
 			if err := distrib.CancelPipeline(cmd.Context(), c, args[0]); err != nil {
 				return failed(err)
 			}
-			if app.JSON {
-				return app.printJSON(map[string]string{"cancelled": args[0]})
-			}
-			fmt.Fprintf(app.Stdout, "cancelled pipeline run %s\n", args[0])
-			return nil
+			return app.done(map[string]string{"cancelled": args[0]}, "cancelled pipeline run %s", args[0])
 		},
 	}
 	cmd.Flags().StringVar(&engine, "engine", "", "the Temporal engine the run is on: temporal://HOST:PORT")
