@@ -130,6 +130,9 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 			return fmt.Errorf("monitor %s: %w", fl.current, err)
 		}
 	} else {
+		if err := app.localOnly("monitor (the prediction log; --current FILE works through a server)"); err != nil {
+			return err
+		}
 		st, err := app.openStores(ctx)
 		if err != nil {
 			return err

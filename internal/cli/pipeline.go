@@ -49,6 +49,9 @@ func projectArg(args []string) string {
 }
 
 func (a *App) pipelineEnv(ctx context.Context) (*pipeline.Env, *stores, error) {
+	if err := a.localOnly("pipeline"); err != nil {
+		return nil, nil, err
+	}
 	st, err := a.openStores(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -263,6 +266,9 @@ func newPipelineStatusCmd(app *App) *cobra.Command {
 			p, err := pipeline.Load(projectArg(args))
 			if err != nil {
 				return usageErrorf("pipeline status: %v", err)
+			}
+			if err := app.localOnly("pipeline status"); err != nil {
+				return err
 			}
 			st, err := app.openStores(ctx)
 			if err != nil {

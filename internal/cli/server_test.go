@@ -226,6 +226,10 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 	if a, b := readFile(t, filepath.Join(home, "test-copy.csv")), readFile(t, "../../examples/data/titanic/titanic.test.csv"); a != b {
 		t.Fatal("data get through the server: the bytes differ")
 	}
+	// Commands that only work on a local store say so rather than open one.
+	if msg := viaServer(2, "monitor", "titanic-remote/1"); !strings.Contains(msg, "local store only") {
+		t.Fatalf("monitor through the server: %s", msg)
+	}
 	// predict by registry reference downloads the server's bundle.
 	remotePreds := viaServer(0, "predict", "titanic-remote/1", "../../examples/data/titanic/titanic.test.csv")
 	localPreds := gyre(0, "", "predict", filepath.Join(home, "remote.gyre"), "../../examples/data/titanic/titanic.test.csv")

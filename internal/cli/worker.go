@@ -176,6 +176,9 @@ func engineProgress(x *distrib.Executor, metric string, loss func(float64) float
 // (absolute, so that workers on the same file system open them too).
 func (a *App) pipelineEngine(ctx context.Context, engine, project, name, trigger string) (client.Client, distrib.Engine, distrib.PipelineInput, error) {
 	var in distrib.PipelineInput
+	if err := a.localOnly("pipeline --engine"); err != nil {
+		return nil, distrib.Engine{}, in, err
+	}
 	eng, err := distrib.ParseEngine(engine)
 	if err != nil {
 		return nil, eng, in, usageErrorf("pipeline: --engine: %v", err)
