@@ -25,6 +25,7 @@ func newServeCmd(app *App) *cobra.Command {
 	var addr string
 	var logPreds bool
 	var contract string
+	var logDurable string
 	var sample float64
 	var reload time.Duration
 	var maxBody int64
@@ -121,7 +122,7 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				}
 				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
 			}
-			plog, closeLog, err := app.openServeLog(ctx, logPreds, contract, sample, &opt)
+			plog, closeLog, err := app.openServeLog(ctx, logPreds, contract, logDurable, sample, &opt)
 			if err != nil {
 				return err
 			}
@@ -130,6 +131,9 @@ and/or GOMEMLIMIT to choose otherwise.`,
 			}
 			srv, err := serve.New(models, opt)
 			if err != nil {
+				if opt.Durable != nil {
+					opt.Durable.Close()
+				}
 				return usageErrorf("%v", err)
 			}
 			if plog != nil {
@@ -155,6 +159,7 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	f.BoolVar(&logPreds, "log-predictions", false, "log inputs and predictions to the store for monitoring (and take feedback)")
 	f.StringVar(&contract, "contract", "", "data contract whose PII columns (pii: hash|drop) are masked in the prediction log")
 	f.Float64Var(&sample, "sample", 1, "share of requests logged with --log-predictions")
+	f.StringVar(&logDurable, "log-durable", "", "with --log-predictions: write each logged request ahead to this local directory, fsynced before it is answered, and store what a killed server left there at start (no answered prediction is lost; see docs/monitoring.md)")
 	f.DurationVar(&reload, "reload", 2*time.Second, "how often registry references are re-resolved (0: never)")
 	f.Int64Var(&maxBody, "max-body-bytes", 16<<20, "largest request body accepted")
 	f.StringVar(&verifyKey, "verify-key", "", "serve only bundles signed with this Ed25519 public key ('gyre models keygen'; default $GYRE_VERIFY_KEY), on every load and reload")
@@ -182,11 +187,15 @@ func gaugeModels(models []serve.Model, reg *registryModels) []monitor.GaugeModel
 // openServeLog opens the prediction log serve writes to when logPreds is
 // set, masking the PII columns of the contract at contract path (if any)
 // before it stores a batch, and sets opt's Log and Sample. It returns the
-// log and the function that closes its store.
-func (a *App) openServeLog(ctx context.Context, logPreds bool, contract string, sample float64, opt *serve.Options) (*predlog.Log, func() error, error) {
+// log and the function that closes its store. With durable, the log is
+// written ahead to that directory (opt.Durable).
+func (a *App) openServeLog(ctx context.Context, logPreds bool, contract, durable string, sample float64, opt *serve.Options) (*predlog.Log, func() error, error) {
 	if !logPreds {
 		if contract != "" {
 			return nil, nil, usageErrorf("serve: --contract masks the prediction log's PII columns: it needs --log-predictions")
+		}
+		if durable != "" {
+			return nil, nil, usageErrorf("serve: --log-durable writes the prediction log ahead: it needs --log-predictions")
 		}
 		return nil, nil, nil
 	}
@@ -210,6 +219,14 @@ func (a *App) openServeLog(ctx context.Context, logPreds bool, contract string, 
 	}
 	if masker != nil { // PII columns are masked before the log stores them
 		opt.Log = &governance.MaskingLog{Next: plog, Masker: masker}
+	}
+	if durable != "" {
+		w, err := predlog.OpenWAL(durable)
+		if err != nil {
+			st.Close()
+			return nil, nil, usageErrorf("serve: --log-durable: %v", err)
+		}
+		opt.Durable = w
 	}
 	return plog, st.Close, nil
 }

@@ -74,6 +74,10 @@ type WAL struct {
 	feedback []Feedback
 	rows     int
 	frame    []byte // scratch payload
+	// err is the open segment's write or fsync failure: the file may end
+	// in a torn frame, so nothing more is written to it (Sync fails) until
+	// Cut opens the next.
+	err error
 }
 
 // OpenWAL opens (creating, mode 0700) the write-ahead directory dir and
@@ -225,17 +229,28 @@ func (w *WAL) Feedback() int { return len(w.feedback) }
 // Sync writes what was added since the last Sync to the segment file and
 // fsyncs it: once it returns nil, what was added survives a crash of the
 // process or the machine.
+//
+// After a failure every Sync fails until Cut: the segment's file may end
+// in a torn frame, after which a replay reads nothing. The batches of what
+// was added are kept all the same (Cut returns them).
 func (w *WAL) Sync() error {
+	if w.err != nil {
+		w.buf = w.buf[:0]
+		return w.err
+	}
 	if len(w.buf) == 0 {
 		return nil
 	}
-	if _, err := w.f.Write(w.buf); err != nil {
-		return fmt.Errorf("write-ahead log: write %s: %w", w.f.Name(), err)
-	}
-	w.size += int64(len(w.buf))
+	n, err := w.f.Write(w.buf)
+	w.size += int64(n)
 	w.buf = w.buf[:0]
+	if err != nil {
+		w.err = fmt.Errorf("write-ahead log: write %s: %w", w.f.Name(), err)
+		return w.err
+	}
 	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("write-ahead log: fsync %s: %w", w.f.Name(), err)
+		w.err = fmt.Errorf("write-ahead log: fsync %s: %w", w.f.Name(), err)
+		return w.err
 	}
 	return nil
 }
@@ -261,26 +276,31 @@ func (s *Segment) Done() error {
 }
 
 // Cut syncs and closes the open segment, opens the next one and returns
-// the closed segment's batches (nil when nothing was added).
+// the closed segment's batches (nil when nothing was added). The returned
+// segment holds its batches even when the file failed (see Sync) or the
+// next one cannot be opened (then the error is returned beside it, and
+// adding goes on into memory with every Sync failing).
 func (w *WAL) Cut() (*Segment, error) {
-	if w.rows == 0 && len(w.feedback) == 0 {
+	if w.rows == 0 && len(w.feedback) == 0 && w.err == nil {
 		return nil, nil
 	}
-	if err := w.Sync(); err != nil {
-		return nil, err
-	}
-	seg := &Segment{Feedback: w.feedback, path: w.f.Name()}
+	w.Sync() // a failure is w.err: the batches are kept, the file replaced
+	w.err = nil
+	seg := &Segment{Feedback: w.feedback}
 	for _, b := range w.builders {
 		if b.Len() > 0 {
 			seg.Batches = append(seg.Batches, b.Batch())
 		}
 	}
-	if err := w.f.Close(); err != nil {
-		return nil, fmt.Errorf("write-ahead log: close %s: %w", seg.path, err)
+	if w.f != nil {
+		seg.path = w.f.Name()
+		w.f.Close() // synced or failed already
 	}
 	w.seq++
 	if err := w.open(); err != nil {
-		return nil, err
+		w.f, w.defs, w.builders, w.feedback, w.rows = nil, map[[2]string]int{}, nil, nil, 0
+		w.err = err
+		return seg, err
 	}
 	return seg, nil
 }
@@ -289,12 +309,14 @@ func (w *WAL) Cut() (*Segment, error) {
 // and releases the directory. What was added and not cut stays for Replay.
 func (w *WAL) Close() error {
 	err := w.Sync()
-	name, empty := w.f.Name(), w.rows == 0 && len(w.feedback) == 0
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if empty && err == nil {
-		err = os.Remove(name)
+	if w.f != nil {
+		name, empty := w.f.Name(), w.rows == 0 && len(w.feedback) == 0
+		if cerr := w.f.Close(); err == nil {
+			err = cerr
+		}
+		if empty && err == nil {
+			err = os.Remove(name)
+		}
 	}
 	if cerr := w.lock.Close(); err == nil {
 		err = cerr

@@ -26,7 +26,8 @@
 // finish on the model they started with and none fail. Prediction logging,
 // when enabled, goes through a bounded queue to the PredictionLog the server
 // is given: a full queue drops log records (and counts them), never
-// requests.
+// requests. In durable mode (Options.Durable) a request is answered only
+// once its record is written ahead and fsynced (durable.go).
 //
 // The hot path is built for single-row requests. A body holding one row
 // (MLflow dataframe_split or dataframe_records, Gyre records, V2 one input

@@ -218,7 +218,9 @@ func (s *Server) run(e *entry, cur *loaded, f *frame.Frame, reqID string, at tim
 		s.metrics.countUnseen(e.name, pred.Unseen)
 	}
 	if s.sampled() {
-		s.enqueue(newFrameLog(e.name, cur, reqID, at, f, pred))
+		if err := s.enqueue(newFrameLog(e.name, cur, reqID, at, f, pred)); err != nil {
+			return nil, err
+		}
 	}
 	return pred, nil
 }
@@ -251,7 +253,7 @@ func (s *Server) runRow(e *entry, cur *loaded, row *bundle.Row, reqID string, at
 		s.metrics.countUnseen(e.name, pred.Unseen)
 	}
 	if s.sampled() {
-		s.enqueue(newRowLog(e.name, cur, reqID, at, row, pred))
+		return s.enqueue(newRowLog(e.name, cur, reqID, at, row, pred))
 	}
 	return nil
 }
@@ -298,7 +300,9 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	reqID := r.Header.Get("X-Request-Id")
+	// a copy: fasthttpadaptor's header strings share the connection's
+	// buffer, reused after the request, and the log keeps the id
+	reqID := strings.Clone(r.Header.Get("X-Request-Id"))
 	if ok, status := s.rowHTTP(w, epPredict, e, cur, body, reqID, start); ok {
 		code, rows = status, okRows(status)
 		return
@@ -916,7 +920,10 @@ func (s *Server) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		}
 		fbs[i] = predlog.Feedback{Model: e.name, RequestID: f.RequestID, Row: f.Row, Label: predlog.LabelText(f.Label), Time: now}
 	}
-	s.enqueue(fbs)
+	if err := s.enqueue(fbs); err != nil {
+		s.fail(w, protoGyre, err)
+		return
+	}
 	w.WriteHeader(http.StatusAccepted)
 	writeJSON(w, map[string]any{"accepted": len(fbs)})
 }

@@ -78,16 +78,22 @@ func itemRows(item any) int {
 }
 
 // enqueue offers a log item without ever blocking the request; a full
-// queue drops it and counts its records.
-func (s *Server) enqueue(item any) {
+// queue drops it and counts its records. In durable mode it waits until
+// the item is written ahead instead, and an error is the request's answer.
+func (s *Server) enqueue(item any) error {
 	if s.queue == nil {
-		return
+		return nil
+	}
+	if s.opt.Durable != nil {
+		return s.enqueueDurable(item)
 	}
 	select {
 	case s.queue <- item:
+		s.unstored.Add(int64(itemRows(item)))
 	default:
 		s.dropped.Add(int64(itemRows(item)))
 	}
+	return nil
 }
 
 // batches are the logger goroutine's batches being built, one per model
@@ -130,6 +136,7 @@ func (s *Server) logLoop(ctx context.Context) {
 		defer cancel()
 		for _, k := range pending.order {
 			b := pending.byVersion[k].Batch()
+			s.unstored.Add(-int64(b.Len()))
 			if err := s.opt.Log.LogPredictions(bctx, b); err != nil {
 				s.opt.Logger.Warn("prediction log write failed", "model", k[0], "version", k[1], "records", b.Len(), "err", err)
 				s.dropped.Add(int64(b.Len()))
@@ -140,6 +147,7 @@ func (s *Server) logLoop(ctx context.Context) {
 		clear(pending.byVersion)
 		pending.order, pending.rows = pending.order[:0], 0
 		if fbs := pending.feedback; len(fbs) > 0 {
+			s.unstored.Add(-int64(len(fbs)))
 			if err := s.opt.Log.LogFeedback(bctx, fbs); err != nil {
 				s.opt.Logger.Warn("feedback write failed", "records", len(fbs), "err", err)
 				s.dropped.Add(int64(len(fbs)))
@@ -180,5 +188,18 @@ func (s *Server) registerLogMetrics() {
 	s.metrics.reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gyre_prediction_log_stored_total",
 			Help: "Prediction log records stored (handed to the log and written)."}, func() float64 { return float64(s.stored.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gyre_prediction_log_unstored",
+			Help: "Prediction log records accepted and not yet stored: what a crash would lose now, unless the log is durable (--log-durable: they are written ahead)."},
+			func() float64 { return float64(s.unstored.Load()) }),
 	)
+	if s.opt.Durable != nil {
+		s.metrics.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gyre_prediction_log_replayed_total",
+				Help: "Prediction log records a previous run left in the write-ahead directory, stored at start."}, func() float64 { return float64(s.replayed.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gyre_prediction_log_torn_bytes_total",
+				Help: "Bytes of torn write-ahead records dropped at start (cut short by a crash while written, never acknowledged)."}, func() float64 { return float64(s.tornBytes.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gyre_prediction_log_deferred_total",
+				Help: "Prediction log records whose store failed, kept in the write-ahead directory for the next start."}, func() float64 { return float64(s.deferred.Load()) }),
+		)
+	}
 }

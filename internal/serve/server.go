@@ -73,6 +73,14 @@ type Options struct {
 	Sample float64
 	// QueueSize bounds the logging queue (default 10000 records).
 	QueueSize int
+	// Durable, when set (with Log), makes the prediction log durable: each
+	// sampled request is written ahead to this directory and fsynced
+	// before it is answered (a request whose record cannot be written is
+	// answered 503, never answered unlogged), a full queue makes requests
+	// wait instead of dropping records, and Serve first stores what a
+	// previous process left there. The server closes it when Serve
+	// returns.
+	Durable *predlog.WAL
 	// Logger for server events (default slog.Default()).
 	Logger *slog.Logger
 	// Version is the Gyre version reported by /version and /v2.
@@ -109,8 +117,18 @@ type Server struct {
 	queue    chan any
 	dropped  atomic.Int64
 	stored   atomic.Int64
-	wg       sync.WaitGroup
-	mux      *http.ServeMux
+	// unstored counts the records queued or in a batch being built, not
+	// yet stored: what a crash would lose now without Durable (written
+	// ahead with it).
+	unstored atomic.Int64
+	// durable mode: records a failed store left in the write-ahead
+	// directory for the next start, and what the start replayed
+	deferred, replayed, tornBytes atomic.Int64
+	// logStopped closes when the durable logger stops taking records,
+	// logExited when it has answered the last of them.
+	logStopped, logExited chan struct{}
+	wg                    sync.WaitGroup
+	mux                   *http.ServeMux
 	// gauges, when set, writes extra Prometheus gauges (e.g. drift scores
 	// from monitoring) into /metrics.
 	gauges func(io.Writer)
@@ -164,6 +182,9 @@ func New(models []Model, opt Options) (*Server, error) {
 	if opt.QueueSize == 0 {
 		opt.QueueSize = 10000
 	}
+	if opt.Durable != nil && opt.Log == nil {
+		return nil, errors.New("serve: a durable prediction log needs a prediction log to store into")
+	}
 	if opt.Log != nil && opt.Sample == 0 {
 		opt.Sample = 1
 	}
@@ -185,6 +206,7 @@ func New(models []Model, opt Options) (*Server, error) {
 	s.metricsHandler = newMetricsHandler(s.metrics)
 	if opt.Log != nil {
 		s.queue = make(chan any, opt.QueueSize)
+		s.logStopped, s.logExited = make(chan struct{}), make(chan struct{})
 		s.registerLogMetrics()
 	}
 	s.routes()
@@ -213,7 +235,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 	}
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
-	if s.queue != nil {
+	switch {
+	case s.opt.Durable != nil:
+		if err := s.replay(ctx); err != nil {
+			s.opt.Durable.Close()
+			return err
+		}
+		s.wg.Add(1)
+		go s.durableLoop(bg)
+	case s.queue != nil:
 		s.wg.Add(1)
 		go s.logLoop(bg)
 	}
