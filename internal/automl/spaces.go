@@ -16,6 +16,11 @@ func DefaultSpaces(task learn.Task) []Space {
 	return defaultSpaces(task)
 }
 
+// KNNMaxRows is the largest training set k-NN is searched on by default:
+// its predictions cost a distance per training row, so cross-validating it
+// on larger data takes time the other learners use better.
+const KNNMaxRows = 5000
+
 // SqrtFeatures as a default configuration's max_features stands for
 // scikit-learn's classification default, √p of the p features (as a
 // fraction); the search resolves it against the data.
@@ -43,6 +48,10 @@ func defaultSpaces(task learn.Task) []Space {
 				// XGBoost's defaults (depth 6 ≈ 64 leaves, learning rate 0.3,
 				// small leaves): strong on small, clean data.
 				{"n_estimators": 100, "max_leaves": 64, "learning_rate": 0.3, "min_data_in_leaf": 2},
+				// Few small leaves, slow learning, strong L2 and row/column
+				// subsampling: a portfolio point for small, noisy data,
+				// where the deep defaults overfit.
+				{"n_estimators": 400, "max_leaves": 8, "learning_rate": 0.03, "min_data_in_leaf": 10, "l2": 10, "colsample": 0.7, "subsample": 0.8},
 			},
 		},
 		{
@@ -79,6 +88,26 @@ func defaultSpaces(task learn.Task) []Space {
 			Domains: []Domain{
 				{Param: "c", Lo: 1.0 / 32, Hi: 32768, Log: true, Init: 1},
 			},
+		},
+		{
+			// L2-regularised least squares (closed form): the regularised
+			// linear member of the regression portfolio.
+			Learner: "ridge", Family: "linear", CostFactor: 0.5,
+			Tasks: []string{"regression"},
+			Domains: []Domain{
+				{Param: "alpha", Lo: 1.0 / 1024, Hi: 1024, Log: true, Init: 1},
+			},
+		},
+		{
+			// k nearest neighbours on standardised features (its default):
+			// strong where the signal is local and the rows few. Searched
+			// on small data only (see KNNMaxRows).
+			Learner: "knn", Family: "distance", CostFactor: 3,
+			Domains: []Domain{
+				{Param: "k", Lo: 1, Hi: 64, Log: true, Int: true, Init: 5},
+				{Param: "weights", Choices: []string{"uniform", "distance"}, InitChoice: "distance"},
+			},
+			Defaults: []map[string]float64{{"k": 15}},
 		},
 	}
 	var out []Space

@@ -85,6 +85,9 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 		return nil, nil, err
 	}
 	spaces := automl.DefaultSpaces(p.Task)
+	if p.Frame.NumRows() > automl.KNNMaxRows && !slices.Contains(o.Learners, "knn") {
+		spaces = slices.DeleteFunc(spaces, func(s automl.Space) bool { return s.Learner == "knn" })
+	}
 	if o.Spaces != nil {
 		spaces = nil
 		for _, sp := range o.Spaces {
