@@ -27,32 +27,7 @@ func TestPandasReadsLog(t *testing.T) {
 	if err := probe.Run(); err != nil {
 		t.Skipf("%s has no pandas with a Parquet engine (pyarrow or fastparquet): %v", py, err)
 	}
-	ctx := context.Background()
-	dir := t.TempDir()
-	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	l := New(db, blobs)
-	schema := frame.Schema{Fields: []frame.Field{{Name: "x", Kind: frame.KindFloat}, {Name: "c", Kind: frame.KindCategorical}, {Name: "__n", Kind: frame.KindInt}}}
-	b := NewBuilder("titanic", "3", schema, []string{"0", "1"})
-	t0 := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
-	in := frame.MustNew(frame.NewFloat("x", []float64{1.5, 2.5}), frame.NewCategorical("c", []string{"a", "b"}, []bool{false, true}), frame.NewInt("__n", []int64{7, 8}))
-	b.AddFrame("req1", t0, in, &bundle.Prediction{Values: []float64{1, 0}, Classes: []string{"0", "1"}, Proba: []float64{.25, .75, .9, .1}})
-	if err := l.LogPredictions(ctx, b.Batch()); err != nil {
-		t.Fatal(err)
-	}
-	var digest string
-	if err := db.QueryRowContext(ctx, "SELECT digest FROM prediction_log").Scan(&digest); err != nil {
-		t.Fatal(err)
-	}
-	hex := strings.TrimPrefix(digest, "sha256:")
-	path := filepath.Join(dir, "artifacts", "sha256", hex[:2], hex[2:])
+	path := loggedFile(t)
 	script := `import sys, pandas
 df = pandas.read_parquet(sys.argv[1])
 print(list(df.columns))
@@ -69,5 +44,90 @@ print(df["x"].tolist(), df["c"].isna().tolist(), df["__input___n"].tolist(), df[
 `
 	if string(out) != want {
 		t.Errorf("pandas read:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// loggedFile logs one classifier batch (a float, a categorical with a
+// missing value, an input named with two underscores) and returns the path
+// of its Parquet file in the artifact store.
+func loggedFile(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	l := New(db, blobs)
+	schema := frame.Schema{Fields: []frame.Field{{Name: "x", Kind: frame.KindFloat}, {Name: "c", Kind: frame.KindCategorical}, {Name: "__n", Kind: frame.KindInt}}}
+	b := NewBuilder("titanic", "3", schema, []string{"0", "1"})
+	t0 := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	in := frame.MustNew(frame.NewFloat("x", []float64{1.5, 2.5}), frame.NewCategorical("c", []string{"a", "b"}, []bool{false, true}), frame.NewInt("__n", []int64{7, 8}))
+	b.AddFrame("req1", t0, in, &bundle.Prediction{Values: []float64{1, 0}, Classes: []string{"0", "1"}, Proba: []float64{.25, .75, .9, .1}})
+	if err := l.LogPredictions(ctx, b.Batch()); err != nil {
+		t.Fatal(err)
+	}
+	var digest string
+	if err := db.QueryRowContext(ctx, "SELECT digest FROM prediction_log").Scan(&digest); err != nil {
+		t.Fatal(err)
+	}
+	hex := strings.TrimPrefix(digest, "sha256:")
+	path := filepath.Join(dir, "artifacts", "sha256", hex[:2], hex[2:])
+	return path
+}
+
+// TestHyparquetReadsLog reads a logged batch's Parquet file with hyparquet,
+// a JavaScript Parquet reader written apart from Gyre's (with
+// hyparquet-compressors for zstd), in node. The packages come from
+// GYRE_NODE_MODULES or the repository's .cache/node/node_modules, where
+// .ci/run installs them; the test skips without node or them.
+func TestHyparquetReadsLog(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node")
+	}
+	var modules string
+	for _, d := range []string{os.Getenv("GYRE_NODE_MODULES"), filepath.Join("..", "..", ".cache", "node", "node_modules")} {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "hyparquet-compressors", "package.json")); err == nil {
+			modules, _ = filepath.Abs(d)
+			break
+		}
+	}
+	if modules == "" {
+		t.Skip("hyparquet is not installed (.ci/run installs it into .cache/node)")
+	}
+	path := loggedFile(t)
+	script := `import { readFileSync } from 'node:fs'
+const m = process.argv[2]
+const { parquetReadObjects, parquetMetadata } = await import(m + '/hyparquet/src/index.js')
+const { compressors } = await import(m + '/hyparquet-compressors/src/index.js')
+const buf = readFileSync(process.argv[3])
+const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)
+const meta = parquetMetadata(file)
+const codecs = [...new Set(meta.row_groups.flatMap(g => g.columns.map(c => c.meta_data.codec)))]
+const rows = await parquetReadObjects({ file, compressors })
+const r = rows.map(o => [o.__time instanceof Date ? o.__time.toISOString() : String(o.__time), o.__model, o.__version, o.__request_id, Number(o.__row), o.x, o.c ?? null, Number(o.__input___n), o.__prediction, o.__proba_1])
+console.log(JSON.stringify({ columns: meta.schema.slice(1).map(s => s.name), codecs, rows: r }))
+`
+	sp := filepath.Join(t.TempDir(), "read.mjs")
+	if err := os.WriteFile(sp, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, sp, modules, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("hyparquet: %v\n%s", err, out)
+	}
+	want := `{"columns":["__time","__model","__version","__request_id","__row","x","c","__input___n","__prediction","__proba_0","__proba_1"],"codecs":["ZSTD"],` +
+		`"rows":[["2026-04-01T12:00:00.000Z","titanic","3","req1",0,1.5,"a",7,"1",0.75],["2026-04-01T12:00:00.000Z","titanic","3","req1",1,2.5,null,8,"0",0.1]]}`
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("hyparquet read:\n%s\nwant:\n%s", got, want)
 	}
 }
