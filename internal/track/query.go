@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -667,4 +668,44 @@ func (t *Tracker) load(ctx context.Context, ids []string) ([]RunInfo, error) {
 		}
 	}
 	return out, nil
+}
+
+// runInfoJSON is RunInfo's JSON: a metric whose latest value is NaN or
+// infinite is null (JSON has neither), and null reads back as NaN.
+type runInfoJSON struct {
+	plainRunInfo
+	Metrics map[string]*float64 `json:"metrics"`
+}
+
+type plainRunInfo RunInfo
+
+// MarshalJSON writes NaN and infinite metrics as null.
+func (r RunInfo) MarshalJSON() ([]byte, error) {
+	out := runInfoJSON{plainRunInfo: plainRunInfo(r), Metrics: make(map[string]*float64, len(r.Metrics))}
+	for k, v := range r.Metrics {
+		out.Metrics[k] = nil
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			out.Metrics[k] = &v
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads null metrics as NaN.
+func (r *RunInfo) UnmarshalJSON(b []byte) error {
+	var in runInfoJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*r = RunInfo(in.plainRunInfo)
+	if in.Metrics != nil {
+		r.Metrics = make(map[string]float64, len(in.Metrics))
+		for k, v := range in.Metrics {
+			r.Metrics[k] = math.NaN()
+			if v != nil {
+				r.Metrics[k] = *v
+			}
+		}
+	}
+	return nil
 }
