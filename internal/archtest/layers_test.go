@@ -74,6 +74,7 @@ var layers = map[string]string{
 	"internal/score":               "3", // streams a source through a bundle: ingest + bundle
 	"internal/predlog":             "3", // the prediction log serve writes and monitor reads: bundle + parquetio + blob + sqlstore
 	"internal/predlog/predlogtest": "3",
+	"internal/predlog/streamlog":   "3",  // the prediction log published to an ingest destination (kafka://)
 	"internal/train":               "3b", // Search runs automl
 	"internal/trainlog":            "3b", // a training command's run, trials, bundle and registration: automl, bundle, track, registry, dataset
 	"internal/modelimport":         "3b", // XGBoost, LightGBM and ONNX models as bundles: bundle + gbdt + onnx

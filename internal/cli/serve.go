@@ -14,8 +14,10 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/governance"
+	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/predlog"
+	"github.com/gyre-ml/gyre/internal/predlog/streamlog"
 	"github.com/gyre-ml/gyre/internal/serve"
 )
 
@@ -23,7 +25,7 @@ func init() { register(newServeCmd) }
 
 func newServeCmd(app *App) *cobra.Command {
 	var addr string
-	var logPreds bool
+	var logPreds string
 	var contract string
 	var logDurable string
 	var sample float64
@@ -156,7 +158,8 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
-	f.BoolVar(&logPreds, "log-predictions", false, "log inputs and predictions to the store for monitoring (and take feedback)")
+	f.StringVar(&logPreds, "log-predictions", "", "log inputs and predictions for monitoring (and take feedback): to the store, or with =kafka://BROKER/TOPIC to a topic (feedback to TOPIC.feedback)")
+	f.Lookup("log-predictions").NoOptDefVal = "store"
 	f.StringVar(&contract, "contract", "", "data contract whose PII columns (pii: hash|drop) are masked in the prediction log")
 	f.Float64Var(&sample, "sample", 1, "share of requests logged with --log-predictions")
 	f.StringVar(&logDurable, "log-durable", "", "with --log-predictions: write each logged request ahead to this local directory, fsynced before it is answered, and store what a killed server left there at start (no answered prediction is lost; see docs/monitoring.md)")
@@ -188,9 +191,10 @@ func gaugeModels(models []serve.Model, reg *registryModels) []monitor.GaugeModel
 // set, masking the PII columns of the contract at contract path (if any)
 // before it stores a batch, and sets opt's Log and Sample. It returns the
 // log and the function that closes its store. With durable, the log is
-// written ahead to that directory (opt.Durable).
-func (a *App) openServeLog(ctx context.Context, logPreds bool, contract, durable string, sample float64, opt *serve.Options) (*predlog.Log, func() error, error) {
-	if !logPreds {
+// written ahead to that directory (opt.Durable). A logPreds other than
+// "store" is a stream destination (kafka://...): see package streamlog.
+func (a *App) openServeLog(ctx context.Context, logPreds, contract, durable string, sample float64, opt *serve.Options) (*predlog.Log, func() error, error) {
+	if logPreds == "" {
 		if contract != "" {
 			return nil, nil, usageErrorf("serve: --contract masks the prediction log's PII columns: it needs --log-predictions")
 		}
@@ -198,6 +202,17 @@ func (a *App) openServeLog(ctx context.Context, logPreds bool, contract, durable
 			return nil, nil, usageErrorf("serve: --log-durable writes the prediction log ahead: it needs --log-predictions")
 		}
 		return nil, nil, nil
+	}
+	if logPreds != "store" {
+		if contract != "" || durable != "" {
+			return nil, nil, usageErrorf("serve: --contract and --log-durable apply to the store's prediction log, not to --log-predictions=%s", ingest.Redact(logPreds))
+		}
+		sl, err := streamlog.Open(logPreds)
+		if err != nil {
+			return nil, nil, err
+		}
+		opt.Log, opt.Sample = sl, sample
+		return nil, sl.Close, nil
 	}
 	if err := a.localOnly("serve --log-predictions"); err != nil {
 		return nil, nil, err

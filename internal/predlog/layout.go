@@ -32,6 +32,10 @@ func storedName(input string) string {
 	return input
 }
 
+// Frame lays the batch out as the flat table the log stores (see toFrame),
+// for logs kept elsewhere (package predlog/streamlog).
+func (b *Batch) Frame() (*frame.Frame, error) { return toFrame(b) }
+
 // toFrame lays a batch out as the flat table its Parquet file holds: the
 // meta columns, the inputs, the prediction and one probability column per
 // class. The columns share the batch's slices.
