@@ -26,6 +26,8 @@ type FieldOverride struct {
 // Options controls how a source is read. The zero value reads with sniffed
 // delimiter, default missing tokens and inference over every row.
 type Options struct {
+	// sheet is the worksheet of an .xlsx source ("book.xlsx?sheet=NAME").
+	sheet string
 	// Schema maps column names to type and role overrides. A column named
 	// here that the source does not have is an error.
 	Schema map[string]FieldOverride
@@ -140,6 +142,7 @@ const (
 	fmtCSV
 	fmtJSONL
 	fmtParquet
+	fmtXLSX
 )
 
 // formatOf picks the format from a path's extension, ignoring a trailing .gz.
@@ -159,6 +162,8 @@ func formatOf(name string) (f format, gz, tab bool) {
 		return fmtJSONL, gz, false
 	case ".parquet", ".pq":
 		return fmtParquet, gz, false
+	case ".xlsx", ".xlsm":
+		return fmtXLSX, gz, false
 	}
 	return fmtUnknown, gz, false
 }
@@ -196,6 +201,10 @@ func read(ctx context.Context, source string, opt Options) (*frame.Frame, error)
 		return readSQL(ctx, source)
 	case strings.HasPrefix(low, "file://"):
 		source = strings.TrimPrefix(source, source[:len("file://")])
+	}
+	if p, sheet, ok := xlsxSource(source); ok {
+		opt.sheet = sheet
+		return readFile(ctx, p, source, opt, fmtXLSX)
 	}
 	return readFile(ctx, source, source, opt, fmtUnknown)
 }
@@ -251,6 +260,8 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 	switch fmtName {
 	case fmtParquet:
 		return readParquet(path, name)
+	case fmtXLSX:
+		return readXLSX(path, name, opt.sheet)
 	case fmtJSONL:
 		if isJSONArray(path) {
 			return readJSONArray(ctx, path, name, opt)
@@ -279,6 +290,9 @@ func sniffFormat(path string) (format, error) {
 	head = head[:n]
 	if len(head) >= 4 && string(head[:4]) == "PAR1" {
 		return fmtParquet, nil
+	}
+	if len(head) >= 4 && string(head[:4]) == "PK\x03\x04" && isXLSX(path) {
+		return fmtXLSX, nil
 	}
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		return fmtCSV, nil // gzip: the CSV reader decompresses; JSONL must be named .jsonl.gz

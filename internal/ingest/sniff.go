@@ -22,7 +22,7 @@ import (
 const sniffSize = 64 << 10
 
 // formatsRead names the formats Gyre reads, for errors.
-const formatsRead = "CSV/TSV, JSON Lines, JSON (an array of objects), Parquet, Arrow IPC (file and stream) / Feather, Excel .xlsx, optionally gzip/bzip2/zstd compressed"
+const formatsRead = "CSV/TSV, JSON Lines, JSON (an array of objects), Parquet, Excel .xlsx, optionally gzip/bzip2/zstd compressed"
 
 // magic is a recognised file signature.
 type magic struct {
@@ -33,6 +33,8 @@ type magic struct {
 
 // foreign lists binary formats Gyre does not read, by signature.
 var foreign = []magic{
+	{"an Arrow IPC file / Feather v2 (not read yet: write it as Parquet, e.g. pyarrow.parquet.write_table)", []byte("ARROW1"), 0},
+	{"an Arrow IPC stream (not read yet: write it as Parquet)", []byte{0xff, 0xff, 0xff, 0xff}, 0},
 	{"an Avro object container file", []byte("Obj\x01"), 0},
 	{"an ORC file", []byte("ORC"), 0},
 	{"a SQLite database (read it with a sqlite:///path?table=NAME source)", []byte("SQLite format 3\x00"), 0},

@@ -96,6 +96,10 @@ func Stream(ctx context.Context, source string, opt Options, chunkRows int, fn f
 	case strings.HasPrefix(low, "file://"):
 		source = source[len("file://"):]
 	}
+	if p, sheet, ok := xlsxSource(source); ok {
+		opt.sheet = sheet
+		return streamFile(ctx, p, source, opt, chunkRows, fmtXLSX, fn)
+	}
 	return streamFile(ctx, source, source, opt, chunkRows, fmtUnknown, fn)
 }
 
@@ -158,6 +162,13 @@ func streamFile(ctx context.Context, path, name string, opt Options, chunkRows i
 	switch fm {
 	case fmtParquet:
 		return streamParquet(ctx, path, name, opt, chunkRows, fn)
+	case fmtXLSX:
+		// Workbooks are read whole (Excel caps a sheet at 1,048,576 rows).
+		f, err := Read(ctx, path+sheetQuery(opt.sheet), opt)
+		if err != nil {
+			return err
+		}
+		return streamWhole(ctx, f, chunkRows, fn)
 	case fmtJSONL:
 		return streamJSONL(ctx, path, name, opt, chunkRows, fn)
 	}
