@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/serve"
@@ -156,5 +158,55 @@ func TestExportMLflow(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "export", model, "--format", "mlflow", "--out", out); code != ExitUsage || !strings.Contains(errs, "already exists") {
 		t.Errorf("second export: exit %d, %s", code, errs)
+	}
+}
+
+// 'gyre data convert' and 'gyre predict --out' write PostgreSQL tables
+// (GYRE_TEST_POSTGRES; .ci/run starts a server) that read back whole.
+func TestPostgresTableOutput(t *testing.T) {
+	url := os.Getenv("GYRE_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("GYRE_TEST_POSTGRES not set")
+	}
+	dir := isolate(t)
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	rows, preds := url+"&table=gyre_cli_rows_"+suffix, url+"&table=gyre_cli_preds_"+suffix
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t.Cleanup(func() {
+		db.Exec("DROP TABLE IF EXISTS gyre_cli_rows_" + suffix)
+		db.Exec("DROP TABLE IF EXISTS gyre_cli_preds_" + suffix)
+	})
+	if code, _, errs := runCLI(t, "data", "convert", filepath.Join(importDir, "pima.csv"), rows); code != 0 {
+		t.Fatalf("convert exit %d: %s", code, errs)
+	}
+	model := filepath.Join(dir, "pima.gyre")
+	if code, _, errs := runCLI(t, "models", "import", filepath.Join(importDir, "xgb_binary.json"), "--target", "class", "--out", model); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	// Predict from the table just written into another table.
+	if code, _, errs := runCLI(t, "predict", model, rows, "--out", preds); code != 0 {
+		t.Fatalf("predict exit %d: %s", code, errs)
+	}
+	var n int
+	var p1 float64
+	if err := db.QueryRow("SELECT count(*), max(proba_1) FROM gyre_cli_preds_" + suffix).Scan(&n, &p1); err != nil {
+		t.Fatal(err)
+	}
+	want := readCSV(t, filepath.Join(importDir, "xgb_binary.pred.csv"))
+	best := 0.0
+	for _, r := range want[1:] {
+		v, _ := strconv.ParseFloat(r[1], 64)
+		best = max(best, v)
+	}
+	if n != 154 || math.Abs(p1-best) > 1e-6 {
+		t.Errorf("predictions table: %d rows, max P(1) %v (xgboost %v)", n, p1, best)
+	}
+	// A table that exists is not overwritten.
+	if code, _, errs := runCLI(t, "data", "convert", filepath.Join(importDir, "pima.csv"), rows); code == 0 {
+		t.Errorf("convert over an existing table succeeded: %s", errs)
 	}
 }
