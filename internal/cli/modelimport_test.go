@@ -193,7 +193,7 @@ func TestPostgresTableOutput(t *testing.T) {
 	}
 	var n int
 	var p1 float64
-	if err := db.QueryRow("SELECT count(*), max(proba_1) FROM gyre_cli_preds_" + suffix).Scan(&n, &p1); err != nil {
+	if err := db.QueryRow("SELECT count(*), max(proba_1) FROM gyre_cli_preds_"+suffix).Scan(&n, &p1); err != nil {
 		t.Fatal(err)
 	}
 	want := readCSV(t, filepath.Join(importDir, "xgb_binary.pred.csv"))
