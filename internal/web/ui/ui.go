@@ -154,6 +154,9 @@ var pages = []page{
 	{"/admin", "admin", "Administration", "admin", access.Admin},
 }
 
+// chartPages are the pages that draw charts.
+var chartPages = map[string]bool{"run": true, "compare": true, "version": true, "dataset": true, "monitoring": true}
+
 // Mount returns the UI as a route table for web.Options.Mounts: every page
 // and asset behind the server's authentication, refusals answered as pages
 // (a browser without a session is redirected to the login page).
@@ -181,6 +184,8 @@ type view struct {
 	User                      string
 	Role                      string
 	Anonymous                 bool
+	// Charts loads ECharts (the pages that draw; the others stay light).
+	Charts bool
 	// CanEdit: the caller may write somewhere (editor on the server or on
 	// a resource); pages refine it per resource through Data.
 	CanEdit, IsAdmin bool
@@ -211,6 +216,7 @@ func (u *UI) view(r *http.Request, title, nav, pg string) *view {
 func (u *UI) render(p page) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v := u.view(r, p.title, p.nav, p.template)
+		v.Charts = chartPages[p.template]
 		for _, name := range []string{"experiment", "run_id", "name", "version"} {
 			if val := r.PathValue(name); val != "" {
 				v.Data[name] = val
