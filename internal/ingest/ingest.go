@@ -235,28 +235,11 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 		}
 		fmtName = sniffed
 	}
-	if fmtName == fmtCSV || fmtName == fmtJSONL {
-		b, err := head(path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		if !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) { // gzip: its readers check what it holds
-			as := map[format]string{fmtCSV: "CSV", fmtJSONL: "JSON"}[fmtName]
-			order, err := checkText(b, name, as)
-			if err != nil {
-				return nil, err
-			}
-			if order != "" {
-				utf8Path, cleanup, err := transcodeUTF16(path, name, order)
-				if err != nil {
-					return nil, err
-				}
-				defer cleanup()
-				opt.warnf("%s: read as UTF-16 (%s) text, converted to UTF-8", name, order)
-				path = utf8Path
-			}
-		}
+	path, cleanText, err := textInput(path, name, fmtName, opt)
+	if err != nil {
+		return nil, err
 	}
+	defer cleanText()
 	switch fmtName {
 	case fmtParquet:
 		return readParquet(path, name)
@@ -272,6 +255,35 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 		opt.Delimiter = '\t'
 	}
 	return readCSV(ctx, path, name, opt)
+}
+
+// textInput checks what a text reader (CSV, JSON) is about to parse: a
+// known binary format or NUL bytes are refused, UTF-16 text is transcoded
+// to a temporary UTF-8 file (returned with its cleanup). Other formats and
+// gzip files (whose readers check what they hold) pass as they are.
+func textInput(path, name string, fm format, opt Options) (string, func(), error) {
+	none := func() {}
+	if fm != fmtCSV && fm != fmtJSONL {
+		return path, none, nil
+	}
+	b, err := head(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		return path, none, nil
+	}
+	as := map[format]string{fmtCSV: "CSV", fmtJSONL: "JSON"}[fm]
+	order, err := checkText(b, name, as)
+	if err != nil || order == "" {
+		return path, none, err
+	}
+	utf8Path, cleanup, err := transcodeUTF16(path, name, order)
+	if err != nil {
+		return "", nil, err
+	}
+	opt.warnf("%s: read as UTF-16 (%s) text, converted to UTF-8", name, order)
+	return utf8Path, cleanup, nil
 }
 
 // sniffFormat guesses a file's format from its first bytes: Parquet magic,

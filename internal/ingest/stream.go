@@ -159,6 +159,11 @@ func streamFile(ctx context.Context, path, name string, opt Options, chunkRows i
 		}
 		fm = sniffed
 	}
+	path, cleanup, err := textInput(path, name, fm, opt)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	switch fm {
 	case fmtParquet:
 		return streamParquet(ctx, path, name, opt, chunkRows, fn)
