@@ -74,6 +74,38 @@ func (c *call) activeRun(runID, runUUID string) (*track.Run, *track.RunInfo, err
 	return r, ri, err
 }
 
+// writableRun is the run a log write (metric, param, tag, batch) goes to:
+// it must exist, be readable by the caller's role on its experiment (the
+// route checked the write role) and not be deleted. One query, where
+// activeRun reads the whole run.
+func (c *call) writableRun(runID, runUUID string) (*track.Run, error) {
+	id := runID
+	if id == "" {
+		id = runUUID
+	}
+	if err := required("run_id", id); err != nil {
+		return nil, err
+	}
+	r, exp, stage, err := c.api.o.Tracker.OpenRun(c.ctx, id)
+	if errors.Is(err, track.ErrNotFound) {
+		// Only admins learn that a run does not exist.
+		if rerr := c.require(access.ServerResource); rerr != nil {
+			return nil, rerr
+		}
+		return nil, notFound("Run with id=%s not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.requireExperiment(exp); err != nil {
+		return nil, err
+	}
+	if stage != track.LifecycleActive {
+		return nil, invalid("The run %s must be in the 'active' state. Current state is %s.", id, stage)
+	}
+	return r, nil
+}
+
 // resume opens an active run for writing; a deleted run is refused as
 // MLflow refuses it.
 func (c *call) resume(ri *track.RunInfo) (*track.Run, error) {
@@ -311,7 +343,7 @@ type logMetricReq struct {
 }
 
 func (a *API) logMetric(c *call, req *logMetricReq) (any, error) {
-	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	r, err := c.writableRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +362,7 @@ type logParamReq struct {
 }
 
 func (a *API) logParam(c *call, req *logParamReq) (any, error) {
-	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	r, err := c.writableRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +397,7 @@ type setTagReq struct {
 }
 
 func (a *API) setTag(c *call, req *setTagReq) (any, error) {
-	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	r, err := c.writableRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +414,7 @@ type deleteTagReq struct {
 }
 
 func (a *API) deleteTag(c *call, req *deleteTagReq) (any, error) {
-	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	r, err := c.writableRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +489,7 @@ func (req *logBatchReq) batch() (track.Batch, error) {
 }
 
 func (a *API) logBatch(c *call, req *logBatchReq) (any, error) {
-	r, _, err := c.activeRun(req.RunID, req.RunUUID)
+	r, err := c.writableRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +511,7 @@ type logInputsReq struct {
 }
 
 func (a *API) logInputs(c *call, req *logInputsReq) (any, error) {
-	r, _, err := c.activeRun(req.RunID, "")
+	r, err := c.writableRun(req.RunID, "")
 	if err != nil {
 		return nil, err
 	}

@@ -196,6 +196,21 @@ func (t *Tracker) Resume(ctx context.Context, id string) (*Run, error) {
 	return &Run{t: t, id: full}, nil
 }
 
+// OpenRun returns a handle to log into the run whose id is exactly id,
+// with the run's experiment id and lifecycle stage, in one query: what a
+// write checks before logging ([Tracker.Get] reads everything the run
+// logged). An unknown id wraps ErrNotFound.
+func (t *Tracker) OpenRun(ctx context.Context, id string) (r *Run, experimentID, lifecycle string, err error) {
+	err = t.db.QueryRowContext(ctx, "SELECT experiment_id, lifecycle_stage FROM runs WHERE id = ?", id).Scan(&experimentID, &lifecycle)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", "", fmt.Errorf("find run %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, "", "", fmt.Errorf("find run %s: %w", id, err)
+	}
+	return &Run{t: t, id: id}, experimentID, lifecycle, nil
+}
+
 // StartRun starts a RUNNING run in experiment, under parentID when not empty,
 // with params logged. It is the short form of [Tracker.Start] for recorders
 // such as AutoML's.
