@@ -695,7 +695,7 @@ pages.monitoring = async function () {
   parts.push(el('h2', { text: 'Performance over time' }), perf);
   const dr = (rep.drift && rep.drift.columns) || [];
   parts.push(el('h2', { text: 'Drift over the whole span' }), el('div', { class: 'table-wrap card' }, table([
-    { head: 'feature', cell: (c) => c.column }, { head: 'method', cell: (c) => c.method }, { head: 'statistic', num: true, cell: (c) => c.statistic },
+    { head: 'feature', cell: (c) => c.column }, { head: 'method', cell: (c) => c.method }, { head: 'statistic', cell: (c) => c.statistic_name }, { head: 'value', num: true, cell: (c) => c.statistic },
     { head: 'threshold', num: true, cell: (c) => c.threshold }, { head: 'drifted', cell: (c) => c.skipped ? 'skipped: ' + c.skipped : (c.drifted ? el('strong', { class: 'error', text: 'yes' }) : 'no') }],
     dr, { label: 'Drift per feature', rowClass: (c) => c.drifted ? 'diff' : null })));
   const ql = rep.quality || [];
