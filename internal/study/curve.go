@@ -215,8 +215,8 @@ func (s *studier) curve(ctx context.Context, r *Report) error {
 		if len(scores) == 0 {
 			continue
 		}
-		mean, sd := meanSD(scores)
-		dm, _ := meanSD(dummies)
+		mean, sd := train.MeanSD(scores)
+		dm, _ := train.MeanSD(dummies)
 		r.Curve = append(r.Curve, Point{Rows: sz, Mean: mean, Spread: sd, Dummy: dm, Repeats: len(scores)})
 	}
 	return nil
@@ -272,22 +272,4 @@ func (s *studier) singleFeatures(ctx context.Context, r *Report) error {
 	}
 	r.SingleFeature = out[:min(len(out), 10)]
 	return nil
-}
-
-// meanSD returns the mean and the sample standard deviation.
-func meanSD(xs []float64) (mean, sd float64) {
-	if len(xs) == 0 {
-		return math.NaN(), 0
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
 }

@@ -108,7 +108,7 @@ func spread(losses []float64, m metric.Metric) float64 {
 			xs = append(xs, m.Loss(l))
 		}
 	}
-	_, sd := meanSD(xs)
+	_, sd := MeanSD(xs)
 	return sd
 }
 
@@ -124,12 +124,12 @@ func pairedGain(model, base []float64) (mean, sd float64) {
 	if len(d) == 0 {
 		return math.NaN(), 0
 	}
-	return meanSD(d)
+	return MeanSD(d)
 }
 
-// meanSD returns the mean and the sample standard deviation (0 for fewer
-// than two values).
-func meanSD(xs []float64) (mean, sd float64) {
+// MeanSD returns the mean and the sample standard deviation (0 for fewer
+// than two values; NaN, 0 for none).
+func MeanSD(xs []float64) (mean, sd float64) {
 	if len(xs) == 0 {
 		return math.NaN(), 0
 	}
