@@ -320,17 +320,8 @@ func (b *Builder) Float(name []byte, v float64) error {
 			return c.mismatch("number", strconv.FormatFloat(v, 'g', -1, 64))
 		}
 		c.become(frame.KindFloat)
-	case frame.KindString, frame.KindCategorical:
-		if c.declared || !b.fixed {
-			return c.text(strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		return c.mismatch("number", strconv.FormatFloat(v, 'g', -1, 64))
 	default:
-		if !b.fixed && !c.declared {
-			c.become(frame.KindString)
-			return c.text(strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		return c.mismatch("number", strconv.FormatFloat(v, 'g', -1, 64))
+		return b.other(c, "number", strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	c.f = append(c.f, v)
 	c.setValid(true)
@@ -351,17 +342,8 @@ func (b *Builder) Int(name []byte, v int64) error {
 		c.f = append(c.f, float64(v))
 		c.setValid(true)
 		return nil
-	case frame.KindString, frame.KindCategorical:
-		if c.declared || !b.fixed {
-			return c.text(strconv.FormatInt(v, 10))
-		}
-		return c.mismatch("integer", strconv.FormatInt(v, 10))
 	default:
-		if !b.fixed && !c.declared {
-			c.become(frame.KindString)
-			return c.text(strconv.FormatInt(v, 10))
-		}
-		return c.mismatch("integer", strconv.FormatInt(v, 10))
+		return b.other(c, "integer", strconv.FormatInt(v, 10))
 	}
 	c.i = append(c.i, v)
 	c.setValid(true)
@@ -378,13 +360,8 @@ func (b *Builder) Bool(name []byte, v bool) error {
 	case frame.KindBool:
 	case frame.KindInvalid:
 		c.become(frame.KindBool)
-	case frame.KindString, frame.KindCategorical:
-		if c.declared || !b.fixed {
-			return c.text(strconv.FormatBool(v))
-		}
-		return c.mismatch("boolean", strconv.FormatBool(v))
-	default:
-		if c.declared && (c.kind == frame.KindInt || c.kind == frame.KindFloat) {
+	case frame.KindInt, frame.KindFloat:
+		if c.declared {
 			x := 0
 			if v {
 				x = 1
@@ -397,11 +374,9 @@ func (b *Builder) Bool(name []byte, v bool) error {
 			c.setValid(true)
 			return nil
 		}
-		if !b.fixed && !c.declared {
-			c.become(frame.KindString)
-			return c.text(strconv.FormatBool(v))
-		}
-		return c.mismatch("boolean", strconv.FormatBool(v))
+		return b.other(c, "boolean", strconv.FormatBool(v))
+	default:
+		return b.other(c, "boolean", strconv.FormatBool(v))
 	}
 	c.b = append(c.b, v)
 	c.setValid(true)
@@ -418,17 +393,8 @@ func (b *Builder) Time(name []byte, ns int64) error {
 	case frame.KindTime:
 	case frame.KindInvalid:
 		c.become(frame.KindTime)
-	case frame.KindString, frame.KindCategorical:
-		if c.declared || !b.fixed {
-			return c.text(time.Unix(0, ns).UTC().Format(time.RFC3339Nano))
-		}
-		return c.mismatch("timestamp", time.Unix(0, ns).UTC().Format(time.RFC3339Nano))
 	default:
-		if !b.fixed && !c.declared {
-			c.become(frame.KindString)
-			return c.text(time.Unix(0, ns).UTC().Format(time.RFC3339Nano))
-		}
-		return c.mismatch("timestamp", time.Unix(0, ns).UTC().Format(time.RFC3339Nano))
+		return b.other(c, "timestamp", time.Unix(0, ns).UTC().Format(time.RFC3339Nano))
 	}
 	c.i = append(c.i, ns)
 	c.setValid(true)
@@ -489,6 +455,23 @@ func (b *Builder) String(name []byte, v []byte) error {
 	}
 	c.become(frame.KindString)
 	return c.textBytes(v)
+}
+
+// other records a value of kind got (text its text form) in column c,
+// which holds another kind: a text column takes the text when it was
+// declared or types are still open; a column of another kind becomes text
+// while types are open and it was not declared; otherwise the value is a
+// TypeError.
+func (b *Builder) other(c *column, got, text string) error {
+	if c.kind == frame.KindString || c.kind == frame.KindCategorical {
+		if c.declared || !b.fixed {
+			return c.text(text)
+		}
+	} else if !b.fixed && !c.declared {
+		c.become(frame.KindString)
+		return c.text(text)
+	}
+	return c.mismatch(got, text)
 }
 
 // JSON records a value as JSON text (an array kept whole).
