@@ -181,15 +181,12 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	opts.Recorder = rl.recorder()
 	opts.Batch = fl.batch
 	var engine *distrib.Executor
-	endEngine := func(error) {}
 	if fl.engine != "" {
 		var blobs blob.Store
-		runID := ""
 		if rl.st != nil && rl.st.Local != nil {
 			blobs = rl.st.Local.Blobs
 		}
-		runID = rl.log.RunID()
-		if engine, endEngine, err = app.engineSearch(ctx, fl.engine, blobs, runID, source, fl); err != nil {
+		if engine, err = app.engineSearch(ctx, fl.engine, blobs, rl.log.RunID(), source, fl); err != nil {
 			rl.fail(ctx)
 			return err
 		}
@@ -216,7 +213,11 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 		return err
 	}
 	b, res, err := train.Search(searchCtx, p, opts)
-	endEngine(err)
+	if engine != nil {
+		if ferr := engine.End(err); ferr != nil {
+			app.warnf("automl: end workflow %s: %v", engine.ID, ferr)
+		}
+	}
 	cancel()
 	bar.Done()
 	if err != nil {

@@ -2,17 +2,11 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/blob"
@@ -72,7 +66,7 @@ letting running trials finish or be retried elsewhere.`,
 			defer c.Close()
 			art := app.Artifacts
 			if art != "" {
-				if art, err = storeLocation(art); err != nil {
+				if art, err = distrib.Location(art); err != nil {
 					return usageErrorf("worker: --artifacts: %v", err)
 				}
 			}
@@ -102,66 +96,30 @@ func (a *App) infof(format string, args ...any) {
 	fmt.Fprintf(a.Stderr, format+"\n", args...)
 }
 
-// storeLocation makes a directory location absolute, so that workers on
-// the same file system open the same directory; URLs pass unchanged.
-func storeLocation(loc string) (string, error) {
-	if strings.Contains(loc, "://") && !strings.HasPrefix(loc, "file://") {
-		return loc, nil
-	}
-	path := strings.TrimPrefix(loc, "file://")
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
-	return abs, nil
-}
-
 // defaultEngineBatch is the batch of trials proposed at once on an engine
 // when --batch is not given.
 const defaultEngineBatch = 8
 
 // engineSearch connects an AutoML search to --engine: it returns the
-// executor for the search's options (nil without an engine) and the
-// function that ends its workflow once the search returns.
-func (a *App) engineSearch(ctx context.Context, engine string, blobs blob.Store, runID, source string, o automlFlags) (*distrib.Executor, func(error), error) {
+// executor for the search's options, which the caller ends once the
+// search returns.
+func (a *App) engineSearch(ctx context.Context, engine string, blobs blob.Store, runID, source string, o automlFlags) (*distrib.Executor, error) {
 	eng, err := distrib.ParseEngine(engine)
 	if err != nil {
-		return nil, nil, usageErrorf("automl: --engine: %v", err)
+		return nil, usageErrorf("automl: --engine: %v", err)
 	}
 	_, artifacts := a.storeLocations()
-	loc, err := storeLocation(artifacts)
+	loc, err := distrib.Location(artifacts)
 	if err != nil {
-		return nil, nil, usageErrorf("automl: artifact store %s: %v", artifacts, err)
+		return nil, usageErrorf("automl: artifact store %s: %v", artifacts, err)
 	}
-	if blobs == nil {
-		if blobs, err = blob.Open(ctx, loc); err != nil {
-			return nil, nil, failed(fmt.Errorf("automl: %w", err))
-		}
-	}
-	host, _ := os.Hostname()
-	c, err := distrib.Dial(ctx, eng, fmt.Sprintf("gyre-automl-%d@%s", os.Getpid(), host))
+	x, err := distrib.StartSearch(ctx, eng, distrib.SearchOptions{Artifacts: loc, Blobs: blobs, RunID: runID,
+		Source: source, Trials: o.trials, Budget: o.budget, Seed: o.seed, Warnf: a.warnf})
 	if err != nil {
-		return nil, nil, failed(fmt.Errorf("automl: %w", err))
+		return nil, failed(fmt.Errorf("automl: %w", err))
 	}
-	id := runID
-	if id == "" {
-		var b [8]byte
-		rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
-	}
-	x := distrib.NewExecutor(c, eng, blobs, loc, "gyre-automl-"+id)
-	x.Source, x.Trials, x.Budget, x.Seed = source, o.trials, o.budget, o.seed
-	x.Logf = func(format string, args ...any) { a.warnf(format, args...) }
 	a.infof("automl: trials run on %s as workflow %s (batches of %d)", eng.String(), x.ID, o.batch)
-	done := func(err error) {
-		fctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
-		defer stop()
-		if ferr := x.Finish(fctx, err); ferr != nil {
-			a.warnf("automl: end workflow %s: %v", x.ID, ferr)
-		}
-		c.Close()
-	}
-	return x, done, nil
+	return x, nil
 }
 
 // engineProgress reports a trial to the search's workflow.
@@ -171,86 +129,42 @@ func engineProgress(x *distrib.Executor, metric string, loss func(float64) float
 	}
 }
 
-// pipelineEngine connects the pipeline commands to --engine: the client
-// and the workflow input naming the project and this process's stores
-// (absolute, so that workers on the same file system open them too).
-func (a *App) pipelineEngine(ctx context.Context, engine, project, name, trigger string) (client.Client, distrib.Engine, distrib.PipelineInput, error) {
-	var in distrib.PipelineInput
+// pipelineEngine parses --engine and makes the workflow input naming the
+// project and this process's stores.
+func (a *App) pipelineEngine(engine, project, name, trigger string) (distrib.Engine, distrib.PipelineInput, error) {
 	if err := a.localOnly("pipeline --engine"); err != nil {
-		return nil, distrib.Engine{}, in, err
+		return distrib.Engine{}, distrib.PipelineInput{}, err
 	}
 	eng, err := distrib.ParseEngine(engine)
 	if err != nil {
-		return nil, eng, in, usageErrorf("pipeline: --engine: %v", err)
+		return eng, distrib.PipelineInput{}, usageErrorf("pipeline: --engine: %v", err)
 	}
 	db, artifacts := a.storeLocations()
-	if in.Store, err = storeLocation(db); err == nil {
-		in.Artifacts, err = storeLocation(artifacts)
-	}
-	if err == nil {
-		in.Project, err = filepath.Abs(project)
-	}
+	in, err := distrib.NewPipelineInput(db, artifacts, project, name, trigger, Version)
 	if err != nil {
-		return nil, eng, in, usageErrorf("pipeline: %v", err)
+		return eng, in, usageErrorf("pipeline: %v", err)
 	}
-	if strings.HasPrefix(db, "postgres") {
-		in.Store = db
-	}
-	in.Name, in.Trigger, in.Retries, in.GyreVersion = name, trigger, 3, Version
-	host, _ := os.Hostname()
-	c, err := distrib.Dial(ctx, eng, fmt.Sprintf("gyre-pipeline-%d@%s", os.Getpid(), host))
-	if err != nil {
-		return nil, eng, in, failed(fmt.Errorf("pipeline: %w", err))
-	}
-	return c, eng, in, nil
+	return eng, in, nil
 }
 
-// runPipelineOnEngine starts (or, when a run is active, signals) the
-// pipeline's workflow and waits for the run; interrupting cancels it.
+// runPipelineOnEngine runs the pipeline on --engine and waits for the run.
 func (a *App) runPipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, trigger string) (*pipeline.Result, error) {
-	c, eng, in, err := a.pipelineEngine(ctx, engine, project, p.Name, trigger)
+	eng, in, err := a.pipelineEngine(engine, project, p.Name, trigger)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	run, started, err := distrib.StartPipeline(ctx, c, eng.TaskQueue, p.Name, in)
-	if err != nil {
-		return nil, failed(err)
-	}
-	if !started {
-		return nil, failed(fmt.Errorf("pipeline %s: a run is active (workflow %s, run %s): trigger %q recorded, not started: %w",
-			p.Name, run.GetID(), run.GetRunID(), trigger, pipeline.ErrBusy))
-	}
-	a.infof("pipeline %s: run %s on %s (workflow %s)", p.Name, run.GetRunID(), eng.String(), run.GetID())
-	var out distrib.PipelineOutcome
-	if err := run.Get(ctx, &out); err != nil {
-		if ctx.Err() != nil {
-			cctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-			defer stop()
-			if cerr := c.CancelWorkflow(cctx, run.GetID(), run.GetRunID()); cerr != nil {
-				a.warnf("pipeline %s: cancel run %s: %v", p.Name, run.GetRunID(), cerr)
-			}
-		}
-		return nil, failed(fmt.Errorf("pipeline %s: run %s: %w", p.Name, run.GetRunID(), err))
-	}
-	for _, r := range out.Recorded {
-		a.infof("pipeline %s: trigger %q arrived during the run: recorded, not started", p.Name, r)
-	}
-	if out.Status == "busy" {
-		return nil, failed(fmt.Errorf("pipeline %s: another run holds the pipeline's lock: %w", p.Name, pipeline.ErrBusy))
-	}
-	return &out.Result, nil
+	res, err := distrib.RunPipelineOn(ctx, eng, in, distrib.Notes{Infof: a.infof, Warnf: a.warnf})
+	return res, failed(err)
 }
 
 // schedulePipelineOnEngine creates or replaces the pipeline's Temporal
 // Schedule.
 func (a *App) schedulePipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, spec string) error {
-	c, eng, in, err := a.pipelineEngine(ctx, engine, project, p.Name, "schedule")
+	eng, in, err := a.pipelineEngine(engine, project, p.Name, "schedule")
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	id, err := distrib.SchedulePipeline(ctx, c, eng.TaskQueue, p.Name, spec, in)
+	id, err := distrib.SchedulePipelineOn(ctx, eng, in, spec)
 	if err != nil {
 		return failed(err)
 	}
@@ -276,12 +190,7 @@ func newPipelineCancelCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErrorf("pipeline cancel: --engine: %v", err)
 			}
-			c, err := distrib.Dial(cmd.Context(), eng, "")
-			if err != nil {
-				return failed(err)
-			}
-			defer c.Close()
-			if err := distrib.CancelPipeline(cmd.Context(), c, args[0]); err != nil {
+			if err := distrib.CancelPipelineOn(cmd.Context(), eng, args[0]); err != nil {
 				return failed(err)
 			}
 			return app.done(map[string]string{"cancelled": args[0]}, "cancelled pipeline run %s", args[0])
