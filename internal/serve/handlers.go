@@ -281,36 +281,23 @@ func writeJSON(w http.ResponseWriter, v any) {
 // handleGyrePredict serves POST /v1/models/{name}/predict:
 // {"records": [{...}, ...]} (or {"columns": {...}}).
 func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	name := r.PathValue("name")
-	rows, code, version := 0, 200, ""
-	defer func() { s.metrics.observe(name, version, "predict", code, rows, time.Since(start)) }()
-	e, err := s.model(name)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoGyre, err)
-		return
-	}
-	cur := e.cur.Load()
-	version = cur.version
-	body, release, err := s.readBody(w, r)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoGyre, err)
+	x := exchange{s: s, w: w, proto: protoGyre, start: time.Now(), name: r.PathValue("name"), code: 200}
+	defer x.observe("predict")
+	e, err := s.model(x.name)
+	cur, body, release, ok := x.load(r, e, err)
+	if !ok {
 		return
 	}
 	defer release()
 	// a copy: fasthttpadaptor's header strings share the connection's
 	// buffer, reused after the request, and the log keeps the id
 	reqID := strings.Clone(r.Header.Get("X-Request-Id"))
-	if ok, status := s.rowHTTP(w, epPredict, e, cur, body, reqID, start); ok {
-		code, rows = status, okRows(status)
+	if x.rowHTTP(epPredict, e, cur, body, reqID) {
 		return
 	}
 	req, err := decodeGyre(body)
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoGyre, err)
+		x.fail(err)
 		return
 	}
 	schema := cur.b.Manifest.Input
@@ -324,22 +311,86 @@ func (s *Server) handleGyrePredict(w http.ResponseWriter, r *http.Request) {
 		err = badRequest(`want {"records": [{"column": value, ...}, ...]} or {"columns": {"column": [values], ...}}`)
 	}
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoGyre, err)
+		x.fail(err)
 		return
 	}
 	if reqID == "" {
 		reqID = newRequestID()
 	}
-	pred, err := s.run(e, cur, f, reqID, start)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoGyre, err)
+	pred, ok := x.run(e, cur, f, reqID)
+	if !ok {
 		return
 	}
-	rows = f.NumRows()
 	w.Header().Set("X-Request-Id", reqID)
-	writeGyrePredict(w, name, cur.version, reqID, pred)
+	writeGyrePredict(w, x.name, cur.version, reqID, pred)
+}
+
+// exchange is one prediction request's outcome, which the metrics record
+// when its handler returns: the model and version it reached, the status
+// it answered and the rows it predicted.
+type exchange struct {
+	s             *Server
+	w             http.ResponseWriter
+	proto         protocol
+	start         time.Time
+	name, version string
+	code, rows    int
+}
+
+// fail answers err in the exchange's protocol and records its status.
+func (x *exchange) fail(err error) {
+	x.code = statusOf(err)
+	x.s.fail(x.w, x.proto, err)
+}
+
+// observe records the exchange in the metrics as endpoint ep.
+func (x *exchange) observe(ep string) {
+	x.s.metrics.observe(x.name, x.version, ep, x.code, x.rows, time.Since(x.start))
+}
+
+// load takes model e's current version (err is the failure to find e) and
+// reads the request body; on a failure it answers it and reports false.
+func (x *exchange) load(r *http.Request, e *entry, err error) (cur *loaded, body []byte, release func(), ok bool) {
+	if err != nil {
+		x.fail(err)
+		return nil, nil, nil, false
+	}
+	cur = e.cur.Load()
+	x.version = cur.version
+	return x.read(r, cur)
+}
+
+// read reads the request body for model version cur; on a failure it
+// answers it and reports false.
+func (x *exchange) read(r *http.Request, cur *loaded) (_ *loaded, body []byte, release func(), ok bool) {
+	body, release, err := x.s.readBody(x.w, r)
+	if err != nil {
+		x.fail(err)
+		return nil, nil, nil, false
+	}
+	return cur, body, release, true
+}
+
+// rowHTTP answers the request on the single-row path when it can (see
+// Server.rowHTTP), recording the status and rows.
+func (x *exchange) rowHTTP(ep endpoint, e *entry, cur *loaded, body []byte, reqID string) bool {
+	ok, status := x.s.rowHTTP(x.w, ep, e, cur, body, reqID, x.start)
+	if ok {
+		x.code, x.rows = status, okRows(status)
+	}
+	return ok
+}
+
+// run predicts f (Server.run), recording the rows; on a failure it answers
+// it and reports false.
+func (x *exchange) run(e *entry, cur *loaded, f *frame.Frame, reqID string) (*bundle.Prediction, bool) {
+	pred, err := x.s.run(e, cur, f, reqID, x.start)
+	if err != nil {
+		x.fail(err)
+		return nil, false
+	}
+	x.rows = f.NumRows()
+	return pred, true
 }
 
 func statusOf(err error) int {
@@ -352,35 +403,27 @@ func statusOf(err error) int {
 
 // handleInvocations serves MLflow's POST /invocations.
 func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rows, code, name, version := 0, 200, "", ""
-	defer func() { s.metrics.observe(name, version, "invocations", code, rows, time.Since(start)) }()
+	x := exchange{s: s, w: w, proto: protoMLflow, start: time.Now(), code: 200}
+	defer x.observe("invocations")
 	e, err := s.model("")
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoMLflow, err)
+		x.fail(err)
 		return
 	}
 	cur := e.cur.Load()
-	name, version = e.name, cur.version
+	x.name, x.version = e.name, cur.version
 	csv, err := mlflowContentType(r.Header.Get("Content-Type"))
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoMLflow, err)
+		x.fail(err)
 		return
 	}
-	body, release, err := s.readBody(w, r)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoMLflow, err)
+	cur, body, release, ok := x.read(r, cur)
+	if !ok {
 		return
 	}
 	defer release()
-	if !csv {
-		if ok, status := s.rowHTTP(w, epInvocations, e, cur, body, "", start); ok {
-			code, rows = status, okRows(status)
-			return
-		}
+	if !csv && x.rowHTTP(epInvocations, e, cur, body, "") {
+		return
 	}
 	schema := cur.b.Manifest.Input
 	var f *frame.Frame
@@ -394,18 +437,14 @@ func (s *Server) handleInvocations(w http.ResponseWriter, r *http.Request) {
 		err = &RequestError{Status: 400, Code: "INVALID_PARAMETER_VALUE", Msg: fmt.Sprintf("params: predict_method 'predict_proba' needs a classifier; model %q is a %s model", e.name, cur.b.Manifest.Task)}
 	}
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoMLflow, err)
+		x.fail(err)
 		return
 	}
 	reqID := newRequestID()
-	pred, err := s.run(e, cur, f, reqID, start)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoMLflow, err)
+	pred, ok := x.run(e, cur, f, reqID)
+	if !ok {
 		return
 	}
-	rows = f.NumRows()
 	w.Header().Set("X-Request-Id", reqID)
 	if params.proba {
 		writeAppended(w, func(b []byte) []byte { return appendProbaPredictions(b, pred) })
@@ -457,48 +496,34 @@ func mlflowContentType(ct string) (csv bool, err error) {
 // arrays in input order, or as objects) or {"inputs": ...}, answering
 // {"predictions": [...]}.
 func (s *Server) handleKServePredict(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rows, code, version := 0, 200, ""
+	x := exchange{s: s, w: w, proto: protoV2, start: time.Now(), code: 200}
 	name, verb, hasVerb := strings.Cut(r.PathValue("name"), ":")
 	var e *entry
 	defer func() {
 		if e != nil {
-			s.metrics.observe(e.name, version, "kserve_predict", code, rows, time.Since(start))
+			x.name = e.name
+			x.observe("kserve_predict")
 		}
 	}()
 	if !hasVerb || verb != "predict" {
-		code = http.StatusNotFound
-		s.fail(w, protoV2, &RequestError{Status: 404, Msg: fmt.Sprintf("no endpoint POST %s: KServe V1 predicts at /v1/models/{name}:predict", r.URL.Path)})
+		x.fail(&RequestError{Status: 404, Msg: fmt.Sprintf("no endpoint POST %s: KServe V1 predicts at /v1/models/{name}:predict", r.URL.Path)})
 		return
 	}
 	e, err := s.model(name)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
-		return
-	}
-	cur := e.cur.Load()
-	version = cur.version
-	body, release, err := s.readBody(w, r)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+	cur, body, release, ok := x.load(r, e, err)
+	if !ok {
 		return
 	}
 	defer release()
 	f, err := decodeKServe(cur.b.Manifest.Input, body)
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+		x.fail(err)
 		return
 	}
-	pred, err := s.run(e, cur, f, newRequestID(), start)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+	pred, ok := x.run(e, cur, f, newRequestID())
+	if !ok {
 		return
 	}
-	rows = f.NumRows()
 	writeInvocations(w, pred)
 }
 

@@ -272,14 +272,11 @@ func (p *rowPlan) record(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 			if !ok {
 				return false
 			}
-			field, known := p.index[string(k)]
-			if !known {
-				field = -1
-			} else {
-				if sc.seen[field] {
-					return false
-				}
-				sc.seen[field] = true
+			field, ok := p.claim(sc, k)
+			if !ok {
+				return false
+			}
+			if field >= 0 {
 				n++
 			}
 			if !p.value(s, row, field) {
@@ -295,6 +292,20 @@ func (p *rowPlan) record(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 		}
 	}
 	return n == len(p.kinds)
+}
+
+// claim looks name up among the input fields: its index, marked seen; -1
+// for a name the model does not take; ok false for a field named twice.
+func (p *rowPlan) claim(sc *rowScratch, name []byte) (field int, ok bool) {
+	field, known := p.index[string(name)]
+	if !known {
+		return -1, true
+	}
+	if sc.seen[field] {
+		return 0, false
+	}
+	sc.seen[field] = true
+	return field, true
 }
 
 // oneRecord scans [{...}]: exactly one record.
@@ -320,14 +331,11 @@ func (p *rowPlan) split(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 			if !ok {
 				return false
 			}
-			field, known := p.index[string(c)]
-			if !known {
-				field = -1
-			} else {
-				if sc.seen[field] {
-					return false
-				}
-				sc.seen[field] = true
+			field, ok := p.claim(sc, c)
+			if !ok {
+				return false
+			}
+			if field >= 0 {
 				n++
 			}
 			sc.pos = append(sc.pos, field)
@@ -459,14 +467,11 @@ func (p *rowPlan) v2Inputs(s *rowScan, row *bundle.Row, sc *rowScratch) bool {
 		if !ok {
 			return false
 		}
-		field, known := p.index[string(name)]
-		switch {
-		case !known:
-			field = -1 // checked like the others, then ignored
-		case sc.seen[field]:
+		field, ok := p.claim(sc, name) // an unknown name (-1) is checked like the others, then ignored
+		if !ok {
 			return false
-		default:
-			sc.seen[field] = true
+		}
+		if field >= 0 {
 			n++
 		}
 		var shape, datatype, data bool

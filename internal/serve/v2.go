@@ -168,44 +168,30 @@ func (s *Server) handleV2Ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rows, code, name, version := 0, 200, r.PathValue("name"), ""
-	defer func() { s.metrics.observe(name, version, "v2_infer", code, rows, time.Since(start)) }()
+	x := exchange{s: s, w: w, proto: protoV2, start: time.Now(), name: r.PathValue("name"), code: 200}
+	defer x.observe("v2_infer")
 	e, err := s.v2Entry(r)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
-		return
-	}
-	cur := e.cur.Load()
-	version = cur.version
-	body, release, err := s.readBody(w, r)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+	cur, body, release, ok := x.load(r, e, err)
+	if !ok {
 		return
 	}
 	defer release()
-	if ok, status := s.rowHTTP(w, epInfer, e, cur, body, "", start); ok {
-		code, rows = status, okRows(status)
+	if x.rowHTTP(epInfer, e, cur, body, "") {
 		return
 	}
 	req, err := decodeV2(body)
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+		x.fail(err)
 		return
 	}
 	f, err := v2Frame(cur.b.Manifest.Input, req.Inputs)
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+		x.fail(err)
 		return
 	}
 	answer, err := v2Outputs(cur.b.Manifest.Classes, req.Outputs)
 	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+		x.fail(err)
 		return
 	}
 	if req.Parameters != nil {
@@ -218,13 +204,10 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 	if reqID == "" {
 		reqID = newRequestID()
 	}
-	pred, err := s.run(e, cur, f, reqID, start)
-	if err != nil {
-		code = statusOf(err)
-		s.fail(w, protoV2, err)
+	pred, ok := x.run(e, cur, f, reqID)
+	if !ok {
 		return
 	}
-	rows = f.NumRows()
 	writeV2Infer(w, e.name, cur.version, reqID, pred, answer)
 }
 
