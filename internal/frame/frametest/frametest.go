@@ -221,3 +221,51 @@ func Synthetic(n int, seed uint64, shift float64) *frame.Frame {
 	cols = append(cols, frame.NewFloat("y", y))
 	return frame.MustNew(cols...)
 }
+
+// Mixed returns n seeded rows of 20 columns for benchmarks: 10 float
+// (f0..f9, normal with mean j+shift and standard deviation j+1), 4 int
+// (i0..i3, uniform below 100·(j+1)) and 6 categorical (c0..c5, 2, 5, 12,
+// 40, 100 and 500 levels L0.., skewed to the low codes). With skewed,
+// every third float column is exponential instead and f0 and f1 miss
+// every 20th value.
+func Mixed(n int, seed uint64, shift float64, skewed bool) *frame.Frame {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var cols []frame.Column
+	for j := 0; j < 10; j++ {
+		v := make([]float64, n)
+		for i := range v {
+			if skewed && j%3 == 0 {
+				v[i] = rng.ExpFloat64() * float64(j+1)
+			} else {
+				v[i] = rng.NormFloat64()*float64(j+1) + float64(j) + shift
+			}
+		}
+		c := frame.NewFloat("f"+strconv.Itoa(j), v)
+		if skewed && j < 2 {
+			c.Valid = frame.NewValidity(n)
+			for i := 0; i < n; i += 20 {
+				c.Valid.SetNull(i)
+			}
+		}
+		cols = append(cols, c)
+	}
+	for j := 0; j < 4; j++ {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(rng.IntN(100 * (j + 1)))
+		}
+		cols = append(cols, frame.NewInt("i"+strconv.Itoa(j), v))
+	}
+	for j, k := range []int{2, 5, 12, 40, 100, 500} {
+		levels := make([]string, k)
+		for l := range levels {
+			levels[l] = "L" + strconv.Itoa(l)
+		}
+		codes := make([]int32, n)
+		for i := range codes {
+			codes[i] = int32(min(rng.IntN(k), rng.IntN(k)))
+		}
+		cols = append(cols, &frame.Categorical{ColName: "c" + strconv.Itoa(j), Codes: codes, Levels: levels})
+	}
+	return frame.MustNew(cols...)
+}
