@@ -1,7 +1,8 @@
 // Package ingest turns a data source into a *frame.Frame and writes frames
 // out. Read is the one entry point: it picks the reader from the source's
 // scheme and extension (CSV/TSV, optionally gzip; JSON Lines; Parquet via
-// ingest/parquetio; SQLite and PostgreSQL via ingest/sqlsource; http(s) URLs
+// ingest/parquetio; Arrow IPC files, Feather v2 and IPC streams via
+// ingest/arrowipc; SQLite and PostgreSQL via ingest/sqlsource; http(s) URLs
 // of any of the file formats; "-" for CSV on standard input) and then applies
 // Options.Schema overrides (types and roles) whatever the source.
 //

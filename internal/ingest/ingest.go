@@ -143,6 +143,7 @@ const (
 	fmtJSONL
 	fmtParquet
 	fmtXLSX
+	fmtArrow
 )
 
 // formatOf picks the format from a path's extension, ignoring a trailing .gz.
@@ -164,6 +165,8 @@ func formatOf(name string) (f format, gz, tab bool) {
 		return fmtParquet, gz, false
 	case ".xlsx", ".xlsm":
 		return fmtXLSX, gz, false
+	case ".arrow", ".arrows", ".feather", ".ftr", ".ipc":
+		return fmtArrow, gz, false
 	}
 	return fmtUnknown, gz, false
 }
@@ -245,6 +248,8 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 		return readParquet(path, name)
 	case fmtXLSX:
 		return readXLSX(path, name, opt.sheet)
+	case fmtArrow:
+		return readArrow(path, name, opt)
 	case fmtJSONL:
 		if isJSONArray(path) {
 			return readJSONArray(ctx, path, name, opt)
@@ -302,6 +307,9 @@ func sniffFormat(path string) (format, error) {
 	head = head[:n]
 	if len(head) >= 4 && string(head[:4]) == "PAR1" {
 		return fmtParquet, nil
+	}
+	if isArrow(head) {
+		return fmtArrow, nil
 	}
 	if len(head) >= 4 && string(head[:4]) == "PK\x03\x04" && isXLSX(path) {
 		return fmtXLSX, nil

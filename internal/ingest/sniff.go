@@ -22,7 +22,7 @@ import (
 const sniffSize = 64 << 10
 
 // formatsRead names the formats Gyre reads, for errors.
-const formatsRead = "CSV/TSV, JSON Lines, JSON (an array of objects), Parquet, Excel .xlsx, optionally gzip/bzip2/zstd compressed"
+const formatsRead = "CSV/TSV, JSON Lines, JSON (an array of objects), Parquet, Arrow IPC / Feather v2, Excel .xlsx, optionally gzip/bzip2/zstd compressed"
 
 // magic is a recognised file signature.
 type magic struct {
@@ -33,8 +33,9 @@ type magic struct {
 
 // foreign lists binary formats Gyre does not read, by signature.
 var foreign = []magic{
-	{"an Arrow IPC file / Feather v2 (not read yet: write it as Parquet, e.g. pyarrow.parquet.write_table)", []byte("ARROW1"), 0},
-	{"an Arrow IPC stream (not read yet: write it as Parquet)", []byte{0xff, 0xff, 0xff, 0xff}, 0},
+	{"an Arrow IPC file / Feather v2 (name it .arrow or .feather)", []byte("ARROW1"), 0},
+	{"an Arrow IPC stream (name it .arrows)", []byte{0xff, 0xff, 0xff, 0xff}, 0},
+	{"a Feather v1 file (write it again as Feather v2, pyarrow.feather.write_feather's default)", []byte("FEA1"), 0},
 	{"an Avro object container file", []byte("Obj\x01"), 0},
 	{"an ORC file", []byte("ORC"), 0},
 	{"a SQLite database (read it with a sqlite:///path?table=NAME source)", []byte("SQLite format 3\x00"), 0},
@@ -63,6 +64,15 @@ func head(path string) ([]byte, error) {
 		return nil, err
 	}
 	return b[:n], nil
+}
+
+// isArrow reports whether b starts like an Arrow IPC file (the ARROW1
+// magic) or stream (a continuation marker then a schema message's length).
+func isArrow(b []byte) bool {
+	if bytes.HasPrefix(b, []byte("ARROW1")) {
+		return true
+	}
+	return len(b) >= 8 && bytes.HasPrefix(b, []byte{0xff, 0xff, 0xff, 0xff}) && b[7] == 0 && (b[4] != 0 || b[5] != 0 || b[6] != 0)
 }
 
 // foreignFormat names the unsupported binary format b starts with, or "".

@@ -167,6 +167,8 @@ func formatOfContentType(ct string) format {
 		return fmtJSONL
 	case strings.Contains(mt, "parquet"):
 		return fmtParquet
+	case strings.HasPrefix(mt, "application/vnd.apache.arrow."):
+		return fmtArrow
 	}
 	return fmtUnknown
 }
