@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -139,26 +140,48 @@ func (b *Binned) binFeature(j int, f learn.Feature, sample []int, maxBins int) e
 	bounds := quantileBounds(vals, maxBins)
 	b.Bounds[j] = bounds
 	b.NumBins[j] = len(bounds)
+	binColumn(out, col, bounds)
+	return nil
+}
+
+// binColumn sets out[i] to the first bin whose upper bound is ≥ col[i]
+// (bounds ascending, the last +Inf), or to len(bounds), the missing bin,
+// for NaN. The search is branch-free: it compares order-preserving integer
+// keys of the floats with borrow arithmetic, since bin indices of continuous
+// values are unpredictable and a branching binary search mispredicts about
+// half its steps.
+func binColumn(out []uint8, col, bounds []float64) {
+	var keyBuf [histBins]uint64
+	keys := keyBuf[:len(bounds)]
+	for m, b := range bounds {
+		keys[m] = orderKey(b)
+	}
 	miss := uint8(len(bounds))
-	last := len(bounds) - 1
+	out = out[:len(col)]
 	for i, v := range col {
-		if math.IsNaN(v) {
+		if v != v {
 			out[i] = miss
 			continue
 		}
-		// First bin whose upper bound is ≥ v.
-		lo, hi := 0, last
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if v <= bounds[m] {
-				hi = m
-			} else {
-				lo = m + 1
-			}
+		k := orderKey(v)
+		base, n := 0, len(keys)
+		for n > 1 {
+			half := n >> 1
+			// borrow is 1 when keys[base+half-1] < k.
+			_, borrow := bits.Sub64(keys[base+half-1], k, 0)
+			base += int(borrow) * half
+			n -= half
 		}
-		out[i] = uint8(lo)
+		_, borrow := bits.Sub64(keys[base], k, 0)
+		out[i] = uint8(base + int(borrow))
 	}
-	return nil
+}
+
+// orderKey maps a non-NaN float to an integer with the same order (-0 and
+// +0 the same key, as they compare equal).
+func orderKey(v float64) uint64 {
+	b := math.Float64bits(v + 0) // -0 + 0 is +0
+	return b ^ (uint64(int64(b)>>63) | 1<<63)
 }
 
 // quantileBounds returns the inclusive upper bounds of at most maxBins bins
