@@ -194,14 +194,18 @@ func isIntText(b []byte) bool {
 	return true
 }
 
+// sign reads an optional leading sign: whether it is a minus, and where
+// the digits start.
+func sign(b []byte) (neg bool, i int) {
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		return b[0] == '-', 1
+	}
+	return false, 0
+}
+
 // parseInt parses an optionally signed decimal integer that fits int64.
 func parseInt(b []byte) (int64, bool) {
-	i := 0
-	neg := false
-	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
-		neg = b[0] == '-'
-		i = 1
-	}
+	neg, i := sign(b)
 	if i == len(b) {
 		return 0, false
 	}
@@ -231,12 +235,7 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // through strconv. Hex floats and underscores are rejected; inf and infinity
 // (any case, signed) are accepted.
 func parseFloat(b []byte) (float64, bool) {
-	i := 0
-	neg := false
-	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
-		neg = b[0] == '-'
-		i = 1
-	}
+	neg, i := sign(b)
 	if i == len(b) {
 		return 0, false
 	}

@@ -126,14 +126,7 @@ func CramersV(a, b []int32) float64 {
 	if len(t) < 2 || len(t[0]) < 2 {
 		return math.NaN()
 	}
-	r := make([]float64, len(t))
-	c := make([]float64, len(t[0]))
-	for i, row := range t {
-		for j, v := range row {
-			r[i] += v
-			c[j] += v
-		}
-	}
+	r, c := margins(t)
 	chi2 := 0.0
 	for i, row := range t {
 		for j, v := range row {
@@ -143,6 +136,21 @@ func CramersV(a, b []int32) float64 {
 	}
 	k := math.Min(float64(len(r)), float64(len(c))) - 1
 	return math.Sqrt(chi2 / (n * k))
+}
+
+// margins returns the row and column sums of a contingency table.
+func margins(t [][]float64) (r, c []float64) {
+	r = make([]float64, len(t))
+	if len(t) > 0 {
+		c = make([]float64, len(t[0]))
+	}
+	for i, row := range t {
+		for j, v := range row {
+			r[i] += v
+			c[j] += v
+		}
+	}
+	return r, c
 }
 
 // CorrelationRatio returns η of x given the groups codes (−1 = missing):
@@ -193,17 +201,7 @@ func MutualInformation(a, b []int32) float64 {
 	if n == 0 {
 		return 0
 	}
-	r := make([]float64, len(t))
-	var c []float64
-	if len(t) > 0 {
-		c = make([]float64, len(t[0]))
-	}
-	for i, row := range t {
-		for j, v := range row {
-			r[i] += v
-			c[j] += v
-		}
-	}
+	r, c := margins(t)
 	mi := 0.0
 	for i, row := range t {
 		for j, v := range row {

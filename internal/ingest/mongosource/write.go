@@ -151,19 +151,12 @@ func (w *sink) WriteChunk(ctx context.Context, f *frame.Frame, _ []byte) error {
 // appendDoc appends row i as a BSON document: missing values are left out.
 func appendDoc(dst []byte, nodes []*node, cols []frame.Column, i int) []byte {
 	idx, dst := bsoncore.AppendDocumentStart(dst)
-	for _, n := range nodes {
-		if n.col < 0 {
-			sub, d := bsoncore.AppendDocumentElementStart(dst, n.key)
-			d = appendFields(d, n.children, cols, i)
-			dst, _ = bsoncore.AppendDocumentEnd(d, sub)
-			continue
-		}
-		dst = appendValue(dst, n.key, cols[n.col], i)
-	}
-	dst, _ = bsoncore.AppendDocumentEnd(dst, idx)
+	dst, _ = bsoncore.AppendDocumentEnd(appendFields(dst, nodes, cols, i), idx)
 	return dst
 }
 
+// appendFields appends row i's fields under nodes: a node without a column
+// is a nested document of its children.
 func appendFields(dst []byte, nodes []*node, cols []frame.Column, i int) []byte {
 	for _, n := range nodes {
 		if n.col < 0 {

@@ -1,6 +1,7 @@
 package linear
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,34 @@ func NewLogisticRegression() *LogisticRegression {
 
 // Name implements learn.Learner.
 func (*LogisticRegression) Name() string { return "logistic_regression" }
+
+// checkC checks the inverse regularisation strength of a classifier.
+func checkC(op string, c float64) error {
+	if !(c > 0) || math.IsInf(c, 0) {
+		return fmt.Errorf("%s: c is %v, want a finite number > 0", op, c)
+	}
+	return nil
+}
+
+// checkL1Ratio checks an elastic-net mixing parameter.
+func checkL1Ratio(op string, r float64) error {
+	if !(r >= 0 && r <= 1) {
+		return fmt.Errorf("%s: l1_ratio is %v, want 0 ≤ l1_ratio ≤ 1", op, r)
+	}
+	return nil
+}
+
+// checkSolver checks what every iterative solver here takes: the limit on
+// iterations (or passes) and the stopping tolerance.
+func checkSolver(op string, maxIter int, tol float64) error {
+	switch {
+	case maxIter < 1:
+		return fmt.Errorf("%s: max_iter is %d, want ≥ 1", op, maxIter)
+	case !(tol > 0):
+		return fmt.Errorf("%s: tol is %v, want > 0", op, tol)
+	}
+	return nil
+}
 
 func checkClassWeight(op, cw string) error {
 	if cw != "none" && cw != "balanced" && cw != "" {
@@ -78,19 +107,11 @@ func classDesign(ctx context.Context, op string, d *learn.Dataset, standardize b
 // Fit implements learn.Learner.
 func (l *LogisticRegression) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	const op = "fit logistic_regression"
-	switch {
-	case !(l.C > 0) || math.IsInf(l.C, 0):
-		return nil, fmt.Errorf("%s: c is %v, want a finite number > 0", op, l.C)
-	case !slices.Contains([]string{"l2", "l1", "elasticnet", "none"}, l.Penalty):
-		return nil, fmt.Errorf("%s: penalty is %q, want l2, l1, elasticnet or none", op, l.Penalty)
-	case !(l.L1Ratio >= 0 && l.L1Ratio <= 1):
-		return nil, fmt.Errorf("%s: l1_ratio is %v, want 0 ≤ l1_ratio ≤ 1", op, l.L1Ratio)
-	case l.MaxIter < 1:
-		return nil, fmt.Errorf("%s: max_iter is %d, want ≥ 1", op, l.MaxIter)
-	case !(l.Tol > 0):
-		return nil, fmt.Errorf("%s: tol is %v, want > 0", op, l.Tol)
+	var penalty error
+	if !slices.Contains([]string{"l2", "l1", "elasticnet", "none"}, l.Penalty) {
+		penalty = fmt.Errorf("%s: penalty is %q, want l2, l1, elasticnet or none", op, l.Penalty)
 	}
-	if err := checkClassWeight(op, l.ClassWeight); err != nil {
+	if err := cmp.Or(checkC(op, l.C), penalty, checkL1Ratio(op, l.L1Ratio), checkSolver(op, l.MaxIter, l.Tol), checkClassWeight(op, l.ClassWeight)); err != nil {
 		return nil, err
 	}
 	ds, k, err := classDesign(ctx, op, d, l.Standardize, l.ClassWeight)

@@ -1,6 +1,7 @@
 package linear
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -82,8 +83,8 @@ func (l *LinearRegression) Fit(ctx context.Context, d *learn.Dataset) (learn.Mod
 
 // Fit implements learn.Learner.
 func (l *Ridge) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
-	if !(l.Alpha >= 0) || math.IsInf(l.Alpha, 0) {
-		return nil, fmt.Errorf("fit ridge: alpha is %v, want a finite number ≥ 0", l.Alpha)
+	if err := checkAlpha("fit ridge", l.Alpha); err != nil {
+		return nil, err
 	}
 	return fitLeastSquares(ctx, d, l.Name(), l.Alpha, 1e-12, l.Standardize)
 }
@@ -180,6 +181,14 @@ func (ds *design) model(kind string, standardized bool, beta []float64) *Model {
 		Outputs: 1, Coef: beta, Intercept: []float64{b}}
 }
 
+// checkAlpha checks a regression penalty's strength.
+func checkAlpha(op string, alpha float64) error {
+	if !(alpha >= 0) || math.IsInf(alpha, 0) {
+		return fmt.Errorf("%s: alpha is %v, want a finite number ≥ 0", op, alpha)
+	}
+	return nil
+}
+
 func checkRegression(op string, d *learn.Dataset) error {
 	if d.Task != learn.Regression {
 		return fmt.Errorf("%s: task is %v, want regression", op, d.Task)
@@ -237,17 +246,7 @@ func fitLeastSquares(ctx context.Context, d *learn.Dataset, kind string, alpha, 
 
 func (l *ElasticNet) fit(ctx context.Context, d *learn.Dataset, kind string) (learn.Model, error) {
 	op := "fit " + kind
-	switch {
-	case !(l.Alpha >= 0) || math.IsInf(l.Alpha, 0):
-		return nil, fmt.Errorf("%s: alpha is %v, want a finite number ≥ 0", op, l.Alpha)
-	case !(l.L1Ratio >= 0 && l.L1Ratio <= 1):
-		return nil, fmt.Errorf("%s: l1_ratio is %v, want 0 ≤ l1_ratio ≤ 1", op, l.L1Ratio)
-	case l.MaxIter < 1:
-		return nil, fmt.Errorf("%s: max_iter is %d, want ≥ 1", op, l.MaxIter)
-	case !(l.Tol > 0):
-		return nil, fmt.Errorf("%s: tol is %v, want > 0", op, l.Tol)
-	}
-	if err := checkRegression(op, d); err != nil {
+	if err := cmp.Or(checkAlpha(op, l.Alpha), checkL1Ratio(op, l.L1Ratio), checkSolver(op, l.MaxIter, l.Tol), checkRegression(op, d)); err != nil {
 		return nil, err
 	}
 	ds, err := newDesign(ctx, op, d, l.Standardize)

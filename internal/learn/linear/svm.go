@@ -1,6 +1,7 @@
 package linear
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -39,15 +40,7 @@ func (*LinearSVM) Name() string { return "linear_svm" }
 // Fit implements learn.Learner.
 func (l *LinearSVM) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error) {
 	const op = "fit linear_svm"
-	switch {
-	case !(l.C > 0) || math.IsInf(l.C, 0):
-		return nil, fmt.Errorf("%s: c is %v, want a finite number > 0", op, l.C)
-	case l.MaxIter < 1:
-		return nil, fmt.Errorf("%s: max_iter is %d, want ≥ 1", op, l.MaxIter)
-	case !(l.Tol > 0):
-		return nil, fmt.Errorf("%s: tol is %v, want > 0", op, l.Tol)
-	}
-	if err := checkClassWeight(op, l.ClassWeight); err != nil {
+	if err := cmp.Or(checkC(op, l.C), checkSolver(op, l.MaxIter, l.Tol), checkClassWeight(op, l.ClassWeight)); err != nil {
 		return nil, err
 	}
 	ds, k, err := classDesign(ctx, op, d, l.Standardize, l.ClassWeight)
