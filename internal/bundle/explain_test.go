@@ -29,13 +29,7 @@ func TestExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	yc, _ := f.Column("label")
-	y := make([]float64, f.NumRows())
-	for i := range y {
-		if yc.Format(i) == "yes" {
-			y[i] = 1
-		}
-	}
+	y := labels(f)
 	m, err := l.Fit(context.Background(), &learn.Dataset{X: X, Features: b.Members[0].Prep.Features(), Task: learn.Binary, Y: y, Classes: []string{"no", "yes"}})
 	if err != nil {
 		t.Fatal(err)

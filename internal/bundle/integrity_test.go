@@ -1,10 +1,8 @@
 package bundle_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,32 +10,6 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 )
-
-// rewrite returns data with entry name replaced by edit's result (nil
-// drops the entry).
-func rewrite(t *testing.T, data []byte, name string, edit func([]byte) []byte) []byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		if f.Name == name {
-			if b = edit(b); b == nil {
-				continue
-			}
-		}
-		w, _ := zw.Create(f.Name)
-		w.Write(b)
-	}
-	zw.Close()
-	return buf.Bytes()
-}
 
 func TestIntegrity(t *testing.T) {
 	legacy, err := os.ReadFile("testdata/legacy-titanic-tree.gyre")
@@ -80,7 +52,7 @@ func TestIntegrity(t *testing.T) {
 		{"model changed", "members/0/model.bin", func(m []byte) []byte { m[len(m)-1] ^= 1; return m }, "members/0/model.bin was changed"},
 		{"entry removed", "profile.json", func([]byte) []byte { return nil }, "profile.json is missing"},
 	} {
-		bad := rewrite(t, data, c.entry, c.edit)
+		bad := rewriteEntry(t, data, c.entry, c.edit)
 		if bytes.Equal(bad, data) {
 			t.Fatalf("%s: the edit changed nothing", c.name)
 		}
@@ -90,7 +62,7 @@ func TestIntegrity(t *testing.T) {
 	}
 	// Without the integrity record, a manifest with no file list is
 	// refused rather than read unverified.
-	stripped := rewrite(t, rewrite(t, data, "integrity.json", func([]byte) []byte { return nil }), "manifest.json", func(m []byte) []byte {
+	stripped := rewriteEntry(t, rewriteEntry(t, data, "integrity.json", func([]byte) []byte { return nil }), "manifest.json", func(m []byte) []byte {
 		i := bytes.Index(m, []byte(`"files"`))
 		return append(append([]byte{}, m[:i]...), []byte(`"files": {}}`)...)
 	})
@@ -140,7 +112,7 @@ func TestSignAndVerify(t *testing.T) {
 	}
 	// Tampering with a signed bundle breaks its digest; re-computing the
 	// record (as an attacker without the key can) drops the signature.
-	tampered := rewrite(t, signed, "members/0/model.bin", func(m []byte) []byte { m[0] ^= 1; return m })
+	tampered := rewriteEntry(t, signed, "members/0/model.bin", func(m []byte) []byte { m[0] ^= 1; return m })
 	if _, err := bundle.Decode(tampered); !errors.Is(err, bundle.ErrCorrupt) {
 		t.Errorf("tampered signed bundle: %v", err)
 	}

@@ -243,3 +243,38 @@ func DecodeGobV1(data []byte) (*Encoder, error) {
 	}
 	return s.Enc.Encoder()
 }
+
+// MarshalGob encodes the state of a model that holds an Encoder in format
+// 2: a version byte, then gob (exact floats). kind names the model in
+// errors.
+func MarshalGob(kind string, state any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte(2)
+	if err := gob.NewEncoder(&b).Encode(state); err != nil {
+		return nil, fmt.Errorf("encode %s model: %w", kind, err)
+	}
+	return b.Bytes(), nil
+}
+
+// UnmarshalGob decodes MarshalGob output, or format 1 (the same state with
+// the encoder in the V1 layout), into state, a pointer to a struct whose
+// Encoder field enc points to, and checks that encoder.
+func UnmarshalGob(kind string, data []byte, state any, enc *Encoder) error {
+	if len(data) == 0 || data[0] < 1 || data[0] > 2 {
+		return fmt.Errorf("unknown %s format version", kind)
+	}
+	if err := gob.NewDecoder(bytes.NewReader(data[1:])).Decode(state); err != nil {
+		return fmt.Errorf("truncated or corrupt %s model: %w", kind, err)
+	}
+	if data[0] == 1 {
+		e, err := DecodeGobV1(data[1:])
+		if err != nil {
+			return fmt.Errorf("%s model: %w", kind, err)
+		}
+		*enc = *e
+	}
+	if err := enc.Check(); err != nil {
+		return fmt.Errorf("%s model: %w", kind, err)
+	}
+	return nil
+}

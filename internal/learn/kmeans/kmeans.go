@@ -1,9 +1,7 @@
 package kmeans
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
@@ -349,32 +347,14 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler (gob, exact floats).
 func (m *Model) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte(2)
-	if err := gob.NewEncoder(&b).Encode((*state)(m)); err != nil {
-		return nil, fmt.Errorf("encode kmeans model: %w", err)
-	}
-	return b.Bytes(), nil
+	return dense.MarshalGob("kmeans", (*state)(m))
 }
 
 // Decode rebuilds a model from MarshalBinary output.
 func Decode(data []byte) (*Model, error) {
-	if len(data) == 0 || data[0] < 1 || data[0] > 2 {
-		return nil, errors.New("unknown kmeans format version")
-	}
 	m := &Model{}
-	if err := gob.NewDecoder(bytes.NewReader(data[1:])).Decode((*state)(m)); err != nil {
-		return nil, fmt.Errorf("truncated or corrupt kmeans model: %w", err)
-	}
-	if data[0] == 1 {
-		enc, err := dense.DecodeGobV1(data[1:])
-		if err != nil {
-			return nil, fmt.Errorf("kmeans model: %w", err)
-		}
-		m.Enc = *enc
-	}
-	if err := m.Enc.Check(); err != nil {
-		return nil, fmt.Errorf("kmeans model: %w", err)
+	if err := dense.UnmarshalGob("kmeans", data, (*state)(m), &m.Enc); err != nil {
+		return nil, err
 	}
 	if m.K < 1 || len(m.Centers) != m.K*m.Enc.Width {
 		return nil, errors.New("inconsistent kmeans model")

@@ -1,9 +1,7 @@
 package mlp
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
@@ -612,31 +610,15 @@ type state struct {
 
 // MarshalBinary implements encoding.BinaryMarshaler (gob, exact floats).
 func (m *Model) MarshalBinary() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte(2)
-	s := state{Enc: m.Enc, Sizes: m.Net.Sizes, Weights: m.Net.Weights, Biases: m.Net.Biases, Task: m.Task, K: m.K,
-		YMean: m.YMean, YScale: m.YScale, Iterations: m.Iterations, ValidationScore: m.ValidationScore, Loss: m.Loss}
-	if err := gob.NewEncoder(&b).Encode(&s); err != nil {
-		return nil, fmt.Errorf("encode mlp model: %w", err)
-	}
-	return b.Bytes(), nil
+	return dense.MarshalGob("mlp", &state{Enc: m.Enc, Sizes: m.Net.Sizes, Weights: m.Net.Weights, Biases: m.Net.Biases, Task: m.Task, K: m.K,
+		YMean: m.YMean, YScale: m.YScale, Iterations: m.Iterations, ValidationScore: m.ValidationScore, Loss: m.Loss})
 }
 
 // Decode rebuilds a model from MarshalBinary output.
 func Decode(data []byte) (learn.Model, error) {
-	if len(data) == 0 || data[0] < 1 || data[0] > 2 {
-		return nil, errors.New("unknown mlp format version")
-	}
 	var s state
-	if err := gob.NewDecoder(bytes.NewReader(data[1:])).Decode(&s); err != nil {
-		return nil, fmt.Errorf("truncated or corrupt mlp model: %w", err)
-	}
-	if data[0] == 1 {
-		enc, err := dense.DecodeGobV1(data[1:])
-		if err != nil {
-			return nil, fmt.Errorf("mlp model: %w", err)
-		}
-		s.Enc = *enc
+	if err := dense.UnmarshalGob("mlp", data, &s, &s.Enc); err != nil {
+		return nil, err
 	}
 	m := &Model{Enc: s.Enc, Net: net{Sizes: s.Sizes, Weights: s.Weights, Biases: s.Biases}, Task: s.Task, K: s.K,
 		YMean: s.YMean, YScale: s.YScale, Iterations: s.Iterations, ValidationScore: s.ValidationScore, Loss: s.Loss}
@@ -646,10 +628,9 @@ func Decode(data []byte) (learn.Model, error) {
 	return wrap(m), nil
 }
 
+// validate checks the network's shape against its encoder (checked by
+// dense.UnmarshalGob) and task.
 func (m *Model) validate() error {
-	if err := m.Enc.Check(); err != nil {
-		return fmt.Errorf("mlp model: %w", err)
-	}
 	width := m.Enc.Width
 	S := m.Net.Sizes
 	if len(S) < 2 || S[0] != width || len(m.Net.Weights) != len(S)-1 || len(m.Net.Biases) != len(S)-1 {
