@@ -85,10 +85,10 @@ var layers = map[string]string{
 
 	"internal/serve":     "4",
 	"internal/monitor":   "4",
-	"internal/pipeline":  "4",
+	"internal/pipeline":  "4b", // projects watch their model: triggers.on_alert runs monitor
 	"internal/mlflowapi": "4",
 	"internal/retention": "4",  // gc: composes track, registry and predlog
-	"internal/distrib":   "4b", // runs pipeline steps as activities
+	"internal/distrib":   "4c", // runs pipeline steps as activities
 
 	"internal/web":       "5",
 	"internal/web/ui":    "5b", // the pages: mounted on web's server

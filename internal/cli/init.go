@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
-	"github.com/gyre-ml/gyre/internal/trainlog"
 	"os"
 	"path/filepath"
-	"strings"
-	"text/template"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/pipeline"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
 func init() { register(newInitCmd) }
@@ -68,21 +64,16 @@ triggers. 'gyre pipeline run' runs it; 'gyre monitor --project' alerts on it.`,
 					}
 				}
 			}
-			var buf bytes.Buffer
-			err = projectTemplate.Execute(&buf, map[string]any{"Name": name, "Task": p.Task.String(), "Target": target, "Source": rel,
-				"Purpose": purpose, "Goal": defaultGoal(p.Task), "Metric": defaultMetric(p.Task), "Rows": f.NumRows(), "Cols": f.NumCols()})
+			data, err := pipeline.Draft{Name: name, Task: p.Task, Target: target, Source: rel, Purpose: purpose, Rows: f.NumRows(), Cols: f.NumCols()}.Write(out)
 			if err != nil {
-				return failed(err)
-			}
-			if _, err := pipeline.Parse(buf.Bytes(), out); err != nil {
-				return failed(fmt.Errorf("init: the generated project does not parse: %w", err))
+				return failed(fmt.Errorf("init: %w", err))
 			}
 			if dir := filepath.Dir(out); dir != "" {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					return failed(err)
 				}
 			}
-			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			if err := os.WriteFile(out, data, 0o644); err != nil {
 				return failed(fmt.Errorf("init: %w", err))
 			}
 			return app.done(map[string]any{"project": out, "name": name, "task": p.Task.String(), "target": target, "source": rel}, "wrote %s (%s on %q, %d rows): edit the goals, then run 'gyre pipeline run %s'", out, p.Task, target, f.NumRows(), out)
@@ -97,96 +88,3 @@ triggers. 'gyre pipeline run' runs it; 'gyre monitor --project' alerts on it.`,
 	fl.BoolVar(&force, "force", false, "overwrite an existing project file")
 	return cmd
 }
-
-func defaultMetric(t learn.Task) string {
-	switch t {
-	case learn.Regression:
-		return "rmse"
-	case learn.Binary:
-		return "roc_auc"
-	}
-	return "log_loss"
-}
-
-func defaultGoal(t learn.Task) string {
-	switch t {
-	case learn.Regression:
-		return "r2 >= 0.5"
-	case learn.Binary:
-		return "roc_auc >= 0.8"
-	}
-	return "accuracy >= 0.7"
-}
-
-var projectTemplate = template.Must(template.New("gyre.yaml").Funcs(template.FuncMap{"q": func(s string) string {
-	if s == "" || strings.ContainsAny(s, ":#{}[]&*!|>'\"%@`,") || strings.TrimSpace(s) != s {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
-}}).Parse(`# Gyre project file: what to predict, from which data, how good it must be,
-# and how it is retrained and promoted. Run it with 'gyre pipeline run'.
-version: 1
-
-# The registered model name (and the pipeline's name).
-name: {{.Name}}
-
-problem:
-  # regression, binary, multiclass or classification (detected: {{.Task}})
-  task: {{.Task}}
-  target: {{q .Target}}
-  # What a prediction is used for (documentation for the team).
-  purpose: {{q .Purpose}}
-
-data:
-  # Training data ({{.Rows}} rows × {{.Cols}} columns when written). Every change
-  # of its content is a new data set version and retrains.
-  source: {{q .Source}}
-  # Share of rows held out to evaluate the candidate and gate it against
-  # the production model.
-  holdout: 0.2
-  # last: the file is in time order, hold out its newest rows (fresh data);
-  # random: a seeded random holdout.
-  split: last
-  # Optional data contract checked before training ('gyre validate --derive').
-  # contract: contract.yaml
-
-# Requirements the gate enforces and monitoring alerts on. Metrics:
-# 'gyre learners' / 'gyre evaluate' names (rmse, r2, roc_auc, accuracy, ...),
-# plus p99_latency (ms, s) and model_size (KB, MB).
-goals:
-  - {{.Goal}}
-  - p99_latency <= 50ms
-  - model_size <= 100MB
-
-train:
-  # AutoML trial budget (reproducible under the seed); or budget: 2m for a
-  # time budget, or learner: gbdt for one learner.
-  trials: 20
-  metric: {{.Metric}}
-  seed: 1
-
-gate:
-  # The candidate must beat production on the same holdout by at least this
-  # much ({{.Metric}} units; 0: at least as good).
-  min_gain: 0
-  # The alias servers follow (gyre serve {{.Name}}@production).
-  alias: production
-
-monitor:
-  # Logged predictions read by 'gyre monitor --project' and the alert trigger.
-  window: 24h
-  # Share of drifted features that makes data-set drift (Evidently: 0.5).
-  drift_share: 0.5
-  # Relative decay of {{.Metric}} against the model's test score that alerts.
-  tolerance: 0.1
-  # webhook: https://hooks.example.com/gyre
-
-triggers:
-  # 'gyre pipeline schedule' runs the pipeline on a cron schedule,
-  schedule: "0 3 * * *"
-  # when the source data changes,
-  on_new_data: true
-  # and when monitoring raises a drift or decay alert.
-  on_alert: true
-  poll: 5m
-`))

@@ -1,17 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"math"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
@@ -86,7 +83,12 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 		if err != nil {
 			return usageErrorf("monitor: %v", err)
 		}
-		applyProjectMonitor(p, &opt, &fl, windowSet)
+		p.ApplyMonitor(&opt)
+		if !windowSet && p.Monitor.Window > 0 {
+			fl.window = p.Monitor.Window
+		}
+		fl.webhook = cmp.Or(fl.webhook, p.Monitor.Webhook)
+		fl.name = cmp.Or(fl.name, p.Name)
 	}
 	for _, g := range fl.goals {
 		pg, err := metric.ParseGoal(g)
@@ -106,7 +108,7 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 		if err != nil {
 			return err
 		}
-		if refProfile, err = profile.Compute(ctx, f, profile.Options{Target: targetIfPresent(f, b.Manifest.Target), NoRelations: true, Seed: 1, Source: fl.reference}); err != nil {
+		if refProfile, err = monitor.ReferenceOf(ctx, b, f, fl.reference); err != nil {
 			return failed(err)
 		}
 	} else if refProfile, err = monitor.BundleReference(b); err != nil {
@@ -122,11 +124,7 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 		if err != nil {
 			return err
 		}
-		cur := &monitor.Current{Frame: f}
-		if f.Index(b.Manifest.Target) >= 0 {
-			cur.Labels = encodeLabels(b, f)
-		}
-		if rep, err = monitor.Analyze(ctx, b, refProfile, cur, opt); err != nil {
+		if rep, err = monitor.Analyze(ctx, b, refProfile, monitor.CurrentOf(b, f), opt); err != nil {
 			return fmt.Errorf("monitor %s: %w", fl.current, err)
 		}
 	} else {
@@ -151,7 +149,7 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 	}
 	rep.Model, rep.Version = name, m.Version
 	if fl.html != "" {
-		if err := writeMonitorHTML(rep, fl.html); err != nil {
+		if err := rep.WriteHTML(fl.html); err != nil {
 			return failed(err)
 		}
 	}
@@ -175,96 +173,7 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 		return failed(notifyErr)
 	}
 	if rep.Alerting() && !fl.noFail {
-		kinds := make([]string, len(rep.Alerts))
-		for i, a := range rep.Alerts {
-			kinds[i] = a.Kind
-		}
-		return fmt.Errorf("monitor %s: %d alert(s) (%s): %w", ref, len(rep.Alerts), strings.Join(kinds, ", "), ErrCheckFailed)
+		return fmt.Errorf("monitor %s: %d alert(s) (%s): %w", ref, len(rep.Alerts), strings.Join(rep.AlertKinds(), ", "), ErrCheckFailed)
 	}
 	return nil
-}
-
-// applyProjectMonitor takes goals and monitor settings from a project file
-// where flags did not set them.
-func applyProjectMonitor(p *pipeline.Project, opt *monitor.Options, fl *monitorFlags, windowSet bool) {
-	for _, g := range p.Goals {
-		if g.Metric != metric.GoalLatency && g.Metric != metric.GoalSize {
-			opt.Goals = append(opt.Goals, g)
-		}
-	}
-	mc := p.Monitor
-	if !windowSet && mc.Window > 0 {
-		fl.window = mc.Window
-	}
-	if opt.Window == 0 {
-		opt.Window = mc.Every
-	}
-	if opt.Drift.DriftShare == 0 {
-		opt.Drift.DriftShare = mc.DriftShare
-	}
-	if opt.Tolerance == 0 {
-		opt.Tolerance = mc.Tolerance
-	}
-	if fl.webhook == "" {
-		fl.webhook = mc.Webhook
-	}
-	if opt.Metric == "" {
-		opt.Metric = p.Train.Metric
-	}
-	if fl.name == "" {
-		fl.name = p.Name
-	}
-}
-
-func targetIfPresent(f *frame.Frame, target string) string {
-	if f.Index(target) >= 0 {
-		return target
-	}
-	return ""
-}
-
-// encodeLabels encodes a frame's target column as the bundle encodes it:
-// values, or class indices (NaN when missing or unknown).
-func encodeLabels(b *bundle.Bundle, f *frame.Frame) []float64 {
-	c, _ := f.Column(b.Manifest.Target)
-	n := f.NumRows()
-	out := make([]float64, n)
-	idx := map[string]int{}
-	for i, name := range b.Manifest.Classes {
-		idx[name] = i
-	}
-	for i := 0; i < n; i++ {
-		out[i] = math.NaN()
-		if c.IsNull(i) {
-			continue
-		}
-		if len(b.Manifest.Classes) == 0 {
-			if v, ok := frame.Value(c, i); ok {
-				out[i] = v
-			}
-			continue
-		}
-		if k, ok := idx[c.Format(i)]; ok {
-			out[i] = float64(k)
-		}
-	}
-	return out
-}
-
-func writeMonitorHTML(rep *monitor.Report, path string) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := rep.Page().Render(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	return os.Rename(tmp, path)
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
-	"github.com/gyre-ml/gyre/internal/predlog"
 )
 
 func init() { register(newPipelineCmd) }
@@ -174,7 +171,7 @@ SIGTERM or Ctrl-C stops after the current run.`,
 			}
 			defer st.Close()
 			o := pipeline.ScheduleOptions{Cron: cronSpec, Poll: poll,
-				Alert: alertCheck(st, p),
+				Alert: pipeline.AlertCheck(env, p),
 				OnRun: func(trigger string, res *pipeline.Result, err error) {
 					switch {
 					case err != nil && pipeline.IsBusy(err):
@@ -209,49 +206,6 @@ SIGTERM or Ctrl-C stops after the current run.`,
 	cmd.Flags().DurationVar(&poll, "poll", 0, "how often new data and alerts are checked (default triggers.poll, else 1m)")
 	cmd.Flags().StringVar(&engine, "engine", "", "create a Temporal Schedule for the cron expression instead, and exit: temporal://HOST:PORT")
 	return cmd
-}
-
-// alertCheck returns the monitoring check behind triggers.on_alert: drift
-// or decay alerts on the production model's predictions logged in the
-// project's monitor window.
-func alertCheck(st *stores, p *pipeline.Project) func(ctx context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
-		alias := p.Gate.Alias
-		if alias == "" {
-			alias = "production"
-		}
-		m, err := (&registryModels{reg: st.Registry}).load(ctx, p.Name+"@"+alias)
-		if err != nil {
-			return "", nil // nothing in production yet
-		}
-		opt := monitor.Options{Metric: p.Train.Metric, Window: p.Monitor.Every, Tolerance: p.Monitor.Tolerance}
-		opt.Drift.DriftShare = p.Monitor.DriftShare
-		fl := monitorFlags{}
-		applyProjectMonitor(p, &opt, &fl, false)
-		window := p.Monitor.Window
-		if window <= 0 {
-			window = 24 * time.Hour
-		}
-		rep, err := monitor.AnalyzeLogged(ctx, predlog.New(st.DB, st.Blobs), m.Bundle, p.Name, time.Now().Add(-window), opt)
-		if errors.Is(err, monitor.ErrNoLogged) {
-			return "", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		rep.Model, rep.Version = p.Name, m.Version
-		if !rep.Alerting() {
-			return "", nil
-		}
-		if p.Monitor.Webhook != "" {
-			_ = (&monitor.Webhook{URL: p.Monitor.Webhook}).Notify(ctx, rep)
-		}
-		kinds := make([]string, len(rep.Alerts))
-		for i, a := range rep.Alerts {
-			kinds[i] = a.Kind
-		}
-		return strings.Join(kinds, ","), nil
-	}
 }
 
 func newPipelineStatusCmd(app *App) *cobra.Command {

@@ -326,7 +326,7 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 	var res *pipeline.Result
 	var runErr error
 	var trigger string
-	err = pipeline.Schedule(schedCtx, env, p, pipeline.ScheduleOptions{Alert: alertCheck(st, p), OnRun: func(tr string, r *pipeline.Result, err error) {
+	err = pipeline.Schedule(schedCtx, env, p, pipeline.ScheduleOptions{Alert: pipeline.AlertCheck(env, p), OnRun: func(tr string, r *pipeline.Result, err error) {
 		trigger, res, runErr = tr, r, err
 		stopSched()
 	}})
