@@ -345,7 +345,7 @@ const MaxLimit = 50000
 // parameter and tag tables, with every value bound as a parameter.
 func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
 	t.maybeReap(ctx)
-	q, args, limit, offset, err := buildSearch(t.db.Dialect(), o)
+	sq, err := parseSearch(t.db.Dialect(), o)
 	if err != nil {
 		var fe *FilterError
 		if !errors.As(err, &fe) && !errors.Is(err, ErrInvalid) {
@@ -353,23 +353,11 @@ func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
 		}
 		return nil, fmt.Errorf("search runs: %w", err)
 	}
-	rows, err := t.db.QueryContext(ctx, q, args...)
+	ids, err := sq.run(ctx, t.db)
 	if err != nil {
 		return nil, fmt.Errorf("search runs: %w", err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("search runs: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search runs: %w", err)
-	}
+	limit, offset := sq.limit, sq.offset
 	page := &Page{}
 	if len(ids) > limit {
 		ids = ids[:limit]
@@ -412,140 +400,6 @@ func DecodePageToken(tok string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w %q: pass the next_page_token of a previous page", ErrBadPageToken, tok)
-}
-
-// queryBuilder assembles the search query: joins first, then conditions,
-// each with their bound arguments in order.
-type queryBuilder struct {
-	joins     []string
-	joinArgs  []any
-	where     []string
-	whereArgs []any
-	aliases   map[Term]string
-}
-
-var entityTable = map[Entity]string{EntityMetric: "latest_metrics", EntityParam: "params", EntityTag: "tags"}
-
-// column returns the SQL column for a term, joining its table when needed.
-func (b *queryBuilder) column(t Term, inner bool) string {
-	if t.Entity == EntityAttribute {
-		return attributes[t.Key]
-	}
-	a, ok := b.aliases[t]
-	if !ok {
-		a = fmt.Sprintf("j%d", len(b.aliases))
-		b.aliases[t] = a
-		kind := "LEFT JOIN"
-		if inner {
-			kind = "JOIN"
-		}
-		b.joins = append(b.joins, fmt.Sprintf("%s %s %s ON %s.run_id = r.id AND %s.key = ?", kind, entityTable[t.Entity], a, a, a))
-		b.joinArgs = append(b.joinArgs, t.Key)
-	}
-	return a + ".value"
-}
-
-func buildSearch(d sqlstore.Dialect, o SearchOptions) (query string, args []any, limit, offset int, err error) {
-	limit = o.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	if limit > MaxLimit {
-		return "", nil, 0, 0, fmt.Errorf("limit %d: at most %d runs per page", limit, MaxLimit)
-	}
-	if o.PageToken != "" {
-		if offset, err = DecodePageToken(o.PageToken); err != nil {
-			return "", nil, 0, 0, err
-		}
-	}
-	f, err := ParseFilter(o.Filter)
-	if err != nil {
-		return "", nil, 0, 0, err
-	}
-	var orders []OrderBy
-	for _, s := range o.OrderBy {
-		parse := ParseOrderBy
-		if o.OrderASC {
-			parse = ParseOrderByASC
-		}
-		ob, err := parse(s)
-		if err != nil {
-			return "", nil, 0, 0, err
-		}
-		orders = append(orders, ob)
-	}
-	b := &queryBuilder{aliases: map[Term]string{}}
-	for _, c := range f {
-		col := b.column(c.Term, true)
-		vals := c.Values
-		if c.Term.Entity == EntityAttribute && numericAttribute(col) {
-			for i, v := range vals {
-				vals[i] = int64(v.(float64))
-			}
-		}
-		switch c.Op {
-		case "IN", "NOT IN":
-			ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
-			b.where = append(b.where, fmt.Sprintf("%s %s (%s)", col, c.Op, ph))
-			b.whereArgs = append(b.whereArgs, vals...)
-		case "ILIKE":
-			b.where = append(b.where, fmt.Sprintf("LOWER(%s) LIKE LOWER(?)", col))
-			b.whereArgs = append(b.whereArgs, vals[0])
-		default:
-			b.where = append(b.where, fmt.Sprintf("%s %s ?", col, c.Op))
-			b.whereArgs = append(b.whereArgs, vals[0])
-		}
-	}
-	if len(o.Experiments) == 1 {
-		// One experiment: an equality, so the (experiment, stage, start)
-		// index gives the default order without a sort.
-		b.where = append(b.where, "r.experiment_id = (SELECT id FROM experiments WHERE name = ?)")
-		b.whereArgs = append(b.whereArgs, o.Experiments[0])
-	} else if len(o.Experiments) > 1 {
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(o.Experiments)), ", ")
-		b.where = append(b.where, "r.experiment_id IN (SELECT id FROM experiments WHERE name IN ("+ph+"))")
-		for _, e := range o.Experiments {
-			b.whereArgs = append(b.whereArgs, e)
-		}
-	}
-	if len(o.ExperimentIDs) > 0 {
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(o.ExperimentIDs)), ", ")
-		b.where = append(b.where, "r.experiment_id IN ("+ph+")")
-		for _, e := range o.ExperimentIDs {
-			b.whereArgs = append(b.whereArgs, e)
-		}
-	}
-	switch o.View {
-	case ActiveOnly:
-		b.where = append(b.where, "r.lifecycle_stage = 'active'")
-	case DeletedOnly:
-		b.where = append(b.where, "r.lifecycle_stage = 'deleted'")
-	}
-	var order []string
-	for _, ob := range orders {
-		col := b.column(ob.Term, false)
-		dir := "ASC"
-		if ob.Desc {
-			dir = "DESC"
-		}
-		order = append(order, col+" "+dir+" NULLS LAST")
-	}
-	order = append(order, "r.start_ms DESC", "r.id DESC")
-	var sb strings.Builder
-	sb.WriteString("SELECT r.id FROM runs r")
-	for _, j := range b.joins {
-		sb.WriteString(" ")
-		sb.WriteString(j)
-	}
-	if len(b.where) > 0 {
-		sb.WriteString(" WHERE ")
-		sb.WriteString(strings.Join(b.where, " AND "))
-	}
-	sb.WriteString(" ORDER BY ")
-	sb.WriteString(strings.Join(order, ", "))
-	sb.WriteString(" LIMIT ? OFFSET ?")
-	args = append(append(append(args, b.joinArgs...), b.whereArgs...), limit+1, offset)
-	return sb.String(), args, limit, offset, nil
 }
 
 // load reads full run records for ids, in the order given.
