@@ -89,6 +89,7 @@ var layers = map[string]string{
 	"internal/mlflowapi": "4",
 	"internal/retention": "4",  // gc: composes track, registry and predlog
 	"internal/distrib":   "4c", // runs pipeline steps as activities
+	"internal/trainrun":  "4d", // a training command end to end: train, trainlog, monitor's reference, distrib's engine
 
 	"internal/web":       "5",
 	"internal/web/ui":    "5b", // the pages: mounted on web's server

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -12,14 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/automl"
-	"github.com/gyre-ml/gyre/internal/blob"
-	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/distrib"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/train"
-	"github.com/gyre-ml/gyre/internal/trainlog"
+	"github.com/gyre-ml/gyre/internal/trainrun"
 )
 
 func init() { register(newAutoMLCmd) }
@@ -98,166 +93,45 @@ reproducible mode: the same --seed and N give a bit-identical model.
 	return cmd
 }
 
-type automlResult struct {
-	trainResult
-	Trials    int    `json:"trials"`
-	Eval      string `json:"eval"`
-	Folds     int    `json:"folds,omitempty"`
-	Repeats   int    `json:"repeats,omitempty"`
-	Ensembled bool   `json:"ensembled"`
-	// Refitted is false when the budget ran out before the final refit on
-	// all training rows finished and the model trained during the search
-	// was kept.
-	Refitted bool `json:"refitted"`
-	// Temperature is the probability calibration of the final classifier
-	// (omitted when none was fitted).
-	Temperature *calibrationJSON `json:"calibration,omitempty"`
-	Members     []memberJSON     `json:"members"`
-	Leaderboard []automl.Trial   `json:"leaderboard"`
-	Seconds     float64          `json:"seconds"`
-}
-
-type calibrationJSON struct {
-	Temperature float64 `json:"temperature"`
-	// Log losses of the out-of-fold (or validation) probabilities.
-	LogLossBefore float64 `json:"log_loss_before"`
-	LogLossAfter  float64 `json:"log_loss_after"`
-}
-
-type memberJSON struct {
-	Learner string  `json:"learner"`
-	Weight  float64 `json:"weight"`
-	// Temperature is the member's own probability calibration (omitted:
-	// none).
-	Temperature float64           `json:"temperature,omitempty"`
-	Smoothing   float64           `json:"smoothing,omitempty"`
-	Config      map[string]string `json:"config"`
-}
-
 func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) error {
-	ctx := cmd.Context()
 	start := time.Now()
 	task, spaces, err := checkAutoMLFlags(cmd, &fl)
 	if err != nil {
 		return err
 	}
-	f, err := app.loadFrame(ctx, source)
+	c, err := app.trainCommon(source, fl.target, task, fl.valid, fl.test, fl.out, fl.register, fl.seed, fl.columns)
 	if err != nil {
 		return err
 	}
-	po, err := fl.columns.options()
-	if err != nil {
-		return err
+	c.OnProblem = func(p *train.Problem) error {
+		printProblemNotes(app, p)
+		if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
+			return usageErrorf("automl: --metric: %v", err)
+		}
+		return nil
 	}
-	p, err := train.NewProblemWith(f, fl.target, task, po)
-	if err != nil {
-		return problemError("automl", source, err)
-	}
-	printProblemNotes(app, p)
-	if _, err := train.ResolveMetric(p.Task, fl.metric); err != nil {
-		return usageErrorf("automl: --metric: %v", err)
-	}
-	opts := train.SearchOptions{Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed,
-		Eval: fl.eval, Search: fl.search, Spaces: spaces, NoEnsemble: fl.noEnsemble, NoCalibrate: fl.noCalibrate, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes}
-	valid, err := loadSplit(ctx, app, fl.valid)
-	if err != nil {
-		return err
-	}
-	test, err := loadSplit(ctx, app, fl.test)
-	if err != nil {
-		return err
-	}
-	opts.Valid = valid.f
-	params := map[string]string{"learner": "automl", "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed),
-		"budget": fl.budget.String(), "trials": fmt.Sprint(fl.trials), "metric": fl.metric, "learners": strings.Join(fl.learners, ","), "eval": fl.eval}
-	if fl.batch != 1 {
-		params["batch"] = fmt.Sprint(fl.batch)
-	}
-	problemParams(params, p, fl.columns)
-	rl, err := startRunLog(ctx, app, source, "automl", params, fl.register != "")
-	if err != nil {
-		return err
-	}
-	opts.Recorder = rl.recorder()
-	opts.Batch = fl.batch
-	var engine *distrib.Executor
+	o := trainrun.AutoMLOptions{Common: c, Budget: fl.budget, Start: start, HTML: fl.html,
+		Search: train.SearchOptions{Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed, Eval: fl.eval, Search: fl.search, Spaces: spaces,
+			NoEnsemble: fl.noEnsemble, NoCalibrate: fl.noCalibrate, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes, Batch: fl.batch}}
 	if fl.engine != "" {
-		var blobs blob.Store
-		if rl.st != nil && rl.st.Local != nil {
-			blobs = rl.st.Local.Blobs
+		eng, err := distrib.ParseEngine(fl.engine)
+		if err != nil {
+			return usageErrorf("automl: --engine: %v", err)
 		}
-		if engine, err = app.engineSearch(ctx, fl.engine, blobs, rl.log.RunID(), source, fl); err != nil {
-			rl.fail(ctx)
-			return err
+		_, artifacts := app.storeLocations()
+		if o.EngineArtifacts, err = distrib.Location(artifacts); err != nil {
+			return usageErrorf("automl: artifact store %s: %v", artifacts, err)
 		}
-		opts.Executor = engine
+		o.Engine = &eng
 	}
-	total := int64(fl.trials)
-	if fl.budget > 0 {
-		total = int64(fl.budget / time.Second)
-	}
-	bar := app.progress(total, "automl")
-	m, _ := train.ResolveMetric(p.Task, fl.metric)
-	opts.OnTrial = func(t, best automl.Trial) {
-		if fl.budget > 0 {
-			bar.Set(int(time.Since(start) / time.Second))
-		} else {
-			bar.Add(1)
-		}
-		bar.Describe(fmt.Sprintf("automl: trial %d, best %s %.4f (%s)", t.ID+1, m.Name, m.Loss(best.Loss), best.Learner))
-		engineProgress(engine, m.Name, m.Loss, t, best)
-	}
-	searchCtx, cancel, err := searchDeadline(ctx, start, fl.budget, p, &opts, valid, test)
+	r, err := trainrun.AutoML(cmd.Context(), o)
 	if err != nil {
-		rl.fail(ctx)
-		return err
+		return trainError(err)
 	}
-	b, res, err := train.Search(searchCtx, p, opts)
-	if engine != nil {
-		if ferr := engine.End(err); ferr != nil {
-			app.warnf("automl: end workflow %s: %v", engine.ID, ferr)
-		}
-	}
-	cancel()
-	bar.Done()
-	if err != nil {
-		rl.fail(ctx)
-		if errors.Is(err, automl.ErrNoTrial) {
-			return usageErrorf("automl: %v: raise --budget or use fewer rows", err)
-		}
-		if errors.Is(err, train.ErrNoSpace) {
-			return usageErrorf("automl: --learners: %v", err)
-		}
-		return failed(fmt.Errorf("automl: %w", err))
-	}
-	if err := scoreSplits(b, p.Input(), valid, test); err != nil {
-		rl.fail(ctx)
-		return err
-	}
-	attachReference(ctx, app, b, p)
-	out := fl.out
-	if out == "" {
-		out = trainlog.SafeName(fl.target) + "-automl.gyre"
-	}
-	r := automlResultOf(p, b, res, out)
-	if r.Comparison, err = train.CompareSearch(opts.Metric, p.Task, res); err != nil {
-		return failed(fmt.Errorf("automl: compare with the baselines: %w", err))
-	}
-	rl.linkSplits(ctx, valid, test)
-	if err := rl.finish(ctx, b, out, fl.register, &r.trainResult); err != nil {
-		return err
-	}
-	if fl.html != "" {
-		sr := searchReport{source: source, budget: fl.budget.String(), rows: p.Frame.NumRows(), testName: fl.test, test: test.f}
-		if err := writeSearchReport(fl.html, b, res, m.Name, m.HigherIsBetter, sr); err != nil {
-			return failed(err)
-		}
-	}
-	r.Seconds = time.Since(start).Seconds()
 	if app.JSON {
-		return app.printJSON(r)
+		return app.printJSON(r.AutoMLResult)
 	}
-	printAutoML(app, r, res, m, p.Frame.NumRows(), rl.log.Trials())
+	printAutoML(app, r.AutoMLResult, r.Search, r.Metric, r.Rows, r.Logged)
 	return nil
 }
 
@@ -318,45 +192,6 @@ func checkAutoMLFlags(cmd *cobra.Command, fl *automlFlags) (learn.Task, []automl
 		}
 	}
 	return task, spaces, nil
-}
-
-// searchDeadline returns the search's context: the budget covers the whole
-// command, so its deadline counts from the command's start (loading is
-// taken off the search), and the search keeps time for what follows it
-// (scoring the splits, saving, logging) through opts.PostCost.
-func searchDeadline(ctx context.Context, start time.Time, budget time.Duration, p *train.Problem, opts *train.SearchOptions, valid, test split) (context.Context, context.CancelFunc, error) {
-	if budget <= 0 {
-		return ctx, func() {}, nil
-	}
-	scored := p.Frame.NumRows()
-	for _, f := range []*frame.Frame{valid.f, test.f} {
-		if f != nil {
-			scored += f.NumRows()
-		}
-	}
-	opts.PostCost = train.SaveAndScoreCost(scored, max(2*time.Second, budget*8/100))
-	if left := budget - time.Since(start); left <= opts.PostCost(automl.Output{}) {
-		return nil, nil, usageErrorf("automl: reading the data took %v of the %v budget: raise --budget", time.Since(start).Round(time.Millisecond), budget)
-	}
-	searchCtx, cancel := context.WithDeadline(ctx, start.Add(budget))
-	return searchCtx, cancel, nil
-}
-
-// automlResultOf is the --json output of a finished search.
-func automlResultOf(p *train.Problem, b *bundle.Bundle, res *automl.Result, out string) automlResult {
-	r := automlResult{trainResult: trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(),
-		Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings, Learner: res.Best.Learner, Params: res.Best.Config, FitSeconds: res.Elapsed.Seconds(), Metrics: b.Manifest.Metrics},
-		Trials: len(res.Trials), Eval: res.Eval, Folds: res.Folds, Repeats: res.Repeats, Ensembled: res.Ensembled, Refitted: res.Refitted, Leaderboard: res.Leaderboard()}
-	if r.Ensembled {
-		r.Learner = "ensemble"
-	}
-	if res.Temperature != 0 {
-		r.Temperature = &calibrationJSON{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
-	}
-	for _, mem := range res.Members {
-		r.Members = append(r.Members, memberJSON{Learner: mem.Learner, Weight: mem.Weight, Temperature: mem.Temperature, Smoothing: mem.Smoothing, Config: mem.Config})
-	}
-	return r
 }
 
 // printAutoML prints a finished search for people.

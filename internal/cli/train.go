@@ -9,17 +9,16 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/feature"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all" // the built-in learners
 	"github.com/gyre-ml/gyre/internal/train"
 	"github.com/gyre-ml/gyre/internal/trainlog"
+	"github.com/gyre-ml/gyre/internal/trainrun"
 )
 
 func init() { register(newTrainCmd) }
@@ -59,16 +58,6 @@ func (c problemFlags) options() (train.ProblemOptions, error) {
 		o.Recipe = &r
 	}
 	return o, nil
-}
-
-// problemParams are the run parameters recording the columns left out.
-func problemParams(params map[string]string, p *train.Problem, fl problemFlags) {
-	if fl.recipe != "" {
-		params["recipe"] = fl.recipe
-	}
-	if len(p.Ignored) > 0 {
-		params["excluded_columns"] = strings.Join(p.Ignored, ",")
-	}
 }
 
 // printProblemNotes prints the columns left out (and why) and the
@@ -122,33 +111,14 @@ See 'gyre learners' for learners and their hyperparameters.`,
 	return cmd
 }
 
-// trainResult is the --json output of train and automl.
-type trainResult struct {
-	Model      string                        `json:"model"`
-	Registered string                        `json:"registered,omitempty"`
-	RunID      string                        `json:"run_id,omitempty"`
-	Task       string                        `json:"task"`
-	Target     string                        `json:"target"`
-	Classes    []string                      `json:"classes,omitempty"`
-	Rows       int                           `json:"rows"`
-	Dropped    int                           `json:"dropped_rows,omitempty"`
-	Ignored    []string                      `json:"ignored_columns,omitempty"`
-	Excluded   []train.Exclusion             `json:"excluded_columns,omitempty"`
-	Warnings   []string                      `json:"warnings,omitempty"`
-	Learner    string                        `json:"learner"`
-	Params     map[string]string             `json:"params,omitempty"`
-	FitSeconds float64                       `json:"fit_seconds"`
-	Metrics    map[string]map[string]float64 `json:"metrics"`
-	// Comparison is the model next to the dummy and the simple model on
-	// one evaluation split.
-	Comparison *train.Comparison `json:"comparison,omitempty"`
-	// CV are every metric of the learner's cross-validated (or validation)
-	// predictions (train only).
-	CV train.Scores `json:"cv,omitempty"`
-}
+// trainResult and automlResult are the --json outputs of train and
+// automl.
+type (
+	trainResult  = trainrun.Result
+	automlResult = trainrun.AutoMLResult
+)
 
 func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error {
-	ctx := cmd.Context()
 	spec, err := learn.Lookup(fl.learner)
 	if err != nil {
 		return usageErrorf("train: %v", err)
@@ -178,96 +148,13 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		return usageErrorf("train: --cv %d: want 2 folds or more", fl.cv)
 	}
 	lowerGCHeadroom()
-	f, err := app.loadFrame(ctx, source)
+	c, err := app.trainCommon(source, fl.target, task, fl.valid, fl.test, fl.out, fl.register, fl.seed, fl.columns)
 	if err != nil {
 		return err
 	}
-	po, err := fl.columns.options()
+	res, err := trainrun.Train(cmd.Context(), trainrun.TrainOptions{Common: c, Learner: fl.learner, Params: set, CV: fl.cv})
 	if err != nil {
-		return err
-	}
-	var p *train.Problem
-	if clustering {
-		p, err = train.NewClustering(f, po)
-	} else {
-		p, err = train.NewProblemWith(f, fl.target, task, po)
-	}
-	if err != nil {
-		return problemError("train", source, err)
-	}
-	printProblemNotes(app, p)
-	valid, err := loadSplit(ctx, app, fl.valid)
-	if err != nil {
-		return err
-	}
-	test, err := loadSplit(ctx, app, fl.test)
-	if err != nil {
-		return err
-	}
-	params := map[string]string{"learner": fl.learner, "target": fl.target, "task": p.Task.String(), "seed": fmt.Sprint(fl.seed)}
-	for k, v := range set {
-		params[k] = v
-	}
-	problemParams(params, p, fl.columns)
-	// Versioning hashes, copies and syncs the source file: I/O the fit need
-	// not wait for, so the run log starts beside it (first, with
-	// --register, whose store must work before any training is done).
-	rlDone := startRunLogAsync(ctx, app, source, "train", params, fl.register != "")
-	if fl.register != "" {
-		rl, err := rlDone()
-		if err != nil {
-			return err
-		}
-		rlDone = func() (*runLog, error) { return rl, nil }
-	}
-	bar := app.progress(-1, "training "+fl.learner)
-	start := time.Now()
-	b, err := train.Fit(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed})
-	bar.Done()
-	fit := time.Since(start)
-	rl, rlErr := rlDone()
-	if rlErr != nil {
-		return rlErr
-	}
-	if err != nil {
-		rl.fail(ctx)
-		return fmt.Errorf("train: %w", err)
-	}
-	var cmp *train.Comparison
-	var cvScores train.Scores
-	if clustering {
-		s, err := train.ClusterScores(b, p.Input())
-		if err != nil {
-			rl.fail(ctx)
-			return failed(fmt.Errorf("train: %w", err))
-		}
-		b.Manifest.Metrics = map[string]map[string]float64{"train": s}
-	} else {
-		bar = app.progress(-1, "scoring "+fl.learner+" against the baselines")
-		cmp, cvScores, err = train.CrossValidate(ctx, p, train.Options{Learner: fl.learner, Params: set, Seed: fl.seed}, train.CVOptions{Folds: fl.cv, Valid: valid.f})
-		bar.Done()
-		if err != nil {
-			rl.fail(ctx)
-			return fmt.Errorf("train: compare with the baselines: %w", err)
-		}
-		if err := scoreSplits(b, p.Input(), valid, test); err != nil {
-			rl.fail(ctx)
-			return err
-		}
-	}
-	attachReference(ctx, app, b, p)
-	out := fl.out
-	if out == "" {
-		out = fmt.Sprintf("%s-%s.gyre", trainlog.SafeName(fl.target), fl.learner)
-		if clustering {
-			out = fl.learner + ".gyre"
-		}
-	}
-	res := trainResult{Model: out, Task: p.Task.String(), Target: p.Target, Classes: p.Classes, Rows: p.Frame.NumRows(), Dropped: p.Dropped, Ignored: p.Ignored, Excluded: p.Excluded, Warnings: p.Warnings,
-		Learner: fl.learner, Params: b.Members[0].Info.Params, FitSeconds: seconds(fit), Metrics: b.Manifest.Metrics, Comparison: cmp, CV: cvScores}
-	rl.linkSplits(ctx, valid, test)
-	if err := rl.finish(ctx, b, out, fl.register, &res); err != nil {
-		return err
+		return trainError(err)
 	}
 	if app.JSON {
 		return app.printJSON(res)
@@ -280,9 +167,9 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if res.Dropped > 0 {
 		fmt.Fprintf(app.Stdout, "dropped %d rows with a missing target\n", res.Dropped)
 	}
-	printMetrics(app, b.Manifest.Metrics)
-	printComparison(app, cmp)
-	fmt.Fprintf(app.Stdout, "model: %s\n", out)
+	printMetrics(app, res.Metrics)
+	printComparison(app, res.Comparison)
+	fmt.Fprintf(app.Stdout, "model: %s\n", res.Model)
 	if res.RunID != "" {
 		fmt.Fprintf(app.Stdout, "run: %s\n", res.RunID)
 	}
@@ -290,6 +177,55 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 		fmt.Fprintf(app.Stdout, "registered: %s\n", res.Registered)
 	}
 	return nil
+}
+
+// trainCommon are the options train and automl give trainrun: the data,
+// problem and outputs from their flags, and the command line's loader,
+// backend, progress bars and notes.
+func (a *App) trainCommon(source, target string, task learn.Task, valid, test, out, register string, seed uint64, cols problemFlags) (trainrun.Common, error) {
+	po, err := cols.options()
+	if err != nil {
+		return trainrun.Common{}, err
+	}
+	return trainrun.Common{Source: source, Valid: valid, Test: test, Target: target, Task: task, Problem: po, RecipePath: cols.recipe,
+		Seed: seed, Out: out, Register: register, Load: a.loadFrame, Open: a.trainBackend, GyreVersion: Version,
+		OnProblem: func(p *train.Problem) error { printProblemNotes(a, p); return nil },
+		Progress:  func(total int64, label string) trainrun.Bar { return a.progress(total, label) },
+		Warnf:     a.warnf, Infof: a.infof}, nil
+}
+
+// trainBackend opens the backend a training run is logged to.
+func (a *App) trainBackend(ctx context.Context) (*trainrun.Backend, error) {
+	st, err := a.openBackend(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &trainrun.Backend{Stores: &trainlog.Stores{StartRun: st.StartRun, Datasets: st.Data, Models: st.Models}, Close: st.Close}
+	if st.Local != nil {
+		b.Blobs = st.Local.Blobs
+	}
+	return b, nil
+}
+
+// trainError words trainrun's errors for the command line.
+func trainError(err error) error {
+	var pe *trainrun.ProblemError
+	var be *trainrun.BudgetSpentError
+	var se *trainrun.SearchError
+	var ste *trainrun.StoreError
+	switch {
+	case errors.As(err, &pe) && errors.Is(err, train.ErrNotBinary):
+		return usageErrorf("%v: use --task multiclass", err)
+	case errors.As(err, &be):
+		return usageErrorf("automl: %v: raise --budget", err)
+	case errors.As(err, &se) && errors.Is(err, automl.ErrNoTrial):
+		return usageErrorf("automl: %v: raise --budget or use fewer rows", se.Err)
+	case errors.As(err, &se) && errors.Is(err, train.ErrNoSpace):
+		return usageErrorf("automl: --learners: %v", se.Err)
+	case errors.As(err, &ste):
+		return storeError(ste.Err)
+	}
+	return err
 }
 
 // trainGCPercent is the garbage collector's heap growth allowance while
@@ -305,53 +241,6 @@ func lowerGCHeadroom() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(trainGCPercent)
 	}
-}
-
-// split is a data set scored after training: its source and frame (nil:
-// not given).
-type split struct {
-	src string
-	f   *frame.Frame
-}
-
-// loadSplit loads src ("" gives an empty split).
-func loadSplit(ctx context.Context, app *App, src string) (split, error) {
-	if src == "" {
-		return split{}, nil
-	}
-	f, err := app.loadFrame(ctx, src)
-	return split{src, f}, err
-}
-
-// scoreSplits fills the bundle's train/valid/test metrics.
-func scoreSplits(b *bundle.Bundle, trainFrame *frame.Frame, valid, test split) error {
-	if b.Manifest.Metrics == nil {
-		b.Manifest.Metrics = map[string]map[string]float64{}
-	}
-	s, _, _, err := train.Score(b, trainFrame)
-	if err != nil {
-		return failed(fmt.Errorf("score training data: %w", err))
-	}
-	b.Manifest.Metrics["train"] = s
-	for _, split := range []struct {
-		name string
-		split
-	}{{"valid", valid}, {"test", test}} {
-		if split.f == nil {
-			continue
-		}
-		s, _, _, err := train.Score(b, split.f)
-		if err != nil {
-			return fmt.Errorf("score %s data %s: %w", split.name, split.src, err)
-		}
-		if old := b.Manifest.Metrics[split.name]; old != nil && split.name == "valid" {
-			for k, v := range old {
-				s["search_"+k] = v
-			}
-		}
-		b.Manifest.Metrics[split.name] = s
-	}
-	return nil
 }
 
 // printMetrics prints a metric × split table.

@@ -8,8 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/automl"
-	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/distrib"
 	"github.com/gyre-ml/gyre/internal/pipeline"
 )
@@ -99,35 +97,6 @@ func (a *App) infof(format string, args ...any) {
 // defaultEngineBatch is the batch of trials proposed at once on an engine
 // when --batch is not given.
 const defaultEngineBatch = 8
-
-// engineSearch connects an AutoML search to --engine: it returns the
-// executor for the search's options, which the caller ends once the
-// search returns.
-func (a *App) engineSearch(ctx context.Context, engine string, blobs blob.Store, runID, source string, o automlFlags) (*distrib.Executor, error) {
-	eng, err := distrib.ParseEngine(engine)
-	if err != nil {
-		return nil, usageErrorf("automl: --engine: %v", err)
-	}
-	_, artifacts := a.storeLocations()
-	loc, err := distrib.Location(artifacts)
-	if err != nil {
-		return nil, usageErrorf("automl: artifact store %s: %v", artifacts, err)
-	}
-	x, err := distrib.StartSearch(ctx, eng, distrib.SearchOptions{Artifacts: loc, Blobs: blobs, RunID: runID,
-		Source: source, Trials: o.trials, Budget: o.budget, Seed: o.seed, Warnf: a.warnf})
-	if err != nil {
-		return nil, failed(fmt.Errorf("automl: %w", err))
-	}
-	a.infof("automl: trials run on %s as workflow %s (batches of %d)", eng.String(), x.ID, o.batch)
-	return x, nil
-}
-
-// engineProgress reports a trial to the search's workflow.
-func engineProgress(x *distrib.Executor, metric string, loss func(float64) float64, t, best automl.Trial) {
-	if x != nil {
-		x.SetProgress(distrib.Progress{Trials: t.ID + 1, Best: loss(best.Loss), Metric: metric, Learner: best.Learner})
-	}
-}
 
 // pipelineEngine parses --engine and makes the workflow input naming the
 // project and this process's stores.

@@ -2,9 +2,7 @@ package monitor
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"os"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -72,20 +70,4 @@ func (r *Report) AlertKinds() []string {
 
 // WriteHTML writes the report's HTML page to path (through a temporary
 // file renamed into place).
-func (r *Report) WriteHTML(path string) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := r.Page().Render(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	return os.Rename(tmp, path)
-}
+func (r *Report) WriteHTML(path string) error { return r.Page().WriteFile(path) }

@@ -1,0 +1,103 @@
+package trainrun
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainlog"
+)
+
+// TrainOptions configure Train.
+type TrainOptions struct {
+	Common
+	// Learner names the learner; Params are its hyperparameters.
+	Learner string
+	Params  map[string]string
+	// CV is the number of cross-validation folds the model is compared
+	// with the baselines on (0: by the data's size; see train.CVOptions).
+	CV int
+}
+
+// Train fits one learner (a clustering learner without a target) and
+// writes, logs and optionally registers its bundle. The run log starts
+// beside the fit: versioning hashes, copies and syncs the source file, I/O
+// the fit need not wait for (with Register it must work first, before any
+// training is done).
+func Train(ctx context.Context, o TrainOptions) (*Result, error) {
+	o.defaults()
+	spec, err := learn.Lookup(o.Learner)
+	if err != nil {
+		return nil, err
+	}
+	clustering := slices.Equal(spec.Tasks, []learn.Task{learn.Clustering})
+	d, err := prepare(ctx, &o.Common, "train", clustering)
+	if err != nil {
+		return nil, err
+	}
+	p := d.p
+	rlDone := startRunLogAsync(ctx, &o.Common, "train", o.params(o.Learner, p, o.Params))
+	if o.Register != "" {
+		rl, err := rlDone()
+		if err != nil {
+			return nil, err
+		}
+		rlDone = func() (*runLog, error) { return rl, nil }
+	}
+	bar := o.Progress(-1, "training "+o.Learner)
+	start := time.Now()
+	fo := train.Options{Learner: o.Learner, Params: o.Params, Seed: o.Seed}
+	b, err := train.Fit(ctx, p, fo)
+	bar.Done()
+	fit := time.Since(start)
+	rl, rlErr := rlDone()
+	if rlErr != nil {
+		return nil, rlErr
+	}
+	if err != nil {
+		rl.fail(ctx)
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	var cmp *train.Comparison
+	var cvScores train.Scores
+	if clustering {
+		s, err := train.ClusterScores(b, p.Input())
+		if err != nil {
+			rl.fail(ctx)
+			return nil, failed(fmt.Errorf("train: %w", err))
+		}
+		b.Manifest.Metrics = map[string]map[string]float64{"train": s}
+	} else {
+		bar = o.Progress(-1, "scoring "+o.Learner+" against the baselines")
+		cmp, cvScores, err = train.CrossValidate(ctx, p, fo, train.CVOptions{Folds: o.CV, Valid: d.valid.f})
+		bar.Done()
+		if err != nil {
+			rl.fail(ctx)
+			return nil, fmt.Errorf("train: compare with the baselines: %w", err)
+		}
+		if err := scoreSplits(b, p.Input(), d.valid, d.test); err != nil {
+			rl.fail(ctx)
+			return nil, err
+		}
+	}
+	attachReference(ctx, &o.Common, b, p)
+	out := o.Out
+	if out == "" {
+		out = fmt.Sprintf("%s-%s.gyre", trainlog.SafeName(o.Target), o.Learner)
+		if clustering {
+			out = o.Learner + ".gyre"
+		}
+	}
+	res := resultOf(p, out)
+	res.Learner, res.Params, res.FitSeconds, res.Metrics, res.Comparison, res.CV = o.Learner, b.Members[0].Info.Params, seconds(fit), b.Manifest.Metrics, cmp, cvScores
+	if err := rl.finish(ctx, b, out, d.valid, d.test, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// seconds is d in seconds, to the millisecond.
+func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
