@@ -192,6 +192,48 @@ func (t *Tracker) MetricHistory(ctx context.Context, runID, key string) ([]Metri
 	return out, rows.Err()
 }
 
+// MetricSeries is one metric's history in columns: the points in step
+// order, a NaN value as null.
+type MetricSeries struct {
+	Key    string     `json:"key"`
+	Steps  []int64    `json:"steps"`
+	Values []*float64 `json:"values"`
+	// TimesMS holds each point's time in unix milliseconds.
+	TimesMS []int64 `json:"times_ms"`
+}
+
+// MetricHistories returns the history of every metric of a run, keys
+// sorted, in one query: what a chart of all of a run's metrics needs.
+func (t *Tracker) MetricHistories(ctx context.Context, runID string) ([]MetricSeries, error) {
+	rows, err := t.db.QueryContext(ctx, "SELECT key, step, ts_ms, value FROM metric_history WHERE run_id = ? ORDER BY key, step, ts_ms", runID)
+	if err != nil {
+		return nil, fmt.Errorf("metric histories of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	out := []MetricSeries{}
+	for rows.Next() {
+		var key string
+		var step, ts int64
+		var v sql.NullFloat64
+		if err := rows.Scan(&key, &step, &ts, &v); err != nil {
+			return nil, fmt.Errorf("metric histories of run %s: %w", runID, err)
+		}
+		if len(out) == 0 || out[len(out)-1].Key != key {
+			out = append(out, MetricSeries{Key: key})
+		}
+		s := &out[len(out)-1]
+		var val *float64
+		if v.Valid && !math.IsInf(v.Float64, 0) {
+			val = &v.Float64
+		}
+		s.Steps, s.Values, s.TimesMS = append(s.Steps, step), append(s.Values, val), append(s.TimesMS, ts)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("metric histories of run %s: %w", runID, err)
+	}
+	return out, nil
+}
+
 func nanIfNull(v sql.NullFloat64) float64 {
 	if !v.Valid {
 		return math.NaN()

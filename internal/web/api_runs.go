@@ -89,6 +89,8 @@ func (s *Server) runRoutes() []Route {
 			Handler: done(s.deleteRun)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/metrics", Role: access.Editor, Summary: "Log metric points (at most 1,000 a request).",
 			Body: LogMetricsRequest{}, Handler: done(s.logMetrics)},
+		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/metrics", Role: access.Viewer, Summary: "Every metric's full history, in columns (steps, values, times_ms), keys sorted.",
+			Response: List[track.MetricSeries]{}, Handler: listed(s.metricHistories)},
 		{Method: "GET", Pattern: "/api/v1/runs/{run_id}/metrics/{key}", Role: access.Viewer, Summary: "A metric's full history.",
 			Response: List[track.Metric]{}, Handler: listed(s.metricHistory)},
 		{Method: "POST", Pattern: "/api/v1/runs/{run_id}/params", Role: access.Editor, Summary: "Log parameters (write-once; at most 100 a request).",
@@ -315,6 +317,14 @@ func (s *Server) metricHistory(r *http.Request) ([]track.Metric, error) {
 		return nil, err
 	}
 	return s.o.Tracker.MetricHistory(r.Context(), run.ID, key)
+}
+
+func (s *Server) metricHistories(r *http.Request) ([]track.MetricSeries, error) {
+	run, err := s.runFor(r.Context(), access.Viewer, r.PathValue("run_id"))
+	if err != nil {
+		return nil, err
+	}
+	return s.o.Tracker.MetricHistories(r.Context(), run.ID)
 }
 
 func (s *Server) logParams(r *http.Request) error {

@@ -106,6 +106,12 @@ function lineOption(title, series, xName) {
     series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: s.data.length < 40, data: s.data, sampling: 'lttb' })),
   };
 }
+// drawnMark records when a page finished drawing (after the next frame
+// is painted) as the performance mark gyre:drawn, for benchmarks.
+function drawnMark() { requestAnimationFrame(() => setTimeout(() => performance.mark('gyre:drawn'), 0)); }
+// seriesPoints turns a metric's columns into [step, value] points, leaving
+// out NaN (null) values.
+function seriesPoints(h) { const pts = []; h.steps.forEach((st, i) => { if (h.values[i] !== null) pts.push([st, h.values[i]]); }); return pts; }
 function params(q) { return new URLSearchParams(q === undefined ? location.search : q); }
 function setQuery(p) { const s = p.toString(); history.replaceState(null, '', location.pathname + (s ? '?' + s : '')); }
 
@@ -332,9 +338,9 @@ pages.run = async function () {
   const report = arts.find((a) => /report.*\.html$|\.html$/i.test(a.name));
   if (report) view(report.name);
   // Metric histories: one chart per metric logged at more than one step.
+  const hists = new Map(((await api('/runs/' + run.run_id + '/metrics')).items || []).map((h) => [h.key, seriesPoints(h)]));
   for (const k of metricKeys.slice(0, 24)) {
-    const hist = await api('/runs/' + run.run_id + '/metrics/' + encodeURIComponent(k));
-    const pts = (hist.items || []).filter((m) => m.value !== null).map((m) => [m.step, m.value]);
+    const pts = hists.get(k) || [];
     if (pts.length < 2) continue;
     const box = chartBox('metric ' + k + ' over steps');
     chartsNode.append(box);
@@ -378,6 +384,8 @@ pages.compare = async function () {
   const node = $('compare');
   const ids = (params().get('runs') || '').split(',').filter(Boolean);
   if (ids.length < 2) { fill(node, el('p', { class: 'muted', text: 'Select two or more runs in a runs table to compare them.' })); return; }
+  // The curves' histories load while the tables and plots draw.
+  const histsP = Promise.all(ids.map((id) => api('/runs/' + encodeURIComponent(id) + '/metrics').then((h) => new Map((h.items || []).map((m) => [m.key, seriesPoints(m)])))));
   const runs = await Promise.all(ids.map((id) => api('/runs/' + encodeURIComponent(id))));
   const label = (r) => r.name || r.run_id.slice(0, 8);
   const pkeys = [...new Set(runs.flatMap((r) => Object.keys(r.params || {})))].sort();
@@ -440,11 +448,10 @@ pages.compare = async function () {
   sy.addEventListener('change', () => { keep(); drawSC(); });
   if (mkeys.length) { drawPC(); if (pkeys.length) drawSC(); }
   // Curves: every metric any run logged at more than one step, overlaid.
-  const hists = await Promise.all(runs.map((r) => Promise.all(Object.keys(r.metrics || {}).sort().map((k) =>
-    api('/runs/' + r.run_id + '/metrics/' + encodeURIComponent(k)).then((h) => [k, (h.items || []).filter((m) => m.value !== null).map((m) => [m.step, m.value])])))));
+  const hists = await histsP;
   let drawn = 0;
   for (const k of mkeys) {
-    const series = runs.map((r, i) => ({ name: label(r), data: (hists[i].find((h) => h[0] === k) || [k, []])[1] })).filter((s) => s.data.length);
+    const series = runs.map((r, i) => ({ name: label(r), data: hists[i].get(k) || [] })).filter((s) => s.data.length);
     if (!series.some((s) => s.data.length > 1)) continue;
     const box = chartBox('curves of ' + k + ' for the compared runs');
     box.dataset.metric = k;
@@ -453,6 +460,7 @@ pages.compare = async function () {
     drawn++;
   }
   if (!drawn) curves.append(el('p', { class: 'muted', text: 'No metric was logged at more than one step.' }));
+  drawnMark();
 };
 
 // ---- models ----
