@@ -68,7 +68,8 @@ type Result struct {
 // features, before names and classes are settled.
 type parsed struct {
 	spec      gbdt.ModelSpec
-	names     []string // feature names stored in the model
+	names     []string   // feature names stored in the model
+	levels    [][]string // per feature: the categories of a categorical one (codes in the graph), else nil
 	classes   int      // number of classes (0: regression)
 	labels    []string // class labels stored in the model, if any
 	objective string
@@ -206,6 +207,13 @@ func (p *parsed) bundle(name, format string, o Options) (*bundle.Bundle, error) 
 	schema := frame.Schema{}
 	enc := &feature.Encoder{}
 	for j, n := range names {
+		if j < len(p.levels) && p.levels[j] != nil {
+			lv := p.levels[j]
+			spec.Features[j] = learn.Feature{Name: n, Categorical: true, Levels: lv}
+			schema.Fields = append(schema.Fields, frame.Field{Name: n, Kind: frame.KindCategorical, Role: frame.RoleFeature})
+			enc.Fields = append(enc.Fields, feature.EncodedField{Name: n, Kind: frame.KindCategorical, Levels: lv})
+			continue
+		}
 		spec.Features[j] = learn.Feature{Name: n}
 		schema.Fields = append(schema.Fields, frame.Field{Name: n, Kind: frame.KindFloat, Role: frame.RoleFeature})
 		enc.Fields = append(enc.Fields, feature.EncodedField{Name: n, Kind: frame.KindFloat})

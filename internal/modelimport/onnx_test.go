@@ -140,8 +140,7 @@ func TestONNXGraphShapes(t *testing.T) {
 }
 
 // numericToy is learntest's toy set with its category codes read as
-// numbers (Gyre exports categorical splits as BRANCH_EQ chains, which
-// import refuses).
+// numbers (categorical features are covered by onnxcat_test.go).
 func numericToy(task learn.Task, n int, seed uint64) *learn.Dataset {
 	d := learntest.Toy(task, n, seed)
 	for j := range d.Features {

@@ -54,19 +54,15 @@ func parseONNX(data []byte) (*parsed, error) {
 	}
 	p := &parsed{objective: ens.node.GetOpType(), source: mp.GetProducerName() + " " + mp.GetProducerVersion()}
 	var meta []struct {
-		Name        string `json:"name"`
-		Categorical bool   `json:"categorical"`
+		Name        string   `json:"name"`
+		Categorical bool     `json:"categorical"`
+		Levels      []string `json:"levels"`
 	}
 	for _, kv := range mp.GetMetadataProps() {
 		if kv.GetKey() == "gyre.features" {
 			if err := json.Unmarshal([]byte(kv.GetValue()), &meta); err != nil {
 				return nil, fmt.Errorf("metadata gyre.features: %w", err)
 			}
-		}
-	}
-	for _, m := range meta {
-		if m.Categorical {
-			return nil, fmt.Errorf("feature %q is categorical (Gyre exports its splits as BRANCH_EQ chains on category codes): %w: only numeric features import", m.Name, ErrUnsupported)
 		}
 	}
 	a := map[string]*onnxpb.AttributeProto{}
@@ -89,6 +85,16 @@ func parseONNX(data []byte) (*parsed, error) {
 		}
 		for _, m := range meta {
 			p.names = append(p.names, m.Name)
+			var levels []string
+			if m.Categorical {
+				// Gyre's own export: the graph sees category codes; the
+				// bundle takes the categories and codes them as Gyre did.
+				if len(m.Levels) == 0 {
+					return nil, fmt.Errorf("metadata gyre.features: categorical feature %q has no levels", m.Name)
+				}
+				levels = m.Levels
+			}
+			p.levels = append(p.levels, levels)
 		}
 	} else {
 		for j := range width {
@@ -285,26 +291,23 @@ func onnxTrees(a map[string]*onnxpb.AttributeProto, ens *onnxEnsemble) ([]*onnxT
 			return nil, 0, fmt.Errorf("tree %d's nodes are not contiguous", tid)
 		}
 		seen[tid] = true
-		t := &onnxTree{}
-		ref := map[int]int{} // node position → tree node index or ^leaf
+		// The tree's nodes by position, children by position.
+		pos := map[int]int{} // attribute index → position in nodes
+		var nodes []onnxNode
 		var members []int
 		for i := range m {
-			if treeIDs[i] != tid {
-				continue
-			}
-			members = append(members, i)
-			if string(modes[i]) == "LEAF" {
-				ref[i] = ^len(t.leaves)
-				t.leaves = append(t.leaves, weights[i])
-			} else {
-				ref[i] = len(t.nodes)
-				t.nodes = append(t.nodes, gbdt.TreeNode{})
+			if treeIDs[i] == tid {
+				pos[i] = len(nodes)
+				members = append(members, i)
+				nodes = append(nodes, onnxNode{id: nodeIDs[i]})
 			}
 		}
-		child := make(map[int]bool)
-		for _, i := range members {
-			mode := string(modes[i])
-			if mode == "LEAF" {
+		child := make([]bool, len(nodes))
+		for k, i := range members {
+			n := &nodes[k]
+			n.mode = string(modes[i])
+			if n.mode == "LEAF" {
+				n.leaf, n.weights = true, weights[i]
 				continue
 			}
 			ti, ok1 := index[key{tid, tIDs[i]}]
@@ -312,57 +315,48 @@ func onnxTrees(a map[string]*onnxpb.AttributeProto, ens *onnxEnsemble) ([]*onnxT
 			if !ok1 || !ok2 {
 				return nil, 0, fmt.Errorf("tree %d node %d: child %d or %d is not defined", tid, nodeIDs[i], tIDs[i], fIDs[i])
 			}
-			child[ti], child[fi] = true, true
 			if feats[i] < 0 || feats[i] > 1<<24 {
 				return nil, 0, fmt.Errorf("tree %d node %d: feature id %d", tid, nodeIDs[i], feats[i])
 			}
-			width = max(width, int(feats[i])+1)
-			nd, err := onnxSplit(mode, vals[i], ens.float32, len(miss) > 0 && miss[i] != 0)
-			if err != nil {
-				return nil, 0, fmt.Errorf("tree %d node %d: %w", tid, nodeIDs[i], err)
+			switch n.mode {
+			case "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ":
+			default:
+				return nil, 0, fmt.Errorf("tree %d node %d: unknown node mode %q", tid, nodeIDs[i], n.mode)
 			}
-			nd.Feature = int(feats[i])
-			if nd.Left == -1<<62 { // swapped: the false branch goes left
-				nd.Left, nd.Right = ref[fi], ref[ti]
-			} else {
-				nd.Left, nd.Right = ref[ti], ref[fi]
+			if math.IsNaN(vals[i]) && n.mode != "BRANCH_EQ" && n.mode != "BRANCH_NEQ" {
+				return nil, 0, fmt.Errorf("tree %d node %d: threshold is NaN", tid, nodeIDs[i])
 			}
-			t.nodes[ref[i]] = nd
+			n.feature, n.value = int(feats[i]), vals[i]
+			n.yes, n.no = pos[ti], pos[fi]
+			n.tracksTrue = len(miss) > 0 && miss[i] != 0
+			child[n.yes], child[n.no] = true, true
+			width = max(width, n.feature+1)
 		}
-		// The root is the one node no other points to; FromTrees wants it first.
+		// The root is the one node no other points to.
 		root := -1
-		for _, i := range members {
-			if !child[i] {
+		for k := range nodes {
+			if !child[k] {
 				if root >= 0 {
-					return nil, 0, fmt.Errorf("tree %d has several roots (nodes %d and %d)", tid, nodeIDs[root], nodeIDs[i])
+					return nil, 0, fmt.Errorf("tree %d has several roots (nodes %d and %d)", tid, nodes[root].id, nodes[k].id)
 				}
-				root = i
+				root = k
 			}
 		}
 		if root < 0 {
 			return nil, 0, fmt.Errorf("tree %d has no root (a cycle)", tid)
 		}
-		if r := ref[root]; r > 0 {
-			t.swapFirst(r)
+		e := &emitter{nodes: nodes, f32: ens.float32, tree: &onnxTree{}, tid: tid, seen: make([]bool, len(nodes))}
+		if _, err := e.emit(root, 0); err != nil {
+			return nil, 0, err
 		}
-		trees = append(trees, t)
-	}
-	return trees, width, nil
-}
-
-// swapFirst exchanges internal nodes 0 and r (and the references to them).
-func (t *onnxTree) swapFirst(r int) {
-	t.nodes[0], t.nodes[r] = t.nodes[r], t.nodes[0]
-	for i := range t.nodes {
-		for _, c := range []*int{&t.nodes[i].Left, &t.nodes[i].Right} {
-			switch *c {
-			case 0:
-				*c = r
-			case r:
-				*c = 0
+		for k, ok := range e.seen {
+			if !ok {
+				return nil, 0, fmt.Errorf("tree %d node %d is not reached from the root (a cycle)", tid, nodes[k].id)
 			}
 		}
+		trees = append(trees, e.tree)
 	}
+	return trees, width, nil
 }
 
 // onnxSplit converts a node mode and value to Gyre's x ≤ t, marking with
@@ -385,8 +379,6 @@ func onnxSplit(mode string, v float64, f32, tracksTrue bool) (gbdt.TreeNode, err
 			t = ltF32(float32(v))
 		}
 		swap = mode == "BRANCH_GTE"
-	case "BRANCH_EQ", "BRANCH_NEQ":
-		return gbdt.TreeNode{}, fmt.Errorf("mode %s (a categorical split): %w: encode the feature as numbers and retrain", mode, ErrUnsupported)
 	default:
 		return gbdt.TreeNode{}, fmt.Errorf("unknown node mode %q", mode)
 	}

@@ -28,7 +28,7 @@ async function run(model, rows, double) {
   const flat = rows.flat();
   const x = new ort.Tensor(double ? 'float64' : 'float32', double ? Float64Array.from(flat) : Float32Array.from(flat), [rows.length, p]);
   const sess = await ort.InferenceSession.create(path.join(here, model), { intraOpNumThreads: 1 });
-  const res = await sess.run({ X: x });
+  const res = await sess.run({ [sess.inputNames[0]]: x });
   const out = res[sess.outputNames.includes('probabilities') ? 'probabilities' : 'variable'];
   const k = out.dims[1];
   return rows.map((_, i) => Array.from(out.data.slice(i * k, (i + 1) * k)));
@@ -46,6 +46,11 @@ async function main() {
   write('hgb_reg_float.pred.csv', await run('hgb_reg_float.onnx', readRows('auto_mpg.csv', mpg), false));
   const pima = ['pregnancies', 'glucose', 'blood_pressure', 'skin_thickness', 'insulin', 'bmi', 'diabetes_pedigree', 'age'];
   write('hgb_binary_cast.pred.csv', await run('hgb_binary_cast.onnx', readRows('pima.csv', pima), true));
+  // Equality splits (BRANCH_EQ chains, BRANCH_NEQ; written by
+  // GYRE_WRITE_FIXTURES=1 go test ./internal/modelimport -run TestONNXEqualitySplits).
+  const eq = readRows('eq_rows.csv', ['f0', 'f1', 'f2']);
+  write('eq_float.pred.csv', await run('eq_float.onnx', eq, false));
+  write('eq_double.pred.csv', await run('eq_double.onnx', eq, true));
   const peng = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
   const got = await run('hgb_multi_double.onnx', readRows('penguins.csv', peng), true);
   const ref = fs.readFileSync(path.join(here, 'hgb_multi_double.pred.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
