@@ -70,8 +70,8 @@ type parsed struct {
 	spec      gbdt.ModelSpec
 	names     []string   // feature names stored in the model
 	levels    [][]string // per feature: the categories of a categorical one (codes in the graph), else nil
-	classes   int      // number of classes (0: regression)
-	labels    []string // class labels stored in the model, if any
+	classes   int        // number of classes (0: regression)
+	labels    []string   // class labels stored in the model, if any
 	objective string
 	source    string
 	rounds    int
