@@ -76,3 +76,73 @@ func TestReadS3(t *testing.T) {
 		t.Errorf("wrong credentials: %v, want an error naming the object", err)
 	}
 }
+
+// TestStreamS3 streams S3 objects (a CSV and a Feather v2 file) as Stream
+// streams local files, with the endpoint and region from the AWS SDKs'
+// environment variables instead of the URL's query.
+func TestStreamS3(t *testing.T) {
+	loc := os.Getenv("GYRE_TEST_S3")
+	if loc == "" {
+		t.Skip("GYRE_TEST_S3 not set (see .ci/run)")
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	user, pass := os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD")
+	if user == "" {
+		user, pass = "minioadmin", "minioadmin"
+	}
+	ctx := context.Background()
+	client, err := minio.New(q.Get("endpoint"), &minio.Options{Creds: credentials.NewStaticV4(user, pass, ""), Secure: q.Get("insecure") != "true", BucketLookup: minio.BucketLookupPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := client.BucketExists(ctx, u.Host); !ok {
+		if err := client.MakeBucket(ctx, u.Host, minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", user)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", pass)
+	scheme := "https"
+	if q.Get("insecure") == "true" {
+		scheme = "http"
+	}
+	t.Setenv("AWS_ENDPOINT_URL", scheme+"://"+q.Get("endpoint"))
+	t.Setenv("AWS_REGION", "us-east-1")
+	for _, tc := range []struct {
+		src, key string
+		rows     int
+	}{
+		{"../../examples/data/titanic/titanic.train.csv", "ingest-test/stream/titanic.csv", 0},
+		{"../../testdata/ingest/arrow/lz4.feather", "ingest-test/stream/trees.feather", 900},
+	} {
+		if _, err := client.FPutObject(ctx, u.Host, tc.key, tc.src, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		want, err := Read(ctx, tc.src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := 0
+		err = Stream(ctx, "s3://"+u.Host+"/"+tc.key, Options{}, 100, func(c *Chunk) error {
+			if strings.Join(c.Frame.Names(), ",") != strings.Join(want.Names(), ",") {
+				t.Fatalf("%s: columns %v", tc.key, c.Frame.Names())
+			}
+			rows += c.Frame.NumRows()
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.key, err)
+		}
+		if rows != want.NumRows() || tc.rows != 0 && rows != tc.rows {
+			t.Errorf("%s: %d rows streamed, want %d", tc.key, rows, want.NumRows())
+		}
+	}
+	err = Stream(ctx, "s3://"+u.Host+"/ingest-test/stream/none.csv", Options{}, 0, func(*Chunk) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "s3://"+u.Host+"/ingest-test/stream/none.csv") {
+		t.Errorf("a missing object: %v", err)
+	}
+}

@@ -86,6 +86,8 @@ func Stream(ctx context.Context, source string, opt Options, chunkRows int, fn f
 		}
 		defer cleanup()
 		return streamFile(ctx, path, Redact(source), opt, chunkRows, forced, fn)
+	case strings.HasPrefix(low, "s3://"):
+		return streamS3(ctx, source, opt, chunkRows, fn)
 	case strings.HasPrefix(low, "sqlite://"), strings.HasPrefix(low, "sqlite3://"),
 		strings.HasPrefix(low, "postgres://"), strings.HasPrefix(low, "postgresql://"):
 		f, err := Read(ctx, source, opt)
