@@ -35,6 +35,7 @@ var layers = map[string]string{
 	"internal/ingest":                 "1",
 	"internal/ingest/parquetio":       "1",
 	"internal/ingest/arrowipc":        "1",
+	"internal/ingest/avro":            "1",
 	"internal/ingest/sqlsource":       "1",
 	"internal/ingest/docframe":        "1", // typed columns from self-typed documents (BSON, JSON messages)
 	"internal/ingest/mongosource":     "1",

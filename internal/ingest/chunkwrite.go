@@ -87,7 +87,7 @@ func Create(dest string) (*ChunkWriter, error) {
 		if gz {
 			return nil, fmt.Errorf("write %s: %w: Parquet compresses internally; drop the .gz", dest, ErrFormat)
 		}
-	case fmtUnknown, fmtXLSX, fmtArrow:
+	case fmtUnknown, fmtXLSX, fmtArrow, fmtAvro:
 		return nil, fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet or .jsonl file name", dest, ErrFormat)
 	}
 	dir, base := filepath.Split(dest)

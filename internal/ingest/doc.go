@@ -2,8 +2,8 @@
 // out. Read is the one entry point: it picks the reader from the source's
 // scheme and extension (CSV/TSV, optionally gzip; JSON Lines; Parquet via
 // ingest/parquetio; Arrow IPC files, Feather v2 and IPC streams via
-// ingest/arrowipc; SQLite and PostgreSQL via ingest/sqlsource; http(s) URLs
-// of any of the file formats; "-" for CSV on standard input) and then applies
+// ingest/arrowipc; Avro container files via ingest/avro; SQLite and
+// PostgreSQL via ingest/sqlsource; http(s) URLs of any of the file formats; "-" for CSV on standard input) and then applies
 // Options.Schema overrides (types and roles) whatever the source.
 //
 // # CSV

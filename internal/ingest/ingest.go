@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/avro"
 	"github.com/gyre-ml/gyre/internal/ingest/httpsource"
 )
 
@@ -144,6 +145,7 @@ const (
 	fmtParquet
 	fmtXLSX
 	fmtArrow
+	fmtAvro
 )
 
 // formatOf picks the format from a path's extension, ignoring a trailing .gz.
@@ -167,6 +169,8 @@ func formatOf(name string) (f format, gz, tab bool) {
 		return fmtXLSX, gz, false
 	case ".arrow", ".arrows", ".feather", ".ftr", ".ipc":
 		return fmtArrow, gz, false
+	case ".avro":
+		return fmtAvro, gz, false
 	}
 	return fmtUnknown, gz, false
 }
@@ -250,6 +254,8 @@ func readFile(ctx context.Context, path, name string, opt Options, forced format
 		return readXLSX(path, name, opt.sheet)
 	case fmtArrow:
 		return readArrow(path, name, opt)
+	case fmtAvro:
+		return readAvro(path, name, opt)
 	case fmtJSONL:
 		if isJSONArray(path) {
 			return readJSONArray(ctx, path, name, opt)
@@ -310,6 +316,9 @@ func sniffFormat(path string) (format, error) {
 	}
 	if isArrow(head) {
 		return fmtArrow, nil
+	}
+	if bytes.HasPrefix(head, avro.Magic) {
+		return fmtAvro, nil
 	}
 	if len(head) >= 4 && string(head[:4]) == "PK\x03\x04" && isXLSX(path) {
 		return fmtXLSX, nil

@@ -22,7 +22,7 @@ import (
 const sniffSize = 64 << 10
 
 // formatsRead names the formats Gyre reads, for errors.
-const formatsRead = "CSV/TSV, JSON Lines, JSON (an array of objects), Parquet, Arrow IPC / Feather v2, Excel .xlsx, optionally gzip/bzip2/zstd compressed"
+const formatsRead = "CSV/TSV, JSON Lines, JSON (an array of objects), Parquet, Arrow IPC / Feather v2, Avro container files, Excel .xlsx, optionally gzip/bzip2/zstd compressed"
 
 // magic is a recognised file signature.
 type magic struct {
@@ -36,7 +36,7 @@ var foreign = []magic{
 	{"an Arrow IPC file / Feather v2 (name it .arrow or .feather)", []byte("ARROW1"), 0},
 	{"an Arrow IPC stream (name it .arrows)", []byte{0xff, 0xff, 0xff, 0xff}, 0},
 	{"a Feather v1 file (write it again as Feather v2, pyarrow.feather.write_feather's default)", []byte("FEA1"), 0},
-	{"an Avro object container file", []byte("Obj\x01"), 0},
+	{"an Avro object container file (name it .avro)", []byte("Obj\x01"), 0},
 	{"an ORC file", []byte("ORC"), 0},
 	{"a SQLite database (read it with a sqlite:///path?table=NAME source)", []byte("SQLite format 3\x00"), 0},
 	{"a legacy Excel .xls (OLE2) workbook (save it as .xlsx or CSV)", []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}, 0},

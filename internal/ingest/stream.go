@@ -171,6 +171,8 @@ func streamFile(ctx context.Context, path, name string, opt Options, chunkRows i
 		return streamParquet(ctx, path, name, opt, chunkRows, fn)
 	case fmtArrow:
 		return streamArrow(ctx, path, name, opt, chunkRows, fn)
+	case fmtAvro:
+		return streamAvro(ctx, path, name, opt, chunkRows, fn)
 	case fmtXLSX:
 		// Workbooks are read whole (Excel caps a sheet at 1,048,576 rows).
 		f, err := Read(ctx, path+sheetQuery(opt.sheet), opt)

@@ -49,7 +49,7 @@ func Write(ctx context.Context, f *frame.Frame, dest string) error {
 			return fmt.Errorf("write %s: %w: Parquet compresses internally; drop the .gz", dest, ErrFormat)
 		}
 		return parquetio.WriteFile(dest, f)
-	case fmtUnknown, fmtXLSX, fmtArrow:
+	case fmtUnknown, fmtXLSX, fmtArrow, fmtAvro:
 		return fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet or .jsonl file name", dest, ErrFormat)
 	}
 	dir, base := filepath.Split(dest)
