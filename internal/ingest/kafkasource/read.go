@@ -374,7 +374,11 @@ func (r *reader) record(ctx context.Context, rec *kgo.Record) error {
 	}
 	r.records++
 	r.last[rec.Partition] = rec
-	if err := r.decode(rec.Value); err != nil {
+	if err := r.decode(ctx, rec.Value); err != nil {
+		var fe *fatalError
+		if errors.As(err, &fe) {
+			return fe
+		}
 		return r.poison(ctx, rec, err)
 	}
 	r.msgs++
@@ -388,9 +392,16 @@ func (r *reader) record(ctx context.Context, rec *kgo.Record) error {
 }
 
 // decode adds one message to the builder (dropping it on error).
-func (r *reader) decode(v []byte) error {
-	if r.src.format == "json" {
+func (r *reader) decode(ctx context.Context, v []byte) error {
+	switch r.src.format {
+	case "json":
 		return r.b.AddJSON(v, r.src.explode)
+	case "avro":
+		s, datum, err := r.src.avro.schemaFor(ctx, v)
+		if err != nil {
+			return err
+		}
+		return s.DecodeOne(datum, r.b)
 	}
 	rd := csv.NewReader(bytes.NewReader(v))
 	rec, err := rd.Read()

@@ -42,6 +42,7 @@ type source struct {
 	deadLetter string
 	sample     int
 	key        string // writing: the column whose value keys each record
+	avro       *avroSource
 	opts       []kgo.Opt
 }
 
@@ -74,7 +75,7 @@ func parseURL(raw string, write bool) (*source, error) {
 	q := u.Query()
 	for k := range q {
 		if !known[k] {
-			return nil, fmt.Errorf("kafka %s: unknown parameter %q (known: group, format, columns, from, max-records, last, until, follow, bad, dead-letter, arrays, sample, key, user, password-env, password-file, sasl, tls)", display, k)
+			return nil, fmt.Errorf("kafka %s: unknown parameter %q (known: group, format, columns, schema, registry, registry-user, registry-password-env, from, max-records, last, until, follow, bad, dead-letter, arrays, sample, key, user, password-env, password-file, sasl, tls)", display, k)
 		}
 	}
 	s.group = q.Get("group")
@@ -82,8 +83,16 @@ func parseURL(raw string, write bool) (*source, error) {
 	case "", "json":
 	case "csv":
 		s.format = "csv"
+	case "avro":
+		if write {
+			return nil, fmt.Errorf("kafka %s: format=avro is read-only: write predictions as json or csv", display)
+		}
+		s.format = "avro"
+		if s.avro, err = newAvroSource(display, q.Get("schema"), q.Get("registry"), q.Get("registry-user"), q.Get("registry-password-env")); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("kafka %s: format=%q: want json (one JSON object per message) or csv (one record per message, with &columns=)", display, f)
+		return nil, fmt.Errorf("kafka %s: format=%q: want json (one JSON object per message), csv (one record per message, with &columns=) or avro (with &schema=FILE or &registry=URL)", display, f)
 	}
 	if c := q.Get("columns"); c != "" {
 		s.columns = strings.Split(c, ",")
@@ -163,7 +172,8 @@ func parseURL(raw string, write bool) (*source, error) {
 	return s, nil
 }
 
-var known = map[string]bool{"group": true, "format": true, "columns": true, "from": true, "max-records": true,
+var known = map[string]bool{"group": true, "format": true, "columns": true, "schema": true, "registry": true,
+	"registry-user": true, "registry-password-env": true, "from": true, "max-records": true,
 	"until": true, "last": true, "follow": true, "bad": true, "dead-letter": true, "arrays": true, "sample": true, "key": true,
 	"user": true, "password-env": true, "password-file": true, "sasl": true, "tls": true}
 

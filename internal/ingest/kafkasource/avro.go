@@ -1,0 +1,176 @@
+package kafkasource
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/ingest/avro"
+)
+
+// This file reads Avro message values (format=avro): with &schema=FILE
+// every message is a bare Avro datum of that schema; with &registry=URL
+// messages are in the Confluent wire format (a 0 byte, the schema id as a
+// big-endian uint32, the datum) and schemas come from the schema
+// registry's REST API (GET /schemas/ids/ID, references resolved through
+// /subjects/SUBJECT/versions/VERSION), cached by id.
+
+// fatalError is an error that stops the read whatever the bad= policy: the
+// schema registry cannot be reached or refuses us.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+// avroSource decodes Avro values for one kafka:// source.
+type avroSource struct {
+	display  string
+	fixed    *avro.Schema
+	registry string // base URL
+	user     string
+	pass     string
+	client   *http.Client
+	mu       sync.Mutex
+	byID     map[uint32]*avro.Schema
+}
+
+func newAvroSource(display, schemaFile, registry, user, passEnv string) (*avroSource, error) {
+	a := &avroSource{display: display, byID: map[uint32]*avro.Schema{}, client: &http.Client{Timeout: 30 * time.Second}}
+	switch {
+	case schemaFile != "" && registry != "":
+		return nil, fmt.Errorf("kafka %s: give &schema=FILE (bare Avro messages) or &registry=URL (the Confluent wire format), not both", display)
+	case schemaFile != "":
+		b, err := os.ReadFile(schemaFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka %s: schema=: %w", display, err)
+		}
+		if a.fixed, err = avro.Parse(b); err != nil {
+			return nil, fmt.Errorf("kafka %s: schema %s: %w", display, schemaFile, err)
+		}
+	case registry != "":
+		u, err := url.Parse(registry)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("kafka %s: registry=%q: want the schema registry's http(s) URL", display, registry)
+		}
+		if u.User != nil {
+			return nil, fmt.Errorf("kafka %s: credentials in the registry URL are refused: give &registry-user=NAME and &registry-password-env=VAR", display)
+		}
+		a.registry = strings.TrimRight(registry, "/")
+		a.user = user
+		if passEnv != "" {
+			p, ok := os.LookupEnv(passEnv)
+			if !ok {
+				return nil, fmt.Errorf("kafka %s: registry-password-env=%s: the environment variable is not set", display, passEnv)
+			}
+			a.pass = p
+		}
+	default:
+		return nil, fmt.Errorf("kafka %s: format=avro needs &schema=FILE (bare Avro messages) or &registry=URL (Confluent schema registry)", display)
+	}
+	return a, nil
+}
+
+// schemaFor returns the schema of a message and the datum.
+func (a *avroSource) schemaFor(ctx context.Context, v []byte) (*avro.Schema, []byte, error) {
+	if a.fixed != nil {
+		return a.fixed, v, nil
+	}
+	if len(v) < 5 || v[0] != 0 {
+		return nil, nil, errors.New("not in the Confluent wire format (a 0 byte and a 4-byte schema id before the Avro data)")
+	}
+	id := binary.BigEndian.Uint32(v[1:5])
+	a.mu.Lock()
+	s, ok := a.byID[id]
+	a.mu.Unlock()
+	if ok {
+		return s, v[5:], nil
+	}
+	s, err := a.fetch(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.mu.Lock()
+	a.byID[id] = s
+	a.mu.Unlock()
+	return s, v[5:], nil
+}
+
+// registryAnswer is the registry's schema document.
+type registryAnswer struct {
+	Schema     string `json:"schema"`
+	SchemaType string `json:"schemaType"`
+	References []struct {
+		Name    string `json:"name"`
+		Subject string `json:"subject"`
+		Version int    `json:"version"`
+	} `json:"references"`
+	ErrorCode int    `json:"error_code"`
+	Message   string `json:"message"`
+}
+
+func (a *avroSource) get(ctx context.Context, path string) (*registryAnswer, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.registry+path, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Accept", "application/vnd.schemaregistry.v1+json, application/json")
+	if a.user != "" {
+		req.SetBasicAuth(a.user, a.pass)
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, resp.StatusCode, err
+	}
+	var ans registryAnswer
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return nil, resp.StatusCode, fmt.Errorf("HTTP %d, not a schema registry answer: %.200s", resp.StatusCode, body)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &ans, resp.StatusCode, fmt.Errorf("HTTP %d: error %d: %s", resp.StatusCode, ans.ErrorCode, ans.Message)
+	}
+	return &ans, resp.StatusCode, nil
+}
+
+// fetch reads schema id from the registry, its references first.
+func (a *avroSource) fetch(ctx context.Context, id uint32) (*avro.Schema, error) {
+	where := fmt.Sprintf("schema registry %s: schema id %d", a.registry, id)
+	ans, code, err := a.get(ctx, fmt.Sprintf("/schemas/ids/%d", id))
+	if err != nil {
+		if code == http.StatusNotFound {
+			return nil, fmt.Errorf("%s: %w", where, err) // this message's problem
+		}
+		return nil, &fatalError{fmt.Errorf("kafka %s: %s: %w", a.display, where, err)}
+	}
+	if ans.SchemaType != "" && ans.SchemaType != "AVRO" {
+		return nil, fmt.Errorf("%s is a %s schema, not Avro (format=avro)", where, ans.SchemaType)
+	}
+	var names avro.Names
+	for _, ref := range ans.References {
+		r, _, err := a.get(ctx, fmt.Sprintf("/subjects/%s/versions/%d", url.PathEscape(ref.Subject), ref.Version))
+		if err != nil {
+			return nil, &fatalError{fmt.Errorf("kafka %s: %s: reference %s (subject %s version %d): %w", a.display, where, ref.Name, ref.Subject, ref.Version, err)}
+		}
+		if _, err := names.Parse([]byte(r.Schema)); err != nil {
+			return nil, fmt.Errorf("%s: reference %s: %w", where, ref.Name, err)
+		}
+	}
+	s, err := names.Parse([]byte(ans.Schema))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return s, nil
+}
