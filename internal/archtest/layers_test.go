@@ -58,6 +58,7 @@ var layers = map[string]string{
 	"internal/learn/gbdt":      "2",
 	"internal/learn/kmeans":    "2",
 	"internal/learn/knn":       "2",
+	"internal/learn/svm":       "2",
 	"internal/learn/learntest": "2",
 	"internal/learn/linear":    "2",
 	"internal/learn/mlp":       "2",

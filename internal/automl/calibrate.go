@@ -63,6 +63,11 @@ type calibSet struct {
 	k  int
 	y  []int
 	lp []float64
+	// sec is each row's most probable wrong class, and pseudo the weight
+	// of the pseudo-error: the loss counts, besides every row's true
+	// class, sec at weight pseudo (see pseudoError).
+	sec    []int
+	pseudo float64
 	// group, when set, assigns rows to groups, and the search leaves out
 	// the rows of group skip (a cross-fitting fold).
 	group []int8
@@ -70,10 +75,16 @@ type calibSet struct {
 }
 
 func newCalibSet(y, proba []float64, k int, rows []int, eps float64) *calibSet {
-	s := &calibSet{k: k, y: make([]int, len(rows)), lp: make([]float64, len(rows)*k), skip: -1}
+	s := &calibSet{k: k, y: make([]int, len(rows)), sec: make([]int, len(rows)), lp: make([]float64, len(rows)*k), skip: -1}
 	for j, r := range rows {
 		s.y[j] = int(y[r])
 		row, out := proba[r*k:(r+1)*k], s.lp[j*k:(j+1)*k]
+		s.sec[j] = -1
+		for c, v := range row {
+			if c != s.y[j] && (s.sec[j] < 0 || v > row[s.sec[j]]) {
+				s.sec[j] = c
+			}
+		}
 		top := 0.0
 		for _, v := range row {
 			top = max(top, v+eps)
@@ -91,8 +102,20 @@ func newCalibSet(y, proba []float64, k int, rows []int, eps float64) *calibSet {
 // maxLogLoss is -log 2^-52: metric.LogLoss clips probabilities at 2^-52.
 const maxLogLoss = 52 * math.Ln2
 
+// pseudoError is the weight, relative to the n rows a calibration is
+// fitted on, of one unseen error: by the rule of succession, a model that
+// made no error on n rows still makes one on the next n+2 or so. Each row
+// adds its most probable wrong class's log loss at weight 1/(n+2), so the
+// loss counts one error spread over the rows' own margins. Without it a
+// temperature fitted on a hundred rows the model separates perfectly
+// sharpens without limit (T → 0.1): free on those rows, and the next error
+// then costs -log(10⁻⁸) on a row whose raw probabilities were 5 to 1. On
+// thousands of rows the term is negligible.
+func pseudoError(n int) float64 { return 1 / float64(n+2) }
+
 // loss returns the mean log loss at a = 1/t, the true class's probability
-// clipped at 2^-52 as metric.LogLoss clips it.
+// clipped at 2^-52 as metric.LogLoss clips it, with the pseudo-error (see
+// pseudoError) at weight s.pseudo.
 func (s *calibSet) loss(a float64) float64 {
 	sum, n := 0.0, 0
 	for i, yi := range s.y {
@@ -106,6 +129,9 @@ func (s *calibSet) loss(a float64) float64 {
 			z += math.Exp(a * v)
 		}
 		sum += min(math.Log(z)-a*row[yi], maxLogLoss)
+		if s.pseudo > 0 && s.sec[i] >= 0 {
+			sum += s.pseudo * min(math.Log(z)-a*row[s.sec[i]], maxLogLoss)
+		}
 	}
 	return sum / float64(max(n, 1))
 }
@@ -182,12 +208,17 @@ func (s *calibSet) derivatives(a float64) (g, h float64) {
 			m1 += e * v
 			m2 += e * v * v
 		}
+		m1 /= z
+		v := m2/z - m1*m1
+		if s.pseudo > 0 && s.sec[i] >= 0 && math.Log(z)-a*row[s.sec[i]] < maxLogLoss {
+			g += s.pseudo * (m1 - row[s.sec[i]])
+			h += s.pseudo * v
+		}
 		if math.Log(z)-a*row[yi] >= maxLogLoss {
 			continue
 		}
-		m1 /= z
 		g += m1 - row[yi]
-		h += m2/z - m1*m1
+		h += v
 	}
 	return g / float64(max(n, 1)), h / float64(max(n, 1))
 }
@@ -198,14 +229,17 @@ func (s *calibSet) derivatives(a float64) (g, h float64) {
 // improves it (see calibSet.minimise). A smoothing (eps > 0) is kept only
 // when it gains calibrationGain over the best temperature alone, when that
 // was tried. The search runs on an evenly spaced sample of at most
-// calibrationEntries probabilities: one parameter needs no more.
-func fitCalibration(y, proba []float64, k int, rows []int, eps []float64) (c calibration, before, after float64) {
+// calibrationEntries probabilities: one parameter needs no more. The
+// losses minimised and returned count the pseudo-error at weight pseudo
+// (see pseudoError; 0: none).
+func fitCalibration(y, proba []float64, k int, rows []int, eps []float64, pseudo float64) (c calibration, before, after float64) {
 	rows = sampleRows(rows, k)
 	c, after = calibration{t: 1}, math.Inf(1)
 	var plainSet *calibSet
 	plain := math.Inf(1) // the best loss without smoothing
 	for _, e := range eps {
 		set := newCalibSet(y, proba, k, rows, e)
+		set.pseudo = pseudo
 		if e == 0 {
 			plainSet = set
 		}
@@ -221,6 +255,7 @@ func fitCalibration(y, proba []float64, k int, rows []int, eps []float64) (c cal
 	}
 	if plainSet == nil {
 		plainSet = newCalibSet(y, proba, k, rows, 0)
+		plainSet.pseudo = pseudo
 	}
 	before = plainSet.loss(1)
 	if !(after < before) {
@@ -258,7 +293,7 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (c calibration, c
 	if smooth {
 		eps = smoothings
 	}
-	c, fitBefore, fitAfter := fitCalibration(y, proba, k, all, eps)
+	c, fitBefore, fitAfter := fitCalibration(y, proba, k, all, eps, pseudoError(n))
 	if c.none() || fitAfter > fitBefore*(1-calibrationGain) {
 		return calibration{}, nil, 0, 0
 	}
@@ -273,6 +308,7 @@ func crossCalibrate(y, proba []float64, k, n int, smooth bool) (c calibration, c
 	// overfits.
 	rows := sampleRows(all, k)
 	set := newCalibSet(y, proba, k, rows, c.eps)
+	set.pseudo = pseudoError(n)
 	set.group = make([]int8, len(rows))
 	for j, r := range rows {
 		set.group[j] = groups[r%n]

@@ -32,7 +32,9 @@ const (
 )
 
 // ensembleCost estimates the time ensemble selection takes: one loss
-// evaluation per candidate per round.
+// evaluation per candidate per round, for the selection on all rows and for
+// crossCheck's on each evaluation group's complement, and the spread-aware
+// selection's scoring of its pool on every group and complement.
 func (s *searcher) ensembleCost() time.Duration {
 	n := 0
 	for _, t := range s.results {
@@ -45,17 +47,28 @@ func (s *searcher) ensembleCost() time.Duration {
 		return 0
 	}
 	// Selection usually stops by patience well before ensembleRounds.
-	return time.Duration(n*ensembleTypicalRounds) * (s.lossTotal / time.Duration(s.lossCount))
+	g := len(s.split.groups(s.o.Folds))
+	evals := n*ensembleTypicalRounds*(1+g) + min(len(s.results), selectionCandidates)*(1+2*g)
+	return time.Duration(evals) * (s.lossTotal / time.Duration(s.lossCount))
 }
 
 // finish selects the final model (single or ensemble) and refits it on all
 // training rows within what is left of the budget.
 func (s *searcher) finish(ctx context.Context) (*Result, error) {
-	res := &Result{Trials: s.results, Best: *s.best, Eval: s.split.method, ValidLoss: s.best.Loss}
+	// The single model: the lowest loss plus a fraction of its standard
+	// error over the evaluation groups (pickSingle), among the trials whose
+	// refit fits in the time left; the lowest mean loss when none is
+	// scorable on the groups.
+	pool := s.selectionPool()
+	single := s.best
+	if t := s.pickSingle(pool, nil, nil, func(t *Trial) bool { return s.refitFits([]Member{memberOf(t, 1)}) }); t != nil {
+		single = t
+	}
+	res := &Result{Trials: s.results, Best: *single, Eval: s.split.method, ValidLoss: single.Loss}
 	if s.split.method == "cv" {
 		res.Folds, res.Repeats = s.o.Folds, s.split.repeats
 	}
-	members := []Member{memberOf(s.best, 1)}
+	members := []Member{memberOf(single, 1)}
 	if s.o.Ensemble {
 		// When refitting the selected ensemble would not fit in the time
 		// left, the costliest member's configuration leaves the candidates
@@ -63,7 +76,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 		// best single model is better than none.
 		excluded := map[string]bool{}
 		for range ensembleRetries {
-			ms, loss, ok := s.ensemble(ctx, excluded)
+			ms, loss, ok := s.ensemble(ctx, excluded, single, pool, res)
 			if !ok {
 				break
 			}
@@ -100,9 +113,9 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 		if !res.Ensembled {
 			return s.fallback(res, err)
 		}
-		// Not enough time for the ensemble: refit the best single model.
-		members = []Member{memberOf(s.best, 1)}
-		res.Ensembled, res.ValidLoss = false, s.best.Loss
+		// Not enough time for the ensemble: refit the single model.
+		members = []Member{memberOf(single, 1)}
+		res.Ensembled, res.ValidLoss = false, single.Loss
 		if err := s.refit(refitCtx, members); err != nil {
 			return s.fallback(res, err)
 		}
@@ -155,9 +168,14 @@ func (s *searcher) calibrate(res *Result) {
 // membersOOF returns the members' weighted out-of-fold predictions, or nil
 // when a member's are not at hand.
 func (s *searcher) membersOOF(ms []Member) []float64 {
-	if len(ms) == 1 && s.best != nil && ms[0].Learner == s.best.Learner && ms[0].Config.key() == s.best.Config.key() {
-		// The best single trial may have been scored on a sample.
-		return s.best.oof
+	if len(ms) == 1 {
+		// A single model's trial may have been scored on a sample.
+		for i := range s.results {
+			t := &s.results[i]
+			if t.oof != nil && t.Learner == ms[0].Learner && t.Config.key() == ms[0].Config.key() {
+				return t.oof
+			}
+		}
 	}
 	full := s.split.trainRows()
 	var out []float64
@@ -288,8 +306,10 @@ func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
 }
 
 // ensemble runs greedy selection over the best full-sample trials and
-// returns the members when the ensemble beats the best single model.
-func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Member, float64, bool) {
+// returns the members when the ensemble beats the single model: on the
+// out-of-fold rows it was fitted to, and in crossCheck's cross-fitted
+// comparison, whose losses it records in res.
+func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool, single *Trial, pool []scoredTrial, res *Result) ([]Member, float64, bool) {
 	full := s.split.trainRows()
 	var cands []*Trial
 	seen := map[string]bool{}
@@ -340,8 +360,17 @@ func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool) ([]Me
 	w, loss := caruana(ctx, preds, func(avg []float64) float64 {
 		return s.p.Loss(y, predFromOOF(avg, s.p.Task, k), avg, k)
 	}, ensembleRounds, deadline, s.o.Now)
-	if !(loss < s.best.Loss-1e-12) {
+	if !(loss < single.Loss-1e-12) {
 		return nil, 0, false
+	}
+	// The in-sample gain is partly the weights' fit to these rows: keep the
+	// ensemble only when choosing it beats choosing a single model on rows
+	// neither choice saw.
+	if ens, one, ok := s.crossCheck(ctx, cands, pool, deadline); ok {
+		res.CrossEnsembleLoss, res.CrossSingleLoss = ens, one
+		if !(ens < one) {
+			return nil, 0, false
+		}
 	}
 	var ms []Member
 	for i, t := range cands {

@@ -179,7 +179,11 @@ type Member struct {
 type Result struct {
 	// Trials in the order they ran.
 	Trials []Trial
-	// Best is the best single trial.
+	// Best is the single trial chosen as the final model, or compared with
+	// the ensemble: the lowest out-of-fold loss plus half its standard
+	// error over the evaluation groups (see selectionSE), so a trial whose
+	// score swings from fold to fold gives way to a steadier one of about
+	// the same mean.
 	Best Trial
 	// Members are the refitted final model(s); one unless an ensemble won.
 	Members []Member
@@ -187,6 +191,12 @@ type Result struct {
 	ValidLoss float64
 	// Ensembled reports whether an ensemble beat the best single model.
 	Ensembled bool
+	// CrossEnsembleLoss and CrossSingleLoss are the cross-fitted losses
+	// the ensemble was kept or dropped on (see crossCheck): each
+	// evaluation group predicted by the ensemble, or the single model,
+	// chosen on the other groups' out-of-fold rows. 0 when the check was
+	// not made.
+	CrossEnsembleLoss, CrossSingleLoss float64
 	// Temperature scales the final classifier's probabilities (see
 	// learn.ScaleProba); 0 when no calibration was fitted or it did not help.
 	// UncalibratedLogLoss and CalibratedLogLoss are the out-of-fold log

@@ -10,5 +10,6 @@ import (
 	_ "github.com/gyre-ml/gyre/internal/learn/knn"    // knn
 	_ "github.com/gyre-ml/gyre/internal/learn/linear" // linear_regression, ridge, lasso, elastic_net, logistic_regression, linear_svm
 	_ "github.com/gyre-ml/gyre/internal/learn/mlp"    // mlp
+	_ "github.com/gyre-ml/gyre/internal/learn/svm"    // rbf_svm
 	_ "github.com/gyre-ml/gyre/internal/learn/tree"   // decision_tree
 )
