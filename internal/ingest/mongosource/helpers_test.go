@@ -52,12 +52,21 @@ func freePort(t testing.TB) int {
 // (host:port). It skips the test when no binary is found.
 func startFerret(t testing.TB, extra ...string) string {
 	t.Helper()
+	addr, stop := launchFerret(t, t.TempDir(), extra...)
+	t.Cleanup(stop)
+	return addr
+}
+
+// launchFerret starts FerretDB with its state in dir on a free loopback
+// port and waits until it listens; it returns the address and the stop
+// function. It skips the test when no binary is found.
+func launchFerret(t testing.TB, dir string, extra ...string) (addr string, stop func()) {
+	t.Helper()
 	bin := ferretBinary()
 	if bin == "" {
 		t.Skip("no FerretDB binary (build it with .ci/run, or set GYRE_TEST_MONGODB to a MongoDB server's mongodb:// URL)")
 	}
-	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	args := append([]string{"--handler=sqlite", "--sqlite-url=file:" + dir + "/", "--listen-addr=" + addr,
 		"--debug-addr=-", "--telemetry=disable", "--state-dir=" + dir, "--log-level=ERROR"}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -65,7 +74,7 @@ func startFerret(t testing.TB, extra ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ferretdb: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	stop = func() { cmd.Process.Kill(); cmd.Wait() }
 	for i := 0; ; i++ {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
@@ -73,11 +82,12 @@ func startFerret(t testing.TB, extra ...string) string {
 			break
 		}
 		if i > 200 {
+			stop()
 			t.Fatalf("ferretdb did not listen on %s", addr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return addr
+	return addr, stop
 }
 
 var shared struct {
@@ -101,38 +111,15 @@ func testServer(t testing.TB) string {
 
 // startFerretShared starts the package's FerretDB, stopped by TestMain.
 func startFerretShared(t testing.TB) string {
-	bin := ferretBinary()
-	if bin == "" {
+	if ferretBinary() == "" {
 		t.Skip("no FerretDB binary (build it with .ci/run, or set GYRE_TEST_MONGODB to a MongoDB server's mongodb:// URL)")
 	}
 	dir, err := os.MkdirTemp("", "gyre-ferretdb-*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--handler=sqlite", "--sqlite-url=file:"+dir+"/", "--listen-addr="+addr,
-		"--debug-addr=-", "--telemetry=disable", "--state-dir="+dir, "--log-level=ERROR")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start ferretdb: %v", err)
-	}
-	shared.stop = func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(dir) }
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
-			t.Fatalf("ferretdb did not listen on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	addr, stop := launchFerret(t, dir)
+	shared.stop = func() { stop(); os.RemoveAll(dir) }
 	return addr
 }
 

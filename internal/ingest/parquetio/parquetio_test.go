@@ -16,16 +16,7 @@ import (
 )
 
 func TestRoundTripAllKinds(t *testing.T) {
-	want := allKinds(t)
-	path := filepath.Join(t.TempDir(), "all.parquet")
-	if err := WriteFile(path, want); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frametest.AssertEqual(t, got, want)
+	path := roundTrip(t, allKinds(t), "all.parquet")
 	// No temporary files are left behind.
 	ents, _ := os.ReadDir(filepath.Dir(path))
 	if len(ents) != 1 {
@@ -38,7 +29,14 @@ func TestRoundTripAdult(t *testing.T) {
 	if want.NumRows() != 39074 {
 		t.Fatalf("adult: %d rows, want 39074", want.NumRows())
 	}
-	path := filepath.Join(t.TempDir(), "adult.parquet")
+	roundTrip(t, want, "adult.parquet")
+}
+
+// roundTrip writes want to a file name in a temporary directory, reads it
+// back, checks it is unchanged and returns the file's path.
+func roundTrip(t *testing.T, want *frame.Frame, name string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
 	if err := WriteFile(path, want); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +45,7 @@ func TestRoundTripAdult(t *testing.T) {
 		t.Fatal(err)
 	}
 	frametest.AssertEqual(t, got, want)
+	return path
 }
 
 func TestRoundTripEdgeShapes(t *testing.T) {
