@@ -60,15 +60,7 @@ func TestRecoversBlobs(t *testing.T) {
 
 func TestBadParams(t *testing.T) {
 	d, _ := blobs(20, 2)
-	for _, kv := range [][2]string{{"n_clusters", "0"}, {"n_clusters", "21"}, {"n_init", "0"}, {"max_iter", "0"}, {"tol", "-1"}} {
-		l := kmeans.New()
-		if err := learn.SetParam(l, kv[0], kv[1]); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := l.Fit(context.Background(), d); err == nil {
-			t.Errorf("%s=%s: fit succeeded", kv[0], kv[1])
-		}
-	}
+	learntest.Refuses(t, func() learn.Learner { return kmeans.New() }, d, [][2]string{{"n_clusters", "0"}, {"n_clusters", "21"}, {"n_init", "0"}, {"max_iter", "0"}, {"tol", "-1"}})
 }
 
 func ExampleKMeans() {

@@ -83,6 +83,21 @@ func Toy(task learn.Task, n int, seed uint64) *learn.Dataset {
 	return d
 }
 
+// Refuses checks that Fit on d fails for each bad hyperparameter setting
+// {name, value}, each set on a fresh learner from newLearner.
+func Refuses(t *testing.T, newLearner func() learn.Learner, d *learn.Dataset, bad [][2]string) {
+	t.Helper()
+	for _, kv := range bad {
+		l := newLearner()
+		if err := learn.SetParam(l, kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Fit(context.Background(), d); err == nil {
+			t.Errorf("%s %s=%s: fit succeeded", l.Name(), kv[0], kv[1])
+		}
+	}
+}
+
 // Run runs the conformance suite.
 func Run(t *testing.T, o Options) {
 	t.Helper()

@@ -128,29 +128,16 @@ func TestCategorical(t *testing.T) {
 }
 
 func TestBadParams(t *testing.T) {
-	d := learntest.Toy(learn.Binary, 50, 1)
-	for _, tc := range []struct {
-		name, key, val string
-	}{
-		{"depth", "max_depth", "-1"},
-		{"split", "min_samples_split", "1"},
-		{"leaf", "min_samples_leaf", "0"},
-		{"features", "max_features", "sqr"},
-		{"features-range", "max_features", "9"},
-		{"criterion", "criterion", "squared_error"},
-		{"ccp", "ccp_alpha", "-1"},
-		{"cw", "class_weight", "heavy"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			l := tree.New()
-			if err := learn.SetParam(l, tc.key, tc.val); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := l.Fit(context.Background(), d); err == nil {
-				t.Errorf("%s=%s: fit succeeded", tc.key, tc.val)
-			}
-		})
-	}
+	learntest.Refuses(t, func() learn.Learner { return tree.New() }, learntest.Toy(learn.Binary, 50, 1), [][2]string{
+		{"max_depth", "-1"},
+		{"min_samples_split", "1"},
+		{"min_samples_leaf", "0"},
+		{"max_features", "sqr"},
+		{"max_features", "9"},
+		{"criterion", "squared_error"},
+		{"ccp_alpha", "-1"},
+		{"class_weight", "heavy"},
+	})
 }
 
 func ExampleDecisionTree() {
