@@ -270,6 +270,23 @@ type Explainer interface {
 	Explain(X *frame.Matrix) ([]float64, error)
 }
 
+// Softmax writes the softmax of one row of class scores into dst (which
+// may be scores itself): exp(s_c - max s) normalised to sum 1.
+func Softmax(dst, scores []float64) {
+	mx := scores[0]
+	for _, v := range scores[1:] {
+		mx = max(mx, v)
+	}
+	s := 0.0
+	for c, v := range scores {
+		dst[c] = math.Exp(v - mx)
+		s += dst[c]
+	}
+	for c := range dst {
+		dst[c] /= s
+	}
+}
+
 // ArgMax returns, for each row of the row-major n×k scores, the index of
 // its largest value (the first on ties), as float64 class codes: how a
 // classifier turns class scores or probabilities into predictions.

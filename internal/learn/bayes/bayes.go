@@ -232,14 +232,7 @@ func (m *Model) PredictProba(X *frame.Matrix) ([]float64, error) {
 			}
 			continue
 		}
-		s := 0.0
-		for c, v := range row {
-			row[c] = math.Exp(v - mx)
-			s += row[c]
-		}
-		for c := range row {
-			row[c] /= s
-		}
+		learn.Softmax(row, row)
 	}
 	return jll, nil
 }

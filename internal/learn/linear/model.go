@@ -142,7 +142,7 @@ func (c *Classifier) PredictProba(X *frame.Matrix) ([]float64, error) {
 		}
 	case linkSoftmax:
 		for i := 0; i < n; i++ {
-			softmax(f[i*k:(i+1)*k], out[i*k:(i+1)*k])
+			learn.Softmax(out[i*k:(i+1)*k], f[i*k:(i+1)*k])
 		}
 	case linkSVM:
 		if m.Outputs == 1 {
@@ -248,22 +248,6 @@ func sigmoid(v float64) float64 {
 	}
 	e := math.Exp(v)
 	return e / (1 + e)
-}
-
-// softmax writes the softmax of f into dst.
-func softmax(f, dst []float64) {
-	mx := f[0]
-	for _, v := range f[1:] {
-		mx = max(mx, v)
-	}
-	s := 0.0
-	for c, v := range f {
-		dst[c] = math.Exp(v - mx)
-		s += dst[c]
-	}
-	for c := range dst {
-		dst[c] /= s
-	}
 }
 
 var (

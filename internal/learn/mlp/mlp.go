@@ -135,18 +135,7 @@ func outputs(z []float64, b, k int, task learn.Task) {
 	case task == learn.Multiclass:
 		for i := 0; i < b; i++ {
 			row := z[i*k : (i+1)*k]
-			m := math.Inf(-1)
-			for _, v := range row {
-				m = max(m, v)
-			}
-			s := 0.0
-			for c, v := range row {
-				row[c] = math.Exp(v - m)
-				s += row[c]
-			}
-			for c := range row {
-				row[c] /= s
-			}
+			learn.Softmax(row, row)
 		}
 	}
 }

@@ -108,16 +108,7 @@ func (e *Ensemble) Proba(X *frame.Matrix) ([]float64, error) {
 	}
 	k := e.K
 	for i := 0; i < X.Rows; i++ {
-		row := p[i*k : (i+1)*k]
-		s := 0.0
-		for _, v := range row {
-			s += v
-		}
-		if s > 0 {
-			for c := range row {
-				row[c] /= s
-			}
-		}
+		normalise(p[i*k : (i+1)*k])
 	}
 	return p, nil
 }
