@@ -121,9 +121,14 @@ func (b *browser) check(step string) {
 	b.problems = nil
 }
 
+// waitLimit bounds every browser step: generous, since CI runs this test
+// on 2 cores beside the rest of the suite, and a step that is met returns
+// at once (steps wait on conditions, never for a fixed time).
+const waitLimit = 2 * time.Minute
+
 func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, waitLimit)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.shot("failed-" + step)
@@ -134,7 +139,7 @@ func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 // eval evaluates a JavaScript expression (awaiting a promise).
 func eval[T any](b *browser, step, expr string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, waitLimit)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -148,24 +153,24 @@ func eval[T any](b *browser, step, expr string) T {
 // loads (an evaluation during a navigation fails and is retried).
 func (b *browser) waitFor(step, pred string) {
 	b.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	var last error
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+pred+")"))
 		cancel()
 		if err == nil && ok {
 			return
 		}
 		last = err
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // poll interval, not a wait for an event
 	}
 	b.shot("failed-" + step)
 	b.t.Fatalf("%s: waiting for %s: %v", step, pred, last)
 }
 
 func (b *browser) shot(name string) {
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
