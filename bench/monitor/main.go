@@ -1,7 +1,7 @@
 // Command monitor-bench times the full monitoring path on N logged
 // predictions × 20 features: reading a day's window from the prediction log
 // (Parquet batches in a local artifact store, indexed in a SQLite store, with
-// labels in its feedback table) straight into a typed frame, and analysing
+// labels as Parquet feedback files) straight into a typed frame, and analysing
 // drift, quality and windowed performance against a stored 100,000-row
 // reference.
 //

@@ -21,13 +21,15 @@
 //	__prediction   double | string   the predicted value, or class name
 //	__proba_<c>    double            class c's probability (classifiers)
 //
-// Feedback labels are rows of table feedback keyed by (model, request id,
-// row): a later label replaces the earlier one.
+// Feedback labels are stored the same way: each LogFeedback call writes
+// one Parquet file per model (__time, __model, __request_id, __row,
+// __label) and an index row to table feedback_log. A row's label is the
+// one given last (by time; among equal times the one stored last).
 //
 // Log.Read selects the index rows whose time range meets the query, reads
 // their files on all cores, keeps the rows in the window in time order, a
 // row logged twice (a retried write, a replayed write-ahead file) once, and
-// joins each with its label from the feedback table; the inputs come back
+// joins each with its label from the feedback files; the inputs come back
 // typed by the reader's schema, converted where a batch logged another kind
 // (a model version with another schema, or an old log).
 //
@@ -38,6 +40,6 @@
 // tail dropped and counted. See wal.go for the file format.
 //
 // Upgrade converts the logs of older versions (migrations 0003 and 0004:
-// text lines and a private columnar encoding in SQL) into this form the
-// first time a Log is used.
+// text lines and a private columnar encoding in SQL; 0005's feedback
+// table) into this form the first time a Log is used.
 package predlog

@@ -24,8 +24,9 @@ import (
 // columnar encoding) into the Parquet log, once per Log; every read and
 // write calls it first. Each old batch becomes Parquet files and index rows
 // in the transaction that deletes it, so processes that upgrade at once
-// convert each batch once; old labels go into the feedback table in their
-// old order without replacing a label logged since.
+// convert each batch once; old labels become feedback files, and so do
+// the rows of table feedback (migration 0005), a label logged since
+// keeping its place (the last given label wins).
 //
 // Old rows keep what monitoring used: top-level input members (a nested
 // input object, which gyre serve never logged, is dropped), the prediction
@@ -45,6 +46,9 @@ func (l *Log) Upgrade(ctx context.Context) error {
 	}
 	if err := l.upgradeFeedback(ctx); err != nil {
 		return fmt.Errorf("upgrade prediction log: feedback: %w", err)
+	}
+	if err := l.upgradeFeedbackTable(ctx); err != nil {
+		return fmt.Errorf("upgrade prediction log: feedback table: %w", err)
 	}
 	l.upgraded = true
 	return nil
@@ -122,9 +126,10 @@ func (l *Log) legacyIDs(ctx context.Context, table string) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// upgradeFeedback moves old labels into the feedback table in one
-// transaction: text batches, then columnar ones, each by first time, the
-// later of a row's labels winning.
+// upgradeFeedback moves old labels into feedback files: text batches,
+// then columnar ones, each by first time, the later of a row's labels
+// winning; the files are indexed in the transaction that deletes the old
+// batches.
 func (l *Log) upgradeFeedback(ctx context.Context) error {
 	var fbs []Feedback
 	var done []string // table + "\x00" + id
@@ -150,6 +155,16 @@ func (l *Log) upgradeFeedback(ctx context.Context) error {
 	if len(done) == 0 {
 		return nil
 	}
+	var puts []storedFeedback
+	if len(fbs) > 0 {
+		for _, group := range byModel(fbs) {
+			p, err := l.putFeedback(ctx, group)
+			if err != nil {
+				return err
+			}
+			puts = append(puts, p)
+		}
+	}
 	return l.db.Write(ctx, func(tx *sqlstore.Tx) error {
 		for _, d := range done {
 			table, id, _ := strings.Cut(d, "\x00")
@@ -157,7 +172,12 @@ func (l *Log) upgradeFeedback(ctx context.Context) error {
 				return err
 			}
 		}
-		return insertFeedback(ctx, tx, fbs, false)
+		for _, p := range puts {
+			if err := indexFeedback(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"math"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -103,72 +99,6 @@ func floorMs(ns int64) int64 {
 		ms--
 	}
 	return ms
-}
-
-// feedbackChunk bounds the rows of one INSERT (five parameters each).
-const feedbackChunk = 500
-
-// LogFeedback stores labels in the feedback table, one row per (model,
-// request id, row): a later label for a row replaces the earlier one.
-func (l *Log) LogFeedback(ctx context.Context, fbs []Feedback) error {
-	if len(fbs) == 0 {
-		return nil
-	}
-	if err := l.Upgrade(ctx); err != nil {
-		return err
-	}
-	err := l.db.Write(ctx, func(tx *sqlstore.Tx) error { return insertFeedback(ctx, tx, fbs, true) })
-	if err != nil {
-		return fmt.Errorf("log feedback: %w", err)
-	}
-	return nil
-}
-
-// insertFeedback upserts labels (replace: a label already stored for a
-// row gives way; otherwise it stays), the last of a row's labels in fbs
-// winning.
-func insertFeedback(ctx context.Context, tx *sqlstore.Tx, fbs []Feedback, replace bool) error {
-	type key struct {
-		model, id string
-		row       int
-	}
-	last := make(map[key]int, len(fbs))
-	for i, f := range fbs {
-		last[key{f.Model, f.RequestID, f.Row}] = i
-	}
-	conflict := " ON CONFLICT (model, request_id, row_index) DO NOTHING"
-	if replace {
-		conflict = " ON CONFLICT (model, request_id, row_index) DO UPDATE SET label = excluded.label, time_ms = excluded.time_ms"
-	}
-	var sb strings.Builder
-	args := make([]any, 0, 5*feedbackChunk)
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		sb.WriteString(conflict)
-		_, err := tx.ExecContext(ctx, sb.String(), args...)
-		sb.Reset()
-		args = args[:0]
-		return err
-	}
-	for i, f := range fbs {
-		if last[key{f.Model, f.RequestID, f.Row}] != i {
-			continue
-		}
-		if len(args) == 0 {
-			sb.WriteString("INSERT INTO feedback (model, request_id, row_index, label, time_ms) VALUES (?, ?, ?, ?, ?)")
-		} else {
-			sb.WriteString(", (?, ?, ?, ?, ?)")
-		}
-		args = append(args, f.Model, f.RequestID, int64(f.Row), f.Label, f.Time.UnixMilli())
-		if len(args) == 5*feedbackChunk {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
 }
 
 // Query selects logged predictions.
@@ -264,17 +194,16 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	}
 	// labels arrive after their predictions: with a lower time bound the
 	// feedback is read while the batch files are
-	keys := newRowHasher()
 	type fbResult struct {
-		labels *labelIndex
+		labels *labels
 		err    error
 	}
 	var early chan fbResult
 	if lo > math.MinInt64+int64(feedbackSlack) {
 		early = make(chan fbResult, 1)
 		go func() {
-			m, err := l.feedback(ctx, keys, q.Model, lo-int64(feedbackSlack), rowsHint)
-			early <- fbResult{m, err}
+			x, err := l.readLabels(ctx, q.Model, lo-int64(feedbackSlack))
+			early <- fbResult{x, err}
 		}()
 	}
 	files, err := l.load(ctx, digests)
@@ -287,22 +216,22 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 	sel := selectRows(files, lo, hi, q.Limit)
 	out := assemble(files, sel, schema, classes)
 	out.Model, out.Version = q.Model, q.Version
-	var labels *labelIndex
+	var lab *labels
 	switch {
 	case early != nil:
 		r := <-early
-		labels, err = r.labels, r.err
+		lab, err = r.labels, r.err
 	case out.Len() > 0:
-		labels, err = l.feedback(ctx, keys, q.Model, out.Time[0]-int64(feedbackSlack), out.Len())
+		lab, err = l.readLabels(ctx, q.Model, out.Time[0]-int64(feedbackSlack))
 	}
 	if err != nil {
 		return nil, err
 	}
 	out.Labels = make([]string, out.Len())
-	if labels != nil && labels.len() > 0 {
+	if lab != nil && len(lab.byRow) > 0 {
 		parallelRange(out.Len(), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
-				out.Labels[j] = labels.get(keys.hash(out.RequestID[j], out.Row[j]))
+				out.Labels[j] = lab.get(out.RequestID[j], out.Row[j])
 			}
 		})
 		for _, s := range out.Labels {
@@ -328,6 +257,15 @@ func (l *Log) load(ctx context.Context, digests []string) ([]*stored, error) {
 }
 
 func (l *Log) loadOne(ctx context.Context, digest string) (*stored, error) {
+	f, err := l.readFile(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	return openStored(f)
+}
+
+// readFile reads a Parquet file of the log from the artifact store.
+func (l *Log) readFile(ctx context.Context, digest string) (*frame.Frame, error) {
 	rc, err := l.blobs.Get(ctx, digest)
 	if err != nil {
 		return nil, err
@@ -337,11 +275,7 @@ func (l *Log) loadOne(ctx context.Context, digest string) (*stored, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := parquetio.Read(bytes.NewReader(data), int64(len(data)), digest)
-	if err != nil {
-		return nil, err
-	}
-	return openStored(f)
+	return parquetio.Read(bytes.NewReader(data), int64(len(data)), digest)
 }
 
 // rowKey identifies a logged row.
@@ -481,131 +415,6 @@ func assemble(files []*stored, sel *selection, schema frame.Schema, classes []st
 	out.Input = frame.MustNew(cols...)
 	out.Pred = pred
 	return out
-}
-
-// rowHash is a 128-bit hash of a row's (request id, row) key: two
-// independently seeded 64-bit hashes. Joining on it instead of on the
-// request ids keeps a million-row join in compact maps; two distinct keys
-// among n rows collide with probability about n²/2¹²⁹.
-type rowHash struct{ h1, h2 uint64 }
-
-type rowHasher struct{ seed1, seed2 maphash.Seed }
-
-func newRowHasher() rowHasher { return rowHasher{maphash.MakeSeed(), maphash.MakeSeed()} }
-
-func (k rowHasher) hash(id string, row int32) rowHash {
-	r := uint64(row) + 1
-	return rowHash{maphash.String(k.seed1, id) ^ r*0x9E3779B97F4A7C15, maphash.String(k.seed2, id) ^ r*0xC2B2AE3D27D4EB4F}
-}
-
-// feedbackChunkRows is about how many labels one aggregated feedback
-// query returns (about 40 bytes each).
-const feedbackChunkRows = 1 << 16
-
-// labelShards is how many maps a label index is split into, built at once.
-const labelShards = 16
-
-// labelIndex holds labels by row, in maps sharded by the row's hash.
-type labelIndex [labelShards]map[rowHash]string
-
-func (x *labelIndex) get(h rowHash) string { return x[h.h1%labelShards][h] }
-
-// len is the number of labels.
-func (x *labelIndex) len() int {
-	n := 0
-	for _, m := range x {
-		n += len(m)
-	}
-	return n
-}
-
-// feedback reads a model's labels stamped at or after since, by row. The
-// labels are read as a few aggregated texts rather than a row each: a
-// query's rows come back as one string of length-prefixed records, each
-// label a substring of it rather than an allocation of its own. The time
-// range is split into as many equal stretches as sizeHint (the rows the
-// labels are for) calls for, read on all cores, and the index is built one
-// shard per core.
-func (l *Log) feedback(ctx context.Context, keys rowHasher, model string, since int64, sizeHint int) (*labelIndex, error) {
-	var first, last sql.NullInt64
-	err := l.db.QueryRowContext(ctx, `SELECT
-		(SELECT MIN(time_ms) FROM feedback WHERE model = ? AND time_ms >= ?),
-		(SELECT MAX(time_ms) FROM feedback WHERE model = ? AND time_ms >= ?)`,
-		model, floorMs(since), model, floorMs(since)).Scan(&first, &last)
-	if err != nil {
-		return nil, fmt.Errorf("query feedback: %w", err)
-	}
-	out := &labelIndex{}
-	if !first.Valid || !last.Valid {
-		return out, nil
-	}
-	k := int64(min(64, max(1, sizeHint/feedbackChunkRows)))
-	width := (last.Int64 - first.Int64 + k) / k
-	parts := make([][labelShards][]labelPair, k)
-	errs := make([]error, k)
-	parallel(int(k), func(i int) {
-		lo := first.Int64 + int64(i)*width
-		var agg sql.NullString
-		// each record: <id bytes>,<label bytes>,<row>,<id><label>
-		err := l.db.QueryRowContext(ctx, `SELECT string_agg(octet_length(request_id) || ',' || octet_length(label) || ',' || row_index || ',' || request_id || label, '')
-			FROM feedback WHERE model = ? AND time_ms >= ? AND time_ms < ?`, model, lo, lo+width).Scan(&agg)
-		if err == nil {
-			err = parseFeedback(agg.String, keys, &parts[i])
-		}
-		errs[i] = err
-	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("query feedback: %w", err)
-		}
-	}
-	parallel(labelShards, func(s int) {
-		n := 0
-		for i := range parts {
-			n += len(parts[i][s])
-		}
-		m := make(map[rowHash]string, n)
-		for i := range parts {
-			for _, p := range parts[i][s] {
-				m[p.h] = p.label
-			}
-		}
-		out[s] = m
-	})
-	return out, nil
-}
-
-// labelPair is one label read, by its row's hash.
-type labelPair struct {
-	h     rowHash
-	label string
-}
-
-// parseFeedback appends the labels of an aggregated feedback text to out,
-// by shard.
-func parseFeedback(s string, keys rowHasher, out *[labelShards][]labelPair) error {
-	for p := 0; p < len(s); {
-		var f [3]int64
-		for j := range f {
-			e := strings.IndexByte(s[p:], ',')
-			if e < 0 {
-				return fmt.Errorf("malformed feedback record at byte %d", p)
-			}
-			v, err := strconv.ParseInt(s[p:p+e], 10, 64)
-			if err != nil {
-				return fmt.Errorf("malformed feedback record at byte %d: %w", p, err)
-			}
-			f[j], p = v, p+e+1
-		}
-		idLen, labelLen := int(f[0]), int(f[1])
-		if idLen < 0 || labelLen < 0 || idLen+labelLen > len(s)-p {
-			return fmt.Errorf("malformed feedback record at byte %d: lengths %d and %d", p, idLen, labelLen)
-		}
-		h := keys.hash(s[p:p+idLen], int32(f[2]))
-		out[h.h1%labelShards] = append(out[h.h1%labelShards], labelPair{h, s[p+idLen : p+idLen+labelLen]})
-		p += idLen + labelLen
-	}
-	return nil
 }
 
 // parallelRange calls fn on GOMAXPROCS stretches of 0..n-1 at once.

@@ -27,7 +27,7 @@ func TestPandasReadsLog(t *testing.T) {
 	if err := probe.Run(); err != nil {
 		t.Skipf("%s has no pandas with a Parquet engine (pyarrow or fastparquet): %v", py, err)
 	}
-	path := loggedFile(t)
+	path, _ := loggedFile(t)
 	script := `import sys, pandas
 df = pandas.read_parquet(sys.argv[1])
 print(list(df.columns))
@@ -48,9 +48,10 @@ print(df["x"].tolist(), df["c"].isna().tolist(), df["__input___n"].tolist(), df[
 }
 
 // loggedFile logs one classifier batch (a float, a categorical with a
-// missing value, an input named with two underscores) and returns the path
-// of its Parquet file in the artifact store.
-func loggedFile(t *testing.T) string {
+// missing value, an input named with two underscores) and labels for its
+// two rows, and returns the paths of the batch's and the labels' Parquet
+// files in the artifact store.
+func loggedFile(t *testing.T) (batch, labels string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -72,16 +73,23 @@ func loggedFile(t *testing.T) string {
 	if err := l.LogPredictions(ctx, b.Batch()); err != nil {
 		t.Fatal(err)
 	}
-	var digest string
-	if err := db.QueryRowContext(ctx, "SELECT digest FROM prediction_log").Scan(&digest); err != nil {
+	t1 := t0.Add(90 * time.Minute)
+	if err := l.LogFeedback(ctx, []Feedback{{Model: "titanic", RequestID: "req1", Row: 1, Label: "1", Time: t1}, {Model: "titanic", RequestID: "req1", Row: 0, Label: "1", Time: t1}}); err != nil {
 		t.Fatal(err)
 	}
-	hex := strings.TrimPrefix(digest, "sha256:")
-	path := filepath.Join(dir, "artifacts", "sha256", hex[:2], hex[2:])
-	return path
+	path := func(table string) string {
+		var digest string
+		if err := db.QueryRowContext(ctx, "SELECT digest FROM "+table).Scan(&digest); err != nil {
+			t.Fatal(err)
+		}
+		hex := strings.TrimPrefix(digest, "sha256:")
+		return filepath.Join(dir, "artifacts", "sha256", hex[:2], hex[2:])
+	}
+	return path("prediction_log"), path("feedback_log")
 }
 
-// TestHyparquetReadsLog reads a logged batch's Parquet file with hyparquet,
+// TestHyparquetReadsLog reads a logged batch's and its labels' Parquet
+// files with hyparquet,
 // a JavaScript Parquet reader written apart from Gyre's (with
 // hyparquet-compressors for zstd), in node. The packages come from
 // GYRE_NODE_MODULES or the repository's .cache/node/node_modules, where
@@ -104,29 +112,36 @@ func TestHyparquetReadsLog(t *testing.T) {
 	if modules == "" {
 		t.Skip("hyparquet is not installed (.ci/run installs it into .cache/node)")
 	}
-	path := loggedFile(t)
+	batch, labels := loggedFile(t)
 	script := `import { readFileSync } from 'node:fs'
 const m = process.argv[2]
 const { parquetReadObjects, parquetMetadata } = await import(m + '/hyparquet/src/index.js')
 const { compressors } = await import(m + '/hyparquet-compressors/src/index.js')
-const buf = readFileSync(process.argv[3])
-const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)
-const meta = parquetMetadata(file)
-const codecs = [...new Set(meta.row_groups.flatMap(g => g.columns.map(c => c.meta_data.codec)))]
-const rows = await parquetReadObjects({ file, compressors })
-const r = rows.map(o => [o.__time instanceof Date ? o.__time.toISOString() : String(o.__time), o.__model, o.__version, o.__request_id, Number(o.__row), o.x, o.c ?? null, Number(o.__input___n), o.__prediction, o.__proba_1])
-console.log(JSON.stringify({ columns: meta.schema.slice(1).map(s => s.name), codecs, rows: r }))
+const time = t => t instanceof Date ? t.toISOString() : String(t)
+for (const [path, row] of [
+  [process.argv[3], o => [time(o.__time), o.__model, o.__version, o.__request_id, Number(o.__row), o.x, o.c ?? null, Number(o.__input___n), o.__prediction, o.__proba_1]],
+  [process.argv[4], o => [time(o.__time), o.__model, o.__request_id, Number(o.__row), o.__label]],
+]) {
+  const buf = readFileSync(path)
+  const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)
+  const meta = parquetMetadata(file)
+  const codecs = [...new Set(meta.row_groups.flatMap(g => g.columns.map(c => c.meta_data.codec)))]
+  const rows = await parquetReadObjects({ file, compressors })
+  console.log(JSON.stringify({ columns: meta.schema.slice(1).map(s => s.name), codecs, rows: rows.map(row) }))
+}
 `
 	sp := filepath.Join(t.TempDir(), "read.mjs")
 	if err := os.WriteFile(sp, []byte(script), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(node, sp, modules, path).CombinedOutput()
+	out, err := exec.Command(node, sp, modules, batch, labels).CombinedOutput()
 	if err != nil {
 		t.Fatalf("hyparquet: %v\n%s", err, out)
 	}
 	want := `{"columns":["__time","__model","__version","__request_id","__row","x","c","__input___n","__prediction","__proba_0","__proba_1"],"codecs":["ZSTD"],` +
-		`"rows":[["2026-04-01T12:00:00.000Z","titanic","3","req1",0,1.5,"a",7,"1",0.75],["2026-04-01T12:00:00.000Z","titanic","3","req1",1,2.5,null,8,"0",0.1]]}`
+		`"rows":[["2026-04-01T12:00:00.000Z","titanic","3","req1",0,1.5,"a",7,"1",0.75],["2026-04-01T12:00:00.000Z","titanic","3","req1",1,2.5,null,8,"0",0.1]]}` + "\n" +
+		`{"columns":["__time","__model","__request_id","__row","__label"],"codecs":["ZSTD"],` +
+		`"rows":[["2026-04-01T13:30:00.000Z","titanic","req1",1,"1"],["2026-04-01T13:30:00.000Z","titanic","req1",0,"1"]]}`
 	if got := strings.TrimSpace(string(out)); got != want {
 		t.Errorf("hyparquet read:\n%s\nwant:\n%s", got, want)
 	}

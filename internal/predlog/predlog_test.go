@@ -115,15 +115,15 @@ func TestLogRoundTrip(t *testing.T) {
 }
 
 // TestFeedbackAnyText joins labels whose request ids and texts hold the
-// characters an encoding might split on, and labels spread over a long time
-// range (read in several stretches).
+// characters an encoding might split on, spread over a long time range and
+// several feedback files.
 func TestFeedbackAnyText(t *testing.T) {
 	for name, l := range testLogs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			model := fmt.Sprintf("m-%d", time.Now().UnixNano())
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			const n = 200_000 // past feedbackChunkRows: several stretches
+			const n = 50_000
 			schema := frame.Schema{Fields: []frame.Field{{Name: "x", Kind: frame.KindFloat}}}
 			b := NewBuilder(model, "1", schema, []string{"a\tb", "c,1,2,"})
 			fbs := make([]Feedback, n)
@@ -137,8 +137,10 @@ func TestFeedbackAnyText(t *testing.T) {
 			if err := l.LogPredictions(ctx, b.Batch()); err != nil {
 				t.Fatal(err)
 			}
-			if err := l.LogFeedback(ctx, fbs); err != nil {
-				t.Fatal(err)
+			for _, part := range [][]Feedback{fbs[:7], fbs[7 : n/2], fbs[n/2:]} {
+				if err := l.LogFeedback(ctx, part); err != nil {
+					t.Fatal(err)
+				}
 			}
 			got, err := l.Read(ctx, Query{Model: model}, schema, []string{"a\tb", "c,1,2,"})
 			if err != nil {

@@ -23,21 +23,35 @@ type ExpiredBatch struct {
 	Newest time.Time `json:"newest"`
 }
 
+// ExpiredLabels is one feedback file that Expire removed from the index.
+type ExpiredLabels struct {
+	// Digest names the labels' Parquet file in the artifact store.
+	Digest string `json:"digest"`
+	Model  string `json:"model"`
+	// Labels is the file's label count, Size its size in bytes.
+	Labels int64 `json:"labels"`
+	Size   int64 `json:"size"`
+	// Newest is the time of the file's newest label.
+	Newest time.Time `json:"newest"`
+}
+
 // Expired is what [Log.Expire] removed, or with dryRun would remove.
 type Expired struct {
 	Batches []ExpiredBatch `json:"batches"`
-	// Labels counts the feedback labels removed.
+	// Feedback lists the feedback files removed.
+	Feedback []ExpiredLabels `json:"feedback"`
+	// Labels counts the feedback labels removed (those of Feedback).
 	Labels int64 `json:"labels"`
 }
 
 // Expire removes from the log every batch whose newest row is older than
-// before, and the feedback labels that no kept batch can join: per model,
-// those given before both before and the oldest row still kept (a label
-// comes after its prediction, so such a label's prediction is gone). Each
-// removed batch and each model's removed labels are recorded in the audit
-// inside the one write transaction. The batches' Parquet files stay in the
-// artifact store: other rows may share them, so the caller deletes them
-// once nothing references them. With dryRun nothing is removed.
+// before, and the feedback files whose labels no kept batch can join: per
+// model, those whose newest label was given before both before and the
+// oldest row still kept (a label comes after its prediction, so such a
+// label's prediction is gone). Each removed batch and feedback file is
+// recorded in the audit inside the one write transaction. The files stay
+// in the artifact store: other rows may share them, so the caller deletes
+// them once nothing references them. With dryRun nothing is removed.
 func (l *Log) Expire(ctx context.Context, before time.Time, dryRun bool) (*Expired, error) {
 	if err := l.Upgrade(ctx); err != nil {
 		return nil, err
@@ -57,7 +71,7 @@ func (l *Log) Expire(ctx context.Context, before time.Time, dryRun bool) (*Expir
 			if err := plan(tx); err != nil {
 				return err
 			}
-			return expireApply(ctx, tx, cut, out)
+			return expireApply(ctx, tx, out)
 		})
 	}
 	if err != nil {
@@ -73,18 +87,11 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// labelCut is one model's feedback cut-off and how many labels fall before
-// it.
-type labelCut struct {
-	model string
-	cut   int64
-	n     int64
-}
-
-// expirePlan lists the batches older than cut and counts the labels Expire
-// removes.
+// expirePlan lists the batches and feedback files Expire removes: batches
+// older than cut, and per model the feedback files older than the earlier
+// of cut and the oldest row of the batches kept.
 func expirePlan(ctx context.Context, q querier, cut int64) (*Expired, error) {
-	out := &Expired{}
+	out := &Expired{Batches: []ExpiredBatch{}, Feedback: []ExpiredLabels{}}
 	rows, err := q.QueryContext(ctx, `SELECT digest, model, version, n, size, max_time_ms FROM prediction_log
 		WHERE max_time_ms < ? ORDER BY model, max_time_ms, digest`, cut)
 	if err != nil {
@@ -104,51 +111,29 @@ func expirePlan(ctx context.Context, q querier, cut int64) (*Expired, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	cuts, err := labelCuts(ctx, q, cut)
+	rows, err = q.QueryContext(ctx, `SELECT f.digest, f.model, f.n, f.size, f.max_time_ms FROM feedback_log f
+		WHERE f.max_time_ms < ? AND f.max_time_ms < COALESCE(
+			(SELECT MIN(k.min_time_ms) FROM prediction_log k WHERE k.model = f.model AND k.max_time_ms >= ?), ?)
+		ORDER BY f.model, f.max_time_ms, f.digest`, cut, cut, cut)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range cuts {
-		out.Labels += c.n
-	}
-	return out, nil
-}
-
-// labelCuts gives, per model with labels to remove, the cut-off: the
-// earlier of cut and the oldest row of the batches kept.
-func labelCuts(ctx context.Context, q querier, cut int64) ([]labelCut, error) {
-	rows, err := q.QueryContext(ctx, `SELECT f.model, COALESCE(MIN(k.min_time_ms), ?) FROM
-		(SELECT DISTINCT model FROM feedback WHERE time_ms < ?) f
-		LEFT JOIN prediction_log k ON k.model = f.model AND k.max_time_ms >= ?
-		GROUP BY f.model ORDER BY f.model`, cut, cut, cut)
-	if err != nil {
-		return nil, err
-	}
-	var cuts []labelCut
+	defer rows.Close()
 	for rows.Next() {
-		var c labelCut
-		if err := rows.Scan(&c.model, &c.cut); err != nil {
-			rows.Close()
+		var e ExpiredLabels
+		var newest int64
+		if err := rows.Scan(&e.Digest, &e.Model, &e.Labels, &e.Size, &newest); err != nil {
 			return nil, err
 		}
-		c.cut = min(c.cut, cut)
-		cuts = append(cuts, c)
+		e.Newest = time.UnixMilli(newest).UTC()
+		out.Feedback = append(out.Feedback, e)
+		out.Labels += e.Labels
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range cuts {
-		if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM feedback WHERE model = ? AND time_ms < ?",
-			cuts[i].model, cuts[i].cut).Scan(&cuts[i].n); err != nil {
-			return nil, err
-		}
-	}
-	return cuts, nil
+	return out, rows.Err()
 }
 
 // expireApply deletes what expirePlan listed, with its audit entries.
-func expireApply(ctx context.Context, tx *sqlstore.Tx, cut int64, out *Expired) error {
+func expireApply(ctx context.Context, tx *sqlstore.Tx, out *Expired) error {
 	for _, b := range out.Batches {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM prediction_log WHERE digest = ?", b.Digest); err != nil {
 			return err
@@ -157,19 +142,11 @@ func expireApply(ctx context.Context, tx *sqlstore.Tx, cut int64, out *Expired) 
 			return err
 		}
 	}
-	cuts, err := labelCuts(ctx, tx, cut)
-	if err != nil {
-		return err
-	}
-	for _, c := range cuts {
-		if c.n == 0 {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM feedback WHERE model = ? AND time_ms < ?", c.model, c.cut); err != nil {
+	for _, e := range out.Feedback {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM feedback_log WHERE digest = ?", e.Digest); err != nil {
 			return err
 		}
-		before := map[string]any{"labels": c.n, "before": time.UnixMilli(c.cut).UTC()}
-		if err := audit.Record(ctx, tx, "prediction_log.feedback.delete", "model", c.model, before, nil); err != nil {
+		if err := audit.Record(ctx, tx, "prediction_log.feedback.delete", "model", e.Model, e, nil); err != nil {
 			return err
 		}
 	}

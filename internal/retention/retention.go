@@ -11,7 +11,8 @@
 //     latest version (without it, model versions are never deleted, and
 //     neither is anything their lineage references);
 //   - prediction-log batches whose newest row is older than the horizon,
-//     and the feedback labels no kept batch can join (predlog.Log.Expire);
+//     and the feedback files whose labels no kept batch can join
+//     (predlog.Log.Expire);
 //   - blobs of the artifact store that nothing references any more: those
 //     the deleted rows referenced, and those written more than Grace ago
 //     that nothing ever referenced (a killed data version or upload);
@@ -95,9 +96,11 @@ type Report struct {
 	Runs     []Run                  `json:"runs"`
 	Versions []Version              `json:"versions"`
 	Batches  []predlog.ExpiredBatch `json:"prediction_batches"`
-	// Labels counts the feedback labels deleted.
-	Labels int64      `json:"feedback_labels"`
-	Blobs  []blob.Ref `json:"blobs"`
+	// Feedback lists the feedback files deleted, Labels counts their
+	// labels.
+	Feedback []predlog.ExpiredLabels `json:"feedback_files"`
+	Labels   int64                   `json:"feedback_labels"`
+	Blobs    []blob.Ref              `json:"blobs"`
 	// BlobBytes is the blobs' total size.
 	BlobBytes int64 `json:"blob_bytes"`
 	// TempFiles are the temporary files and directories removed.
@@ -136,7 +139,7 @@ func (c *Collector) Collect(ctx context.Context, o Options) (*Report, error) {
 	}
 	start := o.Now()
 	rep := &Report{DryRun: o.DryRun, Horizon: start.Add(-o.OlderThan).UTC(),
-		Runs: []Run{}, Versions: []Version{}, Batches: []predlog.ExpiredBatch{}, Blobs: []blob.Ref{}, TempFiles: []string{}}
+		Runs: []Run{}, Versions: []Version{}, Batches: []predlog.ExpiredBatch{}, Feedback: []predlog.ExpiredLabels{}, Blobs: []blob.Ref{}, TempFiles: []string{}}
 	horizon := rep.Horizon.UnixMilli()
 	if c.Tracker != nil && !o.DryRun {
 		ids, err := c.Tracker.ReapDead(ctx)
@@ -174,9 +177,13 @@ func (c *Collector) Collect(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("gc: %w", err)
 		}
 		rep.Batches = append(rep.Batches, exp.Batches...)
+		rep.Feedback = append(rep.Feedback, exp.Feedback...)
 		rep.Labels = exp.Labels
 		for _, b := range exp.Batches {
 			p.doomedBatches[b.Digest] = true
+		}
+		for _, f := range exp.Feedback {
+			p.doomedBatches[f.Digest] = true
 		}
 	}
 	if err := c.sweepBlobs(ctx, p, refsBefore, o, start, rep); err != nil {
@@ -196,7 +203,7 @@ type plan struct {
 	// doomed* are the rows whose blob references do not count.
 	doomedRuns     map[string]bool
 	doomedVersions map[Version]bool
-	doomedBatches  map[string]bool
+	doomedBatches  map[string]bool // prediction batches and feedback files
 }
 
 func newPlan() *plan {
@@ -465,6 +472,7 @@ func (c *Collector) referenced(ctx context.Context, p *plan) (map[string]bool, e
 		}},
 		{"SELECT digest FROM dataset_versions", func([]string, string) bool { return true }},
 		{"SELECT digest FROM prediction_log", func(_ []string, d string) bool { return !p.doomedBatches[d] }},
+		{"SELECT digest FROM feedback_log", func(_ []string, d string) bool { return !p.doomedBatches[d] }},
 	}
 	for _, q := range queries {
 		if err := scan(q.q, q.keep); err != nil {

@@ -54,10 +54,11 @@ type world struct {
 	blobs blob.Store
 	log   *predlog.Log
 	// runs by role; blobs by role.
-	runs  map[string]string
-	refs  map[string]string
-	batch []string // old, recent prediction batch digests
-	tmp   string
+	runs   map[string]string
+	refs   map[string]string
+	batch  []string // old, recent prediction batch digests
+	labels string   // the old model's feedback file
+	tmp    string
 }
 
 // The collection runs "now"+200 days with a 90-day horizon: what is made
@@ -146,6 +147,9 @@ func build(t *testing.T, b sqlstoretest.Backend) *world {
 		w.batch = append(w.batch, d)
 	}
 	rows.Close()
+	if err := w.db.QueryRowContext(ctx, "SELECT digest FROM feedback_log WHERE model = 'm-old'").Scan(&w.labels); err != nil {
+		t.Fatal(err)
+	}
 	// An orphan blob (a killed data version put it, then died).
 	orphan, err := w.blobs.Put(ctx, strings.NewReader("bytes of a killed data version"))
 	if err != nil {
@@ -216,7 +220,10 @@ func testCollect(t *testing.T, b sqlstoretest.Backend) {
 	if n := count(t, w.db, "SELECT COUNT(*) FROM pipeline_steps"); n != 0 {
 		t.Errorf("%d pipeline cache rows name a deleted run", n)
 	}
-	if n := count(t, w.db, "SELECT COUNT(*) FROM feedback"); n != 20 {
+	if ok, _ := blob.Exists(ctx, w.blobs, w.labels); ok {
+		t.Error("the old labels' file is still stored")
+	}
+	if n := count(t, w.db, "SELECT COALESCE(SUM(n), 0) FROM feedback_log"); n != 20 {
 		t.Errorf("%d labels left; want the recent batch's 20", n)
 	}
 	if _, err := os.Stat(filepath.Join(w.tmp, "gyre-stdin-123")); err == nil {
@@ -235,7 +242,7 @@ func testCollect(t *testing.T, b sqlstoretest.Backend) {
 		got[e.Action]++
 	}
 	for action, n := range map[string]int{"run.purge": 2, "model.version.delete": 1, "prediction_log.batch.delete": 1,
-		"prediction_log.feedback.delete": 1, "blob.delete": 5} {
+		"prediction_log.feedback.delete": 1, "blob.delete": 6} {
 		if got[action] != n {
 			t.Errorf("audit has %d %s entries; want %d (all: %v)", got[action], action, n, got)
 		}
@@ -269,11 +276,14 @@ func check(t *testing.T, w *world, rep *retention.Report) {
 	if len(rep.Batches) != 1 || rep.Batches[0].Digest != w.batch[0] || rep.Labels != 20 {
 		t.Errorf("batches %v, labels %d; want the old batch and its 20 labels", rep.Batches, rep.Labels)
 	}
+	if len(rep.Feedback) != 1 || rep.Feedback[0].Digest != w.labels || rep.Feedback[0].Model != "m-old" || rep.Feedback[0].Labels != 20 {
+		t.Errorf("feedback files %+v; want the old labels' file (%s)", rep.Feedback, w.labels)
+	}
 	var blobs []string
 	for _, r := range rep.Blobs {
 		blobs = append(blobs, r.Digest)
 	}
-	wantBlobs := []string{w.refs["old"], w.refs["pruned"], w.refs["bundle-pruned"], w.refs["orphan"], w.batch[0]}
+	wantBlobs := []string{w.refs["old"], w.refs["pruned"], w.refs["bundle-pruned"], w.refs["orphan"], w.batch[0], w.labels}
 	slices.Sort(blobs)
 	slices.Sort(wantBlobs)
 	if !slices.Equal(blobs, wantBlobs) {
