@@ -186,7 +186,26 @@ func (b *browser) open(step, path, ready string) {
 	b.t.Helper()
 	b.do(step, chromedp.Navigate(b.base+path))
 	b.waitFor(step, ready)
+	if _, isTest := b.t.(*testing.T); isTest {
+		for _, p := range eval[[]string](b, step+" accessibility", a11yCheck) {
+			b.t.Errorf("%s: accessibility: %s", step, p)
+		}
+	}
 }
+
+// a11yCheck lists a page's accessibility basics that fail: the document
+// language, a main landmark and one h1, a name for every form control
+// (label, aria-label or aria-labelledby), button and link, and a role and
+// name for every chart.
+const a11yCheck = `(() => { const out = [];
+  if (!document.documentElement.lang) out.push('html has no lang');
+  if (!document.querySelector('main')) out.push('no main landmark');
+  if (document.querySelectorAll('h1').length !== 1) out.push(document.querySelectorAll('h1').length + ' h1 elements');
+  const named = (e) => (e.getAttribute('aria-label') || '').trim() || e.getAttribute('aria-labelledby') || (e.labels && e.labels.length) || (e.textContent || '').trim() || e.title;
+  for (const e of document.querySelectorAll('input:not([type=hidden]), select, textarea')) if (!named(e) || (e.tagName !== 'SELECT' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !e.title)) out.push('unlabelled ' + e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.name ? '[name=' + e.name + ']' : ''));
+  for (const e of document.querySelectorAll('button, a[href]')) if (!named(e)) out.push('unnamed ' + e.tagName.toLowerCase() + ' ' + (e.getAttribute('href') || e.outerHTML.slice(0, 60)));
+  for (const e of document.querySelectorAll('.chart')) if (e.getAttribute('role') !== 'img' || !e.getAttribute('aria-label')) out.push('chart without role=img and a label');
+  return out; })()`
 
 // drawn is a predicate: the ECharts canvases inside sel exist and have
 // painted pixels (not only that the page loaded).
