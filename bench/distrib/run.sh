@@ -2,7 +2,8 @@
 # Scaling of one 64-trial AutoML search on Temporal workers against the
 # local goroutine path (docs/distributed.md, docs/benchmarks.md "distrib").
 # Needs a Temporal dev server at $TEMPORAL (default 127.0.0.1:7240, e.g.
-# started by .ci/run) and the gyre binary at $GYRE (default: built here).
+# started by .ci/run, with one partition per task queue: see
+# docs/distributed.md "Task queue partitions") and the gyre binary at $GYRE (default: built here).
 set -eu
 TEMPORAL=${TEMPORAL:-127.0.0.1:7240}
 # MODE=scaling (default): titanic, 64 trials on 1, 2 and 4 workers.

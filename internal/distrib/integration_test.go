@@ -93,7 +93,8 @@ func startDevServer(t *testing.T, port int, db string) *devServer {
 	}
 	s := &devServer{hostPort: fmt.Sprintf("127.0.0.1:%d", port), log: log,
 		args: []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port), "--http-port", fmt.Sprint(port + 1),
-			"--metrics-port", fmt.Sprint(port + 2), "--headless", "--db-filename", db, "--log-level", "error"}}
+			"--metrics-port", fmt.Sprint(port + 2), "--headless", "--db-filename", db, "--log-level", "error",
+			"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1", "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"}}
 	s.start(t)
 	t.Cleanup(func() { s.kill() })
 	return s
