@@ -109,8 +109,7 @@ type grower struct {
 func gradMax(gp []gpair, rows []int32) (a, b float32) {
 	for _, r := range rows {
 		p := gp[r]
-		a = max(a, p.g, -p.g)
-		b = max(b, p.h)
+		a, b = maxAbsPair(a, b, p.g, p.h)
 	}
 	return a, b
 }

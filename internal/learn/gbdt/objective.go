@@ -167,12 +167,33 @@ func (o *objective) gradientsMax(gp []gpair, score, y, w []float64, rows []int32
 		o.gradients(gp, score, y, w, rows, n)
 		return gradMax(gp, rows)
 	}
+	y = y[:n]
+	gp = gp[:n]
+	score = score[:n]
 	for _, r := range rows {
 		p := 1 / (1 + math.Exp(-score[r]))
-		g, h := float32(p-y[r]), float32(max(p*(1-p), 1e-16))
+		hh := p * (1 - p)
+		if !(hh >= 1e-16) { // max(hh, 1e-16) for the non-NaN hh it always is
+			hh = 1e-16
+		}
+		g, h := float32(p-y[r]), float32(hh)
 		gp[r] = gpair{g, h}
-		a = max(a, g, -g)
-		b = max(b, h)
+		a, b = maxAbsPair(a, b, g, h)
+	}
+	return a, b
+}
+
+// maxAbsPair returns max(a, |g|) and max(b, h) for non-negative a and b,
+// with plain comparisons: the builtin max's NaN and signed-zero handling
+// costs a dozen instructions per call in the gradient loops, and gradients
+// and hessians are never NaN (scores and targets are finite). For a
+// non-NaN g the results equal max(a, g, -g) and max(b, h) as values.
+func maxAbsPair(a, b, g, h float32) (float32, float32) {
+	if ag := math.Float32frombits(math.Float32bits(g) &^ (1 << 31)); ag > a {
+		a = ag
+	}
+	if h > b {
+		b = h
 	}
 	return a, b
 }
