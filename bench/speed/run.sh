@@ -12,6 +12,7 @@
 #   sh bench/speed/run.sh                   1M rows, 1 and 2 threads (~3 min quiet)
 #   sh bench/speed/run.sh --10m             10M rows too (~4 GB CSV in $SPEED_DATA; ~15 min)
 #   sh bench/speed/run.sh --threads 2 --repeat 3
+#   SPEED_ROWS="1000000 10000000" sh bench/speed/run.sh   same as --10m (env var for CI/lead runs)
 #
 # Options: --rows N (default 1000000), --10m (adds 10,000,000), --threads "1 2",
 # --repeat R (runs per configuration, default 1; the table shows the median).
@@ -20,7 +21,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 export GOTOOLCHAIN=local
-rows_list=1000000
+rows_list=${SPEED_ROWS:-1000000}
 threads="1 2"
 repeat=1
 while [ $# -gt 0 ]; do
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--10m) rows_list="$rows_list 10000000"; shift ;;
 	--threads) threads=$2; shift 2 ;;
 	--repeat) repeat=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
