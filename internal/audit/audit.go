@@ -142,6 +142,43 @@ func RecordEntry(ctx context.Context, tx *sqlstore.Tx, e Entry) error {
 	return nil
 }
 
+// RecordEntries appends prepared entries inside tx, as [RecordEntry] does
+// one by one, in multi-row statements (a group commit's entries, each with
+// its own caller as the actor).
+func RecordEntries(ctx context.Context, tx *sqlstore.Tx, es []Entry) error {
+	const per = 50 // rows per statement: 500 parameters
+	for lo := 0; lo < len(es); lo += per {
+		hi := min(lo+per, len(es))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO audit_log
+		(id, ts_ms, actor, actor_kind, remote, action, resource_kind, resource, before_json, after_json) VALUES `)
+		args := make([]any, 0, 10*(hi-lo))
+		for i := lo; i < hi; i++ {
+			e := es[i]
+			if e.Action == "" || e.ResourceKind == "" {
+				return fmt.Errorf("audit: %w: want an action and a resource kind", ErrInvalid)
+			}
+			if e.Actor.Name == "" {
+				e.Actor = ActorFrom(ctx)
+			}
+			if e.Time.IsZero() {
+				e.Time = time.Now()
+			}
+			ms := e.Time.UnixMilli()
+			if i > lo {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, newID(ms), ms, e.Actor.Name, e.Actor.Kind, e.Actor.Remote, e.Action, e.ResourceKind, e.Resource,
+				string(e.Before), string(e.After))
+		}
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("audit %s %s and %d more: %w", es[lo].Action, es[lo].Resource, len(es)-lo-1, err)
+		}
+	}
+	return nil
+}
+
 func marshal(v any) (json.RawMessage, error) {
 	switch v := v.(type) {
 	case nil:

@@ -80,6 +80,9 @@ type Tracker struct {
 
 	reapMu   sync.Mutex
 	lastReap time.Time
+
+	groupOnce sync.Once
+	group     *sqlstore.Group[metricWrite]
 }
 
 // New returns a Tracker writing into db and blobs. blobs may be nil when no
@@ -519,26 +522,34 @@ type batchAudit struct {
 	Tags       map[string]string `json:"tags,omitempty"`
 }
 
-// metricChunk is the number of points per multi-row INSERT.
-const metricChunk = 400
-
 // LogBatch logs metrics, parameters and tags in one transaction, with one
 // audit entry: all of it is logged or none. The run must exist and be
-// active (not deleted).
+// active (not deleted). A batch of metrics only goes through the tracker's
+// group commit: it shares its transaction and statements with the batches
+// other goroutines log meanwhile (and still fails or succeeds alone).
 func (r *Run) LogBatch(ctx context.Context, b Batch) error {
 	if len(b.Metrics) == 0 && len(b.Params) == 0 && len(b.Tags) == 0 {
 		return nil
 	}
 	now := r.t.nowMS()
-	latest := map[string]int{}
+	pts := make([]point, len(b.Metrics))
+	seen := map[string]bool{}
+	var keys []string
 	for i, p := range b.Metrics {
 		if err := CheckKey("metric", p.Key); err != nil {
 			return fmt.Errorf("log batch for run %s: %w", r.id, err)
 		}
-		if j, ok := latest[p.Key]; !ok || p.Step >= b.Metrics[j].Step {
-			latest[p.Key] = i
+		ts := now
+		if !p.Time.IsZero() {
+			ts = p.Time.UnixMilli()
+		}
+		pts[i] = point{run: r.id, key: p.Key, step: p.Step, ts: ts, value: p.Value}
+		if !seen[p.Key] {
+			seen[p.Key] = true
+			keys = append(keys, p.Key)
 		}
 	}
+	sort.Strings(keys)
 	for k := range b.Params {
 		if err := CheckKey("parameter", k); err != nil {
 			return fmt.Errorf("log batch for run %s: %w", r.id, err)
@@ -549,66 +560,46 @@ func (r *Run) LogBatch(ctx context.Context, b Batch) error {
 			return fmt.Errorf("log batch for run %s: %w", r.id, err)
 		}
 	}
-	ts := func(p Metric) int64 {
-		if p.Time.IsZero() {
-			return now
-		}
-		return p.Time.UnixMilli()
-	}
-	err := r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		if err := activeRun(ctx, tx, r.id); err != nil {
-			return err
-		}
-		var sb strings.Builder
-		args := make([]any, 0, 5*min(metricChunk, len(b.Metrics)))
-		for start := 0; start < len(b.Metrics); start += metricChunk {
-			end := min(start+metricChunk, len(b.Metrics))
-			sb.Reset()
-			args = args[:0]
-			sb.WriteString("INSERT INTO metric_history (run_id, key, step, ts_ms, value) VALUES ")
-			for i, p := range b.Metrics[start:end] {
-				if i > 0 {
-					sb.WriteString(", ")
+	var err error
+	if len(b.Params) == 0 && len(b.Tags) == 0 {
+		err = r.t.metricGroup().Write(ctx, metricWrite{run: r.id, points: pts, keys: keys, actor: audit.ActorFrom(ctx)})
+	} else {
+		err = r.t.db.Write(ctx, func(tx *sqlstore.Tx) error {
+			if err := activeRun(ctx, tx, r.id); err != nil {
+				return err
+			}
+			if len(pts) > 0 {
+				if err := insertHistory(ctx, tx, pts); err != nil {
+					return err
 				}
-				sb.WriteString("(?, ?, ?, ?, ?)")
-				args = append(args, r.id, p.Key, p.Step, ts(p), nullable(p.Value))
+				if err := upsertLatest(ctx, tx, latestPoints(pts)); err != nil {
+					return err
+				}
 			}
-			if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			added, err := insertParams(ctx, tx, r.id, b.Params)
+			if err != nil {
 				return err
 			}
-		}
-		keys := sortedKeys(latest)
-		for _, k := range keys {
-			p := b.Metrics[latest[k]]
-			if _, err := tx.ExecContext(ctx, `INSERT INTO latest_metrics (run_id, key, step, ts_ms, value) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, ts_ms = excluded.ts_ms, value = excluded.value
-				WHERE excluded.step >= latest_metrics.step`, r.id, k, p.Step, ts(p), nullable(p.Value)); err != nil {
+			before, err := upsertTags(ctx, tx, r.id, b.Tags)
+			if err != nil {
 				return err
 			}
-		}
-		added, err := insertParams(ctx, tx, r.id, b.Params)
-		if err != nil {
-			return err
-		}
-		before, err := upsertTags(ctx, tx, r.id, b.Tags)
-		if err != nil {
-			return err
-		}
-		if name, ok := b.Tags[RunNameTag]; ok {
-			if _, err := tx.ExecContext(ctx, "UPDATE runs SET name = ? WHERE id = ?", name, r.id); err != nil {
-				return err
+			if name, ok := b.Tags[RunNameTag]; ok {
+				if _, err := tx.ExecContext(ctx, "UPDATE runs SET name = ? WHERE id = ?", name, r.id); err != nil {
+					return err
+				}
 			}
-		}
-		if len(b.Metrics) == 0 && len(added) == 0 && len(b.Tags) == 0 {
-			return nil // parameters already logged with the same values: nothing changed
-		}
-		after := batchAudit{Metrics: len(b.Metrics), MetricKeys: keys, Params: added, Tags: b.Tags}
-		var beforeTags any
-		if len(before) > 0 {
-			beforeTags = batchAudit{Tags: before}
-		}
-		return audit.Record(ctx, tx, "run.log", "run", r.id, beforeTags, after)
-	})
+			if len(b.Metrics) == 0 && len(added) == 0 && len(b.Tags) == 0 {
+				return nil // parameters already logged with the same values: nothing changed
+			}
+			after := batchAudit{Metrics: len(b.Metrics), MetricKeys: keys, Params: added, Tags: b.Tags}
+			var beforeTags any
+			if len(before) > 0 {
+				beforeTags = batchAudit{Tags: before}
+			}
+			return audit.Record(ctx, tx, "run.log", "run", r.id, beforeTags, after)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("log batch for run %s: %w", r.id, err)
 	}

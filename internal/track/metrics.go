@@ -1,0 +1,213 @@
+package track
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/gyre-ml/gyre/internal/audit"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
+)
+
+// point is one metric point as stored: its run, and its time in Unix
+// milliseconds.
+type point struct {
+	run   string
+	key   string
+	step  int64
+	ts    int64
+	value float64 // NaN is stored as NULL
+}
+
+// metricWrite is one caller's metric points in the tracker's group commit,
+// with the actor its audit entry names.
+type metricWrite struct {
+	run    string
+	points []point
+	keys   []string // sorted, distinct
+	actor  audit.Actor
+}
+
+// metricGroup is the group commit of metric-only batches: concurrent
+// loggers' points (one per request from many clients) are written with
+// one statement per table and one transaction per group.
+func (t *Tracker) metricGroup() *sqlstore.Group[metricWrite] {
+	t.groupOnce.Do(func() {
+		t.group = &sqlstore.Group[metricWrite]{DB: t.db, Apply: applyMetrics, Concurrency: 1}
+		if t.db.Dialect() == sqlstore.Postgres {
+			// Four of the pool's eight connections: groups overlap their
+			// round trips; latest values are upserted in (run, key) order,
+			// so concurrent groups cannot deadlock.
+			t.group.Concurrency = 4
+		}
+	})
+	return t.group
+}
+
+// applyMetrics writes a group of metric batches: the runs are checked in
+// one query (a missing or deleted run fails its own batches only), then
+// every point goes into the history, each (run, key)'s highest step into
+// the latest values, and each batch's audit entry into the trail.
+func applyMetrics(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite) ([]error, error) {
+	stages := map[string]string{}
+	var ids []any
+	for _, w := range ws {
+		if _, ok := stages[w.run]; !ok {
+			stages[w.run] = ""
+			ids = append(ids, w.run)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, lifecycle_stage FROM runs WHERE id IN ("+placeholders(len(ids))+")", ids...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		stages[id] = stage
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(ws))
+	var pts []point
+	var entries []audit.Entry
+	for i, w := range ws {
+		switch stages[w.run] {
+		case "":
+			errs[i] = fmt.Errorf("run %s: %w", w.run, ErrNotFound)
+			continue
+		case LifecycleActive:
+		default:
+			errs[i] = fmt.Errorf("run %s is deleted: restore it to log into it: %w", w.run, ErrDeleted)
+			continue
+		}
+		pts = append(pts, w.points...)
+		after, err := json.Marshal(batchAudit{Metrics: len(w.points), MetricKeys: w.keys})
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, audit.Entry{Action: "run.log", ResourceKind: "run", Resource: w.run, Actor: w.actor, After: after})
+	}
+	if len(pts) == 0 {
+		return errs, nil
+	}
+	if err := insertHistory(ctx, tx, pts); err != nil {
+		return nil, err
+	}
+	if err := upsertLatest(ctx, tx, latestPoints(pts)); err != nil {
+		return nil, err
+	}
+	if err := audit.RecordEntries(ctx, tx, entries); err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// latestPoints keeps, per (run, key), the point a serial application of
+// pts would leave as the latest: the last of those with the highest step,
+// in (run, key) order.
+func latestPoints(pts []point) []point {
+	type rk struct{ run, key string }
+	at := map[rk]int{}
+	var out []point
+	for _, p := range pts {
+		k := rk{p.run, p.key}
+		if j, ok := at[k]; !ok {
+			at[k] = len(out)
+			out = append(out, p)
+		} else if p.step >= out[j].step {
+			out[j] = p
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].run != out[j].run {
+			return out[i].run < out[j].run
+		}
+		return out[i].key < out[j].key
+	})
+	return out
+}
+
+// metricChunk is the number of points per multi-row INSERT on SQLite.
+const metricChunk = 400
+
+// insertHistory appends points to metric_history: on PostgreSQL in one
+// statement over arrays (one round trip and one plan for a batch of any
+// size), on SQLite in multi-row INSERTs.
+func insertHistory(ctx context.Context, tx *sqlstore.Tx, pts []point) error {
+	if tx.Dialect() == sqlstore.Postgres {
+		runs, keys, steps, ts, vals := columns(pts)
+		_, err := tx.ExecContext(ctx, `INSERT INTO metric_history (run_id, key, step, ts_ms, value)
+			SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::float8[])`, runs, keys, steps, ts, vals)
+		return err
+	}
+	return insertChunks(ctx, tx, "INSERT INTO metric_history (run_id, key, step, ts_ms, value) VALUES ", "", pts)
+}
+
+// upsertLatest sets latest_metrics from pts, which hold at most one point
+// per (run, key), keeping a stored value of a higher step.
+func upsertLatest(ctx context.Context, tx *sqlstore.Tx, pts []point) error {
+	const onConflict = ` ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, ts_ms = excluded.ts_ms, value = excluded.value
+		WHERE excluded.step >= latest_metrics.step`
+	if tx.Dialect() == sqlstore.Postgres {
+		runs, keys, steps, ts, vals := columns(pts)
+		_, err := tx.ExecContext(ctx, `INSERT INTO latest_metrics (run_id, key, step, ts_ms, value)
+			SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::float8[])`+onConflict, runs, keys, steps, ts, vals)
+		return err
+	}
+	return insertChunks(ctx, tx, "INSERT INTO latest_metrics (run_id, key, step, ts_ms, value) VALUES ", onConflict, pts)
+}
+
+// insertChunks inserts pts in statements of metricChunk rows.
+func insertChunks(ctx context.Context, tx *sqlstore.Tx, head, tail string, pts []point) error {
+	var sb strings.Builder
+	args := make([]any, 0, 5*min(metricChunk, len(pts)))
+	for start := 0; start < len(pts); start += metricChunk {
+		end := min(start+metricChunk, len(pts))
+		sb.Reset()
+		args = args[:0]
+		sb.WriteString(head)
+		for i, p := range pts[start:end] {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, p.run, p.key, p.step, p.ts, nullable(p.value))
+		}
+		sb.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// columns splits points into the arrays PostgreSQL's unnest takes; a NaN
+// value becomes NULL.
+func columns(pts []point) (runs, keys []string, steps, ts []int64, vals []*float64) {
+	runs = make([]string, len(pts))
+	keys = make([]string, len(pts))
+	steps = make([]int64, len(pts))
+	ts = make([]int64, len(pts))
+	vals = make([]*float64, len(pts))
+	for i, p := range pts {
+		runs[i], keys[i], steps[i], ts[i] = p.run, p.key, p.step, p.ts
+		if !math.IsNaN(p.value) {
+			v := p.value
+			vals[i] = &v
+		}
+	}
+	return runs, keys, steps, ts, vals
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
