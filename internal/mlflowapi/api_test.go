@@ -40,11 +40,10 @@ type env struct {
 func testBlobs(t testing.TB, backend string) blob.Store {
 	t.Helper()
 	if u := os.Getenv("GYRE_TEST_S3"); u != "" && backend == "postgres" {
-		sep := "&"
-		if !strings.Contains(u, "?") {
-			sep = "?"
-		}
-		bs, err := blob.Open(context.Background(), u+sep+"prefix=mlflowapi-"+track.NewID()[:12])
+		// Each test its own key space: the prefix is the URL's path (a
+		// prefix= query parameter would be ignored).
+		base, q, _ := strings.Cut(u, "?")
+		bs, err := blob.Open(context.Background(), strings.TrimRight(base, "/")+"/mlflowapi-"+track.NewID()[:12]+"?"+q)
 		if err != nil {
 			t.Fatalf("open %s: %v", u, err)
 		}
