@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"fmt"
 	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,7 +9,6 @@ import (
 	"github.com/gyre-ml/gyre/internal/automl"
 	"github.com/gyre-ml/gyre/internal/distrib"
 	"github.com/gyre-ml/gyre/internal/learn"
-	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/train"
 	"github.com/gyre-ml/gyre/internal/trainrun"
 )
@@ -131,7 +127,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	if app.JSON {
 		return app.printJSON(r.AutoMLResult)
 	}
-	printAutoML(app, r.AutoMLResult, r.Search, r.Metric, r.Rows, r.Logged)
+	r.WriteText(app.Stdout, app.Stderr)
 	return nil
 }
 
@@ -192,83 +188,4 @@ func checkAutoMLFlags(cmd *cobra.Command, fl *automlFlags) (learn.Task, []automl
 		}
 	}
 	return task, spaces, nil
-}
-
-// printAutoML prints a finished search for people.
-func printAutoML(app *App, r automlResult, res *automl.Result, m metric.Metric, rows, logged int) {
-	eval := res.Eval
-	switch {
-	case res.Eval == "cv" && res.Repeats > 1:
-		eval = fmt.Sprintf("%d×%d-fold cv", res.Repeats, res.Folds)
-	case res.Eval == "cv":
-		eval = fmt.Sprintf("%d-fold cv", res.Folds)
-	}
-	fmt.Fprintf(app.Stdout, "automl: %d trials in %.1fs on %d rows (%s, %s by %s)\n\n", r.Trials, res.Elapsed.Seconds(), r.Rows, r.Task, m.Name, eval)
-	tw := app.table()
-	fmt.Fprintf(tw, "rank\tlearner\t%s\tfit s\tpredict µs/row\tconfig\n", m.Name)
-	for i, t := range r.Leaderboard {
-		if i == 10 {
-			break
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%.2f\t%.2f\t%s\n", i+1, t.Learner, m.Loss(t.Loss), t.FitTime.Seconds(), float64(t.PredictPerRow.Nanoseconds())/1000, configString(t.Config))
-	}
-	tw.Flush()
-	fmt.Fprintln(app.Stdout)
-	if r.Ensembled {
-		fmt.Fprintf(app.Stdout, "final: ensemble of %d models (validation %s %.4f vs best single %.4f)\n", len(r.Members), m.Name, m.Loss(res.ValidLoss), m.Loss(res.Best.Loss))
-	} else {
-		fmt.Fprintf(app.Stdout, "final: %s (validation %s %.4f)\n", res.Best.Learner, m.Name, m.Loss(res.ValidLoss))
-	}
-	if n := len(r.Members); n == 1 && (r.Members[0].Temperature != 0 || r.Members[0].Smoothing != 0) {
-		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f, smoothing %g, fitted on the validation predictions\n", temperatureOr1(r.Members[0].Temperature), r.Members[0].Smoothing)
-	} else if n > 1 {
-		k := 0
-		for _, mem := range r.Members {
-			if mem.Temperature != 0 || mem.Smoothing != 0 {
-				k++
-			}
-		}
-		if k > 0 {
-			fmt.Fprintf(app.Stdout, "calibrated: %d of %d members by their own temperature or smoothing\n", k, n)
-		}
-	}
-	if c := r.Temperature; c != nil {
-		fmt.Fprintf(app.Stdout, "calibrated: temperature %.3f (validation log loss %.4f → %.4f, cross-fitted)\n", c.Temperature, c.LogLossBefore, c.LogLossAfter)
-	}
-	if !r.Refitted {
-		fmt.Fprintf(app.Stdout, "not refitted: the budget ran out before the final model was refitted on all %d rows; it is the best trial's own model, fitted during the search on part of its %d-row sample (raise --budget to refit)\n", rows, res.Best.Sample)
-	}
-	printMetrics(app, r.Metrics)
-	printComparison(app, r.Comparison)
-	fmt.Fprintf(app.Stdout, "model: %s  (%.1fs total)\n", r.Model, r.Seconds)
-	if r.RunID != "" {
-		fmt.Fprintf(app.Stdout, "run: %s (%d trials logged as child runs)\n", r.RunID, logged)
-	}
-	if r.Registered != "" {
-		fmt.Fprintf(app.Stdout, "registered: %s\n", r.Registered)
-	}
-}
-
-func configString(c map[string]string) string {
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		if k == "seed" {
-			continue
-		}
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + c[k]
-	}
-	return strings.Join(parts, " ")
-}
-
-// temperatureOr1 reads a bundle or AutoML temperature, where 0 means none.
-func temperatureOr1(t float64) float64 {
-	if t == 0 {
-		return 1
-	}
-	return t
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainrun"
 )
 
 func init() { register(newEvaluateCmd) }
@@ -63,7 +64,7 @@ and precision-recall curves, calibration, residuals and feature importance.`,
 				return app.printJSON(ev)
 			}
 			fmt.Fprintf(app.Stdout, "%s on %s: %d rows, %s\n", ref, args[1], ev.Rows, ev.Task)
-			printMetrics(app, map[string]map[string]float64{"test": scores, "train": ev.Training})
+			trainrun.WriteMetrics(app.Stdout, map[string]map[string]float64{"test": scores, "train": ev.Training})
 			if ev.Confusion != nil && len(ev.Classes) <= 12 {
 				fmt.Fprintln(app.Stdout, "\nconfusion matrix (rows: true, columns: predicted)")
 				for i, row := range ev.Confusion {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,7 +59,7 @@ label stored as numbers), and a suggested metric and validation scheme.`,
 			if app.JSON {
 				return app.printJSON(r)
 			}
-			printStudy(app, r)
+			r.WriteText(app.Stdout, app.Stderr)
 			return nil
 		},
 	}
@@ -74,52 +72,4 @@ label stored as numbers), and a suggested metric and validation scheme.`,
 	fl.DurationVar(&budget, "budget", 6*time.Second, "time for the learning curve (its larger points are skipped past it)")
 	columns.add(cmd)
 	return cmd
-}
-
-func printStudy(app *App, r *study.Report) {
-	w := app.Stdout
-	fmt.Fprintf(w, "study of %q: %s, %d rows, %d features (%.1fs)\n", r.Target, r.Task, r.Rows, r.Features, r.Seconds)
-	if r.Dropped > 0 {
-		fmt.Fprintf(w, "dropped %d rows with a missing target\n", r.Dropped)
-	}
-	for _, e := range r.Excluded {
-		fmt.Fprintf(w, "excluded column %s: %s\n", e.Column, e.Reason)
-	}
-	if len(r.Classes) > 0 {
-		fmt.Fprintf(w, "\nclasses (largest/smallest %.1f×):\n", r.Imbalance)
-		tw := app.table()
-		for i, c := range r.Classes {
-			if i == 12 {
-				fmt.Fprintf(tw, "…\t%d more\t\n", len(r.Classes)-i)
-				break
-			}
-			fmt.Fprintf(tw, "  %s\t%d\t%.1f %%\n", c.Name, c.Count, 100*c.Share)
-		}
-		tw.Flush()
-	}
-	if len(r.Curve) > 0 {
-		fmt.Fprintf(w, "\nlearning curve (%s, %s; ± the spread over repeats):\n", r.CurveMetric, r.CurveModel)
-		tw := app.table()
-		fmt.Fprintln(tw, "  train rows\tscore\tdummy")
-		for _, p := range r.Curve {
-			fmt.Fprintf(tw, "  %d\t%.4f ± %.4f\t%.4f\n", p.Rows, p.Mean, p.Spread, p.Dummy)
-		}
-		tw.Flush()
-	}
-	if r.CurveCut != "" {
-		fmt.Fprintf(w, "learning curve: %s\n", r.CurveCut)
-	}
-	fmt.Fprintf(w, "more data would help: %s: %s\n", r.MoreData.Answer, r.MoreData.Reason)
-	if len(r.SingleFeature) > 0 {
-		var parts []string
-		for _, s := range r.SingleFeature[:min(5, len(r.SingleFeature))] {
-			parts = append(parts, fmt.Sprintf("%s %.3f", s.Feature, s.Score))
-		}
-		fmt.Fprintf(w, "best single features (%s): %s\n", r.SingleFeatureMetric, strings.Join(parts, ", "))
-	}
-	fmt.Fprintf(w, "\nsuggested metric: %s (%s)\n", r.Metric.Choice, r.Metric.Reason)
-	fmt.Fprintf(w, "suggested validation: %s (%s)\n", r.Validation.Choice, r.Validation.Reason)
-	for _, warn := range r.Warnings {
-		fmt.Fprintf(app.Stderr, "warning: %s\n", warn)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -159,23 +158,7 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if app.JSON {
 		return app.printJSON(res)
 	}
-	if res.Target == "" {
-		fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s) in %.2fs\n", fl.learner, res.Rows, res.Task, res.FitSeconds)
-	} else {
-		fmt.Fprintf(app.Stdout, "trained %s on %d rows (%s, target %q) in %.2fs\n", fl.learner, res.Rows, res.Task, res.Target, res.FitSeconds)
-	}
-	if res.Dropped > 0 {
-		fmt.Fprintf(app.Stdout, "dropped %d rows with a missing target\n", res.Dropped)
-	}
-	printMetrics(app, res.Metrics)
-	printComparison(app, res.Comparison)
-	fmt.Fprintf(app.Stdout, "model: %s\n", res.Model)
-	if res.RunID != "" {
-		fmt.Fprintf(app.Stdout, "run: %s\n", res.RunID)
-	}
-	if res.Registered != "" {
-		fmt.Fprintf(app.Stdout, "registered: %s\n", res.Registered)
-	}
+	res.WriteText(app.Stdout, app.Stderr)
 	return nil
 }
 
@@ -243,45 +226,6 @@ func lowerGCHeadroom() {
 	}
 }
 
-// printMetrics prints a metric × split table.
-func printMetrics(app *App, ms map[string]map[string]float64) {
-	splits := []string{}
-	for _, s := range []string{"train", "valid", "test"} {
-		if ms[s] != nil {
-			splits = append(splits, s)
-		}
-	}
-	names := map[string]bool{}
-	for _, s := range splits {
-		for k := range ms[s] {
-			names[k] = true
-		}
-	}
-	keys := make([]string, 0, len(names))
-	for k := range names {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	tw := app.table()
-	fmt.Fprint(tw, "metric")
-	for _, s := range splits {
-		fmt.Fprintf(tw, "\t%s", s)
-	}
-	fmt.Fprintln(tw)
-	for _, k := range keys {
-		fmt.Fprint(tw, k)
-		for _, s := range splits {
-			if v, ok := ms[s][k]; ok {
-				fmt.Fprintf(tw, "\t%.4f", v)
-			} else {
-				fmt.Fprint(tw, "\t-")
-			}
-		}
-		fmt.Fprintln(tw)
-	}
-	tw.Flush()
-}
-
 // parseSet parses --set key=value settings.
 func parseSet(kvs []string) (map[string]string, error) {
 	out := map[string]string{}
@@ -301,42 +245,4 @@ func problemError(command, source string, err error) error {
 		return usageErrorf("%s %s: %v: use --task multiclass", command, source, err)
 	}
 	return fmt.Errorf("%s %s: %w", command, source, err)
-}
-
-// printComparison prints the model next to the baselines, and the
-// warnings.
-func printComparison(app *App, c *train.Comparison) {
-	if c == nil {
-		return
-	}
-	eval := c.Eval
-	switch {
-	case c.Eval == "cv" && c.Repeats > 1:
-		eval = fmt.Sprintf("%d×%d-fold cv", c.Repeats, c.Folds)
-	case c.Eval == "cv":
-		eval = fmt.Sprintf("%d-fold cv", c.Folds)
-	}
-	if c.SampleRows > 0 {
-		eval += fmt.Sprintf(" of a %d-row sample", c.SampleRows)
-	}
-	fmt.Fprintf(app.Stdout, "\nagainst baselines (%s, %s; ± is the spread over the groups scored):\n", c.Metric, eval)
-	tw := app.table()
-	fmt.Fprintf(tw, "model\t%s\tgain\tmeaningful\n", c.Metric)
-	fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t\t\n", c.Model.Name, c.Model.Score, c.Model.Spread)
-	for _, b := range c.Baselines {
-		if b.Err != "" {
-			fmt.Fprintf(tw, "%s\t-\t\t(%s)\n", b.Name, b.Err)
-			continue
-		}
-		yes := "yes"
-		if !b.Meaningful {
-			yes = "NO"
-		}
-		fmt.Fprintf(tw, "%s\t%.4f ± %.4f\t%+.4f ± %.4f\t%s\n", b.Name, b.Score, b.Spread, b.Gain, b.GainSpread, yes)
-	}
-	tw.Flush()
-	for _, w := range c.Warnings {
-		fmt.Fprintf(app.Stderr, "warning: %s\n", w)
-	}
-	fmt.Fprintln(app.Stdout)
 }

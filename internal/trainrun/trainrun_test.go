@@ -19,7 +19,9 @@ import (
 
 const titanic = "../../examples/data/titanic/titanic"
 
-func load(ctx context.Context, src string) (*frame.Frame, error) { return ingest.Read(ctx, src, ingest.Options{}) }
+func load(ctx context.Context, src string) (*frame.Frame, error) {
+	return ingest.Read(ctx, src, ingest.Options{})
+}
 
 // untracked is a run whose backend cannot be opened.
 func untracked(t *testing.T, out string, warned *[]string) Common {
