@@ -73,6 +73,9 @@ type Log struct {
 	run    Run
 	data   *dataset.Version
 	trials int
+	// best is the lowest loss of the trials recorded so far (+Inf before
+	// the first that scored).
+	best float64
 }
 
 // Start versions the training file (plain files only) and starts the run.
@@ -83,7 +86,7 @@ func Start(ctx context.Context, st *Stores, o Options) (*Log, error) {
 	if o.Display == "" {
 		o.Display = o.Source
 	}
-	l := &Log{st: st, o: o}
+	l := &Log{st: st, o: o, best: math.Inf(1)}
 	if fi, err := os.Stat(o.Source); err == nil && !fi.IsDir() {
 		res, err := st.Datasets.Version(ctx, o.Source, DatasetName(o.Source))
 		if err != nil {
@@ -226,7 +229,29 @@ func (l *Log) RecordTrial(ctx context.Context, t automl.Trial) error {
 		_ = child.SetTag(ctx, "gyre.error", t.Err)
 	}
 	l.trials++
-	return child.End(ctx, status)
+	if err := child.End(ctx, status); err != nil {
+		return err
+	}
+	return l.logProgress(ctx, t.Loss)
+}
+
+// logProgress records the search's progress on the parent run while it
+// runs, at step = trials recorded: search_trials, and search_best_loss
+// once a trial has scored, so `gyre runs list` and the UI show how far a
+// search (local or on an engine) has come and the best loss so far.
+func (l *Log) logProgress(ctx context.Context, loss float64) error {
+	if !math.IsInf(loss, 0) && !math.IsNaN(loss) {
+		l.best = math.Min(l.best, loss)
+	}
+	step := int64(l.trials)
+	pts := []track.Metric{{Key: "search_trials", Value: float64(l.trials), Step: step}}
+	if !math.IsInf(l.best, 0) {
+		pts = append(pts, track.Metric{Key: "search_best_loss", Value: l.best, Step: step})
+	}
+	if err := l.run.LogMetrics(ctx, pts); err != nil {
+		return fmt.Errorf("log search progress: %w", err)
+	}
+	return nil
 }
 
 // Stamp records the bundle's lineage in its manifest: the Gyre version,

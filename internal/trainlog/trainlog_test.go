@@ -2,6 +2,7 @@ package trainlog_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,6 +45,18 @@ func TestLogToLocalStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A failed trial counts, and leaves the best loss as it was.
+		if err := rec.RecordTrial(ctx, automl.Trial{ID: 2, Learner: "knn", Loss: math.Inf(1), Err: "fit: boom"}); err != nil {
+			t.Fatal(err)
+		}
+		// While the search runs, the parent shows its progress.
+		live, err := tr.Get(ctx, l.RunID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if live.Status != track.StatusRunning || live.Metrics["search_trials"] != 3 || live.Metrics["search_best_loss"] != 0.3 {
+			t.Fatalf("running search's parent: status %s, metrics %v", live.Status, live.Metrics)
+		}
 		b := &bundle.Bundle{Manifest: bundle.Manifest{Metrics: map[string]map[string]float64{"train": {"accuracy": 0.8}}}}
 		l.Stamp(b)
 		if b.Manifest.RunID != l.RunID() || b.Manifest.DatasetVersion != "titanic.train@1" || b.Manifest.GyreVersion != "v9" {
@@ -66,7 +79,7 @@ func TestLogToLocalStore(t *testing.T) {
 			t.Fatalf("run %+v", run)
 		}
 		kids, err := tr.Children(ctx, run.ID)
-		if err != nil || len(kids) != 2 || l.Trials() != 2 {
+		if err != nil || len(kids) != 3 || l.Trials() != 3 {
 			t.Fatalf("child runs %v, %v; trials %d", kids, err, l.Trials())
 		}
 		v, err := reg.Resolve(ctx, "titanic/1")
