@@ -46,7 +46,7 @@ func streamArrow(ctx context.Context, path, name string, opt Options, chunkRows 
 		return arrowErr(err, path, path)
 	}
 	defer fh.Close()
-	var kinds []frame.Kind
+	shape := &chunkShape{source: name, opt: opt}
 	row := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -54,7 +54,7 @@ func streamArrow(ctx context.Context, path, name string, opt Options, chunkRows 
 		}
 		f, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			if kinds == nil { // no batches: one empty chunk with the columns
+			if shape.kinds == nil { // no batches: one empty chunk with the columns
 				return streamArrowEmpty(ctx, path, name, opt, chunkRows, fn)
 			}
 			return nil
@@ -63,16 +63,7 @@ func streamArrow(ctx context.Context, path, name string, opt Options, chunkRows 
 			return arrowErr(err, path, path)
 		}
 		base := row
-		rowLine := func(i int) int { return base + i + 1 }
-		if kinds == nil {
-			if f, err = applySchema(f, name, Options{Schema: opt.Schema}, rowLine); err != nil {
-				return err
-			}
-			kinds = kindsOf(f)
-		} else if f, err = conform(f, kinds, name, opt, 0, rowLine); err != nil {
-			return err
-		}
-		if f, err = selectColumns(f, name, opt); err != nil {
+		if f, err = shape.chunk(f, base); err != nil {
 			return err
 		}
 		done, total := r.Progress()

@@ -82,7 +82,7 @@ func streamAvro(ctx context.Context, path, name string, opt Options, chunkRows i
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
-	var kinds []frame.Kind
+	shape := &chunkShape{source: name, opt: opt}
 	row := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -98,7 +98,7 @@ func streamAvro(ctx context.Context, path, name string, opt Options, chunkRows i
 				return avroErr(err, name, fr.Records()+1)
 			}
 		}
-		if end && b.Rows() == 0 && kinds != nil {
+		if end && b.Rows() == 0 && shape.kinds != nil {
 			return nil
 		}
 		f, err := b.Frame()
@@ -106,16 +106,7 @@ func streamAvro(ctx context.Context, path, name string, opt Options, chunkRows i
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		base := row
-		rowLine := func(i int) int { return base + i + 1 }
-		if kinds == nil {
-			if f, err = applySchema(f, name, Options{Schema: opt.Schema}, rowLine); err != nil {
-				return err
-			}
-			kinds = kindsOf(f)
-		} else if f, err = conform(f, kinds, name, opt, 0, rowLine); err != nil {
-			return err
-		}
-		if f, err = selectColumns(f, name, opt); err != nil {
+		if f, err = shape.chunk(f, base); err != nil {
 			return err
 		}
 		if err := fn(&Chunk{Frame: f, Row: base, Done: fr.Offset(), Total: st.Size()}); err != nil {

@@ -302,6 +302,30 @@ func emptyColumn(name string, k frame.Kind, n int) frame.Column {
 	return &frame.Float{ColName: name, Values: make([]float64, n), Valid: valid}
 }
 
+// chunkShape gives a typed source's chunks one shape: the first chunk's
+// column kinds (after the schema in Options) are the stream's, later chunks
+// are conformed to them, and the selected columns are kept.
+type chunkShape struct {
+	source string
+	opt    Options
+	kinds  []frame.Kind
+}
+
+// chunk shapes f, whose first row is row base of the source (0-based).
+func (c *chunkShape) chunk(f *frame.Frame, base int) (*frame.Frame, error) {
+	rowLine := func(i int) int { return base + i + 1 }
+	var err error
+	if c.kinds == nil {
+		if f, err = applySchema(f, c.source, Options{Schema: c.opt.Schema}, rowLine); err != nil {
+			return nil, err
+		}
+		c.kinds = kindsOf(f)
+	} else if f, err = conform(f, c.kinds, c.source, c.opt, 0, rowLine); err != nil {
+		return nil, err
+	}
+	return selectColumns(f, c.source, c.opt)
+}
+
 func kindsOf(f *frame.Frame) []frame.Kind {
 	out := make([]frame.Kind, f.NumCols())
 	for j, c := range f.Columns() {
@@ -321,24 +345,15 @@ func streamParquet(ctx context.Context, path, name string, opt Options, chunkRow
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
-	var kinds []frame.Kind
+	shape := &chunkShape{source: name, opt: opt}
 	row := 0
 	err = parquetio.Stream(fh, st.Size(), name, wantColumns(opt), func(f *frame.Frame, total int64) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		base := row
-		rowLine := func(i int) int { return base + i + 1 }
 		var err error
-		if kinds == nil {
-			if f, err = applySchema(f, name, Options{Schema: opt.Schema}, rowLine); err != nil {
-				return err
-			}
-			kinds = kindsOf(f)
-		} else if f, err = conform(f, kinds, name, opt, 0, rowLine); err != nil {
-			return err
-		}
-		if f, err = selectColumns(f, name, opt); err != nil {
+		if f, err = shape.chunk(f, base); err != nil {
 			return err
 		}
 		// Cut a large row group into views of about chunkRows rows (a
