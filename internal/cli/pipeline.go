@@ -34,7 +34,7 @@ watching NAME@ALIAS switch to it). 'gyre init' writes a project file.`,
   gyre pipeline schedule gyre.yaml --cron "0 3 * * *"
   gyre pipeline status gyre.yaml`,
 	}
-	cmd.AddCommand(newPipelineRunCmd(app), newPipelineScheduleCmd(app), newPipelineStatusCmd(app), newPipelineCancelCmd(app))
+	cmd.AddCommand(newPipelineRunCmd(app), newPipelineScheduleCmd(app), newPipelineStatusCmd(app), newPipelineCancelCmd(app), newPipelineUnscheduleCmd(app))
 	return cmd
 }
 
@@ -64,6 +64,7 @@ func (a *App) pipelineEnv(ctx context.Context) (*pipeline.Env, *stores, error) {
 
 func newPipelineRunCmd(app *App) *cobra.Command {
 	var trigger, engine string
+	var runTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "run [gyre.yaml]",
 		Short: "Run the pipeline once (unchanged steps are cached)",
@@ -77,7 +78,7 @@ func newPipelineRunCmd(app *App) *cobra.Command {
 				return usageErrorf("pipeline run: %v", err)
 			}
 			if engine != "" {
-				res, err := app.runPipelineOnEngine(ctx, engine, projectArg(args), p, trigger)
+				res, err := app.runPipelineOnEngine(ctx, engine, projectArg(args), p, trigger, runTimeout)
 				if err != nil {
 					return err
 				}
@@ -106,6 +107,7 @@ func newPipelineRunCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&trigger, "trigger", "manual", "why the pipeline runs (recorded with the run)")
 	cmd.Flags().StringVar(&engine, "engine", "", "run each step as an activity on Temporal workers: temporal://HOST:PORT (see 'gyre worker')")
+	cmd.Flags().DurationVar(&runTimeout, "run-timeout", 0, "with --engine: how long the run may take, waiting for a worker included (default 24h)")
 	return cmd
 }
 
@@ -132,7 +134,7 @@ func reportPipeline(app *App, res *pipeline.Result) error {
 
 func newPipelineScheduleCmd(app *App) *cobra.Command {
 	var cronSpec, engine string
-	var poll time.Duration
+	var poll, runTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "schedule [gyre.yaml]",
 		Short: "Run the pipeline on its triggers: cron schedule, new data, monitoring alerts",
@@ -143,7 +145,8 @@ logged predictions (triggers.on_alert, with the project's monitor settings).
 Runs never overlap; a trigger that fires during a run collapses into it.
 SIGTERM or Ctrl-C stops after the current run.`,
 		Example: `  gyre pipeline schedule gyre.yaml --cron "0 3 * * *"
-  gyre pipeline schedule --cron "@every 6h" --poll 5m`,
+  gyre pipeline schedule --cron "@every 6h" --poll 5m
+  gyre pipeline schedule gyre.yaml --engine temporal://127.0.0.1:7233`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -153,17 +156,7 @@ SIGTERM or Ctrl-C stops after the current run.`,
 				return usageErrorf("pipeline schedule: %v", err)
 			}
 			if engine != "" {
-				spec := cronSpec
-				if spec == "" {
-					spec = p.Trigger.Schedule
-				}
-				if spec == "" {
-					return usageErrorf("pipeline schedule: --engine needs a cron expression (--cron or triggers.schedule)")
-				}
-				if err := pipeline.CheckCron(spec); err != nil {
-					return usageErrorf("pipeline schedule: --cron: %v", err)
-				}
-				return app.schedulePipelineOnEngine(ctx, engine, projectArg(args), p, spec)
+				return app.schedulePipelineOnEngine(ctx, engine, projectArg(args), p, cronSpec, poll, runTimeout)
 			}
 			env, st, err := app.pipelineEnv(ctx)
 			if err != nil {
@@ -204,7 +197,8 @@ SIGTERM or Ctrl-C stops after the current run.`,
 	}
 	cmd.Flags().StringVar(&cronSpec, "cron", "", `cron expression ("MIN HOUR DOM MON DOW", @daily, @every 6h); default triggers.schedule`)
 	cmd.Flags().DurationVar(&poll, "poll", 0, "how often new data and alerts are checked (default triggers.poll, else 1m)")
-	cmd.Flags().StringVar(&engine, "engine", "", "create a Temporal Schedule for the cron expression instead, and exit: temporal://HOST:PORT")
+	cmd.Flags().StringVar(&engine, "engine", "", "put the triggers on Temporal instead, and exit: a Schedule for the cron expression, a watcher workflow for new data and alerts (temporal://HOST:PORT)")
+	cmd.Flags().DurationVar(&runTimeout, "run-timeout", 0, "with --engine: how long one run may take, waiting for a worker included (default 24h)")
 	return cmd
 }
 

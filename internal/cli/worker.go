@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -100,7 +101,10 @@ const defaultEngineBatch = 8
 
 // pipelineEngine parses --engine and makes the workflow input naming the
 // project and this process's stores.
-func (a *App) pipelineEngine(engine, project, name, trigger string) (distrib.Engine, distrib.PipelineInput, error) {
+func (a *App) pipelineEngine(engine, project, name, trigger string, runTimeout time.Duration) (distrib.Engine, distrib.PipelineInput, error) {
+	if runTimeout < 0 {
+		return distrib.Engine{}, distrib.PipelineInput{}, usageErrorf("pipeline: --run-timeout %v: want a positive duration such as 6h", runTimeout)
+	}
 	if err := a.localOnly("pipeline --engine"); err != nil {
 		return distrib.Engine{}, distrib.PipelineInput{}, err
 	}
@@ -113,12 +117,13 @@ func (a *App) pipelineEngine(engine, project, name, trigger string) (distrib.Eng
 	if err != nil {
 		return eng, in, usageErrorf("pipeline: %v", err)
 	}
+	in.RunTimeout = runTimeout
 	return eng, in, nil
 }
 
 // runPipelineOnEngine runs the pipeline on --engine and waits for the run.
-func (a *App) runPipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, trigger string) (*pipeline.Result, error) {
-	eng, in, err := a.pipelineEngine(engine, project, p.Name, trigger)
+func (a *App) runPipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, trigger string, runTimeout time.Duration) (*pipeline.Result, error) {
+	eng, in, err := a.pipelineEngine(engine, project, p.Name, trigger, runTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -126,22 +131,78 @@ func (a *App) runPipelineOnEngine(ctx context.Context, engine, project string, p
 	return res, failed(err)
 }
 
-// schedulePipelineOnEngine creates or replaces the pipeline's Temporal
-// Schedule.
-func (a *App) schedulePipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, spec string) error {
-	eng, in, err := a.pipelineEngine(engine, project, p.Name, "schedule")
+// schedulePipelineOnEngine puts the pipeline's triggers on the engine: a
+// Temporal Schedule for its cron expression (--cron, else
+// triggers.schedule) and a watcher workflow for triggers.on_new_data and
+// triggers.on_alert, polling every --poll (else triggers.poll).
+func (a *App) schedulePipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, spec string, poll, runTimeout time.Duration) error {
+	if spec == "" {
+		spec = p.Trigger.Schedule
+	}
+	watch := p.Trigger.OnNewData || p.Trigger.OnAlert
+	if spec == "" && !watch {
+		return usageErrorf("pipeline schedule: no trigger: set --cron, or triggers.schedule, triggers.on_new_data or triggers.on_alert in %s", project)
+	}
+	if spec != "" {
+		if err := pipeline.CheckCron(spec); err != nil {
+			return usageErrorf("pipeline schedule: --cron: %v", err)
+		}
+	}
+	if poll <= 0 {
+		poll = p.Trigger.Poll
+	}
+	eng, in, err := a.pipelineEngine(engine, project, p.Name, "schedule", runTimeout)
 	if err != nil {
 		return err
 	}
-	id, err := distrib.SchedulePipelineOn(ctx, eng, in, spec)
+	s, err := distrib.ScheduleTriggersOn(ctx, eng, in, spec, watch, poll)
 	if err != nil {
 		return failed(err)
 	}
 	if a.JSON {
-		return a.printJSON(map[string]string{"schedule": id, "pipeline": p.Name, "spec": spec, "engine": eng.String()})
+		return a.printJSON(s)
 	}
-	fmt.Fprintf(a.Stdout, "scheduled pipeline %s on %s: %s (Temporal schedule %s; runs never overlap)\n", p.Name, eng.String(), spec, id)
+	if s.Schedule != "" {
+		fmt.Fprintf(a.Stdout, "scheduled pipeline %s on %s: %s (Temporal schedule %s; runs never overlap)\n", p.Name, eng.String(), spec, s.Schedule)
+	}
+	if s.Watcher != "" {
+		fmt.Fprintf(a.Stdout, "watching pipeline %s's new-data and alert triggers every %s on %s (workflow %s)\n", p.Name, s.Poll, eng.String(), s.Watcher)
+	}
 	return nil
+}
+
+func newPipelineUnscheduleCmd(app *App) *cobra.Command {
+	var engine string
+	cmd := &cobra.Command{
+		Use:     "unschedule [gyre.yaml] --engine temporal://HOST:PORT",
+		Short:   "Remove the pipeline's Temporal Schedule and trigger watcher (runs already started finish)",
+		Example: `  gyre pipeline unschedule gyre.yaml --engine temporal://127.0.0.1:7233`,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if engine == "" {
+				return usageErrorf("pipeline unschedule: --engine is required (a schedule without an engine stops with Ctrl-C)")
+			}
+			eng, err := distrib.ParseEngine(engine)
+			if err != nil {
+				return usageErrorf("pipeline unschedule: --engine: %v", err)
+			}
+			p, err := pipeline.Load(projectArg(args))
+			if err != nil {
+				return usageErrorf("pipeline unschedule: %v", err)
+			}
+			sched, watcher, err := distrib.UnscheduleOn(cmd.Context(), eng, p.Name)
+			if err != nil {
+				return failed(err)
+			}
+			if !sched && !watcher {
+				return failed(fmt.Errorf("pipeline unschedule: %s has no schedule or trigger watcher on %s", p.Name, eng.String()))
+			}
+			return app.done(map[string]any{"pipeline": p.Name, "schedule_deleted": sched, "watcher_cancelled": watcher},
+				"unscheduled pipeline %s on %s (schedule deleted: %t, trigger watcher cancelled: %t)", p.Name, eng.String(), sched, watcher)
+		},
+	}
+	cmd.Flags().StringVar(&engine, "engine", "", "the Temporal engine the pipeline is scheduled on: temporal://HOST:PORT")
+	return cmd
 }
 
 func newPipelineCancelCmd(app *App) *cobra.Command {

@@ -108,17 +108,6 @@ func RunPipelineOn(ctx context.Context, eng Engine, in PipelineInput, n Notes) (
 	return &out.Result, nil
 }
 
-// SchedulePipelineOn creates or replaces the Temporal Schedule of in's
-// pipeline on eng (see SchedulePipeline) and returns its ID.
-func SchedulePipelineOn(ctx context.Context, eng Engine, in PipelineInput, spec string) (string, error) {
-	c, err := Dial(ctx, eng, clientIdentity("pipeline"))
-	if err != nil {
-		return "", fmt.Errorf("pipeline: %w", err)
-	}
-	defer c.Close()
-	return SchedulePipeline(ctx, c, eng.TaskQueue, in.Name, spec, in)
-}
-
 // CancelPipelineOn cancels the pipeline run runID on eng (see
 // CancelPipeline).
 func CancelPipelineOn(ctx context.Context, eng Engine, runID string) error {
@@ -182,4 +171,56 @@ func (x *Executor) End(err error) error {
 	defer stop()
 	defer x.c.Close()
 	return x.Finish(ctx, err)
+}
+
+// EngineSchedule is what ScheduleTriggersOn set up on the engine.
+type EngineSchedule struct {
+	// Schedule is the Temporal Schedule's ID ("" without a cron spec);
+	// Watcher is the trigger watcher's workflow ID ("" when the project
+	// has neither triggers.on_new_data nor triggers.on_alert).
+	Schedule string `json:"schedule,omitempty"`
+	Watcher  string `json:"watcher,omitempty"`
+	Spec     string `json:"spec,omitempty"`
+	Poll     string `json:"poll,omitempty"`
+}
+
+// ScheduleTriggersOn puts in's pipeline's triggers on eng: a Temporal
+// Schedule for spec (a cron expression; "" for none, see
+// SchedulePipeline), and, when watch is set, a trigger watcher that checks
+// the data and alert triggers every poll (see WatchWorkflow). Both replace
+// the ones set up before.
+func ScheduleTriggersOn(ctx context.Context, eng Engine, in PipelineInput, spec string, watch bool, poll time.Duration) (EngineSchedule, error) {
+	var s EngineSchedule
+	c, err := Dial(ctx, eng, clientIdentity("pipeline"))
+	if err != nil {
+		return s, fmt.Errorf("pipeline: %w", err)
+	}
+	defer c.Close()
+	if spec != "" {
+		if s.Schedule, err = SchedulePipeline(ctx, c, eng.TaskQueue, in.Name, spec, in); err != nil {
+			return s, err
+		}
+		s.Spec = spec
+	}
+	if watch {
+		if poll <= 0 {
+			poll = time.Minute
+		}
+		if s.Watcher, err = WatchPipeline(ctx, c, eng.TaskQueue, WatchInput{PipelineInput: in, Poll: poll}); err != nil {
+			return s, err
+		}
+		s.Poll = poll.String()
+	}
+	return s, nil
+}
+
+// UnscheduleOn removes the named pipeline's schedule and trigger watcher
+// from eng (see Unschedule).
+func UnscheduleOn(ctx context.Context, eng Engine, name string) (schedule, watcher bool, err error) {
+	c, err := Dial(ctx, eng, clientIdentity("pipeline"))
+	if err != nil {
+		return false, false, fmt.Errorf("pipeline: %w", err)
+	}
+	defer c.Close()
+	return Unschedule(ctx, c, name)
 }

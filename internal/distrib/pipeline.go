@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,10 @@ type PipelineInput struct {
 	// step gets.
 	StepTimeout time.Duration `json:"step_timeout"`
 	Retries     int32         `json:"retries"`
+	// RunTimeout bounds the whole run, queueing included (default
+	// DefaultRunTimeout): past it the run fails and its pipeline is free
+	// for the next trigger.
+	RunTimeout time.Duration `json:"run_timeout,omitempty"`
 	// GyreVersion is stamped into the bundles the run builds.
 	GyreVersion string `json:"gyre_version"`
 }
@@ -90,8 +95,12 @@ func PipelineWorkflow(ctx workflow.Context, in PipelineInput) (PipelineOutcome, 
 			if !ch.Receive(ctx, &reason) {
 				return
 			}
-			out.Recorded = append(out.Recorded, reason)
-			status.Recorded = out.Recorded
+			// each reason once: a watcher that polls during a long run
+			// finds the same new data or alert at every poll
+			if !slices.Contains(out.Recorded, reason) {
+				out.Recorded = append(out.Recorded, reason)
+				status.Recorded = out.Recorded
+			}
 		}
 	})
 	if err := workflow.SetQueryHandler(ctx, pipelineQuery, func() (PipelineStatus, error) { return status, nil }); err != nil {
@@ -233,7 +242,7 @@ func PipelineWorkflowID(name string) string { return "gyre-pipeline-" + name }
 // is false. The run handle is the active or new run.
 func StartPipeline(ctx context.Context, c client.Client, taskQueue, name string, in PipelineInput) (run client.WorkflowRun, started bool, err error) {
 	id := PipelineWorkflowID(name)
-	o := client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue,
+	o := client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue, WorkflowRunTimeout: runTimeout(in.RunTimeout),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		Memo:                     map[string]any{"pipeline": name, "trigger": in.Trigger}}
@@ -253,7 +262,9 @@ func StartPipeline(ctx context.Context, c client.Client, taskQueue, name string,
 
 // SchedulePipeline creates, or replaces, the Temporal Schedule that starts
 // the named pipeline on spec: a cron expression or "@every DURATION".
-// Overlapping runs are skipped. It returns the schedule's ID.
+// Overlapping runs are skipped; each run is bounded by in.RunTimeout, so a
+// run that cannot start (no worker polls the task queue) does not hold the
+// schedule for longer. It returns the schedule's ID.
 func SchedulePipeline(ctx context.Context, c client.Client, taskQueue, name, spec string, in PipelineInput) (string, error) {
 	id := PipelineWorkflowID(name) + "-schedule"
 	var ss client.ScheduleSpec
@@ -268,7 +279,8 @@ func SchedulePipeline(ctx context.Context, c client.Client, taskQueue, name, spe
 	}
 	in.Trigger = "schedule"
 	action := &client.ScheduleWorkflowAction{ID: PipelineWorkflowID(name), Workflow: PipelineWorkflowName, Args: []any{in}, TaskQueue: taskQueue,
-		Memo: map[string]any{"pipeline": name, "trigger": "schedule"}}
+		WorkflowRunTimeout: runTimeout(in.RunTimeout),
+		Memo:               map[string]any{"pipeline": name, "trigger": "schedule"}}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: id, Spec: ss, Action: action, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Memo: map[string]any{"pipeline": name}})
 	if err == nil {

@@ -171,6 +171,17 @@ func TestIntegrationPipeline(t *testing.T) {
 	// (a deferred Close ran before them and left the schedule firing).
 	t.Cleanup(c.Close)
 	t.Cleanup(func() { deleteSchedule(t, c, name) })
+	{
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		d, err := c.ScheduleClient().GetHandle(ctx, PipelineWorkflowID(name)+"-schedule").Describe(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction); !ok || a.WorkflowRunTimeout != DefaultRunTimeout {
+			t.Errorf("schedule's action %+v: want each run bounded by %v", d.Schedule.Action, DefaultRunTimeout)
+		}
+	}
 	deadline := time.Now().Add(scheduleWait)
 	for {
 		var scheduled []map[string]any
@@ -189,5 +200,105 @@ func TestIntegrationPipeline(t *testing.T) {
 			t.Fatalf("no scheduled run recorded within %v: runs %v\n%s", scheduleWait, pipelineRuns(t, home, project), scheduleState(c, name))
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestIntegrationPipelineTriggers puts a project's new-data trigger on the
+// engine: the watcher workflow, polling on a worker, starts a run for the
+// data it has not seen, and another when the source file changes; then
+// `gyre pipeline unschedule` cancels the watcher.
+func TestIntegrationPipelineTriggers(t *testing.T) {
+	hp := sharedServer(t)
+	queue := uniqueQueue(t)
+	startWorker(t, hp, queue, "w1")
+	home, dir := t.TempDir(), t.TempDir()
+	src, err := os.Open("../../examples/data/bike_sharing/bike_sharing.train.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(src).ReadAll()
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRows := func(n int) {
+		f, err := os.Create(filepath.Join(dir, "data.csv.tmp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		csv.NewWriter(f).WriteAll(rows[:n])
+		f.Close()
+		// renamed in, so that a poll never versions a half-written file
+		if err := os.Rename(filepath.Join(dir, "data.csv.tmp"), filepath.Join(dir, "data.csv")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeRows(2000)
+	project := filepath.Join(dir, "gyre.yaml")
+	name := fmt.Sprintf("bikew%d", time.Now().UnixNano()%1e9)
+	yaml := fmt.Sprintf(pipelineProject, name) + "triggers:\n  on_new_data: true\n  poll: 1s\n"
+	os.WriteFile(project, []byte(yaml), 0o644)
+	engine := "temporal://" + hp + "?task_queue=" + queue
+
+	var sched EngineSchedule
+	if err := json.Unmarshal(gyre(t, home, "pipeline", "schedule", project, "--engine", engine, "--run-timeout", "1h", "--json"), &sched); err != nil {
+		t.Fatal(err)
+	}
+	if sched.Watcher != WatchWorkflowID(name) || sched.Schedule != "" || sched.Poll != "1s" {
+		t.Fatalf("schedule %+v: want the watcher alone, polling every 1s", sched)
+	}
+	c, err := client.Dial(client.Options{HostPort: hp, Logger: sdkLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.TerminateWorkflow(ctx, WatchWorkflowID(name), "", "test cleanup")
+	})
+	// waitRuns waits for n finished runs triggered by new data.
+	waitRuns := func(n int) []map[string]any {
+		deadline := time.Now().Add(scheduleWait)
+		for {
+			var done []map[string]any
+			for _, r := range pipelineRuns(t, home, project) {
+				if r["trigger"] == "new data version" && r["status"] != "running" {
+					done = append(done, r)
+				}
+			}
+			if len(done) >= n {
+				return done
+			}
+			if time.Now().After(deadline) {
+				var w WatchOutcome
+				if v, err := c.QueryWorkflow(context.Background(), WatchWorkflowID(name), "", pipelineQuery); err == nil {
+					v.Get(&w)
+				}
+				t.Fatalf("%d runs for new data within %v, want %d: runs %v, watcher %+v", len(done), scheduleWait, n, pipelineRuns(t, home, project), w)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	first := waitRuns(1)
+	if first[0]["status"] != "promoted" {
+		t.Fatalf("first run %v: want promoted", first[0])
+	}
+	writeRows(2600)
+	second := waitRuns(2)
+	for _, r := range second {
+		if s := r["status"]; s != "promoted" && s != "rejected" {
+			t.Errorf("run %v: want promoted or rejected by the gate", r)
+		}
+	}
+	var un struct {
+		Schedule bool `json:"schedule_deleted"`
+		Watcher  bool `json:"watcher_cancelled"`
+	}
+	if err := json.Unmarshal(gyre(t, home, "pipeline", "unschedule", project, "--engine", engine, "--json"), &un); err != nil {
+		t.Fatal(err)
+	}
+	if un.Schedule || !un.Watcher {
+		t.Errorf("unschedule %+v: want the watcher cancelled and no schedule", un)
 	}
 }

@@ -52,6 +52,8 @@ func register(r registrar, ta *trialActivities, pa *pipelineActivities) {
 	r.RegisterActivityWithOptions(ta.Trials, activity.RegisterOptions{Name: trialsActivityName})
 	r.RegisterWorkflowWithOptions(PipelineWorkflow, workflow.RegisterOptions{Name: PipelineWorkflowName})
 	r.RegisterActivityWithOptions(pa.Step, activity.RegisterOptions{Name: stepActivityName})
+	r.RegisterWorkflowWithOptions(WatchWorkflow, workflow.RegisterOptions{Name: WatchWorkflowName})
+	r.RegisterActivityWithOptions(pa.Check, activity.RegisterOptions{Name: checkActivityName})
 }
 
 // RunWorker runs a worker until ctx ends, then stops it, letting running

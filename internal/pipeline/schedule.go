@@ -67,6 +67,7 @@ func Schedule(ctx context.Context, env *Env, p *Project, o ScheduleOptions) erro
 		poll = time.Minute
 	}
 	watchData, watchAlert := p.Trigger.OnNewData, p.Trigger.OnAlert && o.Alert != nil
+	alertFn := o.Alert
 	if sched == nil && !watchData && !watchAlert {
 		return fmt.Errorf("pipeline %s: schedule: no trigger: set triggers.schedule, triggers.on_new_data or triggers.on_alert", p.Name)
 	}
@@ -105,28 +106,44 @@ func Schedule(ctx context.Context, env *Env, p *Project, o ScheduleOptions) erro
 			run("schedule " + spec)
 			arm()
 		case <-pollC:
-			if watchData {
-				if changed, err := dataChanged(ctx, env, p); err == nil && changed {
-					run("new data version")
-					continue
-				} else if err != nil && o.OnRun != nil {
-					o.OnRun("new data version", nil, err)
-				}
-			}
-			if watchAlert {
-				reason, err := o.Alert(ctx)
-				if err != nil {
-					if o.OnRun != nil {
-						o.OnRun("alert", nil, err)
-					}
-					continue
-				}
-				if reason != "" {
-					run("alert: " + reason)
-				}
+			reason, err := Due(ctx, env, p, alertFn)
+			switch {
+			case err != nil && o.OnRun != nil:
+				o.OnRun("trigger check", nil, err)
+			case err == nil && reason != "":
+				run(reason)
 			}
 		}
 	}
+}
+
+// Due reports why the project's data and alert triggers call for a run now,
+// or "" when neither does: "new data version" when triggers.on_new_data is
+// set and the source's content differs from what the pipeline last
+// validated (the check versions the source), else "alert: KINDS" when
+// triggers.on_alert is set and alert (AlertCheck's check; nil checks no
+// alerts) raises one. Schedule polls it, and so does the engine's trigger
+// watcher.
+func Due(ctx context.Context, env *Env, p *Project, alert func(context.Context) (string, error)) (string, error) {
+	if p.Trigger.OnNewData {
+		changed, err := dataChanged(ctx, env, p)
+		if err != nil {
+			return "", fmt.Errorf("pipeline %s: new-data check: %w", p.Name, err)
+		}
+		if changed {
+			return "new data version", nil
+		}
+	}
+	if p.Trigger.OnAlert && alert != nil {
+		reason, err := alert(ctx)
+		if err != nil {
+			return "", fmt.Errorf("pipeline %s: alert check: %w", p.Name, err)
+		}
+		if reason != "" {
+			return "alert: " + reason, nil
+		}
+	}
+	return "", nil
 }
 
 // dataChanged versions the source and reports whether its content differs
