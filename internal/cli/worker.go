@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,7 +37,13 @@ this worker use another location for it.
 
 --slots is how many trials run here at once; each fits GOMAXPROCS/slots
 cross-validation folds at a time. The worker stops on SIGINT or SIGTERM,
-letting running trials finish or be retried elsewhere.`,
+letting running trials finish or be retried elsewhere.
+
+TLS and API keys (a self-hosted cluster with mTLS, Temporal Cloud): give
+--temporal as an engine URL with tls_ca, tls_cert, tls_key, tls_server_name
+or api_key_env=VAR, or set Temporal's own variables TEMPORAL_TLS_CA,
+TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME and
+TEMPORAL_API_KEY. The same settings apply to --engine URLs.`,
 		Example: `  temporal server start-dev --ip 127.0.0.1 --port 7233 --headless   # a dev server
   gyre worker --temporal 127.0.0.1:7233 --slots 2
   gyre automl data.csv --target y --trials 64 --engine temporal://127.0.0.1:7233`,
@@ -48,11 +55,21 @@ letting running trials finish or be retried elsewhere.`,
 			if slots < 1 {
 				return usageErrorf("worker: --slots %d: want at least 1", slots)
 			}
-			eng, err := distrib.ParseEngine("temporal://" + hostPort)
+			url := hostPort
+			if !strings.HasPrefix(url, "temporal://") {
+				url = "temporal://" + hostPort
+			}
+			eng, err := distrib.ParseEngine(url)
 			if err != nil {
 				return usageErrorf("worker: --temporal: %v", err)
 			}
-			eng.Namespace, eng.TaskQueue = namespace, queue
+			// the flags' defaults are the URL's: a flag given overrides it
+			if cmd.Flags().Changed("namespace") {
+				eng.Namespace = namespace
+			}
+			if cmd.Flags().Changed("task-queue") {
+				eng.TaskQueue = queue
+			}
 			if identity == "" {
 				host, _ := os.Hostname()
 				identity = fmt.Sprintf("%d@%s", os.Getpid(), host)
@@ -79,7 +96,7 @@ letting running trials finish or be retried elsewhere.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&hostPort, "temporal", "", "Temporal frontend HOST:PORT (required)")
+	f.StringVar(&hostPort, "temporal", "", "Temporal frontend HOST:PORT, or an engine URL temporal://HOST:PORT?namespace=N&tls_cert=...&api_key_env=VAR (required)")
 	f.StringVar(&namespace, "namespace", distrib.DefaultNamespace, "Temporal namespace")
 	f.StringVar(&queue, "task-queue", distrib.DefaultTaskQueue, "task queue to poll")
 	f.IntVar(&slots, "slots", 1, "trials or pipeline steps run at once")
