@@ -351,6 +351,37 @@ func TestBrowser(t *testing.T) {
 	b.shot("admin")
 	b.check("data and admin")
 
+	// Admin writes: make an account, a token (its secret shown once),
+	// grant a role on a model, revoke the token; each lands in the audit
+	// trail and in the access store.
+	b.do("new account", chromedp.SetValue(chromedp.ID("acc-name"), "dana"), chromedp.SetValue(chromedp.ID("acc-role"), "editor"),
+		chromedp.SetValue(chromedp.ID("acc-password"), "password-of-dana"), chromedp.Click(chromedp.ID("acc-create")))
+	b.waitFor("account made", `[...document.querySelectorAll('#admin table[aria-label=Accounts] tbody tr')].some((r) => r.cells[0].textContent === 'dana' && r.textContent.includes('editor'))`)
+	b.do("new token", chromedp.Click(chromedp.CSS(`button.new-token[data-account="dana"]`)))
+	b.waitFor("token dialog", `!!document.querySelector('dialog[open] #dlg-expires_in')`)
+	b.do("make token", chromedp.SetValue(chromedp.ID("dlg-description"), "ci deploys"), chromedp.Click(chromedp.ID("dlg-ok")))
+	b.waitFor("secret shown", `!!document.querySelector('dialog[open] #token-secret') && document.getElementById('token-secret').textContent.startsWith('gyre_')`)
+	secret := eval[string](b, "secret", `document.getElementById('token-secret').textContent`)
+	b.shot("admin-token")
+	b.do("close secret", chromedp.Click(chromedp.ID("token-done")))
+	b.waitFor("token listed", `[...document.querySelectorAll('#admin table[aria-label=Tokens] tbody tr')].some((r) => r.textContent.includes('ci deploys') && r.textContent.includes('active'))`)
+	if p, err := e.acc.AuthenticateToken(context.Background(), secret); err != nil || p.Name != "dana" {
+		t.Errorf("the token shown does not authenticate as dana: %v %v", p, err)
+	}
+	b.do("grant", chromedp.Click(chromedp.CSS(`button.grant-role[data-account="dana"]`)))
+	b.waitFor("grant dialog", `!!document.querySelector('dialog[open] #dlg-resource')`)
+	b.do("grant admin on titanic", chromedp.SetValue(chromedp.ID("dlg-resource"), "model:titanic"), chromedp.SetValue(chromedp.ID("dlg-role"), "admin"), chromedp.Click(chromedp.ID("dlg-ok")))
+	b.waitFor("grant shown", `[...document.querySelectorAll('#admin table[aria-label=Accounts] tbody tr')].some((r) => r.cells[0].textContent === 'dana' && r.textContent.includes('admin on model:titanic'))`)
+	eval[bool](b, "revoke token", `(() => { [...document.querySelectorAll('#admin table[aria-label=Tokens] tbody tr')].find((r) => r.textContent.includes('ci deploys')).querySelector('button.revoke-token').click(); return true; })()`)
+	b.waitFor("revoke confirmation", `!!document.querySelector('dialog[open] #dlg-ok')`)
+	b.do("confirm revoke", chromedp.Click(chromedp.ID("dlg-ok")))
+	b.waitFor("audit rows", `['account.create', 'token.create', 'grant.set', 'token.revoke'].every((a) => [...document.querySelectorAll('#admin table[aria-label="Audit trail"] tbody tr')].some((r) => r.textContent.includes(a) && r.textContent.includes('alice')))`)
+	if _, err := e.acc.AuthenticateToken(context.Background(), secret); err == nil {
+		t.Error("the revoked token still authenticates")
+	}
+	b.shot("admin")
+	b.check("admin writes")
+
 	// A viewer: no promote button, and the API refuses the write.
 	b.do("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
 	b.waitFor("logged out", `location.pathname === '/login'`)

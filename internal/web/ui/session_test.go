@@ -102,3 +102,43 @@ func TestPagesAreGuarded(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminWritesNeedSameOrigin: the admin page's writes go through the
+// API with the session cookie; the same write from another site with the
+// cookie is refused and makes nothing, and a viewer's is refused with 403.
+func TestAdminWritesNeedSameOrigin(t *testing.T) {
+	e := newEnv(t)
+	post := func(c *http.Client, site string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.URL+"/api/v1/accounts", strings.NewReader(`{"name":"mallory","role":"admin"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	admin := e.client()
+	e.login(admin, "alice", "password-of-alice")
+	if code := post(admin, "cross-site"); code != http.StatusForbidden {
+		t.Errorf("cross-site account creation with an admin's cookie: %d, want 403", code)
+	}
+	if _, err := e.acc.Account(t.Context(), "mallory"); err == nil {
+		t.Fatal("a cross-site request made an account")
+	}
+	viewer := e.client()
+	e.login(viewer, "vic", "password-of-vic")
+	if code := post(viewer, "same-origin"); code != http.StatusForbidden {
+		t.Errorf("a viewer's account creation: %d, want 403", code)
+	}
+	if code := post(admin, "same-origin"); code != http.StatusCreated && code != http.StatusOK {
+		t.Errorf("an admin's account creation from the page: %d, want 201", code)
+	}
+	if _, err := e.acc.Account(t.Context(), "mallory"); err != nil {
+		t.Errorf("the admin's account creation made nothing: %v", err)
+	}
+}

@@ -227,6 +227,9 @@ func (u *UI) render(p page) http.HandlerFunc {
 				v.Data["page_token"] = track.EncodePageToken((n - 1) * RunsPageSize)
 			}
 		}
+		if p.template == "admin" {
+			v.Data["min_password"] = strconv.Itoa(access.MinPasswordLen)
+		}
 		if name := r.PathValue("name"); name != "" {
 			pr := access.PrincipalFrom(r.Context())
 			v.Data["can_edit_model"] = fmt.Sprint(pr.RoleOn(access.Resource{Kind: access.Model, Name: name}) >= access.Editor)

@@ -166,6 +166,34 @@ function confirmDialog(title, text, okText, field) {
   });
 }
 
+// formDialog asks for several values before a write: fields are
+// {name, label, value, type, options, optional}; resolves an object of the
+// values typed (trimmed, passwords as typed), or null when cancelled.
+function formDialog(title, text, okText, fields) {
+  return new Promise((resolve) => {
+    const inputs = fields.map((f) => {
+      const id = 'dlg-' + f.name;
+      const input = f.options
+        ? el('select', { id: id, name: f.name }, f.options.map((o) => el('option', { value: o, text: o, selected: o === f.value })))
+        : el('input', { id: id, name: f.name, type: f.type || 'text', autocomplete: f.type === 'password' ? 'new-password' : 'off', value: f.value || '', required: !f.optional, minlength: f.minlength || null, placeholder: f.placeholder || null, spellcheck: 'false' });
+      return { f: f, input: input, row: el('p', {}, el('label', { for: id, text: f.label + ' ' }), input) };
+    });
+    const d = el('dialog', { 'aria-labelledby': 'dlg-h' },
+      el('h2', { id: 'dlg-h', text: title }), el('p', { text: text }),
+      el('form', { method: 'dialog' }, inputs.map((i) => i.row),
+        el('div', { class: 'row' },
+          el('button', { value: 'cancel', formnovalidate: true, text: 'Cancel' }),
+          el('button', { value: 'ok', class: 'primary', id: 'dlg-ok', text: okText || 'Confirm' }))));
+    d.addEventListener('close', () => {
+      const out = {};
+      for (const i of inputs) out[i.f.name] = i.f.type === 'password' ? i.input.value : i.input.value.trim();
+      resolve(d.returnValue === 'ok' ? out : null); d.remove();
+    });
+    document.body.append(d);
+    d.showModal();
+  });
+}
+
 // ---- pages ----
 const pages = {};
 
@@ -618,6 +646,11 @@ pages.dataset = async function () {
 };
 
 // ---- admin ----
+// The admin page reads accounts, tokens and the audit trail, and writes
+// through the same API routes as `gyre users` and `gyre tokens` (the
+// server checks the role and records each write in the audit trail; the
+// session cookie is accepted only from this server's own pages).
+const ROLES = ['viewer', 'editor', 'admin'];
 pages.admin = async function () {
   const node = $('admin');
   const q = params();
@@ -625,22 +658,108 @@ pages.admin = async function () {
   const tokens = {};
   await Promise.all(accounts.map((a) => api('/accounts/' + encodeURIComponent(a.name) + '/tokens').then((t) => { tokens[a.name] = t.items || []; })));
   const now = Date.now();
-  const af = el('form', { class: 'filter', role: 'search' },
+  const me = B.user;
+  const status = el('p', { id: 'admin-status', role: 'status' });
+  // act runs one write, then reloads the page's data (keeping the query)
+  // so the tables and the audit trail show it; a refusal is shown.
+  const act = async (fn, done) => {
+    try { const r = await fn(); if (done) await done(r); else location.reload(); }
+    catch (e) { status.textContent = e.message; status.className = 'error'; status.focus(); }
+  };
+  const acct = (n) => '/accounts/' + encodeURIComponent(n);
+  const roleSel = (id, label, withNone) => el('select', { id: id, name: id, 'aria-label': label },
+    withNone ? el('option', { value: '', text: 'no role' }) : null, ROLES.map((r) => el('option', { value: r, text: r, selected: r === 'viewer' })));
+  // New account.
+  const nf = el('form', { id: 'new-account', class: 'filter', 'aria-label': 'New account' },
+    el('label', { for: 'acc-name', text: 'name' }), el('input', { id: 'acc-name', name: 'name', required: true, autocomplete: 'off', spellcheck: 'false' }),
+    el('label', { for: 'acc-kind', text: 'kind' }), el('select', { id: 'acc-kind', name: 'kind' }, el('option', { value: 'user', text: 'user' }), el('option', { value: 'service', text: 'service' })),
+    el('label', { for: 'acc-role', text: 'role on the server' }), roleSel('acc-role', 'role on the server', true),
+    el('label', { for: 'acc-password', text: 'password' }), el('input', { id: 'acc-password', name: 'password', type: 'password', autocomplete: 'new-password', minlength: ARGS.min_password || null, placeholder: 'optional, ' + (ARGS.min_password || 12) + '+ characters' }),
+    el('button', { type: 'submit', class: 'primary', id: 'acc-create', text: 'Create account' }));
+  nf.querySelector('#acc-role').value = 'viewer';
+  nf.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const body = { name: $('acc-name').value.trim(), kind: $('acc-kind').value };
+    if ($('acc-role').value) body.role = $('acc-role').value;
+    if ($('acc-password').value) body.password = $('acc-password').value;
+    act(() => api('/accounts', { method: 'POST', body: body }));
+  });
+  async function newToken(a) {
+    const v = await formDialog('New token for ' + a.name, 'The token carries ' + a.name + '\'s roles. Its secret is shown once, after this.', 'Make token', [
+      { name: 'description', label: 'description', value: 'made in the web UI', optional: true },
+      { name: 'expires_in', label: 'expires in (90d, 12h, 30m; empty: never)', value: '90d', optional: true }]);
+    if (!v) return;
+    const body = { description: v.description };
+    if (v.expires_in) body.expires_in = v.expires_in;
+    act(() => api(acct(a.name) + '/tokens', { method: 'POST', body: body }), (r) => showSecret(a.name, r.token));
+  }
+  function showSecret(name, secret) {
+    const out = el('output', { id: 'token-secret', class: 'secret', text: secret });
+    const d = el('dialog', { 'aria-labelledby': 'secret-h' },
+      el('h2', { id: 'secret-h', text: 'Token for ' + name }),
+      el('p', { text: 'Copy it now: it is not stored and is not shown again.' }), el('p', {}, out),
+      el('form', { method: 'dialog' }, el('div', { class: 'row' },
+        el('button', { type: 'button', id: 'token-copy', text: 'Copy', onclick: () => { if (navigator.clipboard) navigator.clipboard.writeText(secret).catch(() => {}); } }),
+        el('button', { value: 'ok', class: 'primary', id: 'token-done', text: 'Done' }))));
+    d.addEventListener('close', () => location.reload());
+    document.body.append(d);
+    d.showModal();
+  }
+  async function grant(a) {
+    const v = await formDialog('Grant a role to ' + a.name, 'A role on the server, an experiment (experiment:ID) or a model (model:NAME); it replaces the role held there. Granting on a resource needs admin on it.', 'Grant', [
+      { name: 'resource', label: 'resource', value: 'server' }, { name: 'role', label: 'role', value: 'editor', options: ROLES }]);
+    if (!v) return;
+    act(() => api(acct(a.name) + '/grants/' + encodeURIComponent(v.resource), { method: 'PUT', body: { role: v.role } }));
+  }
+  async function revokeGrant(a, g) {
+    if (!await confirmDialog('Revoke ' + g.role + ' on ' + g.resource, 'Take ' + a.name + '\'s ' + g.role + ' role on ' + g.resource + '? Tokens of the account lose it at once.', 'Revoke')) return;
+    act(() => api(acct(a.name) + '/grants/' + encodeURIComponent(g.resource), { method: 'DELETE' }));
+  }
+  async function delAccount(a) {
+    if (!await confirmDialog('Delete account ' + a.name, 'Delete ' + a.name + ' with its ' + (tokens[a.name] || []).length + ' tokens and its roles? Its runs and models stay.', 'Delete')) return;
+    act(() => api(acct(a.name), { method: 'DELETE' }));
+  }
+  async function setPassword(a) {
+    const v = await formDialog('Password of ' + a.name, 'A new password, or empty to remove it (then only tokens sign in).', 'Set password', [
+      { name: 'password', label: 'password', type: 'password', optional: true, minlength: ARGS.min_password }]);
+    if (!v) return;
+    act(() => api(acct(a.name) + '/password', { method: 'PUT', body: { password: v.password } }));
+  }
+  async function revokeToken(t) {
+    if (!await confirmDialog('Revoke token ' + t.id, 'Revoke ' + t.account + '\'s token ' + t.id + (t.description ? ' (' + t.description + ')' : '') + '? Anything using it is refused from now on.', 'Revoke')) return;
+    act(() => api('/tokens/' + encodeURIComponent(t.id), { method: 'DELETE' }));
+  }
+  const grantCell = (a) => el('span', {}, (a.grants || []).map((g) => el('span', { class: 'badge grant' }, g.role + (g.resource === 'server' ? '' : ' on ' + g.resource),
+    el('button', { type: 'button', class: 'link revoke-grant', 'aria-label': 'revoke ' + a.name + "'s " + g.role + ' on ' + g.resource, text: '×', onclick: () => revokeGrant(a, g) }))));
+  const tokenState = (t) => t.revoked ? 'revoked' : (t.expires && new Date(t.expires) <= now ? 'expired' : 'active');
+  fill(node, status,
+    el('h2', { text: 'Accounts' }), el('div', { class: 'card table-wrap' }, table([
+      { head: 'account', cell: (a) => a.name + (a.name === me ? ' (you)' : '') }, { head: 'kind', cell: (a) => a.kind }, { head: 'roles', cell: grantCell },
+      { head: 'password', cell: (a) => a.has_password ? 'yes' : 'no' },
+      { head: 'active tokens', num: true, cell: (a) => (tokens[a.name] || []).filter((t) => tokenState(t) === 'active').length },
+      { head: 'created', cell: (a) => when(a.created) + (a.created_by ? ' by ' + a.created_by : '') },
+      { head: 'actions', cell: (a) => el('span', { class: 'row' },
+        el('button', { type: 'button', class: 'grant-role', 'data-account': a.name, text: 'Grant role…', onclick: () => grant(a) }),
+        el('button', { type: 'button', class: 'new-token', 'data-account': a.name, text: 'New token…', onclick: () => newToken(a) }),
+        a.kind === 'user' ? el('button', { type: 'button', class: 'set-password', 'data-account': a.name, text: 'Password…', onclick: () => setPassword(a) }) : null,
+        a.name !== me ? el('button', { type: 'button', class: 'delete-account danger', 'data-account': a.name, text: 'Delete…', onclick: () => delAccount(a) }) : null) }],
+      accounts, { label: 'Accounts' })),
+    el('h3', { text: 'New account' }), nf,
+    el('h2', { text: 'Tokens' }), el('div', { class: 'card table-wrap' }, table([
+      { head: 'id', cell: (t) => t.id }, { head: 'account', cell: (t) => t.account }, { head: 'description', cell: (t) => t.description || '' },
+      { head: 'state', cell: tokenState },
+      { head: 'expires', cell: (t) => when(t.expires) }, { head: 'last used', cell: (t) => when(t.last_used) },
+      { head: 'actions', cell: (t) => tokenState(t) === 'active' ? el('button', { type: 'button', class: 'revoke-token danger', 'data-token': t.id, 'aria-label': 'revoke token ' + t.id, text: 'Revoke…', onclick: () => revokeToken(t) }) : '' }],
+      Object.values(tokens).flat().sort((a, b) => a.account.localeCompare(b.account) || String(a.created).localeCompare(String(b.created))), { label: 'Tokens' })),
+    el('h2', { text: 'Audit trail' }), auditFilter(q), auditTable(audit.items || []));
+};
+
+function auditFilter(q) {
+  return el('form', { class: 'filter', role: 'search', 'aria-label': 'Filter the audit trail' },
     el('label', { for: 'audit-user', text: 'user' }), el('input', { id: 'audit-user', name: 'user', value: q.get('user') || '' }),
     el('label', { for: 'audit-action', text: 'action' }), el('input', { id: 'audit-action', name: 'action', value: q.get('action') || '', placeholder: 'model.alias' }),
     el('button', { type: 'submit', text: 'Filter' }));
-  fill(node,
-    el('h2', { text: 'Accounts' }), el('div', { class: 'card table-wrap' }, table([
-      { head: 'account', cell: (a) => a.name }, { head: 'kind', cell: (a) => a.kind }, { head: 'roles', cell: (a) => (a.grants || []).map((g) => g.role + (g.resource === 'server' ? '' : ' on ' + g.resource)).join(', ') },
-      { head: 'password', cell: (a) => a.has_password ? 'yes' : 'no' },
-      { head: 'active tokens', num: true, cell: (a) => (tokens[a.name] || []).filter((t) => !t.revoked && (!t.expires || new Date(t.expires) > now)).length },
-      { head: 'created', cell: (a) => when(a.created) }], accounts, { label: 'Accounts' })),
-    el('h2', { text: 'Tokens' }), el('div', { class: 'card table-wrap' }, table([
-      { head: 'id', cell: (t) => t.id }, { head: 'account', cell: (t) => t.account }, { head: 'description', cell: (t) => t.description || '' },
-      { head: 'state', cell: (t) => t.revoked ? 'revoked' : (t.expires && new Date(t.expires) <= now ? 'expired' : 'active') },
-      { head: 'expires', cell: (t) => when(t.expires) }, { head: 'last used', cell: (t) => when(t.last_used) }], Object.values(tokens).flat(), { label: 'Tokens' })),
-    el('h2', { text: 'Audit trail' }), af, auditTable(audit.items || []));
-};
+}
 
 
 // ---- production ----
