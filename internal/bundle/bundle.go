@@ -25,8 +25,17 @@ import (
 // format 1, so that older builds keep reading it, while a calibrated one is
 // refused by them instead of being served uncalibrated. Format 3 added the
 // bundle's recipe (Bundle.Recipe, entry recipe.json), applied to raw rows
-// before every member; a bundle without one keeps its older format.
-const FormatVersion = 3
+// before every member. Format 4 made the integrity record (integrity.json)
+// mandatory: Save writes every bundle as format 4, and a format 4 bundle
+// without its record is refused, so deleting the record (and with it the
+// manifest's protection) no longer turns verification off. Bundles of
+// formats 1–3 written before integrity records existed still load without
+// one, with a warning (Bundle.Warning).
+const FormatVersion = 4
+
+// integrityFormat is the first format whose bundles must carry
+// integrity.json.
+const integrityFormat = 4
 
 // Manifest describes a bundle. It is stored as manifest.json.
 type Manifest struct {
@@ -169,17 +178,12 @@ func (b *Bundle) Save(path string) error {
 		m.Members[i] = mem.Info
 		m.Members[i].ModelKind = mem.Model.Kind()
 	}
-	calibrated, err := m.checkCalibration()
-	if err != nil {
+	if _, err := m.checkCalibration(); err != nil {
 		return fmt.Errorf("save bundle %s: %w", path, err)
 	}
-	m.Format = 1
-	if calibrated {
-		m.Format = 2
-	}
-	if b.Recipe != nil {
-		m.Format = 3
-	}
+	// Calibration (format 2) and a recipe (format 3) are both readable
+	// in format 4, which every bundle is written as.
+	m.Format = FormatVersion
 	m.Files = map[string]string{}
 	files := map[string][]byte{}
 	var order []string
@@ -363,7 +367,7 @@ func Decode(data []byte) (*Bundle, error) {
 		if err := json.Unmarshal(entries[recipeEntry], b.Recipe); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, recipeEntry, err)
 		}
-	} else if m.Format >= 3 {
+	} else if m.Format == 3 {
 		return nil, fmt.Errorf("%w: a format 3 bundle without its %s", ErrCorrupt, recipeEntry)
 	}
 	for i, info := range m.Members {

@@ -89,7 +89,7 @@ func TestSaveLoadPredictsIdentically(t *testing.T) {
 					t.Fatalf("probability %d changed after save/load: %v vs %v", i, p1.Proba[i], p2.Proba[i])
 				}
 			}
-			if got.Manifest.Format != 1 || got.Manifest.Target != "label" || string(got.Profile) != `{"rows":200}` {
+			if got.Manifest.Format != bundle.FormatVersion || got.Manifest.Target != "label" || string(got.Profile) != `{"rows":200}` {
 				t.Errorf("manifest/profile not preserved: %+v", got.Manifest)
 			}
 			acc := 0
@@ -176,8 +176,8 @@ func TestTemperature(t *testing.T) {
 	b := fitted(t, bundle.FamilyTrees)
 	b.Manifest.Temperature = 0.5
 	got, p := saveLoadPredict(t, b)
-	if got.Manifest.Format != 2 || got.Manifest.Temperature != 0.5 {
-		t.Fatalf("format %d temperature %v after save/load, want 2 and 0.5", got.Manifest.Format, got.Manifest.Temperature)
+	if got.Manifest.Format != bundle.FormatVersion || got.Manifest.Temperature != 0.5 {
+		t.Fatalf("format %d temperature %v after save/load, want format 4 and 0.5", got.Manifest.Format, got.Manifest.Temperature)
 	}
 	want := append([]float64(nil), base.Proba...)
 	learn.ScaleProba(want, 2, 0.5)
@@ -275,7 +275,7 @@ func TestMemberTemperature(t *testing.T) {
 	b.Members[0].Info.Smoothing = 0.01
 	b.Manifest.Temperature = 1.5
 	got, p := saveLoadPredict(t, b)
-	if got.Manifest.Format != 2 || got.Members[0].Info.Temperature != 0.5 || got.Members[0].Info.Smoothing != 0.01 {
+	if got.Manifest.Format != bundle.FormatVersion || got.Members[0].Info.Temperature != 0.5 || got.Members[0].Info.Smoothing != 0.01 {
 		t.Fatalf("format %d member temperature %v after save/load", got.Manifest.Format, got.Members[0].Info.Temperature)
 	}
 	want := append([]float64(nil), base.Proba...)

@@ -25,12 +25,12 @@
 // Predict's; bundles whose members carry a fitted pipeline are not
 // compiled and use Predict.
 //
-// Format versions: Save writes format 3 when the bundle carries a recipe
-// (recipe.json, applied to raw rows before every member's preprocessing),
-// else format 2 when it carries probability calibration
-// (Manifest.Temperature, a member's Temperature or Smoothing), and format 1
-// otherwise, so older builds keep reading what they can serve correctly and
-// refuse what they would serve without its recipe or uncalibrated. Readers
-// accept every version up to FormatVersion (3) and refuse newer ones with an
-// error that says to upgrade.
+// Format versions: Save writes format 4, whose bundles always carry
+// integrity.json (a format 4 bundle without it is refused). Format 2 added
+// probability calibration (Manifest.Temperature, a member's Temperature or
+// Smoothing) and format 3 the recipe (recipe.json, applied to raw rows
+// before every member's preprocessing); format 4 holds either. Readers
+// accept every version up to FormatVersion (4) and refuse newer ones with
+// an error that says to upgrade; formats 1–3 load without an integrity
+// record, with a warning (Bundle.Warning).
 package bundle

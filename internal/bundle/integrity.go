@@ -26,9 +26,11 @@ import (
 // its file list, or adding, removing or changing any entry is detected.
 // The digest may be signed with an Ed25519 key (Sign); a server given the
 // public key (Verify) refuses unsigned bundles and bundles whose
-// signature does not match. Bundles written before integrity.json existed
-// still load when no key is required, provided their manifest lists every
-// entry the bundle holds.
+// signature does not match. The record is part of format 4: a format 4
+// bundle without it is refused. Bundles of older formats, written before
+// integrity.json existed, still load when no key is required, provided
+// their manifest lists every entry the bundle holds; Integrity.Legacy says
+// so and Bundle.Warning words it.
 
 // integrityEntry is the archive entry holding the integrity record.
 const integrityEntry = "integrity.json"
@@ -61,6 +63,10 @@ type Integrity struct {
 	Digest string
 	// KeyID is the signing key's id ("" when unsigned).
 	KeyID string
+	// Legacy is set for a bundle of a format before 4 loaded without an
+	// integrity record: only its manifest's file list was checked, and
+	// the manifest itself is not covered.
+	Legacy bool
 	// signature is the raw signature of the digest.
 	signature []byte
 }
@@ -121,6 +127,9 @@ func newIntegrity(entries map[string][]byte, priv ed25519.PrivateKey) ([]byte, e
 func checkIntegrity(entries map[string][]byte, m *Manifest) (Integrity, error) {
 	raw, ok := entries[integrityEntry]
 	if !ok {
+		if m.Format >= integrityFormat {
+			return Integrity{}, fmt.Errorf("%w: %s is missing: a format %d bundle is always written with it, so it was removed; re-export the model from a trusted copy", ErrCorrupt, integrityEntry, m.Format)
+		}
 		if len(m.Files) == 0 {
 			return Integrity{}, fmt.Errorf("%w: manifest.json lists no files and there is no integrity record: the bundle cannot be verified", ErrCorrupt)
 		}
@@ -129,7 +138,7 @@ func checkIntegrity(entries map[string][]byte, m *Manifest) (Integrity, error) {
 				return Integrity{}, fmt.Errorf("%w: entry %s is not in the manifest's file list", ErrCorrupt, name)
 			}
 		}
-		return Integrity{}, nil
+		return Integrity{Legacy: true}, nil
 	}
 	var rec integrityRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
@@ -172,6 +181,16 @@ func checkIntegrity(entries map[string][]byte, m *Manifest) (Integrity, error) {
 		in.signature = sig
 	}
 	return in, nil
+}
+
+// Warning returns what a user loading the bundle should be told about its
+// integrity, or "": a legacy bundle (format before 4, no integrity record)
+// is loaded unverified in its manifest.
+func (b *Bundle) Warning() string {
+	if !b.Integrity.Legacy {
+		return ""
+	}
+	return fmt.Sprintf("bundle format %d has no integrity record: its entries were checked against the manifest, but the manifest itself (task, classes, input schema) is not covered; sign it (gyre models sign) or re-save it with this Gyre to cover it", b.Manifest.Format)
 }
 
 // Verify checks that the bundle is signed by one of keys: ErrUnsigned for

@@ -20,16 +20,19 @@ func TestIntegrity(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a bundle written before integrity records no longer loads: %v", err)
 	}
-	if old.Integrity.Digest != "" || old.Integrity.Signed() {
-		t.Errorf("legacy bundle integrity %+v", old.Integrity)
+	if old.Integrity.Digest != "" || old.Integrity.Signed() || !old.Integrity.Legacy || old.Manifest.Format >= bundle.FormatVersion {
+		t.Errorf("legacy bundle: format %d, integrity %+v", old.Manifest.Format, old.Integrity)
+	}
+	if w := old.Warning(); !strings.Contains(w, "no integrity record") {
+		t.Errorf("legacy bundle warning %q", w)
 	}
 	data, err := old.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := bundle.Decode(data)
-	if err != nil || b.Integrity.Digest == "" {
-		t.Fatalf("re-saved: %v %+v", err, b.Integrity)
+	if err != nil || b.Integrity.Digest == "" || b.Integrity.Legacy || b.Warning() != "" || b.Manifest.Format != bundle.FormatVersion {
+		t.Fatalf("re-saved: %v %+v (format %d, warning %q)", err, b.Integrity, b.Manifest.Format, b.Warning())
 	}
 	for _, c := range []struct {
 		name, entry string
@@ -68,6 +71,26 @@ func TestIntegrity(t *testing.T) {
 	})
 	if _, err := bundle.Decode(stripped); !errors.Is(err, bundle.ErrCorrupt) {
 		t.Errorf("no record and no file list: %v", err)
+	}
+	// A current-format bundle whose record was deleted is refused even
+	// when its manifest's file list is intact and its classes untouched:
+	// the record is what covers the manifest, so its absence is not
+	// taken for a legacy bundle.
+	deleted := rewriteEntry(t, data, "integrity.json", func([]byte) []byte { return nil })
+	if _, err := bundle.Decode(deleted); !errors.Is(err, bundle.ErrCorrupt) || !strings.Contains(err.Error(), "integrity.json is missing") {
+		t.Errorf("format %d without integrity.json: %v", bundle.FormatVersion, err)
+	}
+	// ... and so is one whose record was deleted and classes swapped.
+	swapped := rewriteEntry(t, deleted, "manifest.json", func(m []byte) []byte {
+		return bytes.Replace(m, []byte(`"0",
+    "1"`), []byte(`"1",
+    "0"`), 1)
+	})
+	if bytes.Equal(swapped, deleted) {
+		t.Fatal("the classes edit changed nothing")
+	}
+	if _, err := bundle.Decode(swapped); !errors.Is(err, bundle.ErrCorrupt) {
+		t.Errorf("record deleted and classes swapped: %v", err)
 	}
 }
 

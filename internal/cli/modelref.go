@@ -51,6 +51,9 @@ func (a *App) resolveModel(ctx context.Context, ref string) (*resolvedModel, err
 		if err != nil {
 			return nil, err
 		}
+		if w := b.Warning(); w != "" {
+			fmt.Fprintf(a.Stderr, "warning: %s: %s\n", ref, w)
+		}
 		name := strings.TrimSuffix(filepath.Base(ref), filepath.Ext(ref))
 		return &resolvedModel{Bundle: b, Name: name, Version: "file", Ref: ref}, nil
 	}

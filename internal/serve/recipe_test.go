@@ -38,7 +38,7 @@ func TestServeRecipeBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err = bundle.Decode(data); err != nil || b.Recipe == nil || b.Manifest.Format != 3 {
+	if b, err = bundle.Decode(data); err != nil || b.Recipe == nil || b.Manifest.Format != bundle.FormatVersion {
 		t.Fatalf("decoded bundle: recipe %v, format %d, err %v", b != nil && b.Recipe != nil, b.Manifest.Format, err)
 	}
 	s, err := New([]Model{{Name: "titanic", Bundle: b, Version: "1"}}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
