@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/registry"
@@ -44,34 +43,8 @@ func newModelsListCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(ms)
 			}
-			if len(ms) == 0 {
-				fmt.Fprintln(app.Stdout, "no registered models (gyre models register NAME BUNDLE)")
-				return nil
-			}
-			tw := app.table("MODEL", "LATEST", "ALIASES", "UPDATED", "CLASS", "DESCRIPTION")
-			for _, m := range ms {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", m.Name, m.LatestVersion, aliasList(m.Aliases), m.Updated.Local().Format("2006-01-02 15:04"),
-					orDash(string(m.Classification)), m.Description)
-			}
-			return tw.Flush()
+			return registry.WriteModels(app.Stdout, ms)
 		}))
-}
-
-func aliasList(m map[string]int64) string {
-	var s []string
-	for a, v := range m {
-		s = append(s, a+"→"+strconv.FormatInt(v, 10))
-	}
-	sortStrings(s)
-	return strings.Join(s, ",")
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func newModelsShowCmd(app *App) *cobra.Command {
@@ -95,8 +68,7 @@ func newModelsShowCmd(app *App) *cobra.Command {
 				if app.JSON {
 					return app.printJSON(v)
 				}
-				printVersion(app, v)
-				return nil
+				return v.WriteText(app.Stdout)
 			}
 			m, err := b.Models.Model(ctx, ref.Name)
 			if err != nil {
@@ -110,55 +82,16 @@ func newModelsShowCmd(app *App) *cobra.Command {
 			if err != nil {
 				return storeError(err)
 			}
+			d := &registry.Detail{Model: m, Versions: vs, AliasHistory: hist}
 			if app.JSON {
-				return app.printJSON(map[string]any{"model": m, "versions": vs, "alias_history": hist})
+				return app.printJSON(d)
 			}
-			fmt.Fprintf(app.Stdout, "model %s: %s\n", m.Name, m.Description)
-			if m.Classification != "" {
-				fmt.Fprintf(app.Stdout, "classification: %s\n", m.Classification)
-			}
-			tw := app.table("VERSION", "ALIASES", "RUN", "CREATED", "BY", "BUNDLE")
-			for _, v := range vs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.Version, strings.Join(v.Aliases, ","), short(v.RunID), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, short(strings.TrimPrefix(v.Bundle.Digest, "sha256:")))
-			}
-			tw.Flush()
-			if len(hist) > 0 {
-				fmt.Fprintln(app.Stdout, "alias history:")
-				for _, h := range hist {
-					fmt.Fprintf(app.Stdout, "  %s  %-12s %s → %s  by %s\n", h.Time.Local().Format(time.DateTime), h.Alias, verOrDash(h.From), verOrDash(h.To), h.User)
-				}
-			}
-			return nil
+			return d.WriteText(app.Stdout)
 		})
 }
 
-func verOrDash(v int64) string {
-	if v == 0 {
-		return "-"
-	}
-	return strconv.FormatInt(v, 10)
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}
-
-func printVersion(app *App, v *registry.Version) {
-	fmt.Fprintf(app.Stdout, "model     %s\nversion   %d\nbundle    %s (%d bytes)\ncreated   %s by %s\n", v.Model, v.Version, v.Bundle.Digest, v.Bundle.Size,
-		v.Created.Local().Format(time.RFC3339), v.CreatedBy)
-	if v.RunID != "" {
-		fmt.Fprintf(app.Stdout, "run       %s\n", v.RunID)
-	}
-	if len(v.Aliases) > 0 {
-		fmt.Fprintf(app.Stdout, "aliases   %s\n", strings.Join(v.Aliases, ", "))
-	}
-	for _, d := range v.Datasets {
-		fmt.Fprintf(app.Stdout, "data set  %s@%d\n", d.Name, d.Version)
-	}
-}
+// short returns the first 12 characters of an identifier or digest.
+func short(s string) string { return registry.Short(s) }
 
 func newModelsRegisterCmd(app *App) *cobra.Command {
 	var runID, desc string

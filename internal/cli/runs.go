@@ -3,10 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/spf13/cobra"
@@ -54,35 +51,7 @@ IN (...) (text).`,
 			if app.JSON {
 				return app.printJSON(page)
 			}
-			if len(page.Runs) == 0 {
-				fmt.Fprintln(app.Stdout, "no runs")
-				return nil
-			}
-			if len(cols) == 0 {
-				cols = defaultColumns(page.Runs)
-			}
-			tw := app.table()
-			fmt.Fprintf(tw, "RUN\tEXPERIMENT\tSTATUS\tSTARTED\tDURATION")
-			for _, c := range cols {
-				fmt.Fprintf(tw, "\t%s", c)
-			}
-			fmt.Fprintln(tw)
-			for _, r := range page.Runs {
-				id := r.ID[:12]
-				if r.ParentID != "" {
-					id = "└ " + id
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", id, r.Experiment, r.Status, r.Start.Local().Format("2006-01-02 15:04:05"), r.Duration().Round(time.Millisecond))
-				for _, c := range cols {
-					fmt.Fprintf(tw, "\t%s", columnValue(r, c))
-				}
-				fmt.Fprintln(tw)
-			}
-			tw.Flush()
-			if page.NextPageToken != "" {
-				fmt.Fprintf(app.Stdout, "more runs: --page-token %s\n", page.NextPageToken)
-			}
-			return nil
+			return page.WriteTable(app.Stdout, cols)
 		}),
 	}
 	f := cmd.Flags()
@@ -95,55 +64,6 @@ IN (...) (text).`,
 	return cmd
 }
 
-// defaultColumns picks up to three metrics and three params present in the
-// runs.
-func defaultColumns(runs []track.RunInfo) []string {
-	mc, pc := map[string]int{}, map[string]int{}
-	for _, r := range runs {
-		for k := range r.Metrics {
-			mc[k]++
-		}
-		for k := range r.Params {
-			pc[k]++
-		}
-	}
-	top := func(m map[string]int, prefix string) []string {
-		ks := make([]string, 0, len(m))
-		for k := range m {
-			ks = append(ks, k)
-		}
-		sort.Slice(ks, func(i, j int) bool {
-			if m[ks[i]] != m[ks[j]] {
-				return m[ks[i]] > m[ks[j]]
-			}
-			return ks[i] < ks[j]
-		})
-		if len(ks) > 3 {
-			ks = ks[:3]
-		}
-		for i := range ks {
-			ks[i] = prefix + ks[i]
-		}
-		return ks
-	}
-	return append(top(mc, "metrics."), top(pc, "params.")...)
-}
-
-func columnValue(r track.RunInfo, col string) string {
-	ent, key, _ := strings.Cut(col, ".")
-	switch ent {
-	case "metrics":
-		if v, ok := r.Metrics[key]; ok {
-			return strconv.FormatFloat(v, 'g', 5, 64)
-		}
-	case "params":
-		return r.Params[key]
-	case "tags":
-		return r.Tags[key]
-	}
-	return ""
-}
-
 func newRunsShowCmd(app *App) *cobra.Command {
 	return command("show RUN_ID", "Show one run: params, metrics, tags, artifacts, data sets, provenance", "  gyre runs show 3f2a9c\n  gyre runs show 3f2a9c --json", cobra.ExactArgs(1),
 		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
@@ -154,42 +74,7 @@ func newRunsShowCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(r)
 			}
-			w := app.Stdout
-			fmt.Fprintf(w, "run         %s\nexperiment  %s\nstatus      %s\nstarted     %s (%s)\n", r.ID, r.Experiment, r.Status,
-				r.Start.Local().Format(time.RFC3339), r.Duration().Round(time.Millisecond))
-			for _, kv := range [][2]string{{"name", r.Name}, {"parent", r.ParentID}, {"command", r.Command}, {"gyre", r.GyreVersion}, {"git commit", r.GitCommit}, {"user", r.User}} {
-				if kv[1] != "" {
-					fmt.Fprintf(w, "%-11s %s\n", kv[0], kv[1])
-				}
-			}
-			section := func(title string, m map[string]string) {
-				if len(m) == 0 {
-					return
-				}
-				fmt.Fprintf(w, "%s:\n", title)
-				ks := make([]string, 0, len(m))
-				for k := range m {
-					ks = append(ks, k)
-				}
-				sort.Strings(ks)
-				for _, k := range ks {
-					fmt.Fprintf(w, "  %-24s %s\n", k, m[k])
-				}
-			}
-			section("params", r.Params)
-			ms := map[string]string{}
-			for k, v := range r.Metrics {
-				ms[k] = strconv.FormatFloat(v, 'g', 6, 64)
-			}
-			section("metrics", ms)
-			section("tags", r.Tags)
-			for _, d := range r.Datasets {
-				fmt.Fprintf(w, "data set    %s@%d %s\n", d.Name, d.Version, d.Role)
-			}
-			for _, a := range r.Artifacts {
-				fmt.Fprintf(w, "artifact    %s %s (%d bytes)\n", a.Name, a.Digest, a.Size)
-			}
-			return nil
+			return r.WriteText(app.Stdout)
 		}))
 }
 
@@ -209,34 +94,7 @@ func newRunsCompareCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(c)
 			}
-			tw := app.table()
-			fmt.Fprint(tw, "KEY")
-			for _, r := range runs {
-				fmt.Fprintf(tw, "\t%s", r.ID[:12])
-			}
-			fmt.Fprintln(tw)
-			rows := func(prefix string, rs []track.ComparisonRow) {
-				for _, row := range rs {
-					if !all && !row.Differs && prefix == "params." {
-						continue
-					}
-					fmt.Fprintf(tw, "%s%s", prefix, row.Key)
-					for i, v := range row.Values {
-						if i == row.Best && row.Differs {
-							v += " *"
-						}
-						fmt.Fprintf(tw, "\t%s", v)
-					}
-					fmt.Fprintln(tw)
-				}
-			}
-			rows("params.", c.Params)
-			rows("metrics.", c.Metrics)
-			tw.Flush()
-			if !all {
-				fmt.Fprintln(app.Stdout, "(identical params hidden: --all shows them; * marks the highest metric)")
-			}
-			return nil
+			return c.WriteTable(app.Stdout, all)
 		}))
 	cmd.Flags().BoolVar(&all, "all", false, "also show params that are the same in every run")
 	return cmd
@@ -253,10 +111,6 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 			return app.done(map[string]any{"deleted": args}, "deleted %d run(s)", len(args))
 		}))
 }
-
-// noteTag is where a run's note is kept: MLflow's convention, which its
-// UI (and Gyre's) shows as the run's description.
-const noteTag = "mlflow.note.content"
 
 // runResumer is a run store that can log into an existing run (the local
 // tracker).
@@ -283,20 +137,20 @@ description. The note replaces an earlier one unless --append is given.`,
 			}
 			rs, ok := b.Runs.(runResumer)
 			if !ok {
-				return usageErrorf("runs note: not available through a team server; set the tag %s with the MLflow API (set-tag) instead", noteTag)
+				return usageErrorf("runs note: not available through a team server; set the tag %s with the MLflow API (set-tag) instead", track.NoteTag)
 			}
 			info, err := b.Runs.Get(ctx, args[0])
 			if err != nil {
 				return storeError(err)
 			}
-			if appendNote && info.Tags[noteTag] != "" {
-				text = info.Tags[noteTag] + "\n" + text
+			if appendNote && info.Tags[track.NoteTag] != "" {
+				text = info.Tags[track.NoteTag] + "\n" + text
 			}
 			run, err := rs.Resume(ctx, info.ID)
 			if err != nil {
 				return storeError(err)
 			}
-			if err := run.SetTag(ctx, noteTag, text); err != nil {
+			if err := run.SetTag(ctx, track.NoteTag, text); err != nil {
 				return failed(fmt.Errorf("runs note %s: %w", info.ID, err))
 			}
 			if app.JSON {
