@@ -48,7 +48,8 @@ func (t *Tracker) metricGroup() *sqlstore.Group[metricWrite] {
 }
 
 // applyMetrics writes a group of metric batches: the runs are checked in
-// one query (a missing or deleted run fails its own batches only), then
+// one query (a missing or deleted run fails its own batches only), after
+// locking them against purging (see [lockRuns]), then
 // every point goes into the history, each (run, key)'s highest step into
 // the latest values, and each batch's audit entry into the trail.
 func applyMetrics(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite) ([]error, error) {
@@ -59,6 +60,9 @@ func applyMetrics(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite) ([]err
 			stages[w.run] = ""
 			ids = append(ids, w.run)
 		}
+	}
+	if err := lockRuns(ctx, tx, ids, false); err != nil {
+		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, lifecycle_stage FROM runs WHERE id IN ("+placeholders(len(ids))+")", ids...)
 	if err != nil {
@@ -206,6 +210,42 @@ func columns(pts []point) (runs, keys []string, steps, ts []int64, vals []*float
 		}
 	}
 	return runs, keys, steps, ts, vals
+}
+
+// runLockClass is the first key of the PostgreSQL advisory locks that
+// [lockRuns] takes on runs ("gyrf" in ASCII).
+const runLockClass = 0x67797266
+
+// lockRuns holds, until tx ends, a lock on each run in ids: shared by
+// writers of metric points, exclusive by a run's purge ([PurgeTx]). On
+// PostgreSQL metric_history has no foreign key (migration 0015): this lock
+// is what keeps points from outliving their run. A purge waits for the
+// writers in flight and, once it holds its lock, a writer waits for the
+// purge to commit and then no longer finds the run (each statement in
+// READ COMMITTED sees what committed before it began, so the lock is its
+// own statement, before the run is read). Advisory locks are granted in
+// queue order, so a purge is not starved by a stream of writers, as it
+// would be waiting for a row lock that each new writer could still share.
+// Shared locks are taken in id order. SQLite's writers are serial and it
+// keeps the foreign key: nothing to do there.
+func lockRuns(ctx context.Context, tx *sqlstore.Tx, ids []any, exclusive bool) error {
+	if tx.Dialect() != sqlstore.Postgres || len(ids) == 0 {
+		return nil
+	}
+	fn := "pg_advisory_xact_lock_shared"
+	if exclusive {
+		fn = "pg_advisory_xact_lock"
+	}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = id.(string)
+	}
+	sort.Strings(names)
+	_, err := tx.ExecContext(ctx, "SELECT "+fn+"(?, hashtext(id)) FROM (SELECT unnest(?::text[]) AS id ORDER BY 1) AS r", runLockClass, names)
+	if err != nil {
+		return fmt.Errorf("lock runs: %w", err)
+	}
+	return nil
 }
 
 func placeholders(n int) string {

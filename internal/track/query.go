@@ -290,7 +290,17 @@ func PurgeTx(ctx context.Context, tx *sqlstore.Tx, id string) ([]string, error) 
 			return nil, fmt.Errorf("run %s: %w", cur, err)
 		}
 		before.Parent, before.Status = parent.String, Status(st)
+		// The run's lock first: it waits for every transaction logging
+		// points into the run and keeps new ones out, so the points
+		// deleted next are all there will ever be (PostgreSQL's
+		// metric_history has no foreign key to cascade; see lockRuns).
+		if err := lockRuns(ctx, tx, []any{cur}, true); err != nil {
+			return nil, err
+		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM runs WHERE id = ?", cur); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM metric_history WHERE run_id = ?", cur); err != nil {
 			return nil, err
 		}
 		if err := audit.Record(ctx, tx, "run.purge", "run", cur, before, nil); err != nil {

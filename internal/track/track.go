@@ -610,9 +610,13 @@ func (r *Run) LogBatch(ctx context.Context, b Batch) error {
 // renames the run.
 const RunNameTag = "mlflow.runName"
 
-// activeRun checks that run id exists and is not deleted.
+// activeRun checks that run id exists and is not deleted, and locks it
+// against purging until tx ends (see [lockRuns]).
 func activeRun(ctx context.Context, tx *sqlstore.Tx, id string) error {
 	var stage string
+	if err := lockRuns(ctx, tx, []any{id}, false); err != nil {
+		return err
+	}
 	err := tx.QueryRowContext(ctx, "SELECT lifecycle_stage FROM runs WHERE id = ?", id).Scan(&stage)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("run %s: %w", id, ErrNotFound)
