@@ -50,8 +50,11 @@ explains and monitors like one Gyre trained:
 The format is detected from the content when --format is not given. Splits,
 missing-value directions and base scores are kept; predictions match the
 original's (within 1e-6: XGBoost and float ONNX graphs sum in float32).
-Categorical splits, linear trees and ranking objectives are refused with an
-error saying so. The bundle's input columns are the model's feature names
+Categorical splits (XGBoost's enable_categorical, LightGBM's
+categorical_feature) are kept: such a column takes its category codes as
+numbers (pandas .cat.codes), or its names given --levels NAME=A,B,C (the
+categories in code order; LightGBM models trained on pandas store them).
+Linear trees and ranking objectives are refused with an error saying so. The bundle's input columns are the model's feature names
 (or f0, f1, ...: rename them with --features); --reference DATA stores DATA's
 profile as the drift reference 'gyre monitor' and 'gyre serve' compare with.`,
 		Example: "  gyre models import churn.json --target churned --classes stay,leave --register churn\n" +
@@ -135,6 +138,7 @@ profile as the drift reference 'gyre monitor' and 'gyre serve' compare with.`,
 	f.StringVar(&o.Target, "target", "", "name of the predicted column (default target)")
 	f.StringSliceVar(&o.Classes, "classes", nil, "class names in the model's output order (default: stored labels, else 0, 1, ...)")
 	f.StringSliceVar(&o.Features, "features", nil, "input column names in the model's feature order (default: stored names, else f0, f1, ...)")
+	f.Var(&o.Levels, "levels", "a categorical feature's categories in code order, NAME=A,B,C (repeatable; default: stored in the model, else codes as numbers)")
 	f.StringVar(&out, "out", "", "bundle file to write (default FILE's name with .gyre)")
 	f.StringVar(&register, "register", "", "register the bundle as a new version of this model")
 	f.StringVar(&reference, "reference", "", "data whose profile becomes the drift reference")

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,7 +31,7 @@ var Formats = []string{XGBoostJSON, XGBoostUBJ, LightGBM, ONNX}
 
 // ErrFormat is returned (wrapped) when a file is not a model in the format
 // given or in any format Import detects; ErrUnsupported when it is one but
-// uses something Gyre cannot represent (a categorical split, an objective
+// uses something Gyre cannot represent (a linear tree, an objective
 // without a Gyre link).
 var (
 	ErrFormat      = errors.New("not a model file of a supported format")
@@ -48,7 +50,46 @@ type Options struct {
 	// Features renames the input columns, in the model's feature order;
 	// default: the names the model stores, else f0, f1, ....
 	Features []string
+	// Levels gives a categorical feature's categories in code order (the
+	// pandas column's .cat.categories), by feature name (after Features):
+	// the bundle then takes the category names, an unseen one as missing,
+	// as pandas would code it. A categorical feature without levels (and
+	// none stored in the model) takes its codes as numbers.
+	Levels Levels
 }
+
+// Levels maps a categorical feature to its categories in code order. As a
+// command-line flag (it implements pflag.Value) each value is
+// NAME=A,B,C, repeatable.
+type Levels map[string][]string
+
+// Set adds one NAME=A,B,C.
+func (l *Levels) Set(s string) error {
+	name, cats, ok := strings.Cut(s, "=")
+	if !ok || name == "" || cats == "" {
+		return fmt.Errorf("%q: want NAME=CATEGORY,CATEGORY,... (the categories in code order)", s)
+	}
+	if _, dup := (*l)[name]; dup {
+		return fmt.Errorf("%q: levels of %s given twice", s, name)
+	}
+	if *l == nil {
+		*l = Levels{}
+	}
+	(*l)[name] = strings.Split(cats, ",")
+	return nil
+}
+
+// String returns the levels as Set reads them.
+func (l *Levels) String() string {
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(*l)) {
+		parts = append(parts, n+"="+strings.Join((*l)[n], ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Type names the flag's value type.
+func (l *Levels) Type() string { return "NAME=CATS" }
 
 // Result is an imported model.
 type Result struct {
@@ -67,16 +108,21 @@ type Result struct {
 // parsed is what a format reader produces: the ensemble with numbered
 // features, before names and classes are settled.
 type parsed struct {
-	spec      gbdt.ModelSpec
-	names     []string   // feature names stored in the model
-	levels    [][]string // per feature: the categories of a categorical one (codes in the graph), else nil
-	classes   int        // number of classes (0: regression)
-	labels    []string   // class labels stored in the model, if any
-	objective string
-	source    string
-	rounds    int
-	sigmoid   float64 // LightGBM's binary sigmoid scale
-	notes     []string
+	spec   gbdt.ModelSpec
+	names  []string   // feature names stored in the model
+	levels [][]string // per feature: the categories of a categorical one (codes in the graph), else nil
+	// categorical marks features the model splits on by category code
+	// (XGBoost's enable_categorical, LightGBM's categorical_feature), nil
+	// when none is; their levels come from Options.Levels or the model,
+	// else the bundle takes the codes as numbers.
+	categorical []bool
+	classes     int      // number of classes (0: regression)
+	labels      []string // class labels stored in the model, if any
+	objective   string
+	source      string
+	rounds      int
+	sigmoid     float64 // LightGBM's binary sigmoid scale
+	notes       []string
 }
 
 // ImportFile reads the model file at path (see Import).
@@ -160,6 +206,50 @@ func head(data []byte) string {
 	return string(data)
 }
 
+// applyLevels settles the categories of the model's categorical features:
+// those given, else those the model stores; a categorical feature left
+// without them takes codes as numbers (with a note).
+func (p *parsed) applyLevels(names []string, given map[string][]string) error {
+	index := make(map[string]int, len(names))
+	for j, n := range names {
+		index[n] = j
+	}
+	for _, n := range slices.Sorted(maps.Keys(given)) {
+		j, ok := index[n]
+		if !ok {
+			return fmt.Errorf("levels given for %q, which is not a feature of the model (%s)", n, strings.Join(names, ", "))
+		}
+		if j >= len(p.categorical) || !p.categorical[j] {
+			return fmt.Errorf("levels given for %q, which the model does not split on as a category", n)
+		}
+		lv := given[n]
+		seen := make(map[string]bool, len(lv))
+		for _, l := range lv {
+			if seen[l] {
+				return fmt.Errorf("levels of %q: %q appears twice", n, l)
+			}
+			seen[l] = true
+		}
+		if len(lv) == 0 {
+			return fmt.Errorf("levels of %q: none given", n)
+		}
+		if p.levels == nil {
+			p.levels = make([][]string, len(names))
+		}
+		p.levels[j] = lv
+	}
+	var codes []string
+	for j, c := range p.categorical {
+		if c && (j >= len(p.levels) || p.levels[j] == nil) {
+			codes = append(codes, names[j])
+		}
+	}
+	if len(codes) > 0 {
+		p.notes = append(p.notes, fmt.Sprintf("categorical features %s take their category codes as numbers (pandas .cat.codes); give their categories (--levels NAME=A,B,...) to take the names", strings.Join(codes, ", ")))
+	}
+	return nil
+}
+
 // bundle assembles the bundle: float input columns, the encoder that
 // passes them through, and the model.
 func (p *parsed) bundle(name, format string, o Options) (*bundle.Bundle, error) {
@@ -200,6 +290,9 @@ func (p *parsed) bundle(name, format string, o Options) (*bundle.Bundle, error) 
 		}
 	} else if len(o.Classes) > 0 {
 		return nil, fmt.Errorf("class names given for a regression model")
+	}
+	if err := p.applyLevels(names, o.Levels); err != nil {
+		return nil, err
 	}
 	spec := p.spec
 	spec.Classes = classes

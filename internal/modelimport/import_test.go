@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -192,14 +193,60 @@ func TestLightGBMBinary(t *testing.T) {
 	}
 }
 
-// Categorical splits are refused with an error naming the file and what
-// is not supported.
-func TestCategoricalRefused(t *testing.T) {
-	_, err := ImportFile(filepath.Join(dir, "xgb_categorical.json"), Options{})
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "xgb_categorical.json") || !strings.Contains(err.Error(), "categorical") {
-		t.Fatalf("got %v", err)
+// levelsOf reads credit_levels.json: each text column's categories in
+// pandas code order.
+func levelsOf(t *testing.T) map[string][]string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "credit_levels.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Log(err)
+	var lv map[string][]string
+	if err := json.Unmarshal(raw, &lv); err != nil {
+		t.Fatal(err)
+	}
+	return lv
+}
+
+// XGBoost's native categorical splits (partition splits, with missing
+// categories in the held-out rows) predict as XGBoost does, from category
+// codes as numbers or, given the categories, from their names.
+func TestXGBoostCategorical(t *testing.T) {
+	for _, file := range []string{"xgb_categorical.json", "xgb_categorical.ubj"} {
+		t.Run(file+"/codes", func(t *testing.T) {
+			res := checkAgainst(t, file, "credit_codes.csv", "xgb_categorical.pred.csv", Options{Target: "class"})
+			if len(res.Notes) == 0 || !strings.Contains(strings.Join(res.Notes, " "), "checking_status") {
+				t.Errorf("notes %q do not say the categorical features take codes", res.Notes)
+			}
+			if k := res.Bundle.Manifest.Input.Fields[0].Kind; k != frame.KindFloat {
+				t.Errorf("checking_status without levels is %s, want float codes", k)
+			}
+		})
+		t.Run(file+"/levels", func(t *testing.T) {
+			res := checkAgainst(t, file, "credit.csv", "xgb_categorical.pred.csv", Options{Target: "class", Levels: levelsOf(t)})
+			if k := res.Bundle.Manifest.Input.Fields[0].Kind; k != frame.KindCategorical {
+				t.Errorf("checking_status with levels is %s, want categorical", k)
+			}
+		})
+	}
+	// One-hot categorical splits in a multiclass model.
+	checkAgainst(t, "xgb_onehot.json", "penguins_cat.csv", "xgb_onehot.pred.csv", Options{Target: "species",
+		Levels: map[string][]string{"island": {"Biscoe", "Dream", "Torgersen"}, "sex": {"FEMALE", "MALE"}}})
+
+	for _, c := range []struct {
+		levels map[string][]string
+		want   string
+	}{
+		{map[string][]string{"nope": {"a"}}, `levels given for "nope", which is not a feature`},
+		{map[string][]string{"duration": {"a"}}, `"duration", which the model does not split on as a category`},
+		{map[string][]string{"purpose": {"a", "a"}}, `"a" appears twice`},
+		{map[string][]string{"purpose": {"a"}}, "category code"}, // the trees use codes beyond one level
+	} {
+		_, err := ImportFile(filepath.Join(dir, "xgb_categorical.json"), Options{Levels: c.levels})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("levels %v: %v, want %q", c.levels, err, c.want)
+		}
+	}
 }
 
 // Truncated, corrupted and foreign files fail with an error naming the

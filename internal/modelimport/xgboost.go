@@ -3,6 +3,7 @@ package modelimport
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -125,6 +126,9 @@ func parseXGBoost(root node) (*parsed, error) {
 	if p.names, err = xgbFeatureNames(learner, numFeature); err != nil {
 		return nil, err
 	}
+	if p.categorical, err = xgbCategorical(learner, numFeature); err != nil {
+		return nil, err
+	}
 	if err := xgbTrees(learner, p, k); err != nil {
 		return nil, err
 	}
@@ -161,17 +165,33 @@ func xgbFeatureNames(learner node, n int) ([]string, error) {
 			return nil, err
 		}
 	}
-	if ft, err := learner.key("feature_types"); err == nil {
-		if types, err := ft.list(); err == nil {
-			for j, t := range types {
-				if s, _ := t.str(); s == "c" {
-					p := names[min(j, n-1)]
-					return nil, fmt.Errorf("%s[%d]: feature %q is categorical (XGBoost's enable_categorical): %w: categorical splits are not supported, encode the feature as numbers and retrain", ft.path, j, p, ErrUnsupported)
-				}
+	return names, nil
+}
+
+// xgbCategorical returns which features XGBoost's feature_types marks
+// categorical ("c", enable_categorical), or nil when none is.
+func xgbCategorical(learner node, n int) ([]bool, error) {
+	ft, err := learner.key("feature_types")
+	if err != nil {
+		return nil, nil
+	}
+	types, err := ft.list()
+	if err != nil || len(types) == 0 {
+		return nil, nil
+	}
+	if len(types) != n {
+		return nil, fmt.Errorf("%s: %d types for %d features", ft.path, len(types), n)
+	}
+	var cat []bool
+	for j, t := range types {
+		if s, _ := t.str(); s == "c" {
+			if cat == nil {
+				cat = make([]bool, n)
 			}
+			cat[j] = true
 		}
 	}
-	return names, nil
+	return cat, nil
 }
 
 // xgbTrees reads the booster's trees into p.spec.Trees.
@@ -229,7 +249,7 @@ func xgbTrees(learner node, p *parsed, k int) error {
 	}
 	perOut := make([]int, k)
 	for i, t := range trees {
-		et, err := xgbTree(t, len(p.names))
+		et, err := xgbTree(t, len(p.names), p.categorical)
 		if err != nil {
 			return err
 		}
@@ -252,8 +272,12 @@ func xgbTrees(learner node, p *parsed, k int) error {
 // xgbTree converts one XGBoost tree: node i is a leaf when
 // left_children[i] is -1 (its value in split_conditions[i]); otherwise
 // rows with float32(x) < split_conditions[i] go left, missing values go
-// left when default_left[i].
-func xgbTree(t node, numFeature int) (gbdt.ExportedTree, error) {
+// left when default_left[i]. A categorical split (split_type[i] 1, on a
+// feature cat marks) sends the codes of its category set (categories,
+// indexed by categories_nodes, categories_segments and categories_sizes)
+// right and every other code left: a Gyre categorical node with the
+// children swapped.
+func xgbTree(t node, numFeature int, cat []bool) (gbdt.ExportedTree, error) {
 	var et gbdt.ExportedTree
 	left, err := intsKey(t, "left_children", -1, math.MaxInt32)
 	if err != nil {
@@ -296,6 +320,12 @@ func xgbTree(t node, numFeature int) (gbdt.ExportedTree, error) {
 			return et, err
 		}
 	}
+	var catSets map[int][]int
+	if slices.Contains(splitType, 1) {
+		if catSets, err = xgbCategorySets(t, n); err != nil {
+			return et, err
+		}
+	}
 	for name, l := range map[string]int{"right_children": len(right), "split_indices": len(feat), "split_conditions": len(cond), "default_left": len(defLeft)} {
 		if l != n {
 			return et, fmt.Errorf("%s.%s: %d entries for %d nodes", t.path, name, l, n)
@@ -316,13 +346,28 @@ func xgbTree(t node, numFeature int) (gbdt.ExportedTree, error) {
 		if left[i] >= n || right[i] < 0 {
 			return et, fmt.Errorf("%s: node %d has children %d and %d of %d nodes", t.path, i, left[i], right[i], n)
 		}
-		if splitType != nil && splitType[i] == 1 {
-			return et, fmt.Errorf("%s.split_type[%d]: a categorical split (XGBoost's enable_categorical): %w: categorical splits are not supported, encode the feature as numbers and retrain", t.path, i, ErrUnsupported)
-		}
 		if feat[i] >= numFeature {
 			return et, fmt.Errorf("%s.split_indices[%d]: feature %d of %d", t.path, i, feat[i], numFeature)
 		}
 		ref[i] = len(et.Nodes)
+		if splitType != nil && splitType[i] == 1 {
+			if cat == nil || !cat[feat[i]] {
+				return et, fmt.Errorf("%s.split_type[%d]: a categorical split on feature %d, which feature_types does not mark categorical (\"c\")", t.path, i, feat[i])
+			}
+			set, ok := catSets[i]
+			if !ok {
+				return et, fmt.Errorf("%s.categories_nodes: categorical node %d has no category set", t.path, i)
+			}
+			// In the set: XGBoost's right child, Gyre's left.
+			et.Nodes = append(et.Nodes, gbdt.TreeNode{
+				Feature: feat[i], Categorical: true, LeftCodes: set,
+				DefaultLeft: defLeft[i] == 0,
+				Left:        right[i], Right: left[i],
+				Gain:  at(gain, i),
+				Cover: at(hess, i),
+			})
+			continue
+		}
 		et.Nodes = append(et.Nodes, gbdt.TreeNode{
 			Feature:     feat[i],
 			Threshold:   ltF32(float32(cond[i])),
@@ -344,6 +389,41 @@ func xgbTree(t node, numFeature int) (gbdt.ExportedTree, error) {
 		et.Nodes[i].Right = ref[et.Nodes[i].Right]
 	}
 	return et, nil
+}
+
+// xgbCategorySets reads a tree's category sets: node categories_nodes[j]
+// holds categories[categories_segments[j]:][:categories_sizes[j]].
+func xgbCategorySets(t node, n int) (map[int][]int, error) {
+	cats, err := intsKey(t, "categories", 0, 1<<24-1)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := intsKey(t, "categories_nodes", 0, n-1)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := intsKey(t, "categories_segments", 0, len(cats))
+	if err != nil {
+		return nil, err
+	}
+	sizes, err := intsKey(t, "categories_sizes", 0, len(cats))
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) != len(nodes) || len(sizes) != len(nodes) {
+		return nil, fmt.Errorf("%s: %d categories_nodes, %d categories_segments and %d categories_sizes", t.path, len(nodes), len(segs), len(sizes))
+	}
+	sets := make(map[int][]int, len(nodes))
+	for j, nd := range nodes {
+		if segs[j]+sizes[j] > len(cats) {
+			return nil, fmt.Errorf("%s.categories_segments[%d]: %d categories from %d, %d in categories", t.path, j, sizes[j], segs[j], len(cats))
+		}
+		if _, dup := sets[nd]; dup {
+			return nil, fmt.Errorf("%s.categories_nodes[%d]: node %d twice", t.path, j, nd)
+		}
+		sets[nd] = cats[segs[j] : segs[j]+sizes[j]]
+	}
+	return sets, nil
 }
 
 func at(v []float64, i int) float64 {

@@ -16,7 +16,15 @@ and auto_mpg train/test CSVs. Outputs go next to this script:
   xgb_reg.json            reg:squarederror on auto_mpg (base_score 0.5)
   xgb_dart.json           reg:squarederror, dart booster (weight_drop)
   xgb_poisson.json        count:poisson on auto_mpg's cylinders
-  xgb_categorical.json    a categorical split (refused on import)
+  credit.csv, credit_codes.csv, credit_levels.json
+                          credit_g's held-out rows with category names, the
+                          same rows as pandas category codes, and the
+                          categories of each text column in code order
+  xgb_categorical.{json,ubj}  binary:logistic with native categorical
+                          partition splits (enable_categorical,
+                          max_cat_to_onehot=1) on credit_g
+  penguins_cat.csv, xgb_onehot.json  multi:softprob with one-hot
+                          categorical splits on penguins' island and sex
   *.pred.csv              the originals' predictions: margin per output and
                           the transformed prediction per output, repr'd
   lgb_binary.txt          a LightGBM v3 text model (see below)
@@ -58,7 +66,7 @@ from onnx import TensorProto, helper
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "datasets")
+DATA = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "categorical" else os.path.join(HERE, "..", "..", "..", "shared", "datasets")
 
 
 def load(name):
@@ -139,14 +147,60 @@ def xgb_fixtures():
     save(bst, "xgb_poisson")
     write_preds("xgb_poisson.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
 
-    # A categorical split (XGBoost's native categorical support): refused.
-    tr, _ = load("penguins")
-    X = tr[["island", "bill_length_mm"]].copy()
-    X["island"] = X["island"].astype("category")
-    dtr = xgb.DMatrix(X, label=(tr["species"] == "Gentoo").astype(int), enable_categorical=True)
-    bst = xgb.train({"objective": "binary:logistic", "max_depth": 2, "tree_method": "hist", "seed": 0},
-                    dtr, num_boost_round=2)
-    bst.save_model(os.path.join(HERE, "xgb_categorical.json"))
+    xgb_categorical()
+
+
+def categorical_frame(tr, te, missing_every=7):
+    """credit_g's text columns as pandas categories (training categories,
+    sorted), with every missing_every-th held-out row's first category
+    missing so default directions are exercised."""
+    feats = [c for c in tr.columns if c != "class"]
+    cats = [c for c in feats if tr[c].dtype == object]
+    for c in cats:
+        dt = pd.CategoricalDtype(sorted(tr[c].unique()))
+        tr[c] = tr[c].astype(dt)
+        te[c] = te[c].astype(dt)
+    for k, c in enumerate(cats):
+        te.loc[te.index[k::missing_every], c] = np.nan
+    return feats, cats
+
+
+def xgb_categorical():
+    # Native categorical splits (enable_categorical) on credit_g: partition
+    # splits (max_cat_to_onehot=1) for a binary model, one-hot splits for
+    # a multiclass one on penguins' island and sex.
+    tr, te = load("credit_g")
+    feats, cats = categorical_frame(tr, te)
+    rows = te[feats + ["class"]]
+    write_rows(rows, "credit.csv")
+    codes = rows.copy()
+    for c in cats:
+        codes[c] = codes[c].cat.codes.replace(-1, np.nan)
+    write_rows(codes, "credit_codes.csv")
+    with open(os.path.join(HERE, "credit_levels.json"), "w") as f:
+        json.dump({c: [str(v) for v in tr[c].cat.categories] for c in cats}, f, indent=1)
+    dtr = xgb.DMatrix(tr[feats], label=(tr["class"] == "good").astype(int), enable_categorical=True)
+    dte = xgb.DMatrix(te[feats], enable_categorical=True)
+    bst = xgb.train({"objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "tree_method": "hist",
+                     "max_cat_to_onehot": 1, "seed": 0}, dtr, num_boost_round=20)
+    save(bst, "xgb_categorical", ubj=True)
+    write_preds("xgb_categorical.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
+
+    tr, te = load("penguins")
+    feats = ["island", "sex", "bill_length_mm", "flipper_length_mm"]
+    for c in ["island", "sex"]:
+        dt = pd.CategoricalDtype(sorted(tr[c].dropna().unique()))
+        tr[c] = tr[c].astype(dt)
+        te[c] = te[c].astype(dt)
+    species = sorted(tr["species"].unique())
+    write_rows(te[feats + ["species"]], "penguins_cat.csv")
+    ytr = tr["species"].map({s: i for i, s in enumerate(species)})
+    dtr = xgb.DMatrix(tr[feats], label=ytr, enable_categorical=True)
+    dte = xgb.DMatrix(te[feats], enable_categorical=True)
+    bst = xgb.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 3, "eta": 0.3,
+                     "tree_method": "hist", "seed": 0}, dtr, num_boost_round=10)
+    save(bst, "xgb_onehot")
+    write_preds("xgb_onehot.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
 
 
 def lgb_fixture():
@@ -327,6 +381,9 @@ def onnx_fixtures():
 
 
 if __name__ == "__main__":
+    if sys.argv[-1] == "categorical":
+        xgb_categorical()
+        sys.exit()
     xgb_fixtures()
     lgb_fixture()
     onnx_fixtures()

@@ -13,7 +13,12 @@ import (
 // goes left at a numeric node when x ≤ Threshold, a NaN x goes left iff
 // DefaultLeft, and children are node indices (≥ 0) or ^leaf (< 0). Nodes
 // may come in any order as long as Nodes[0] is the root and they form a
-// tree; FromTrees renumbers them.
+// tree; FromTrees renumbers them. A categorical node (TreeNode.Categorical)
+// sends the codes in LeftCodes left and every other code right, a NaN or
+// negative x to its default side: on a categorical feature the codes index
+// its Levels; on a numeric one the code is the value itself, truncated
+// (an XGBoost or LightGBM model fed category codes as numbers), and a
+// value at or above the largest code+1 goes right.
 type ModelSpec struct {
 	Task learn.Task
 	// Objective is one of ObjSquared, ObjAbsolute, ObjHuber, ObjPoisson
@@ -31,6 +36,10 @@ type ModelSpec struct {
 	// per output, in any order; the raw score is the sum.
 	Trees []ExportedTree
 }
+
+// maxImportCode bounds the category codes of a categorical split on a
+// numeric feature (the bitset's size).
+const maxImportCode = 1 << 24
 
 // ErrSpec is returned (wrapped) for a ModelSpec that does not describe a
 // valid ensemble.
@@ -188,14 +197,14 @@ func buildTree(et ExportedTree, feats []learn.Feature) (*tree, error) {
 		t.Gain = append(t.Gain, max(n.Gain, 0))
 		t.Cover = append(t.Cover, n.Cover)
 		if n.Categorical {
-			if !feats[n.Feature].Categorical {
-				return 0, fmt.Errorf("node %d is a categorical split on numeric feature %q", old, feats[n.Feature].Name)
-			}
 			flags |= flagCategorical
 			words := 0
 			for _, c := range n.LeftCodes {
-				if c < 0 || c >= len(feats[n.Feature].Levels) {
-					return 0, fmt.Errorf("node %d: category code %d out of range (%d levels)", old, c, len(feats[n.Feature].Levels))
+				if f := feats[n.Feature]; f.Categorical && (c < 0 || c >= len(f.Levels)) {
+					return 0, fmt.Errorf("node %d: category code %d out of range (%d levels)", old, c, len(f.Levels))
+				}
+				if c < 0 || c >= maxImportCode {
+					return 0, fmt.Errorf("node %d: category code %d of numeric feature %q out of range [0, %d)", old, c, feats[n.Feature].Name, maxImportCode)
 				}
 				words = max(words, c/32+1)
 			}

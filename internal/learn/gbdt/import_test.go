@@ -105,8 +105,10 @@ func TestFromTreesRefusesBadSpecs(t *testing.T) {
 			Trees: []ExportedTree{split([]TreeNode{{Feature: 0, Left: ^0, Right: ^0}}, 2)}}},
 		{"unreached node", ModelSpec{Task: learn.Regression, Objective: ObjSquared, Features: feats, Base: []float64{0},
 			Trees: []ExportedTree{split([]TreeNode{{Feature: 0, Left: ^0, Right: ^1}, {Feature: 1, Left: ^2, Right: ^3}}, 4)}}},
-		{"categorical on numeric", ModelSpec{Task: learn.Regression, Objective: ObjSquared, Features: feats, Base: []float64{0},
-			Trees: []ExportedTree{split([]TreeNode{{Feature: 0, Categorical: true, LeftCodes: []int{1}, Left: ^0, Right: ^1}}, 2)}}},
+		{"negative code on numeric", ModelSpec{Task: learn.Regression, Objective: ObjSquared, Features: feats, Base: []float64{0},
+			Trees: []ExportedTree{split([]TreeNode{{Feature: 0, Categorical: true, LeftCodes: []int{-1}, Left: ^0, Right: ^1}}, 2)}}},
+		{"huge code on numeric", ModelSpec{Task: learn.Regression, Objective: ObjSquared, Features: feats, Base: []float64{0},
+			Trees: []ExportedTree{split([]TreeNode{{Feature: 0, Categorical: true, LeftCodes: []int{1 << 24}, Left: ^0, Right: ^1}}, 2)}}},
 		{"two leaves no nodes", ModelSpec{Task: learn.Regression, Objective: ObjSquared, Features: feats, Base: []float64{0},
 			Trees: []ExportedTree{{Leaves: []float64{1, 2}}}}},
 	}
