@@ -22,7 +22,6 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/monitor"
@@ -68,12 +67,9 @@ func main() {
 	model := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) // a PostgreSQL store outlives the run
 
 	// log n predictions with labels, one day's worth
-	cur := frametest.Synthetic(*n, 2, 0.3)
-	curFeats, _ := cur.Drop("y")
-	y, _ := cur.Column("y")
 	l := predlog.New(db, blobs)
 	start := time.Now()
-	stored, err := predlogtest.Log(ctx, l, model, curFeats, frametestValues(y), time.Now().Add(-23*time.Hour), 22*time.Hour, *batch)
+	_, stored, err := predlogtest.Day(ctx, l, model, *n, *batch)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -119,6 +115,3 @@ func main() {
 		fmt.Printf("stored prediction batches: %d Parquet files, %.1f MB (%.0f bytes/row)\n", files, float64(size)/1e6, float64(size)/float64(*n))
 	}
 }
-
-// frametestValues returns a float column's values.
-func frametestValues(c frame.Column) []float64 { return c.(*frame.Float).Values }

@@ -37,6 +37,7 @@ var layers = map[string]string{
 	"internal/ingest/arrowipc":        "1",
 	"internal/ingest/avro":            "1",
 	"internal/ingest/sqlsource":       "1",
+	"internal/ingest/binnum":          "1", // half floats and two's-complement decimals the binary readers share
 	"internal/ingest/docframe":        "1", // typed columns from self-typed documents (BSON, JSON messages)
 	"internal/ingest/mongosource":     "1",
 	"internal/ingest/kafkasource":     "1",

@@ -12,11 +12,11 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
-// TestReadS3 reads titanic from an S3-compatible server (MinIO, from
-// GYRE_TEST_S3 as .ci/run starts it), first with credentials in the
-// environment, then with none there and a shared credentials file
-// instead (the AWS chain's second source).
-func TestReadS3(t *testing.T) {
+// testBucket is the S3-compatible server of GYRE_TEST_S3 (MinIO, as .ci/run
+// starts it; the test skips without it): its URL and query, a client, the
+// credentials, and the URL's bucket, created when missing.
+func testBucket(t *testing.T) (u *url.URL, q url.Values, client *minio.Client, user, pass string) {
+	t.Helper()
 	loc := os.Getenv("GYRE_TEST_S3")
 	if loc == "" {
 		t.Skip("GYRE_TEST_S3 not set (see .ci/run)")
@@ -25,13 +25,13 @@ func TestReadS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := u.Query()
-	user, pass := os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD")
+	q = u.Query()
+	user, pass = os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD")
 	if user == "" {
 		user, pass = "minioadmin", "minioadmin"
 	}
 	ctx := context.Background()
-	client, err := minio.New(q.Get("endpoint"), &minio.Options{Creds: credentials.NewStaticV4(user, pass, ""), Secure: q.Get("insecure") != "true", BucketLookup: minio.BucketLookupPath})
+	client, err = minio.New(q.Get("endpoint"), &minio.Options{Creds: credentials.NewStaticV4(user, pass, ""), Secure: q.Get("insecure") != "true", BucketLookup: minio.BucketLookupPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +40,16 @@ func TestReadS3(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return u, q, client, user, pass
+}
+
+// TestReadS3 reads titanic from an S3-compatible server (MinIO, from
+// GYRE_TEST_S3 as .ci/run starts it), first with credentials in the
+// environment, then with none there and a shared credentials file
+// instead (the AWS chain's second source).
+func TestReadS3(t *testing.T) {
+	ctx := context.Background()
+	u, q, client, user, pass := testBucket(t)
 	src := "../../examples/data/titanic/titanic.train.csv"
 	if _, err := client.FPutObject(ctx, u.Host, "ingest-test/titanic.csv", src, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
@@ -81,29 +91,8 @@ func TestReadS3(t *testing.T) {
 // streams local files, with the endpoint and region from the AWS SDKs'
 // environment variables instead of the URL's query.
 func TestStreamS3(t *testing.T) {
-	loc := os.Getenv("GYRE_TEST_S3")
-	if loc == "" {
-		t.Skip("GYRE_TEST_S3 not set (see .ci/run)")
-	}
-	u, err := url.Parse(loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	user, pass := os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD")
-	if user == "" {
-		user, pass = "minioadmin", "minioadmin"
-	}
 	ctx := context.Background()
-	client, err := minio.New(q.Get("endpoint"), &minio.Options{Creds: credentials.NewStaticV4(user, pass, ""), Secure: q.Get("insecure") != "true", BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := client.BucketExists(ctx, u.Host); !ok {
-		if err := client.MakeBucket(ctx, u.Host, minio.MakeBucketOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	u, q, client, user, pass := testBucket(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", user)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", pass)
 	scheme := "https"
@@ -141,7 +130,7 @@ func TestStreamS3(t *testing.T) {
 			t.Errorf("%s: %d rows streamed, want %d", tc.key, rows, want.NumRows())
 		}
 	}
-	err = Stream(ctx, "s3://"+u.Host+"/ingest-test/stream/none.csv", Options{}, 0, func(*Chunk) error { return nil })
+	err := Stream(ctx, "s3://"+u.Host+"/ingest-test/stream/none.csv", Options{}, 0, func(*Chunk) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "s3://"+u.Host+"/ingest-test/stream/none.csv") {
 		t.Errorf("a missing object: %v", err)
 	}

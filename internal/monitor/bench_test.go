@@ -2,18 +2,14 @@ package monitor
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/learn"
-	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/predlog/predlogtest"
-	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 func syntheticBundle(b testing.TB, ref *frame.Frame) *bundle.Bundle {
@@ -75,21 +71,8 @@ func BenchmarkLogCurrent1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "gyre.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	blobs, err := blob.OpenDir(filepath.Join(b.TempDir(), "artifacts"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := predlog.New(db, blobs)
-	src := frametest.Synthetic(n, 2, 0.3)
-	feats, _ := src.Drop("y")
-	y := src.Columns()[20].(*frame.Float).Values
-	t0 := time.Now().Add(-23 * time.Hour)
-	if _, err := predlogtest.Log(ctx, l, "bench", feats, y, t0, 22*time.Hour, batch); err != nil {
+	l := predlogtest.Open(b, "")
+	if _, _, err := predlogtest.Day(ctx, l, "bench", n, batch); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -9,21 +9,19 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/predlog"
-	"github.com/gyre-ml/gyre/internal/sqlstore"
+	"github.com/gyre-ml/gyre/internal/predlog/predlogtest"
 	"github.com/gyre-ml/gyre/internal/train"
 )
 
@@ -239,7 +237,7 @@ func TestWebhookRetries(t *testing.T) {
 // frame, predictions and labels that were logged.
 func TestLoggedCurrent(t *testing.T) {
 	b, te := titanicModel(t)
-	for name, l := range testLogs(t) {
+	for name, l := range predlogtest.Logs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			model := fmt.Sprintf("t-%d", time.Now().UnixNano()) // PostgreSQL stores outlive a test
@@ -328,33 +326,6 @@ func TestLoggedCurrent(t *testing.T) {
 			}
 		})
 	}
-}
-
-// testLogs opens a prediction log in a fresh SQLite store, and in the
-// PostgreSQL store of GYRE_TEST_POSTGRES when set.
-func testLogs(t *testing.T) map[string]*predlog.Log {
-	t.Helper()
-	ctx := context.Background()
-	blobs, err := blob.OpenDir(filepath.Join(t.TempDir(), "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]*predlog.Log{}
-	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "gyre.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	out["sqlite"] = predlog.New(db, blobs)
-	if url := os.Getenv("GYRE_TEST_POSTGRES"); url != "" {
-		pg, err := sqlstore.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pg.Close() })
-		out["postgres"] = predlog.New(pg, blobs)
-	}
-	return out
 }
 
 func seq(n int) []int {

@@ -3,16 +3,11 @@ package predlog_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/blob"
-	"github.com/gyre-ml/gyre/internal/frame"
-	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/predlog/predlogtest"
-	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 // BenchmarkRead1M reads a day's window of 1,000,000 logged predictions ×
@@ -26,26 +21,10 @@ import (
 func BenchmarkRead1M(b *testing.B) {
 	const n, batch = 1_000_000, 8192
 	ctx := context.Background()
-	loc := filepath.Join(b.TempDir(), "gyre.db")
-	if url := os.Getenv("GYRE_BENCH_POSTGRES"); url != "" {
-		loc = url
-	}
-	db, err := sqlstore.Open(ctx, loc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	blobs, err := blob.OpenDir(filepath.Join(b.TempDir(), "artifacts"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := predlog.New(db, blobs)
-	src := frametest.Synthetic(n, 2, 0.3)
-	feats, _ := src.Drop("y")
-	y := src.Columns()[20].(*frame.Float).Values
+	l := predlogtest.Open(b, os.Getenv("GYRE_BENCH_POSTGRES"))
 	model := "bench-" + time.Now().Format("150405.000000000") // a PostgreSQL store outlives the run
-	t0 := time.Now().Add(-23 * time.Hour)
-	if _, err := predlogtest.Log(ctx, l, model, feats, y, t0, 22*time.Hour, batch); err != nil {
+	feats, _, err := predlogtest.Day(ctx, l, model, n, batch)
+	if err != nil {
 		b.Fatal(err)
 	}
 	schema := feats.Schema()

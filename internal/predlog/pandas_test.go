@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
-	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 // TestPandasReadsLog reads a logged batch's Parquet file with pandas
@@ -55,16 +53,7 @@ func loggedFile(t *testing.T) (batch, labels string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	l := New(db, blobs)
+	l := sqliteLog(t, dir)
 	schema := frame.Schema{Fields: []frame.Field{{Name: "x", Kind: frame.KindFloat}, {Name: "c", Kind: frame.KindCategorical}, {Name: "__n", Kind: frame.KindInt}}}
 	b := NewBuilder("titanic", "3", schema, []string{"0", "1"})
 	t0 := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
@@ -79,7 +68,7 @@ func loggedFile(t *testing.T) (batch, labels string) {
 	}
 	path := func(table string) string {
 		var digest string
-		if err := db.QueryRowContext(ctx, "SELECT digest FROM "+table).Scan(&digest); err != nil {
+		if err := l.db.QueryRowContext(ctx, "SELECT digest FROM "+table).Scan(&digest); err != nil {
 			t.Fatal(err)
 		}
 		hex := strings.TrimPrefix(digest, "sha256:")

@@ -20,28 +20,33 @@ import (
 // GYRE_TEST_POSTGRES when set, each with a local artifact store.
 func testLogs(t *testing.T) map[string]*Log {
 	t.Helper()
-	ctx := context.Background()
-	out := map[string]*Log{}
-	dir := t.TempDir()
-	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "gyre.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	out["sqlite"] = New(db, blobs)
+	l := sqliteLog(t, t.TempDir())
+	out := map[string]*Log{"sqlite": l}
 	if url := os.Getenv("GYRE_TEST_POSTGRES"); url != "" {
-		pg, err := sqlstore.Open(ctx, url)
+		pg, err := sqlstore.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { pg.Close() })
-		out["postgres"] = New(pg, blobs)
+		out["postgres"] = New(pg, l.blobs)
 	}
 	return out
+}
+
+// sqliteLog opens a log on a fresh SQLite store dir/gyre.db with its
+// artifact store in dir/artifacts.
+func sqliteLog(t *testing.T, dir string) *Log {
+	t.Helper()
+	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(context.Background(), filepath.Join(dir, "gyre.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return New(db, blobs)
 }
 
 // xcSchema is a two-input schema: a number and a category.

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/binnum"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 )
@@ -338,7 +339,7 @@ func (bd *batchData) decode(f field, b *builder, node, buf, vari *int, row int64
 			var v float64
 			switch f.typ.precision {
 			case 0:
-				v = float16(binary.LittleEndian.Uint16(vals[2*i:]))
+				v = binnum.Float16(binary.LittleEndian.Uint16(vals[2*i:]))
 			case 1:
 				v = float64(math.Float32frombits(binary.LittleEndian.Uint32(vals[4*i:])))
 			default:
@@ -560,26 +561,6 @@ func (bd *batchData) decodeDict(f field, b *builder, nd fieldNode, buf *int, row
 		b.codes = append(b.codes, d.remap[k])
 	}
 	return nil
-}
-
-// float16 converts an IEEE 754 half-precision value.
-func float16(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * frac * math.Pow(2, -24)
-	case 31:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	}
-	return sign * (1 + frac/1024) * math.Pow(2, float64(exp-15))
 }
 
 // decimal converts a little-endian two's-complement integer of 4, 8, 16 or

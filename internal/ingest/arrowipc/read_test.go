@@ -330,17 +330,6 @@ func TestStreamEnd(t *testing.T) {
 	}
 }
 
-func TestFloat16(t *testing.T) {
-	for h, want := range map[uint16]float64{0x3c00: 1, 0xc000: -2, 0x7bff: 65504, 0x0001: math.Pow(2, -24), 0x3555: 0.333251953125, 0x7c00: math.Inf(1), 0xfc00: math.Inf(-1), 0x8000: 0} {
-		if got := float16(h); got != want {
-			t.Errorf("%#x: %v, want %v", h, got, want)
-		}
-	}
-	if !math.IsNaN(float16(0x7e00)) {
-		t.Error("NaN")
-	}
-}
-
 func TestDecimal(t *testing.T) {
 	le := func(words ...uint64) []byte {
 		var b []byte

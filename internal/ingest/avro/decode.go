@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"unicode/utf8"
 
+	"github.com/gyre-ml/gyre/internal/ingest/binnum"
 	"github.com/gyre-ml/gyre/internal/ingest/docframe"
 )
 
@@ -269,14 +270,7 @@ func timeOf(logical string, v int64) (ns int64, ok bool, err error) {
 
 // decimal converts a big-endian two's-complement unscaled value.
 func decimal(v []byte, scale int) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	n := new(big.Int).SetBytes(v)
-	if v[0]&0x80 != 0 {
-		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(v))))
-	}
-	f, _ := new(big.Float).Quo(new(big.Float).SetInt(n), new(big.Float).SetFloat64(math.Pow10(scale))).Float64()
+	f, _ := new(big.Float).Quo(new(big.Float).SetInt(binnum.BigEndian(v)), new(big.Float).SetFloat64(math.Pow10(scale))).Float64()
 	return f
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/binnum"
 	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
@@ -504,7 +505,7 @@ func (d *decoder) set(i int, v parquet.Value) error {
 		if len(b) != 2 {
 			return fmt.Errorf("float16 value has %d bytes, want 2", len(b))
 		}
-		d.f64 = append(d.f64, float16(uint16(b[0])|uint16(b[1])<<8))
+		d.f64 = append(d.f64, binnum.Float16(uint16(b[0])|uint16(b[1])<<8))
 	case convUUID:
 		b := v.ByteArray()
 		if len(b) != 16 {
@@ -587,30 +588,6 @@ func decimalValue(v parquet.Value) float64 {
 		return float64(v.Int64())
 	}
 	b := v.ByteArray() // big-endian two's complement
-	x := new(big.Int).SetBytes(b)
-	if len(b) > 0 && b[0]&0x80 != 0 {
-		x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
-	}
-	f, _ := new(big.Float).SetInt(x).Float64()
+	f, _ := new(big.Float).SetInt(binnum.BigEndian(b)).Float64()
 	return f
-}
-
-// float16 decodes an IEEE 754 half-precision value.
-func float16(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * frac * math.Pow(2, -24)
-	case 0x1f:
-		if frac == 0 {
-			return math.Inf(int(sign))
-		}
-		return math.NaN()
-	}
-	return sign * (1 + frac/1024) * math.Pow(2, float64(exp-15))
 }

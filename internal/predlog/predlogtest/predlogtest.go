@@ -5,12 +5,18 @@ package predlogtest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"testing"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/predlog"
+	"github.com/gyre-ml/gyre/internal/sqlstore"
 )
 
 // Log logs the rows of feats as a regression model "1" served under model
@@ -47,4 +53,67 @@ func Log(ctx context.Context, l *predlog.Log, model string, feats *frame.Frame, 
 		stored += time.Since(start)
 	}
 	return stored, nil
+}
+
+// Day logs n rows of frametest.Synthetic(n, 2, 0.3) without its target y
+// (20 features) as [Log] does, spread over the 22 hours from 23 hours ago,
+// in batches of batch rows: a day of a served model's traffic. It returns
+// the features logged and the time spent storing them.
+func Day(ctx context.Context, l *predlog.Log, model string, n, batch int) (*frame.Frame, time.Duration, error) {
+	src := frametest.Synthetic(n, 2, 0.3)
+	yc, err := src.Column("y")
+	if err != nil {
+		return nil, 0, err
+	}
+	feats, err := src.Drop("y")
+	if err != nil {
+		return nil, 0, err
+	}
+	stored, err := Log(ctx, l, model, feats, yc.(*frame.Float).Values, time.Now().Add(-23*time.Hour), 22*time.Hour, batch)
+	return feats, stored, err
+}
+
+// Open opens a prediction log on the metadata store at loc (a fresh SQLite
+// file when loc is "") with a fresh local artifact store, closed when tb
+// ends.
+func Open(tb testing.TB, loc string) *predlog.Log {
+	tb.Helper()
+	dir := tb.TempDir()
+	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return predlog.New(openDB(tb, loc, dir), blobs)
+}
+
+// Logs opens a prediction log on a fresh SQLite store, and one on the
+// PostgreSQL store of GYRE_TEST_POSTGRES when it is set, both with one fresh
+// local artifact store.
+func Logs(tb testing.TB) map[string]*predlog.Log {
+	tb.Helper()
+	dir := tb.TempDir()
+	blobs, err := blob.OpenDir(filepath.Join(dir, "artifacts"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]*predlog.Log{"sqlite": predlog.New(openDB(tb, "", dir), blobs)}
+	if url := os.Getenv("GYRE_TEST_POSTGRES"); url != "" {
+		out["postgres"] = predlog.New(openDB(tb, url, dir), blobs)
+	}
+	return out
+}
+
+// openDB opens the metadata store at loc (dir/gyre.db when loc is ""),
+// closed when tb ends.
+func openDB(tb testing.TB, loc, dir string) *sqlstore.DB {
+	tb.Helper()
+	if loc == "" {
+		loc = filepath.Join(dir, "gyre.db")
+	}
+	db, err := sqlstore.Open(context.Background(), loc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
