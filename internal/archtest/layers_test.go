@@ -97,6 +97,7 @@ var layers = map[string]string{
 	"internal/web":       "5",
 	"internal/web/ui":    "5b", // the pages: mounted on web's server
 	"internal/apiclient": "5b", // the client of web's /api/v1, returning the stores' own types
+	"internal/workspace": "5c", // the local stores or a team server (apiclient) behind one set of interfaces
 
 	"internal/cli": "6",
 

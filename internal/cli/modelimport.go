@@ -109,7 +109,7 @@ profile as the drift reference 'gyre monitor' and 'gyre serve' compare with.`,
 					return err
 				}
 				defer st.Close()
-				v, err := st.registerFile(ctx, register, out, registry.RegisterOptions{Description: fmt.Sprintf("imported from %s (%s)", filepath.Base(file), res.Format)})
+				v, err := st.RegisterFile(ctx, register, out, registry.RegisterOptions{Description: fmt.Sprintf("imported from %s (%s)", filepath.Base(file), res.Format)})
 				if err != nil {
 					return storeError(err)
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"github.com/gyre-ml/gyre/internal/workspace"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ func (a *App) resolveModel(ctx context.Context, ref string) (*resolvedModel, err
 // version per reference so that re-resolving an unchanged alias costs one
 // query, not a bundle download.
 type registryModels struct {
-	reg   modelStore
+	reg   workspace.Models
 	mu    sync.Mutex
 	cache map[string]*resolvedModel
 	// keys, when set, are the public keys a bundle must be signed with

@@ -139,7 +139,7 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 				}
 				o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
 			}
-			v, err := b.registerFile(ctx, args[0], args[1], o)
+			v, err := b.RegisterFile(ctx, args[0], args[1], o)
 			if err != nil {
 				return storeError(err)
 			}

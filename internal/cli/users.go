@@ -136,6 +136,11 @@ the server keeps only its hash.`,
 	var desc, expiresIn string
 	create := command("create ACCOUNT", "Make a token for an account and print it once", "  gyre tokens create ci --description CI --expires-in 90d", cobra.ExactArgs(1),
 		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
+			if expiresIn != "" {
+				if _, err := web.ParseAge(expiresIn); err != nil {
+					return usageErrorf("--expires-in: %v", err)
+				}
+			}
 			t, err := ad.CreateToken(cmd.Context(), args[0], web.CreateTokenRequest{Description: desc, ExpiresIn: expiresIn})
 			if err != nil {
 				return err
