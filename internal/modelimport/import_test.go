@@ -249,6 +249,36 @@ func TestXGBoostCategorical(t *testing.T) {
 	}
 }
 
+// A LightGBM model with categorical splits (bitsets in cat_threshold)
+// takes the category names pandas_categorical stores and predicts as the
+// model it was written from. The file is written by make_fixtures.py from
+// the text format (no LightGBM here), from a scikit-learn model with the
+// same categorical semantics.
+func TestLightGBMCategorical(t *testing.T) {
+	res := checkAgainst(t, "lgb_categorical.txt", "credit_lgb.csv", "lgb_categorical.pred.csv", Options{Target: "class"})
+	in := res.Bundle.Manifest.Input
+	if in.Fields[0].Name != "checking_status" || in.Fields[0].Kind != frame.KindCategorical || in.Fields[1].Kind != frame.KindFloat {
+		t.Errorf("input %v: want checking_status categorical (pandas_categorical), duration numeric", in.Fields[:2])
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "lgb_categorical.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{"cat_boundaries=0 1 2 3", "cat_boundaries=0 9 2 3", "cat_boundaries value 2"},
+		{"cat_threshold=", "cat_thresholds=", "no cat_threshold= line"},
+		{"pandas_categorical:[[", "pandas_categorical:[[[", "pandas_categorical"},
+	} {
+		bad := bytes.Replace(data, []byte(c.from), []byte(c.to), 1)
+		if bytes.Equal(bad, data) {
+			t.Fatalf("%q not in the fixture", c.from)
+		}
+		if _, err := Import(bad, "bad.txt", Options{}); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.txt") {
+			t.Errorf("%s -> %s: %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+}
+
 // Truncated, corrupted and foreign files fail with an error naming the
 // file and the format expected, never a panic.
 func TestBadFiles(t *testing.T) {

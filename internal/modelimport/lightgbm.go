@@ -3,8 +3,10 @@ package modelimport
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,8 +102,9 @@ func parseLightGBM(data []byte) (*parsed, error) {
 		scale /= float64(len(trees) / perIter)
 		p.notes = append(p.notes, "a random-forest model (average_output): leaf values are divided by the number of iterations")
 	}
+	catFeat := make([]bool, maxFeat+1)
 	for i, tb := range trees {
-		et, err := lgbTree(tb, i, maxFeat+1, scale)
+		et, err := lgbTree(tb, i, maxFeat+1, scale, catFeat)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +112,59 @@ func parseLightGBM(data []byte) (*parsed, error) {
 		p.spec.Trees = append(p.spec.Trees, et)
 	}
 	p.rounds = len(trees) / perIter
+	if err := p.lightgbmCategorical(hdr, data, catFeat); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// lightgbmCategorical marks the categorical features: those feature_infos
+// lists as categories ("1:0:3", not "[min:max]" or "none"), and any a
+// categorical split uses. Their levels come from pandas_categorical when
+// it has one list per such feature.
+func (p *parsed) lightgbmCategorical(hdr *lgbBlock, data []byte, used []bool) error {
+	cat := slices.Clone(used)
+	if v, ln, ok := hdr.get("feature_infos"); ok {
+		infos := strings.Fields(v)
+		if len(infos) != len(cat) {
+			return fmt.Errorf("line %d: feature_infos lists %d features for max_feature_idx=%d", ln, len(infos), len(cat)-1)
+		}
+		for j, s := range infos {
+			if s != "none" && !strings.HasPrefix(s, "[") {
+				cat[j] = true
+			}
+		}
+	}
+	if !slices.Contains(cat, true) {
+		return nil
+	}
+	p.categorical = cat
+	levels, err := lgbPandasLevels(data)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, c := range cat {
+		if c {
+			n++
+		}
+	}
+	if levels == nil {
+		return nil
+	}
+	if len(levels) != n {
+		p.notes = append(p.notes, fmt.Sprintf("pandas_categorical has %d category lists for %d categorical features: not used", len(levels), n))
+		return nil
+	}
+	p.levels = make([][]string, len(cat))
+	k := 0
+	for j, c := range cat {
+		if c {
+			p.levels[j] = levels[k]
+			k++
+		}
+	}
+	return nil
 }
 
 // lightgbmObjective maps LightGBM's objective line ("binary sigmoid:1",
@@ -228,7 +283,8 @@ func splitLightGBM(data []byte) (*lgbBlock, []*lgbBlock, error) {
 // threshold[j] (x ≤ t goes left, in double), decision_type[j] holds the
 // categorical bit (1), default_left (2) and the missing type (bits 2–3:
 // none, zero, NaN); children < 0 are ~leaf.
-func lgbTree(b *lgbBlock, i, numFeature int, scale float64) (gbdt.ExportedTree, error) {
+// catFeat collects the features categorical splits use.
+func lgbTree(b *lgbBlock, i, numFeature int, scale float64, catFeat []bool) (gbdt.ExportedTree, error) {
 	var et gbdt.ExportedTree
 	nums := func(k string, want int, optional bool) ([]float64, error) {
 		v, ln, ok := b.get(k)
@@ -289,6 +345,10 @@ func lgbTree(b *lgbBlock, i, numFeature int, scale float64) (gbdt.ExportedTree, 
 	if err != nil {
 		return et, err
 	}
+	cats, err := lgbCategorySets(b, i)
+	if err != nil {
+		return et, err
+	}
 	for j := range ni {
 		fi, dt := arrays["split_feature"][j], arrays["decision_type"][j]
 		if fi != math.Trunc(fi) || fi < 0 || int(fi) >= numFeature {
@@ -298,9 +358,6 @@ func lgbTree(b *lgbBlock, i, numFeature int, scale float64) (gbdt.ExportedTree, 
 			return et, fmt.Errorf("line %d: Tree=%d node %d: decision_type %v", b.line["decision_type"], i, j, dt)
 		}
 		d := int(dt)
-		if d&1 != 0 {
-			return et, fmt.Errorf("line %d: Tree=%d node %d: a categorical split (categorical_feature): %w: encode the feature as numbers and retrain", b.line["decision_type"], i, j, ErrUnsupported)
-		}
 		child := func(k string) (int, error) {
 			c := arrays[k][j]
 			if c != math.Trunc(c) || c >= float64(ni) || c < -float64(nl) {
@@ -316,6 +373,21 @@ func lgbTree(b *lgbBlock, i, numFeature int, scale float64) (gbdt.ExportedTree, 
 		if err != nil {
 			return et, err
 		}
+		if d&1 != 0 {
+			// Categorical: the codes in the node's bitset go left; NaN,
+			// negative codes and codes beyond the bitset go right.
+			if cats == nil {
+				return et, fmt.Errorf("line %d: Tree=%d node %d: a categorical split but the tree has no cat_boundaries/cat_threshold", b.line["decision_type"], i, j)
+			}
+			codes, err := cats.codes(arrays["threshold"][j])
+			if err != nil {
+				return et, fmt.Errorf("line %d: Tree=%d node %d: %w", b.line["threshold"], i, j, err)
+			}
+			catFeat[int(fi)] = true
+			et.Nodes = append(et.Nodes, gbdt.TreeNode{Feature: int(fi), Categorical: true, LeftCodes: codes,
+				Left: l, Right: r, Gain: at(gain, j), Cover: at(cover, j)})
+			continue
+		}
 		t, defLeft, err := lgbSplit(arrays["threshold"][j], d&2 != 0, (d>>2)&3)
 		if err != nil {
 			return et, fmt.Errorf("line %d: Tree=%d node %d: %w", b.line["threshold"], i, j, err)
@@ -324,6 +396,118 @@ func lgbTree(b *lgbBlock, i, numFeature int, scale float64) (gbdt.ExportedTree, 
 			Left: l, Right: r, Gain: at(gain, j), Cover: at(cover, j)})
 	}
 	return et, nil
+}
+
+// lgbCats is a tree's category sets: set c is the bitset words
+// threshold[boundaries[c]:boundaries[c+1]].
+type lgbCats struct {
+	boundaries []int
+	threshold  []uint32
+}
+
+// lgbCategorySets reads num_cat, cat_boundaries and cat_threshold; nil
+// when the tree has no categorical split.
+func lgbCategorySets(b *lgbBlock, i int) (*lgbCats, error) {
+	v, ln, ok := b.get("num_cat")
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("line %d: Tree=%d num_cat=%q: want a count", ln, i, v)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	bv, bln, ok := b.get("cat_boundaries")
+	if !ok {
+		return nil, fmt.Errorf("line %d: Tree=%d has num_cat=%d but no cat_boundaries= line", ln, i, n)
+	}
+	tv, tln, ok := b.get("cat_threshold")
+	if !ok {
+		return nil, fmt.Errorf("line %d: Tree=%d has num_cat=%d but no cat_threshold= line", ln, i, n)
+	}
+	c := &lgbCats{}
+	for k, f := range strings.Fields(tv) {
+		w, err := strconv.ParseUint(f, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: Tree=%d cat_threshold value %d: %q is not a 32-bit word", tln, i, k+1, f)
+		}
+		c.threshold = append(c.threshold, uint32(w))
+	}
+	bf := strings.Fields(bv)
+	if len(bf) != n+1 {
+		return nil, fmt.Errorf("line %d: Tree=%d cat_boundaries has %d values, want num_cat+1 = %d", bln, i, len(bf), n+1)
+	}
+	for k, f := range bf {
+		x, err := strconv.Atoi(f)
+		if err != nil || x < 0 || x > len(c.threshold) || (k > 0 && x < c.boundaries[k-1]) || (k == 0 && x != 0) {
+			return nil, fmt.Errorf("line %d: Tree=%d cat_boundaries value %d: %q: want non-decreasing offsets from 0 into cat_threshold's %d words", bln, i, k+1, f, len(c.threshold))
+		}
+		c.boundaries = append(c.boundaries, x)
+	}
+	if c.boundaries[n] != len(c.threshold) {
+		return nil, fmt.Errorf("line %d: Tree=%d cat_boundaries ends at %d, cat_threshold has %d words", bln, i, c.boundaries[n], len(c.threshold))
+	}
+	return c, nil
+}
+
+// codes returns the category codes of set idx (a categorical node's
+// threshold), ascending.
+func (c *lgbCats) codes(idx float64) ([]int, error) {
+	if idx != math.Trunc(idx) || idx < 0 || int(idx) >= len(c.boundaries)-1 {
+		return nil, fmt.Errorf("categorical threshold %v: want a category set index in [0, %d)", idx, len(c.boundaries)-1)
+	}
+	k := int(idx)
+	var out []int
+	for w, word := range c.threshold[c.boundaries[k]:c.boundaries[k+1]] {
+		for bit := range 32 {
+			if word&(1<<uint(bit)) != 0 {
+				out = append(out, w*32+bit)
+			}
+		}
+	}
+	return out, nil
+}
+
+// lgbPandasLevels reads the pandas_categorical line LightGBM's Python
+// package appends when trained on a DataFrame: the categories of each
+// categorical column, in column order (null when there are none).
+func lgbPandasLevels(data []byte) ([][]string, error) {
+	i := bytes.LastIndex(data, []byte("\npandas_categorical:"))
+	if i < 0 {
+		return nil, nil
+	}
+	line := data[i+len("\npandas_categorical:"):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	line = bytes.TrimSpace(line)
+	if string(line) == "null" || len(line) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var raw [][]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("pandas_categorical: %v: want a JSON list of category lists", err)
+	}
+	out := make([][]string, len(raw))
+	for c, cats := range raw {
+		for _, v := range cats {
+			switch x := v.(type) {
+			case string:
+				out[c] = append(out[c], x)
+			case json.Number:
+				out[c] = append(out[c], x.String())
+			case bool:
+				out[c] = append(out[c], strconv.FormatBool(x))
+			default:
+				return nil, fmt.Errorf("pandas_categorical[%d]: category %v is not a string or number", c, v)
+			}
+		}
+	}
+	return out, nil
 }
 
 // lgbSplit turns LightGBM's numerical decision into Gyre's x ≤ t with a
