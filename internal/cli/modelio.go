@@ -8,8 +8,9 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
-	_ "github.com/gyre-ml/gyre/internal/ingest/kafkasource" // kafka:// sources and destinations
-	_ "github.com/gyre-ml/gyre/internal/ingest/mongosource" // mongodb:// sources and destinations
+	_ "github.com/gyre-ml/gyre/internal/ingest/cassandrasource" // cassandra:// sources
+	_ "github.com/gyre-ml/gyre/internal/ingest/kafkasource"     // kafka:// sources and destinations
+	_ "github.com/gyre-ml/gyre/internal/ingest/mongosource"     // mongodb:// sources and destinations
 	"github.com/gyre-ml/gyre/internal/learn"
 )
 
