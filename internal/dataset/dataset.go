@@ -232,7 +232,28 @@ func (c *Catalog) Version(ctx context.Context, path, name string) (*Result, erro
 	if err != nil {
 		return nil, fmt.Errorf("version %s: %w", path, err)
 	}
-	return c.record(ctx, name, path, abs, abs, ref, cached)
+	return c.record(ctx, name, path, abs, abs, "", ref, cached)
+}
+
+// Snapshot versions the file at path, the data pulled from source (a URL,
+// credentials already removed) and written there, as a new version of the
+// named data set, or returns the latest version when its content is
+// unchanged. The version records source as its origin and the file's
+// extension as its format; the file itself is not kept.
+func (c *Catalog) Snapshot(ctx context.Context, name, source, path string) (*Result, error) {
+	if err := CheckName(name); err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	defer f.Close()
+	ref, err := c.blobs.Put(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("version %s: %w", source, err)
+	}
+	return c.record(ctx, name, source, path, source, strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), "."), ref, false)
 }
 
 // Upload stores the bytes read from r as a new version of the named data
@@ -263,12 +284,13 @@ func (c *Catalog) Upload(ctx context.Context, name, source string, r io.Reader) 
 	if err != nil {
 		return nil, fmt.Errorf("version %s: %w", source, err)
 	}
-	return c.record(ctx, name, source, tmp.Name(), source, ref, false)
+	return c.record(ctx, name, source, tmp.Name(), source, "", ref, false)
 }
 
 // record makes ref (the bytes of file, named path in messages) a new
-// version of name from source, unless it is the latest version's content.
-func (c *Catalog) record(ctx context.Context, name, path, file, source string, ref blob.Ref, cached bool) (*Result, error) {
+// version of name from source, unless it is the latest version's content;
+// format "" is taken from source's extension.
+func (c *Catalog) record(ctx context.Context, name, path, file, source, format string, ref blob.Ref, cached bool) (*Result, error) {
 	if latest, err := c.Get(ctx, name); err == nil && latest.Blob.Digest == ref.Digest {
 		return &Result{Version: latest, Cached: cached}, nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
@@ -291,7 +313,9 @@ func (c *Catalog) record(ctx context.Context, name, path, file, source string, r
 	if err != nil {
 		return nil, fmt.Errorf("version %s: %w", path, err)
 	}
-	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(source)), ".")
+	if format == "" {
+		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(source)), ".")
+	}
 	now := c.Now().UnixMilli()
 	user := c.author(ctx)
 	var version int64

@@ -12,6 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/ingest/httpsource"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/metric"
 )
@@ -74,7 +76,36 @@ type Data struct {
 	Split string `yaml:"split,omitempty" json:"split,omitempty"`
 	// Seed drives the random split.
 	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// API configures pulling an http(s) JSON API source: pagination,
+	// headers from environment variables, rate limit and retries.
+	API *API `yaml:"api,omitempty" json:"api,omitempty"`
 }
+
+// API is how an http(s) source is pulled (see package httpsource). A
+// source given by URL (an API, a database, a topic) is pulled whole by the
+// ingest step and versioned as a Parquet snapshot.
+type API struct {
+	// Paginate is link, cursor:FIELD[:PARAM], offset[:OFFSET_PARAM:LIMIT_PARAM]
+	// or page ("" reads one page).
+	Paginate string `yaml:"paginate,omitempty" json:"paginate,omitempty"`
+	// Items is the dotted path of the records array in each page ("" to
+	// find it).
+	Items string `yaml:"items,omitempty" json:"items,omitempty"`
+	// Headers maps a header to the environment variable holding its value
+	// (Authorization: EXAMPLE_API_AUTH); values never appear in the file.
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// RateLimit is the most requests per second (0: no limit).
+	RateLimit float64 `yaml:"rate_limit,omitempty" json:"rate_limit,omitempty"`
+	// Retries of a request answered 429/5xx or failing on the network
+	// (default 4).
+	Retries *int `yaml:"retries,omitempty" json:"retries,omitempty"`
+	// MaxPages bounds a pull (0: no bound).
+	MaxPages int `yaml:"max_pages,omitempty" json:"max_pages,omitempty"`
+	// Timeout bounds each request (default 1m).
+	Timeout time.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Train configures model fitting: one learner, or AutoML with a budget.
 type Train struct {
@@ -224,6 +255,22 @@ func Parse(data []byte, name string) (*Project, error) {
 	}
 	if p.Data.Source == "" {
 		return nil, bad("data.source", "required: the training data file")
+	}
+	if a := p.Data.API; a != nil {
+		if !strings.HasPrefix(p.Data.Source, "http://") && !strings.HasPrefix(p.Data.Source, "https://") {
+			return nil, bad("data.api", "applies to an http(s) source; data.source is %s", ingest.Redact(p.Data.Source))
+		}
+		if err := httpsource.CheckPaginate(a.Paginate); err != nil {
+			return nil, bad("data.api.paginate", "%v", strings.TrimPrefix(err.Error(), "--paginate "))
+		}
+		for h, v := range a.Headers {
+			if !envNameRE.MatchString(v) {
+				return nil, bad("data.api.headers", "header %s: want the name of the environment variable holding its value (%s: EXAMPLE_API_AUTH), never the value itself", h, h)
+			}
+		}
+		if a.RateLimit < 0 || a.MaxPages < 0 || a.Timeout < 0 {
+			return nil, bad("data.api", "rate_limit, max_pages and timeout must not be negative")
+		}
 	}
 	if h := p.Data.Holdout; h < 0 || h >= 1 {
 		return nil, bad("data.holdout", "got %g, want a share in [0, 1), e.g. 0.2", h)

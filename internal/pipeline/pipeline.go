@@ -411,7 +411,17 @@ func (r *runner) run(ctx context.Context) error {
 // step's cache key.
 func (r *runner) ingestStep(ctx context.Context) (string, error) {
 	t0 := time.Now()
-	ver, err := r.env.Datasets.Version(ctx, r.p.Resolve(r.p.Data.Source), r.p.Data.Dataset)
+	var ver *dataset.Result
+	var summary string
+	var err error
+	if pulledSource(r.p.Data.Source) {
+		ver, summary, err = r.pulledIngest(ctx)
+	} else {
+		ver, err = r.env.Datasets.Version(ctx, r.p.Resolve(r.p.Data.Source), r.p.Data.Dataset)
+		if err == nil {
+			summary = fmt.Sprintf("%s (%d rows)", ver.Version.Ref(), ver.Summary.Rows)
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("step ingest: %w", err)
 	}
@@ -421,8 +431,7 @@ func (r *runner) ingestStep(ctx context.Context) (string, error) {
 	if ver.Created {
 		status = "done"
 	}
-	r.add(StepResult{Step: "ingest", Status: status, Key: key, Seconds: time.Since(t0).Seconds(),
-		Summary: fmt.Sprintf("%s (%d rows)", ver.Version.Ref(), ver.Summary.Rows)})
+	r.add(StepResult{Step: "ingest", Status: status, Key: key, Seconds: time.Since(t0).Seconds(), Summary: summary})
 	return key, nil
 }
 
@@ -512,12 +521,18 @@ func (r *runner) load(ctx context.Context) error {
 	if r.loaded {
 		return nil
 	}
-	f, err := ingest.Read(ctx, r.p.Resolve(r.p.Data.Source), ingest.Options{})
+	var f *frame.Frame
+	var err error
+	if pulledSource(r.p.Data.Source) {
+		f, err = r.loadSnapshot(ctx)
+	} else {
+		f, err = ingest.Read(ctx, r.p.Resolve(r.p.Data.Source), ingest.Options{})
+	}
 	if err != nil {
 		return err
 	}
 	if f.Index(r.p.Problem.Target) < 0 {
-		return &InputError{Err: fmt.Errorf("data %s: no target column %q (columns: %v)", r.p.Data.Source, r.p.Problem.Target, f.Names())}
+		return &InputError{Err: fmt.Errorf("data %s: no target column %q (columns: %v)", ingest.Redact(r.p.Data.Source), r.p.Problem.Target, f.Names())}
 	}
 	if r.tr, r.holdo, err = holdoutSplit(f, r.p.Data); err != nil {
 		return fmt.Errorf("data %s: %w", r.p.Data.Source, err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/gyre-ml/gyre/internal/dataset"
 )
 
 // parseCron parses a standard 5-field cron expression or a descriptor
@@ -146,11 +148,18 @@ func Due(ctx context.Context, env *Env, p *Project, alert func(context.Context) 
 	return "", nil
 }
 
-// dataChanged versions the source and reports whether its content differs
-// from what the pipeline last ingested.
+// dataChanged versions the source (a file by its bytes; a URL source by
+// pulling it) and reports whether its content differs from what the
+// pipeline last ingested.
 func dataChanged(ctx context.Context, env *Env, p *Project) (bool, error) {
 	q := p.withDefaults()
-	res, err := env.Datasets.Version(ctx, q.Resolve(q.Data.Source), q.Data.Dataset)
+	var res *dataset.Result
+	var err error
+	if pulledSource(q.Data.Source) {
+		res, _, err = pull(ctx, env, q)
+	} else {
+		res, err = env.Datasets.Version(ctx, q.Resolve(q.Data.Source), q.Data.Dataset)
+	}
 	if err != nil {
 		return false, err
 	}

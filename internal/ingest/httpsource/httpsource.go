@@ -104,6 +104,14 @@ type pager struct {
 	page               int
 }
 
+// CheckPaginate reports whether mode is a pagination mode Pull knows
+// (link, cursor:FIELD[:PARAM], offset[:OFFSET_PARAM:LIMIT_PARAM], page or
+// ""), for configuration read before any pull.
+func CheckPaginate(mode string) error {
+	_, err := newPager(mode)
+	return err
+}
+
 func newPager(mode string) (*pager, error) {
 	p := &pager{}
 	parts := strings.Split(mode, ":")
