@@ -44,7 +44,8 @@ explains and monitors like one Gyre trained:
                              pseudohubererror, count:poisson, reg:gamma/tweedie
   lightgbm                   a LightGBM text model (Booster.save_model("m.txt"));
                              regression, binary, multiclass, poisson/gamma/tweedie
-  onnx                       one ai.onnx.ml TreeEnsembleRegressor/Classifier over a
+  onnx                       one ai.onnx.ml TreeEnsembleRegressor/Classifier, or
+                             opset 5's TreeEnsemble (BRANCH_MEMBER included), over a
                              float or double [N, p] input (Cast, Exp, ZipMap allowed)
 
 The format is detected from the content when --format is not given. Splits,

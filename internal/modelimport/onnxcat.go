@@ -32,6 +32,7 @@ type onnxNode struct {
 	tracksTrue bool
 	weights    []onnxLeaf
 	id         int64
+	set        []float64 // BRANCH_MEMBER: the values x is tested against
 }
 
 // emitter builds one Gyre tree from an ONNX tree.
@@ -77,6 +78,9 @@ func (e *emitter) emit(i, depth int) (int, error) {
 	case "BRANCH_NEQ":
 		// x != v is true for NaN too: NaN goes with the outside.
 		return e.set(n.feature, e.points([]float64{n.value}), n.no, n.yes, false, true, depth)
+	case "BRANCH_MEMBER":
+		// x ∈ set (opset 5): the same membership test as an EQ chain.
+		return e.set(n.feature, e.points(n.set), n.yes, n.no, n.tracksTrue, true, depth)
 	}
 	nd, err := onnxSplit(n.mode, n.value, e.f32, n.tracksTrue)
 	if err != nil {

@@ -69,7 +69,14 @@ func parseONNX(data []byte) (*parsed, error) {
 	for _, at := range ens.node.GetAttribute() {
 		a[at.GetName()] = at
 	}
-	trees, width, err := onnxTrees(a, ens)
+	var trees []*onnxTree
+	var width int
+
+	if ens.node.GetOpType() == "TreeEnsemble" {
+		trees, width, err = onnxTrees5(a, ens)
+	} else {
+		trees, width, err = onnxTrees(a, ens)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", nodeName(ens.node), err)
 	}
@@ -101,9 +108,12 @@ func parseONNX(data []byte) (*parsed, error) {
 			p.names = append(p.names, "f"+strconv.Itoa(j))
 		}
 	}
-	if ens.node.GetOpType() == "TreeEnsembleRegressor" {
+	switch ens.node.GetOpType() {
+	case "TreeEnsembleRegressor":
 		err = p.onnxRegressor(a, ens, trees)
-	} else {
+	case "TreeEnsemble":
+		err = p.onnxTreeEnsemble5(a, ens, trees)
+	default:
 		err = p.onnxClassifier(a, trees)
 	}
 	if err != nil {
@@ -179,7 +189,7 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 				}
 			}
 			derived[nd.GetOutput()[0]] = f32
-		case "TreeEnsembleRegressor", "TreeEnsembleClassifier":
+		case "TreeEnsembleRegressor", "TreeEnsembleClassifier", "TreeEnsemble":
 			if ens.node != nil {
 				return nil, fmt.Errorf("%w: the graph has more than one tree ensemble", ErrUnsupported)
 			}
@@ -192,8 +202,8 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 				after[o] = op
 			}
 		case "Exp":
-			if after[src] != "TreeEnsembleRegressor" {
-				return nil, fmt.Errorf("%w: %s does not follow a TreeEnsembleRegressor", ErrUnsupported, nodeName(nd))
+			if after[src] != "TreeEnsembleRegressor" && after[src] != "TreeEnsemble" {
+				return nil, fmt.Errorf("%w: %s does not follow a TreeEnsembleRegressor or TreeEnsemble", ErrUnsupported, nodeName(nd))
 			}
 			ens.exp = true
 			after[nd.GetOutput()[0]] = "Exp"
@@ -202,10 +212,8 @@ func findEnsemble(g *onnxpb.GraphProto) (*onnxEnsemble, error) {
 				return nil, fmt.Errorf("%w: %s does not follow a TreeEnsembleClassifier", ErrUnsupported, nodeName(nd))
 			}
 			after[nd.GetOutput()[0]] = "ZipMap"
-		case "TreeEnsemble":
-			return nil, fmt.Errorf("%w: %s: ai.onnx.ml opset 5's TreeEnsemble operator is not read yet (export with TreeEnsembleRegressor/Classifier, ai.onnx.ml ≤ 4)", ErrUnsupported, nodeName(nd))
 		default:
-			return nil, fmt.Errorf("%w: %s: import reads graphs of one TreeEnsembleRegressor/Classifier with optional Cast, Identity, Exp and ZipMap", ErrUnsupported, nodeName(nd))
+			return nil, fmt.Errorf("%w: %s: import reads graphs of one TreeEnsembleRegressor/Classifier or TreeEnsemble (ai.onnx.ml opset 5) with optional Cast, Identity, Exp and ZipMap", ErrUnsupported, nodeName(nd))
 		}
 	}
 	if ens.node == nil {

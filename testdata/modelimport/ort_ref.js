@@ -51,6 +51,11 @@ async function main() {
   const eq = readRows('eq_rows.csv', ['f0', 'f1', 'f2']);
   write('eq_float.pred.csv', await run('eq_float.onnx', eq, false));
   write('eq_double.pred.csv', await run('eq_double.onnx', eq, true));
+  // ai.onnx.ml opset 5 TreeEnsemble with BRANCH_MEMBER sets (written by
+  // GYRE_WRITE_FIXTURES=1 go test ./internal/modelimport -run TestONNXOpset5Member).
+  const mem = readRows('member5_rows.csv', ['f0', 'f1', 'f2']);
+  write('member5_float.pred.csv', await run('member5_float.onnx', mem, false));
+  write('member5_double.pred.csv', await run('member5_double.onnx', mem, true));
   const peng = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g'];
   const got = await run('hgb_multi_double.onnx', readRows('penguins.csv', peng), true);
   const ref = fs.readFileSync(path.join(here, 'hgb_multi_double.pred.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
