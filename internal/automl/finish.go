@@ -111,13 +111,13 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	defer cancel()
 	if err := s.refit(refitCtx, members); err != nil {
 		if !res.Ensembled {
-			return s.fallback(res, err)
+			return s.fallback(ctx, res, err)
 		}
 		// Not enough time for the ensemble: refit the single model.
 		members = []Member{memberOf(single, 1)}
 		res.Ensembled, res.ValidLoss = false, single.Loss
 		if err := s.refit(refitCtx, members); err != nil {
-			return s.fallback(res, err)
+			return s.fallback(ctx, res, err)
 		}
 	}
 	res.Members = members
@@ -292,9 +292,32 @@ func (s *searcher) soloRefitCost(t *Trial) float64 {
 // fallback keeps the best trial's model fitted on its training part (the
 // holdout's training rows, or the last cross-validation fold's) when the
 // refit on all rows could not finish in time.
-func (s *searcher) fallback(res *Result, refitErr error) (*Result, error) {
+//
+// When the trials' models stayed where they ran (on an engine's workers)
+// there is none to keep: the best is then refitted past the budget, since
+// an overrun is better than a search lost, unless the caller cancelled.
+func (s *searcher) fallback(ctx context.Context, res *Result, refitErr error) (*Result, error) {
 	if s.best.model == nil {
-		return nil, fmt.Errorf("automl: refit best model: %w", refitErr)
+		if !errors.Is(refitErr, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.Canceled) {
+			return nil, fmt.Errorf("automl: refit best model: %w", refitErr)
+		}
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				cancel()
+			}
+		})
+		defer stop()
+		members := []Member{memberOf(s.best, 1)}
+		if err := s.refit(rctx, members); err != nil {
+			return nil, fmt.Errorf("automl: refit best model past the budget: %w", err)
+		}
+		res.Members, res.Refitted = members, true
+		res.Best, res.Ensembled, res.ValidLoss = *s.best, false, s.best.Loss
+		s.calibrate(res)
+		res.Elapsed = s.elapsed()
+		return res, nil
 	}
 	m := memberOf(s.best, 1)
 	m.Model = s.best.model

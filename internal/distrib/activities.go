@@ -123,6 +123,11 @@ func (a *trialActivities) build(ctx context.Context, data dataRef, plan automl.P
 	return automl.NewEvaluator(p, plan, a.fits)
 }
 
+// answerMargin is how long before a search's deadline an activity stops
+// its trials: time for its answer to reach the workflow before the batch
+// answers (batchAnswerLead before the deadline).
+const answerMargin = batchAnswerLead + 500*time.Millisecond
+
 // Trials runs a few trials of a search, one after another, heartbeating
 // meanwhile; a cancelled activity stops its fits through their context.
 func (a *trialActivities) Trials(ctx context.Context, in trialsInput) ([]trialOut, error) {
@@ -161,9 +166,23 @@ func (a *trialActivities) Trials(ctx context.Context, in trialsInput) ([]trialOu
 			}
 		}
 	}()
+	// In a time budget, stop a little before the search's deadline, so
+	// that the trials finished here reach it before it answers without
+	// them; the rest are cut, as on one machine.
+	tctx := ctx
+	if !in.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithDeadline(ctx, in.Deadline.Add(-answerMargin))
+		defer cancel()
+	}
 	outs := make([]trialOut, 0, len(in.Specs))
 	for _, sp := range in.Specs {
-		r := ev.Run(ctx, sp)
+		if tctx.Err() != nil && ctx.Err() == nil {
+			outs = append(outs, trialOut{ID: sp.ID, Err: "cut: the time budget ran out (" + context.DeadlineExceeded.Error() + ")",
+				Worker: a.identity, Attempt: info.Attempt})
+			continue
+		}
+		r := ev.Run(tctx, sp)
 		if r.Err != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
 		}

@@ -119,6 +119,10 @@ func (x *Executor) SetProgress(p Progress) {
 	x.mu.Unlock()
 }
 
+// answerGrace is how long past a search's deadline RunTrials waits for the
+// batch's answer, which the workflow sends at the deadline.
+const answerGrace = 2 * time.Second
+
 // RunTrials sends one batch to the search's workflow and waits for its
 // results. Cancelling ctx cancels the workflow and its running trials; in
 // a time budget, trials still running at ctx's deadline come back cut.
@@ -137,20 +141,33 @@ func (x *Executor) RunTrials(ctx context.Context, plan automl.Plan, specs []auto
 	}
 	uid := fmt.Sprintf("batch-%d", req.Batch)
 	var outs []trialOut
-	err := x.retry(ctx, "run trials "+uid, func() error {
-		h, err := x.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: x.ID, UpdateID: uid, UpdateName: trialsUpdate,
+	// The workflow answers at the deadline with the trials finished by
+	// then; wait a little past it for that answer, unless interrupted.
+	wctx, stop := ctx, context.CancelFunc(func() {})
+	if !req.Deadline.IsZero() {
+		wctx, stop = context.WithDeadline(context.WithoutCancel(ctx), req.Deadline.Add(answerGrace))
+		unhook := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				stop()
+			}
+		})
+		defer unhook()
+	}
+	defer stop()
+	err := x.retry(wctx, "run trials "+uid, func() error {
+		h, err := x.c.UpdateWorkflow(wctx, client.UpdateWorkflowOptions{WorkflowID: x.ID, UpdateID: uid, UpdateName: trialsUpdate,
 			Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err != nil {
 			return err
 		}
-		return h.Get(ctx, &outs)
+		return h.Get(wctx, &outs)
 	})
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if errors.Is(wctx.Err(), context.DeadlineExceeded) {
 			// The budget ran out while waiting: every trial is cut.
 			res := make([]automl.TrialResult, len(specs))
 			for i := range res {
-				res[i].Err = ctx.Err()
+				res[i].Err = context.DeadlineExceeded
 			}
 			return res, nil
 		}

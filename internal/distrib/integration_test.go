@@ -451,3 +451,44 @@ func TestIntegrationServerRestart(t *testing.T) {
 		t.Errorf("workflow %s is %v after the restart, want completed", id, st)
 	}
 }
+
+// TestIntegrationBudget runs time-budgeted searches on one worker with one
+// slot and a batch larger than the budget holds, once as one activity of
+// 64 trials (the activity cuts what it has not run by the deadline) and
+// once as 64 queued activities (the workflow answers at the deadline,
+// cancelling the rest): either way the trials finished in time make the
+// model and the cut ones do not count. How close the wall time stays to
+// the budget is measured by `MODE=budget sh bench/distrib/run.sh`; the
+// bound here only guards that the search stops.
+func TestIntegrationBudget(t *testing.T) {
+	hp := sharedServer(t)
+	queue := uniqueQueue(t)
+	startWorker(t, hp, queue, "w1")
+	home := t.TempDir()
+	for _, per := range []string{"64", "1"} {
+		engine := "temporal://" + hp + "?task_queue=" + queue + "&per_activity=" + per
+		args := []string{"automl", titanic, "--target", "Survived", "--budget", "4s", "--seed", "3", "--batch", "64",
+			"--json", "--out", filepath.Join(home, "m"+per+".gyre"), "--engine", engine}
+		cmd := exec.Command(gyreBinary(t), args...)
+		cmd.Env = append(os.Environ(), "GYRE_HOME="+home)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("per_activity=%s: gyre %s: %v\n%s\n%s", per, strings.Join(args, " "), err, stderr.Bytes(), stdout.Bytes())
+		}
+		wall := time.Since(start)
+		var r struct {
+			Leaderboard []map[string]any `json:"leaderboard"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			t.Fatalf("automl output: %v\n%s", err, stdout.Bytes())
+		}
+		if n := len(r.Leaderboard); n == 0 || n >= 64 {
+			t.Errorf("per_activity=%s: %d trials on the leaderboard, want some of the 64 proposed, not all", per, n)
+		}
+		if wall > 15*time.Second {
+			t.Errorf("per_activity=%s: a 4s search took %v", per, wall)
+		}
+	}
+}

@@ -134,6 +134,10 @@ type trialsInput struct {
 	// InlineMax is the size in bytes up to which a trial's predictions
 	// travel inline.
 	InlineMax int `json:"inline_max"`
+	// Deadline, in a time budget, is when the search stops: the activity
+	// cuts the trials it has not finished shortly before it, so that the
+	// ones it did finish reach the search.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // trialsRequest is the argument of the "trials" update: one batch.

@@ -102,6 +102,11 @@ func AutoMLWorkflow(ctx workflow.Context, in SearchInput) (SearchSummary, error)
 	return *final, nil
 }
 
+// batchAnswerLead is how long before a time budget's deadline a batch
+// answers with the trials finished by then, so that its answer reaches the
+// search by the deadline, as the trials cut on one machine do.
+const batchAnswerLead = 300 * time.Millisecond
+
 // runBatch runs one batch's trials as activities of PerActivity trials
 // each and returns their results in the batch's order.
 func runBatch(ctx workflow.Context, in SearchInput, req trialsRequest) ([]trialOut, error) {
@@ -126,26 +131,55 @@ func runBatch(ctx workflow.Context, in SearchInput, req trialsRequest) ([]trialO
 		}
 		ao.StartToCloseTimeout, ao.ScheduleToCloseTimeout = left, left
 	}
-	actx := workflow.WithActivityOptions(ctx, ao)
+	// In a time budget the batch answers at the deadline whatever is
+	// still running: the trials finished by then count, the rest are cut
+	// (their activities cancelled), as on one machine.
+	actx, cancelActs := workflow.WithCancel(workflow.WithActivityOptions(ctx, ao))
+	defer cancelActs()
 	var futures []workflow.Future
 	var chunks [][]automl.TrialSpec
 	for i := 0; i < len(req.Specs); i += req.PerActivity {
 		chunk := req.Specs[i:min(i+req.PerActivity, len(req.Specs))]
 		chunks = append(chunks, chunk)
 		futures = append(futures, workflow.ExecuteActivity(actx, trialsActivityName,
-			trialsInput{Data: req.Data, Plan: req.Plan, Specs: chunk, InlineMax: req.InlineMax}))
+			trialsInput{Data: req.Data, Plan: req.Plan, Specs: chunk, InlineMax: req.InlineMax, Deadline: req.Deadline}))
+	}
+	parts := make([][]trialOut, len(futures))
+	errs := make([]error, len(futures))
+	done := make([]bool, len(futures))
+	sel := workflow.NewSelector(ctx)
+	for i, f := range futures {
+		sel.AddFuture(f, func(f workflow.Future) {
+			errs[i] = f.Get(ctx, &parts[i])
+			done[i] = true
+		})
+	}
+	expired := false
+	// searches begun before the batch timer existed replay without it
+	if !req.Deadline.IsZero() && workflow.GetVersion(ctx, "batch-deadline-timer", workflow.DefaultVersion, 1) == 1 {
+		wait := max(req.Deadline.Sub(workflow.Now(ctx))-batchAnswerLead, 0)
+		sel.AddFuture(workflow.NewTimer(ctx, wait), func(workflow.Future) { expired = true })
+	}
+	for pending := len(futures); pending > 0 && !expired; {
+		sel.Select(ctx)
+		if !expired {
+			pending--
+		}
+	}
+	cut := func(chunk []automl.TrialSpec) []trialOut {
+		part := make([]trialOut, 0, len(chunk))
+		for _, sp := range chunk {
+			part = append(part, trialOut{ID: sp.ID, Err: "cut: the time budget ran out (" + context.DeadlineExceeded.Error() + ")"})
+		}
+		return part
 	}
 	outs := make([]trialOut, 0, len(req.Specs))
 	var firstErr error
-	for i, f := range futures {
-		var part []trialOut
-		err := f.Get(ctx, &part)
-		if err != nil && !req.Deadline.IsZero() && temporal.IsTimeoutError(err) {
+	for i := range futures {
+		part, err := parts[i], errs[i]
+		if !done[i] || (err != nil && !req.Deadline.IsZero() && temporal.IsTimeoutError(err)) {
 			// Out of time budget: the trials are cut, as on one machine.
-			part, err = nil, nil
-			for _, sp := range chunks[i] {
-				part = append(part, trialOut{ID: sp.ID, Err: "cut: the time budget ran out (" + context.DeadlineExceeded.Error() + ")"})
-			}
+			part, err = cut(chunks[i]), nil
 		}
 		if err != nil {
 			if firstErr == nil {
