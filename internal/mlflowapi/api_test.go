@@ -300,10 +300,31 @@ func checkLifecycle(t *testing.T, e *env, expID, run2ID string) {
 	if rs := sr["runs"].([]any); len(rs) != 1 || get(rs[0], "info", "lifecycle_stage") != "deleted" {
 		t.Errorf("deleted only: %v", sr)
 	}
-	if st, out := e.do(t, "POST", api+"runs/log-metric", map[string]any{"run_id": run2ID, "key": "x", "value": 1, "timestamp": 1}); st != 400 {
-		t.Errorf("log into a deleted run: %d %v", st, out)
+	// The run is known to the server's cache of runs' experiments: the
+	// write itself must refuse it, with MLflow's words.
+	for _, path := range []string{"runs/log-metric", "runs/log-batch"} {
+		body := map[string]any{"run_id": run2ID, "key": "x", "value": 1, "timestamp": 1}
+		if path == "runs/log-batch" {
+			body = map[string]any{"run_id": run2ID, "metrics": []map[string]any{{"key": "x", "value": 1, "timestamp": 1}}}
+		}
+		st, out := e.do(t, "POST", api+path, body)
+		if msg, _ := out["message"].(string); st != 400 || out["error_code"] != "INVALID_PARAMETER_VALUE" || !strings.Contains(msg, "must be in the 'active' state") {
+			t.Errorf("%s into a deleted run: %d %v", path, st, out)
+		}
 	}
 	e.ok(t, "POST", api+"runs/restore", map[string]any{"run_id": run2ID})
+
+	// A run purged by another process (gyre runs delete, gc) after
+	// logging is not found.
+	gone := e.ok(t, "POST", api+"runs/create", map[string]any{"experiment_id": expID})
+	goneID := get(gone, "run", "info", "run_id").(string)
+	e.ok(t, "POST", api+"runs/log-metric", map[string]any{"run_id": goneID, "key": "x", "value": 1, "timestamp": 1})
+	if err := track.New(e.db, e.bs).Delete(context.Background(), goneID); err != nil {
+		t.Fatal(err)
+	}
+	if st, out := e.do(t, "POST", api+"runs/log-metric", map[string]any{"run_id": goneID, "key": "x", "value": 2, "timestamp": 1}); st != 404 || out["error_code"] != "RESOURCE_DOES_NOT_EXIST" {
+		t.Errorf("log into a purged run: %d %v", st, out)
+	}
 
 	// Experiments: rename, tag, search, delete, restore.
 	e.ok(t, "POST", api+"experiments/update", map[string]any{"experiment_id": expID, "new_name": "churn-2"})

@@ -74,6 +74,53 @@ func (c *call) activeRun(runID, runUUID string) (*track.Run, *track.RunInfo, err
 	return r, ri, err
 }
 
+// loggingRun is the run log-metric and log-batch write to: it must exist
+// and be readable by the caller's role on its experiment (the route
+// checked the write role), as for writableRun, but its experiment comes
+// from the tracker's cache and the write itself refuses a run deleted or
+// gone ([logged] words that as writableRun does), so that one point per
+// request costs no read of the run.
+func (c *call) loggingRun(runID, runUUID string) (*track.Run, error) {
+	id := runID
+	if id == "" {
+		id = runUUID
+	}
+	if err := required("run_id", id); err != nil {
+		return nil, err
+	}
+	r, exp, err := c.api.o.Tracker.LoggingRun(c.ctx, id)
+	if errors.Is(err, track.ErrNotFound) {
+		return nil, c.runNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.requireExperiment(exp); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// logged words the error of a write through loggingRun's run.
+func (c *call) logged(id string, err error) error {
+	switch {
+	case errors.Is(err, track.ErrNotFound):
+		return c.runNotFound(id)
+	case errors.Is(err, track.ErrDeleted):
+		return invalid("The run %s must be in the 'active' state. Current state is %s.", id, track.LifecycleDeleted)
+	}
+	return err
+}
+
+// runNotFound is the answer for a run id that does not exist: only
+// admins learn that it does not.
+func (c *call) runNotFound(id string) error {
+	if rerr := c.require(access.ServerResource); rerr != nil {
+		return rerr
+	}
+	return notFound("Run with id=%s not found", id)
+}
+
 // writableRun is the run a log write (metric, param, tag, batch) goes to:
 // it must exist, be readable by the caller's role on its experiment (the
 // route checked the write role) and not be deleted. One query, where
@@ -88,11 +135,7 @@ func (c *call) writableRun(runID, runUUID string) (*track.Run, error) {
 	}
 	r, exp, stage, err := c.api.o.Tracker.OpenRun(c.ctx, id)
 	if errors.Is(err, track.ErrNotFound) {
-		// Only admins learn that a run does not exist.
-		if rerr := c.require(access.ServerResource); rerr != nil {
-			return nil, rerr
-		}
-		return nil, notFound("Run with id=%s not found", id)
+		return nil, c.runNotFound(id)
 	}
 	if err != nil {
 		return nil, err
@@ -343,7 +386,7 @@ type logMetricReq struct {
 }
 
 func (a *API) logMetric(c *call, req *logMetricReq) (any, error) {
-	r, err := c.writableRun(req.RunID, req.RunUUID)
+	r, err := c.loggingRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +394,7 @@ func (a *API) logMetric(c *call, req *logMetricReq) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, r.LogMetrics(c.ctx, []track.Metric{m})
+	return struct{}{}, c.logged(r.ID(), r.LogMetrics(c.ctx, []track.Metric{m}))
 }
 
 type logParamReq struct {
@@ -489,7 +532,7 @@ func (req *logBatchReq) batch() (track.Batch, error) {
 }
 
 func (a *API) logBatch(c *call, req *logBatchReq) (any, error) {
-	r, err := c.writableRun(req.RunID, req.RunUUID)
+	r, err := c.loggingRun(req.RunID, req.RunUUID)
 	if err != nil {
 		return nil, err
 	}
@@ -497,7 +540,7 @@ func (a *API) logBatch(c *call, req *logBatchReq) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, paramErr(r.LogBatch(c.ctx, b))
+	return struct{}{}, c.logged(r.ID(), paramErr(r.LogBatch(c.ctx, b)))
 }
 
 type datasetInputReq struct {

@@ -249,12 +249,17 @@ func (t *Tracker) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete run: %w", err)
 	}
+	var done []string
 	err = t.db.Write(ctx, func(tx *sqlstore.Tx) error {
-		_, err := PurgeTx(ctx, tx, full)
+		var err error
+		done, err = PurgeTx(ctx, tx, full)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("delete run %s: %w", full, err)
+	}
+	for _, id := range done {
+		t.forgetRun(id)
 	}
 	return nil
 }

@@ -83,7 +83,14 @@ type Tracker struct {
 
 	groupOnce sync.Once
 	group     *sqlstore.Group[metricWrite]
+
+	expMu   sync.Mutex
+	expOfRn map[string]string // run id → experiment id, see LoggingRun
 }
+
+// runCacheMax bounds the cache of runs' experiments; it is emptied when
+// full.
+const runCacheMax = 8192
 
 // New returns a Tracker writing into db and blobs. blobs may be nil when no
 // artifacts are logged.
@@ -212,6 +219,41 @@ func (t *Tracker) OpenRun(ctx context.Context, id string) (r *Run, experimentID,
 		return nil, "", "", fmt.Errorf("find run %s: %w", id, err)
 	}
 	return &Run{t: t, id: id}, experimentID, lifecycle, nil
+}
+
+// LoggingRun opens run id (an exact id) for logging and returns its
+// experiment's id, as [Tracker.OpenRun] does, but from a cache after the
+// first call: a run never changes experiment, so a server taking one point
+// per request from each client does not read the run for each. It does not
+// report the run's lifecycle: the writes ([Run.LogBatch] and what calls it)
+// check that the run exists and is active in their own transaction, and
+// fail with ErrNotFound or ErrDeleted (a run not found is then dropped
+// from the cache).
+func (t *Tracker) LoggingRun(ctx context.Context, id string) (*Run, string, error) {
+	t.expMu.Lock()
+	exp, ok := t.expOfRn[id]
+	t.expMu.Unlock()
+	if ok {
+		return &Run{t: t, id: id}, exp, nil
+	}
+	r, exp, _, err := t.OpenRun(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	t.expMu.Lock()
+	if t.expOfRn == nil || len(t.expOfRn) >= runCacheMax {
+		t.expOfRn = map[string]string{}
+	}
+	t.expOfRn[id] = exp
+	t.expMu.Unlock()
+	return r, exp, nil
+}
+
+// forgetRun drops run id from LoggingRun's cache.
+func (t *Tracker) forgetRun(id string) {
+	t.expMu.Lock()
+	delete(t.expOfRn, id)
+	t.expMu.Unlock()
 }
 
 // StartRun starts a RUNNING run in experiment, under parentID when not empty,
@@ -601,6 +643,9 @@ func (r *Run) LogBatch(ctx context.Context, b Batch) error {
 		})
 	}
 	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			r.t.forgetRun(r.id)
+		}
 		return fmt.Errorf("log batch for run %s: %w", r.id, err)
 	}
 	return nil
