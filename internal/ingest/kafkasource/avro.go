@@ -7,18 +7,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/ingest/avro"
+	"github.com/gyre-ml/gyre/internal/ingest/docframe"
 )
 
 // This file reads Avro message values (format=avro): with &schema=FILE
-// every message is a bare Avro datum of that schema; with &registry=URL
+// (or FILE,FILE,... for several versions of a schema) a message is either
+// in Avro's single-object encoding (0xC3 0x01, the writer schema's
+// CRC-64-AVRO fingerprint, the datum), decoded with the schema given whose
+// fingerprint it carries, or a bare Avro datum of the one schema given;
+// with &registry=URL
 // messages are in the Confluent wire format (a 0 byte, the schema id as a
 // big-endian uint32, the datum) and schemas come from the schema
 // registry's REST API (GET /schemas/ids/ID, references resolved through
@@ -34,8 +41,10 @@ func (e *fatalError) Unwrap() error { return e.err }
 // avroSource decodes Avro values for one kafka:// source.
 type avroSource struct {
 	display  string
-	fixed    *avro.Schema
-	registry string // base URL
+	fixed    *avro.Schema            // the schema of bare datums (one schema given)
+	byFP     map[uint64]*avro.Schema // the schemas given, by fingerprint
+	files    map[uint64]string       // and the files they came from
+	registry string                  // base URL
 	user     string
 	pass     string
 	client   *http.Client
@@ -49,12 +58,25 @@ func newAvroSource(display, schemaFile, registry, user, passEnv string) (*avroSo
 	case schemaFile != "" && registry != "":
 		return nil, fmt.Errorf("kafka %s: give &schema=FILE (bare Avro messages) or &registry=URL (the Confluent wire format), not both", display)
 	case schemaFile != "":
-		b, err := os.ReadFile(schemaFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka %s: schema=: %w", display, err)
-		}
-		if a.fixed, err = avro.Parse(b); err != nil {
-			return nil, fmt.Errorf("kafka %s: schema %s: %w", display, schemaFile, err)
+		a.byFP, a.files = map[uint64]*avro.Schema{}, map[uint64]string{}
+		files := strings.Split(schemaFile, ",")
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("kafka %s: schema=: %w", display, err)
+			}
+			s, err := avro.Parse(b)
+			if err != nil {
+				return nil, fmt.Errorf("kafka %s: schema %s: %w", display, file, err)
+			}
+			fp := s.Fingerprint()
+			if prev, dup := a.files[fp]; dup {
+				return nil, fmt.Errorf("kafka %s: schema=: %s and %s are the same schema (fingerprint %016x)", display, prev, file, fp)
+			}
+			a.byFP[fp], a.files[fp] = s, file
+			if len(files) == 1 {
+				a.fixed = s
+			}
 		}
 	case registry != "":
 		u, err := url.Parse(registry)
@@ -79,10 +101,49 @@ func newAvroSource(display, schemaFile, registry, user, passEnv string) (*avroSo
 	return a, nil
 }
 
-// schemaFor returns the schema of a message and the datum.
+// decode adds the message v to b.
+func (a *avroSource) decode(ctx context.Context, v []byte, b *docframe.Builder) error {
+	if a.byFP != nil {
+		fp, datum, single := avro.SingleObject(v)
+		if single {
+			if s, ok := a.byFP[fp]; ok {
+				return s.DecodeOne(datum, b)
+			}
+		}
+		if a.fixed == nil {
+			if single {
+				return fmt.Errorf("single-object encoded with schema fingerprint %016x, which matches none of the schemas given (%s)", fp, a.given())
+			}
+			return fmt.Errorf("not in Avro's single-object encoding (0xC3 0x01 and a schema fingerprint): with several schemas given, a bare datum's schema is unknown")
+		}
+		// A bare datum (that may start with the marker by chance).
+		err := a.fixed.DecodeOne(v, b)
+		if err != nil && single {
+			return fmt.Errorf("single-object encoded with schema fingerprint %016x, which matches none of the schemas given (%s), and not a bare datum of %s either: %w", fp, a.given(), a.files[a.fixed.Fingerprint()], err)
+		}
+		return err
+	}
+	s, datum, err := a.schemaFor(ctx, v)
+	if err != nil {
+		return err
+	}
+	return s.DecodeOne(datum, b)
+}
+
+// given lists the schema files with their fingerprints.
+func (a *avroSource) given() string {
+	var parts []string
+	for _, fp := range slices.Sorted(maps.Keys(a.files)) {
+		parts = append(parts, fmt.Sprintf("%s: %016x", a.files[fp], fp))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// schemaFor returns the schema of a message in the Confluent wire format
+// and the datum.
 func (a *avroSource) schemaFor(ctx context.Context, v []byte) (*avro.Schema, []byte, error) {
-	if a.fixed != nil {
-		return a.fixed, v, nil
+	if fp, _, ok := avro.SingleObject(v); ok {
+		return nil, nil, fmt.Errorf("in Avro's single-object encoding (schema fingerprint %016x), not the Confluent wire format: give its schema with &schema=FILE instead of &registry=", fp)
 	}
 	if len(v) < 5 || v[0] != 0 {
 		return nil, nil, errors.New("not in the Confluent wire format (a 0 byte and a 4-byte schema id before the Avro data)")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/ingest/avro"
 )
 
 var avroDir = filepath.Join("..", "..", "..", "testdata", "ingest", "avro")
@@ -138,5 +139,59 @@ func TestReadAvroSchemaFile(t *testing.T) {
 		if _, err := ingest.Read(context.Background(), "kafka://"+addr+"/"+tp+bad, ingest.Options{}); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+}
+
+// Messages in Avro's single-object encoding (0xC3 0x01, the writer
+// schema's CRC-64-AVRO fingerprint, the datum), two schema versions
+// mid-topic, are decoded with the schema given whose fingerprint they
+// carry; one whose fingerprint matches none is an error naming it and the
+// schemas given.
+func TestReadAvroSingleObject(t *testing.T) {
+	datums, versions := avscMessages(t)
+	v1 := filepath.Join(avroDir, "readings.avsc")
+	v2 := filepath.Join(avroDir, "readings_v2.avsc")
+	fps := map[int]uint64{}
+	for v, file := range map[int]string{1: v1, 2: v2} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := avro.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fps[v] = s.Fingerprint()
+	}
+	addr := broker(t)
+	tp := topic(t, addr, "single", 1)
+	var msgs []string
+	for i, d := range datums {
+		msgs = append(msgs, string(append(binary.LittleEndian.AppendUint64([]byte{0xC3, 0x01}, fps[versions[i]]), d...)))
+	}
+	produce(t, addr, tp, msgs...)
+	ctx := context.Background()
+	src := "kafka://" + addr + "/" + tp + "?format=avro&max-records=100&schema="
+	f, err := ingest.Read(ctx, src+v1+","+v2, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.NumRows() != 100 {
+		t.Fatalf("%d rows", f.NumRows())
+	}
+	if bt, err := f.Column("battery"); err != nil || bt.NullCount() != 60+20 {
+		t.Errorf("battery: %v, want the 60 v1 messages and 20 of v2 missing", err)
+	}
+	// Only the first version given: the v2 messages (from offset 60) carry
+	// a fingerprint it does not have.
+	_, err = ingest.Read(ctx, src+v1, ingest.Options{})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("fingerprint %016x", fps[2])) || !strings.Contains(err.Error(), "readings.avsc") || !strings.Contains(err.Error(), "offset 60") {
+		t.Errorf("an unknown fingerprint: %v", err)
+	}
+	// Single-object messages through a registry source are named as such.
+	srv, _ := registry(t, map[int]string{})
+	_, err = ingest.Read(ctx, "kafka://"+addr+"/"+tp+"?format=avro&max-records=1&registry="+srv.URL, ingest.Options{})
+	if err == nil || !strings.Contains(err.Error(), "single-object encoding") {
+		t.Errorf("single-object through a registry: %v", err)
 	}
 }

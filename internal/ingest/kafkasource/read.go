@@ -397,11 +397,7 @@ func (r *reader) decode(ctx context.Context, v []byte) error {
 	case "json":
 		return r.b.AddJSON(v, r.src.explode)
 	case "avro":
-		s, datum, err := r.src.avro.schemaFor(ctx, v)
-		if err != nil {
-			return err
-		}
-		return s.DecodeOne(datum, r.b)
+		return r.src.avro.decode(ctx, v, r.b)
 	}
 	rd := csv.NewReader(bytes.NewReader(v))
 	rec, err := rd.Read()
