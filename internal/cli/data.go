@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -78,35 +77,6 @@ and "-" for CSV on standard input.`,
 	return cmd
 }
 
-// columnInfo is one column in `gyre data inspect` output.
-type columnInfo struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Role     string `json:"role"`
-	Missing  int    `json:"missing"`
-	Distinct *int   `json:"distinct,omitempty"`
-}
-
-// inspectInfo is the `gyre data inspect` output.
-type inspectInfo struct {
-	Source  string       `json:"source"`
-	Rows    int          `json:"rows"`
-	Columns []columnInfo `json:"columns"`
-}
-
-func describe(source string, f *frame.Frame) inspectInfo {
-	info := inspectInfo{Source: source, Rows: f.NumRows(), Columns: []columnInfo{}}
-	for i, c := range f.Columns() {
-		ci := columnInfo{Name: c.Name(), Type: c.Kind().String(), Role: f.Role(i).String(), Missing: c.NullCount()}
-		if cat, ok := c.(*frame.Categorical); ok {
-			n := len(cat.Levels)
-			ci.Distinct = &n
-		}
-		info.Columns = append(info.Columns, ci)
-	}
-	return info
-}
-
 // readSource reads a source with the flags' options, keeping the error
 // unmarked (exit 2: input error) unless it is a cancellation.
 func readSource(cmd *cobra.Command, app *App, rf *readFlags, source string) (*frame.Frame, error) {
@@ -139,25 +109,11 @@ func newDataInspectCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			info := describe(args[0], f)
+			info := frame.Describe(args[0], f)
 			if app.JSON {
 				return app.printJSON(info)
 			}
-			fmt.Fprintf(app.Stdout, "%s: %d rows × %d columns\n\n", args[0], info.Rows, len(info.Columns))
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "COLUMN\tTYPE\tROLE\tMISSING\tDISTINCT")
-			for _, c := range info.Columns {
-				d := ""
-				if c.Distinct != nil {
-					d = fmt.Sprint(*c.Distinct)
-				}
-				miss := fmt.Sprint(c.Missing)
-				if c.Missing > 0 && info.Rows > 0 {
-					miss = fmt.Sprintf("%d (%.1f%%)", c.Missing, 100*float64(c.Missing)/float64(info.Rows))
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Type, c.Role, miss, d)
-			}
-			return tw.Flush()
+			return info.WriteText(app.Stdout)
 		},
 	}
 	rf.add(cmd)
@@ -181,59 +137,15 @@ func newDataHeadCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows := min(n, f.NumRows())
-			cols := f.Columns()
 			if app.JSON {
-				recs := make([]map[string]any, rows)
-				for i := range recs {
-					rec := make(map[string]any, len(cols))
-					for _, c := range cols {
-						rec[c.Name()] = jsonCell(c, i)
-					}
-					recs[i] = rec
-				}
-				return app.printJSON(map[string]any{"columns": f.Names(), "rows": recs})
+				return app.printJSON(frame.HeadOf(f, n))
 			}
-			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, strings.Join(f.Names(), "\t"))
-			cells := make([]string, len(cols))
-			for i := 0; i < rows; i++ {
-				for j, c := range cols {
-					if c.IsNull(i) {
-						cells[j] = "·"
-					} else {
-						cells[j] = strings.NewReplacer("\t", `\t`, "\n", `\n`).Replace(c.Format(i))
-					}
-				}
-				fmt.Fprintln(tw, strings.Join(cells, "\t"))
-			}
-			return tw.Flush()
+			return frame.WriteHead(app.Stdout, f, n)
 		},
 	}
 	rf.add(cmd)
 	cmd.Flags().IntVarP(&n, "rows", "n", 10, "number of rows to print")
 	return cmd
-}
-
-// jsonCell is row i of c as a JSON value: null when missing, numbers and
-// booleans as such, everything else as text.
-func jsonCell(c frame.Column, i int) any {
-	if c.IsNull(i) {
-		return nil
-	}
-	switch c := c.(type) {
-	case *frame.Int:
-		return c.Values[i]
-	case *frame.Float:
-		v := c.Values[i]
-		if v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308 {
-			return c.Format(i)
-		}
-		return v
-	case *frame.Bool:
-		return c.Values[i]
-	}
-	return c.Format(i)
 }
 
 func newDataConvertCmd(app *App) *cobra.Command {

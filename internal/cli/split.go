@@ -83,46 +83,13 @@ The same source, fractions and seed always give the same split.`,
 				return usageErrorf("split %s: no data rows (only a header naming %d columns): nothing to split", args[0], f.NumCols())
 			}
 			opt := feature.SplitOptions{Train: train, Valid: valid, Test: test, Seed: seed}
-			method := "random"
-			colOf := func(flag, name string) (frame.Column, error) {
-				c, err := f.Column(name)
-				if err != nil {
-					return nil, usageErrorf("split: --%s: %w", flag, err)
+			p, method, err := feature.SplitFrame(f, opt, feature.SplitBy{Stratify: stratify, Group: group, Time: timeCol})
+			if se := (*feature.SplitByError)(nil); errors.As(err, &se) {
+				if errors.Is(se.Err, frame.ErrNoColumn) {
+					return usageErrorf("split: --%s: %w", se.By, se.Err)
 				}
-				return c, nil
+				return usageErrorf("split: --%s %s: %w", se.By, se.Column, se.Err)
 			}
-			switch {
-			case stratify != "":
-				c, err := colOf("stratify", stratify)
-				if err != nil {
-					return err
-				}
-				opt.Strata, method = feature.Codes(c), "stratified by "+stratify
-			case group != "":
-				c, err := colOf("group", group)
-				if err != nil {
-					return err
-				}
-				opt.Groups, method = feature.Codes(c), "grouped by "+group
-			case timeCol != "":
-				c, err := colOf("time", timeCol)
-				if err != nil {
-					return err
-				}
-				opt.Times = make([]float64, c.Len())
-				for i := range opt.Times {
-					v, ok := frame.Value(c, i)
-					if !ok {
-						if c.IsNull(i) {
-							return fmt.Errorf("split: --time %s: missing in row %d; every row needs a time", timeCol, i+1)
-						}
-						return usageErrorf("split: --time %s is %s; want a time or number column", timeCol, c.Kind())
-					}
-					opt.Times[i] = v
-				}
-				method = "ordered by " + timeCol
-			}
-			p, err := feature.Split(f.NumRows(), opt)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,15 +87,7 @@ the machine that holds it, e.g. to recover a lost admin token).`,
 			if app.JSON {
 				return app.printJSON(as)
 			}
-			tw := app.table("NAME", "KIND", "PASSWORD", "CREATED", "ROLES")
-			for _, a := range as {
-				var roles []string
-				for _, g := range a.Grants {
-					roles = append(roles, g.Role.String()+" on "+g.Resource.String())
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", a.Name, a.Kind, a.HasPassword, a.Created.Local().Format("2006-01-02"), strings.Join(roles, ", "))
-			}
-			return tw.Flush()
+			return access.WriteAccounts(app.Stdout, as)
 		}))
 	del := command("delete NAME", "Delete an account with its tokens and grants", "  gyre users delete bob", cobra.ExactArgs(1),
 		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
@@ -166,19 +157,7 @@ the server keeps only its hash.`,
 			if app.JSON {
 				return app.printJSON(ts)
 			}
-			tw := app.table("ID", "DESCRIPTION", "CREATED", "EXPIRES", "LAST USED", "STATE")
-			now := time.Now()
-			for _, t := range ts {
-				state := "active"
-				switch {
-				case t.Revoked != nil:
-					state = "revoked"
-				case !t.Active(now):
-					state = "expired"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Description), t.Created.Local().Format("2006-01-02 15:04"), timeOrDash(t.Expires), timeOrDash(t.LastUsed), state)
-			}
-			return tw.Flush()
+			return access.WriteTokens(app.Stdout, ts, time.Now())
 		}))
 	revoke := command("revoke TOKEN_ID", "Revoke a token: it stops working at once", "  gyre tokens revoke 3f2a9c1b0d4e", cobra.ExactArgs(1),
 		app.withAdmin(func(cmd *cobra.Command, args []string, ad admin) error {
@@ -189,13 +168,6 @@ the server keeps only its hash.`,
 		}))
 	cmd.AddCommand(create, list, revoke)
 	return cmd
-}
-
-func timeOrDash(t *time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return t.Local().Format("2006-01-02 15:04")
 }
 
 func newGrantCmd(app *App) *cobra.Command {
