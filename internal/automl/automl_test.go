@@ -369,3 +369,24 @@ func TestSearchedOutLearnerRetires(t *testing.T) {
 		t.Errorf("with every learner retired, chose only %v", seen)
 	}
 }
+
+// TestLocalSearchDoesNotRepeatConfigurations checks that a small integer
+// space whose neighbourhood around the best is soon all evaluated (as
+// k-NN's k is) gets new configurations, not re-runs of seen ones, while
+// unseen ones remain.
+func TestLocalSearchDoesNotRepeatConfigurations(t *testing.T) {
+	small := Space{Learner: "toy1d", Family: "trees", CostFactor: 1,
+		Domains: []Domain{{Param: "n_estimators", Lo: 1, Hi: 64, Log: true, Int: true, Init: 5},
+			{Param: "learning_rate", Choices: []string{"0.5", "1"}, InitChoice: "0.5"}}}
+	r, err := Run(context.Background(), toyProblem(), Options{Trials: 40, Seed: 3, Repeats: 1, Spaces: []Space{small}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, tr := range r.Trials {
+		if prev, dup := seen[tr.Config.key()]; dup {
+			t.Errorf("trial %d repeats trial %d's configuration %v", tr.ID, prev, tr.Config)
+		}
+		seen[tr.Config.key()] = tr.ID
+	}
+}

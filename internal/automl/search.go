@@ -758,6 +758,14 @@ type proposal struct {
 	spec TrialSpec
 }
 
+// maxRepeatTries bounds the proposals tried for an unseen configuration
+// before a repeated one is accepted; restartAfterRepeats repeated proposals
+// in a row restart a local search (see propose).
+const (
+	maxRepeatTries      = 60
+	restartAfterRepeats = 12
+)
+
 // propose picks the next configuration of st. It returns nil when st's
 // proposer is exhausted (a finished grid).
 func (s *searcher) propose(id int, st *learnerState) *proposal {
@@ -781,11 +789,18 @@ func (s *searcher) propose(id int, st *learnerState) *proposal {
 			}
 		}
 		cfg = st.space.configAt(x)
-		if !st.seen[cfg.key()+fmt.Sprint(st.sampleSize(s))] || tries > 20 {
+		if !st.seen[cfg.key()+fmt.Sprint(st.sampleSize(s))] || tries >= maxRepeatTries {
 			break
 		}
-		// A repeated configuration: count it as a failure and move on.
+		// A repeated configuration: count it as a failure and move on. A
+		// local search whose neighbourhood is all evaluated (a small
+		// integer space such as k-NN's k around its best) would otherwise
+		// spend its trial re-running a seen configuration, whose result is
+		// already known: it restarts from a point near its incumbent.
 		st.search.report(x, math.Inf(1))
+		if f, ok := st.search.(*flow2); ok && tries%restartAfterRepeats == restartAfterRepeats-1 {
+			f.restart()
+		}
 	}
 	sample := st.sampleSize(s)
 	st.seen[cfg.key()+fmt.Sprint(sample)] = true
