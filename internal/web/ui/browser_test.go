@@ -190,6 +190,15 @@ func (b *browser) open(step, path, ready string) {
 		for _, p := range eval[[]string](b, step+" accessibility", a11yCheck) {
 			b.t.Errorf("%s: accessibility: %s", step, p)
 		}
+		for _, scheme := range []string{"dark", "light"} {
+			b.do(step+" "+scheme, setScheme(scheme))
+			for _, p := range eval[[]string](b, step+" contrast", contrastCheck) {
+				b.t.Errorf("%s: contrast (%s theme): %s", step, scheme, p)
+			}
+		}
+		for _, p := range b.keyboardCheck(step) {
+			b.t.Errorf("%s: keyboard: %s", step, p)
+		}
 	}
 }
 
@@ -238,6 +247,17 @@ func TestBrowser(t *testing.T) {
 	b.login("alice", "password-of-alice")
 	b.shot("experiments")
 	b.check("experiments")
+
+	// The checks themselves: text too faint, a control without a focus
+	// ring and one that Tab cannot reach are each caught.
+	b.do("bad markup", chromedp.Evaluate[chromedp.Void](`document.getElementById('main').insertAdjacentHTML('beforeend',
+	  '<p style="color:#999;background:#fff">faint</p><button type="button" style="outline:none;box-shadow:none">ringless</button><a href="#x" tabindex="2">jumps</a>')`))
+	if got := fmt.Sprint(eval[[]string](b, "contrast self-check", contrastCheck)); !strings.Contains(got, `"faint": 2.85:1`) {
+		t.Errorf("the contrast check misses #999 on white (2.85:1): %s", got)
+	}
+	if got := fmt.Sprint(b.keyboardCheck("keyboard self-check")); !strings.Contains(got, "no visible focus on button") || !strings.Contains(got, "positive tabindex") {
+		t.Errorf("the keyboard check misses a ringless button or a positive tabindex: %s", got)
+	}
 
 	// Runs: the table, then a filter (kept in the URL), then a bad filter.
 	b.open("runs", "/experiments/"+s.experimentID, `document.querySelectorAll('#runs tbody tr').length === 15`)

@@ -96,6 +96,11 @@ function chart(node, option) {
   return c;
 }
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
+// A frame showing an artifact runs in an opaque origin, and Chromium does
+// not match :focus on a frame whose document is in another process: the
+// frame is marked while the focus is inside it, so the ring still shows.
+window.addEventListener('blur', () => setTimeout(() => { const a = document.activeElement; if (a && a.tagName === 'IFRAME') a.classList.add('has-focus'); }, 0));
+window.addEventListener('focus', () => document.querySelectorAll('iframe.has-focus').forEach((f) => f.classList.remove('has-focus')));
 function chartBox(title, cls) { const d = el('div', { class: 'chart ' + (cls || ''), role: 'img', 'aria-label': title }); return d; }
 function lineOption(title, series, xName) {
   return {
