@@ -25,6 +25,8 @@
 // one Parquet file per model (__time, __model, __request_id, __row,
 // __label) and an index row to table feedback_log. A row's label is the
 // one given last (by time; among equal times the one stored last).
+// Log.Compact (gyre gc, and the Log itself every CompactAfter files of a
+// model) merges runs of small feedback files, keeping that order.
 //
 // Log.Read selects the index rows whose time range meets the query, reads
 // their files on all cores, keeps the rows in the window in time order, a

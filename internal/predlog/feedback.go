@@ -71,7 +71,11 @@ func (l *Log) storeFeedback(ctx context.Context, fbs []Feedback) error {
 	if err != nil {
 		return err
 	}
-	return l.db.Write(ctx, func(tx *sqlstore.Tx) error { return indexFeedback(ctx, tx, p) })
+	if err := l.db.Write(ctx, func(tx *sqlstore.Tx) error { return indexFeedback(ctx, tx, p) }); err != nil {
+		return err
+	}
+	l.noteFeedbackFile(ctx, p.model)
+	return nil
 }
 
 // storedFeedback is a feedback file put in the artifact store, to index.

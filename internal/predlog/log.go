@@ -21,8 +21,17 @@ import (
 // Log is the prediction log of a metadata store and an artifact store. It
 // is safe for concurrent use, and several processes may share the stores.
 type Log struct {
+	// CompactAfter is how many feedback files the Log writes for a model
+	// before it compacts that model's feedback (Compact): 0 means
+	// DefaultCompactAfter, a negative number never (gyre gc still does).
+	// Set it before first use.
+	CompactAfter int
+
 	db    *sqlstore.DB
 	blobs blob.Store
+
+	compactMu sync.Mutex
+	written   map[string]int // feedback files written per model since its last compaction
 
 	upgradeMu sync.Mutex
 	upgraded  bool

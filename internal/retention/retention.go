@@ -13,6 +13,12 @@
 //   - prediction-log batches whose newest row is older than the horizon,
 //     and the feedback files whose labels no kept batch can join
 //     (predlog.Log.Expire);
+//
+// It also compacts the prediction log's feedback (predlog.Log.Compact): a
+// model's runs of small feedback files become one file each, audited; the
+// replaced files are unreferenced from then on, and deleted by a later
+// collection once older than Grace, so a monitor reading beside gc never
+// misses a file it listed. Then it deletes:
 //   - blobs of the artifact store that nothing references any more: those
 //     the deleted rows referenced, and those written more than Grace ago
 //     that nothing ever referenced (a killed data version or upload);
@@ -100,7 +106,9 @@ type Report struct {
 	// labels.
 	Feedback []predlog.ExpiredLabels `json:"feedback_files"`
 	Labels   int64                   `json:"feedback_labels"`
-	Blobs    []blob.Ref              `json:"blobs"`
+	// Compacted lists the merges of small feedback files.
+	Compacted []predlog.Compacted `json:"feedback_compacted"`
+	Blobs     []blob.Ref          `json:"blobs"`
 	// BlobBytes is the blobs' total size.
 	BlobBytes int64 `json:"blob_bytes"`
 	// TempFiles are the temporary files and directories removed.
@@ -139,7 +147,7 @@ func (c *Collector) Collect(ctx context.Context, o Options) (*Report, error) {
 	}
 	start := o.Now()
 	rep := &Report{DryRun: o.DryRun, Horizon: start.Add(-o.OlderThan).UTC(),
-		Runs: []Run{}, Versions: []Version{}, Batches: []predlog.ExpiredBatch{}, Feedback: []predlog.ExpiredLabels{}, Blobs: []blob.Ref{}, TempFiles: []string{}}
+		Runs: []Run{}, Versions: []Version{}, Batches: []predlog.ExpiredBatch{}, Feedback: []predlog.ExpiredLabels{}, Compacted: []predlog.Compacted{}, Blobs: []blob.Ref{}, TempFiles: []string{}}
 	horizon := rep.Horizon.UnixMilli()
 	if c.Tracker != nil && !o.DryRun {
 		ids, err := c.Tracker.ReapDead(ctx)
@@ -171,6 +179,7 @@ func (c *Collector) Collect(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("gc: %w", err)
 		}
 	}
+	var compactErr error
 	if c.Log != nil {
 		exp, err := c.Log.Expire(ctx, rep.Horizon, o.DryRun)
 		if err != nil {
@@ -185,12 +194,24 @@ func (c *Collector) Collect(ctx context.Context, o Options) (*Report, error) {
 		for _, f := range exp.Feedback {
 			p.doomedBatches[f.Digest] = true
 		}
+		// a failed merge does not stop the collection; it is reported last
+		comp, err := c.Log.Compact(ctx, "", o.DryRun)
+		rep.Compacted = append(rep.Compacted, comp...)
+		compactErr = err
+		for _, m := range comp {
+			for _, f := range m.From {
+				delete(refsBefore, f.Digest) // merged away: kept until Grace has passed
+			}
+		}
 	}
 	if err := c.sweepBlobs(ctx, p, refsBefore, o, start, rep); err != nil {
 		return rep, fmt.Errorf("gc: %w", err)
 	}
 	if err := c.sweepTemp(ctx, o, start, rep); err != nil {
 		return rep, fmt.Errorf("gc: %w", err)
+	}
+	if compactErr != nil {
+		return rep, fmt.Errorf("gc: %w", compactErr)
 	}
 	return rep, nil
 }

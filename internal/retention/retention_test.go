@@ -302,3 +302,83 @@ func count(t *testing.T, db *sqlstore.DB, q string) int {
 	}
 	return n
 }
+
+// TestCollectCompactsFeedback has gc merge a model's small feedback files
+// into one, audited, the labels read the same; the files merged away stay
+// until a collection past the grace period deletes them.
+func TestCollectCompactsFeedback(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "gyre.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	blobs := testBlobs(t, "sqlite")
+	l := predlog.New(db, blobs)
+	l.CompactAfter = -1
+	feats := frametest.Synthetic(40, 1, 0)
+	y := make([]float64, 40)
+	t0 := time.Now().Add(-time.Hour)
+	if _, err := predlogtest.Log(ctx, l, "m", feats, y, t0, time.Minute, 5); err != nil {
+		t.Fatal(err)
+	}
+	var old []string
+	rows, err := db.QueryContext(ctx, "SELECT digest FROM feedback_log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var d string
+		rows.Scan(&d)
+		old = append(old, d)
+	}
+	rows.Close()
+	read := func() []string {
+		t.Helper()
+		lg, err := l.Read(ctx, predlog.Query{Model: "m", Since: t0}, feats.Schema(), nil)
+		if err != nil || lg.Labeled != 40 {
+			t.Fatalf("read: %v, %d labelled", err, lg.Labeled)
+		}
+		return lg.Labels
+	}
+	before := read()
+	c := &retention.Collector{DB: db, Blobs: blobs, Log: l}
+	opts := retention.Options{OlderThan: 90 * 24 * time.Hour, TempDir: "-"}
+	rep, err := c.Collect(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(old) != 8 || len(rep.Compacted) != 1 || len(rep.Compacted[0].From) != 8 || rep.Compacted[0].Into.Labels != 40 || len(rep.Blobs) != 0 {
+		t.Fatalf("%d files; compacted %+v, blobs deleted %v", len(old), rep.Compacted, rep.Blobs)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM feedback_log"); n != 1 {
+		t.Errorf("%d feedback files after gc, want 1", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM audit_log WHERE action = 'prediction_log.feedback.compact'"); n != 1 {
+		t.Errorf("%d audit entries of the merge, want 1", n)
+	}
+	if after := read(); !slices.Equal(after, before) {
+		t.Errorf("labels %q after gc, %q before", after, before)
+	}
+	for _, d := range old {
+		if ok, err := blob.Exists(ctx, blobs, d); !ok || err != nil {
+			t.Errorf("merged file %s deleted within the grace period: %v", d, err)
+		}
+	}
+	opts.Now = func() time.Time { return time.Now().Add(2 * retention.DefaultGrace) }
+	if rep, err = c.Collect(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, r := range rep.Blobs {
+		deleted = append(deleted, r.Digest)
+	}
+	slices.Sort(deleted)
+	slices.Sort(old)
+	if !slices.Equal(deleted, old) || len(rep.Compacted) != 0 {
+		t.Errorf("past the grace period deleted %v, compacted %+v; want the merged files %v", deleted, rep.Compacted, old)
+	}
+	if after := read(); !slices.Equal(after, before) {
+		t.Errorf("labels %q after the second gc, %q before", after, before)
+	}
+}
