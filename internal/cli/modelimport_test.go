@@ -99,10 +99,19 @@ func TestModelsImportBadInput(t *testing.T) {
 	if err := os.WriteFile(junk, []byte(`{"not": "a model"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// a real model cut short: refused, with no bundle left at --out
+	whole, err := os.ReadFile(filepath.Join(importDir, "xgb_reg.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "xgb_cut.json")
+	if err := os.WriteFile(cut, whole[:len(whole)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"models", "import", junk},
 		{"models", "import", filepath.Join(importDir, "pima.csv")},
-		{"models", "import", filepath.Join(importDir, "xgb_categorical.json"), "--out", filepath.Join(dir, "c.gyre")},
+		{"models", "import", cut, "--out", filepath.Join(dir, "c.gyre")},
 		{"models", "import", filepath.Join(importDir, "xgb_reg.json"), "--format", "pickle"},
 		{"models", "import", filepath.Join(importDir, "xgb_reg.json"), "--register", "../evil"},
 		{"models", "import", filepath.Join(dir, "absent.json")},

@@ -136,7 +136,10 @@ func TestRetriesRateLimitAndCredentials(t *testing.T) {
 	if len(recs) != 2 || st.Retries != 2 || st.Pages != 3 {
 		t.Errorf("got %d records, %+v; want 2 records, 2 retries, 3 pages", len(recs), st)
 	}
-	for i := 1; i < len(times); i++ {
+	// Spacing is checked from the second request on: the first one's
+	// arrival carries the connection's setup, which shortens the first gap
+	// as the server sees it although the client waited its 50 ms.
+	for i := 2; i < len(times); i++ {
 		if gap := times[i].Sub(times[i-1]); gap < 45*time.Millisecond {
 			t.Errorf("requests %d and %d %s apart, want ≥ 50 ms at 20/s", i, i+1, gap)
 		}
