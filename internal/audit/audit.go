@@ -179,6 +179,46 @@ func RecordEntries(ctx context.Context, tx *sqlstore.Tx, es []Entry) error {
 	return nil
 }
 
+// Unnest is the PostgreSQL row source of the arrays [Columns] returns, in
+// the order of ColumnList: a statement of a writer's own (one that also
+// inserts what the entries record) can append them with
+// "INSERT INTO audit_log (" + ColumnList + ") SELECT * FROM " + Unnest.
+const Unnest = "unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])"
+
+// ColumnList names the audit_log columns of [Columns]' arrays.
+const ColumnList = "id, ts_ms, actor, actor_kind, remote, action, resource_kind, resource, before_json, after_json"
+
+// Columns returns entries as the ten column arrays [Unnest] takes,
+// checked, stamped and given ids as [RecordEntries] does.
+func Columns(ctx context.Context, es []Entry) ([]any, error) {
+	ids, ts := make([]string, len(es)), make([]int64, len(es))
+	var text [8][]string
+	for i := range text {
+		text[i] = make([]string, len(es))
+	}
+	for i, e := range es {
+		if e.Action == "" || e.ResourceKind == "" {
+			return nil, fmt.Errorf("audit: %w: want an action and a resource kind", ErrInvalid)
+		}
+		if e.Actor.Name == "" {
+			e.Actor = ActorFrom(ctx)
+		}
+		if e.Time.IsZero() {
+			e.Time = time.Now()
+		}
+		ts[i] = e.Time.UnixMilli()
+		ids[i] = newID(ts[i])
+		for j, v := range []string{e.Actor.Name, e.Actor.Kind, e.Actor.Remote, e.Action, e.ResourceKind, e.Resource, string(e.Before), string(e.After)} {
+			text[j][i] = v
+		}
+	}
+	out := []any{ids, ts}
+	for _, c := range text {
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 func marshal(v any) (json.RawMessage, error) {
 	switch v := v.(type) {
 	case nil:
