@@ -396,6 +396,14 @@ func (l *Learner) rows(d *learn.Dataset) (train, hold []int32, val *learn.Datase
 	if len(train) == 0 {
 		return nil, nil, nil, errors.New("gbdt fit: no training rows left after the validation hold-out")
 	}
+	if d.Rows != nil && !slices.IsSorted(train) {
+		// A view's rows in matrix order: the histograms, partitions and
+		// gradients then walk the bins and scores forward instead of at
+		// random (a shuffled 180,000-row holdout view fitted 2.6× slower
+		// than the same rows in order). Quantised histogram sums do not
+		// depend on the order; leaf values are summed in it.
+		slices.Sort(train)
+	}
 	if es && l.Validation != nil {
 		val = l.Validation
 		if err := checkValidation(val, d); err != nil {
