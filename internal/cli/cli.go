@@ -252,3 +252,17 @@ func (a *App) printJSON(v any) error {
 	}
 	return nil
 }
+
+// textWriter is a result that writes itself as text.
+type textWriter interface{ WriteText(w io.Writer) error }
+
+// print writes a command's result: as JSON under --json, else as its text.
+func (a *App) print(v textWriter) error {
+	if a.JSON {
+		return a.printJSON(v)
+	}
+	if err := v.WriteText(a.Stdout); err != nil {
+		return failed(fmt.Errorf("write output: %w", err))
+	}
+	return nil
+}

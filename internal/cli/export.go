@@ -4,44 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gyre-ml/gyre/internal/mlflowmodel"
 	"github.com/gyre-ml/gyre/internal/onnx"
 )
 
 func init() { register(newExportCmd) }
-
-// exportResult is the --json output of 'gyre export'.
-type exportResult struct {
-	Model     string       `json:"model"`
-	Learner   string       `json:"learner"`
-	Format    string       `json:"format"`
-	Out       string       `json:"out"`
-	Bytes     int          `json:"bytes"`
-	Task      string       `json:"task"`
-	Objective string       `json:"objective"`
-	Trees     int          `json:"trees"`
-	Opset     string       `json:"opset"`
-	Input     exportTensor `json:"input"`
-	Outputs   []string     `json:"outputs"`
-	Check     *exportCheck `json:"check,omitempty"`
-	Notes     []string     `json:"notes,omitempty"`
-}
-
-// exportCheck is onnx.Check on the named source.
-type exportCheck struct {
-	Source string `json:"source"`
-	onnx.Check
-}
-
-type exportTensor struct {
-	Name     string   `json:"name"`
-	Type     string   `json:"type"`
-	Features []string `json:"features"`
-}
 
 func newExportCmd(app *App) *cobra.Command {
 	var format, out, check, precision string
@@ -98,79 +69,27 @@ example's rows (else the reference profile's medians) and checks the graph.`,
 				return exportMLflow(app, cmd, b, ref, out, double, check)
 			}
 			if out == "" {
-				base := filepath.Base(args[0])
-				if ext := filepath.Ext(base); ext == ".gyre" {
-					base = strings.TrimSuffix(base, ext)
-				}
-				base = strings.NewReplacer("/", "-", "@", "-", ":", "-").Replace(base)
-				out = base + ".onnx"
+				out = onnx.DefaultOut(args[0], ".onnx")
 			}
-			opts := []onnx.Option{onnx.WithProducerVersion(Version),
-				onnx.WithDoc(fmt.Sprintf("Gyre %s model %s (target %q), exported by gyre %s", b.Manifest.Task, ref, b.Manifest.Target, Version)),
-				onnx.WithMetadata("gyre.target", b.Manifest.Target),
-				onnx.WithMetadata("gyre.run_id", b.Manifest.RunID)}
-			if double {
-				opts = append(opts, onnx.WithDoubleInput())
-			}
-			e, err := onnx.ExportBundle(b, opts...)
-			switch {
-			case errors.Is(err, onnx.ErrEnsemble):
-				return usageErrorf("export %s: %v (train one with 'gyre train --learner gbdt')", ref, err)
-			case errors.Is(err, onnx.ErrSmoothed):
-				return usageErrorf("export %s: %v: rerun automl with --no-calibrate for an exportable model", ref, err)
-			case errors.Is(err, onnx.ErrNotGBDT):
-				return usageErrorf("export %s: %v", ref, err)
-			case err != nil:
-				return failed(fmt.Errorf("export %s: %w", ref, err))
-			}
-			res := exportResult{
-				Model: ref, Learner: e.Learner, Format: "onnx", Out: out, Bytes: len(e.Data),
-				Task: b.Manifest.Task.String(), Objective: e.Objective, Trees: e.Trees,
-				Opset:   fmt.Sprintf("ai.onnx %d, ai.onnx.ml %d", onnx.OpsetONNX, onnx.OpsetML),
-				Input:   exportTensor{Name: onnx.InputName, Type: fmt.Sprintf("%s[N, %d]", precision, len(e.Features)), Features: e.Features},
-				Outputs: e.Outputs, Notes: e.Notes,
+			e, res, err := onnx.ExportModel(b, ref, out, Version, double)
+			if err != nil {
+				return exportError(ref, err)
 			}
 			if check != "" {
 				f, err := app.loadFrame(ctx, check)
 				if err != nil {
 					return err
 				}
-				X, err := e.Encode(f)
-				if err != nil {
-					return fmt.Errorf("export --check %s: %w", check, err)
-				}
-				c, err := e.Check(X)
-				if err != nil {
+				if res.Check, err = e.CheckOn(check, f); err != nil {
 					return failed(fmt.Errorf("export --check %s: %w", check, err))
 				}
-				res.Check = &exportCheck{Source: check, Check: *c}
 			}
 			data := e.Data
 			if err := writeFileAtomic(out, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 				return failed(fmt.Errorf("export: write %s: %w", out, err))
 			}
-			if app.JSON {
-				if err := app.printJSON(res); err != nil {
-					return err
-				}
-			} else {
-				w := app.Stdout
-				fmt.Fprintf(w, "exported %s (%s, %s, %d trees) to %s (%d bytes)\n", ref, res.Task, res.Objective, res.Trees, out, res.Bytes)
-				fmt.Fprintf(w, "input:   %s %s: %s\n", res.Input.Name, res.Input.Type, strings.Join(res.Input.Features, ", "))
-				fmt.Fprintf(w, "outputs: %s\n", strings.Join(res.Outputs, ", "))
-				if c := res.Check; c != nil {
-					fmt.Fprintf(w, "check:   %d rows of %s, max %s %.3g", c.Rows, c.Source, c.Measure, c.MaxDiff)
-					if c.LabelMismatches > 0 {
-						fmt.Fprintf(w, ", %d label mismatches", c.LabelMismatches)
-					}
-					if c.Rounding > 0 {
-						fmt.Fprintf(w, "; %d rows move with float32 input rounding", c.Rounding)
-					}
-					fmt.Fprintln(w)
-				}
-				for _, n := range res.Notes {
-					fmt.Fprintf(w, "note:    %s\n", n)
-				}
+			if err := app.print(res); err != nil {
+				return err
 			}
 			if res.Check != nil && !res.Check.OK {
 				return fmt.Errorf("export --check: the ONNX model differs from Gyre by %.3g (> %g) on %s: %w", res.Check.MaxDiff, onnx.CheckTolerance, check, ErrCheckFailed)
@@ -183,4 +102,18 @@ example's rows (else the reference profile's medians) and checks the graph.`,
 	cmd.Flags().StringVar(&precision, "precision", "float", "input and threshold precision: float or double")
 	cmd.Flags().StringVar(&check, "check", "", "data to compare the export's predictions with the model's on")
 	return cmd
+}
+
+// exportError words an export's refusal (an ensemble, a non-gbdt model,
+// smoothing, an existing directory) as an input error naming what to do.
+func exportError(ref string, err error) error {
+	switch {
+	case errors.Is(err, onnx.ErrEnsemble):
+		return usageErrorf("export %s: %v (train one with 'gyre train --learner gbdt')", ref, err)
+	case errors.Is(err, onnx.ErrSmoothed):
+		return usageErrorf("export %s: %v: rerun automl with --no-calibrate for an exportable model", ref, err)
+	case errors.Is(err, onnx.ErrNotGBDT), errors.Is(err, mlflowmodel.ErrExists):
+		return usageErrorf("export %s: %v", ref, err)
+	}
+	return failed(fmt.Errorf("export %s: %w", ref, err))
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/gyre-ml/gyre/internal/onnx"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,7 +65,7 @@ func TestExportONNX(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("export exit %d: %s %s", code, stdout, errs)
 			}
-			var res exportResult
+			var res onnx.Result
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatalf("export --json is not JSON: %v\n%s", err, stdout)
 			}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/gyre-ml/gyre/internal/mlflowmodel"
 	"math"
 	"net/http/httptest"
 	"os"
@@ -153,7 +154,7 @@ func TestExportMLflow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export exit %d: %s %s", code, stdout, errs)
 	}
-	var res mlflowExportResult
+	var res mlflowmodel.Report
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -78,7 +76,7 @@ column, a contract violation), 2 for bad input.`,
 				}
 			}
 			for _, m := range methods {
-				col, o, err := parseMethodFlag(m)
+				col, o, err := validate.ParseColumnMethod(m)
 				if err != nil {
 					return usageErrorf("validate: --method %q: %w", m, err)
 				}
@@ -105,8 +103,7 @@ column, a contract violation), 2 for bad input.`,
 				}
 				rep.Reference = filepath.Base(against)
 				if contract != nil {
-					rep.Findings = append(rep.Findings, validate.CheckContract(contract, cur)...)
-					rep = resummarise(rep)
+					rep.Add(validate.CheckContract(contract, cur)...)
 				}
 			} else {
 				rep = validate.CheckAgainstContract(contract, cur)
@@ -148,56 +145,14 @@ column, a contract violation), 2 for bad input.`,
 	return cmd
 }
 
-// resummarise recounts severities after findings were added.
-func resummarise(r *validate.Report) *validate.Report {
-	r.Errors, r.Warnings = 0, 0
-	for _, f := range r.Findings {
-		switch f.Severity {
-		case profile.Error:
-			r.Errors++
-		case profile.Warn:
-			r.Warnings++
-		}
-	}
-	r.Passed = r.Errors == 0
-	return r
-}
-
-func parseMethodFlag(s string) (string, validate.ProblemOptions, error) {
-	col, spec, ok := strings.Cut(s, "=")
-	if !ok || col == "" || spec == "" {
-		return "", validate.ProblemOptions{}, fmt.Errorf("want COLUMN=METHOD[:THRESHOLD]")
-	}
-	if spec == "skip" {
-		return col, validate.ProblemOptions{Skip: true}, nil
-	}
-	name, thr, hasThr := strings.Cut(spec, ":")
-	m, err := validate.ParseMethod(name)
-	if err != nil {
-		return "", validate.ProblemOptions{}, err
-	}
-	o := validate.ProblemOptions{Method: m}
-	if hasThr {
-		v, err := strconv.ParseFloat(thr, 64)
-		if err != nil || v <= 0 {
-			return "", validate.ProblemOptions{}, fmt.Errorf("threshold %q: want a positive number", thr)
-		}
-		o.Threshold = v
-	}
-	return col, o, nil
-}
-
 // loadReference reads a saved profile (JSON written by 'gyre profile
 // --save') or profiles a data source.
 func loadReference(cmd *cobra.Command, app *App, path, target string, seed uint64) (*profile.Profile, error) {
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
-		if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data[:min(len(data), 200)]), `"version"`) {
-			p, err := profile.Read(strings.NewReader(string(data)))
-			if err != nil {
-				return nil, usageErrorf("reference %s: %w", path, err)
-			}
-			return p, nil
+	if p, ok, err := profile.ReadSaved(path); ok {
+		if err != nil {
+			return nil, usageErrorf("%w", err)
 		}
+		return p, nil
 	}
 	f, err := readData(cmd, app, path)
 	if err != nil {
