@@ -2,11 +2,17 @@ package ingest
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -133,5 +139,86 @@ func TestStreamS3(t *testing.T) {
 	err := Stream(ctx, "s3://"+u.Host+"/ingest-test/stream/none.csv", Options{}, 0, func(*Chunk) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "s3://"+u.Host+"/ingest-test/stream/none.csv") {
 		t.Errorf("a missing object: %v", err)
+	}
+}
+
+// TestReadS3Roles reads with no key in the environment or in files, from
+// each role source of the chain, served by stand-ins speaking their
+// protocols and handing out the server's key: the ECS/EKS container
+// endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), the EC2 instance
+// metadata service (IMDSv2 at AWS_EC2_METADATA_SERVICE_ENDPOINT), and IRSA
+// web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, STS
+// AssumeRoleWithWebIdentity at AWS_ENDPOINT_URL_STS).
+func TestReadS3Roles(t *testing.T) {
+	ctx := context.Background()
+	u, q, client, user, pass := testBucket(t)
+	if _, err := client.FPutObject(ctx, u.Host, "ingest-test/roles.csv", "../../examples/data/titanic/titanic.train.csv", minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s3url := "s3://" + u.Host + "/ingest-test/roles.csv?" + q.Encode()
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY",
+		"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_EC2_METADATA_SERVICE_ENDPOINT"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, "none"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(home, "none"))
+	expires := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	creds := fmt.Sprintf(`{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":%q,"SecretAccessKey":%q,"Token":"","Expiration":%q}`, user, pass, expires)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch {
+		case r.URL.Path == "/ecs/creds":
+			io.WriteString(w, creds)
+		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
+			io.WriteString(w, "imds-token")
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/":
+			if r.Header.Get("X-aws-ec2-metadata-token") != "imds-token" {
+				http.Error(w, "no token", http.StatusUnauthorized)
+				return
+			}
+			io.WriteString(w, "gyre-role")
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/gyre-role":
+			io.WriteString(w, creds)
+		case r.URL.Path == "/sts/":
+			r.ParseForm()
+			if r.Form.Get("Action") != "AssumeRoleWithWebIdentity" || r.Form.Get("WebIdentityToken") != "pod-token" || r.Form.Get("RoleArn") != "arn:aws:iam::1:role/gyre" {
+				http.Error(w, "bad request "+r.Form.Encode(), http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken></SessionToken><Expiration>%s</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`, user, pass, expires)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	tokenFile := filepath.Join(home, "token")
+	os.WriteFile(tokenFile, []byte("pod-token"), 0o600)
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"container endpoint", map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": srv.URL + "/ecs/creds"}},
+		{"instance metadata", map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": srv.URL}},
+		{"web identity", map[string]string{"AWS_WEB_IDENTITY_TOKEN_FILE": tokenFile, "AWS_ROLE_ARN": "arn:aws:iam::1:role/gyre", "AWS_ENDPOINT_URL_STS": srv.URL + "/sts/"}},
+	} {
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		before := hits.Load()
+		f, err := Read(ctx, s3url, Options{})
+		if err != nil || f.NumRows() != 713 {
+			t.Errorf("%s: %v", c.name, err)
+		} else if hits.Load() == before {
+			t.Errorf("%s: the role source was not asked", c.name)
+		}
+		for k := range c.env {
+			os.Unsetenv(k)
+		}
 	}
 }
