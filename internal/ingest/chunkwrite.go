@@ -13,13 +13,15 @@ import (
 	"strings"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/avro"
 	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
 	"github.com/gyre-ml/gyre/internal/ingest/sqlsource"
 )
 
 // ChunkWriter writes a table chunk by chunk, in the formats of Write: CSV
-// and TSV (optionally gzip), JSON Lines (optionally gzip) and Parquet (rows
-// gathered into row groups of about 64 MiB). Every chunk must have the
+// and TSV (optionally gzip), JSON Lines (optionally gzip), Parquet (rows
+// gathered into row groups of about 64 MiB) and Avro container files
+// (blocks of about 1 MiB). Every chunk must have the
 // columns (names and kinds) of the first; categorical levels may differ.
 //
 // A ChunkWriter made by Create writes to a temporary file next to the
@@ -49,6 +51,10 @@ type ChunkWriter struct {
 	sinkName string // dest with credentials removed
 
 	pq *parquetio.Writer
+	av *avro.FileWriter
+	// avroCodec is the block codec of an Avro file: from the name
+	// (out.snappy.avro), deflate by default.
+	avroCodec string
 	// sql, when set, is the database URL the rows go to at Close: chunks
 	// are spooled to a temporary Parquet file, then inserted as one new
 	// table in one transaction (nothing is visible before that commits).
@@ -87,8 +93,12 @@ func Create(dest string) (*ChunkWriter, error) {
 		if gz {
 			return nil, fmt.Errorf("write %s: %w: Parquet compresses internally; drop the .gz", dest, ErrFormat)
 		}
-	case fmtUnknown, fmtXLSX, fmtArrow, fmtAvro:
-		return nil, fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet or .jsonl file name", dest, ErrFormat)
+	case fmtAvro:
+		if gz {
+			return nil, fmt.Errorf("write %s: %w: Avro compresses its blocks (out.snappy.avro, out.deflate.avro); drop the .gz", dest, ErrFormat)
+		}
+	case fmtUnknown, fmtXLSX, fmtArrow:
+		return nil, fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet, .avro or .jsonl file name", dest, ErrFormat)
 	}
 	dir, base := filepath.Split(dest)
 	if dir == "" {
@@ -98,7 +108,7 @@ func Create(dest string) (*ChunkWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", dest, err)
 	}
-	w := &ChunkWriter{dest: dest, tmp: tmp, fm: fm, delim: ','}
+	w := &ChunkWriter{dest: dest, tmp: tmp, fm: fm, delim: ',', avroCodec: avroCodecOf(dest)}
 	if tab {
 		w.delim = '\t'
 	}
@@ -111,10 +121,35 @@ func Create(dest string) (*ChunkWriter, error) {
 	return w, nil
 }
 
-// NewChunkWriter writes to w in the named format: "csv", "tsv", "jsonl" or
-// "parquet". Close finishes the table (Parquet's footer) but does not close w.
+// avroCodecOf reads an Avro file's block codec from its name, as Spark
+// names them: out.snappy.avro, out.deflate.avro, out.zstandard.avro (or
+// .zstd.avro), out.null.avro (uncompressed); plain .avro is deflate.
+func avroCodecOf(name string) string {
+	low := strings.TrimSuffix(strings.ToLower(filepath.Base(name)), ".avro")
+	switch filepath.Ext(low) {
+	case ".snappy":
+		return "snappy"
+	case ".zstandard", ".zstd":
+		return "zstandard"
+	case ".null", ".uncompressed":
+		return "null"
+	}
+	return "deflate"
+}
+
+// NewChunkWriter writes to w in the named format: "csv", "tsv", "jsonl",
+// "parquet" or "avro" (deflate blocks; "avro+snappy", "avro+zstandard" or
+// "avro+null" for another codec). Close finishes the table (Parquet's
+// footer, Avro's last block) but does not close w.
 func NewChunkWriter(w io.Writer, format string) (*ChunkWriter, error) {
 	cw := &ChunkWriter{out: w, delim: ','}
+	if c, ok := strings.CutPrefix(strings.ToLower(format), "avro"); ok && (c == "" || strings.HasPrefix(c, "+")) {
+		cw.fm, cw.avroCodec = fmtAvro, "deflate"
+		if c != "" {
+			cw.avroCodec = c[1:]
+		}
+		return cw, nil
+	}
 	switch strings.ToLower(format) {
 	case "csv":
 		cw.fm = fmtCSV
@@ -125,7 +160,7 @@ func NewChunkWriter(w io.Writer, format string) (*ChunkWriter, error) {
 	case "parquet":
 		cw.fm = fmtParquet
 	default:
-		return nil, fmt.Errorf("write: %w: format %q (want csv, tsv, jsonl or parquet)", ErrFormat, format)
+		return nil, fmt.Errorf("write: %w: format %q (want csv, tsv, jsonl, parquet or avro)", ErrFormat, format)
 	}
 	return cw, nil
 }
@@ -219,6 +254,12 @@ func (w *ChunkWriter) write(e *Encoded) error {
 				return err
 			}
 			w.pq = pq
+		case w.fm == fmtAvro:
+			av, err := avro.NewFileWriter(w.out, f, w.avroCodec)
+			if err != nil {
+				return err
+			}
+			w.av = av
 		}
 	} else {
 		if f.NumCols() != len(w.names) {
@@ -236,6 +277,10 @@ func (w *ChunkWriter) write(e *Encoded) error {
 		}
 	} else if w.pq != nil {
 		if err := w.pq.Write(f); err != nil {
+			return err
+		}
+	} else if w.av != nil {
+		if err := w.av.Write(f); err != nil {
 			return err
 		}
 	} else if len(e.text) > 0 {
@@ -277,11 +322,16 @@ func (w *ChunkWriter) finish() error {
 	if w.sink != nil {
 		return w.sink.Close()
 	}
-	if w.names == nil && w.fm == fmtParquet {
-		return errors.New("no chunk was written (Parquet needs the columns)")
+	if w.names == nil && (w.fm == fmtParquet || w.fm == fmtAvro) {
+		return errors.New("no chunk was written (the file's schema needs the columns)")
 	}
 	if w.pq != nil {
 		if err := w.pq.Close(); err != nil {
+			return err
+		}
+	}
+	if w.av != nil {
+		if err := w.av.Close(); err != nil {
 			return err
 		}
 	}

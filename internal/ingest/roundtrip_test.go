@@ -62,7 +62,7 @@ func allKinds() *frame.Frame {
 func TestRoundTripAllKinds(t *testing.T) {
 	want := allKinds()
 	dir := t.TempDir()
-	for _, ext := range []string{".csv", ".tsv", ".csv.gz", ".jsonl", ".parquet"} {
+	for _, ext := range []string{".csv", ".tsv", ".csv.gz", ".jsonl", ".parquet", ".avro", ".snappy.avro", ".zstandard.avro", ".null.avro"} {
 		t.Run(ext, func(t *testing.T) {
 			p := filepath.Join(dir, "all"+ext)
 			if err := Write(context.Background(), want, p); err != nil {
@@ -89,7 +89,7 @@ func TestRoundTripAdult(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, ext := range []string{".csv", ".jsonl", ".parquet"} {
+	for _, ext := range []string{".csv", ".jsonl", ".parquet", ".snappy.avro"} {
 		t.Run(ext, func(t *testing.T) {
 			out := filepath.Join(dir, "adult"+ext)
 			if err := Write(ctx, orig, out); err != nil {

@@ -19,8 +19,10 @@ import (
 )
 
 // Write writes a frame to dest, choosing the format by extension: .csv,
-// .tsv, .txt (CSV), .csv.gz / .tsv.gz (gzip CSV), .parquet, .jsonl / .ndjson
-// / .json (JSON Lines, optionally .gz). The file appears atomically: it is
+// .tsv, .txt (CSV), .csv.gz / .tsv.gz (gzip CSV), .parquet, .avro (an Avro
+// container file, deflate blocks; out.snappy.avro, out.zstandard.avro or
+// out.null.avro for another codec), .jsonl / .ndjson / .json (JSON Lines,
+// optionally .gz). The file appears atomically: it is
 // written to a temporary file in the same directory and renamed.
 //
 // A sqlite:// or postgres:// URL with ?table=NAME creates that table and
@@ -49,8 +51,18 @@ func Write(ctx context.Context, f *frame.Frame, dest string) error {
 			return fmt.Errorf("write %s: %w: Parquet compresses internally; drop the .gz", dest, ErrFormat)
 		}
 		return parquetio.WriteFile(dest, f)
-	case fmtUnknown, fmtXLSX, fmtArrow, fmtAvro:
-		return fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet or .jsonl file name", dest, ErrFormat)
+	case fmtAvro:
+		w, err := Create(dest)
+		if err != nil {
+			return err
+		}
+		defer w.Abort()
+		if err := w.Write(ctx, f); err != nil {
+			return err
+		}
+		return w.Close()
+	case fmtUnknown, fmtXLSX, fmtArrow:
+		return fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet, .avro or .jsonl file name", dest, ErrFormat)
 	}
 	dir, base := filepath.Split(dest)
 	if dir == "" {

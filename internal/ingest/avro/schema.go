@@ -197,6 +197,11 @@ func (p *parser) object(o map[string]any, ns string, depth int) (*Schema, error)
 				if err != nil {
 					return nil, fmt.Errorf("record %s field %s: %w", full, fname, err)
 				}
+				if col, ok := fo["gyre.column"].(string); ok && col != "" {
+					// A column name that is not an Avro name, kept by
+					// the file's writer (FileWriter).
+					fname = col
+				}
 				s.fields = append(s.fields, field{name: fname, typ: ft})
 			}
 		}
