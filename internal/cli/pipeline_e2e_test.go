@@ -121,19 +121,7 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 	}
 
 	// 1. the first pipeline run trains on 2011 and promotes version 1
-	code, out, errOut := runCLI(t, "--json", "pipeline", "run", project)
-	if code != 0 {
-		t.Fatalf("pipeline run: exit %d: %s %s", code, out, errOut)
-	}
-	var first pipeline.Result
-	if err := json.Unmarshal([]byte(out), &first); err != nil || first.Status != "promoted" || first.Version != 1 {
-		t.Fatalf("first run: %v %+v", err, first)
-	}
-	start := time.Now()
-	if code, out, _ := runCLI(t, "--json", "pipeline", "run", project); code != 0 || !strings.Contains(out, `"status": "unchanged"`) {
-		t.Fatalf("unchanged re-run: exit %d: %s", code, out)
-	}
-	t.Logf("unchanged pipeline re-run through the CLI: %v", time.Since(start))
+	firstPipelineRuns(t, project)
 
 	// 2. serve bike@production with the store-backed prediction log
 	app := &App{Stdout: os.Stdout, Stderr: os.Stderr}
@@ -147,6 +135,65 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ls := startLoopServer(t, ctx, st, reg, m, header, later[0])
+	defer ls.stop()
+
+	// 3. replay the first half of 2012 with feedback labels
+	ls.replay(t, ctx, later)
+
+	// 4. monitoring sees drift and decay, and exits 1
+	checkLoopMonitor(t, dir, project)
+
+	// the same figures as Prometheus gauges for 'gyre serve'
+	checkLoopGauges(t, ctx, st, reg, m)
+
+	// 5. the alert triggers the retraining pipeline on the data including
+	// the labelled 2012 rows: the candidate beats production on the fresh
+	// holdout and is promoted
+	writeRows(t, data, header, append(append([][]string{}, early...), later...))
+	retrainOnAlert(t, ctx, st, project)
+
+	// 6. the server switches to version 2 with no failed request
+	ls.waitVersion(t, "2")
+}
+
+// firstPipelineRuns runs the project's pipeline, which promotes version 1,
+// and runs it again, which finds every step cached.
+func firstPipelineRuns(t *testing.T, project string) {
+	t.Helper()
+	code, out, errOut := runCLI(t, "--json", "pipeline", "run", project)
+	if code != 0 {
+		t.Fatalf("pipeline run: exit %d: %s %s", code, out, errOut)
+	}
+	var first pipeline.Result
+	if err := json.Unmarshal([]byte(out), &first); err != nil || first.Status != "promoted" || first.Version != 1 {
+		t.Fatalf("first run: %v %+v", err, first)
+	}
+	start := time.Now()
+	if code, out, _ := runCLI(t, "--json", "pipeline", "run", project); code != 0 || !strings.Contains(out, `"status": "unchanged"`) {
+		t.Fatalf("unchanged re-run: exit %d: %s", code, out)
+	}
+	t.Logf("unchanged pipeline re-run through the CLI: %v", time.Since(start))
+}
+
+// loopServer is the loop's prediction server with a client predicting all
+// along, counting failures and the versions it was answered by.
+type loopServer struct {
+	st     *stores
+	header []string
+	base   string
+	client *http.Client
+	stop   func()
+
+	failures, requests atomic.Int64
+	versionsMu         sync.Mutex
+	versions           map[string]int
+}
+
+// startLoopServer serves m as bike@production, reloading from reg, logging
+// to st's prediction log, and starts the probing client on probeRow.
+func startLoopServer(t *testing.T, ctx context.Context, st *stores, reg *registryModels, m *resolvedModel, header, probeRow []string) *loopServer {
+	t.Helper()
 	srv, err := serve.New([]serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}},
 		serve.Options{ReloadInterval: 100 * time.Millisecond, Resolver: reg, Log: predlog.New(st.DB, st.Blobs), Sample: 1})
 	if err != nil {
@@ -162,7 +209,8 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 	probeStop := make(chan struct{})
 	probeDone := make(chan struct{})
 	var stopOnce sync.Once
-	stopAll := func() {
+	ls := &loopServer{st: st, header: header, base: "http://" + ln.Addr().String(), client: &http.Client{Timeout: 10 * time.Second}, versions: map[string]int{}}
+	ls.stop = func() {
 		stopOnce.Do(func() {
 			close(probeStop)
 			<-probeDone
@@ -170,69 +218,71 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 			<-srvDone
 		})
 	}
-	defer stopAll()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: 10 * time.Second}
-	post := func(path string, body any) (map[string]any, error) {
-		b, _ := json.Marshal(body)
-		resp, err := client.Post(base+path, "application/json", bytes.NewReader(b))
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			return nil, fmt.Errorf("%s: status %d: %w", path, resp.StatusCode, err)
-		}
-		if resp.StatusCode >= 300 {
-			return out, fmt.Errorf("%s: status %d: %v", path, resp.StatusCode, out)
-		}
-		return out, nil
-	}
-	record := func(r []string) map[string]any {
-		rec := map[string]any{}
-		for j, h := range header[:len(header)-1] {
-			v, _ := strconv.ParseFloat(r[j], 64)
-			rec[h] = v
-		}
-		return rec
-	}
-
 	// a client predicting all along counts failures and versions seen
-	var failures, requests atomic.Int64
-	var versionsMu sync.Mutex
-	versions := map[string]int{}
 	go func() {
 		defer close(probeDone)
-		probe := map[string]any{"records": []any{record(later[0])}}
+		probe := map[string]any{"records": []any{ls.record(probeRow)}}
 		for {
 			select {
 			case <-probeStop:
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
-			requests.Add(1)
-			out, err := post("/v1/models/bike/predict", probe)
+			ls.requests.Add(1)
+			out, err := ls.post("/v1/models/bike/predict", probe)
 			if err != nil {
-				failures.Add(1)
+				ls.failures.Add(1)
 				t.Logf("probe request failed: %v", err)
 				continue
 			}
-			versionsMu.Lock()
-			versions[fmt.Sprint(out["version"])]++
-			versionsMu.Unlock()
+			ls.versionsMu.Lock()
+			ls.versions[fmt.Sprint(out["version"])]++
+			ls.versionsMu.Unlock()
 		}
 	}()
+	return ls
+}
 
-	// 3. replay the first half of 2012 with feedback labels
+// post sends body as JSON to the server's path and decodes the answer.
+func (ls *loopServer) post(path string, body any) (map[string]any, error) {
+	b, _ := json.Marshal(body)
+	resp, err := ls.client.Post(ls.base+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("%s: status %d: %w", path, resp.StatusCode, err)
+	}
+	if resp.StatusCode >= 300 {
+		return out, fmt.Errorf("%s: status %d: %v", path, resp.StatusCode, out)
+	}
+	return out, nil
+}
+
+// record is a data row as a request record, the target left out.
+func (ls *loopServer) record(r []string) map[string]any {
+	rec := map[string]any{}
+	for j, h := range ls.header[:len(ls.header)-1] {
+		v, _ := strconv.ParseFloat(r[j], 64)
+		rec[h] = v
+	}
+	return rec
+}
+
+// replay predicts rows in batches with their feedback labels and waits
+// until the log holds every label.
+func (ls *loopServer) replay(t *testing.T, ctx context.Context, later [][]string) {
+	t.Helper()
 	const batch = 100
 	for lo := 0; lo < len(later); lo += batch {
 		hi := min(lo+batch, len(later))
 		recs := make([]any, 0, hi-lo)
 		for _, r := range later[lo:hi] {
-			recs = append(recs, record(r))
+			recs = append(recs, ls.record(r))
 		}
-		out, err := post("/v1/models/bike/predict", map[string]any{"records": recs})
+		out, err := ls.post("/v1/models/bike/predict", map[string]any{"records": recs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,11 +295,11 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 			y, _ := strconv.ParseFloat(r[len(r)-1], 64)
 			fb = append(fb, map[string]any{"request_id": reqID, "row": i, "label": y})
 		}
-		if _, err := post("/v1/models/bike/feedback", map[string]any{"feedback": fb}); err != nil {
+		if _, err := ls.post("/v1/models/bike/feedback", map[string]any{"feedback": fb}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	log := predlog.New(st.DB, st.Blobs)
+	log := predlog.New(ls.st.DB, ls.st.Blobs)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, labels, err := log.Count(ctx, "bike", time.Time{})
@@ -264,10 +314,38 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
 
-	// 4. monitoring sees drift and decay, and exits 1
+// waitVersion waits until the probing client is answered by version
+// more than 10 times, stops the server and checks no request failed.
+func (ls *loopServer) waitVersion(t *testing.T, version string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ls.versionsMu.Lock()
+		n := ls.versions[version]
+		ls.versionsMu.Unlock()
+		if n > 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not switch to version %s: %v", version, ls.versions)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ls.stop()
+	if f := ls.failures.Load(); f != 0 {
+		t.Errorf("%d of %d requests failed during the loop", f, ls.requests.Load())
+	}
+	t.Logf("%d probe requests, versions served %v", ls.requests.Load(), ls.versions)
+}
+
+// checkLoopMonitor runs gyre monitor on the project: drift, a decay alert,
+// performance windows, an HTML report, and exit code 1.
+func checkLoopMonitor(t *testing.T, dir, project string) {
+	t.Helper()
 	html := filepath.Join(dir, "monitor.html")
-	code, out, errOut = runCLI(t, "--json", "monitor", "bike@production", "--project", project, "--html", html)
+	code, out, errOut := runCLI(t, "--json", "monitor", "bike@production", "--project", project, "--html", html)
 	if code != 1 {
 		t.Fatalf("monitor: exit %d, want 1 (alerts): %s %s", code, out, errOut)
 	}
@@ -293,7 +371,12 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 		t.Errorf("HTML report: %v", err)
 	}
 
-	// the same figures as Prometheus gauges for 'gyre serve'
+}
+
+// checkLoopGauges reads the same figures as Prometheus gauges for 'gyre
+// serve'.
+func checkLoopGauges(t *testing.T, ctx context.Context, st *stores, reg *registryModels, m *resolvedModel) {
+	t.Helper()
 	gctx, gcancel := context.WithCancel(ctx)
 	served := []serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}}
 	gauges := monitor.Gauges(gctx, predlog.New(st.DB, st.Blobs), gaugeModels(served, reg), time.Hour, time.Hour)
@@ -312,10 +395,12 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 		}
 	}
 
-	// 5. the alert triggers the retraining pipeline on the data including
-	// the labelled 2012 rows: the candidate beats production on the fresh
-	// holdout and is promoted
-	writeRows(t, data, header, append(append([][]string{}, early...), later...))
+}
+
+// retrainOnAlert schedules the project's pipeline with only the alert
+// trigger and checks the run it triggers promotes version 2 over 1.
+func retrainOnAlert(t *testing.T, ctx context.Context, st *stores, project string) {
+	t.Helper()
 	p, err := pipeline.Load(project)
 	if err != nil {
 		t.Fatal(err)
@@ -342,23 +427,4 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 	}
 	t.Logf("gate: %s candidate %.2f vs production %.2f", res.Gate.Metric, res.Gate.Candidate, *res.Gate.Production)
 
-	// 6. the server switches to version 2 with no failed request
-	deadline = time.Now().Add(10 * time.Second)
-	for {
-		versionsMu.Lock()
-		n := versions["2"]
-		versionsMu.Unlock()
-		if n > 10 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not switch to version 2: %v", versions)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stopAll()
-	if f := failures.Load(); f != 0 {
-		t.Errorf("%d of %d requests failed during the loop", f, requests.Load())
-	}
-	t.Logf("%d probe requests, versions served %v", requests.Load(), versions)
 }

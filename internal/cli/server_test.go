@@ -57,6 +57,33 @@ func TestServerBinary(t *testing.T) {
 }
 
 func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
+	s := startServer(t, bin, b)
+	defer s.srv.Process.Kill()
+	s.accounts()
+	s.models()
+	s.training()
+	s.shutdown()
+}
+
+// session is a running `gyre server` and the `gyre` client commands run
+// against it: the bootstrap admin's token, the environment (the server's
+// store, a private config directory) and --server URL.
+type session struct {
+	t         *testing.T
+	bin       string
+	home, cfg string
+	url       string
+	env       []string
+	clientEnv []string // env with a store of the client's own, which must stay unused
+	flag      []string // --server URL
+	admin     string   // the bootstrap admin's token
+	srv       *exec.Cmd
+	stderr    *bytes.Buffer
+}
+
+// startServer starts `gyre server` on backend b, reads the bootstrap
+// admin's token from its stdout and waits until it is ready.
+func startServer(t *testing.T, bin string, b sqlstoretest.Backend) *session {
 	home := t.TempDir()
 	artifacts := filepath.Join(home, "artifacts")
 	if s3 := os.Getenv("GYRE_TEST_S3"); s3 != "" && b.Name == "postgres" {
@@ -76,7 +103,6 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Process.Kill()
 	adminToken := ""
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -86,34 +112,54 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 		}
 	}
 	if adminToken == "" {
+		srv.Process.Kill()
 		t.Fatalf("no bootstrap token on stdout; stderr: %s", stderr.String())
 	}
 	go io.Copy(io.Discard, stdout)
 	waitReady(t, url)
+	clientEnv := append(append([]string(nil), env...), "GYRE_STORE="+filepath.Join(home, "client", "gyre.db"), "GYRE_ARTIFACTS="+filepath.Join(home, "client", "artifacts"))
+	return &session{t: t, bin: bin, home: home, cfg: cfg, url: url, env: env, clientEnv: clientEnv, flag: []string{"--server", url},
+		admin: adminToken, srv: srv, stderr: &stderr}
+}
 
-	gyre := func(wantCode int, token string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(env, "GYRE_TOKEN="+token)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != wantCode {
-			t.Fatalf("gyre %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, out.String(), errb.String())
-		}
-		return out.String() + errb.String()
+// gyre runs the gyre binary with token as GYRE_TOKEN, wants exit code
+// wantCode, and returns its stdout and stderr.
+func (s *session) gyre(wantCode int, token string, args ...string) string {
+	return s.run(s.env, wantCode, token, args...)
+}
+
+// viaServer runs gyre as the admin through the server, with a local store
+// of the client's own that must stay unused.
+func (s *session) viaServer(wantCode int, args ...string) string {
+	return s.run(s.clientEnv, wantCode, s.admin, append(args, s.flag...)...)
+}
+
+func (s *session) run(env []string, wantCode int, token string, args ...string) string {
+	t := s.t
+	t.Helper()
+	cmd := exec.Command(s.bin, args...)
+	cmd.Env = append(env, "GYRE_TOKEN="+token)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
 	}
-	srvFlag := []string{"--server", url}
+	if code != wantCode {
+		t.Fatalf("gyre %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, wantCode, out.String(), errb.String())
+	}
+	return out.String() + errb.String()
+}
 
+// accounts: accounts and tokens through the server, login, whoami.
+func (s *session) accounts() {
+	t := s.t
 	// Accounts and tokens through the server, as the bootstrap admin.
-	gyre(0, adminToken, append([]string{"users", "create", "bob", "--role", "viewer"}, srvFlag...)...)
-	out := gyre(0, adminToken, append([]string{"tokens", "create", "bob", "--json", "--expires-in", "30d"}, srvFlag...)...)
+	s.gyre(0, s.admin, append([]string{"users", "create", "bob", "--role", "viewer"}, s.flag...)...)
+	out := s.gyre(0, s.admin, append([]string{"tokens", "create", "bob", "--json", "--expires-in", "30d"}, s.flag...)...)
 	var tok struct {
 		Token string `json:"token"`
 	}
@@ -121,25 +167,31 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 		t.Fatalf("tokens create: %s", out)
 	}
 	// gyre login keeps bob's token in the config directory, private.
-	gyre(0, "", "login", url, "--token", tok.Token)
-	logins := filepath.Join(cfg, "gyre", "logins.json")
+	s.gyre(0, "", "login", s.url, "--token", tok.Token)
+	logins := filepath.Join(s.cfg, "gyre", "logins.json")
 	for p, want := range map[string]os.FileMode{logins: 0o600, filepath.Dir(logins): 0o700} {
 		fi, err := os.Stat(p)
 		if err != nil || fi.Mode().Perm() != want {
 			t.Fatalf("%s: mode %v, %v; want %v", p, fi.Mode().Perm(), err, want)
 		}
 	}
-	if who := gyre(0, "", append([]string{"whoami"}, srvFlag...)...); !strings.Contains(who, "bob") || !strings.Contains(who, "viewer") {
+	if who := s.gyre(0, "", append([]string{"whoami"}, s.flag...)...); !strings.Contains(who, "bob") || !strings.Contains(who, "viewer") {
 		t.Fatalf("whoami with the kept token: %s", who)
 	}
 
+}
+
+// models: a model registered, promoted and read through the server, a
+// viewer refused, the audit trail.
+func (s *session) models() {
+	t := s.t
 	// A model registered and promoted through the server...
-	bundle := filepath.Join(home, "titanic.gyre")
-	gyre(0, "", "train", "../../examples/data/titanic/titanic.train.csv", "--target", "Survived", "--learner", "decision_tree", "--out", bundle, "--quiet")
-	gyre(0, adminToken, append([]string{"models", "register", "titanic", bundle}, srvFlag...)...)
-	gyre(0, adminToken, append([]string{"models", "alias", "titanic", "1", "production"}, srvFlag...)...)
+	bundle := filepath.Join(s.home, "titanic.gyre")
+	s.gyre(0, "", "train", "../../examples/data/titanic/titanic.train.csv", "--target", "Survived", "--learner", "decision_tree", "--out", bundle, "--quiet")
+	s.gyre(0, s.admin, append([]string{"models", "register", "titanic", bundle}, s.flag...)...)
+	s.gyre(0, s.admin, append([]string{"models", "alias", "titanic", "1", "production"}, s.flag...)...)
 	// ...is refused to a viewer (exit 2, the server's reason)...
-	if msg := gyre(2, "", append([]string{"models", "alias", "titanic", "1", "staging"}, srvFlag...)...); !strings.Contains(msg, "needs editor") {
+	if msg := s.gyre(2, "", append([]string{"models", "alias", "titanic", "1", "staging"}, s.flag...)...); !strings.Contains(msg, "needs editor") {
 		t.Fatalf("viewer alias: %s", msg)
 	}
 	// ...and reads the same through the server and from the local store.
@@ -147,12 +199,12 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 		Name    string           `json:"name"`
 		Aliases map[string]int64 `json:"aliases"`
 	}
-	json.Unmarshal([]byte(gyre(0, "", append([]string{"models", "list", "--json"}, srvFlag...)...)), &remote)
-	json.Unmarshal([]byte(gyre(0, "", "models", "list", "--json")), &local)
+	json.Unmarshal([]byte(s.gyre(0, "", append([]string{"models", "list", "--json"}, s.flag...)...)), &remote)
+	json.Unmarshal([]byte(s.gyre(0, "", "models", "list", "--json")), &local)
 	if len(remote) != 1 || len(local) != 1 || remote[0].Aliases["production"] != 1 || local[0].Aliases["production"] != 1 {
 		t.Fatalf("models through the server %+v, locally %+v", remote, local)
 	}
-	if l := gyre(0, "", append([]string{"lineage", "titanic@production"}, srvFlag...)...); !strings.Contains(l, "titanic/1") {
+	if l := s.gyre(0, "", append([]string{"lineage", "titanic@production"}, s.flag...)...); !strings.Contains(l, "titanic/1") {
 		t.Fatalf("lineage through the server: %s", l)
 	}
 	// The audit trail names alice, from loopback, for the alias move.
@@ -164,7 +216,7 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 			} `json:"actor"`
 		} `json:"items"`
 	}
-	json.Unmarshal([]byte(gyre(0, adminToken, append([]string{"audit", "--model", "titanic", "--json"}, srvFlag...)...)), &trail)
+	json.Unmarshal([]byte(s.gyre(0, s.admin, append([]string{"audit", "--model", "titanic", "--json"}, s.flag...)...)), &trail)
 	found := false
 	for _, e := range trail.Items {
 		if strings.Contains(e.Action, "alias") && e.Actor.Name == "alice" && strings.HasPrefix(e.Actor.Remote, "127.0.0.1:") {
@@ -174,25 +226,22 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 	if !found {
 		t.Fatalf("audit of titanic has no alias move by alice from loopback: %+v", trail.Items)
 	}
-	gyre(2, "", append([]string{"audit", "--model", "titanic"}, srvFlag...)...) // bob is no admin
+	s.gyre(2, "", append([]string{"audit", "--model", "titanic"}, s.flag...)...) // bob is no admin
 
+}
+
+// training: train, runs, data sets and predict through the server.
+func (s *session) training() {
+	t := s.t
 	// Training through the server: the run with its params and metrics, the
 	// bundle as its artifact, the registered version and the training data
 	// set version are all the server's; none is in a store of the client's.
-	clientEnv := append(env, "GYRE_STORE="+filepath.Join(home, "client", "gyre.db"), "GYRE_ARTIFACTS="+filepath.Join(home, "client", "artifacts"))
-	viaServer := func(wantCode int, args ...string) string {
-		t.Helper()
-		saved := env
-		env = clientEnv
-		defer func() { env = saved }()
-		return gyre(wantCode, adminToken, append(args, srvFlag...)...)
-	}
 	var trained struct {
 		RunID      string `json:"run_id"`
 		Registered string `json:"registered"`
 	}
-	out = viaServer(0, "train", "../../examples/data/titanic/titanic.train.csv", "--target", "Survived", "--learner", "decision_tree",
-		"--out", filepath.Join(home, "remote.gyre"), "--register", "titanic-remote", "--json")
+	out := s.viaServer(0, "train", "../../examples/data/titanic/titanic.train.csv", "--target", "Survived", "--learner", "decision_tree",
+		"--out", filepath.Join(s.home, "remote.gyre"), "--register", "titanic-remote", "--json")
 	if err := json.Unmarshal([]byte(out), &trained); err != nil || trained.RunID == "" || trained.Registered != "titanic-remote/1" {
 		t.Fatalf("train through the server: %v: %s", err, out)
 	}
@@ -202,49 +251,54 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 		Datasets  []struct{ Name string } `json:"datasets"`
 		Artifacts []struct{ Name string } `json:"artifacts"`
 	}
-	out = gyre(0, "", "runs", "show", trained.RunID, "--json") // the server's own store
+	out = s.gyre(0, "", "runs", "show", trained.RunID, "--json") // the server's own store
 	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Params["learner"] != "decision_tree" || shown.Metrics["train_accuracy"] == 0 ||
 		len(shown.Artifacts) != 1 || shown.Artifacts[0].Name != "model.gyre" || len(shown.Datasets) != 1 || shown.Datasets[0].Name != "titanic.train" {
 		t.Fatalf("the server's run %s: %v: %s", trained.RunID, err, out)
 	}
-	if l := viaServer(0, "runs", "list", "--experiment", "titanic.train"); !strings.Contains(l, trained.RunID[:12]) {
+	if l := s.viaServer(0, "runs", "list", "--experiment", "titanic.train"); !strings.Contains(l, trained.RunID[:12]) {
 		t.Fatalf("runs list through the server lacks %s: %s", trained.RunID, l)
 	}
-	if l := viaServer(0, "data", "log", "titanic.train"); !strings.Contains(l, "titanic.train@1") {
+	if l := s.viaServer(0, "data", "log", "titanic.train"); !strings.Contains(l, "titanic.train@1") {
 		t.Fatalf("data log through the server: %s", l)
 	}
-	if _, err := os.Stat(filepath.Join(home, "client", "gyre.db")); err == nil {
+	if _, err := os.Stat(filepath.Join(s.home, "client", "gyre.db")); err == nil {
 		t.Fatal("client mode opened a local store")
 	}
 	// data version uploads; the same content again is the same version.
 	for i, want := range []string{"new version", "unchanged"} {
-		if v := viaServer(0, "data", "version", "../../examples/data/titanic/titanic.test.csv", "--name", "titanic-test"); !strings.Contains(v, "titanic-test@1  "+want) {
+		if v := s.viaServer(0, "data", "version", "../../examples/data/titanic/titanic.test.csv", "--name", "titanic-test"); !strings.Contains(v, "titanic-test@1  "+want) {
 			t.Fatalf("data version through the server (%d): %s", i, v)
 		}
 	}
-	viaServer(0, "data", "get", "titanic-test@1", filepath.Join(home, "test-copy.csv"))
-	if a, b := readFile(t, filepath.Join(home, "test-copy.csv")), readFile(t, "../../examples/data/titanic/titanic.test.csv"); a != b {
+	s.viaServer(0, "data", "get", "titanic-test@1", filepath.Join(s.home, "test-copy.csv"))
+	if a, b := readFile(t, filepath.Join(s.home, "test-copy.csv")), readFile(t, "../../examples/data/titanic/titanic.test.csv"); a != b {
 		t.Fatal("data get through the server: the bytes differ")
 	}
 	// Commands that only work on a local store say so rather than open one.
-	if msg := viaServer(2, "monitor", "titanic-remote/1"); !strings.Contains(msg, "local store only") {
+	if msg := s.viaServer(2, "monitor", "titanic-remote/1"); !strings.Contains(msg, "local store only") {
 		t.Fatalf("monitor through the server: %s", msg)
 	}
 	// predict by registry reference downloads the server's bundle.
-	remotePreds := viaServer(0, "predict", "titanic-remote/1", "../../examples/data/titanic/titanic.test.csv")
-	localPreds := gyre(0, "", "predict", filepath.Join(home, "remote.gyre"), "../../examples/data/titanic/titanic.test.csv")
+	remotePreds := s.viaServer(0, "predict", "titanic-remote/1", "../../examples/data/titanic/titanic.test.csv")
+	localPreds := s.gyre(0, "", "predict", filepath.Join(s.home, "remote.gyre"), "../../examples/data/titanic/titanic.test.csv")
 	if remotePreds != localPreds || strings.Count(remotePreds, "\n") < 100 {
 		t.Fatalf("predict through the server differs from the bundle file's: %.300s", remotePreds)
 	}
 
+}
+
+// shutdown: an upload in flight when SIGTERM arrives finishes.
+func (s *session) shutdown() {
+	t := s.t
 	// Graceful shutdown: an upload in flight when SIGTERM arrives finishes.
 	var run struct {
 		ID string `json:"run_id"`
 	}
-	post(t, url+"/api/v1/runs", adminToken, `{"experiment":"shutdown"}`, &run)
+	post(t, s.url+"/api/v1/runs", s.admin, `{"experiment":"shutdown"}`, &run)
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequestWithContext(context.Background(), "PUT", url+"/api/v1/runs/"+run.ID+"/artifacts/big.bin", pr)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req, _ := http.NewRequestWithContext(context.Background(), "PUT", s.url+"/api/v1/runs/"+run.ID+"/artifacts/big.bin", pr)
+	req.Header.Set("Authorization", "Bearer "+s.admin)
 	req.ContentLength = 2 << 20
 	done := make(chan *http.Response, 1)
 	go func() {
@@ -259,11 +313,11 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 	chunk := bytes.Repeat([]byte("x"), 1<<20)
 	pw.Write(chunk)
 	time.Sleep(200 * time.Millisecond)
-	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.srv.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if _, err := http.Get(url + "/healthz"); err == nil {
+	if _, err := http.Get(s.url + "/healthz"); err == nil {
 		t.Error("the server still accepts connections after SIGTERM")
 	}
 	pw.Write(chunk)
@@ -272,20 +326,20 @@ func serverSession(t *testing.T, bin string, b sqlstoretest.Backend) {
 		t.Fatalf("in-flight upload after SIGTERM: %+v", resp)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
+	go func() { exited <- s.srv.Wait() }()
 	select {
 	case err := <-exited:
 		if err != nil {
-			t.Fatalf("server exit: %v\n%s", err, stderr.String())
+			t.Fatalf("server exit: %v\n%s", err, s.stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("server did not exit after SIGTERM")
 	}
-	if !strings.Contains(stderr.String(), `"msg":"gyre server stopped"`) || !strings.Contains(stderr.String(), `"route":"/api/v1/runs/{run_id}/artifacts/{path...}"`) {
-		t.Errorf("server log lacks the structured request line or the stop: %s", stderr.String())
+	if !strings.Contains(s.stderr.String(), `"msg":"gyre server stopped"`) || !strings.Contains(s.stderr.String(), `"route":"/api/v1/runs/{run_id}/artifacts/{path...}"`) {
+		t.Errorf("server log lacks the structured request line or the stop: %s", s.stderr.String())
 	}
 	// The upload is in the store.
-	out = gyre(0, "", "runs", "show", run.ID, "--json")
+	out := s.gyre(0, "", "runs", "show", run.ID, "--json")
 	if !strings.Contains(out, "big.bin") {
 		t.Fatalf("uploaded artifact not in the run: %s", out)
 	}
