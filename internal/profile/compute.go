@@ -206,11 +206,34 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 	count := 0
 	var sum, sumsq float64
 	lo, hi := math.Inf(1), math.Inf(-1)
+	// The quantile sketch takes every value up to SketchRows values, else
+	// one drawn at random from each block of step values (see SketchRows).
+	valid := n
+	if n > SketchRows {
+		valid = 0
+		for i := 0; i < n; i++ {
+			if _, ok := get(i); ok {
+				valid++
+			}
+		}
+	}
+	step := max(1, (valid+SketchRows-1)/SketchRows)
+	srng := rand.New(rand.NewPCG(seed, 0x736b))
+	pick := 0
+	if step > 1 {
+		pick = srng.IntN(step)
+	}
 	for i := 0; i < n; i++ {
 		v, ok := get(i)
 		if !ok {
 			missChunk[i/chunkRows]++
 			continue
+		}
+		take := step == 1 || count == pick
+		if take && step > 1 {
+			if b := count - count%step + step; b < valid {
+				pick = b + srng.IntN(min(step, valid-b))
+			}
 		}
 		count++
 		sum += v
@@ -221,7 +244,9 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 		if v > hi {
 			hi = v
 		}
-		sk.add(v)
+		if take {
+			sk.add(v)
+		}
 		key := math.Float64bits(v + 0)
 		h.add(mix64(key))
 		if exact {
@@ -259,7 +284,7 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 	}
 	grid = sk.quantiles(grid)
 	grid[0], grid[GridSize-1] = lo, hi
-	num := &Numeric{Mean: mean, Min: lo, Max: hi, Quantiles: qs, QuantilesExact: sk.exact, QuantileGrid: grid}
+	num := &Numeric{Mean: mean, Min: lo, Max: hi, Quantiles: qs, QuantilesExact: sk.exact && step == 1, QuantileGrid: grid}
 	// Histogram layout.
 	nb := bins
 	var edges []float64

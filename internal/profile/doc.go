@@ -22,7 +22,8 @@
 //
 // Computation runs one goroutine per column (bounded by GOMAXPROCS) and makes
 // two cheap passes over each numeric column: the first feeds a KLL quantile
-// sketch (rank error below KLLRankError with high probability), a distinct
+// sketch (rank error below KLLRankError with high probability; beyond
+// SketchRows rows, from a stratified sample of them), a distinct
 // counter (exact up to DistinctExactLimit values, then HyperLogLog with a
 // standard error of about 1.6%) and a reservoir sample; the second computes
 // centred moments, the histogram and outlier counts. Memory beyond the frame

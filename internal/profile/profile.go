@@ -26,6 +26,16 @@ const (
 	// RelationRows bounds the rows used for relationships (correlations,
 	// mutual information, scatter samples).
 	RelationRows = 50000
+	// SketchRows bounds the values a numeric column's quantile sketch is
+	// fed: a column with more gives it one value drawn at random from each
+	// block of ⌈values/SketchRows⌉ values in row order (a seeded stratified
+	// sample of SketchRows/2 to SketchRows values), so the sketch, the
+	// costliest part of a profile, costs the same from 262,144 values up.
+	// Counts, moments, the histogram, distinct counts and the reservoir
+	// sample still see every value. The sample adds a rank error with a
+	// standard deviation of at most √(q(1−q)/m) for m sampled values
+	// (0.0014 for m = 131,072) to the sketch's KLLRankError.
+	SketchRows = 1 << 18
 	// HistogramBins is the default number of histogram bins.
 	HistogramBins = 20
 	// GridSize is the number of points of Numeric.QuantileGrid (p = 0,

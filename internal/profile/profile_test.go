@@ -155,6 +155,73 @@ func TestQuantileSketchError(t *testing.T) {
 	}
 }
 
+// rankError is the worst distance between each q and the rank share of the
+// estimate est[i] among the sorted values.
+func rankError(sorted, qs, est []float64) float64 {
+	n := float64(len(sorted))
+	worst := 0.0
+	for i, q := range qs {
+		lo := float64(sort.SearchFloat64s(sorted, est[i])) / n // share < v
+		hi := float64(sort.Search(len(sorted), func(k int) bool { return sorted[k] > est[i] })) / n
+		switch {
+		case q < lo:
+			worst = math.Max(worst, lo-q)
+		case q > hi:
+			worst = math.Max(worst, q-hi)
+		}
+	}
+	return worst
+}
+
+// TestSketchRowsQuantiles profiles columns with more values than
+// SketchRows, whose sketch sees a stratified sample of them: the quantile
+// grid keeps the sketch's rank error plus the sample's (well under 0.005),
+// on periodic data (where a fixed stride would alias) too, counts and
+// extremes stay exact; a column of few values among many missing rows
+// is sketched whole (exact).
+func TestSketchRowsQuantiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1M-row columns")
+	}
+	n := 1_000_000
+	rng := rand.New(rand.NewPCG(3, 3))
+	exp, periodic, sparse := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range exp {
+		exp[i] = rng.ExpFloat64()
+		periodic[i] = float64(i % 1000) // a fixed stride dividing 1000 would see few of the values
+		sparse[i] = math.NaN()
+		if i%2000 == 0 {
+			sparse[i] = float64(i)
+		}
+	}
+	f, err := frame.New(frame.NewFloat("exp", exp), frame.NewFloat("periodic", periodic), frame.NewFloat("sparse", sparse))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compute(context.Background(), f, Options{NoRelations: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := make([]float64, GridSize)
+	for i := range grid {
+		grid[i] = float64(i) / float64(GridSize-1)
+	}
+	for _, name := range []string{"exp", "periodic", "sparse"} {
+		c := p.Column(name)
+		vals, _ := NumericValues(f.Col(f.Index(name)))
+		slices.Sort(vals)
+		if c.Count != len(vals) || c.Numeric.Min != vals[0] || c.Numeric.Max != vals[len(vals)-1] {
+			t.Errorf("%s: count %d min %g max %g, want %d %g %g", name, c.Count, c.Numeric.Min, c.Numeric.Max, len(vals), vals[0], vals[len(vals)-1])
+		}
+		if c.Numeric.QuantilesExact != (name == "sparse") {
+			t.Errorf("%s: quantiles exact %v with %d values", name, c.Numeric.QuantilesExact, len(vals))
+		}
+		if e := rankError(vals, grid[1:GridSize-1], c.Numeric.QuantileGrid[1:GridSize-1]); e > KLLRankError+0.005 {
+			t.Errorf("%s: quantile grid rank error %.4f > %.4f", name, e, KLLRankError+0.005)
+		}
+	}
+}
+
 func TestKLLMerge(t *testing.T) {
 	a, b := newKLL(1), newKLL(2)
 	for i := 0; i < 50000; i++ {
