@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -179,5 +180,69 @@ func TestDurableLog(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "LOCK")); err != nil {
 		t.Error(err)
+	}
+}
+
+// gatedLog holds every write until its gate is closed.
+type gatedLog struct {
+	memLog
+	gate chan struct{}
+}
+
+func (g *gatedLog) LogPredictions(ctx context.Context, b *predlog.Batch) error {
+	<-g.gate
+	return g.memLog.LogPredictions(ctx, b)
+}
+
+// metricValue reads one unlabelled series from /metrics.
+func metricValue(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %q", name, line)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
+}
+
+// Without the durable log, gyre_prediction_log_unstored counts the
+// answered predictions not yet written, including those of a write in
+// progress (what a crash would lose now), and stored_total what was
+// written.
+func TestUnstoredCountsWhatACrashWouldLose(t *testing.T) {
+	log := &gatedLog{gate: make(chan struct{})}
+	_, hs := newTestServer(t, Options{Log: log})
+	for range 3 {
+		if code, out := post(t, hs.URL+"/v1/models/titanic/predict", "application/json", `{"records": [`+passenger+`,`+passenger+`]}`); code != 200 {
+			t.Fatalf("predict: %d %v", code, out)
+		}
+	}
+	// The logger takes the rows within a flush interval and blocks in the
+	// write: they stay unstored.
+	time.Sleep(2 * logFlushEvery)
+	if n := metricValue(t, hs.URL, "gyre_prediction_log_unstored"); n != 6 {
+		t.Errorf("unstored %v during a blocked write, want the 6 answered rows", n)
+	}
+	if n := metricValue(t, hs.URL, "gyre_prediction_log_stored_total"); n != 0 {
+		t.Errorf("stored %v before any write returned", n)
+	}
+	close(log.gate)
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, hs.URL, "gyre_prediction_log_stored_total") != 6 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s, u := metricValue(t, hs.URL, "gyre_prediction_log_stored_total"), metricValue(t, hs.URL, "gyre_prediction_log_unstored"); s != 6 || u != 0 {
+		t.Errorf("after the write: stored %v, unstored %v; want 6 and 0", s, u)
 	}
 }

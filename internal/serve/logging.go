@@ -136,8 +136,11 @@ func (s *Server) logLoop(ctx context.Context) {
 		defer cancel()
 		for _, k := range pending.order {
 			b := pending.byVersion[k].Batch()
+			// Unstored until the write returns: a crash during it loses
+			// the batch.
+			err := s.opt.Log.LogPredictions(bctx, b)
 			s.unstored.Add(-int64(b.Len()))
-			if err := s.opt.Log.LogPredictions(bctx, b); err != nil {
+			if err != nil {
 				s.opt.Logger.Warn("prediction log write failed", "model", k[0], "version", k[1], "records", b.Len(), "err", err)
 				s.dropped.Add(int64(b.Len()))
 				continue
@@ -147,8 +150,9 @@ func (s *Server) logLoop(ctx context.Context) {
 		clear(pending.byVersion)
 		pending.order, pending.rows = pending.order[:0], 0
 		if fbs := pending.feedback; len(fbs) > 0 {
+			err := s.opt.Log.LogFeedback(bctx, fbs)
 			s.unstored.Add(-int64(len(fbs)))
-			if err := s.opt.Log.LogFeedback(bctx, fbs); err != nil {
+			if err != nil {
 				s.opt.Logger.Warn("feedback write failed", "records", len(fbs), "err", err)
 				s.dropped.Add(int64(len(fbs)))
 			}
