@@ -3,6 +3,7 @@ package predlog
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -180,6 +181,24 @@ func newColumn(f frame.Field) *column {
 		c.remap = map[*frame.Categorical][]int32{}
 	}
 	return c
+}
+
+// reserve sizes the column for n rows, so that appending them copies each
+// value once.
+func (c *column) reserve(n int) {
+	c.valid = slices.Grow(c.valid, (n+63)/64-len(c.valid))
+	switch c.field.Kind {
+	case frame.KindFloat:
+		c.floats = slices.Grow(c.floats, n-len(c.floats))
+	case frame.KindInt, frame.KindTime:
+		c.ints = slices.Grow(c.ints, n-len(c.ints))
+	case frame.KindBool:
+		c.bools = slices.Grow(c.bools, n-len(c.bools))
+	case frame.KindString:
+		c.texts = slices.Grow(c.texts, n-len(c.texts))
+	default:
+		c.codes = slices.Grow(c.codes, n-len(c.codes))
+	}
 }
 
 // grow makes room for k more rows, all present.

@@ -174,59 +174,24 @@ func openLabels(f *frame.Frame) (*labelFile, error) {
 	return out, nil
 }
 
-// labelRef locates a row's label: file, position, and when it was given.
-type labelRef struct {
-	t       int64
-	file, i int32
-}
-
-// labels is a model's labels by row, the last given of each row's labels.
-// Rows are keyed by a 128-bit hash of (request id, row): two independently
-// seeded 64-bit hashes, so that the map holds fixed-size keys that compare
-// without reading the ids (two distinct keys among n rows collide with
-// probability about n²/2¹²⁹).
-type labels struct {
-	files []*labelFile
-	seeds [2]maphash.Seed
-	byRow map[[2]uint64]labelRef
-}
-
-// key is a row's hash.
-func (x *labels) key(id string, row int32) [2]uint64 {
-	r := uint64(row) + 1
-	return [2]uint64{maphash.String(x.seeds[0], id) ^ r*0x9E3779B97F4A7C15, maphash.String(x.seeds[1], id) ^ r*0xC2B2AE3D27D4EB4F}
-}
-
-// get returns a row's label, "" when it has none.
-func (x *labels) get(id string, row int32) string {
-	r, ok := x.byRow[x.key(id, row)]
-	if !ok {
-		return ""
-	}
-	return x.files[r.file].label(int(r.i))
-}
-
 // readLabels reads a model's labels given at or after since (unix
 // nanoseconds): the feedback files whose newest label is that recent, read
 // on all cores, then per row the label given last (among equal times, the
 // one stored last).
 func (l *Log) readLabels(ctx context.Context, model string, since int64) (*labels, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT digest, n FROM feedback_log WHERE model = ? AND max_time_ms >= ?
+	rows, err := l.db.QueryContext(ctx, `SELECT digest FROM feedback_log WHERE model = ? AND max_time_ms >= ?
 		ORDER BY logged_ms, digest`, model, floorMs(since))
 	if err != nil {
 		return nil, fmt.Errorf("query feedback index: %w", err)
 	}
 	var digests []string
-	total := 0
 	for rows.Next() {
 		var d string
-		var n int
-		if err := rows.Scan(&d, &n); err != nil {
+		if err := rows.Scan(&d); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("query feedback index: %w", err)
 		}
 		digests = append(digests, d)
-		total += n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -246,18 +211,7 @@ func (l *Log) readLabels(ctx context.Context, model string, since int64) (*label
 			return nil, fmt.Errorf("feedback %s: %w", digests[i], err)
 		}
 	}
-	out.byRow = make(map[[2]uint64]labelRef, total)
-	for fi, f := range out.files {
-		for i, t := range f.times {
-			if t < since {
-				continue
-			}
-			k := out.key(f.reqID(i), f.row(i))
-			if old, ok := out.byRow[k]; !ok || t >= old.t {
-				out.byRow[k] = labelRef{t, int32(fi), int32(i)}
-			}
-		}
-	}
+	out.partition(since)
 	return out, nil
 }
 

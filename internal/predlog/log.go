@@ -237,17 +237,8 @@ func (l *Log) read(ctx context.Context, q Query, schema frame.Schema, classes []
 		return nil, err
 	}
 	out.Labels = make([]string, out.Len())
-	if lab != nil && len(lab.byRow) > 0 {
-		parallelRange(out.Len(), func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				out.Labels[j] = lab.get(out.RequestID[j], out.Row[j])
-			}
-		})
-		for _, s := range out.Labels {
-			if s != "" {
-				out.Labeled++
-			}
-		}
+	if lab != nil {
+		out.Labeled = lab.join(out.RequestID, out.Row, out.Labels)
 	}
 	return out, nil
 }
@@ -382,6 +373,7 @@ func assemble(files []*stored, sel *selection, schema frame.Schema, classes []st
 		switch {
 		case t < len(fields):
 			c := newColumn(fields[t])
+			c.reserve(n)
 			name := storedName(fields[t].Name)
 			for _, r := range sel.runs {
 				if src := colOf(files[r.file].f, name); src != nil {
