@@ -91,44 +91,7 @@ func headline(task string) []string {
 func addClassification(pg *Page, e *Evaluation) {
 	k := len(e.Classes)
 	curves := pg.AddSection("ROC and precision-recall")
-	var roc, pr []Curve
-	classes := []int{1}
-	if k > 2 {
-		classes = nil
-		for c := 0; c < k && c < 10; c++ {
-			classes = append(classes, c)
-		}
-	}
-	for _, c := range classes {
-		y := make([]float64, len(e.Y))
-		s := make([]float64, len(e.Y))
-		for i := range y {
-			if int(e.Y[i]) == c {
-				y[i] = 1
-			}
-			s[i] = e.Proba[i*k+c]
-		}
-		pts, err := metric.ThresholdCurve(y, s, nil)
-		if err != nil {
-			continue
-		}
-		step := max(1, len(pts)/maxCurvePoints)
-		r := [][2]float64{{0, 0}}
-		p := [][2]float64{}
-		for i := 0; i < len(pts); i += step {
-			r = append(r, [2]float64{pts[i].FPR, pts[i].TPR})
-			p = append(p, [2]float64{pts[i].Recall, pts[i].Precision})
-		}
-		last := pts[len(pts)-1]
-		r = append(r, [2]float64{last.FPR, last.TPR})
-		p = append(p, [2]float64{last.Recall, last.Precision})
-		name := e.Classes[c]
-		if k == 2 {
-			name = "positive class " + e.Classes[1]
-		}
-		roc = append(roc, Curve{Name: name, Points: r})
-		pr = append(pr, Curve{Name: name, Points: p})
-	}
+	roc, pr := classCurves(e)
 	roc = append(roc, Curve{Name: "chance", Points: [][2]float64{{0, 0}, {1, 1}}, Dashed: true})
 	curves.Add(Grid{Blocks: []Block{
 		Chart{Title: "ROC curve", Option: Curves(roc, "false positive rate", "true positive rate", 0, 1, false), Height: 340},
@@ -200,6 +163,51 @@ func addClassification(pg *Page, e *Evaluation) {
 	}
 	cal.Add(Note{Text: "Predictions grouped in ten probability bins; a calibrated model lies on the diagonal."},
 		Chart{Option: Curves([]Curve{{Name: label, Points: pts}, {Name: "perfect", Points: [][2]float64{{0, 0}, {1, 1}}, Dashed: true}}, xName, yName, 0, 1, false), Height: 320})
+}
+
+// classCurves are a classifier's ROC and precision-recall curves, thinned
+// to maxCurvePoints: for the positive class of a binary model, else for
+// each of the first ten classes against the rest.
+func classCurves(e *Evaluation) (roc, pr []Curve) {
+	k := len(e.Classes)
+	classes := []int{1}
+	if k > 2 {
+		classes = nil
+		for c := 0; c < k && c < 10; c++ {
+			classes = append(classes, c)
+		}
+	}
+	for _, c := range classes {
+		y := make([]float64, len(e.Y))
+		s := make([]float64, len(e.Y))
+		for i := range y {
+			if int(e.Y[i]) == c {
+				y[i] = 1
+			}
+			s[i] = e.Proba[i*k+c]
+		}
+		pts, err := metric.ThresholdCurve(y, s, nil)
+		if err != nil {
+			continue
+		}
+		step := max(1, len(pts)/maxCurvePoints)
+		r := [][2]float64{{0, 0}}
+		p := [][2]float64{}
+		for i := 0; i < len(pts); i += step {
+			r = append(r, [2]float64{pts[i].FPR, pts[i].TPR})
+			p = append(p, [2]float64{pts[i].Recall, pts[i].Precision})
+		}
+		last := pts[len(pts)-1]
+		r = append(r, [2]float64{last.FPR, last.TPR})
+		p = append(p, [2]float64{last.Recall, last.Precision})
+		name := e.Classes[c]
+		if k == 2 {
+			name = "positive class " + e.Classes[1]
+		}
+		roc = append(roc, Curve{Name: name, Points: r})
+		pr = append(pr, Curve{Name: name, Points: p})
+	}
+	return roc, pr
 }
 
 func addRegression(pg *Page, e *Evaluation) {

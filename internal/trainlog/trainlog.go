@@ -333,6 +333,16 @@ func (l *Log) logBundle(ctx context.Context, b *bundle.Bundle, path string) (blo
 	return l.run.LogArtifact(ctx, "model.gyre", f)
 }
 
+// LogArtifact stores a file with the run (under name); it does nothing
+// when the run is not tracked.
+func (l *Log) LogArtifact(ctx context.Context, name string, rd io.Reader) error {
+	if l == nil || l.run == nil {
+		return nil
+	}
+	_, err := l.run.LogArtifact(ctx, name, rd)
+	return err
+}
+
 // Fail ends the run as failed (best effort); the log logs nothing more.
 func (l *Log) Fail(ctx context.Context) {
 	if l == nil || l.run == nil {

@@ -8,7 +8,9 @@
 package trainrun
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/train"
 	"github.com/gyre-ml/gyre/internal/trainlog"
 )
@@ -343,12 +346,43 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out string, vali
 	}
 	defer rl.be.Close()
 	res.RunID = rl.log.RunID()
+	rl.logPlots(ctx, b, valid, test)
 	reg, err := rl.log.Finish(ctx, b, out, rl.o.Register)
 	if err != nil {
 		return &StoreError{err}
 	}
 	res.Registered = reg
 	return nil
+}
+
+// PlotsArtifact is the run artifact holding the model's evaluation plots
+// on held-out rows (report.Plots as JSON), which the web UI draws on a
+// model version's page.
+const PlotsArtifact = "evaluation.json"
+
+// logPlots scores the model on the test rows (else the validation rows)
+// and logs the evaluation's plots with the run. Without held-out rows
+// there is nothing honest to plot and nothing is logged; a failure is a
+// warning, since the model and its metrics are already saved.
+func (rl *runLog) logPlots(ctx context.Context, b *bundle.Bundle, valid, test split) {
+	held := test
+	if held.f == nil {
+		held = valid
+	}
+	if held.f == nil {
+		return
+	}
+	scores, pred, y, err := train.Score(b, held.f)
+	if err == nil {
+		var body []byte
+		e := report.EvaluationOf(b, b.Manifest.Target, ingest.Redact(held.src), scores, y, pred)
+		if body, err = json.Marshal(report.PlotsOf(e)); err == nil {
+			err = rl.log.LogArtifact(ctx, PlotsArtifact, bytes.NewReader(body))
+		}
+	}
+	if err != nil {
+		rl.o.Warnf("run %s: no evaluation plots: %v", rl.log.RunID(), err)
+	}
 }
 
 // fail ends the run as failed (best effort) and closes the backend.

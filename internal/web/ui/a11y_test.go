@@ -81,8 +81,10 @@ const focusables = `(() => { const out = { n: 0, positive: [] };
 // focusStep records the focused element after a Tab: whether it is newly
 // reached, and whether its focus is visible (an outline or a box shadow,
 // inside the viewport once scrolled there).
-const focusStep = `(async () => { const e = document.activeElement;
-  if (e && e.tagName === 'IFRAME') await new Promise((r) => setTimeout(r, 100)); // the page marks a focused frame after its blur event
+const focusStep = `(async () => { let e = document.activeElement;
+  // Focus moving into or out of a frame settles (and the page marks a
+  // focused frame) after the window's blur event: read it again then.
+  if (!e || e === document.body || e.tagName === 'IFRAME') { await new Promise((r) => setTimeout(r, 100)); e = document.activeElement; }
   if (!e || e === document.body) return { key: 'body' };
   const first = !e.dataset.kbSeen; e.dataset.kbSeen = '1';
   const s = getComputedStyle(e), r = e.getBoundingClientRect();
@@ -109,6 +111,8 @@ func (b *browser) keyboardCheck(step string) []string {
 		N        int      `json:"n"`
 		Positive []string `json:"positive"`
 	}
+	// A frame still loading is skipped by Tab: wait for the artifacts' frames.
+	b.waitFor(step+" frames loaded", `[...document.querySelectorAll('iframe')].every((f) => f.dataset.loaded === 'true')`)
 	w := eval[want](b, step+" focusables", focusables)
 	var out []string
 	for _, p := range w.Positive {
@@ -121,11 +125,12 @@ func (b *browser) keyboardCheck(step string) []string {
 		b.do(step+" tab", chromedp.KeyEvent("\t"))
 		f := eval[focusInfo](b, step+" focus", focusStep)
 		if f.Key == "body" {
-			if bodies++; bodies > 1 {
-				break // wrapped around
+			if bodies++; bodies > 2 {
+				break // past the end of the page
 			}
 			continue
 		}
+		bodies = 0
 		if !f.First {
 			if f.Frame {
 				continue // tabbing inside an artifact's frame
@@ -142,6 +147,7 @@ func (b *browser) keyboardCheck(step string) []string {
 			out = append(out, "focused control off screen: "+f.Key)
 		}
 	}
+	b.do(step+" focus end", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)`))
 	if reached < w.N {
 		missed := eval[[]string](b, step+" missed", `[...document.querySelectorAll('[data-kb-want]:not([data-kb-seen])')].slice(0, 8).map((e) => e.outerHTML.slice(0, 80))`)
 		out = append(out, fmt.Sprintf("Tab reaches %d of %d controls; not reached: %v", reached, w.N, missed))

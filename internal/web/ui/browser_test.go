@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/gyre-ml/gyre/internal/ingest"
 )
 
 // chromiumPath finds Debian's chromium (GYRE_CHROMIUM overrides).
@@ -337,6 +339,20 @@ func TestBrowser(t *testing.T) {
 
 	// A version page: importance drawn, input schema, lineage.
 	b.open("version", "/models/titanic/versions/2", drawn("#importance", 1)+` && document.querySelectorAll('#lineage .node').length >= 3`)
+	// The evaluation plots training logged: ROC and precision-recall drawn,
+	// and the confusion matrix counting every row of titanic's test file.
+	b.waitFor("evaluation plots", drawn("#eval-plots .chart", 3))
+	cm := eval[[]float64](b, "confusion", `echarts.getInstanceByDom(document.getElementById('eval-confusion')).getOption().series[0].data.map((c) => c[2])`)
+	total := 0.0
+	for _, v := range cm {
+		total += v
+	}
+	if len(cm) != 4 || total != float64(titanicTestRows(t)) {
+		t.Errorf("confusion matrix cells %v: want 4 cells counting the %d test rows", cm, titanicTestRows(t))
+	}
+	if n := eval[int](b, "roc points", `echarts.getInstanceByDom(document.getElementById('eval-roc')).getOption().series[0].data.length`); n < 10 {
+		t.Errorf("the ROC curve has %d points", n)
+	}
 	b.shot("version")
 	b.check("version")
 
@@ -422,6 +438,15 @@ func TestBrowser(t *testing.T) {
 	}
 	b.shot("model-viewer")
 	b.check("viewer")
+}
+
+// titanicTestRows counts the rows of titanic's test file.
+func titanicTestRows(t *testing.T) int {
+	f, err := ingest.Read(context.Background(), titanicTest, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.NumRows()
 }
 
 // newBenchBrowser is the benchmarks' browser.

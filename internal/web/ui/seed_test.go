@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,9 +25,13 @@ import (
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainrun"
 )
 
-const titanic = "../../../examples/data/titanic/titanic.train.csv"
+const (
+	titanic     = "../../../examples/data/titanic/titanic.train.csv"
+	titanicTest = "../../../examples/data/titanic/titanic.test.csv"
+)
 
 var (
 	bundleOnce sync.Once
@@ -64,6 +69,29 @@ func titanicBundle(t testing.TB) []byte {
 		t.Fatal(bundleErr)
 	}
 	return bundleData
+}
+
+// titanicPlots are the plots `gyre train --test` logs for the model:
+// its evaluation on titanic's test file.
+func titanicPlots(t testing.TB, data []byte) []byte {
+	t.Helper()
+	b, err := bundle.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ingest.Read(context.Background(), titanicTest, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, pred, y, err := train.Score(b, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(report.PlotsOf(report.EvaluationOf(b, "titanic", "titanic.test.csv", scores, y, pred)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
 
 // seeded names what seed made.
@@ -189,7 +217,15 @@ func (e *env) seed() *seeded {
 	}
 	s.experimentID = exp.ID
 	data := titanicBundle(t)
+	plots := titanicPlots(t, data)
 	for _, run := range s.runs[:2] {
+		r, err := e.tr.Resume(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.LogArtifact(ctx, trainrun.PlotsArtifact, bytes.NewReader(plots)); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := e.reg.Register(ctx, "titanic", registry.RegisterOptions{Bundle: bytes.NewReader(data), RunID: run,
 			Datasets: []registry.DatasetVersion{{Name: "titanic", Version: dv.Version.Version}}}); err != nil {
 			t.Fatal(err)

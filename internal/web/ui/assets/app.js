@@ -352,8 +352,10 @@ pages.run = async function () {
   ], arts, { label: 'Artifacts' }) : el('p', { class: 'muted', text: 'No artifacts.' });
   const frame = el('div', { id: 'artifact-view' });
   function view(name) {
-    fill(frame, el('h3', { text: name }), el('iframe', { class: 'report', title: 'artifact ' + name, sandbox: 'allow-scripts',
-      src: '/api/v1/runs/' + run.run_id + '/artifacts/' + name.split('/').map(encodeURIComponent).join('/') + '?inline=1' }));
+    const f = el('iframe', { class: 'report', title: 'artifact ' + name, sandbox: 'allow-scripts',
+      src: '/api/v1/runs/' + run.run_id + '/artifacts/' + name.split('/').map(encodeURIComponent).join('/') + '?inline=1' });
+    f.addEventListener('load', () => { f.dataset.loaded = 'true'; });
+    fill(frame, el('h3', { text: name }), f);
   }
   const lineage = el('div', { class: 'lineage' },
     (run.datasets || []).map((d) => el('a', { class: 'node', href: '/data/' + encodeURIComponent(d.name), text: d.name + '@' + d.version + (d.role ? ' (' + d.role + ')' : '') })),
@@ -599,13 +601,70 @@ pages.version = async function () {
       setTimeout(() => chart(box, { grid: { left: 160, right: 20, top: 10, bottom: 30 }, tooltip: {}, xAxis: { type: 'value' }, yAxis: { type: 'category', inverse: true, data: imp.map((p) => p[0]) }, series: [{ type: 'bar', data: imp.map((p) => p[1]) }] }), 0);
     }
     parts.push(el('h2', { text: 'Input schema' }), table([{ head: 'column', cell: (f) => f.name }, { head: 'type', cell: (f) => f.type }, { head: 'role', cell: (f) => f.role }], card.input || [], { label: 'Input schema' }));
-    parts.push(el('h2', { text: 'Members' }), table([{ head: 'learner', cell: (m) => m.learner }, { head: 'weight', cell: (m) => m.weight, num: true }, { head: 'params', cell: (m) => Object.entries(m.params || {}).map(([k, x]) => k + '=' + x).join(' ') }], card.members || [], { label: 'Members' }));
+    parts.push(el('h2', { text: 'Members' }), table([{ head: 'learner', cell: (m) => m.learner }, { head: 'weight', cell: (m) => m.weight, num: true }, { head: 'params', cell: (m) => el('span', { class: 'wrap', text: Object.entries(m.params || {}).map(([k, x]) => k + '=' + x).join(' ') }) }], card.members || [], { label: 'Members' }));
   } else if (cardErr) {
     parts.push(el('p', { class: 'muted', text: 'No model card: ' + cardErr.message }));
   }
+  const evalNode = el('div', { id: 'evaluation' });
+  parts.push(evalNode);
   if (run) parts.push(el('h2', { text: 'Training run metrics' }), kvTable(run.metrics, 'Run metrics'));
   fill(node, parts);
+  if (run) await evaluationPlots(evalNode, run.run_id);
 };
+
+// evaluationPlots draws the plots training logged for a run on its
+// held-out rows (the run's evaluation.json, report.Plots): ROC and
+// precision-recall curves and the confusion matrix of a classifier, the
+// predicted-against-actual scatter and the residuals of a regression.
+const PLOTS_ARTIFACT = 'evaluation.json'; // trainrun.PlotsArtifact
+async function evaluationPlots(node, runID) {
+  const full = await api('/runs/' + encodeURIComponent(runID));
+  if (!(full.artifacts || []).some((a) => a.name === PLOTS_ARTIFACT)) {
+    fill(node, el('h2', { text: 'Evaluation' }), el('p', { class: 'muted', text: 'The training run logged no evaluation plots: `gyre train` and `gyre automl` log them when given held-out rows (--test or --valid).' }));
+    return;
+  }
+  const p = await api('/runs/' + encodeURIComponent(runID) + '/artifacts/' + PLOTS_ARTIFACT);
+  const head = [el('h2', { text: 'Evaluation on held-out rows' }), el('p', { class: 'muted', text: p.rows + ' rows of ' + p.data + ' · ' + p.task })];
+  const grid = el('div', { class: 'grid', id: 'eval-plots' });
+  fill(node, head, grid);
+  const curve = (c, dashed) => ({ name: c.name, type: 'line', showSymbol: false, data: c.points, lineStyle: dashed ? { type: 'dashed' } : undefined });
+  const xy = (x, y, extra) => Object.assign({ tooltip: { trigger: 'axis' }, legend: { bottom: 0, type: 'scroll' }, grid: { left: 56, right: 20, top: 36, bottom: 56 },
+    xAxis: { type: 'value', name: x, nameLocation: 'middle', nameGap: 26, min: 0, max: 1 }, yAxis: { type: 'value', name: y, min: 0, max: 1 } }, extra || {});
+  const add = (id, title, opt) => { const box = chartBox(title, 'tall'); box.id = id; grid.append(box); chart(box, opt); };
+  if ((p.roc || []).length) {
+    add('eval-roc', 'ROC curve', xy('false positive rate', 'true positive rate', { title: { text: 'ROC' + (p.metrics && p.metrics.roc_auc !== undefined ? ' (AUC ' + fmt(p.metrics.roc_auc) + ')' : ''), textStyle: { fontSize: 13 } },
+      series: p.roc.map((c) => curve(c)).concat([curve({ name: 'chance', points: [[0, 0], [1, 1]] }, true)]) }));
+    add('eval-pr', 'precision-recall curve', xy('recall', 'precision', { title: { text: 'Precision-recall', textStyle: { fontSize: 13 } }, series: p.pr.map((c) => curve(c)) }));
+  }
+  if ((p.confusion || []).length) {
+    const k = p.classes.length, cells = [];
+    p.confusion.forEach((row, i) => { const tot = row.reduce((a, b) => a + b, 0); row.forEach((v, j) => cells.push([j, i, v, tot ? v / tot : 0])); });
+    const box = chartBox('confusion matrix: rows are the true class, columns the predicted class', 'tall');
+    box.id = 'eval-confusion';
+    box.style.height = Math.max(300, 60 * k + 120) + 'px';
+    grid.append(box);
+    chart(box, { title: { text: 'Confusion matrix (share of each true class)', textStyle: { fontSize: 13 } }, tooltip: { formatter: (q) => 'true ' + p.classes[q.value[1]] + ', predicted ' + p.classes[q.value[0]] + ': ' + q.value[2] + ' rows (' + (100 * q.value[3]).toFixed(1) + '%)' },
+      grid: { left: 90, right: 20, top: 36, bottom: 70 }, xAxis: { type: 'category', name: 'predicted', nameLocation: 'middle', nameGap: 26, data: p.classes }, yAxis: { type: 'category', name: 'true', data: p.classes, inverse: true },
+      visualMap: { min: 0, max: 1, dimension: 3, show: false, inRange: { color: dark ? ['#161b22', '#5ea1ff'] : ['#f6f8fa', '#0b5cd5'] } },
+      series: [{ type: 'heatmap', data: cells, label: { show: true, lineHeight: 18, formatter: (q) => q.value[2] + '\n' + (100 * q.value[3]).toFixed(1) + '%', color: dark ? '#e6edf3' : '#1b1f24' } }] });
+  }
+  if ((p.actual || []).length) {
+    const pts = p.actual.map((a, i) => [a, p.predicted[i]]);
+    const lo = Math.min(...p.actual, ...p.predicted), hi = Math.max(...p.actual, ...p.predicted);
+    add('eval-actual', 'predicted against actual', { title: { text: 'Predicted against actual' + (p.rows > pts.length ? ' (' + pts.length + ' sampled rows)' : ''), textStyle: { fontSize: 13 } }, tooltip: {}, legend: { bottom: 0 },
+      grid: { left: 56, right: 20, top: 36, bottom: 56 }, xAxis: { type: 'value', name: 'actual', nameLocation: 'middle', nameGap: 26, scale: true }, yAxis: { type: 'value', name: 'predicted', scale: true },
+      series: [{ name: 'rows', type: 'scatter', symbolSize: 4, itemStyle: { opacity: 0.5 }, data: pts }, { name: 'ideal', type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, data: [[lo, lo], [hi, hi]] }] });
+    add('eval-residuals', 'residuals against predicted', { title: { text: 'Residuals against predicted', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 56, right: 20, top: 36, bottom: 40 },
+      xAxis: { type: 'value', name: 'predicted', nameLocation: 'middle', nameGap: 26, scale: true }, yAxis: { type: 'value', name: 'actual − predicted', scale: true },
+      series: [{ type: 'scatter', symbolSize: 4, itemStyle: { opacity: 0.5 }, data: pts.map((q) => [q[1], q[0] - q[1]]) }] });
+  }
+  if ((p.residual_counts || []).length) {
+    const e = p.residual_edges;
+    add('eval-residual-hist', 'distribution of residuals', { title: { text: 'Residual distribution (all ' + p.rows + ' rows)', textStyle: { fontSize: 13 } }, tooltip: {}, grid: { left: 56, right: 20, top: 36, bottom: 50 },
+      xAxis: { type: 'category', name: 'actual − predicted', nameLocation: 'middle', nameGap: 32, data: p.residual_counts.map((_, i) => fmt(+((e[i] + e[i + 1]) / 2).toPrecision(3))) }, yAxis: { type: 'value', name: 'rows' },
+      series: [{ type: 'bar', data: p.residual_counts }] });
+  }
+}
 
 // ---- data ----
 pages.data = async function () {
