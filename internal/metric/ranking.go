@@ -1,6 +1,7 @@
 package metric
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 )
@@ -27,29 +28,37 @@ func binaryCurve(op string, y, score, w []float64) (thr, tps, fps []float64, err
 	if err := checkFinite(op, "score", score); err != nil {
 		return nil, nil, nil, err
 	}
-	idx := make([]int, len(y))
-	for i := range idx {
-		idx[i] = i
+	// Scores sorted with their row beside them (no indirect loads in the
+	// comparisons), ties in row order: the stable order, at pdqsort's cost
+	// (a stable sort of indices through the scores took about 1 CPU s on
+	// 1M rows; issue 24).
+	type scoredRow struct {
+		s float64
+		i int
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
+	rows := make([]scoredRow, len(y))
+	for i, s := range score {
+		rows[i] = scoredRow{s, i}
+	}
+	slices.SortFunc(rows, func(a, b scoredRow) int {
 		switch {
-		case score[a] > score[b]:
+		case a.s > b.s:
 			return -1
-		case score[a] < score[b]:
+		case a.s < b.s:
 			return 1
 		}
-		return 0
+		return cmp.Compare(a.i, b.i)
 	})
 	tp, fp := 0.0, 0.0
-	for n, i := range idx {
-		wi := weight(w, i)
-		if y[i] == 1 {
+	for n, r := range rows {
+		wi := weight(w, r.i)
+		if y[r.i] == 1 {
 			tp += wi
 		} else {
 			fp += wi
 		}
-		if n == len(idx)-1 || score[idx[n+1]] != score[i] {
-			thr = append(thr, score[i])
+		if n == len(rows)-1 || rows[n+1].s != r.s {
+			thr = append(thr, r.s)
 			tps = append(tps, tp)
 			fps = append(fps, fp)
 		}
