@@ -16,13 +16,12 @@ import (
 	"github.com/gyre-ml/gyre/internal/apiclient"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
-	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/train/traintest"
 	"github.com/gyre-ml/gyre/internal/web"
 )
 
@@ -33,19 +32,7 @@ type failure interface{ Failure() bool }
 // titanicBundle is a real bundle: a decision tree fitted on titanic.
 func titanicBundle(t *testing.T) []byte {
 	t.Helper()
-	f, err := ingest.Read(context.Background(), titanic, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := train.NewProblem(f, "Survived", learn.TaskInvalid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Fit(context.Background(), p, train.Options{Learner: "decision_tree"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := b.Encode()
+	data, err := traintest.Fit(t, titanic, "Survived", train.Options{Learner: "decision_tree"}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}

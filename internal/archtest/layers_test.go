@@ -80,6 +80,7 @@ var layers = map[string]string{
 	"internal/predlog/predlogtest": "3",
 	"internal/predlog/streamlog":   "3",  // the prediction log published to an ingest destination (kafka://)
 	"internal/train":               "3b", // Search runs automl
+	"internal/train/traintest":     "3b", // real bundles for tests: ingest + train
 	"internal/trainlog":            "3b", // a training command's run, trials, bundle and registration: automl, bundle, track, registry, dataset
 	"internal/modelimport":         "3b", // XGBoost, LightGBM and ONNX models as bundles: bundle + gbdt + onnx
 	"internal/mlflowmodel":         "3b", // MLflow model directories around the ONNX export: bundle + onnx + profile

@@ -14,6 +14,7 @@ import (
 	_ "github.com/gyre-ml/gyre/internal/learn/all" // the built-in learners
 	"github.com/gyre-ml/gyre/internal/score"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/train/traintest"
 )
 
 const (
@@ -23,19 +24,7 @@ const (
 
 func fitAdult(t *testing.T) *bundle.Bundle {
 	t.Helper()
-	f, err := ingest.Read(t.Context(), trainCSV, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := train.NewProblem(f, "class", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := train.Fit(t.Context(), p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "20"}, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return traintest.Fit(t, trainCSV, "class", train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "20"}, Seed: 1})
 }
 
 // TestStreamInOrder scores the test set in chunks of 700 rows on 4 workers

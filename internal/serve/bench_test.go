@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,9 +11,8 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/train/traintest"
 )
 
 const adult = "../../examples/data/adult/adult"
@@ -37,19 +35,7 @@ func adultGBDT(tb testing.TB) *bundle.Bundle {
 			adultBundle = b
 			return
 		}
-		f, err := ingest.Read(context.Background(), adult+".train.csv", ingest.Options{})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		p, err := train.NewProblem(f, "class", learn.TaskInvalid)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		b, err := train.Fit(context.Background(), p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "300"}})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		adultBundle = b
+		adultBundle = traintest.Fit(tb, adult+".train.csv", "class", train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "300"}})
 	})
 	if adultBundle == nil {
 		tb.Fatal("no adult bundle")

@@ -18,11 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/train/traintest"
 )
 
 const titanic = "../../examples/data/titanic/titanic"
@@ -35,20 +34,9 @@ var (
 // bundles trains two small titanic models (different learners) once.
 func bundles(t testing.TB) [2]*bundle.Bundle {
 	fixtureOnce.Do(func() {
-		f, err := ingest.Read(context.Background(), titanic+".train.csv", ingest.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		for i, l := range []string{"gbdt", "decision_tree"} {
-			p, err := train.NewProblem(f, "Survived", learn.TaskInvalid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := train.Fit(context.Background(), p, train.Options{Learner: l})
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, _ := b.Encode()
+			data, _ := traintest.Fit(t, titanic+".train.csv", "Survived", train.Options{Learner: l}).Encode()
+			var err error
 			if fixture[i], err = bundle.Decode(data); err != nil {
 				t.Fatal(err)
 			}

@@ -18,8 +18,6 @@ import (
 	"github.com/gyre-ml/gyre/internal/access"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
-	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/mlflowapi"
 	"github.com/gyre-ml/gyre/internal/registry"
@@ -27,6 +25,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/train/traintest"
 	"github.com/gyre-ml/gyre/internal/web"
 )
 
@@ -42,22 +41,7 @@ var (
 func testBundle(t testing.TB) []byte {
 	t.Helper()
 	bundleOnce.Do(func() {
-		f, err := ingest.Read(context.Background(), titanic, ingest.Options{})
-		if err != nil {
-			bundleErr = err
-			return
-		}
-		p, err := train.NewProblem(f, "Survived", learn.TaskInvalid)
-		if err != nil {
-			bundleErr = err
-			return
-		}
-		b, err := train.Fit(context.Background(), p, train.Options{Learner: "decision_tree"})
-		if err != nil {
-			bundleErr = err
-			return
-		}
-		bundleBytes, bundleErr = b.Encode()
+		bundleBytes, bundleErr = traintest.Fit(t, titanic, "Survived", train.Options{Learner: "decision_tree"}).Encode()
 	})
 	if bundleErr != nil {
 		t.Fatal(bundleErr)
