@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,24 +51,7 @@ for); locally it reads the store.`,
 			if app.JSON {
 				return app.printJSON(web.List[audit.Entry]{Items: es, NextPageToken: next})
 			}
-			if len(es) == 0 {
-				fmt.Fprintln(app.Stdout, "no audit entries")
-				return nil
-			}
-			tw := app.table("TIME", "WHO", "FROM", "ACTION", "RESOURCE", "CHANGE")
-			for _, e := range es {
-				from := e.Actor.Remote
-				if from == "" {
-					from = e.Actor.Kind
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s:%s\t%s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Actor.Name, from,
-					e.Action, e.ResourceKind, e.Resource, change(e))
-			}
-			tw.Flush()
-			if next != "" {
-				fmt.Fprintf(app.Stdout, "more entries: --page-token %s\n", next)
-			}
-			return nil
+			return audit.WriteEntries(app.Stdout, es, next)
 		}),
 	}
 	f := cmd.Flags()
@@ -83,24 +64,4 @@ for); locally it reads the store.`,
 	f.IntVar(&limit, "limit", 100, "entries per page (at most 1000)")
 	f.StringVar(&pageToken, "page-token", "", "continue after a previous page")
 	return cmd
-}
-
-// change renders before → after compactly.
-func change(e audit.Entry) string {
-	b, a := strings.TrimSpace(string(e.Before)), strings.TrimSpace(string(e.After))
-	clip := func(s string) string {
-		if len(s) > 60 {
-			return s[:57] + "..."
-		}
-		return s
-	}
-	switch {
-	case b == "" && a == "":
-		return ""
-	case b == "":
-		return "+ " + clip(a)
-	case a == "":
-		return "- " + clip(b)
-	}
-	return clip(b) + " → " + clip(a)
 }

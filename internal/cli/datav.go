@@ -1,10 +1,9 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/dataset"
 )
 
 func init() {
@@ -35,15 +34,7 @@ and modification time) is not even rehashed.`,
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(res)
-			}
-			state := "new version"
-			if !res.Created {
-				state = "unchanged"
-			}
-			fmt.Fprintf(app.Stdout, "%s  %s  %s, %d rows × %d columns\n", res.Ref(), state, short(res.Blob.Digest[7:]), res.Summary.Rows, len(res.Summary.Columns))
-			return nil
+			return app.print(res)
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "data set name (letters, digits, - _ .)")
@@ -60,12 +51,7 @@ func newDataLogCmd(app *App) *cobra.Command {
 			if app.JSON {
 				return app.printJSON(vs)
 			}
-			tw := app.table("VERSION", "CREATED", "BY", "ROWS", "COLUMNS", "SIZE", "DIGEST", "CLASS", "SOURCE")
-			for _, v := range vs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", v.Ref(), v.Created.Local().Format("2006-01-02 15:04"), v.CreatedBy, v.Summary.Rows,
-					len(v.Summary.Columns), v.Blob.Size, short(v.Blob.Digest[7:]), orDash(string(v.Classification)), v.Source)
-			}
-			return tw.Flush()
+			return dataset.WriteVersions(app.Stdout, vs)
 		}))
 }
 
@@ -76,29 +62,7 @@ func newDataDiffCmd(app *App) *cobra.Command {
 			if err != nil {
 				return storeError(err)
 			}
-			if app.JSON {
-				return app.printJSON(d)
-			}
-			w := app.Stdout
-			fmt.Fprintf(w, "%s → %s\n", d.From, d.To)
-			if d.SameContent {
-				fmt.Fprintln(w, "identical content")
-				return nil
-			}
-			fmt.Fprintf(w, "rows: %d → %d (%+d)\n", d.RowsFrom, d.RowsTo, d.RowsTo-d.RowsFrom)
-			if len(d.Added) > 0 {
-				fmt.Fprintf(w, "added columns: %s\n", strings.Join(d.Added, ", "))
-			}
-			if len(d.Removed) > 0 {
-				fmt.Fprintf(w, "removed columns: %s\n", strings.Join(d.Removed, ", "))
-			}
-			for _, c := range d.Changed {
-				fmt.Fprintf(w, "%s:\n", c.Column)
-				for _, s := range c.Changes {
-					fmt.Fprintf(w, "  %-9s %s → %s\n", s.Stat, orDash(s.From), orDash(s.To))
-				}
-			}
-			return nil
+			return app.print(d)
 		}))
 }
 
