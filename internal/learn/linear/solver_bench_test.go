@@ -12,8 +12,7 @@ import (
 // adult (binary, standardised) and a 20,000-row 3-class set, and reports
 // the objective reached and the gradient's largest component.
 func BenchmarkLogisticSolver(b *testing.B) {
-	t := &testing.T{}
-	adult, _ := loadShared(t, "adult")
+	adult, _ := learntest.Shared(b, "adult", 0, 0)
 	sets := []struct {
 		name string
 		d    *learn.Dataset
