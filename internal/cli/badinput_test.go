@@ -67,6 +67,7 @@ func TestBadInput(t *testing.T) {
 		{"profile bad --html", []string{"profile", titanicTrain, "--html", filepath.Join(missingDir, "x.html")}, "x.html"},
 		{"automl unknown learner", []string{"automl", titanicTrain, "--target", "Survived", "--trials", "2", "--learners", "nope"}, `unknown learner "nope"`},
 		{"automl learner without a space", []string{"automl", titanicTrain, "--target", "Survived", "--trials", "2", "--learners", "kmeans"}, "kmeans"},
+		{"serve negative body limit", []string{"serve", good, "--max-body-bytes", "-1"}, "--max-body-bytes -1"},
 		{"train unknown learner", []string{"train", titanicTrain, "--target", "Survived", "--learner", "nope"}, `unknown learner "nope"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
