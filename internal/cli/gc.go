@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/predlog"
@@ -63,8 +61,7 @@ Against a team server this needs the server-wide admin role.`,
 			if app.JSON {
 				return app.printJSON(rep)
 			}
-			printGC(app, rep)
-			return nil
+			return rep.WriteText(app.Stdout, !app.Quiet)
 		},
 	}
 	f := cmd.Flags()
@@ -73,27 +70,4 @@ Against a team server this needs the server-wide admin role.`,
 	f.BoolVar(&req.DryRun, "dry-run", false, "say what would be deleted, delete nothing")
 	f.StringVar(&req.Grace, "grace", "", "minimum age of never-referenced blobs and temporary files (default 24h)")
 	return cmd
-}
-
-// printGC prints a collection's summary.
-func printGC(app *App, rep *retention.Report) {
-	verb := "deleted"
-	if rep.DryRun {
-		verb = "would delete"
-	}
-	fmt.Fprintf(app.Stdout, "horizon %s\n", rep.Horizon.Local().Format("2006-01-02 15:04:05"))
-	if len(rep.Reaped) > 0 {
-		fmt.Fprintf(app.Stdout, "marked FAILED first (process gone): %d runs\n", len(rep.Reaped))
-	}
-	fmt.Fprintf(app.Stdout, "%s %d runs, %d model versions, %d prediction-log batches (%d labels), %d blobs (%.1f MiB), %d temporary files\n",
-		verb, len(rep.Runs), len(rep.Versions), len(rep.Batches), rep.Labels, len(rep.Blobs), float64(rep.BlobBytes)/(1<<20), len(rep.TempFiles))
-	if app.Quiet {
-		return
-	}
-	for _, v := range rep.Versions {
-		fmt.Fprintf(app.Stdout, "  model %s version %d\n", v.Model, v.Version)
-	}
-	for _, r := range rep.Runs {
-		fmt.Fprintf(app.Stdout, "  run %s %s (%s)\n", r.ID, r.Name, r.Status)
-	}
 }

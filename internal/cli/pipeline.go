@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -55,9 +54,7 @@ func (a *App) pipelineEnv(ctx context.Context) (*pipeline.Env, *stores, error) {
 	}
 	env := &pipeline.Env{DB: st.DB, Blobs: st.Blobs, Tracker: st.Tracker, Registry: st.Registry, Datasets: st.Datasets, GyreVersion: Version}
 	if !a.JSON && !a.Quiet {
-		env.Progress = func(s pipeline.StepResult) {
-			fmt.Fprintf(a.Stderr, "  %-8s %-7s %6.2fs  %s\n", s.Step, s.Status, s.Seconds, s.Summary)
-		}
+		env.Progress = func(s pipeline.StepResult) { s.WriteText(a.Stderr) }
 	}
 	return env, st, nil
 }
@@ -112,19 +109,8 @@ func newPipelineRunCmd(app *App) *cobra.Command {
 }
 
 func reportPipeline(app *App, res *pipeline.Result) error {
-	if app.JSON {
-		if err := app.printJSON(res); err != nil {
-			return err
-		}
-	} else {
-		switch res.Status {
-		case "promoted":
-			fmt.Fprintf(app.Stdout, "promoted %s version %d in %.2fs\n", res.Pipeline, res.Version, res.Seconds)
-		case "unchanged":
-			fmt.Fprintf(app.Stdout, "unchanged: every step cached (%.2fs); %s version %d stays promoted\n", res.Seconds, res.Pipeline, res.Version)
-		case "rejected":
-			fmt.Fprintf(app.Stdout, "rejected by the gate: %s\n", strings.Join(res.Gate.Reasons, "; "))
-		}
+	if err := app.print(res); err != nil {
+		return err
 	}
 	if res.Status == "rejected" {
 		return fmt.Errorf("pipeline %s: the gate rejected the candidate: %w", res.Pipeline, ErrCheckFailed)
@@ -174,11 +160,7 @@ SIGTERM or Ctrl-C stops after the current run.`,
 					case app.JSON:
 						app.printJSON(res)
 					default:
-						fmt.Fprintf(app.Stdout, "%s  %s: %s", time.Now().Format(time.RFC3339), trigger, res.Status)
-						if res.Version > 0 {
-							fmt.Fprintf(app.Stdout, " (version %d)", res.Version)
-						}
-						fmt.Fprintln(app.Stdout)
+						res.WriteTriggered(app.Stdout, trigger, time.Now())
 					}
 				}}
 			if cronSpec != "" {
@@ -234,14 +216,7 @@ func newPipelineStatusCmd(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stdout, "pipeline %s has not run yet: gyre pipeline run %s\n", p.Name, projectArg(args))
 				return nil
 			}
-			for _, r := range runs {
-				end := "running"
-				if !r.End.IsZero() {
-					end = r.End.Sub(r.Start).Round(time.Millisecond).String()
-				}
-				fmt.Fprintf(app.Stdout, "%s  %-10s %-9s %-20s %s\n", r.Start.Format(time.RFC3339), r.Status, end, r.Trigger, r.Detail)
-			}
-			return nil
+			return pipeline.WriteRuns(app.Stdout, runs)
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "runs to list")
