@@ -224,3 +224,49 @@ func TestSampleKeepsRowsAligned(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreTrainingIsScore checks that the training metrics ScoreTraining
+// takes from gbdt's own fit outputs are Score's, which predicts every row
+// again, on real binary, multiclass and regression problems (titanic's
+// class and passenger class, bike sharing counts, with a subsample), and
+// that it used the outputs (they are given once).
+func TestScoreTrainingIsScore(t *testing.T) {
+	cases := []struct {
+		path, target string
+		params       map[string]string
+	}{
+		{titanic + ".train.csv", "Survived", map[string]string{"n_estimators": "30"}},
+		{titanic + ".train.csv", "Pclass", map[string]string{"n_estimators": "20"}},
+		{"../../examples/data/bike_sharing/bike_sharing.train.csv", "cnt", map[string]string{"n_estimators": "20", "subsample": "0.8"}},
+	}
+	for _, c := range cases {
+		t.Run(c.target, func(t *testing.T) {
+			p, err := train.NewProblem(read(t, c.path), c.target, learn.TaskInvalid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := train.Fit(context.Background(), p, train.Options{Learner: "gbdt", Params: c.params, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, _, err := train.Score(b, p.Input())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := train.ScoreTraining(b, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("ScoreTraining %v, Score %v", got, want)
+			}
+			fo, ok := b.Members[0].Model.(interface{ TakeFitOutputs() ([]float64, []float64) })
+			if !ok {
+				t.Fatal("the gbdt model has no TakeFitOutputs")
+			}
+			if v, _ := fo.TakeFitOutputs(); v != nil {
+				t.Error("ScoreTraining predicted again instead of taking the fit's outputs")
+			}
+		})
+	}
+}

@@ -227,12 +227,13 @@ func (o *Common) params(learner string, p *train.Problem, extra map[string]strin
 	return params
 }
 
-// scoreSplits fills the bundle's train/valid/test metrics.
-func scoreSplits(b *bundle.Bundle, trainFrame *frame.Frame, valid, test split) error {
+// scoreSplits fills the bundle's train/valid/test metrics (train: see
+// train.ScoreTraining).
+func scoreSplits(b *bundle.Bundle, p *train.Problem, valid, test split) error {
 	if b.Manifest.Metrics == nil {
 		b.Manifest.Metrics = map[string]map[string]float64{}
 	}
-	s, _, _, err := train.Score(b, trainFrame)
+	s, err := train.ScoreTraining(b, p)
 	if err != nil {
 		return failed(fmt.Errorf("score training data: %w", err))
 	}

@@ -327,11 +327,17 @@ func (l *Learner) fit(ctx context.Context, d *learn.Dataset) (*Model, error) {
 			}
 		}
 	}
+	allRounds := len(trees)
 	if es && bestRound > 0 {
 		trees = trees[:bestRound*k]
 	}
 	m := &Model{task: d.Task, objective: objName, k: k, classes: slices.Clone(d.Classes),
 		features: slices.Clone(d.Features), base: base, trees: append(slices.Clone(prior), trees...)}
+	if d.Rows == nil && len(trees) == allRounds {
+		// Every matrix row's score holds every tree (out-of-bag and
+		// held-out rows too): the model's outputs on its training matrix.
+		m.fitRaw = score
+	}
 	m.init()
 	return m, nil
 }

@@ -22,6 +22,71 @@ type Model struct {
 	trees     []*tree      // round-major: tree t belongs to output t % k
 	fast      *ensemble    // prediction layout (nil: walk trees directly)
 	qs        *quickScorer // single-row scoring (nil: the layout's walk)
+	// fitRaw is the fit's raw scores of its training matrix (class-major
+	// k×rows) when they are the model's own (TakeFitOutputs), else nil.
+	fitRaw []float64
+}
+
+// TakeFitOutputs returns what Predict (values) and, for a classifier,
+// Probabilities (proba, row-major rows×classes) return on the matrix the
+// model was fitted on, from the fit's own scores instead of predicting
+// again: the fit adds each tree's leaf values to every row's score in the
+// order prediction sums them, so they are the same numbers. It then
+// forgets them (they are held once); nil when the fit kept none: a fit on
+// a view of the matrix, early stopping that dropped rounds, or taken
+// already.
+func (m *Model) TakeFitOutputs() (values, proba []float64) {
+	raw := m.fitRaw
+	m.fitRaw = nil
+	if raw == nil {
+		return nil, nil
+	}
+	k, n := m.k, len(raw)/m.k
+	if !m.task.Classification() {
+		for i, s := range raw {
+			raw[i] = outputTransform(m.objective, s)
+		}
+		return raw, nil
+	}
+	values = make([]float64, n)
+	if m.objective == ObjBinary {
+		proba = make([]float64, 2*n)
+		for i, s := range raw {
+			p := sigmoid(s)
+			proba[2*i], proba[2*i+1] = 1-p, p
+			if s > 0 {
+				values[i] = 1
+			}
+		}
+		return values, proba
+	}
+	proba = make([]float64, n*k)
+	for i := range n {
+		r := proba[i*k : (i+1)*k]
+		for c := range k {
+			r[c] = raw[c*n+i]
+		}
+		best := 0
+		for c := 1; c < k; c++ {
+			if r[c] > r[best] {
+				best = c
+			}
+		}
+		values[i] = float64(best)
+		mx := math.Inf(-1)
+		for _, v := range r {
+			mx = max(mx, v)
+		}
+		sum := 0.0
+		for c, v := range r {
+			r[c] = math.Exp(v - mx)
+			sum += r[c]
+		}
+		for c := range r {
+			r[c] /= sum
+		}
+	}
+	return values, proba
 }
 
 // init builds the prediction layout; call it once the trees are final.

@@ -205,6 +205,7 @@ func TestTrainingGolden(t *testing.T) {
 				}
 				if threads == 1 {
 					first = got
+					checkFitOutputs(t, m, d, c.name == "bike_sharing/huber-es")
 				} else if got != first {
 					t.Errorf("threads=%d learned different trees (digest %s) than threads=1 (%s)", threads, got, first)
 				}
@@ -215,5 +216,37 @@ func TestTrainingGolden(t *testing.T) {
 				t.Errorf("digest %s, want %s (the trees learned changed)", first, c.want)
 			}
 		})
+	}
+}
+
+// checkFitOutputs checks that a model's outputs on its training matrix
+// (TakeFitOutputs) are Predict's and Probabilities' bit for bit, and that
+// they are given once; with early stopping they may be absent (rounds
+// dropped).
+func checkFitOutputs(t *testing.T, m *Model, d *learn.Dataset, mayLack bool) {
+	t.Helper()
+	values, proba := m.TakeFitOutputs()
+	if values == nil {
+		if !mayLack {
+			t.Error("the fit kept no outputs of its training matrix")
+		}
+		return
+	}
+	if v, _ := m.TakeFitOutputs(); v != nil {
+		t.Error("TakeFitOutputs gave the outputs twice")
+	}
+	want, err := m.Predict(d.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameBits(t, "fit outputs vs Predict", values, want)
+	if m.Task().Classification() {
+		wantP, err := m.Probabilities(d.X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBits(t, "fit probabilities vs Probabilities", proba, wantP)
+	} else if proba != nil {
+		t.Error("a regression model gave probabilities")
 	}
 }
