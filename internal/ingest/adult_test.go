@@ -8,19 +8,8 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
-
-// adultPath finds the adult training file: the shared copy, else the one in
-// examples/data.
-func adultPath(t testing.TB) string {
-	for _, p := range []string{"/work/shared/datasets/adult/adult.train.csv", "../../examples/data/adult/adult.train.csv"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("adult dataset not found")
-	return ""
-}
 
 type manifest struct {
 	TrainRows   int      `json:"train_rows"`
@@ -78,7 +67,7 @@ func checkAdult(t *testing.T, f *frame.Frame, m manifest, wantMissing map[string
 }
 
 func TestReadAdult(t *testing.T) {
-	p := adultPath(t)
+	p := frametest.Example(t, "adult", "adult.train.csv")
 	m := loadManifest(t, p)
 	want := countEmptyCells(t, p)
 	f, err := Read(context.Background(), p, Options{})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // allKinds is a frame with every column kind, missing values in each, and
@@ -80,7 +81,7 @@ func TestRoundTripAllKinds(t *testing.T) {
 }
 
 func TestRoundTripAdult(t *testing.T) {
-	p := adultPath(t)
+	p := frametest.Example(t, "adult", "adult.train.csv")
 	m := loadManifest(t, p)
 	missing := countEmptyCells(t, p)
 	ctx := context.Background()

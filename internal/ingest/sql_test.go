@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/ingest/sqlsource"
 )
 
 // TestReadSQLite loads adult into SQLite and reads it back through Read's
 // URL dispatch, schema overrides included: the same frame as the CSV.
 func TestReadSQLite(t *testing.T) {
-	p := adultPath(t)
+	p := frametest.Example(t, "adult", "adult.train.csv")
 	ctx := context.Background()
 	want, err := Read(ctx, p, Options{})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // streamAll streams a source and checks that every chunk equals the same
@@ -63,7 +64,7 @@ func TestStreamMatchesRead(t *testing.T) {
 	smallBlocks(t, 32<<10)
 	ctx := context.Background()
 	dir := t.TempDir()
-	adult := adultPath(t)
+	adult := frametest.Example(t, "adult", "adult.train.csv")
 	whole, err := Read(ctx, adult, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestStreamMatchesRead(t *testing.T) {
 func TestStreamSchemaAndColumns(t *testing.T) {
 	smallBlocks(t, 16<<10)
 	ctx := context.Background()
-	adult := adultPath(t)
+	adult := frametest.Example(t, "adult", "adult.train.csv")
 	opt := Options{
 		Schema:  map[string]FieldOverride{"age": {Type: frame.KindFloat}, "education": {Type: frame.KindString}, "class": {Role: frame.RoleTarget}},
 		Columns: []string{"education", "age", "class"},

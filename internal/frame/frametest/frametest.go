@@ -9,11 +9,27 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 )
+
+// Example returns the path of a file of the repository's shared data sets,
+// examples/data/<name>/<file> (e.g. Example(t, "adult", "adult.train.csv")),
+// from whatever package's directory the test runs in; the test skips when
+// the file is not there.
+func Example(t testing.TB, name, file string) string {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(self), "..", "..", "..", "examples", "data", name, file)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared data not found: %v", err)
+	}
+	return p
+}
 
 // ReadCSV loads a CSV with a header into a frame: int, float or categorical
 // columns, empty cells missing.

@@ -2,23 +2,11 @@ package parquetio
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 )
-
-// adultPath locates the adult training set shipped with the repository.
-func adultPath(t testing.TB) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "examples", "data", "adult", "adult.train.csv")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("adult data not found: %v", err)
-	}
-	return p
-}
 
 // allKinds returns a frame with one column of every kind, with missing values.
 func allKinds(t testing.TB) *frame.Frame {

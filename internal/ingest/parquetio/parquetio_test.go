@@ -25,7 +25,7 @@ func TestRoundTripAllKinds(t *testing.T) {
 }
 
 func TestRoundTripAdult(t *testing.T) {
-	want := frametest.LoadAdult(t, adultPath(t))
+	want := frametest.LoadAdult(t, frametest.Example(t, "adult", "adult.train.csv"))
 	if want.NumRows() != 39074 {
 		t.Fatalf("adult: %d rows, want 39074", want.NumRows())
 	}

@@ -11,7 +11,7 @@ import (
 // TestWriterStreamRoundTrip writes adult through Writer in chunks with small
 // row groups and streams it back group by group.
 func TestWriterStreamRoundTrip(t *testing.T) {
-	want := frametest.LoadAdult(t, adultPath(t))
+	want := frametest.LoadAdult(t, frametest.Example(t, "adult", "adult.train.csv"))
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, want)
 	if err != nil {

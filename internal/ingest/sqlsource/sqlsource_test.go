@@ -65,7 +65,7 @@ func dropPostgres(t *testing.T, url, table string) {
 }
 
 func TestSQLiteAdult(t *testing.T) {
-	f := frametest.LoadAdult(t, adultPath(t))
+	f := frametest.LoadAdult(t, frametest.Example(t, "adult", "adult.train.csv"))
 	roundTrip(t, sqliteURL(t), f)
 }
 
@@ -74,7 +74,7 @@ func TestPostgresAdult(t *testing.T) {
 	if url == "" {
 		t.Skip("GYRE_TEST_POSTGRES not set")
 	}
-	roundTrip(t, url, frametest.LoadAdult(t, adultPath(t)))
+	roundTrip(t, url, frametest.LoadAdult(t, frametest.Example(t, "adult", "adult.train.csv")))
 }
 
 // kindsFrame holds every kind with missing values, in forms that survive both
