@@ -282,7 +282,7 @@ func (r *runner) run(ctx context.Context) error {
 	var vout validateOut
 	validateKey := hashKey("validate", ingestKey, contractHash)
 	if err := r.step(ctx, "validate", validateKey, nil, &vout, func(run *track.Run) (string, error) {
-		return r.validate(ctx, prodVersion, &vout)
+		return r.validate(ctx, run, prodVersion, &vout)
 	}); err != nil {
 		return err
 	}
@@ -467,7 +467,7 @@ func (r *runner) step(ctx context.Context, name, key string, params map[string]s
 	}
 	if r.parent == nil {
 		parent, err := r.env.Tracker.Start(ctx, track.RunOptions{Experiment: "pipeline-" + r.p.Name, Name: "pipeline " + r.p.Name,
-			Tags: map[string]string{"gyre.pipeline": r.p.Name, "gyre.trigger": r.trigger, "gyre.pipeline.run": r.res.ID}})
+			Tags: r.p.runTags(r.trigger, r.res.ID)})
 		if err != nil {
 			return fmt.Errorf("step %s: track: %w", name, err)
 		}
@@ -514,6 +514,28 @@ func (r *runner) step(ctx context.Context, name, key string, params map[string]s
 	}
 	r.add(StepResult{Step: name, Status: "done", Key: key, RunID: run.ID(), Seconds: time.Since(t0).Seconds(), Summary: summary})
 	return nil
+}
+
+// runTags are a pipeline run's tags: the pipeline, why it ran, its id,
+// and the project's triggers as they were when it ran (gyre.triggers.*:
+// schedule, on_new_data, on_alert, poll), so the store shows a pipeline's
+// schedule beside its runs.
+func (p *Project) runTags(trigger, id string) map[string]string {
+	tags := map[string]string{"gyre.pipeline": p.Name, "gyre.trigger": trigger, "gyre.pipeline.run": id}
+	t := p.Trigger
+	if t.Schedule != "" {
+		tags["gyre.triggers.schedule"] = t.Schedule
+	}
+	if t.OnNewData {
+		tags["gyre.triggers.on_new_data"] = "true"
+	}
+	if t.OnAlert {
+		tags["gyre.triggers.on_alert"] = "true"
+	}
+	if t.Poll > 0 && (t.OnNewData || t.OnAlert) {
+		tags["gyre.triggers.poll"] = t.Poll.String()
+	}
+	return tags
 }
 
 // load reads the source and splits it (once per run).
@@ -567,10 +589,44 @@ func holdoutSplit(f *frame.Frame, d Data) (train, holdout *frame.Frame, err erro
 	return f.Take(part.Train), f.Take(part.Test), nil
 }
 
-func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateOut) (string, error) {
+// ValidationArtifact is the validate step run's artifact: what the step
+// checked (Validation as JSON), for the web UI and anyone reading the run.
+const ValidationArtifact = "validation.json"
+
+// Validation is what a validate step found: the contract's findings on
+// the source data and the drift of the data against the production
+// model's training profile.
+type Validation struct {
+	Dataset string `json:"dataset"`
+	Version int64  `json:"version"`
+	// Contract is the contract file ("" when the project has none) and
+	// ContractReport its findings.
+	Contract       string           `json:"contract,omitempty"`
+	ContractReport *validate.Report `json:"contract_report,omitempty"`
+	// Against is the production model the drift is measured against.
+	Against string                `json:"against,omitempty"`
+	Drift   *validate.DriftReport `json:"drift,omitempty"`
+	// Note says why a check was not made.
+	Note string `json:"note,omitempty"`
+}
+
+// logValidation stores v with the step's run (best effort: the step's
+// outcome does not depend on it).
+func logValidation(ctx context.Context, run *track.Run, v *Validation) {
+	if run == nil {
+		return
+	}
+	if body, err := json.Marshal(v); err == nil {
+		_, _ = run.LogArtifact(context.WithoutCancel(ctx), ValidationArtifact, bytes.NewReader(body))
+	}
+}
+
+func (r *runner) validate(ctx context.Context, run *track.Run, prodVersion int64, out *validateOut) (string, error) {
 	if err := r.load(ctx); err != nil {
 		return "", err
 	}
+	v := &Validation{Dataset: r.ingest.Dataset, Version: r.ingest.Version, Contract: r.p.Data.Contract}
+	defer logValidation(ctx, run, v)
 	summary := ""
 	if r.p.Data.Contract != "" {
 		c, err := validate.LoadContract(r.p.Resolve(r.p.Data.Contract))
@@ -578,6 +634,8 @@ func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateO
 			return "", err
 		}
 		rep := validate.CheckAgainstContract(c, r.full)
+		rep.Source = r.p.Data.Source
+		v.ContractReport = rep
 		out.ContractErrors = rep.Errors
 		if !rep.Passed {
 			var msgs []string
@@ -591,15 +649,18 @@ func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateO
 		summary = "contract passed; "
 	}
 	if prodVersion == 0 {
-		return summary + "no production model to compare with", nil
+		v.Note = "no production model to compare with"
+		return summary + v.Note, nil
 	}
 	b, err := r.loadRegistered(ctx, prodVersion)
 	if err != nil {
 		return "", err
 	}
 	against := fmt.Sprintf("%s/%d", r.p.Name, prodVersion)
+	v.Against = against
 	if len(b.Profile) == 0 {
-		return summary + "production model " + against + " has no drift reference", nil
+		v.Note = "production model " + against + " has no drift reference"
+		return summary + v.Note, nil
 	}
 	// A reference that does not decode or a drift test that fails is an
 	// error, not a missing model.
@@ -616,6 +677,7 @@ func (r *runner) validate(ctx context.Context, prodVersion int64, out *validateO
 		return "", fmt.Errorf("validate: drift against %s: %w", against, err)
 	}
 	out.DriftShare, out.Drifted, out.Against = d.Share, d.Drifted, against
+	v.Drift = d
 	return summary + fmt.Sprintf("drift against the training data of %s: %d of %d features", against, d.Drifted, d.Tested), nil
 }
 

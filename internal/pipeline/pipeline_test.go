@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -146,6 +147,7 @@ func TestRunCachesAndGates(t *testing.T) {
 	}
 	// a stricter gate on new data rejects and does not move the alias
 	p.Gate.MinGain = 1e9
+	p.Trigger = Triggers{Schedule: "0 3 * * *", OnNewData: true, Poll: 5 * time.Minute}
 	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:len(early)+2000])
 	res3, err := Run(ctx, env, p, Options{})
 	if err != nil {
@@ -156,6 +158,42 @@ func TestRunCachesAndGates(t *testing.T) {
 	}
 	if v, _ := env.Registry.Resolve(ctx, "bike@production"); v.Version != 1 {
 		t.Errorf("rejected candidate moved the alias to %d", v.Version)
+	}
+	// The run records the triggers it ran under, and the validate step
+	// what it found (the web UI shows both).
+	parent, err := env.Tracker.Get(ctx, res3.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parent.Tags["gyre.triggers.schedule"] != "0 3 * * *" || parent.Tags["gyre.triggers.on_new_data"] != "true" || parent.Tags["gyre.triggers.poll"] != "5m0s" || parent.Tags["gyre.triggers.on_alert"] != "" {
+		t.Errorf("pipeline run tags %v: want the schedule, the data trigger and the poll", parent.Tags)
+	}
+	for _, s := range res3.Steps {
+		if s.Step != "validate" {
+			continue
+		}
+		run, err := env.Tracker.Get(ctx, s.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *Validation
+		for _, a := range run.Artifacts {
+			if a.Name == ValidationArtifact {
+				rd, err := env.Blobs.Get(ctx, a.Digest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = &Validation{}
+				err = json.NewDecoder(rd).Decode(got)
+				rd.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if got == nil || got.Against != "bike/1" || got.Drift == nil || got.Drift.Tested == 0 || got.Dataset != "bike" {
+			t.Errorf("validate step's %s: %+v, want the drift against bike/1 on data set bike", ValidationArtifact, got)
+		}
 	}
 	for _, s := range res3.Steps {
 		if s.Step == "train" && s.Status != "done" {

@@ -370,18 +370,26 @@ func TestBrowser(t *testing.T) {
 		t.Error("the performance chart has no goal line")
 	}
 	b.shot("monitoring")
-	b.open("production", "/production", `document.querySelectorAll('#production tbody tr').length === 1 && document.querySelectorAll('#pipelines tbody tr').length === 1`)
+	b.open("production", "/production", `document.querySelectorAll('#production tbody tr').length === 1 && document.querySelectorAll('#pipelines tbody tr').length === 1 && document.querySelectorAll('#schedules tbody tr').length === 1`)
+	if txt := eval[string](b, "schedules", `document.querySelector('#schedules tbody tr').textContent`); !strings.Contains(txt, "0 3 * * *") || !strings.Contains(txt, "03:00:00") || !strings.Contains(txt, "5m0s") {
+		t.Errorf("the schedules table reads %q: want the cron, its next time at 03:00 and the poll", txt)
+	}
 	b.shot("production")
-	b.open("pipeline run", "/runs/"+s.pipeline, `document.querySelectorAll('#steps tbody tr').length === 5`)
+	// A pipeline run: its steps, the gate's reason, the triggers it ran
+	// under, and the validate step's contract findings and drift.
+	b.open("pipeline run", "/runs/"+s.pipeline, `document.querySelectorAll('#steps tbody tr').length === 5 && document.querySelectorAll('table[aria-label="Contract findings"] tbody tr').length > 0 && document.querySelectorAll('table[aria-label="Drift against production"] tbody tr').length > 0`)
 	if txt := eval[string](b, "gate", `document.querySelector('#steps tbody tr:last-child').textContent`); !strings.Contains(txt, "rejected") || !strings.Contains(txt, "gain -0.005") {
 		t.Errorf("the gate step reads %q: want the rejection and its reason", txt)
+	}
+	if n := eval[int](b, "run triggers", `document.querySelectorAll('#run-triggers li').length`); n != 2 {
+		t.Errorf("the pipeline run lists %d triggers, want 2 (schedule, new data)", n)
 	}
 	b.shot("pipeline")
 	b.check("production")
 
 	// Data and admin.
 	b.open("data", "/data", `document.querySelectorAll('#datasets tbody tr').length === 1`)
-	b.open("dataset", "/data/titanic", drawn("#missing-chart", 1))
+	b.open("dataset", "/data/titanic", drawn("#missing-chart", 1)+` && document.querySelectorAll('#validations table[aria-label="Contract findings"] tbody tr').length > 0`)
 	b.shot("dataset")
 	b.open("admin", "/admin", `[...document.querySelectorAll('#admin tbody tr')].some((r) => r.textContent.includes('model.alias.set'))`)
 	b.shot("admin")

@@ -20,12 +20,15 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/pipeline"
 	"github.com/gyre-ml/gyre/internal/predlog"
+	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/train"
 	"github.com/gyre-ml/gyre/internal/trainrun"
+	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 const (
@@ -88,6 +91,50 @@ func titanicPlots(t testing.TB, data []byte) []byte {
 		t.Fatal(err)
 	}
 	body, err := json.Marshal(report.PlotsOf(report.EvaluationOf(b, "titanic", "titanic.test.csv", scores, y, pred)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// titanicValidation is what a pipeline's validate step records for
+// titanic's test file: its findings against a contract derived from the
+// training file (gyre validate --derive), and its drift against the
+// model's training profile.
+func titanicValidation(t testing.TB) []byte {
+	t.Helper()
+	ctx := context.Background()
+	tr, err := ingest.Read(ctx, titanic, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := ingest.Read(ctx, titanicTest, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := profile.Compute(ctx, tr, profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := validate.CheckAgainstContract(validate.Derive(ref, validate.DeriveOptions{}), cur)
+	rep.Source = "titanic.test.csv"
+	feats, err := cur.Drop("Survived")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refFeats, err := tr.Drop("Survived")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := profile.Compute(ctx, refFeats, profile.Options{NoRelations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := validate.Drift(rp, feats, validate.DriftOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(pipeline.Validation{Dataset: "titanic", Version: 1, Contract: "contract.yaml", ContractReport: rep, Against: "titanic/1", Drift: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,12 +230,13 @@ func (e *env) seed() *seeded {
 	// with the pipeline, a child run per step with its summary, the gate's
 	// decision on the gate step.
 	pipe, err := e.tr.Start(ctx, track.RunOptions{Experiment: "pipeline-titanic", Name: "pipeline titanic",
-		Tags: map[string]string{"gyre.pipeline": "titanic", "gyre.trigger": "schedule", "gyre.pipeline.run": "p1"}})
+		Tags: map[string]string{"gyre.pipeline": "titanic", "gyre.trigger": "schedule 0 3 * * *", "gyre.pipeline.run": "p1",
+			"gyre.triggers.schedule": "0 3 * * *", "gyre.triggers.on_new_data": "true", "gyre.triggers.poll": "5m0s"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range []struct{ step, summary, gate string }{
-		{"ingest", "891 rows, 12 columns: titanic@1", ""}, {"validate", "contract passed: 0 errors, 1 warning", ""},
+		{"ingest", "891 rows, 12 columns: titanic@1", ""}, {"validate", "contract contract.yaml: 2 errors (Cabin); drift against titanic/1: 1 of 9 features", ""},
 		{"train", "gbdt, 20 trees", ""}, {"evaluate", "roc_auc 0.861 on the holdout", ""},
 		{"gate", "rejected: roc_auc 0.861 vs production v1 0.866 (gain -0.005, minimum 0.002)", "false"},
 	} {
@@ -199,6 +247,14 @@ func (e *env) seed() *seeded {
 		r, err := e.tr.Start(ctx, track.RunOptions{ParentID: pipe.ID(), Name: st.step, Tags: tags})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if st.step == "validate" {
+			if err := r.LogDataset(ctx, "titanic", dv.Version.Version, "input"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.LogArtifact(ctx, pipeline.ValidationArtifact, bytes.NewReader(titanicValidation(t))); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := r.End(ctx, track.StatusFinished); err != nil {
 			t.Fatal(err)

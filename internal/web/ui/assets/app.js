@@ -385,12 +385,20 @@ pages.run = async function () {
   const kids = await api('/runs?' + new URLSearchParams({ filter: "attributes.parent_id = '" + run.run_id + "'", max_results: 1000 }));
   const trials = kids.runs || [];
   if (trials.length && run.tags['gyre.pipeline']) {
-    trials.sort((a, b) => new Date(a.start_time) - new Date(b.start_time));
+    const order = ['ingest', 'validate', 'prepare', 'train', 'evaluate', 'gate', 'register', 'promote']; // pipeline.Steps
+    trials.sort((a, b) => (new Date(a.start_time) - new Date(b.start_time)) || (order.indexOf(a.tags['gyre.step']) - order.indexOf(b.tags['gyre.step'])));
     fill(board, el('h2', { text: 'Pipeline ' + run.tags['gyre.pipeline'] + ': steps' }), el('div', { class: 'table-wrap card', id: 'steps' }, table([
       { head: 'step', cell: (t) => runLink(t.run_id, t.tags['gyre.step'] || t.name) }, { head: 'status', cell: (t) => t.status },
       { head: 'took', cell: (t) => dur(t.start_time, t.end_time) },
       { head: 'gate', cell: (t) => t.tags['gyre.gate.passed'] === undefined ? '' : (t.tags['gyre.gate.passed'] === 'true' ? el('strong', { class: 'good', text: 'passed' }) : el('strong', { class: 'error', text: 'rejected' })) },
       { head: 'summary', cell: (t) => t.tags['gyre.error'] ? el('span', { class: 'error', text: t.tags['gyre.error'] }) : (t.tags['gyre.summary'] || '') }], trials, { label: 'Pipeline steps' })));
+    const trig = triggersOf(run.tags);
+    board.append(el('h2', { text: 'Triggers when it ran' }), trig.length ? el('ul', { id: 'run-triggers' }, trig.map((x) => el('li', { text: x }))) : el('p', { class: 'muted', text: 'None recorded (a run by hand, or before Gyre recorded triggers).' }));
+    const vstep = trials.find((t) => t.tags['gyre.step'] === 'validate');
+    if (vstep) {
+      const v = await validationOf(vstep.run_id);
+      if (v) board.append(el('h2', { text: 'Validation' }), validationView(v, vstep));
+    }
   } else if (trials.length) {
     const mk = Object.keys(trials[0].metrics || {}).sort();
     const score = mk.find((k) => /^(valid|val|cv)[._]/.test(k)) || mk[0];
@@ -497,6 +505,86 @@ pages.compare = async function () {
   if (!drawn) curves.append(el('p', { class: 'muted', text: 'No metric was logged at more than one step.' }));
   drawnMark();
 };
+
+// ---- pipelines: triggers, validation ----
+const VALIDATION_ARTIFACT = 'validation.json'; // pipeline.ValidationArtifact
+// triggersOf words the triggers a pipeline run recorded (gyre.triggers.*).
+function triggersOf(tags) {
+  const out = [];
+  if (tags['gyre.triggers.schedule']) out.push('schedule: ' + tags['gyre.triggers.schedule'] + ' (' + cronWords(tags['gyre.triggers.schedule']) + ')');
+  if (tags['gyre.triggers.on_new_data'] === 'true') out.push('new data: when the source\'s content changes' + (tags['gyre.triggers.poll'] ? ', checked every ' + tags['gyre.triggers.poll'] : ''));
+  if (tags['gyre.triggers.on_alert'] === 'true') out.push('alerts: when monitoring raises a drift or decay alert' + (tags['gyre.triggers.poll'] ? ', checked every ' + tags['gyre.triggers.poll'] : ''));
+  return out;
+}
+function cronWords(spec) {
+  const n = cronNext(spec, new Date());
+  return n ? 'next ' + when(n) + ' UTC' : 'next time unknown';
+}
+// cronNext is the first time after from that a cron expression fires (5
+// fields, lists, ranges, steps, names, and @hourly/@daily/@weekly/
+// @monthly/@yearly), in UTC; null for @every and for what it cannot read.
+const CRON_NAMES = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12, sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
+function cronNext(spec, from) {
+  const desc = { '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0', '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *' };
+  spec = (desc[spec.trim()] || spec).trim();
+  const f = spec.split(/\s+/);
+  if (f.length !== 5) return null;
+  const bounds = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+  const sets = [];
+  for (let i = 0; i < 5; i++) {
+    const set = new Set();
+    for (const part of f[i].toLowerCase().split(',')) {
+      const m = /^(\*|\?|[a-z0-9]+(?:-[a-z0-9]+)?)(?:\/(\d+))?$/.exec(part);
+      if (!m) return null;
+      const num = (x) => (x in CRON_NAMES ? CRON_NAMES[x] : parseInt(x, 10));
+      let lo = bounds[i][0], hi = bounds[i][1];
+      if (m[1] !== '*' && m[1] !== '?') { const r = m[1].split('-'); lo = num(r[0]); hi = r.length > 1 ? num(r[1]) : (m[2] ? bounds[i][1] : lo); }
+      if (isNaN(lo) || isNaN(hi)) return null;
+      for (let v = lo; v <= hi; v += m[2] ? parseInt(m[2], 10) : 1) set.add(i === 4 && v === 7 ? 0 : v);
+    }
+    sets.push(set);
+  }
+  const domStar = f[2] === '*' || f[2] === '?', dowStar = f[4] === '*' || f[4] === '?';
+  const t = new Date(Math.floor(from.getTime() / 60000) * 60000 + 60000);
+  for (let i = 0; i < 366 * 24 * 60; i++) {
+    const dom = sets[2].has(t.getUTCDate()), dow = sets[4].has(t.getUTCDay());
+    const day = domStar || dowStar ? dom && dow : dom || dow; // cron: either day field when both are set
+    if (sets[3].has(t.getUTCMonth() + 1) && day && sets[1].has(t.getUTCHours()) && sets[0].has(t.getUTCMinutes())) return t;
+    t.setTime(t.getTime() + 60000);
+  }
+  return null;
+}
+async function validationOf(runID) {
+  const r = await api('/runs/' + encodeURIComponent(runID));
+  if (!(r.artifacts || []).some((a) => a.name === VALIDATION_ARTIFACT)) return null;
+  return api('/runs/' + encodeURIComponent(runID) + '/artifacts/' + VALIDATION_ARTIFACT);
+}
+// validationView shows a validate step's findings: the contract's checks
+// on the data and its drift against the production model.
+function validationView(v, step) {
+  const parts = [el('p', { class: 'muted' }, 'data set ', el('a', { href: '/data/' + encodeURIComponent(v.dataset) + '?version=' + v.version, text: v.dataset + '@' + v.version }),
+    step ? ' · step run ' : '', step ? runLink(step.run_id, when(step.start_time)) : '', v.note ? ' · ' + v.note : '')];
+  const c = v.contract_report;
+  if (c) {
+    parts.push(el('h3', { text: 'Contract ' + v.contract + ': ' + (c.passed ? 'passed' : 'broken') }),
+      el('p', { class: c.passed ? 'good' : 'error', text: c.rows + ' rows · ' + c.errors + ' errors · ' + c.warnings + ' warnings' }),
+      (c.findings || []).length ? el('div', { class: 'table-wrap card' }, table([
+        { head: 'severity', cell: (x) => x.severity === 'error' ? el('strong', { class: 'error', text: 'error' }) : x.severity },
+        { head: 'check', cell: (x) => x.check }, { head: 'column', cell: (x) => x.column || '' }, { head: 'finding', cell: (x) => el('span', { class: 'wrap', text: x.message }) }],
+        c.findings, { label: 'Contract findings', rowClass: (x) => x.severity === 'error' ? 'diff' : null })) : el('p', { class: 'good', text: 'Every check passed.' }));
+  } else {
+    parts.push(el('p', { class: 'muted', text: 'No data contract: set data.contract in gyre.yaml (gyre validate --derive writes one).' }));
+  }
+  const d = v.drift;
+  if (d) {
+    parts.push(el('h3', { text: 'Drift against the training data of ' + v.against + ': ' + d.drifted + ' of ' + d.tested + ' features' + (d.dataset_drift ? ' (data set drift)' : '') }),
+      el('div', { class: 'table-wrap card' }, table([
+        { head: 'feature', cell: (x) => x.column }, { head: 'method', cell: (x) => x.method }, { head: 'statistic', num: true, cell: (x) => x.statistic },
+        { head: 'threshold', num: true, cell: (x) => x.threshold }, { head: 'drifted', cell: (x) => x.skipped ? 'skipped: ' + x.skipped : (x.drifted ? el('strong', { class: 'error', text: 'yes' }) : 'no') }],
+        d.columns || [], { label: 'Drift against production', rowClass: (x) => x.drifted ? 'diff' : null })));
+  }
+  return el('div', { class: 'validation' }, parts);
+}
 
 // ---- models ----
 pages.models = async function () {
@@ -706,7 +794,16 @@ pages.dataset = async function () {
         (d.changed_columns || []).length ? table([{ head: 'column', cell: (c) => c.column }, { head: 'changes', cell: (c) => c.changes.map((x) => x.stat + ' ' + x.from + ' → ' + x.to).join('; ') }], d.changed_columns, { label: 'Changed columns' }) : null);
     }
   }
+  const vnode = el('div', { id: 'validations' });
+  parts.push(el('h2', { text: 'Validation results' }), vnode);
   fill(node, parts);
+  // The pipelines' validate steps that read this data set, newest first.
+  const steps = await api('/runs?' + new URLSearchParams({ filter: "tags.`gyre.step` = 'validate'", max_results: 20 }));
+  const fulls = await Promise.all((steps.runs || []).slice(0, 10).map((r) => api('/runs/' + encodeURIComponent(r.run_id))));
+  const mine = fulls.filter((r) => (r.datasets || []).some((d) => d.name === name) && (r.artifacts || []).some((a) => a.name === VALIDATION_ARTIFACT));
+  const vs = await Promise.all(mine.slice(0, 5).map((r) => api('/runs/' + encodeURIComponent(r.run_id) + '/artifacts/' + VALIDATION_ARTIFACT).then((v) => ({ v: v, r: r }))));
+  if (!vs.length) { fill(vnode, el('p', { class: 'muted', text: 'No pipeline has validated this data set: a gyre.yaml with data.contract records its checks at each run.' })); return; }
+  fill(vnode, vs.map((x) => validationView(x.v, x.r)));
 };
 
 // ---- admin ----
@@ -838,7 +935,19 @@ pages.production = async function () {
   const pn = $('pipelines');
   const runs = await api('/runs?' + new URLSearchParams({ filter: "tags.`gyre.pipeline.run` LIKE '%'", max_results: 50 }));
   const rs = runs.runs || [];
-  if (!rs.length) { fill(pn, el('p', { class: 'muted', text: 'No pipeline runs: `gyre pipeline run` makes them.' })); return; }
+  if (!rs.length) { fill(pn, el('p', { class: 'muted', text: 'No pipeline runs: `gyre pipeline run` makes them.' })); fill($('schedules'), el('p', { class: 'muted', text: 'No pipeline has run yet.' })); return; }
+  // Each pipeline's triggers as its latest run recorded them (runs come newest first).
+  const latest = new Map();
+  for (const r of rs) if (!latest.has(r.tags['gyre.pipeline'])) latest.set(r.tags['gyre.pipeline'], r);
+  fill($('schedules'), table([
+    { head: 'pipeline', cell: (r) => r.tags['gyre.pipeline'] },
+    { head: 'schedule', cell: (r) => r.tags['gyre.triggers.schedule'] ? el('code', { text: r.tags['gyre.triggers.schedule'] }) : '—' },
+    { head: 'next by the schedule (UTC)', cell: (r) => { const n = r.tags['gyre.triggers.schedule'] && cronNext(r.tags['gyre.triggers.schedule'], new Date()); return n ? when(n) : (r.tags['gyre.triggers.schedule'] ? 'see the schedule' : '—'); } },
+    { head: 'on new data', cell: (r) => r.tags['gyre.triggers.on_new_data'] === 'true' ? 'yes' : 'no' },
+    { head: 'on alerts', cell: (r) => r.tags['gyre.triggers.on_alert'] === 'true' ? 'yes' : 'no' },
+    { head: 'checked every', cell: (r) => r.tags['gyre.triggers.poll'] || '—' },
+    { head: 'last run', cell: (r) => el('span', {}, runLink(r.run_id, when(r.start_time)), ' · ' + (r.tags['gyre.pipeline.status'] || r.status) + ' · ' + (r.tags['gyre.trigger'] || '')) }],
+    [...latest.values()], { label: 'Schedules and triggers' }));
   fill(pn, table([
     { head: 'pipeline', cell: (r) => r.tags['gyre.pipeline'] }, { head: 'run', cell: (r) => runLink(r.run_id, r.name) },
     { head: 'status', cell: (r) => r.tags['gyre.pipeline.status'] || r.status }, { head: 'trigger', cell: (r) => r.tags['gyre.trigger'] || '' },
