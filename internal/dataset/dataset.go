@@ -16,6 +16,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
@@ -39,8 +40,9 @@ type Catalog struct {
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 	// Summarize computes a file's summary; default reads it with
-	// ingest.Read and profiles it. A failure leaves the summary empty (the
-	// bytes are still versioned).
+	// ingest.Read and profiles it; a file read already (WithRead) is
+	// summarised from its frame instead. A failure leaves the summary
+	// empty (the bytes are still versioned).
 	Summarize func(ctx context.Context, path string) (*Summary, error)
 }
 
@@ -109,6 +111,55 @@ func Summarize(ctx context.Context, path string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	return SummarizeFrame(ctx, f, path)
+}
+
+// readKey is the context key of WithRead.
+type readKey struct{}
+
+// readFrame is a frame read from the file abs while it had this size and
+// modification time.
+type readFrame struct {
+	abs     string
+	size    int64
+	mtimeNS int64
+	f       *frame.Frame
+}
+
+// WithRead returns ctx carrying f, the frame read from the file at path:
+// a Catalog versioning that file under the returned context summarises f
+// instead of reading and parsing the file a second time (gyre train has
+// read it already; the second read also held a second copy of the data
+// beside the fit; issue 24). The file counts as the one f was read from
+// while its size and modification time are those WithRead sees; ctx is
+// returned unchanged when path cannot be stat'ed.
+func WithRead(ctx context.Context, path string, f *frame.Frame) context.Context {
+	abs, err := filepath.Abs(path)
+	if err != nil || f == nil {
+		return ctx
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return ctx
+	}
+	return context.WithValue(ctx, readKey{}, &readFrame{abs: abs, size: fi.Size(), mtimeNS: fi.ModTime().UnixNano(), f: f})
+}
+
+// readOf returns the frame WithRead attached to ctx for file abs, if it
+// still has the size and modification time it was read with.
+func readOf(ctx context.Context, abs string) *frame.Frame {
+	rf, ok := ctx.Value(readKey{}).(*readFrame)
+	if !ok || rf.abs != abs {
+		return nil
+	}
+	if fi, err := os.Stat(abs); err != nil || fi.Size() != rf.size || fi.ModTime().UnixNano() != rf.mtimeNS {
+		return nil
+	}
+	return rf.f
+}
+
+// SummarizeFrame summarises f, read from path, with profile.Compute.
+func SummarizeFrame(ctx context.Context, f *frame.Frame, path string) (*Summary, error) {
 	p, err := profile.Compute(ctx, f, profile.Options{NoRelations: true, Source: path})
 	if err != nil {
 		return nil, err
@@ -298,7 +349,11 @@ func (c *Catalog) record(ctx context.Context, name, path, file, source, format s
 	}
 	var sum Summary
 	if c.Summarize != nil {
-		s, err := c.Summarize(ctx, file)
+		summarize := c.Summarize
+		if f := readOf(ctx, file); f != nil {
+			summarize = func(ctx context.Context, path string) (*Summary, error) { return SummarizeFrame(ctx, f, path) }
+		}
+		s, err := summarize(ctx, file)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("version %s: %w", path, ctx.Err())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 )
@@ -90,6 +91,57 @@ func TestVersionLogDiffGet(t *testing.T) {
 		rb, err := cat.Version(ctx, bin, "raw")
 		if err != nil || !rb.Created {
 			t.Fatalf("binary file: %+v, %v", rb, err)
+		}
+	})
+}
+
+// TestVersionSummarisesFrameRead checks that versioning a file under
+// WithRead summarises the frame already read instead of reading the file
+// again, and that a file changed since then is read again.
+func TestVersionSummarisesFrameRead(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
+	if err != nil {
+		t.Skip("example data missing:", err)
+	}
+	sqlstoretest.Run(t, func(t *testing.T, db *sqlstore.DB) {
+		bs, err := blob.OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat := dataset.New(db, bs)
+		reads := 0
+		cat.Summarize = func(ctx context.Context, path string) (*dataset.Summary, error) {
+			reads++
+			return dataset.Summarize(ctx, path)
+		}
+		path := filepath.Join(t.TempDir(), "titanic.csv")
+		os.WriteFile(path, src, 0o644)
+		f, err := ingest.Read(ctx, path, ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx := dataset.WithRead(ctx, path, f)
+		r1, err := cat.Version(rctx, path, "titanic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := dataset.Summarize(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads != 0 || r1.Summary.Rows != int64(f.NumRows()) || len(r1.Summary.Columns) != len(want.Columns) || r1.Summary.Columns[1].Missing != want.Columns[1].Missing {
+			t.Fatalf("summary from the frame read: %d file reads, %+v, want %+v", reads, r1.Summary, *want)
+		}
+		lines := strings.Split(strings.TrimSpace(string(src)), "\n")
+		os.WriteFile(path, []byte(strings.Join(lines[:len(lines)/2], "\n")+"\n"), 0o644)
+		os.Chtimes(path, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
+		r2, err := cat.Version(rctx, path, "titanic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads != 1 || r2.Summary.Rows != int64(len(lines)/2-1) {
+			t.Fatalf("changed file: %d file reads, %d rows; want it read again, %d rows", reads, r2.Summary.Rows, len(lines)/2-1)
 		}
 	})
 }

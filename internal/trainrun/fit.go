@@ -39,7 +39,7 @@ func Train(ctx context.Context, o TrainOptions) (*Result, error) {
 		return nil, err
 	}
 	p := d.p
-	rlDone := startRunLogAsync(ctx, &o.Common, "train", o.params(o.Learner, p, o.Params))
+	rlDone := startRunLogAsync(ctx, &o.Common, "train", o.params(o.Learner, p, o.Params), d.src)
 	if o.Register != "" {
 		rl, err := rlDone()
 		if err != nil {

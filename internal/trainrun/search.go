@@ -99,7 +99,7 @@ func AutoML(ctx context.Context, o AutoMLOptions) (*Searched, error) {
 	if opts.Batch != 1 {
 		params["batch"] = fmt.Sprint(opts.Batch)
 	}
-	rl, err := startRunLog(ctx, &o.Common, "automl", o.params("automl", p, params))
+	rl, err := startRunLog(ctx, &o.Common, "automl", o.params("automl", p, params), d.src)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/bundle"
+	"github.com/gyre-ml/gyre/internal/dataset"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -171,10 +172,12 @@ type split struct {
 	f   *frame.Frame
 }
 
-// prepared is a run's data and problem.
+// prepared is a run's data and problem, and src the frame read from the
+// source.
 type prepared struct {
 	p           *train.Problem
 	valid, test split
+	src         *frame.Frame
 }
 
 // prepare reads the source and makes the problem (a clustering problem
@@ -196,7 +199,7 @@ func prepare(ctx context.Context, o *Common, command string, clustering bool) (*
 	if err := o.OnProblem(p); err != nil {
 		return nil, err
 	}
-	r := &prepared{p: p}
+	r := &prepared{p: p, src: f}
 	for _, s := range []struct {
 		src string
 		to  *split
@@ -286,7 +289,10 @@ type runLog struct {
 // startRunLog opens the backend, versions the training file and starts
 // the run. Every run is logged without being asked; a backend that cannot
 // be opened is a warning, unless the model is to be registered.
-func startRunLog(ctx context.Context, o *Common, command string, params map[string]string) (*runLog, error) {
+func startRunLog(ctx context.Context, o *Common, command string, params map[string]string, src *frame.Frame) (*runLog, error) {
+	// Versioning summarises the frame read already instead of the file
+	// read again.
+	ctx = dataset.WithRead(ctx, o.Source, src)
 	rl := &runLog{o: o}
 	be, err := o.Open(ctx)
 	if err == nil {
@@ -310,14 +316,14 @@ func startRunLog(ctx context.Context, o *Common, command string, params map[stri
 
 // startRunLogAsync runs startRunLog on its own goroutine and returns the
 // function that waits for its result.
-func startRunLogAsync(ctx context.Context, o *Common, command string, params map[string]string) func() (*runLog, error) {
+func startRunLogAsync(ctx context.Context, o *Common, command string, params map[string]string, src *frame.Frame) func() (*runLog, error) {
 	type result struct {
 		rl  *runLog
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		rl, err := startRunLog(ctx, o, command, params)
+		rl, err := startRunLog(ctx, o, command, params, src)
 		ch <- result{rl, err}
 	}()
 	var res *result
