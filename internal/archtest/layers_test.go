@@ -28,6 +28,7 @@ const module = "github.com/gyre-ml/gyre"
 // new package its row here and in docs/ARCHITECTURE.md.
 var layers = map[string]string{
 	"internal/parallel":        "0", // the one parallel for-loop over index ranges
+	"internal/awscred":         "0", // the AWS credential chain blob and ingest share
 	"internal/frame":           "0",
 	"internal/frame/frametest": "0",
 	"internal/metric":          "0b", // silhouette runs on parallel

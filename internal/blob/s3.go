@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -15,7 +14,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/gyre-ml/gyre/internal/awscred"
 )
 
 // S3 is a [Store] in an S3-compatible bucket.
@@ -26,43 +26,10 @@ type S3 struct {
 	where  string
 }
 
-// awsCredentials is the standard AWS credential chain (as
-// ingest.AWSCredentials; blob and ingest are one layer and do not import
-// each other): the environment (AWS_*, then MINIO_ROOT_*), the shared
-// credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
-// profile AWS_PROFILE), then IRSA web identity, the ECS container role or
-// the EC2 instance profile (endpoints as roleEndpoint says).
-func awsCredentials() *credentials.Credentials {
-	return credentials.NewChainCredentials([]credentials.Provider{
-		&credentials.EnvAWS{},
-		&credentials.EnvMinio{},
-		&credentials.FileAWSCredentials{},
-		&credentials.IAM{Client: &http.Client{Transport: http.DefaultTransport}, Endpoint: roleEndpoint()},
-	})
-}
-
-// roleEndpoint is the endpoint the AWS SDKs' variables name for the role
-// in use: AWS_ENDPOINT_URL_STS (else AWS_ENDPOINT_URL) for IRSA web
-// identity, AWS_EC2_METADATA_SERVICE_ENDPOINT for the instance profile;
-// "" leaves the default (regional STS, 169.254.169.254, the ECS
-// container endpoint).
-func roleEndpoint() string {
-	switch {
-	case os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE") != "":
-		if e := os.Getenv("AWS_ENDPOINT_URL_STS"); e != "" {
-			return e
-		}
-		return os.Getenv("AWS_ENDPOINT_URL")
-	case os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != "" || os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != "":
-		return ""
-	}
-	return os.Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-}
-
 // OpenS3 opens the store at an s3://bucket/prefix URL. Query parameters:
 // endpoint (host:port, default s3.amazonaws.com), insecure (true for plain
 // HTTP), region. Credentials come from the standard AWS chain (see
-// awsCredentials). The bucket is created when missing.
+// awscred.Chain). The bucket is created when missing.
 func OpenS3(ctx context.Context, location string) (*S3, error) {
 	u, err := url.Parse(location)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
@@ -80,7 +47,7 @@ func OpenS3(ctx context.Context, location string) (*S3, error) {
 		}
 	}
 	client, err := minio.New(endpoint, &minio.Options{
-		Creds:        awsCredentials(),
+		Creds:        awscred.Chain(),
 		Secure:       !insecure,
 		Region:       q.Get("region"),
 		BucketLookup: minio.BucketLookupPath,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -13,47 +12,10 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/gyre-ml/gyre/internal/awscred"
 	"github.com/gyre-ml/gyre/internal/frame"
 )
-
-// AWSCredentials is the standard AWS credential chain, in the order the
-// AWS SDKs use: the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-// AWS_SESSION_TOKEN), then MinIO's (MINIO_ROOT_USER/MINIO_ROOT_PASSWORD),
-// then the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
-// ~/.aws/credentials, profile AWS_PROFILE), then a role: IRSA web identity
-// (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), the ECS container
-// endpoint or the EC2 instance profile (the STS and metadata endpoints
-// from AWS_ENDPOINT_URL_STS and AWS_EC2_METADATA_SERVICE_ENDPOINT, as the
-// SDKs read them). With none of them, requests are
-// anonymous (public buckets).
-func AWSCredentials() *credentials.Credentials {
-	return credentials.NewChainCredentials([]credentials.Provider{
-		&credentials.EnvAWS{},
-		&credentials.EnvMinio{},
-		&credentials.FileAWSCredentials{},
-		&credentials.IAM{Client: &http.Client{Transport: http.DefaultTransport}, Endpoint: roleEndpoint()},
-	})
-}
-
-// roleEndpoint is the endpoint the AWS SDKs' variables name for the role
-// in use: AWS_ENDPOINT_URL_STS (else AWS_ENDPOINT_URL) for IRSA web
-// identity, AWS_EC2_METADATA_SERVICE_ENDPOINT for the instance profile;
-// "" leaves the default (regional STS, 169.254.169.254, the ECS
-// container endpoint).
-func roleEndpoint() string {
-	switch {
-	case os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE") != "":
-		if e := os.Getenv("AWS_ENDPOINT_URL_STS"); e != "" {
-			return e
-		}
-		return os.Getenv("AWS_ENDPOINT_URL")
-	case os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != "" || os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") != "":
-		return ""
-	}
-	return os.Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-}
 
 // readS3 downloads s3://bucket/key[?endpoint=host:port&insecure=true&region=R]
 // to a temporary file named like the key (its extension picks the format)
@@ -112,7 +74,7 @@ func fetchS3(ctx context.Context, source string) (local, name string, cleanup fu
 	if region == "" {
 		region = firstEnv("AWS_REGION", "AWS_DEFAULT_REGION")
 	}
-	client, err := minio.New(endpoint, &minio.Options{Creds: AWSCredentials(), Secure: !insecure, Region: region, BucketLookup: lookup})
+	client, err := minio.New(endpoint, &minio.Options{Creds: awscred.Chain(), Secure: !insecure, Region: region, BucketLookup: lookup})
 	if err != nil {
 		return "", "", nil, fmt.Errorf("read %s: %w", Redact(source), err)
 	}
