@@ -107,7 +107,7 @@ func (s *Schema) DecodeOne(data []byte, b *docframe.Builder) error {
 
 func (d *decoder) record(s *Schema, prefix []byte, b *docframe.Builder, depth int) error {
 	for _, f := range s.fields {
-		name := append(append([]byte{}, prefix...), f.name...)
+		name := append(append([]byte{}, prefix...), f.column...)
 		if f.typ.kind == kRecord && !f.typ.recursive && depth < 32 {
 			if err := d.record(f.typ, append(name, '.'), b, depth+1); err != nil {
 				return err
@@ -351,7 +351,7 @@ func (d *decoder) generic(s *Schema, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			m[f.name] = v
+			m[f.column] = v
 		}
 		return m, nil
 	}

@@ -326,3 +326,44 @@ func appendString(dst []byte, s string) []byte {
 	dst = appendLong(dst, int64(len(s)))
 	return append(dst, s...)
 }
+
+// DatumWriter encodes a frame's rows as single Avro datums (Kafka message
+// values) of the schema SchemaFor derives from the first frame's columns.
+type DatumWriter struct {
+	schema []byte
+	fp     uint64
+	enc    *encoder
+}
+
+// NewDatumWriter derives the schema from first's columns.
+func NewDatumWriter(first *frame.Frame) (*DatumWriter, error) {
+	schema, enc, err := schemaFor(first)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse(schema)
+	if err != nil {
+		return nil, err
+	}
+	return &DatumWriter{schema: schema, fp: s.Fingerprint(), enc: enc}, nil
+}
+
+// Schema is the writer schema as JSON.
+func (d *DatumWriter) Schema() []byte { return d.schema }
+
+// Fingerprint is the schema's CRC-64-AVRO fingerprint.
+func (d *DatumWriter) Fingerprint() uint64 { return d.fp }
+
+// Check refuses a frame whose columns differ from the schema's.
+func (d *DatumWriter) Check(f *frame.Frame) error { return d.enc.check(f) }
+
+// Append appends row i of f as a bare datum.
+func (d *DatumWriter) Append(dst []byte, f *frame.Frame, i int) []byte { return d.enc.row(dst, f, i) }
+
+// AppendSingleObject appends row i of f in Avro's single-object encoding:
+// 0xC3 0x01, the schema's fingerprint (8 bytes, little-endian), the datum.
+func (d *DatumWriter) AppendSingleObject(dst []byte, f *frame.Frame, i int) []byte {
+	dst = append(dst, 0xC3, 0x01)
+	dst = binary.LittleEndian.AppendUint64(dst, d.fp)
+	return d.enc.row(dst, f, i)
+}

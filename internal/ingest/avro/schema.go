@@ -49,8 +49,9 @@ type Schema struct {
 }
 
 type field struct {
-	name string
-	typ  *Schema
+	name   string
+	column string // the column it becomes: name, or its gyre.column attribute
+	typ    *Schema
 }
 
 // Names holds the named types (records, enums, fixed) of parsed schemas,
@@ -197,12 +198,13 @@ func (p *parser) object(o map[string]any, ns string, depth int) (*Schema, error)
 				if err != nil {
 					return nil, fmt.Errorf("record %s field %s: %w", full, fname, err)
 				}
+				fl := field{name: fname, column: fname, typ: ft}
 				if col, ok := fo["gyre.column"].(string); ok && col != "" {
 					// A column name that is not an Avro name, kept by
 					// the file's writer (FileWriter).
-					fname = col
+					fl.column = col
 				}
-				s.fields = append(s.fields, field{name: fname, typ: ft})
+				s.fields = append(s.fields, fl)
 			}
 		}
 	case "array", "map":

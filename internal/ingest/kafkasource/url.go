@@ -43,6 +43,7 @@ type source struct {
 	sample     int
 	key        string // writing: the column whose value keys each record
 	avro       *avroSource
+	avroOut    *avroSink // writing format=avro
 	opts       []kgo.Opt
 }
 
@@ -84,10 +85,13 @@ func parseURL(raw string, write bool) (*source, error) {
 	case "csv":
 		s.format = "csv"
 	case "avro":
-		if write {
-			return nil, fmt.Errorf("kafka %s: format=avro is read-only: write predictions as json or csv", display)
-		}
 		s.format = "avro"
+		if write {
+			if s.avroOut, err = newAvroSink(display, s.topic, q.Get("schema"), q.Get("registry"), q.Get("registry-user"), q.Get("registry-password-env")); err != nil {
+				return nil, err
+			}
+			break
+		}
 		if s.avro, err = newAvroSource(display, q.Get("schema"), q.Get("registry"), q.Get("registry-user"), q.Get("registry-password-env")); err != nil {
 			return nil, err
 		}

@@ -14,7 +14,8 @@ import (
 )
 
 // Create implements ingest.Destination: every row becomes one record of
-// the topic, a JSON object (or with format=csv a CSV record), keyed by the
+// the topic, a JSON object (or with format=csv a CSV record, with
+// format=avro an Avro datum: see avrowrite.go), keyed by the
 // value of the column named by &key= when given. WriteChunk returns once
 // the brokers acknowledged every record of the chunk (acks from all
 // in-sync replicas, idempotent producer), so a consumer that commits its
@@ -42,10 +43,13 @@ type sink struct {
 	err  error
 }
 
-// Format implements ingest.Sink.
+// Format implements ingest.Sink: Avro values are encoded from the frame.
 func (w *sink) Format() string {
-	if w.src.format == "csv" {
+	switch w.src.format {
+	case "csv":
 		return "csv"
+	case "avro":
+		return ""
 	}
 	return "jsonl"
 }
@@ -57,6 +61,11 @@ func (w *sink) WriteChunk(ctx context.Context, f *frame.Frame, text []byte) erro
 		if w.src.key != "" {
 			if w.key = f.Index(w.src.key); w.key < 0 {
 				return fmt.Errorf("kafka %s: key=%s: no such column (the output has %v)", w.src.display, w.src.key, f.Names())
+			}
+		}
+		if a := w.src.avroOut; a != nil {
+			if err := a.start(ctx, f); err != nil {
+				return err
 			}
 		}
 	}
@@ -72,6 +81,18 @@ func (w *sink) WriteChunk(ctx context.Context, f *frame.Frame, text []byte) erro
 	var keyCol frame.Column
 	if w.key >= 0 {
 		keyCol = f.Col(w.key)
+	}
+	if a := w.src.avroOut; a != nil {
+		if err := a.w.Check(f); err != nil {
+			return fmt.Errorf("kafka %s: %w", w.src.display, err)
+		}
+		for i := range f.NumRows() {
+			rec := &kgo.Record{Value: a.value(f, i)}
+			if keyCol != nil && !keyCol.IsNull(i) {
+				rec.Key = []byte(keyCol.Format(i))
+			}
+			w.cl.Produce(ctx, rec, done)
+		}
 	}
 	for i := 0; len(text) > 0; i++ {
 		line := text
