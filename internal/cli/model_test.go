@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gyre-ml/gyre/internal/trainrun"
 	"math"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func TestTrainPredictEvaluate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("evaluate exit %d: %s", code, errs)
 	}
-	var ev evaluation
+	var ev trainrun.Evaluation
 	if err := json.Unmarshal([]byte(out), &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -184,10 +185,10 @@ func TestTrainIsTrackedAndRegistered(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("evaluate registry ref: %d %s", code, errs)
 	}
-	var ev evaluation
+	var ev trainrun.Evaluation
 	json.Unmarshal([]byte(out), &ev)
 	code, out2, _ := runCLI(t, "evaluate", model, titanicTest, "--json")
-	var ev2 evaluation
+	var ev2 trainrun.Evaluation
 	json.Unmarshal([]byte(out2), &ev2)
 	if code != 0 || ev.Metrics["roc_auc"] != ev2.Metrics["roc_auc"] {
 		t.Errorf("registry and file disagree: %v vs %v", ev.Metrics["roc_auc"], ev2.Metrics["roc_auc"])
