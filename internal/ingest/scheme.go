@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -150,6 +151,28 @@ func createSink(ctx context.Context, s Source, dest string) (*ChunkWriter, error
 		w.fm = fmtCSV
 	}
 	return w, nil
+}
+
+// QuerySecret reads a secret a source URL names by NAME-env= (an
+// environment variable) or NAME-file= (a file, trailing newline removed),
+// never from the URL itself; ok is false when the URL names neither. The
+// error names the parameter at fault.
+func QuerySecret(q url.Values, name string) (secret string, ok bool, err error) {
+	if v := q.Get(name + "-env"); v != "" {
+		p, ok := os.LookupEnv(v)
+		if !ok {
+			return "", false, fmt.Errorf("%s-env=%s: the environment variable is not set", name, v)
+		}
+		return p, true, nil
+	}
+	if v := q.Get(name + "-file"); v != "" {
+		b, err := os.ReadFile(v)
+		if err != nil {
+			return "", false, fmt.Errorf("%s-file: %w", name, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), true, nil
+	}
+	return "", false, nil
 }
 
 // secretParams are query parameters whose values Redact hides.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -150,7 +149,7 @@ func parseURL(raw string) (*source, error) {
 		}
 		s.timeout = d
 	}
-	if s.password, s.hasPass, err = secret(q, "password"); err != nil {
+	if s.password, s.hasPass, err = ingest.QuerySecret(q, "password"); err != nil {
 		return nil, fmt.Errorf("cassandra %s: %w", display, err)
 	}
 	if s.hasPass && s.user == "" {
@@ -182,24 +181,4 @@ func parseConsistency(v string) (gocql.Consistency, error) {
 		return 0, fmt.Errorf("want one of ANY, ONE, TWO, THREE, QUORUM, ALL, LOCAL_QUORUM, EACH_QUORUM, LOCAL_ONE")
 	}
 	return c, nil
-}
-
-// secret reads a secret from NAME-env= (an environment variable) or
-// NAME-file= (a file, trailing newline removed): never from the URL itself.
-func secret(q url.Values, name string) (string, bool, error) {
-	if v := q.Get(name + "-env"); v != "" {
-		p, ok := os.LookupEnv(v)
-		if !ok {
-			return "", false, fmt.Errorf("%s-env=%s: the environment variable is not set", name, v)
-		}
-		return p, true, nil
-	}
-	if v := q.Get(name + "-file"); v != "" {
-		b, err := os.ReadFile(v)
-		if err != nil {
-			return "", false, fmt.Errorf("%s-file: %w", name, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), true, nil
-	}
-	return "", false, nil
 }

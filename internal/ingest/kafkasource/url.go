@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -188,20 +187,9 @@ func (s *source) security(q url.Values, u *url.URL) error {
 	if u.User != nil && user == "" {
 		user = u.User.Username()
 	}
-	var pass string
-	var has bool
-	if v := q.Get("password-env"); v != "" {
-		p, ok := os.LookupEnv(v)
-		if !ok {
-			return fmt.Errorf("kafka %s: password-env=%s: the environment variable is not set", s.display, v)
-		}
-		pass, has = p, true
-	} else if v := q.Get("password-file"); v != "" {
-		b, err := os.ReadFile(v)
-		if err != nil {
-			return fmt.Errorf("kafka %s: password-file: %w", s.display, err)
-		}
-		pass, has = strings.TrimRight(string(b), "\r\n"), true
+	pass, has, err := ingest.QuerySecret(q, "password")
+	if err != nil {
+		return fmt.Errorf("kafka %s: %w", s.display, err)
 	}
 	if has && user == "" {
 		return fmt.Errorf("kafka %s: a password was given but no user (&user=NAME)", s.display)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -93,7 +92,7 @@ func parseURL(raw string, write bool) (*source, error) {
 		}
 		s.replace = b
 	}
-	if s.password, s.hasPass, err = secret(q, "password"); err != nil {
+	if s.password, s.hasPass, err = ingest.QuerySecret(q, "password"); err != nil {
 		return nil, fmt.Errorf("mongodb %s: %w", display, err)
 	}
 	if s.hasPass && (u.User == nil || u.User.Username() == "") {
@@ -112,26 +111,6 @@ func parseURL(raw string, write bool) (*source, error) {
 	}
 	s.uri = u.String()
 	return s, nil
-}
-
-// secret reads a secret from NAME-env= (an environment variable) or
-// NAME-file= (a file, trailing newline removed): never from the URL itself.
-func secret(q url.Values, name string) (string, bool, error) {
-	if v := q.Get(name + "-env"); v != "" {
-		p, ok := os.LookupEnv(v)
-		if !ok {
-			return "", false, fmt.Errorf("%s-env=%s: the environment variable is not set", name, v)
-		}
-		return p, true, nil
-	}
-	if v := q.Get(name + "-file"); v != "" {
-		b, err := os.ReadFile(v)
-		if err != nil {
-			return "", false, fmt.Errorf("%s-file: %w", name, err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), true, nil
-	}
-	return "", false, nil
 }
 
 // redactErr replaces the raw URL in an error message by its display form.
