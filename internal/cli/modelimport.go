@@ -13,22 +13,6 @@ import (
 	"github.com/gyre-ml/gyre/internal/registry"
 )
 
-// importResult is the --json output of 'gyre models import'.
-type importResult struct {
-	File       string   `json:"file"`
-	Format     string   `json:"format"`
-	Source     string   `json:"source,omitempty"`
-	Objective  string   `json:"objective"`
-	Task       string   `json:"task"`
-	Trees      int      `json:"trees"`
-	Features   []string `json:"features"`
-	Classes    []string `json:"classes,omitempty"`
-	Out        string   `json:"out"`
-	Reference  string   `json:"reference,omitempty"`
-	Registered string   `json:"registered,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
-}
-
 func newModelsImportCmd(app *App) *cobra.Command {
 	var o modelimport.Options
 	var out, register, reference string
@@ -98,12 +82,7 @@ profile as the drift reference 'gyre monitor' and 'gyre serve' compare with.`,
 			if err := b.Save(out); err != nil {
 				return failed(fmt.Errorf("models import: %w", err))
 			}
-			r := importResult{File: file, Format: res.Format, Source: res.Source, Objective: res.Objective,
-				Task: b.Manifest.Task.String(), Trees: res.Trees, Classes: b.Manifest.Classes, Out: out,
-				Reference: reference, Notes: res.Notes}
-			for _, f := range b.Manifest.Input.Fields {
-				r.Features = append(r.Features, f.Name)
-			}
+			r := res.Report(file, out, reference)
 			if register != "" {
 				st, err := app.openBackend(ctx)
 				if err != nil {
@@ -116,22 +95,7 @@ profile as the drift reference 'gyre monitor' and 'gyre serve' compare with.`,
 				}
 				r.Registered = v.Ref()
 			}
-			if app.JSON {
-				return app.printJSON(r)
-			}
-			w := app.Stdout
-			fmt.Fprintf(w, "imported %s (%s %s, %s, %d trees) to %s\n", file, res.Format, res.Objective, r.Task, r.Trees, out)
-			fmt.Fprintf(w, "input:   %s\n", strings.Join(r.Features, ", "))
-			if r.Classes != nil {
-				fmt.Fprintf(w, "classes: %s\n", strings.Join(r.Classes, ", "))
-			}
-			if r.Registered != "" {
-				fmt.Fprintf(w, "registered %s\n", r.Registered)
-			}
-			for _, n := range r.Notes {
-				fmt.Fprintf(w, "note:    %s\n", n)
-			}
-			return nil
+			return app.print(r)
 		},
 	}
 	f := cmd.Flags()

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"github.com/gyre-ml/gyre/internal/mlflowmodel"
+	"github.com/gyre-ml/gyre/internal/modelimport"
 	"math"
 	"net/http/httptest"
 	"os"
@@ -32,7 +33,7 @@ func TestModelsImport(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import exit %d: %s %s", code, stdout, errs)
 	}
-	var res importResult
+	var res modelimport.Report
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
