@@ -221,3 +221,36 @@ func TestPostgresTableOutput(t *testing.T) {
 		t.Errorf("convert over an existing table succeeded: %s", errs)
 	}
 }
+
+// A categorical XGBoost model imported with --levels predicts from the
+// category names as XGBoost did from their codes; a malformed --levels is
+// exit 2 naming the flag.
+func TestModelsImportCategoricalLevels(t *testing.T) {
+	dir := isolate(t)
+	out := filepath.Join(dir, "cat.gyre")
+	code, stdout, errs := runCLI(t, "models", "import", filepath.Join(importDir, "xgb_onehot.json"), "--target", "species",
+		"--levels", "island=Biscoe,Dream,Torgersen", "--levels", "sex=FEMALE,MALE", "--out", out, "--json")
+	if code != 0 {
+		t.Fatalf("import exit %d: %s %s", code, stdout, errs)
+	}
+	preds := filepath.Join(dir, "p.csv")
+	if code, _, errs := runCLI(t, "predict", out, filepath.Join(importDir, "penguins_cat.csv"), "--out", preds); code != 0 {
+		t.Fatalf("predict exit %d: %s", code, errs)
+	}
+	got, want := readCSV(t, preds), readCSV(t, filepath.Join(importDir, "xgb_onehot.pred.csv"))
+	if len(got) != len(want) {
+		t.Fatalf("%d prediction rows, %d reference rows", len(got), len(want))
+	}
+	for i := 1; i < len(got); i++ {
+		for c := range 3 {
+			g, _ := strconv.ParseFloat(got[i][1+c], 64)
+			w, _ := strconv.ParseFloat(want[i][3+c], 64)
+			if math.Abs(g-w) > 1e-6 {
+				t.Fatalf("row %d class %d: %v, xgboost %v", i, c, g, w)
+			}
+		}
+	}
+	if code, _, errs := runCLI(t, "models", "import", filepath.Join(importDir, "xgb_onehot.json"), "--levels", "island"); code != 2 || !strings.Contains(errs, "--levels") {
+		t.Errorf("--levels island: exit %d: %s", code, errs)
+	}
+}

@@ -245,7 +245,7 @@ func (p *parsed) applyLevels(names []string, given map[string][]string) error {
 		}
 	}
 	if len(codes) > 0 {
-		p.notes = append(p.notes, fmt.Sprintf("categorical features %s take their category codes as numbers (pandas .cat.codes); give their categories (--levels NAME=A,B,...) to take the names", strings.Join(codes, ", ")))
+		p.notes = append(p.notes, fmt.Sprintf("categorical features %s take their category codes as numbers (pandas .cat.codes; a negative code is a missing value, a fraction is truncated); give their categories (--levels NAME=A,B,...) to take the names", strings.Join(codes, ", ")))
 	}
 	return nil
 }
