@@ -28,6 +28,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/gyre-ml/gyre/internal/train"
@@ -819,11 +820,12 @@ func (r *runner) evaluate(ctx context.Context, run *track.Run, tout trainOut, ou
 	if err != nil {
 		return "", fmt.Errorf("candidate bundle: %w", err)
 	}
-	s, _, _, err := train.Score(b, r.holdo)
+	s, pred, y, err := train.Score(b, r.holdo)
 	if err != nil {
 		return "", fmt.Errorf("score holdout: %w", err)
 	}
 	b.Manifest.Metrics["test"] = s
+	r.logPlots(ctx, tout.RunID, report.EvaluationOf(b, r.p.Name, "holdout of "+r.p.Data.Source, s, y, pred))
 	out.P99Ms = latencyP99(b, r.holdo)
 	data, err := b.Encode()
 	if err != nil {
@@ -854,6 +856,23 @@ func (r *runner) evaluate(ctx context.Context, run *track.Run, tout trainOut, ou
 		sum += fmt.Sprintf("%s=%.4g ", k, s[k])
 	}
 	return sum + fmt.Sprintf("p99=%.2fms size=%dB", out.P99Ms, out.Size), nil
+}
+
+// logPlots stores the candidate's evaluation plots on the holdout with
+// the train step's run, the run its registered version links to (the web
+// UI's version page draws them). Best effort: the gate does not depend
+// on them.
+func (r *runner) logPlots(ctx context.Context, trainRun string, e *report.Evaluation) {
+	if trainRun == "" {
+		return
+	}
+	body, err := json.Marshal(report.PlotsOf(e))
+	if err != nil {
+		return
+	}
+	if run, err := r.env.Tracker.Resume(ctx, trainRun); err == nil {
+		_, _ = run.LogArtifact(ctx, report.PlotsArtifact, bytes.NewReader(body))
+	}
 }
 
 // latencyP99 times single-row predictions on up to 200 holdout rows.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/track"
 )
@@ -169,6 +171,15 @@ func TestRunCachesAndGates(t *testing.T) {
 		t.Errorf("pipeline run tags %v: want the schedule, the data trigger and the poll", parent.Tags)
 	}
 	for _, s := range res3.Steps {
+		if s.Step == "train" {
+			run, err := env.Tracker.Get(ctx, s.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(run.Artifacts, func(a track.Artifact) bool { return a.Name == report.PlotsArtifact }) {
+				t.Errorf("the train step's run has no %s: %+v", report.PlotsArtifact, run.Artifacts)
+			}
+		}
 		if s.Step != "validate" {
 			continue
 		}

@@ -6,6 +6,10 @@ import (
 	"github.com/gyre-ml/gyre/internal/metric"
 )
 
+// PlotsArtifact is the name of the run artifact that holds a model's
+// Plots as JSON: training logs it with the run that made the model.
+const PlotsArtifact = "evaluation.json"
+
 // PlotsVersion is the version of the Plots JSON form.
 const PlotsVersion = 1
 

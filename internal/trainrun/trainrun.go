@@ -365,7 +365,7 @@ func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out string, vali
 // PlotsArtifact is the run artifact holding the model's evaluation plots
 // on held-out rows (report.Plots as JSON), which the web UI draws on a
 // model version's page.
-const PlotsArtifact = "evaluation.json"
+const PlotsArtifact = report.PlotsArtifact
 
 // logPlots scores the model on the test rows (else the validation rows)
 // and logs the evaluation's plots with the run. Without held-out rows

@@ -261,6 +261,15 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the keyboard check misses a ringless button or a positive tabindex: %s", got)
 	}
 
+	browseRuns(t, e, b, s)
+	browseModels(t, e, b, s)
+	browseProduction(t, e, b, s)
+	browseAdmin(t, e, b, s)
+	browseAsViewer(t, e, b, s)
+}
+
+// browseRuns checks the runs table, its filter and shared URLs, a run and an AutoML search.
+func browseRuns(t *testing.T, e *env, b *browser, s *seeded) {
 	// Runs: the table, then a filter (kept in the URL), then a bad filter.
 	b.open("runs", "/experiments/"+s.experimentID, `document.querySelectorAll('#runs tbody tr').length === 15`)
 	b.shot("runs")
@@ -309,6 +318,10 @@ func TestBrowser(t *testing.T) {
 	b.shot("automl")
 	b.check("automl")
 
+}
+
+// browseModels checks comparing runs, promoting a version, a version's page.
+func browseModels(t *testing.T, e *env, b *browser, s *seeded) {
 	// Compare two runs: both curves overlaid on each metric's chart.
 	b.open("compare", "/compare?runs="+s.runs[0]+","+s.runs[5], drawn("#curves .chart", 2)+" && "+drawn("#compare .chart.tall", 2))
 	series := eval[int](b, "curve series", `echarts.getInstanceByDom(document.querySelector('#curves .chart[data-metric=valid_roc_auc]')).getOption().series.filter((s) => s.data.length === 40).length`)
@@ -356,6 +369,10 @@ func TestBrowser(t *testing.T) {
 	b.shot("version")
 	b.check("version")
 
+}
+
+// browseProduction checks monitoring, schedules and a pipeline run.
+func browseProduction(t *testing.T, e *env, b *browser, s *seeded) {
 	// Production: volume, the drift heat strip and performance with the
 	// goal drawn; Age and Fare drift on the last four days only.
 	b.open("monitoring", "/production/titanic?days=14&goal=roc_auc+%3E%3D+0.85", drawn("#volume", 1)+" && "+drawn("#drift-heat", 1)+" && "+drawn("#performance", 1))
@@ -387,6 +404,10 @@ func TestBrowser(t *testing.T) {
 	b.shot("pipeline")
 	b.check("production")
 
+}
+
+// browseAdmin checks the data pages, the admin page and its writes.
+func browseAdmin(t *testing.T, e *env, b *browser, s *seeded) {
 	// Data and admin.
 	b.open("data", "/data", `document.querySelectorAll('#datasets tbody tr').length === 1`)
 	b.open("dataset", "/data/titanic", drawn("#missing-chart", 1)+` && document.querySelectorAll('#validations table[aria-label="Contract findings"] tbody tr').length > 0`)
@@ -426,6 +447,10 @@ func TestBrowser(t *testing.T) {
 	b.shot("admin")
 	b.check("admin writes")
 
+}
+
+// browseAsViewer checks what a viewer sees and may do.
+func browseAsViewer(t *testing.T, e *env, b *browser, s *seeded) {
 	// A viewer: no promote button, and the API refuses the write.
 	b.do("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
 	b.waitFor("logged out", `location.pathname === '/login'`)
