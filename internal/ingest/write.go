@@ -31,15 +31,7 @@ import (
 // written to (mongodb://) is written through its Sink: see Create.
 func Write(ctx context.Context, f *frame.Frame, dest string) error {
 	if _, ok := schemeOf(dest); ok {
-		w, err := Create(dest)
-		if err != nil {
-			return err
-		}
-		defer w.Abort()
-		if err := w.Write(ctx, f); err != nil {
-			return err
-		}
-		return w.Close()
+		return writeThroughSink(ctx, f, dest)
 	}
 	if isSQLURL(dest) {
 		return writeSQL(ctx, f, dest)
@@ -52,15 +44,7 @@ func Write(ctx context.Context, f *frame.Frame, dest string) error {
 		}
 		return parquetio.WriteFile(dest, f)
 	case fmtAvro:
-		w, err := Create(dest)
-		if err != nil {
-			return err
-		}
-		defer w.Abort()
-		if err := w.Write(ctx, f); err != nil {
-			return err
-		}
-		return w.Close()
+		return writeThroughSink(ctx, f, dest)
 	case fmtUnknown, fmtXLSX, fmtArrow:
 		return fmt.Errorf("write %s: %w: want a .csv, .tsv, .csv.gz, .parquet, .avro or .jsonl file name", dest, ErrFormat)
 	}
@@ -331,4 +315,17 @@ func appendJSONString(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, '"')
+}
+
+// writeThroughSink writes f whole through the Sink Create opens for dest.
+func writeThroughSink(ctx context.Context, f *frame.Frame, dest string) error {
+	w, err := Create(dest)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if err := w.Write(ctx, f); err != nil {
+		return err
+	}
+	return w.Close()
 }

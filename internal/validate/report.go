@@ -228,6 +228,11 @@ func CorrelationShifts(ref, cur *profile.Profile, tol float64) []Finding {
 func (r *Report) finish() {
 	rank := map[profile.Severity]int{profile.Error: 0, profile.Warn: 1, profile.Info: 2}
 	sort.SliceStable(r.Findings, func(i, j int) bool { return rank[r.Findings[i].Severity] < rank[r.Findings[j].Severity] })
+	r.recount()
+}
+
+// recount sets the severity counts and the verdict from the findings.
+func (r *Report) recount() {
 	r.Errors, r.Warnings = 0, 0
 	for _, f := range r.Findings {
 		switch f.Severity {

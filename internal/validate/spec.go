@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gyre-ml/gyre/internal/profile"
 )
 
 // ParseColumnMethod parses a per-column drift test COLUMN=METHOD[:THRESHOLD]
@@ -39,14 +38,5 @@ func ParseColumnMethod(s string) (string, ProblemOptions, error) {
 // severities and the verdict; the findings keep their order.
 func (r *Report) Add(fs ...Finding) {
 	r.Findings = append(r.Findings, fs...)
-	r.Errors, r.Warnings = 0, 0
-	for _, f := range r.Findings {
-		switch f.Severity {
-		case profile.Error:
-			r.Errors++
-		case profile.Warn:
-			r.Warnings++
-		}
-	}
-	r.Passed = r.Errors == 0
+	r.recount()
 }
