@@ -12,17 +12,6 @@ import (
 
 func init() { register(newExplainCmd) }
 
-type explanation struct {
-	Model   string                       `json:"model"`
-	Member  string                       `json:"member"`
-	Output  string                       `json:"output"`
-	Rows    int                          `json:"rows"`
-	Bias    float64                      `json:"mean_bias"`
-	Summary []bundle.FeatureContribution `json:"summary"`
-	Out     string                       `json:"out,omitempty"`
-	Note    string                       `json:"note,omitempty"`
-}
-
 func newExplainCmd(app *App) *cobra.Command {
 	var out, class string
 	var top int
@@ -62,36 +51,15 @@ its highest-weight explainable member is explained.`,
 			case err != nil:
 				return failed(fmt.Errorf("explain %s: %w", args[1], err))
 			}
-			n, label := e.Rows, e.Output
-			ex := explanation{Model: ref, Member: e.Member, Output: label, Rows: n, Bias: e.Bias, Summary: e.Summary}
-			if len(b.Members) > 1 {
-				ex.Note = fmt.Sprintf("the model is an ensemble; this explains its %s member (weight %.2f)", e.Member, e.Weight)
-			}
+			ex := e.SummaryOf(b, ref)
+			ex.Top = top
 			if out != "" {
 				if err := ingest.Write(ctx, e.Contributions, out); err != nil {
 					return failed(err)
 				}
 				ex.Out = out
 			}
-			if app.JSON {
-				return app.printJSON(ex)
-			}
-			fmt.Fprintf(app.Stdout, "%s (%s) on %d rows: contributions to the %s; mean bias %.4f\n", ref, ex.Member, n, label, ex.Bias)
-			if ex.Note != "" {
-				fmt.Fprintf(app.Stdout, "note: %s\n", ex.Note)
-			}
-			tw := app.table("rank", "feature", "mean |contribution|", "mean contribution")
-			for i, s := range ex.Summary {
-				if top > 0 && i == top {
-					break
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%.4f\t%+.4f\n", i+1, s.Feature, s.MeanAbs, s.MeanContrib)
-			}
-			tw.Flush()
-			if out != "" {
-				fmt.Fprintf(app.Stdout, "wrote per-row contributions to %s\n", out)
-			}
-			return nil
+			return app.print(ex)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "write per-row contributions (.csv, .parquet, .jsonl)")

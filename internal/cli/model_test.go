@@ -217,7 +217,7 @@ func TestExplainContributionsSumToMargin(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("explain: %d %s", code, errs)
 	}
-	var ex explanation
+	var ex bundle.ExplainSummary
 	if err := json.Unmarshal([]byte(js), &ex); err != nil || ex.Rows != 178 || len(ex.Summary) == 0 {
 		t.Fatalf("explain json: %v %+v", err, ex)
 	}
