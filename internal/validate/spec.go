@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
 )
 
 // ParseColumnMethod parses a per-column drift test COLUMN=METHOD[:THRESHOLD]
