@@ -12,7 +12,6 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
-	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/validate"
@@ -559,21 +558,4 @@ func windows(times []time.Time, width time.Duration) []window {
 		}
 	}
 	return out
-}
-
-// ReferenceProfileSource reads a training source and computes its reference
-// profile (see ReferenceProfile). Standard input ("-") cannot be read twice
-// and is an error.
-func ReferenceProfileSource(ctx context.Context, source, target string) (json.RawMessage, error) {
-	if source == "" || source == "-" {
-		return nil, fmt.Errorf("reference profile: source %q cannot be re-read", source)
-	}
-	f, err := ingest.Read(ctx, source, ingest.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("reference profile: %w", err)
-	}
-	if f.Index(target) < 0 {
-		target = ""
-	}
-	return ReferenceProfile(ctx, f, target)
 }
