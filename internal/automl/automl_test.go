@@ -390,3 +390,33 @@ func TestLocalSearchDoesNotRepeatConfigurations(t *testing.T) {
 		seen[tr.Config.key()] = tr.ID
 	}
 }
+
+// TestSmallDataKeepsFoldModels checks that under cross-validation the final
+// model is the bag of the chosen trial's fold models (one per fold of the
+// first repeat), reproducibly, and that NoBag refits instead.
+func TestSmallDataKeepsFoldModels(t *testing.T) {
+	run := func(noBag bool) *Result {
+		r, err := Run(context.Background(), toyProblem(), Options{Trials: 8, Seed: 2, Repeats: 2, Spaces: []Space{toySpace("0s")}, NoBag: noBag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run(false), run(false)
+	if !a.Bagged || !a.Refitted || len(a.Members) != 1 {
+		t.Fatalf("bagged %v, refitted %v, %d members; want one bagged member", a.Bagged, a.Refitted, len(a.Members))
+	}
+	bag, ok := a.Members[0].Model.(*learn.Bag)
+	if !ok || len(bag.Models) != 5 {
+		t.Fatalf("final model %T, want a bag of the 5 fold models", a.Members[0].Model)
+	}
+	ba, _ := a.Members[0].Model.MarshalBinary()
+	bb, _ := b.Members[0].Model.MarshalBinary()
+	if string(ba) != string(bb) {
+		t.Error("same seed and trials gave different bags")
+	}
+	r := run(true)
+	if r.Bagged || r.Members[0].Model.Kind() != "toy" {
+		t.Errorf("NoBag: bagged %v, model kind %s; want the refitted toy model", r.Bagged, r.Members[0].Model.Kind())
+	}
+}

@@ -100,7 +100,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	// them so the result does not pin their memory.
 	defer func() {
 		for i := range res.Trials {
-			res.Trials[i].oof, res.Trials[i].model = nil, nil
+			res.Trials[i].oof, res.Trials[i].model, res.Trials[i].bag = nil, nil, nil
 		}
 	}()
 	refitCtx := ctx
@@ -122,6 +122,10 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	}
 	res.Members = members
 	res.Refitted = true
+	res.Bagged = true
+	for _, m := range members {
+		res.Bagged = res.Bagged && m.Model.Kind() == learn.BagKind
+	}
 	s.calibrate(res)
 	res.Elapsed = s.elapsed()
 	return res, nil
@@ -248,6 +252,9 @@ func (s *searcher) memberOutputCost(m Member) float64 {
 // refitCost estimates the seconds to refit a member on all rows from its
 // trial's measured fit time.
 func (s *searcher) refitCost(m Member) float64 {
+	if s.bagging() && s.bagOf(m) != nil {
+		return 0
+	}
 	if t := s.trialOf(m); t != nil {
 		return s.trialRefitCost(t)
 	}
@@ -269,6 +276,12 @@ func (s *searcher) makespan(costs []float64) float64 {
 // all rows: its measured time per fit, scaled from its training rows to all.
 func (s *searcher) trialRefitCost(t *Trial) float64 {
 	perFit := t.FitTime.Seconds() / float64(len(s.split.folds))
+	if s.bagging() {
+		if t.bag != nil {
+			return 0 // its fold models are the final model
+		}
+		return perFit * float64(len(s.split.folds)/s.split.repeats) // fitted again
+	}
 	return perFit * float64(s.n) / math.Max(float64(t.Sample), 1)
 }
 
@@ -419,6 +432,27 @@ func (s *searcher) refit(ctx context.Context, ms []Member) error {
 			if c.space.Learner == ms[i].Learner {
 				st = c
 			}
+		}
+		if s.bagging() {
+			// The trial's fold models, averaged, are the final model
+			// (bagging): kept from the trial, or fitted again (a trial
+			// evaluated by an Executor, or whose bag was dropped) to the
+			// same bytes.
+			bag := s.bagOf(ms[i])
+			var err error
+			if bag == nil {
+				bag, err = s.fitBag(ctx, st, ms[i].Config, max(1, s.workers()/len(ms)))
+			}
+			var m learn.Model
+			if err == nil {
+				m, err = learn.NewBag(bag)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("bag %s: %w", ms[i].Learner, err)
+				return
+			}
+			ms[i].Model = m
+			return
 		}
 		l, err := s.learner(st, ms[i].Config)
 		if err == nil && workers > 1 {

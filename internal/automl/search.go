@@ -112,6 +112,9 @@ type Options struct {
 	Simple Space
 	// NoBaselines skips the baselines.
 	NoBaselines bool
+	// NoBag refits the final model(s) on all training rows instead of
+	// keeping the fold models of cross-validation (see bagging).
+	NoBag bool
 }
 
 // Output describes a candidate final model to Options.PostCost: the
@@ -156,6 +159,9 @@ type Trial struct {
 	Smoothing float64 `json:"smoothing,omitempty"`
 
 	oof []float64 // out-of-fold predictions (proba for classifiers)
+	// bag holds the trial's fold models (Options.NoBag unset, small data
+	// under cross-validation), the final model when the trial is chosen.
+	bag []learn.Model
 	// model fitted on the training part (holdout mode only), a fallback
 	// when no time is left to refit.
 	model learn.Model
@@ -212,9 +218,14 @@ type Result struct {
 	Folds, Repeats int
 	// Refitted reports whether the final models were refitted on all rows
 	// (false only when the budget ran out and the holdout-trained model was
-	// kept).
+	// kept), or are bags of fold models that together saw every row
+	// (Bagged).
 	Refitted bool
-	Elapsed  time.Duration
+	// Bagged reports that the final models are k-fold bags (learn.Bag):
+	// each member the first repeat's fold models of its trial, whose
+	// out-of-fold predictions selected it (see bagging).
+	Bagged  bool
+	Elapsed time.Duration
 	// Baselines are the dummy and the simple model scored on the same
 	// evaluation split (see Options.Simple).
 	Baselines []Baseline
@@ -703,8 +714,12 @@ func (s *searcher) outputCost(ts ...*Trial) float64 {
 	}
 	var out Output
 	for _, t := range ts {
-		out.ModelBytes += int64(float64(t.ModelBytes) * float64(s.n) / math.Max(float64(t.Sample), 1))
-		out.PredictPerRow += t.PredictPerRow
+		out.ModelBytes += int64(float64(t.ModelBytes) * s.outputScale(t))
+		if t.bag != nil {
+			out.PredictPerRow += t.PredictPerRow * time.Duration(len(t.bag))
+		} else {
+			out.PredictPerRow += t.PredictPerRow
+		}
 	}
 	return max(0, (s.o.PostCost(out) - s.o.PostCost(Output{})).Seconds())
 }
@@ -836,6 +851,7 @@ func (s *searcher) record(ctx context.Context, p *proposal, r TrialResult) *Tria
 	st.inflight--
 	t := &Trial{ID: p.spec.ID, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}
 	oof, runs, model, perRow, size, err, wall := r.OOF, r.Runs, r.Model, r.PredictPerRow, r.ModelBytes, r.Err, r.Wall
+	t.bag = r.Bag
 	t.FitTime, t.PredictPerRow, t.ModelBytes = r.FitTime, perRow, size
 	if err != nil && ctx.Err() != nil && !s.deterministic() {
 		return nil // cut by the budget: the trial does not count
@@ -882,6 +898,9 @@ func (s *searcher) record(ctx context.Context, p *proposal, r TrialResult) *Tria
 		return t
 	}
 	t.oof = oof
+	if t.bag != nil {
+		defer s.trimBags()
+	}
 	improved := st.search.report(x, t.Loss)
 	if improved && (st.best == nil || t.Loss < st.best.Loss) {
 		if st.best != nil {
@@ -946,7 +965,10 @@ func (s *searcher) unitCost(st *learnerState, cfg Config, sample int) float64 {
 // With repeated cross-validation and CalibrateTrials, runs holds each
 // repeat's out-of-fold predictions one after another (the average of which
 // is oof); else it is nil.
-func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof, runs []float64, model learn.Model, fit, perRow time.Duration, size int, err error) {
+//
+// bag holds the first repeat's fold models when the search bags
+// (bagging), else nil.
+func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof, runs []float64, model learn.Model, bag []learn.Model, fit, perRow time.Duration, size int, err error) {
 	k := len(s.p.Classes)
 	width := 1
 	if s.p.Task.Classification() {
@@ -1021,9 +1043,7 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 		// to its own rows, and a repeat's folds are disjoint, so repeats
 		// are accumulated one after another (see below).
 		o.out = out
-		if f == len(folds)-1 {
-			o.model = m
-		}
+		o.model = m
 	}
 	parallel.For(len(folds), max(workers, 1), run)
 	var predTime time.Duration
@@ -1035,7 +1055,7 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	}
 	for f := range outs {
 		if outs[f].err != nil {
-			return nil, nil, nil, 0, 0, 0, outs[f].err
+			return nil, nil, nil, nil, 0, 0, 0, outs[f].err
 		}
 		if outs[f].out == nil { // skipped after another fold failed
 			continue
@@ -1064,13 +1084,18 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	model = outs[len(outs)-1].model
 	b, err := model.MarshalBinary()
 	if err != nil {
-		return nil, nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
+		return nil, nil, nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
 	}
 	size = len(b)
 	if predRows > 0 {
 		perRow = predTime / time.Duration(predRows)
 	}
-	return oof, runs, model, fit, perRow, size, nil
+	if s.bagging() && sample == s.split.trainRows() {
+		for f := range len(folds) / repeats {
+			bag = append(bag, outs[f].model)
+		}
+	}
+	return oof, runs, model, bag, fit, perRow, size, nil
 }
 
 // workers is the number of fits run at once: one per core.

@@ -22,7 +22,7 @@ type automlFlags struct {
 	budget, maxLatency                                           time.Duration
 	trials, maxModelBytes, batch                                 int
 	seed                                                         uint64
-	noEnsemble, noCalibrate                                      bool
+	noEnsemble, noCalibrate, noBag                               bool
 	columns                                                      problemFlags
 }
 
@@ -75,6 +75,7 @@ reproducible mode: the same --seed and N give a bit-identical model.
 	f.Uint64Var(&fl.seed, "seed", 0, "random seed")
 	f.StringVar(&fl.eval, "eval", "auto", "evaluation: auto, cv or holdout")
 	f.BoolVar(&fl.noEnsemble, "no-ensemble", false, "do not ensemble the best trials")
+	f.BoolVar(&fl.noBag, "no-bag", false, "refit the final models on all rows instead of keeping the cross-validation fold models (small data)")
 	f.BoolVar(&fl.noCalibrate, "no-calibrate", false, "do not calibrate classifier probabilities (temperature and smoothing fitted on validation predictions)")
 	f.StringVar(&fl.search, "search", "cfo", "search method: cfo (cost-frugal local search), tpe, random or grid")
 	f.StringVar(&fl.space, "space", "", "YAML search space replacing the built-in ones (see 'gyre automl --help')")
@@ -108,7 +109,7 @@ func runAutoML(cmd *cobra.Command, app *App, source string, fl automlFlags) erro
 	}
 	o := trainrun.AutoMLOptions{Common: c, Budget: fl.budget, Start: start, HTML: fl.html,
 		Search: train.SearchOptions{Trials: fl.trials, Metric: fl.metric, Learners: fl.learners, Seed: fl.seed, Eval: fl.eval, Search: fl.search, Spaces: spaces,
-			NoEnsemble: fl.noEnsemble, NoCalibrate: fl.noCalibrate, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes, Batch: fl.batch}}
+			NoEnsemble: fl.noEnsemble, NoBag: fl.noBag, NoCalibrate: fl.noCalibrate, MaxLatency: fl.maxLatency, MaxModelBytes: fl.maxModelBytes, Batch: fl.batch}}
 	if fl.engine != "" {
 		eng, err := distrib.ParseEngine(fl.engine)
 		if err != nil {

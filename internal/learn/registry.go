@@ -86,6 +86,13 @@ func New(name string) (Learner, error) {
 
 // DecodeModel rebuilds a model saved with MarshalBinary.
 func DecodeModel(kind string, data []byte) (Model, error) {
+	if kind == BagKind {
+		m, err := decodeBag(data)
+		if err != nil {
+			return nil, fmt.Errorf("decode bag model: %w", err)
+		}
+		return m, nil
+	}
 	regMu.RLock()
 	s, ok := byModel[kind]
 	regMu.RUnlock()

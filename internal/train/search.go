@@ -42,6 +42,9 @@ type SearchOptions struct {
 	Spaces []automl.Space
 	// NoEnsemble disables ensemble selection.
 	NoEnsemble bool
+	// NoBag refits the final models on all rows instead of keeping the
+	// cross-validation fold models (automl.Options.NoBag).
+	NoBag bool
 	// NoCalibrate disables probability calibration (classifiers): the
 	// trials' and the final model's temperature and smoothing.
 	NoCalibrate   bool
@@ -130,7 +133,7 @@ func Search(ctx context.Context, p *Problem, o SearchOptions) (*bundle.Bundle, *
 	}
 	res, err := automl.Run(ctx, ap, automl.Options{
 		Simple: simple,
-		Trials: o.Trials, PostCost: o.PostCost, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, Calibrate: !o.NoCalibrate,
+		Trials: o.Trials, PostCost: o.PostCost, Spaces: spaces, Seed: o.Seed, Eval: o.Eval, Search: o.Search, Ensemble: !o.NoEnsemble, NoBag: o.NoBag, Calibrate: !o.NoCalibrate,
 		CalibrateTrials: !o.NoCalibrate && (m.Name == "log_loss" || m.Name == "brier"),
 		MaxLatency:      o.MaxLatency, MaxModelBytes: o.MaxModelBytes, Recorder: o.Recorder, OnTrial: o.OnTrial,
 		Batch: o.Batch, Executor: o.Executor,
