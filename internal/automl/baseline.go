@@ -148,7 +148,7 @@ func (s *searcher) scoreBaselines(ctx context.Context) {
 	if s.p.Valid != nil {
 		st.valid = s.p.Valid[sp.Family]
 	}
-	oof, _, _, _, _, _, _, err := s.evaluate(ctx, st, Config{}, s.split.trainRows())
+	oof, _, _, _, _, _, err := s.evaluate(ctx, st, Config{}, s.split.trainRows())
 	if err != nil {
 		s.baselines = append(s.baselines, Baseline{Name: sp.Learner, Err: err.Error()})
 		return
@@ -192,7 +192,7 @@ func Evaluate(ctx context.Context, p Problem, o Options, cfg Config) (*CVResult,
 	s.split = s.makeSplit()
 	s.scoreBaselines(ctx)
 	st := s.states[0]
-	oof, _, _, _, fit, _, _, err := s.evaluate(ctx, st, cfg, s.split.trainRows())
+	oof, _, _, fit, _, _, err := s.evaluate(ctx, st, cfg, s.split.trainRows())
 	if err != nil {
 		return nil, fmt.Errorf("automl: evaluate %s: %w", st.space.Learner, err)
 	}

@@ -65,10 +65,6 @@ type TrialResult struct {
 	// Model is the last fold's model, kept as the fallback of the best
 	// trial when no time is left to refit; executors may leave it nil.
 	Model learn.Model
-	// Bag holds the first repeat's fold models when the search bags
-	// (cross-validation of small data; see bagging); executors may leave it
-	// nil, and the trial's configuration is then refitted if chosen.
-	Bag []learn.Model
 	// FitTime is the fits' total time, PredictPerRow the measured
 	// prediction time per validation row, Wall the trial's elapsed time.
 	FitTime, PredictPerRow, Wall time.Duration
@@ -87,7 +83,7 @@ func (s *searcher) plan() Plan {
 func (s *searcher) evaluateSpec(ctx context.Context, st *learnerState, spec TrialSpec) TrialResult {
 	began := s.o.Now()
 	var r TrialResult
-	r.OOF, r.Runs, r.Model, r.Bag, r.FitTime, r.PredictPerRow, r.ModelBytes, r.Err = s.evaluate(ctx, st, spec.Config, spec.Sample)
+	r.OOF, r.Runs, r.Model, r.FitTime, r.PredictPerRow, r.ModelBytes, r.Err = s.evaluate(ctx, st, spec.Config, spec.Sample)
 	r.Wall = s.o.Now().Sub(began)
 	return r
 }

@@ -46,9 +46,7 @@ func (x *evaluatorExecutor) RunTrials(ctx context.Context, plan Plan, specs []Tr
 		go func() {
 			defer wg.Done()
 			out[i] = x.ev.Run(ctx, sp)
-			// A remote executor does not carry models back: the final
-			// bags are fitted again, to the same bytes.
-			out[i].Model, out[i].Bag = nil, nil
+			out[i].Model = nil // a remote executor does not carry models back
 		}()
 	}
 	wg.Wait()

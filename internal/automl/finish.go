@@ -100,7 +100,7 @@ func (s *searcher) finish(ctx context.Context) (*Result, error) {
 	// them so the result does not pin their memory.
 	defer func() {
 		for i := range res.Trials {
-			res.Trials[i].oof, res.Trials[i].model, res.Trials[i].bag = nil, nil, nil
+			res.Trials[i].oof, res.Trials[i].model = nil, nil
 		}
 	}()
 	refitCtx := ctx
@@ -252,9 +252,6 @@ func (s *searcher) memberOutputCost(m Member) float64 {
 // refitCost estimates the seconds to refit a member on all rows from its
 // trial's measured fit time.
 func (s *searcher) refitCost(m Member) float64 {
-	if s.bagging() && s.bagOf(m) != nil {
-		return 0
-	}
 	if t := s.trialOf(m); t != nil {
 		return s.trialRefitCost(t)
 	}
@@ -277,10 +274,7 @@ func (s *searcher) makespan(costs []float64) float64 {
 func (s *searcher) trialRefitCost(t *Trial) float64 {
 	perFit := t.FitTime.Seconds() / float64(len(s.split.folds))
 	if s.bagging() {
-		if t.bag != nil {
-			return 0 // its fold models are the final model
-		}
-		return perFit * float64(len(s.split.folds)/s.split.repeats) // fitted again
+		return perFit * float64(s.bagSize()) // the fold models, fitted again
 	}
 	return perFit * float64(s.n) / math.Max(float64(t.Sample), 1)
 }
@@ -434,15 +428,9 @@ func (s *searcher) refit(ctx context.Context, ms []Member) error {
 			}
 		}
 		if s.bagging() {
-			// The trial's fold models, averaged, are the final model
-			// (bagging): kept from the trial, or fitted again (a trial
-			// evaluated by an Executor, or whose bag was dropped) to the
-			// same bytes.
-			bag := s.bagOf(ms[i])
-			var err error
-			if bag == nil {
-				bag, err = s.fitBag(ctx, st, ms[i].Config, max(1, s.workers()/len(ms)))
-			}
+			// The trial's fold models, fitted again on the same rows,
+			// averaged, are the final model (bagging).
+			bag, err := s.fitBag(ctx, st, ms[i].Config, max(1, s.workers()/len(ms)))
 			var m learn.Model
 			if err == nil {
 				m, err = learn.NewBag(bag)

@@ -159,9 +159,6 @@ type Trial struct {
 	Smoothing float64 `json:"smoothing,omitempty"`
 
 	oof []float64 // out-of-fold predictions (proba for classifiers)
-	// bag holds the trial's fold models (Options.NoBag unset, small data
-	// under cross-validation), the final model when the trial is chosen.
-	bag []learn.Model
 	// model fitted on the training part (holdout mode only), a fallback
 	// when no time is left to refit.
 	model learn.Model
@@ -715,8 +712,8 @@ func (s *searcher) outputCost(ts ...*Trial) float64 {
 	var out Output
 	for _, t := range ts {
 		out.ModelBytes += int64(float64(t.ModelBytes) * s.outputScale(t))
-		if t.bag != nil {
-			out.PredictPerRow += t.PredictPerRow * time.Duration(len(t.bag))
+		if s.bagging() {
+			out.PredictPerRow += t.PredictPerRow * time.Duration(s.bagSize())
 		} else {
 			out.PredictPerRow += t.PredictPerRow
 		}
@@ -851,7 +848,6 @@ func (s *searcher) record(ctx context.Context, p *proposal, r TrialResult) *Tria
 	st.inflight--
 	t := &Trial{ID: p.spec.ID, Learner: st.space.Learner, Family: st.space.Family, Config: cfg, Sample: sample}
 	oof, runs, model, perRow, size, err, wall := r.OOF, r.Runs, r.Model, r.PredictPerRow, r.ModelBytes, r.Err, r.Wall
-	t.bag = r.Bag
 	t.FitTime, t.PredictPerRow, t.ModelBytes = r.FitTime, perRow, size
 	if err != nil && ctx.Err() != nil && !s.deterministic() {
 		return nil // cut by the budget: the trial does not count
@@ -898,9 +894,6 @@ func (s *searcher) record(ctx context.Context, p *proposal, r TrialResult) *Tria
 		return t
 	}
 	t.oof = oof
-	if t.bag != nil {
-		defer s.trimBags()
-	}
 	improved := st.search.report(x, t.Loss)
 	if improved && (st.best == nil || t.Loss < st.best.Loss) {
 		if st.best != nil {
@@ -965,10 +958,7 @@ func (s *searcher) unitCost(st *learnerState, cfg Config, sample int) float64 {
 // With repeated cross-validation and CalibrateTrials, runs holds each
 // repeat's out-of-fold predictions one after another (the average of which
 // is oof); else it is nil.
-//
-// bag holds the first repeat's fold models when the search bags
-// (bagging), else nil.
-func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof, runs []float64, model learn.Model, bag []learn.Model, fit, perRow time.Duration, size int, err error) {
+func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, sample int) (oof, runs []float64, model learn.Model, fit, perRow time.Duration, size int, err error) {
 	k := len(s.p.Classes)
 	width := 1
 	if s.p.Task.Classification() {
@@ -1043,7 +1033,9 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 		// to its own rows, and a repeat's folds are disjoint, so repeats
 		// are accumulated one after another (see below).
 		o.out = out
-		o.model = m
+		if f == len(folds)-1 {
+			o.model = m
+		}
 	}
 	parallel.For(len(folds), max(workers, 1), run)
 	var predTime time.Duration
@@ -1055,7 +1047,7 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	}
 	for f := range outs {
 		if outs[f].err != nil {
-			return nil, nil, nil, nil, 0, 0, 0, outs[f].err
+			return nil, nil, nil, 0, 0, 0, outs[f].err
 		}
 		if outs[f].out == nil { // skipped after another fold failed
 			continue
@@ -1084,18 +1076,13 @@ func (s *searcher) evaluate(ctx context.Context, st *learnerState, cfg Config, s
 	model = outs[len(outs)-1].model
 	b, err := model.MarshalBinary()
 	if err != nil {
-		return nil, nil, nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
+		return nil, nil, nil, 0, 0, 0, fmt.Errorf("marshal model: %w", err)
 	}
 	size = len(b)
 	if predRows > 0 {
 		perRow = predTime / time.Duration(predRows)
 	}
-	if s.bagging() && sample == s.split.trainRows() {
-		for f := range len(folds) / repeats {
-			bag = append(bag, outs[f].model)
-		}
-	}
-	return oof, runs, model, bag, fit, perRow, size, nil
+	return oof, runs, model, fit, perRow, size, nil
 }
 
 // workers is the number of fits run at once: one per core.
