@@ -53,11 +53,3 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	*n = Num(f)
 	return nil
 }
-
-func nums(xs []float64) []Num {
-	out := make([]Num, len(xs))
-	for i, x := range xs {
-		out[i] = Num(x)
-	}
-	return out
-}

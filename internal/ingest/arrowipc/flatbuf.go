@@ -106,8 +106,6 @@ func (t table) field(i int) int {
 	return t.pos + rel
 }
 
-func (t table) has(i int) bool { return t.field(i) != 0 }
-
 func (t table) bool(i int, def bool) bool {
 	p := t.field(i)
 	if p == 0 {
