@@ -152,15 +152,20 @@ func TestPulledSourceIsVersionedAndScheduled(t *testing.T) {
 
 	// The schedule pulls at each tick; unchanged content runs nothing.
 	before := api.requests.Load()
-	sctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
+	// The schedule stops after its first run; the generous timeout only
+	// guards against a hang, so a loaded machine cannot cut a run short.
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	var runs []string
 	var mu sync.Mutex
 	err = Schedule(sctx, env, p, ScheduleOptions{OnRun: func(trigger string, r *Result, err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		defer cancel()
 		if err != nil {
-			t.Errorf("scheduled run: %v", err)
+			if sctx.Err() == nil {
+				t.Errorf("scheduled run: %v", err)
+			}
 			return
 		}
 		runs = append(runs, trigger+": "+r.Status)

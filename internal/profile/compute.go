@@ -262,17 +262,7 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 		}
 	}
 	col.Count = count
-	if exact {
-		col.Distinct = len(freq)
-		top := int32(0)
-		for _, k := range freq {
-			top = max(top, k)
-		}
-		col.NearConstant = count > 0 && len(freq) > 1 && float64(top) >= 0.95*float64(count)
-	} else {
-		col.Distinct = int(math.Round(h.estimate()))
-		col.DistinctApprox = true
-	}
+	setDistinct(col, freq, exact, &h)
 	if count == 0 {
 		return
 	}
@@ -285,25 +275,7 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 	grid = sk.quantiles(grid)
 	grid[0], grid[GridSize-1] = lo, hi
 	num := &Numeric{Mean: mean, Min: lo, Max: hi, Quantiles: qs, QuantilesExact: sk.exact && step == 1, QuantileGrid: grid}
-	// Histogram layout.
-	nb := bins
-	var edges []float64
-	switch {
-	case hi == lo:
-		edges = []float64{lo, hi}
-	case col.Kind == frame.KindInt && hi-lo+1 <= float64(bins):
-		nb = int(hi-lo) + 1
-		edges = make([]float64, nb+1)
-		for i := range edges {
-			edges[i] = lo - 0.5 + float64(i)
-		}
-	default:
-		edges = make([]float64, nb+1)
-		for i := range edges {
-			edges[i] = lo + (hi-lo)*float64(i)/float64(nb)
-		}
-		edges[nb] = hi
-	}
+	edges := histogramEdges(col.Kind, lo, hi, bins)
 	num.Histogram = Histogram{Edges: edges, Counts: make([]int, len(edges)-1)}
 	q1, q3 := qs[2], qs[4]
 	iqr := q3 - q1
@@ -346,6 +318,46 @@ func numericStats(col *Column, get func(int) (float64, bool), n, chunkRows int, 
 	num.Sample = sample
 	num.SampleComplete = count <= SampleSize
 	col.Numeric = num
+}
+
+// setDistinct records a column's distinct count: exact from freq while it
+// stayed under DistinctExactLimit, else the HyperLogLog estimate h.
+func setDistinct(col *Column, freq map[uint64]int32, exact bool, h *hll) {
+	if !exact {
+		col.Distinct = int(math.Round(h.estimate()))
+		col.DistinctApprox = true
+		return
+	}
+	col.Distinct = len(freq)
+	top := int32(0)
+	for _, k := range freq {
+		top = max(top, k)
+	}
+	col.NearConstant = col.Count > 0 && len(freq) > 1 && float64(top) >= 0.95*float64(col.Count)
+}
+
+// histogramEdges lays out a numeric histogram over [lo, hi]: one bin per
+// value for integer columns with at most bins distinct values in range,
+// else bins equal-width bins.
+func histogramEdges(kind frame.Kind, lo, hi float64, bins int) []float64 {
+	switch {
+	case hi == lo:
+		return []float64{lo, hi}
+	case kind == frame.KindInt && hi-lo+1 <= float64(bins):
+		nb := int(hi-lo) + 1
+		edges := make([]float64, nb+1)
+		for i := range edges {
+			edges[i] = lo - 0.5 + float64(i)
+		}
+		return edges
+	default:
+		edges := make([]float64, bins+1)
+		for i := range edges {
+			edges[i] = lo + (hi-lo)*float64(i)/float64(bins)
+		}
+		edges[bins] = hi
+		return edges
+	}
 }
 
 func categoryStats(col *Column, c frame.Column, n, chunkRows int, missChunk []int) {
