@@ -20,6 +20,28 @@ type Login struct {
 	User  string    `json:"user,omitempty"`
 	Token string    `json:"token"`
 	Saved time.Time `json:"saved"`
+	// Expires is when the token stops authenticating, when gyre login
+	// made it with an expiry (nil: never, or not known).
+	Expires *time.Time `json:"expires,omitempty"`
+}
+
+// ErrLoginExpired reports a kept token past its expiry.
+var ErrLoginExpired = errors.New("login expired")
+
+// Token returns the token kept for the server at base ("" for none). A
+// token known to have expired at now is an error wrapping ErrLoginExpired
+// that says to log in again, rather than a request the server refuses
+// with 401.
+func (l *Logins) Token(base string, now time.Time) (string, error) {
+	lg, ok := l.Servers[base]
+	if !ok {
+		return "", nil
+	}
+	if lg.Expires != nil && !now.Before(*lg.Expires) {
+		return "", fmt.Errorf("the token kept for %s (user %s) expired at %s: run gyre login %s again: %w",
+			base, lg.User, lg.Expires.Local().Format(time.RFC3339), base, ErrLoginExpired)
+	}
+	return lg.Token, nil
 }
 
 // LoginsPath is os.UserConfigDir()/gyre/logins.json.

@@ -17,8 +17,9 @@ import (
 func init() { register(newLoginCmd); register(newLogoutCmd); register(newWhoamiCmd) }
 
 func newLoginCmd(app *App) *cobra.Command {
-	var user, token string
+	var user, token, expiresIn string
 	var pwStdin bool
+	var expires *time.Time
 	cmd := &cobra.Command{
 		Use:   "login SERVER_URL",
 		Short: "Store a token for a team server in your config directory",
@@ -27,9 +28,10 @@ $XDG_CONFIG_HOME/gyre/logins.json (os.UserConfigDir; the file is 0600, its
 directory 0700). With --token (or GYRE_TOKEN) the token is checked and kept.
 With --user, your password (prompted, or one line on stdin with
 --password-stdin) makes a new token for this machine; the password itself is
-never stored. Then point commands at the server with --server or GYRE_SERVER.`,
+never stored; --expires-in 30d makes that token expire (the server then
+answers 401 and commands say to log in again). Then point commands at the server with --server or GYRE_SERVER.`,
 		Example: `  gyre login https://gyre.example.com --token gyre_...
-  gyre login https://gyre.example.com --user alice
+  gyre login https://gyre.example.com --user alice --expires-in 30d
   export GYRE_SERVER=https://gyre.example.com; gyre runs list`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +39,11 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 			base := strings.TrimRight(args[0], "/")
 			if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 				return usageErrorf("login %s: want an http:// or https:// URL", base)
+			}
+			if expiresIn != "" {
+				if _, err := web.ParseAge(expiresIn); err != nil {
+					return usageErrorf("--expires-in: %v", err)
+				}
 			}
 			if token == "" {
 				token = os.Getenv("GYRE_TOKEN")
@@ -55,11 +62,13 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 				}
 				c.BasicAuth(user, pw)
 				host, _ := os.Hostname()
-				t, err := c.CreateOwnToken(ctx, web.CreateTokenRequest{Description: "gyre login on " + host})
+				t, err := c.CreateOwnToken(ctx, web.CreateTokenRequest{Description: "gyre login on " + host, ExpiresIn: expiresIn})
 				if err != nil {
 					return err
 				}
-				token = t.Token
+				token, expires = t.Token, t.Info.Expires
+			} else if expiresIn != "" {
+				return usageErrorf("login %s: --expires-in makes a new token with --user; a token given with --token keeps the expiry it was made with", base)
 			}
 			c, err := newClient(base, token)
 			if err != nil {
@@ -73,7 +82,7 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 			if err != nil {
 				return err
 			}
-			ls.Servers[base] = apiclient.Login{User: who.Name, Token: token, Saved: time.Now().UTC()}
+			ls.Servers[base] = apiclient.Login{User: who.Name, Token: token, Saved: time.Now().UTC(), Expires: expires}
 			if err := ls.Save(); err != nil {
 				return err
 			}
@@ -85,6 +94,7 @@ never stored. Then point commands at the server with --server or GYRE_SERVER.`,
 	f.StringVar(&user, "user", "", "sign in as this user with a password")
 	f.StringVar(&token, "token", "", "an API token to keep (default $GYRE_TOKEN)")
 	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin")
+	f.StringVar(&expiresIn, "expires-in", "", "with --user: the new token expires after this age (30d, 12h); default never")
 	return cmd
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/apiclient"
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 )
 
@@ -53,6 +54,57 @@ func TestServerBinary(t *testing.T) {
 	bin := buildGyre(t)
 	for _, b := range sqlstoretest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) { serverSession(t, bin, b) })
+	}
+}
+
+// checkLoginExpiry: a user signs in with a password and --expires-in,
+// the token kept carries its expiry, and once the kept expiry has passed
+// commands refuse with a message that says to log in again (the server
+// side, 401 for an expired token, is in internal/web's security table).
+func checkLoginExpiry(t *testing.T, bin string, env []string, url, adminToken, logins string) {
+	t.Helper()
+	run := func(wantCode int, stdin, token string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(env, "GYRE_TOKEN="+token)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != wantCode {
+			t.Fatalf("gyre %s: exit %d, want %d: %s", strings.Join(args, " "), code, wantCode, out)
+		}
+		return string(out)
+	}
+	run(0, "carol's long password\n", adminToken, "users", "create", "carol", "--role", "viewer", "--password-stdin", "--server", url)
+	run(2, "", "", "login", url, "--token", "gyre_x", "--expires-in", "1h")
+	run(2, "carol's long password\n", "", "login", url, "--user", "carol", "--password-stdin", "--expires-in", "soon")
+	t0 := time.Now()
+	run(0, "carol's long password\n", "", "login", url, "--user", "carol", "--password-stdin", "--expires-in", "1h")
+	var ls apiclient.Logins
+	b, _ := os.ReadFile(logins)
+	if err := json.Unmarshal(b, &ls); err != nil {
+		t.Fatal(err)
+	}
+	lg := ls.Servers[url]
+	if lg.User != "carol" || lg.Expires == nil || lg.Expires.Before(t0.Add(59*time.Minute)) || lg.Expires.After(time.Now().Add(time.Hour)) {
+		t.Fatalf("kept login %+v: want carol's token expiring in an hour", lg)
+	}
+	if who := run(0, "", "", "whoami", "--server", url); !strings.Contains(who, "carol") {
+		t.Fatalf("whoami as carol: %s", who)
+	}
+	past := time.Now().Add(-time.Minute)
+	lg.Expires = &past
+	ls.Servers[url] = lg
+	if b, err := json.Marshal(ls); err != nil || os.WriteFile(logins, b, 0o600) != nil {
+		t.Fatal(err)
+	}
+	if msg := run(2, "", "", "whoami", "--server", url); !strings.Contains(msg, "expired") || !strings.Contains(msg, "gyre login "+url) {
+		t.Fatalf("whoami with an expired kept token: %s", msg)
 	}
 }
 
@@ -178,6 +230,8 @@ func (s *session) accounts() {
 	if who := s.gyre(0, "", append([]string{"whoami"}, s.flag...)...); !strings.Contains(who, "bob") || !strings.Contains(who, "viewer") {
 		t.Fatalf("whoami with the kept token: %s", who)
 	}
+	checkLoginExpiry(t, bin, env, url, adminToken, logins)
+	gyre(0, "", "login", url, "--token", tok.Token)
 
 }
 

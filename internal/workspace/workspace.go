@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/access"
 	"github.com/gyre-ml/gyre/internal/apiclient"
@@ -196,7 +197,7 @@ func Token(base string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return cfg.Servers[base].Token, nil
+	return cfg.Token(base, time.Now())
 }
 
 // RegisterFile registers the bundle file at path as a new version of name.
