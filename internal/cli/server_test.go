@@ -230,9 +230,8 @@ func (s *session) accounts() {
 	if who := s.gyre(0, "", append([]string{"whoami"}, s.flag...)...); !strings.Contains(who, "bob") || !strings.Contains(who, "viewer") {
 		t.Fatalf("whoami with the kept token: %s", who)
 	}
-	checkLoginExpiry(t, bin, env, url, adminToken, logins)
-	gyre(0, "", "login", url, "--token", tok.Token)
-
+	checkLoginExpiry(s.t, s.bin, s.env, s.url, s.admin, logins)
+	s.gyre(0, "", "login", s.url, "--token", tok.Token)
 }
 
 // models: a model registered, promoted and read through the server, a
