@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,5 +31,12 @@ func createOutputTemp(dir, base string) (*os.File, error) {
 			}
 		}
 	}
-	return os.CreateTemp(dir, prefix+"*")
+	f, err := os.CreateTemp(dir, prefix+"*")
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// Name the directory the user gave, not the temporary file's
+		// invented name.
+		return nil, &fs.PathError{Op: "create a file in", Path: dir, Err: pe.Err}
+	}
+	return f, err
 }

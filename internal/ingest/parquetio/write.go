@@ -2,8 +2,10 @@ package parquetio
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,6 +30,10 @@ func WriteFile(path string, f *frame.Frame) (err error) {
 		dir = "."
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		// Name the directory the user gave, not the temporary file.
+		return fmt.Errorf("write parquet %s: %w", path, &fs.PathError{Op: "create a file in", Path: dir, Err: pe.Err})
+	}
 	if err != nil {
 		return fmt.Errorf("write parquet %s: %w", path, err)
 	}
