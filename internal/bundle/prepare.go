@@ -35,6 +35,35 @@ func FamilyOf(learner string) string {
 // (whose target column, if any, must have RoleTarget so it is left out) and
 // returns it with the training design matrix.
 func FitPrep(train *frame.Frame, family string) (*Prep, *frame.Matrix, error) {
+	p, f, err := fitPrep(train, family)
+	if err != nil {
+		return nil, nil, err
+	}
+	X, err := p.Encoder.Transform(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
+	}
+	return p, X, nil
+}
+
+// FitPrepColumns is FitPrep giving the training design matrix one column
+// at a time (see feature.Encoder.ColumnSource and learn.Dataset.Columns)
+// instead of in full: the matrix's shape and the function that encodes its
+// columns from the frame.
+func FitPrepColumns(train *frame.Frame, family string) (p *Prep, rows, cols int, encode func(j int, dst []float64) error, err error) {
+	p, f, err := fitPrep(train, family)
+	if err != nil {
+		return nil, 0, 0, nil, err
+	}
+	if encode, err = p.Encoder.ColumnSource(f); err != nil {
+		return nil, 0, 0, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
+	}
+	return p, f.NumRows(), len(p.Encoder.Fields), encode, nil
+}
+
+// fitPrep fits the preprocessing of a family and returns it with the frame
+// its encoder takes (train, or the pipeline's output).
+func fitPrep(train *frame.Frame, family string) (*Prep, *frame.Frame, error) {
 	p := &Prep{}
 	f := train
 	if family != FamilyTrees {
@@ -56,11 +85,7 @@ func FitPrep(train *frame.Frame, family string) (*Prep, *frame.Matrix, error) {
 		return nil, nil, fmt.Errorf("fit %s preprocessing: no usable feature columns (every column is the target, an id or ignored)", family)
 	}
 	p.Encoder = enc
-	X, err := enc.Transform(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
-	}
-	return p, X, nil
+	return p, f, nil
 }
 
 // Features describes the prep's design-matrix columns for learners.

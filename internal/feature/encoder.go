@@ -122,19 +122,9 @@ func (e *Encoder) Transform(f *frame.Frame) (*frame.Matrix, error) {
 // error naming the column and both kinds (wrapping ErrSchema).
 func (e *Encoder) TransformReport(f *frame.Frame) (*frame.Matrix, EncodeReport, error) {
 	rep := EncodeReport{}
-	if f == nil {
-		return nil, rep, fmt.Errorf("encode: no data")
-	}
-	cols := make([]frame.Column, len(e.Fields))
-	for j, fld := range e.Fields {
-		c, err := f.Column(fld.Name)
-		if err != nil {
-			return nil, rep, fmt.Errorf("encode: column %q (%s) seen in training is missing: %w", fld.Name, fld.Kind, frame.ErrNoColumn)
-		}
-		if !compatible(fld.Kind, c.Kind()) {
-			return nil, rep, fmt.Errorf("encode: column %q is %s, was %s in training: %w", fld.Name, c.Kind(), fld.Kind, ErrSchema)
-		}
-		cols[j] = c
+	cols, err := e.columnsOf(f)
+	if err != nil {
+		return nil, rep, err
 	}
 	n := f.NumRows()
 	m := frame.NewMatrix(n, len(e.Fields))
@@ -161,6 +151,52 @@ func (e *Encoder) TransformReport(f *frame.Frame) (*frame.Matrix, EncodeReport, 
 		}
 	}
 	return m, rep, nil
+}
+
+// columnsOf returns f's columns in encoder field order, checked as
+// TransformReport says.
+func (e *Encoder) columnsOf(f *frame.Frame) ([]frame.Column, error) {
+	if f == nil {
+		return nil, fmt.Errorf("encode: no data")
+	}
+	cols := make([]frame.Column, len(e.Fields))
+	for j, fld := range e.Fields {
+		c, err := f.Column(fld.Name)
+		if err != nil {
+			return nil, fmt.Errorf("encode: column %q (%s) seen in training is missing: %w", fld.Name, fld.Kind, frame.ErrNoColumn)
+		}
+		if !compatible(fld.Kind, c.Kind()) {
+			return nil, fmt.Errorf("encode: column %q is %s, was %s in training: %w", fld.Name, c.Kind(), fld.Kind, ErrSchema)
+		}
+		cols[j] = c
+	}
+	return cols, nil
+}
+
+// ColumnSource returns f's design matrix one column at a time, for a
+// consumer that reads each column once and need not hold the whole
+// matrix: encode(j, dst) writes matrix column j (what Transform puts in
+// Col(j)) into dst, of length f.NumRows(). The schema is checked here as
+// Transform checks it; encode may be called concurrently for different
+// columns. Unseen categories are encoded as missing without a report.
+func (e *Encoder) ColumnSource(f *frame.Frame) (encode func(j int, dst []float64) error, err error) {
+	cols, err := e.columnsOf(f)
+	if err != nil {
+		return nil, err
+	}
+	n := f.NumRows()
+	return func(j int, dst []float64) error {
+		if j < 0 || j >= len(cols) {
+			return fmt.Errorf("encode: column %d of %d", j, len(cols))
+		}
+		if len(dst) != n {
+			return fmt.Errorf("encode: column %q: %d values to fill for %d rows", e.Fields[j].Name, len(dst), n)
+		}
+		if _, err := e.encodeColumn(j, cols[j], dst); err != nil {
+			return fmt.Errorf("encode: column %q: %w", e.Fields[j].Name, err)
+		}
+		return nil
+	}, nil
 }
 
 func compatible(fit, got frame.Kind) bool {

@@ -131,3 +131,45 @@ func TestEncodeTarget(t *testing.T) {
 		t.Errorf("unseen label: %v", err)
 	}
 }
+
+// TestColumnSource checks that the matrix given one column at a time is
+// Transform's bit for bit, and that the schema is checked up front.
+func TestColumnSource(t *testing.T) {
+	train := mixedFrame(300, 2)
+	if err := train.SetRole("y", frame.RoleTarget); err != nil {
+		t.Fatal(err)
+	}
+	e, err := FitEncoder(train, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.Transform(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encode, err := e.ColumnSource(train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := make([]float64, m.Rows)
+	for j := range m.Cols {
+		if err := encode(j, col); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range m.Col(j) {
+			if math.Float64bits(v) != math.Float64bits(col[i]) {
+				t.Fatalf("column %d row %d: %v, Transform gave %v", j, i, col[i], v)
+			}
+		}
+	}
+	if err := encode(0, col[:10]); err == nil || !strings.Contains(err.Error(), `"age"`) {
+		t.Errorf("a short buffer: %v, want an error naming the column", err)
+	}
+	if err := encode(m.Cols, col); err == nil {
+		t.Error("a column past the last encoded")
+	}
+	short := frame.MustNew(frame.NewFloat("count", make([]float64, 3)))
+	if _, err := e.ColumnSource(short); !errors.Is(err, frame.ErrNoColumn) || !strings.Contains(err.Error(), `"age"`) {
+		t.Errorf("a frame without the age column: %v, want frame.ErrNoColumn naming it", err)
+	}
+}

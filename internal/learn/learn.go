@@ -94,6 +94,22 @@ type Dataset struct {
 	// Only unsupervised state (never targets) may be stored. Nil disables
 	// sharing: a fit then depends on the view's rows alone.
 	Shared *Shared
+	// Columns, when set, is the design matrix given one column at a time:
+	// X then has its shape (Rows, Cols) and no Data, and Columns(j, dst)
+	// writes column j into dst (len X.Rows). Only a learner that says it
+	// fits that way (ColumnFitter) is given such a data set; it reads each
+	// column once, so the float matrix is never built in full beside the
+	// frame it is encoded from. Columns may be called concurrently for
+	// different columns.
+	Columns func(j int, dst []float64) error
+}
+
+// ColumnFitter is a learner that can fit on a data set whose matrix comes
+// from Dataset.Columns (gradient boosting bins it column by column).
+type ColumnFitter interface {
+	// FitsColumns reports whether Fit, with the learner's current
+	// settings, takes a data set given by Columns.
+	FitsColumns() bool
 }
 
 // Shared is a concurrency-safe store of per-matrix state; see Dataset.Shared.
@@ -160,7 +176,8 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 }
 
 // Materialize returns an equivalent data set whose rows are contiguous
-// (Rows == nil), copying only when d is a view.
+// (Rows == nil), copying only when d is a view. A view given by Columns
+// is not supported (Columns has no row selection).
 func (d *Dataset) Materialize() *Dataset {
 	if d.Rows == nil {
 		return d
@@ -193,7 +210,7 @@ func (d *Dataset) Check() error {
 	if d.X == nil {
 		return errors.New("dataset: no design matrix")
 	}
-	if len(d.X.Data) != d.X.Rows*d.X.Cols {
+	if len(d.X.Data) != d.X.Rows*d.X.Cols && (d.X.Data != nil || d.Columns == nil) {
 		return fmt.Errorf("dataset: matrix holds %d values, want %d×%d", len(d.X.Data), d.X.Rows, d.X.Cols)
 	}
 	if len(d.Features) != d.X.Cols {

@@ -210,6 +210,17 @@ func (p *Problem) sample(n int) *Problem {
 	return &q
 }
 
+// searchSample is p's search problem for spaces, made from a sample of
+// compareMaxRows rows of p when sample is set, with the number of rows it
+// has.
+func searchSample(p *Problem, sample bool, spaces []automl.Space, valid *frame.Frame, m metric.Metric) (automl.Problem, int, error) {
+	if sample {
+		p = p.sample(compareMaxRows)
+	}
+	ap, _, err := p.searchProblem(spaces, valid, m)
+	return ap, p.Frame.NumRows(), err
+}
+
 // CrossValidate scores one learner (o) with the dummy and the simple model
 // on one evaluation split: k-fold cross-validation (cv.Folds), AutoML's
 // automatic choice, or the user's validation data. It returns the
@@ -223,13 +234,12 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	if _, err := learn.Lookup(o.Learner); err != nil {
 		return nil, nil, err
 	}
-	full := p
-	if cv.Valid == nil && cv.Folds == 0 {
-		p = p.sample(compareMaxRows)
-	}
 	simple := automl.Space{Learner: SimpleLearner(p.Task), Family: bundle.FamilyOf(SimpleLearner(p.Task))}
 	sp := automl.Space{Learner: o.Learner, Family: bundle.FamilyOf(o.Learner)}
-	ap, _, err := p.searchProblem([]automl.Space{sp, simple}, cv.Valid, m)
+	sample := cv.Valid == nil && cv.Folds == 0 && p.Frame.NumRows() > compareMaxRows
+	// The sample's frame is garbage once encoded: only its matrices are
+	// kept through the search (32 MB less at the peak of a 1M × 20 run).
+	ap, sampleRows, err := searchSample(p, sample, []automl.Space{sp, simple}, cv.Valid, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,8 +257,8 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	}
 	c := Compare(m, o.Learner, r.Eval, r.Loss, r.GroupLosses, r.Baselines)
 	c.Folds, c.Repeats = r.Folds, r.Repeats
-	if p != full {
-		c.SampleRows = p.Frame.NumRows()
+	if sample {
+		c.SampleRows = sampleRows
 	}
 	k := len(p.Classes)
 	y := r.Y

@@ -208,6 +208,18 @@ func (p *Problem) Dataset(family string) (*bundle.Prep, *learn.Dataset, error) {
 	return prep, &learn.Dataset{X: X, Features: prep.Features(), Task: p.Task, Y: p.Y, Classes: p.Classes}, nil
 }
 
+// ColumnDataset is Dataset with the design matrix given one column at a
+// time (learn.Dataset.Columns), for a learner that fits that way
+// (learn.ColumnFitter): the float matrix is then never built beside the
+// frame.
+func (p *Problem) ColumnDataset(family string) (*bundle.Prep, *learn.Dataset, error) {
+	prep, rows, cols, encode, err := bundle.FitPrepColumns(p.Frame, family)
+	if err != nil {
+		return nil, nil, err
+	}
+	return prep, &learn.Dataset{X: &frame.Matrix{Rows: rows, Cols: cols}, Columns: encode, Features: prep.Features(), Task: p.Task, Y: p.Y, Classes: p.Classes}, nil
+}
+
 // Options configure Fit.
 type Options struct {
 	// Learner is the registered learner name.
@@ -247,7 +259,13 @@ func Fit(ctx context.Context, p *Problem, o Options) (*bundle.Bundle, error) {
 		}
 	}
 	family := bundle.FamilyOf(o.Learner)
-	prep, d, err := p.Dataset(family)
+	var prep *bundle.Prep
+	var d *learn.Dataset
+	if cf, ok := l.(learn.ColumnFitter); ok && cf.FitsColumns() {
+		prep, d, err = p.ColumnDataset(family)
+	} else {
+		prep, d, err = p.Dataset(family)
+	}
 	if err != nil {
 		return nil, err
 	}

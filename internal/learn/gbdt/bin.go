@@ -62,7 +62,8 @@ func binDataset(d *learn.Dataset, maxBins, threads int) (*Binned, error) {
 		return nil, fmt.Errorf("gbdt bin: max_bins is %d, want 2..255", maxBins)
 	}
 	X := d.X
-	if len(X.Data) != X.Rows*X.Cols {
+	stream := X.Data == nil && d.Columns != nil
+	if len(X.Data) != X.Rows*X.Cols && !stream {
 		return nil, fmt.Errorf("gbdt bin: matrix holds %d values, want %d×%d", len(X.Data), X.Rows, X.Cols)
 	}
 	if len(d.Features) != X.Cols {
@@ -89,17 +90,31 @@ func binDataset(d *learn.Dataset, maxBins, threads int) (*Binned, error) {
 		}
 	}
 	errs := make([]error, X.Cols)
-	parallelFor(X.Cols, threads, func(j int) {
-		errs[j] = b.binFeature(j, d.Features[j], sample, maxBins)
-	})
+	if !stream {
+		parallelFor(X.Cols, threads, func(j int) {
+			errs[j] = b.binFeature(j, X.Col(j), d.Features[j], sample, maxBins)
+		})
+	} else {
+		// The matrix one column at a time: each goroutine encodes its
+		// columns into one buffer of its own and bins them from there.
+		parallelBlocks(X.Cols, threads, func(lo, hi int) {
+			col := make([]float64, X.Rows)
+			for j := lo; j < hi; j++ {
+				if errs[j] = d.Columns(j, col); errs[j] == nil {
+					errs[j] = b.binFeature(j, col, d.Features[j], sample, maxBins)
+				}
+			}
+		})
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-func (b *Binned) binFeature(j int, f learn.Feature, sample []int, maxBins int) error {
-	col := b.X.Col(j)
+// binFeature bins col, column j of the matrix, into the bins of feature
+// j.
+func (b *Binned) binFeature(j int, col []float64, f learn.Feature, sample []int, maxBins int) error {
 	out := b.Bins[j*b.Rows : (j+1)*b.Rows]
 	if f.Categorical {
 		b.Categorical[j] = true
@@ -240,15 +255,21 @@ func midpoint(a, b float64) float64 {
 // parallelFor runs fn(i) for i in [0, n) on up to threads goroutines
 // (0 = GOMAXPROCS), giving each a contiguous block of indices.
 func parallelFor(n, threads int, fn func(i int)) {
+	parallelBlocks(n, threads, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			fn(i)
+		}
+	})
+}
+
+// parallelBlocks runs fn(lo, hi) over contiguous blocks of [0, n) on up to
+// threads goroutines (0 = GOMAXPROCS), one block per goroutine.
+func parallelBlocks(n, threads int, fn func(lo, hi int)) {
 	if threads <= 0 {
 		threads = defaultThreads()
 	}
 	if w := parallel.Workers(n, threads); w > 1 {
 		trainGoroutines.Add(int64(w))
 	}
-	parallel.Blocks(n, threads, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			fn(i)
-		}
-	})
+	parallel.Blocks(n, threads, 1, fn)
 }

@@ -188,6 +188,11 @@ func (l *Learner) Fit(ctx context.Context, d *learn.Dataset) (learn.Model, error
 	return m.Learned(), nil
 }
 
+// FitsColumns reports that Fit takes a data set given column by column
+// (learn.Dataset.Columns), which it bins as it reads, unless a Binned
+// matrix or an initial model (which predicts on the matrix) is set.
+func (l *Learner) FitsColumns() bool { return l.Binned == nil && l.InitModel == nil }
+
 // FitModel is Fit returning the concrete *Model.
 func (l *Learner) FitModel(ctx context.Context, d *learn.Dataset) (*Model, error) {
 	return l.fit(ctx, d)
@@ -436,7 +441,7 @@ func (l *Learner) binned(d *learn.Dataset, threads int) (*Binned, error) {
 		// (AutoML trials and folds): boundaries then come from all rows of
 		// X, which is unsupervised and what Dataset.Shared allows.
 		v, err := d.Shared.Get(fmt.Sprintf("gbdt/bins/%d", l.MaxBins), func() (any, error) {
-			return binDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task}, l.MaxBins, threads)
+			return binDataset(&learn.Dataset{X: d.X, Features: d.Features, Task: d.Task, Columns: d.Columns}, l.MaxBins, threads)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("gbdt fit: %w", err)

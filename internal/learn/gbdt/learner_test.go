@@ -3,6 +3,7 @@ package gbdt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -316,5 +317,28 @@ func TestDeterministicLarge(t *testing.T) {
 	b, _ := fitModel(t, l, d.Subset(rows).Materialize()).MarshalBinary()
 	if !bytes.Equal(a, b) {
 		t.Error("a 80,000-row view and its materialised copy gave different models")
+	}
+}
+
+// TestFitColumnsErrors checks that an error encoding a column fails the
+// fit with it, and that a learner with an initial model (which predicts on
+// the matrix) does not take a data set given by columns.
+func TestFitColumnsErrors(t *testing.T) {
+	d := byColumns(learntest.Toy(learn.Binary, 500, 3))
+	bad := errors.New("column 2 is unreadable")
+	d.Columns = func(j int, dst []float64) error {
+		if j == 2 {
+			return bad
+		}
+		return nil
+	}
+	l := New()
+	l.NumTrees = 2
+	if _, err := l.Fit(context.Background(), d); !errors.Is(err, bad) {
+		t.Errorf("fit: %v, want the column's error", err)
+	}
+	l.InitModel = fitModel(t, New(), learntest.Toy(learn.Binary, 500, 3))
+	if l.FitsColumns() {
+		t.Error("a learner with an initial model says it fits columns")
 	}
 }

@@ -209,6 +209,20 @@ func TestTrainingGolden(t *testing.T) {
 				} else if got != first {
 					t.Errorf("threads=%d learned different trees (digest %s) than threads=1 (%s)", threads, got, first)
 				}
+				if threads == 2 {
+					// The same matrix given one column at a time (what
+					// train.Fit gives): the same bins, the same trees.
+					if !l.FitsColumns() {
+						t.Fatal("the learner does not fit a data set given by columns")
+					}
+					m, err := l.FitModel(context.Background(), byColumns(d))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := modelDigest(m); got != first {
+						t.Errorf("the data set given by columns learned different trees (digest %s) than the matrix (%s)", got, first)
+					}
+				}
 			}
 			// Digests were recorded on amd64; other architectures may fuse
 			// multiply-adds (arm64, ppc64le, s390x) and differ in last bits.
@@ -217,6 +231,18 @@ func TestTrainingGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// byColumns is d with its matrix given one column at a time
+// (learn.Dataset.Columns) and X holding only its shape.
+func byColumns(d *learn.Dataset) *learn.Dataset {
+	c := *d
+	c.X = &frame.Matrix{Rows: d.X.Rows, Cols: d.X.Cols}
+	c.Columns = func(j int, dst []float64) error {
+		copy(dst, d.X.Col(j))
+		return nil
+	}
+	return &c
 }
 
 // checkFitOutputs checks that a model's outputs on its training matrix
