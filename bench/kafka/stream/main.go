@@ -26,6 +26,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -87,18 +88,19 @@ func main() {
 	rate := fs.Int("rate", 0, "run: messages/s produced while scoring (0: score a backlog)")
 	partitions := fs.Int("partitions", 4, "run: partitions of the input topic")
 	chunk := fs.Int("chunk-rows", 8192, "run: most rows per chunk")
+	cpuProfile := fs.String("cpuprofile", "", "run: write a CPU profile of the scoring to this file")
 	_ = fs.Parse(os.Args[2:])
 	if os.Args[1] == "gen" {
 		gen(*rows)
 		return
 	}
-	if err := run(*model, *brokerAddr, *messages, *rate, int32(*partitions), *chunk); err != nil {
+	if err := run(*model, *brokerAddr, *messages, *rate, int32(*partitions), *chunk, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "kafka-stream-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model, addr string, n, rate int, partitions int32, chunk int) error {
+func run(model, addr string, n, rate int, partitions int32, chunk int, profile string) error {
 	ctx := context.Background()
 	b, err := bundle.Load(model)
 	if err != nil {
@@ -169,6 +171,17 @@ func run(model, addr string, n, rate int, partitions int32, chunk int) error {
 	}
 	var consumed atomic.Int64
 	var stopped atomic.Bool
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	c0, t0 := cpuSeconds(), time.Now()
 	src := "kafka://" + addr + "/" + in + "?group=bench"
 	_, err = score.Stream(ctx, b, src, w, score.Options{Ingest: opt, Keep: true, ChunkRows: chunk, Workers: runtime.GOMAXPROCS(0),

@@ -41,11 +41,12 @@ func (m *Model) raw(X *frame.Matrix, out []float64) {
 	// instead of waiting at the end. Each block writes only its own rows,
 	// so results do not depend on which worker scored it.
 	parallel.ForWorker(blocks, threads, func() func(int) {
-		buf := make([]float64, blockRows*e.width)
+		buf := make([]float64, blockRows*e.blockWidth)
 		return func(blk int) {
 			lo := blk * blockRows
 			hi := min(lo+blockRows, n)
 			e.extendBlock(buf, X.Data, n, lo, hi-lo)
+			e.extendCodes(buf, X.Data, n, lo, hi-lo)
 			acc := out[lo*k : hi*k]
 			for r := range hi - lo {
 				copy(acc[r*k:(r+1)*k], m.base)

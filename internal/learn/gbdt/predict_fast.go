@@ -63,6 +63,9 @@ type ftree struct {
 	// perfect is the tree padded to a complete binary tree (nil for trees
 	// with categorical splits and trees too deep for their size).
 	perfect *perfectTree
+	// small is the tree's nodes for walkSmall (predict_cat.go), when it
+	// has categorical splits and all are on small columns; else nil.
+	small []fnode
 }
 
 // perfectMaxDepth is the deepest tree laid out as a perfectTree (a perfect
@@ -98,6 +101,11 @@ type ensemble struct {
 	k     int // outputs; tree t adds to output t % k
 	trees []ftree
 	cats  []catSplit
+	// blockWidth is the columns of a batch block: width, then one code
+	// column per codeCols feature (small categorical columns, see
+	// predict_cat.go).
+	blockWidth int
+	codeCols   []int32
 }
 
 // newEnsemble builds the prediction layout of trees over p features with
@@ -136,6 +144,7 @@ func newEnsemble(trees []*tree, p, k int) *ensemble {
 			}
 		}
 	}
+	e.planSmall(trees)
 	return e
 }
 
@@ -358,18 +367,22 @@ func (e *ensemble) extendBlock(buf, data []float64, rows, lo, n int) {
 }
 
 // addBlock adds every tree's leaf values for the n ≤ blockRows rows in buf
-// (block layout, see extendBlock; e.width×blockRows values) to acc
+// (block layout, see extendBlock; e.blockWidth×blockRows values) to acc
 // (row-major n×k), in tree order per row.
 func (e *ensemble) addBlock(buf []float64, n int, acc []float64) {
 	var idxs [blockRows]int32
 	idx := idxs[:min(n, blockRows)]
 	k := e.k
-	buf = buf[:e.width*blockRows]
+	buf = buf[:e.blockWidth*blockRows]
 	for ti := range e.trees {
 		t := &e.trees[ti]
 		switch {
 		case t.perfect != nil:
 			addPerfect(t.perfect, t.depth, buf, idx, acc[ti%k:], k)
+		case t.small != nil:
+			clear(idx)
+			walkSmall(t.small, buf, idx, t.depth)
+			addLeaves(t.val, idx, acc[ti%k:], k)
 		case t.cat:
 			clear(idx)
 			e.walkCat(t, buf, idx)

@@ -193,8 +193,13 @@ func TestPredictSplitKinds(t *testing.T) {
 		Flags: []uint8{0, flagDefaultLeft}, CatStart: []int32{0, 0}, CatLen: []int32{0, 0},
 		Gain: []float64{1, 1}, Cover: []float64{1, 1}, Value: []float64{0.125, 0.5, 4}, LeafCover: []float64{1, 1, 1},
 	}
+	// wide has a code past smallCodes in its bitset, so the batch walk
+	// keeps the general categorical test (see predict_cat.go).
+	wide := cat(2, true)
+	wide.CatLen[0], wide.CatBits = 3, []uint32{1 << 5, 1 << 30, 1 << (70 - 64)}
 	single := &tree{Value: []float64{0.75}, LeafCover: []float64{1}}
-	values := []float64{math.NaN(), -inf, inf, -1, -0.0, 0, 0.5, 1, 1.5, 2, 3, 3.5, 31, 32, 40, 1e300}
+	values := []float64{math.NaN(), -inf, inf, -1, -0.0, 0, 0.5, 1, 1.5, 2, 3, 3.5, 5, 31, 32, 40,
+		61, 61.5, 62, 63, 64, 70, 95, 96, 1e300}
 	build := func(trees ...*tree) *Model {
 		m := &Model{task: learn.Regression, objective: ObjSquared, k: 1, base: []float64{0.1},
 			features: []learn.Feature{{Name: "a"}, {Name: "b"}, {Name: "c", Categorical: true}}, trees: trees}
@@ -220,6 +225,7 @@ func TestPredictSplitKinds(t *testing.T) {
 		{"plus inf left", []*tree{num(0, inf, true)}, true},
 		{"plus inf right", []*tree{num(0, inf, false), num(1, 1, true)}, true},
 		{"categorical", []*tree{cat(2, true), cat(2, false), num(0, 0, false)}, true},
+		{"categorical past 62 codes", []*tree{wide, cat(2, false)}, true},
 		{"deep and single leaf", []*tree{deep, single, cat(2, false), deep}, true},
 		{"nan threshold", []*tree{num(0, math.NaN(), false), cat(2, true)}, false},
 	} {
@@ -231,6 +237,11 @@ func TestPredictSplitKinds(t *testing.T) {
 			for ti, ft := range m.fast.trees {
 				if want := !ft.cat; (ft.perfect != nil) != want {
 					t.Errorf("%s: tree %d laid out as a perfect tree = %v, want %v", tc.name, ti, ft.perfect != nil, want)
+				}
+				// Categorical trees take walkSmall unless a split on
+				// their column tells codes past smallCodes apart.
+				if want := ft.cat && tc.name != "categorical past 62 codes"; (ft.small != nil) != want {
+					t.Errorf("%s: tree %d laid out for walkSmall = %v, want %v", tc.name, ti, ft.small != nil, want)
 				}
 			}
 		}
