@@ -17,8 +17,9 @@ type CurvePoint struct {
 }
 
 // binaryCurve sorts by descending score and returns the cumulative weighted
-// true and false positives at each distinct threshold (ties grouped).
-func binaryCurve(op string, y, score, w []float64) (thr, tps, fps []float64, err error) {
+// true and false positives at each distinct threshold (ties grouped), and
+// the thresholds when withThr is set.
+func binaryCurve(op string, y, score, w []float64, withThr bool) (thr, tps, fps []float64, err error) {
 	if err := checkPair(op, y, score, w); err != nil {
 		return nil, nil, nil, err
 	}
@@ -49,6 +50,18 @@ func binaryCurve(op string, y, score, w []float64) (thr, tps, fps []float64, err
 		}
 		return cmp.Compare(a.i, b.i)
 	})
+	// The curves at their exact length (appending grew them through
+	// copies of up to twice the rows).
+	distinct := 1
+	for n := 1; n < len(rows); n++ {
+		if rows[n].s != rows[n-1].s {
+			distinct++
+		}
+	}
+	if withThr {
+		thr = make([]float64, 0, distinct)
+	}
+	tps, fps = make([]float64, 0, distinct), make([]float64, 0, distinct)
 	tp, fp := 0.0, 0.0
 	for n, r := range rows {
 		wi := weight(w, r.i)
@@ -58,7 +71,9 @@ func binaryCurve(op string, y, score, w []float64) (thr, tps, fps []float64, err
 			fp += wi
 		}
 		if n == len(rows)-1 || rows[n+1].s != r.s {
-			thr = append(thr, r.s)
+			if withThr {
+				thr = append(thr, r.s)
+			}
 			tps = append(tps, tp)
 			fps = append(fps, fp)
 		}
@@ -73,7 +88,7 @@ func binaryCurve(op string, y, score, w []float64) (thr, tps, fps []float64, err
 // positive) and scores (any monotone score: probabilities, margins). Tied
 // scores count half, as with scikit-learn's roc_auc_score.
 func ROCAUC(y, score, w []float64) (float64, error) {
-	_, tps, fps, err := binaryCurve("roc auc", y, score, w)
+	_, tps, fps, err := binaryCurve("roc auc", y, score, w, false)
 	if err != nil {
 		return 0, err
 	}
@@ -90,7 +105,7 @@ func ROCAUC(y, score, w []float64) (float64, error) {
 // "positive" for scores ≥ Threshold: the data for ROC and PR plots
 // (without scikit-learn's drop_intermediate thinning).
 func ThresholdCurve(y, score, w []float64) ([]CurvePoint, error) {
-	thr, tps, fps, err := binaryCurve("threshold curve", y, score, w)
+	thr, tps, fps, err := binaryCurve("threshold curve", y, score, w, true)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +122,7 @@ func ThresholdCurve(y, score, w []float64) ([]CurvePoint, error) {
 // step-wise sum Σ (Rₙ - Rₙ₋₁)·Pₙ over distinct thresholds (scikit-learn's
 // average_precision_score), class 1 positive.
 func AveragePrecision(y, score, w []float64) (float64, error) {
-	_, tps, fps, err := binaryCurve("average precision", y, score, w)
+	_, tps, fps, err := binaryCurve("average precision", y, score, w, false)
 	if err != nil {
 		return 0, err
 	}

@@ -190,7 +190,7 @@ type CVOptions struct {
 // (issue 24). The cap stays above automl's cross-validation limit (100,000
 // rows), so the sample is scored on a 10% holdout (20,000 rows) with one
 // fit per model; five folds of a smaller sample would cost more.
-const compareMaxRows = 200_000
+var compareMaxRows = 200_000
 
 // sample returns p restricted to at most n evenly spaced rows (p itself
 // when it has no more).
@@ -206,18 +206,37 @@ func (p *Problem) sample(n int) *Problem {
 		y[i] = p.Y[rows[i]]
 	}
 	q := *p
-	q.Frame, q.Y = p.Frame.Take(rows), y
+	q.Frame, q.Y, q.Raw, q.sampleOf = p.Frame.Take(rows), y, nil, total
+	if p.Raw != nil {
+		q.Raw = p.Raw.Take(rows)
+	}
 	return &q
 }
 
-// searchSample is p's search problem for spaces, made from a sample of
-// compareMaxRows rows of p when sample is set, with the number of rows it
-// has.
-func searchSample(p *Problem, sample bool, spaces []automl.Space, valid *frame.Frame, m metric.Metric) (automl.Problem, int, error) {
-	if sample {
-		p = p.sample(compareMaxRows)
+// CompareSample returns the problem CrossValidate compares the learner
+// with the baselines on, given cv: an evenly spaced sample of 200,000 of
+// p's rows when p has more and cv sets neither folds nor validation data,
+// else p. A caller done with p's other rows (gyre train, once the drift
+// reference is made) passes the sample to CrossValidate with the same cv
+// and lets the whole frame go; CrossValidate samples no further and
+// reports the sample's size (Comparison.SampleRows) as it would have.
+func CompareSample(p *Problem, cv CVOptions) *Problem {
+	if p.sampleOf > 0 || cv.Valid != nil || cv.Folds > 0 {
+		return p
 	}
-	ap, _, err := p.searchProblem(spaces, valid, m)
+	return p.sample(compareMaxRows)
+}
+
+// searchSample is the search problem for spaces of CompareSample(p, cv),
+// with its number of rows when it is a sample (else 0). The sample's frame
+// is garbage once encoded: only its matrices are kept through the search
+// (32 MB less at the peak of a 1M × 20 run).
+func searchSample(p *Problem, cv CVOptions, spaces []automl.Space, m metric.Metric) (automl.Problem, int, error) {
+	p = CompareSample(p, cv)
+	ap, _, err := p.searchProblem(spaces, cv.Valid, m)
+	if p.sampleOf == 0 {
+		return ap, 0, err
+	}
 	return ap, p.Frame.NumRows(), err
 }
 
@@ -236,10 +255,9 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	}
 	simple := automl.Space{Learner: SimpleLearner(p.Task), Family: bundle.FamilyOf(SimpleLearner(p.Task))}
 	sp := automl.Space{Learner: o.Learner, Family: bundle.FamilyOf(o.Learner)}
-	sample := cv.Valid == nil && cv.Folds == 0 && p.Frame.NumRows() > compareMaxRows
-	// The sample's frame is garbage once encoded: only its matrices are
-	// kept through the search (32 MB less at the peak of a 1M × 20 run).
-	ap, sampleRows, err := searchSample(p, sample, []automl.Space{sp, simple}, cv.Valid, m)
+	// p is not used past here: its frame can go once encoded.
+	task, classes := p.Task, p.Classes
+	ap, sampleRows, err := searchSample(p, cv, []automl.Space{sp, simple}, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -257,13 +275,11 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	}
 	c := Compare(m, o.Learner, r.Eval, r.Loss, r.GroupLosses, r.Baselines)
 	c.Folds, c.Repeats = r.Folds, r.Repeats
-	if sample {
-		c.SampleRows = sampleRows
-	}
-	k := len(p.Classes)
+	c.SampleRows = sampleRows
+	k := len(classes)
 	y := r.Y
 	var pred, proba []float64
-	if p.Task.Classification() {
+	if task.Classification() {
 		proba = r.OOF
 		pred = make([]float64, len(y))
 		for i := range pred {
@@ -278,6 +294,6 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	} else {
 		pred = r.OOF
 	}
-	scores, err := Metrics(p.Task, k, y, pred, proba)
+	scores, err := Metrics(task, k, y, pred, proba)
 	return c, scores, err
 }

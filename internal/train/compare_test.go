@@ -3,7 +3,9 @@ package train_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -196,5 +198,40 @@ func TestSearchBundleBytesReproducible(t *testing.T) {
 	}
 	if !bytes.Equal(enc[0], enc[1]) {
 		t.Errorf("bundles differ (%d and %d bytes)", len(enc[0]), len(enc[1]))
+	}
+}
+
+// TestCompareSample checks that CrossValidate given CompareSample's sample
+// (what gyre train passes once it is done with the other rows) compares
+// exactly as it does sampling itself, reports the sample's size, and that
+// the sample is not sampled again; with folds there is no sample.
+func TestCompareSample(t *testing.T) {
+	defer train.SetCompareMaxRows(5000)()
+	p, err := train.NewProblem(read(t, "../../examples/data/adult/adult.train.csv"), "class", learn.TaskInvalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "20"}, Seed: 3}
+	cv := train.CVOptions{}
+	c1, s1, err := train.CrossValidate(context.Background(), p, o, cv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := train.CompareSample(p, cv)
+	if q == p || q.Frame.NumRows() != 5000 {
+		t.Fatalf("sample of %d rows, want 5000", q.Frame.NumRows())
+	}
+	if train.CompareSample(q, cv) != q {
+		t.Error("a sample was sampled again")
+	}
+	c2, s2, err := train.CrossValidate(context.Background(), q, o, cv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.SampleRows != 5000 || !reflect.DeepEqual(c1, c2) || !maps.Equal(s1, s2) {
+		t.Errorf("on the whole problem %+v %v, on its sample %+v %v", c1, s1, c2, s2)
+	}
+	if train.CompareSample(p, train.CVOptions{Folds: 3}) != p {
+		t.Error("a comparison by folds was given a sample")
 	}
 }

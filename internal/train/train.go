@@ -39,6 +39,9 @@ type Problem struct {
 	// will be given).
 	Recipe *feature.FittedPipeline
 	Raw    *frame.Frame
+	// sampleOf is the number of rows of the problem this one is a sample
+	// of (CompareSample); 0 when it is not a sample.
+	sampleOf int
 }
 
 // distinctCount returns the number of distinct present values of c.
@@ -405,12 +408,10 @@ func ScoreTraining(b *bundle.Bundle, p *Problem) (Scores, error) {
 		m := b.Members[0]
 		if fo, ok := m.Model.(fitOutputs); ok && b.Manifest.Temperature == 0 && m.Info.Temperature == 0 && m.Info.Smoothing == 0 {
 			values, proba := fo.TakeFitOutputs()
-			if values != nil && len(values) == p.Frame.NumRows() {
-				_, y, err := scoreTarget(b, p.Frame)
-				if err != nil {
-					return nil, err
-				}
-				return Metrics(b.Manifest.Task, len(b.Manifest.Classes), y, values, proba)
+			if values != nil && len(values) == p.Frame.NumRows() && len(p.Y) == len(values) {
+				// p.Y is the frame's target encoded as scoreTarget would
+				// (NewProblem drops rows without one).
+				return Metrics(b.Manifest.Task, len(b.Manifest.Classes), p.Y, values, proba)
 			}
 		}
 	}

@@ -233,6 +233,14 @@ func (o *Common) params(learner string, p *train.Problem, extra map[string]strin
 // scoreSplits fills the bundle's train/valid/test metrics (train: see
 // train.ScoreTraining).
 func scoreSplits(b *bundle.Bundle, p *train.Problem, valid, test split) error {
+	if err := scoreTraining(b, p); err != nil {
+		return err
+	}
+	return scoreHeldOut(b, valid, test)
+}
+
+// scoreTraining fills the bundle's train metrics (see train.ScoreTraining).
+func scoreTraining(b *bundle.Bundle, p *train.Problem) error {
 	if b.Manifest.Metrics == nil {
 		b.Manifest.Metrics = map[string]map[string]float64{}
 	}
@@ -241,6 +249,15 @@ func scoreSplits(b *bundle.Bundle, p *train.Problem, valid, test split) error {
 		return failed(fmt.Errorf("score training data: %w", err))
 	}
 	b.Manifest.Metrics["train"] = s
+	return nil
+}
+
+// scoreHeldOut fills the bundle's valid and test metrics, keeping a
+// search's validation metrics as search_*.
+func scoreHeldOut(b *bundle.Bundle, valid, test split) error {
+	if b.Manifest.Metrics == nil {
+		b.Manifest.Metrics = map[string]map[string]float64{}
+	}
 	for _, split := range []struct {
 		name string
 		split
