@@ -30,6 +30,11 @@ type Batch struct {
 	RequestID []string
 	Row       []int32
 	Time      []int64
+	// Latency holds per row how long the server took to answer its
+	// request, from receiving it to having the prediction (nanoseconds;
+	// every row of a request carries the request's), -1 where unknown (a
+	// log written before latency was logged). nil: unknown for all rows.
+	Latency []int64
 }
 
 // Len is the number of rows.
@@ -74,6 +79,8 @@ type Builder struct {
 	reqIDs         []string
 	rows           []int32
 	times          []int64
+	latency        []int64
+	timed          bool // some row has a known latency
 }
 
 // NewBuilder returns an empty builder for a model version with the given
@@ -91,8 +98,15 @@ func (b *Builder) Len() int { return len(b.times) }
 
 // AddFrame appends the rows of one request: its decoded input frame (columns
 // matched to the schema by name and converted to its kinds; a column the
-// frame lacks is missing) and the model's predictions for them.
+// frame lacks is missing) and the model's predictions for them; their
+// latency is unknown.
 func (b *Builder) AddFrame(reqID string, at time.Time, f *frame.Frame, p *bundle.Prediction) {
+	b.AddTimedFrame(reqID, at, -1, f, p)
+}
+
+// AddTimedFrame is AddFrame for a request answered in latency (negative:
+// unknown).
+func (b *Builder) AddTimedFrame(reqID string, at time.Time, latency time.Duration, f *frame.Frame, p *bundle.Prediction) {
 	n := f.NumRows()
 	for j, c := range b.cols {
 		var src frame.Column
@@ -108,26 +122,44 @@ func (b *Builder) AddFrame(reqID string, at time.Time, f *frame.Frame, p *bundle
 		}
 	}
 	for i := range n {
-		b.addMeta(reqID, i, at)
+		b.addMeta(reqID, i, at, latency)
 	}
 	b.addPred(p, n)
 }
 
 // AddRow appends a one-row request given per schema field as a number
 // (float and int fields; bool: 1 or 0) or a text (string and categorical
-// fields), present or not: the form bundle.Row holds.
+// fields), present or not: the form bundle.Row holds. Its latency is
+// unknown.
 func (b *Builder) AddRow(reqID string, at time.Time, num []float64, text []string, present []bool, p *bundle.Prediction) {
+	b.AddTimedRow(reqID, at, -1, num, text, present, p)
+}
+
+// AddTimedRow is AddRow for a request answered in latency (negative:
+// unknown).
+func (b *Builder) AddTimedRow(reqID string, at time.Time, latency time.Duration, num []float64, text []string, present []bool, p *bundle.Prediction) {
 	for j, c := range b.cols {
 		c.appendValue(num[j], text[j], present[j])
 	}
-	b.addMeta(reqID, 0, at)
+	b.addMeta(reqID, 0, at, latency)
 	b.addPred(p, 1)
 }
 
-func (b *Builder) addMeta(reqID string, row int, at time.Time) {
+func (b *Builder) addMeta(reqID string, row int, at time.Time, latency time.Duration) {
 	b.reqIDs = append(b.reqIDs, reqID)
 	b.rows = append(b.rows, int32(row))
 	b.times = append(b.times, at.UnixNano())
+	b.addLatency(int64(latency))
+}
+
+// addLatency appends one row's latency in nanoseconds (negative: unknown).
+func (b *Builder) addLatency(ns int64) {
+	if ns < 0 {
+		ns = -1
+	} else {
+		b.timed = true
+	}
+	b.latency = append(b.latency, ns)
 }
 
 func (b *Builder) addPred(p *bundle.Prediction, n int) {
@@ -151,7 +183,10 @@ func (b *Builder) Batch() *Batch {
 	out := &Batch{Model: b.model, Version: b.version, Input: in,
 		Pred:      &bundle.Prediction{Values: b.values, Proba: b.proba, Classes: b.classes},
 		RequestID: b.reqIDs, Row: b.rows, Time: b.times}
-	b.values, b.proba, b.reqIDs, b.rows, b.times = nil, nil, nil, nil, nil
+	if b.timed {
+		out.Latency = b.latency
+	}
+	b.values, b.proba, b.reqIDs, b.rows, b.times, b.latency, b.timed = nil, nil, nil, nil, nil, nil, false
 	return out
 }
 

@@ -16,6 +16,11 @@
 //	__version      string            the model version
 //	__request_id   string            the request's id (feedback names it)
 //	__row          int64             the row's index in its request
+//	__latency_ns   int64             how long the request took to answer,
+//	                                 arrival to prediction (missing where
+//	                                 unknown; absent from files written
+//	                                 before latencies were logged, read as
+//	                                 unknown)
 //	<input>...     typed             the model's inputs, by name ("__x" is
 //	                                 stored as "__input___x")
 //	__prediction   double | string   the predicted value, or class name

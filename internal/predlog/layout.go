@@ -19,6 +19,7 @@ const (
 	ColVersion    = "__version"    // the model version
 	ColRequestID  = "__request_id" // the request's id (what feedback names)
 	ColRow        = "__row"        // the row's index in its request
+	ColLatency    = "__latency_ns" // INT64: how long the request took to answer, in nanoseconds (files since its introduction; missing: unknown)
 	ColPrediction = "__prediction" // the predicted value, or class name
 	ProbaPrefix   = "__proba_"     // + class name: that class's probability
 	InputPrefix   = "__input_"     // + name: an input whose name starts with "__"
@@ -56,6 +57,12 @@ func toFrame(b *Batch) (*frame.Frame, error) {
 		&frame.String{ColName: ColRequestID, Values: b.RequestID},
 		&frame.Int{ColName: ColRow, Values: rows},
 	}
+	if b.Latency != nil {
+		if len(b.Latency) != n {
+			return nil, fmt.Errorf("batch of %d rows: %d latencies", n, len(b.Latency))
+		}
+		cols = append(cols, latencyColumn(b.Latency))
+	}
 	for _, c := range b.Input.Columns() {
 		cols = append(cols, c.Renamed(storedName(c.Name())))
 	}
@@ -90,6 +97,21 @@ func toFrame(b *Batch) (*frame.Frame, error) {
 	return f, nil
 }
 
+// latencyColumn is the stored form of per-row latencies: an unknown one
+// (negative) is missing.
+func latencyColumn(ns []int64) *frame.Int {
+	c := &frame.Int{ColName: ColLatency, Values: ns}
+	for i, v := range ns {
+		if v < 0 {
+			if c.Valid == nil {
+				c.Valid = frame.NewValidity(len(ns))
+			}
+			c.Valid.SetNull(i)
+		}
+	}
+	return c
+}
+
 func constant(name, v string, n int) *frame.Categorical {
 	return &frame.Categorical{ColName: name, Codes: make([]int32, n), Levels: []string{v}}
 }
@@ -101,6 +123,9 @@ type stored struct {
 	times []int64
 	reqID func(i int) string
 	row   func(i int) int32
+	// latency is the file's latency column (nil: a file written before
+	// latency was logged, or by a logger that did not know it).
+	latency *frame.Int
 }
 
 // openStored checks a table read from a batch file.
@@ -128,6 +153,13 @@ func openStored(f *frame.Frame) (*stored, error) {
 		s.row = func(i int) int32 { return int32(c.Values[i]) }
 	default:
 		return nil, fmt.Errorf("not a prediction log file: no integer column %s", ColRow)
+	}
+	if c := colOf(f, ColLatency); c != nil {
+		lc, ok := c.(*frame.Int)
+		if !ok {
+			return nil, fmt.Errorf("prediction log file: column %s is %v, want int64 nanoseconds", ColLatency, c.Kind())
+		}
+		s.latency = lc
 	}
 	return s, nil
 }

@@ -384,11 +384,16 @@ func assemble(files []*stored, sel *selection, schema frame.Schema, classes []st
 			}
 			cols[t] = c.finish()
 		case t == len(fields):
+			out.Latency = make([]int64, n)
 			j := 0
 			for _, r := range sel.runs {
 				f := files[r.file]
 				for i := r.lo; i < r.hi; i++ {
 					out.RequestID[j], out.Row[j] = f.reqID(i), f.row(i)
+					out.Latency[j] = -1
+					if lc := f.latency; lc != nil && lc.Valid.Valid(i) {
+						out.Latency[j] = lc.Values[i]
+					}
 					j++
 				}
 			}

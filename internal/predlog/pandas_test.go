@@ -29,15 +29,15 @@ func TestPandasReadsLog(t *testing.T) {
 	script := `import sys, pandas
 df = pandas.read_parquet(sys.argv[1])
 print(list(df.columns))
-print(str(df["__time"][0]), df["__model"][0], df["__version"][0], df["__request_id"][1], int(df["__row"][1]))
+print(str(df["__time"][0]), df["__model"][0], df["__version"][0], df["__request_id"][1], int(df["__row"][1]), int(df["__latency_ns"][1]))
 print(df["x"].tolist(), df["c"].isna().tolist(), df["__input___n"].tolist(), df["__prediction"].tolist(), df["__proba_1"].tolist())
 `
 	out, err := exec.Command(py, "-c", script, path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pandas: %v\n%s", err, out)
 	}
-	want := `['__time', '__model', '__version', '__request_id', '__row', 'x', 'c', '__input___n', '__prediction', '__proba_0', '__proba_1']
-2026-04-01 12:00:00+00:00 titanic 3 req1 1
+	want := `['__time', '__model', '__version', '__request_id', '__row', '__latency_ns', 'x', 'c', '__input___n', '__prediction', '__proba_0', '__proba_1']
+2026-04-01 12:00:00+00:00 titanic 3 req1 1 2500000
 [1.5, 2.5] [False, True] [7, 8] ['1', '0'] [0.75, 0.1]
 `
 	if string(out) != want {
@@ -58,7 +58,7 @@ func loggedFile(t *testing.T) (batch, labels string) {
 	b := NewBuilder("titanic", "3", schema, []string{"0", "1"})
 	t0 := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
 	in := frame.MustNew(frame.NewFloat("x", []float64{1.5, 2.5}), frame.NewCategorical("c", []string{"a", "b"}, []bool{false, true}), frame.NewInt("__n", []int64{7, 8}))
-	b.AddFrame("req1", t0, in, &bundle.Prediction{Values: []float64{1, 0}, Classes: []string{"0", "1"}, Proba: []float64{.25, .75, .9, .1}})
+	b.AddTimedFrame("req1", t0, 2500*time.Microsecond, in, &bundle.Prediction{Values: []float64{1, 0}, Classes: []string{"0", "1"}, Proba: []float64{.25, .75, .9, .1}})
 	if err := l.LogPredictions(ctx, b.Batch()); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ const { parquetReadObjects, parquetMetadata } = await import(m + '/hyparquet/src
 const { compressors } = await import(m + '/hyparquet-compressors/src/index.js')
 const time = t => t instanceof Date ? t.toISOString() : String(t)
 for (const [path, row] of [
-  [process.argv[3], o => [time(o.__time), o.__model, o.__version, o.__request_id, Number(o.__row), o.x, o.c ?? null, Number(o.__input___n), o.__prediction, o.__proba_1]],
+  [process.argv[3], o => [time(o.__time), o.__model, o.__version, o.__request_id, Number(o.__row), Number(o.__latency_ns), o.x, o.c ?? null, Number(o.__input___n), o.__prediction, o.__proba_1]],
   [process.argv[4], o => [time(o.__time), o.__model, o.__request_id, Number(o.__row), o.__label]],
 ]) {
   const buf = readFileSync(path)
@@ -127,8 +127,8 @@ for (const [path, row] of [
 	if err != nil {
 		t.Fatalf("hyparquet: %v\n%s", err, out)
 	}
-	want := `{"columns":["__time","__model","__version","__request_id","__row","x","c","__input___n","__prediction","__proba_0","__proba_1"],"codecs":["ZSTD"],` +
-		`"rows":[["2026-04-01T12:00:00.000Z","titanic","3","req1",0,1.5,"a",7,"1",0.75],["2026-04-01T12:00:00.000Z","titanic","3","req1",1,2.5,null,8,"0",0.1]]}` + "\n" +
+	want := `{"columns":["__time","__model","__version","__request_id","__row","__latency_ns","x","c","__input___n","__prediction","__proba_0","__proba_1"],"codecs":["ZSTD"],` +
+		`"rows":[["2026-04-01T12:00:00.000Z","titanic","3","req1",0,2500000,1.5,"a",7,"1",0.75],["2026-04-01T12:00:00.000Z","titanic","3","req1",1,2500000,2.5,null,8,"0",0.1]]}` + "\n" +
 		`{"columns":["__time","__model","__request_id","__row","__label"],"codecs":["ZSTD"],` +
 		`"rows":[["2026-04-01T13:30:00.000Z","titanic","req1",1,"1"],["2026-04-01T13:30:00.000Z","titanic","req1",0,"1"]]}`
 	if got := strings.TrimSpace(string(out)); got != want {

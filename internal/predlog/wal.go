@@ -35,7 +35,9 @@ import (
 //	'D'  a model version's definition, JSON {model, version, schema,
 //	     classes}; the segment's definitions are numbered from 0 in order
 //	'P'  one request's rows: the definition's number, then the rows in
-//	     columns, values in the schema's kinds (see Builder.appendWAL)
+//	     columns, values in the schema's kinds, then their latencies
+//	     (see Builder.appendWAL; a segment written before latencies were
+//	     logged has none, and its rows' latency is unknown)
 //	'F'  feedback labels, JSON [Feedback]
 //
 // A frame cut short, or whose checksum does not match, ends its segment: a
@@ -186,21 +188,21 @@ func (w *WAL) builder(model, version string, schema frame.Schema, classes []stri
 	return id, b
 }
 
-// AddFrame adds one request's rows as Builder.AddFrame does, and their
+// AddFrame adds one request's rows as Builder.AddTimedFrame does, and their
 // record to the segment file's buffer.
-func (w *WAL) AddFrame(model, version string, schema frame.Schema, reqID string, at time.Time, f *frame.Frame, p *bundle.Prediction) {
+func (w *WAL) AddFrame(model, version string, schema frame.Schema, reqID string, at time.Time, latency time.Duration, f *frame.Frame, p *bundle.Prediction) {
 	id, b := w.builder(model, version, schema, p.Classes)
 	from := b.Len()
-	b.AddFrame(reqID, at, f, p)
+	b.AddTimedFrame(reqID, at, latency, f, p)
 	w.addRecord(id, b, from)
 }
 
-// AddRow adds a one-row request as Builder.AddRow does, and its record to
-// the segment file's buffer.
-func (w *WAL) AddRow(model, version string, schema frame.Schema, reqID string, at time.Time, num []float64, text []string, present []bool, p *bundle.Prediction) {
+// AddRow adds a one-row request as Builder.AddTimedRow does, and its record
+// to the segment file's buffer.
+func (w *WAL) AddRow(model, version string, schema frame.Schema, reqID string, at time.Time, latency time.Duration, num []float64, text []string, present []bool, p *bundle.Prediction) {
 	id, b := w.builder(model, version, schema, p.Classes)
 	from := b.Len()
-	b.AddRow(reqID, at, num, text, present, p)
+	b.AddTimedRow(reqID, at, latency, num, text, present, p)
 	w.addRecord(id, b, from)
 }
 
@@ -465,7 +467,8 @@ func decodeFrame(payload []byte, builders *[]*Builder, seg *Segment) error {
 // appendWAL appends the rows from..Len() of b to dst: their count, then
 // per row the request id, row index and time, then per input column its
 // values in the field's kind (a missing value as a 0 byte, a present one
-// as a 1 byte and the value), then the predicted values and probabilities.
+// as a 1 byte and the value), then the predicted values and probabilities,
+// then per row its latency in nanoseconds (a varint, -1 unknown).
 func (b *Builder) appendWAL(dst []byte, from int) []byte {
 	n := b.Len() - from
 	dst = binary.AppendUvarint(dst, uint64(n))
@@ -506,6 +509,9 @@ func (b *Builder) appendWAL(dst []byte, from int) []byte {
 		for _, v := range b.proba[from*k:] {
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
 		}
+	}
+	for _, v := range b.latency[from:] {
+		dst = binary.AppendVarint(dst, v)
 	}
 	return dst
 }
@@ -630,6 +636,17 @@ func (b *Builder) addWAL(data []byte) error {
 	}
 	for range int(n) * len(b.classes) {
 		b.proba = append(b.proba, r.float("probabilities"))
+	}
+	if r.err != nil {
+		return r.err
+	}
+	old := len(r.data) == 0 // a segment from before latencies were logged
+	for range n {
+		if old {
+			b.addLatency(-1)
+		} else {
+			b.addLatency(r.varint("latencies"))
+		}
 	}
 	if r.err != nil {
 		return r.err

@@ -66,14 +66,19 @@ func addRequests(w *WAL, builders map[string]*Builder, t0 time.Time) {
 		at := t0.Add(time.Duration(r) * time.Second)
 		p := &bundle.Prediction{Values: []float64{0, 1, 1}, Proba: []float64{0.9, 0.1, 0.2, 0.8, 0.3, 0.7}, Classes: classes}
 		id := "req-" + string(rune('a'+r))
-		w.AddFrame("m", "1", allKinds, id, at, in, p)
-		builders["1"].AddFrame(id, at, in, p)
+		lat := time.Duration(r+1) * 1500 * time.Microsecond
+		w.AddFrame("m", "1", allKinds, id, at, lat, in, p)
+		builders["1"].AddTimedFrame(id, at, lat, in, p)
 		num := []float64{3.25, 9, 1, 0, 0, 0}
 		text := []string{"", "", "", "text", "lvl", "2026-01-01T00:00:00Z"}
 		present := []bool{true, true, true, true, true, r%2 == 0}
 		rp := &bundle.Prediction{Values: []float64{4.5}}
-		w.AddRow("m", "2", allKinds, id+"-row", at, num, text, present, rp)
-		builders["2"].AddRow(id+"-row", at, num, text, present, rp)
+		rowLat := time.Duration(-1) // unknown for some rows
+		if r%2 == 1 {
+			rowLat = time.Duration(r) * time.Millisecond
+		}
+		w.AddRow("m", "2", allKinds, id+"-row", at, rowLat, num, text, present, rp)
+		builders["2"].AddTimedRow(id+"-row", at, rowLat, num, text, present, rp)
 	}
 	w.AddFeedback([]Feedback{{Model: "m", RequestID: "req-a", Row: 2, Label: "yes", Time: t0.UTC()}})
 }
@@ -159,7 +164,7 @@ func TestWALTornTail(t *testing.T) {
 			var keep int64 // the file's size before the last record
 			for i := range 10 {
 				keep = w.size
-				w.AddRow("m", "1", schema, "r", time.Unix(int64(i), 0), []float64{float64(i)}, []string{""}, []bool{true}, &bundle.Prediction{Values: []float64{1}})
+				w.AddRow("m", "1", schema, "r", time.Unix(int64(i), 0), time.Millisecond, []float64{float64(i)}, []string{""}, []bool{true}, &bundle.Prediction{Values: []float64{1}})
 				if err := w.Sync(); err != nil {
 					t.Fatal(err)
 				}
@@ -246,7 +251,7 @@ func TestWALReplayIntoLog(t *testing.T) {
 			model := "wal-" + name + "-" + time.Now().Format("150405.000000000")
 			schema := frame.Schema{Fields: []frame.Field{{Name: "x", Kind: frame.KindFloat}}}
 			for i := range 100 {
-				w.AddRow(model, "1", schema, "r", time.Unix(int64(i), 0), []float64{float64(i)}, []string{""}, []bool{true}, &bundle.Prediction{Values: []float64{1}})
+				w.AddRow(model, "1", schema, "r", time.Unix(int64(i), 0), time.Millisecond, []float64{float64(i)}, []string{""}, []bool{true}, &bundle.Prediction{Values: []float64{1}})
 			}
 			seg, err := w.Cut()
 			if err != nil {

@@ -79,9 +79,9 @@ func (s *Server) durableLoop(ctx context.Context) {
 		switch x := d.item.(type) {
 		case *predLog:
 			if x.frame != nil {
-				w.AddFrame(x.model, x.version, x.schema, x.reqID, x.at, x.frame, x.pred)
+				w.AddFrame(x.model, x.version, x.schema, x.reqID, x.at, x.latency, x.frame, x.pred)
 			} else {
-				w.AddRow(x.model, x.version, x.schema, x.reqID, x.at, x.row.num, x.row.text, x.row.present, x.pred)
+				w.AddRow(x.model, x.version, x.schema, x.reqID, x.at, x.latency, x.row.num, x.row.text, x.row.present, x.pred)
 			}
 		case []predlog.Feedback:
 			w.AddFeedback(x)

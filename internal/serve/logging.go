@@ -23,10 +23,14 @@ const (
 type predLog struct {
 	model, version, reqID string
 	at                    time.Time
-	schema                frame.Schema
-	frame                 *frame.Frame // the request's rows, or nil with row set
-	row                   *rowInput
-	pred                  *bundle.Prediction
+	// latency is how long the request took from its arrival (at) to its
+	// prediction: decoding, the model and the checks, not the writing of
+	// the answer (in durable mode the log is written before that).
+	latency time.Duration
+	schema  frame.Schema
+	frame   *frame.Frame // the request's rows, or nil with row set
+	row     *rowInput
+	pred    *bundle.Prediction
 }
 
 // rowInput is a single-row request's input values, copied out of the
@@ -38,10 +42,11 @@ type rowInput struct {
 }
 
 func newFrameLog(model string, cur *loaded, reqID string, at time.Time, f *frame.Frame, pred *bundle.Prediction) *predLog {
-	return &predLog{model: model, version: cur.version, reqID: reqID, at: at, schema: cur.b.Manifest.Input, frame: f, pred: pred}
+	return &predLog{model: model, version: cur.version, reqID: reqID, at: at, latency: time.Since(at), schema: cur.b.Manifest.Input, frame: f, pred: pred}
 }
 
 func newRowLog(model string, cur *loaded, reqID string, at time.Time, row *bundle.Row, pred *bundle.Prediction) *predLog {
+	latency := time.Since(at)
 	n := len(cur.row.kinds)
 	in := &rowInput{num: make([]float64, n), text: make([]string, n), present: make([]bool, n)}
 	for i := range n {
@@ -55,7 +60,7 @@ func newRowLog(model string, cur *loaded, reqID string, at time.Time, row *bundl
 	if pred.Proba != nil {
 		p.Proba = append([]float64(nil), pred.Proba...)
 	}
-	return &predLog{model: model, version: cur.version, reqID: reqID, at: at, schema: cur.row.schema, row: in, pred: p}
+	return &predLog{model: model, version: cur.version, reqID: reqID, at: at, latency: latency, schema: cur.row.schema, row: in, pred: p}
 }
 
 // rows is the number of logged rows.
@@ -116,9 +121,9 @@ func (b *batches) add(item any) {
 			b.order = append(b.order, k)
 		}
 		if x.frame != nil {
-			bl.AddFrame(x.reqID, x.at, x.frame, x.pred)
+			bl.AddTimedFrame(x.reqID, x.at, x.latency, x.frame, x.pred)
 		} else {
-			bl.AddRow(x.reqID, x.at, x.row.num, x.row.text, x.row.present, x.pred)
+			bl.AddTimedRow(x.reqID, x.at, x.latency, x.row.num, x.row.text, x.row.present, x.pred)
 		}
 		b.rows += x.rows()
 	case []predlog.Feedback:

@@ -375,7 +375,17 @@ func browseModels(t *testing.T, e *env, b *browser, s *seeded) {
 func browseProduction(t *testing.T, e *env, b *browser, s *seeded) {
 	// Production: volume, the drift heat strip and performance with the
 	// goal drawn; Age and Fare drift on the last four days only.
-	b.open("monitoring", "/production/titanic?days=14&goal=roc_auc+%3E%3D+0.85", drawn("#volume", 1)+" && "+drawn("#drift-heat", 1)+" && "+drawn("#performance", 1))
+	// Latency over time: today's requests, served by gyre serve's server
+	// (the week before was logged without latencies, as an old log).
+	live := e.serveTraffic(24)
+	b.open("monitoring", "/production/titanic?days=14&goal=roc_auc+%3E%3D+0.85&goal=p99_latency+%3C%3D+10ms", drawn("#volume", 1)+" && "+drawn("#drift-heat", 1)+" && "+drawn("#performance", 1)+" && "+drawn("#latency", 1))
+	lat := eval[[]float64](b, "latency chart", `(() => { const o = echarts.getInstanceByDom(document.getElementById('latency')).getOption();
+	  const s = (n) => o.series.find((x) => x.name === n);
+	  const timed = s('p99').data.filter((p) => p[1] !== null);
+	  return [timed.length, timed.length ? timed[timed.length - 1][1] : -1, s('requests').data.reduce((a, p) => a + p[1], 0), s('p99').markLine.data[0].yAxis]; })()`)
+	if len(lat) != 4 || lat[0] < 1 || lat[1] <= 0 || lat[2] < float64(live.requests) || lat[3] != 10 {
+		t.Errorf("latency chart [timed buckets, last p99 ms, requests, p99 goal] = %v: want at least 1 bucket with a positive p99, at least the %d requests served, the goal at 10 ms", lat, live.requests)
+	}
 	heat := eval[[]float64](b, "drift cells", `(() => { const o = echarts.getInstanceByDom(document.getElementById('drift-heat')).getOption();
 	  const f = o.yAxis[0].data; const a = f.indexOf('Age'), s = f.indexOf('Sex');
 	  const v = (x, y) => { const c = o.series[0].data.find((d) => d[0] === x && d[1] === y); return c && c[2] !== '-' ? c[2] : -1; };

@@ -306,7 +306,9 @@ func shotDir(t testing.TB) string {
 // seedProduction logs a week of production traffic for titanic (as gyre
 // serve would, with feedback labels): 120 passengers a day, and from four
 // days ago on, older passengers paying higher fares (Age + 25, Fare × 3),
-// so Age and Fare drift and the others do not.
+// so Age and Fare drift and the others do not. The first two days carry no
+// latencies (as a log from before gyre serve kept them), the others
+// latencies around 1.5 ms.
 func (e *env) seedProduction(days int) {
 	t := e.t
 	t.Helper()
@@ -331,6 +333,7 @@ func (e *env) seedProduction(days int) {
 	}
 	lg := predlog.New(e.db, e.blobs)
 	dir := t.TempDir()
+	lat := rand.New(rand.NewPCG(18, 7)) // request latencies: log-normal around 1.5 ms
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	for d := 0; d < days; d++ {
 		day := today.Add(-time.Duration(days-1-d) * 24 * time.Hour)
@@ -369,6 +372,12 @@ func (e *env) seedProduction(days int) {
 		at := day.Add(9 * time.Hour)
 		bl.AddFrame("req-"+strconv.Itoa(d), at, fr, pred)
 		batch := bl.Batch()
+		if d >= 2 { // the first two days were logged by a gyre serve that kept no latency
+			batch.Latency = make([]int64, batch.Len())
+			for j := range batch.Latency {
+				batch.Latency[j] = int64(1.5e6 * math.Exp(0.45*lat.NormFloat64()))
+			}
+		}
 		var fbs []predlog.Feedback
 		for j := range batch.Len() {
 			ts := at.Add(time.Duration(j) * time.Minute)

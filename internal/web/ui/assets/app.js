@@ -954,6 +954,28 @@ pages.production = async function () {
     { head: 'started', cell: (r) => when(r.start_time) }, { head: 'took', cell: (r) => dur(r.start_time, r.end_time) }], rs, { label: 'Pipeline runs' }));
 };
 
+// latencyChart draws a served model's latency percentiles per time bucket
+// as lines (an empty bucket breaks them), the requests per bucket as bars
+// on a second axis, and a p99_latency goal as a line.
+function latencyChart(node, lat) {
+  const pt = (k) => lat.buckets.map((b) => [b.start, b[k] === null || b[k] === undefined ? null : b[k]]);
+  const few = lat.buckets.filter((b) => b.timed > 0).length < 60; // isolated points need their symbol
+  const line = (name, k, style) => ({ name: name, type: 'line', data: pt(k), showSymbol: few, connectNulls: false, lineStyle: style });
+  const series = [line('p50', 'p50_ms'), line('p95', 'p95_ms', { type: 'dashed' }), line('p99', 'p99_ms', { width: 2.5 }),
+    { name: 'requests', type: 'bar', yAxisIndex: 1, data: lat.buckets.map((b) => [b.start, b.requests]), itemStyle: { opacity: 0.35 }, barMaxWidth: 14 }];
+  const goal = lat.goal_p99_ms;
+  const hasGoal = goal !== null && goal !== undefined;
+  if (hasGoal) series[2].markLine = { symbol: 'none', label: { formatter: 'p99 goal ' + fmt(goal) + ' ms', position: 'insideEndTop' }, lineStyle: { color: '#b42318' }, data: [{ yAxis: goal }] };
+  chart(node, { tooltip: { trigger: 'axis', valueFormatter: (v) => v === null || v === undefined ? '-' : fmt(v) }, legend: { bottom: 0 }, grid: { left: 56, right: 56, top: 28, bottom: 40 },
+    xAxis: { type: 'time', axisLabel: { formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } } },
+    yAxis: [{ type: 'value', name: 'ms', min: 0, max: hasGoal ? (v) => niceCeil(Math.max(v.max, goal * 1.1)) : null },
+      { type: 'value', name: 'requests', min: 0, splitLine: { show: false } }], series: series });
+}
+// niceCeil is the least of 1, 2, 2.5 and 5 times a power of ten at or above x.
+function niceCeil(x) { const p = Math.pow(10, Math.floor(Math.log10(x))); return [1, 2, 2.5, 5, 10].map((m) => m * p).find((v) => v >= x * (1 - 1e-9)); }
+// stepText shortens a Go duration: "1h0m0s" to "1h", "15m0s" to "15m".
+function stepText(d) { return String(d).replace(/(\d)m0s$/, '$1m').replace(/(\d)h0m$/, '$1h'); }
+
 pages.monitoring = async function () {
   const node = $('monitoring');
   const name = ARGS.name;
@@ -961,11 +983,13 @@ pages.monitoring = async function () {
   document.title = name + ' in production · Gyre';
   const q = params();
   if (q.get('days')) $('mon-days').value = q.get('days');
+  if (q.get('step')) $('mon-step').value = q.get('step');
   $('mon-goal').value = q.getAll('goal').join('; ');
   $('mon-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const p = new URLSearchParams();
     p.set('days', $('mon-days').value);
+    if ($('mon-step').value) p.set('step', $('mon-step').value);
     $('mon-goal').value.split(';').map((g) => g.trim()).filter(Boolean).forEach((g) => p.append('goal', g));
     if (q.get('version')) p.set('version', q.get('version'));
     location.search = p.toString();
@@ -973,18 +997,28 @@ pages.monitoring = async function () {
   const p = new URLSearchParams({ days: q.get('days') || '14' });
   q.getAll('goal').forEach((g) => p.append('goal', g));
   if (q.get('version')) p.set('version', q.get('version'));
-  const m = await api('/models/' + encodeURIComponent(name) + '/monitoring?' + p);
+  const lp = new URLSearchParams({ days: q.get('days') || '14' });
+  q.getAll('goal').forEach((g) => lp.append('goal', g));
+  if (q.get('step')) lp.set('step', q.get('step'));
+  const [m, lat] = await Promise.all([api('/models/' + encodeURIComponent(name) + '/monitoring?' + p), api('/models/' + encodeURIComponent(name) + '/latency?' + lp).catch((err) => {
+    if (!(err instanceof APIError) || err.status === 401) throw err;
+    return { step: lp.get('step') || '', timed: 0, requests: 0, buckets: [], note: 'Latency: ' + err.message }; // a step too fine for the span
+  })]);
   const parts = [el('p', { class: 'muted' }, 'version ', el('a', { href: '/models/' + encodeURIComponent(name) + '/versions/' + m.version, text: 'v' + m.version }),
     ' · ' + m.rows + ' predictions from ' + when(m.since) + ' to ' + when(m.until))];
-  if (m.note) { parts.push(el('p', { class: 'warn', text: m.note })); fill(node, parts); return; }
+  const latBox = chartBox('request latency percentiles (p50, p95, p99) and requests per ' + stepText(lat.step), 'tall');
+  latBox.id = 'latency';
+  const latParts = [el('h2', { text: 'Latency over time' }),
+    el('p', { class: 'hint', text: 'Per ' + stepText(lat.step) + ' bucket, over all versions: the latency of the logged requests from arrival to prediction (nearest-rank percentiles over ' + lat.timed + ' of ' + lat.requests + ' requests), and how many were logged. gyre serve also exports it on /metrics (gyre_serve_request_duration_seconds).' })];
+  latParts.push(lat.note ? el('p', { class: 'warn', id: 'latency-note', text: lat.note }) : latBox);
+  if (m.note) { parts.push(el('p', { class: 'warn', text: m.note }), ...latParts); fill(node, parts); if (!lat.note) latencyChart(latBox, lat); return; }
   const rep = m.report;
   const alerts = rep.alerts || [];
   parts.push(el('h2', { text: 'Alerts' }), alerts.length ? el('ul', { id: 'alerts' }, alerts.map((a) => el('li', { class: 'error', text: a.kind + ': ' + a.message }))) : el('p', { class: 'good', id: 'alerts', text: 'No alert fired.' }));
   const days = m.days.map((d) => d.day.slice(0, 10));
   const vol = chartBox('predictions per day');
   vol.id = 'volume';
-  parts.push(el('h2', { text: 'Prediction volume' }), vol,
-    el('p', { class: 'hint', text: 'Latency is not kept in the prediction log: gyre serve exports it on /metrics (gyre_serve_request_duration_seconds) for Prometheus.' }));
+  parts.push(el('h2', { text: 'Prediction volume' }), vol, ...latParts);
   const features = [...new Set(m.days.flatMap((d) => Object.keys(d.drift || {})))].sort();
   const heat = chartBox('drift score by day and feature: 1 is the test threshold', 'tall');
   heat.id = 'drift-heat';
@@ -1003,6 +1037,7 @@ pages.monitoring = async function () {
     { head: 'feature', cell: (c) => c.column }, { head: 'missing', num: true, cell: (c) => c.missing_share }, { head: 'missing at training', num: true, cell: (c) => c.ref_missing_share },
     { head: 'out of range', num: true, cell: (c) => c.out_of_range || 0 }, { head: 'unseen categories', cell: (c) => (c.unseen || 0) + (c.unseen_values ? ' (' + c.unseen_values.join(', ') + ')' : '') }], ql, { label: 'Data quality' })));
   fill(node, parts);
+  if (!lat.note) latencyChart(latBox, lat);
   chart(vol, { grid: { left: 50, right: 10, top: 20, bottom: 30 }, tooltip: { trigger: 'axis' }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value', name: 'predictions' }, series: [{ type: 'bar', name: 'predictions', data: m.days.map((d) => d.rows) }] });
   const cells = [];
   m.days.forEach((d, i) => features.forEach((f, j) => { const v = (d.drift || {})[f]; cells.push([i, j, v === null || v === undefined ? '-' : +v.toFixed(3)]); }));
