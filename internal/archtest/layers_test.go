@@ -100,6 +100,7 @@ var layers = map[string]string{
 	"internal/web/ui":    "5b", // the pages: mounted on web's server
 	"internal/apiclient": "5b", // the client of web's /api/v1, returning the stores' own types
 	"internal/workspace": "5c", // the local stores or a team server (apiclient) behind one set of interfaces
+	"internal/serverun":  "5d", // gyre serve end to end: workspace's models and stores, serve, predlog, monitor's gauges
 
 	"internal/cli": "6",
 

@@ -22,6 +22,8 @@ import (
 	"github.com/gyre-ml/gyre/internal/pipeline"
 	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/serve"
+	"github.com/gyre-ml/gyre/internal/serverun"
+	"github.com/gyre-ml/gyre/internal/workspace"
 )
 
 // bikeByDate returns the header and the bike sharing rows (train and test
@@ -130,8 +132,8 @@ func TestMonitoringLoopBikeSharing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	reg := &registryModels{reg: st.Registry}
-	m, err := reg.load(ctx, "bike@production")
+	reg := &workspace.Loader{Models: st.Registry}
+	m, err := reg.Load(ctx, "bike@production")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +194,7 @@ type loopServer struct {
 
 // startLoopServer serves m as bike@production, reloading from reg, logging
 // to st's prediction log, and starts the probing client on probeRow.
-func startLoopServer(t *testing.T, ctx context.Context, st *stores, reg *registryModels, m *resolvedModel, header, probeRow []string) *loopServer {
+func startLoopServer(t *testing.T, ctx context.Context, st *stores, reg *workspace.Loader, m *workspace.Model, header, probeRow []string) *loopServer {
 	t.Helper()
 	srv, err := serve.New([]serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}},
 		serve.Options{ReloadInterval: 100 * time.Millisecond, Resolver: reg, Log: predlog.New(st.DB, st.Blobs), Sample: 1})
@@ -375,11 +377,11 @@ func checkLoopMonitor(t *testing.T, dir, project string) {
 
 // checkLoopGauges reads the same figures as Prometheus gauges for 'gyre
 // serve'.
-func checkLoopGauges(t *testing.T, ctx context.Context, st *stores, reg *registryModels, m *resolvedModel) {
+func checkLoopGauges(t *testing.T, ctx context.Context, st *stores, reg *workspace.Loader, m *workspace.Model) {
 	t.Helper()
 	gctx, gcancel := context.WithCancel(ctx)
 	served := []serve.Model{{Name: "bike", Ref: "bike@production", Bundle: m.Bundle, Version: m.Version, Reloadable: true}}
-	gauges := monitor.Gauges(gctx, predlog.New(st.DB, st.Blobs), gaugeModels(served, reg), time.Hour, time.Hour)
+	gauges := monitor.Gauges(gctx, predlog.New(st.DB, st.Blobs), serverun.GaugeModels(served, reg), time.Hour, time.Hour)
 	var gb strings.Builder
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		gb.Reset()

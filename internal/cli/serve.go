@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,12 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
-	"github.com/gyre-ml/gyre/internal/governance"
 	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/monitor"
-	"github.com/gyre-ml/gyre/internal/predlog"
-	"github.com/gyre-ml/gyre/internal/predlog/streamlog"
 	"github.com/gyre-ml/gyre/internal/serve"
+	"github.com/gyre-ml/gyre/internal/serverun"
+	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 func init() { register(newServeCmd) }
@@ -82,14 +80,6 @@ and/or GOMEMLIMIT to choose otherwise.`,
 			if maxBody <= 0 {
 				return usageErrorf("serve: --max-body-bytes %d: want a positive number of bytes (default %d)", maxBody, 16<<20)
 			}
-			var models []serve.Model
-			var regModels *registryModels
-			var closers []func() error
-			defer func() {
-				for _, c := range closers {
-					c()
-				}
-			}()
 			var keys []ed25519.PublicKey
 			if verifyKey == "" {
 				verifyKey = os.Getenv("GYRE_VERIFY_KEY")
@@ -101,58 +91,26 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				}
 				keys = append(keys, k)
 			}
-			opt := serve.Options{ReloadInterval: reload, Version: Version, MaxBodyBytes: maxBody,
-				MaxConnsPerClient: maxConns, Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}
-			for _, ref := range args {
-				m, err := app.resolveModel(ctx, ref)
-				if err != nil {
-					return err
-				}
-				if keys != nil {
-					if err := m.Bundle.Verify(keys...); err != nil {
-						return usageErrorf("serve %s: %v: the server was given a verify key and serves signed bundles only", ref, err)
-					}
-				}
-				if m.Version != "file" && regModels == nil {
-					b, err := app.openBackend(ctx)
-					if err != nil {
-						return err
-					}
-					closers = append(closers, b.Close)
-					regModels = &registryModels{reg: b.Models, keys: keys}
-					opt.Resolver = regModels
-				}
-				models = append(models, serve.Model{Name: m.Name, Ref: ref, Bundle: m.Bundle, Version: m.Version, Reloadable: m.Registry})
-			}
-			plog, closeLog, err := app.openServeLog(ctx, logPreds, contract, logDurable, sample, &opt)
+			lo, err := app.serveLog(logPreds, contract, logDurable, sample)
 			if err != nil {
 				return err
 			}
-			if closeLog != nil {
-				closers = append(closers, closeLog)
+			srv, err := serverun.New(ctx, serverun.Options{Refs: args, Keys: keys, Resolve: app.resolveModel, Open: app.openBackend, OpenStores: app.openStores, Log: lo,
+				Serve: serve.Options{ReloadInterval: reload, Version: Version, MaxBodyBytes: maxBody,
+					MaxConnsPerClient: maxConns, Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}})
+			if de := (*serverun.DurableError)(nil); errors.As(err, &de) {
+				return usageErrorf("serve: --log-durable: %v", de.Err)
 			}
-			srv, err := serve.New(models, opt)
 			if err != nil {
-				if opt.Durable != nil {
-					opt.Durable.Close()
-				}
-				return usageErrorf("%v", err)
+				return err
 			}
-			if plog != nil {
-				// Drift scores and estimated performance over the last day
-				// of logged predictions, as Prometheus gauges.
-				srv.SetGauges(monitor.Gauges(ctx, plog, gaugeModels(models, regModels), 24*time.Hour, time.Minute))
-			}
+			defer srv.Close()
 			return srv.ListenAndServe(ctx, addr, func(a net.Addr) {
-				var names []string
-				for _, m := range models {
-					names = append(names, m.Name+"/"+m.Version)
-				}
 				if app.JSON {
-					app.printJSON(map[string]any{"addr": a.String(), "models": names})
+					app.printJSON(map[string]any{"addr": a.String(), "models": srv.Names()})
 					return
 				}
-				fmt.Fprintf(app.Stderr, "gyre: serving %s on http://%s\n", strings.Join(names, ", "), a)
+				fmt.Fprintf(app.Stderr, "gyre: serving %s on http://%s\n", strings.Join(srv.Names(), ", "), a)
 			})
 		},
 	}
@@ -170,78 +128,32 @@ and/or GOMEMLIMIT to choose otherwise.`,
 	return cmd
 }
 
-// gaugeModels are the served models as the drift gauges watch them: a
-// registry reference at the version it resolves to now.
-func gaugeModels(models []serve.Model, reg *registryModels) []monitor.GaugeModel {
-	out := make([]monitor.GaugeModel, len(models))
-	for i, m := range models {
-		out[i] = monitor.GaugeModel{Name: m.Name, Load: func(ctx context.Context) (*bundle.Bundle, string, error) {
-			if m.Reloadable && reg != nil {
-				if rm, err := reg.load(ctx, m.Ref); err == nil {
-					return rm.Bundle, rm.Version, nil
-				}
-			}
-			return m.Bundle, m.Version, nil
-		}}
-	}
-	return out
-}
-
-// openServeLog opens the prediction log serve writes to when logPreds is
-// set, masking the PII columns of the contract at contract path (if any)
-// before it stores a batch, and sets opt's Log and Sample. It returns the
-// log and the function that closes its store. With durable, the log is
-// written ahead to that directory (opt.Durable). A logPreds other than
-// "store" is a stream destination (kafka://...): see package streamlog.
-func (a *App) openServeLog(ctx context.Context, logPreds, contract, durable string, sample float64, opt *serve.Options) (*predlog.Log, func() error, error) {
-	if logPreds == "" {
-		if contract != "" {
-			return nil, nil, usageErrorf("serve: --contract masks the prediction log's PII columns: it needs --log-predictions")
-		}
-		if durable != "" {
-			return nil, nil, usageErrorf("serve: --log-durable writes the prediction log ahead: it needs --log-predictions")
-		}
-		return nil, nil, nil
-	}
-	if logPreds != "store" {
-		if contract != "" || durable != "" {
-			return nil, nil, usageErrorf("serve: --contract and --log-durable apply to the store's prediction log, not to --log-predictions=%s", ingest.Redact(logPreds))
-		}
-		sl, err := streamlog.Open(logPreds)
-		if err != nil {
-			return nil, nil, err
-		}
-		opt.Log, opt.Sample = sl, sample
-		return nil, sl.Close, nil
+// serveLog checks the prediction-log flags and reads the contract whose
+// PII columns the store's log masks. A logPreds other than "store" is a
+// stream destination (kafka://...): see package streamlog.
+func (a *App) serveLog(logPreds, contract, durable string, sample float64) (serverun.LogOptions, error) {
+	lo := serverun.LogOptions{Dest: logPreds, Durable: durable, Sample: sample}
+	switch {
+	case logPreds == "" && contract != "":
+		return lo, usageErrorf("serve: --contract masks the prediction log's PII columns: it needs --log-predictions")
+	case logPreds == "" && durable != "":
+		return lo, usageErrorf("serve: --log-durable writes the prediction log ahead: it needs --log-predictions")
+	case logPreds == "":
+		return lo, nil
+	case logPreds != "store" && (contract != "" || durable != ""):
+		return lo, usageErrorf("serve: --contract and --log-durable apply to the store's prediction log, not to --log-predictions=%s", ingest.Redact(logPreds))
+	case logPreds != "store":
+		return lo, nil
 	}
 	if err := a.localOnly("serve --log-predictions"); err != nil {
-		return nil, nil, err
+		return lo, err
 	}
-	st, err := a.openStores(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	plog := predlog.New(st.DB, st.Blobs)
-	if err := plog.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
-		st.Close()
-		return nil, nil, failed(err)
-	}
-	opt.Log, opt.Sample = plog, sample
-	masker, err := contractMasker(ctx, contract, st)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	if masker != nil { // PII columns are masked before the log stores them
-		opt.Log = &governance.MaskingLog{Next: plog, Masker: masker}
-	}
-	if durable != "" {
-		w, err := predlog.OpenWAL(durable)
+	if contract != "" {
+		c, err := validate.LoadContract(contract)
 		if err != nil {
-			st.Close()
-			return nil, nil, usageErrorf("serve: --log-durable: %v", err)
+			return lo, err
 		}
-		opt.Durable = w
+		lo.Contract = c
 	}
-	return plog, st.Close, nil
+	return lo, nil
 }
