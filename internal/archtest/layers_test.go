@@ -51,6 +51,7 @@ var layers = map[string]string{
 	"internal/sqlstore":               "1",
 	"internal/sqlstore/sqlstoretest":  "1",
 	"internal/validate":               "1b", // drift tests take a profile as their reference
+	"internal/dataprep":               "1c", // the data commands' file work: feature's splits and recipes written through ingest
 
 	"internal/learn":           "2",
 	"internal/learn/all":       "2",

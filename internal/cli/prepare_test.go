@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gyre-ml/gyre/internal/dataprep"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 )
@@ -39,7 +40,7 @@ func TestSplitThenPrepareTitanic(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("split exit %d: %s %s", code, out, errs)
 	}
-	var sr splitResult
+	var sr dataprep.SplitResult
 	if err := json.Unmarshal([]byte(out), &sr); err != nil {
 		t.Fatalf("split --json: %v\n%s", err, out)
 	}
@@ -61,7 +62,7 @@ func TestSplitThenPrepareTitanic(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("prepare %s exit %d: %s %s", part, code, out, errs)
 		}
-		var pr prepareResult
+		var pr dataprep.PrepareResult
 		if err := json.Unmarshal([]byte(out), &pr); err != nil {
 			t.Fatalf("prepare --json: %v\n%s", err, out)
 		}

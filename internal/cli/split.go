@@ -4,34 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gyre-ml/gyre/internal/dataprep"
 	"github.com/gyre-ml/gyre/internal/feature"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 )
 
 func init() { register(newSplitCmd) }
-
-// splitPart is one written part in `gyre split` output.
-type splitPart struct {
-	Part string `json:"part"`
-	Path string `json:"path"`
-	Rows int    `json:"rows"`
-}
-
-// splitResult is the `gyre split` output.
-type splitResult struct {
-	Source string      `json:"source"`
-	Rows   int         `json:"rows"`
-	Method string      `json:"method"`
-	Seed   uint64      `json:"seed"`
-	Parts  []splitPart `json:"parts"`
-}
 
 func newSplitCmd(app *App) *cobra.Command {
 	var (
@@ -82,47 +64,23 @@ The same source, fractions and seed always give the same split.`,
 			if f.NumRows() == 0 {
 				return usageErrorf("split %s: no data rows (only a header naming %d columns): nothing to split", args[0], f.NumCols())
 			}
-			opt := feature.SplitOptions{Train: train, Valid: valid, Test: test, Seed: seed}
-			p, method, err := feature.SplitFrame(f, opt, feature.SplitBy{Stratify: stratify, Group: group, Time: timeCol})
-			if se := (*feature.SplitByError)(nil); errors.As(err, &se) {
-				if errors.Is(se.Err, frame.ErrNoColumn) {
-					return usageErrorf("split: --%s: %w", se.By, se.Err)
-				}
+			res, err := dataprep.Split(cmd.Context(), f, args[0], dataprep.SplitOptions{SplitOptions: feature.SplitOptions{Train: train, Valid: valid, Test: test, Seed: seed},
+				By: feature.SplitBy{Stratify: stratify, Group: group, Time: timeCol}, OutDir: outDir})
+			var se *feature.SplitByError
+			var oe *dataprep.OutputError
+			switch {
+			case errors.As(err, &se) && errors.Is(se.Err, frame.ErrNoColumn):
+				return usageErrorf("split: --%s: %w", se.By, se.Err)
+			case errors.As(err, &se):
 				return usageErrorf("split: --%s %s: %w", se.By, se.Column, se.Err)
-			}
-			if err != nil {
+			case errors.As(err, &oe) && errors.Is(err, ingest.ErrFormat):
+				return usageErrorf("split: %w", oe.Err)
+			case errors.As(err, &oe):
+				return failed(fmt.Errorf("split: %w", oe.Err))
+			case err != nil:
 				return err
 			}
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return failed(fmt.Errorf("split: %w", err))
-			}
-			base, ext := splitName(args[0])
-			res := splitResult{Source: args[0], Rows: f.NumRows(), Method: method, Seed: seed}
-			for _, part := range []struct {
-				name string
-				frac float64
-				rows []int
-			}{{"train", train, p.Train}, {"valid", valid, p.Valid}, {"test", test, p.Test}} {
-				if part.frac == 0 {
-					continue
-				}
-				dest := filepath.Join(outDir, base+"."+part.name+ext)
-				if err := ingest.Write(cmd.Context(), f.Take(part.rows), dest); err != nil {
-					if errors.Is(err, ingest.ErrFormat) {
-						return usageErrorf("split: %w", err)
-					}
-					return failed(fmt.Errorf("split: %w", err))
-				}
-				res.Parts = append(res.Parts, splitPart{Part: part.name, Path: dest, Rows: len(part.rows)})
-			}
-			if app.JSON {
-				return app.printJSON(res)
-			}
-			fmt.Fprintf(app.Stdout, "split %s: %d rows, %s (seed %d)\n", args[0], res.Rows, method, seed)
-			for _, part := range res.Parts {
-				fmt.Fprintf(app.Stdout, "  %-5s %7d rows  %s\n", part.Part, part.Rows, part.Path)
-			}
-			return nil
+			return app.print(res)
 		},
 	}
 	rf.add(cmd)
@@ -136,24 +94,4 @@ The same source, fractions and seed always give the same split.`,
 	fl.StringVar(&outDir, "out-dir", "", "directory for the part files (created if needed)")
 	fl.Uint64Var(&seed, "seed", 42, "seed for the shuffle")
 	return cmd
-}
-
-// splitName returns the base name and extension for part files: a file
-// source keeps its name and format; other sources (tables, URLs with
-// queries, stdin) are written as CSV named "data".
-func splitName(source string) (base, ext string) {
-	name := filepath.Base(source)
-	if i := strings.IndexAny(name, "?#"); i >= 0 || strings.Contains(source, "://") && !strings.HasPrefix(source, "http") {
-		return "data", ".csv"
-	}
-	for _, e := range []string{".csv.gz", ".tsv.gz", ".csv", ".tsv", ".parquet", ".jsonl", ".ndjson"} {
-		if strings.HasSuffix(strings.ToLower(name), e) {
-			base = name[:len(name)-len(e)]
-			if e == ".tsv.gz" {
-				e = ".tsv"
-			}
-			return base, e
-		}
-	}
-	return "data", ".csv"
 }
