@@ -67,7 +67,7 @@ func badPath(err error) bool {
 		}
 		err = le.Err
 	} else {
-		if pe.Op != "open" && pe.Op != "mkdir" && pe.Op != "stat" && pe.Op != "rename" && pe.Op != "createtemp" && pe.Op != "lstat" {
+		if pe.Op != "open" && pe.Op != "mkdir" && pe.Op != "stat" && pe.Op != "rename" && pe.Op != "createtemp" && pe.Op != "lstat" && pe.Op != "create a file in" {
 			return false
 		}
 		err = pe.Err
