@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
 	"github.com/gyre-ml/gyre/internal/predlog"
-	"github.com/gyre-ml/gyre/internal/profile"
 )
 
 func init() { register(newMonitorCmd) }
@@ -101,57 +101,36 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 	if err != nil {
 		return err
 	}
-	b := m.Bundle
-	var refProfile *profile.Profile
-	if fl.reference != "" {
-		f, err := app.loadFrame(ctx, fl.reference)
-		if err != nil {
-			return err
-		}
-		if refProfile, err = monitor.ReferenceOf(ctx, b, f, fl.reference); err != nil {
-			return failed(err)
-		}
-	} else if refProfile, err = monitor.BundleReference(b); err != nil {
-		return usageErrorf("monitor %s: %v (--reference train.csv)", ref, err)
-	}
+	var closeLog func() error
 	name := fl.name
 	if name == "" {
 		name = m.Name
 	}
-	var rep *monitor.Report
-	if fl.current != "" {
-		f, err := app.loadFrame(ctx, fl.current)
-		if err != nil {
-			return err
-		}
-		if rep, err = monitor.Analyze(ctx, b, refProfile, monitor.CurrentOf(b, f), opt); err != nil {
-			return fmt.Errorf("monitor %s: %w", fl.current, err)
-		}
-	} else {
-		if err := app.localOnly("monitor (the prediction log; --current FILE works through a server)"); err != nil {
-			return err
-		}
-		st, err := app.openStores(ctx)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		cur, err := monitor.ReadCurrent(ctx, predlog.New(st.DB, st.Blobs), b, predlog.Query{Model: name, Since: time.Now().Add(-fl.window)})
-		if err != nil {
-			return failed(err)
-		}
-		if cur.Frame.NumRows() == 0 {
-			return usageErrorf("monitor %s: %v (model name %q, window %s)", ref, errNoLogged, name, fl.window)
-		}
-		if rep, err = monitor.Analyze(ctx, b, refProfile, cur, opt); err != nil {
-			return failed(err)
-		}
+	o := monitor.CheckOptions{Options: opt, Name: name, Version: m.Version, Reference: fl.reference, Current: fl.current,
+		Since: time.Now().Add(-fl.window), Load: app.loadFrame, HTML: fl.html,
+		OpenLog: func(ctx context.Context) (monitor.LogReader, error) {
+			if err := app.localOnly("monitor (the prediction log; --current FILE works through a server)"); err != nil {
+				return nil, err
+			}
+			st, err := app.openStores(ctx)
+			if err != nil {
+				return nil, err
+			}
+			closeLog = st.Close
+			return predlog.New(st.DB, st.Blobs), nil
+		}}
+	rep, err := monitor.Check(ctx, m.Bundle, o)
+	if closeLog != nil {
+		defer closeLog()
 	}
-	rep.Model, rep.Version = name, m.Version
-	if fl.html != "" {
-		if err := rep.WriteHTML(fl.html); err != nil {
-			return failed(err)
-		}
+	var re *monitor.ReferenceError
+	switch {
+	case errors.As(err, &re):
+		return usageErrorf("monitor %s: %v (--reference train.csv)", ref, re.Err)
+	case errors.Is(err, monitor.ErrNoLogged):
+		return usageErrorf("monitor %s: %v (model name %q, window %s)", ref, errNoLogged, name, fl.window)
+	case err != nil:
+		return err
 	}
 	var notifyErr error
 	if fl.webhook != "" && rep.Alerting() {
