@@ -35,7 +35,15 @@ func FamilyOf(learner string) string {
 // (whose target column, if any, must have RoleTarget so it is left out) and
 // returns it with the training design matrix.
 func FitPrep(train *frame.Frame, family string) (*Prep, *frame.Matrix, error) {
-	p, f, err := fitPrep(train, family)
+	return FitPrepWith(train, family, nil)
+}
+
+// FitPrepWith is FitPrep with missingness indicators (see
+// feature.EncodedField.Missing) appended to the design matrix for the named
+// columns of train, whatever their role: the columns excluded as
+// identifiers or free text whose missingness is kept.
+func FitPrepWith(train *frame.Frame, family string, indicators []string) (*Prep, *frame.Matrix, error) {
+	p, f, err := fitPrep(train, family, indicators)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -49,9 +57,9 @@ func FitPrep(train *frame.Frame, family string) (*Prep, *frame.Matrix, error) {
 // FitPrepColumns is FitPrep giving the training design matrix one column
 // at a time (see feature.Encoder.ColumnSource and learn.Dataset.Columns)
 // instead of in full: the matrix's shape and the function that encodes its
-// columns from the frame.
-func FitPrepColumns(train *frame.Frame, family string) (p *Prep, rows, cols int, encode func(j int, dst []float64) error, err error) {
-	p, f, err := fitPrep(train, family)
+// columns from the frame. indicators are as for FitPrepWith.
+func FitPrepColumns(train *frame.Frame, family string, indicators []string) (p *Prep, rows, cols int, encode func(j int, dst []float64) error, err error) {
+	p, f, err := fitPrep(train, family, indicators)
 	if err != nil {
 		return nil, 0, 0, nil, err
 	}
@@ -63,7 +71,7 @@ func FitPrepColumns(train *frame.Frame, family string) (p *Prep, rows, cols int,
 
 // fitPrep fits the preprocessing of a family and returns it with the frame
 // its encoder takes (train, or the pipeline's output).
-func fitPrep(train *frame.Frame, family string) (*Prep, *frame.Frame, error) {
+func fitPrep(train *frame.Frame, family string, indicators []string) (*Prep, *frame.Frame, error) {
 	p := &Prep{}
 	f := train
 	if family != FamilyTrees {
@@ -78,6 +86,9 @@ func fitPrep(train *frame.Frame, family string) (*Prep, *frame.Frame, error) {
 		p.Pipeline, f = fitted, out
 	}
 	enc, err := feature.FitEncoder(f, nil)
+	if err == nil {
+		err = enc.AddMissingIndicators(f, indicators)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("fit %s preprocessing: %w", family, err)
 	}

@@ -46,6 +46,8 @@ type rowCol struct {
 	name  string
 	text  bool
 	codes map[string]int32
+	// missing marks a missingness indicator (feature.EncodedField.Missing).
+	missing bool
 }
 
 // Row is one row's input values and scratch space, taken from
@@ -123,6 +125,10 @@ func compileCol(in frame.Schema, ef feature.EncodedField) (rowCol, bool) {
 	}
 	c := rowCol{field: idx, name: ef.Name}
 	text := func(k frame.Kind) bool { return k == frame.KindString || k == frame.KindCategorical }
+	if ef.Missing {
+		c.missing, c.text = true, text(in.Fields[idx].Kind)
+		return c, true
+	}
 	switch got := in.Fields[idx].Kind; {
 	case text(ef.Kind) && text(got):
 		c.text = true
@@ -191,6 +197,11 @@ func (r *RowPredictor) Predict(row *Row, out *Prediction) error {
 		x := &row.xs[mi]
 		for j, c := range m.cols {
 			switch {
+			case c.missing:
+				x.Data[j] = 0
+				if row.missing[c.field] || (c.text && len(row.text[c.field]) == 0) {
+					x.Data[j] = 1
+				}
 			case row.missing[c.field]:
 				x.Data[j] = nan
 			case c.text:

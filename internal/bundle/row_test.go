@@ -147,3 +147,63 @@ func seq(n int) []int {
 	}
 	return out
 }
+
+// TestRowPredictorMissingIndicator: a missingness indicator (titanic's
+// Cabin, an ignored free-text column) is encoded by the row path as by the
+// frame path, for present, missing and empty values.
+func TestRowPredictorMissingIndicator(t *testing.T) {
+	ctx := context.Background()
+	train, err := ingest.Read(ctx, "../../examples/data/titanic/titanic.train.csv", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := ingest.Read(ctx, "../../examples/data/titanic/titanic.test.csv", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, role := range map[string]frame.Role{"Survived": frame.RoleTarget, "Name": frame.RoleIgnore, "Ticket": frame.RoleIgnore, "Cabin": frame.RoleIgnore} {
+		if err := train.SetRole(name, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prep, X, err := bundle.FitPrepWith(train, bundle.FamilyTrees, []string{"Cabin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := prep.Encoder.Columns()
+	if last := cols[len(cols)-1]; last.Name != "Cabin_missing" || last.Categorical {
+		t.Fatalf("last matrix column %+v, want the numeric Cabin_missing", last)
+	}
+	cabin, _ := train.Column("Cabin")
+	ind := X.Col(X.Cols - 1)
+	for r := range ind {
+		if want := cabin.IsNull(r); (ind[r] == 1) != want || (ind[r] != 0 && ind[r] != 1) {
+			t.Fatalf("row %d: indicator %v for Cabin %q", r, ind[r], cabin.Format(r))
+		}
+	}
+	yc, _ := train.Column("Survived")
+	y := make([]float64, train.NumRows())
+	for i := range y {
+		if yc.Format(i) == "1" {
+			y[i] = 1
+		}
+	}
+	l, _ := learn.New("decision_tree")
+	m, err := l.Fit(ctx, &learn.Dataset{X: X, Features: prep.Features(), Task: learn.Binary, Y: y, Classes: []string{"0", "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := train.Select("Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Cabin", "Embarked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bundle.Bundle{
+		Manifest: bundle.Manifest{Task: learn.Binary, Target: "Survived", Classes: []string{"0", "1"}, Input: in.Schema()},
+		Members:  []bundle.Member{{Info: bundle.MemberInfo{Learner: "decision_tree", Family: bundle.FamilyTrees, Weight: 1}, Prep: prep, Model: m}},
+	}
+	rows, err := test.Select(in.Names()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRows(t, b, rows)
+}

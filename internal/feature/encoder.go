@@ -26,6 +26,30 @@ type EncodedField struct {
 	Name   string     `json:"name"`
 	Kind   frame.Kind `json:"kind"`
 	Levels []string   `json:"levels,omitempty"`
+	// Missing marks a missingness indicator: the matrix column
+	// (MissingName(Name)) is 1 where the input value is missing and 0
+	// where it is present; the values themselves are not read. It keeps
+	// the signal of a column left out as an identifier or free text whose
+	// missingness is informative (a cabin on record).
+	Missing bool `json:"missing,omitempty"`
+}
+
+// MissingName is the design-matrix column name of a missingness
+// indicator of input column name.
+func MissingName(name string) string { return name + "_missing" }
+
+// AddMissingIndicators appends a missingness indicator (EncodedField.Missing)
+// for each named column of f, which may have any role (an ignored column
+// keeps only its missingness).
+func (e *Encoder) AddMissingIndicators(f *frame.Frame, names []string) error {
+	for _, n := range names {
+		c, err := f.Column(n)
+		if err != nil {
+			return fmt.Errorf("fit encoder: missing indicator: %w", err)
+		}
+		e.Fields = append(e.Fields, EncodedField{Name: n, Kind: c.Kind(), Missing: true})
+	}
+	return nil
 }
 
 // Encoder turns frames into the numeric design matrix learners consume. It
@@ -83,6 +107,10 @@ func (e *Encoder) Columns() []MatrixColumn {
 	out := make([]MatrixColumn, len(e.Fields))
 	for j, fld := range e.Fields {
 		out[j] = MatrixColumn{Name: fld.Name}
+		if fld.Missing {
+			out[j].Name = MissingName(fld.Name)
+			continue
+		}
 		if textKinds(fld.Kind) {
 			out[j].Categorical = true
 			out[j].Levels = append([]string(nil), fld.Levels...)
@@ -165,7 +193,7 @@ func (e *Encoder) columnsOf(f *frame.Frame) ([]frame.Column, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode: column %q (%s) seen in training is missing: %w", fld.Name, fld.Kind, frame.ErrNoColumn)
 		}
-		if !compatible(fld.Kind, c.Kind()) {
+		if !fld.Missing && !compatible(fld.Kind, c.Kind()) {
 			return nil, fmt.Errorf("encode: column %q is %s, was %s in training: %w", fld.Name, c.Kind(), fld.Kind, ErrSchema)
 		}
 		cols[j] = c
@@ -214,6 +242,18 @@ func compatible(fit, got frame.Kind) bool {
 func (e *Encoder) encodeColumn(j int, c frame.Column, dst []float64) (int, error) {
 	fld := e.Fields[j]
 	nan := math.NaN()
+	if fld.Missing {
+		// Empty text counts as missing, as it does for a number read
+		// from text.
+		vals, missing := stringsOf(c)
+		for i := range dst {
+			dst[i] = 0
+			if missing[i] || (textKinds(c.Kind()) && vals[i] == "") {
+				dst[i] = 1
+			}
+		}
+		return 0, nil
+	}
 	if !textKinds(fld.Kind) {
 		if textKinds(c.Kind()) {
 			vals, missing := stringsOf(c)

@@ -85,8 +85,8 @@ func TestNonFiniteJSON(t *testing.T) {
 	for _, body := range []string{
 		`{"dataframe_records": [` + strings.Replace(passenger, `"Age": 22`, `"Age": NaN`, 1) + `]}`,
 		`{"dataframe_records": [` + strings.Replace(passenger, `"Age": 22`, `"Age": "NaN"`, 1) + `]}`,
-		`{"dataframe_split": {"columns": ["Pclass","Sex","Age","SibSp","Parch","Fare","Embarked"], "data": [[3, "male", NaN, 1, 0, 7.25, "S"]]}}`,
-		`{"dataframe_split": {"columns": ["Pclass","Sex","Age","SibSp","Parch","Fare","Embarked"], "data": [[3, "male", NaN, 1, 0, 7.25, "S"], [3, "male", NaN, 1, 0, 7.25, "S"]]}}`,
+		`{"dataframe_split": {"columns": ["Pclass","Sex","Age","SibSp","Parch","Fare","Cabin","Embarked"], "data": [[3, "male", NaN, 1, 0, 7.25, NaN, "S"]]}}`,
+		`{"dataframe_split": {"columns": ["Pclass","Sex","Age","SibSp","Parch","Fare","Cabin","Embarked"], "data": [[3, "male", NaN, 1, 0, 7.25, NaN, "S"], [3, "male", NaN, 1, 0, 7.25, null, "S"]]}}`,
 	} {
 		code, out := post(t, hs.URL+"/invocations", "application/json", body)
 		if code != 200 || fmt.Sprint(out["predictions"].([]any)[0]) != fmt.Sprint(want["predictions"].([]any)[0]) {

@@ -16,6 +16,31 @@ import (
 type Exclusion struct {
 	Column string `json:"column"`
 	Reason string `json:"reason"`
+	// MissingIndicator is set when the column's missingness is kept as a
+	// feature, <col>_missing (see keepsMissingness).
+	MissingIndicator bool `json:"missing_indicator,omitempty"`
+}
+
+// keepsMissingness reports whether an excluded column's missingness is
+// worth keeping as a feature: missing in at least 5 rows and 1 % of the
+// rows, present in at least 5. A column left out because its values are
+// nearly all distinct (a free-text cabin number, a referral code) may
+// still say something by being filled in at all: in titanic, a cabin on
+// record (23 % of passengers, most of them in first class) is among the
+// strongest signals, which the exclusion alone throws away. Trees split on
+// the indicator or ignore it; it is cheap either way.
+func keepsMissingness(c frame.Column) bool {
+	n := c.Len()
+	missing := c.NullCount()
+	if textKind := c.Kind() == frame.KindString || c.Kind() == frame.KindCategorical; textKind {
+		missing = 0
+		for r := 0; r < n; r++ {
+			if c.IsNull(r) || c.Format(r) == "" {
+				missing++
+			}
+		}
+	}
+	return missing >= 5 && float64(missing) >= 0.01*float64(n) && n-missing >= 5
 }
 
 // ProblemOptions override which columns NewProblemWith leaves out, and
@@ -54,16 +79,16 @@ func Exclusions(f *frame.Frame) []Exclusion {
 				continue
 			}
 			if idName(c.Name()) {
-				out = append(out, Exclusion{c.Name(), fmt.Sprintf("identifier: its name says so and all %d values are distinct", present)})
+				out = append(out, Exclusion{Column: c.Name(), Reason: fmt.Sprintf("identifier: its name says so and all %d values are distinct", present)})
 			} else if monotone(c) {
-				out = append(out, Exclusion{c.Name(), fmt.Sprintf("row number: all %d values are distinct and monotone in row order", present)})
+				out = append(out, Exclusion{Column: c.Name(), Reason: fmt.Sprintf("row number: all %d values are distinct and monotone in row order", present)})
 			}
 		case frame.KindString, frame.KindCategorical:
 			distinct := distinctCount(c)
 			if distinct == present && present >= 20 {
-				out = append(out, Exclusion{c.Name(), fmt.Sprintf("identifier or free text: all %d values are distinct", present)})
+				out = append(out, Exclusion{Column: c.Name(), Reason: fmt.Sprintf("identifier or free text: all %d values are distinct", present)})
 			} else if distinct > 50 && float64(distinct) > 0.5*float64(present) {
-				out = append(out, Exclusion{c.Name(), fmt.Sprintf("identifier or free text: %d distinct values in %d rows", distinct, present)})
+				out = append(out, Exclusion{Column: c.Name(), Reason: fmt.Sprintf("identifier or free text: %d distinct values in %d rows", distinct, present)})
 			}
 		}
 	}
@@ -104,11 +129,16 @@ func (p *Problem) excludeColumns(f *frame.Frame, co ProblemOptions) error {
 		if slices.Contains(co.Keep, e.Column) {
 			continue
 		}
+		if c, _ := f.Column(e.Column); !slices.Contains(co.Drop, e.Column) && keepsMissingness(c) {
+			e.MissingIndicator = true
+			e.Reason += fmt.Sprintf("; whether it is filled in is kept as %s", feature.MissingName(e.Column))
+			p.Indicators = append(p.Indicators, e.Column)
+		}
 		p.Excluded = append(p.Excluded, e)
 	}
 	for _, name := range co.Drop {
 		if !slices.ContainsFunc(p.Excluded, func(e Exclusion) bool { return e.Column == name }) {
-			p.Excluded = append(p.Excluded, Exclusion{name, "dropped by request"})
+			p.Excluded = append(p.Excluded, Exclusion{Column: name, Reason: "dropped by request"})
 		}
 	}
 	for _, name := range co.Keep {

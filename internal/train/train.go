@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,6 +32,10 @@ type Problem struct {
 	// (see Exclusions), Excluded the same with the reason.
 	Ignored  []string
 	Excluded []Exclusion
+	// Indicators lists the excluded columns whose missingness is kept as
+	// a feature (<col>_missing; see Exclusion.MissingIndicator): they stay
+	// in the model's input.
+	Indicators []string
 	// Warnings are questions about the problem worth a user's look (too
 	// few rows, a class label stored as numbers); see ProblemWarnings.
 	Warnings []string
@@ -204,7 +209,7 @@ func NewProblemWith(f *frame.Frame, target string, task learn.Task, co ProblemOp
 // Dataset fits the preprocessing of a learner family and returns the
 // encoded training set.
 func (p *Problem) Dataset(family string) (*bundle.Prep, *learn.Dataset, error) {
-	prep, X, err := bundle.FitPrep(p.Frame, family)
+	prep, X, err := bundle.FitPrepWith(p.Frame, family, p.Indicators)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -216,7 +221,7 @@ func (p *Problem) Dataset(family string) (*bundle.Prep, *learn.Dataset, error) {
 // (learn.ColumnFitter): the float matrix is then never built beside the
 // frame.
 func (p *Problem) ColumnDataset(family string) (*bundle.Prep, *learn.Dataset, error) {
-	prep, rows, cols, encode, err := bundle.FitPrepColumns(p.Frame, family)
+	prep, rows, cols, encode, err := bundle.FitPrepColumns(p.Frame, family, p.Indicators)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,6 +297,9 @@ func (p *Problem) manifest() bundle.Manifest {
 	} else {
 		for _, fld := range p.Frame.Schema().Fields {
 			if fld.Role == frame.RoleFeature || fld.Role == frame.RoleTime {
+				input.Fields = append(input.Fields, fld)
+			} else if slices.Contains(p.Indicators, fld.Name) {
+				fld.Role = frame.RoleFeature
 				input.Fields = append(input.Fields, fld)
 			}
 		}

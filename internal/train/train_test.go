@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -268,5 +269,91 @@ func TestScoreTrainingIsScore(t *testing.T) {
 				t.Error("ScoreTraining predicted again instead of taking the fit's outputs")
 			}
 		})
+	}
+}
+
+// TestExcludedColumnKeepsMissingness: on titanic, Cabin (free text, filled
+// in for about a quarter of the passengers) is excluded but whether it is
+// filled in stays a feature; the bundle takes Cabin as input, its prediction
+// moves when a cabin is blanked out, and a bundle round trip keeps it.
+// Name, never missing, gets no indicator; --drop-column Cabin drops it all.
+func TestExcludedColumnKeepsMissingness(t *testing.T) {
+	p, err := train.NewProblem(read(t, titanic+".train.csv"), "Survived", learn.TaskInvalid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Indicators, []string{"Cabin"}) {
+		t.Fatalf("indicators %v, want [Cabin]", p.Indicators)
+	}
+	for _, e := range p.Excluded {
+		if want := e.Column == "Cabin"; e.MissingIndicator != want || strings.Contains(e.Reason, "Cabin_missing") != want {
+			t.Errorf("exclusion %+v", e)
+		}
+	}
+	b, err := train.Fit(context.Background(), p, train.Options{Learner: "gbdt", Params: map[string]string{"n_estimators": "50", "max_leaves": "8"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Manifest.Input.Index("Cabin") < 0 || b.Manifest.Input.Index("Name") >= 0 {
+		t.Errorf("bundle input %v: want Cabin, not Name", b.Manifest.Input.Names())
+	}
+	if feats := b.Members[0].Prep.Features(); feats[len(feats)-1].Name != "Cabin_missing" {
+		t.Errorf("last model feature %q, want Cabin_missing", feats[len(feats)-1].Name)
+	}
+	test := read(t, titanic+".test.csv")
+	s, pred, _, err := train.Score(b, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s["roc_auc"] < 0.80 {
+		t.Errorf("test roc_auc %.4f, want ≥ 0.80", s["roc_auc"])
+	}
+	cabin, _ := test.Column("Cabin")
+	blank := make([]string, cabin.Len())
+	gone := make([]bool, cabin.Len())
+	for r := range gone {
+		gone[r] = true
+	}
+	blanked, err := test.Drop("Cabin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blanked, err = blanked.With(frame.NewCategorical("Cabin", blank, gone)); err != nil {
+		t.Fatal(err)
+	}
+	moved := 0
+	other, err := b.Predict(blanked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 0; r < cabin.Len(); r++ {
+		if !cabin.IsNull(r) && other.Proba[2*r+1] != pred.Proba[2*r+1] {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Error("blanking the cabins moved no prediction: the indicator is not used")
+	}
+	enc, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := bundle.Decode(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := back.Predict(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.Proba, pred.Proba) {
+		t.Error("a decoded bundle predicts otherwise")
+	}
+	p, err = train.NewProblemWith(read(t, titanic+".train.csv"), "Survived", learn.TaskInvalid, train.ProblemOptions{Drop: []string{"Cabin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Indicators) != 0 {
+		t.Errorf("Cabin dropped by request keeps indicators %v", p.Indicators)
 	}
 }

@@ -30,8 +30,9 @@ NAN = float("nan")
 COLS = ["Pclass", "Name", "Sex", "Age", "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked"]
 NUMERIC = {"Pclass", "Age", "SibSp", "Parch", "Fare"}
 # The served model's inputs in its metadata's order (GET /v2/models/titanic):
-# rows sent as bare arrays (instances) follow this order.
-INPUTS = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Embarked"]
+# rows sent as bare arrays (instances) follow this order (Cabin: only
+# whether it is filled in, Cabin_missing, is a feature).
+INPUTS = ["Pclass", "Sex", "Age", "SibSp", "Parch", "Fare", "Cabin", "Embarked"]
 
 
 def rows(n):
