@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest/avro"
@@ -64,6 +65,8 @@ type ChunkWriter struct {
 	rows   int
 	closed bool
 	err    error
+	// rowBytes is the text per row of the last chunk Encode formatted.
+	rowBytes atomic.Int64
 }
 
 // Create starts writing a file whose extension picks the format (see Write),
@@ -202,11 +205,21 @@ func (w *ChunkWriter) Encode(ctx context.Context, f *frame.Frame) (*Encoded, err
 		return nil, err
 	}
 	e := &Encoded{f: f}
+	n := f.NumRows()
+	// Room for the rows at the size per row of the chunks before (so a
+	// stream's text is written without growing it), 64 KiB at first.
+	size := 1 << 16
+	if per := w.rowBytes.Load(); per > 0 {
+		size = int(per)*n + n/8*int(per) + 1024
+	}
 	switch w.fm {
 	case fmtCSV:
-		e.text = appendCSVRows(make([]byte, 0, 1<<16), f, w.delim, 0, f.NumRows())
+		e.text = appendCSVRows(make([]byte, 0, size), f, w.delim, 0, n)
 	case fmtJSONL:
-		e.text = appendJSONLRows(make([]byte, 0, 1<<16), f, 0, f.NumRows())
+		e.text = appendJSONLRows(make([]byte, 0, size), f, 0, n)
+	}
+	if n > 0 && len(e.text) > 0 {
+		w.rowBytes.Store(int64(len(e.text)/n + 1))
 	}
 	return e, nil
 }
@@ -235,8 +248,48 @@ func (w *ChunkWriter) WriteEncoded(e *Encoded) error {
 	return nil
 }
 
-func (w *ChunkWriter) write(e *Encoded) error {
-	f := e.f
+// WriteEncodedAsync is WriteEncoded for a stream that commits its input
+// after each chunk is stored: stored is called exactly once, with nil when
+// the chunk is stored or with the error that kept it from it, and for a
+// destination that can have several chunks in flight (AsyncSink: Kafka) it
+// is called after WriteEncodedAsync returns, once the chunk is
+// acknowledged. Other destinations write the chunk before returning and
+// call stored first. Calls to stored for different chunks may come in any
+// order.
+func (w *ChunkWriter) WriteEncodedAsync(e *Encoded, stored func(error)) error {
+	as, ok := w.sink.(AsyncSink)
+	if !ok {
+		err := w.WriteEncoded(e)
+		stored(err)
+		return err
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return fmt.Errorf("write %s: write after close", w.name())
+	}
+	if err := w.check(e.f); err != nil {
+		w.err = fmt.Errorf("write %s: %w", w.name(), err)
+		return w.err
+	}
+	name := w.name()
+	if err := as.StartChunk(context.Background(), e.f, e.text, func(err error) {
+		if err != nil {
+			err = fmt.Errorf("write %s: %w", name, err)
+		}
+		stored(err)
+	}); err != nil {
+		w.err = fmt.Errorf("write %s: %w", w.name(), err)
+		return w.err
+	}
+	w.rows += e.f.NumRows()
+	return nil
+}
+
+// check records the columns of the first chunk (and, for files, writes
+// the header or starts the file) or checks a later chunk has them.
+func (w *ChunkWriter) check(f *frame.Frame) error {
 	if w.names == nil {
 		if f.NumCols() == 0 {
 			return errors.New("the table has no columns")
@@ -270,6 +323,14 @@ func (w *ChunkWriter) write(e *Encoded) error {
 				return fmt.Errorf("chunk column %d is %q (%s), the first chunk's is %q (%s)", j+1, c.Name(), c.Kind(), w.names[j], w.kinds[j])
 			}
 		}
+	}
+	return nil
+}
+
+func (w *ChunkWriter) write(e *Encoded) error {
+	f := e.f
+	if err := w.check(f); err != nil {
+		return err
 	}
 	if w.sink != nil {
 		if err := w.sink.WriteChunk(context.Background(), f, e.text); err != nil {

@@ -59,6 +59,22 @@ type Sink interface {
 	Abort()
 }
 
+// AsyncSink is a Sink that can have several chunks on their way to storage
+// at once (a Kafka topic: records are sent while earlier ones wait for
+// their acknowledgements), so a writer need not wait for each chunk's
+// round trip before sending the next.
+type AsyncSink interface {
+	Sink
+	// StartChunk sends one chunk, like WriteChunk, but returns once it is
+	// handed over; stored is called exactly once, from any goroutine,
+	// with nil once every row of the chunk is stored, or with the error
+	// that kept one from it. Chunks on different partitions may be stored
+	// out of order, so a caller that commits input positions waits for the
+	// chunks in its own order. An error returned by StartChunk itself
+	// means stored is not called.
+	StartChunk(ctx context.Context, f *frame.Frame, text []byte, stored func(error)) error
+}
+
 var (
 	schemesMu sync.RWMutex
 	schemes   = map[string]Source{}

@@ -2,8 +2,11 @@
 // source is streamed in chunks (ingest.Stream), the chunks are predicted on
 // several goroutines (bundle.Predict is safe for concurrent use) and their
 // output rows are formatted there too, and a single writer appends them to
-// the destination in input order. At most 2×Workers+1 chunks are in memory
-// at once, so memory does not grow with the input.
+// the destination in input order. A destination that stores chunks
+// asynchronously (a Kafka topic) gets the next chunk while earlier ones
+// await their acknowledgements; a committer then commits each chunk's
+// input, in order, once its output is stored. At most 3×Workers+3 chunks
+// are in memory at once, so memory does not grow with the input.
 //
 // The destination is an ingest.ChunkWriter the caller creates and closes
 // (or aborts): a failed Stream leaves it for the caller to abort, so no
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -33,9 +37,9 @@ type Options struct {
 	ChunkRows int
 	// Workers is the number of chunks scored at once (0: GOMAXPROCS).
 	Workers int
-	// Progress, if set, is called from the writer goroutine after each
-	// chunk is written with the bytes (or rows) read so far and the total
-	// (0 when unknown), as ingest.Chunk reports them.
+	// Progress, if set, is called from one goroutine after each chunk is
+	// stored (and its input committed) with the bytes (or rows) read so
+	// far and the total (0 when unknown), as ingest.Chunk reports them.
 	Progress func(done, total int64)
 }
 
@@ -114,48 +118,16 @@ func Stream(ctx context.Context, b *bundle.Bundle, source string, w *ingest.Chun
 		}()
 	}
 
-	var pipeErr error
+	p := &pipe{w: w, o: o, st: &st, cancel: cancel, commits: make(chan *sent, workers+2)}
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		for j := range order {
-			if pipeErr != nil {
-				continue
-			}
-			select {
-			case <-j.done:
-			case <-ctx.Done():
-				pipeErr = ctx.Err()
-				continue
-			}
-			if j.err != nil {
-				pipeErr = j.err
-				cancel()
-				continue
-			}
-			if err := w.WriteEncoded(j.enc); err != nil {
-				pipeErr = &OutputError{err}
-				cancel()
-				continue
-			}
-			for c, n := range j.unseen {
-				st.Unseen[c] += n
-			}
-			st.Skipped += j.chunk.Skipped
-			if c := j.chunk.Commit; c != nil && w.Stored() {
-				// At least once: the input is committed after its output.
-				if err := c(ctx); err != nil {
-					pipeErr = err
-					cancel()
-					continue
-				}
-			} else if c != nil {
-				st.Commit = c
-			}
-			if o.Progress != nil {
-				o.Progress(j.chunk.Done, j.chunk.Total)
-			}
-		}
+		p.write(ctx, order)
+	}()
+	committerDone := make(chan struct{})
+	go func() {
+		defer close(committerDone)
+		p.commit(ctx)
 	}()
 
 	readErr := ingest.Stream(ctx, source, o.Ingest, o.ChunkRows, func(c *ingest.Chunk) error {
@@ -175,11 +147,121 @@ func Stream(ctx context.Context, b *bundle.Bundle, source string, w *ingest.Chun
 	close(jobs)
 	close(order)
 	<-writerDone
+	<-committerDone
 	wg.Wait()
+	pipeErr := p.writeErr
+	if pipeErr == nil {
+		pipeErr = p.commitErr
+	}
 	if pipeErr != nil && !(errors.Is(pipeErr, context.Canceled) && readErr != nil) {
 		return st, pipeErr
 	}
 	return st, readErr
+}
+
+// storeTimeout bounds the wait for a chunk's output to be stored (the
+// brokers' acknowledgements of a Kafka topic).
+const storeTimeout = 2 * time.Minute
+
+// pipe is the output end of Stream: the writer hands each scored chunk to
+// the destination in input order, without waiting for it to be stored
+// when the destination can have several chunks in flight
+// (ingest.AsyncSink), and the committer waits for each chunk's output to
+// be stored, in order, then commits the chunk's input (at least once) and
+// reports progress.
+type pipe struct {
+	w       *ingest.ChunkWriter
+	o       Options
+	st      *Stats
+	cancel  func()
+	commits chan *sent // bounds the chunks in flight
+	// writeErr is set by the writer, commitErr by the committer.
+	writeErr, commitErr error
+}
+
+// sent is a chunk handed to the destination.
+type sent struct {
+	j      *job
+	stored chan error
+}
+
+// write runs on the writer goroutine until order is closed.
+func (p *pipe) write(ctx context.Context, order <-chan *job) {
+	defer close(p.commits)
+	for j := range order {
+		if p.writeErr != nil {
+			continue
+		}
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			p.writeErr = ctx.Err()
+			continue
+		}
+		if j.err != nil {
+			p.writeErr = j.err
+			p.cancel()
+			continue
+		}
+		s := &sent{j: j, stored: make(chan error, 1)}
+		if err := p.w.WriteEncodedAsync(j.enc, func(err error) { s.stored <- err }); err != nil {
+			p.writeErr = &OutputError{err}
+			p.cancel()
+			continue
+		}
+		j.enc = nil // the destination holds what it still needs
+		select {
+		case p.commits <- s:
+		case <-ctx.Done():
+			p.writeErr = ctx.Err()
+		}
+	}
+}
+
+// commit runs on the committer goroutine until the writer is done.
+func (p *pipe) commit(ctx context.Context) {
+	timer := time.NewTimer(storeTimeout)
+	defer timer.Stop()
+	for s := range p.commits {
+		if p.commitErr != nil {
+			continue
+		}
+		timer.Reset(storeTimeout)
+		var err error
+		select {
+		case err = <-s.stored:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-timer.C:
+			err = fmt.Errorf("write the output: chunk at row %d was not stored within %s", s.j.chunk.Row+1, storeTimeout)
+		}
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				err = &OutputError{err}
+			}
+			p.commitErr = err
+			p.cancel()
+			continue
+		}
+		j := s.j
+		for c, n := range j.unseen {
+			p.st.Unseen[c] += n
+		}
+		p.st.Skipped += j.chunk.Skipped
+		if c := j.chunk.Commit; c != nil && p.w.Stored() {
+			// At least once: the input is committed after its output.
+			if err := c(ctx); err != nil {
+				p.commitErr = err
+				p.cancel()
+				continue
+			}
+		} else if c != nil {
+			p.st.Commit = c
+		}
+		if p.o.Progress != nil {
+			p.o.Progress(j.chunk.Done, j.chunk.Total)
+		}
+	}
 }
 
 // chunk predicts one chunk and formats its output rows.

@@ -89,18 +89,19 @@ func main() {
 	partitions := fs.Int("partitions", 4, "run: partitions of the input topic")
 	chunk := fs.Int("chunk-rows", 8192, "run: most rows per chunk")
 	cpuProfile := fs.String("cpuprofile", "", "run: write a CPU profile of the scoring to this file")
+	outParams := fs.String("out-params", "", "run: parameters of the output URL (e.g. compression=none)")
 	_ = fs.Parse(os.Args[2:])
 	if os.Args[1] == "gen" {
 		gen(*rows)
 		return
 	}
-	if err := run(*model, *brokerAddr, *messages, *rate, int32(*partitions), *chunk, *cpuProfile); err != nil {
+	if err := run(*model, *brokerAddr, *messages, *rate, int32(*partitions), *chunk, *cpuProfile, *outParams); err != nil {
 		fmt.Fprintln(os.Stderr, "kafka-stream-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model, addr string, n, rate int, partitions int32, chunk int, profile string) error {
+func run(model, addr string, n, rate int, partitions int32, chunk int, profile, outParams string) error {
 	ctx := context.Background()
 	b, err := bundle.Load(model)
 	if err != nil {
@@ -147,7 +148,11 @@ func run(model, addr string, n, rate int, partitions int32, chunk int, profile s
 	opt := ingest.Options{Schema: score.Schema(b)}
 	stop := make(chan struct{})
 	opt.Stop = stop
-	w, err := ingest.Create("kafka://" + addr + "/" + out)
+	dest := "kafka://" + addr + "/" + out
+	if outParams != "" {
+		dest += "?" + outParams
+	}
+	w, err := ingest.Create(dest)
 	if err != nil {
 		return err
 	}

@@ -92,6 +92,7 @@ type Builder struct {
 	index   map[string]int
 	fixed   bool
 	row     int // rows started
+	guess   int // the column col tries first
 	catMax  int
 	skipped map[string]bool
 	// Skipped, when set, is called the first time a field is skipped
@@ -117,8 +118,11 @@ func (b *Builder) Declare(name string, k frame.Kind) {
 }
 
 // Like returns a builder for the next chunk of a stream, after Frame: the
-// same columns with the kinds Frame gave them, fixed, with no rows.
+// same columns with the kinds Frame gave them, fixed, with no rows. Its
+// columns have room for as many rows as this builder's (up to 65,536), so
+// chunks of a steady stream fill them without growing them.
 func (b *Builder) Like() *Builder {
+	capHint := min(b.row, 1<<16)
 	nb := &Builder{index: make(map[string]int, len(b.cols)), fixed: true, catMax: b.catMax, skipped: b.skipped, Skipped: b.Skipped}
 	for _, c := range b.cols {
 		k := c.kind
@@ -133,10 +137,31 @@ func (b *Builder) Like() *Builder {
 				nc.kind = frame.KindString
 			}
 		}
+		nc.reserve(capHint)
 		nb.index[c.name] = len(nb.cols)
 		nb.cols = append(nb.cols, nc)
 	}
 	return nb
+}
+
+// reserve makes room for n rows in the column's value slice for its kind.
+func (c *column) reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	c.valid = make([]uint64, 0, (n+63)>>6)
+	switch c.kind {
+	case frame.KindFloat:
+		c.f = make([]float64, 0, n)
+	case frame.KindInt, frame.KindTime:
+		c.i = make([]int64, 0, n)
+	case frame.KindBool:
+		c.b = make([]bool, 0, n)
+	case frame.KindCategorical:
+		c.codes = make([]int32, 0, n)
+	case frame.KindString:
+		c.s = make([]string, 0, n)
+	}
 }
 
 // Fix freezes the columns and kinds (the end of the sample). A column that
@@ -178,7 +203,7 @@ func (b *Builder) Kind(name string) frame.Kind {
 }
 
 // StartRow begins a document.
-func (b *Builder) StartRow() { b.row++ }
+func (b *Builder) StartRow() { b.row++; b.guess = 0 }
 
 // DropRow discards the document begun by the last StartRow: the values it
 // gave any column are removed, so a document that fails part way (a poison
@@ -226,7 +251,14 @@ func (c *column) truncate(n int) {
 // col finds or adds the column for a field; nil when the builder is fixed
 // and the field unknown.
 func (b *Builder) col(name []byte, force bool) *column {
+	// Documents of a stream mostly list their fields in one order: try
+	// the column after the last one found before the map.
+	if g := b.guess; g < len(b.cols) && b.cols[g].name == string(name) {
+		b.guess++
+		return b.cols[g]
+	}
 	if j, ok := b.index[string(name)]; ok {
+		b.guess = j + 1
 		return b.cols[j]
 	}
 	if b.fixed && !force {

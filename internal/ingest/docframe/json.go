@@ -82,17 +82,22 @@ func (p *jsonParser) object(prefix []byte) error {
 		if err != nil {
 			return err
 		}
-		name := make([]byte, 0, len(prefix)+1+len(k))
-		if len(prefix) > 0 {
-			name = append(append(name, prefix...), '.')
-		}
-		name = append(name, k...)
 		p.ws()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
 			return p.fail("want ':'")
 		}
 		p.i++
 		p.ws()
+		name := k // a top-level field holding a plain value: the key itself
+		if nested := p.i < len(p.s) && (p.s[p.i] == '{' || p.s[p.i] == '[' && p.explode); len(prefix) > 0 || nested {
+			// The name outlives the key's scratch (nested fields are
+			// named after it), so it gets its own copy.
+			name = make([]byte, 0, len(prefix)+1+len(k))
+			if len(prefix) > 0 {
+				name = append(append(name, prefix...), '.')
+			}
+			name = append(name, k...)
+		}
 		if err := p.value(name); err != nil {
 			return err
 		}

@@ -75,7 +75,7 @@ func parseURL(raw string, write bool) (*source, error) {
 	q := u.Query()
 	for k := range q {
 		if !known[k] {
-			return nil, fmt.Errorf("kafka %s: unknown parameter %q (known: group, format, columns, schema, registry, registry-user, registry-password-env, from, max-records, last, until, follow, bad, dead-letter, arrays, sample, key, user, password-env, password-file, sasl, tls)", display, k)
+			return nil, fmt.Errorf("kafka %s: unknown parameter %q (known: group, format, compression, columns, schema, registry, registry-user, registry-password-env, from, max-records, last, until, follow, bad, dead-letter, arrays, sample, key, user, password-env, password-file, sasl, tls)", display, k)
 		}
 	}
 	s.group = q.Get("group")
@@ -169,13 +169,25 @@ func parseURL(raw string, write bool) (*source, error) {
 		s.sample = n
 	}
 	s.key = q.Get("key")
+	if v := q.Get("compression"); v != "" {
+		codec, ok := codecs[v]
+		if !ok {
+			return nil, fmt.Errorf("kafka %s: compression=%q: want none, gzip, snappy, lz4 or zstd", display, v)
+		}
+		s.opts = append(s.opts, kgo.ProducerBatchCompression(codec))
+	}
 	if err := s.security(q, u); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-var known = map[string]bool{"group": true, "format": true, "columns": true, "schema": true, "registry": true,
+// codecs are the compression= values: how produced batches are
+// compressed (the client's default, without compression=, is snappy).
+var codecs = map[string]kgo.CompressionCodec{"none": kgo.NoCompression(), "gzip": kgo.GzipCompression(),
+	"snappy": kgo.SnappyCompression(), "lz4": kgo.Lz4Compression(), "zstd": kgo.ZstdCompression()}
+
+var known = map[string]bool{"compression": true, "group": true, "format": true, "columns": true, "schema": true, "registry": true,
 	"registry-user": true, "registry-password-env": true, "from": true, "max-records": true,
 	"until": true, "last": true, "follow": true, "bad": true, "dead-letter": true, "arrays": true, "sample": true, "key": true,
 	"user": true, "password-env": true, "password-file": true, "sasl": true, "tls": true}

@@ -3,8 +3,10 @@ package kafkasource
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -54,8 +56,28 @@ func (w *sink) Format() string {
 	return "jsonl"
 }
 
-// WriteChunk implements ingest.Sink: one record per line of text.
+// WriteChunk implements ingest.Sink: one record per line of text, and it
+// returns once the brokers acknowledged them all.
 func (w *sink) WriteChunk(ctx context.Context, f *frame.Frame, text []byte) error {
+	acked := make(chan error, 1)
+	if err := w.StartChunk(ctx, f, text, func(err error) { acked <- err }); err != nil {
+		return err
+	}
+	t := time.NewTimer(2 * time.Minute)
+	defer t.Stop()
+	select {
+	case err := <-acked:
+		return err
+	case <-t.C:
+		return &Error{w.src.display, "produce", errors.New("the brokers did not acknowledge the records within 2m0s")}
+	}
+}
+
+// StartChunk implements ingest.AsyncSink: the chunk's records are handed
+// to the producer (which batches them with earlier chunks' records still
+// on their way), and stored is called once the last of them is
+// acknowledged, or with the first error.
+func (w *sink) StartChunk(ctx context.Context, f *frame.Frame, text []byte, stored func(error)) error {
 	if !w.once {
 		w.once, w.key = true, -1
 		if w.src.key != "" {
@@ -69,15 +91,6 @@ func (w *sink) WriteChunk(ctx context.Context, f *frame.Frame, text []byte) erro
 			}
 		}
 	}
-	done := func(_ *kgo.Record, err error) {
-		if err != nil {
-			w.mu.Lock()
-			if w.err == nil {
-				w.err = err
-			}
-			w.mu.Unlock()
-		}
-	}
 	var keyCol frame.Column
 	if w.key >= 0 {
 		keyCol = f.Col(w.key)
@@ -86,38 +99,57 @@ func (w *sink) WriteChunk(ctx context.Context, f *frame.Frame, text []byte) erro
 		if err := a.w.Check(f); err != nil {
 			return fmt.Errorf("kafka %s: %w", w.src.display, err)
 		}
-		for i := range f.NumRows() {
-			rec := &kgo.Record{Value: a.value(f, i)}
-			if keyCol != nil && !keyCol.IsNull(i) {
-				rec.Key = []byte(keyCol.Format(i))
-			}
-			w.cl.Produce(ctx, rec, done)
-		}
 	}
-	for i := 0; len(text) > 0; i++ {
-		line := text
-		if j := bytes.IndexByte(text, '\n'); j >= 0 {
-			line, text = text[:j], text[j+1:]
+	n := f.NumRows()
+	if n == 0 {
+		stored(nil)
+		return nil
+	}
+	c := &chunkAcks{sink: w, left: int64(n), stored: stored}
+	recs := make([]kgo.Record, n) // one allocation for the chunk's records
+	for i := range n {
+		rec := &recs[i]
+		if a := w.src.avroOut; a != nil {
+			rec.Value = a.value(f, i)
 		} else {
-			text = nil
+			j := bytes.IndexByte(text, '\n')
+			if j < 0 {
+				j = len(text)
+			}
+			rec.Value, text = text[:j:j], text[min(j+1, len(text)):]
 		}
-		rec := &kgo.Record{Value: line}
 		if keyCol != nil && !keyCol.IsNull(i) {
 			rec.Key = []byte(keyCol.Format(i))
 		}
-		w.cl.Produce(ctx, rec, done)
-	}
-	fctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := w.cl.Flush(fctx); err != nil {
-		return &Error{w.src.display, "produce", err}
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return &Error{w.src.display, "produce", explain(w.err)}
+		w.cl.Produce(ctx, rec, c.acked)
 	}
 	return nil
+}
+
+// chunkAcks counts a chunk's records acknowledged by the brokers.
+type chunkAcks struct {
+	sink   *sink
+	left   int64
+	failed atomic.Bool
+	stored func(error)
+}
+
+// acked is the producer's callback for each of the chunk's records.
+func (c *chunkAcks) acked(_ *kgo.Record, err error) {
+	if err != nil {
+		w := c.sink
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+		if !c.failed.Swap(true) {
+			c.stored(&Error{w.src.display, "produce", explain(err)})
+		}
+	}
+	if atomic.AddInt64(&c.left, -1) == 0 && !c.failed.Load() {
+		c.stored(nil)
+	}
 }
 
 // Close implements ingest.Sink.
@@ -128,6 +160,11 @@ func (w *sink) Close() error {
 	w.cl.Close()
 	if err != nil {
 		return &Error{w.src.display, "produce", err}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return &Error{w.src.display, "produce", explain(w.err)}
 	}
 	return nil
 }
@@ -140,4 +177,5 @@ var (
 	_ ingest.Destination = Source{}
 	_ ingest.Follower    = Source{}
 	_ ingest.Sink        = (*sink)(nil)
+	_ ingest.AsyncSink   = (*sink)(nil)
 )
