@@ -8,6 +8,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/learntest"
 	"github.com/gyre-ml/gyre/internal/learn/mlp"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 func TestConformance(t *testing.T) {
@@ -47,12 +48,7 @@ func ExampleMLP() {
 		return
 	}
 	pred, _ := m.Predict(d.X)
-	ok := 0
-	for i, p := range pred {
-		if p == d.Y[i] {
-			ok++
-		}
-	}
-	fmt.Println("training accuracy above 0.85:", float64(ok)/float64(len(pred)) > 0.85)
+	acc, _ := metric.Accuracy(d.Y, pred, nil)
+	fmt.Println("training accuracy above 0.85:", acc > 0.85)
 	// Output: training accuracy above 0.85: true
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/learntest"
 	"github.com/gyre-ml/gyre/internal/learn/tree"
+	"github.com/gyre-ml/gyre/internal/metric"
 )
 
 func TestConformance(t *testing.T) {
@@ -150,13 +151,8 @@ func ExampleDecisionTree() {
 		return
 	}
 	pred, _ := m.Predict(d.X)
-	ok := 0
-	for i, p := range pred {
-		if p == d.Y[i] {
-			ok++
-		}
-	}
-	fmt.Printf("depth %d, training accuracy above 0.8: %v\n", tree.Fitted(m).Tree().Depth(), float64(ok)/float64(len(pred)) > 0.8)
+	acc, _ := metric.Accuracy(d.Y, pred, nil)
+	fmt.Printf("depth %d, training accuracy above 0.8: %v\n", tree.Fitted(m).Tree().Depth(), acc > 0.8)
 	// Output: depth 3, training accuracy above 0.8: true
 }
 
