@@ -16,18 +16,32 @@ import (
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 )
 
-func TestVersionLogDiffGet(t *testing.T) {
-	ctx := context.Background()
-	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
-	if err != nil {
-		t.Skip("example data missing:", err)
-	}
+// eachCatalog runs f on a catalog over each store sqlstoretest runs, with a
+// directory artifact store.
+func eachCatalog(t *testing.T, f func(t *testing.T, cat *dataset.Catalog)) {
 	sqlstoretest.Run(t, func(t *testing.T, db *sqlstore.DB) {
 		bs, err := blob.OpenDir(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
-		cat := dataset.New(db, bs)
+		f(t, dataset.New(db, bs))
+	})
+}
+
+// titanic is the example training file's content; the test is skipped
+// without it.
+func titanic(t *testing.T) []byte {
+	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
+	if err != nil {
+		t.Skip("example data missing:", err)
+	}
+	return src
+}
+
+func TestVersionLogDiffGet(t *testing.T) {
+	ctx := context.Background()
+	src := titanic(t)
+	eachCatalog(t, func(t *testing.T, cat *dataset.Catalog) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "titanic.csv")
 		os.WriteFile(path, src, 0o644)
@@ -100,16 +114,8 @@ func TestVersionLogDiffGet(t *testing.T) {
 // again, and that a file changed since then is read again.
 func TestVersionSummarisesFrameRead(t *testing.T) {
 	ctx := context.Background()
-	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
-	if err != nil {
-		t.Skip("example data missing:", err)
-	}
-	sqlstoretest.Run(t, func(t *testing.T, db *sqlstore.DB) {
-		bs, err := blob.OpenDir(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cat := dataset.New(db, bs)
+	src := titanic(t)
+	eachCatalog(t, func(t *testing.T, cat *dataset.Catalog) {
 		reads := 0
 		cat.Summarize = func(ctx context.Context, path string) (*dataset.Summary, error) {
 			reads++
