@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -59,10 +60,7 @@ func (s *ImputeFitted) Type() string { return "impute" }
 
 // Fit implements Step.
 func (s *Impute) Fit(f *frame.Frame, _ string) (Fitted, error) {
-	strategy := s.Strategy
-	if strategy == "" {
-		strategy = "median"
-	}
+	strategy := cmp.Or(s.Strategy, "median")
 	switch strategy {
 	case "mean", "median", "most_frequent", "constant":
 	default:
@@ -349,13 +347,7 @@ func (s *OutliersFitted) Type() string { return "outliers" }
 
 // Fit implements Step.
 func (s *Outliers) Fit(f *frame.Frame, _ string) (Fitted, error) {
-	method, action := s.Method, s.Action
-	if method == "" {
-		method = "iqr"
-	}
-	if action == "" {
-		action = "clip"
-	}
+	method, action := cmp.Or(s.Method, "iqr"), cmp.Or(s.Action, "clip")
 	if action != "clip" && action != "drop" {
 		return nil, fmt.Errorf("outliers: action %q, want clip or drop", s.Action)
 	}

@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"sort"
@@ -116,10 +117,7 @@ func tokens(s string) []string {
 
 // Fit implements Step.
 func (s *Text) Fit(f *frame.Frame, _ string) (Fitted, error) {
-	method := s.Method
-	if method == "" {
-		method = "counts"
-	}
+	method := cmp.Or(s.Method, "counts")
 	if method != "counts" && method != "hashing" {
 		return nil, fmt.Errorf("text: method %q, want counts or hashing", s.Method)
 	}

@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -62,10 +63,7 @@ func (s *OneHotFitted) Type() string { return "onehot" }
 
 // Fit implements Step.
 func (s *OneHot) Fit(f *frame.Frame, _ string) (Fitted, error) {
-	unseen := s.Unseen
-	if unseen == "" {
-		unseen = "ignore"
-	}
+	unseen := cmp.Or(s.Unseen, "ignore")
 	if unseen != "ignore" && unseen != "error" {
 		return nil, fmt.Errorf("onehot: unseen %q, want ignore or error", s.Unseen)
 	}

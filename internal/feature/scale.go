@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -48,10 +49,7 @@ func (s *ScaleFitted) Type() string { return "scale" }
 
 // Fit implements Step.
 func (s *Scale) Fit(f *frame.Frame, _ string) (Fitted, error) {
-	method := s.Method
-	if method == "" {
-		method = "standard"
-	}
+	method := cmp.Or(s.Method, "standard")
 	if method != "standard" && method != "minmax" && method != "robust" {
 		return nil, fmt.Errorf("scale: method %q, want standard, minmax or robust", s.Method)
 	}
