@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
@@ -73,18 +72,7 @@ func (m *Model) TakeFitOutputs() (values, proba []float64) {
 			}
 		}
 		values[i] = float64(best)
-		mx := math.Inf(-1)
-		for _, v := range r {
-			mx = max(mx, v)
-		}
-		sum := 0.0
-		for c, v := range r {
-			r[c] = math.Exp(v - mx)
-			sum += r[c]
-		}
-		for c := range r {
-			r[c] /= sum
-		}
+		learn.Softmax(r, r)
 	}
 	return values, proba
 }
@@ -218,18 +206,7 @@ func (m *Model) Probabilities(X *frame.Matrix) ([]float64, error) {
 	k := m.k
 	for i := 0; i < X.Rows; i++ {
 		r := raw[i*k : (i+1)*k]
-		mx := math.Inf(-1)
-		for _, v := range r {
-			mx = max(mx, v)
-		}
-		s := 0.0
-		for c, v := range r {
-			r[c] = math.Exp(v - mx)
-			s += r[c]
-		}
-		for c := range r {
-			r[c] /= s
-		}
+		learn.Softmax(r, r)
 	}
 	return raw, nil
 }
