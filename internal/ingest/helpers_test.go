@@ -1,26 +1,17 @@
 package ingest
 
 import (
-	"encoding/csv"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // countEmptyCells counts empty cells per column with encoding/csv, an
 // independent reader.
 func countEmptyCells(t testing.TB, path string) map[string]int {
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := frametest.Records(t, path)
 	out := map[string]int{}
 	for _, r := range recs[1:] {
 		for j, v := range r {

@@ -1,12 +1,12 @@
 package metric
 
 import (
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 type golden struct {
@@ -30,15 +30,8 @@ type golden struct {
 const tol = 1e-9
 
 func loadGolden(t *testing.T) golden {
-	t.Helper()
-	b, err := os.ReadFile("../../testdata/metric/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	frametest.Golden(t, "../../testdata/metric/golden.json", &g)
 	return g
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -30,15 +29,8 @@ type golden struct {
 }
 
 func loadGolden(t *testing.T) golden {
-	t.Helper()
-	b, err := os.ReadFile("../../testdata/profile/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	frametest.Golden(t, "../../testdata/profile/golden.json", &g)
 	return g
 }
 

@@ -2,10 +2,8 @@ package validate
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -36,14 +34,8 @@ type golden struct {
 }
 
 func loadGolden(t *testing.T) golden {
-	b, err := os.ReadFile("../../testdata/profile/golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
+	frametest.Golden(t, "../../testdata/profile/golden.json", &g)
 	return g
 }
 

@@ -1,11 +1,12 @@
 // Package frametest holds test helpers for packages that need real data as
 // frames but cannot use ingest (it sits beside or above them): a plain CSV
 // reader with simple type rules, the adult data set with its manifest's
-// types, and a cell-by-cell frame comparison.
+// types, a cell-by-cell frame comparison, and JSON golden files.
 package frametest
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -35,16 +36,39 @@ func Example(t testing.TB, name, file string) string {
 // columns, empty cells missing.
 func ReadCSV(t testing.TB, path string) *frame.Frame {
 	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("dataset not available: %v", err)
+	}
+	recs := Records(t, path)
+	return FrameOf(t, recs[0], recs[1:])
+}
+
+// Records reads a CSV file's records (header first) with encoding/csv, a
+// reader independent of ingest's.
+func Records(t testing.TB, path string) [][]string {
+	t.Helper()
 	fh, err := os.Open(path)
 	if err != nil {
-		t.Skipf("dataset not available: %v", err)
+		t.Fatal(err)
 	}
 	defer fh.Close()
 	recs, err := csv.NewReader(fh).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return FrameOf(t, recs[0], recs[1:])
+	return recs
+}
+
+// Golden decodes the JSON file at path (a test's golden values) into v.
+func Golden(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }
 
 // FrameOf builds a frame from CSV records: int, float or categorical columns,
@@ -117,15 +141,7 @@ func FrameOf(t testing.TB, header []string, rows [][]string) *frame.Frame {
 // become int columns, every other column categorical; empty cells are missing.
 func LoadAdult(t testing.TB, path string) *frame.Frame {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	recs, err := csv.NewReader(fh).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := Records(t, path)
 	numeric := map[string]bool{"age": true, "fnlwgt": true, "education-num": true, "capital-gain": true, "capital-loss": true, "hours-per-week": true}
 	header, rows := recs[0], recs[1:]
 	cols := make([]frame.Column, len(header))
