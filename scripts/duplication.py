@@ -43,6 +43,7 @@ GO_METHOD_SPEC = re.compile(r"^\s*[A-Z]\w*\([^)]*\)[^{=]*$")
 KEYED = re.compile(r"^\s*(\"[^\"]*\"|[A-Za-z_][\w\.]*)\s*:\s*.+,\s*$")
 CASE = re.compile(r"^\s*(case\s.*|default)\s*:\s*$|^\s*switch\b.*\{\s*$")
 RETURN_CONST = re.compile(r"^\s*return\s+(\"[^\"]*\"|`[^`]*`|[-+\d.eE]+|true|false|nil|[A-Za-z_][\w.]*)\s*$")
+ONE_LINE_CONST = re.compile(r"^\s*func\b.*\{\s*return\s+(\"[^\"]*\"|`[^`]*`|[-+\d.eE]+|true|false|nil|[A-Za-z_][\w.]*)\s*\}\s*$")
 ELEMENT = re.compile(r"^\s*\{.*\}\s*,?\s*$|^\s*\{\s*[A-Za-z_]\w*:.*,\s*$|^\s*\".*\"\s*,\s*$|^\s*[-\d\.]+(,\s*[-\d\.eE]+)*,?\s*$")
 
 
@@ -216,7 +217,7 @@ def classify(sa, a, sb, b, rest):
             line = src.lines[n - 1]
             return bool(n in src.decls or GO_FIELD.match(line) or GO_TYPE.match(line)
                         or GO_METHOD_SPEC.match(line) or KEYED.match(line) or ELEMENT.match(line)
-                        or CASE.match(line) or RETURN_CONST.match(line))
+                        or CASE.match(line) or RETURN_CONST.match(line) or ONE_LINE_CONST.match(line))
         return f
 
     if share(ca, decl(sa)) >= 2 / 3 and share(cb, decl(sb)) >= 2 / 3:
