@@ -25,6 +25,8 @@ type Latency struct {
 	Until time.Time `json:"until"`
 	// Step is the bucket width, as a Go duration ("1h0m0s").
 	Step string `json:"step"`
+	// StepSeconds is the bucket width in seconds.
+	StepSeconds int64 `json:"step_seconds"`
 	// Requests counts the logged requests in the span, Timed those that
 	// carry a latency (none in logs from before latencies were logged).
 	Requests int `json:"requests"`
@@ -73,7 +75,7 @@ func (s *Server) servedLatency(r *http.Request) (*Latency, error) {
 			return nil, errorf(KindInvalid, "step", "step %q: want a duration of at least 1m, e.g. 15m or 1h", st)
 		}
 	}
-	out.Step = step.String()
+	out.Step, out.StepSeconds = step.String(), int64(step/time.Second)
 	pq := predlog.Query{Model: name, Since: out.Since}
 	if v := q.Get("version"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

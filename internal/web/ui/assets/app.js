@@ -963,11 +963,13 @@ function latencyChart(node, lat) {
   const line = (name, k, style) => ({ name: name, type: 'line', data: pt(k), showSymbol: few, connectNulls: false, lineStyle: style });
   const series = [line('p50', 'p50_ms'), line('p95', 'p95_ms', { type: 'dashed' }), line('p99', 'p99_ms', { width: 2.5 }),
     { name: 'requests', type: 'bar', yAxisIndex: 1, data: lat.buckets.map((b) => [b.start, b.requests]), itemStyle: { opacity: 0.35 }, barMaxWidth: 14 }];
+  // the axis spans the buckets exactly (one bucket would get two days)
+  const span = lat.buckets.length ? [Date.parse(lat.buckets[0].start), Date.parse(lat.buckets[lat.buckets.length - 1].start) + 1000 * lat.step_seconds] : [null, null];
   const goal = lat.goal_p99_ms;
   const hasGoal = goal !== null && goal !== undefined;
   if (hasGoal) series[2].markLine = { symbol: 'none', label: { formatter: 'p99 goal ' + fmt(goal) + ' ms', position: 'insideEndTop' }, lineStyle: { color: '#b42318' }, data: [{ yAxis: goal }] };
   chart(node, { tooltip: { trigger: 'axis', valueFormatter: (v) => v === null || v === undefined ? '-' : fmt(v) }, legend: { bottom: 0 }, grid: { left: 56, right: 56, top: 28, bottom: 40 },
-    xAxis: { type: 'time', axisLabel: { formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } } },
+    xAxis: { type: 'time', min: span[0], max: span[1], axisLabel: { formatter: { year: '{yyyy}', month: '{MMM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } } },
     yAxis: [{ type: 'value', name: 'ms', min: 0, max: hasGoal ? (v) => niceCeil(Math.max(v.max, goal * 1.1)) : null },
       { type: 'value', name: 'requests', min: 0, splitLine: { show: false } }], series: series });
 }
