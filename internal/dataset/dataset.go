@@ -118,12 +118,14 @@ func Summarize(ctx context.Context, path string) (*Summary, error) {
 type readKey struct{}
 
 // readFrame is a frame read from the file abs while it had this size and
-// modification time.
+// modification time, and, when prof is set, the function that returns its
+// profile.
 type readFrame struct {
 	abs     string
 	size    int64
 	mtimeNS int64
 	f       *frame.Frame
+	prof    func() (*profile.Profile, error)
 }
 
 // WithRead returns ctx carrying f, the frame read from the file at path:
@@ -145,9 +147,23 @@ func WithRead(ctx context.Context, path string, f *frame.Frame) context.Context 
 	return context.WithValue(ctx, readKey{}, &readFrame{abs: abs, size: fi.Size(), mtimeNS: fi.ModTime().UnixNano(), f: f})
 }
 
-// readOf returns the frame WithRead attached to ctx for file abs, if it
+// WithReadProfile is WithRead with the profile of f given by prof: a
+// Catalog versioning the file summarises the profile prof returns
+// (SummaryOf) instead of profiling f itself, so a caller that profiles
+// the same rows anyway (gyre train's drift reference, computed once for
+// both through a sync.OnceValues) does not profile them twice. prof
+// must profile every row of f; an error it returns is the summary's.
+func WithReadProfile(ctx context.Context, path string, f *frame.Frame, prof func() (*profile.Profile, error)) context.Context {
+	ctx = WithRead(ctx, path, f)
+	if rf, ok := ctx.Value(readKey{}).(*readFrame); ok && rf.f == f && prof != nil {
+		rf.prof = prof
+	}
+	return ctx
+}
+
+// readOf returns what WithRead attached to ctx for file abs, if the file
 // still has the size and modification time it was read with.
-func readOf(ctx context.Context, abs string) *frame.Frame {
+func readOf(ctx context.Context, abs string) *readFrame {
 	rf, ok := ctx.Value(readKey{}).(*readFrame)
 	if !ok || rf.abs != abs {
 		return nil
@@ -155,7 +171,7 @@ func readOf(ctx context.Context, abs string) *frame.Frame {
 	if fi, err := os.Stat(abs); err != nil || fi.Size() != rf.size || fi.ModTime().UnixNano() != rf.mtimeNS {
 		return nil
 	}
-	return rf.f
+	return rf
 }
 
 // SummarizeFrame summarises f, read from path, with profile.Compute.
@@ -164,6 +180,14 @@ func SummarizeFrame(ctx context.Context, f *frame.Frame, path string) (*Summary,
 	if err != nil {
 		return nil, err
 	}
+	return SummaryOf(p), nil
+}
+
+// SummaryOf is the summary of a profile of a data set's rows (every one
+// of them: a sample's profile summarises the sample). Its fields are the
+// profile's exact ones (counts, moments, extremes, the most frequent
+// category), the same under any profile.Options seed or target.
+func SummaryOf(p *profile.Profile) *Summary {
 	s := &Summary{Rows: int64(p.Rows)}
 	for _, c := range p.Columns {
 		cs := ColumnSummary{Name: c.Name, Kind: c.Kind.String(), Missing: int64(c.Missing), Distinct: int64(c.Distinct)}
@@ -175,7 +199,7 @@ func SummarizeFrame(ctx context.Context, f *frame.Frame, path string) (*Summary,
 		}
 		s.Columns = append(s.Columns, cs)
 	}
-	return s, nil
+	return s
 }
 
 // Version is one recorded version of a data set.
@@ -350,8 +374,16 @@ func (c *Catalog) record(ctx context.Context, name, path, file, source, format s
 	var sum Summary
 	if c.Summarize != nil {
 		summarize := c.Summarize
-		if f := readOf(ctx, file); f != nil {
-			summarize = func(ctx context.Context, path string) (*Summary, error) { return SummarizeFrame(ctx, f, path) }
+		if rf := readOf(ctx, file); rf != nil && rf.prof != nil {
+			summarize = func(context.Context, string) (*Summary, error) {
+				p, err := rf.prof()
+				if err != nil {
+					return nil, err
+				}
+				return SummaryOf(p), nil
+			}
+		} else if rf != nil {
+			summarize = func(ctx context.Context, path string) (*Summary, error) { return SummarizeFrame(ctx, rf.f, path) }
 		}
 		s, err := summarize(ctx, file)
 		if err != nil {

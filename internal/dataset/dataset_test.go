@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
 	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/sqlstore/sqlstoretest"
 )
@@ -148,6 +150,52 @@ func TestVersionSummarisesFrameRead(t *testing.T) {
 		}
 		if reads != 1 || r2.Summary.Rows != int64(len(lines)/2-1) {
 			t.Fatalf("changed file: %d file reads, %d rows; want it read again, %d rows", reads, r2.Summary.Rows, len(lines)/2-1)
+		}
+	})
+}
+
+// TestVersionSummarisesProfileGiven checks that versioning a file under
+// WithReadProfile summarises the profile given (a drift reference's:
+// another seed, a target) instead of profiling the frame, with the same
+// summary as reading the file again.
+func TestVersionSummarisesProfileGiven(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
+	if err != nil {
+		t.Skip("example data missing:", err)
+	}
+	sqlstoretest.Run(t, func(t *testing.T, db *sqlstore.DB) {
+		bs, err := blob.OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat := dataset.New(db, bs)
+		reads := 0
+		cat.Summarize = func(ctx context.Context, path string) (*dataset.Summary, error) {
+			reads++
+			return dataset.Summarize(ctx, path)
+		}
+		path := filepath.Join(t.TempDir(), "titanic.csv")
+		os.WriteFile(path, src, 0o644)
+		f, err := ingest.Read(ctx, path, ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		profiled := 0
+		prof := func() (*profile.Profile, error) {
+			profiled++
+			return profile.Compute(ctx, f, profile.Options{Target: "Survived", NoRelations: true, Seed: 1})
+		}
+		r, err := cat.Version(dataset.WithReadProfile(ctx, path, f, prof), path, "titanic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := dataset.Summarize(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads != 0 || profiled != 1 || !reflect.DeepEqual(r.Summary, *want) {
+			t.Fatalf("summary of the profile given: %d file reads, %d profiles, %+v, want %+v", reads, profiled, r.Summary, *want)
 		}
 	})
 }

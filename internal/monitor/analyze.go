@@ -25,10 +25,24 @@ var ErrNoReference = errors.New("no reference profile: the bundle predates store
 // profile stored in a bundle): per-column summaries, samples, quantile grids
 // and histograms, without relationships. target names the target column.
 func ReferenceProfile(ctx context.Context, f *frame.Frame, target string) (json.RawMessage, error) {
+	p, err := Reference(ctx, f, target)
+	if err != nil {
+		return nil, err
+	}
+	return EncodeReference(p)
+}
+
+// Reference is ReferenceProfile's profile before it is encoded.
+func Reference(ctx context.Context, f *frame.Frame, target string) (*profile.Profile, error) {
 	p, err := profile.Compute(ctx, f, profile.Options{Target: target, NoRelations: true, Seed: 1, Source: "training data"})
 	if err != nil {
 		return nil, fmt.Errorf("reference profile: %w", err)
 	}
+	return p, nil
+}
+
+// EncodeReference encodes a reference profile as a bundle stores it.
+func EncodeReference(p *profile.Profile) (json.RawMessage, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("reference profile: %w", err)

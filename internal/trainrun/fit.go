@@ -39,7 +39,7 @@ func Train(ctx context.Context, o TrainOptions) (*Result, error) {
 		return nil, err
 	}
 	p := d.p
-	rlDone := startRunLogAsync(ctx, &o.Common, "train", o.params(o.Learner, p, o.Params), d.src)
+	rlDone := startRunLogAsync(ctx, &o.Common, "train", o.params(o.Learner, p, o.Params), d)
 	if o.Register != "" {
 		rl, err := rlDone()
 		if err != nil {
@@ -74,7 +74,7 @@ func Train(ctx context.Context, o TrainOptions) (*Result, error) {
 		rl.fail(ctx)
 		return nil, err
 	}
-	attachReference(ctx, &o.Common, b, p)
+	attachReference(&o.Common, b, d.ref)
 	out := o.Out
 	if out == "" {
 		out = fmt.Sprintf("%s-%s.gyre", trainlog.SafeName(o.Target), o.Learner)

@@ -99,7 +99,7 @@ func AutoML(ctx context.Context, o AutoMLOptions) (*Searched, error) {
 	if opts.Batch != 1 {
 		params["batch"] = fmt.Sprint(opts.Batch)
 	}
-	rl, err := startRunLog(ctx, &o.Common, "automl", o.params("automl", p, params), d.src)
+	rl, err := startRunLog(ctx, &o.Common, "automl", o.params("automl", p, params), d)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func AutoML(ctx context.Context, o AutoMLOptions) (*Searched, error) {
 		rl.fail(ctx)
 		return nil, err
 	}
-	attachReference(ctx, &o.Common, b, p)
+	attachReference(&o.Common, b, d.ref)
 	out := o.Out
 	if out == "" {
 		out = trainlog.SafeName(o.Target) + "-automl.gyre"

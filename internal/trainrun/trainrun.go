@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/blob"
@@ -23,6 +24,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/monitor"
+	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/train"
 	"github.com/gyre-ml/gyre/internal/trainlog"
@@ -178,6 +180,11 @@ type prepared struct {
 	p           *train.Problem
 	valid, test split
 	src         *frame.Frame
+	// ref profiles the rows of the drift reference once (see
+	// referenceOf); refIsSrc reports that they are src's, so versioning
+	// summarises that profile too.
+	ref      func() (*profile.Profile, error)
+	refIsSrc bool
 }
 
 // prepare reads the source and makes the problem (a clustering problem
@@ -199,7 +206,7 @@ func prepare(ctx context.Context, o *Common, command string, clustering bool) (*
 	if err := o.OnProblem(p); err != nil {
 		return nil, err
 	}
-	r := &prepared{p: p, src: f}
+	r := &prepared{p: p, src: f, ref: referenceOf(ctx, p), refIsSrc: p.Input() == f}
 	for _, s := range []struct {
 		src string
 		to  *split
@@ -279,20 +286,29 @@ func scoreHeldOut(b *bundle.Bundle, valid, test split) error {
 	return nil
 }
 
-// attachReference stores the training data's profile in the bundle: the
-// reference 'gyre monitor' and 'gyre serve' compare production data with,
-// so monitoring never needs the training data.
-func attachReference(ctx context.Context, o *Common, b *bundle.Bundle, p *train.Problem) {
-	f := p.Frame
-	if p.Raw != nil {
-		f = p.Raw // the model is given raw rows: drift is measured on them
+// referenceOf returns the function that profiles the rows the model's
+// drift reference describes (the raw rows with a recipe, else the
+// problem's frame) on its first call and returns that profile on every
+// call: the bundle's reference and, when they are the rows read, the
+// versioning summary of the training file (beside the fit) share one
+// profile instead of computing two.
+func referenceOf(ctx context.Context, p *train.Problem) func() (*profile.Profile, error) {
+	f, target := p.Input(), p.Target
+	return sync.OnceValues(func() (*profile.Profile, error) { return monitor.Reference(ctx, f, target) })
+}
+
+// attachReference stores the training data's profile (ref's) in the
+// bundle: the reference 'gyre monitor' and 'gyre serve' compare production
+// data with, so monitoring never needs the training data.
+func attachReference(o *Common, b *bundle.Bundle, ref func() (*profile.Profile, error)) {
+	p, err := ref()
+	if err == nil {
+		b.Profile, err = monitor.EncodeReference(p)
 	}
-	ref, err := monitor.ReferenceProfile(ctx, f, p.Target)
 	if err != nil {
+		b.Profile = nil
 		o.Warnf("the model has no drift reference: %v", err)
-		return
 	}
-	b.Profile = ref
 }
 
 // runLog is a run logged through trainlog on a backend (both nil when
@@ -306,10 +322,14 @@ type runLog struct {
 // startRunLog opens the backend, versions the training file and starts
 // the run. Every run is logged without being asked; a backend that cannot
 // be opened is a warning, unless the model is to be registered.
-func startRunLog(ctx context.Context, o *Common, command string, params map[string]string, src *frame.Frame) (*runLog, error) {
+func startRunLog(ctx context.Context, o *Common, command string, params map[string]string, d *prepared) (*runLog, error) {
 	// Versioning summarises the frame read already instead of the file
-	// read again.
-	ctx = dataset.WithRead(ctx, o.Source, src)
+	// read again: the drift reference's profile, when it is of those rows.
+	if d.refIsSrc {
+		ctx = dataset.WithReadProfile(ctx, o.Source, d.src, d.ref)
+	} else {
+		ctx = dataset.WithRead(ctx, o.Source, d.src)
+	}
 	rl := &runLog{o: o}
 	be, err := o.Open(ctx)
 	if err == nil {
@@ -333,14 +353,14 @@ func startRunLog(ctx context.Context, o *Common, command string, params map[stri
 
 // startRunLogAsync runs startRunLog on its own goroutine and returns the
 // function that waits for its result.
-func startRunLogAsync(ctx context.Context, o *Common, command string, params map[string]string, src *frame.Frame) func() (*runLog, error) {
+func startRunLogAsync(ctx context.Context, o *Common, command string, params map[string]string, d *prepared) func() (*runLog, error) {
 	type result struct {
 		rl  *runLog
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		rl, err := startRunLog(ctx, o, command, params, src)
+		rl, err := startRunLog(ctx, o, command, params, d)
 		ch <- result{rl, err}
 	}()
 	var res *result
