@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -102,6 +103,12 @@ func (s *source) connect(ctx context.Context, extra ...kgo.Opt) (*kgo.Client, er
 		cl.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if s.user != "" && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			// A broker may close the connection on refused credentials
+			// instead of answering (kfake does).
+			err = fmt.Errorf("the broker closed the connection while authenticating user %q: it may have refused the credentials: check the user and the password (password-env= or password-file=): %w", s.user, err)
+			return nil, &Error{s.display, "connect", err}
 		}
 		return nil, &Error{s.display, "connect", explain(err)}
 	}

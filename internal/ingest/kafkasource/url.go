@@ -44,6 +44,7 @@ type source struct {
 	avro       *avroSource
 	avroOut    *avroSink // writing format=avro
 	opts       []kgo.Opt
+	user       string // the SASL user, when the URL names one
 }
 
 // parseURL reads kafka://BROKER[,BROKER]/TOPIC?....
@@ -207,6 +208,7 @@ func (s *source) security(q url.Values, u *url.URL) error {
 		return fmt.Errorf("kafka %s: a password was given but no user (&user=NAME)", s.display)
 	}
 	if user != "" {
+		s.user = user
 		switch m := strings.ToLower(q.Get("sasl")); m {
 		case "", "plain":
 			s.opts = append(s.opts, kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
