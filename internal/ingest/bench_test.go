@@ -7,7 +7,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // writeMixedCSV writes rows of the 20-column mixed layout of bench/csv/gen.py
@@ -141,4 +145,28 @@ func BenchmarkStreamCSV(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkReadAvro reads an Avro container file of 200,000 mixed rows
+// (frametest.Mixed: numbers, categories, booleans, missing values) into a
+// frame, and reports the process's CPU time per read (all cores, GC
+// included), which a shared machine's load moves less than the wall time:
+//
+//	go test ./internal/ingest -run '^$' -bench ReadAvro -benchtime 5x -cpu 1
+func BenchmarkReadAvro(b *testing.B) {
+	ctx := context.Background()
+	p := filepath.Join(b.TempDir(), "mixed.avro")
+	if err := Write(ctx, frametest.Mixed(200_000, 1, 0, false), p); err != nil {
+		b.Fatal(err)
+	}
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	for b.Loop() {
+		if _, err := Read(ctx, p, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
