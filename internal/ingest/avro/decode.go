@@ -121,6 +121,38 @@ func (d *decoder) record(s *Schema, prefix []byte, b *docframe.Builder, depth in
 	return nil
 }
 
+// integer reads an int or a long.
+func (d *decoder) integer(s *Schema) (int64, error) {
+	if s.kind == kInt {
+		return d.int()
+	}
+	return d.long()
+}
+
+// float reads a float (4 bytes) or a double (8 bytes), little-endian.
+func (d *decoder) float(s *Schema) (float64, error) {
+	if s.kind == kFloat {
+		v, err := d.take(4)
+		if err != nil {
+			return 0, err
+		}
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(v))), nil
+	}
+	v, err := d.take(8)
+	if err != nil {
+		return 0, err
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(v)), nil
+}
+
+// raw reads a bytes value (length first) or a fixed of the schema's size.
+func (d *decoder) raw(s *Schema) ([]byte, error) {
+	if s.kind == kBytes {
+		return d.bytes()
+	}
+	return d.take(int64(s.size))
+}
+
 // value reads one value into column name.
 func (d *decoder) value(s *Schema, name []byte, b *docframe.Builder, depth int) error {
 	if depth > 512 {
@@ -140,13 +172,7 @@ func (d *decoder) value(s *Schema, name []byte, b *docframe.Builder, depth int) 
 		}
 		return b.Bool(name, v[0] == 1)
 	case kInt, kLong:
-		var v int64
-		var err error
-		if s.kind == kInt {
-			v, err = d.int()
-		} else {
-			v, err = d.long()
-		}
+		v, err := d.integer(s)
 		if err != nil {
 			return err
 		}
@@ -157,26 +183,14 @@ func (d *decoder) value(s *Schema, name []byte, b *docframe.Builder, depth int) 
 			return b.Time(name, ns)
 		}
 		return b.Int(name, v)
-	case kFloat:
-		v, err := d.take(4)
+	case kFloat, kDouble:
+		v, err := d.float(s)
 		if err != nil {
 			return err
 		}
-		return b.Float(name, float64(math.Float32frombits(binary.LittleEndian.Uint32(v))))
-	case kDouble:
-		v, err := d.take(8)
-		if err != nil {
-			return err
-		}
-		return b.Float(name, math.Float64frombits(binary.LittleEndian.Uint64(v)))
+		return b.Float(name, v)
 	case kBytes, kFixed:
-		var v []byte
-		var err error
-		if s.kind == kBytes {
-			v, err = d.bytes()
-		} else {
-			v, err = d.take(int64(s.size))
-		}
+		v, err := d.raw(s)
 		if err != nil {
 			return err
 		}
@@ -289,30 +303,15 @@ func (d *decoder) generic(s *Schema, depth int) (any, error) {
 		}
 		return v[0] == 1, nil
 	case kInt, kLong:
-		if s.kind == kInt {
-			return d.int()
-		}
-		return d.long()
-	case kFloat:
-		v, err := d.take(4)
+		return d.integer(s)
+	case kFloat, kDouble:
+		v, err := d.float(s)
 		if err != nil {
 			return nil, err
 		}
-		return jsonFloat(float64(math.Float32frombits(binary.LittleEndian.Uint32(v)))), nil
-	case kDouble:
-		v, err := d.take(8)
-		if err != nil {
-			return nil, err
-		}
-		return jsonFloat(math.Float64frombits(binary.LittleEndian.Uint64(v))), nil
+		return jsonFloat(v), nil
 	case kBytes, kFixed:
-		var v []byte
-		var err error
-		if s.kind == kBytes {
-			v, err = d.bytes()
-		} else {
-			v, err = d.take(int64(s.size))
-		}
+		v, err := d.raw(s)
 		if err != nil {
 			return nil, err
 		}
