@@ -3,10 +3,8 @@ package kafkasource
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -14,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gyre-ml/gyre/internal/ingest/avro"
 	"github.com/gyre-ml/gyre/internal/ingest/docframe"
@@ -40,20 +37,17 @@ func (e *fatalError) Unwrap() error { return e.err }
 
 // avroSource decodes Avro values for one kafka:// source.
 type avroSource struct {
-	display  string
-	fixed    *avro.Schema            // the schema of bare datums (one schema given)
-	byFP     map[uint64]*avro.Schema // the schemas given, by fingerprint
-	files    map[uint64]string       // and the files they came from
-	registry string                  // base URL
-	user     string
-	pass     string
-	client   *http.Client
-	mu       sync.Mutex
-	byID     map[uint32]*avro.Schema
+	display string
+	fixed   *avro.Schema            // the schema of bare datums (one schema given)
+	byFP    map[uint64]*avro.Schema // the schemas given, by fingerprint
+	files   map[uint64]string       // and the files they came from
+	reg     *schemaRegistry         // nil without &registry=
+	mu      sync.Mutex
+	byID    map[uint32]*avro.Schema
 }
 
 func newAvroSource(display, schemaFile, registry, user, passEnv string) (*avroSource, error) {
-	a := &avroSource{display: display, byID: map[uint32]*avro.Schema{}, client: &http.Client{Timeout: 30 * time.Second}}
+	a := &avroSource{display: display, byID: map[uint32]*avro.Schema{}}
 	switch {
 	case schemaFile != "" && registry != "":
 		return nil, fmt.Errorf("kafka %s: give &schema=FILE (bare Avro messages) or &registry=URL (the Confluent wire format), not both", display)
@@ -79,22 +73,11 @@ func newAvroSource(display, schemaFile, registry, user, passEnv string) (*avroSo
 			}
 		}
 	case registry != "":
-		u, err := url.Parse(registry)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("kafka %s: registry=%q: want the schema registry's http(s) URL", display, registry)
+		reg, err := newSchemaRegistry(display, registry, user, passEnv)
+		if err != nil {
+			return nil, err
 		}
-		if u.User != nil {
-			return nil, fmt.Errorf("kafka %s: credentials in the registry URL are refused: give &registry-user=NAME and &registry-password-env=VAR", display)
-		}
-		a.registry = strings.TrimRight(registry, "/")
-		a.user = user
-		if passEnv != "" {
-			p, ok := os.LookupEnv(passEnv)
-			if !ok {
-				return nil, fmt.Errorf("kafka %s: registry-password-env=%s: the environment variable is not set", display, passEnv)
-			}
-			a.pass = p
-		}
+		a.reg = reg
 	default:
 		return nil, fmt.Errorf("kafka %s: format=avro needs &schema=FILE (bare Avro messages) or &registry=URL (Confluent schema registry)", display)
 	}
@@ -174,41 +157,18 @@ type registryAnswer struct {
 		Subject string `json:"subject"`
 		Version int    `json:"version"`
 	} `json:"references"`
-	ErrorCode int    `json:"error_code"`
-	Message   string `json:"message"`
+	registryError
 }
 
 func (a *avroSource) get(ctx context.Context, path string) (*registryAnswer, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.registry+path, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Accept", "application/vnd.schemaregistry.v1+json, application/json")
-	if a.user != "" {
-		req.SetBasicAuth(a.user, a.pass)
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, resp.StatusCode, err
-	}
 	var ans registryAnswer
-	if err := json.Unmarshal(body, &ans); err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("HTTP %d, not a schema registry answer: %.200s", resp.StatusCode, body)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &ans, resp.StatusCode, fmt.Errorf("HTTP %d: error %d: %s", resp.StatusCode, ans.ErrorCode, ans.Message)
-	}
-	return &ans, resp.StatusCode, nil
+	code, err := a.reg.call(ctx, path, nil, 16<<20, &ans, &ans.registryError)
+	return &ans, code, err
 }
 
 // fetch reads schema id from the registry, its references first.
 func (a *avroSource) fetch(ctx context.Context, id uint32) (*avro.Schema, error) {
-	where := fmt.Sprintf("schema registry %s: schema id %d", a.registry, id)
+	where := fmt.Sprintf("schema registry %s: schema id %d", a.reg.base, id)
 	ans, code, err := a.get(ctx, fmt.Sprintf("/schemas/ids/%d", id))
 	if err != nil {
 		if code == http.StatusNotFound {

@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest/avro"
@@ -35,15 +33,13 @@ type avroSink struct {
 	display    string
 	subject    string
 	schemaFile string
-	registry   string
-	user, pass string
-	client     *http.Client
+	reg        *schemaRegistry // nil without &registry=
 	w          *avro.DatumWriter
 	id         uint32 // the registry's schema id
 }
 
 func newAvroSink(display, topic, schemaFile, registry, user, passEnv string) (*avroSink, error) {
-	a := &avroSink{display: display, subject: topic + "-value", client: &http.Client{Timeout: 30 * time.Second}}
+	a := &avroSink{display: display, subject: topic + "-value"}
 	switch {
 	case schemaFile != "" && registry != "":
 		return nil, fmt.Errorf("kafka %s: give &schema=FILE (single-object encoded values, the schema written to FILE) or &registry=URL (the Confluent wire format), not both", display)
@@ -53,21 +49,11 @@ func newAvroSink(display, topic, schemaFile, registry, user, passEnv string) (*a
 		}
 		a.schemaFile = schemaFile
 	case registry != "":
-		u, err := url.Parse(registry)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("kafka %s: registry=%q: want the schema registry's http(s) URL", display, registry)
+		reg, err := newSchemaRegistry(display, registry, user, passEnv)
+		if err != nil {
+			return nil, err
 		}
-		if u.User != nil {
-			return nil, fmt.Errorf("kafka %s: credentials in the registry URL are refused: give &registry-user=NAME and &registry-password-env=VAR", display)
-		}
-		a.registry, a.user = strings.TrimRight(registry, "/"), user
-		if passEnv != "" {
-			p, ok := os.LookupEnv(passEnv)
-			if !ok {
-				return nil, fmt.Errorf("kafka %s: registry-password-env=%s: the environment variable is not set", display, passEnv)
-			}
-			a.pass = p
-		}
+		a.reg = reg
 	default:
 		return nil, fmt.Errorf("kafka %s: writing format=avro needs &registry=URL (the Confluent wire format) or &schema=FILE (single-object encoding; the schema is written to FILE)", display)
 	}
@@ -82,7 +68,7 @@ func (a *avroSink) start(ctx context.Context, f *frame.Frame) error {
 		return fmt.Errorf("kafka %s: %w", a.display, err)
 	}
 	a.w = w
-	if a.registry != "" {
+	if a.reg != nil {
 		id, err := a.register(ctx)
 		if err != nil {
 			return &Error{a.display, "register the schema", err}
@@ -130,36 +116,17 @@ func (a *avroSink) start(ctx context.Context, f *frame.Frame) error {
 // registry returns the existing id for a schema it has).
 func (a *avroSink) register(ctx context.Context) (uint32, error) {
 	body, _ := json.Marshal(map[string]string{"schema": string(a.w.Schema())})
-	where := fmt.Sprintf("schema registry %s, subject %s", a.registry, a.subject)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.registry+"/subjects/"+url.PathEscape(a.subject)+"/versions", bytes.NewReader(body))
-	if err != nil {
-		return 0, err
+	where := fmt.Sprintf("schema registry %s, subject %s", a.reg.base, a.subject)
+	var ans struct {
+		ID int64 `json:"id"`
+		registryError
 	}
-	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
-	req.Header.Set("Accept", "application/vnd.schemaregistry.v1+json, application/json")
-	if a.user != "" {
-		req.SetBasicAuth(a.user, a.pass)
+	code, err := a.reg.call(ctx, "/subjects/"+url.PathEscape(a.subject)+"/versions", body, 1<<20, &ans, &ans.registryError)
+	if code == http.StatusConflict {
+		return 0, fmt.Errorf("%s: %w (the subject's compatibility rules refuse the output's schema)", where, err)
 	}
-	resp, err := a.client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", where, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var ans struct {
-		ID        int64  `json:"id"`
-		ErrorCode int    `json:"error_code"`
-		Message   string `json:"message"`
-	}
-	if err := json.Unmarshal(b, &ans); err != nil {
-		return 0, fmt.Errorf("%s: HTTP %d, not a schema registry answer: %.200s", where, resp.StatusCode, b)
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := fmt.Sprintf("%s: HTTP %d: error %d: %s", where, resp.StatusCode, ans.ErrorCode, ans.Message)
-		if resp.StatusCode == http.StatusConflict {
-			msg += " (the subject's compatibility rules refuse the output's schema)"
-		}
-		return 0, errors.New(msg)
 	}
 	if ans.ID <= 0 || ans.ID > 1<<31 {
 		return 0, fmt.Errorf("%s: the registry answered schema id %d", where, ans.ID)
@@ -169,7 +136,7 @@ func (a *avroSink) register(ctx context.Context) (uint32, error) {
 
 // value encodes row i of f.
 func (a *avroSink) value(f *frame.Frame, i int) []byte {
-	if a.registry != "" {
+	if a.reg != nil {
 		v := binary.BigEndian.AppendUint32([]byte{0}, a.id)
 		return a.w.Append(v, f, i)
 	}
