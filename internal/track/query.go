@@ -410,15 +410,20 @@ func (t *Tracker) Search(ctx context.Context, o SearchOptions) (*Page, error) {
 		}
 		return nil, fmt.Errorf("search runs: %w", err)
 	}
-	ids, err := sq.run(ctx, t.db)
+	ids, keys, err := sq.run(ctx, t.db)
 	if err != nil {
 		return nil, fmt.Errorf("search runs: %w", err)
 	}
-	limit, offset := sq.limit, sq.offset
+	limit := sq.limit
 	page := &Page{}
 	if len(ids) > limit {
 		ids = ids[:limit]
-		page.NextPageToken = EncodePageToken(offset + limit)
+		// a keyset token: the next page starts after this page's last run
+		tok, ok := encodeAfter(keys[limit-1])
+		if !ok {
+			return nil, fmt.Errorf("search runs: the order values of run %s: %v", ids[limit-1], keys[limit-1])
+		}
+		page.NextPageToken = tok
 	}
 	page.Runs, err = t.load(ctx, ids)
 	if err != nil {

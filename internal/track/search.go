@@ -91,6 +91,9 @@ type attrCond struct {
 type searchQuery struct {
 	d             sqlstore.Dialect
 	limit, offset int
+	// after holds the order values of the run a keyset page starts after
+	// (nil: the page starts at offset).
+	after         []any
 	terms         map[Term]*termJoin
 	filterTerms   []*termJoin // terms with conditions, in filter order
 	attrs         []attrCond
@@ -108,12 +111,6 @@ func parseSearch(d sqlstore.Dialect, o SearchOptions) (*searchQuery, error) {
 	}
 	if q.limit > MaxLimit {
 		return nil, fmt.Errorf("limit %d: at most %d runs per page", q.limit, MaxLimit)
-	}
-	if o.PageToken != "" {
-		var err error
-		if q.offset, err = DecodePageToken(o.PageToken); err != nil {
-			return nil, err
-		}
 	}
 	f, err := ParseFilter(o.Filter)
 	if err != nil {
@@ -151,6 +148,19 @@ func parseSearch(d sqlstore.Dialect, o SearchOptions) (*searchQuery, error) {
 	for _, ob := range q.orders {
 		if ob.Term.Entity != EntityAttribute {
 			q.term(ob.Term)
+		}
+	}
+	if o.PageToken != "" {
+		vals, keyset, err := decodeAfter(o.PageToken, len(q.keys()))
+		switch {
+		case err != nil:
+			return nil, err
+		case keyset:
+			q.after = vals
+		default:
+			if q.offset, err = DecodePageToken(o.PageToken); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return q, nil
@@ -329,7 +339,18 @@ func (q *searchQuery) build(sc scope, p part, count bool, limit, offset int) (st
 	if count {
 		sb.WriteString("SELECT COUNT(*) FROM ")
 	} else {
-		sb.WriteString("SELECT r.id FROM ")
+		// the run id, then its order values (a keyset token names the
+		// page's last run by them)
+		exprs := q.keyExprs(p, joined)
+		sb.WriteString("SELECT r.id")
+		for _, e := range exprs {
+			sb.WriteString(", " + e.sql)
+		}
+		sb.WriteString(" FROM ")
+		if q.after != nil {
+			s, a := afterSQL(q.keys(), exprs, q.after)
+			where, whereArgs = append(where, s), append(whereArgs, a...)
+		}
 	}
 	sb.WriteString(from.String())
 	if len(where) > 0 {
@@ -416,70 +437,103 @@ func cappedCount(ctx context.Context, db *sqlstore.DB, sel string, args []any) (
 }
 
 // run returns the ids of the page's runs and of the next one when there
-// is a next page (up to limit+1).
-func (q *searchQuery) run(ctx context.Context, db *sqlstore.DB) ([]string, error) {
+// is a next page (up to limit+1), with each one's order values.
+func (q *searchQuery) run(ctx context.Context, db *sqlstore.DB) ([]string, [][]any, error) {
 	sc, err := q.resolveScope(ctx, db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !sc.all && len(sc.ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	parts, err := q.plan(ctx, db, sc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	want, offset := q.limit+1, q.offset
 	var ids []string
+	var keys [][]any
 	for i, p := range parts {
 		if i > 0 {
-			// The earlier part holds the runs before this one's: skip as
-			// many of the offset as it holds.
-			held := offset + len(ids)
-			if len(ids) == 0 && offset > 0 {
-				s, a := q.build(sc, parts[i-1], true, 0, 0)
-				if err := db.QueryRowContext(ctx, s, a...).Scan(&held); err != nil {
-					return nil, err
-				}
+			var more bool
+			if offset, more, err = q.nextPart(ctx, db, sc, parts[i-1], offset, len(ids)); err != nil {
+				return nil, nil, err
 			}
-			offset = max(0, offset-held)
-			if len(q.filterTerms) == 0 && len(q.attrs) == 0 {
-				// Unfiltered, the runs without a value are the scope's
-				// runs less those with one: skip the scan when none are.
-				sw, sa := q.scopeSQL(sc)
-				s := "SELECT COUNT(*) FROM runs r"
-				if len(sw) > 0 {
-					s += " WHERE " + strings.Join(sw, " AND ")
-				}
-				var total int
-				if err := db.QueryRowContext(ctx, s, sa...).Scan(&total); err != nil {
-					return nil, err
-				}
-				if total <= held {
-					break
-				}
+			if !more {
+				break
 			}
 		}
 		s, a := q.build(sc, p, false, want-len(ids), offset)
 		rows, err := db.QueryContext(ctx, s, a...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		n := len(q.keys())
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
+			vals := make([]any, 1+n)
+			ptrs := make([]any, 1+n)
+			for j := range vals {
+				ptrs[j] = &vals[j]
 			}
-			ids = append(ids, id)
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			ids = append(ids, textOf(vals[0]))
+			keys = append(keys, vals[1:])
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(ids) >= want {
 			break
 		}
 	}
-	return ids, nil
+	return ids, keys, nil
+}
+
+// textOf is a text column's value as the drivers scan it into an any.
+func textOf(v any) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// nextPart is the offset into the next part of a plan, after prev, which
+// gave got rows of the page, and whether the next part can hold any
+// (unfiltered, the runs without a value are the scope's runs less those
+// with one: the scan is skipped when none are).
+func (q *searchQuery) nextPart(ctx context.Context, db *sqlstore.DB, sc scope, prev part, offset, got int) (int, bool, error) {
+	// The earlier part holds the runs before this one's: skip as many of
+	// the offset as it holds (a keyset page has no offset).
+	held := offset + got
+	if q.after != nil || (got == 0 && offset > 0) {
+		s, a := q.build(sc, prev, true, 0, 0)
+		if err := db.QueryRowContext(ctx, s, a...).Scan(&held); err != nil {
+			return 0, false, err
+		}
+	}
+	if q.after != nil {
+		offset = 0
+	} else {
+		offset = max(0, offset-held)
+	}
+	if len(q.filterTerms) == 0 && len(q.attrs) == 0 {
+		sw, sa := q.scopeSQL(sc)
+		s := "SELECT COUNT(*) FROM runs r"
+		if len(sw) > 0 {
+			s += " WHERE " + strings.Join(sw, " AND ")
+		}
+		var total int
+		if err := db.QueryRowContext(ctx, s, sa...).Scan(&total); err != nil {
+			return 0, false, err
+		}
+		if total <= held {
+			return offset, false, nil
+		}
+	}
+	return offset, true, nil
 }

@@ -2,9 +2,11 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,31 @@ func BenchmarkRunsPage100k(b *testing.B) {
 	b.ReportMetric(weight/n/1024, "page_kB")
 }
 
+// walkTo follows a listing's next_page_token from its first page, 1,000
+// runs at a time, and returns the token of the page that starts at offset.
+func walkTo(b *testing.B, e *env, c *http.Client, query string, offset int) string {
+	b.Helper()
+	tok := ""
+	for at := 0; at < offset; at += 1000 {
+		q := strings.Replace(query, "max_results=100", "max_results=1000", 1)
+		if tok != "" {
+			q += "&page_token=" + tok
+		}
+		code, body := e.get(c, q)
+		if code != 200 {
+			b.Fatalf("%s: %d %s", q, code, body)
+		}
+		var page struct {
+			Next string `json:"next_page_token"`
+		}
+		if err := json.Unmarshal([]byte(body), &page); err != nil || page.Next == "" {
+			b.Fatalf("%s: no next page at %d: %v", q, at, err)
+		}
+		tok = page.Next
+	}
+	return tok
+}
+
 // BenchmarkCompare10Runs draws the compare view of 10 runs with 5 metrics
 // of 1,000 steps each, from navigation to every curve drawn (the page's
 // gyre:drawn mark, after the frame is painted), and reports when the last
@@ -143,19 +170,33 @@ func BenchmarkCompare10Runs(b *testing.B) {
 	b.ReportMetric(fetched/float64(b.N), "fetched_ms")
 }
 
-// BenchmarkRunsAPI100k times the runs table's API calls on 100,000 runs:
-// the first page, and the first page of a filter, as the page sends them.
+// BenchmarkRunsAPI100k times the runs table's API calls on 100,000 runs
+// (and a second experiment of 10,000): the first page, the first page of
+// a filter and of two sorts (by a metric; by a parameter of 4 values,
+// ties of 25,000 runs), page 201 of a filter matching a quarter of the
+// runs by its offset token (page=201 in the page's URL) and by the keyset
+// token the pages before it handed on (the page's Older button), and a
+// filter over both experiments.
+//
+//	go test ./internal/web/ui -run '^$' -bench RunsAPI100k -benchtime 20x
 func BenchmarkRunsAPI100k(b *testing.B) {
 	e := newEnv(b)
 	bulkRuns(b, e, "big", 100_000)
+	bulkRuns(b, e, "small", 10_000)
 	c := e.client()
 	if r := e.login(c, "alice", "password-of-alice"); r.StatusCode != 303 {
 		b.Fatalf("login: %d", r.StatusCode)
 	}
+	const quarter = "/api/v1/runs?experiment=big&max_results=100&filter=params.learner+%3D+%27gbdt%27"
+	keyset := walkTo(b, e, c, quarter, 20_000)
 	for _, q := range []struct{ name, query string }{
 		{"first-page", "/api/v1/runs?experiment=big&max_results=100"},
 		{"filter", "/api/v1/runs?experiment=big&max_results=100&filter=params.learner+%3D+%27gbdt%27+and+metrics.valid_roc_auc+%3E+0.9"},
 		{"sort-metric", "/api/v1/runs?experiment=big&max_results=100&order_by=metrics.%60valid_roc_auc%60+DESC"},
+		{"sort-ties", "/api/v1/runs?experiment=big&max_results=100&order_by=params.learner+ASC"},
+		{"deep-offset", quarter + "&page_token=" + track.EncodePageToken(20_000)},
+		{"deep-keyset", quarter + "&page_token=" + keyset},
+		{"two-experiments", "/api/v1/runs?experiment=big&experiment=small&max_results=100&filter=params.learner+%3D+%27gbdt%27+and+metrics.valid_roc_auc+%3E+0.9"},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			for range b.N {

@@ -262,6 +262,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	browseRuns(t, e, b, s)
+	browsePaging(t, e, b)
 	browseModels(t, e, b, s)
 	browseProduction(t, e, b, s)
 	browseAdmin(t, e, b, s)
@@ -318,6 +319,27 @@ func browseRuns(t *testing.T, e *env, b *browser, s *seeded) {
 	b.shot("automl")
 	b.check("automl")
 
+}
+
+// browsePaging pages through 250 runs: Older carries the keyset token in
+// the URL (after=), Newer goes back by the tokens walked, and a shared URL
+// of a deep page shows the same runs.
+func browsePaging(t *testing.T, e *env, b *browser) {
+	expID := bulkRuns(t, e, "paged", 250)
+	first := func(name string) string {
+		return fmt.Sprintf(`document.querySelectorAll('#runs tbody tr').length > 0 && document.querySelector('#runs tbody tr').cells[1].textContent === %q`, name)
+	}
+	b.open("paged runs", "/experiments/"+expID, first("run-249")+` && document.querySelectorAll('#runs tbody tr').length === 100`)
+	b.do("older", chromedp.Click(chromedp.ID("next")))
+	b.waitFor("page 2", first("run-149")+` && location.search.includes('after=')`)
+	b.do("older again", chromedp.Click(chromedp.ID("next")))
+	b.waitFor("page 3", first("run-49")+` && document.querySelectorAll('#runs tbody tr').length === 50 && document.getElementById('next').disabled`)
+	shared := eval[string](b, "page 3 url", `location.pathname + location.search`)
+	b.do("newer", chromedp.Click(chromedp.ID("prev")))
+	b.waitFor("back to page 2", first("run-149")+` && location.search.includes('after=') && document.getElementById('page-no').textContent === 'page 2'`)
+	b.open("shared deep page", shared, first("run-49"))
+	b.open("page by number", "/experiments/"+expID+"?page=2", first("run-149"))
+	b.check("paging")
 }
 
 // browseModels checks comparing runs, promoting a version, a version's page.

@@ -221,7 +221,7 @@ pages.runs = async function () {
   const q = params();
   const state = {
     filter: q.get('filter') || '', order: q.get('order') || '', cols: q.get('cols') ? q.get('cols').split(',') : null,
-    page: Math.max(1, parseInt(q.get('page') || '1', 10) || 1), tokens: [''], selected: new Set((q.get('sel') || '').split(',').filter(Boolean)),
+    page: Math.max(1, parseInt(q.get('page') || '1', 10) || 1), after: q.get('after') || '', selected: new Set((q.get('sel') || '').split(',').filter(Boolean)),
   };
   $('filter').value = state.filter;
   let keys = { params: new Set(), metrics: new Set(), tags: new Set() };
@@ -232,6 +232,7 @@ pages.runs = async function () {
     if (state.order) p.set('order', state.order);
     if (state.cols) p.set('cols', state.cols.join(','));
     if (state.page > 1) p.set('page', state.page);
+    if (state.page > 1 && state.after) p.set('after', state.after);
     if (state.selected.size) p.set('sel', [...state.selected].join(','));
     setQuery(p);
   };
@@ -245,7 +246,10 @@ pages.runs = async function () {
     const p = new URLSearchParams({ experiment: exp.name, max_results: PAGE_SIZE });
     if (state.filter) p.set('filter', state.filter);
     if (state.order) p.set('order_by', state.order);
-    if (state.page > 1 && ARGS.page_token) p.set('page_token', ARGS.page_token);
+    // a page reached by Older carries the keyset token of the page
+    // before it (after=); page=N alone is an offset the server turns into
+    // a token
+    if (state.page > 1 && (state.after || ARGS.page_token)) p.set('page_token', state.after || ARGS.page_token);
     const t0 = performance.now();
     let page;
     try { page = await api('/runs?' + p); } catch (e) {
@@ -273,7 +277,7 @@ pages.runs = async function () {
     const mark = cur === term ? (desc ? ' ▼' : ' ▲') : '';
     const sorted = cur === term ? (desc ? 'descending' : 'ascending') : null;
     const b = el('button', { type: 'button', class: 'sort', text: label + mark, 'aria-label': 'sort by ' + label, onclick: () => {
-      state.order = cur === term && desc ? term + ' ASC' : term + ' DESC'; state.page = 1; ARGS.page_token = ''; save(); load().catch((e) => showError($('runs'), e));
+      state.order = cur === term && desc ? term + ' ASC' : term + ' DESC'; state.page = 1; state.after = ''; ARGS.page_token = ''; save(); load().catch((e) => showError($('runs'), e));
     } });
     b.dataset.sorted = sorted || '';
     return b;
@@ -300,13 +304,23 @@ pages.runs = async function () {
     $('page-no').textContent = 'page ' + state.page;
     $('prev').disabled = state.page <= 1;
     $('next').disabled = !page.next_page_token;
+    nextToken = page.next_page_token || '';
     syncCompare();
   }
-  $('run-filter').addEventListener('submit', (ev) => { ev.preventDefault(); state.filter = $('filter').value.trim(); state.page = 1; ARGS.page_token = ''; save(); load().catch((e) => showError($('runs'), e)); });
-  // Pages other than the first are full loads: the server puts the page's
-  // token into the page (the token is opaque here).
-  $('prev').addEventListener('click', () => { state.page--; save(); location.reload(); });
-  $('next').addEventListener('click', () => { state.page++; save(); location.reload(); });
+  $('run-filter').addEventListener('submit', (ev) => { ev.preventDefault(); state.filter = $('filter').value.trim(); state.page = 1; state.after = ''; ARGS.page_token = ''; save(); load().catch((e) => showError($('runs'), e)); });
+  // Pages other than the first are full loads. Older hands the page's
+  // next_page_token on in the URL (after=): a keyset token, so a deep
+  // page costs what the first does. The tokens of the pages walked are
+  // kept for this tab, so Newer goes back by them too; a page named only
+  // by its number is read by offset.
+  let nextToken = '';
+  const walked = 'gyre.runs.after:' + location.pathname + '?' + state.filter + '|' + state.order;
+  const cursors = JSON.parse(sessionStorage.getItem(walked) || '{}');
+  $('prev').addEventListener('click', () => { state.page--; state.after = cursors[state.page] || ''; save(); location.reload(); });
+  $('next').addEventListener('click', () => {
+    cursors[state.page] = state.after; cursors[state.page + 1] = nextToken; sessionStorage.setItem(walked, JSON.stringify(cursors));
+    state.page++; state.after = nextToken; save(); location.reload();
+  });
   await load();
 };
 
