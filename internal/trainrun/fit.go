@@ -100,7 +100,7 @@ func Train(ctx context.Context, o TrainOptions) (*Result, error) {
 			rl.fail(ctx)
 			return nil, fmt.Errorf("train: compare with the baselines: %w", err)
 		}
-		if err := scoreHeldOut(b, d.valid, d.test); err != nil {
+		if err := scoreHeldOut(b, &d.valid, &d.test); err != nil {
 			rl.fail(ctx)
 			return nil, err
 		}

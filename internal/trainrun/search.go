@@ -152,7 +152,7 @@ func AutoML(ctx context.Context, o AutoMLOptions) (*Searched, error) {
 		rl.fail(ctx)
 		return nil, &SearchError{err}
 	}
-	if err := scoreSplits(b, p, d.valid, d.test); err != nil {
+	if err := scoreSplits(b, p, &d.valid, &d.test); err != nil {
 		rl.fail(ctx)
 		return nil, err
 	}

@@ -172,6 +172,16 @@ func failed(err error) error         { return failure{err} }
 type split struct {
 	src string
 	f   *frame.Frame
+	// scored is the model's scoring of f (scoreHeldOut), kept for the
+	// run's evaluation plots; nil until scored.
+	scored *scoredSplit
+}
+
+// scoredSplit is what train.Score gave for a split.
+type scoredSplit struct {
+	scores train.Scores
+	pred   *bundle.Prediction
+	y      []float64
 }
 
 // prepared is a run's data and problem, and src the frame read from the
@@ -218,7 +228,7 @@ func prepare(ctx context.Context, o *Common, command string, clustering bool) (*
 		if err != nil {
 			return nil, err
 		}
-		*s.to = split{s.src, f}
+		*s.to = split{src: s.src, f: f}
 	}
 	return r, nil
 }
@@ -239,7 +249,7 @@ func (o *Common) params(learner string, p *train.Problem, extra map[string]strin
 
 // scoreSplits fills the bundle's train/valid/test metrics (train: see
 // train.ScoreTraining).
-func scoreSplits(b *bundle.Bundle, p *train.Problem, valid, test split) error {
+func scoreSplits(b *bundle.Bundle, p *train.Problem, valid, test *split) error {
 	if err := scoreTraining(b, p); err != nil {
 		return err
 	}
@@ -260,22 +270,23 @@ func scoreTraining(b *bundle.Bundle, p *train.Problem) error {
 }
 
 // scoreHeldOut fills the bundle's valid and test metrics, keeping a
-// search's validation metrics as search_*.
-func scoreHeldOut(b *bundle.Bundle, valid, test split) error {
+// search's validation metrics as search_*, and each split's scoring.
+func scoreHeldOut(b *bundle.Bundle, valid, test *split) error {
 	if b.Manifest.Metrics == nil {
 		b.Manifest.Metrics = map[string]map[string]float64{}
 	}
 	for _, split := range []struct {
 		name string
-		split
+		*split
 	}{{"valid", valid}, {"test", test}} {
 		if split.f == nil {
 			continue
 		}
-		s, _, _, err := train.Score(b, split.f)
+		s, pred, y, err := train.Score(b, split.f)
 		if err != nil {
 			return fmt.Errorf("score %s data %s: %w", split.name, split.src, err)
 		}
+		split.scored = &scoredSplit{scores: maps.Clone(s), pred: pred, y: y}
 		if old := b.Manifest.Metrics[split.name]; old != nil && split.name == "valid" {
 			for k, v := range old {
 				s["search_"+k] = v
@@ -377,8 +388,9 @@ func startRunLogAsync(ctx context.Context, o *Common, command string, params map
 // lineage, saves it to out, logs metrics and the bundle to the run,
 // registers it when asked, and ends the run.
 func (rl *runLog) finish(ctx context.Context, b *bundle.Bundle, out string, valid, test split, res *Result) error {
-	rl.log.LinkDataset(ctx, valid.src, "validation")
-	rl.log.LinkDataset(ctx, test.src, "test")
+	// Versioning summarises the frames read already.
+	rl.log.LinkDataset(dataset.WithRead(ctx, valid.src, valid.f), valid.src, "validation")
+	rl.log.LinkDataset(dataset.WithRead(ctx, test.src, test.f), test.src, "test")
 	b.Manifest.GyreVersion = rl.o.GyreVersion
 	rl.log.Stamp(b)
 	if err := b.Save(out); err != nil {
@@ -416,8 +428,14 @@ func (rl *runLog) logPlots(ctx context.Context, b *bundle.Bundle, valid, test sp
 	if held.f == nil {
 		return
 	}
-	scores, pred, y, err := train.Score(b, held.f)
+	var err error
+	sc := held.scored
+	if sc == nil {
+		sc = &scoredSplit{}
+		sc.scores, sc.pred, sc.y, err = train.Score(b, held.f)
+	}
 	if err == nil {
+		scores, pred, y := sc.scores, sc.pred, sc.y
 		var body []byte
 		e := report.EvaluationOf(b, b.Manifest.Target, ingest.Redact(held.src), scores, y, pred)
 		if body, err = json.Marshal(report.PlotsOf(e)); err == nil {
