@@ -396,8 +396,8 @@ func (s *searcher) ensemble(ctx context.Context, excluded map[string]bool, singl
 	// The in-sample gain is partly the weights' fit to these rows: keep the
 	// ensemble only when choosing it beats choosing a single model on rows
 	// neither choice saw.
-	if ens, one, ok := s.crossCheck(ctx, cands, pool, deadline); ok {
-		res.CrossEnsembleLoss, res.CrossSingleLoss = ens, one
+	if ens, one, se, ok := s.crossCheck(ctx, cands, pool, deadline); ok {
+		res.CrossEnsembleLoss, res.CrossSingleLoss, res.CrossSE = ens, one, se
 		if !(ens < one) {
 			return nil, 0, false
 		}

@@ -197,9 +197,9 @@ type Result struct {
 	// CrossEnsembleLoss and CrossSingleLoss are the cross-fitted losses
 	// the ensemble was kept or dropped on (see crossCheck): each
 	// evaluation group predicted by the ensemble, or the single model,
-	// chosen on the other groups' out-of-fold rows. 0 when the check was
-	// not made.
-	CrossEnsembleLoss, CrossSingleLoss float64
+	// chosen on the other groups' out-of-fold rows; CrossSE the standard
+	// error of their per-group difference. 0 when the check was not made.
+	CrossEnsembleLoss, CrossSingleLoss, CrossSE float64
 	// Temperature scales the final classifier's probabilities (see
 	// learn.ScaleProba); 0 when no calibration was fitted or it did not help.
 	// UncalibratedLogLoss and CalibratedLogLoss are the out-of-fold log

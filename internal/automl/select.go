@@ -148,12 +148,14 @@ func (s *searcher) pickSingle(pool []scoredTrial, rows []int, use []int, ok func
 // to the group's rows, and the two cross-fitted prediction vectors are
 // scored. The ensemble's in-sample loss always beats the best single
 // trial's, its weights having been fitted to those very rows; on a data
-// set of a hundred rows that gain is often noise. ok is false when the
-// deadline came first (the check is then not made).
-func (s *searcher) crossCheck(ctx context.Context, cands []*Trial, pool []scoredTrial, deadline time.Time) (ensLoss, singleLoss float64, ok bool) {
+// set of a hundred rows that gain is often noise. se is the standard error
+// of the per-group difference of the two cross-fitted losses (0 with fewer
+// than two groups scorable), to read the gain against. ok is false when
+// the deadline came first (the check is then not made).
+func (s *searcher) crossCheck(ctx context.Context, cands []*Trial, pool []scoredTrial, deadline time.Time) (ensLoss, singleLoss, se float64, ok bool) {
 	groups := s.split.groups(s.o.Folds)
 	if len(groups) < 2 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	width := s.width()
 	k := len(s.p.Classes)
@@ -182,7 +184,7 @@ func (s *searcher) crossCheck(ctx context.Context, cands []*Trial, pool []scored
 		}
 		single := s.pickSingle(pool, rows, use, nil)
 		if single == nil {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		yr := make([]float64, len(rows))
 		for i, pos := range rows {
@@ -200,7 +202,7 @@ func (s *searcher) crossCheck(ctx context.Context, cands []*Trial, pool []scored
 			return s.p.Loss(yr, predFromOOF(avg, s.p.Task, k), avg, k)
 		}, ensembleRounds, deadline, s.o.Now)
 		if ctx.Err() != nil || (!deadline.IsZero() && s.o.Now().After(deadline)) {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		for _, pos := range held {
 			copy(crossS[pos*width:(pos+1)*width], single.oof[pos*width:(pos+1)*width])
@@ -226,7 +228,12 @@ func (s *searcher) crossCheck(ctx context.Context, cands []*Trial, pool []scored
 	if len(all) == len(y) {
 		all = nil
 	}
-	return s.lossAt(crossE, all), s.lossAt(crossS, all), true
+	diffs := make([]float64, len(groups))
+	for g, held := range groups {
+		diffs[g] = s.lossAt(crossE, held) - s.lossAt(crossS, held)
+	}
+	// penalty is selectionSE standard errors; se is one.
+	return s.lossAt(crossE, all), s.lossAt(crossS, all), penalty(diffs) / selectionSE, true
 }
 
 // poolHas reports whether t is in pool.

@@ -85,9 +85,13 @@ func TestCrossCheck(t *testing.T) {
 	}
 	s := selectionSearcher(y, a, b)
 	cands := []*Trial{&s.results[0], &s.results[1]}
-	ens, single, ok := s.crossCheck(context.Background(), cands, s.selectionPool(), time.Time{})
+	ens, single, se, ok := s.crossCheck(context.Background(), cands, s.selectionPool(), time.Time{})
 	if !ok || !(ens < 0.75*single) {
 		t.Errorf("independent errors: cross-fitted ensemble %v vs single %v (ok %v), want about half", ens, single, ok)
+	}
+	// The gain is far beyond the spread of its per-group values.
+	if !(se > 0 && single-ens > 3*se) {
+		t.Errorf("independent errors: gain %v, its standard error %v: want a positive SE well below the gain", single-ens, se)
 	}
 
 	// Near copies: the in-sample ensemble may edge out the best single
@@ -98,12 +102,12 @@ func TestCrossCheck(t *testing.T) {
 	}
 	s = selectionSearcher(y, a, c)
 	cands = []*Trial{&s.results[0], &s.results[1]}
-	ens, single, ok = s.crossCheck(context.Background(), cands, s.selectionPool(), time.Time{})
+	ens, single, _, ok = s.crossCheck(context.Background(), cands, s.selectionPool(), time.Time{})
 	if !ok || ens < single*0.999 {
 		t.Errorf("near copies: cross-fitted ensemble %v vs single %v (ok %v), want no real gain", ens, single, ok)
 	}
 	// An expired deadline skips the check.
-	if _, _, ok := s.crossCheck(context.Background(), cands, s.selectionPool(), time.Now().Add(-time.Second)); ok {
+	if _, _, _, ok := s.crossCheck(context.Background(), cands, s.selectionPool(), time.Now().Add(-time.Second)); ok {
 		t.Error("crossCheck ran past its deadline")
 	}
 }

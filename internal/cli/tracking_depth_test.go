@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,8 +14,18 @@ import (
 // note in MLflow's mlflow.note.content tag.
 func TestTrackingDepth(t *testing.T) {
 	dir := isolate(t)
+	// A validation file of its own (the test split's rows), so both links
+	// are seen.
+	rows, err := os.ReadFile(titanicTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := filepath.Join(dir, "titanic_valid.csv")
+	if err := os.WriteFile(valid, rows, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs := runCLI(t, "train", titanicTrain, "--target", "Survived", "--learner", "decision_tree", "--set", "max_depth=4",
-		"--valid", titanicTest, "--test", titanicTest, "--cv", "3", "--out", filepath.Join(dir, "t.gyre"), "--json")
+		"--valid", valid, "--test", titanicTest, "--cv", "3", "--out", filepath.Join(dir, "t.gyre"), "--json")
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, errs)
 	}
@@ -48,12 +59,12 @@ func TestTrackingDepth(t *testing.T) {
 	if r.Params["model.max_depth"] != "4" || r.Params["model.min_samples_leaf"] == "" || r.Params["model.criterion"] == "" {
 		t.Errorf("params %v: want every hyperparameter as model.NAME", r.Params)
 	}
-	roles := map[string]bool{}
+	roles := map[string]string{}
 	for _, d := range r.Datasets {
-		roles[d.Role] = true
+		roles[d.Role] = d.Name
 	}
-	if !roles["train"] || !roles["test"] {
-		t.Errorf("data sets %+v: want the training and test versions linked", r.Datasets)
+	if roles["train"] != "titanic.train" || roles["validation"] != "titanic_valid" || roles["test"] != "titanic.test" {
+		t.Errorf("data sets %+v: want the training, validation and test versions linked by name", r.Datasets)
 	}
 	if code, _, _ := runCLI(t, "runs", "note", res.RunID, "  "); code != 2 {
 		t.Errorf("empty note: exit %d, want 2", code)

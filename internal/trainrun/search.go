@@ -44,6 +44,9 @@ type AutoMLResult struct {
 	Folds     int    `json:"folds,omitempty"`
 	Repeats   int    `json:"repeats,omitempty"`
 	Ensembled bool   `json:"ensembled"`
+	// EnsembleCheck is the cross-fitted comparison the ensemble was kept
+	// or dropped on (omitted when none was made).
+	EnsembleCheck *EnsembleCheck `json:"ensemble_check,omitempty"`
 	// Refitted is false when the budget ran out before the final refit on
 	// all training rows finished and the model trained during the search
 	// was kept.
@@ -54,6 +57,15 @@ type AutoMLResult struct {
 	Members     []Member       `json:"members"`
 	Leaderboard []automl.Trial `json:"leaderboard"`
 	Seconds     float64        `json:"seconds"`
+}
+
+// EnsembleCheck is automl's cross-fitted ensemble check: each evaluation
+// group predicted by the ensemble, or by the single model, chosen on the
+// other groups; SE is the standard error of their per-group difference.
+type EnsembleCheck struct {
+	EnsembleLoss float64 `json:"ensemble_loss"`
+	SingleLoss   float64 `json:"single_loss"`
+	SE           float64 `json:"se"`
 }
 
 // Calibration is the final classifier's temperature.
@@ -207,6 +219,9 @@ func searchResultOf(p *train.Problem, b *bundle.Bundle, res *automl.Result, out 
 	r.Learner, r.Params, r.FitSeconds, r.Metrics = res.Best.Learner, res.Best.Config, res.Elapsed.Seconds(), b.Manifest.Metrics
 	if r.Ensembled {
 		r.Learner = "ensemble"
+	}
+	if res.CrossEnsembleLoss != 0 || res.CrossSingleLoss != 0 {
+		r.EnsembleCheck = &EnsembleCheck{EnsembleLoss: res.CrossEnsembleLoss, SingleLoss: res.CrossSingleLoss, SE: res.CrossSE}
 	}
 	if res.Temperature != 0 {
 		r.Temperature = &Calibration{Temperature: res.Temperature, LogLossBefore: res.UncalibratedLogLoss, LogLossAfter: res.CalibratedLogLoss}
