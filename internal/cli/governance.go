@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -89,9 +91,8 @@ func newModelsClassifyCmd(app *App) *cobra.Command {
 }
 
 // contractMasker returns the masker of the PII columns the contract at
-// path declares, keyed with the salt of st's store, or nil when path is
-// empty or the contract declares none.
-func contractMasker(ctx context.Context, path string, st *stores) (*governance.Masker, error) {
+// path declares, or nil when path is empty or the contract declares none.
+func (a *App) contractMasker(ctx context.Context, path string) (*governance.Masker, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -99,9 +100,48 @@ func contractMasker(ctx context.Context, path string, st *stores) (*governance.M
 	if err != nil {
 		return nil, err
 	}
-	m, err := governance.ForContract(ctx, st.DB, c)
+	return a.masker(ctx, c)
+}
+
+// masker returns the masker of a contract's PII columns, or nil when it
+// declares none. Hashes are keyed with the store's salt: the team
+// server's when one is configured (it gives it to editors), so a value
+// masks the same way here as in the server's prediction log.
+func (a *App) masker(ctx context.Context, c *validate.Contract) (*governance.Masker, error) {
+	masks := c.Masks()
+	if len(masks) == 0 {
+		return nil, nil
+	}
+	var salt []byte
+	if slices.Contains(slices.Collect(maps.Values(masks)), validate.MaskHash) {
+		var err error
+		if salt, err = a.maskingSalt(ctx); err != nil {
+			return nil, err
+		}
+	}
+	m, err := governance.NewMasker(masks, salt)
 	if err != nil {
-		return nil, failed(err)
+		return nil, usageErrorf("%v", err)
 	}
 	return m, nil
+}
+
+// maskingSalt returns the PII salt of the store the commands work
+// against.
+func (a *App) maskingSalt(ctx context.Context) ([]byte, error) {
+	if a.serverURL() != "" {
+		c, err := a.client()
+		if err != nil {
+			return nil, err
+		}
+		salt, err := c.MaskingSalt(ctx)
+		return salt, storeError(err)
+	}
+	st, err := a.openStores(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	salt, err := governance.Salt(ctx, st.DB)
+	return salt, failed(err)
 }

@@ -109,15 +109,9 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 	o := monitor.CheckOptions{Options: opt, Name: name, Version: m.Version, Reference: fl.reference, Current: fl.current,
 		Since: time.Now().Add(-fl.window), Load: app.loadFrame, HTML: fl.html,
 		OpenLog: func(ctx context.Context) (monitor.LogReader, error) {
-			if err := app.localOnly("monitor (the prediction log; --current FILE works through a server)"); err != nil {
-				return nil, err
-			}
-			st, err := app.openStores(ctx)
-			if err != nil {
-				return nil, err
-			}
-			closeLog = st.Close
-			return predlog.New(st.DB, st.Blobs), nil
+			log, closeFn, err := app.predictionLog(ctx)
+			closeLog = closeFn
+			return log, err
 		}}
 	rep, err := monitor.Check(ctx, m.Bundle, o)
 	if closeLog != nil {
@@ -155,4 +149,22 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 		return fmt.Errorf("monitor %s: %d alert(s) (%s): %w", ref, len(rep.Alerts), strings.Join(rep.AlertKinds(), ", "), ErrCheckFailed)
 	}
 	return nil
+}
+
+// predictionLog opens the prediction log monitor reads: the team server's
+// when one is configured, else the local store's. The function returned
+// closes it.
+func (a *App) predictionLog(ctx context.Context) (monitor.LogReader, func() error, error) {
+	if a.serverURL() != "" {
+		c, err := a.client()
+		if err != nil {
+			return nil, nil, err
+		}
+		return c.PredictionLog(), func() error { return nil }, nil
+	}
+	st, err := a.openStores(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return predlog.New(st.DB, st.Blobs), st.Close, nil
 }

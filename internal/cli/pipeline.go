@@ -45,7 +45,7 @@ func projectArg(args []string) string {
 }
 
 func (a *App) pipelineEnv(ctx context.Context) (*pipeline.Env, *stores, error) {
-	if err := a.localOnly("pipeline"); err != nil {
+	if err := a.localOnly("pipeline run and schedule", "a run's records, step cache and run lock are tables of the store the server's API does not serve (gyre pipeline status does go through it)"); err != nil {
 		return nil, nil, err
 	}
 	st, err := a.openStores(ctx)
@@ -197,17 +197,9 @@ func newPipelineStatusCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErrorf("pipeline status: %v", err)
 			}
-			if err := app.localOnly("pipeline status"); err != nil {
-				return err
-			}
-			st, err := app.openStores(ctx)
+			runs, err := app.pipelineRuns(ctx, p.Name, limit)
 			if err != nil {
 				return err
-			}
-			defer st.Close()
-			runs, err := pipeline.Runs(ctx, st.DB, p.Name, limit)
-			if err != nil {
-				return failed(err)
 			}
 			if app.JSON {
 				return app.printJSON(map[string]any{"pipeline": p.Name, "runs": runs})
@@ -221,4 +213,24 @@ func newPipelineStatusCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "runs to list")
 	return cmd
+}
+
+// pipelineRuns lists a pipeline's recent runs from the team server when
+// one is configured, else from the local store.
+func (a *App) pipelineRuns(ctx context.Context, name string, limit int) ([]pipeline.RunInfo, error) {
+	if a.serverURL() != "" {
+		c, err := a.client()
+		if err != nil {
+			return nil, err
+		}
+		runs, err := c.PipelineRuns(ctx, name, limit)
+		return runs, storeError(err)
+	}
+	st, err := a.openStores(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	runs, err := pipeline.Runs(ctx, st.DB, name, limit)
+	return runs, failed(err)
 }

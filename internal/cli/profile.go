@@ -47,12 +47,7 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 				return err
 			}
 			if contract != "" { // PII columns masked before anything is computed
-				st, err := app.openStores(cmd.Context())
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				masker, err := contractMasker(cmd.Context(), contract, st)
+				masker, err := app.contractMasker(cmd.Context(), contract)
 				if err != nil {
 					return err
 				}

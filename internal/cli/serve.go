@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -12,11 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gyre-ml/gyre/internal/apiclient"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/serve"
 	"github.com/gyre-ml/gyre/internal/serverun"
-	"github.com/gyre-ml/gyre/internal/validate"
 )
 
 func init() { register(newServeCmd) }
@@ -91,11 +93,11 @@ and/or GOMEMLIMIT to choose otherwise.`,
 				}
 				keys = append(keys, k)
 			}
-			lo, err := app.serveLog(logPreds, contract, logDurable, sample)
+			lo, err := app.serveLog(ctx, logPreds, contract, logDurable, sample)
 			if err != nil {
 				return err
 			}
-			srv, err := serverun.New(ctx, serverun.Options{Refs: args, Keys: keys, Resolve: app.resolveModel, Open: app.openBackend, OpenStores: app.openStores, Log: lo,
+			srv, err := serverun.New(ctx, serverun.Options{Refs: args, Keys: keys, Resolve: app.resolveModel, Open: app.openBackend, OpenLog: app.storeLog, Log: lo,
 				Serve: serve.Options{ReloadInterval: reload, Version: Version, MaxBodyBytes: maxBody,
 					MaxConnsPerClient: maxConns, Logger: slog.New(slog.NewTextHandler(app.Stderr, nil))}})
 			if de := (*serverun.DurableError)(nil); errors.As(err, &de) {
@@ -129,9 +131,10 @@ and/or GOMEMLIMIT to choose otherwise.`,
 }
 
 // serveLog checks the prediction-log flags and reads the contract whose
-// PII columns the store's log masks. A logPreds other than "store" is a
-// stream destination (kafka://...): see package streamlog.
-func (a *App) serveLog(logPreds, contract, durable string, sample float64) (serverun.LogOptions, error) {
+// PII columns the store's log masks (with a team server configured, before
+// a batch leaves for it). A logPreds other than "store" is a stream
+// destination (kafka://...): see package streamlog.
+func (a *App) serveLog(ctx context.Context, logPreds, contract, durable string, sample float64) (serverun.LogOptions, error) {
 	lo := serverun.LogOptions{Dest: logPreds, Durable: durable, Sample: sample}
 	switch {
 	case logPreds == "" && contract != "":
@@ -145,15 +148,35 @@ func (a *App) serveLog(logPreds, contract, durable string, sample float64) (serv
 	case logPreds != "store":
 		return lo, nil
 	}
-	if err := a.localOnly("serve --log-predictions"); err != nil {
+	m, err := a.contractMasker(ctx, contract)
+	if err != nil {
 		return lo, err
 	}
-	if contract != "" {
-		c, err := validate.LoadContract(contract)
-		if err != nil {
-			return lo, err
-		}
-		lo.Contract = c
-	}
+	lo.Masker = m
 	return lo, nil
 }
+
+// storeLog opens the prediction log of the store the commands work
+// against: the team server's (its API) when one is configured, else the
+// local store's. The function returned closes it.
+func (a *App) storeLog(ctx context.Context) (serverun.StoreLog, func() error, error) {
+	if a.serverURL() != "" {
+		c, err := a.client()
+		if err != nil {
+			return nil, nil, err
+		}
+		return c.PredictionLog(), func() error { return nil }, nil
+	}
+	st, err := a.openStores(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := predlog.New(st.DB, st.Blobs)
+	if err := l.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
+		st.Close()
+		return nil, nil, failed(err)
+	}
+	return l, st.Close, nil
+}
+
+var _ serverun.StoreLog = (*apiclient.PredictionLog)(nil)

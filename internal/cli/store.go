@@ -70,10 +70,11 @@ func (a *App) withBackend(fn func(cmd *cobra.Command, args []string, b *backend)
 }
 
 // localOnly refuses a command that works on the local store only when a
-// team server is configured.
-func (a *App) localOnly(command string) error {
+// team server is configured (exit 2), saying why: it never opens a local
+// store behind the server's back.
+func (a *App) localOnly(command, why string) error {
 	if a.serverURL() != "" {
-		return usageErrorf("%s: works on the local store only, not through a team server (unset --server/GYRE_SERVER, or use --server local)", command)
+		return usageErrorf("%s: works on the local store only, not through the team server %s: %s (run it on the server's machine against its --store, or unset --server/GYRE_SERVER, or use --server local)", command, a.serverURL(), why)
 	}
 	return nil
 }

@@ -2,11 +2,15 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/governance"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/validate"
@@ -44,7 +48,7 @@ column, a contract violation), 2 for bad input.`,
 				if len(args) > 0 || against != "" || contractPath != "" {
 					return usageErrorf("validate: --derive REFERENCE takes no SOURCE, --against or --contract")
 				}
-				ref, err := loadReference(cmd, app, derive, target, seed)
+				ref, err := loadReference(cmd, app, derive, target, seed, nil)
 				if err != nil {
 					return err
 				}
@@ -86,14 +90,25 @@ column, a contract violation), 2 for bad input.`,
 			if err != nil {
 				return err
 			}
+			// PII columns the contract declares are masked in the report:
+			// drift and profiles are computed on masked data, contract
+			// findings name masked values (the checks see the raw ones).
+			pii, err := app.piiMasks(cmd, contract)
+			if err != nil {
+				return err
+			}
 			var rep *validate.Report
 			if against != "" {
-				ref, err := loadReference(cmd, app, against, target, seed)
+				ref, err := loadReference(cmd, app, against, target, seed, pii)
+				if err != nil {
+					return err
+				}
+				masked, err := pii.frame(cur)
 				if err != nil {
 					return err
 				}
 				bar := app.progress(-1, "validating")
-				rep, err = validate.Against(cmd.Context(), ref, cur, opts)
+				rep, err = validate.Against(cmd.Context(), ref, masked, opts)
 				bar.Done()
 				if err != nil {
 					if cmd.Context().Err() != nil {
@@ -103,10 +118,10 @@ column, a contract violation), 2 for bad input.`,
 				}
 				rep.Reference = filepath.Base(against)
 				if contract != nil {
-					rep.Add(validate.CheckContract(contract, cur)...)
+					rep.Add(validate.CheckContractMasked(contract, cur, pii.hash())...)
 				}
 			} else {
-				rep = validate.CheckAgainstContract(contract, cur)
+				rep = validate.CheckAgainstContractMasked(contract, cur, pii.hash())
 				rep.Reference = filepath.Base(contractPath)
 			}
 			rep.Source = filepath.Base(args[0])
@@ -146,16 +161,23 @@ column, a contract violation), 2 for bad input.`,
 }
 
 // loadReference reads a saved profile (JSON written by 'gyre profile
-// --save') or profiles a data source.
-func loadReference(cmd *cobra.Command, app *App, path, target string, seed uint64) (*profile.Profile, error) {
+// --save') or profiles a data source, its PII columns masked first. A saved
+// profile must hold them masked already (gyre profile --contract).
+func loadReference(cmd *cobra.Command, app *App, path, target string, seed uint64, pii *piiMasks) (*profile.Profile, error) {
 	if p, ok, err := profile.ReadSaved(path); ok {
 		if err != nil {
 			return nil, usageErrorf("%w", err)
+		}
+		if err := pii.checkProfile(path, p); err != nil {
+			return nil, err
 		}
 		return p, nil
 	}
 	f, err := readData(cmd, app, path)
 	if err != nil {
+		return nil, err
+	}
+	if f, err = pii.frame(f); err != nil {
 		return nil, err
 	}
 	p, err := profile.Compute(cmd.Context(), f, profile.Options{Target: target, Seed: seed, Source: filepath.Base(path)})
@@ -166,4 +188,68 @@ func loadReference(cmd *cobra.Command, app *App, path, target string, seed uint6
 		return nil, usageErrorf("reference %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// piiMasks are the PII columns of a contract and their masker (nil: none).
+type piiMasks struct {
+	masks  map[string]validate.Mask
+	masker *governance.Masker
+}
+
+// piiMasks returns the masks of the contract's PII columns, or nil when
+// there is no contract or it declares none.
+func (a *App) piiMasks(cmd *cobra.Command, c *validate.Contract) (*piiMasks, error) {
+	if c == nil {
+		return nil, nil
+	}
+	m, err := a.masker(cmd.Context(), c)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return &piiMasks{masks: c.Masks(), masker: m}, nil
+}
+
+// frame returns f with its PII columns masked.
+func (p *piiMasks) frame(f *frame.Frame) (*frame.Frame, error) {
+	if p == nil {
+		return f, nil
+	}
+	out, err := p.masker.Frame(f)
+	return out, failed(err)
+}
+
+// hash returns the hash of a value as the masks show it, or nil when no
+// column is hashed.
+func (p *piiMasks) hash() func(string) string {
+	if p == nil || !slices.Contains(slices.Collect(maps.Values(p.masks)), validate.MaskHash) {
+		return nil
+	}
+	return p.masker.Hash
+}
+
+// checkProfile refuses a saved reference profile that holds a PII column
+// unmasked: its values would reach the report.
+func (p *piiMasks) checkProfile(path string, prof *profile.Profile) error {
+	if p == nil {
+		return nil
+	}
+	for _, c := range prof.Columns {
+		m, ok := p.masks[c.Name]
+		if !ok {
+			continue
+		}
+		masked := m == validate.MaskHash && c.Numeric == nil && c.Categories != nil
+		if masked {
+			for _, cc := range c.Categories.Counts {
+				if !strings.HasPrefix(cc.Value, "pii:") {
+					masked = false
+					break
+				}
+			}
+		}
+		if !masked {
+			return usageErrorf("validate: reference %s holds the PII column %s unmasked (the contract masks it with %s): save the reference with 'gyre profile SOURCE --contract CONTRACT --save %s'", path, c.Name, m, path)
+		}
+	}
+	return nil
 }

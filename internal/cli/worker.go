@@ -122,7 +122,7 @@ func (a *App) pipelineEngine(engine, project, name, trigger string, runTimeout t
 	if runTimeout < 0 {
 		return distrib.Engine{}, distrib.PipelineInput{}, usageErrorf("pipeline: --run-timeout %v: want a positive duration such as 6h", runTimeout)
 	}
-	if err := a.localOnly("pipeline --engine"); err != nil {
+	if err := a.localOnly("pipeline --engine", "the workers open the store's database and artifact store themselves"); err != nil {
 		return distrib.Engine{}, distrib.PipelineInput{}, err
 	}
 	eng, err := distrib.ParseEngine(engine)

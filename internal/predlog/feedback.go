@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
@@ -111,13 +112,17 @@ func (l *Log) putFeedback(ctx context.Context, fbs []Feedback) (storedFeedback, 
 
 // indexFeedback inserts a stored feedback file's index row.
 func indexFeedback(ctx context.Context, tx *sqlstore.Tx, p storedFeedback) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO feedback_log (digest, model, min_time_ms, max_time_ms, n, size, logged_ms)
+	res, err := tx.ExecContext(ctx, `INSERT INTO feedback_log (digest, model, min_time_ms, max_time_ms, n, size, logged_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
 		p.ref.Digest, p.model, floorMs(p.lo), floorMs(p.hi), int64(p.n), p.ref.Size, time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("index feedback: %w", err)
 	}
-	return nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return audit.Record(ctx, tx, "prediction_log.feedback.put", "model", p.model, nil,
+		map[string]any{"digest": p.ref.Digest, "labels": p.n, "size": p.ref.Size})
 }
 
 // feedbackFrame lays one model's labels out as the table a feedback file

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gyre-ml/gyre/internal/audit"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest/parquetio"
@@ -92,13 +93,17 @@ func (l *Log) put(ctx context.Context, b *Batch) (ref blob.Ref, lo, hi int64, er
 
 // indexBatch inserts a stored batch's index row.
 func indexBatch(ctx context.Context, tx *sqlstore.Tx, b *Batch, ref blob.Ref, lo, hi int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO prediction_log (digest, model, version, min_time_ms, max_time_ms, n, size, logged_ms)
+	res, err := tx.ExecContext(ctx, `INSERT INTO prediction_log (digest, model, version, min_time_ms, max_time_ms, n, size, logged_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
 		ref.Digest, b.Model, b.Version, floorMs(lo), floorMs(hi), int64(b.Len()), ref.Size, time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("index batch: %w", err)
 	}
-	return nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // stored before: recorded then
+	}
+	return audit.Record(ctx, tx, "prediction_log.batch.put", "model", b.Model, nil,
+		map[string]any{"digest": ref.Digest, "version": b.Version, "rows": b.Len(), "size": ref.Size})
 }
 
 // floorMs is a unix-nanosecond time in whole milliseconds, rounded down.

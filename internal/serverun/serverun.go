@@ -20,7 +20,6 @@ import (
 	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/predlog/streamlog"
 	"github.com/gyre-ml/gyre/internal/serve"
-	"github.com/gyre-ml/gyre/internal/validate"
 	"github.com/gyre-ml/gyre/internal/workspace"
 )
 
@@ -36,8 +35,10 @@ type Options struct {
 	Resolve func(ctx context.Context, ref string) (*workspace.Model, error)
 	// Open opens the backend registry references reload through.
 	Open func(ctx context.Context) (*workspace.Backend, error)
-	// OpenStores opens the local stores the prediction log is kept in.
-	OpenStores func(ctx context.Context) (*workspace.Stores, error)
+	// OpenLog opens the store's prediction log (Log.Dest "store"): the
+	// local store's, or a team server's through its API. The function it
+	// returns closes it.
+	OpenLog func(ctx context.Context) (StoreLog, func() error, error)
 	// Log is the prediction log; its zero value logs nothing.
 	Log LogOptions
 	// Serve are the server's options; Resolver, Log, Sample and Durable
@@ -50,9 +51,9 @@ type LogOptions struct {
 	// Dest is "" (no log), "store" (the store's prediction log) or a
 	// stream destination (kafka://BROKER/TOPIC, see package streamlog).
 	Dest string
-	// Contract, with the store's log, is the data contract whose PII
-	// columns are masked before a batch is stored.
-	Contract *validate.Contract
+	// Masker, with the store's log, masks the PII columns of the data
+	// contract before a batch is stored (or leaves for a team server).
+	Masker *governance.Masker
 	// Durable, with the store's log, is the directory each logged request
 	// is written ahead to before it is answered.
 	Durable string
@@ -191,9 +192,18 @@ func GaugeModels(models []serve.Model, loader *workspace.Loader) []monitor.Gauge
 	return out
 }
 
+// StoreLog is a store's prediction log, the local store's (*predlog.Log)
+// or a team server's: serve writes to it, the drift gauges read it.
+type StoreLog interface {
+	serve.PredictionLog
+	monitor.LogReader
+}
+
+var _ StoreLog = (*predlog.Log)(nil)
+
 // openLog opens the prediction log o.Log names and sets opt's Log, Sample
 // and Durable. It returns the store's log (nil for none or a stream).
-func (s *Server) openLog(ctx context.Context, o Options, opt *serve.Options) (*predlog.Log, error) {
+func (s *Server) openLog(ctx context.Context, o Options, opt *serve.Options) (StoreLog, error) {
 	switch o.Log.Dest {
 	case "":
 		return nil, nil
@@ -207,24 +217,14 @@ func (s *Server) openLog(ctx context.Context, o Options, opt *serve.Options) (*p
 		opt.Log, opt.Sample = sl, o.Log.Sample
 		return nil, nil
 	}
-	st, err := o.OpenStores(ctx)
+	plog, closeLog, err := o.OpenLog(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, st.Close)
-	plog := predlog.New(st.DB, st.Blobs)
-	if err := plog.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
-		return nil, failure{err}
-	}
+	s.closers = append(s.closers, closeLog)
 	opt.Log, opt.Sample = plog, o.Log.Sample
-	if o.Log.Contract != nil {
-		masker, err := governance.ForContract(ctx, st.DB, o.Log.Contract)
-		if err != nil {
-			return nil, failure{err}
-		}
-		if masker != nil { // PII columns are masked before the log stores them
-			opt.Log = &governance.MaskingLog{Next: plog, Masker: masker}
-		}
+	if o.Log.Masker != nil { // PII columns are masked before the log stores them
+		opt.Log = &governance.MaskingLog{Next: plog, Masker: o.Log.Masker}
 	}
 	if o.Log.Durable != "" {
 		w, err := predlog.OpenWAL(o.Log.Durable)

@@ -211,8 +211,16 @@ func LoadContract(path string) (*Contract, error) {
 	return ParseContract(data, path)
 }
 
-// CheckContract checks f against c and returns the findings.
-func CheckContract(c *Contract, f *frame.Frame) []Finding {
+// CheckContract checks f against c and returns the findings. The values of
+// PII columns (ColumnContract.PII) are withheld from the findings; see
+// CheckContractMasked to show them hashed.
+func CheckContract(c *Contract, f *frame.Frame) []Finding { return CheckContractMasked(c, f, nil) }
+
+// CheckContractMasked checks f against c as CheckContract does, naming the
+// values of a PII column masked with hash by hash(value) (the prediction
+// log's mask, so they match it), and withholding them when hash is nil or
+// the column's mask is drop. The checks themselves see the raw values.
+func CheckContractMasked(c *Contract, f *frame.Frame, hash func(string) string) []Finding {
 	var out []Finding
 	n := f.NumRows()
 	if r := c.Rows; r != nil {
@@ -233,7 +241,7 @@ func CheckContract(c *Contract, f *frame.Frame) []Finding {
 			}
 			continue
 		}
-		out = append(out, checkColumn(&cc, col, n)...)
+		out = append(out, checkColumn(&cc, col, n, hash)...)
 	}
 	if !c.AllowExtraColumns {
 		for _, name := range f.Names() {
@@ -257,7 +265,7 @@ func kindCompatible(want, got frame.Kind) bool {
 	return false
 }
 
-func checkColumn(cc *ColumnContract, col frame.Column, n int) []Finding {
+func checkColumn(cc *ColumnContract, col frame.Column, n int, hash func(string) string) []Finding {
 	var out []Finding
 	add := func(check string, sev profile.Severity, v float64, format string, a ...any) {
 		out = append(out, Finding{Check: check, Column: cc.Name, Severity: sev, Value: v, Message: fmt.Sprintf(format, a...)})
@@ -326,7 +334,7 @@ func checkColumn(cc *ColumnContract, col frame.Column, n int) []Finding {
 				}
 			}
 		}
-		oodCheck("new_category", bad, fmt.Sprintf("in categories the contract does not allow (%s)", topKeys(newVals, 5)))
+		oodCheck("new_category", bad, fmt.Sprintf("in categories the contract does not allow (%s)", topKeys(maskKeys(cc.PII, newVals, hash), 5)))
 	}
 	if cc.Unique {
 		seen := make(map[string]struct{}, n)
@@ -364,4 +372,21 @@ func fmtBound(b *float64) string {
 		return "…"
 	}
 	return fmt.Sprintf("%g", *b)
+}
+
+// maskKeys returns counts of a PII column's values as reports may show
+// them: keyed by their hash (mask hash, hash given), or nil when they are
+// withheld; the counts of a column without a mask as they are.
+func maskKeys(m Mask, counts map[string]int, hash func(string) string) map[string]int {
+	switch {
+	case m == "":
+		return counts
+	case m == MaskHash && hash != nil:
+		out := make(map[string]int, len(counts))
+		for k, n := range counts {
+			out[hash(k)] += n
+		}
+		return out
+	}
+	return nil
 }

@@ -174,7 +174,13 @@ func Against(ctx context.Context, ref *profile.Profile, cur *frame.Frame, opts O
 
 // CheckAgainstContract validates cur against a contract only.
 func CheckAgainstContract(c *Contract, cur *frame.Frame) *Report {
-	rep := &Report{Rows: cur.NumRows(), Findings: CheckContract(c, cur)}
+	return CheckAgainstContractMasked(c, cur, nil)
+}
+
+// CheckAgainstContractMasked is CheckAgainstContract with the values of PII
+// columns masked as CheckContractMasked masks them.
+func CheckAgainstContractMasked(c *Contract, cur *frame.Frame, hash func(string) string) *Report {
+	rep := &Report{Rows: cur.NumRows(), Findings: CheckContractMasked(c, cur, hash)}
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
@@ -306,6 +312,9 @@ func dash(s string) string {
 
 // topKeys lists up to k keys of m by descending count.
 func topKeys(m map[string]int, k int) string {
+	if m == nil {
+		return "values withheld: a PII column"
+	}
 	keys := make([]string, 0, len(m))
 	for key := range m {
 		keys = append(keys, key)

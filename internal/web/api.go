@@ -98,6 +98,7 @@ func (s *Server) apiRoutes() []Route {
 	rs = append(rs, s.cardRoutes()...)
 	rs = append(rs, s.monitorRoutes()...)
 	rs = append(rs, s.latencyRoutes()...)
+	rs = append(rs, s.predlogRoutes()...)
 	rs = append(rs, s.datasetRoutes()...)
 	rs = append(rs, s.accessRoutes()...)
 	rs = append(rs, s.auditRoutes()...)

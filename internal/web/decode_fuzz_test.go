@@ -3,6 +3,11 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +22,59 @@ func requestTypes() []func() any {
 		func() any { return new(UpdateModelRequest) }, func() any { return new(SetTagRequest) },
 		func() any { return new(SetAliasRequest) }, func() any { return new(CreateAccountRequest) },
 		func() any { return new(SetPasswordRequest) }, func() any { return new(CreateTokenRequest) },
-		func() any { return new(GrantRequest) },
+		func() any { return new(GrantRequest) }, func() any { return new(SetStageRequest) },
+		func() any { return new(GCRequest) }, func() any { return new(ClassifyRequest) },
+		func() any { return new(FeedbackRequest) },
 	}
+}
+
+// TestFuzzCoversEveryBody: every request type a handler decodes with
+// decodeJSON is among requestTypes, so FuzzDecodeBody cannot miss a body
+// added later.
+func TestFuzzCoversEveryBody(t *testing.T) {
+	covered := map[string]bool{}
+	for _, mk := range requestTypes() {
+		covered[reflect.TypeOf(mk()).Elem().Name()] = true
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decl := regexp.MustCompile(`var (\w+) (\w+)\n\s*if err := decodeJSON\(r, &(\w+)\)`)
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range decl.FindAllStringSubmatch(string(src), -1) {
+			n++
+			if m[1] == m[3] && !covered[m[2]] {
+				t.Errorf("%s decodes %s: add it to requestTypes", f, m[2])
+			}
+		}
+	}
+	if calls := countCalls(t, files); n != calls {
+		t.Errorf("found %d declared bodies for %d decodeJSON calls: declare each as `var req T` just before decoding it", n, calls)
+	}
+}
+
+func countCalls(t *testing.T, files []string) int {
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(src), "decodeJSON(r, &")
+	}
+	return n
 }
 
 // FuzzDecodeBody feeds arbitrary bytes to the body decoder for every
@@ -119,6 +175,73 @@ func FuzzParseSince(f *testing.F) {
 		}
 		if _, ageErr := ParseAge(s); ageErr == nil && got.After(now) {
 			t.Fatalf("age %q gave a time after now: %v", s, got)
+		}
+	})
+}
+
+// FuzzPredictionQuery: a prediction-log read's query string parses or is
+// an invalid_argument naming the parameter; what parses is a query of the
+// model asked for, with distinct field names.
+func FuzzPredictionQuery(f *testing.F) {
+	for _, s := range []string{"", "since=2026-01-02T15:04:05Z&limit=10", "field=age:float&field=city:string&class=a&class=b",
+		"field=a:b:int", "field=:float", "field=x", "field=x:float&field=x:int", "limit=-1", "since=yesterday", "class=a&class=a", "version=3&until=2026-01-02T15:04:05.5+02:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		pq, err := parsePredictionQuery("m", q)
+		if err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Kind != KindInvalid || ae.Field == "" {
+				t.Fatalf("%q: error %v is not an invalid_argument naming a field", raw, err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, fl := range pq.Schema.Fields {
+			if fl.Name == "" || seen[fl.Name] {
+				t.Fatalf("%q: field names %v", raw, pq.Schema.Names())
+			}
+			seen[fl.Name] = true
+		}
+		if pq.Query.Model != "m" || pq.Query.Limit < 0 {
+			t.Fatalf("%q: %+v", raw, pq.Query)
+		}
+	})
+}
+
+// FuzzFeedback: a decoded feedback body becomes labels or an
+// invalid_argument naming the item's field.
+func FuzzFeedback(f *testing.F) {
+	for _, s := range []string{`{"feedback":[{"request_id":"r","row":0,"label":"yes"}]}`, `{"feedback":[{"request_id":"r","row":-1,"label":1}]}`,
+		`{"feedback":[{"request_id":"","label":true}]}`, `{"feedback":[{"request_id":"r","label":null}]}`, `{"feedback":[]}`,
+		`{"feedback":[{"request_id":"r","label":[1]}]}`, `{"feedback":[{"request_id":"r","label":2.5,"time":"2026-01-01T00:00:00Z"}]}`} {
+		f.Add([]byte(s))
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req FeedbackRequest
+		if decodeBody(body, &req) != nil {
+			return
+		}
+		fbs, err := feedbackOf("m", req, now)
+		if err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Kind != KindInvalid || !strings.HasPrefix(ae.Field, "feedback") {
+				t.Fatalf("%q: error %v is not an invalid_argument naming the feedback", body, err)
+			}
+			return
+		}
+		if len(fbs) != len(req.Feedback) {
+			t.Fatalf("%q: %d labels from %d items", body, len(fbs), len(req.Feedback))
+		}
+		for i, fb := range fbs {
+			if fb.Model != "m" || fb.RequestID == "" || fb.Row < 0 || fb.Time.IsZero() {
+				t.Fatalf("%q: label %d: %+v", body, i, fb)
+			}
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/access"
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/registry"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
 	"github.com/gyre-ml/gyre/internal/track"
@@ -81,6 +82,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	inflight prometheus.Gauge
+	plog     *predlog.Log
 }
 
 // New builds a server and its route table.
@@ -107,7 +109,7 @@ func New(o Options) (*Server, error) {
 	if o.MaxUpload <= 0 {
 		o.MaxUpload = 2 << 30
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	s := &Server{o: o, mux: http.NewServeMux(), reg: prometheus.NewRegistry(), plog: predlog.New(o.DB, o.Blobs)}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gyre_server_requests_total", Help: "Requests answered, by route pattern, method and status code.",
 	}, []string{"route", "method", "code"})
