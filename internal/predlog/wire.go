@@ -66,7 +66,7 @@ func ReadBatch(data []byte) (*Batch, error) {
 		case strings.HasPrefix(name, InputPrefix):
 			schema.Fields = append(schema.Fields, frame.Field{Name: strings.TrimPrefix(name, InputPrefix), Kind: c.Kind()})
 		case strings.HasPrefix(name, "__"):
-			if name != ColTime && name != ColModel && name != ColVersion && name != ColRequestID && name != ColRow && name != ColPrediction {
+			if name != ColTime && name != ColModel && name != ColVersion && name != ColRequestID && name != ColRow && name != ColLatency && name != ColPrediction {
 				return nil, fmt.Errorf("read batch: unknown column %s (names starting with __ are the log's; an input so named is stored as %s + its name)", name, InputPrefix)
 			}
 		default:
