@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/ingest/docframe"
 	"github.com/gyre-ml/gyre/internal/parallel"
 )
 
@@ -600,18 +601,16 @@ func (r *csvReader) isMissing(f []byte, quoted bool) bool {
 	return r.miss.is(f)
 }
 
+// kindPhrase names a kind in a message about a text cell: docframe's
+// phrase, with the forms a boolean and a timestamp take in text.
 func kindPhrase(k frame.Kind) string {
 	switch k {
-	case frame.KindInt:
-		return "an integer"
-	case frame.KindFloat:
-		return "a number"
 	case frame.KindBool:
 		return "a boolean (true/false)"
 	case frame.KindTime:
 		return "a timestamp (e.g. 2006-01-02 or RFC 3339)"
 	}
-	return "a " + k.String()
+	return docframe.KindPhrase(k)
 }
 
 // colPlan is what the parse pass does with one column.

@@ -44,10 +44,12 @@ type TypeError struct {
 
 // Error names the field, the value and the kinds.
 func (e *TypeError) Error() string {
-	return fmt.Sprintf("field %q: %s %s is not %s", e.Column, e.Got, e.Value, kindPhrase(e.Want))
+	return fmt.Sprintf("field %q: %s %s is not %s", e.Column, e.Got, e.Value, KindPhrase(e.Want))
 }
 
-func kindPhrase(k frame.Kind) string {
+// KindPhrase names a kind in an error message: "an integer", "a number",
+// "a boolean", "a timestamp" or "text".
+func KindPhrase(k frame.Kind) string {
 	switch k {
 	case frame.KindInt:
 		return "an integer"

@@ -267,25 +267,11 @@ func (d *decoder) document(raw bson.Raw) error {
 				why = "declared in the schema"
 			}
 			return &ingest.ParseError{Source: d.src.display, Row: d.docs, Column: te.Column,
-				Err: fmt.Errorf("%w: document _id %s: %s %s is not %s (%s)", ingest.ErrType, d.idText(), te.Got, te.Value, kindPhrase(te.Want), why)}
+				Err: fmt.Errorf("%w: document _id %s: %s %s is not %s (%s)", ingest.ErrType, d.idText(), te.Got, te.Value, docframe.KindPhrase(te.Want), why)}
 		}
 		return &ingest.ParseError{Source: d.src.display, Row: d.docs, Err: fmt.Errorf("document _id %s: %w", d.idText(), err)}
 	}
 	return nil
-}
-
-func kindPhrase(k frame.Kind) string {
-	switch k {
-	case frame.KindInt:
-		return "an integer"
-	case frame.KindFloat:
-		return "a number"
-	case frame.KindBool:
-		return "a boolean"
-	case frame.KindTime:
-		return "a date"
-	}
-	return "text"
 }
 
 // idText renders the current document's _id for messages.
