@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 )
 
 // pipelineProject is the test's gyre.yaml; %s is the pipeline's name,
@@ -124,15 +126,7 @@ func TestIntegrationPipeline(t *testing.T) {
 	startWorker(t, hp, queue, "w1")
 	startWorker(t, hp, queue, "w2")
 	home, dir := t.TempDir(), t.TempDir()
-	src, err := os.Open("../../examples/data/bike_sharing/bike_sharing.train.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(src).ReadAll()
-	src.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := frametest.Records(t, "../../examples/data/bike_sharing/bike_sharing.train.csv")
 	f, _ := os.Create(filepath.Join(dir, "data.csv"))
 	csv.NewWriter(f).WriteAll(rows[:2500])
 	f.Close()
@@ -212,15 +206,7 @@ func TestIntegrationPipelineTriggers(t *testing.T) {
 	queue := uniqueQueue(t)
 	startWorker(t, hp, queue, "w1")
 	home, dir := t.TempDir(), t.TempDir()
-	src, err := os.Open("../../examples/data/bike_sharing/bike_sharing.train.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(src).ReadAll()
-	src.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := frametest.Records(t, "../../examples/data/bike_sharing/bike_sharing.train.csv")
 	writeRows := func(n int) {
 		f, err := os.Create(filepath.Join(dir, "data.csv.tmp"))
 		if err != nil {

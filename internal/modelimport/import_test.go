@@ -3,7 +3,6 @@ package modelimport
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"math"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn/gbdt"
 )
@@ -31,18 +31,11 @@ const tolerance = 1e-6
 // reference reads a *.pred.csv: per row, the margins then the predictions.
 func reference(t *testing.T, name string) (cols []string, rows [][]float64) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := frametest.Records(t, filepath.Join(dir, name))
 	for _, r := range recs[1:] {
 		row := make([]float64, len(r))
 		for j, s := range r {
+			var err error
 			if row[j], err = strconv.ParseFloat(s, 64); err != nil {
 				t.Fatal(err)
 			}
