@@ -16,6 +16,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/frame/frametest"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/registry"
@@ -47,21 +48,26 @@ func bikeRows(t testing.TB) [][]string {
 	var all [][]string
 	var header []string
 	for _, split := range []string{"train", "test"} {
-		f, err := os.Open(filepath.Join("..", "..", "examples", "data", "bike_sharing", "bike_sharing."+split+".csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		recs := frametest.Records(t, filepath.Join("..", "..", "examples", "data", "bike_sharing", "bike_sharing."+split+".csv"))
 		header = recs[0]
 		all = append(all, recs[1:]...)
 	}
 	key := func(r []string) int { y, _ := strconv.Atoi(r[1]); m, _ := strconv.Atoi(r[2]); return y*12 + m }
 	sort.SliceStable(all, func(i, j int) bool { return key(all[i]) < key(all[j]) })
 	return append([][]string{header}, all...)
+}
+
+// project writes yaml as dir's gyre.yaml and loads it.
+func project(t *testing.T, dir, yaml string) *Project {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(filepath.Join(dir, "gyre.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func writeCSV(t testing.TB, path string, rows [][]string) {
@@ -108,11 +114,7 @@ func TestRunCachesAndGates(t *testing.T) {
 		}
 	}
 	writeCSV(t, filepath.Join(dir, "data.csv"), early)
-	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(bikeProject), 0o644)
-	p, err := Load(filepath.Join(dir, "gyre.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := project(t, dir, bikeProject)
 	res, err := Run(ctx, env, p, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -303,11 +305,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	dir := t.TempDir()
 	rows := bikeRows(t)
 	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:3001])
-	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(bikeProject), 0o644)
-	p, err := Load(filepath.Join(dir, "gyre.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := project(t, dir, bikeProject)
 	ctx, cancel := context.WithCancel(context.Background())
 	env.Progress = func(s StepResult) {
 		if s.Step == "prepare" {
@@ -356,11 +354,7 @@ func TestRunStepByStep(t *testing.T) {
 	dir := t.TempDir()
 	rows := bikeRows(t)
 	writeCSV(t, filepath.Join(dir, "data.csv"), rows[:3000])
-	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(bikeProject), 0o644)
-	p, err := Load(filepath.Join(dir, "gyre.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := project(t, dir, bikeProject)
 	if _, err := Run(ctx, env, p, Options{Through: "deploy"}); err == nil {
 		t.Error("an unknown step was accepted")
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,11 +87,7 @@ func TestPulledSourceIsVersionedAndScheduled(t *testing.T) {
 	t.Setenv("GYRE_TEST_RIDES_AUTH", "Bearer ride-s3cret")
 	url := srv.URL + "/v1/rides?limit=400&token=q-s3cret"
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "gyre.yaml"), []byte(strings.Replace(pullProject, "URL", url, 1)), 0o644)
-	p, err := Load(filepath.Join(dir, "gyre.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := project(t, dir, strings.Replace(pullProject, "URL", url, 1))
 
 	// The first run pulls every page, versions the snapshot and trains on it.
 	res, err := Run(ctx, env, p, Options{})
