@@ -30,6 +30,10 @@ type Group[T any] struct {
 	// busy. ctx carries no caller's values: take what a caller's context
 	// holds (the audit actor) into its item.
 	Apply func(ctx context.Context, tx *Tx, items []T) ([]error, error)
+	// Commit, when set, writes a group in a transaction of its own making
+	// instead of Apply in [DB.Write] (e.g. one [DB.Pipelined] round trip),
+	// answering as Apply does; it retries a busy database itself.
+	Commit func(ctx context.Context, items []T) ([]error, error)
 	// Concurrency is the number of groups in flight at once: 1 (the
 	// default) commits one group at a time, which suits SQLite's single
 	// writer; on PostgreSQL a few groups on their own connections hide
@@ -132,6 +136,13 @@ func (g *Group[T]) commit(batch []*groupItem[T]) {
 // write runs Apply over items in one write transaction.
 func (g *Group[T]) write(items []T) ([]error, error) {
 	ctx := context.Background()
+	if g.Commit != nil {
+		errs, err := g.Commit(ctx, items)
+		if err == nil && errs != nil && len(errs) != len(items) {
+			err = errors.New("group commit: Commit gave the wrong number of item errors")
+		}
+		return errs, err
+	}
 	var errs []error
 	err := g.DB.Write(ctx, func(tx *Tx) error {
 		var err error

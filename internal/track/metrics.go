@@ -41,8 +41,10 @@ func (t *Tracker) metricGroup() *sqlstore.Group[metricWrite] {
 		if t.db.Dialect() == sqlstore.Postgres {
 			// Four of the pool's eight connections: groups overlap their
 			// round trips; latest values are upserted in (run, key) order,
-			// so concurrent groups cannot deadlock.
+			// so concurrent groups cannot deadlock. Each group is one
+			// pipelined round trip (commitMetricsPG).
 			t.group.Concurrency = 4
+			t.group.Commit = func(ctx context.Context, ws []metricWrite) ([]error, error) { return commitMetricsPG(ctx, t.db, ws) }
 		}
 	})
 	return t.group
@@ -55,14 +57,7 @@ func (t *Tracker) metricGroup() *sqlstore.Group[metricWrite] {
 // each batch's audit entry into the trail. On PostgreSQL the check and the
 // three inserts are one statement (see [applyMetricsPG]).
 func applyMetrics(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite) ([]error, error) {
-	seen := map[string]bool{}
-	var ids []any
-	for _, w := range ws {
-		if !seen[w.run] {
-			seen[w.run] = true
-			ids = append(ids, w.run)
-		}
-	}
+	ids := groupRuns(ws)
 	if err := lockRuns(ctx, tx, ids, false); err != nil {
 		return nil, err
 	}
@@ -105,6 +100,44 @@ func applyMetrics(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite) ([]err
 	return errs, nil
 }
 
+// commitMetricsPG writes a group of metric batches on PostgreSQL as
+// applyMetrics does, in one transaction sent in one round trip: the run
+// locks ([lockRuns]'s statement), then [metricsStatement], whose rows are
+// the runs' stages.
+func commitMetricsPG(ctx context.Context, db *sqlstore.DB, ws []metricWrite) ([]error, error) {
+	ids := groupRuns(ws)
+	q, args, err := metricsStatement(ctx, ws, ids)
+	if err != nil {
+		return nil, err
+	}
+	var stages map[string]string
+	err = db.Pipelined(ctx, []sqlstore.Stmt{lockStatement(ids, false), {SQL: q, Args: args}}, func(row sqlstore.Row) error {
+		var id, stage string
+		if err := row.Scan(&id, &stage); err != nil {
+			return err
+		}
+		stages[id] = stage
+		return nil
+	}, func() { stages = map[string]string{} })
+	if err != nil {
+		return nil, err
+	}
+	return batchErrors(ws, stages), nil
+}
+
+// groupRuns is the distinct runs of a group, in the order first named.
+func groupRuns(ws []metricWrite) []any {
+	seen := map[string]bool{}
+	var ids []any
+	for _, w := range ws {
+		if !seen[w.run] {
+			seen[w.run] = true
+			ids = append(ids, w.run)
+		}
+	}
+	return ids
+}
+
 // applyMetricsPG is applyMetrics' check and writes on PostgreSQL in one
 // statement (a round trip and a plan instead of four): data-modifying
 // CTEs insert the points, latest values and audit entries of the batches
@@ -113,17 +146,35 @@ func applyMetrics(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite) ([]err
 // in a statement of its own, so its snapshot sees any purge that
 // committed before the lock was granted.
 func applyMetricsPG(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite, ids []any) ([]error, error) {
+	q, args, err := metricsStatement(ctx, ws, ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	stages, err := scanStages(rows)
+	if err != nil {
+		return nil, err
+	}
+	return batchErrors(ws, stages), nil
+}
+
+// metricsStatement is the one statement of applyMetricsPG with its
+// arguments.
+func metricsStatement(ctx context.Context, ws []metricWrite, ids []any) (string, []any, error) {
 	var pts []point
 	for _, w := range ws {
 		pts = append(pts, w.points...)
 	}
 	entries, err := batchEntries(ws)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	cols, err := audit.Columns(ctx, entries)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	names := make([]string, len(ids))
 	for i, id := range ids {
@@ -147,15 +198,7 @@ func applyMetricsPG(ctx context.Context, tx *sqlstore.Tx, ws []metricWrite, ids 
 		args = append(args, runs, keys, steps, ts, vals)
 	}
 	args = append(args, cols...)
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	stages, err := scanStages(rows)
-	if err != nil {
-		return nil, err
-	}
-	return batchErrors(ws, stages), nil
+	return q, args, nil
 }
 
 // scanStages reads (id, lifecycle_stage) rows and closes them.
@@ -318,6 +361,20 @@ func lockRuns(ctx context.Context, tx *sqlstore.Tx, ids []any, exclusive bool) e
 	if tx.Dialect() != sqlstore.Postgres || len(ids) == 0 {
 		return nil
 	}
+	st := lockStatement(ids, exclusive)
+	_, err := tx.ExecContext(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return fmt.Errorf("lock runs: %w", err)
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// lockStatement is [lockRuns]' statement on PostgreSQL.
+func lockStatement(ids []any, exclusive bool) sqlstore.Stmt {
 	fn := "pg_advisory_xact_lock_shared"
 	if exclusive {
 		fn = "pg_advisory_xact_lock"
@@ -327,13 +384,5 @@ func lockRuns(ctx context.Context, tx *sqlstore.Tx, ids []any, exclusive bool) e
 		names[i] = id.(string)
 	}
 	sort.Strings(names)
-	_, err := tx.ExecContext(ctx, "SELECT "+fn+"(?, hashtext(id)) FROM (SELECT unnest(?::text[]) AS id ORDER BY 1) AS r", runLockClass, names)
-	if err != nil {
-		return fmt.Errorf("lock runs: %w", err)
-	}
-	return nil
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	return sqlstore.Stmt{SQL: "SELECT " + fn + "(?, hashtext(id)) FROM (SELECT unnest(?::text[]) AS id ORDER BY 1) AS r", Args: []any{runLockClass, names}}
 }
