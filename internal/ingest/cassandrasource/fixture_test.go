@@ -102,7 +102,7 @@ type fixTable struct {
 
 // fixServer is the fixture server.
 type fixServer struct {
-	t           *testing.T
+	t           testing.TB
 	ln          net.Listener
 	tables      []*fixTable
 	keyspaces   []string
@@ -124,13 +124,13 @@ type request struct {
 	consistency uint16
 }
 
-func newFixServer(t *testing.T, tables ...*fixTable) *fixServer {
+func newFixServer(t testing.TB, tables ...*fixTable) *fixServer {
 	return newAuthFixServer(t, "", "", tables...)
 }
 
 // newAuthFixServer starts a fixture server that requires
 // PasswordAuthenticator credentials (none when user is "").
-func newAuthFixServer(t *testing.T, user, pass string, tables ...*fixTable) *fixServer {
+func newAuthFixServer(t testing.TB, user, pass string, tables ...*fixTable) *fixServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
