@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
@@ -42,6 +41,3 @@ func parseTask(s string) (learn.Task, error) {
 	}
 	return t, nil
 }
-
-// seconds renders a duration in seconds with millisecond precision.
-func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,40 +13,7 @@ import (
 func init() { register(newPredictCmd) }
 
 // predictResult is the --json output of gyre predict.
-type predictResult struct {
-	Rows             int            `json:"rows"`
-	Out              string         `json:"out"`
-	Seconds          float64        `json:"seconds"`
-	RowsPerSecond    float64        `json:"rows_per_second"`
-	UnseenCategories map[string]int `json:"unseen_categories"`
-	SkippedRecords   int            `json:"skipped_records,omitempty"`
-}
-
-// followStop, for a source that does not end by itself (a Kafka topic read
-// without a bound), turns the end of ctx (the first SIGINT or SIGTERM) into
-// a graceful stop: the source stops reading, and what it read is scored,
-// written and committed. The returned context ends 30 s after the signal if
-// that takes longer, or when release is called.
-func followStop(ctx context.Context, source string) (run context.Context, stop <-chan struct{}, release func()) {
-	if !ingest.Follows(source) {
-		return ctx, nil, func() {}
-	}
-	ch := make(chan struct{})
-	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	go func() {
-		select {
-		case <-ctx.Done():
-			close(ch)
-			select {
-			case <-time.After(30 * time.Second):
-				cancel()
-			case <-run.Done():
-			}
-		case <-run.Done():
-		}
-	}()
-	return run, ch, cancel
-}
+type predictResult = score.Result
 
 func newPredictCmd(app *App) *cobra.Command {
 	var out string
@@ -75,35 +40,21 @@ when complete: on any error no output file is left behind.`,
 			if chunkRows < 0 || workers < 0 {
 				return usageErrorf("--chunk-rows and --workers must not be negative")
 			}
-			ctx, stop, release := followStop(cmd.Context(), args[1])
+			ctx, stop, release := score.FollowStop(cmd.Context(), args[1])
 			defer release()
 			b, _, err := app.loadBundle(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			opt := ingest.Options{Stdin: app.Stdin, Schema: score.Schema(b), RenameDuplicates: app.RenameDuplicates, Stop: stop, API: app.API}
+			opt := ingest.Options{Stdin: app.Stdin, RenameDuplicates: app.RenameDuplicates, Stop: stop, API: app.API}
 			if !app.JSON && !app.Quiet {
 				opt.Warn = func(msg string) { fmt.Fprintf(app.Stderr, "gyre: note: %s\n", msg) }
-			}
-			if !keep {
-				opt.Columns = b.Manifest.Input.Names()
 			}
 			if out == "" {
 				out = "-"
 			}
-			var w *ingest.ChunkWriter
-			if out == "-" {
-				w, err = ingest.NewChunkWriter(app.Stdout, "csv")
-			} else {
-				w, err = ingest.Create(out)
-			}
-			if err != nil {
-				return usageErrorf("--out: %v", err)
-			}
-			defer w.Abort()
-			start := time.Now()
 			var bar *Progress
-			st, err := score.Stream(ctx, b, args[1], w, score.Options{Ingest: opt, Keep: keep, ChunkRows: chunkRows, Workers: workers,
+			res, err := score.ToDest(ctx, b, args[1], out, app.Stdout, score.Options{Ingest: opt, Keep: keep, ChunkRows: chunkRows, Workers: workers,
 				Progress: func(done, total int64) {
 					if bar == nil && total > 0 {
 						bar = app.progress(total, "predict")
@@ -111,28 +62,18 @@ when complete: on any error no output file is left behind.`,
 					bar.Set(int(done))
 				}})
 			bar.Done()
+			var ce *score.CreateError
 			var oe *score.OutputError
-			if errors.As(err, &oe) {
+			switch {
+			case errors.As(err, &ce):
+				return usageErrorf("--out: %v", ce.Err)
+			case errors.As(err, &oe):
 				return failed(err)
-			}
-			if err != nil {
+			case err != nil:
 				return err
 			}
-			if err := w.Close(); err != nil {
-				return failed(err)
-			}
-			if st.Commit != nil {
-				if err := st.Commit(ctx); err != nil {
-					return failed(err)
-				}
-			}
-			el := time.Since(start)
-			res := predictResult{Rows: w.Rows(), Out: ingest.Redact(out), Seconds: seconds(el), UnseenCategories: st.Unseen, SkippedRecords: st.Skipped}
-			if st.Skipped > 0 {
-				app.warnf("%d unreadable records of %s were left out (the source's bad= choice)", st.Skipped, ingest.Redact(args[1]))
-			}
-			if el > 0 {
-				res.RowsPerSecond = float64(res.Rows) / el.Seconds()
+			if res.SkippedRecords > 0 {
+				app.warnf("%d unreadable records of %s were left out (the source's bad= choice)", res.SkippedRecords, ingest.Redact(args[1]))
 			}
 			if app.JSON {
 				if out == "-" {
@@ -143,7 +84,7 @@ when complete: on any error no output file is left behind.`,
 				return app.printJSON(res)
 			}
 			if out != "-" {
-				fmt.Fprintf(app.Stderr, "wrote %d predictions to %s in %.1fs (%.0f rows/s)\n", res.Rows, res.Out, el.Seconds(), res.RowsPerSecond)
+				fmt.Fprintf(app.Stderr, "wrote %d predictions to %s in %.1fs (%.0f rows/s)\n", res.Rows, res.Out, res.Seconds, res.RowsPerSecond)
 			}
 			return nil
 		},
