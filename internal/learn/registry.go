@@ -3,6 +3,7 @@ package learn
 import (
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -230,6 +231,51 @@ func setValue(f reflect.Value, s string) error {
 		f.Set(sl)
 	default:
 		return fmt.Errorf("unsupported hyperparameter type %s", f.Type())
+	}
+	return nil
+}
+
+// Description is a registered learner as `gyre learners` lists it: its
+// name, summary, tasks and hyperparameters with their defaults.
+type Description struct {
+	Name    string   `json:"name"`
+	Summary string   `json:"summary"`
+	Tasks   []string `json:"tasks"`
+	Params  []Param  `json:"params"`
+}
+
+// Describe describes the named learners (all registered ones when names
+// is empty); an unknown name is Lookup's error.
+func Describe(names ...string) ([]Description, error) {
+	if len(names) == 0 {
+		names = Names()
+	}
+	out := make([]Description, 0, len(names))
+	for _, n := range names {
+		s, err := Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		d := Description{Name: n, Summary: s.Summary, Params: Params(s.New())}
+		for _, t := range s.Tasks {
+			d.Tasks = append(d.Tasks, t.String())
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// WriteDescriptions writes the learners as text: a heading line per
+// learner, its summary, then a line per hyperparameter.
+func WriteDescriptions(w io.Writer, ds []Description) error {
+	for _, d := range ds {
+		fmt.Fprintf(w, "%s  (%s)\n  %s\n", d.Name, strings.Join(d.Tasks, ", "), d.Summary)
+		for _, p := range d.Params {
+			fmt.Fprintf(w, "    %-24s %-8s default %-10s %s\n", p.Name, p.Type, p.Default, p.Help)
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
 	}
 	return nil
 }
