@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"fmt"
+	"errors"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gyre-ml/gyre/internal/pipeline"
-	"github.com/gyre-ml/gyre/internal/train"
-	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
 func init() { register(newInitCmd) }
@@ -46,37 +43,18 @@ triggers. 'gyre pipeline run' runs it; 'gyre monitor --project' alerts on it.`,
 			if err != nil {
 				return err
 			}
-			p, err := train.NewProblem(f, target, t)
-			if err != nil {
+			r, err := pipeline.Init(pipeline.InitOptions{Frame: f, Source: source, Target: target, Task: t, Name: name, Purpose: purpose, Out: out})
+			var ne *pipeline.NameError
+			var ie interface{ Failure() bool }
+			switch {
+			case errors.As(err, &ne):
+				return usageErrorf("init: --name: %v", ne.Err)
+			case errors.As(err, &ie):
+				return err
+			case err != nil:
 				return usageErrorf("init %s: %v", source, err)
 			}
-			if name == "" {
-				name = trainlog.DatasetName(source)
-			}
-			if err := pipeline.CheckName(name); err != nil {
-				return usageErrorf("init: --name: %v", err)
-			}
-			rel := source
-			if abs, err := filepath.Abs(source); err == nil {
-				if dir, err := filepath.Abs(filepath.Dir(out)); err == nil {
-					if r, err := filepath.Rel(dir, abs); err == nil {
-						rel = r
-					}
-				}
-			}
-			data, err := pipeline.Draft{Name: name, Task: p.Task, Target: target, Source: rel, Purpose: purpose, Rows: f.NumRows(), Cols: f.NumCols()}.Write(out)
-			if err != nil {
-				return failed(fmt.Errorf("init: %w", err))
-			}
-			if dir := filepath.Dir(out); dir != "" {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return failed(err)
-				}
-			}
-			if err := os.WriteFile(out, data, 0o644); err != nil {
-				return failed(fmt.Errorf("init: %w", err))
-			}
-			return app.done(map[string]any{"project": out, "name": name, "task": p.Task.String(), "target": target, "source": rel}, "wrote %s (%s on %q, %d rows): edit the goals, then run 'gyre pipeline run %s'", out, p.Task, target, f.NumRows(), out)
+			return app.done(r, "wrote %s (%s on %q, %d rows): edit the goals, then run 'gyre pipeline run %s'", out, r.Task, target, r.Rows, out)
 		},
 	}
 	fl := cmd.Flags()

@@ -3,10 +3,15 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/template"
 
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/train"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
 // Draft describes the project file 'gyre init' writes for a data set.
@@ -133,3 +138,81 @@ triggers:
   on_alert: true
   poll: 5m
 `))
+
+// InitOptions are what `gyre init` drafts a project from.
+type InitOptions struct {
+	// Frame is the data read from Source; Target the column to predict and
+	// Task the task (learn.TaskInvalid: detected).
+	Frame          *frame.Frame
+	Source, Target string
+	Task           learn.Task
+	// Name is the model's name (default: trainlog.DatasetName(Source));
+	// Purpose what a prediction is used for.
+	Name, Purpose string
+	// Out is the project file written (its directory created).
+	Out string
+}
+
+// Initialized is the project file Init wrote (`gyre init --json`).
+type Initialized struct {
+	Name    string `json:"name"`
+	Project string `json:"project"`
+	// Source is the data's path relative to the project file's directory.
+	Source string `json:"source"`
+	Target string `json:"target"`
+	Task   string `json:"task"`
+	// Rows is the data's row count.
+	Rows int `json:"-"`
+}
+
+// NameError is a model name Init cannot use.
+type NameError struct{ Err error }
+
+func (e *NameError) Error() string { return e.Err.Error() }
+func (e *NameError) Unwrap() error { return e.Err }
+
+// Init detects the task from the target column and writes a commented
+// project file for the data (Draft) to o.Out. A target the problem cannot
+// be made of is train.NewProblem's error; an unusable name a *NameError;
+// a file not written a failure.
+func Init(o InitOptions) (*Initialized, error) {
+	p, err := train.NewProblem(o.Frame, o.Target, o.Task)
+	if err != nil {
+		return nil, err
+	}
+	name := o.Name
+	if name == "" {
+		name = trainlog.DatasetName(o.Source)
+	}
+	if err := CheckName(name); err != nil {
+		return nil, &NameError{err}
+	}
+	rel := o.Source
+	if abs, err := filepath.Abs(o.Source); err == nil {
+		if dir, err := filepath.Abs(filepath.Dir(o.Out)); err == nil {
+			if r, err := filepath.Rel(dir, abs); err == nil {
+				rel = r
+			}
+		}
+	}
+	f := o.Frame
+	data, err := Draft{Name: name, Task: p.Task, Target: o.Target, Source: rel, Purpose: o.Purpose, Rows: f.NumRows(), Cols: f.NumCols()}.Write(o.Out)
+	if err != nil {
+		return nil, failure{fmt.Errorf("init: %w", err)}
+	}
+	if dir := filepath.Dir(o.Out); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, failure{err}
+		}
+	}
+	if err := os.WriteFile(o.Out, data, 0o644); err != nil {
+		return nil, failure{fmt.Errorf("init: %w", err)}
+	}
+	return &Initialized{Name: name, Project: o.Out, Source: rel, Target: o.Target, Task: p.Task.String(), Rows: f.NumRows()}, nil
+}
+
+// failure marks an error that is not the input's fault (exit code 1).
+type failure struct{ error }
+
+func (f failure) Unwrap() error { return f.error }
+func (failure) Failure() bool   { return true }

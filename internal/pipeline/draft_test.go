@@ -1,10 +1,16 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/learn"
+	"github.com/gyre-ml/gyre/internal/trainlog"
 )
 
 func TestDraftParsesWithTaskGoals(t *testing.T) {
@@ -30,5 +36,43 @@ func TestDraftParsesWithTaskGoals(t *testing.T) {
 		if !strings.Contains(string(data), "- "+c.goal+"\n") {
 			t.Errorf("%v: no goal %q in\n%s", c.task, c.goal, data)
 		}
+	}
+}
+
+// TestInit drafts the bike-sharing project into a new directory: the task
+// detected, the name from the file, the source relative to the project
+// file, which loads as a project; a bad name and a missing target are
+// refused without writing anything.
+func TestInit(t *testing.T) {
+	source := filepath.Join("..", "..", "examples", "data", "bike_sharing", "bike_sharing.train.csv")
+	f, err := ingest.Read(context.Background(), source, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "projects", "bike", "gyre.yaml")
+	r, err := Init(InitOptions{Frame: f, Source: source, Target: "cnt", Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name != trainlog.DatasetName(source) || r.Task != "regression" || r.Rows != f.NumRows() || r.Project != out {
+		t.Errorf("Init = %+v", r)
+	}
+	p, err := Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if abs, _ := filepath.Abs(source); filepath.Join(filepath.Dir(out), p.Data.Source) != abs || p.Problem.Target != "cnt" || p.Name != r.Name {
+		t.Errorf("project: source %q (want %s relative to %s), target %q, name %q", p.Data.Source, abs, filepath.Dir(out), p.Problem.Target, p.Name)
+	}
+	bad := filepath.Join(t.TempDir(), "gyre.yaml")
+	var ne *NameError
+	if _, err := Init(InitOptions{Frame: f, Source: source, Target: "cnt", Name: "no spaces allowed", Out: bad}); !errors.As(err, &ne) {
+		t.Errorf("bad name: %v, want a *NameError", err)
+	}
+	if _, err := Init(InitOptions{Frame: f, Source: source, Target: "nope", Out: bad}); err == nil || errors.As(err, &ne) || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("missing target: %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused init wrote %s: %v", bad, err)
 	}
 }
