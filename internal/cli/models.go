@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/registry"
+	"github.com/gyre-ml/gyre/internal/workspace"
 	"github.com/spf13/cobra"
 )
 
@@ -49,45 +51,20 @@ func newModelsListCmd(app *App) *cobra.Command {
 
 func newModelsShowCmd(app *App) *cobra.Command {
 	return command("show NAME|REF", "Show a model's versions and alias history, or one version", "  gyre models show adult-income\n  gyre models show adult-income@production --json", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			b, err := app.openBackend(ctx)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			ref, err := registry.ParseRef(args[0])
-			if err != nil {
-				return err
-			}
-			if ref.Version > 0 || ref.Alias != "" {
-				v, err := b.Models.Resolve(ctx, args[0])
-				if err != nil {
-					return storeError(err)
-				}
-				if app.JSON {
-					return app.printJSON(v)
-				}
+		app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
+			v, d, err := b.Show(cmd.Context(), args[0])
+			switch {
+			case err != nil:
+				return storeError(err)
+			case v != nil && app.JSON:
+				return app.printJSON(v)
+			case v != nil:
 				return v.WriteText(app.Stdout)
-			}
-			m, err := b.Models.Model(ctx, ref.Name)
-			if err != nil {
-				return storeError(err)
-			}
-			vs, err := b.Models.Versions(ctx, ref.Name)
-			if err != nil {
-				return storeError(err)
-			}
-			hist, err := b.Models.AliasHistory(ctx, ref.Name)
-			if err != nil {
-				return storeError(err)
-			}
-			d := &registry.Detail{Model: m, Versions: vs, AliasHistory: hist}
-			if app.JSON {
+			case app.JSON:
 				return app.printJSON(d)
 			}
 			return d.WriteText(app.Stdout)
-		})
+		}))
 }
 
 // short returns the first 12 characters of an identifier or digest.
@@ -122,22 +99,11 @@ func newModelsRegisterCmd(app *App) *cobra.Command {
 			}
 			defer b.Close()
 			o := registry.RegisterOptions{Description: desc}
-			if runID != "" {
-				r, err := b.Runs.Get(ctx, runID)
-				if err != nil {
-					return storeError(err)
+			if err := b.Provenance(ctx, &o, runID, datasets); err != nil {
+				if de := (*workspace.DatasetError)(nil); errors.As(err, &de) {
+					return storeError(fmt.Errorf("--dataset: %w", de.Err))
 				}
-				o.RunID = r.ID
-				for _, d := range r.Datasets {
-					o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: d.Name, Version: d.Version})
-				}
-			}
-			for _, d := range datasets {
-				v, err := b.Data.Get(ctx, d)
-				if err != nil {
-					return storeError(fmt.Errorf("--dataset: %w", err))
-				}
-				o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
+				return storeError(err)
 			}
 			v, err := b.RegisterFile(ctx, args[0], args[1], o)
 			if err != nil {

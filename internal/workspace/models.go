@@ -137,3 +137,60 @@ func (r *Loader) Resolve(ctx context.Context, ref string) (*bundle.Bundle, strin
 	}
 	return m.Bundle, m.Version, nil
 }
+
+// Show returns what `gyre models show` prints for ref: the version a
+// reference with a version or an alias names, or else the model's detail
+// (its versions and alias history).
+func (b *Backend) Show(ctx context.Context, ref string) (*registry.Version, *registry.Detail, error) {
+	r, err := registry.ParseRef(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Version > 0 || r.Alias != "" {
+		v, err := b.Models.Resolve(ctx, ref)
+		return v, nil, err
+	}
+	m, err := b.Models.Model(ctx, r.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	vs, err := b.Models.Versions(ctx, r.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	hist, err := b.Models.AliasHistory(ctx, r.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, &registry.Detail{Model: m, Versions: vs, AliasHistory: hist}, nil
+}
+
+// DatasetError is a data set version to link that cannot be found.
+type DatasetError struct{ Err error }
+
+func (e *DatasetError) Error() string { return e.Err.Error() }
+func (e *DatasetError) Unwrap() error { return e.Err }
+
+// Provenance fills o's run and data sets for registering a bundle: the
+// run runID names (when given) with the data sets it logged, then the data
+// set versions refs name (NAME@VERSION; one not found a *DatasetError).
+func (b *Backend) Provenance(ctx context.Context, o *registry.RegisterOptions, runID string, refs []string) error {
+	if runID != "" {
+		r, err := b.Runs.Get(ctx, runID)
+		if err != nil {
+			return err
+		}
+		o.RunID = r.ID
+		for _, d := range r.Datasets {
+			o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: d.Name, Version: d.Version})
+		}
+	}
+	for _, d := range refs {
+		v, err := b.Data.Get(ctx, d)
+		if err != nil {
+			return &DatasetError{err}
+		}
+		o.Datasets = append(o.Datasets, registry.DatasetVersion{Name: v.Name, Version: v.Version})
+	}
+	return nil
+}
