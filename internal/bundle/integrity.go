@@ -314,3 +314,39 @@ func readPEM(path, typ string, size int) ([]byte, error) {
 	}
 	return blk.Bytes, nil
 }
+
+// KeyFileError is a key file WriteKeyPair could not create: it exists
+// (a key is never overwritten), or its directory does not.
+type KeyFileError struct{ Err error }
+
+func (e *KeyFileError) Error() string { return e.Err.Error() }
+func (e *KeyFileError) Unwrap() error { return e.Err }
+
+// WriteKeyPair generates a key pair (GenerateKey) and writes it to
+// prefix.key (the private key, mode 0600) and prefix.pub (0644), refusing
+// to replace a file of either name (*KeyFileError).
+func WriteKeyPair(prefix string) (private, public string, err error) {
+	priv, pub, err := GenerateKey()
+	if err != nil {
+		return "", "", err
+	}
+	private, public = prefix+".key", prefix+".pub"
+	for _, f := range []struct {
+		path string
+		data []byte
+		mode os.FileMode
+	}{{private, priv, 0o600}, {public, pub, 0o644}} {
+		fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
+		if err != nil {
+			return "", "", &KeyFileError{err}
+		}
+		if _, err := fh.Write(f.data); err != nil {
+			fh.Close()
+			return "", "", err
+		}
+		if err := fh.Close(); err != nil {
+			return "", "", err
+		}
+	}
+	return private, public, nil
+}

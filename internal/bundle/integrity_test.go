@@ -143,3 +143,31 @@ func TestSignAndVerify(t *testing.T) {
 		t.Errorf("a tampered bundle was signed")
 	}
 }
+
+// TestWriteKeyPair writes a readable pair with a private file only its
+// owner reads, and never replaces an existing key.
+func TestWriteKeyPair(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "release")
+	priv, pub, err := bundle.WriteKeyPair(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(priv); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("%s: %v, mode %v; want 0600", priv, err, st.Mode().Perm())
+	}
+	k, err := bundle.ReadPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := bundle.ReadPublicKey(pub)
+	if err != nil || !p.Equal(k.Public()) {
+		t.Errorf("public key %s: %v, or not the private key's", pub, err)
+	}
+	var ke *bundle.KeyFileError
+	if _, _, err := bundle.WriteKeyPair(prefix); !errors.As(err, &ke) || !errors.Is(err, os.ErrExist) {
+		t.Errorf("over an existing key: %v, want a *KeyFileError for an existing file", err)
+	}
+	if k2, err := bundle.ReadPrivateKey(priv); err != nil || !k2.Equal(k) {
+		t.Errorf("the existing private key changed: %v", err)
+	}
+}

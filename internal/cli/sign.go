@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,28 +21,14 @@ func newModelsKeygenCmd(app *App) *cobra.Command {
   gyre serve model.gyre --verify-key release.pub`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			priv, pub, err := bundle.GenerateKey()
+			priv, pub, err := bundle.WriteKeyPair(args[0])
+			if ke := (*bundle.KeyFileError)(nil); errors.As(err, &ke) {
+				return usageErrorf("keygen: %v (an existing key is never overwritten)", ke.Err)
+			}
 			if err != nil {
-				return failed(err)
+				return failed(fmt.Errorf("keygen: %w", err))
 			}
-			for _, f := range []struct {
-				path string
-				data []byte
-				mode os.FileMode
-			}{{args[0] + ".key", priv, 0o600}, {args[0] + ".pub", pub, 0o644}} {
-				fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
-				if err != nil {
-					return usageErrorf("keygen: %v (an existing key is never overwritten)", err)
-				}
-				if _, err := fh.Write(f.data); err != nil {
-					fh.Close()
-					return failed(fmt.Errorf("keygen: %w", err))
-				}
-				if err := fh.Close(); err != nil {
-					return failed(fmt.Errorf("keygen: %w", err))
-				}
-			}
-			return app.done(map[string]string{"private": args[0] + ".key", "public": args[0] + ".pub"}, "wrote %s.key (keep it secret) and %s.pub (give it to servers: --verify-key)", args[0], args[0])
+			return app.done(map[string]string{"private": priv, "public": pub}, "wrote %s (keep it secret) and %s (give it to servers: --verify-key)", priv, pub)
 		},
 	}
 }
