@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -146,7 +144,6 @@ func runTrain(cmd *cobra.Command, app *App, source string, fl trainFlags) error 
 	if fl.cv < 0 || fl.cv == 1 {
 		return usageErrorf("train: --cv %d: want 2 folds or more", fl.cv)
 	}
-	lowerGCHeadroom()
 	c, err := app.trainCommon(source, fl.target, task, fl.valid, fl.test, fl.out, fl.register, fl.seed, fl.columns)
 	if err != nil {
 		return err
@@ -209,21 +206,6 @@ func trainError(err error) error {
 		return storeError(ste.Err)
 	}
 	return err
-}
-
-// trainGCPercent is the garbage collector's heap growth allowance while
-// training. Go's default (100) lets the heap reach twice the live data
-// before collecting; a training command's live data is a few large
-// pointer-free arrays (columns, matrix, bins) that the collector marks for
-// almost nothing, so a tighter allowance costs little CPU and keeps peak
-// memory near the data's own size.
-const trainGCPercent = 25
-
-// lowerGCHeadroom sets trainGCPercent unless the user set GOGC.
-func lowerGCHeadroom() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(trainGCPercent)
-	}
 }
 
 // parseSet parses --set key=value settings.
