@@ -1,12 +1,14 @@
 package cli
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/gyre-ml/gyre/internal/track"
 	"github.com/spf13/cobra"
+
+	"github.com/gyre-ml/gyre/internal/track"
+	"github.com/gyre-ml/gyre/internal/workspace"
 )
 
 func init() { register(newRunsCmd) }
@@ -112,12 +114,6 @@ func newRunsDeleteCmd(app *App) *cobra.Command {
 		}))
 }
 
-// runResumer is a run store that can log into an existing run (the local
-// tracker).
-type runResumer interface {
-	Resume(ctx context.Context, id string) (*track.Run, error)
-}
-
 func newRunsNoteCmd(app *App) *cobra.Command {
 	var appendNote bool
 	cmd := &cobra.Command{
@@ -130,33 +126,24 @@ description. The note replaces an earlier one unless --append is given.`,
   gyre runs note 3f2a9c --append "promoted after review"`,
 		Args: cobra.ExactArgs(2),
 		RunE: app.withBackend(func(cmd *cobra.Command, args []string, b *backend) error {
-			ctx := cmd.Context()
 			text := strings.TrimSpace(args[1])
 			if text == "" {
 				return usageErrorf("runs note: the note is empty")
 			}
-			rs, ok := b.Runs.(runResumer)
-			if !ok {
+			id, text, err := b.Note(cmd.Context(), args[0], text, appendNote)
+			var ne *workspace.NoteError
+			switch {
+			case errors.Is(err, workspace.ErrRemoteNote):
 				return usageErrorf("runs note: not available through a team server; set the tag %s with the MLflow API (set-tag) instead", track.NoteTag)
-			}
-			info, err := b.Runs.Get(ctx, args[0])
-			if err != nil {
+			case errors.As(err, &ne):
+				return failed(fmt.Errorf("runs note %s: %w", ne.RunID, ne.Err))
+			case err != nil:
 				return storeError(err)
-			}
-			if appendNote && info.Tags[track.NoteTag] != "" {
-				text = info.Tags[track.NoteTag] + "\n" + text
-			}
-			run, err := rs.Resume(ctx, info.ID)
-			if err != nil {
-				return storeError(err)
-			}
-			if err := run.SetTag(ctx, track.NoteTag, text); err != nil {
-				return failed(fmt.Errorf("runs note %s: %w", info.ID, err))
 			}
 			if app.JSON {
-				return app.printJSON(map[string]string{"run_id": info.ID, "note": text})
+				return app.printJSON(map[string]string{"run_id": id, "note": text})
 			}
-			fmt.Fprintf(app.Stdout, "noted run %s\n", info.ID)
+			fmt.Fprintf(app.Stdout, "noted run %s\n", id)
 			return nil
 		}),
 	}

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -209,4 +210,44 @@ func (b *Backend) RegisterFile(ctx context.Context, name, path string, o registr
 	defer f.Close()
 	o.Bundle = f
 	return b.Models.Register(ctx, name, o)
+}
+
+// ErrRemoteNote is a run note asked of a backend whose run store cannot
+// log into an existing run (a team server: MLflow's set-tag does it).
+var ErrRemoteNote = errors.New("a run note needs the local run store (a team server takes the tag through MLflow's set-tag)")
+
+// NoteError is a note that could not be stored on its run.
+type NoteError struct {
+	RunID string
+	Err   error
+}
+
+func (e *NoteError) Error() string { return e.Err.Error() }
+func (e *NoteError) Unwrap() error { return e.Err }
+
+// Note sets run id's note (track.NoteTag) to text, or with appendNote adds
+// text to the note it has on a new line. It returns the run's full id and
+// the note stored.
+func (b *Backend) Note(ctx context.Context, id, text string, appendNote bool) (runID, note string, err error) {
+	rs, ok := b.Runs.(interface {
+		Resume(ctx context.Context, id string) (*track.Run, error)
+	})
+	if !ok {
+		return "", "", ErrRemoteNote
+	}
+	info, err := b.Runs.Get(ctx, id)
+	if err != nil {
+		return "", "", err
+	}
+	if appendNote && info.Tags[track.NoteTag] != "" {
+		text = info.Tags[track.NoteTag] + "\n" + text
+	}
+	run, err := rs.Resume(ctx, info.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if err := run.SetTag(ctx, track.NoteTag, text); err != nil {
+		return "", "", &NoteError{RunID: info.ID, Err: err}
+	}
+	return info.ID, text, nil
 }
