@@ -43,29 +43,24 @@ if [ "$MODE" = budget ]; then
     e=$(date +%s.%N)
     python3 -c "import sys; w=$e-$s; b=float('${BUDGET%s}'); print('process %.2fs for a %.0fs budget (%+.1f %%), $out' % (w, b, 100*(w-b)/b))"
   }
-  "$GYRE" worker --temporal "$TEMPORAL" --task-queue "budget-$$" --identity budget-1 >/dev/null 2>&1 &
+fi
+# alternate QUEUE RUN: the command RUN (search or timed) run REPEAT times
+# locally and on one worker of the task queue QUEUE-$$, alternately; then
+# the script ends.
+alternate() {
+  "$GYRE" worker --temporal "$TEMPORAL" --task-queue "$1-$$" --identity "$1-1" >/dev/null 2>&1 &
   wpid=$!
   sleep 1
   for i in $(seq 1 "${REPEAT:-2}"); do
-    echo "local (goroutines): $(timed)  load $(uptime | sed 's/.*average: //')"
-    echo "1 worker:           $(timed --engine "temporal://$TEMPORAL?task_queue=budget-$$")  load $(uptime | sed 's/.*average: //')"
+    echo "local (goroutines): $($2)  load $(uptime | sed 's/.*average: //')"
+    echo "1 worker:           $($2 --engine "temporal://$TEMPORAL?task_queue=$1-$$")  load $(uptime | sed 's/.*average: //')"
   done
   kill $wpid; wait $wpid 2>/dev/null || true
   rm -rf "$work"
   exit 0
-fi
-if [ "$MODE" = overhead ]; then
-  "$GYRE" worker --temporal "$TEMPORAL" --task-queue "overhead-$$" --identity overhead-1 >/dev/null 2>&1 &
-  wpid=$!
-  sleep 1
-  for i in $(seq 1 "${REPEAT:-2}"); do
-    echo "local (goroutines): $(search)  load $(uptime | sed 's/.*average: //')"
-    echo "1 worker:           $(search --engine "temporal://$TEMPORAL?task_queue=overhead-$$")  load $(uptime | sed 's/.*average: //')"
-  done
-  kill $wpid; wait $wpid 2>/dev/null || true
-  rm -rf "$work"
-  exit 0
-fi
+}
+if [ "$MODE" = budget ]; then alternate budget timed; fi
+if [ "$MODE" = overhead ]; then alternate overhead search; fi
 echo "local (goroutines): $(search)"
 for n in 1 2 4; do
   pids=""

@@ -120,22 +120,11 @@ func Record(ctx context.Context, tx *sqlstore.Tx, action, kind, resource string,
 // RecordEntry appends a prepared entry inside tx. Its ID is assigned here;
 // its Actor, when empty, is the context's and its Time, when zero, now.
 func RecordEntry(ctx context.Context, tx *sqlstore.Tx, e Entry) error {
-	if e.Action == "" || e.ResourceKind == "" {
-		return fmt.Errorf("audit: %w: want an action and a resource kind", ErrInvalid)
+	if err := e.stamp(ctx); err != nil {
+		return err
 	}
-	if e.Actor.Name == "" {
-		e.Actor = ActorFrom(ctx)
-	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
-	ms := e.Time.UnixMilli()
-	e.ID = newID(ms)
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log
-		(id, ts_ms, actor, actor_kind, remote, action, resource_kind, resource, before_json, after_json)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, ms, e.Actor.Name, e.Actor.Kind, e.Actor.Remote, e.Action, e.ResourceKind, e.Resource,
-		string(e.Before), string(e.After))
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (`+ColumnList+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.values()...)
 	if err != nil {
 		return fmt.Errorf("audit %s %s: %w", e.Action, e.Resource, err)
 	}
@@ -150,33 +139,56 @@ func RecordEntries(ctx context.Context, tx *sqlstore.Tx, es []Entry) error {
 	for lo := 0; lo < len(es); lo += per {
 		hi := min(lo+per, len(es))
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO audit_log
-		(id, ts_ms, actor, actor_kind, remote, action, resource_kind, resource, before_json, after_json) VALUES `)
+		sb.WriteString(`INSERT INTO audit_log (` + ColumnList + `) VALUES `)
 		args := make([]any, 0, 10*(hi-lo))
 		for i := lo; i < hi; i++ {
 			e := es[i]
-			if e.Action == "" || e.ResourceKind == "" {
-				return fmt.Errorf("audit: %w: want an action and a resource kind", ErrInvalid)
+			if err := e.stamp(ctx); err != nil {
+				return err
 			}
-			if e.Actor.Name == "" {
-				e.Actor = ActorFrom(ctx)
-			}
-			if e.Time.IsZero() {
-				e.Time = time.Now()
-			}
-			ms := e.Time.UnixMilli()
 			if i > lo {
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, newID(ms), ms, e.Actor.Name, e.Actor.Kind, e.Actor.Remote, e.Action, e.ResourceKind, e.Resource,
-				string(e.Before), string(e.After))
+			args = append(args, e.values()...)
 		}
 		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("audit %s %s and %d more: %w", es[lo].Action, es[lo].Resource, len(es)-lo-1, err)
 		}
 	}
 	return nil
+}
+
+// stamp checks that e names an action and a resource kind, sets its actor
+// (the context's) and time (now) when unset, and gives it an id.
+func (e *Entry) stamp(ctx context.Context) error {
+	if e.Action == "" || e.ResourceKind == "" {
+		return fmt.Errorf("audit: %w: want an action and a resource kind", ErrInvalid)
+	}
+	if e.Actor.Name == "" {
+		e.Actor = ActorFrom(ctx)
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.ID = newID(e.Time.UnixMilli())
+	return nil
+}
+
+// values is a stamped entry's row in the order of [ColumnList].
+func (e *Entry) values() []any {
+	out := []any{e.ID, e.Time.UnixMilli()}
+	for _, v := range e.texts() {
+		out = append(out, v)
+	}
+	return out
+}
+
+// texts is the entry's text columns, those of [ColumnList] after id and
+// ts_ms.
+func (e *Entry) texts() [8]string {
+	return [8]string{e.Actor.Name, e.Actor.Kind, e.Actor.Remote, e.Action, e.ResourceKind, e.Resource,
+		string(e.Before), string(e.After)}
 }
 
 // Unnest is the PostgreSQL row source of the arrays [Columns] returns, in
@@ -197,18 +209,11 @@ func Columns(ctx context.Context, es []Entry) ([]any, error) {
 		text[i] = make([]string, len(es))
 	}
 	for i, e := range es {
-		if e.Action == "" || e.ResourceKind == "" {
-			return nil, fmt.Errorf("audit: %w: want an action and a resource kind", ErrInvalid)
+		if err := e.stamp(ctx); err != nil {
+			return nil, err
 		}
-		if e.Actor.Name == "" {
-			e.Actor = ActorFrom(ctx)
-		}
-		if e.Time.IsZero() {
-			e.Time = time.Now()
-		}
-		ts[i] = e.Time.UnixMilli()
-		ids[i] = newID(ts[i])
-		for j, v := range []string{e.Actor.Name, e.Actor.Kind, e.Actor.Remote, e.Action, e.ResourceKind, e.Resource, string(e.Before), string(e.After)} {
+		ids[i], ts[i] = e.ID, e.Time.UnixMilli()
+		for j, v := range e.texts() {
 			text[j][i] = v
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gyre-ml/gyre/internal/blob"
 	"github.com/gyre-ml/gyre/internal/dataset"
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/ingest"
 	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/sqlstore"
@@ -38,6 +39,24 @@ func titanic(t *testing.T) []byte {
 		t.Skip("example data missing:", err)
 	}
 	return src
+}
+
+// readCounted writes src to a temporary titanic.csv and reads it, and makes
+// cat count its summaries that read a file: the number is in *reads.
+func readCounted(t *testing.T, cat *dataset.Catalog, src []byte) (path string, f *frame.Frame, reads *int) {
+	t.Helper()
+	reads = new(int)
+	cat.Summarize = func(ctx context.Context, path string) (*dataset.Summary, error) {
+		*reads++
+		return dataset.Summarize(ctx, path)
+	}
+	path = filepath.Join(t.TempDir(), "titanic.csv")
+	os.WriteFile(path, src, 0o644)
+	f, err := ingest.Read(context.Background(), path, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, f, reads
 }
 
 func TestVersionLogDiffGet(t *testing.T) {
@@ -118,17 +137,7 @@ func TestVersionSummarisesFrameRead(t *testing.T) {
 	ctx := context.Background()
 	src := titanic(t)
 	eachCatalog(t, func(t *testing.T, cat *dataset.Catalog) {
-		reads := 0
-		cat.Summarize = func(ctx context.Context, path string) (*dataset.Summary, error) {
-			reads++
-			return dataset.Summarize(ctx, path)
-		}
-		path := filepath.Join(t.TempDir(), "titanic.csv")
-		os.WriteFile(path, src, 0o644)
-		f, err := ingest.Read(ctx, path, ingest.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		path, f, reads := readCounted(t, cat, src)
 		rctx := dataset.WithRead(ctx, path, f)
 		r1, err := cat.Version(rctx, path, "titanic")
 		if err != nil {
@@ -138,8 +147,8 @@ func TestVersionSummarisesFrameRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reads != 0 || r1.Summary.Rows != int64(f.NumRows()) || len(r1.Summary.Columns) != len(want.Columns) || r1.Summary.Columns[1].Missing != want.Columns[1].Missing {
-			t.Fatalf("summary from the frame read: %d file reads, %+v, want %+v", reads, r1.Summary, *want)
+		if *reads != 0 || r1.Summary.Rows != int64(f.NumRows()) || len(r1.Summary.Columns) != len(want.Columns) || r1.Summary.Columns[1].Missing != want.Columns[1].Missing {
+			t.Fatalf("summary from the frame read: %d file reads, %+v, want %+v", *reads, r1.Summary, *want)
 		}
 		lines := strings.Split(strings.TrimSpace(string(src)), "\n")
 		os.WriteFile(path, []byte(strings.Join(lines[:len(lines)/2], "\n")+"\n"), 0o644)
@@ -148,8 +157,8 @@ func TestVersionSummarisesFrameRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reads != 1 || r2.Summary.Rows != int64(len(lines)/2-1) {
-			t.Fatalf("changed file: %d file reads, %d rows; want it read again, %d rows", reads, r2.Summary.Rows, len(lines)/2-1)
+		if *reads != 1 || r2.Summary.Rows != int64(len(lines)/2-1) {
+			t.Fatalf("changed file: %d file reads, %d rows; want it read again, %d rows", *reads, r2.Summary.Rows, len(lines)/2-1)
 		}
 	})
 }
@@ -160,27 +169,9 @@ func TestVersionSummarisesFrameRead(t *testing.T) {
 // summary as reading the file again.
 func TestVersionSummarisesProfileGiven(t *testing.T) {
 	ctx := context.Background()
-	src, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
-	if err != nil {
-		t.Skip("example data missing:", err)
-	}
-	sqlstoretest.Run(t, func(t *testing.T, db *sqlstore.DB) {
-		bs, err := blob.OpenDir(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cat := dataset.New(db, bs)
-		reads := 0
-		cat.Summarize = func(ctx context.Context, path string) (*dataset.Summary, error) {
-			reads++
-			return dataset.Summarize(ctx, path)
-		}
-		path := filepath.Join(t.TempDir(), "titanic.csv")
-		os.WriteFile(path, src, 0o644)
-		f, err := ingest.Read(ctx, path, ingest.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+	src := titanic(t)
+	eachCatalog(t, func(t *testing.T, cat *dataset.Catalog) {
+		path, f, reads := readCounted(t, cat, src)
 		profiled := 0
 		prof := func() (*profile.Profile, error) {
 			profiled++
@@ -194,8 +185,8 @@ func TestVersionSummarisesProfileGiven(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reads != 0 || profiled != 1 || !reflect.DeepEqual(r.Summary, *want) {
-			t.Fatalf("summary of the profile given: %d file reads, %d profiles, %+v, want %+v", reads, profiled, r.Summary, *want)
+		if *reads != 0 || profiled != 1 || !reflect.DeepEqual(r.Summary, *want) {
+			t.Fatalf("summary of the profile given: %d file reads, %d profiles, %+v, want %+v", *reads, profiled, r.Summary, *want)
 		}
 	})
 }

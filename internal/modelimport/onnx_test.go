@@ -3,12 +3,14 @@ package modelimport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gyre-ml/gyre/internal/frame"
 	"github.com/gyre-ml/gyre/internal/learn"
 	"github.com/gyre-ml/gyre/internal/learn/gbdt"
 	"github.com/gyre-ml/gyre/internal/learn/learntest"
@@ -29,32 +31,14 @@ func TestONNXRoundTrip(t *testing.T) {
 			}
 			d.X.Data[j] = float64(float32(d.X.Data[j]))
 		}
-		l := gbdt.New()
-		l.NumTrees = 15
-		lm, err := l.Fit(context.Background(), d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := gbdt.AsModel(lm)
+		m := fitGBDT(t, d, 15)
 		want, _ := m.Raw(d.X)
 		for _, double := range []bool{false, true} {
-			var opts []onnx.Option
 			tol := 1e-5
 			if double {
-				opts, tol = append(opts, onnx.WithDoubleInput()), 1e-12
+				tol = 1e-12
 			}
-			data, err := onnx.ExportGBDT(m, m.Features(), opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Import(data, "gyre.onnx", Options{})
-			if err != nil {
-				t.Fatalf("%s double=%v: %v", task, double, err)
-			}
-			got, err := gbdt.AsModel(res.Bundle.Members[0].Model).Raw(d.X)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, got := importRaw(t, exportGBDT(t, m, double), "gyre.onnx", d.X, fmt.Sprintf("%s double=%v", task, double))
 			if m.Objective() == gbdt.ObjSoftmax {
 				// Softmax scores are defined up to a shift per row: compare
 				// differences to class 0.
@@ -82,17 +66,7 @@ func TestONNXRoundTrip(t *testing.T) {
 // ZipMap after the classifier is accepted.
 func TestONNXGraphShapes(t *testing.T) {
 	d := numericToy(learn.Binary, 200, 1)
-	l := gbdt.New()
-	l.NumTrees = 3
-	lm, err := l.Fit(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := gbdt.AsModel(lm)
-	data, err := onnx.ExportGBDT(m, m.Features())
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := exportGBDT(t, fitGBDT(t, d, 3), false)
 	edit := func(f func(g *onnxpb.GraphProto)) []byte {
 		var mp onnxpb.ModelProto
 		if err := proto.Unmarshal(data, &mp); err != nil {
@@ -141,6 +115,48 @@ func TestONNXGraphShapes(t *testing.T) {
 
 // numericToy is learntest's toy set with its category codes read as
 // numbers (categorical features are covered by onnxcat_test.go).
+// fitGBDT fits a GBDT of n trees on d.
+func fitGBDT(t *testing.T, d *learn.Dataset, n int) *gbdt.Model {
+	t.Helper()
+	l := gbdt.New()
+	l.NumTrees = n
+	lm, err := l.Fit(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gbdt.AsModel(lm)
+}
+
+// exportGBDT is m's ONNX export, with a double input if double (else float).
+func exportGBDT(t *testing.T, m *gbdt.Model, double bool) []byte {
+	t.Helper()
+	var opts []onnx.Option
+	if double {
+		opts = append(opts, onnx.WithDoubleInput())
+	}
+	data, err := onnx.ExportGBDT(m, m.Features(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// importRaw imports the ONNX model data (named name) and scores X with the
+// bundle's GBDT: the import and the raw scores; what names the case in a
+// failed import's message.
+func importRaw(t *testing.T, data []byte, name string, X *frame.Matrix, what string) (*Result, []float64) {
+	t.Helper()
+	res, err := Import(data, name, Options{})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	got, err := gbdt.AsModel(res.Bundle.Members[0].Model).Raw(X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, got
+}
+
 func numericToy(task learn.Task, n int, seed uint64) *learn.Dataset {
 	d := learntest.Toy(task, n, seed)
 	for j := range d.Features {

@@ -1,7 +1,6 @@
 package modelimport
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -64,37 +63,17 @@ func catData(task learn.Task, n int) *learn.Dataset {
 func TestONNXCategoricalRoundTrip(t *testing.T) {
 	for _, task := range []learn.Task{learn.Regression, learn.Binary} {
 		d := catData(task, 600)
-		l := gbdt.New()
-		l.NumTrees = 20
-		lm, err := l.Fit(context.Background(), d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := gbdt.AsModel(lm)
+		m := fitGBDT(t, d, 20)
 		want, _ := m.Raw(d.X)
 		for _, double := range []bool{false, true} {
-			var opts []onnx.Option
-			if double {
-				opts = append(opts, onnx.WithDoubleInput())
-			}
-			data, err := onnx.ExportGBDT(m, m.Features(), opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := exportGBDT(t, m, double)
 			if !strings.Contains(string(data), "BRANCH_EQ") {
 				t.Fatal("the export has no BRANCH_EQ node")
 			}
-			res, err := Import(data, "cat.onnx", Options{})
-			if err != nil {
-				t.Fatalf("%s double=%v: %v", task, double, err)
-			}
+			res, got := importRaw(t, data, "cat.onnx", d.X, fmt.Sprintf("%s double=%v", task, double))
 			in := res.Bundle.Manifest.Input.Fields
 			if in[0].Kind != frame.KindCategorical {
 				t.Fatalf("kind is %s, want categorical (gyre.features metadata)", in[0].Kind)
-			}
-			got, err := gbdt.AsModel(res.Bundle.Members[0].Model).Raw(d.X)
-			if err != nil {
-				t.Fatal(err)
 			}
 			for i := range want {
 				if diff := math.Abs(got[i]-want[i]) / max(1, math.Abs(want[i])); diff > 1e-5 {

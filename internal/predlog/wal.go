@@ -541,18 +541,13 @@ func (r *walReader) fail(what string) {
 	r.data = nil
 }
 
-func (r *walReader) uvarint(what string) uint64 {
-	v, k := binary.Uvarint(r.data)
-	if k <= 0 {
-		r.fail(what)
-		return 0
-	}
-	r.data = r.data[k:]
-	return v
-}
+func (r *walReader) uvarint(what string) uint64 { return walVarint(r, what, binary.Uvarint) }
 
-func (r *walReader) varint(what string) int64 {
-	v, k := binary.Varint(r.data)
+func (r *walReader) varint(what string) int64 { return walVarint(r, what, binary.Varint) }
+
+// walVarint reads one varint with read (binary.Uvarint or binary.Varint).
+func walVarint[T uint64 | int64](r *walReader, what string, read func([]byte) (T, int)) T {
+	v, k := read(r.data)
 	if k <= 0 {
 		r.fail(what)
 		return 0

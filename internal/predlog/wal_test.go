@@ -97,6 +97,31 @@ func crash(w *WAL) {
 	w.lock.Close()
 }
 
+// reopen opens the WAL in dir again (after a crash); the test's end closes
+// it.
+func reopen(t *testing.T, dir string) *WAL {
+	t.Helper()
+	w, err := OpenWAL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// replay reopens the WAL in dir and replays it into a sink: the WAL, what
+// the sink received and the replay's counts.
+func replay(t *testing.T, dir string) (*WAL, *sink, Replayed) {
+	t.Helper()
+	w := reopen(t, dir)
+	var got sink
+	rep, err := w.Replay(context.Background(), &got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, &got, rep
+}
+
 // TestWALReplay stores, after a crash, exactly the batches the server's
 // builders held: the same Parquet bytes, and the feedback.
 func TestWALReplay(t *testing.T) {
@@ -116,16 +141,7 @@ func TestWALReplay(t *testing.T) {
 	}
 	crash(w)
 
-	w2, err := OpenWAL(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w2.Close()
-	var got sink
-	rep, err := w2.Replay(context.Background(), &got)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w2, got, rep := replay(t, dir)
 	if rep != (Replayed{Segments: 1, Rows: 20, Feedback: 1}) {
 		t.Errorf("replay: %+v", rep)
 	}
@@ -179,16 +195,7 @@ func TestWALTornTail(t *testing.T) {
 			if err := os.WriteFile(path, torn, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			w2, err := OpenWAL(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w2.Close()
-			var got sink
-			rep, err := w2.Replay(context.Background(), &got)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, _, rep := replay(t, dir)
 			wantRows, dropped := 9, int64(len(torn))-keep
 			if len(torn) > len(data) { // garbage after the last whole record
 				wantRows, dropped = 10, int64(len(torn)-len(data))
@@ -263,12 +270,7 @@ func TestWALReplayIntoLog(t *testing.T) {
 				}
 			}
 			crash(w) // before seg.Done
-			w2, err := OpenWAL(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w2.Close()
-			if rep, err := w2.Replay(ctx, l); err != nil || rep.Rows != 100 {
+			if rep, err := reopen(t, dir).Replay(ctx, l); err != nil || rep.Rows != 100 {
 				t.Fatalf("replay: %+v %v", rep, err)
 			}
 			if n, _, err := l.Count(ctx, model, time.Time{}); err != nil || n != 100 {

@@ -297,53 +297,54 @@ func fastObject(body []byte, allowed ...string) (map[string]any, bool) {
 	return obj, true
 }
 
-// fastStrings converts a JSON array of strings, or reports false.
-func fastStrings(v any) ([]string, bool) {
+// fastArray converts a JSON array, each element with conv, or reports false.
+func fastArray[T any](v any, conv func(any) (T, bool)) ([]T, bool) {
 	arr, ok := v.([]any)
 	if !ok {
 		return nil, false
 	}
-	out := make([]string, len(arr))
+	out := make([]T, len(arr))
 	for i, x := range arr {
-		if out[i], ok = x.(string); !ok {
+		if out[i], ok = conv(x); !ok {
 			return nil, false
 		}
 	}
 	return out, true
 }
 
+// fastStrings converts a JSON array of strings, or reports false.
+func fastStrings(v any) ([]string, bool) {
+	return fastArray(v, func(x any) (string, bool) { s, ok := x.(string); return s, ok })
+}
+
 // fastInts converts a JSON array of plain integers, or reports false.
-func fastInts(v any) ([]int, bool) {
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, false
+func fastInts(v any) ([]int, bool) { return fastArray(v, fastInt) }
+
+// fastInt converts a plain JSON integer (at most 15 characters, no
+// fraction or exponent), or reports false.
+func fastInt(x any) (int, bool) {
+	n, ok := x.(json.Number)
+	if !ok || len(n) == 0 || len(n) > 15 {
+		return 0, false
 	}
-	out := make([]int, len(arr))
-	for i, x := range arr {
-		n, ok := x.(json.Number)
-		if !ok || len(n) == 0 || len(n) > 15 {
-			return nil, false
-		}
-		s, neg := string(n), false
-		if s[0] == '-' {
-			s, neg = s[1:], true
-		}
-		if s == "" {
-			return nil, false
-		}
-		v := 0
-		for _, c := range []byte(s) {
-			if c < '0' || c > '9' {
-				return nil, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		if neg {
-			v = -v
-		}
-		out[i] = v
+	s, neg := string(n), false
+	if s[0] == '-' {
+		s, neg = s[1:], true
 	}
-	return out, true
+	if s == "" {
+		return 0, false
+	}
+	v := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // parseFastObject parses body as a JSON object, or reports false.

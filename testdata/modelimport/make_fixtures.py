@@ -207,15 +207,11 @@ def xgb_categorical():
     write_preds("xgb_onehot.pred.csv", bst.predict(dte, output_margin=True), bst.predict(dte))
 
 
-def lgb_fixture():
-    # HistGradientBoosting's trees written as a LightGBM v3 text model.
-    tr, te = load("pima_diabetes")
-    for c in ["glucose", "blood_pressure", "skin_thickness", "insulin", "bmi"]:
-        tr[c] = tr[c].replace(0, np.nan)
-        te[c] = te[c].replace(0, np.nan)
-    feats = [c for c in tr.columns if c != "class"]
-    clf = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=8, learning_rate=0.2, random_state=0)
-    clf.fit(tr[feats].to_numpy(), tr["class"].to_numpy())
+def write_lgb(clf, feats, infos, name, categories=None):
+    """Writes a HistGradientBoostingClassifier's trees as the LightGBM v3 text
+    model name.txt: numeric splits send NaN to the learned side; categorical
+    ones (cat_boundaries, cat_threshold) send the bitset's codes left;
+    categories is pandas_categorical (None: null)."""
     base = float(np.ravel(clf._baseline_prediction)[0])
     blocks, sizes = [], []
     for i, (pred,) in enumerate(clf._predictors):
@@ -233,79 +229,8 @@ def lgb_fixture():
             # LightGBM has no base score: boost_from_average folds it into
             # the first tree's leaves.
             vals = [v + base for v in vals]
-        # decision_type: bit 1 default_left, bits 2-3 missing type (2 = NaN).
-        dt = [(2 if nodes[j]["missing_go_to_left"] else 0) | (2 << 2) for j in internal]
-        lines = [f"Tree={i}", f"num_leaves={len(leaves)}", "num_cat=0",
-                 "split_feature=" + " ".join(str(int(nodes[j]["feature_idx"])) for j in internal),
-                 "split_gain=" + " ".join(repr(float(nodes[j]["gain"])) for j in internal),
-                 "threshold=" + " ".join(repr(float(nodes[j]["num_threshold"])) for j in internal),
-                 "decision_type=" + " ".join(str(d) for d in dt),
-                 "left_child=" + " ".join(str(child(int(nodes[j]["left"]))) for j in internal),
-                 "right_child=" + " ".join(str(child(int(nodes[j]["right"]))) for j in internal),
-                 "leaf_value=" + " ".join(repr(v) for v in vals),
-                 "leaf_weight=" + " ".join(repr(float(nodes[j]["count"])) for j in leaves),
-                 "leaf_count=" + " ".join(str(int(nodes[j]["count"])) for j in leaves),
-                 "internal_value=" + " ".join(repr(float(nodes[j]["value"])) for j in internal),
-                 "internal_weight=" + " ".join(repr(float(nodes[j]["count"])) for j in internal),
-                 "internal_count=" + " ".join(str(int(nodes[j]["count"])) for j in internal),
-                 "is_linear=0", "shrinkage=0.2", "", ""]
-        block = "\n".join(lines)
-        blocks.append(block)
-        sizes.append(len(block) + 1)
-    infos = []
-    for j in range(len(feats)):
-        col = tr[feats[j]].dropna()
-        infos.append(f"[{col.min():g}:{col.max():g}]")
-    head = ["tree", "version=v3", "num_class=1", "num_tree_per_iteration=1", "label_index=0",
-            f"max_feature_idx={len(feats) - 1}", "objective=binary sigmoid:1",
-            "feature_names=" + " ".join(feats), "feature_infos=" + " ".join(infos),
-            "tree_sizes=" + " ".join(str(s) for s in sizes), "", ""]
-    with open(os.path.join(HERE, "lgb_binary.txt"), "w") as f:
-        f.write("\n".join(head))
-        f.write("\n".join(blocks))
-        f.write("\nend of trees\n\nfeature_importances:\n\nparameters:\n[boosting: gbdt]\n"
-                "[objective: binary]\nend of parameters\n\npandas_categorical:null\n")
-    X = te[feats].to_numpy()
-    write_preds("lgb_binary.pred.csv", clf.decision_function(X), clf.predict_proba(X)[:, 1])
-
-
-def lgb_categorical():
-    # A LightGBM text model with categorical splits (cat_boundaries,
-    # cat_threshold, decision_type bit 0) and pandas_categorical, from a
-    # scikit-learn HistGradientBoostingClassifier with native categorical
-    # features on credit_g, whose categorical splits have LightGBM's
-    # semantics (codes in the bitset go left, others right). LightGBM sends
-    # NaN right at a categorical split, while sklearn learns a side, so the
-    # held-out rows here have no missing categories; unseen codes (beyond
-    # the training categories) are none either. Reference:
-    # sklearn's predict_proba.
-    tr, te = load("credit_g")
-    feats = [c for c in tr.columns if c != "class"]
-    cats = [c for c in feats if tr[c].dtype == object]
-    levels = {c: sorted(tr[c].unique()) for c in cats}
-    te = te[te[cats].apply(lambda r: all(r[c] in levels[c] for c in cats), axis=1)].copy()
-    enc = lambda df: np.column_stack([df[c].map({v: i for i, v in enumerate(levels[c])}).to_numpy(float)
-                                      if c in cats else df[c].to_numpy(float) for c in feats])
-    Xtr, Xte = enc(tr), enc(te)
-    mask = np.array([c in cats for c in feats])
-    clf = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=8, learning_rate=0.2, random_state=0,
-                                         categorical_features=mask)
-    clf.fit(Xtr, (tr["class"] == "good").astype(int).to_numpy())
-    base = float(np.ravel(clf._baseline_prediction)[0])
-    blocks, sizes = [], []
-    for i, (pred,) in enumerate(clf._predictors):
-        nodes = pred.nodes
-        internal = [j for j in range(len(nodes)) if not nodes[j]["is_leaf"]]
-        leaves = [j for j in range(len(nodes)) if nodes[j]["is_leaf"]]
-        ii = {j: k for k, j in enumerate(internal)}
-        li = {j: k for k, j in enumerate(leaves)}
-
-        def child(j):
-            return ii[j] if not nodes[j]["is_leaf"] else -(li[j] + 1)
-
-        vals = [float(nodes[j]["value"]) for j in leaves]
-        if i == 0:
-            vals = [v + base for v in vals]
+        # decision_type: bit 0 categorical, bit 1 default_left, bits 2-3
+        # missing type (2 = NaN).
         thr, dt, bounds, words = [], [], [0], []
         for j in internal:
             nd = nodes[j]
@@ -340,22 +265,65 @@ def lgb_categorical():
         block = "\n".join(lines)
         blocks.append(block)
         sizes.append(len(block) + 1)
+    head = ["tree", "version=v3", "num_class=1", "num_tree_per_iteration=1", "label_index=0",
+            f"max_feature_idx={len(feats) - 1}", "objective=binary sigmoid:1",
+            "feature_names=" + " ".join(feats), "feature_infos=" + " ".join(infos),
+            "tree_sizes=" + " ".join(str(s) for s in sizes), "", ""]
+    with open(os.path.join(HERE, name + ".txt"), "w") as f:
+        f.write("\n".join(head))
+        f.write("\n".join(blocks))
+        f.write("\nend of trees\n\nfeature_importances:\n\nparameters:\n[boosting: gbdt]\n"
+                "[objective: binary]\nend of parameters\n\npandas_categorical:")
+        f.write(json.dumps(categories) + "\n")
+
+
+def lgb_fixture():
+    # HistGradientBoosting's trees written as a LightGBM v3 text model.
+    tr, te = load("pima_diabetes")
+    for c in ["glucose", "blood_pressure", "skin_thickness", "insulin", "bmi"]:
+        tr[c] = tr[c].replace(0, np.nan)
+        te[c] = te[c].replace(0, np.nan)
+    feats = [c for c in tr.columns if c != "class"]
+    clf = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=8, learning_rate=0.2, random_state=0)
+    clf.fit(tr[feats].to_numpy(), tr["class"].to_numpy())
+    infos = []
+    for j in range(len(feats)):
+        col = tr[feats[j]].dropna()
+        infos.append(f"[{col.min():g}:{col.max():g}]")
+    write_lgb(clf, feats, infos, "lgb_binary")
+    X = te[feats].to_numpy()
+    write_preds("lgb_binary.pred.csv", clf.decision_function(X), clf.predict_proba(X)[:, 1])
+
+
+def lgb_categorical():
+    # A LightGBM text model with categorical splits (cat_boundaries,
+    # cat_threshold, decision_type bit 0) and pandas_categorical, from a
+    # scikit-learn HistGradientBoostingClassifier with native categorical
+    # features on credit_g, whose categorical splits have LightGBM's
+    # semantics (codes in the bitset go left, others right). LightGBM sends
+    # NaN right at a categorical split, while sklearn learns a side, so the
+    # held-out rows here have no missing categories; unseen codes (beyond
+    # the training categories) are none either. Reference:
+    # sklearn's predict_proba.
+    tr, te = load("credit_g")
+    feats = [c for c in tr.columns if c != "class"]
+    cats = [c for c in feats if tr[c].dtype == object]
+    levels = {c: sorted(tr[c].unique()) for c in cats}
+    te = te[te[cats].apply(lambda r: all(r[c] in levels[c] for c in cats), axis=1)].copy()
+    enc = lambda df: np.column_stack([df[c].map({v: i for i, v in enumerate(levels[c])}).to_numpy(float)
+                                      if c in cats else df[c].to_numpy(float) for c in feats])
+    Xtr, Xte = enc(tr), enc(te)
+    mask = np.array([c in cats for c in feats])
+    clf = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=8, learning_rate=0.2, random_state=0,
+                                         categorical_features=mask)
+    clf.fit(Xtr, (tr["class"] == "good").astype(int).to_numpy())
     infos = []
     for j, c in enumerate(feats):
         if c in cats:
             infos.append(":".join(str(k) for k in range(len(levels[c]))))
         else:
             infos.append(f"[{tr[c].min():g}:{tr[c].max():g}]")
-    head = ["tree", "version=v3", "num_class=1", "num_tree_per_iteration=1", "label_index=0",
-            f"max_feature_idx={len(feats) - 1}", "objective=binary sigmoid:1",
-            "feature_names=" + " ".join(feats), "feature_infos=" + " ".join(infos),
-            "tree_sizes=" + " ".join(str(s) for s in sizes), "", ""]
-    with open(os.path.join(HERE, "lgb_categorical.txt"), "w") as f:
-        f.write("\n".join(head))
-        f.write("\n".join(blocks))
-        f.write("\nend of trees\n\nfeature_importances:\n\nparameters:\n[boosting: gbdt]\n"
-                "[objective: binary]\nend of parameters\n\npandas_categorical:")
-        f.write(json.dumps([levels[c] for c in cats]) + "\n")
+    write_lgb(clf, feats, infos, "lgb_categorical", [levels[c] for c in cats])
     write_rows(te[feats + ["class"]], "credit_lgb.csv")
     write_preds("lgb_categorical.pred.csv", clf.decision_function(Xte), clf.predict_proba(Xte)[:, 1])
 

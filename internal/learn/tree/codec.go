@@ -53,19 +53,14 @@ func (r *Decoder) fail() {
 }
 
 // Uvarint reads an unsigned varint.
-func (r *Decoder) Uvarint() uint64 {
-	v, n := binary.Uvarint(r.B)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.B = r.B[n:]
-	return v
-}
+func (r *Decoder) Uvarint() uint64 { return decodeVarint(r, binary.Uvarint) }
 
 // Varint reads a signed varint.
-func (r *Decoder) Varint() int64 {
-	v, n := binary.Varint(r.B)
+func (r *Decoder) Varint() int64 { return decodeVarint(r, binary.Varint) }
+
+// decodeVarint reads one varint with read (binary.Uvarint or binary.Varint).
+func decodeVarint[T uint64 | int64](r *Decoder, read func([]byte) (T, int)) T {
+	v, n := read(r.B)
 	if n <= 0 {
 		r.fail()
 		return 0
