@@ -257,6 +257,10 @@ type part struct {
 	orders  []OrderBy
 	where   []string // extra conditions
 	args    []any
+	// group, with the runs lead, joins this term and keeps the runs whose
+	// value is groupVal (one tie group of the ordering term, see ties.go)
+	group    *termJoin
+	groupVal any
 }
 
 // build writes part p as a page query (LIMIT, OFFSET) or, with count, as
@@ -301,6 +305,14 @@ func (q *searchQuery) build(sc scope, p part, count bool, limit, offset int) (st
 			s, a := c.sql(probe(tj.alias + ".value"))
 			where, whereArgs = append(where, s), append(whereArgs, a...)
 		}
+	}
+	if tj := p.group; tj != nil {
+		if !joined[tj] {
+			joined[tj] = true
+			fmt.Fprintf(&from, " %s %s %s ON %s.run_id = r.id AND %s.key = ?", inner, tj.table, tj.alias, tj.alias, tj.alias)
+			joinArgs = append(joinArgs, tj.term.Key)
+		}
+		where, whereArgs = append(where, probe(tj.alias+".value")+" = ?"), append(whereArgs, p.groupVal)
 	}
 	for _, c := range q.attrs {
 		s, a := c.sql(probe(c.col))
@@ -463,6 +475,39 @@ func (q *searchQuery) run(ctx context.Context, db *sqlstore.DB) ([]string, [][]a
 				break
 			}
 		}
+		if p.ordered && offset == 0 {
+			gids, gkeys, resume, rest, err := q.tieGroups(ctx, db, sc, p, want-len(ids))
+			if err != nil {
+				return nil, nil, err
+			}
+			ids, keys = append(ids, gids...), append(keys, gkeys...)
+			if len(ids) >= want {
+				break
+			}
+			if !rest {
+				continue // the part is read
+			}
+			saved := q.after
+			q.after = resume
+			ids, keys, err = q.readPart(ctx, db, sc, p, want, 0, ids, keys)
+			q.after = saved
+			if err != nil {
+				return nil, nil, err
+			}
+		} else if ids, keys, err = q.readPart(ctx, db, sc, p, want, offset, ids, keys); err != nil {
+			return nil, nil, err
+		}
+		if len(ids) >= want {
+			break
+		}
+	}
+	return ids, keys, nil
+}
+
+// readPart appends to ids and keys the runs of one plan part's query, up
+// to want in all.
+func (q *searchQuery) readPart(ctx context.Context, db *sqlstore.DB, sc scope, p part, want, offset int, ids []string, keys [][]any) ([]string, [][]any, error) {
+	{
 		s, a := q.build(sc, p, false, want-len(ids), offset)
 		rows, err := db.QueryContext(ctx, s, a...)
 		if err != nil {
@@ -485,9 +530,6 @@ func (q *searchQuery) run(ctx context.Context, db *sqlstore.DB) ([]string, [][]a
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, nil, err
-		}
-		if len(ids) >= want {
-			break
 		}
 	}
 	return ids, keys, nil

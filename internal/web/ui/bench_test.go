@@ -189,11 +189,14 @@ func BenchmarkRunsAPI100k(b *testing.B) {
 	}
 	const quarter = "/api/v1/runs?experiment=big&max_results=100&filter=params.learner+%3D+%27gbdt%27"
 	keyset := walkTo(b, e, c, quarter, 20_000)
+	const ties = "/api/v1/runs?experiment=big&max_results=100&order_by=params.learner+ASC"
+	tiesKeyset := walkTo(b, e, c, ties, 20_000)
 	for _, q := range []struct{ name, query string }{
 		{"first-page", "/api/v1/runs?experiment=big&max_results=100"},
 		{"filter", "/api/v1/runs?experiment=big&max_results=100&filter=params.learner+%3D+%27gbdt%27+and+metrics.valid_roc_auc+%3E+0.9"},
 		{"sort-metric", "/api/v1/runs?experiment=big&max_results=100&order_by=metrics.%60valid_roc_auc%60+DESC"},
-		{"sort-ties", "/api/v1/runs?experiment=big&max_results=100&order_by=params.learner+ASC"},
+		{"sort-ties", ties},
+		{"sort-ties-deep-keyset", ties + "&page_token=" + tiesKeyset},
 		{"deep-offset", quarter + "&page_token=" + track.EncodePageToken(20_000)},
 		{"deep-keyset", quarter + "&page_token=" + keyset},
 		{"two-experiments", "/api/v1/runs?experiment=big&experiment=small&max_results=100&filter=params.learner+%3D+%27gbdt%27+and+metrics.valid_roc_auc+%3E+0.9"},
