@@ -23,6 +23,7 @@ if [ -z "$GYRE" ]; then
 	go build -o "$GYRE" ./cmd/gyre
 fi
 export GYRE_HOME="${GYRE_HOME:-$(mktemp -d)}"
+mkdir -p "$GYRE_HOME"
 BUDGET=${DEMO_BUDGET:-60s}
 PORT=${DEMO_PORT:-5000}
 SERVE_PORT=${DEMO_SERVE_PORT:-18431}

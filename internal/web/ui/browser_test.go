@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gyre-ml/gyre/internal/ingest"
+	"github.com/gyre-ml/gyre/internal/registry"
 )
 
 // chromiumPath finds Debian's chromium (GYRE_CHROMIUM overrides).
@@ -388,8 +390,26 @@ func browseModels(t *testing.T, e *env, b *browser, s *seeded) {
 	if n := eval[int](b, "roc points", `echarts.getInstanceByDom(document.getElementById('eval-roc')).getOption().series[0].data.length`); n < 10 {
 		t.Errorf("the ROC curve has %d points", n)
 	}
+	if txt := eval[string](b, "no contract", `document.getElementById('version-contract').textContent`); !strings.Contains(txt, "Trained outside a pipeline") {
+		t.Errorf("the contract section of a version trained outside a pipeline reads %q", txt)
+	}
 	b.shot("version")
 	b.check("version")
+
+	// A version a pipeline's train step made: the contract its validate
+	// step checked, and the alias linking to the production page.
+	if _, err := e.reg.Register(context.Background(), "titanic", registry.RegisterOptions{Bundle: bytes.NewReader(titanicBundle(t)), RunID: s.pipeTrain}); err != nil {
+		t.Fatal(err)
+	}
+	b.open("pipeline version", "/models/titanic/versions/3", `document.querySelectorAll('#version-contract table[aria-label="Contract findings"] tbody tr').length === 2`)
+	if txt := eval[string](b, "contract", `document.getElementById('version-contract').textContent`); !strings.Contains(txt, "Contract contract.yaml: broken") || !strings.Contains(txt, "missing_share") {
+		t.Errorf("the version's data contract reads %q", txt)
+	}
+	b.open("deployed version", "/models/titanic/versions/2", `!!document.querySelector('#lineage a.alias')`)
+	if href := eval[string](b, "deployment link", `document.querySelector('#lineage a.alias').getAttribute('href')`); href != "/production/titanic?version=2" {
+		t.Errorf("the @production node links to %q", href)
+	}
+	b.check("pipeline version")
 
 }
 
@@ -487,7 +507,7 @@ func browseAsViewer(t *testing.T, e *env, b *browser, s *seeded) {
 	b.do("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
 	b.waitFor("logged out", `location.pathname === '/login'`)
 	b.login("vic", "password-of-vic")
-	b.open("model as viewer", "/models/titanic", `document.querySelectorAll('#model table[aria-label=Versions] tbody tr').length === 2`)
+	b.open("model as viewer", "/models/titanic", `document.querySelectorAll('#model table[aria-label=Versions] tbody tr').length === 3`)
 	if n := eval[int](b, "promote buttons", `document.querySelectorAll('button.promote, button.archive').length`); n != 0 {
 		t.Errorf("a viewer sees %d promote/archive buttons", n)
 	}

@@ -147,6 +147,7 @@ type seeded struct {
 	runs         []string // gbdt runs first, then forest runs
 	search       string   // the AutoML parent run
 	pipeline     string   // a pipeline run
+	pipeTrain    string   // its train step
 }
 
 // seed fills the store as a small project would: an experiment with runs
@@ -255,6 +256,9 @@ func (e *env) seed() *seeded {
 			if _, err := r.LogArtifact(ctx, pipeline.ValidationArtifact, bytes.NewReader(titanicValidation(t))); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if st.step == "train" {
+			s.pipeTrain = r.ID()
 		}
 		if err := r.End(ctx, track.StatusFinished); err != nil {
 			t.Fatal(err)

@@ -105,8 +105,8 @@ function chartBox(title, cls) { const d = el('div', { class: 'chart ' + (cls || 
 function lineOption(title, series, xName) {
   return {
     title: { text: title, textStyle: { fontSize: 13 } }, tooltip: { trigger: 'axis' },
-    legend: { type: 'scroll', bottom: 0 }, grid: { left: 50, right: 16, top: 32, bottom: 40 },
-    xAxis: { type: 'value', name: xName || 'step', nameLocation: 'middle', nameGap: 22, scale: true },
+    legend: { type: 'scroll', bottom: 0 }, grid: { left: 50, right: 16, top: 32, bottom: 58 },
+    xAxis: { type: 'value', name: xName || 'step', nameLocation: 'middle', nameGap: 24, scale: true },
     yAxis: { type: 'value', scale: true },
     series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: s.data.length < 40, data: s.data, sampling: 'lttb' })),
   };
@@ -422,8 +422,13 @@ pages.run = async function () {
       const pts = byTime.map((t, i) => [i + 1, t.metrics[score]]).filter((p) => p[1] !== undefined && p[1] !== null);
       const box = chartBox('search trajectory of ' + score);
       board.append(box);
-      chart(box, Object.assign(lineOption('search trajectory: ' + score, [{ name: score, data: pts }], 'trial'), { series: [{ name: score, type: 'scatter', data: pts, symbolSize: 6 }] }));
       const higher = !/loss|error|rmse|mae|mse/i.test(score);
+      // The trajectory: each trial's score, and the best so far as a step line.
+      let best = null;
+      const bestPts = pts.map((p) => { if (best === null || (higher ? p[1] > best : p[1] < best)) best = p[1]; return [p[0], best]; });
+      chart(box, Object.assign(lineOption('search trajectory: ' + score, [], 'trial'), { series: [
+        { name: score, type: 'scatter', data: pts, symbolSize: 6 },
+        { name: 'best so far', type: 'line', step: 'end', showSymbol: false, data: bestPts }] }));
       trials.sort((a, b) => ((b.metrics[score] ?? -Infinity) - (a.metrics[score] ?? -Infinity)) * (higher ? 1 : -1));
     }
     const pk = [...new Set(trials.flatMap((t) => Object.keys(t.params || {})))].sort().slice(0, 6);
@@ -463,6 +468,9 @@ pages.compare = async function () {
   const sx = el('select', { id: 'sc-param', 'aria-label': 'parameter on the x axis' }, pkeys.map((k) => el('option', { value: k, text: k })));
   const sy = el('select', { id: 'sc-metric', 'aria-label': 'metric on the y axis' }, mkeys.map((k) => el('option', { value: k, text: k })));
   const q = params();
+  // The metric that tells the runs apart, unless the URL names one.
+  const firstDiff = mkeys.find((k) => differs(k, 'metrics'));
+  if (firstDiff) { metricSel.value = firstDiff; sy.value = firstDiff; }
   if (q.get('metric') && mkeys.includes(q.get('metric'))) { metricSel.value = q.get('metric'); sy.value = q.get('metric'); }
   if (q.get('param') && pkeys.includes(q.get('param'))) sx.value = q.get('param');
   const pc = chartBox('parallel coordinates of parameters against the metric', 'tall');
@@ -484,7 +492,7 @@ pages.compare = async function () {
       const numeric = vals.every((v) => v === undefined || num(v) !== null);
       return numeric ? { dim: i, name: k } : { dim: i, name: k, type: 'category', data: [...new Set(vals.map((v) => v ?? '—'))] };
     });
-    axes.push({ dim: dims.length, name: m });
+    axes.push({ dim: dims.length, name: m, scale: true });
     const data = runs.map((r) => ({ name: label(r), value: [...dims.map((k, i) => { const v = (r.params || {})[k]; return axes[i].type === 'category' ? (v ?? '—') : num(v); }), (r.metrics || {})[m] ?? null] }));
     const opt = { tooltip: {}, parallelAxis: axes, parallel: { left: 60, right: 80, top: 40, bottom: 30 }, series: [{ type: 'parallel', lineStyle: { width: 2 }, data: data }] };
     if (pcChart) pcChart.setOption(opt, true); else pcChart = chart(pc, opt);
@@ -686,7 +694,10 @@ pages.version = async function () {
     run ? el('span', { class: 'arrow', text: '→' }) : null,
     el('span', { role: 'listitem', class: 'node', text: name + ' v' + ver }),
     (v.aliases || []).length ? el('span', { class: 'arrow', text: '→' }) : null,
-    (v.aliases || []).map((a) => el('span', { role: 'listitem', class: 'node badge alias', text: '@' + a })));
+    // A version is deployed where a server follows one of its aliases
+    // (gyre serve NAME@ALIAS): each links to its production page.
+    (v.aliases || []).map((a) => el('a', { role: 'listitem', class: 'node badge alias', href: '/production/' + encodeURIComponent(name) + '?version=' + encodeURIComponent(ver),
+      title: 'served as ' + name + '@' + a + ': its traffic, drift and performance', text: '@' + a })));
   const parts = [el('h1', { text: name + ' version ' + ver }),
     el('p', { class: 'muted', text: 'stage ' + v.stage + ' · registered ' + when(v.created) + (v.created_by ? ' by ' + v.created_by : '') }),
     el('h2', { text: 'Lineage' }), graph, (lin.missing || []).length ? el('p', { class: 'warn', text: 'missing: ' + lin.missing.join(', ') }) : null];
@@ -708,11 +719,29 @@ pages.version = async function () {
     parts.push(el('p', { class: 'muted', text: 'No model card: ' + cardErr.message }));
   }
   const evalNode = el('div', { id: 'evaluation' });
-  parts.push(evalNode);
+  const contractNode = el('div', { id: 'version-contract' });
+  parts.push(evalNode, contractNode);
   if (run) parts.push(el('h2', { text: 'Training run metrics' }), kvTable(run.metrics, 'Run metrics'));
   fill(node, parts);
-  if (run) await evaluationPlots(evalNode, run.run_id);
+  if (run) await Promise.all([evaluationPlots(evalNode, run.run_id), dataContract(contractNode, run)]);
 };
+
+// dataContract shows the data contract checked on the rows a version was
+// trained on: the findings of the validate step of the pipeline run whose
+// train step made it.
+async function dataContract(node, run) {
+  let step = null;
+  if (run.parent_id) {
+    const parent = await api('/runs/' + encodeURIComponent(run.parent_id));
+    if ((parent.tags || {})['gyre.pipeline']) {
+      const kids = await api('/runs?' + new URLSearchParams({ filter: "attributes.parent_id = '" + parent.run_id + "'", max_results: 1000 }));
+      step = (kids.runs || []).find((k) => k.tags['gyre.step'] === 'validate') || null;
+    }
+  }
+  const v = step ? await validationOf(step.run_id) : null;
+  fill(node, el('h2', { text: 'Data contract' }), v ? validationView(v, step) : el('p', { class: 'muted',
+    text: step ? 'The pipeline run that trained this version recorded no validation.' : 'Trained outside a pipeline: no data contract was checked (a gyre.yaml with data.contract checks one at each pipeline run).' }));
+}
 
 // evaluationPlots draws the plots training logged for a run on its
 // held-out rows (the run's evaluation.json, report.Plots): ROC and
