@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,8 +16,10 @@ import (
 	"time"
 
 	"github.com/gyre-ml/gyre/internal/blob"
+	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/dataset"
 	"github.com/gyre-ml/gyre/internal/frame/frametest"
+	"github.com/gyre-ml/gyre/internal/ingest"
 	_ "github.com/gyre-ml/gyre/internal/learn/all"
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/registry"
@@ -382,5 +385,89 @@ func TestRunStepByStep(t *testing.T) {
 	}
 	if len(runs) != 1 || runs[0].ID != id || runs[0].Status != "promoted" {
 		t.Fatalf("recorded runs %+v, want one promoted run %s", runs, id)
+	}
+}
+
+// TestRunWithRecipe: a project's `recipe:` key fits the recipe in the
+// train step and puts it in the registered model, which then predicts raw
+// rows (" MALE", a missing age, the free-text columns the recipe drops)
+// with nothing prepared by the caller.
+func TestRunWithRecipe(t *testing.T) {
+	env := testEnv(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	recipe, err := os.ReadFile("../../examples/recipes/titanic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../examples/data/titanic/titanic.train.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"titanic.yaml": recipe, "data.csv": data, "gyre.yaml": []byte(`version: 1
+name: titanic
+problem:
+  target: Survived
+  task: binary
+data:
+  source: data.csv
+  holdout: 0.2
+recipe: titanic.yaml
+train:
+  learner: gbdt
+  params: {n_estimators: "40"}
+gate:
+  min_gain: 0
+`)} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := Load(filepath.Join(dir, "gyre.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ctx, env, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "promoted" {
+		t.Fatalf("status %s: %+v", res.Status, res.Steps)
+	}
+	v, err := env.Registry.Resolve(ctx, "titanic@production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := env.Registry.OpenBundle(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bundle.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Recipe == nil {
+		t.Fatal("the registered model carries no recipe")
+	}
+	rawCSV := filepath.Join(dir, "raw.csv")
+	if err := os.WriteFile(rawCSV, []byte("Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n"+
+		"3,\"Doe, Mr. John\", MALE,,1,0,A/5 21171,7.25,,S\n1,\"Roe, Mrs. Jane\",female,30,0,0,PC 17599,80,B5,C\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ingest.Read(ctx, rawCSV, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := b.Predict(rows)
+	if err != nil {
+		t.Fatalf("raw rows: %v", err)
+	}
+	if pred.Label(0) != "0" || pred.Label(1) != "1" {
+		t.Errorf("predictions %q, %q: want the third-class man to die and the first-class woman to live", pred.Label(0), pred.Label(1))
 	}
 }
