@@ -155,6 +155,11 @@ func TestTrackingRoundTrip(t *testing.T) {
 		t.Run(b.Name, func(t *testing.T) {
 			e := newEnv(t, b)
 			ctx := context.Background()
+			// A fresh store lists the Default experiment, as MLflow's does.
+			if se := e.ok(t, "POST", api+"experiments/search", map[string]any{}); len(se["experiments"].([]any)) != 1 ||
+				get(se["experiments"].([]any)[0], "experiment_id") != "0" || get(se["experiments"].([]any)[0], "name") != "Default" {
+				t.Errorf("experiments/search on a fresh store: %v", se)
+			}
 			exp := e.ok(t, "POST", api+"experiments/create", map[string]any{"name": "churn", "tags": []map[string]string{{"key": "team", "value": "risk"}}})
 			expID := exp["experiment_id"].(string)
 			if st, out := e.do(t, "POST", api+"experiments/create", map[string]any{"name": "churn"}); st != 400 || out["error_code"] != "RESOURCE_ALREADY_EXISTS" {
@@ -267,6 +272,9 @@ func TestTrackingRoundTrip(t *testing.T) {
 				ri.Params["depth"] != "6" || ri.Metrics["loss"] != 0.2 || ri.Metrics["auc"] != 0.91 || ri.Tags["stage"] != "dev" ||
 				len(ri.Artifacts) != 1 || ri.Artifacts[0].Name != "plots/roc.txt" || len(ri.Inputs) != 1 || ri.Inputs[0].Tags["mlflow.data.context"] != "training" {
 				t.Errorf("run through track: %+v", ri)
+			}
+			if ri.Command != "" {
+				t.Errorf("a run an MLflow client made without mlflow.source.name has command %q (the server's?)", ri.Command)
 			}
 			if _, ok := ri.Tags["note"]; ok {
 				t.Errorf("deleted tag still there")

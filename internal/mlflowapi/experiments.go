@@ -167,6 +167,13 @@ func (a *API) searchExperiments(c *call, req *searchExperimentsReq) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	if req.PageToken == "" {
+		// MLflow's stores always hold the Default experiment (id 0); Gyre's
+		// makes it on first use, so a fresh server lists it too.
+		if _, err := a.o.Tracker.Experiment(c.ctx, track.DefaultExperimentID); err != nil {
+			return nil, err
+		}
+	}
 	exps, next, err := a.o.Tracker.SearchExperiments(c.ctx, track.ExperimentSearch{Filter: req.Filter, OrderBy: req.OrderBy,
 		View: view, Limit: limit, PageToken: req.PageToken})
 	if err != nil {

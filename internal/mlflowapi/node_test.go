@@ -26,6 +26,9 @@ func nodeModules(t *testing.T) string {
 			return abs
 		}
 	}
+	if os.Getenv("GYRE_TEST_NODE_REQUIRED") != "" {
+		t.Fatal("GYRE_TEST_NODE_REQUIRED is set but the npm package mlflow is not installed in .cache/node")
+	}
 	t.Skip("npm package mlflow not installed (npm install --prefix .cache/node mlflow@2.0.7, or set GYRE_NODE_MODULES)")
 	return ""
 }
@@ -35,6 +38,9 @@ func nodeModules(t *testing.T) string {
 // packages, on every backend.
 func TestNodeMLflowClient(t *testing.T) {
 	node, err := exec.LookPath("node")
+	if err != nil && os.Getenv("GYRE_TEST_NODE_REQUIRED") != "" {
+		t.Fatal("GYRE_TEST_NODE_REQUIRED is set but node is not installed")
+	}
 	if err != nil {
 		t.Skip("node not installed")
 	}

@@ -23,6 +23,7 @@ var attributes = map[string]string{
 	"status":     "r.status",
 	"name":       "r.name",
 	"run_name":   "r.name",
+	"run name":   "r.name", // MLflow's alias, as attributes.`Run Name`
 	"run_id":     "r.id",
 	"id":         "r.id",
 	"parent_id":  "r.parent_id",
@@ -143,14 +144,15 @@ func lex(s string) ([]token, error) {
 		case c == '`':
 			return nil, &FilterError{s, i, "a quoted key must follow an entity, as in metrics.`my key`"}
 		case unicode.IsLetter(rune(c)) || c == '_':
-			// entity.key, where key may be `quoted` or "quoted" or bare
+			// entity.key, where key may be `quoted`, "quoted", 'quoted'
+			// (MLflow's older docs) or bare
 			// (letters, digits and - _ . / :).
 			j := i
 			for j < len(s) && (isIdent(s[j]) || s[j] == '.') {
 				j++
 			}
 			text := s[i:j]
-			if j < len(s) && strings.HasSuffix(text, ".") && (s[j] == '`' || s[j] == '"') {
+			if j < len(s) && strings.HasSuffix(text, ".") && (s[j] == '`' || s[j] == '"' || s[j] == '\'') {
 				q := s[j]
 				k := strings.IndexByte(s[j+1:], q)
 				if k < 0 {

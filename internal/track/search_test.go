@@ -87,6 +87,10 @@ func TestSearch(t *testing.T) {
 			{"metrics.missing > 0", nil, nil, ""},
 			{"", []string{"metrics.roc_auc"}, []string{"exp1"}, "a,d,c,b"},
 			{"name = 'c'", nil, nil, "c"},
+			// MLflow's documented spellings (docs/source/search-runs.rst).
+			{"attributes.`Run Name` IN ('a', 'c') and attributes.run_name != 'a'", nil, nil, "c"},
+			{"metrics.'roc_auc' >= 0.95 and params.\"learner\" = \"gbdt\"", nil, nil, "a"},
+			{"tags.`team` = 'y' and attributes.Created >= 0", nil, nil, "d,b"},
 			{"params.learner = 'x'' OR 1=1 --'", nil, nil, ""},
 		}
 		for _, tt := range tests {

@@ -167,7 +167,8 @@ type RunOptions struct {
 	Name string
 	// ParentID makes this a child run (an AutoML trial under its search).
 	ParentID string
-	// Command is the command line that made the run; default os.Args.
+	// Command is the command line that made the run; default os.Args
+	// when the caller is local (not a client of the team server).
 	Command string
 	// Params and Tags are logged when the run starts.
 	Params map[string]string
@@ -265,7 +266,11 @@ func (t *Tracker) StartRun(ctx context.Context, experiment, parentID string, par
 
 // Start starts a RUNNING run.
 func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
-	if o.Command == "" {
+	local := audit.ActorFrom(ctx).Kind == audit.KindLocal
+	if o.Command == "" && local {
+		// The process starting the run made it; a run started through a
+		// server for a client that named no command has none (not the
+		// server's command line).
 		o.Command = QuoteArgs(os.Args)
 	}
 	for k := range o.Params {
@@ -285,7 +290,6 @@ func (t *Tracker) Start(ctx context.Context, o RunOptions) (*Run, error) {
 		start = o.Start
 	}
 	user := t.author(ctx)
-	local := audit.ActorFrom(ctx).Kind == audit.KindLocal
 	if o.User != "" && local {
 		user = o.User
 	}
