@@ -59,6 +59,9 @@ func TestDemoStore(t *testing.T) {
 		t.Fatalf("the store lacks an automl run (%q), a train run (%q) or a pipeline run (%q): fill it with scripts/ui-demo.sh", automl, train, pipeline)
 	}
 	b.open("automl run", "/runs/"+automl, drawn("#leaderboard .chart", 1)+` && document.querySelectorAll('#leaderboard tbody tr').length > 1`)
+	if title := eval[string](b, "trajectory", `echarts.getInstanceByDom(document.querySelector('#leaderboard .chart')).getOption().title[0].text`); title != "search trajectory: loss" {
+		t.Errorf("the AutoML trajectory is drawn as %q, want the trials' loss", title)
+	}
 	b.shot("demo-automl")
 	b.open("train run", "/runs/"+train, `[...document.querySelectorAll('#run h2')].some((h) => h.textContent === 'Lineage') && document.querySelectorAll('#run table tbody tr').length > 10`)
 	b.shot("demo-run")

@@ -415,7 +415,10 @@ pages.run = async function () {
     }
   } else if (trials.length) {
     const mk = Object.keys(trials[0].metrics || {}).sort();
-    const score = mk.find((k) => /^(valid|val|cv)[._]/.test(k)) || mk[0];
+    // The search's score: a validation metric, else the trial's loss
+    // (gyre automl logs loss, fit_seconds and sample_rows per trial), else
+    // any metric that is not a cost.
+    const score = mk.find((k) => /^(valid|val|cv)[._]/.test(k)) || mk.find((k) => k === 'loss' || /[._]loss$/.test(k)) || mk.find((k) => !/seconds|rows|^time/.test(k)) || mk[0];
     fill(board, el('h2', { text: 'AutoML trials (' + trials.length + ')' }));
     if (score) {
       const byTime = trials.slice().sort((a, b) => new Date(a.start_time) - new Date(b.start_time));
