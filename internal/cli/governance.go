@@ -2,8 +2,7 @@ package cli
 
 import (
 	"context"
-	"maps"
-	"slices"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -104,44 +103,22 @@ func (a *App) contractMasker(ctx context.Context, path string) (*governance.Mask
 }
 
 // masker returns the masker of a contract's PII columns, or nil when it
-// declares none. Hashes are keyed with the store's salt: the team
-// server's when one is configured (it gives it to editors), so a value
-// masks the same way here as in the server's prediction log.
+// declares none. Hashes are keyed with the salt of the store the commands
+// work against (workspace.Backend.MaskingSalt).
 func (a *App) masker(ctx context.Context, c *validate.Contract) (*governance.Masker, error) {
-	masks := c.Masks()
-	if len(masks) == 0 {
-		return nil, nil
-	}
-	var salt []byte
-	if slices.Contains(slices.Collect(maps.Values(masks)), validate.MaskHash) {
-		var err error
-		if salt, err = a.maskingSalt(ctx); err != nil {
+	m, err := governance.ContractMasker(ctx, c, func(ctx context.Context) ([]byte, error) {
+		b, err := a.openBackend(ctx)
+		if err != nil {
 			return nil, err
 		}
+		defer b.Close()
+		return b.MaskingSalt(ctx)
+	})
+	if se := (*governance.SaltError)(nil); errors.As(err, &se) {
+		return nil, storeError(se.Err)
 	}
-	m, err := governance.NewMasker(masks, salt)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
 	return m, nil
-}
-
-// maskingSalt returns the PII salt of the store the commands work
-// against.
-func (a *App) maskingSalt(ctx context.Context) ([]byte, error) {
-	if a.serverURL() != "" {
-		c, err := a.client()
-		if err != nil {
-			return nil, err
-		}
-		salt, err := c.MaskingSalt(ctx)
-		return salt, storeError(err)
-	}
-	st, err := a.openStores(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	salt, err := governance.Salt(ctx, st.DB)
-	return salt, failed(err)
 }

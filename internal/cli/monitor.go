@@ -13,7 +13,7 @@ import (
 	"github.com/gyre-ml/gyre/internal/metric"
 	"github.com/gyre-ml/gyre/internal/monitor"
 	"github.com/gyre-ml/gyre/internal/pipeline"
-	"github.com/gyre-ml/gyre/internal/predlog"
+	"github.com/gyre-ml/gyre/internal/workspace"
 )
 
 func init() { register(newMonitorCmd) }
@@ -109,7 +109,7 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 	o := monitor.CheckOptions{Options: opt, Name: name, Version: m.Version, Reference: fl.reference, Current: fl.current,
 		Since: time.Now().Add(-fl.window), Load: app.loadFrame, HTML: fl.html,
 		OpenLog: func(ctx context.Context) (monitor.LogReader, error) {
-			log, closeFn, err := app.predictionLog(ctx)
+			log, closeFn, err := app.predictionLog(ctx, false)
 			closeLog = closeFn
 			return log, err
 		}}
@@ -151,20 +151,18 @@ func runMonitor(ctx context.Context, app *App, ref string, fl monitorFlags, wind
 	return nil
 }
 
-// predictionLog opens the prediction log monitor reads: the team server's
-// when one is configured, else the local store's. The function returned
-// closes it.
-func (a *App) predictionLog(ctx context.Context) (monitor.LogReader, func() error, error) {
-	if a.serverURL() != "" {
-		c, err := a.client()
-		if err != nil {
-			return nil, nil, err
-		}
-		return c.PredictionLog(), func() error { return nil }, nil
-	}
-	st, err := a.openStores(ctx)
+// predictionLog opens the prediction log of the store the commands work
+// against: the team server's when one is configured, else the local
+// store's (upgraded first with upgrade). The function returned closes it.
+func (a *App) predictionLog(ctx context.Context, upgrade bool) (workspace.PredictionLog, func() error, error) {
+	b, err := a.openBackend(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return predlog.New(st.DB, st.Blobs), st.Close, nil
+	l, err := b.PredictionLog(ctx, upgrade)
+	if err != nil {
+		b.Close()
+		return nil, nil, failed(err)
+	}
+	return l, b.Close, nil
 }

@@ -218,19 +218,11 @@ func newPipelineStatusCmd(app *App) *cobra.Command {
 // pipelineRuns lists a pipeline's recent runs from the team server when
 // one is configured, else from the local store.
 func (a *App) pipelineRuns(ctx context.Context, name string, limit int) ([]pipeline.RunInfo, error) {
-	if a.serverURL() != "" {
-		c, err := a.client()
-		if err != nil {
-			return nil, err
-		}
-		runs, err := c.PipelineRuns(ctx, name, limit)
-		return runs, storeError(err)
-	}
-	st, err := a.openStores(ctx)
+	b, err := a.openBackend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	runs, err := pipeline.Runs(ctx, st.DB, name, limit)
-	return runs, failed(err)
+	defer b.Close()
+	runs, err := b.PipelineRuns(ctx, name, limit)
+	return runs, storeError(err)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,7 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 			if bins < 1 || bins > 1000 {
 				return usageErrorf("profile: --bins %d: want 1 to 1000 histogram bins (default %d)", bins, profile.HistogramBins)
 			}
-			f, err := readData(cmd, app, args[0])
+			f, err := app.readData(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -104,10 +105,10 @@ profile as JSON, usable as the reference of 'gyre validate --against'.`,
 
 // readData reads a source with default ingest options; input errors stay
 // unmarked (exit 2), cancellation exits 1.
-func readData(cmd *cobra.Command, app *App, source string) (*frame.Frame, error) {
-	f, err := ingest.Read(cmd.Context(), source, ingest.Options{RenameDuplicates: app.RenameDuplicates, API: app.API})
+func (a *App) readData(ctx context.Context, source string) (*frame.Frame, error) {
+	f, err := ingest.Read(ctx, source, ingest.Options{RenameDuplicates: a.RenameDuplicates, API: a.API})
 	if err != nil {
-		if cmd.Context().Err() != nil && errors.Is(err, cmd.Context().Err()) {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, failed(err)
 		}
 		return nil, err

@@ -13,10 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/apiclient"
 	"github.com/gyre-ml/gyre/internal/bundle"
 	"github.com/gyre-ml/gyre/internal/ingest"
-	"github.com/gyre-ml/gyre/internal/predlog"
 	"github.com/gyre-ml/gyre/internal/serve"
 	"github.com/gyre-ml/gyre/internal/serverun"
 )
@@ -157,26 +155,8 @@ func (a *App) serveLog(ctx context.Context, logPreds, contract, durable string, 
 }
 
 // storeLog opens the prediction log of the store the commands work
-// against: the team server's (its API) when one is configured, else the
-// local store's. The function returned closes it.
+// against, its older logs converted (workspace.Backend.PredictionLog).
+// The function returned closes it.
 func (a *App) storeLog(ctx context.Context) (serverun.StoreLog, func() error, error) {
-	if a.serverURL() != "" {
-		c, err := a.client()
-		if err != nil {
-			return nil, nil, err
-		}
-		return c.PredictionLog(), func() error { return nil }, nil
-	}
-	st, err := a.openStores(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	l := predlog.New(st.DB, st.Blobs)
-	if err := l.Upgrade(ctx); err != nil { // before serving, not on the logger's first batch
-		st.Close()
-		return nil, nil, failed(err)
-	}
-	return l, st.Close, nil
+	return a.predictionLog(ctx, true)
 }
-
-var _ serverun.StoreLog = (*apiclient.PredictionLog)(nil)

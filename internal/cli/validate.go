@@ -1,17 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"maps"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gyre-ml/gyre/internal/frame"
+	"github.com/gyre-ml/gyre/internal/dataprep"
 	"github.com/gyre-ml/gyre/internal/governance"
-	"github.com/gyre-ml/gyre/internal/profile"
 	"github.com/gyre-ml/gyre/internal/report"
 	"github.com/gyre-ml/gyre/internal/validate"
 )
@@ -48,7 +45,7 @@ column, a contract violation), 2 for bad input.`,
 				if len(args) > 0 || against != "" || contractPath != "" {
 					return usageErrorf("validate: --derive REFERENCE takes no SOURCE, --against or --contract")
 				}
-				ref, err := loadReference(cmd, app, derive, target, seed, nil)
+				ref, err := dataprep.Reference(cmd.Context(), derive, app.referenceOptions(target, seed, nil))
 				if err != nil {
 					return err
 				}
@@ -86,45 +83,23 @@ column, a contract violation), 2 for bad input.`,
 				}
 				opts.Drift.Columns[col] = o
 			}
-			cur, err := readData(cmd, app, args[0])
+			cur, err := app.readData(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			// PII columns the contract declares are masked in the report:
 			// drift and profiles are computed on masked data, contract
 			// findings name masked values (the checks see the raw ones).
-			pii, err := app.piiMasks(cmd, contract)
+			pii, err := app.piiMasker(cmd, contract)
 			if err != nil {
 				return err
 			}
-			var rep *validate.Report
-			if against != "" {
-				ref, err := loadReference(cmd, app, against, target, seed, pii)
-				if err != nil {
-					return err
-				}
-				masked, err := pii.frame(cur)
-				if err != nil {
-					return err
-				}
-				bar := app.progress(-1, "validating")
-				rep, err = validate.Against(cmd.Context(), ref, masked, opts)
-				bar.Done()
-				if err != nil {
-					if cmd.Context().Err() != nil {
-						return failed(err)
-					}
-					return usageErrorf("%w (reference %s, source %s)", err, against, args[0])
-				}
-				rep.Reference = filepath.Base(against)
-				if contract != nil {
-					rep.Add(validate.CheckContractMasked(contract, cur, pii.hash())...)
-				}
-			} else {
-				rep = validate.CheckAgainstContractMasked(contract, cur, pii.hash())
-				rep.Reference = filepath.Base(contractPath)
+			rep, err := dataprep.Validate(cmd.Context(), cur, dataprep.ValidateOptions{Source: args[0], Against: against, Contract: contract, ContractPath: contractPath,
+				Reference: app.referenceOptions(target, seed, pii), Options: opts,
+				Validating: func() func() { return app.progress(-1, "validating").Done }})
+			if err != nil {
+				return referenceError(err)
 			}
-			rep.Source = filepath.Base(args[0])
 			if htmlOut != "" {
 				if err := writeFileAtomic(htmlOut, report.ValidationPage(rep).Render); err != nil {
 					return failed(fmt.Errorf("validate: html: %w", err))
@@ -160,96 +135,30 @@ column, a contract violation), 2 for bad input.`,
 	return cmd
 }
 
-// loadReference reads a saved profile (JSON written by 'gyre profile
-// --save') or profiles a data source, its PII columns masked first. A saved
-// profile must hold them masked already (gyre profile --contract).
-func loadReference(cmd *cobra.Command, app *App, path, target string, seed uint64, pii *piiMasks) (*profile.Profile, error) {
-	if p, ok, err := profile.ReadSaved(path); ok {
-		if err != nil {
-			return nil, usageErrorf("%w", err)
-		}
-		if err := pii.checkProfile(path, p); err != nil {
-			return nil, err
-		}
-		return p, nil
+// referenceOptions are how the reference is read and profiled: the
+// command's reader, the PII columns masked.
+func (a *App) referenceOptions(target string, seed uint64, pii *governance.Masker) dataprep.ReferenceOptions {
+	o := dataprep.ReferenceOptions{Target: target, Seed: seed, Load: a.readData}
+	if pii != nil {
+		o.Mask = pii
 	}
-	f, err := readData(cmd, app, path)
-	if err != nil {
-		return nil, err
-	}
-	if f, err = pii.frame(f); err != nil {
-		return nil, err
-	}
-	p, err := profile.Compute(cmd.Context(), f, profile.Options{Target: target, Seed: seed, Source: filepath.Base(path)})
-	if err != nil {
-		if cmd.Context().Err() != nil {
-			return nil, failed(err)
-		}
-		return nil, usageErrorf("reference %s: %w", path, err)
-	}
-	return p, nil
+	return o
 }
 
-// piiMasks are the PII columns of a contract and their masker (nil: none).
-type piiMasks struct {
-	masks  map[string]validate.Mask
-	masker *governance.Masker
+// referenceError words a saved reference profile holding a PII column
+// unmasked.
+func referenceError(err error) error {
+	if ue := (*dataprep.UnmaskedProfileError)(nil); errors.As(err, &ue) {
+		return usageErrorf("validate: %v: save the reference with 'gyre profile SOURCE --contract CONTRACT --save %s'", ue, ue.Path)
+	}
+	return err
 }
 
-// piiMasks returns the masks of the contract's PII columns, or nil when
+// piiMasker returns the masker of the contract's PII columns, or nil when
 // there is no contract or it declares none.
-func (a *App) piiMasks(cmd *cobra.Command, c *validate.Contract) (*piiMasks, error) {
+func (a *App) piiMasker(cmd *cobra.Command, c *validate.Contract) (*governance.Masker, error) {
 	if c == nil {
 		return nil, nil
 	}
-	m, err := a.masker(cmd.Context(), c)
-	if err != nil || m == nil {
-		return nil, err
-	}
-	return &piiMasks{masks: c.Masks(), masker: m}, nil
-}
-
-// frame returns f with its PII columns masked.
-func (p *piiMasks) frame(f *frame.Frame) (*frame.Frame, error) {
-	if p == nil {
-		return f, nil
-	}
-	out, err := p.masker.Frame(f)
-	return out, failed(err)
-}
-
-// hash returns the hash of a value as the masks show it, or nil when no
-// column is hashed.
-func (p *piiMasks) hash() func(string) string {
-	if p == nil || !slices.Contains(slices.Collect(maps.Values(p.masks)), validate.MaskHash) {
-		return nil
-	}
-	return p.masker.Hash
-}
-
-// checkProfile refuses a saved reference profile that holds a PII column
-// unmasked: its values would reach the report.
-func (p *piiMasks) checkProfile(path string, prof *profile.Profile) error {
-	if p == nil {
-		return nil
-	}
-	for _, c := range prof.Columns {
-		m, ok := p.masks[c.Name]
-		if !ok {
-			continue
-		}
-		masked := m == validate.MaskHash && c.Numeric == nil && c.Categories != nil
-		if masked {
-			for _, cc := range c.Categories.Counts {
-				if !strings.HasPrefix(cc.Value, "pii:") {
-					masked = false
-					break
-				}
-			}
-		}
-		if !masked {
-			return usageErrorf("validate: reference %s holds the PII column %s unmasked (the contract masks it with %s): save the reference with 'gyre profile SOURCE --contract CONTRACT --save %s'", path, c.Name, m, path)
-		}
-	}
-	return nil
+	return a.masker(cmd.Context(), c)
 }

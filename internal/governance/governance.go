@@ -91,9 +91,9 @@ func (m *Masker) Hash(v string) string {
 }
 
 // Frame returns f with its PII columns dropped or hashed (f itself when
-// it has none). Roles of the kept columns are kept.
+// it has none, or for a nil Masker). Roles of the kept columns are kept.
 func (m *Masker) Frame(f *frame.Frame) (*frame.Frame, error) {
-	if f == nil || len(m.masks) == 0 {
+	if m == nil || f == nil || len(m.masks) == 0 {
 		return f, nil
 	}
 	var drop []string
@@ -163,19 +163,5 @@ func (l *MaskingLog) LogFeedback(ctx context.Context, fb []predlog.Feedback) err
 // of db (whose salt keys the hashes), or nil when the contract declares
 // none.
 func ForContract(ctx context.Context, db *sqlstore.DB, c *validate.Contract) (*Masker, error) {
-	masks := c.Masks()
-	if len(masks) == 0 {
-		return nil, nil
-	}
-	var salt []byte
-	for _, m := range masks {
-		if m == validate.MaskHash {
-			var err error
-			if salt, err = Salt(ctx, db); err != nil {
-				return nil, err
-			}
-			break
-		}
-	}
-	return NewMasker(masks, salt)
+	return ContractMasker(ctx, c, func(ctx context.Context) ([]byte, error) { return Salt(ctx, db) })
 }

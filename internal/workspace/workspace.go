@@ -78,6 +78,8 @@ type Backend struct {
 	// Where says what the commands work against, for messages.
 	Where string
 	Local *Stores
+	// Client is the team server's API client (nil for the local store).
+	Client *apiclient.Client
 }
 
 // Close closes the local store, if one is open.
@@ -164,7 +166,7 @@ func Remote(c *apiclient.Client) *Backend {
 	tr := c.Tracker()
 	return &Backend{Runs: tr, Models: c.Registry(), Data: c.Datasets(), Audit: c.Audit(), Accounts: c.Accounts(),
 		StartRun: func(ctx context.Context, o track.RunOptions) (trainlog.Run, error) { return tr.Start(ctx, o) },
-		Lineage:  c.Registry().Lineage, Where: c.String()}
+		Lineage:  c.Registry().Lineage, Where: c.String(), Client: c}
 }
 
 // localAudit is the local store's audit trail.
