@@ -75,16 +75,19 @@ type growParams struct {
 
 // grower builds trees over a binned matrix. It is reused across trees.
 type grower struct {
-	p      growParams
-	bd     *Binned
-	idx    []int32 // training rows of the current tree; leaves own segments
-	tmp    []int32
-	og     []int64 // leaf-ordered quantised gradient pairs
-	qp     []int64 // quantised gradient pairs of the current tree, by matrix row
-	gs, hs float64 // dequantisation scales
-	feats  []int   // features usable in the current tree
-	pool   [][]hbin
-	leaves []*leafState
+	p   growParams
+	bd  *Binned
+	idx []int32 // training rows of the current tree; leaves own segments
+	tmp []int32
+	// og holds the quantised gradient pair of row idx[k] at og[k]: the
+	// partition moves it with its row, so every leaf's histogram pass
+	// reads its gradients in order (LightGBM's ordered gradients, without
+	// a gather per leaf). otmp is the partition's scratch for og.
+	og, otmp []int64
+	gs, hs   float64 // dequantisation scales
+	feats    []int   // features usable in the current tree
+	pool     [][]hbin
+	leaves   []*leafState
 	// node tables for binned traversal of the tree being built
 	tables [][256]bool
 	// nodes of the tree being built
@@ -115,7 +118,7 @@ func gradMax(gp []gpair, rows []int32) (a, b float32) {
 }
 
 func newGrower(p growParams, bd *Binned) *grower {
-	return &grower{p: p, bd: bd, tmp: make([]int32, bd.Rows), og: make([]int64, bd.Rows), qp: make([]int64, bd.Rows)}
+	return &grower{p: p, bd: bd, tmp: make([]int32, bd.Rows), og: make([]int64, bd.Rows), otmp: make([]int64, bd.Rows)}
 }
 
 func (g *grower) getHist() []hbin {
@@ -164,10 +167,9 @@ func (g *grower) scoreAt(G, H, w float64) float64 {
 }
 
 // histFeatures fills the histograms of features fs (at most 4) from leaf
-// rows (nil: all rows in order) with leaf-ordered packed gradients og (or,
-// when direct, og indexed by matrix row). One pass over the rows serves all
-// of fs.
-func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []int64, direct bool) {
+// rows (nil: all rows in order) with leaf-ordered packed gradients og. One
+// pass over the rows serves all of fs.
+func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, og []int64) {
 	var hs [4]*[histBins]hbin
 	var cs [4][]uint8
 	for i, f := range fs {
@@ -185,19 +187,6 @@ func histFeatures(hist []hbin, bins []uint8, nrows int, fs []int, rows []int32, 
 			hist2Seq(hs[0], hs[1], cs[0], cs[1], og)
 		case 1:
 			histSeq(hs[0], cs[0], og)
-		}
-		return
-	}
-	if direct {
-		switch len(fs) {
-		case 4:
-			hist4Dir(hs[0], hs[1], hs[2], hs[3], cs[0], cs[1], cs[2], cs[3], rows, og)
-		case 3:
-			hist3Dir(hs[0], hs[1], hs[2], cs[0], cs[1], cs[2], rows, og)
-		default:
-			for i := range fs {
-				histDir(hs[i], cs[i], rows, og)
-			}
 		}
 		return
 	}
@@ -287,37 +276,12 @@ func histIdx(h *[histBins]hbin, col []uint8, rows []int32, og []int64) {
 	}
 }
 
-func hist4Dir(h0, h1, h2, h3 *[histBins]hbin, c0, c1, c2, c3 []uint8, rows []int32, gp []int64) {
-	for _, r := range rows {
-		v := gp[r]
-		h0[c0[r]] += v
-		h1[c1[r]] += v
-		h2[c2[r]] += v
-		h3[c3[r]] += v
-	}
-}
-
-func hist3Dir(h0, h1, h2 *[histBins]hbin, c0, c1, c2 []uint8, rows []int32, gp []int64) {
-	for _, r := range rows {
-		v := gp[r]
-		h0[c0[r]] += v
-		h1[c1[r]] += v
-		h2[c2[r]] += v
-	}
-}
-
-func histDir(h *[histBins]hbin, col []uint8, rows []int32, gp []int64) {
-	for _, r := range rows {
-		h[col[r]] += gp[r]
-	}
-}
-
 // deq decodes packed quantised sums into gradient and hessian sums.
 func (g *grower) deq(v int64) (float64, float64) {
 	return float64(v>>32) * g.gs, float64(v&0xffffffff) * g.hs
 }
 
-// quantize sets the scales and fills g.qp for the rows of g.idx; it
+// quantize sets the scales and fills g.og for the rows of g.idx; it
 // returns their packed sum.
 func (g *grower) quantize(gp []gpair) int64 {
 	rows := g.idx
@@ -349,12 +313,12 @@ func (g *grower) quantize(gp []gpair) int64 {
 		g.hs = maxH / qh
 	}
 	ig, ih := 1/g.gs, 1/g.hs
-	qp := g.qp
+	og := g.og[:len(rows)]
 	var total atomic.Int64 // integer sums: order does not matter
 	g.p.wp.ranges(len(rows), threads, 1<<13, func(lo, hi int) {
 		var sum int64
 		defer func() { total.Add(sum) }()
-		for _, r := range rows[lo:hi] {
+		for k, r := range rows[lo:hi] {
 			p := gp[r]
 			// Round half away from zero without a branch on the sign
 			// (gradient signs are unpredictable): x ± 0.5 truncated, the
@@ -363,7 +327,7 @@ func (g *grower) quantize(gp []gpair) int64 {
 			gq := int64(x + math.Copysign(0.5, x))
 			hq := int64(float64(p.h)*ih + 0.5)
 			v := gq<<32 + hq
-			qp[r] = v
+			og[lo+k] = v
 			sum += v
 		}
 	})
@@ -533,11 +497,13 @@ func (g *grower) leftTable(s *splitInfo) (t [256]bool) {
 // returns the left count.
 func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 	seg := g.idx[l.start : l.start+l.count]
+	oseg := g.og[l.start : l.start+l.count]
 	col := g.bd.Bins[f*g.bd.Rows : (f+1)*g.bd.Rows]
 	if len(seg) < 1<<14 || g.p.threads <= 1 {
-		tmp := g.tmp[:len(seg)]
-		nl, nr := partitionInto(seg, seg, tmp, tbl, col)
+		tmp, otmp := g.tmp[:len(seg)], g.otmp[:len(seg)]
+		nl, nr := partitionInto(seg, oseg, seg, oseg, tmp, otmp, tbl, col)
 		copy(seg[nl:], tmp[:nr])
+		copy(oseg[nl:], otmp[:nr])
 		return nl
 	}
 	// Parallel: each chunk partitions into its own region of tmp, then the
@@ -546,43 +512,47 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 	var nls, nrs [maxChunks]int
 	g.p.wp.run(threads, func(t int) {
 		lo, hi := t*len(seg)/threads, (t+1)*len(seg)/threads
-		part := seg[lo:hi]
-		tmp := g.tmp[l.start+lo : l.start+hi]
-		nl, nr := partitionInto(part, tmp, tmp[:0:0], tbl, col)
+		tmp, otmp := g.tmp[l.start+lo:l.start+hi], g.otmp[l.start+lo:l.start+hi]
+		nl, nr := partitionInto(seg[lo:hi], oseg[lo:hi], tmp, otmp, nil, nil, tbl, col)
 		nls[t], nrs[t] = nl, nr
 	})
 	pos := 0
 	for t := range threads {
 		lo := t * len(seg) / threads
+		copy(oseg[pos:], g.otmp[l.start+lo:l.start+lo+nls[t]])
 		pos += copy(seg[pos:], g.tmp[l.start+lo:l.start+lo+nls[t]])
 	}
 	nl := pos
 	for t := range threads {
 		hi := (t + 1) * len(seg) / threads
 		right := g.tmp[l.start+hi-nrs[t] : l.start+hi]
+		oright := g.otmp[l.start+hi-nrs[t] : l.start+hi]
 		for k := len(right) - 1; k >= 0; k-- {
-			seg[pos] = right[k]
+			seg[pos], oseg[pos] = right[k], oright[k]
 			pos++
 		}
 	}
 	return nl
 }
 
-// partitionInto writes the rows of src going left to left[0:nl] and those
-// going right to right[0:nr] (or, when right is empty, to left from the end
-// backwards), without data-dependent branches. left may alias src.
-func partitionInto(src, left, right []int32, tbl *[256]bool, col []uint8) (nl, nr int) {
-	if len(right) == 0 {
+// partitionInto writes the rows of src (with their gradients osrc) going
+// left to left[0:nl] (oleft) and those going right to right[0:nr]
+// (oright), or, when right is nil, to left from the end backwards, without
+// data-dependent branches. left may alias src, oleft osrc.
+func partitionInto(src []int32, osrc []int64, left []int32, oleft []int64, right []int32, oright []int64, tbl *[256]bool, col []uint8) (nl, nr int) {
+	osrc = osrc[:len(src)]
+	if right == nil {
 		// Rights fill left from the end, in reverse order.
 		end := len(left) - 1
-		left = left[:len(src)]
-		for _, r := range src {
+		left, oleft = left[:len(src)], oleft[:len(src)]
+		for k, r := range src {
+			v := osrc[k]
 			b := 0
 			if tbl[col[r]] {
 				b = 1
 			}
-			left[nl] = r
-			left[end-nr] = r
+			left[nl], oleft[nl] = r, v
+			left[end-nr], oleft[end-nr] = r, v
 			nl += b
 			nr += 1 - b
 		}
@@ -590,14 +560,17 @@ func partitionInto(src, left, right []int32, tbl *[256]bool, col []uint8) (nl, n
 		// left rows are all written before position nl advances past them.
 		return nl, nr
 	}
-	right = right[:len(src)]
-	for _, r := range src {
+	right, oright = right[:len(src)], oright[:len(src)]
+	oleft = oleft[:len(src)]
+	left = left[:len(src)]
+	for k, r := range src {
+		v := osrc[k]
 		b := 0
 		if tbl[col[r]] {
 			b = 1
 		}
-		left[nl] = r
-		right[nr] = r
+		left[nl], oleft[nl] = r, v
+		right[nr], oright[nr] = r, v
 		nl += b
 		nr += 1 - b
 	}

@@ -136,6 +136,6 @@ func benchModelData(n int) *learn.Dataset {
 func histGroups(hist []hbin, bins []uint8, n int, rows []int32, og []int64) {
 	feats := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
 	for g := 0; g < 20; g += 4 {
-		histFeatures(hist, bins, n, feats[g:g+4], rows, og, false)
+		histFeatures(hist, bins, n, feats[g:g+4], rows, og)
 	}
 }

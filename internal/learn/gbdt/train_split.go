@@ -176,30 +176,18 @@ func shrinkL1(s, l1 float64) float64 {
 // histSource is where one leaf's histogram pass reads rows and gradients
 // (see histFeatures).
 type histSource struct {
-	rows   []int32 // nil: all matrix rows in order
-	og     []int64
-	direct bool
+	rows []int32 // nil: all matrix rows in order
+	og   []int64
 }
 
-// histSource prepares leaf l's histogram pass: the root of an unsampled
-// tree reads gradients in place, dense leaves read them by matrix row, and
-// sparse ones gather them into leaf order first (in parallel when large).
+// histSource returns leaf l's rows and their gradients, in leaf order (the
+// root of an unsampled tree: every matrix row in order).
 func (g *grower) histSource(l *leafState) histSource {
-	gp := g.qp
 	rows := g.idx[l.start : l.start+l.count]
-	nrows := g.bd.Rows
+	og := g.og[l.start : l.start+l.count]
 	if g.identity && l.start == 0 && l.count == len(g.idx) {
-		return histSource{og: gp[:nrows]}
+		return histSource{og: og}
 	}
-	if 4*len(rows) >= nrows {
-		return histSource{rows: rows, og: gp, direct: true}
-	}
-	og := g.og[:len(rows)]
-	g.p.wp.ranges(len(rows), g.p.threads, 1<<14, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			og[k] = gp[rows[k]]
-		}
-	})
 	return histSource{rows: rows, og: og}
 }
 
@@ -208,7 +196,7 @@ func (g *grower) histSource(l *leafState) histSource {
 func (g *grower) histBlock(hist []hbin, src histSource, fs []int) {
 	chunks := (len(fs) + 3) / 4
 	for c := range chunks {
-		histFeatures(hist, g.bd.Bins, g.bd.Rows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], src.rows, src.og, src.direct)
+		histFeatures(hist, g.bd.Bins, g.bd.Rows, fs[c*len(fs)/chunks:(c+1)*len(fs)/chunks], src.rows, src.og)
 	}
 }
 
