@@ -506,8 +506,9 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 		copy(oseg[nl:], otmp[:nr])
 		return nl
 	}
-	// Parallel: each chunk partitions into its own region of tmp, then the
-	// lefts and rights are concatenated in chunk order (stable).
+	// Parallel: each chunk partitions into its own region of tmp, then each
+	// copies its lefts and rights back to their places in the segment
+	// (chunk order: stable).
 	threads := min(g.p.threads, maxChunks)
 	var nls, nrs [maxChunks]int
 	g.p.wp.run(threads, func(t int) {
@@ -516,22 +517,29 @@ func (g *grower) partition(l *leafState, tbl *[256]bool, f int) int {
 		nl, nr := partitionInto(seg[lo:hi], oseg[lo:hi], tmp, otmp, nil, nil, tbl, col)
 		nls[t], nrs[t] = nl, nr
 	})
-	pos := 0
+	var lpos, rpos [maxChunks]int
+	nl := 0
 	for t := range threads {
-		lo := t * len(seg) / threads
-		copy(oseg[pos:], g.otmp[l.start+lo:l.start+lo+nls[t]])
-		pos += copy(seg[pos:], g.tmp[l.start+lo:l.start+lo+nls[t]])
+		lpos[t] = nl
+		nl += nls[t]
 	}
-	nl := pos
+	pos := nl
 	for t := range threads {
-		hi := (t + 1) * len(seg) / threads
-		right := g.tmp[l.start+hi-nrs[t] : l.start+hi]
-		oright := g.otmp[l.start+hi-nrs[t] : l.start+hi]
-		for k := len(right) - 1; k >= 0; k-- {
-			seg[pos], oseg[pos] = right[k], oright[k]
-			pos++
+		rpos[t] = pos
+		pos += nrs[t]
+	}
+	g.p.wp.run(threads, func(t int) {
+		lo, hi := l.start+t*len(seg)/threads, l.start+(t+1)*len(seg)/threads
+		copy(seg[lpos[t]:], g.tmp[lo:lo+nls[t]])
+		copy(oseg[lpos[t]:], g.otmp[lo:lo+nls[t]])
+		right, oright := g.tmp[hi-nrs[t]:hi], g.otmp[hi-nrs[t]:hi]
+		dst, odst := seg[rpos[t]:rpos[t]+len(right)], oseg[rpos[t]:rpos[t]+len(right)]
+		oright = oright[:len(right)]
+		for k := range dst {
+			j := len(right) - 1 - k
+			dst[k], odst[k] = right[j], oright[j]
 		}
-	}
+	})
 	return nl
 }
 
