@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,11 +53,7 @@ TEMPORAL_API_KEY. The same settings apply to --engine URLs.`,
 			if slots < 1 {
 				return usageErrorf("worker: --slots %d: want at least 1", slots)
 			}
-			url := hostPort
-			if !strings.HasPrefix(url, "temporal://") {
-				url = "temporal://" + hostPort
-			}
-			eng, err := distrib.ParseEngine(url)
+			eng, err := distrib.WorkerEngine(hostPort)
 			if err != nil {
 				return usageErrorf("worker: --temporal: %v", err)
 			}
@@ -70,28 +64,16 @@ TEMPORAL_API_KEY. The same settings apply to --engine URLs.`,
 			if cmd.Flags().Changed("task-queue") {
 				eng.TaskQueue = queue
 			}
-			if identity == "" {
-				host, _ := os.Hostname()
-				identity = fmt.Sprintf("%d@%s", os.Getpid(), host)
-			}
-			ctx := cmd.Context()
-			c, err := distrib.Dial(ctx, eng, identity)
-			if err != nil {
-				return failed(fmt.Errorf("worker: %w", err))
-			}
-			defer c.Close()
 			art := app.Artifacts
 			if art != "" {
 				if art, err = distrib.Location(art); err != nil {
 					return usageErrorf("worker: --artifacts: %v", err)
 				}
 			}
-			app.infof("worker %s: polling task queue %q of namespace %q at %s with %d slot(s) of %d core(s)",
-				identity, eng.TaskQueue, eng.Namespace, eng.HostPort, slots, max(1, runtime.GOMAXPROCS(0)/slots))
-			if err := distrib.RunWorker(ctx, c, distrib.WorkerOptions{TaskQueue: eng.TaskQueue, Slots: slots, Artifacts: art, Identity: identity}); err != nil {
+			o := distrib.WorkerOptions{Slots: slots, Artifacts: art, Identity: identity}
+			if err := distrib.Work(cmd.Context(), eng, o, distrib.Notes{Infof: app.infof}); err != nil {
 				return failed(fmt.Errorf("worker: %w", err))
 			}
-			app.infof("worker %s: stopped", identity)
 			return nil
 		},
 	}
@@ -153,38 +135,25 @@ func (a *App) runPipelineOnEngine(ctx context.Context, engine, project string, p
 // triggers.schedule) and a watcher workflow for triggers.on_new_data and
 // triggers.on_alert, polling every --poll (else triggers.poll).
 func (a *App) schedulePipelineOnEngine(ctx context.Context, engine, project string, p *pipeline.Project, spec string, poll, runTimeout time.Duration) error {
-	if spec == "" {
-		spec = p.Trigger.Schedule
-	}
-	watch := p.Trigger.OnNewData || p.Trigger.OnAlert
-	if spec == "" && !watch {
+	t, err := distrib.ProjectTriggers(p, spec, poll)
+	switch {
+	case errors.Is(err, distrib.ErrNoTrigger):
 		return usageErrorf("pipeline schedule: no trigger: set --cron, or triggers.schedule, triggers.on_new_data or triggers.on_alert in %s", project)
-	}
-	if spec != "" {
-		if err := pipeline.CheckCron(spec); err != nil {
-			return usageErrorf("pipeline schedule: --cron: %v", err)
-		}
-	}
-	if poll <= 0 {
-		poll = p.Trigger.Poll
+	case err != nil:
+		return usageErrorf("pipeline schedule: --cron: %v", err)
 	}
 	eng, in, err := a.pipelineEngine(engine, project, p.Name, "schedule", runTimeout)
 	if err != nil {
 		return err
 	}
-	s, err := distrib.ScheduleTriggersOn(ctx, eng, in, spec, watch, poll)
+	s, err := distrib.ScheduleTriggersOn(ctx, eng, in, t.Spec, t.Watch, t.Poll)
 	if err != nil {
 		return failed(err)
 	}
 	if a.JSON {
 		return a.printJSON(s)
 	}
-	if s.Schedule != "" {
-		fmt.Fprintf(a.Stdout, "scheduled pipeline %s on %s: %s (Temporal schedule %s; runs never overlap)\n", p.Name, eng.String(), spec, s.Schedule)
-	}
-	if s.Watcher != "" {
-		fmt.Fprintf(a.Stdout, "watching pipeline %s's new-data and alert triggers every %s on %s (workflow %s)\n", p.Name, s.Poll, eng.String(), s.Watcher)
-	}
+	s.WriteText(a.Stdout, p.Name, eng)
 	return nil
 }
 
