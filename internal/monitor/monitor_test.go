@@ -295,8 +295,12 @@ func TestLoggedCurrent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if gc.Kind() != wc.Kind() {
-					t.Errorf("%s: kind %v, want %v", wc.Name(), gc.Kind(), wc.Kind())
+				// The log keeps the model's input schema: a column read with
+				// another kind here (titanic's Cabin, text in the training
+				// file and categorical in the smaller test file) comes back
+				// with the kind the model was trained on, the same values.
+				if gc.Kind() != fd.Kind {
+					t.Errorf("%s: kind %v, want the model's input kind %v", wc.Name(), gc.Kind(), fd.Kind)
 				}
 				for i := range n {
 					if gc.IsNull(i) != wc.IsNull(i) || gc.Format(i) != wc.Format(i) {
