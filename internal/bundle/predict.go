@@ -95,16 +95,7 @@ func (b *Bundle) Predict(f *frame.Frame) (*Prediction, error) {
 	}
 	if task.Classification() {
 		learn.ScaleProba(out.Proba, k, b.Manifest.Temperature)
-		out.Values = make([]float64, n)
-		for i := 0; i < n; i++ {
-			best := 0
-			for c := 1; c < k; c++ {
-				if out.Proba[i*k+c] > out.Proba[i*k+best] {
-					best = c
-				}
-			}
-			out.Values[i] = float64(best)
-		}
+		out.Values = learn.ArgMax(out.Proba, k)
 	}
 	return out, nil
 }

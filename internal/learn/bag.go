@@ -64,18 +64,7 @@ func (b *Bag) Predict(X *frame.Matrix) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		k := len(p) / max(1, X.Rows)
-		out := make([]float64, X.Rows)
-		for i := range out {
-			best := 0
-			for c := 1; c < k; c++ {
-				if p[i*k+c] > p[i*k+best] {
-					best = c
-				}
-			}
-			out[i] = float64(best)
-		}
-		return out, nil
+		return ArgMax(p, max(1, len(p)/max(1, X.Rows))), nil
 	}
 	return b.mean(func(m Model) ([]float64, error) { return m.Predict(X) })
 }

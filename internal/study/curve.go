@@ -55,7 +55,7 @@ func (s *studier) score(ctx context.Context, l learn.Learner, d *learn.Dataset, 
 		if in.Proba, err = pr.PredictProba(X); err != nil {
 			return 0, err
 		}
-		in.Pred = argmax(in.Proba, in.K)
+		in.Pred = learn.ArgMax(in.Proba, in.K)
 	} else if in.Pred, err = model.Predict(X); err != nil {
 		return 0, err
 	}
@@ -72,21 +72,6 @@ func targets(d *learn.Dataset, rows []int) []float64 {
 		y[i] = d.Target(r)
 	}
 	return y
-}
-
-func argmax(proba []float64, k int) []float64 {
-	n := len(proba) / k
-	out := make([]float64, n)
-	for i := range n {
-		best := 0
-		for c := 1; c < k; c++ {
-			if proba[i*k+c] > proba[i*k+best] {
-				best = c
-			}
-		}
-		out[i] = float64(best)
-	}
-	return out
 }
 
 // dummyScore scores the training rows' class frequencies (or mean) on the
@@ -107,7 +92,7 @@ func (s *studier) dummyScore(trainRows, validRows []int) float64 {
 		for i := range validRows {
 			copy(in.Proba[i*k:], freq)
 		}
-		in.Pred = argmax(in.Proba, k)
+		in.Pred = learn.ArgMax(in.Proba, k)
 	} else {
 		mean := 0.0
 		for _, r := range trainRows {

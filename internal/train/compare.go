@@ -281,16 +281,7 @@ func CrossValidate(ctx context.Context, p *Problem, o Options, cv CVOptions) (*C
 	var pred, proba []float64
 	if task.Classification() {
 		proba = r.OOF
-		pred = make([]float64, len(y))
-		for i := range pred {
-			best := 0
-			for j := 1; j < k; j++ {
-				if proba[i*k+j] > proba[i*k+best] {
-					best = j
-				}
-			}
-			pred[i] = float64(best)
-		}
+		pred = learn.ArgMax(proba, k)
 	} else {
 		pred = r.OOF
 	}

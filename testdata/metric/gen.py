@@ -73,6 +73,13 @@ def main():
     rs = np.random.RandomState(42)
     fixtures = []
 
+    def both(name, f, w, score):
+        # The fixture f unweighted (name) and weighted by w (name_weighted),
+        # each with the expected values score(weights) gives.
+        for ww in (None, w):
+            fixtures.append({"name": name + ("_weighted" if ww is not None else ""), **f,
+                             "weight": None if ww is None else ww.tolist(), **score(ww)})
+
     # Binary: scores rounded to one decimal, so many ties.
     n = 60
     y = rs.randint(0, 2, n)
@@ -80,12 +87,8 @@ def main():
     s[0], s[1] = 0.0, 1.0  # exercise clipping in log loss
     w = np.round(rs.rand(n) * 3, 2) + 0.1
     P = np.column_stack([1 - s, s])
-    for ww in (None, w):
-        f = {"name": "binary_ties" + ("_weighted" if ww is not None else ""), "task": "binary", "k": 2,
-             "y": y.astype(float).tolist(), "proba": P.ravel().tolist(),
-             "weight": None if ww is None else ww.tolist()}
-        f.update(classification(y, P, 2, ww))
-        fixtures.append(f)
+    both("binary_ties", {"task": "binary", "k": 2, "y": y.astype(float).tolist(), "proba": P.ravel().tolist()},
+         w, lambda ww: classification(y, P, 2, ww))
 
     # Multiclass k=4: class 3 is rare and rarely predicted.
     n = 80
@@ -97,12 +100,8 @@ def main():
     P = np.round(P, 3)
     P = P / P.sum(axis=1, keepdims=True)
     w = np.round(rs.rand(n) * 2, 2) + 0.05
-    for ww in (None, w):
-        f = {"name": "multiclass" + ("_weighted" if ww is not None else ""), "task": "multiclass", "k": 4,
-             "y": y.astype(float).tolist(), "proba": P.ravel().tolist(),
-             "weight": None if ww is None else ww.tolist()}
-        f.update(classification(y, P, 4, ww))
-        fixtures.append(f)
+    both("multiclass", {"task": "multiclass", "k": 4, "y": y.astype(float).tolist(), "proba": P.ravel().tolist()},
+         w, lambda ww: classification(y, P, 4, ww))
 
     # Regression: positive targets; one exact prediction.
     n = 50
@@ -111,11 +110,7 @@ def main():
     p = np.abs(p)
     p[3] = y[3]
     w = np.round(rs.rand(n) * 2, 2) + 0.05
-    for ww in (None, w):
-        f = {"name": "regression" + ("_weighted" if ww is not None else ""), "task": "regression",
-             "y": y.tolist(), "pred": p.tolist(), "weight": None if ww is None else ww.tolist()}
-        f.update(regression(y, p, ww))
-        fixtures.append(f)
+    both("regression", {"task": "regression", "y": y.tolist(), "pred": p.tolist()}, w, lambda ww: regression(y, p, ww))
 
     # Clustering: three blobs in 3-D, one singleton cluster label.
     centers = np.array([[0, 0, 0], [4, 4, 0], [0, 5, 5]])

@@ -104,18 +104,7 @@ func (m *Model) Predict(X *frame.Matrix) ([]float64, error) {
 			return out, nil
 		}
 	}
-	out := make([]float64, n)
-	k := m.Outputs
-	for i := 0; i < n; i++ {
-		best := 0
-		for c := 1; c < k; c++ {
-			if f[i*k+c] > f[i*k+best] {
-				best = c
-			}
-		}
-		out[i] = float64(best)
-	}
-	return out, nil
+	return learn.ArgMax(f, m.Outputs), nil
 }
 
 // Classifier is a fitted linear classifier (logistic regression, linear
