@@ -16,6 +16,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/gyre-ml/gyre/internal/frame"
@@ -242,6 +243,19 @@ func DecodeGobV1(data []byte) (*Encoder, error) {
 		return nil, fmt.Errorf("decode format-1 encoder: %w", err)
 	}
 	return s.Enc.Encoder()
+}
+
+// FixGobTypes gives the types of v's gob encoding (v's type and every type
+// inside it) their gob type ids now. gob numbers types in the order a
+// process first encodes or decodes them and writes those numbers into the
+// stream, so a model's bytes would otherwise depend on what the process had
+// gob-encoded before it: `gyre automl --engine` encodes its search problem
+// first, and its k-NN members came out in other bytes than on the local
+// path from the same seed. Learners call it from init with a pointer to
+// the zero value of what they encode: init runs in the same order in every
+// process of a binary, before any other gob use.
+func FixGobTypes(v any) {
+	_ = gob.NewEncoder(io.Discard).Encode(v) // a zero value always encodes
 }
 
 // MarshalGob encodes the state of a model that holds an Encoder in format

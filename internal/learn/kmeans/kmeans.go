@@ -363,6 +363,7 @@ func Decode(data []byte) (*Model, error) {
 }
 
 func init() {
+	dense.FixGobTypes(&state{})
 	learn.Register(learn.Spec{
 		Name:    "kmeans",
 		Summary: "k-means clustering (k-means++ seeding, Lloyd iterations, restarts; inertia and silhouette)",

@@ -330,6 +330,7 @@ func (m *Model) proba(X *frame.Matrix) ([]float64, error) {
 func (c Classifier) PredictProba(X *frame.Matrix) ([]float64, error) { return c.proba(X) }
 
 func init() {
+	dense.FixGobTypes(&wire{})
 	learn.Register(learn.Spec{
 		Name:    "knn",
 		Summary: "exact k-nearest neighbours (k-d tree in low dimensions), classification and regression",

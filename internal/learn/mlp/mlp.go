@@ -641,6 +641,7 @@ func (m *Model) validate() error {
 }
 
 func init() {
+	dense.FixGobTypes(&state{})
 	learn.Register(learn.Spec{
 		Name:    "mlp",
 		Summary: "multilayer perceptron: ReLU layers, Adam, mini-batches, L2, early stopping; sigmoid/softmax/linear output",
